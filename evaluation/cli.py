@@ -1,0 +1,154 @@
+"""Command line: `python -m evaluation run ...` and `python -m evaluation export-tasks ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from evaluation.release import MODES, NATIONS
+
+
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _batch_size(value: str) -> int | str:
+    return value if value == "auto" else int(value)
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--methods", type=_csv, default=["mc", "aj"], help="mc,aj (default both)")
+    parser.add_argument("--nations", type=_csv, default=list(NATIONS), help=",".join(NATIONS))
+    parser.add_argument("--modes", type=_csv, default=list(MODES), help=",".join(MODES))
+    parser.add_argument("--limit", type=int, help="first N balanced items per nation x mode")
+    parser.add_argument("--max-gen-toks", type=int, default=128, help="AJ answer length")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="evaluate a model on a release")
+    run.add_argument("--model", required=True, help="hub id, local path or served model name")
+    run.add_argument("--kind", choices=["hf", "openai-completions", "vllm"], default="hf")
+    run.add_argument("--revision", help="40-hex commit (required for hub ids)")
+    run.add_argument("--base-url", help="completions endpoint (kind openai-completions)")
+    run.add_argument("--api-key-env", default="OPENAI_API_KEY", help="env var with the API key")
+    run.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto")
+    run.add_argument("--batch-size", type=_batch_size, default=8)
+    run.add_argument("--chat-template", action="store_true", help="apply the chat template")
+    run.add_argument("--max-length", type=int)
+    run.add_argument("--judge", help="AJ judge model (default: the model itself)")
+    run.add_argument("--judge-revision")
+    run.add_argument("--release", type=Path, required=True, help="release directory")
+    run.add_argument("--out", type=Path, required=True, help="results directory")
+    run.add_argument("--seed", type=int, default=1234)
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    _add_filters(run)
+
+    export = commands.add_parser("export-tasks", help="write lm-eval task configs for a release")
+    export.add_argument("release", type=Path)
+    export.add_argument("out", type=Path)
+    export.add_argument("--answers", type=Path, help="answers.jsonl of a run: adds AJ judge tasks")
+    _add_filters(export)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from evaluation.harness import evaluate
+    from evaluation.results import ProgressEvent
+    from evaluation.spec import ModelSpec
+
+    spec = ModelSpec(
+        pretrained=args.model,
+        kind=args.kind,
+        revision=args.revision,
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        apply_chat_template=args.chat_template,
+        max_length=args.max_length,
+        base_url=args.base_url,
+        api_key_env=args.api_key_env,
+    )
+    judge = None
+    if args.judge:
+        judge = ModelSpec(
+            pretrained=args.judge,
+            revision=args.judge_revision,
+            dtype=args.dtype,
+            batch_size=args.batch_size,
+            apply_chat_template=args.chat_template,
+        )
+    with tqdm(total=0, unit="req", dynamic_ncols=True) as bar:
+
+        def show(event: ProgressEvent) -> None:
+            bar.total = event.total
+            bar.set_description(event.stage)
+            bar.update(event.done - bar.n)
+
+        result = evaluate(
+            spec,
+            args.release,
+            methods=args.methods,
+            nations=args.nations,
+            modes=args.modes,
+            seed=args.seed,
+            device=args.device,
+            limit=args.limit,
+            max_gen_toks=args.max_gen_toks,
+            judge=judge,
+            out_dir=args.out,
+            progress=show,
+        )
+    for row in result.scores:
+        print(
+            f"{row.nation:>3} {row.mode:<9} {row.method:<3} {row.value:.4f} "
+            f"[{row.ci_low:.4f}, {row.ci_high:.4f}] n={row.n} "
+            f"pos={_rate(row.pos_rate)} neg={_rate(row.neg_rate)}"
+        )
+    print(f"results: {args.out / 'results.json'}  per-example: {args.out / 'samples.jsonl'}")
+    return 0
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _export(args: argparse.Namespace) -> int:
+    from evaluation.balance import balance
+    from evaluation.release import iter_triples
+    from evaluation.results import read_answers
+    from evaluation.tasks import export_tasks
+
+    cells = {
+        key: items[: args.limit] if args.limit else items
+        for key, items in balance(
+            t
+            for t in iter_triples(args.release)
+            if t.nation in args.nations and t.mode in args.modes
+        ).items()
+    }
+    answers = read_answers(args.answers) if args.answers else None
+    exported = export_tasks(
+        cells, args.out, methods=args.methods, max_gen_toks=args.max_gen_toks, answers=answers
+    )
+    for kind, names in exported.tasks.items():
+        print(f"{kind}: {len(names)} task(s): {', '.join(names)}")
+    print(
+        f"run them with: lm_eval run --include_path {exported.directory} --tasks ... "
+        f"(see {exported.directory / 'README.md'})"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args) if args.command == "run" else _export(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

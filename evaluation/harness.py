@@ -1,0 +1,402 @@
+"""`evaluate`: score a model on a release per nation x mode x method, through lm-eval.
+
+Every log-likelihood comes from lm-eval's own evaluator (`simple_evaluate` on the task configs
+written by `evaluation.tasks`, with samples logged), so a stock `lm_eval` run of the exported
+tasks computes the same numbers. On top of lm-eval's accuracy this adds what the leaderboard
+needs: per-example records, pos/neg half rates, stderr and a seeded bootstrap interval.
+
+Stages (each its own `simple_evaluate` call, exactly as the stock commands on the card run
+them): MC; AJ answering (greedy generation); AJ judging (log-likelihood of " A" vs " B").
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from evaluation import repro
+from evaluation.balance import NEG, POS, BalancedItem, balance
+from evaluation.errors import ModelError
+from evaluation.prompts import LETTERS
+from evaluation.release import MODES, NATIONS, iter_triples, load_manifest, sha256_file
+from evaluation.results import (
+    ANSWERS_FILE,
+    EvaluationResult,
+    ProgressEvent,
+    ReproCard,
+    SampleRecord,
+    ScoreRow,
+)
+from evaluation.spec import ModelSpec, vllm_available
+from evaluation.stats import bootstrap_ci, cell_seed, correct_rate, stderr
+from evaluation.tasks import AJ, GEN, MC, METHODS, export_tasks, write_judge_tasks
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def _choose(values: Sequence[str] | None, allowed: Sequence[str], what: str) -> list[str]:
+    if not values:
+        return list(allowed)
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"unknown {what}(s): {', '.join(unknown)}; choose from {', '.join(allowed)}"
+        )
+    return [v for v in allowed if v in values]
+
+
+class _Progress:
+    """Counts model requests across stages; lm-eval reports each finished request to the LM's
+    cache hook, which is the one per-request callback every lm-eval backend calls."""
+
+    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
+        self.total = total
+        self.done = 0
+        self.stage = "starting"
+        self.callback = callback
+
+    def emit(self) -> None:
+        if self.callback is not None:
+            self.callback(ProgressEvent(self.stage, min(self.done, self.total), self.total))
+
+    def start(self, stage: str) -> None:
+        self.stage = stage
+        self.emit()
+
+    def advance(self) -> None:
+        self.done += 1
+        self.emit()
+
+    def finish_stage(self, done: int) -> None:
+        """Snap to the stage's exact request count (backends may batch their reports)."""
+        self.done = done
+        self.emit()
+
+    def attach(self, lm: Any) -> None:
+        from lm_eval.api.model import CacheHook
+
+        tracker = self
+
+        class ProgressHook(CacheHook):
+            def add_partial(self, attr: str, req: Any, res: Any) -> None:
+                tracker.advance()
+
+        lm.set_cache_hook(ProgressHook(None))
+
+
+def load_lm(spec: ModelSpec, device: str) -> Any:
+    """An lm-eval LM for `spec`; loading failures are the model's problem (`ModelError`)."""
+    from lm_eval.api.registry import get_model
+
+    if spec.kind == "vllm" and not vllm_available():
+        raise ModelError("vLLM is not installed on this worker; install the 'vllm' extra.")
+    args = spec.to_lm_eval_args()
+    if args.get("trust_remote_code") is not False:
+        raise AssertionError("trust_remote_code must stay False")
+    extra: dict[str, Any] = {"batch_size": spec.batch_size}
+    if spec.kind == "openai-completions":
+        key = os.environ.get(spec.api_key_env, "")
+        # Passed here, not in model_args, so the key never reaches results or commands.
+        args["header"] = {"Authorization": f"Bearer {key}"}
+    else:
+        extra["device"] = device
+    try:
+        return get_model(spec.lm_eval_model).create_from_arg_obj(args, extra)
+    except (OSError, ValueError, KeyError, ImportError, RuntimeError) as exc:
+        raise ModelError(f"could not load {spec.pretrained}: {exc}") from exc
+
+
+def _run_tasks(
+    lm: Any, spec: ModelSpec, names: list[str], tasks_dir: Path, seed: int
+) -> dict[str, list[dict[str, Any]]]:
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    manager = TaskManager(include_path=str(tasks_dir), include_defaults=False)
+    output = lm_eval.simple_evaluate(
+        model=lm,
+        tasks=list(names),
+        task_manager=manager,
+        log_samples=True,
+        bootstrap_iters=0,  # our own intervals are computed from the samples
+        apply_chat_template=spec.apply_chat_template,
+        random_seed=seed,
+        numpy_random_seed=seed,
+        torch_random_seed=seed,
+        fewshot_random_seed=seed,
+    )
+    if output is None:
+        raise RuntimeError("lm-eval returned no results (not the main process?)")
+    samples: dict[str, list[dict[str, Any]]] = output["samples"]
+    return samples
+
+
+def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> list[SampleRecord]:
+    records = []
+    for task in sorted(samples):
+        for sample in samples[task]:
+            doc = sample["doc"]
+            lls = [float(resp[0]) for resp in sample["filtered_resps"]]
+            # lm-eval's argmax: the first maximum wins, so a tie goes to A.
+            chosen = 0 if lls[0] >= lls[1] else 1
+            records.append(
+                SampleRecord(
+                    uid=doc["uid"],
+                    nation=doc["nation"],
+                    mode=doc["mode"],
+                    method=method,
+                    half=doc["half"],
+                    statement_is_a=doc["half"] == POS,
+                    chosen=LETTERS[chosen],
+                    correct=bool(sample["acc"]),
+                    loglikelihoods=dict(zip(LETTERS, lls, strict=True)),
+                    answer=doc.get("answer"),
+                )
+            )
+    return records
+
+
+def score_rows(samples: Sequence[SampleRecord], seed: int) -> list[ScoreRow]:
+    """One row per nation x mode x method present in `samples`."""
+    cells: dict[tuple[str, str, str], list[SampleRecord]] = defaultdict(list)
+    for sample in samples:
+        cells[(sample.nation, sample.mode, sample.method)].append(sample)
+    order = {value: i for i, value in enumerate((*NATIONS, *MODES, *METHODS))}
+    rows = []
+    for key in sorted(cells, key=lambda k: tuple(order.get(part, 99) for part in k) + k):
+        outcomes = [s.correct for s in cells[key]]
+        pos = [s.correct for s in cells[key] if s.half == POS]
+        neg = [s.correct for s in cells[key] if s.half == NEG]
+        low, high = bootstrap_ci(outcomes, cell_seed(seed, *key))
+        rows.append(
+            ScoreRow(
+                nation=key[0],
+                mode=key[1],
+                method=key[2],
+                value=correct_rate(outcomes),
+                n=len(outcomes),
+                stderr=stderr(outcomes),
+                ci_low=low,
+                ci_high=high,
+                pos_rate=correct_rate(pos) if pos else None,
+                neg_rate=correct_rate(neg) if neg else None,
+                pos_n=len(pos),
+                neg_n=len(neg),
+            )
+        )
+    return rows
+
+
+def evaluate(
+    spec: ModelSpec,
+    release_dir: Path,
+    *,
+    methods: Sequence[str] | None = None,
+    nations: Sequence[str] | None = None,
+    modes: Sequence[str] | None = None,
+    seed: int = 1234,
+    device: str = "auto",
+    limit: int | None = None,
+    max_gen_toks: int = 128,
+    judge: ModelSpec | None = None,
+    out_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> EvaluationResult:
+    """Score `spec` on the release in `release_dir`.
+
+    `methods`, `nations`, `modes` default to all. `limit` keeps the first N balanced items of
+    each nation x mode (both halves stay represented). `judge` scores AJ answers (default: the
+    model itself). With `out_dir`, the lm-eval tasks are exported to `out_dir/tasks` and the
+    results written there (results.json, samples.jsonl, answers.jsonl), and the card's commands
+    name those paths. `progress` receives a `ProgressEvent` per model request and per stage.
+    """
+    started = time.monotonic()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    methods = _choose(methods, METHODS, "method")
+    nations = _choose(nations, NATIONS, "nation")
+    modes = _choose(modes, MODES, "mode")
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be a positive number of items per nation x mode")
+    if max_gen_toks < 1:
+        raise ValueError("max_gen_toks must be at least 1")
+    release_dir = Path(release_dir).resolve()
+    cells: dict[tuple[str, str], list[BalancedItem]] = {
+        key: items[:limit] if limit else items
+        for key, items in balance(
+            t for t in iter_triples(release_dir) if t.nation in nations and t.mode in modes
+        ).items()
+    }
+    n_items = sum(len(items) for items in cells.values())
+    if n_items == 0:
+        raise ValueError(
+            f"the release in {release_dir} has no triples for nations {', '.join(nations)} "
+            f"and modes {', '.join(modes)}"
+        )
+    run_device = repro.resolve_device(device, spec)
+    tracker = _Progress(
+        total=(2 * n_items if MC in methods else 0) + (3 * n_items if AJ in methods else 0),
+        callback=progress,
+    )
+
+    with ExitStack() as stack:
+        if out_dir is None:
+            tasks_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="navab-")))
+        else:
+            tasks_dir = Path(out_dir).resolve() / "tasks"
+        exported = export_tasks(cells, tasks_dir, methods=methods, max_gen_toks=max_gen_toks)
+        tracker.start("loading model")
+        lm = load_lm(spec, run_device)
+        tracker.attach(lm)
+        records: list[SampleRecord] = []
+        answers: dict[str, str] = {}
+        if MC in methods:
+            tracker.start("mc")
+            records += _choice_records(
+                _run_tasks(lm, spec, exported.names(MC), tasks_dir, seed), MC
+            )
+            tracker.finish_stage(2 * n_items)
+        if AJ in methods:
+            tracker.start("aj: answering")
+            for task_samples in _run_tasks(lm, spec, exported.names(GEN), tasks_dir, seed).values():
+                for sample in task_samples:
+                    answers[sample["doc"]["uid"]] = str(sample["filtered_resps"][0]).strip()
+            tracker.finish_stage(tracker.total - 2 * n_items)
+            write_judge_tasks(cells, tasks_dir, answers, exported)
+            judge_spec = judge or spec
+            if judge is not None:
+                tracker.start("loading judge")
+                del lm  # free the evaluated model before loading the judge
+                lm = load_lm(judge, repro.resolve_device(device, judge))
+                tracker.attach(lm)
+            tracker.start("aj: judging")
+            judged = _run_tasks(lm, judge_spec, exported.names(AJ), tasks_dir, seed)
+            records += _choice_records(judged, AJ)
+            tracker.finish_stage(tracker.total)
+        tracker.start("scoring")
+        rows = score_rows(records, seed)
+
+    card = _card(
+        spec,
+        judge,
+        release_dir,
+        out_dir,
+        methods=methods,
+        nations=nations,
+        modes=modes,
+        seed=seed,
+        device=run_device,
+        limit=limit,
+        max_gen_toks=max_gen_toks,
+        task_names={kind: exported.names(kind) for kind in (MC, GEN, AJ)},
+        started_at=started_at,
+        duration_s=time.monotonic() - started,
+    )
+    result = EvaluationResult(scores=rows, samples=records, card=card, answers=answers)
+    if out_dir is not None:
+        result.write(Path(out_dir))
+    tracker.start("finished")
+    return result
+
+
+def _card(
+    spec: ModelSpec,
+    judge: ModelSpec | None,
+    release_dir: Path,
+    out_dir: Path | None,
+    *,
+    methods: list[str],
+    nations: list[str],
+    modes: list[str],
+    seed: int,
+    device: str,
+    limit: int | None,
+    max_gen_toks: int,
+    task_names: dict[str, list[str]],
+    started_at: str,
+    duration_s: float,
+) -> ReproCard:
+    manifest = load_manifest(release_dir)
+    release = {
+        "path": str(release_dir),
+        "version": str(manifest.get("version", "")),
+        "total": manifest.get("total"),
+        "triples_sha256": sha256_file(release_dir / "triples.jsonl"),
+    }
+    out: Path | str = Path(out_dir).resolve() if out_dir is not None else "OUT_DIR"
+    tasks_dir = f"{out}/tasks"
+    commands = [
+        repro.export_command(
+            release_dir,
+            tasks_dir,
+            methods=methods,
+            nations=nations,
+            modes=modes,
+            limit=limit,
+            max_gen_toks=max_gen_toks,
+        )
+    ]
+    for kind, model in ((MC, spec), (GEN, spec), (AJ, judge or spec)):
+        if not task_names[kind]:
+            continue
+        if kind == AJ:
+            commands.append(
+                repro.export_command(
+                    release_dir,
+                    tasks_dir,
+                    methods=methods,
+                    nations=nations,
+                    modes=modes,
+                    limit=limit,
+                    max_gen_toks=max_gen_toks,
+                    answers=f"{out}/{ANSWERS_FILE}",
+                )
+            )
+        commands.append(
+            repro.lm_eval_command(
+                model,
+                task_names[kind],
+                tasks_dir,
+                f"{out}/lm_eval/{kind}",
+                seed=seed,
+                device=device,
+            )
+        )
+    return ReproCard(
+        model=spec.to_dict(),
+        judge=judge.to_dict() if judge else None,
+        release=release,
+        methods=methods,
+        nations=nations,
+        modes=modes,
+        dtype=spec.dtype,
+        batch_size=spec.batch_size,
+        seed=seed,
+        device=device,
+        device_name=repro.device_name(device),
+        max_gen_toks=max_gen_toks,
+        limit=limit,
+        versions=repro.versions(spec),
+        command=repro.run_command(
+            spec,
+            judge,
+            release_dir,
+            out,
+            methods=methods,
+            nations=nations,
+            modes=modes,
+            seed=seed,
+            device=device,
+            limit=limit,
+            max_gen_toks=max_gen_toks,
+        ),
+        lm_eval_commands=commands,
+        started_at=started_at,
+        duration_s=round(duration_s, 3),
+    )

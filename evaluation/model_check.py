@@ -1,0 +1,147 @@
+"""Checks a submitted model before any job is queued: reachable, no remote code, pinned.
+
+Runs on the web host, so it never loads weights: the config is read and the parameter count
+comes from instantiating the architecture on PyTorch's meta device.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_FINGERPRINT_BYTES = 1 << 20
+
+
+class ModelCheckError(ValueError):
+    """The submission cannot be evaluated; the message says why, for the submitter."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    revision: str
+    params: int | None
+    architecture: str
+    verified: bool
+    note: str = ""
+
+
+def is_hub_id(name: str) -> bool:
+    return bool(HUB_ID.match(name)) and not name.startswith((".", "/"))
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+
+
+def _check_config(config_dict: dict[str, object]) -> str:
+    if config_dict.get("auto_map"):
+        raise ModelCheckError(
+            "This model needs custom code from its repository (auto_map in config.json); "
+            "the leaderboard never runs remote code. Submit a model with a built-in architecture."
+        )
+    architectures = config_dict.get("architectures") or []
+    model_type = config_dict.get("model_type")
+    if not model_type:
+        raise ModelCheckError("config.json has no model_type; transformers cannot load it.")
+    return (
+        str(architectures[0])
+        if isinstance(architectures, list) and architectures
+        else str(model_type)
+    )
+
+
+def count_parameters(config_source: str | Path, revision: str | None = None) -> int | None:
+    """Parameter count without loading weights (meta device); None if it cannot be built."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    try:
+        config = AutoConfig.from_pretrained(
+            str(config_source), revision=revision, trust_remote_code=False
+        )
+        with torch.device("meta"):
+            model = AutoModelForCausalLM.from_config(config, trust_remote_code=False)
+    except (ValueError, KeyError, OSError) as exc:
+        raise ModelCheckError(
+            f"transformers cannot build this model from its config: {exc}"
+        ) from exc
+    return sum(p.numel() for p in model.parameters())
+
+
+def local_fingerprint(path: Path) -> str:
+    """A content fingerprint of a model directory, used as its pinned revision."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(path)).encode())
+        size = file.stat().st_size
+        digest.update(str(size).encode())
+        with file.open("rb") as handle:
+            digest.update(handle.read(_FINGERPRINT_BYTES))
+            if size > 2 * _FINGERPRINT_BYTES:
+                handle.seek(-_FINGERPRINT_BYTES, os.SEEK_END)
+                digest.update(handle.read())
+    return "local-" + digest.hexdigest()[:32]
+
+
+def check_local(path: Path, allowed_roots: list[Path]) -> ModelInfo:
+    resolved = path.resolve()
+    if not any(resolved.is_relative_to(root.resolve()) for root in allowed_roots):
+        raise ModelCheckError(
+            "Local paths are only accepted under the directories this site allows "
+            "(SUBMISSION_LOCAL_ROOTS); submit a Hugging Face id instead."
+        )
+    config_file = resolved / "config.json"
+    if not config_file.is_file():
+        raise ModelCheckError(f"No config.json in {path}; is this a transformers model directory?")
+    try:
+        config_dict = json.loads(config_file.read_text())
+    except json.JSONDecodeError as exc:
+        raise ModelCheckError(f"config.json is not valid JSON: {exc}") from exc
+    architecture = _check_config(config_dict)
+    return ModelInfo(
+        revision=local_fingerprint(resolved),
+        params=count_parameters(resolved),
+        architecture=architecture,
+        verified=True,
+    )
+
+
+def check_hub(name: str, revision: str) -> ModelInfo:
+    if not is_hub_id(name):
+        raise ModelCheckError(
+            "Model id must look like 'organisation/model-name' (letters, digits, '-', '_', '.')."
+        )
+    if _offline():
+        if not COMMIT.match(revision):
+            raise ModelCheckError(
+                "The hub cannot be reached from this server, so the revision must be given "
+                "as a full 40-character commit hash."
+            )
+        return ModelInfo(
+            revision=revision,
+            params=None,
+            architecture="",
+            verified=False,
+            note="Not verified: the hub was unreachable when submitted.",
+        )
+    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        info = HfApi().model_info(name, revision=revision or None)
+        config_path = hf_hub_download(name, "config.json", revision=info.sha)
+    except HfHubHTTPError as exc:
+        raise ModelCheckError(
+            f"Could not find {name} at revision {revision or 'main'}: {exc}"
+        ) from exc
+    architecture = _check_config(json.loads(Path(config_path).read_text()))
+    params = info.safetensors.total if info.safetensors else None
+    return ModelInfo(
+        revision=str(info.sha), params=params, architecture=architecture, verified=True
+    )

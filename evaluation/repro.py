@@ -1,0 +1,136 @@
+"""The reproducibility card: versions, hardware, settings and the exact commands of a run."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+
+from evaluation.spec import ModelSpec
+
+PACKAGES = ("lm_eval", "transformers", "torch", "tokenizers", "datasets", "navab-leaderboard")
+
+
+def versions(spec: ModelSpec) -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in (*PACKAGES, *(("vllm",) if spec.kind == "vllm" else ())):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def resolve_device(device: str, spec: ModelSpec) -> str:
+    """'auto' becomes cuda when a GPU is visible, else cpu; served models run on their server."""
+    if spec.kind == "openai-completions":
+        return "endpoint"
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        import torch
+
+        return str(torch.cuda.get_device_name(torch.device(device)))
+    if device == "endpoint":
+        return "remote endpoint"
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def _join(parts: Sequence[str | Path]) -> str:
+    return shlex.join(str(part) for part in parts)
+
+
+def _filters(methods: Sequence[str], nations: Sequence[str], modes: Sequence[str]) -> list[str]:
+    return [
+        "--methods",
+        ",".join(methods),
+        "--nations",
+        ",".join(nations),
+        "--modes",
+        ",".join(modes),
+    ]
+
+
+def run_command(
+    spec: ModelSpec,
+    judge: ModelSpec | None,
+    release_dir: Path,
+    out_dir: Path | str,
+    *,
+    methods: Sequence[str],
+    nations: Sequence[str],
+    modes: Sequence[str],
+    seed: int,
+    device: str,
+    limit: int | None,
+    max_gen_toks: int,
+) -> str:
+    """The `python -m evaluation run` command that repeats this run."""
+    parts: list[str | Path] = ["python", "-m", "evaluation", "run", "--kind", spec.kind]
+    parts += ["--model", spec.pretrained]
+    if spec.revision:
+        parts += ["--revision", spec.revision]
+    if spec.base_url:
+        parts += ["--base-url", spec.base_url]
+    parts += ["--dtype", spec.dtype, "--batch-size", str(spec.batch_size)]
+    if spec.apply_chat_template:
+        parts.append("--chat-template")
+    if judge is not None:
+        parts += ["--judge", judge.pretrained]
+        if judge.revision:
+            parts += ["--judge-revision", judge.revision]
+    parts += _filters(methods, nations, modes)
+    parts += ["--release", release_dir, "--out", out_dir, "--seed", str(seed)]
+    parts += ["--device", device, "--max-gen-toks", str(max_gen_toks)]
+    if limit is not None:
+        parts += ["--limit", str(limit)]
+    return _join(parts)
+
+
+def export_command(
+    release_dir: Path,
+    tasks_dir: Path | str,
+    *,
+    methods: Sequence[str],
+    nations: Sequence[str],
+    modes: Sequence[str],
+    limit: int | None,
+    max_gen_toks: int,
+    answers: Path | str | None = None,
+) -> str:
+    parts: list[str | Path] = ["python", "-m", "evaluation", "export-tasks", release_dir, tasks_dir]
+    parts += [*_filters(methods, nations, modes), "--max-gen-toks", str(max_gen_toks)]
+    if limit is not None:
+        parts += ["--limit", str(limit)]
+    if answers is not None:
+        parts += ["--answers", answers]
+    return _join(parts)
+
+
+def lm_eval_command(
+    spec: ModelSpec,
+    tasks: Sequence[str],
+    tasks_dir: Path | str,
+    output_path: Path | str,
+    *,
+    seed: int,
+    device: str,
+) -> str:
+    """The stock `lm_eval` command that computes the same log-likelihoods for `tasks`."""
+    parts: list[str | Path] = ["lm_eval", "run", "--model", spec.lm_eval_model]
+    parts += ["--model_args", spec.model_args_string(), "--tasks", ",".join(tasks)]
+    parts += ["--include_path", tasks_dir, "--batch_size", str(spec.batch_size)]
+    if device != "endpoint":
+        parts += ["--device", device]
+    if spec.apply_chat_template:
+        parts.append("--apply_chat_template")
+    parts += ["--seed", str(seed), "--log_samples", "--output_path", output_path]
+    return _join(parts)

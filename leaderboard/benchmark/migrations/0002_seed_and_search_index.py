@@ -1,0 +1,55 @@
+"""Seed the NaVAB nations and modes, and add the PostgreSQL full-text index."""
+
+from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
+
+from leaderboard.benchmark.nations import MODES, NATIONS
+
+_INDEX = "benchmark_triple_search_gin"
+
+
+def seed(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    Nation = apps.get_model("benchmark", "Nation")
+    Mode = apps.get_model("benchmark", "Mode")
+    for order, nation in enumerate(NATIONS):
+        Nation.objects.update_or_create(
+            code=nation.code,
+            defaults={
+                "name": nation.name,
+                "release_folder": nation.release_folder,
+                "languages": nation.languages,
+                "sort_order": order,
+            },
+        )
+    for order, mode in enumerate(MODES):
+        Mode.objects.update_or_create(
+            code=mode.code,
+            defaults={
+                "name": mode.name,
+                "release_filename": mode.release_filename,
+                "description": mode.description,
+                "sort_order": order,
+            },
+        )
+
+
+def add_search_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {_INDEX} ON benchmark_triple USING gin (search_document)"
+        )
+
+
+def drop_search_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP INDEX IF EXISTS {_INDEX}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("benchmark", "0001_initial")]
+
+    operations = [
+        migrations.RunPython(seed, migrations.RunPython.noop),
+        migrations.RunPython(add_search_index, drop_search_index),
+    ]

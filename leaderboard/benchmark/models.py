@@ -1,0 +1,181 @@
+"""The benchmark's data: nations, evaluation modes, dataset releases and their triples."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Nation(models.Model):
+    code = models.SlugField(max_length=8, unique=True, help_text="Short code, e.g. us, uk, cn.")
+    name = models.CharField(max_length=64)
+    # The folder names used by the NaVAB release (US, UK, China, German, French), lower-cased.
+    release_folder = models.CharField(max_length=32, unique=True)
+    languages = models.JSONField(default=list, help_text="ISO 639-1 codes, primary first.")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("browse") + f"?nation={self.code}"
+
+
+class Mode(models.Model):
+    """How a nation's stance is attested: a quoted speaker or the official media position."""
+
+    QUOTED = "quoted"
+    OFFICIAL = "official"
+
+    code = models.SlugField(max_length=16, unique=True)
+    name = models.CharField(max_length=64)
+    description = models.TextField(blank=True)
+    # The file holding this mode's records in each nation folder of the NaVAB release.
+    release_filename = models.CharField(max_length=64, unique=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReleaseQuerySet(models.QuerySet["DatasetRelease"]):
+    def published(self) -> ReleaseQuerySet:
+        return self.filter(status=DatasetRelease.Status.PUBLISHED)
+
+    def current(self) -> DatasetRelease | None:
+        """The newest published release: the one the board evaluates against."""
+        return self.published().order_by("-published_at", "-id").first()
+
+
+class DatasetRelease(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    class Source(models.TextChoices):
+        IMPORTED = "imported", "Imported"
+        PIPELINE = "pipeline", "Pipeline run"
+        DEMO = "demo", "Demo data"
+
+    version = models.SlugField(max_length=64, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.IMPORTED)
+    is_demo = models.BooleanField(
+        default=False, help_text="Hand-written sample data, not the NaVAB release."
+    )
+    license = models.CharField(max_length=64, default="apache-2.0")
+    citation = models.TextField(blank=True)
+    homepage = models.URLField(blank=True)
+    # {"files": {name: {"sha256", "bytes", "records", ...}}, "counts": {"us/quoted": n, ...},
+    #  "exports": {format: {"path", "sha256", "bytes"}}, "rejected": n}
+    manifest = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReleaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.version
+
+    def get_absolute_url(self) -> str:
+        return reverse("release-detail", args=[self.version])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def publish(self) -> None:
+        """Publish, then (after commit) let listeners queue re-evaluation on this release."""
+        from leaderboard.benchmark.signals import release_published
+
+        if self.is_published:
+            return
+        self.status = self.Status.PUBLISHED
+        self.published_at = timezone.now()
+        self.save(update_fields=["status", "published_at"])
+        release_published.send(sender=DatasetRelease, release=self)
+
+
+def make_triple_uid(nation_code: str, mode_code: str, question: str, statement: str) -> str:
+    """A content hash, so the same triple keeps its uid across re-imports and releases."""
+    payload = "\x1f".join([nation_code, mode_code, question.strip(), statement.strip()])
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
+
+
+class TripleQuerySet(models.QuerySet["Triple"]):
+    def for_export(self) -> TripleQuerySet:
+        return self.select_related("nation", "mode", "release").order_by(
+            "nation__sort_order", "mode__sort_order", "uid"
+        )
+
+
+class Triple(models.Model):
+    """One <Q, S, RS> item: a question, the nation's statement and its reverse."""
+
+    release = models.ForeignKey(DatasetRelease, on_delete=models.CASCADE, related_name="triples")
+    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="triples")
+    mode = models.ForeignKey(Mode, on_delete=models.PROTECT, related_name="triples")
+    uid = models.CharField(max_length=32, db_index=True)
+    question = models.TextField()
+    statement = models.TextField()
+    reverse_statement = models.TextField()
+    speaker = models.CharField(
+        max_length=255, blank=True, help_text="Named source; blank if official."
+    )
+    full_source = models.TextField(blank=True)
+    topic = models.CharField(max_length=255, blank=True, db_index=True)
+    language = models.CharField(max_length=8, default="en", db_index=True)
+    news_excerpt = models.TextField(blank=True)
+    raw_generation = models.TextField(blank=True, help_text="The generator's raw output.")
+    filter_flag = models.BooleanField(default=True)
+    source_file = models.CharField(max_length=255, blank=True)
+    source_index = models.PositiveIntegerField(null=True, blank=True)
+    # Filled on PostgreSQL only (see benchmark.search); a GIN index is created by migration.
+    search_document = SearchVectorField(null=True, editable=False)
+
+    objects = TripleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["nation__sort_order", "mode__sort_order", "uid"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "uid"], name="unique_triple_uid_per_release")
+        ]
+        indexes = [models.Index(fields=["release", "nation", "mode"], name="triple_release_nm")]
+
+    def __str__(self) -> str:
+        return f"{self.uid}: {self.question[:60]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("triple-detail", args=[self.release.version, self.uid])
+
+    def as_record(self) -> dict[str, Any]:
+        """The flat export record (JSONL/CSV/Parquet rows share these keys)."""
+        return {
+            "uid": self.uid,
+            "release": self.release.version,
+            "nation": self.nation.code,
+            "mode": self.mode.code,
+            "question": self.question,
+            "statement": self.statement,
+            "reverse_statement": self.reverse_statement,
+            "speaker": self.speaker,
+            "topic": self.topic,
+            "language": self.language,
+            "news_excerpt": self.news_excerpt,
+        }

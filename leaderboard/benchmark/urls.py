@@ -1,0 +1,17 @@
+from django.urls import path
+
+from leaderboard.benchmark.views import downloads, pages
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("triples/", pages.browse, name="browse"),
+    path("triples/download.<str:fmt>", downloads.download_filtered, name="download-filtered"),
+    path("releases/", pages.release_list, name="release-list"),
+    path("releases/<slug:version>/", pages.release_detail, name="release-detail"),
+    path(
+        "releases/<slug:version>/files/triples.<str:fmt>",
+        downloads.download_release,
+        name="download-release",
+    ),
+    path("releases/<slug:version>/triples/<str:uid>/", pages.triple_detail, name="triple-detail"),
+]

@@ -1,0 +1,100 @@
+"""Plotly figures built on the server and drawn by the locally served plotly.js."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.utils import PlotlyJSONEncoder
+
+from leaderboard.boards.queries import Board
+
+_LAYOUT: dict[str, Any] = {
+    "margin": {"l": 60, "r": 20, "t": 40, "b": 60},
+    "font": {"family": "system-ui, -apple-system, Segoe UI, sans-serif", "size": 12},
+    "paper_bgcolor": "rgba(0,0,0,0)",
+    "plot_bgcolor": "rgba(0,0,0,0)",
+}
+MAX_HEATMAP_MODELS = 40
+
+
+def to_json(figure: go.Figure) -> str:
+    return json.dumps(figure.to_plotly_json(), cls=PlotlyJSONEncoder)
+
+
+def nation_heatmap(board: Board) -> go.Figure:
+    rows = [r for r in board.rows if r.cells][:MAX_HEATMAP_MODELS]
+    z = [[(r.cells[c].value if c in r.cells else None) for c in board.nation_codes] for r in rows]
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[n.name for n in board.nations],
+            y=[r.display_name for r in rows],
+            zmin=0, zmax=1, colorscale="Viridis", colorbar={"title": "correct rate"},
+            hovertemplate="%{y}<br>%{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title="Correct rate by nation", height=max(260, 28 * len(rows) + 120),
+        yaxis={"autorange": "reversed"}, **_LAYOUT,
+    )
+    return figure
+
+
+def score_vs_params(board: Board) -> go.Figure:
+    rows = [r for r in board.ranked if r.params_billions]
+    figure = go.Figure(
+        go.Scatter(
+            x=[r.params_billions for r in rows],
+            y=[r.primary.value for r in rows if r.primary],
+            error_y={
+                "type": "data", "symmetric": False,
+                "array": [r.primary.high - r.primary.value for r in rows if r.primary],
+                "arrayminus": [r.primary.value - r.primary.low for r in rows if r.primary],
+            },
+            mode="markers", text=[r.display_name for r in rows],
+            hovertemplate="%{text}<br>%{x}B params: %{y:.3f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title="Score vs parameter count", xaxis={"type": "log", "title": "parameters (billions)"},
+        yaxis={"title": "correct rate", "range": [0, 1]}, height=380, **_LAYOUT,
+    )
+    return figure
+
+
+def method_agreement(mc: Board, aj: Board) -> go.Figure:
+    aj_by_model = {r.model_id: r for r in aj.ranked}
+    pairs = [(r, aj_by_model[r.model_id]) for r in mc.ranked if r.model_id in aj_by_model]
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=[a.primary.value for a, _ in pairs if a.primary],
+                y=[b.primary.value for _, b in pairs if b.primary],
+                mode="markers", text=[a.display_name for a, _ in pairs],
+                hovertemplate="%{text}<br>MC %{x:.3f} · AJ %{y:.3f}<extra></extra>", name="models",
+            ),
+            go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#999"},
+                       name="MC = AJ", hoverinfo="skip"),
+        ]
+    )
+    figure.update_layout(
+        title="MC vs AJ agreement", xaxis={"title": "MC correct rate", "range": [0, 1]},
+        yaxis={"title": "AJ correct rate", "range": [0, 1]}, height=380, showlegend=False, **_LAYOUT,
+    )
+    return figure
+
+
+def nation_radar(names: list[str], series: dict[str, list[float | None]]) -> go.Figure:
+    figure = go.Figure(
+        [
+            go.Scatterpolar(r=[*values, values[0]], theta=[*names, names[0]], fill="toself", name=label)
+            for label, values in series.items()
+            if values
+        ]
+    )
+    figure.update_layout(
+        title="Alignment by nation", polar={"radialaxis": {"range": [0, 1]}}, height=380, **_LAYOUT
+    )
+    return figure

@@ -1,0 +1,68 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.evals import lifecycle
+from leaderboard.evals.models import EvaluationJob, JobEvent, LanguageModel, Score
+
+
+@admin.register(LanguageModel)
+class LanguageModelAdmin(admin.ModelAdmin[LanguageModel]):
+    list_display = ["name", "revision", "precision", "model_type", "params_billions", "submitter", "created_at"]
+    list_filter = ["model_type", "precision", "is_demo"]
+    search_fields = ["name", "family"]
+    raw_id_fields = ["submitter", "base_model"]
+    actions = ["evaluate_on_current_release"]
+
+    def save_model(self, request: HttpRequest, obj: LanguageModel, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        release = DatasetRelease.objects.current()
+        if not change and release is not None:
+            # Registering a model in the admin queues it like a form submission.
+            lifecycle.create_job(obj, release, requested_by=request.user, reason="Registered in admin")
+
+    @admin.action(description="Evaluate on the current published release")
+    def evaluate_on_current_release(self, request: HttpRequest, queryset: QuerySet[LanguageModel]) -> None:
+        release = DatasetRelease.objects.current()
+        if release is None:
+            self.message_user(request, "No published release.", messages.ERROR)
+            return
+        queued = 0
+        for model in queryset:
+            try:
+                lifecycle.create_job(model, release, requested_by=request.user, reason="Queued from admin")
+                queued += 1
+            except lifecycle.JobConflict as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+        self.message_user(request, f"Queued {queued} job(s).")
+
+
+class JobEventInline(admin.TabularInline[JobEvent, EvaluationJob]):
+    model = JobEvent
+    extra = 0
+    readonly_fields = ["at", "status", "message"]
+    can_delete = False
+
+
+class ScoreInline(admin.TabularInline[Score, EvaluationJob]):
+    model = Score
+    extra = 0
+    readonly_fields = ["nation", "mode", "method", "value", "n", "stderr", "ci_low", "ci_high", "pos_rate", "neg_rate"]
+    can_delete = False
+
+
+@admin.register(EvaluationJob)
+class EvaluationJobAdmin(admin.ModelAdmin[EvaluationJob]):
+    list_display = ["id", "model", "release", "attempt", "status", "failure_kind", "worker_host", "created_at"]
+    list_filter = ["status", "failure_kind", "release"]
+    search_fields = ["model__name", "celery_task_id", "worker_host"]
+    raw_id_fields = ["model", "requested_by"]
+    readonly_fields = ["celery_task_id", "heartbeat_at", "repro_card", "log_tail"]
+    inlines = [JobEventInline, ScoreInline]
+    actions = ["cancel_jobs"]
+
+    @admin.action(description="Cancel selected jobs")
+    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[EvaluationJob]) -> None:
+        n = sum(lifecycle.cancel(job, by=request.user.get_username()) for job in queryset)
+        self.message_user(request, f"Cancelled {n} job(s).")

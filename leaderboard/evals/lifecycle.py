@@ -1,0 +1,211 @@
+"""Job state transitions. Every change goes through here so the timeline stays complete.
+
+PENDING -> QUEUED -> RUNNING -> FINISHED | FAILED | CANCELLED. Infrastructure failures go
+back to QUEUED until `EVAL_MAX_INFRA_RETRIES` is spent; model failures are final.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.evals.models import (
+    ACTIVE_STATUSES,
+    EvaluationJob,
+    FailureKind,
+    JobEvent,
+    JobStatus,
+    LanguageModel,
+    Method,
+)
+
+LOG_TAIL_CHARS = 8000
+
+
+class JobConflict(Exception):
+    """Raised when a model already has a live job on a release."""
+
+
+def _event(job: EvaluationJob, message: str) -> None:
+    JobEvent.objects.create(job=job, status=job.status, message=message)
+
+
+def create_job(
+    model: LanguageModel,
+    release: DatasetRelease,
+    *,
+    requested_by: object | None = None,
+    methods: Iterable[str] = (Method.MC, Method.AJ),
+    reason: str = "Submitted",
+) -> EvaluationJob:
+    """Create the next attempt and queue it once the surrounding transaction commits."""
+    with transaction.atomic():
+        if EvaluationJob.objects.filter(model=model, release=release, status__in=ACTIVE_STATUSES).exists():
+            raise JobConflict(f"{model} already has a pending or running job on {release}.")
+        last = EvaluationJob.objects.filter(model=model, release=release).aggregate(n=Max("attempt"))["n"]
+        try:
+            with transaction.atomic():
+                job = EvaluationJob.objects.create(
+                    model=model,
+                    release=release,
+                    attempt=(last or 0) + 1,
+                    methods=[str(m) for m in methods],
+                    requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+                )
+        except IntegrityError as exc:
+            raise JobConflict(f"{model} already has a pending or running job on {release}.") from exc
+        _event(job, reason)
+        transaction.on_commit(lambda: enqueue(job.pk))
+    return job
+
+
+def enqueue(job_id: int, *, resend: bool = False) -> bool:
+    """Send the job to the `gpu` queue. False if the job is not waiting or the broker is down.
+
+    A new attempt gets a fresh delivery token. A re-send (the message may have been lost in a
+    broker restart) keeps the token, so the job keeps its place: whichever copy arrives first
+    runs it and the other finds the job taken.
+    """
+    from leaderboard.evals.tasks import run_evaluation
+
+    with transaction.atomic():
+        job = EvaluationJob.objects.select_for_update().get(pk=job_id)
+        if job.status not in (JobStatus.PENDING, JobStatus.QUEUED):
+            return False
+        first_time = job.status == JobStatus.PENDING
+        if not (resend and job.celery_task_id):
+            job.celery_task_id = uuid.uuid4().hex
+        token = job.celery_task_id
+        job.status = JobStatus.QUEUED
+        if first_time or not resend:
+            job.queued_at = timezone.now()
+        job.save(update_fields=["celery_task_id", "status", "queued_at"])
+        if first_time:
+            _event(job, "Queued for a GPU worker")
+    try:
+        run_evaluation.apply_async(args=[job_id, token], queue="gpu", task_id=token)
+    except Exception as exc:  # broker down: the reaper sends again later
+        append_log(job_id, f"Could not reach the broker ({exc}); will retry.")
+        return False
+    EvaluationJob.objects.filter(pk=job_id).update(sent_at=timezone.now())
+    return True
+
+
+def claim(job_id: int, token: str, worker_host: str) -> EvaluationJob | None:
+    """Mark the job RUNNING for this delivery, or None if the delivery is stale or the job ended."""
+    with transaction.atomic():
+        job = EvaluationJob.objects.select_for_update().get(pk=job_id)
+        if job.celery_task_id != token or job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return None
+        if job.status == JobStatus.RUNNING:
+            fresh_after = timezone.now() - settings.EVAL_HEARTBEAT_TIMEOUT
+            if job.heartbeat_at and job.heartbeat_at > fresh_after:
+                return None  # another copy of this delivery is running on a live worker
+            # A redelivery after the previous worker died without acking.
+            job.infra_retries += 1
+        now = timezone.now()
+        job.status = JobStatus.RUNNING
+        job.worker_host = worker_host
+        job.started_at = now
+        job.heartbeat_at = now
+        job.progress_done = 0
+        job.save()
+        _event(job, f"Started on {worker_host}")
+        return job
+
+
+def heartbeat(job_id: int, token: str) -> bool:
+    """Refresh the heartbeat; False once the job was cancelled or taken over."""
+    updated = EvaluationJob.objects.filter(
+        pk=job_id, celery_task_id=token, status=JobStatus.RUNNING
+    ).update(heartbeat_at=timezone.now())
+    return bool(updated)
+
+
+def report_progress(job_id: int, token: str, stage: str, done: int, total: int) -> bool:
+    updated = EvaluationJob.objects.filter(
+        pk=job_id, celery_task_id=token, status=JobStatus.RUNNING
+    ).update(progress_stage=stage[:64], progress_done=done, progress_total=total, heartbeat_at=timezone.now())
+    return bool(updated)
+
+
+def append_log(job_id: int, line: str) -> None:
+    with transaction.atomic():
+        job = EvaluationJob.objects.select_for_update().get(pk=job_id)
+        job.log_tail = (job.log_tail + line.rstrip() + "\n")[-LOG_TAIL_CHARS:]
+        job.save(update_fields=["log_tail"])
+
+
+def fail(job_id: int, token: str | None, kind: FailureKind, reason: str) -> EvaluationJob | None:
+    """Record a failure. Infra failures are re-queued until the retry budget is spent."""
+    with transaction.atomic():
+        job = EvaluationJob.objects.select_for_update().get(pk=job_id)
+        if token is not None and job.celery_task_id != token:
+            return None
+        if job.status not in ACTIVE_STATUSES:
+            return job
+        job.log_tail = (job.log_tail + reason.rstrip() + "\n")[-LOG_TAIL_CHARS:]
+        retry = kind == FailureKind.INFRA and job.infra_retries < settings.EVAL_MAX_INFRA_RETRIES
+        if retry:
+            job.infra_retries += 1
+            job.status = JobStatus.QUEUED
+            job.heartbeat_at = None
+            job.save()
+            _event(job, f"Infrastructure problem, retry {job.infra_retries} of "
+                        f"{settings.EVAL_MAX_INFRA_RETRIES}: {reason}")
+            transaction.on_commit(lambda: enqueue(job_id))
+            return job
+        job.status = JobStatus.FAILED
+        job.failure_kind = kind
+        job.failure_reason = reason
+        job.finished_at = timezone.now()
+        job.save()
+        _event(job, f"Failed ({FailureKind(kind).label.lower()}): {reason}")
+        return job
+
+
+def cancel(job: EvaluationJob, by: str) -> bool:
+    with transaction.atomic():
+        job = EvaluationJob.objects.select_for_update().get(pk=job.pk)
+        if job.status not in ACTIVE_STATUSES:
+            return False
+        job.status = JobStatus.CANCELLED
+        job.finished_at = timezone.now()
+        # A running worker sees the token change at its next heartbeat and stops.
+        job.celery_task_id = ""
+        job.save()
+        _event(job, f"Cancelled by {by}")
+    return True
+
+
+def rerun(job: EvaluationJob, requested_by: object | None) -> EvaluationJob:
+    return create_job(
+        job.model, job.release, requested_by=requested_by, methods=job.methods,
+        reason=f"Re-run of attempt {job.attempt}",
+    )
+
+
+def reap_stale_jobs() -> list[int]:
+    """Fail or retry jobs whose worker stopped beating; re-send jobs nobody picked up."""
+    now = timezone.now()
+    heartbeat_timeout = settings.EVAL_HEARTBEAT_TIMEOUT
+    queue_timeout = settings.EVAL_QUEUE_RESEND_AFTER
+    touched: list[int] = []
+    for job in EvaluationJob.objects.stale(now, heartbeat_timeout, queue_timeout):
+        touched.append(job.pk)
+        if job.status == JobStatus.RUNNING:
+            fail(
+                job.pk, None, FailureKind.INFRA,
+                f"No heartbeat from worker {job.worker_host or '?'} for "
+                f"{int(heartbeat_timeout.total_seconds())} s (worker lost or killed).",
+            )
+        else:
+            # Possibly lost with a broker restart: send again; stale duplicates are ignored.
+            enqueue(job.pk, resend=True)
+    return touched

@@ -1,0 +1,45 @@
+"""Serve the site with a real Celery worker beside it, on whatever broker is configured.
+
+On the embedded default (SQLite + kombu's filesystem transport) this is the whole product on
+one machine: web, worker (queues default and gpu) and the periodic job reaper.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server and a Celery worker (with the beat scheduler) together."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+        parser.add_argument("--no-worker", action="store_true", help="Serve pages only.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        worker: subprocess.Popen[bytes] | None = None
+        if not options["no_worker"]:
+            worker = subprocess.Popen(
+                [
+                    sys.executable, "-m", "celery", "-A", "leaderboard", "worker", "--beat",
+                    "-Q", "default,gpu", "--concurrency", "1", "--loglevel", "INFO",
+                    "--hostname", "demo-worker@%h",
+                ]
+            )
+            self.stdout.write(f"Celery worker started (pid {worker.pid}).")
+        try:
+            call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False)
+        finally:
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()

@@ -1,0 +1,223 @@
+"""Submitted language models, their evaluation jobs, scores and per-example results."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
+
+
+class Method(models.TextChoices):
+    MC = "mc", "Multiple choice"
+    AJ = "aj", "Answer judgement"
+
+
+class Precision(models.TextChoices):
+    AUTO = "auto", "auto"
+    FLOAT32 = "float32", "float32"
+    BFLOAT16 = "bfloat16", "bfloat16"
+    FLOAT16 = "float16", "float16"
+
+
+class ModelType(models.TextChoices):
+    BASE = "base", "Base (pretrained)"
+    INSTRUCT = "instruct", "Instruction-tuned"
+    MOE = "moe", "Mixture of experts"
+    ALIGNED = "aligned", "Value-aligned (DPO)"
+
+
+class LanguageModel(models.Model):
+    """A model as submitted: what to load, pinned, and how to run it."""
+
+    name = models.CharField(max_length=200, help_text="Hub id (org/name), local path or served model name.")
+    revision = models.CharField(max_length=64, blank=True, help_text="Commit hash the weights are pinned to.")
+    precision = models.CharField(max_length=16, choices=Precision.choices, default=Precision.AUTO)
+    model_type = models.CharField(max_length=16, choices=ModelType.choices, default=ModelType.BASE)
+    params_billions = models.FloatField(null=True, blank=True, help_text="Parameter count in billions.")
+    family = models.CharField(max_length=64, blank=True)
+    use_chat_template = models.BooleanField(default=False)
+    endpoint_url = models.URLField(blank=True, help_text="OpenAI-compatible completions endpoint.")
+    base_model = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived_models"
+    )
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="models"
+    )
+    is_demo = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "revision", "precision"], name="unique_model_revision_precision"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        short = self.revision[:7] if self.revision else ""
+        return f"{self.name}@{short}" if short else self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("model-detail", args=[self.pk])
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING)
+TERMINAL_STATUSES = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class FailureKind(models.TextChoices):
+    NONE = "", "—"
+    INFRA = "infra", "Infrastructure"
+    MODEL = "model", "Model"
+
+
+class JobQuerySet(models.QuerySet["EvaluationJob"]):
+    def active(self) -> JobQuerySet:
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def stale(self, now: Any, heartbeat_timeout: timedelta, queue_timeout: timedelta) -> JobQuerySet:
+        """Running jobs whose worker stopped beating, and queued jobs no worker picked up."""
+        return self.filter(
+            Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - heartbeat_timeout)
+            | Q(status__in=[JobStatus.PENDING, JobStatus.QUEUED], sent_at__lt=now - queue_timeout)
+            | Q(status__in=[JobStatus.PENDING, JobStatus.QUEUED], sent_at__isnull=True,
+                created_at__lt=now - queue_timeout)
+        )
+
+
+class EvaluationJob(models.Model):
+    """One attempt at evaluating a model on a release; re-runs are new attempts."""
+
+    model = models.ForeignKey(LanguageModel, on_delete=models.CASCADE, related_name="jobs")
+    release = models.ForeignKey(DatasetRelease, on_delete=models.PROTECT, related_name="jobs")
+    attempt = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    methods = models.JSONField(default=list)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Each enqueue gets a fresh token; a delivery carrying an older token is a stale duplicate.
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    worker_host = models.CharField(max_length=255, blank=True)
+    infra_retries = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    progress_stage = models.CharField(max_length=64, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    log_tail = models.TextField(blank=True)
+    failure_kind = models.CharField(max_length=8, choices=FailureKind.choices, default="", blank=True)
+    failure_reason = models.TextField(blank=True)
+    repro_card = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # At most one live job per model and release: concurrent submits cannot double-queue.
+            models.UniqueConstraint(
+                fields=["model", "release"],
+                condition=Q(status__in=["pending", "queued", "running"]),
+                name="one_active_job_per_model_release",
+            ),
+            models.UniqueConstraint(fields=["model", "release", "attempt"], name="unique_job_attempt"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="job_status_created")]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} ({self.model} on {self.release}, attempt {self.attempt})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("job-detail", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 100 if self.status == JobStatus.FINISHED else 0
+        return min(100, int(100 * self.progress_done / self.progress_total))
+
+    @property
+    def elapsed(self) -> timedelta | None:
+        if not self.started_at:
+            return None
+        return (self.finished_at or timezone.now()) - self.started_at
+
+
+class JobEvent(models.Model):
+    """The job's timeline: every status change with a human-readable message."""
+
+    job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=16, choices=JobStatus.choices)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Score(models.Model):
+    job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="scores")
+    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="+")
+    mode = models.ForeignKey(Mode, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=4, choices=Method.choices)
+    value = models.FloatField(help_text="Correct rate in [0, 1].")
+    n = models.PositiveIntegerField()
+    stderr = models.FloatField()
+    ci_low = models.FloatField()
+    ci_high = models.FloatField()
+    pos_rate = models.FloatField(null=True, help_text="Correct rate on items with S as option A.")
+    neg_rate = models.FloatField(null=True, help_text="Correct rate on items with RS as option A.")
+
+    class Meta:
+        ordering = ["nation__sort_order", "mode__sort_order", "method"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "nation", "mode", "method"], name="unique_score_cell")
+        ]
+
+
+class SampleResult(models.Model):
+    job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="samples")
+    triple = models.ForeignKey(Triple, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=4, choices=Method.choices)
+    statement_is_a = models.BooleanField(help_text="True on the 'pos' half: S was option A.")
+    chosen = models.CharField(max_length=1)
+    correct = models.BooleanField()
+    loglikelihoods = models.JSONField(default=dict)
+    answer = models.TextField(blank=True, help_text="The model's free answer (AJ).")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "triple", "method"], name="unique_sample_per_job")
+        ]
+        indexes = [models.Index(fields=["job", "method", "correct"], name="sample_job_method_ok")]

@@ -1,0 +1,23 @@
+"""Publishing a release queues every registered model for evaluation on it."""
+
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.benchmark.signals import release_published
+from leaderboard.evals import lifecycle
+from leaderboard.evals.models import LanguageModel
+
+
+@receiver(release_published, sender=DatasetRelease)
+def queue_reevaluation(sender: type[DatasetRelease], release: DatasetRelease, **kwargs: Any) -> None:
+    def queue_all() -> None:
+        for model in LanguageModel.objects.all():
+            try:
+                lifecycle.create_job(model, release, reason=f"Re-evaluation: release {release} published")
+            except lifecycle.JobConflict:
+                continue
+
+    transaction.on_commit(queue_all)

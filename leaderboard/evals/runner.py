@@ -1,0 +1,123 @@
+"""Runs one evaluation job: the release on disk, the model spec, the harness, the results."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from evaluation import EvaluationResult, ModelSpec, ProgressEvent, evaluate
+from evaluation.errors import ModelError
+from leaderboard.benchmark.exports import release_directory
+from leaderboard.benchmark.models import Mode, Nation, Triple
+from leaderboard.evals import lifecycle
+from leaderboard.evals.models import (
+    EvaluationJob,
+    JobEvent,
+    JobStatus,
+    LanguageModel,
+    SampleResult,
+    Score,
+)
+
+PROGRESS_EVERY_S = 1.0
+
+
+class JobCancelled(Exception):
+    pass
+
+
+class ModelProblem(Exception):
+    """The model itself cannot be evaluated; retrying will not help."""
+
+
+def model_spec(model: LanguageModel) -> ModelSpec:
+    if model.endpoint_url:
+        return ModelSpec(
+            kind="openai-completions", pretrained=model.name, base_url=model.endpoint_url,
+            revision=model.revision or None, apply_chat_template=model.use_chat_template,
+        )
+    return ModelSpec(
+        kind="hf",
+        pretrained=model.name,
+        revision=None if model.revision.startswith("local-") else (model.revision or None),
+        dtype=model.precision,
+        apply_chat_template=model.use_chat_template,
+    )
+
+
+def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
+    last_report = 0.0
+
+    def on_progress(event: ProgressEvent) -> None:
+        nonlocal last_report
+        if cancelled.is_set():
+            raise JobCancelled()
+        now = time.monotonic()
+        if now - last_report >= PROGRESS_EVERY_S or event.done >= event.total:
+            last_report = now
+            if not lifecycle.report_progress(job.pk, token, event.stage, event.done, event.total):
+                raise JobCancelled()
+
+    release_dir = release_directory(job.release)
+    try:
+        spec = model_spec(job.model)
+        result = evaluate(
+            spec,
+            release_dir,
+            methods=job.methods or None,
+            seed=settings.EVAL_SEED,
+            device=settings.EVAL_DEVICE,
+            max_gen_toks=settings.EVAL_MAX_GEN_TOKENS,
+            progress=on_progress,
+        )
+    except (ModelError, ValueError) as exc:
+        raise ModelProblem(str(exc)) from exc
+    store_results(job, token, result, Path(settings.EVAL_RESULTS_DIR))
+
+
+def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_dir: Path) -> bool:
+    """Scores, per-example results and the card land together or not at all."""
+    nations = {n.code: n for n in Nation.objects.all()}
+    modes = {m.code: m for m in Mode.objects.all()}
+    triple_ids: dict[str, int] = dict(
+        Triple.objects.filter(release=job.release).values_list("uid", "id")
+    )
+    with transaction.atomic():
+        locked = EvaluationJob.objects.select_for_update().get(pk=job.pk)
+        if locked.celery_task_id != token or locked.status != JobStatus.RUNNING:
+            return False
+        Score.objects.filter(job=locked).delete()
+        SampleResult.objects.filter(job=locked).delete()
+        Score.objects.bulk_create(
+            Score(
+                job=locked, nation=nations[row.nation], mode=modes[row.mode], method=row.method,
+                value=row.value, n=row.n, stderr=row.stderr, ci_low=row.ci_low, ci_high=row.ci_high,
+                pos_rate=row.pos_rate, neg_rate=row.neg_rate,
+            )
+            for row in result.scores
+        )
+        SampleResult.objects.bulk_create(
+            (
+                SampleResult(
+                    job=locked, triple_id=triple_ids[s.uid], method=s.method,
+                    statement_is_a=s.statement_is_a, chosen=s.chosen, correct=s.correct,
+                    loglikelihoods=s.loglikelihoods, answer=s.answer or "",
+                )
+                for s in result.samples
+            ),
+            batch_size=2000,
+        )
+        card: dict[str, Any] = result.card.to_dict()
+        locked.repro_card = card
+        locked.status = JobStatus.FINISHED
+        locked.finished_at = timezone.now()
+        locked.progress_done = locked.progress_total
+        locked.save()
+        JobEvent.objects.create(job=locked, status=locked.status, message="Finished; scores published")
+    return True

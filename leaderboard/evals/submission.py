@@ -1,0 +1,120 @@
+"""Submitting a model: validation shared by the form and the API, then the first job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from evaluation.model_check import ModelCheckError, ModelInfo, check_hub, check_local, is_hub_id
+from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.evals import lifecycle
+from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel
+
+
+class SubmissionError(ValueError):
+    """Refused submission; `field` names the form field to attach the message to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Submission:
+    name: str
+    revision: str = ""
+    precision: str = "auto"
+    model_type: str = "base"
+    params_billions: float | None = None
+    family: str = ""
+    use_chat_template: bool = False
+    endpoint_url: str = ""
+
+
+def submissions_today(user: Any) -> int:
+    """Jobs this user asked for in the last 24 h; failed and cancelled ones don't count."""
+    since = timezone.now() - timedelta(days=1)
+    return (
+        EvaluationJob.objects.filter(requested_by=user, created_at__gte=since)
+        .exclude(status__in=[JobStatus.FAILED, JobStatus.CANCELLED])
+        .count()
+    )
+
+
+def check_rate_limit(user: AbstractBaseUser | AnonymousUser) -> None:
+    if getattr(user, "is_staff", False):
+        return
+    limit = settings.SUBMISSIONS_PER_DAY
+    if submissions_today(user) >= limit:
+        raise SubmissionError(
+            f"You have reached the limit of {limit} submissions in 24 hours "
+            "(failed and cancelled ones are not counted). Please try again later."
+        )
+
+
+def inspect(sub: Submission) -> ModelInfo:
+    """Check the model is loadable without remote code and pin its revision."""
+    try:
+        if sub.endpoint_url:
+            return ModelInfo(revision=sub.revision, params=None, architecture="endpoint",
+                             verified=False, note="Served model: weights not inspected.")
+        if sub.name.startswith("/"):
+            return check_local(Path(sub.name), settings.SUBMISSION_LOCAL_ROOTS)
+        if not is_hub_id(sub.name):
+            raise ModelCheckError(
+                "Model id must look like 'organisation/model-name' (letters, digits, '-', '_', '.')."
+            )
+        return check_hub(sub.name, sub.revision)
+    except ModelCheckError as exc:
+        raise SubmissionError(str(exc), field="name") from exc
+
+
+def submit(sub: Submission, user: Any) -> EvaluationJob:
+    """Validate, register the model and queue its evaluation on the current release."""
+    release = DatasetRelease.objects.current()
+    if release is None:
+        raise SubmissionError("There is no published dataset release to evaluate on yet.")
+    check_rate_limit(user)
+    info = inspect(sub)
+    params_b = sub.params_billions if sub.params_billions is not None else (
+        info.params / 1e9 if info.params else None
+    )
+    if params_b is not None and params_b > settings.SUBMISSION_MAX_PARAMS_B:
+        raise SubmissionError(
+            f"Models above {settings.SUBMISSION_MAX_PARAMS_B:g}B parameters are not accepted "
+            f"(this one has {params_b:.1f}B).",
+            field="params_billions",
+        )
+    existing = LanguageModel.objects.filter(
+        name=sub.name, revision=info.revision, precision=sub.precision
+    ).first()
+    if existing is not None:
+        raise SubmissionError(
+            f"{existing.display_name} in {sub.precision} was already submitted "
+            f"(see {existing.get_absolute_url()}).",
+            field="name",
+        )
+    try:
+        with transaction.atomic():
+            model = LanguageModel.objects.create(
+                name=sub.name,
+                revision=info.revision,
+                precision=sub.precision,
+                model_type=sub.model_type,
+                params_billions=params_b,
+                family=sub.family or sub.name.rsplit("/", 1)[-1].split("-")[0].lower(),
+                use_chat_template=sub.use_chat_template,
+                endpoint_url=sub.endpoint_url,
+                submitter=user if getattr(user, "pk", None) else None,
+            )
+            note = f"Submitted ({info.note})" if info.note else "Submitted"
+            return lifecycle.create_job(model, release, requested_by=user, reason=note)
+    except IntegrityError as exc:  # a concurrent identical submission won the race
+        raise SubmissionError("This model, revision and precision was just submitted.", "name") from exc

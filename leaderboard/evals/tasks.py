@@ -1,0 +1,73 @@
+"""Celery tasks: thin wrappers that load rows by primary key and call the library."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import traceback
+from types import TracebackType
+
+from celery import shared_task
+from django.conf import settings
+from django.db import connection
+
+from leaderboard.evals import lifecycle
+from leaderboard.evals.models import FailureKind
+
+
+class Heartbeat:
+    """Beats from a side thread while the job runs; notices cancellation."""
+
+    def __init__(self, job_id: int, token: str, interval: float) -> None:
+        self.job_id, self.token, self.interval = job_id, token, interval
+        self.cancelled = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                if not lifecycle.heartbeat(self.job_id, self.token):
+                    self.cancelled.set()
+                    return
+        finally:
+            connection.close()
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+@shared_task(name="leaderboard.evals.tasks.run_evaluation", acks_late=True, reject_on_worker_lost=True)
+def run_evaluation(job_id: int, token: str) -> str:
+    # Imported here: the web process sends this task and must not import torch to do so.
+    from leaderboard.evals.runner import JobCancelled, ModelProblem, run_job
+
+    job = lifecycle.claim(job_id, token, socket.gethostname())
+    if job is None:
+        return "skipped: stale delivery or job already ended"
+    with Heartbeat(job_id, token, settings.EVAL_HEARTBEAT_INTERVAL) as beat:
+        try:
+            run_job(job, token, cancelled=beat.cancelled)
+        except JobCancelled:
+            return "cancelled"
+        except ModelProblem as exc:
+            lifecycle.fail(job_id, token, FailureKind.MODEL, str(exc))
+            return "failed: model"
+        except Exception as exc:
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            lifecycle.append_log(job_id, traceback.format_exc()[-3000:])
+            lifecycle.fail(job_id, token, FailureKind.INFRA, detail)
+            return "failed: infra"
+    return "finished"
+
+
+@shared_task(name="leaderboard.evals.tasks.reap_stale_jobs")
+def reap_stale_jobs() -> list[int]:
+    return lifecycle.reap_stale_jobs()

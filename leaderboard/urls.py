@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("leaderboard.benchmark.urls")),
+    path("", include("leaderboard.evals.urls")),
+    path("", include("leaderboard.boards.urls")),
+    path("accounts/", include("leaderboard.accounts.urls")),
+    path("api/", include("leaderboard.api.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from leaderboard.evals import lifecycle
+from leaderboard.evals.models import EvaluationJob, FailureKind, JobStatus
+
+
+@pytest.fixture(autouse=True)
+def no_broker_sends():
+    """Unit tests check state transitions; the end-to-end tests use a real worker."""
+    with mock.patch("leaderboard.evals.tasks.run_evaluation.apply_async") as send:
+        yield send
+
+
+def test_it_queues_the_job_after_commit(model, release, no_broker_sends, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = lifecycle.create_job(model, release)
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert job.celery_task_id
+    assert job.sent_at is not None
+    kwargs = no_broker_sends.call_args.kwargs
+    assert kwargs["queue"] == "gpu"
+    assert kwargs["args"] == [job.pk, job.celery_task_id]
+    assert [e.message for e in job.events.all()] == ["Submitted", "Queued for a GPU worker"]
+
+
+def test_it_refuses_a_second_live_job_for_the_same_model_and_release(model, release):
+    lifecycle.create_job(model, release)
+    with pytest.raises(lifecycle.JobConflict):
+        lifecycle.create_job(model, release)
+
+
+def test_it_ignores_stale_deliveries(model, release, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = lifecycle.create_job(model, release)
+    job.refresh_from_db()
+    assert lifecycle.claim(job.pk, "not-the-token", "w1") is None
+    claimed = lifecycle.claim(job.pk, job.celery_task_id, "w1")
+    assert claimed is not None and claimed.status == JobStatus.RUNNING
+    # A duplicate copy while the first worker is alive is skipped.
+    assert lifecycle.claim(job.pk, job.celery_task_id, "w2") is None
+
+
+def test_it_retries_infra_failures_then_fails_clearly(model, release, settings, django_capture_on_commit_callbacks):
+    settings.EVAL_MAX_INFRA_RETRIES = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        job = lifecycle.create_job(model, release)
+    job.refresh_from_db()
+    lifecycle.claim(job.pk, job.celery_task_id, "w1")
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.fail(job.pk, job.celery_task_id, FailureKind.INFRA, "CUDA driver lost")
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED and job.infra_retries == 1
+    lifecycle.claim(job.pk, job.celery_task_id, "w2")
+    lifecycle.fail(job.pk, job.celery_task_id, FailureKind.INFRA, "CUDA driver lost again")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.failure_kind == FailureKind.INFRA
+    assert "again" in job.failure_reason
+
+
+def test_it_never_retries_model_failures(model, release, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = lifecycle.create_job(model, release)
+    job.refresh_from_db()
+    lifecycle.claim(job.pk, job.celery_task_id, "w1")
+    lifecycle.fail(job.pk, job.celery_task_id, FailureKind.MODEL, "tokenizer.json is missing")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.failure_kind == FailureKind.MODEL
+    assert job.infra_retries == 0
+
+
+def test_reaper_requeues_a_running_job_whose_heartbeat_stopped(model, release, settings, django_capture_on_commit_callbacks):
+    settings.EVAL_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = lifecycle.create_job(model, release)
+    job.refresh_from_db()
+    lifecycle.claim(job.pk, job.celery_task_id, "w1")
+    EvaluationJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert lifecycle.reap_stale_jobs() == [job.pk]
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert job.infra_retries == 1
+    assert "No heartbeat" in job.events.last().message
+
+
+def test_reaper_resends_queued_jobs_that_nobody_picked_up_keeping_the_token(model, release, settings, no_broker_sends, django_capture_on_commit_callbacks):
+    settings.EVAL_QUEUE_RESEND_AFTER = timedelta(seconds=60)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = lifecycle.create_job(model, release)
+    job.refresh_from_db()
+    token = job.celery_task_id
+    EvaluationJob.objects.filter(pk=job.pk).update(sent_at=timezone.now() - timedelta(minutes=5))
+    lifecycle.reap_stale_jobs()
+    job.refresh_from_db()
+    assert job.celery_task_id == token
+    assert no_broker_sends.call_count == 2
+    assert job.sent_at > timezone.now() - timedelta(seconds=5)
+
+
+def test_cancel_stops_heartbeats_and_frees_the_slot(model, release, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = lifecycle.create_job(model, release)
+    job.refresh_from_db()
+    token = job.celery_task_id
+    lifecycle.claim(job.pk, token, "w1")
+    assert lifecycle.cancel(job, by="owner")
+    assert not lifecycle.heartbeat(job.pk, token)
+    again = lifecycle.create_job(model, release)
+    assert again.attempt == 2
+
+
+def test_publishing_a_release_queues_every_model(model, release, django_capture_on_commit_callbacks):
+    from tests.evals.conftest import make_release
+
+    with django_capture_on_commit_callbacks(execute=True):
+        newer = make_release("r2", per_cell=1)
+    assert EvaluationJob.objects.filter(model=model, release=newer).count() == 1

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import json
+import threading
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel
+from leaderboard.evals.submission import Submission, SubmissionError, submit
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture(autouse=True)
+def offline_hub(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def no_broker_sends():
+    with mock.patch("leaderboard.evals.tasks.run_evaluation.apply_async") as send:
+        yield send
+
+
+def form_data(**overrides):
+    data = {
+        "name": "org/model-7b", "revision": COMMIT, "precision": "bfloat16", "model_type": "base",
+        "params_billions": "7", "family": "", "endpoint_url": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_it_needs_an_account(client, release):
+    response = client.get(reverse("submit"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_it_queues_a_valid_submission(client, owner, release):
+    client.force_login(owner)
+    response = client.post(reverse("submit"), form_data())
+    job = EvaluationJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert job.model.submitter == owner and job.model.revision == COMMIT
+    assert job.requested_by == owner
+
+
+def test_the_form_is_csrf_protected(owner, release):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    assert client.post(reverse("submit"), form_data()).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"name": "not a model id"}, "no spaces"),
+        ({"name": "just-a-name"}, "organisation/model-name"),
+        ({"revision": "main"}, "40-character commit"),
+        ({"params_billions": "500"}, "not accepted"),
+    ],
+)
+def test_it_refuses_invalid_submissions_with_reasons(client, owner, release, overrides, message):
+    client.force_login(owner)
+    response = client.post(reverse("submit"), form_data(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not EvaluationJob.objects.exists()
+
+
+def test_it_refuses_duplicates_of_model_revision_and_precision(client, owner, release):
+    client.force_login(owner)
+    client.post(reverse("submit"), form_data())
+    response = client.post(reverse("submit"), form_data())
+    assert "already submitted" in response.content.decode()
+    assert LanguageModel.objects.count() == 1
+    # Another precision is a different entry.
+    client.post(reverse("submit"), form_data(precision="float16"))
+    assert LanguageModel.objects.count() == 2
+
+
+def test_the_daily_limit_does_not_count_failed_or_cancelled_jobs(owner, release, settings):
+    settings.SUBMISSIONS_PER_DAY = 2
+    first = submit(Submission(name="org/a", revision=COMMIT), owner)
+    submit(Submission(name="org/b", revision=COMMIT), owner)
+    with pytest.raises(SubmissionError, match="limit of 2"):
+        submit(Submission(name="org/c", revision=COMMIT), owner)
+    EvaluationJob.objects.filter(pk=first.pk).update(status=JobStatus.FAILED)
+    submit(Submission(name="org/c", revision=COMMIT), owner)
+
+
+def test_local_models_need_an_allowed_root_and_get_a_fingerprint(owner, release, settings, config_only_model):
+    with pytest.raises(SubmissionError, match="SUBMISSION_LOCAL_ROOTS"):
+        submit(Submission(name=str(config_only_model)), owner)
+    settings.SUBMISSION_LOCAL_ROOTS = [config_only_model.parent]
+    job = submit(Submission(name=str(config_only_model)), owner)
+    assert job.model.revision.startswith("local-")
+    assert job.model.params_billions is not None and job.model.params_billions < 0.001
+
+
+def test_models_that_need_remote_code_are_refused(owner, release, settings, config_only_model):
+    config = json.loads((config_only_model / "config.json").read_text())
+    config["auto_map"] = {"AutoModelForCausalLM": "modeling_evil.EvilModel"}
+    (config_only_model / "config.json").write_text(json.dumps(config))
+    settings.SUBMISSION_LOCAL_ROOTS = [config_only_model.parent]
+    with pytest.raises(SubmissionError, match="never runs remote code"):
+        submit(Submission(name=str(config_only_model)), owner)
+    assert not LanguageModel.objects.exists()
+
+
+def test_submissions_need_a_published_release(owner, db):
+    with pytest.raises(SubmissionError, match="no published dataset release"):
+        submit(Submission(name="org/a", revision=COMMIT), owner)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_identical_submissions_queue_one_job(owner, release):
+    errors: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            submit(Submission(name="org/racy", revision=COMMIT), owner)
+        except SubmissionError as exc:
+            errors.append(str(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert EvaluationJob.objects.count() == 1
+    assert LanguageModel.objects.count() == 1
+    assert len(errors) == 3

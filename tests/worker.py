@@ -1,0 +1,93 @@
+"""A real Celery worker in a subprocess, on the broker and test database the tests use."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from leaderboard.celery import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}",
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "EVAL_RESULTS_DIR": str(settings.EVAL_RESULTS_DIR),
+            "EVAL_HEARTBEAT_INTERVAL_S": "1",
+            "EVAL_DEVICE": "cpu",
+            "EVAL_MAX_GEN_TOKENS": "4",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "HF_DATASETS_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def purge_queues() -> None:
+    with app.connection_for_write() as conn:
+        for queue in ("default", "gpu"):
+            conn.default_channel.queue_purge(queue)
+
+
+@contextmanager
+def running_worker(log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `celery worker` (prefork, one child) and wait until it answers a ping."""
+    name = f"test-{uuid.uuid4().hex[:8]}@%h"
+    log = log_path.open("ab")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "leaderboard", "worker", "-Q", "default,gpu",
+            "--concurrency", "1", "--loglevel", "INFO", "--hostname", name,
+            "--without-mingle", "--without-gossip",
+        ],
+        cwd=ROOT, env=worker_env(extra_env), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker exited early; see {log_path}")
+            if b"ready." in log_path.read_bytes():
+                break
+            time.sleep(0.5)
+        else:
+            raise RuntimeError(f"worker did not start; see {log_path}")
+        yield proc
+    finally:
+        kill_worker(proc, sig=signal.SIGTERM)
+        log.close()
+
+
+def kill_worker(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+    """Signal the worker's whole process group (main process and pool children)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
