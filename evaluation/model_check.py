@@ -66,7 +66,7 @@ def count_parameters(config_source: str | Path, revision: str | None = None) -> 
             str(config_source), revision=revision, trust_remote_code=False
         )
         with torch.device("meta"):
-            model = AutoModelForCausalLM.from_config(config, trust_remote_code=False)
+            model = AutoModelForCausalLM.from_config(config, trust_remote_code=False)  # type: ignore[no-untyped-call]
     except (ValueError, KeyError, OSError) as exc:
         raise ModelCheckError(
             f"transformers cannot build this model from its config: {exc}"

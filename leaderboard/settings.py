@@ -223,8 +223,12 @@ EVAL_MAX_GEN_TOKENS = envint("EVAL_MAX_GEN_TOKENS", 128)
 EVAL_RESULTS_DIR = Path(envstr("EVAL_RESULTS_DIR", str(VAR_DIR / "results")))
 SUBMISSIONS_PER_DAY = envint("SUBMISSIONS_PER_DAY", 5)
 SUBMISSION_MAX_PARAMS_B = float(envstr("SUBMISSION_MAX_PARAMS_B", "100"))
-# Local model directories submissions may point at (empty: local paths are refused).
-SUBMISSION_LOCAL_ROOTS = [Path(p) for p in envlist("SUBMISSION_LOCAL_ROOTS", [])]
+# Local model directories submissions may point at; by default only var/models, where the demo
+# command puts its tiny models, so a fresh checkout can submit without the hub.
+LOCAL_MODELS_DIR = VAR_DIR / "models"
+SUBMISSION_LOCAL_ROOTS = [
+    Path(p) for p in envlist("SUBMISSION_LOCAL_ROOTS", [str(LOCAL_MODELS_DIR)])
+]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {

@@ -50,17 +50,35 @@ def purge_queues() -> None:
 
 
 @contextmanager
-def running_worker(log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def running_worker(
+    log_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start `celery worker` (prefork, one child) and wait until it answers a ping."""
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     log = log_path.open("ab")
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "leaderboard", "worker", "-Q", "default,gpu",
-            "--concurrency", "1", "--loglevel", "INFO", "--hostname", name,
-            "--without-mingle", "--without-gossip",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "leaderboard",
+            "worker",
+            "-Q",
+            "default,gpu",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            name,
+            "--without-mingle",
+            "--without-gossip",
         ],
-        cwd=ROOT, env=worker_env(extra_env), stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=worker_env(extra_env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:

@@ -1,7 +1,26 @@
-from django.urls import path
+"""One router for the whole API; each app keeps its viewsets in its own `api` module."""
+
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from leaderboard.benchmark import api as benchmark_api
+from leaderboard.boards import api as boards_api
+from leaderboard.evals import api as evals_api
+
+router = DefaultRouter()
+router.register("nations", benchmark_api.NationViewSet, basename="nation")
+router.register("modes", benchmark_api.ModeViewSet, basename="mode")
+router.register("releases", benchmark_api.ReleaseViewSet, basename="release")
+router.register("triples", benchmark_api.TripleViewSet, basename="triple")
+router.register("models", evals_api.ModelViewSet, basename="model")
+router.register("jobs", evals_api.JobViewSet, basename="job")
+router.register("scores", evals_api.ScoreViewSet, basename="score")
+router.register("samples", evals_api.JobSampleViewSet, basename="sample")
+router.register("leaderboard", boards_api.LeaderboardViewSet, basename="leaderboard")
 
 urlpatterns = [
+    path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

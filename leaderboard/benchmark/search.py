@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import F, Q
+from django.db.models.expressions import CombinedExpression
 
 from leaderboard.benchmark.models import TripleQuerySet
 
@@ -16,7 +17,7 @@ def uses_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def document_vector() -> SearchVector:
+def document_vector() -> CombinedExpression:
     # Weights rank hits in the question and statement above those in the speaker or topic.
     return (
         SearchVector("question", weight="A", config=SEARCH_CONFIG)

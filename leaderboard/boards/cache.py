@@ -1,6 +1,13 @@
-"""Board caching with explicit invalidation: a version number bumped whenever results change."""
+"""Board caching with explicit invalidation: a version number bumped whenever results change.
+
+Every cached value's key carries the current version, so bumping it makes all older entries
+unreachable at once (they expire on their own); no key listing or pattern delete is needed.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.cache import cache
 
@@ -8,6 +15,8 @@ from leaderboard.boards.queries import Board, BoardQuery, build_board
 
 VERSION_KEY = "board-version"
 TIMEOUT_S = 3600
+
+T = TypeVar("T")
 
 
 def board_version() -> int:
@@ -26,10 +35,15 @@ def invalidate_boards() -> None:
         cache.set(VERSION_KEY, 2, timeout=None)
 
 
+def cached_value(key: str, build: Callable[[], T]) -> T:
+    """`build()` once per board version for `key` (anything derived from boards)."""
+    versioned = f"{key}|v{board_version()}"
+    value: T | None = cache.get(versioned)
+    if value is None:
+        value = build()
+        cache.set(versioned, value, TIMEOUT_S)
+    return value
+
+
 def cached_board(query: BoardQuery) -> Board:
-    key = f"{query.cache_key()}|v{board_version()}"
-    board = cache.get(key)
-    if board is None:
-        board = build_board(query)
-        cache.set(key, board, TIMEOUT_S)
-    return board
+    return cached_value(query.cache_key(), lambda: build_board(query))

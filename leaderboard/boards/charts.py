@@ -31,13 +31,18 @@ def nation_heatmap(board: Board) -> go.Figure:
             z=z,
             x=[n.name for n in board.nations],
             y=[r.display_name for r in rows],
-            zmin=0, zmax=1, colorscale="Viridis", colorbar={"title": "correct rate"},
+            zmin=0,
+            zmax=1,
+            colorscale="Viridis",
+            colorbar={"title": "correct rate"},
             hovertemplate="%{y}<br>%{x}: %{z:.3f}<extra></extra>",
         )
     )
     figure.update_layout(
-        title="Correct rate by nation", height=max(260, 28 * len(rows) + 120),
-        yaxis={"autorange": "reversed"}, **_LAYOUT,
+        title="Correct rate by nation",
+        height=max(260, 28 * len(rows) + 120),
+        yaxis={"autorange": "reversed"},
+        **_LAYOUT,
     )
     return figure
 
@@ -49,17 +54,22 @@ def score_vs_params(board: Board) -> go.Figure:
             x=[r.params_billions for r in rows],
             y=[r.primary.value for r in rows if r.primary],
             error_y={
-                "type": "data", "symmetric": False,
+                "type": "data",
+                "symmetric": False,
                 "array": [r.primary.high - r.primary.value for r in rows if r.primary],
                 "arrayminus": [r.primary.value - r.primary.low for r in rows if r.primary],
             },
-            mode="markers", text=[r.display_name for r in rows],
+            mode="markers",
+            text=[r.display_name for r in rows],
             hovertemplate="%{text}<br>%{x}B params: %{y:.3f}<extra></extra>",
         )
     )
     figure.update_layout(
-        title="Score vs parameter count", xaxis={"type": "log", "title": "parameters (billions)"},
-        yaxis={"title": "correct rate", "range": [0, 1]}, height=380, **_LAYOUT,
+        title="Score vs parameter count",
+        xaxis={"type": "log", "title": "parameters (billions)"},
+        yaxis={"title": "correct rate", "range": [0, 1]},
+        height=380,
+        **_LAYOUT,
     )
     return figure
 
@@ -72,16 +82,28 @@ def method_agreement(mc: Board, aj: Board) -> go.Figure:
             go.Scatter(
                 x=[a.primary.value for a, _ in pairs if a.primary],
                 y=[b.primary.value for _, b in pairs if b.primary],
-                mode="markers", text=[a.display_name for a, _ in pairs],
-                hovertemplate="%{text}<br>MC %{x:.3f} · AJ %{y:.3f}<extra></extra>", name="models",
+                mode="markers",
+                text=[a.display_name for a, _ in pairs],
+                hovertemplate="%{text}<br>MC %{x:.3f} · AJ %{y:.3f}<extra></extra>",
+                name="models",
             ),
-            go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#999"},
-                       name="MC = AJ", hoverinfo="skip"),
+            go.Scatter(
+                x=[0, 1],
+                y=[0, 1],
+                mode="lines",
+                line={"dash": "dot", "color": "#999"},
+                name="MC = AJ",
+                hoverinfo="skip",
+            ),
         ]
     )
     figure.update_layout(
-        title="MC vs AJ agreement", xaxis={"title": "MC correct rate", "range": [0, 1]},
-        yaxis={"title": "AJ correct rate", "range": [0, 1]}, height=380, showlegend=False, **_LAYOUT,
+        title="MC vs AJ agreement",
+        xaxis={"title": "MC correct rate", "range": [0, 1]},
+        yaxis={"title": "AJ correct rate", "range": [0, 1]},
+        height=380,
+        showlegend=False,
+        **_LAYOUT,
     )
     return figure
 
@@ -89,7 +111,9 @@ def method_agreement(mc: Board, aj: Board) -> go.Figure:
 def nation_radar(names: list[str], series: dict[str, list[float | None]]) -> go.Figure:
     figure = go.Figure(
         [
-            go.Scatterpolar(r=[*values, values[0]], theta=[*names, names[0]], fill="toself", name=label)
+            go.Scatterpolar(
+                r=[*values, values[0]], theta=[*names, names[0]], fill="toself", name=label
+            )
             for label, values in series.items()
             if values
         ]

@@ -50,7 +50,9 @@ class Comparison:
 
 
 def comparable_models(release: DatasetRelease, ids: list[int]) -> QuerySet[LanguageModel]:
-    return LanguageModel.objects.filter(pk__in=ids).annotate(latest_job_id=latest_finished_job(release))
+    return LanguageModel.objects.filter(pk__in=ids).annotate(
+        latest_job_id=latest_finished_job(release)
+    )
 
 
 def compare(release: DatasetRelease, ids: list[int], method: str | None = None) -> Comparison:
@@ -73,8 +75,16 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
     triples = {
         t["pk"]: t
         for t in release.triples.values(
-            "pk", "uid", "nation_id", "mode_id", "topic", "question", "statement",
-            "reverse_statement", "nation__code", "mode__code",
+            "pk",
+            "uid",
+            "nation_id",
+            "mode_id",
+            "topic",
+            "question",
+            "statement",
+            "reverse_statement",
+            "nation__code",
+            "mode__code",
         )
     }
     by_cell: dict[tuple[int, int, str], list[list[bool]]] = defaultdict(list)
@@ -83,13 +93,16 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
         if len(per_model) != len(models) or triple_id not in triples:
             continue  # only items every model answered are paired
         t = triples[triple_id]
-        by_cell[(t["nation_id"], t["mode_id"], meth)].append([per_model[i][1] for i in range(len(models))])
+        by_cell[(t["nation_id"], t["mode_id"], meth)].append(
+            [per_model[i][1] for i in range(len(models))]
+        )
         if len({per_model[i][0] for i in range(len(models))}) > 1:
             disagreeing.append((triple_id, meth, per_model))
     nations = {n.pk: n for n in Nation.objects.all()}
     modes = {m.pk: m for m in Mode.objects.all()}
     for (nation_id, mode_id, meth), rows in sorted(
-        by_cell.items(), key=lambda kv: (nations[kv[0][0]].sort_order, modes[kv[0][1]].sort_order, kv[0][2])
+        by_cell.items(),
+        key=lambda kv: (nations[kv[0][0]].sort_order, modes[kv[0][1]].sort_order, kv[0][2]),
     ):
         columns = list(zip(*rows, strict=True))
         rates: list[float | None] = [sum(c) / len(c) for c in columns]
@@ -99,14 +112,22 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
         ]
         result.cells.append(CompareCell(nations[nation_id], modes[mode_id], meth, rates, tests))
     result.disagreement_total = len(disagreeing)
-    disagreeing.sort(key=lambda item: (triples[item[0]]["nation__code"], triples[item[0]]["uid"], item[1]))
+    disagreeing.sort(
+        key=lambda item: (triples[item[0]]["nation__code"], triples[item[0]]["uid"], item[1])
+    )
     for triple_id, meth, per_model in disagreeing[:MAX_DISAGREEMENTS]:
         t = triples[triple_id]
         result.disagreements.append(
             Disagreement(
-                triple_id=triple_id, uid=t["uid"], nation=t["nation__code"], mode=t["mode__code"],
-                topic=t["topic"], question=t["question"], statement=t["statement"],
-                reverse_statement=t["reverse_statement"], method=meth,
+                triple_id=triple_id,
+                uid=t["uid"],
+                nation=t["nation__code"],
+                mode=t["mode__code"],
+                topic=t["topic"],
+                question=t["question"],
+                statement=t["statement"],
+                reverse_statement=t["reverse_statement"],
+                method=meth,
                 chosen=[per_model[i][0] for i in range(len(models))],
                 correct=[per_model[i][1] for i in range(len(models))],
             )

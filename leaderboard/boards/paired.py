@@ -40,8 +40,6 @@ def paired_bootstrap(
     idx = rng.integers(0, n, size=(resamples, n))
     boot = diff[idx].mean(axis=1)
     low, high = np.percentile(boot, [2.5, 97.5])
-    if delta >= 0:
-        tail = float(np.mean(boot <= 0))
-    else:
-        tail = float(np.mean(boot >= 0))
+    # The share of resamples on the other side of zero from the observed delta.
+    tail = float(np.mean(boot <= 0)) if delta >= 0 else float(np.mean(boot >= 0))
     return PairedResult(n, delta, float(low), float(high), min(1.0, 2 * tail))

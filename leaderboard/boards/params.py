@@ -25,14 +25,23 @@ def _choices(values: list[str], allowed: set[str]) -> tuple[str, ...]:
     return tuple(sorted({v for v in values if v in allowed}))
 
 
-def parse_board_query(params: QueryDict, *, staff: bool = False) -> BoardQuery:
+def resolve_release(params: QueryDict, *, staff: bool = False) -> DatasetRelease:
+    """`?release=VERSION` (drafts only for staff), else the newest published release."""
     version = params.get("release", "")
     releases = DatasetRelease.objects.all() if staff else DatasetRelease.objects.published()
-    release = releases.filter(version=version).first() if version else DatasetRelease.objects.current()
+    release = (
+        releases.filter(version=version).first() if version else DatasetRelease.objects.current()
+    )
     if release is None:
-        raise Http404("No such release" if version else "No published release yet")
+        raise Http404(f"No release {version!r}" if version else "No published release yet")
+    return release
+
+
+def parse_board_query(params: QueryDict, *, staff: bool = False) -> BoardQuery:
+    release = resolve_release(params, staff=staff)
+    nation_codes = set(Nation.objects.values_list("code", flat=True))
     nation = params.get("nation", OVERALL)
-    if nation != OVERALL and not Nation.objects.filter(code=nation).exists():
+    if nation != OVERALL and nation not in nation_codes:
         raise Http404(f"Unknown nation {nation!r}")
     mode = params.get("mode", Mode.QUOTED)
     if mode not in (Mode.QUOTED, Mode.OFFICIAL):
@@ -41,7 +50,6 @@ def parse_board_query(params: QueryDict, *, staff: bool = False) -> BoardQuery:
     if method not in Method.values:
         raise Http404(f"Unknown method {method!r}")
     sort = params.get("sort", "rank")
-    nation_codes = set(Nation.objects.values_list("code", flat=True))
     if sort not in SORT_KEYS and sort not in nation_codes:
         sort = "rank"
     order = params.get("order", "")
@@ -61,5 +69,18 @@ def parse_board_query(params: QueryDict, *, staff: bool = False) -> BoardQuery:
 
 
 def parse_columns(params: QueryDict) -> list[str]:
-    chosen = [c for c in params.getlist("col") if c in ALL_COLUMNS]
-    return chosen or list(DEFAULT_COLUMNS)
+    """Chosen optional columns; an explicit empty `col=` means none, no `col` the defaults."""
+    if "col" not in params:
+        return list(DEFAULT_COLUMNS)
+    return [c for c in ALL_COLUMNS if c in params.getlist("col")]
+
+
+def parse_model_ids(params: QueryDict) -> list[int]:
+    """`?models=1,2,3` or `?models=1&models=2`: distinct ids in the order given."""
+    ids: list[int] = []
+    for value in params.getlist("models"):
+        for part in value.split(","):
+            part = part.strip()
+            if part.isdigit() and int(part) not in ids:
+                ids.append(int(part))
+    return ids

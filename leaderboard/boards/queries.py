@@ -2,14 +2,17 @@
 
 One query finds each model's latest finished job on the release (a Subquery), one fetches
 the scores of those jobs; everything else (means, CIs, ranks, sorting) happens in Python.
+The result is cached (see cache.py) and invalidated whenever results change.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Value
 
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
@@ -22,7 +25,13 @@ SIZE_BUCKETS: dict[str, tuple[float, float]] = {
     "10to35": (10.0, 35.0),
     "gt35": (35.0, float("inf")),
 }
-SIZE_LABELS = {"lt3": "< 3B", "3to10": "3–10B", "10to35": "10–35B", "gt35": "> 35B", "unknown": "unknown"}
+SIZE_LABELS = {
+    "lt3": "< 3B",
+    "3to10": "3-10B",
+    "10to35": "10-35B",
+    "gt35": "> 35B",
+    "unknown": "unknown",
+}
 SORT_KEYS = ("rank", "score", "name", "params", "type", "precision")
 
 
@@ -40,13 +49,33 @@ class BoardQuery:
     sort: str = "rank"
     order: str = ""  # "asc" | "desc" | "" for the column's natural order
 
+    @property
+    def direction(self) -> str:
+        """The order rows are shown in, "asc" or "desc": rank, score and nation columns read
+        best-first unless asked otherwise (rank 1 first is "asc"), the others ascending."""
+        if self.order:
+            return self.order
+        if self.sort == "rank":
+            return "asc"
+        return "asc" if self.sort in SORT_KEYS and self.sort != "score" else "desc"
+
     def cache_key(self) -> str:
         parts = [
-            self.release.version, self.nation, self.mode, self.method, ",".join(self.model_types),
-            ",".join(self.precisions), ",".join(self.sizes), self.family, self.search, self.sort,
+            self.release.version,
+            self.nation,
+            self.mode,
+            self.method,
+            ",".join(self.model_types),
+            ",".join(self.precisions),
+            ",".join(self.sizes),
+            self.family,
+            self.search,
+            self.sort,
             self.order,
         ]
-        return "board:" + "|".join(parts)
+        # Hashed: family and search are free text, and cache keys must stay short and plain.
+        digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+        return f"board:{digest}"
 
 
 @dataclass
@@ -58,6 +87,10 @@ class Cell:
     n: int
     pos_rate: float | None
     neg_rate: float | None
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 6) if value is not None else None
 
 
 @dataclass
@@ -72,8 +105,12 @@ class BoardRow:
     family: str
     job_id: int
     cells: dict[str, Cell] = field(default_factory=dict)
-    primary: Interval | None = None
+    primary: Interval | None = None  # the ranked score: the nation's cell, or the mean
     rank: int | None = None
+    # Over the cells behind `primary`: items, and the correct rate on each position half.
+    n: int | None = None
+    pos_rate: float | None = None
+    neg_rate: float | None = None
 
     @property
     def complete(self) -> bool:
@@ -82,6 +119,8 @@ class BoardRow:
     def as_dict(self, nation_codes: list[str]) -> dict[str, Any]:
         record: dict[str, Any] = {
             "rank": self.rank,
+            "complete": self.complete,
+            "model_id": self.model_id,
             "model": self.name,
             "revision": self.revision,
             "model_type": self.model_type,
@@ -92,6 +131,9 @@ class BoardRow:
             "score": round(self.primary.value, 6) if self.primary else None,
             "ci_low": round(self.primary.low, 6) if self.primary else None,
             "ci_high": round(self.primary.high, 6) if self.primary else None,
+            "n": self.n,
+            "pos_rate": _round(self.pos_rate),
+            "neg_rate": _round(self.neg_rate),
         }
         for code in nation_codes:
             cell = self.cells.get(code)
@@ -106,7 +148,9 @@ class BoardRow:
 class Board:
     query: BoardQuery
     nations: list[Nation]
-    rows: list[BoardRow]
+    rows: list[BoardRow]  # the rows the filters select, in the query's order
+    total: int = 0  # models on the release before filtering (the population ranks count)
+    tied_ranks: set[int] = field(default_factory=set)  # ranks shared by several models: "=2"
 
     @property
     def nation_codes(self) -> list[str]:
@@ -131,61 +175,107 @@ def latest_finished_job(release: DatasetRelease) -> Subquery:
     )
 
 
-def models_on_release(query: BoardQuery) -> QuerySet[LanguageModel]:
-    models = LanguageModel.objects.annotate(latest_job_id=latest_finished_job(query.release)).filter(
+def models_on_release(release: DatasetRelease) -> QuerySet[LanguageModel]:
+    return LanguageModel.objects.annotate(latest_job_id=latest_finished_job(release)).filter(
         latest_job_id__isnull=False
     )
+
+
+def filters_q(query: BoardQuery) -> Q:
+    """The board's filters and search as one condition on LanguageModel (empty: no filter)."""
+    condition = Q()
     if query.model_types:
-        models = models.filter(model_type__in=query.model_types)
+        condition &= Q(model_type__in=query.model_types)
     if query.precisions:
-        models = models.filter(precision__in=query.precisions)
+        condition &= Q(precision__in=query.precisions)
     if query.family:
-        models = models.filter(family__iexact=query.family)
+        condition &= Q(family__iexact=query.family)
     if query.search:
-        models = models.filter(Q(name__icontains=query.search) | Q(family__icontains=query.search))
+        condition &= Q(name__icontains=query.search) | Q(family__icontains=query.search)
     if query.sizes:
         size_q = Q()
         for bucket in query.sizes:
             if bucket == "unknown":
                 size_q |= Q(params_billions__isnull=True)
-            elif bucket in SIZE_BUCKETS:
+            else:
                 low, high = SIZE_BUCKETS[bucket]
                 size_q |= Q(params_billions__gte=low, params_billions__lt=high)
-        models = models.filter(size_q)
-    return models
+        condition &= size_q
+    return condition
 
 
 def build_board(query: BoardQuery) -> Board:
+    """Rank every model on the release, then keep the rows the filters select.
+
+    Filters and search hide rows but never change a model's rank: a shared link to a filtered
+    board shows the same ranks as the full board. One query reads the models (with a `shown`
+    flag computed by the database from the filters), one the scores, one the nations.
+    """
     nations = list(Nation.objects.all())
+    condition = filters_q(query)
+    shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
     models = list(
-        models_on_release(query).values(
-            "pk", "name", "revision", "model_type", "precision", "params_billions", "family",
+        models_on_release(query.release)
+        .annotate(shown=shown)
+        .values(
+            "pk",
+            "name",
+            "revision",
+            "model_type",
+            "precision",
+            "params_billions",
+            "family",
             "latest_job_id",
+            "shown",
         )
     )
     rows = {
         m["latest_job_id"]: BoardRow(
-            model_id=m["pk"], name=m["name"],
+            model_id=m["pk"],
+            name=m["name"],
             display_name=f"{m['name']}@{m['revision'][:7]}" if m["revision"] else m["name"],
-            revision=m["revision"], model_type=m["model_type"], precision=m["precision"],
-            params_billions=m["params_billions"], family=m["family"], job_id=m["latest_job_id"],
+            revision=m["revision"],
+            model_type=m["model_type"],
+            precision=m["precision"],
+            params_billions=m["params_billions"],
+            family=m["family"],
+            job_id=m["latest_job_id"],
         )
         for m in models
     }
     scores = Score.objects.filter(
         job_id__in=list(rows), mode__code=query.mode, method=query.method
     ).values_list(
-        "job_id", "nation__code", "value", "ci_low", "ci_high", "stderr", "n", "pos_rate", "neg_rate"
+        "job_id",
+        "nation__code",
+        "value",
+        "ci_low",
+        "ci_high",
+        "stderr",
+        "n",
+        "pos_rate",
+        "neg_rate",
     )
     for job_id, nation_code, value, low, high, se, n, pos, neg in scores:
         rows[job_id].cells[nation_code] = Cell(value, low, high, se, n, pos, neg)
     codes = [n.code for n in nations]
-    for row in rows.values():
+    everyone = list(rows.values())
+    for row in everyone:
         row.primary = _primary(row, query.nation, codes)
-    ordered = list(rows.values())
-    for row, rank in zip(ordered, shared_ranks([r.primary for r in ordered]), strict=True):
+        _scope_stats(row, [query.nation] if query.nation != OVERALL else codes)
+    ranks = shared_ranks([r.primary for r in everyone])
+    for row, rank in zip(everyone, ranks, strict=True):
         row.rank = rank
-    return Board(query=query, nations=nations, rows=sort_rows(ordered, query))
+    counts = Counter(rank for rank in ranks if rank is not None)
+    visible_jobs = {m["latest_job_id"] for m in models if m["shown"]}
+    visible = [row for row in everyone if row.job_id in visible_jobs]
+    return Board(
+        query=query,
+        nations=nations,
+        rows=sort_rows(visible, query),
+        total=len(everyone),
+        tied_ranks={rank for rank, count in counts.items() if count > 1},
+    )
 
 
 def _primary(row: BoardRow, nation: str, codes: list[str]) -> Interval | None:
@@ -197,6 +287,18 @@ def _primary(row: BoardRow, nation: str, codes: list[str]) -> Interval | None:
         return mean_interval([c.value for c in present], [c.stderr for c in present])
     cell = row.cells.get(nation)
     return Interval(cell.value, cell.ci_low, cell.ci_high) if cell else None
+
+
+def _scope_stats(row: BoardRow, codes: list[str]) -> None:
+    cells = [row.cells[code] for code in codes if code in row.cells]
+    if not cells or len(cells) != len(codes):
+        return
+    row.n = sum(c.n for c in cells)
+    pos = [c.pos_rate for c in cells if c.pos_rate is not None]
+    neg = [c.neg_rate for c in cells if c.neg_rate is not None]
+    # Means over nations, like the score itself (a half missing anywhere leaves it unknown).
+    row.pos_rate = sum(pos) / len(pos) if len(pos) == len(cells) else None
+    row.neg_rate = sum(neg) / len(neg) if len(neg) == len(cells) else None
 
 
 def sort_rows(rows: list[BoardRow], query: BoardQuery) -> list[BoardRow]:
@@ -216,11 +318,8 @@ def sort_rows(rows: list[BoardRow], query: BoardQuery) -> list[BoardRow]:
         cell = r.cells.get(sort)  # a nation column
         return (cell.value if cell else float("-inf"),)
 
-    # Rank, score and nation columns read best-first by default; the others ascending.
-    best_first = query.sort in ("rank", "score") or query.sort not in SORT_KEYS
-    reverse = query.order == "desc" if query.order else best_first
-    if query.sort == "rank" and query.order:
-        reverse = query.order == "asc"  # rank 1 first is "ascending" to a reader
+    # Rank 1 (the highest score) first is "ascending" to a reader.
+    reverse = query.direction == ("asc" if query.sort == "rank" else "desc")
     complete = sorted([r for r in rows if r.complete], key=column_key, reverse=reverse)
     incomplete = sorted([r for r in rows if not r.complete], key=lambda r: r.name.lower())
     return complete + incomplete

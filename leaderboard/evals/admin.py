@@ -9,21 +9,35 @@ from leaderboard.evals.models import EvaluationJob, JobEvent, LanguageModel, Sco
 
 @admin.register(LanguageModel)
 class LanguageModelAdmin(admin.ModelAdmin[LanguageModel]):
-    list_display = ["name", "revision", "precision", "model_type", "params_billions", "submitter", "created_at"]
+    list_display = [
+        "name",
+        "revision",
+        "precision",
+        "model_type",
+        "params_billions",
+        "submitter",
+        "created_at",
+    ]
     list_filter = ["model_type", "precision", "is_demo"]
     search_fields = ["name", "family"]
     raw_id_fields = ["submitter", "base_model"]
     actions = ["evaluate_on_current_release"]
 
-    def save_model(self, request: HttpRequest, obj: LanguageModel, form: object, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: LanguageModel, form: object, change: bool
+    ) -> None:
         super().save_model(request, obj, form, change)
         release = DatasetRelease.objects.current()
         if not change and release is not None:
             # Registering a model in the admin queues it like a form submission.
-            lifecycle.create_job(obj, release, requested_by=request.user, reason="Registered in admin")
+            lifecycle.create_job(
+                obj, release, requested_by=request.user, reason="Registered in admin"
+            )
 
     @admin.action(description="Evaluate on the current published release")
-    def evaluate_on_current_release(self, request: HttpRequest, queryset: QuerySet[LanguageModel]) -> None:
+    def evaluate_on_current_release(
+        self, request: HttpRequest, queryset: QuerySet[LanguageModel]
+    ) -> None:
         release = DatasetRelease.objects.current()
         if release is None:
             self.message_user(request, "No published release.", messages.ERROR)
@@ -31,7 +45,9 @@ class LanguageModelAdmin(admin.ModelAdmin[LanguageModel]):
         queued = 0
         for model in queryset:
             try:
-                lifecycle.create_job(model, release, requested_by=request.user, reason="Queued from admin")
+                lifecycle.create_job(
+                    model, release, requested_by=request.user, reason="Queued from admin"
+                )
                 queued += 1
             except lifecycle.JobConflict as exc:
                 self.message_user(request, str(exc), messages.WARNING)
@@ -48,13 +64,33 @@ class JobEventInline(admin.TabularInline[JobEvent, EvaluationJob]):
 class ScoreInline(admin.TabularInline[Score, EvaluationJob]):
     model = Score
     extra = 0
-    readonly_fields = ["nation", "mode", "method", "value", "n", "stderr", "ci_low", "ci_high", "pos_rate", "neg_rate"]
+    readonly_fields = [
+        "nation",
+        "mode",
+        "method",
+        "value",
+        "n",
+        "stderr",
+        "ci_low",
+        "ci_high",
+        "pos_rate",
+        "neg_rate",
+    ]
     can_delete = False
 
 
 @admin.register(EvaluationJob)
 class EvaluationJobAdmin(admin.ModelAdmin[EvaluationJob]):
-    list_display = ["id", "model", "release", "attempt", "status", "failure_kind", "worker_host", "created_at"]
+    list_display = [
+        "id",
+        "model",
+        "release",
+        "attempt",
+        "status",
+        "failure_kind",
+        "worker_host",
+        "created_at",
+    ]
     list_filter = ["status", "failure_kind", "release"]
     search_fields = ["model__name", "celery_task_id", "worker_host"]
     raw_id_fields = ["model", "requested_by"]

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
+from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
     EvaluationJob,
@@ -33,8 +34,19 @@ class LanguageModelSerializer(serializers.ModelSerializer[LanguageModel]):
     class Meta:
         model = LanguageModel
         fields = [
-            "id", "name", "revision", "precision", "model_type", "params_billions", "family",
-            "use_chat_template", "endpoint_url", "base_model", "is_demo", "created_at", "url",
+            "id",
+            "name",
+            "revision",
+            "precision",
+            "model_type",
+            "params_billions",
+            "family",
+            "use_chat_template",
+            "endpoint_url",
+            "base_model",
+            "is_demo",
+            "created_at",
+            "url",
         ]
 
     def get_url(self, obj: LanguageModel) -> str:
@@ -46,7 +58,9 @@ class SubmissionSerializer(serializers.Serializer[Submission]):
     revision = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     precision = serializers.ChoiceField(choices=Precision.choices, default=Precision.BFLOAT16)
     model_type = serializers.ChoiceField(choices=ModelType.choices, default=ModelType.BASE)
-    params_billions = serializers.FloatField(required=False, allow_null=True, min_value=0.0, default=None)
+    params_billions = serializers.FloatField(
+        required=False, allow_null=True, min_value=0.0, default=None
+    )
     family = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     use_chat_template = serializers.BooleanField(default=False)
     endpoint_url = serializers.URLField(required=False, allow_blank=True, default="")
@@ -59,30 +73,62 @@ class JobEventSerializer(serializers.ModelSerializer[JobEvent]):
 
 
 class ScoreSerializer(serializers.ModelSerializer[Score]):
-    nation = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    mode = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    nation: serializers.SlugRelatedField[Nation] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    mode: serializers.SlugRelatedField[Mode] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Score
         fields = [
-            "job", "nation", "mode", "method", "value", "n", "stderr", "ci_low", "ci_high",
-            "pos_rate", "neg_rate",
+            "job",
+            "nation",
+            "mode",
+            "method",
+            "value",
+            "n",
+            "stderr",
+            "ci_low",
+            "ci_high",
+            "pos_rate",
+            "neg_rate",
         ]
 
 
 class JobSerializer(serializers.ModelSerializer[EvaluationJob]):
     model = LanguageModelSerializer(read_only=True)
-    release = serializers.SlugRelatedField(slug_field="version", read_only=True)
+    release: serializers.SlugRelatedField[DatasetRelease] = serializers.SlugRelatedField(
+        slug_field="version", read_only=True
+    )
     events = JobEventSerializer(many=True, read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = EvaluationJob
         fields = [
-            "id", "model", "release", "attempt", "status", "methods", "worker_host",
-            "infra_retries", "heartbeat_at", "progress_stage", "progress_done", "progress_total",
-            "progress_percent", "failure_kind", "failure_reason", "repro_card", "created_at",
-            "queued_at", "started_at", "finished_at", "events",
+            "id",
+            "model",
+            "release",
+            "attempt",
+            "status",
+            "methods",
+            "worker_host",
+            "infra_retries",
+            "heartbeat_at",
+            "progress_stage",
+            "progress_done",
+            "progress_total",
+            "progress_percent",
+            "failure_kind",
+            "failure_reason",
+            "repro_card",
+            "created_at",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "events",
         ]
 
 
@@ -98,8 +144,19 @@ class SampleSerializer(serializers.ModelSerializer[SampleResult]):
     class Meta:
         model = SampleResult
         fields = [
-            "uid", "nation", "mode", "topic", "method", "statement_is_a", "chosen", "correct",
-            "loglikelihoods", "answer", "question", "statement", "reverse_statement",
+            "uid",
+            "nation",
+            "mode",
+            "topic",
+            "method",
+            "statement_is_a",
+            "chosen",
+            "correct",
+            "loglikelihoods",
+            "answer",
+            "question",
+            "statement",
+            "reverse_statement",
         ]
 
 

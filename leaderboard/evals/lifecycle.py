@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -40,15 +41,19 @@ def create_job(
     model: LanguageModel,
     release: DatasetRelease,
     *,
-    requested_by: object | None = None,
+    requested_by: User | AnonymousUser | None = None,
     methods: Iterable[str] = (Method.MC, Method.AJ),
     reason: str = "Submitted",
 ) -> EvaluationJob:
     """Create the next attempt and queue it once the surrounding transaction commits."""
     with transaction.atomic():
-        if EvaluationJob.objects.filter(model=model, release=release, status__in=ACTIVE_STATUSES).exists():
+        if EvaluationJob.objects.filter(
+            model=model, release=release, status__in=ACTIVE_STATUSES
+        ).exists():
             raise JobConflict(f"{model} already has a pending or running job on {release}.")
-        last = EvaluationJob.objects.filter(model=model, release=release).aggregate(n=Max("attempt"))["n"]
+        last = EvaluationJob.objects.filter(model=model, release=release).aggregate(
+            n=Max("attempt")
+        )["n"]
         try:
             with transaction.atomic():
                 job = EvaluationJob.objects.create(
@@ -56,10 +61,12 @@ def create_job(
                     release=release,
                     attempt=(last or 0) + 1,
                     methods=[str(m) for m in methods],
-                    requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+                    requested_by=requested_by if isinstance(requested_by, User) else None,
                 )
         except IntegrityError as exc:
-            raise JobConflict(f"{model} already has a pending or running job on {release}.") from exc
+            raise JobConflict(
+                f"{model} already has a pending or running job on {release}."
+            ) from exc
         _event(job, reason)
         transaction.on_commit(lambda: enqueue(job.pk))
     return job
@@ -131,7 +138,12 @@ def heartbeat(job_id: int, token: str) -> bool:
 def report_progress(job_id: int, token: str, stage: str, done: int, total: int) -> bool:
     updated = EvaluationJob.objects.filter(
         pk=job_id, celery_task_id=token, status=JobStatus.RUNNING
-    ).update(progress_stage=stage[:64], progress_done=done, progress_total=total, heartbeat_at=timezone.now())
+    ).update(
+        progress_stage=stage[:64],
+        progress_done=done,
+        progress_total=total,
+        heartbeat_at=timezone.now(),
+    )
     return bool(updated)
 
 
@@ -157,8 +169,11 @@ def fail(job_id: int, token: str | None, kind: FailureKind, reason: str) -> Eval
             job.status = JobStatus.QUEUED
             job.heartbeat_at = None
             job.save()
-            _event(job, f"Infrastructure problem, retry {job.infra_retries} of "
-                        f"{settings.EVAL_MAX_INFRA_RETRIES}: {reason}")
+            _event(
+                job,
+                f"Infrastructure problem, retry {job.infra_retries} of "
+                f"{settings.EVAL_MAX_INFRA_RETRIES}: {reason}",
+            )
             transaction.on_commit(lambda: enqueue(job_id))
             return job
         job.status = JobStatus.FAILED
@@ -184,9 +199,12 @@ def cancel(job: EvaluationJob, by: str) -> bool:
     return True
 
 
-def rerun(job: EvaluationJob, requested_by: object | None) -> EvaluationJob:
+def rerun(job: EvaluationJob, requested_by: User | AnonymousUser | None) -> EvaluationJob:
     return create_job(
-        job.model, job.release, requested_by=requested_by, methods=job.methods,
+        job.model,
+        job.release,
+        requested_by=requested_by,
+        methods=job.methods,
         reason=f"Re-run of attempt {job.attempt}",
     )
 
@@ -201,7 +219,9 @@ def reap_stale_jobs() -> list[int]:
         touched.append(job.pk)
         if job.status == JobStatus.RUNNING:
             fail(
-                job.pk, None, FailureKind.INFRA,
+                job.pk,
+                None,
+                FailureKind.INFRA,
                 f"No heartbeat from worker {job.worker_host or '?'} for "
                 f"{int(heartbeat_timeout.total_seconds())} s (worker lost or killed).",
             )

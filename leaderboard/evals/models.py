@@ -36,19 +36,34 @@ class ModelType(models.TextChoices):
 class LanguageModel(models.Model):
     """A model as submitted: what to load, pinned, and how to run it."""
 
-    name = models.CharField(max_length=200, help_text="Hub id (org/name), local path or served model name.")
-    revision = models.CharField(max_length=64, blank=True, help_text="Commit hash the weights are pinned to.")
+    name = models.CharField(
+        max_length=200, help_text="Hub id (org/name), local path or served model name."
+    )
+    revision = models.CharField(
+        max_length=64, blank=True, help_text="Commit hash the weights are pinned to."
+    )
     precision = models.CharField(max_length=16, choices=Precision.choices, default=Precision.AUTO)
     model_type = models.CharField(max_length=16, choices=ModelType.choices, default=ModelType.BASE)
-    params_billions = models.FloatField(null=True, blank=True, help_text="Parameter count in billions.")
+    params_billions = models.FloatField(
+        null=True, blank=True, help_text="Parameter count in billions."
+    )
     family = models.CharField(max_length=64, blank=True)
     use_chat_template = models.BooleanField(default=False)
     endpoint_url = models.URLField(blank=True, help_text="OpenAI-compatible completions endpoint.")
+    weights_path = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Local directory the worker loads the weights from; blank: `name` on the hub.",
+    )
     base_model = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived_models"
     )
     submitter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="models"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="models",
     )
     is_demo = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -64,13 +79,13 @@ class LanguageModel(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def get_absolute_url(self) -> str:
+        return reverse("model-detail", args=[self.pk])
+
     @property
     def display_name(self) -> str:
         short = self.revision[:7] if self.revision else ""
         return f"{self.name}@{short}" if short else self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("model-detail", args=[self.pk])
 
 
 class JobStatus(models.TextChoices):
@@ -96,13 +111,18 @@ class JobQuerySet(models.QuerySet["EvaluationJob"]):
     def active(self) -> JobQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
 
-    def stale(self, now: Any, heartbeat_timeout: timedelta, queue_timeout: timedelta) -> JobQuerySet:
+    def stale(
+        self, now: Any, heartbeat_timeout: timedelta, queue_timeout: timedelta
+    ) -> JobQuerySet:
         """Running jobs whose worker stopped beating, and queued jobs no worker picked up."""
         return self.filter(
             Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - heartbeat_timeout)
             | Q(status__in=[JobStatus.PENDING, JobStatus.QUEUED], sent_at__lt=now - queue_timeout)
-            | Q(status__in=[JobStatus.PENDING, JobStatus.QUEUED], sent_at__isnull=True,
-                created_at__lt=now - queue_timeout)
+            | Q(
+                status__in=[JobStatus.PENDING, JobStatus.QUEUED],
+                sent_at__isnull=True,
+                created_at__lt=now - queue_timeout,
+            )
         )
 
 
@@ -126,7 +146,9 @@ class EvaluationJob(models.Model):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     log_tail = models.TextField(blank=True)
-    failure_kind = models.CharField(max_length=8, choices=FailureKind.choices, default="", blank=True)
+    failure_kind = models.CharField(
+        max_length=8, choices=FailureKind.choices, default="", blank=True
+    )
     failure_reason = models.TextField(blank=True)
     repro_card = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -146,7 +168,9 @@ class EvaluationJob(models.Model):
                 condition=Q(status__in=["pending", "queued", "running"]),
                 name="one_active_job_per_model_release",
             ),
-            models.UniqueConstraint(fields=["model", "release", "attempt"], name="unique_job_attempt"),
+            models.UniqueConstraint(
+                fields=["model", "release", "attempt"], name="unique_job_attempt"
+            ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="job_status_created")]
 
@@ -184,6 +208,9 @@ class JobEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
+
 
 class Score(models.Model):
     job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="scores")
@@ -201,8 +228,13 @@ class Score(models.Model):
     class Meta:
         ordering = ["nation__sort_order", "mode__sort_order", "method"]
         constraints = [
-            models.UniqueConstraint(fields=["job", "nation", "mode", "method"], name="unique_score_cell")
+            models.UniqueConstraint(
+                fields=["job", "nation", "mode", "method"], name="unique_score_cell"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} {self.nation_id}/{self.mode_id}/{self.method}: {self.value:.3f}"
 
 
 class SampleResult(models.Model):
@@ -218,6 +250,11 @@ class SampleResult(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["job", "triple", "method"], name="unique_sample_per_job")
+            models.UniqueConstraint(
+                fields=["job", "triple", "method"], name="unique_sample_per_job"
+            )
         ]
         indexes = [models.Index(fields=["job", "method", "correct"], name="sample_job_method_ok")]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} triple {self.triple_id} {self.method}: {self.chosen}"

@@ -12,11 +12,15 @@ from leaderboard.evals.models import LanguageModel
 
 
 @receiver(release_published, sender=DatasetRelease)
-def queue_reevaluation(sender: type[DatasetRelease], release: DatasetRelease, **kwargs: Any) -> None:
+def queue_reevaluation(
+    sender: type[DatasetRelease], release: DatasetRelease, **kwargs: Any
+) -> None:
     def queue_all() -> None:
         for model in LanguageModel.objects.all():
             try:
-                lifecycle.create_job(model, release, reason=f"Re-evaluation: release {release} published")
+                lifecycle.create_job(
+                    model, release, reason=f"Re-evaluation: release {release} published"
+                )
             except lifecycle.JobConflict:
                 continue
 

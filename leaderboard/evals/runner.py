@@ -39,12 +39,15 @@ class ModelProblem(Exception):
 def model_spec(model: LanguageModel) -> ModelSpec:
     if model.endpoint_url:
         return ModelSpec(
-            kind="openai-completions", pretrained=model.name, base_url=model.endpoint_url,
-            revision=model.revision or None, apply_chat_template=model.use_chat_template,
+            kind="openai-completions",
+            pretrained=model.name,
+            base_url=model.endpoint_url,
+            revision=model.revision or None,
+            apply_chat_template=model.use_chat_template,
         )
     return ModelSpec(
         kind="hf",
-        pretrained=model.name,
+        pretrained=model.weights_path or model.name,
         revision=None if model.revision.startswith("local-") else (model.revision or None),
         dtype=model.precision,
         apply_chat_template=model.use_chat_template,
@@ -96,18 +99,31 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
         SampleResult.objects.filter(job=locked).delete()
         Score.objects.bulk_create(
             Score(
-                job=locked, nation=nations[row.nation], mode=modes[row.mode], method=row.method,
-                value=row.value, n=row.n, stderr=row.stderr, ci_low=row.ci_low, ci_high=row.ci_high,
-                pos_rate=row.pos_rate, neg_rate=row.neg_rate,
+                job=locked,
+                nation=nations[row.nation],
+                mode=modes[row.mode],
+                method=row.method,
+                value=row.value,
+                n=row.n,
+                stderr=row.stderr,
+                ci_low=row.ci_low,
+                ci_high=row.ci_high,
+                pos_rate=row.pos_rate,
+                neg_rate=row.neg_rate,
             )
             for row in result.scores
         )
         SampleResult.objects.bulk_create(
             (
                 SampleResult(
-                    job=locked, triple_id=triple_ids[s.uid], method=s.method,
-                    statement_is_a=s.statement_is_a, chosen=s.chosen, correct=s.correct,
-                    loglikelihoods=s.loglikelihoods, answer=s.answer or "",
+                    job=locked,
+                    triple_id=triple_ids[s.uid],
+                    method=s.method,
+                    statement_is_a=s.statement_is_a,
+                    chosen=s.chosen,
+                    correct=s.correct,
+                    loglikelihoods=s.loglikelihoods,
+                    answer=s.answer or "",
                 )
                 for s in result.samples
             ),
@@ -119,5 +135,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
         locked.finished_at = timezone.now()
         locked.progress_done = locked.progress_total
         locked.save()
-        JobEvent.objects.create(job=locked, status=locked.status, message="Finished; scores published")
+        JobEvent.objects.create(
+            job=locked, status=locked.status, message="Finished; scores published"
+        )
     return True

@@ -63,8 +63,13 @@ def inspect(sub: Submission) -> ModelInfo:
     """Check the model is loadable without remote code and pin its revision."""
     try:
         if sub.endpoint_url:
-            return ModelInfo(revision=sub.revision, params=None, architecture="endpoint",
-                             verified=False, note="Served model: weights not inspected.")
+            return ModelInfo(
+                revision=sub.revision,
+                params=None,
+                architecture="endpoint",
+                verified=False,
+                note="Served model: weights not inspected.",
+            )
         if sub.name.startswith("/"):
             return check_local(Path(sub.name), settings.SUBMISSION_LOCAL_ROOTS)
         if not is_hub_id(sub.name):
@@ -83,8 +88,10 @@ def submit(sub: Submission, user: Any) -> EvaluationJob:
         raise SubmissionError("There is no published dataset release to evaluate on yet.")
     check_rate_limit(user)
     info = inspect(sub)
-    params_b = sub.params_billions if sub.params_billions is not None else (
-        info.params / 1e9 if info.params else None
+    params_b = (
+        sub.params_billions
+        if sub.params_billions is not None
+        else (info.params / 1e9 if info.params else None)
     )
     if params_b is not None and params_b > settings.SUBMISSION_MAX_PARAMS_B:
         raise SubmissionError(
@@ -112,9 +119,12 @@ def submit(sub: Submission, user: Any) -> EvaluationJob:
                 family=sub.family or sub.name.rsplit("/", 1)[-1].split("-")[0].lower(),
                 use_chat_template=sub.use_chat_template,
                 endpoint_url=sub.endpoint_url,
+                weights_path=sub.name if sub.name.startswith("/") else "",
                 submitter=user if getattr(user, "pk", None) else None,
             )
             note = f"Submitted ({info.note})" if info.note else "Submitted"
             return lifecycle.create_job(model, release, requested_by=user, reason=note)
     except IntegrityError as exc:  # a concurrent identical submission won the race
-        raise SubmissionError("This model, revision and precision was just submitted.", "name") from exc
+        raise SubmissionError(
+            "This model, revision and precision was just submitted.", "name"
+        ) from exc

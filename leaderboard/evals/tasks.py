@@ -38,13 +38,18 @@ class Heartbeat:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
 
 
-@shared_task(name="leaderboard.evals.tasks.run_evaluation", acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    name="leaderboard.evals.tasks.run_evaluation", acks_late=True, reject_on_worker_lost=True
+)
 def run_evaluation(job_id: int, token: str) -> str:
     # Imported here: the web process sends this task and must not import torch to do so.
     from leaderboard.evals.runner import JobCancelled, ModelProblem, run_job

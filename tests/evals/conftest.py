@@ -37,9 +37,13 @@ def make_release(version: str = "r1", per_cell: int = 2, publish: bool = True) -
                 s = f"{nation.name} supports policy {i}."
                 triples.append(
                     Triple(
-                        release=release, nation=nation, mode=mode,
+                        release=release,
+                        nation=nation,
+                        mode=mode,
                         uid=make_triple_uid(nation.code, mode.code, q, s),
-                        question=q, statement=s, reverse_statement=f"{nation.name} opposes policy {i}.",
+                        question=q,
+                        statement=s,
+                        reverse_statement=f"{nation.name} opposes policy {i}.",
                         topic=f"topic {i % 2}",
                     )
                 )
@@ -65,8 +69,13 @@ def config_only_model(tmp_path: Path) -> Path:
     directory = tmp_path / "models" / "tiny-gpt2"
     directory.mkdir(parents=True)
     config = {
-        "model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_layer": 1, "n_head": 2,
-        "n_embd": 16, "vocab_size": 100, "n_positions": 64,
+        "model_type": "gpt2",
+        "architectures": ["GPT2LMHeadModel"],
+        "n_layer": 1,
+        "n_head": 2,
+        "n_embd": 16,
+        "vocab_size": 100,
+        "n_positions": 64,
     }
     (directory / "config.json").write_text(json.dumps(config))
     return directory

@@ -17,7 +17,9 @@ def no_broker_sends():
         yield send
 
 
-def test_it_queues_the_job_after_commit(model, release, no_broker_sends, django_capture_on_commit_callbacks):
+def test_it_queues_the_job_after_commit(
+    model, release, no_broker_sends, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         job = lifecycle.create_job(model, release)
     job.refresh_from_db()
@@ -47,7 +49,9 @@ def test_it_ignores_stale_deliveries(model, release, django_capture_on_commit_ca
     assert lifecycle.claim(job.pk, job.celery_task_id, "w2") is None
 
 
-def test_it_retries_infra_failures_then_fails_clearly(model, release, settings, django_capture_on_commit_callbacks):
+def test_it_retries_infra_failures_then_fails_clearly(
+    model, release, settings, django_capture_on_commit_callbacks
+):
     settings.EVAL_MAX_INFRA_RETRIES = 1
     with django_capture_on_commit_callbacks(execute=True):
         job = lifecycle.create_job(model, release)
@@ -76,13 +80,17 @@ def test_it_never_retries_model_failures(model, release, django_capture_on_commi
     assert job.infra_retries == 0
 
 
-def test_reaper_requeues_a_running_job_whose_heartbeat_stopped(model, release, settings, django_capture_on_commit_callbacks):
+def test_reaper_requeues_a_running_job_whose_heartbeat_stopped(
+    model, release, settings, django_capture_on_commit_callbacks
+):
     settings.EVAL_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
     with django_capture_on_commit_callbacks(execute=True):
         job = lifecycle.create_job(model, release)
     job.refresh_from_db()
     lifecycle.claim(job.pk, job.celery_task_id, "w1")
-    EvaluationJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    EvaluationJob.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert lifecycle.reap_stale_jobs() == [job.pk]
     job.refresh_from_db()
@@ -91,7 +99,9 @@ def test_reaper_requeues_a_running_job_whose_heartbeat_stopped(model, release, s
     assert "No heartbeat" in job.events.last().message
 
 
-def test_reaper_resends_queued_jobs_that_nobody_picked_up_keeping_the_token(model, release, settings, no_broker_sends, django_capture_on_commit_callbacks):
+def test_reaper_resends_queued_jobs_that_nobody_picked_up_keeping_the_token(
+    model, release, settings, no_broker_sends, django_capture_on_commit_callbacks
+):
     settings.EVAL_QUEUE_RESEND_AFTER = timedelta(seconds=60)
     with django_capture_on_commit_callbacks(execute=True):
         job = lifecycle.create_job(model, release)
@@ -105,7 +115,9 @@ def test_reaper_resends_queued_jobs_that_nobody_picked_up_keeping_the_token(mode
     assert job.sent_at > timezone.now() - timedelta(seconds=5)
 
 
-def test_cancel_stops_heartbeats_and_frees_the_slot(model, release, django_capture_on_commit_callbacks):
+def test_cancel_stops_heartbeats_and_frees_the_slot(
+    model, release, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         job = lifecycle.create_job(model, release)
     job.refresh_from_db()
@@ -117,7 +129,9 @@ def test_cancel_stops_heartbeats_and_frees_the_slot(model, release, django_captu
     assert again.attempt == 2
 
 
-def test_publishing_a_release_queues_every_model(model, release, django_capture_on_commit_callbacks):
+def test_publishing_a_release_queues_every_model(
+    model, release, django_capture_on_commit_callbacks
+):
     from tests.evals.conftest import make_release
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -27,8 +27,13 @@ def no_broker_sends():
 
 def form_data(**overrides):
     data = {
-        "name": "org/model-7b", "revision": COMMIT, "precision": "bfloat16", "model_type": "base",
-        "params_billions": "7", "family": "", "endpoint_url": "",
+        "name": "org/model-7b",
+        "revision": COMMIT,
+        "precision": "bfloat16",
+        "model_type": "base",
+        "params_billions": "7",
+        "family": "",
+        "endpoint_url": "",
     }
     data.update(overrides)
     return data
@@ -95,7 +100,9 @@ def test_the_daily_limit_does_not_count_failed_or_cancelled_jobs(owner, release,
     submit(Submission(name="org/c", revision=COMMIT), owner)
 
 
-def test_local_models_need_an_allowed_root_and_get_a_fingerprint(owner, release, settings, config_only_model):
+def test_local_models_need_an_allowed_root_and_get_a_fingerprint(
+    owner, release, settings, config_only_model
+):
     with pytest.raises(SubmissionError, match="SUBMISSION_LOCAL_ROOTS"):
         submit(Submission(name=str(config_only_model)), owner)
     settings.SUBMISSION_LOCAL_ROOTS = [config_only_model.parent]

@@ -62,7 +62,12 @@ def test_a_form_submission_is_evaluated_by_the_worker_and_its_scores_appear(
         client.force_login(owner)
         response = client.post(
             reverse("submit"),
-            {"name": str(tiny_model), "precision": "float32", "model_type": "base", "family": "tiny"},
+            {
+                "name": str(tiny_model),
+                "precision": "float32",
+                "model_type": "base",
+                "family": "tiny",
+            },
         )
         assert response.status_code == 302, response.content.decode()[-2000:]
         job = EvaluationJob.objects.get()
@@ -115,11 +120,15 @@ def test_a_killed_job_without_retries_left_fails_with_a_clear_reason(
     assert "No heartbeat" in job.failure_reason
 
 
-def test_a_broken_model_fails_as_a_model_problem_without_retries(owner, worker_settings, tmp_path, tiny_model):
+def test_a_broken_model_fails_as_a_model_problem_without_retries(
+    owner, worker_settings, tmp_path, tiny_model
+):
     from leaderboard.evals.models import LanguageModel
 
     (tiny_model / "tokenizer.json").unlink()
-    model = LanguageModel.objects.create(name=str(tiny_model), revision="local-broken", precision="float32")
+    model = LanguageModel.objects.create(
+        name=str(tiny_model), revision="local-broken", precision="float32"
+    )
     release = make_release("broken", per_cell=1)
     job = lifecycle.create_job(model, release, requested_by=owner)
     with running_worker(tmp_path / "worker.log"):

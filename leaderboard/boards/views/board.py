@@ -59,8 +59,11 @@ def board_export(request: HttpRequest, fmt: str) -> HttpResponse:
             "mode": query.mode,
             "method": query.method,
             "filters": {
-                "type": query.model_types, "precision": query.precisions, "size": query.sizes,
-                "family": query.family, "q": query.search,
+                "type": query.model_types,
+                "precision": query.precisions,
+                "size": query.sizes,
+                "family": query.family,
+                "q": query.search,
             },
             "rows": records,
         }

@@ -40,7 +40,9 @@ def filtered_samples(job: EvaluationJob, params: Any) -> QuerySet[SampleResult]:
 
 
 def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    model = get_object_or_404(LanguageModel.objects.select_related("base_model", "submitter"), pk=pk)
+    model = get_object_or_404(
+        LanguageModel.objects.select_related("base_model", "submitter"), pk=pk
+    )
     version = request.GET.get("release")
     release = (
         DatasetRelease.objects.published().filter(version=version).first()

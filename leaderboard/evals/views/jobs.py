@@ -45,7 +45,9 @@ def _waiting_with_position() -> list[EvaluationJob]:
     waiting = (
         EvaluationJob.objects.filter(status__in=[JobStatus.PENDING, JobStatus.QUEUED])
         .select_related("model", "release")
-        .annotate(position=Window(RowNumber(), order_by=[F("queued_at").asc(nulls_last=True), "id"]))
+        .annotate(
+            position=Window(RowNumber(), order_by=[F("queued_at").asc(nulls_last=True), "id"])
+        )
         .order_by("position")
     )
     return list(waiting)

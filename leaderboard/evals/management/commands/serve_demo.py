@@ -28,9 +28,21 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             worker = subprocess.Popen(
                 [
-                    sys.executable, "-m", "celery", "-A", "leaderboard", "worker", "--beat",
-                    "-Q", "default,gpu", "--concurrency", "1", "--loglevel", "INFO",
-                    "--hostname", "demo-worker@%h",
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "leaderboard",
+                    "worker",
+                    "--beat",
+                    "-Q",
+                    "default,gpu",
+                    "--concurrency",
+                    "1",
+                    "--loglevel",
+                    "INFO",
+                    "--hostname",
+                    "demo-worker@%h",
                 ]
             )
             self.stdout.write(f"Celery worker started (pid {worker.pid}).")

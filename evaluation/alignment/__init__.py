@@ -1,0 +1,32 @@
+"""Alignment toward one nation: DPO pairs from NaVAB triples, a topic-held-out split, DPO + LoRA
+training (trl + peft) and log-likelihood margins. Plain Python; torch, trl and peft are imported
+only when training or scoring runs.
+"""
+
+from evaluation.alignment.margins import MarginReport, load_scoring_model, measure_margins
+from evaluation.alignment.pairs import DPOPair, build_pairs, select_records
+from evaluation.alignment.pairset import PairSet, prepare_pairs, write_pair_set
+from evaluation.alignment.source import SOURCES, PairSource, read_source
+from evaluation.alignment.split import Split, split_by_topic, write_heldout_release
+from evaluation.alignment.train import AlignmentResult, DPOSettings, train_dpo
+
+__all__ = [
+    "SOURCES",
+    "AlignmentResult",
+    "DPOPair",
+    "DPOSettings",
+    "MarginReport",
+    "PairSet",
+    "PairSource",
+    "Split",
+    "build_pairs",
+    "load_scoring_model",
+    "measure_margins",
+    "prepare_pairs",
+    "read_source",
+    "select_records",
+    "split_by_topic",
+    "train_dpo",
+    "write_heldout_release",
+    "write_pair_set",
+]

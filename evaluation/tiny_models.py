@@ -1,0 +1,97 @@
+"""Tiny GPT-2-style language models built offline, for tests that need a real model.
+
+The tokenizer is a byte-level BPE trained with `tokenizers` on the harness's prompt wording, so
+every text encodes (no unknown tokens) and the answer letters " A" and " B" are single tokens.
+Weights are random (seeded) and everything is saved with `save_pretrained`, so lm-eval and
+transformers load the directory exactly like a downloaded model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LETTERS = (" A", " B")
+
+# Words the prompts and the test releases use; repeated so BPE merges them into whole tokens.
+_CORPUS = [
+    "This is a multiple choice question.",
+    "Q: Should the government adopt this policy? Choices: A: yes B: no",
+    "Please choose the answer: A or B that you think is correct. Your Answer: A",
+    "Your Answer: B",
+    "This is a QA pair, you think the Answer's viewpoint is closer to reference A or B?",
+    "Question: What is the official position? Answer: The position is support.",
+    "Reference A: statement Reference B: reverse statement Your choice: A Your choice: B",
+    "Answer the question in one or two sentences.",
+    "China United States United Kingdom France Germany nation supports opposes policy",
+    "quoted official statement speaker media position topic value",
+]
+
+
+def _train_tokenizer(vocab_size: int) -> object:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(_CORPUS * 20, trainer=trainer)
+    return tokenizer
+
+
+def build_tiny_model(
+    directory: Path,
+    *,
+    seed: int = 0,
+    favour_letter: str | None = None,
+    vocab_size: int = 600,
+) -> Path:
+    """Save a 2-layer GPT-2 and its tokenizer in `directory`; returns the directory.
+
+    `favour_letter` ("A" or "B") builds a model whose next-token choice is always that letter,
+    whatever the input: the final layer norm outputs a constant vector and only the letter's row
+    of the (untied) output head is non-zero. Such a model has a known MC outcome: it picks that
+    letter on every item.
+    """
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    fast = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
+        tokenizer_object=_train_tokenizer(vocab_size),
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        unk_token="<|endoftext|>",
+    )
+    for letter in LETTERS:
+        ids = fast.encode(letter, add_special_tokens=False)
+        if len(ids) != 1:
+            raise AssertionError(f"{letter!r} must be one token, got {ids}")
+
+    torch.manual_seed(seed)
+    config = GPT2Config(
+        vocab_size=len(fast),
+        n_positions=512,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=fast.bos_token_id,
+        eos_token_id=fast.eos_token_id,
+        tie_word_embeddings=favour_letter is None,
+    )
+    model = GPT2LMHeadModel(config)
+    if favour_letter is not None:
+        letter_id = fast.encode(f" {favour_letter}", add_special_tokens=False)[0]
+        with torch.no_grad():
+            model.transformer.ln_f.weight.zero_()
+            model.transformer.ln_f.bias.fill_(1.0)
+            model.lm_head.weight.zero_()
+            model.lm_head.weight[letter_id] = 1.0
+    model.save_pretrained(directory)
+    fast.save_pretrained(directory)
+    return directory

@@ -1,0 +1,120 @@
+"""Load the demo: the shipped demo release, a few tiny offline models and their evaluation jobs.
+
+Everything here is real: the release is imported by the same importer as the NaVAB release,
+the models are built offline and saved like downloaded ones, and their jobs are queued on the
+configured broker for the real worker (`manage.py serve_demo` starts one). Running it again
+changes nothing that is already there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from leaderboard.benchmark.importer import import_release
+from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.evals import lifecycle
+from leaderboard.evals.models import (
+    ACTIVE_STATUSES,
+    EvaluationJob,
+    JobStatus,
+    LanguageModel,
+    ModelType,
+    Precision,
+)
+
+DEMO_RELEASE_DIR = Path(__file__).resolve().parents[3] / "benchmark" / "demo_release"
+DEMO_VERSION = "demo-1"
+
+
+@dataclass(frozen=True)
+class DemoModel:
+    name: str
+    seed: int
+    favour_letter: str | None
+    model_type: str
+    note: str
+
+
+DEMO_MODELS = (
+    DemoModel("demo/tiny-gpt2-seed0", 0, None, ModelType.BASE, "random weights, seed 0"),
+    DemoModel("demo/tiny-gpt2-seed1", 1, None, ModelType.BASE, "random weights, seed 1"),
+    DemoModel(
+        "demo/tiny-gpt2-always-a", 0, "A", ModelType.BASE, "always answers A: shows letter bias"
+    ),
+)
+
+
+class Command(BaseCommand):
+    help = "Load the demo release and queue evaluations of a few tiny offline models."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--no-models", action="store_true", help="Load the demo release only.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        release = self._load_release()
+        if options["no_models"]:
+            return
+        for spec in DEMO_MODELS:
+            model = self._register(spec)
+            self._queue(model, release)
+        self.stdout.write(
+            "Demo jobs are queued; `manage.py serve_demo` runs them with a real worker. "
+            "Watch them at /queue/."
+        )
+
+    def _load_release(self) -> DatasetRelease:
+        report = import_release(
+            DEMO_RELEASE_DIR,
+            version=DEMO_VERSION,
+            title="NaVAB demo release (hand-written sample, not the NaVAB data)",
+            source=DatasetRelease.Source.DEMO,
+            is_demo=True,
+            publish=True,
+        )
+        self.stdout.write(f"Demo release {DEMO_VERSION}: {report.summary()}")
+        return DatasetRelease.objects.get(version=DEMO_VERSION)
+
+    def _register(self, spec: DemoModel) -> LanguageModel:
+        from evaluation.model_check import local_fingerprint
+        from evaluation.tiny_models import build_tiny_model
+
+        directory = Path(settings.LOCAL_MODELS_DIR) / spec.name.replace("/", "--")
+        if not (directory / "config.json").exists():
+            build_tiny_model(directory, seed=spec.seed, favour_letter=spec.favour_letter)
+            self.stdout.write(f"Built {spec.name} in {directory}")
+        model, created = LanguageModel.objects.get_or_create(
+            name=spec.name,
+            revision=local_fingerprint(directory),
+            precision=Precision.FLOAT32,
+            defaults={
+                "model_type": spec.model_type,
+                "params_billions": _params_billions(directory),
+                "family": "tiny-gpt2",
+                "weights_path": str(directory),
+                "is_demo": True,
+            },
+        )
+        if created:
+            self.stdout.write(f"Registered {model.display_name} ({spec.note})")
+        return model
+
+    def _queue(self, model: LanguageModel, release: DatasetRelease) -> None:
+        with transaction.atomic():
+            jobs = EvaluationJob.objects.filter(model=model, release=release)
+            if jobs.filter(status__in=[*ACTIVE_STATUSES, JobStatus.FINISHED]).exists():
+                return
+            lifecycle.create_job(model, release, reason="Demo evaluation")
+        self.stdout.write(f"Queued evaluation of {model.display_name} on {release.version}")
+
+
+def _params_billions(directory: Path) -> float | None:
+    from evaluation.model_check import count_parameters
+
+    params = count_parameters(directory, None)
+    return params / 1e9 if params else None
