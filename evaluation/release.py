@@ -54,6 +54,12 @@ class TripleRecord:
 RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TripleRecord))
 
 
+def triple_uid(nation: str, mode: str, question: str, statement: str) -> str:
+    """A content hash, so the same triple keeps its uid across re-imports, runs and releases."""
+    payload = "\x1f".join([nation, mode, question.strip(), statement.strip()])
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
+
+
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

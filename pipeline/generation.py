@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from evaluation.release import triple_uid
 from pipeline.checkpoint import read_jsonl, write_jsonl
 from pipeline.context import StageContext
 from pipeline.prompts import TRIPLE_GENERATION
-from pipeline.release import triple_uid
 
 TRIPLE = re.compile(r"Q:(?P<q>.*?)##\s*S:(?P<s>.*?)##\s*RS:(?P<rs>.*)", re.DOTALL)
 

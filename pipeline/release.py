@@ -8,7 +8,6 @@ came from (backend, models, config) and every stage's counts and drop reasons.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,15 +16,6 @@ from pipeline.checkpoint import is_done, read_done, read_jsonl
 from pipeline.context import StageContext
 
 RELEASE_SUBDIR = "release"
-
-
-def triple_uid(nation: str, mode: str, question: str, statement: str) -> str:
-    """A content hash, so the same triple keeps its uid across runs and releases.
-
-    Same recipe as the site's `make_triple_uid`: sha256 over the fields joined by U+001F.
-    """
-    payload = "\x1f".join([nation, mode, question.strip(), statement.strip()])
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
 
 
 def run(ctx: StageContext) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -23,7 +24,6 @@ from evaluation.spec import ModelSpec
 Progress = Callable[[int, int], None]
 ADAPTER_DIR = "adapter"
 MERGED_DIR = "merged"
-TRAINER_DIR = "trainer"
 RESULT_FILE = "alignment.json"
 PACKAGES = ("trl", "peft", "accelerate")
 
@@ -178,7 +178,7 @@ def train_dpo(
     import torch
     from datasets import Dataset
     from peft import LoraConfig
-    from transformers import AutoModelForCausalLM, set_seed
+    from transformers import AutoModelForCausalLM, PrinterCallback, set_seed
     from trl import DPOConfig, DPOTrainer
 
     started = time.monotonic()
@@ -190,8 +190,10 @@ def train_dpo(
     model = AutoModelForCausalLM.from_pretrained(
         base_model, revision=revision, dtype=dtype, trust_remote_code=False
     )
+    # Nothing is checkpointed (save_strategy "no"); the Trainer still wants a directory.
+    scratch = tempfile.TemporaryDirectory(prefix="navab-dpo-")
     config = DPOConfig(
-        output_dir=str(out_dir / TRAINER_DIR),
+        output_dir=scratch.name,
         learning_rate=settings.learning_rate,
         num_train_epochs=settings.num_train_epochs,
         max_steps=settings.max_steps or -1,
@@ -231,7 +233,10 @@ def train_dpo(
         peft_config=lora,
         callbacks=[_progress_callback(progress)] if progress else None,
     )
-    trainer.train()
+    # With tqdm disabled the Trainer prints every log dict; progress goes through `progress`.
+    trainer.remove_callback(PrinterCallback)
+    with scratch:
+        trainer.train()
 
     policy = trainer.accelerator.unwrap_model(trainer.model)
     adapter_dir = out_dir / ADAPTER_DIR

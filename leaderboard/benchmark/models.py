@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+from evaluation.release import triple_uid
 
 
 class Nation(models.Model):
@@ -112,10 +113,8 @@ class DatasetRelease(models.Model):
         release_published.send(sender=DatasetRelease, release=self)
 
 
-def make_triple_uid(nation_code: str, mode_code: str, question: str, statement: str) -> str:
-    """A content hash, so the same triple keeps its uid across re-imports and releases."""
-    payload = "\x1f".join([nation_code, mode_code, question.strip(), statement.strip()])
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
+# The site, the pipeline and the harness share one uid recipe.
+make_triple_uid = triple_uid
 
 
 class TripleQuerySet(models.QuerySet["Triple"]):

@@ -23,6 +23,12 @@ def to_json(figure: go.Figure) -> str:
     return json.dumps(figure.to_plotly_json(), cls=PlotlyJSONEncoder)
 
 
+def as_data(figure: go.Figure) -> dict[str, Any]:
+    """Plain JSON types (no numpy), ready for `json_script` and for the cache."""
+    data: dict[str, Any] = json.loads(to_json(figure))
+    return data
+
+
 def nation_heatmap(board: Board) -> go.Figure:
     rows = [r for r in board.rows if r.cells][:MAX_HEATMAP_MODELS]
     z = [[(r.cells[c].value if c in r.cells else None) for c in board.nation_codes] for r in rows]

@@ -32,6 +32,8 @@ SIZE_LABELS = {
     "gt35": "> 35B",
     "unknown": "unknown",
 }
+# Per-nation export columns: "us", "us_ci_low", "us_ci_high", "us_n".
+NATION_SUFFIXES = ("", "_ci_low", "_ci_high", "_n")
 SORT_KEYS = ("rank", "score", "name", "params", "type", "precision")
 
 
@@ -116,6 +118,30 @@ class BoardRow:
     def complete(self) -> bool:
         return self.primary is not None
 
+    @staticmethod
+    def export_fields(nation_codes: list[str]) -> list[str]:
+        """The keys of `as_dict`, in order (a CSV of no rows still gets its header)."""
+        head = [
+            "rank",
+            "complete",
+            "model_id",
+            "model",
+            "revision",
+            "model_type",
+            "precision",
+            "params_billions",
+            "family",
+            "job_id",
+            "score",
+            "ci_low",
+            "ci_high",
+            "n",
+            "pos_rate",
+            "neg_rate",
+        ]
+        per_nation = [f"{code}{suffix}" for code in nation_codes for suffix in NATION_SUFFIXES]
+        return head + per_nation
+
     def as_dict(self, nation_codes: list[str]) -> dict[str, Any]:
         record: dict[str, Any] = {
             "rank": self.rank,
@@ -137,10 +163,9 @@ class BoardRow:
         }
         for code in nation_codes:
             cell = self.cells.get(code)
-            record[f"{code}"] = round(cell.value, 6) if cell else None
-            record[f"{code}_ci_low"] = round(cell.ci_low, 6) if cell else None
-            record[f"{code}_ci_high"] = round(cell.ci_high, 6) if cell else None
-            record[f"{code}_n"] = cell.n if cell else None
+            values = (cell.value, cell.ci_low, cell.ci_high, cell.n) if cell else (None,) * 4
+            for suffix, value in zip(NATION_SUFFIXES, values, strict=True):
+                record[f"{code}{suffix}"] = round(value, 6) if isinstance(value, float) else value
         return record
 
 

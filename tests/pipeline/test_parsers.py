@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from evaluation.release import triple_uid
 from pipeline.checkpoint import read_jsonl, write_jsonl
 from pipeline.config import LLMSpec, PipelineConfig
 from pipeline.context import StageContext
@@ -9,7 +10,6 @@ from pipeline.extraction import parse_speaker, parse_statements
 from pipeline.generation import parse_triple
 from pipeline.generation import run as run_generation
 from pipeline.prompts import parse_stance, parse_yes_no
-from pipeline.release import triple_uid
 from pipeline.tags import parse_tag
 
 

@@ -5,27 +5,55 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
+from typing import Any
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from leaderboard.benchmark.models import DatasetRelease, Mode
-from leaderboard.boards.cache import cached_board
+from leaderboard.boards import charts
+from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.params import ALL_COLUMNS, parse_board_query, parse_columns
-from leaderboard.boards.queries import OVERALL, SIZE_LABELS, Board
-from leaderboard.evals.models import Method, ModelType, Precision
+from leaderboard.boards.queries import OVERALL, SIZE_LABELS, Board, BoardQuery, BoardRow
+from leaderboard.evals.models import LanguageModel, Method, ModelType, Precision
+
+ROWS_PER_PAGE = 100
 
 
 def _is_staff(request: HttpRequest) -> bool:
     return bool(getattr(request.user, "is_staff", False))
 
 
+def board_charts(query: BoardQuery, result: Board) -> dict[str, Any]:
+    """The board's figures as plain JSON data, cached with the board (plotly is slow to build)."""
+
+    def build() -> dict[str, Any]:
+        figures: dict[str, Any] = {}
+        if result.ranked or result.incomplete:
+            figures["heatmap"] = charts.as_data(charts.nation_heatmap(result))
+        if any(r.params_billions for r in result.ranked):
+            figures["params"] = charts.as_data(charts.score_vs_params(result))
+        other = cached_board(
+            replace(query, method=Method.AJ if query.method == Method.MC else Method.MC)
+        )
+        mc, aj = (result, other) if query.method == Method.MC else (other, result)
+        if mc.ranked and aj.ranked:
+            figures["agreement"] = charts.as_data(charts.method_agreement(mc, aj))
+        return figures
+
+    return cached_value(f"{query.cache_key()}|charts", build)
+
+
 def board(request: HttpRequest) -> HttpResponse:
     query = parse_board_query(request.GET, staff=_is_staff(request))
     result = cached_board(query)
+    page = Paginator(result.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "board": result,
         "query": query,
+        "page": page,
         "columns": parse_columns(request.GET),
         "all_columns": ALL_COLUMNS,
         "nations": result.nations,
@@ -34,8 +62,14 @@ def board(request: HttpRequest) -> HttpResponse:
         "model_types": ModelType.choices,
         "precisions": Precision.choices,
         "sizes": list(SIZE_LABELS.items()),
+        "families": LanguageModel.objects.exclude(family="")
+        .order_by("family")
+        .values_list("family", flat=True)
+        .distinct(),
         "releases": DatasetRelease.objects.published(),
         "overall": query.nation == OVERALL,
+        "nation_name": next((n.name for n in result.nations if n.code == query.nation), ""),
+        "charts": board_charts(query, result),
         "querystring": request.GET.urlencode(),
     }
     return render(request, "boards/board.html", context)
@@ -65,13 +99,15 @@ def board_export(request: HttpRequest, fmt: str) -> HttpResponse:
                 "family": query.family,
                 "q": query.search,
             },
+            "sort": query.sort,
+            "order": query.direction,
+            "total_models": result.total,
             "rows": records,
         }
         response = HttpResponse(json.dumps(payload, indent=2), content_type="application/json")
     else:
         buffer = io.StringIO()
-        fieldnames = list(records[0]) if records else ["rank", "model", "score"]
-        writer = csv.DictWriter(buffer, fieldnames=fieldnames)
+        writer = csv.DictWriter(buffer, fieldnames=BoardRow.export_fields(result.nation_codes))
         writer.writeheader()
         writer.writerows(records)
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

@@ -1,0 +1,354 @@
+"""Import a dataset release: the NaVAB release folders or our own triples.jsonl export.
+
+`import_release` is the one entry point (the `import_navab` command, the demo data and the
+pipeline integration call it). Every file is read and checked before anything is written; any
+problem refuses the whole import, and the writes happen in one transaction. Importing the same
+content again changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from tqdm import tqdm
+
+from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
+from leaderboard.benchmark.release_sources import (
+    MODE_FILE_ALIASES,
+    Problem,
+    SourceFile,
+    SourceRead,
+    SourceRecord,
+    read_source,
+)
+from leaderboard.benchmark.search import refresh_search_documents
+
+BATCH_SIZE: Final = 2000
+# Below this many triples the import is over before a progress bar would say anything.
+PROGRESS_MIN_RECORDS: Final = 5000
+PROBLEMS_SHOWN: Final = 50
+
+# The content compared on re-import: everything an import writes to a triple.
+FINGERPRINT_FIELDS: Final = (
+    "uid",
+    "nation__code",
+    "mode__code",
+    "question",
+    "statement",
+    "reverse_statement",
+    "speaker",
+    "full_source",
+    "topic",
+    "language",
+    "news_excerpt",
+    "raw_generation",
+    "filter_flag",
+    "source_file",
+    "source_index",
+)
+
+Outcome = Literal["created", "replaced", "unchanged"]
+
+
+class ImportFailed(Exception):
+    """The source cannot be imported; nothing was written."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(self.describe())
+
+    def describe(self, limit: int = PROBLEMS_SHOWN) -> str:
+        lines = [f"{len(self.problems)} problem(s); nothing was imported:"]
+        lines += [f"  {problem}" for problem in self.problems[:limit]]
+        if len(self.problems) > limit:
+            lines.append(f"  ... and {len(self.problems) - limit} more")
+        return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class ImportReport:
+    release: DatasetRelease
+    outcome: Outcome
+    total: int
+    counts: dict[str, int]
+    skipped: int
+    duplicates: int
+    files: list[SourceFile] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        return self.release.version
+
+    def summary(self) -> list[str]:
+        state = "published" if self.release.is_published else "draft"
+        if self.outcome == "unchanged":
+            head = f"Release {self.version} ({state}) unchanged: it already holds these {self.total} triples."
+        else:
+            head = f"Release {self.version} ({state}) {self.outcome}: {self.total} triples."
+        lines = [head]
+        lines += [f"  {cell}: {n}" for cell, n in self.counts.items()]
+        lines.append(f"  skipped (filter_flag false): {self.skipped}")
+        lines.append(f"  duplicates kept once: {self.duplicates}")
+        return lines
+
+
+def import_release(
+    path: Path | str,
+    *,
+    version: str | None = None,
+    title: str = "",
+    description: str = "",
+    source: str | None = None,
+    is_demo: bool = False,
+    publish: bool = False,
+    show_progress: bool = False,
+) -> ImportReport:
+    """Import PATH as the release VERSION; raises ImportFailed with every problem found.
+
+    PATH is a NaVAB folder (nation sub-folders holding the split files), a release directory
+    (triples.jsonl and manifest.json) or a triples.jsonl file. VERSION defaults to the release
+    directory's manifest version, else to the folder or file name. SOURCE defaults to "demo"
+    for demo data, "pipeline" for a pipeline run's output, else "imported".
+    """
+    path = Path(path)
+    read = read_source(path, *_name_maps())
+    version = version or _default_version(path, read.metadata)
+    problems = list(read.problems)
+    try:
+        validate_slug(version)
+    except ValidationError:
+        problems.append(Problem(path.name, None, f"version {version!r} is not a slug"))
+    if not problems and not read.records:
+        problems.append(Problem(path.name, None, "no triples to import"))
+    if problems:
+        raise ImportFailed(problems)
+
+    fingerprint = fingerprint_rows(_fingerprint_row(r) for r in read.records)
+    with transaction.atomic():
+        release = DatasetRelease.objects.select_for_update().filter(version=version).first()
+        if release is not None and release_fingerprint(release) == fingerprint:
+            outcome: Outcome = "unchanged"
+            if title and title != release.title:
+                release.title = title
+                release.save(update_fields=["title"])
+        else:
+            if release is not None and release.is_published:
+                raise ImportFailed(
+                    [
+                        Problem(
+                            path.name,
+                            None,
+                            f"release {version} is published and holds other triples; "
+                            "published releases do not change: import under a new version",
+                        )
+                    ]
+                )
+            outcome = "created" if release is None else "replaced"
+            release = _write(
+                release,
+                read,
+                version=version,
+                title=title or str(read.metadata.get("title") or f"NaVAB {version}"),
+                description=description,
+                source=source or _default_source(read, is_demo),
+                is_demo=is_demo,
+                manifest=_manifest(path, read, fingerprint),
+                show_progress=show_progress,
+            )
+        if publish:
+            release.publish()
+    counts = Counter(f"{r.nation}/{r.mode}" for r in read.records)
+    return ImportReport(
+        release=release,
+        outcome=outcome,
+        total=len(read.records),
+        counts=_ordered_counts(counts),
+        skipped=read.skipped,
+        duplicates=read.duplicates,
+        files=read.files,
+        notices=read.notices,
+    )
+
+
+def _name_maps() -> tuple[dict[str, str], dict[str, str]]:
+    folders: dict[str, str] = {}
+    for nation in Nation.objects.all():
+        folders[nation.release_folder.lower()] = nation.code
+        folders[nation.code.lower()] = nation.code
+    mode_files = {m.release_filename.lower(): m.code for m in Mode.objects.all()}
+    for alias, filename in MODE_FILE_ALIASES.items():
+        if filename in mode_files:
+            mode_files[alias] = mode_files[filename]
+    return folders, mode_files
+
+
+def _default_version(path: Path, metadata: dict[str, Any]) -> str:
+    declared = metadata.get("version")
+    if isinstance(declared, str) and declared:
+        return declared
+    return slugify(path.stem if path.is_file() else path.name) or "navab"
+
+
+def _default_source(read: SourceRead, is_demo: bool) -> str:
+    if is_demo:
+        return DatasetRelease.Source.DEMO
+    if read.metadata.get("source") == DatasetRelease.Source.PIPELINE:
+        return DatasetRelease.Source.PIPELINE
+    return DatasetRelease.Source.IMPORTED
+
+
+def _write(
+    release: DatasetRelease | None,
+    read: SourceRead,
+    *,
+    version: str,
+    title: str,
+    description: str,
+    source: str,
+    is_demo: bool,
+    manifest: dict[str, Any],
+    show_progress: bool,
+) -> DatasetRelease:
+    if release is None:
+        release = DatasetRelease.objects.create(
+            version=version,
+            title=title,
+            description=description,
+            source=source,
+            is_demo=is_demo,
+            manifest=manifest,
+        )
+    else:
+        # A draft re-imported with other content: its triples (and any preview results on
+        # them) are replaced; the manifest, and with it the cached export files, starts over.
+        release.triples.all().delete()
+        release.title = title
+        release.description = description or release.description
+        release.source = source
+        release.is_demo = is_demo
+        release.manifest = manifest
+        release.save()
+    nations = {n.code: n for n in Nation.objects.all()}
+    modes = {m.code: m for m in Mode.objects.all()}
+    triples = [
+        Triple(
+            release=release,
+            nation=nations[r.nation],
+            mode=modes[r.mode],
+            uid=r.uid,
+            question=r.question,
+            statement=r.statement,
+            reverse_statement=r.reverse_statement,
+            speaker=r.speaker,
+            full_source=r.full_source,
+            topic=r.topic,
+            language=r.language,
+            news_excerpt=r.news_excerpt,
+            raw_generation=r.raw_generation,
+            filter_flag=r.filter_flag,
+            source_file=r.source_file,
+            source_index=r.source_index,
+        )
+        for r in read.records
+    ]
+    with tqdm(
+        total=len(triples),
+        desc=f"import {version}",
+        unit="triple",
+        file=sys.stderr,
+        disable=not show_progress or len(triples) < PROGRESS_MIN_RECORDS,
+    ) as bar:
+        for start in range(0, len(triples), BATCH_SIZE):
+            batch = triples[start : start + BATCH_SIZE]
+            Triple.objects.bulk_create(batch)
+            bar.update(len(batch))
+    refresh_search_documents(Triple.objects.filter(release=release))
+    return release
+
+
+def _manifest(path: Path, read: SourceRead, fingerprint: str) -> dict[str, Any]:
+    counts = Counter(f"{r.nation}/{r.mode}" for r in read.records)
+    manifest: dict[str, Any] = {
+        "format": read.kind,
+        "imported_from": path.name,
+        "imported_at": timezone.now().isoformat(timespec="seconds"),
+        "files": {f.name: f.as_manifest() for f in read.files},
+        "counts": _ordered_counts(counts),
+        "total": len(read.records),
+        "skipped": read.skipped,
+        "duplicates": read.duplicates,
+        "notices": read.notices,
+        "content_sha256": fingerprint,
+    }
+    if read.metadata:
+        manifest["origin"] = read.metadata
+    return manifest
+
+
+def _ordered_counts(counts: Counter[str]) -> dict[str, int]:
+    """Counts keyed "nation/mode", in the site's nation and mode order."""
+    order = {
+        f"{n}/{m}": i
+        for i, (n, m) in enumerate(
+            (n, m)
+            for n in Nation.objects.values_list("code", flat=True)
+            for m in Mode.objects.values_list("code", flat=True)
+        )
+    }
+    return {key: counts[key] for key in sorted(counts, key=lambda k: (order.get(k, len(order)), k))}
+
+
+# --- content fingerprints -----------------------------------------------------------------
+
+
+def _fingerprint_row(record: SourceRecord) -> tuple[object, ...]:
+    return (
+        record.uid,
+        record.nation,
+        record.mode,
+        record.question,
+        record.statement,
+        record.reverse_statement,
+        record.speaker,
+        record.full_source,
+        record.topic,
+        record.language,
+        record.news_excerpt,
+        record.raw_generation,
+        record.filter_flag,
+        record.source_file,
+        record.source_index,
+    )
+
+
+def fingerprint_rows(rows: Iterable[tuple[object, ...]]) -> str:
+    """A sha256 over the rows, independent of their order (row digests are sorted)."""
+    digests = sorted(
+        hashlib.sha256(json.dumps(row, ensure_ascii=False).encode("utf-8")).digest()
+        for row in rows
+    )
+    return hashlib.sha256(b"".join(digests)).hexdigest()
+
+
+def release_fingerprint(release: DatasetRelease) -> str:
+    """The fingerprint of the triples the release holds now, as stored in the database."""
+    rows = (
+        Triple.objects.filter(release=release)
+        .order_by()
+        .values_list(*FINGERPRINT_FIELDS)
+        .iterator(chunk_size=BATCH_SIZE)
+    )
+    return fingerprint_rows(rows)

@@ -1,0 +1,60 @@
+"""Template helpers for board pages: links that change one piece of the URL's view state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+
+from leaderboard.boards.queries import BoardQuery
+
+register = template.Library()
+
+
+def _with(params: QueryDict, changes: dict[str, Any]) -> str:
+    params = params.copy()
+    # Any change to what the board shows starts again at its first page.
+    params.pop("page", None)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + params.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: dict[str, Any], **changes: Any) -> str:
+    """`?...` with the current query string, some keys replaced (None or "" removes one)."""
+    return _with(context["request"].GET, changes)
+
+
+@register.inclusion_tag("boards/partials/sort_header.html", takes_context=True)
+def sort_header(
+    context: dict[str, Any], key: str, label: str, numeric: bool = False
+) -> dict[str, Any]:
+    """A column header that sorts by `key`; clicking the active column reverses it."""
+    query: BoardQuery = context["query"]
+    active = query.sort == key
+    direction = query.direction if active else ""
+    flipped = "desc" if direction == "asc" else "asc"
+    href = _with(context["request"].GET, {"sort": key, "order": flipped if active else None})
+    return {
+        "href": href,
+        "label": label,
+        "active": active,
+        "numeric": numeric,
+        "key": key,
+        "aria_sort": {"asc": "ascending", "desc": "descending"}.get(direction, "none"),
+        "arrow": {"asc": "▲", "desc": "▼"}.get(direction, ""),
+    }
+
+
+@register.filter
+def get(mapping: Any, key: Any) -> Any:
+    """`{{ row.cells|get:code }}`: a dict lookup by a variable key."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
