@@ -1,4 +1,4 @@
-"""Command line: `python -m evaluation run ...` and `python -m evaluation export-tasks ...`."""
+"""Command line: `python -m evaluation run ...`, `export-tasks ...`, `dpo-pairs ...`, `align ...`."""
 
 from __future__ import annotations
 
@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("out", type=Path)
     export.add_argument("--answers", type=Path, help="answers.jsonl of a run: adds AJ judge tasks")
     _add_filters(export)
+
+    from evaluation.alignment.cli import add_commands as add_alignment_commands
+
+    add_alignment_commands(commands)
     return parser
 
 
@@ -148,7 +152,11 @@ def _export(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return _run(args) if args.command == "run" else _export(args)
+        if args.command == "run":
+            return _run(args)
+        if args.command == "export-tasks":
+            return _export(args)
+        return int(args.handler(args))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -337,8 +337,7 @@ def _fingerprint_row(record: SourceRecord) -> tuple[object, ...]:
 def fingerprint_rows(rows: Iterable[tuple[object, ...]]) -> str:
     """A sha256 over the rows, independent of their order (row digests are sorted)."""
     digests = sorted(
-        hashlib.sha256(json.dumps(row, ensure_ascii=False).encode("utf-8")).digest()
-        for row in rows
+        hashlib.sha256(json.dumps(row, ensure_ascii=False).encode("utf-8")).digest() for row in rows
     )
     return hashlib.sha256(b"".join(digests)).hexdigest()
 

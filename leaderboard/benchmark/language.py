@@ -16,20 +16,15 @@ _WORD = re.compile(r"[a-zà-ÿß]+")
 
 # Words frequent in one of the languages and rare in the others ("in", "die", "a" are left out:
 # they are common words in more than one of them).
-_STOPWORDS: Final = {
-    "en": frozenset(
-        "the and is are of to that this with for be was were not should have has will would "
-        "which their they it its on by from".split()
-    ),
-    "fr": frozenset(
-        "le la les des est une et du dans pour que qui pas sur au aux avec ce cette il elle "
-        "nous sont être ont été leur mais ou où".split()
-    ),
-    "de": frozenset(
-        "der das und ist nicht ein eine zu den mit von auf für sich dem des auch es wir sie "
-        "werden wird im sind dass oder über".split()
-    ),
+_WORD_LISTS: Final = {
+    "en": "the and is are of to that this with for be was were not should have has will would "
+    "which their they it its on by from",
+    "fr": "le la les des est une et du dans pour que qui pas sur au aux avec ce cette il elle "
+    "nous sont être ont été leur mais ou où",
+    "de": "der das und ist nicht ein eine zu den mit von auf für sich dem des auch es wir sie "
+    "werden wird im sind dass oder über",
 }
+_STOPWORDS: Final = {language: frozenset(words.split()) for language, words in _WORD_LISTS.items()}
 
 
 def detect_language(text: str) -> str:

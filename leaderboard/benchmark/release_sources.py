@@ -122,7 +122,9 @@ class SourceRead:
         return sum(f.duplicates for f in self.files)
 
 
-def read_source(path: Path, folders: Mapping[str, str], mode_files: Mapping[str, str]) -> SourceRead:
+def read_source(
+    path: Path, folders: Mapping[str, str], mode_files: Mapping[str, str]
+) -> SourceRead:
     """Read a NaVAB folder, a release directory (triples.jsonl + manifest.json) or a .jsonl file.
 
     `folders` maps lower-cased nation folder names to nation codes, `mode_files` maps lower-cased
@@ -134,7 +136,9 @@ def read_source(path: Path, folders: Mapping[str, str], mode_files: Mapping[str,
             _read_jsonl(path, path.name, read, set(folders.values()), set(mode_files.values()))
         else:
             read.problems.append(
-                Problem(path.name, None, "expected a NaVAB folder, a release directory or a .jsonl file")
+                Problem(
+                    path.name, None, "expected a NaVAB folder, a release directory or a .jsonl file"
+                )
             )
         return _dedupe(read)
     if not path.is_dir():
@@ -203,7 +207,9 @@ def _read_navab(
             continue
         if nation in seen:
             read.problems.append(
-                Problem(child.name, None, f"second folder for nation {nation} (also {seen[nation]})")
+                Problem(
+                    child.name, None, f"second folder for nation {nation} (also {seen[nation]})"
+                )
             )
             continue
         seen[nation] = child.name
@@ -289,7 +295,9 @@ def _navab_record(
         return Problem(name, index, "missing key 'filter_flag'")
     flag = _flag(item["filter_flag"])
     if flag is None:
-        return Problem(name, index, f"filter_flag must be true or false, found {item['filter_flag']!r}")
+        return Problem(
+            name, index, f"filter_flag must be true or false, found {item['filter_flag']!r}"
+        )
     if not flag:
         return None
     reasons = _check_strings(item, NAVAB_REQUIRED, NAVAB_OPTIONAL)

@@ -24,6 +24,11 @@ class CompareCell:
     rates: list[float | None]
     tests: list[PairedResult | None]  # model i vs model 0 (None for model 0)
 
+    @property
+    def entries(self) -> list[tuple[float | None, PairedResult | None]]:
+        """(rate, test against the first model) per model, for templates."""
+        return list(zip(self.rates, self.tests, strict=True))
+
 
 @dataclass
 class Disagreement:
@@ -38,6 +43,11 @@ class Disagreement:
     method: str
     chosen: list[str]
     correct: list[bool]
+
+    @property
+    def answers(self) -> list[tuple[str, bool]]:
+        """(letter chosen, whether it held the statement S) per model."""
+        return list(zip(self.chosen, self.correct, strict=True))
 
 
 @dataclass

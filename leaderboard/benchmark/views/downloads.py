@@ -1,9 +1,79 @@
-from django.http import HttpRequest, HttpResponse
+"""Triple downloads: the current filter (streamed) and whole releases (built once, checksummed)."""
+
+from __future__ import annotations
+
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotFound,
+    HttpResponseNotModified,
+)
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404
+
+from leaderboard.benchmark.exports import FORMATS, release_file, streaming_response
+from leaderboard.benchmark.filters import TripleFilter
+from leaderboard.benchmark.models import DatasetRelease, Triple
 
 
-def download_filtered(request: HttpRequest, fmt: str) -> HttpResponse:
-    raise NotImplementedError
+def _unknown_format(fmt: str) -> HttpResponse:
+    return HttpResponseNotFound(
+        f"Unknown download format {fmt!r}: triples are available as "
+        + ", ".join(f".{name}" for name in FORMATS)
+        + ".\n",
+        content_type="text/plain; charset=utf-8",
+    )
 
 
-def download_release(request: HttpRequest, version: str, fmt: str) -> HttpResponse:
-    raise NotImplementedError
+def _visible(request: HttpRequest, release: DatasetRelease) -> bool:
+    """Drafts are for staff only; to anyone else they do not exist."""
+    return release.is_published or bool(getattr(request.user, "is_staff", False))
+
+
+def download_filtered(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    if fmt not in FORMATS:
+        return _unknown_format(fmt)
+    data = request.GET.copy()
+    if not data.get("release"):
+        current = DatasetRelease.objects.current()
+        if current is None:
+            raise Http404("No release has been published yet.")
+        data["release"] = current.version
+    filterset = TripleFilter(data, queryset=Triple.objects.for_export(), request=request)
+    if not filterset.is_valid():
+        problems = "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()
+        )
+        return HttpResponseBadRequest(
+            f"Invalid filter: {problems}\n", content_type="text/plain; charset=utf-8"
+        )
+    release: DatasetRelease = filterset.form.cleaned_data["release"]
+    if not _visible(request, release):
+        raise Http404("No such release.")
+    return streaming_response(filterset.qs, fmt, f"navab-{release.version}-filtered.{fmt}")
+
+
+def download_release(request: HttpRequest, version: str, fmt: str) -> HttpResponseBase:
+    if fmt not in FORMATS:
+        return _unknown_format(fmt)
+    release = get_object_or_404(DatasetRelease, version=version)
+    if not _visible(request, release):
+        raise Http404("No such release.")
+    export = release_file(release, fmt)
+    etag = f'"{export.sha256}"'
+    if etag in (tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")):
+        not_modified = HttpResponseNotModified()
+        not_modified["ETag"] = etag
+        return not_modified
+    response = FileResponse(
+        export.path.open("rb"),
+        as_attachment=True,
+        filename=f"navab-{release.version}-triples.{fmt}",
+        content_type=FORMATS[fmt].content_type,
+    )
+    response["ETag"] = etag
+    response["X-Checksum-SHA256"] = export.sha256
+    return response

@@ -2,17 +2,69 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
-from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel, Method, SampleResult
+from leaderboard.boards import charts
+from leaderboard.evals.models import (
+    EvaluationJob,
+    JobStatus,
+    LanguageModel,
+    Method,
+    SampleResult,
+    Score,
+)
 
 SAMPLES_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class GridColumn:
+    mode: Mode
+    method: str
+    method_label: str
+
+
+@dataclass
+class ScoreGrid:
+    """Scores laid out nation x (mode, method); a missing cell is None."""
+
+    columns: list[GridColumn]
+    rows: list[tuple[Nation, list[Score | None]]]
+
+
+def score_grid(scores: list[Score], nations: list[Nation], modes: list[Mode]) -> ScoreGrid:
+    by_cell = {(s.nation_id, s.mode_id, s.method): s for s in scores}
+    labels = dict(Method.choices)
+    columns = [
+        GridColumn(mode, method, labels[method])
+        for mode in modes
+        for method in Method.values
+        if any((n.pk, mode.pk, method) in by_cell for n in nations)
+    ]
+    rows = [
+        (nation, [by_cell.get((nation.pk, c.mode.pk, c.method)) for c in columns])
+        for nation in nations
+    ]
+    return ScoreGrid(columns=columns, rows=rows)
+
+
+def radar_data(grid: ScoreGrid) -> dict[str, Any] | None:
+    if not grid.columns:
+        return None
+    series: dict[str, list[float | None]] = {}
+    for i, column in enumerate(grid.columns):
+        scores = [cells[i] for _, cells in grid.rows]
+        label = f"{column.mode.name} · {column.method.upper()}"
+        series[label] = [s.value if s is not None else None for s in scores]
+    names = [nation.name for nation, _ in grid.rows]
+    return charts.as_data(charts.nation_radar(names, series))
 
 
 def latest_finished(model: LanguageModel, release: DatasetRelease | None) -> EvaluationJob | None:
@@ -22,7 +74,7 @@ def latest_finished(model: LanguageModel, release: DatasetRelease | None) -> Eva
     return jobs.select_related("release").order_by("-finished_at", "-id").first()
 
 
-def filtered_samples(job: EvaluationJob, params: Any) -> QuerySet[SampleResult]:
+def filtered_samples(job: EvaluationJob, params: QueryDict) -> QuerySet[SampleResult]:
     samples = job.samples.select_related("triple", "triple__nation", "triple__mode").order_by(
         "triple__nation__sort_order", "triple__mode__sort_order", "triple__uid", "method"
     )
@@ -50,27 +102,41 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else DatasetRelease.objects.current()
     )
     job = latest_finished(model, release)
-    scores = list(job.scores.select_related("nation", "mode")) if job else []
+    nations = list(Nation.objects.all())
+    modes = list(Mode.objects.all())
+    scores = list(job.scores.all()) if job else []
+    grid = score_grid(scores, nations, modes)
     page = None
     topics: list[str] = []
     if job is not None:
         samples = filtered_samples(job, request.GET)
         page = Paginator(samples, SAMPLES_PER_PAGE).get_page(request.GET.get("page"))
-        topics = sorted(
-            set(job.release.triples.exclude(topic="").values_list("topic", flat=True).distinct())
+        topics = list(
+            job.release.triples.exclude(topic="")
+            .order_by("topic")
+            .values_list("topic", flat=True)
+            .distinct()
         )
+    evaluated_releases = (
+        DatasetRelease.objects.published()
+        .filter(jobs__model=model, jobs__status=JobStatus.FINISHED)
+        .distinct()
+    )
     params = request.GET.copy()
     params.pop("page", None)
     context = {
         "model": model,
         "release": release,
+        "evaluated_releases": evaluated_releases,
         "job": job,
-        "scores": scores,
-        "jobs": model.jobs.select_related("release").order_by("-created_at")[:50],
+        "card": job.repro_card if job else {},
+        "grid": grid,
+        "radar": radar_data(grid),
+        "jobs": model.jobs.select_related("release").order_by("-created_at", "-id")[:50],
         "derived": model.derived_models.all(),
         "page": page,
-        "nations": Nation.objects.all(),
-        "modes": Mode.objects.all(),
+        "nations": nations,
+        "modes": modes,
         "methods": Method.choices,
         "topics": topics,
         "filters": request.GET,

@@ -1,0 +1,162 @@
+"""`python -m evaluation dpo-pairs ...` and `python -m evaluation align ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+from evaluation.alignment.pairset import PairSet, prepare_pairs, write_pair_set
+from evaluation.alignment.source import SOURCES, read_source
+from evaluation.alignment.train import DPOSettings
+from evaluation.cli import _csv
+from evaluation.release import MODES, NATIONS
+
+MARGINS_FILE = "margins.json"
+
+
+def _add_pair_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("data", type=Path, help="release directory (a run directory for pre-cr)")
+    parser.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="release",
+        help="release: pairs from the release (after Conflict Reduction); pre-cr: pairs from "
+        "the run's generation stage (before it), held-out items from the run's release",
+    )
+    parser.add_argument("--nation", required=True, choices=NATIONS)
+    parser.add_argument("--modes", type=_csv, default=list(MODES), help=",".join(MODES))
+    parser.add_argument("--test-fraction", type=float, default=0.2, help="share of topics held out")
+    parser.add_argument("--seed", type=int, default=0, help="split and training seed")
+    parser.add_argument("--out", type=Path, required=True, help="output directory")
+
+
+def add_commands(commands: Any) -> None:
+    """Add the alignment subcommands to the `python -m evaluation` parser."""
+    pairs = commands.add_parser("dpo-pairs", help="write DPO pairs and a held-out release")
+    _add_pair_arguments(pairs)
+    pairs.set_defaults(handler=_pairs)
+
+    align = commands.add_parser("align", help="DPO + LoRA toward a nation's statements")
+    _add_pair_arguments(align)
+    defaults = DPOSettings()
+    align.add_argument("--model", required=True, help="base model: hub id or local path")
+    align.add_argument("--revision", help="40-hex commit (required for hub ids)")
+    align.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    align.add_argument("--merge", action="store_true", help="also save the merged model")
+    align.add_argument("--margins", action="store_true", help="measure S-RS margins before/after")
+    align.add_argument("--lr", type=float, default=defaults.learning_rate)
+    align.add_argument("--epochs", type=float, default=defaults.num_train_epochs)
+    align.add_argument("--max-steps", type=int, help="optimizer steps (overrides --epochs)")
+    align.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    align.add_argument("--grad-accum", type=int, default=defaults.gradient_accumulation_steps)
+    align.add_argument("--warmup-ratio", type=float, default=defaults.warmup_ratio)
+    align.add_argument("--beta", type=float, default=defaults.beta)
+    align.add_argument("--lora-r", type=int, default=defaults.lora_r)
+    align.add_argument("--lora-alpha", type=int, default=defaults.lora_alpha)
+    align.add_argument("--lora-dropout", type=float, default=defaults.lora_dropout)
+    align.add_argument("--target-modules", type=_csv, help="default: peft's for the architecture")
+    align.add_argument("--max-length", type=int, default=defaults.max_length)
+    align.add_argument("--gradient-checkpointing", action="store_true")
+    align.set_defaults(handler=_align)
+
+
+def _prepare(args: argparse.Namespace) -> PairSet:
+    source = read_source(args.source, args.data)
+    return prepare_pairs(
+        source, args.nation, args.modes, test_fraction=args.test_fraction, seed=args.seed
+    )
+
+
+def _report_pairs(pair_set: PairSet, heldout_dir: Path) -> None:
+    summary = pair_set.summary()
+    split = pair_set.split.to_dict()
+    print(f"train pairs: {summary['train_pairs']} on {len(split['train']['topics'])} topic(s)")
+    print(f"held out:    {summary['test_pairs']} on {len(split['test']['topics'])} topic(s)")
+    print(f"held-out release: {heldout_dir}")
+
+
+def _pairs(args: argparse.Namespace) -> int:
+    pair_set = _prepare(args)
+    _report_pairs(pair_set, write_pair_set(pair_set, args.out))
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> DPOSettings:
+    return DPOSettings(
+        learning_rate=args.lr,
+        num_train_epochs=args.epochs,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        gradient_accumulation_steps=args.grad_accum,
+        warmup_ratio=args.warmup_ratio,
+        beta=args.beta,
+        lora_r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        target_modules=tuple(args.target_modules) if args.target_modules else None,
+        max_length=args.max_length,
+        gradient_checkpointing=args.gradient_checkpointing,
+        seed=args.seed,
+    )
+
+
+def _margins(args: argparse.Namespace, pair_set: PairSet, adapter: Path | None) -> dict[str, Any]:
+    from evaluation.alignment.margins import load_scoring_model, measure_margins
+
+    model, tokenizer = load_scoring_model(
+        args.model, adapter=adapter, revision=args.revision, device=args.device
+    )
+    return {
+        name: measure_margins(model, tokenizer, pairs).to_dict()
+        for name, pairs in (("train", pair_set.train), ("test", pair_set.test))
+    }
+
+
+def _align(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from evaluation.alignment.train import train_dpo
+
+    settings = _settings(args)
+    pair_set = _prepare(args)
+    heldout_dir = write_pair_set(pair_set, args.out)
+    _report_pairs(pair_set, heldout_dir)
+    before = _margins(args, pair_set, None) if args.margins else None
+    with tqdm(total=0, unit="step", desc="DPO", dynamic_ncols=True) as bar:
+
+        def show(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = train_dpo(
+            args.model,
+            pair_set.train,
+            args.out,
+            settings,
+            revision=args.revision,
+            merge=args.merge,
+            device=args.device,
+            progress=show,
+        )
+    last_loss = f"{result.loss_history[-1][1]:.4f}" if result.loss_history else "-"
+    print(f"{result.steps} step(s) in {result.seconds:.1f}s, last loss {last_loss}")
+    print(f"adapter: {result.adapter_dir}")
+    if before is not None:
+        after = _margins(args, pair_set, result.adapter_dir)
+        margins = {"before": before, "after": after}
+        (args.out / MARGINS_FILE).write_text(json.dumps(margins, indent=2) + "\n")
+        for side in ("train", "test"):
+            print(
+                f"{side} margin log p(S) - log p(RS): "
+                f"{before[side]['mean']:.4f} -> {after[side]['mean']:.4f}"
+            )
+    if result.merged_dir is not None:
+        print(f"merged model: {result.merged_dir}")
+        command = ["python", "-m", "evaluation", "run", "--model", str(result.merged_dir)]
+        command += ["--release", str(heldout_dir), "--nations", args.nation]
+        command += ["--modes", ",".join(pair_set.modes), "--out", str(args.out / "eval")]
+        print(f"evaluate it on the held-out items: {shlex.join(command)}")
+    return 0

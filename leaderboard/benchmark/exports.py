@@ -1,0 +1,300 @@
+"""Triples as files: JSONL, CSV and Parquet, streamed in constant memory.
+
+Rows come from the database in chunks (`values_list(...).iterator()`), each format's encoder
+turns them into byte chunks, and the same encoders serve a filtered download (streamed as it
+is produced) and the whole-release files (built once under MEDIA_ROOT/releases/<version>/,
+with their sha256 in the release manifest). `release_directory` writes the release in the
+evaluation harness's directory format.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Min, QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from evaluation.release import MANIFEST_FILE, RECORD_FIELDS, TripleRecord, write_release
+from leaderboard.benchmark.models import DatasetRelease, Triple
+
+Row = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFormat:
+    name: str
+    content_type: str
+
+
+FORMATS: Final = {
+    "jsonl": ExportFormat("jsonl", "application/x-ndjson; charset=utf-8"),
+    "csv": ExportFormat("csv", "text/csv; charset=utf-8"),
+    "parquet": ExportFormat("parquet", "application/vnd.apache.parquet"),
+}
+
+# Rows fetched per database round trip, and bytes gathered before a chunk is handed on.
+FETCH_ROWS: Final = 2000
+CHUNK_BYTES: Final = 64 * 1024
+# Rows per Parquet row group: big enough to compress well, small enough to stay in memory.
+PARQUET_BATCH_ROWS: Final = 5000
+
+_DB_FIELDS: Final = tuple(
+    {"nation": "nation__code", "mode": "mode__code", "release": "release__version"}.get(f, f)
+    for f in RECORD_FIELDS
+)
+PARQUET_SCHEMA: Final = pa.schema(
+    [pa.field(name, pa.string(), nullable=False) for name in RECORD_FIELDS]
+)
+
+
+def export_rows(queryset: QuerySet[Triple]) -> Iterator[Row]:
+    """The queryset's triples as tuples in RECORD_FIELDS order, fetched in chunks."""
+    return queryset.values_list(*_DB_FIELDS).iterator(chunk_size=FETCH_ROWS)
+
+
+# --- encoders -----------------------------------------------------------------------------
+
+
+def jsonl_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
+    lines: list[str] = []
+    size = 0
+    for row in rows:
+        line = json.dumps(dict(zip(RECORD_FIELDS, row, strict=True)), ensure_ascii=False) + "\n"
+        lines.append(line)
+        size += len(line)
+        if size >= CHUNK_BYTES:
+            yield "".join(lines).encode("utf-8")
+            lines, size = [], 0
+    if lines:
+        yield "".join(lines).encode("utf-8")
+
+
+def csv_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(RECORD_FIELDS)
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() >= CHUNK_BYTES:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate(0)
+    yield buffer.getvalue().encode("utf-8")
+
+
+class _ChunkSink:
+    """A write-only file for pyarrow that hands written bytes on instead of keeping them."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._position = 0
+        self.closed = False
+
+    def write(self, data: bytes | memoryview) -> int:
+        chunk = bytes(data)
+        self._parts.append(chunk)
+        self._position += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        chunk = b"".join(self._parts)
+        self._parts = []
+        return chunk
+
+
+def parquet_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
+    sink = _ChunkSink()
+    rows = iter(rows)
+    with pq.ParquetWriter(sink, PARQUET_SCHEMA, compression="zstd") as writer:
+        while batch := list(islice(rows, PARQUET_BATCH_ROWS)):
+            columns = [pa.array(column, type=pa.string()) for column in zip(*batch, strict=True)]
+            writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=PARQUET_SCHEMA))
+            if chunk := sink.take():
+                yield chunk
+    yield sink.take()
+
+
+_ENCODERS: Final = {"jsonl": jsonl_chunks, "csv": csv_chunks, "parquet": parquet_chunks}
+
+
+def encode(rows: Iterable[Row], fmt: str) -> Iterator[bytes]:
+    return _ENCODERS[fmt](rows)
+
+
+def streaming_response(
+    queryset: QuerySet[Triple], fmt: str, filename: str
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        encode(export_rows(queryset), fmt), content_type=FORMATS[fmt].content_type
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- whole-release files ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    format: str
+    path: Path
+    sha256: str
+    bytes: int
+    records: int
+
+
+def release_export_dir(release: DatasetRelease) -> Path:
+    return Path(settings.MEDIA_ROOT) / "releases" / release.version
+
+
+def content_key(release: DatasetRelease) -> str:
+    """Changes whenever the release's triples are added, removed or re-imported.
+
+    Count and id range catch every import (a re-import writes new rows); the importer's content
+    checksum catches a draft replaced by the same number of rows. Cheap: one indexed aggregate.
+    """
+    stats = Triple.objects.filter(release=release).aggregate(
+        n=Count("id"), lo=Min("id"), hi=Max("id")
+    )
+    payload = json.dumps(
+        [stats["n"], stats["lo"], stats["hi"], release.manifest.get("content_sha256", "")]
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def _release_triples(release: DatasetRelease) -> QuerySet[Triple]:
+    return Triple.objects.filter(release=release).for_export()
+
+
+def release_file(release: DatasetRelease, fmt: str) -> ExportFile:
+    """The release as one file in FORMAT, built on first use and whenever its triples change."""
+    directory = release_export_dir(release)
+    path = directory / f"triples.{fmt}"
+    key = content_key(release)
+    entry = release.manifest.get("exports", {}).get(fmt)
+    if (
+        isinstance(entry, dict)
+        and entry.get("content_key") == key
+        and path.is_file()
+        and path.stat().st_size == entry.get("bytes")
+    ):
+        return ExportFile(fmt, path, entry["sha256"], entry["bytes"], entry["records"])
+
+    directory.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = records = 0
+
+    def counted(rows: Iterator[Row]) -> Iterator[Row]:
+        nonlocal records
+        for row in rows:
+            records += 1
+            yield row
+
+    # Written beside the target and renamed over it, so readers see the old or the new file.
+    with tempfile.NamedTemporaryFile(
+        dir=directory, prefix=f".triples.{fmt}.", delete=False
+    ) as handle:
+        try:
+            for chunk in encode(counted(export_rows(_release_triples(release))), fmt):
+                handle.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+    os.replace(handle.name, path)
+    export = ExportFile(fmt, path, digest.hexdigest(), size, records)
+    _record_export(release, export, key)
+    return export
+
+
+def release_files(release: DatasetRelease) -> dict[str, ExportFile]:
+    """Every format's whole-release file (built where missing), e.g. after an import."""
+    return {fmt: release_file(release, fmt) for fmt in FORMATS}
+
+
+def _record_export(release: DatasetRelease, export: ExportFile, key: str) -> None:
+    # Locked read-modify-write: two formats built at once must not drop each other's entry.
+    with transaction.atomic():
+        locked = DatasetRelease.objects.select_for_update().get(pk=release.pk)
+        manifest: dict[str, Any] = dict(locked.manifest)
+        exports = dict(manifest.get("exports", {}))
+        exports[export.format] = {
+            "path": str(export.path.relative_to(Path(settings.MEDIA_ROOT))),
+            "sha256": export.sha256,
+            "bytes": export.bytes,
+            "records": export.records,
+            "content_key": key,
+            "built_at": timezone.now().isoformat(timespec="seconds"),
+        }
+        manifest["exports"] = exports
+        locked.manifest = manifest
+        locked.save(update_fields=["manifest"])
+    release.manifest = manifest
+
+
+# --- the harness's release directory ------------------------------------------------------
+
+
+def release_directory(release: DatasetRelease) -> Path:
+    """The release in the evaluation.release directory format, written once per content.
+
+    Each content version gets its own sub-directory (named by `content_key`), built in a
+    temporary directory and renamed into place, so a worker never reads a half-written one.
+    """
+    key = content_key(release)
+    root = release_export_dir(release) / "harness"
+    target = root / key[:16]
+    if (target / MANIFEST_FILE).is_file():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
+    try:
+        records = (TripleRecord(*row) for row in export_rows(_release_triples(release)))
+        write_release(
+            building,
+            records,
+            metadata={
+                "version": release.version,
+                "title": release.title,
+                "status": release.status,
+                "content_key": key,
+            },
+        )
+        try:
+            building.rename(target)
+        except OSError:
+            # Another process finished the same directory first; theirs is identical.
+            if not (target / MANIFEST_FILE).is_file():
+                raise
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    for stale in root.iterdir():
+        if stale.name != target.name and not stale.name.startswith("."):
+            shutil.rmtree(stale, ignore_errors=True)
+    return target

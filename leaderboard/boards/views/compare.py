@@ -1,0 +1,47 @@
+"""Compare 2-4 models (`/compare/?models=1,2`): paired per-cell deltas and disagreements."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from leaderboard.boards.compare import MAX_MODELS, Comparison, compare
+from leaderboard.boards.params import parse_model_ids, resolve_release
+from leaderboard.boards.queries import models_on_release
+from leaderboard.evals.models import Method
+
+MIN_MODELS = 2
+
+
+def compare_models(request: HttpRequest) -> HttpResponse:
+    release = resolve_release(request.GET, staff=bool(getattr(request.user, "is_staff", False)))
+    ids = parse_model_ids(request.GET)
+    method = request.GET.get("method", "")
+    method = method if method in Method.values else ""
+    problem = ""
+    comparison: Comparison | None = None
+    if len(ids) > MAX_MODELS:
+        problem = f"Pick at most {MAX_MODELS} models to compare (you picked {len(ids)})."
+    elif len(ids) >= MIN_MODELS:
+        comparison = compare(release, ids, method or None)
+        missing = len(ids) - len(comparison.models)
+        if missing:
+            problem = (
+                f"{missing} of the models picked have no finished evaluation on release "
+                f"{release.version}; they are left out."
+            )
+        if len(comparison.models) < MIN_MODELS:
+            comparison = None
+    candidates = models_on_release(release).order_by("name", "pk").values("pk", "name", "revision")
+    # Four pickers, prefilled with the current selection (empty ones pick nothing).
+    picked: list[int | None] = [*ids[:MAX_MODELS], *[None] * MAX_MODELS][:MAX_MODELS]
+    context = {
+        "release": release,
+        "comparison": comparison,
+        "problem": problem,
+        "candidates": list(candidates),
+        "picked": picked,
+        "method": method,
+        "methods": Method.choices,
+    }
+    return render(request, "boards/compare.html", context)

@@ -1,0 +1,192 @@
+"""Creating runs, sending their workflow, resuming and cancelling them.
+
+A run's workflow is a Celery chain with one task per remaining stage, each routed to the queue
+its stage needs (`Stage.queue`: LLM stages to "gpu", CPU stages to "default"). Every send gets
+fresh task ids, stored on the run, so a task left over from an earlier send (after a cancel or a
+resume) recognises itself as stale and does nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Any
+
+from celery import chain
+from celery.canvas import Signature
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.pipelines import approvals
+from leaderboard.pipelines.models import ACTIVE_STATUSES, PipelineRun, RunStatus
+from pipeline import STAGE_NAMES, PipelineConfig, load_config, run_status
+from pipeline.config import ConfigError
+from pipeline.runner import get_stage
+
+LOG_TAIL_CHARS = 8000
+
+
+class WorkflowError(Exception):
+    """The run cannot be created, started or resumed; the message says why."""
+
+
+def resolve_config(config_path: str = "", config_text: str = "", run_dir: str = "") -> PipelineConfig:
+    """Load a config from a file or from TOML text, optionally moving its run directory.
+
+    Relative paths in pasted TOML are taken from the project root, as the operator would write
+    them in a shell there.
+    """
+    if bool(config_path) == bool(config_text):
+        raise ConfigError("give either a config file path or the config's TOML text")
+    if config_path:
+        config = load_config(config_path)
+    else:
+        try:
+            data = tomllib.loads(config_text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config TOML: {exc}") from exc
+        config = PipelineConfig.from_dict(data, base_dir=Path(settings.BASE_DIR))
+    if run_dir:
+        directory = Path(run_dir).expanduser()
+        config = dataclasses.replace(
+            config,
+            run_dir=directory if directory.is_absolute() else Path(settings.BASE_DIR) / directory,
+        )
+    return config
+
+
+def check_new_run(config: PipelineConfig) -> None:
+    """Refuse a run that would share a live run's directory or reuse a release version."""
+    live = PipelineRun.objects.filter(run_dir=str(config.run_dir), status__in=ACTIVE_STATUSES)
+    if live.exists():
+        raise WorkflowError(
+            f"{config.run_dir} is in use by {live.first()}; finish or cancel it first"
+        )
+    if config.release_version and DatasetRelease.objects.filter(version=config.release_version):
+        raise WorkflowError(
+            f"a release {config.release_version!r} already exists; set another release_version"
+        )
+
+
+def configure(run: PipelineRun, config: PipelineConfig) -> None:
+    run.config = config.to_dict()
+    run.run_dir = str(config.run_dir)
+
+
+def create_run(
+    *, config_path: str = "", config_text: str = "", run_dir: str = "", created_by: Any = None
+) -> PipelineRun:
+    config = resolve_config(config_path, config_text, run_dir)
+    check_new_run(config)
+    run = PipelineRun(
+        config_path=str(Path(config_path).resolve()) if config_path else "",
+        config_text=config_text or Path(config_path).read_text(encoding="utf-8"),
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+    )
+    configure(run, config)
+    try:
+        with transaction.atomic():
+            run.save()
+    except IntegrityError as exc:
+        raise WorkflowError(f"{config.run_dir} is in use by another run") from exc
+    append_log(run.pk, f"Created from {config_path or 'pasted TOML'}; run directory {run.run_dir}")
+    return run
+
+
+def append_log(run_pk: int, line: str) -> None:
+    with transaction.atomic():
+        run = PipelineRun.objects.select_for_update().get(pk=run_pk)
+        stamp = timezone.now().strftime("%Y-%m-%d %H:%M:%S")
+        run.log_tail = (run.log_tail + f"[{stamp}] {line.rstrip()}\n")[-LOG_TAIL_CHARS:]
+        run.save(update_fields=["log_tail"])
+
+
+def remaining_stages(run: PipelineRun) -> list[str]:
+    """Stages from the first one without a checkpoint; the release stage again if the run's
+    release was never imported (the task skips the finished stage and imports)."""
+    states = {row["stage"]: row["state"] for row in run_status(Path(run.run_dir))}
+    for index, name in enumerate(STAGE_NAMES):
+        if states[name] != "done":
+            return list(STAGE_NAMES[index:])
+    return [] if run.output_release_id else [STAGE_NAMES[-1]]
+
+
+def prepare(run: PipelineRun) -> list[str]:
+    """Mark the run queued with fresh task ids for its remaining stages; returns those stages."""
+    with transaction.atomic():
+        locked = PipelineRun.objects.select_for_update().get(pk=run.pk)
+        if not locked.can_resume:
+            raise WorkflowError(f"{locked} is {locked.get_status_display().lower()}")
+        if locked.status == RunStatus.WAITING_APPROVAL and (n := approvals.pending_count(locked)):
+            raise WorkflowError(f"{locked}: {n} topic(s) still need a decision")
+        stages = remaining_stages(locked)
+        if not stages:
+            raise WorkflowError(f"{locked} has nothing left to run")
+        locked.celery_task_ids = {name: uuid.uuid4().hex for name in stages}
+        locked.status = RunStatus.QUEUED
+        locked.failed_stage = ""
+        locked.error = ""
+        locked.queued_at = timezone.now()
+        locked.finished_at = None
+        locked.save()
+    append_log(run.pk, f"Queued stages {stages[0]}..{stages[-1]}")
+    run.refresh_from_db()
+    return stages
+
+
+def build_workflow(run: PipelineRun) -> chain:
+    """The chain for the run's current task ids, each stage routed to the queue it needs."""
+    from leaderboard.pipelines.tasks import run_pipeline_stage
+
+    config = run.pipeline_config()
+    signatures: list[Signature[Any]] = [
+        run_pipeline_stage.si(run.pk, name).set(
+            queue=get_stage(name).queue(config), task_id=task_id
+        )
+        for name, task_id in run.celery_task_ids.items()
+    ]
+    return chain(*signatures)
+
+
+def start(run: PipelineRun) -> list[str]:
+    """Queue the run's remaining stages on the workers (sent once the transaction commits)."""
+    stages = prepare(run)
+    workflow = build_workflow(run)
+    transaction.on_commit(lambda: _send(run.pk, workflow))
+    return stages
+
+
+def _send(run_pk: int, workflow: chain) -> None:
+    try:
+        workflow.apply_async()
+    except Exception as exc:  # broker down: say so; the operator resumes once it is back
+        PipelineRun.objects.filter(pk=run_pk, status=RunStatus.QUEUED).update(
+            status=RunStatus.FAILED, error=f"could not reach the broker: {exc}"
+        )
+        append_log(run_pk, f"Could not reach the broker: {exc}")
+
+
+def run_in_process(run: PipelineRun) -> PipelineRun:
+    """Run the remaining stages here, one after another, as the workers would."""
+    from leaderboard.pipelines.tasks import run_pipeline_stage
+
+    for name in prepare(run):
+        run_pipeline_stage(run.pk, name)
+        run.refresh_from_db()
+        if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+            break
+    return run
+
+
+def cancel(run: PipelineRun, *, by: str) -> bool:
+    """Stop the run: queued tasks skip themselves, a running stage stops at its next report."""
+    updated = PipelineRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(
+        status=RunStatus.CANCELLED, finished_at=timezone.now()
+    )
+    if updated:
+        append_log(run.pk, f"Cancelled by {by}")
+    return bool(updated)
