@@ -53,7 +53,7 @@ def load_scoring_model(
     from transformers import AutoModelForCausalLM
 
     run_device = repro.resolve_device(device, ModelSpec(pretrained=base_model, revision=revision))
-    model = AutoModelForCausalLM.from_pretrained(
+    model: Any = AutoModelForCausalLM.from_pretrained(
         base_model, revision=revision, dtype=precision(run_device), trust_remote_code=False
     )
     if adapter is not None:

@@ -56,7 +56,9 @@ def select_records(
         raise ValueError(f"unknown nation {nation!r}; choose from {', '.join(NATIONS)}")
     unknown = sorted(set(modes) - set(MODES))
     if unknown or not modes:
-        raise ValueError(f"modes must be among {', '.join(MODES)}, got {', '.join(modes) or 'none'}")
+        raise ValueError(
+            f"modes must be among {', '.join(MODES)}, got {', '.join(modes) or 'none'}"
+        )
     return [r for r in records if r.nation == nation and r.mode in modes]
 
 
@@ -72,4 +74,3 @@ def write_pairs(path: Path, pairs: Iterable[DPOPair]) -> int:
             handle.write(json.dumps(pair.to_dict(), ensure_ascii=False) + "\n")
             count += 1
     return count
-

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluation.alignment.pairs import DPOPair, build_pairs, pair_counts, select_records, write_pairs
+from evaluation.alignment.pairs import (
+    DPOPair,
+    build_pairs,
+    pair_counts,
+    select_records,
+    write_pairs,
+)
 from evaluation.alignment.source import PairSource
 from evaluation.alignment.split import Split, split_by_topic, write_heldout_release
 from evaluation.release import MODES, TripleRecord

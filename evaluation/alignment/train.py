@@ -141,7 +141,7 @@ def precision(device: str) -> Any:
 def _progress_callback(progress: Progress) -> Any:
     from transformers import TrainerCallback
 
-    class ProgressCallback(TrainerCallback):  # type: ignore[misc]
+    class ProgressCallback(TrainerCallback):
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             progress(0, state.max_steps)
 
@@ -179,7 +179,7 @@ def train_dpo(
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, PrinterCallback, set_seed
-    from trl import DPOConfig, DPOTrainer
+    from trl import DPOConfig, DPOTrainer  # type: ignore[attr-defined]  # trl's lazy exports
 
     started = time.monotonic()
     dtype = precision(run_device)

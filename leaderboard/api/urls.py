@@ -20,7 +20,9 @@ router.register("samples", evals_api.JobSampleViewSet, basename="sample")
 router.register("leaderboard", boards_api.LeaderboardViewSet, basename="leaderboard")
 
 urlpatterns = [
-    path("", include(router.urls)),
+    # Namespaced, because the router's names (release-list, job-detail, ...) would otherwise
+    # shadow the HTML pages of the same name: reverse() returns the last pattern defined.
+    path("", include((router.urls, "api"))),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -84,3 +84,11 @@ def parse_model_ids(params: QueryDict) -> list[int]:
             if part.isdigit() and int(part) not in ids:
                 ids.append(int(part))
     return ids
+
+
+def page_base(params: QueryDict) -> str:
+    """The query string without `page`, ready for `page=N` to be appended."""
+    rest = params.copy()
+    rest.pop("page", None)
+    encoded = rest.urlencode()
+    return f"?{encoded}&" if encoded else "?"

@@ -16,7 +16,7 @@ from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Query
 
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
-from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel, Method, Score
+from leaderboard.evals.models import EvaluationJob, LanguageModel, Method, Score
 
 OVERALL = "overall"
 SIZE_BUCKETS: dict[str, tuple[float, float]] = {
@@ -192,9 +192,8 @@ class Board:
 
 def latest_finished_job(release: DatasetRelease) -> Subquery:
     return Subquery(
-        EvaluationJob.objects.filter(
-            model=OuterRef("pk"), release=release, status=JobStatus.FINISHED
-        )
+        EvaluationJob.objects.rankable()
+        .filter(model=OuterRef("pk"), release=release)
         .order_by("-finished_at", "-id")
         .values("pk")[:1]
     )

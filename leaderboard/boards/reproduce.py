@@ -19,8 +19,6 @@ RELEASE_DIR = "RELEASE_DIR"
 TASKS_DIR = "OUT_DIR"
 # ModelSpec insists on a pinned 40-hex commit for hub ids; this one is swapped for a label.
 _PLACEHOLDER_SHA = "0" * 40
-DEFAULT_SEED = 1234
-DEFAULT_MAX_GEN_TOKS = 128
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ class Commands:
     answers: str
 
 
-def generic_commands(seed: int = DEFAULT_SEED) -> Commands:
+def generic_commands(seed: int, max_gen_toks: int) -> Commands:
     """Export the tasks, then score MC (and the AJ answers) with `lm_eval` on any model."""
     spec = ModelSpec(pretrained="ORG/MODEL", revision=_PLACEHOLDER_SHA, dtype="bfloat16")
 
@@ -47,7 +45,7 @@ def generic_commands(seed: int = DEFAULT_SEED) -> Commands:
         nations=list(NATIONS),
         modes=list(MODES),
         limit=None,
-        max_gen_toks=DEFAULT_MAX_GEN_TOKS,
+        max_gen_toks=max_gen_toks,
     )
     return Commands(export=export, mc=lm_eval(MC), answers=lm_eval(GEN))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
@@ -21,6 +22,7 @@ from leaderboard.evals.models import (
     EvaluationJob,
     FailureKind,
     JobEvent,
+    JobKind,
     JobStatus,
     LanguageModel,
     Method,
@@ -44,29 +46,32 @@ def create_job(
     requested_by: User | AnonymousUser | None = None,
     methods: Iterable[str] = (Method.MC, Method.AJ),
     reason: str = "Submitted",
+    kind: str = JobKind.EVALUATE,
+    exclude_uids: Iterable[str] = (),
+    alignment: dict[str, Any] | None = None,
 ) -> EvaluationJob:
     """Create the next attempt and queue it once the surrounding transaction commits."""
+    what = "alignment" if kind == JobKind.ALIGN else "evaluation"
+    conflict = f"{model} already has a pending or running {what} job on {release}."
     with transaction.atomic():
-        if EvaluationJob.objects.filter(
-            model=model, release=release, status__in=ACTIVE_STATUSES
-        ).exists():
-            raise JobConflict(f"{model} already has a pending or running job on {release}.")
-        last = EvaluationJob.objects.filter(model=model, release=release).aggregate(
-            n=Max("attempt")
-        )["n"]
+        same = EvaluationJob.objects.filter(model=model, release=release, kind=kind)
+        if same.filter(status__in=ACTIVE_STATUSES).exists():
+            raise JobConflict(conflict)
+        last = same.aggregate(n=Max("attempt"))["n"]
         try:
             with transaction.atomic():
                 job = EvaluationJob.objects.create(
                     model=model,
                     release=release,
+                    kind=kind,
                     attempt=(last or 0) + 1,
                     methods=[str(m) for m in methods],
+                    exclude_uids=sorted(exclude_uids),
+                    alignment=alignment or {},
                     requested_by=requested_by if isinstance(requested_by, User) else None,
                 )
         except IntegrityError as exc:
-            raise JobConflict(
-                f"{model} already has a pending or running job on {release}."
-            ) from exc
+            raise JobConflict(conflict) from exc
         _event(job, reason)
         transaction.on_commit(lambda: enqueue(job.pk))
     return job
@@ -79,7 +84,7 @@ def enqueue(job_id: int, *, resend: bool = False) -> bool:
     broker restart) keeps the token, so the job keeps its place: whichever copy arrives first
     runs it and the other finds the job taken.
     """
-    from leaderboard.evals.tasks import run_evaluation
+    from leaderboard.evals.tasks import run_alignment, run_evaluation
 
     with transaction.atomic():
         job = EvaluationJob.objects.select_for_update().get(pk=job_id)
@@ -96,7 +101,8 @@ def enqueue(job_id: int, *, resend: bool = False) -> bool:
         if first_time:
             _event(job, "Queued for a GPU worker")
     try:
-        run_evaluation.apply_async(args=[job_id, token], queue="gpu", task_id=token)
+        task = run_alignment if job.kind == JobKind.ALIGN else run_evaluation
+        task.apply_async(args=[job_id, token], queue="gpu", task_id=token)
     except Exception as exc:  # broker down: the reaper sends again later
         append_log(job_id, f"Could not reach the broker ({exc}); will retry.")
         return False
@@ -206,6 +212,9 @@ def rerun(job: EvaluationJob, requested_by: User | AnonymousUser | None) -> Eval
         requested_by=requested_by,
         methods=job.methods,
         reason=f"Re-run of attempt {job.attempt}",
+        kind=job.kind,
+        exclude_uids=job.exclude_uids,
+        alignment=job.alignment,
     )
 
 

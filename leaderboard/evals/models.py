@@ -101,6 +101,11 @@ ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING)
 TERMINAL_STATUSES = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+class JobKind(models.TextChoices):
+    EVALUATE = "evaluate", "Evaluation"
+    ALIGN = "align", "Alignment (DPO + LoRA)"
+
+
 class FailureKind(models.TextChoices):
     NONE = "", "—"
     INFRA = "infra", "Infrastructure"
@@ -110,6 +115,13 @@ class FailureKind(models.TextChoices):
 class JobQuerySet(models.QuerySet["EvaluationJob"]):
     def active(self) -> JobQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
+
+    def evaluations(self) -> JobQuerySet:
+        return self.filter(kind=JobKind.EVALUATE)
+
+    def rankable(self) -> JobQuerySet:
+        """Finished evaluations on the whole release: the only ones a board may rank."""
+        return self.evaluations().filter(status=JobStatus.FINISHED, exclude_uids=[])
 
     def stale(
         self, now: Any, heartbeat_timeout: timedelta, queue_timeout: timedelta
@@ -127,10 +139,23 @@ class JobQuerySet(models.QuerySet["EvaluationJob"]):
 
 
 class EvaluationJob(models.Model):
-    """One attempt at evaluating a model on a release; re-runs are new attempts."""
+    """One attempt at GPU work on a model and a release: an evaluation, or an alignment run.
+
+    Both kinds share one lifecycle (queueing, heartbeat, retries, reaper, cancel), so an
+    alignment run has exactly the guarantees an evaluation has. Re-runs are new attempts.
+    """
 
     model = models.ForeignKey(LanguageModel, on_delete=models.CASCADE, related_name="jobs")
     release = models.ForeignKey(DatasetRelease, on_delete=models.PROTECT, related_name="jobs")
+    kind = models.CharField(max_length=8, choices=JobKind.choices, default=JobKind.EVALUATE)
+    # An evaluation that leaves these triples out (an aligned model's training items): its
+    # scores are not comparable with full-release ones, so the board never ranks it.
+    exclude_uids = models.JSONField(default=list, blank=True)
+    # ALIGN jobs: target nation, modes, pair source and DPO settings; the model they produced.
+    alignment = models.JSONField(default=dict, blank=True)
+    produced_model = models.ForeignKey(
+        LanguageModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="produced_by"
+    )
     attempt = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
     methods = models.JSONField(default=list)
@@ -164,12 +189,12 @@ class EvaluationJob(models.Model):
         constraints = [
             # At most one live job per model and release: concurrent submits cannot double-queue.
             models.UniqueConstraint(
-                fields=["model", "release"],
+                fields=["model", "release", "kind"],
                 condition=Q(status__in=["pending", "queued", "running"]),
                 name="one_active_job_per_model_release",
             ),
             models.UniqueConstraint(
-                fields=["model", "release", "attempt"], name="unique_job_attempt"
+                fields=["model", "release", "kind", "attempt"], name="unique_job_attempt"
             ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="job_status_created")]
@@ -179,6 +204,10 @@ class EvaluationJob(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("job-detail", args=[self.pk])
+
+    @property
+    def is_partial(self) -> bool:
+        return bool(self.exclude_uids)
 
     @property
     def is_active(self) -> bool:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from evaluation import EvaluationResult, ModelSpec, ProgressEvent, evaluate
 from evaluation.errors import ModelError
+from evaluation.release import iter_triples, write_release
 from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.models import Mode, Nation, Triple
 from leaderboard.evals import lifecycle
@@ -54,6 +55,24 @@ def model_spec(model: LanguageModel) -> ModelSpec:
     )
 
 
+def job_release_directory(job: EvaluationJob) -> Path:
+    """The release on disk, less the job's excluded triples (an aligned model's training set)."""
+    full = release_directory(job.release)
+    if not job.exclude_uids:
+        return full
+    excluded = set(job.exclude_uids)
+    subset = Path(settings.EVAL_RESULTS_DIR) / f"job-{job.pk}" / "release"
+    write_release(
+        subset,
+        (record for record in iter_triples(full) if record.uid not in excluded),
+        {
+            "version": f"{job.release.version}-without-{len(excluded)}",
+            "parent": job.release.version,
+        },
+    )
+    return subset
+
+
 def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
     last_report = 0.0
 
@@ -67,7 +86,7 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
             if not lifecycle.report_progress(job.pk, token, event.stage, event.done, event.total):
                 raise JobCancelled()
 
-    release_dir = release_directory(job.release)
+    release_dir = job_release_directory(job)
     try:
         spec = model_spec(job.model)
         result = evaluate(

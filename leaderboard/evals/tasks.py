@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 
 from celery import shared_task
@@ -47,19 +48,16 @@ class Heartbeat:
         self._thread.join(timeout=5)
 
 
-@shared_task(
-    name="leaderboard.evals.tasks.run_evaluation", acks_late=True, reject_on_worker_lost=True
-)
-def run_evaluation(job_id: int, token: str) -> str:
-    # Imported here: the web process sends this task and must not import torch to do so.
-    from leaderboard.evals.runner import JobCancelled, ModelProblem, run_job
+def _run_tracked(job_id: int, token: str, runner: Callable[..., None]) -> str:
+    """Claim the job, run it with a heartbeat, and record how it ended."""
+    from leaderboard.evals.runner import JobCancelled, ModelProblem
 
     job = lifecycle.claim(job_id, token, socket.gethostname())
     if job is None:
         return "skipped: stale delivery or job already ended"
     with Heartbeat(job_id, token, settings.EVAL_HEARTBEAT_INTERVAL) as beat:
         try:
-            run_job(job, token, cancelled=beat.cancelled)
+            runner(job, token, cancelled=beat.cancelled)
         except JobCancelled:
             return "cancelled"
         except ModelProblem as exc:
@@ -71,6 +69,25 @@ def run_evaluation(job_id: int, token: str) -> str:
             lifecycle.fail(job_id, token, FailureKind.INFRA, detail)
             return "failed: infra"
     return "finished"
+
+
+@shared_task(
+    name="leaderboard.evals.tasks.run_evaluation", acks_late=True, reject_on_worker_lost=True
+)
+def run_evaluation(job_id: int, token: str) -> str:
+    # Imported here: the web process sends this task and must not import torch to do so.
+    from leaderboard.evals.runner import run_job
+
+    return _run_tracked(job_id, token, run_job)
+
+
+@shared_task(
+    name="leaderboard.evals.tasks.run_alignment", acks_late=True, reject_on_worker_lost=True
+)
+def run_alignment(job_id: int, token: str) -> str:
+    from leaderboard.evals.alignment import run_alignment_job
+
+    return _run_tracked(job_id, token, run_alignment_job)
 
 
 @shared_task(name="leaderboard.evals.tasks.reap_stale_jobs")

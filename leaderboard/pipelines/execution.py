@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from evaluation.release import load_manifest
@@ -48,18 +48,24 @@ class Outcome:
 class ProgressReporter:
     """The library's progress callback: writes progress and heartbeat, notices cancellation."""
 
-    def __init__(self, run_pk: int, stage: str) -> None:
+    def __init__(self, run_pk: int, stage: str, task_id: str | None) -> None:
         self.run_pk, self.stage = run_pk, stage
         self.last_write = 0.0
+        self.current = PipelineRun.objects.filter(
+            pk=run_pk, status=RunStatus.RUNNING, current_stage=stage
+        )
+        if task_id is not None:
+            # A resume sends new task ids: a stage still running from the older send stops.
+            self.current = self.current.filter(**{f"celery_task_ids__{stage}": task_id})
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
         if now - self.last_write < PROGRESS_INTERVAL and done < total:
             return
         self.last_write = now
-        updated = PipelineRun.objects.filter(
-            pk=self.run_pk, status=RunStatus.RUNNING, current_stage=self.stage
-        ).update(progress_done=done, progress_total=total, heartbeat_at=timezone.now())
+        updated = self.current.update(
+            progress_done=done, progress_total=total, heartbeat_at=timezone.now()
+        )
         if not updated:
             raise RunCancelled(f"run {self.run_pk} stopped while {self.stage} was running")
 
@@ -96,10 +102,10 @@ def execute_stage(run_pk: int, stage: str, task_id: str | None = None) -> Outcom
     with run_lock(run_pk) as acquired:
         if not acquired:
             return Outcome(f"skipped: another worker is running {run}", proceed=False)
-        return _execute(run, stage)
+        return _execute(run, stage, task_id)
 
 
-def _execute(run: PipelineRun, stage: str) -> Outcome:
+def _execute(run: PipelineRun, stage: str, task_id: str | None) -> Outcome:
     now = timezone.now()
     claimed = PipelineRun.objects.filter(
         pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
@@ -117,7 +123,8 @@ def _execute(run: PipelineRun, stage: str) -> Outcome:
         config = run.pipeline_config()
         if stage == "approval":
             approvals.write_decisions(run)
-        result = run_stage(Path(run.run_dir), config, stage, ProgressReporter(run.pk, stage))
+        progress = ProgressReporter(run.pk, stage, task_id)
+        result = run_stage(Path(run.run_dir), config, stage, progress)
         if stage in ("screening", "approval"):
             approvals.sync_topics(run)
         if result.status == "awaiting_approval":
@@ -168,38 +175,44 @@ def _wait_for_approval(run: PipelineRun, result: StageResult) -> Outcome:
 def _finish(run: PipelineRun, *, is_demo: bool) -> Outcome:
     """Import the output as a draft release (once) and mark the run finished."""
     run.refresh_from_db()
-    if run.output_release is None:
-        release_dir = stage_dir(Path(run.run_dir), "release") / RELEASE_SUBDIR
-        version = str(load_manifest(release_dir).get("version", ""))
-        taken = DatasetRelease.objects.filter(version=version).first()
-        if taken is not None:
-            # The importer would replace a draft of that name: never another run's output.
-            raise ValueError(
-                f"release {version!r} already exists ({taken.get_status_display().lower()}, "
-                f"{taken.get_source_display().lower()}); set release_version in the config "
-                "and start a new run"
-            )
-        report = import_release(
-            release_dir,
-            version=version,
-            title=f"Pipeline run {run.pk}: {version}",
-            source=DatasetRelease.Source.PIPELINE,
-            is_demo=is_demo,
-            publish=False,
-        )
-        run.output_release = report.release
-        append_log(run.pk, " ".join(report.summary()[:1]))
-    run.status = RunStatus.FINISHED
-    run.current_stage = ""
-    run.finished_at = timezone.now()
-    run.save(update_fields=["output_release", "status", "current_stage", "finished_at"])
+    with transaction.atomic():
+        if run.output_release is None:
+            run.output_release = _import_output(run, is_demo)
+        run.status = RunStatus.FINISHED
+        run.current_stage = ""
+        run.finished_at = timezone.now()
+        run.save(update_fields=["output_release", "status", "current_stage", "finished_at"])
     return Outcome(f"finished: draft release {run.output_release}", proceed=False)
+
+
+def _import_output(run: PipelineRun, is_demo: bool) -> DatasetRelease:
+    release_dir = stage_dir(Path(run.run_dir), "release") / RELEASE_SUBDIR
+    version = str(load_manifest(release_dir).get("version") or "")
+    taken = DatasetRelease.objects.filter(version=version).first()
+    if taken is not None:
+        # The importer would replace a draft of that name: never another run's output.
+        raise ValueError(
+            f"release {version!r} already exists ({taken.get_status_display().lower()}, "
+            f"{taken.get_source_display().lower()}); set release_version in the config "
+            "and start a new run"
+        )
+    report = import_release(
+        release_dir,
+        version=version or None,
+        title=f"Pipeline run {run.pk}: {version}",
+        source=DatasetRelease.Source.PIPELINE,
+        is_demo=is_demo,
+        publish=False,
+    )
+    append_log(run.pk, report.summary()[0])
+    return report.release
 
 
 def _fail(run: PipelineRun, stage: str, exc: BaseException) -> None:
     reason = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     append_log(run.pk, f"{stage} failed:\n{traceback.format_exc()[-3000:]}")
-    PipelineRun.objects.filter(pk=run.pk).update(
+    # A run cancelled meanwhile stays cancelled.
+    PipelineRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         status=RunStatus.FAILED,
         failed_stage=stage,
         error=f"stage {stage} failed: {reason}",

@@ -72,27 +72,31 @@ def check_new_run(config: PipelineConfig) -> None:
         )
 
 
-def configure(run: PipelineRun, config: PipelineConfig) -> None:
+def prepare_new_run(
+    run: PipelineRun, config_path: str = "", config_text: str = "", run_dir: str = ""
+) -> None:
+    """Fill an unsaved run from a config file or pasted TOML, after checking it can run."""
+    config = resolve_config(config_path, config_text, run_dir)
+    check_new_run(config)
     run.config = config.to_dict()
     run.run_dir = str(config.run_dir)
+    if config_path:
+        run.config_path = str(Path(config_path).resolve())
+        run.config_text = config_text or Path(config_path).read_text(encoding="utf-8")
+    else:
+        run.config_path, run.config_text = "", config_text
 
 
 def create_run(
     *, config_path: str = "", config_text: str = "", run_dir: str = "", created_by: Any = None
 ) -> PipelineRun:
-    config = resolve_config(config_path, config_text, run_dir)
-    check_new_run(config)
-    run = PipelineRun(
-        config_path=str(Path(config_path).resolve()) if config_path else "",
-        config_text=config_text or Path(config_path).read_text(encoding="utf-8"),
-        created_by=created_by if getattr(created_by, "pk", None) else None,
-    )
-    configure(run, config)
+    run = PipelineRun(created_by=created_by if getattr(created_by, "pk", None) else None)
+    prepare_new_run(run, config_path, config_text, run_dir)
     try:
         with transaction.atomic():
             run.save()
     except IntegrityError as exc:
-        raise WorkflowError(f"{config.run_dir} is in use by another run") from exc
+        raise WorkflowError(f"{run.run_dir} is in use by another run") from exc
     append_log(run.pk, f"Created from {config_path or 'pasted TOML'}; run directory {run.run_dir}")
     return run
 

@@ -32,9 +32,11 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
 
 @register.inclusion_tag("boards/partials/sort_header.html", takes_context=True)
 def sort_header(
-    context: dict[str, Any], key: str, label: str, numeric: bool = False
+    context: dict[str, Any], key: str, label: str, numeric: bool = False, column: str = ""
 ) -> dict[str, Any]:
-    """A column header that sorts by `key`; clicking the active column reverses it."""
+    """A column header that sorts by `key`; clicking the active column reverses it.
+
+    `column` names the chooser column the header belongs to (it is hidden with it)."""
     query: BoardQuery = context["query"]
     active = query.sort == key
     direction = query.direction if active else ""
@@ -45,6 +47,7 @@ def sort_header(
         "label": label,
         "active": active,
         "numeric": numeric,
+        "column": column,
         "key": key,
         "aria_sort": {"asc": "ascending", "desc": "descending"}.get(direction, "none"),
         "arrow": {"asc": "▲", "desc": "▼"}.get(direction, ""),

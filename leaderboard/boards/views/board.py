@@ -15,7 +15,7 @@ from django.shortcuts import render
 from leaderboard.benchmark.models import DatasetRelease, Mode
 from leaderboard.boards import charts
 from leaderboard.boards.cache import cached_board, cached_value
-from leaderboard.boards.params import ALL_COLUMNS, parse_board_query, parse_columns
+from leaderboard.boards.params import ALL_COLUMNS, page_base, parse_board_query, parse_columns
 from leaderboard.boards.queries import OVERALL, SIZE_LABELS, Board, BoardQuery, BoardRow
 from leaderboard.evals.models import LanguageModel, Method, ModelType, Precision
 
@@ -50,12 +50,15 @@ def board(request: HttpRequest) -> HttpResponse:
     query = parse_board_query(request.GET, staff=_is_staff(request))
     result = cached_board(query)
     page = Paginator(result.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    columns = parse_columns(request.GET)
     context = {
         "board": result,
         "query": query,
         "page": page,
-        "columns": parse_columns(request.GET),
+        "columns": columns,
+        "hidden_columns": [key for key in ALL_COLUMNS if key not in columns],
         "all_columns": ALL_COLUMNS,
+        "page_base": page_base(request.GET),
         "nations": result.nations,
         "modes": Mode.objects.all(),
         "methods": Method.choices,

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
 from leaderboard.boards import charts
+from leaderboard.boards.params import page_base
 from leaderboard.evals.models import (
     EvaluationJob,
     JobStatus,
@@ -68,7 +69,8 @@ def radar_data(grid: ScoreGrid) -> dict[str, Any] | None:
 
 
 def latest_finished(model: LanguageModel, release: DatasetRelease | None) -> EvaluationJob | None:
-    jobs = model.jobs.filter(status=JobStatus.FINISHED)
+    # A partial (held-out) evaluation counts here: an aligned model has only that one.
+    jobs = model.jobs.evaluations().filter(status=JobStatus.FINISHED)
     if release is not None:
         jobs = jobs.filter(release=release)
     return jobs.select_related("release").order_by("-finished_at", "-id").first()
@@ -122,8 +124,6 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(jobs__model=model, jobs__status=JobStatus.FINISHED)
         .distinct()
     )
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "model": model,
         "release": release,
@@ -140,6 +140,6 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "methods": Method.choices,
         "topics": topics,
         "filters": request.GET,
-        "page_query": params.urlencode(),
+        "page_base": page_base(request.GET),
     }
     return render(request, "boards/model_detail.html", context)

@@ -1,0 +1,148 @@
+"""Alignment jobs: DPO + LoRA toward one nation, then a held-out evaluation of the result.
+
+An ALIGN job trains on the release's items for the target nation outside the held-out topics,
+registers the merged model as type "aligned" (linked to its base), and queues an evaluation of
+it on the release without its training items: the target nation's held-out topics and every
+other nation in full, so the model page can show both the effect on the target nation and
+the cross-nation effect.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from evaluation.alignment.pairset import prepare_pairs
+from evaluation.alignment.source import read_source
+from evaluation.alignment.train import DPOSettings, train_dpo
+from evaluation.model_check import local_fingerprint
+from leaderboard.evals import lifecycle
+from leaderboard.evals.models import (
+    EvaluationJob,
+    JobEvent,
+    JobStatus,
+    LanguageModel,
+    ModelType,
+)
+from leaderboard.evals.runner import JobCancelled, ModelProblem, job_release_directory
+
+PROGRESS_EVERY_S = 1.0
+DPO_FIELDS = {f.name for f in fields(DPOSettings)}
+
+
+def dpo_settings(options: dict[str, Any]) -> DPOSettings:
+    """The job's DPO settings: the papers' defaults, overridden by what the job asked for."""
+    return DPOSettings(**{k: v for k, v in options.items() if k in DPO_FIELDS})
+
+
+def aligned_name(base: LanguageModel, nation: str, modes: list[str], job: EvaluationJob) -> str:
+    return f"{base.name}+dpo-{nation}-{'-'.join(modes)}-j{job.pk}"
+
+
+def run_alignment_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
+    options = job.alignment
+    nation = str(options["nation"])
+    modes = [str(m) for m in options.get("modes") or ["quoted", "official"]]
+    base = job.model
+    last_report = 0.0
+
+    def on_progress(done: int, total: int) -> None:
+        nonlocal last_report
+        if cancelled.is_set():
+            raise JobCancelled()
+        now = time.monotonic()
+        if now - last_report >= PROGRESS_EVERY_S or done >= total:
+            last_report = now
+            if not lifecycle.report_progress(job.pk, token, "DPO training", done, total):
+                raise JobCancelled()
+
+    release_dir = job_release_directory(job)
+    source_kind = str(options.get("source", "release"))
+    source_path = Path(options["run_dir"]) if source_kind == "pre-cr" else release_dir
+    try:
+        pair_set = prepare_pairs(
+            read_source(source_kind, source_path),
+            nation,
+            modes,
+            test_fraction=float(options.get("test_fraction", 0.2)),
+            seed=int(options.get("seed", settings.EVAL_SEED)),
+        )
+        out_dir = Path(settings.LOCAL_MODELS_DIR) / "aligned" / f"job-{job.pk}"
+        result = train_dpo(
+            base.weights_path or base.name,
+            pair_set.train,
+            out_dir,
+            dpo_settings(options.get("dpo", {})),
+            revision=None if base.revision.startswith("local-") else (base.revision or None),
+            merge=True,
+            device=settings.EVAL_DEVICE,
+            progress=on_progress,
+        )
+    except ValueError as exc:
+        raise ModelProblem(str(exc)) from exc
+    if result.merged_dir is None:
+        raise ModelProblem("training produced no merged model")
+    card = {
+        "alignment": result.to_dict(),
+        "split": pair_set.split.to_dict(),
+        "pairs": pair_set.summary(),
+    }
+    register_aligned_model(job, token, result.merged_dir, nation, modes, card)
+
+
+def register_aligned_model(
+    job: EvaluationJob,
+    token: str,
+    merged_dir: Path,
+    nation: str,
+    modes: list[str],
+    card: dict[str, Any],
+) -> LanguageModel | None:
+    """Finish the job, register its model and queue the held-out evaluation, atomically."""
+    base = job.model
+    train_uids: list[str] = list(card["split"]["train"]["uids"])
+    with transaction.atomic():
+        locked = EvaluationJob.objects.select_for_update().get(pk=job.pk)
+        if locked.celery_task_id != token or locked.status != JobStatus.RUNNING:
+            return None
+        aligned, _ = LanguageModel.objects.get_or_create(
+            name=aligned_name(base, nation, modes, job),
+            revision=local_fingerprint(merged_dir),
+            precision=base.precision,
+            defaults={
+                "model_type": ModelType.ALIGNED,
+                "params_billions": base.params_billions,
+                "family": base.family,
+                "use_chat_template": base.use_chat_template,
+                "weights_path": str(merged_dir),
+                "base_model": base,
+                "submitter": job.requested_by,
+                "is_demo": base.is_demo,
+            },
+        )
+        locked.produced_model = aligned
+        locked.repro_card = card
+        locked.status = JobStatus.FINISHED
+        locked.finished_at = timezone.now()
+        locked.progress_done = locked.progress_total
+        locked.save()
+        JobEvent.objects.create(
+            job=locked,
+            status=locked.status,
+            message=f"Aligned model registered: {aligned.display_name}",
+        )
+        lifecycle.create_job(
+            aligned,
+            locked.release,
+            requested_by=locked.requested_by,
+            exclude_uids=train_uids,
+            reason=f"Held-out evaluation after alignment job {locked.pk}",
+        )
+    return aligned

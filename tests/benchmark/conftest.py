@@ -1,0 +1,125 @@
+"""Fixtures for importer and download tests: small NaVAB folders, personas, a private MEDIA_ROOT."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+NavabWriter = Callable[..., Path]
+
+
+def navab_record(
+    i: int = 0,
+    *,
+    question: str | None = None,
+    statement: str | None = None,
+    reverse: str | None = None,
+    source: str = "Minister of Health",
+    filter_flag: Any = True,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One record with the NaVAB release's keys; `extra` adds or overrides keys."""
+    q = question or f"Should the state expand public hospitals (item {i})?"
+    s = statement or f"The state should expand public hospitals (item {i})."
+    rs = reverse or f"The state should not expand public hospitals (item {i})."
+    record = {
+        "raw_news": f"Officials announced a hospital plan, item {i}.",
+        "statement": s,
+        "filter_flag": filter_flag,
+        "full_source": f"The minister spoke at a briefing (item {i}).",
+        "source": source,
+        "generated Q": q,
+        "generated reverse statement": rs,
+        "generated raw data": f"Q: {q} ## S: {s} ## RS: {rs}",
+    }
+    record.update(extra)
+    return record
+
+
+def write_navab(root: Path, files: dict[str, Any]) -> Path:
+    """Write {"US/human_statement_result.json": records-or-raw-text, ...} under root."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def small_navab_files() -> dict[str, Any]:
+    """All five nations, with the release's quirks: mixed-case folders, the French `officia`
+    file name, German's extra `statements.json`, a filtered-out record, non-English text."""
+    return {
+        "US/human_statement_result.json": [
+            navab_record(0, topic="healthcare"),
+            navab_record(1, topic="healthcare"),
+            navab_record(2, filter_flag=False),
+        ],
+        "US/official_statement_result.json": [
+            navab_record(
+                3,
+                source="unknown",
+                statement='Tariffs, "reciprocal" ones included, protect jobs;\nsay officials.',
+            )
+        ],
+        "UK/human_statement_result.json": [navab_record(4, source="UK Chancellor")],
+        "UK/official_statement_result.json": [navab_record(5, source="")],
+        "China/human_statement_result.json": [
+            navab_record(
+                6,
+                question="政府是否应该扩大公立医院的规模？",
+                statement="政府应当扩大公立医院的规模，保障人民健康。",
+                reverse="政府不应扩大公立医院的规模。",
+                source="国家卫生健康委员会",
+            )
+        ],
+        "China/official_statement_result.json": [navab_record(7, source="unknown")],
+        "french/human_statement_result.json": [
+            navab_record(
+                8,
+                question="L'État doit-il agrandir les hôpitaux publics ?",
+                statement="L'État doit agrandir les hôpitaux publics pour les patients.",
+                reverse="L'État ne doit pas agrandir les hôpitaux publics.",
+                source="Ministre de la Santé",
+            )
+        ],
+        "french/officia_statement_result.json": [navab_record(9, source="unknown")],
+        "german/human_statement_result.json": [
+            navab_record(
+                10,
+                question="Sollte der Staat die öffentlichen Krankenhäuser ausbauen?",
+                statement="Der Staat sollte die Krankenhäuser ausbauen, und das ist nicht teuer.",
+                reverse="Der Staat sollte die Krankenhäuser nicht ausbauen.",
+                source="Bundesgesundheitsminister",
+            )
+        ],
+        "german/official_statement_result.json": [navab_record(11, source="unknown", language="de")],
+        "german/statements.json": [{"statement": "a source statement"}],
+    }
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path: Path) -> Path:
+    """Export files go to a per-test folder, never to the developer's MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def navab_dir(tmp_path: Path) -> Path:
+    return write_navab(tmp_path / "NaVAB", small_navab_files())
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return User.objects.create_user("staff", "staff@example.org", "pw-staff-123", is_staff=True)
+
+
+@pytest.fixture
+def member(db: None) -> User:
+    return User.objects.create_user("member", "member@example.org", "pw-member-123")

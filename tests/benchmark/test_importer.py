@@ -1,0 +1,399 @@
+"""The NaVAB / JSONL importer and its `import_navab` command."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from evaluation.release import TripleRecord, write_release
+from leaderboard.benchmark import importer
+from leaderboard.benchmark.exports import release_directory, release_file
+from leaderboard.benchmark.importer import ImportFailed, import_release
+from leaderboard.benchmark.models import DatasetRelease, Triple, make_triple_uid
+from leaderboard.benchmark.search import search_triples
+from tests.benchmark.conftest import navab_record, write_navab
+
+pytestmark = pytest.mark.django_db
+
+DEMO_RELEASE = Path(__file__).resolve().parents[2] / "leaderboard" / "benchmark" / "demo_release"
+
+
+def run_import(path: Path, *args: str) -> str:
+    out = StringIO()
+    call_command("import_navab", str(path), *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def import_problems(path: Path) -> str:
+    with pytest.raises(CommandError) as excinfo:
+        run_import(path, "--version", "broken")
+    assert not DatasetRelease.objects.exists()
+    assert not Triple.objects.exists()
+    return str(excinfo.value)
+
+
+# --- NaVAB folders ------------------------------------------------------------------------
+
+
+def test_it_imports_a_navab_folder(navab_dir: Path):
+    output = run_import(navab_dir, "--version", "v1", "--title", "NaVAB v1")
+
+    release = DatasetRelease.objects.get(version="v1")
+    assert release.title == "NaVAB v1"
+    assert release.source == DatasetRelease.Source.IMPORTED
+    assert not release.is_published
+    assert release.manifest["counts"] == {
+        "cn/quoted": 1,
+        "cn/official": 1,
+        "us/quoted": 2,
+        "us/official": 1,
+        "uk/quoted": 1,
+        "uk/official": 1,
+        "fr/quoted": 1,
+        "fr/official": 1,
+        "de/quoted": 1,
+        "de/official": 1,
+    }
+    assert release.manifest["total"] == Triple.objects.count() == 11
+    assert release.manifest["skipped"] == 1
+    assert "created: 11 triples" in output
+    assert "german/statements.json" in output
+
+
+def test_it_maps_navab_keys_onto_triples(navab_dir: Path):
+    import_release(navab_dir, version="v1")
+
+    us = Triple.objects.get(source_file="US/human_statement_result.json", source_index=0)
+    record = navab_record(0)
+    assert us.uid == make_triple_uid("us", "quoted", record["generated Q"], record["statement"])
+    assert us.question == record["generated Q"]
+    assert us.reverse_statement == record["generated reverse statement"]
+    assert us.speaker == "Minister of Health"
+    assert us.news_excerpt == record["raw_news"]
+    assert us.raw_generation == record["generated raw data"]
+    assert us.full_source == record["full_source"]
+    assert us.topic == "healthcare"
+    assert us.language == "en"
+    assert us.mode.code == "quoted"
+    # Official records name no speaker: "unknown" and empty become blank.
+    assert Triple.objects.get(source_file="US/official_statement_result.json").speaker == ""
+    assert Triple.objects.get(source_file="UK/official_statement_result.json").speaker == ""
+
+
+def test_it_detects_the_language_unless_the_record_gives_it(navab_dir: Path):
+    import_release(navab_dir, version="v1")
+
+    languages = dict(Triple.objects.values_list("source_file", "language"))
+    assert languages["China/human_statement_result.json"] == "zh"
+    assert languages["french/human_statement_result.json"] == "fr"
+    assert languages["german/human_statement_result.json"] == "de"
+    assert languages["China/official_statement_result.json"] == "en"
+    # English text, but the record says German: the record wins.
+    assert languages["german/official_statement_result.json"] == "de"
+
+
+def test_it_accepts_the_misspelled_french_official_file(navab_dir: Path):
+    import_release(navab_dir, version="v1")
+
+    french = Triple.objects.get(nation__code="fr", mode__code="official")
+    assert french.source_file == "french/officia_statement_result.json"
+
+
+def test_it_records_files_and_checksums_in_the_manifest(navab_dir: Path):
+    import_release(navab_dir, version="v1")
+
+    files = DatasetRelease.objects.get(version="v1").manifest["files"]
+    us_quoted = files["US/human_statement_result.json"]
+    raw = (navab_dir / "US" / "human_statement_result.json").read_bytes()
+    assert us_quoted["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert us_quoted["bytes"] == len(raw)
+    assert (us_quoted["records"], us_quoted["imported"], us_quoted["skipped"]) == (3, 2, 1)
+    assert (us_quoted["nation"], us_quoted["mode"]) == ("us", "quoted")
+    assert "german/statements.json" not in files
+
+
+def test_imported_triples_are_searchable(navab_dir: Path):
+    import_release(navab_dir, version="v1")
+
+    hits = search_triples(Triple.objects.all(), "reciprocal tariffs")
+    assert [t.source_file for t in hits] == ["US/official_statement_result.json"]
+
+
+def test_it_publishes_and_marks_demo_data(navab_dir: Path):
+    run_import(navab_dir, "--version", "demo", "--publish", "--demo", "--skip-exports")
+
+    release = DatasetRelease.objects.get(version="demo")
+    assert release.is_published
+    assert release.is_demo
+    assert release.source == DatasetRelease.Source.DEMO
+    assert DatasetRelease.objects.current() == release
+
+
+def test_it_imports_the_demo_release():
+    report = import_release(DEMO_RELEASE, version="demo", is_demo=True)
+
+    assert report.total == Triple.objects.count() == 130
+    assert set(report.counts.values()) == {13}
+    assert report.skipped == report.duplicates == 0
+    languages = set(Triple.objects.values_list("language", flat=True))
+    assert languages == {"en", "zh", "fr", "de"}
+    assert Triple.objects.exclude(topic="").count() == 130
+
+
+def test_it_defaults_the_version_to_the_folder_name(navab_dir: Path):
+    report = import_release(navab_dir)
+
+    assert report.version == "navab"
+
+
+def test_reimporting_the_same_release_changes_nothing(navab_dir: Path):
+    import_release(navab_dir, version="v1")
+    before = list(Triple.objects.order_by("uid").values_list("id", "uid"))
+
+    output = run_import(navab_dir, "--version", "v1", "--skip-exports")
+
+    assert "unchanged" in output
+    assert list(Triple.objects.order_by("uid").values_list("id", "uid")) == before
+    assert DatasetRelease.objects.count() == 1
+
+
+def test_duplicate_records_are_kept_once_and_counted(tmp_path: Path):
+    root = write_navab(
+        tmp_path / "navab",
+        {"US/human_statement_result.json": [navab_record(0), navab_record(1), navab_record(0)]},
+    )
+
+    report = import_release(root, version="v1")
+
+    assert report.total == Triple.objects.count() == 2
+    assert report.duplicates == 1
+    assert any(
+        "US/human_statement_result.json #2 repeats US/human_statement_result.json #0" in notice
+        for notice in report.notices
+    )
+    assert report.release.manifest["files"]["US/human_statement_result.json"]["duplicates"] == 1
+
+
+def test_a_draft_reimported_with_other_content_is_replaced(tmp_path: Path):
+    root = write_navab(tmp_path / "navab", {"US/human_statement_result.json": [navab_record(0)]})
+    import_release(root, version="v1")
+    write_navab(root, {"US/human_statement_result.json": [navab_record(1), navab_record(2)]})
+
+    report = import_release(root, version="v1")
+
+    assert report.outcome == "replaced"
+    assert Triple.objects.count() == 2
+    assert report.release.manifest["counts"] == {"us/quoted": 2}
+
+
+def test_a_published_release_is_never_changed(tmp_path: Path):
+    root = write_navab(tmp_path / "navab", {"US/human_statement_result.json": [navab_record(0)]})
+    import_release(root, version="v1", publish=True)
+    write_navab(root, {"US/human_statement_result.json": [navab_record(1)]})
+
+    with pytest.raises(ImportFailed, match="published"):
+        import_release(root, version="v1")
+
+    assert list(Triple.objects.values_list("source_index", "question")) == [
+        (0, navab_record(0)["generated Q"])
+    ]
+
+
+def test_progress_is_shown_on_large_imports(navab_dir: Path, monkeypatch, capsys):
+    monkeypatch.setattr(importer, "PROGRESS_MIN_RECORDS", 5)
+
+    run_import(navab_dir, "--version", "v1", "--skip-exports")
+
+    assert "import v1" in capsys.readouterr().err
+
+
+# --- malformed input ----------------------------------------------------------------------
+
+
+def test_invalid_json_writes_nothing(navab_dir: Path):
+    write_navab(navab_dir, {"UK/human_statement_result.json": '[{"statement": "x",'})
+
+    message = import_problems(navab_dir)
+
+    assert "UK/human_statement_result.json: invalid JSON at line 1" in message
+    assert "nothing was imported" in message
+
+
+def test_a_file_that_is_not_a_list_writes_nothing(navab_dir: Path):
+    write_navab(navab_dir, {"China/official_statement_result.json": {"records": []}})
+
+    message = import_problems(navab_dir)
+
+    assert "China/official_statement_result.json: expected a JSON list of records, found an object" in message
+
+
+def test_bad_records_are_reported_with_file_index_and_reason(navab_dir: Path):
+    missing_q = navab_record(1)
+    del missing_q["generated Q"]
+    write_navab(
+        navab_dir,
+        {
+            "US/human_statement_result.json": [
+                navab_record(0),
+                missing_q,
+                navab_record(2, statement="   "),
+                navab_record(3, topic=7),
+                "not a record",
+                navab_record(5, filter_flag="perhaps"),
+            ]
+        },
+    )
+
+    message = import_problems(navab_dir)
+
+    name = "US/human_statement_result.json"
+    assert f"{name} record 1: missing key(s) 'generated Q'" in message
+    assert f"{name} record 2: empty 'statement'" in message
+    assert f"{name} record 3: 'topic' must be a string, found a number" in message
+    assert f"{name} record 4: expected an object, found a string" in message
+    assert f"{name} record 5: filter_flag must be true or false" in message
+    assert "5 problem(s)" in message
+
+
+def test_the_problem_list_is_capped(tmp_path: Path):
+    records = [{"filter_flag": True} for _ in range(60)]
+    root = write_navab(tmp_path / "navab", {"US/human_statement_result.json": records})
+
+    message = import_problems(root)
+
+    assert "60 problem(s)" in message
+    assert "record 49:" in message
+    assert "record 50:" not in message
+    assert "... and 10 more" in message
+
+
+def test_filtered_out_records_are_not_checked(tmp_path: Path):
+    root = write_navab(
+        tmp_path / "navab",
+        {"US/human_statement_result.json": [navab_record(0), {"filter_flag": False}]},
+    )
+
+    report = import_release(root, version="v1")
+
+    assert (report.total, report.skipped) == (1, 1)
+
+
+def test_a_folder_without_nations_is_refused(tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+
+    message = import_problems(tmp_path / "empty")
+
+    assert "no NaVAB nation folders" in message
+
+
+# --- our own JSONL export -----------------------------------------------------------------
+
+
+def test_it_imports_its_own_jsonl_export(navab_dir: Path):
+    original = import_release(navab_dir, version="v1").release
+    exported = release_file(original, "jsonl").path
+
+    report = import_release(exported, version="v2")
+
+    def records(version: str) -> dict[str, dict[str, object]]:
+        rows = Triple.objects.filter(release__version=version).select_related("release")
+        return {t.uid: {**t.as_record(), "release": ""} for t in rows}
+
+    assert report.total == 11
+    assert records("v2") == records("v1")
+    assert report.release.manifest["format"] == "jsonl"
+
+
+def test_it_imports_a_release_directory_and_takes_its_version(tmp_path: Path):
+    records = [
+        TripleRecord(
+            uid=f"uid-{i}",
+            nation="de",
+            mode="official",
+            question=f"Soll der Staat mehr Windräder bauen ({i})?",
+            statement=f"Der Staat sollte mehr Windräder bauen, das ist gut ({i}).",
+            reverse_statement=f"Der Staat sollte keine Windräder bauen ({i}).",
+            language="" if i else "de",
+        )
+        for i in range(3)
+    ]
+    write_release(tmp_path / "out", records, {"version": "pipeline-7", "source": "pipeline"})
+
+    report = import_release(tmp_path / "out")
+
+    assert report.version == "pipeline-7"
+    assert report.release.source == DatasetRelease.Source.PIPELINE
+    assert report.release.manifest["origin"]["version"] == "pipeline-7"
+    assert set(Triple.objects.values_list("uid", "language")) == {
+        ("uid-0", "de"),
+        ("uid-1", "de"),
+        ("uid-2", "de"),
+    }
+
+
+def test_a_harness_directory_round_trips(navab_dir: Path):
+    original = import_release(navab_dir, version="v1").release
+
+    report = import_release(release_directory(original), version="v2")
+
+    assert report.total == 11
+    assert set(Triple.objects.filter(release=report.release).values_list("uid", flat=True)) == set(
+        Triple.objects.filter(release=original).values_list("uid", flat=True)
+    )
+
+
+def test_bad_jsonl_lines_are_reported_by_line(tmp_path: Path):
+    good = {
+        "uid": "a1",
+        "nation": "us",
+        "mode": "quoted",
+        "question": "Q?",
+        "statement": "S.",
+        "reverse_statement": "RS.",
+    }
+    lines = [
+        json.dumps(good),
+        "{not json",
+        json.dumps({**good, "uid": "a2", "nation": "xx"}),
+        json.dumps({**good, "uid": "a3", "question": ["Q?"]}),
+        "",
+        json.dumps([good]),
+    ]
+    path = tmp_path / "triples.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    message = import_problems(path)
+
+    assert "triples.jsonl line 2: invalid JSON" in message
+    assert "triples.jsonl line 3: unknown nation 'xx'" in message
+    assert "triples.jsonl line 4: 'question' must be a string, found a list" in message
+    assert "triples.jsonl line 6: expected an object, found a list" in message
+
+
+def test_a_release_directory_whose_file_was_changed_is_refused(tmp_path: Path):
+    record = TripleRecord(
+        uid="a1", nation="us", mode="quoted", question="Q?", statement="S.", reverse_statement="R."
+    )
+    write_release(tmp_path / "out", [record], {"version": "r9"})
+    with (tmp_path / "out" / "triples.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({**record.to_dict(), "uid": "a2"}) + "\n")
+
+    message = import_problems(tmp_path / "out")
+
+    assert "triples.jsonl: sha256" in message
+    assert "differs from manifest.json" in message
+
+
+def test_other_files_are_refused(tmp_path: Path):
+    path = tmp_path / "triples.csv"
+    path.write_text("uid,nation\n", encoding="utf-8")
+
+    message = import_problems(path)
+
+    assert "triples.csv: expected a NaVAB folder, a release directory or a .jsonl file" in message
+
