@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "leaderboard.evals",
     "leaderboard.accounts",
     "leaderboard.boards",
+    "leaderboard.pipelines",
 ]
 
 MIDDLEWARE = [

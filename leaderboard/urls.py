@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("leaderboard.evals.urls")),
     path("", include("leaderboard.boards.urls")),
     path("accounts/", include("leaderboard.accounts.urls")),
+    path("pipeline/", include("leaderboard.pipelines.urls")),
     path("api/", include("leaderboard.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -70,11 +70,19 @@ def _prepare(args: argparse.Namespace) -> PairSet:
     )
 
 
+def _counts(counts: dict[str, int]) -> str:
+    return " ".join(f"{key}={n}" for key, n in counts.items()) or "none"
+
+
 def _report_pairs(pair_set: PairSet, heldout_dir: Path) -> None:
     summary = pair_set.summary()
     split = pair_set.split.to_dict()
-    print(f"train pairs: {summary['train_pairs']} on {len(split['train']['topics'])} topic(s)")
-    print(f"held out:    {summary['test_pairs']} on {len(split['test']['topics'])} topic(s)")
+    print(
+        f"train pairs: {_counts(summary['train_pairs'])} on {len(split['train']['topics'])} topic(s)"
+    )
+    print(
+        f"held out:    {_counts(summary['test_pairs'])} on {len(split['test']['topics'])} topic(s)"
+    )
     print(f"held-out release: {heldout_dir}")
 
 

@@ -25,7 +25,13 @@ class ModeAdmin(admin.ModelAdmin[Mode]):
 @admin.register(DatasetRelease)
 class DatasetReleaseAdmin(admin.ModelAdmin[DatasetRelease]):
     list_display = [
-        "version", "title", "status", "source", "is_demo", "triple_count", "published_at",
+        "version",
+        "title",
+        "status",
+        "source",
+        "is_demo",
+        "triple_count",
+        "published_at",
     ]
     list_filter = ["status", "source", "is_demo"]
     search_fields = ["version", "title"]

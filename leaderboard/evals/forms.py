@@ -51,3 +51,67 @@ class SubmissionForm(forms.Form):
     def to_submission(self) -> Submission:
         data: dict[str, Any] = self.cleaned_data
         return Submission(**data)
+
+
+class AlignmentForm(forms.Form):
+    """DPO + LoRA toward one nation; the defaults are the NaVAB and MVPBench papers' settings."""
+
+    nation = forms.ChoiceField(help_text="The nation whose statements are preferred (chosen = S).")
+    modes = forms.MultipleChoiceField(
+        choices=[("quoted", "Quoted statements"), ("official", "Official positions")],
+        initial=["quoted", "official"],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    source = forms.ChoiceField(
+        label="Training data",
+        choices=[("release", "After Conflict Reduction (the release)")],
+        initial="release",
+    )
+    test_fraction = forms.FloatField(
+        label="Held-out share of topics",
+        initial=0.2,
+        min_value=0.05,
+        max_value=0.8,
+        help_text="Whole topics are held out, so no test item is ever trained on.",
+    )
+    epochs = forms.FloatField(initial=3.0, min_value=0.1, max_value=20.0)
+    learning_rate = forms.FloatField(initial=5e-5, min_value=1e-7, max_value=1e-2)
+    beta = forms.FloatField(label="DPO beta", initial=0.1, min_value=0.01, max_value=1.0)
+    lora_r = forms.IntegerField(label="LoRA r", initial=16, min_value=1, max_value=256)
+    lora_alpha = forms.IntegerField(label="LoRA alpha", initial=32, min_value=1, max_value=512)
+    lora_dropout = forms.FloatField(
+        label="LoRA dropout", initial=0.05, min_value=0.0, max_value=0.5
+    )
+
+    def __init__(
+        self, *args: Any, nations: list[tuple[str, str]], run_dir: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["nation"].choices = nations  # type: ignore[attr-defined]
+        self.run_dir = run_dir
+        if run_dir:
+            # Only a release built by the pipeline keeps the statements from before the reduction.
+            self.fields["source"].choices = [  # type: ignore[attr-defined]
+                ("release", "After Conflict Reduction (the release)"),
+                ("pre-cr", "Before Conflict Reduction (the pipeline run's triples)"),
+            ]
+
+    def to_options(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        options: dict[str, Any] = {
+            "nation": data["nation"],
+            "modes": list(data["modes"]),
+            "source": data["source"],
+            "test_fraction": data["test_fraction"],
+            "dpo": {
+                "num_train_epochs": data["epochs"],
+                "learning_rate": data["learning_rate"],
+                "beta": data["beta"],
+                "lora_r": data["lora_r"],
+                "lora_alpha": data["lora_alpha"],
+                "lora_dropout": data["lora_dropout"],
+            },
+        }
+        if data["source"] == "pre-cr":
+            options["run_dir"] = self.run_dir
+        return options

@@ -116,12 +116,15 @@ class PipelineRunAdmin(admin.ModelAdmin[PipelineRun]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[PipelineRun]:
         pending = Count("approvals", filter=Q(approvals__decision=Decision.PENDING))
         return (
-            super().get_queryset(request)
+            super()
+            .get_queryset(request)
             .select_related("output_release", "created_by")
             .annotate(n_pending=pending)
         )
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             kwargs["form"] = PipelineRunCreationForm
         return super().get_form(request, obj, change, **kwargs)
@@ -129,10 +132,10 @@ class PipelineRunAdmin(admin.ModelAdmin[PipelineRun]):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["config_path", "config_text", "run_dir_override"]
-        return LIVE_FIELDS + ["config_text"]
+        return [*LIVE_FIELDS, "config_text"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [] if obj is None else LIVE_FIELDS + ["config_text"]
+        return [] if obj is None else [*LIVE_FIELDS, "config_text"]
 
     def save_model(self, request: HttpRequest, obj: PipelineRun, form: Any, change: bool) -> None:
         if not change:

@@ -34,7 +34,9 @@ class WorkflowError(Exception):
     """The run cannot be created, started or resumed; the message says why."""
 
 
-def resolve_config(config_path: str = "", config_text: str = "", run_dir: str = "") -> PipelineConfig:
+def resolve_config(
+    config_path: str = "", config_text: str = "", run_dir: str = ""
+) -> PipelineConfig:
     """Load a config from a file or from TOML text, optionally moving its run directory.
 
     Relative paths in pasted TOML are taken from the project root, as the operator would write

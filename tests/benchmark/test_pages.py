@@ -313,7 +313,9 @@ MANIFEST = {
     "files": {
         "us/human_statement_result.json": {"sha256": "a" * 64, "bytes": 2048, "records": 12},
     },
-    "exports": {"jsonl": {"path": "exports/r1/triples.jsonl", "sha256": "b" * 64, "bytes": 3_500_000}},
+    "exports": {
+        "jsonl": {"path": "exports/r1/triples.jsonl", "sha256": "b" * 64, "bytes": 3_500_000}
+    },
     "counts": {"us/quoted": 2},
     "rejected": 3,
 }

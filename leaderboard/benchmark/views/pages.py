@@ -54,7 +54,9 @@ def browse(request: HttpRequest) -> HttpResponse:
         if current is not None:
             params["release"] = current.version
 
-    triples = Triple.objects.filter(release__in=releases).select_related("release", "nation", "mode")
+    triples = Triple.objects.filter(release__in=releases).select_related(
+        "release", "nation", "mode"
+    )
     filterset = TripleFilter(params, queryset=triples, request=request)
     release_field = filterset.form.fields["release"]
     assert isinstance(release_field, forms.ModelChoiceField)

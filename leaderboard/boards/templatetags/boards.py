@@ -61,3 +61,9 @@ def get(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter(name="zip")
+def zip_lists(left: Any, right: Any) -> list[tuple[Any, Any]]:
+    """`{% for model, answer in models|zip:answers %}`: walk two lists side by side."""
+    return list(zip(left, right, strict=False))

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
 from leaderboard.benchmark.models import DatasetRelease, Mode
@@ -46,6 +46,14 @@ def board_charts(query: BoardQuery, result: Board) -> dict[str, Any]:
     return cached_value(f"{query.cache_key()}|charts", build)
 
 
+def export_query(params: QueryDict) -> str:
+    """The board's state for the export and API links (which have no page or columns)."""
+    state = params.copy()
+    for key in ("page", "col"):
+        state.pop(key, None)
+    return state.urlencode()
+
+
 def board(request: HttpRequest) -> HttpResponse:
     query = parse_board_query(request.GET, staff=_is_staff(request))
     result = cached_board(query)
@@ -73,7 +81,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "overall": query.nation == OVERALL,
         "nation_name": next((n.name for n in result.nations if n.code == query.nation), ""),
         "charts": board_charts(query, result),
-        "querystring": request.GET.urlencode(),
+        "querystring": export_query(request.GET),
     }
     return render(request, "boards/board.html", context)
 

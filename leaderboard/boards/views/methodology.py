@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,6 +15,7 @@ from evaluation.stats import BOOTSTRAP_ITERS
 from evaluation.tasks import GEN, MC, group_name, task_name
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
 from leaderboard.boards.paired import DEFAULT_RESAMPLES
+from leaderboard.boards.queries import models_on_release
 from leaderboard.boards.reproduce import RELEASE_DIR, card_commands, generic_commands
 from leaderboard.boards.views.models import latest_finished
 from leaderboard.evals.models import LanguageModel
@@ -26,11 +30,18 @@ def methodology(request: HttpRequest) -> HttpResponse:
         model = LanguageModel.objects.filter(pk=int(model_id)).first()
         job = latest_finished(model, release) if model else None
         model_commands = card_commands(job.repro_card) if job else []
-    download_url = (
-        request.build_absolute_uri(reverse("download-release", args=[release.version, "jsonl"]))
-        if release
-        else ""
-    )
+    download_command = ""
+    candidates: list[Any] = []
+    if release is not None:
+        url = request.build_absolute_uri(
+            reverse("download-release", args=[release.version, "jsonl"])
+        )
+        download_command = shlex.join(
+            ["curl", "--create-dirs", "-o", f"{RELEASE_DIR}/triples.jsonl", url]
+        )
+        candidates = list(
+            models_on_release(release).order_by("name", "pk").values("pk", "name", "revision")
+        )
     context = {
         "release": release,
         "nations": Nation.objects.all(),
@@ -46,8 +57,8 @@ def methodology(request: HttpRequest) -> HttpResponse:
         "aj_group": group_name("aj"),
         "mc_task_example": task_name(MC, "us", Mode.QUOTED),
         "commands": generic_commands(settings.EVAL_SEED, settings.EVAL_MAX_GEN_TOKENS),
-        "release_dir": RELEASE_DIR,
-        "download_url": download_url,
+        "download_command": download_command,
+        "candidates": candidates,
         "model": model,
         "model_commands": model_commands,
     }

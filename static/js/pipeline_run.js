@@ -1,0 +1,55 @@
+// Live progress for a pipeline run page: polls the status endpoint while the run is queued or running.
+(function () {
+  "use strict";
+  const root = document.getElementById("run");
+  if (!root || root.dataset.active !== "1") return;
+  const url = root.dataset.statusUrl;
+  const byId = (id) => document.getElementById(id);
+  const text = (id, value) => { const el = byId(id); if (el) el.textContent = value; };
+  const pairs = (values) => Object.entries(values).map(([k, v]) => `${k}=${v}`).join(", ") || "—";
+
+  function render(data) {
+    const status = byId("run-status");
+    status.textContent = data.status_label;
+    status.className = "badge badge-" + data.status;
+    text("run-stages", `stage ${data.stages_done} / ${data.stages_total} done`);
+    byId("run-progress").value = data.percent;
+    const counts = data.total ? ` (${data.done} / ${data.total})` : "";
+    text("run-progress-label", `${data.stage || "—"}${counts}`);
+    byId("run-approval").hidden = data.status !== "waiting_approval";
+    text("run-pending", String(data.pending_approvals));
+    byId("run-failure").hidden = data.status !== "failed";
+    text("run-error", data.error);
+    text("run-log", data.log_tail || "(empty)");
+    byId("run-stage-rows").replaceChildren(...data.stages.map((row) => {
+      const tr = document.createElement("tr");
+      const cells = [row.stage, null, pairs(row.counts), pairs(row.dropped)].map((value) => {
+        const td = document.createElement("td");
+        if (value !== null) td.textContent = value;
+        return td;
+      });
+      const badge = document.createElement("span");
+      badge.className = "badge badge-" + row.state;
+      badge.textContent = row.state;
+      cells[1].append(badge);
+      tr.append(...cells);
+      return tr;
+    }));
+  }
+
+  async function poll() {
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (response.ok) {
+        const data = await response.json();
+        render(data);
+        // Once the run stops (finished, failed, waiting), reload for the release link and actions.
+        if (!data.active) { window.location.reload(); return; }
+      }
+    } catch (err) {
+      // A dropped request is retried on the next tick.
+    }
+    window.setTimeout(poll, 2000);
+  }
+  window.setTimeout(poll, 2000);
+})();
