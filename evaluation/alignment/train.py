@@ -190,30 +190,6 @@ def train_dpo(
     model = AutoModelForCausalLM.from_pretrained(
         base_model, revision=revision, dtype=dtype, trust_remote_code=False
     )
-    # Nothing is checkpointed (save_strategy "no"); the Trainer still wants a directory.
-    scratch = tempfile.TemporaryDirectory(prefix="navab-dpo-")
-    config = DPOConfig(
-        output_dir=scratch.name,
-        learning_rate=settings.learning_rate,
-        num_train_epochs=settings.num_train_epochs,
-        max_steps=settings.max_steps or -1,
-        per_device_train_batch_size=settings.batch_size,
-        gradient_accumulation_steps=settings.gradient_accumulation_steps,
-        warmup_steps=settings.warmup_ratio,  # a float below 1 is a share of the steps
-        beta=settings.beta,
-        max_length=settings.max_length,
-        gradient_checkpointing=settings.gradient_checkpointing,
-        bf16=use_bf16,  # trl defaults to bf16 everywhere, CPU included
-        fp16=False,
-        use_cpu=run_device == "cpu",
-        seed=settings.seed,
-        data_seed=settings.seed,
-        trust_remote_code=False,
-        logging_steps=1,
-        save_strategy="no",
-        report_to="none",
-        disable_tqdm=True,
-    )
     lora = LoraConfig(
         r=settings.lora_r,
         lora_alpha=settings.lora_alpha,
@@ -225,17 +201,40 @@ def train_dpo(
     dataset = Dataset.from_list(
         [{"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected} for p in pairs]
     )
-    trainer = DPOTrainer(
-        model=model,
-        args=config,
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=lora,
-        callbacks=[_progress_callback(progress)] if progress else None,
-    )
-    # With tqdm disabled the Trainer prints every log dict; progress goes through `progress`.
-    trainer.remove_callback(PrinterCallback)
-    with scratch:
+    # Nothing is checkpointed (save_strategy "no"); the Trainer still wants a directory.
+    with tempfile.TemporaryDirectory(prefix="navab-dpo-") as scratch:
+        config = DPOConfig(
+            output_dir=scratch,
+            learning_rate=settings.learning_rate,
+            num_train_epochs=settings.num_train_epochs,
+            max_steps=settings.max_steps or -1,
+            per_device_train_batch_size=settings.batch_size,
+            gradient_accumulation_steps=settings.gradient_accumulation_steps,
+            warmup_steps=settings.warmup_ratio,  # a float below 1 is a share of the steps
+            beta=settings.beta,
+            max_length=settings.max_length,
+            gradient_checkpointing=settings.gradient_checkpointing,
+            bf16=use_bf16,  # trl defaults to bf16 everywhere, CPU included
+            fp16=False,
+            use_cpu=run_device == "cpu",
+            seed=settings.seed,
+            data_seed=settings.seed,
+            trust_remote_code=False,
+            logging_steps=1,
+            save_strategy="no",
+            report_to="none",
+            disable_tqdm=True,
+        )
+        trainer = DPOTrainer(
+            model=model,
+            args=config,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            peft_config=lora,
+            callbacks=[_progress_callback(progress)] if progress else None,
+        )
+        # With tqdm disabled the Trainer prints every log dict; progress goes through `progress`.
+        trainer.remove_callback(PrinterCallback)
         trainer.train()
 
     policy = trainer.accelerator.unwrap_model(trainer.model)

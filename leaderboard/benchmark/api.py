@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
 from leaderboard.benchmark.filters import TripleFilter
@@ -54,9 +53,6 @@ class ReleaseSerializer(serializers.ModelSerializer[DatasetRelease]):
     def get_url(self, release: DatasetRelease) -> str:
         return release.get_absolute_url()
 
-    @extend_schema_field(
-        {"type": "object", "additionalProperties": {"type": "string"}, "example": {"jsonl": "..."}}
-    )
     def get_downloads(self, release: DatasetRelease) -> dict[str, str]:
         return {
             fmt: reverse("download-release", args=[release.version, fmt])
@@ -65,9 +61,15 @@ class ReleaseSerializer(serializers.ModelSerializer[DatasetRelease]):
 
 
 class TripleSerializer(serializers.ModelSerializer[Triple]):
-    release = serializers.SlugRelatedField(slug_field="version", read_only=True)
-    nation = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    mode = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    release: serializers.SlugRelatedField[DatasetRelease] = serializers.SlugRelatedField(
+        slug_field="version", read_only=True
+    )
+    nation: serializers.SlugRelatedField[Nation] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    mode: serializers.SlugRelatedField[Mode] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -89,7 +91,6 @@ class TripleSerializer(serializers.ModelSerializer[Triple]):
             "url",
         ]
 
-    @extend_schema_field(OpenApiTypes.STR)
     def get_url(self, triple: Triple) -> str:
         return triple.get_absolute_url()
 

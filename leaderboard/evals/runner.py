@@ -16,6 +16,7 @@ from evaluation.errors import ModelError
 from evaluation.release import iter_triples, write_release
 from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.models import Mode, Nation, Triple
+from leaderboard.boards.cache import invalidate_boards
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
     EvaluationJob,
@@ -157,4 +158,6 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
         JobEvent.objects.create(
             job=locked, status=locked.status, message="Finished; scores published"
         )
+        # Cached boards are rebuilt once the new scores are visible to other connections.
+        transaction.on_commit(invalidate_boards)
     return True

@@ -118,6 +118,10 @@ class PipelineRun(models.Model):
     def can_resume(self) -> bool:
         return self.status in RESUMABLE_STATUSES
 
+    def sent_stages(self) -> list[str]:
+        """The stages of the last send, in run order (a JSON object's keys are unordered)."""
+        return [name for name in STAGE_NAMES if name in self.celery_task_ids]
+
     @property
     def stages_done(self) -> int:
         return sum(1 for name in STAGE_NAMES if name in self.counts)

@@ -151,9 +151,9 @@ def build_workflow(run: PipelineRun) -> chain:
     config = run.pipeline_config()
     signatures: list[Signature[Any]] = [
         run_pipeline_stage.si(run.pk, name).set(
-            queue=get_stage(name).queue(config), task_id=task_id
+            queue=get_stage(name).queue(config), task_id=run.celery_task_ids[name]
         )
-        for name, task_id in run.celery_task_ids.items()
+        for name in run.sent_stages()
     ]
     return chain(*signatures)
 

@@ -72,8 +72,8 @@ def small_navab_files() -> dict[str, Any]:
         "China/human_statement_result.json": [
             navab_record(
                 6,
-                question="政府是否应该扩大公立医院的规模？",
-                statement="政府应当扩大公立医院的规模，保障人民健康。",
+                question="政府是否应该扩大公立医院的规模",
+                statement="政府应当扩大公立医院的规模以保障人民健康。",
                 reverse="政府不应扩大公立医院的规模。",
                 source="国家卫生健康委员会",
             )
@@ -98,7 +98,9 @@ def small_navab_files() -> dict[str, Any]:
                 source="Bundesgesundheitsminister",
             )
         ],
-        "german/official_statement_result.json": [navab_record(11, source="unknown", language="de")],
+        "german/official_statement_result.json": [
+            navab_record(11, source="unknown", language="de")
+        ],
         "german/statements.json": [{"statement": "a source statement"}],
     }
 

@@ -101,7 +101,7 @@ def test_csv_quotes_commas_quotes_and_newlines(release):
     assert rows[0] == list(RECORD_FIELDS)
     statements = {row[RECORD_FIELDS.index("statement")] for row in rows[1:]}
     assert 'Tariffs, "reciprocal" ones included, protect jobs;\nsay officials.' in statements
-    assert "政府应当扩大公立医院的规模，保障人民健康。" in statements
+    assert "政府应当扩大公立医院的规模以保障人民健康。" in statements
 
 
 def test_release_files_are_built_once(release, monkeypatch):

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def insert_triples(release: DatasetRelease, count: int) -> None:
-    """`count` triples of about 600 characters each, generated inside PostgreSQL."""
+    """`count` triples of about 350 characters each, generated inside PostgreSQL."""
     nations = list(Nation.objects.values_list("id", flat=True))
     modes = list(Mode.objects.values_list("id", flat=True))
     with connection.cursor() as cursor:
@@ -30,11 +30,11 @@ def insert_triples(release: DatasetRelease, count: int) -> None:
             )
             SELECT %s, (%s::bigint[])[1 + i %% %s], (%s::bigint[])[1 + (i / 7) %% %s],
                 'u' || lpad(i::text, 12, '0'),
-                'Should the state fund programme ' || i || '? ' || repeat('question ', 12),
-                'The state should fund programme ' || i || ', "as promised". ' || repeat('yes ', 40),
-                'The state should not fund programme ' || i || '. ' || repeat('no ', 50),
+                'Should the state fund programme ' || i || '? ' || repeat('q ', 10),
+                'The state should fund programme ' || i || ', "as promised". ' || repeat('yes ', 15),
+                'The state should not fund programme ' || i || '. ' || repeat('no ', 25),
                 'Minister ' || (i %% 97), '', 'topic ' || (i %% 11), 'en',
-                repeat('news, ', 25), '', true, 'generated.json', i
+                repeat('news, ', 8), '', true, 'generated.json', i
             FROM generate_series(1, %s) AS i
             """,
             [release.pk, nations, len(nations), modes, len(modes), count],
@@ -44,9 +44,10 @@ def insert_triples(release: DatasetRelease, count: int) -> None:
 def rss_growth_while_streaming(client: Client, url: str) -> tuple[int, int]:
     """Peak RSS growth (sampled at every chunk) and the number of bytes streamed."""
     process = psutil.Process()
+    start = process.memory_info().rss
     response = client.get(url)
     assert response.status_code == 200
-    start = peak = process.memory_info().rss
+    peak = process.memory_info().rss
     size = 0
     for chunk in response.streaming_content:
         size += len(chunk)
@@ -54,18 +55,21 @@ def rss_growth_while_streaming(client: Client, url: str) -> tuple[int, int]:
     return peak - start, size
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
-def test_streaming_200k_triples_takes_no_more_memory_than_20k(client: Client, fmt: str):
+def test_streaming_200k_triples_takes_no_more_memory_than_20k(client: Client):
     for version, count in (("small", SMALL), ("big", BIG)):
         release = DatasetRelease.objects.create(version=version, title=version)
         insert_triples(release, count)
         release.publish()
-    url = reverse("download-filtered", args=[fmt]) + "?release="
 
-    small, small_bytes = rss_growth_while_streaming(client, url + "small")
-    big, big_bytes = rss_growth_while_streaming(client, url + "big")
+    for fmt in ("jsonl", "csv", "parquet"):
+        url = reverse("download-filtered", args=[fmt]) + "?release="
+        # The small download goes first: it also pays for warming up (pyarrow's allocator).
+        small, small_bytes = rss_growth_while_streaming(client, url + "small")
+        big, big_bytes = rss_growth_while_streaming(client, url + "big")
 
-    # The big download really is ten times the data: holding it would cost far over 50 MB.
-    assert big_bytes > 9 * small_bytes
-    assert big_bytes > 50 * MB or fmt == "parquet"
-    assert big - small < 50 * MB, f"{fmt}: +{big / MB:.0f} MB for 200k, +{small / MB:.0f} MB for 20k"
+        assert big_bytes > 9 * small_bytes, fmt
+        # Text formats: holding the whole download in memory would cost far over 50 MB.
+        assert big_bytes > 50 * MB or fmt == "parquet"
+        assert big - small < 50 * MB, (
+            f"{fmt}: +{big / MB:.0f} MB for {BIG} triples, +{small / MB:.0f} MB for {SMALL}"
+        )

@@ -229,7 +229,10 @@ def test_a_file_that_is_not_a_list_writes_nothing(navab_dir: Path):
 
     message = import_problems(navab_dir)
 
-    assert "China/official_statement_result.json: expected a JSON list of records, found an object" in message
+    assert (
+        "China/official_statement_result.json: expected a JSON list of records, found an object"
+        in message
+    )
 
 
 def test_bad_records_are_reported_with_file_index_and_reason(navab_dir: Path):
@@ -396,4 +399,3 @@ def test_other_files_are_refused(tmp_path: Path):
     message = import_problems(path)
 
     assert "triples.csv: expected a NaVAB folder, a release directory or a .jsonl file" in message
-

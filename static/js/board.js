@@ -1,0 +1,128 @@
+/* Board pages: Plotly charts from embedded JSON, the column chooser (state kept in the URL),
+   filters that apply on change, the compare picker and copy buttons. No dependencies besides
+   the locally served plotly.min.js (loaded before this file on pages with charts). */
+(function () {
+  "use strict";
+
+  function drawCharts() {
+    var holders = document.querySelectorAll("[data-chart]");
+    if (!holders.length || !window.Plotly) return;
+    holders.forEach(function (holder) {
+      var source = document.getElementById(holder.getAttribute("data-chart"));
+      if (!source) return;
+      var figure = JSON.parse(source.textContent);
+      window.Plotly.newPlot(holder, figure.data || [], figure.layout || {}, {
+        responsive: true,
+        displaylogo: false,
+        modeBarButtonsToRemove: ["sendDataToCloud"],
+      });
+    });
+  }
+
+  // Columns: the table hides a column with the class "hide-<key>"; the URL keeps the choice
+  // (an empty "col" means "none", no "col" at all means the defaults).
+  function setColumnParams(params, chosen) {
+    params.delete("col");
+    if (!chosen.length) params.append("col", "");
+    chosen.forEach(function (key) { params.append("col", key); });
+  }
+
+  function initColumnChooser() {
+    var table = document.getElementById("board-table");
+    var boxes = Array.prototype.slice.call(document.querySelectorAll("input[data-column]"));
+    if (!boxes.length) return;
+    boxes.forEach(function (box) {
+      box.addEventListener("change", function () {
+        if (table) table.classList.toggle("hide-" + box.value, !box.checked);
+        var chosen = boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+        var params = new URLSearchParams(window.location.search);
+        setColumnParams(params, chosen);
+        window.history.replaceState(null, "", "?" + params.toString() + window.location.hash);
+        // Sort headers, tabs and page links carry the view state: keep their columns in step.
+        document.querySelectorAll("a[data-state-link]").forEach(function (link) {
+          var url = new URL(link.href, window.location.href);
+          setColumnParams(url.searchParams, chosen);
+          link.href = url.pathname + "?" + url.searchParams.toString() + url.hash;
+        });
+      });
+    });
+  }
+
+  function initAutosubmit() {
+    document.querySelectorAll("[data-autosubmit]").forEach(function (input) {
+      input.addEventListener("change", function () {
+        if (input.form) input.form.requestSubmit();
+      });
+    });
+  }
+
+  // Compare: 2 to 4 ticked rows go to /compare/?models=1,2 (the picker also accepts repeats).
+  function initCompare() {
+    var form = document.getElementById("compare-form");
+    var button = document.getElementById("compare-button");
+    if (!form || !button) return;
+    function ticked() {
+      return Array.prototype.slice.call(document.querySelectorAll('input[name="models"][form="compare-form"]:checked'));
+    }
+    function update() {
+      var count = ticked().length;
+      button.disabled = count < 2 || count > 4;
+      button.textContent = count ? "Compare selected (" + count + ")" : "Compare selected";
+    }
+    document.querySelectorAll('input[name="models"][form="compare-form"]').forEach(function (box) {
+      box.addEventListener("change", update);
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var ids = ticked().map(function (box) { return box.value; });
+      var params = new URLSearchParams();
+      var release = form.querySelector('input[name="release"]');
+      if (release) params.set("release", release.value);
+      params.set("models", ids.join(","));
+      window.location.assign(form.action + "?" + params.toString());
+    });
+    update();
+  }
+
+  function initCopyButtons() {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var text = button.getAttribute("data-copy");
+        var done = function () {
+          button.textContent = "Copied";
+          window.setTimeout(function () { button.textContent = "Copy"; }, 1500);
+        };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(done, function () { selectBlock(button); });
+        } else {
+          selectBlock(button);
+        }
+      });
+    });
+  }
+
+  // Without clipboard access (plain http), select the command so Ctrl+C copies it.
+  function selectBlock(button) {
+    var code = button.parentElement.querySelector("code");
+    if (!code) return;
+    var range = document.createRange();
+    range.selectNodeContents(code);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  function init() {
+    drawCharts();
+    initColumnChooser();
+    initAutosubmit();
+    initCompare();
+    initCopyButtons();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,74 @@
+"""The benchmark admin: release publishing, the manifest view and triple editing."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from leaderboard.benchmark.models import DatasetRelease, Triple
+from leaderboard.benchmark.search import search_triples
+from tests.benchmark.factories import add_triples, make_release
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_publishes_selected_drafts_and_skips_published_releases(admin_client):
+    draft = make_release("r2", publish=False)
+    published = make_release("r1")
+    first_published_at = published.published_at
+
+    response = admin_client.post(
+        reverse("admin:benchmark_datasetrelease_changelist"),
+        {"action": "publish_releases", "_selected_action": [draft.pk, published.pk]},
+        follow=True,
+    )
+
+    draft.refresh_from_db()
+    published.refresh_from_db()
+    assert draft.status == DatasetRelease.Status.PUBLISHED
+    assert draft.published_at is not None
+    assert published.published_at == first_published_at
+    html = response.content.decode()
+    assert "Published 1 release(s)." in html
+    assert "Skipped 1 release(s) that were already published." in html
+
+
+def test_release_pages_show_counts_and_a_read_only_manifest(admin_client):
+    release = make_release("r1", manifest={"files": {"us/a.json": {"sha256": "f" * 64}}})
+    add_triples(release, count=3)
+
+    changelist = admin_client.get(reverse("admin:benchmark_datasetrelease_changelist"))
+    assert [r.n_triples for r in changelist.context["cl"].result_list] == [3]
+    change = admin_client.get(reverse("admin:benchmark_datasetrelease_change", args=[release.pk]))
+    html = change.content.decode()
+    assert "<pre" in html
+    assert "f" * 64 in html
+    assert 'name="manifest"' not in html
+    assert 'name="status"' not in html
+
+
+def test_triple_changelist_filters_and_searches(admin_client):
+    release = make_release("r1")
+    add_triples(release, "us", question="Should tariffs rise?")
+    add_triples(release, "de", question="Should coal end?")
+    url = reverse("admin:benchmark_triple_changelist")
+
+    searched = admin_client.get(url, {"q": "coal"}).context["cl"].result_list
+    assert [t.question for t in searched] == ["Should coal end?"]
+    filtered = admin_client.get(
+        url, {"nation__id__exact": release.triples.get(nation__code="us").nation_id}
+    )
+    assert [t.question for t in filtered.context["cl"].result_list] == ["Should tariffs rise?"]
+
+
+def test_editing_a_triple_keeps_it_findable_by_full_text_search(admin_client):
+    [triple] = add_triples(make_release("r1"), question="Should tariffs rise?")
+    url = reverse("admin:benchmark_triple_change", args=[triple.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(release=triple.release_id, question="Should submarines be banned?")
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert search_triples(Triple.objects.all(), "submarine").get() == triple

@@ -1,0 +1,312 @@
+"""Rows for board tests: a small release, models, finished jobs with scores and per-example
+results that agree with each other, and reproducibility cards built like the harness builds
+them. No model is run: each answer is a deterministic function of (model, item, method)."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+
+from evaluation import repro
+from evaluation.results import ReproCard
+from evaluation.spec import ModelSpec
+from evaluation.stats import bootstrap_ci, cell_seed, stderr
+from evaluation.tasks import AJ, GEN, MC, task_name
+from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple, make_triple_uid
+from leaderboard.evals.models import (
+    EvaluationJob,
+    JobStatus,
+    LanguageModel,
+    SampleResult,
+    Score,
+)
+
+NATIONS = ("cn", "us", "uk", "fr", "de")
+MODES = ("quoted", "official")
+METHODS = (MC, AJ)
+TOPICS = ("economy", "security", "health")
+SEED = 1234
+
+
+def make_release(
+    version: str = "r1", *, per_cell: int = 4, published: bool = True, days_ago: int = 0
+) -> DatasetRelease:
+    """`per_cell` triples in every nation x mode. Published directly (no signal), so no
+    re-evaluation jobs get queued behind the test's back."""
+    status = DatasetRelease.Status.PUBLISHED if published else DatasetRelease.Status.DRAFT
+    release = DatasetRelease.objects.create(
+        version=version,
+        title=f"Release {version}",
+        status=status,
+        published_at=timezone.now() - timedelta(days=days_ago) if published else None,
+    )
+    triples = []
+    for nation in Nation.objects.all():
+        for mode in Mode.objects.all():
+            for i in range(per_cell):
+                question = f"Should {nation.name} adopt policy {i} ({mode.code})?"
+                statement = f"{nation.name} supports policy {i} ({mode.code})."
+                triples.append(
+                    Triple(
+                        release=release,
+                        nation=nation,
+                        mode=mode,
+                        uid=make_triple_uid(nation.code, mode.code, question, statement),
+                        question=question,
+                        statement=statement,
+                        reverse_statement=f"{nation.name} opposes policy {i} ({mode.code}).",
+                        topic=TOPICS[i % len(TOPICS)],
+                    )
+                )
+    Triple.objects.bulk_create(triples)
+    return release
+
+
+def make_model(
+    name: str,
+    *,
+    params_billions: float | None = 7.0,
+    model_type: str = "base",
+    precision: str = "bfloat16",
+    family: str = "",
+    revision: str | None = None,
+) -> LanguageModel:
+    return LanguageModel.objects.create(
+        name=name,
+        revision=revision if revision is not None else hashlib.sha1(name.encode()).hexdigest(),
+        params_billions=params_billions,
+        model_type=model_type,
+        precision=precision,
+        family=family,
+    )
+
+
+def answers_right(model_name: str, uid: str, method: str, skill: float) -> bool:
+    """A fixed coin per (model, item, method), landing "right" with probability `skill`."""
+    return zlib.crc32(f"{model_name}/{uid}/{method}".encode()) % 1000 < skill * 1000
+
+
+def repro_card(
+    model: LanguageModel, release: DatasetRelease, methods: Iterable[str]
+) -> dict[str, Any]:
+    """A card shaped like the harness's, with commands from the same functions."""
+    methods = list(methods)
+    spec = ModelSpec(pretrained=model.name, revision=model.revision, dtype=model.precision)
+    release_dir = Path(f"/srv/navab/releases/{release.version}")
+    out = f"/srv/navab/results/{model.pk}"
+    tasks_dir = f"{out}/tasks"
+    filters: dict[str, Any] = {"methods": methods, "nations": list(NATIONS), "modes": list(MODES)}
+    commands = [
+        repro.export_command(release_dir, tasks_dir, limit=None, max_gen_toks=128, **filters)
+    ]
+    # MC is one stage; AJ's first stage (the answers) is the GEN task (its judge needs them).
+    for kind in [kind for kind, method in ((MC, MC), (GEN, AJ)) if method in methods]:
+        tasks = [task_name(kind, n, m) for n in NATIONS for m in MODES]
+        commands.append(
+            repro.lm_eval_command(
+                spec, tasks, tasks_dir, f"{out}/lm_eval/{kind}", seed=SEED, device="cuda"
+            )
+        )
+    card = ReproCard(
+        model=spec.to_dict(),
+        judge=None,
+        release={
+            "path": str(release_dir),
+            "version": release.version,
+            "total": None,
+            "triples_sha256": hashlib.sha256(release.version.encode()).hexdigest(),
+        },
+        dtype=spec.dtype,
+        batch_size=spec.batch_size,
+        seed=SEED,
+        device="cuda",
+        device_name="NVIDIA H100 80GB HBM3",
+        max_gen_toks=128,
+        limit=None,
+        versions={
+            "python": "3.11.9",
+            "lm_eval": "0.4.13",
+            "transformers": "5.0.0",
+            "torch": "2.13.0",
+        },
+        command=repro.run_command(
+            spec,
+            None,
+            release_dir,
+            out,
+            seed=SEED,
+            device="cuda",
+            limit=None,
+            max_gen_toks=128,
+            **filters,
+        ),
+        lm_eval_commands=commands,
+        started_at="2026-01-01T00:00:00+00:00",
+        duration_s=42.0,
+        **filters,
+    )
+    return card.to_dict()
+
+
+def finished_job(
+    model: LanguageModel,
+    release: DatasetRelease,
+    *,
+    methods: Iterable[str] = METHODS,
+    finished_at: datetime | None = None,
+) -> EvaluationJob:
+    """A finished evaluation job with a card and no scores yet."""
+    methods = list(methods)
+    attempt = model.jobs.filter(release=release).count() + 1
+    return EvaluationJob.objects.create(
+        model=model,
+        release=release,
+        attempt=attempt,
+        status=JobStatus.FINISHED,
+        methods=methods,
+        repro_card=repro_card(model, release, methods),
+        started_at=(finished_at or timezone.now()) - timedelta(minutes=5),
+        finished_at=finished_at or timezone.now(),
+    )
+
+
+def evaluate(
+    model: LanguageModel,
+    release: DatasetRelease,
+    *,
+    skill: float | Mapping[str, float] = 0.7,
+    methods: Iterable[str] = METHODS,
+    nations: Iterable[str] = NATIONS,
+    samples: bool = True,
+    finished_at: datetime | None = None,
+) -> EvaluationJob:
+    """A finished job whose scores are computed from its per-example answers (like the
+    harness: position-balanced halves, bootstrap intervals). `skill` may vary by nation."""
+    methods = list(methods)
+    nations = set(nations)
+    job = finished_job(model, release, methods=methods, finished_at=finished_at)
+    triples = list(
+        release.triples.filter(nation__code__in=nations)
+        .select_related("nation", "mode")
+        .order_by("nation__sort_order", "mode__sort_order", "uid")
+    )
+    outcomes: dict[tuple[Triple, str], list[tuple[bool, bool]]] = defaultdict(list)
+    rows = []
+    position: dict[tuple[int, int], int] = defaultdict(int)
+    for triple in triples:
+        # Even items of a cell put S as option A, odd ones RS (as the harness balances them).
+        index = position[(triple.nation_id, triple.mode_id)]
+        position[(triple.nation_id, triple.mode_id)] += 1
+        statement_is_a = index % 2 == 0
+        rate = skill if isinstance(skill, float) else skill.get(triple.nation.code, 0.7)
+        for method in methods:
+            correct = answers_right(model.name, triple.uid, method, rate)
+            chosen = "A" if correct == statement_is_a else "B"
+            outcomes[(triple, method)].append((correct, statement_is_a))
+            rows.append(
+                SampleResult(
+                    job=job,
+                    triple=triple,
+                    method=method,
+                    statement_is_a=statement_is_a,
+                    chosen=chosen,
+                    correct=correct,
+                    loglikelihoods={
+                        "A": -1.0 if chosen == "A" else -2.5,
+                        "B": -1.0 if chosen == "B" else -2.5,
+                    },
+                    answer="An answer in one sentence." if method == AJ else "",
+                )
+            )
+    if samples:
+        SampleResult.objects.bulk_create(rows)
+    by_cell: dict[tuple[Nation, Mode, str], list[tuple[bool, bool]]] = defaultdict(list)
+    for (triple, method), values in outcomes.items():
+        by_cell[(triple.nation, triple.mode, method)].extend(values)
+    Score.objects.bulk_create(
+        _score(job, nation, mode, method, values)
+        for (nation, mode, method), values in by_cell.items()
+    )
+    return job
+
+
+def _score(
+    job: EvaluationJob, nation: Nation, mode: Mode, method: str, values: list[tuple[bool, bool]]
+) -> Score:
+    correct = [c for c, _ in values]
+    pos = [c for c, is_a in values if is_a]
+    neg = [c for c, is_a in values if not is_a]
+    low, high = bootstrap_ci(correct, cell_seed(SEED, nation.code, mode.code, method))
+    return Score(
+        job=job,
+        nation=nation,
+        mode=mode,
+        method=method,
+        value=sum(correct) / len(correct),
+        n=len(correct),
+        stderr=stderr(correct),
+        ci_low=low,
+        ci_high=high,
+        pos_rate=sum(pos) / len(pos) if pos else None,
+        neg_rate=sum(neg) / len(neg) if neg else None,
+    )
+
+
+def set_scores(
+    job: EvaluationJob,
+    cells: Mapping[tuple[str, str, str], tuple[float, float, float]],
+    *,
+    n: int = 100,
+) -> None:
+    """Exact scores: {(nation, mode, method): (value, ci_low, ci_high)} (no per-example rows)."""
+    nations = {x.code: x for x in Nation.objects.all()}
+    modes = {x.code: x for x in Mode.objects.all()}
+    Score.objects.bulk_create(
+        Score(
+            job=job,
+            nation=nations[nation],
+            mode=modes[mode],
+            method=method,
+            value=value,
+            n=n,
+            stderr=(high - low) / 3.92,
+            ci_low=low,
+            ci_high=high,
+            pos_rate=value,
+            neg_rate=value,
+        )
+        for (nation, mode, method), (value, low, high) in cells.items()
+    )
+
+
+def uniform_cells(
+    value: float,
+    half_width: float = 0.05,
+    *,
+    nations: Iterable[str] = NATIONS,
+    modes: Iterable[str] = MODES,
+    methods: Iterable[str] = METHODS,
+) -> dict[tuple[str, str, str], tuple[float, float, float]]:
+    """The same score in every cell: value +- half_width."""
+    return {
+        (n, m, k): (value, max(0.0, value - half_width), min(1.0, value + half_width))
+        for n in nations
+        for m in modes
+        for k in methods
+    }
+
+
+def ranked_model(
+    name: str, release: DatasetRelease, value: float, half_width: float = 0.05, **fields: Any
+) -> LanguageModel:
+    """A model with a finished job scoring `value` +- `half_width` in every cell."""
+    model = make_model(name, **fields)
+    set_scores(finished_job(model, release), uniform_cells(value, half_width))
+    return model

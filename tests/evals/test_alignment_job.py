@@ -1,0 +1,120 @@
+"""An alignment job end to end in-process: DPO on a tiny model, the aligned model registered
+and evaluated on held-out items only, and the base-vs-aligned effect computed from both runs."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.urls import reverse
+
+from leaderboard.boards.alignment_effect import alignment_effect
+from leaderboard.evals import lifecycle
+from leaderboard.evals.alignment import run_alignment_job
+from leaderboard.evals.models import EvaluationJob, JobKind, JobStatus, ModelType
+from leaderboard.evals.runner import run_job
+from tests.evals.conftest import make_release
+
+pytestmark = [pytest.mark.slow]
+
+
+def run_in_process(job: EvaluationJob, runner) -> EvaluationJob:
+    """What the worker does, minus the broker: take the delivery, claim, run."""
+    EvaluationJob.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, celery_task_id="t")
+    claimed = lifecycle.claim(job.pk, "t", "test-host")
+    assert claimed is not None
+    runner(claimed, "t", cancelled=threading.Event())
+    claimed.refresh_from_db()
+    return claimed
+
+
+@pytest.fixture
+def job_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EVAL_RESULTS_DIR = tmp_path / "results"
+    settings.LOCAL_MODELS_DIR = tmp_path / "models"
+    settings.EVAL_DEVICE = "cpu"
+    settings.EVAL_MAX_GEN_TOKENS = 4
+    return settings
+
+
+ALIGNMENT = {
+    "nation": "us",
+    "modes": ["quoted", "official"],
+    "test_fraction": 0.5,
+    "seed": 3,
+    "dpo": {"max_steps": 4, "learning_rate": 5e-3, "batch_size": 4},
+}
+
+
+def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
+    db, job_settings, model_factory, owner
+):
+    release = make_release("align", per_cell=4)
+    base = model_factory("base")
+    base_eval = lifecycle.create_job(base, release, methods=["mc"])
+    assert run_in_process(base_eval, run_job).status == JobStatus.FINISHED
+
+    align = lifecycle.create_job(
+        base, release, requested_by=owner, kind=JobKind.ALIGN, alignment=ALIGNMENT
+    )
+    align = run_in_process(align, run_alignment_job)
+
+    assert align.status == JobStatus.FINISHED, align.log_tail
+    aligned = align.produced_model
+    assert aligned is not None
+    assert aligned.model_type == ModelType.ALIGNED
+    assert aligned.base_model == base
+    trained = set(align.repro_card["split"]["train"]["uids"])
+    held_out = set(align.repro_card["split"]["test"]["uids"])
+    assert trained and held_out and not trained & held_out
+    us_uids = set(release.triples.filter(nation__code="us").values_list("uid", flat=True))
+    assert trained | held_out == us_uids
+
+    heldout_eval = EvaluationJob.objects.get(model=aligned, kind=JobKind.EVALUATE)
+    assert set(heldout_eval.exclude_uids) == trained
+    heldout_eval.methods = ["mc"]
+    heldout_eval.save(update_fields=["methods"])
+    heldout_eval = run_in_process(heldout_eval, run_job)
+    assert heldout_eval.status == JobStatus.FINISHED, heldout_eval.log_tail
+    evaluated = set(heldout_eval.samples.values_list("triple__uid", flat=True))
+    assert not evaluated & trained
+    assert evaluated == set(release.triples.values_list("uid", flat=True)) - trained
+
+    effect = alignment_effect(aligned)
+    assert effect is not None and effect.target_nation == "us"
+    target_n = sum(r.n for r in effect.rows if r.is_target)
+    other_n = sum(r.n for r in effect.rows if not r.is_target)
+    assert target_n == len(held_out)
+    assert other_n == release.triples.exclude(nation__code="us").count()
+    # Held-out evaluations are never ranked against full-release ones.
+    assert not EvaluationJob.objects.rankable().filter(model=aligned).exists()
+
+
+def test_only_the_owner_or_staff_can_start_an_alignment(db, client, model, other_user, owner):
+    make_release("r-align")
+    url = reverse("model-align", args=[model.pk])
+    client.force_login(other_user)
+    assert client.get(url).status_code == 403
+    client.force_login(owner)
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "nation": "uk",
+            "modes": ["quoted"],
+            "source": "release",
+            "test_fraction": 0.2,
+            "epochs": 1,
+            "learning_rate": 5e-5,
+            "beta": 0.1,
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_dropout": 0.05,
+        },
+    )
+    job = EvaluationJob.objects.get(model=model, kind=JobKind.ALIGN)
+    assert response.status_code == 302
+    assert job.alignment["nation"] == "uk"
+    assert job.alignment["dpo"]["lora_r"] == 16
+    assert job.requested_by == owner

@@ -1,0 +1,87 @@
+"""The Celery side: queue routing per stage, stale deliveries, one stage of a run at a time."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import psycopg
+import pytest
+from django.db import connection
+
+from leaderboard.pipelines import workflow
+from leaderboard.pipelines.execution import LOCK_NAMESPACE
+from leaderboard.pipelines.models import RunStatus
+from leaderboard.pipelines.tasks import run_pipeline_stage
+from pipeline import STAGE_NAMES
+from pipeline.config import ScreeningParams
+
+LLM_STAGES = {"tags", "screening", "extraction", "generation"}
+
+
+def test_the_workflow_sends_llm_stages_to_the_gpu_queue(demo_run):
+    workflow.prepare(demo_run)
+    chain = workflow.build_workflow(demo_run)
+    assert [sig.args[1] for sig in chain.tasks] == list(STAGE_NAMES)  # the run's order
+    queues = {sig.options["queue"]: set() for sig in chain.tasks}
+    for sig in chain.tasks:
+        queues[sig.options["queue"]].add(sig.args[1])
+    assert queues == {"gpu": LLM_STAGES, "default": set(STAGE_NAMES) - LLM_STAGES}
+    assert [sig.task for sig in chain.tasks] == [run_pipeline_stage.name] * len(STAGE_NAMES)
+    # Each link carries the task id stored on the run, so stale deliveries can be told apart.
+    assert {sig.args[1]: sig.options["task_id"] for sig in chain.tasks} == (
+        demo_run.celery_task_ids
+    )
+
+
+def test_embedding_screening_runs_on_the_default_queue(demo_run):
+    config = demo_run.pipeline_config()
+    demo_run.config = dataclasses.replace(
+        config, screening=ScreeningParams(method="embedding")
+    ).to_dict()
+    demo_run.save()
+    workflow.prepare(demo_run)
+    queues = {sig.args[1]: sig.options["queue"] for sig in workflow.build_workflow(demo_run).tasks}
+    assert queues["screening"] == "default"
+    assert queues["tags"] == "gpu"
+
+
+def test_a_delivery_from_an_older_send_does_nothing(demo_run):
+    workflow.prepare(demo_run)
+    result = run_pipeline_stage.apply(args=[demo_run.pk, "ingest"], task_id="an-older-send")
+    assert result.get() == "skipped: stale task for ingest"
+    demo_run.refresh_from_db()
+    assert demo_run.status == RunStatus.QUEUED
+    assert demo_run.counts == {}
+
+
+def test_a_delivery_with_the_current_task_id_runs_the_stage(broken_run):
+    workflow.prepare(broken_run)
+    task_id = broken_run.celery_task_ids["ingest"]
+    result = run_pipeline_stage.apply(args=[broken_run.pk, "ingest"], task_id=task_id)
+    assert result.get() == "failed: ingest"
+
+
+def test_a_duplicate_delivery_does_not_run_beside_the_running_stage(demo_run):
+    workflow.prepare(demo_run)
+    settings = connection.settings_dict
+    # Another worker's session holds the run's lock.
+    with psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, demo_run.pk])
+        outcome = run_pipeline_stage(demo_run.pk, "ingest")
+    assert outcome.startswith("skipped: another worker is running")
+    demo_run.refresh_from_db()
+    assert demo_run.counts == {}
+
+
+@pytest.mark.parametrize("status", [RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.FINISHED])
+def test_only_stopped_runs_can_be_started(demo_run, status):
+    demo_run.status = status
+    demo_run.save()
+    with pytest.raises(workflow.WorkflowError):
+        workflow.prepare(demo_run)

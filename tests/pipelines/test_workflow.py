@@ -1,0 +1,150 @@
+"""A run through the site: workers' task calls, the approval gate in the admin, the draft release."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.pipelines.models import Decision, PipelineRun, RunStatus, TopicApproval
+from leaderboard.pipelines.tasks import run_pipeline_stage
+from pipeline import STAGE_NAMES
+
+
+def drive(run: PipelineRun) -> PipelineRun:
+    """Call each queued stage's task in chain order, as the workers would, until the run stops."""
+    for stage in run.sent_stages():
+        run_pipeline_stage(run.pk, stage)
+        run.refresh_from_db()
+        if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+            break
+    return run
+
+
+def admin_action(client, model: str, action: str, pks: list[int]):
+    url = reverse(f"admin:pipelines_{model}_changelist")
+    data = {"action": action, "_selected_action": [str(pk) for pk in pks]}
+    return client.post(url, data, follow=True)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+@pytest.mark.slow
+def test_a_run_waits_for_approval_in_the_admin_then_imports_a_draft_release(
+    demo_run, operator_client, operator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as sent:
+        admin_action(operator_client, "pipelinerun", "start_or_resume", [demo_run.pk])
+    demo_run.refresh_from_db()
+    assert len(sent) == 1  # the workflow goes to the broker once the admin's transaction commits
+    assert demo_run.status == RunStatus.QUEUED
+    assert demo_run.sent_stages() == list(STAGE_NAMES)
+
+    run = drive(demo_run)
+    assert run.status == RunStatus.WAITING_APPROVAL, run.log_tail
+    assert list(run.counts) == ["ingest", "topics", "tags", "screening"]
+    assert run.counts["ingest"]["documents"] > 0
+    topics = list(run.approvals.all())
+    assert topics and all(t.decision == Decision.PENDING for t in topics)
+    assert all(t.keywords and t.reason for t in topics)
+    # The demo script answers "no" for sports topics: the proposal is there to be reviewed.
+    assert {t.proposed for t in topics} == {True, False}
+
+    # Resuming with undecided topics is refused, and says why.
+    response = admin_action(operator_client, "pipelinerun", "start_or_resume", [run.pk])
+    assert any("still need a decision" in m for m in messages_of(response))
+    run.refresh_from_db()
+    assert run.status == RunStatus.WAITING_APPROVAL
+
+    proposed = [t.pk for t in topics if t.proposed]
+    not_proposed = [t.pk for t in topics if not t.proposed]
+    admin_action(operator_client, "topicapproval", "approve_selected", proposed)
+    admin_action(operator_client, "topicapproval", "reject_selected", not_proposed)
+    decided = TopicApproval.objects.filter(run=run)
+    assert set(decided.values_list("decision", flat=True)) == {"approved", "rejected"}
+    assert all(t.reviewer == operator and t.decided_at for t in decided)
+
+    with django_capture_on_commit_callbacks() as sent:
+        admin_action(operator_client, "pipelinerun", "start_or_resume", [run.pk])
+    run.refresh_from_db()
+    assert len(sent) == 1
+    assert run.sent_stages() == list(STAGE_NAMES[STAGE_NAMES.index("approval") :])
+
+    run = drive(run)
+    assert run.status == RunStatus.FINISHED, run.log_tail
+    assert run.counts["approval"]["approved"] == len(proposed)
+    assert run.counts["approval"]["rejected"] == len(not_proposed)
+    # The operator's decisions reached the pipeline's approvals file, naming the reviewer.
+    on_file = json.loads((Path(run.run_dir) / "approvals.json").read_text())["topics"]
+    assert {entry["by"] for entry in on_file.values()} == {"operator"}
+
+    release = run.output_release
+    assert release is not None
+    assert release.status == DatasetRelease.Status.DRAFT
+    assert release.source == DatasetRelease.Source.PIPELINE
+    assert release.is_demo  # scripted answers, not a model
+    assert release.triples.count() == run.counts["release"]["triples"] > 0
+    assert sum(release.manifest["counts"].values()) == release.triples.count()
+
+    # Running the last task again (a redelivery) changes nothing.
+    assert run_pipeline_stage(run.pk, "release").startswith("skipped")
+    assert DatasetRelease.objects.filter(pipeline_runs=run).count() == 1
+
+
+def test_a_failing_stage_marks_the_run_failed_with_the_reason(broken_run):
+    workflow_stages = drive_from_start(broken_run)
+    assert workflow_stages[0] == "ingest"
+    broken_run.refresh_from_db()
+    assert broken_run.status == RunStatus.FAILED
+    assert broken_run.failed_stage == "ingest"
+    assert broken_run.error.startswith("stage ingest failed:")
+    assert "missing.jsonl" in broken_run.error
+    assert "Traceback" in broken_run.log_tail
+    # Later tasks of the chain do nothing once the run failed.
+    assert run_pipeline_stage(broken_run.pk, "topics") == "skipped: run is failed"
+
+
+def test_a_failed_run_can_be_resumed_from_the_failed_stage(broken_run, tmp_path):
+    drive_from_start(broken_run)
+    broken_run.refresh_from_db()
+    assert broken_run.can_resume
+    (tmp_path / "missing.jsonl").write_text("not json\n")
+    stages = drive_from_start(broken_run)
+    assert stages[0] == "ingest"
+    broken_run.refresh_from_db()
+    assert broken_run.status == RunStatus.FAILED
+    assert "no valid news records" in broken_run.error
+
+
+def drive_from_start(run: PipelineRun) -> list[str]:
+    from leaderboard.pipelines import workflow
+
+    stages = workflow.prepare(run)
+    drive(run)
+    return stages
+
+
+def test_a_stage_called_out_of_order_fails_with_the_missing_stages(demo_run):
+    from leaderboard.pipelines import workflow
+
+    workflow.prepare(demo_run)
+    run_pipeline_stage(demo_run.pk, "topics")
+    demo_run.refresh_from_db()
+    assert demo_run.status == RunStatus.FAILED
+    assert "needs ingest to complete first" in demo_run.error
+
+
+def test_a_cancelled_run_skips_its_queued_tasks(demo_run):
+    from leaderboard.pipelines import workflow
+
+    workflow.prepare(demo_run)
+    assert workflow.cancel(demo_run, by="operator")
+    assert run_pipeline_stage(demo_run.pk, "ingest") == "skipped: run is cancelled"
+    demo_run.refresh_from_db()
+    assert demo_run.counts == {}
+    assert "Cancelled by operator" in demo_run.log_tail
