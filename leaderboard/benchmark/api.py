@@ -7,9 +7,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from leaderboard.benchmark.exports import FORMATS
 from leaderboard.benchmark.filters import TripleFilter
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
-from leaderboard.benchmark.views.pages import DOWNLOAD_FORMATS
 from leaderboard.benchmark.visibility import visible_releases
 
 
@@ -54,10 +54,7 @@ class ReleaseSerializer(serializers.ModelSerializer[DatasetRelease]):
         return release.get_absolute_url()
 
     def get_downloads(self, release: DatasetRelease) -> dict[str, str]:
-        return {
-            fmt: reverse("download-release", args=[release.version, fmt])
-            for fmt in DOWNLOAD_FORMATS
-        }
+        return {fmt: reverse("download-release", args=[release.version, fmt]) for fmt in FORMATS}
 
 
 class TripleSerializer(serializers.ModelSerializer[Triple]):

@@ -65,7 +65,7 @@ PARQUET_SCHEMA: Final = pa.schema(
 
 def export_rows(queryset: QuerySet[Triple]) -> Iterator[Row]:
     """The queryset's triples as tuples in RECORD_FIELDS order, fetched in chunks."""
-    return iter(list(queryset.values_list(*_DB_FIELDS)))
+    return queryset.values_list(*_DB_FIELDS).iterator(chunk_size=FETCH_ROWS)
 
 
 # --- encoders -----------------------------------------------------------------------------

@@ -84,7 +84,9 @@ class LanguageModel(models.Model):
 
     @property
     def display_name(self) -> str:
-        short = self.revision[:7] if self.revision else ""
+        # Local fingerprints carry a "local-" prefix; keep as many hex digits as a commit shows.
+        width = 13 if self.revision.startswith("local-") else 7
+        short = self.revision[:width]
         return f"{self.name}@{short}" if short else self.name
 
 

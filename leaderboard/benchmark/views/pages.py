@@ -14,12 +14,12 @@ from django.urls import reverse
 
 from leaderboard.benchmark.citation import NAVAB_BIBTEX, NAVAB_PAPER_URL
 from leaderboard.benchmark.counts import count_table
+from leaderboard.benchmark.exports import FORMATS
 from leaderboard.benchmark.filters import TripleFilter
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
 from leaderboard.benchmark.visibility import is_staff, visible_releases
 
 PAGE_SIZE = 25
-DOWNLOAD_FORMATS = ("jsonl", "csv", "parquet")
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -80,7 +80,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         "modes": Mode.objects.all(),
         "topics": _distinct(release, "topic"),
         "languages": _distinct(release, "language"),
-        "download_formats": DOWNLOAD_FORMATS,
+        "download_formats": list(FORMATS),
         "show_drafts": is_staff(request.user),
     }
     if current is not None:
@@ -128,7 +128,7 @@ def release_detail(request: HttpRequest, version: str) -> HttpResponse:
             "sha256": _section(exports, fmt).get("sha256", ""),
             "bytes": _section(exports, fmt).get("bytes"),
         }
-        for fmt in DOWNLOAD_FORMATS
+        for fmt in FORMATS
     ]
     context = {
         "release": release,

@@ -77,7 +77,7 @@ class Command(BaseCommand):
             is_demo=True,
             publish=True,
         )
-        self.stdout.write(f"Demo release {DEMO_VERSION}: {report.summary()}")
+        self.stdout.write("\n".join(report.summary()))
         return DatasetRelease.objects.get(version=DEMO_VERSION)
 
     def _register(self, spec: DemoModel) -> LanguageModel:

@@ -6,6 +6,7 @@ one machine: web, worker (queues default and gpu) and the periodic job reaper.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -26,6 +27,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         worker: subprocess.Popen[bytes] | None = None
         if not options["no_worker"]:
+            env = dict(os.environ)
+            # The demo's tiny random models never emit an end-of-text token, so every free
+            # answer would run to the full budget; a short one keeps the demo to minutes.
+            env.setdefault("EVAL_MAX_GEN_TOKENS", "24")
             worker = subprocess.Popen(
                 [
                     sys.executable,
@@ -43,7 +48,8 @@ class Command(BaseCommand):
                     "INFO",
                     "--hostname",
                     "demo-worker@%h",
-                ]
+                ],
+                env=env,
             )
             self.stdout.write(f"Celery worker started (pid {worker.pid}).")
         try:

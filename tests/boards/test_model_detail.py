@@ -1,0 +1,135 @@
+"""A model's page: scores with intervals, radar, card, job history, per-example viewer."""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from leaderboard.evals.models import EvaluationJob, JobStatus, SampleResult
+from tests.boards.factories import evaluate, make_model, make_release
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def job(release):
+    return evaluate(make_model("org/alpha", family="alpha"), release, skill=0.6)
+
+
+def page(client, job, **params):
+    response = client.get(reverse("model-detail", args=[job.model_id]), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def example_uids(html: str) -> list[str]:
+    return re.findall(r'<li class="example [^"]+" data-uid="([^"]+)"', html)
+
+
+def test_it_shows_every_cell_with_its_interval_and_position_rates(client, job):
+    html = page(client, job)
+    score = job.scores.get(nation__code="de", mode__code="official", method="aj")
+    assert f"[{score.ci_low:.3f}, {score.ci_high:.3f}]" in html
+    assert f"n={score.n} · {score.pos_rate:.2f} / {score.neg_rate:.2f}" in html
+    grid = html.split('id="score-grid"')[1].split("</table>")[0]
+    assert grid.count('<th scope="row">') == 5
+    assert grid.count("Answer judgement") == 2 and grid.count("Multiple choice") == 2
+
+
+def test_the_radar_covers_the_nations(client, job):
+    html = page(client, job)
+    data = json.loads(
+        re.search(r'id="chart-radar" type="application/json">(.*?)</script>', html, re.S).group(1)
+    )
+    assert len(data["data"]) == 4  # one trace per mode x method
+    assert data["data"][0]["type"] == "scatterpolar"
+    assert data["data"][0]["theta"][:5] == [
+        "China",
+        "United States",
+        "United Kingdom",
+        "France",
+        "Germany",
+    ]
+
+
+def test_the_card_shows_the_run_and_its_exact_commands(client, job):
+    html = htmllib.unescape(page(client, job))
+    card = job.repro_card
+    assert card["command"] in html
+    for command in card["lm_eval_commands"]:
+        assert command in html
+    assert "lm_eval run --model hf --model_args pretrained=org/alpha," in html
+    assert f"revision={job.model.revision}" in html
+    assert "python -m evaluation export-tasks /srv/navab/releases/r1" in html
+    for label in ("NVIDIA H100 80GB HBM3", "bfloat16", "0.4.13", "1234"):
+        assert label in html
+
+
+def test_job_history_lists_every_attempt(client, job):
+    EvaluationJob.objects.create(
+        model=job.model,
+        release=job.release,
+        attempt=2,
+        status=JobStatus.FAILED,
+        failure_kind="infra",
+    )
+    html = page(client, job)
+    history = html.split('id="job-history"')[1].split("</table>")[0]
+    assert history.count("<tr") == 3  # header + two jobs
+    assert "status-failed" in history and "status-finished" in history
+
+
+def test_the_example_viewer_filters_wrong_answers_by_nation_mode_and_method(client, job):
+    wrong = SampleResult.objects.filter(
+        job=job, correct=False, triple__nation__code="us", triple__mode__code="quoted", method="mc"
+    )
+    expected = sorted(s.triple.uid for s in wrong.select_related("triple"))
+    assert expected, "the factory's answers should include wrong ones"
+    html = page(client, job, wrong="1", nation="us", mode="quoted", method="mc")
+    assert sorted(example_uids(html)) == expected
+    assert "chose S ✓" not in html.split('id="examples-list"')[1]
+    sample = wrong.select_related("triple").first()
+    assert htmllib.escape(sample.triple.question) in html
+    assert htmllib.escape(sample.triple.reverse_statement) in html
+    assert "A: -" in html and "B: -" in html  # log-likelihoods
+
+
+def test_the_example_viewer_filters_by_topic(client, job):
+    html = page(client, job, topic="security", method="aj")
+    uids = example_uids(html)
+    topics = set(
+        SampleResult.objects.filter(job=job, triple__uid__in=uids).values_list(
+            "triple__topic", flat=True
+        )
+    )
+    assert uids and topics == {"security"}
+    assert 'value="security"' in html  # the topic list
+
+
+def test_examples_are_paginated_and_keep_their_filters(client, job):
+    html = page(client, job, method="mc")
+    assert len(example_uids(html)) == 25
+    assert 'href="?method=mc&amp;page=2#examples"' in html
+    assert len(example_uids(page(client, job, method="mc", page=2))) == 15  # 40 MC items
+
+
+def test_a_model_without_results_on_the_release_says_so(client, release):
+    model = make_model("org/waiting")
+    html = client.get(reverse("model-detail", args=[model.pk])).content.decode()
+    assert "No finished evaluation of this model on release r1 yet" in html
+
+
+def test_other_releases_are_reachable(client, job):
+    older = make_release("r0", days_ago=30)
+    evaluate(job.model, older, skill=0.9, samples=False)
+    html = page(client, job)
+    assert 'href="?release=r0"' in html
+    assert "Scores on r0" in page(client, job, release="r0")
+
+
+def test_unknown_models_are_not_found(client, db):
+    assert client.get(reverse("model-detail", args=[999])).status_code == 404
