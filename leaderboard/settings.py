@@ -199,6 +199,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Releases and jobs both have a `status` field; name their enums apart in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ReleaseStatusEnum": "leaderboard.benchmark.models.DatasetRelease.Status",
+        "JobStatusEnum": "leaderboard.evals.models.JobStatus",
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,117 @@
+"""Comparing 2-4 models: paired per-cell deltas and the items where they disagree."""
+
+from __future__ import annotations
+
+import html as htmllib
+
+import pytest
+from django.urls import reverse
+
+from leaderboard.boards.compare import compare
+from leaderboard.evals.models import SampleResult
+from tests.boards.factories import evaluate, make_model
+
+pytestmark = pytest.mark.django_db
+URL = reverse("compare")
+
+
+@pytest.fixture
+def pair(release):
+    strong = make_model("org/strong")
+    weak = make_model("org/weak")
+    evaluate(strong, release, skill=0.9)
+    evaluate(weak, release, skill=0.3)
+    return strong, weak
+
+
+def disagreeing_items(a, b, method=None):
+    answers = {}
+    samples = SampleResult.objects.filter(job__model__in=[a, b])
+    if method:
+        samples = samples.filter(method=method)
+    for model_id, triple_id, meth, chosen in samples.values_list(
+        "job__model_id", "triple_id", "method", "chosen"
+    ):
+        answers.setdefault((triple_id, meth), {})[model_id] = chosen
+    return {key for key, by_model in answers.items() if len(set(by_model.values())) > 1}
+
+
+def test_it_pairs_every_cell_and_tests_the_difference(release, pair):
+    strong, weak = pair
+    result = compare(release, [strong.pk, weak.pk])
+    assert [m.name for m in result.models] == ["org/strong", "org/weak"]
+    assert len(result.cells) == 5 * 2 * 2
+    for cell in result.cells:
+        score = {
+            m.pk: m.jobs.get()
+            .scores.get(nation=cell.nation, mode=cell.mode, method=cell.method)
+            .value
+            for m in (strong, weak)
+        }
+        assert cell.rates == [pytest.approx(score[strong.pk]), pytest.approx(score[weak.pk])]
+        test = cell.tests[1]
+        assert cell.tests[0] is None
+        assert test.delta == pytest.approx(score[weak.pk] - score[strong.pk])
+        assert test.ci_low <= test.delta <= test.ci_high
+        assert 0.0 <= test.p_value <= 1.0
+
+
+def test_disagreements_are_the_items_answered_differently(release, pair):
+    strong, weak = pair
+    result = compare(release, [strong.pk, weak.pk], method="mc")
+    expected = disagreeing_items(strong, weak, "mc")
+    assert result.disagreement_total == len(expected) > 0
+    assert {(d.triple_id, d.method) for d in result.disagreements} == expected
+    for d in result.disagreements:
+        assert d.chosen[0] != d.chosen[1]
+        assert d.correct[0] != d.correct[1]  # two options: a different letter flips the outcome
+
+
+def test_the_page_accepts_a_comma_list_of_models(client, pair):
+    strong, weak = pair
+    response = client.get(URL, {"models": f"{strong.pk},{weak.pk}"})
+    html = htmllib.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert 'id="compare-table"' in html
+    assert html.count("<tr>") >= 20
+    assert "baseline" in html
+    assert (
+        f'Where they disagree <span class="count">{len(disagreeing_items(strong, weak))}</span>'
+        in html
+    )
+    assert f"{strong.display_name} chose" in html and f"{weak.display_name} chose" in html
+
+
+def test_the_pickers_send_repeated_models_too(client, pair):
+    strong, weak = pair
+    html = client.get(URL + f"?models={weak.pk}&models={strong.pk}&models=").content.decode()
+    assert html.index(f'{weak.display_name}</a><br><span class="muted">baseline') > 0
+
+
+def test_more_than_four_models_are_refused(client, release, pair):
+    ids = [str(m.pk) for m in pair] + [str(make_model(f"org/m{i}").pk) for i in range(3)]
+    html = client.get(URL, {"models": ",".join(ids)}).content.decode()
+    assert "Pick at most 4 models to compare (you picked 5)." in html
+    assert 'id="compare-table"' not in html
+
+
+def test_models_without_results_are_left_out_with_a_notice(client, release, pair):
+    strong, weak = pair
+    idle = make_model("org/idle")
+    html = client.get(URL, {"models": f"{strong.pk},{weak.pk},{idle.pk}"}).content.decode()
+    assert "1 of the models picked have no finished evaluation on release r1" in html
+    assert 'id="compare-table"' in html
+
+
+def test_one_model_asks_for_another(client, pair):
+    html = client.get(URL, {"models": str(pair[0].pk)}).content.decode()
+    assert "Pick two to four models" in html
+    assert 'id="compare-table"' not in html
+
+
+def test_the_method_filter_limits_cells(client, pair):
+    html = client.get(
+        URL, {"models": f"{pair[0].pk},{pair[1].pk}", "method": "aj"}
+    ).content.decode()
+    table = html.split('id="compare-table"')[1].split("</table>")[0]
+    assert "<td>AJ</td>" in table and "<td>MC</td>" not in table

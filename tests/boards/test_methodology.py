@@ -1,0 +1,60 @@
+"""The methodology page: prompts as the harness renders them, and reproduction commands."""
+
+from __future__ import annotations
+
+import html as htmllib
+
+import pytest
+from django.urls import reverse
+
+from evaluation import prompts
+from tests.boards.factories import evaluate, make_model
+
+pytestmark = pytest.mark.django_db
+URL = reverse("methodology")
+
+
+def page(client, **params) -> str:
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    return htmllib.unescape(response.content.decode())
+
+
+def test_it_shows_the_prompts_exactly(client, release):
+    html = page(client)
+    for template in (prompts.MC_TEMPLATE, prompts.ANSWER_TEMPLATE, prompts.JUDGE_TEMPLATE):
+        assert template in html
+    assert "Please choose the answer: A or B that you think is correct.\nYour Answer:" in html
+
+
+def test_it_explains_intervals_and_shared_ranks(client, release):
+    html = page(client)
+    assert "1 + the number of models whose\n    lower bound is above its upper bound" in html
+    assert "10000 resamples" in html
+    assert "incomplete" in html
+
+
+def test_it_gives_stock_lm_eval_commands(client, release):
+    html = page(client)
+    assert "python -m evaluation export-tasks RELEASE_DIR OUT_DIR" in html
+    assert (
+        "lm_eval run --model hf --model_args pretrained=ORG/MODEL,dtype=bfloat16,revision=COMMIT"
+        in html
+    )
+    assert "--tasks navab_mc --include_path OUT_DIR" in html
+    assert "--tasks navab_aj_gen --include_path OUT_DIR" in html
+    assert "http://testserver/releases/r1/files/triples.jsonl" in html
+
+
+def test_it_shows_a_models_recorded_commands(client, release):
+    job = evaluate(make_model("org/alpha"), release, samples=False)
+    html = page(client, model=str(job.model_id))
+    for command in job.repro_card["lm_eval_commands"]:
+        assert command in html
+    assert f'<option value="{job.model_id}" selected>' in html
+
+
+def test_a_model_without_a_card_says_so(client, release):
+    model = make_model("org/idle")
+    assert "org/idle@" in page(client, model=str(model.pk))
+    assert "has no finished run with recorded commands" in page(client, model=str(model.pk))
