@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -104,6 +103,7 @@ class JobSerializer(serializers.ModelSerializer[EvaluationJob]):
     )
     events = JobEventSerializer(many=True, read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
+    is_partial = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = EvaluationJob
@@ -111,9 +111,13 @@ class JobSerializer(serializers.ModelSerializer[EvaluationJob]):
             "id",
             "model",
             "release",
+            "kind",
             "attempt",
             "status",
             "methods",
+            "is_partial",
+            "alignment",
+            "produced_model",
             "worker_host",
             "infra_retries",
             "heartbeat_at",
@@ -197,7 +201,7 @@ class JobFilter(filters.FilterSet):
 
     class Meta:
         model = EvaluationJob
-        fields = ["model", "status", "release"]
+        fields = ["model", "status", "release", "kind"]
 
 
 class JobViewSet(viewsets.ReadOnlyModelViewSet[EvaluationJob]):
@@ -241,21 +245,19 @@ class SampleFilter(filters.FilterSet):
     nation = filters.CharFilter(field_name="triple__nation__code")
     mode = filters.CharFilter(field_name="triple__mode__code")
     topic = filters.CharFilter(field_name="triple__topic", lookup_expr="iexact")
+    uid = filters.CharFilter(field_name="triple__uid")
+    model = filters.NumberFilter(field_name="job__model")
 
     class Meta:
         model = SampleResult
-        fields = ["method", "correct", "nation", "mode", "topic"]
+        fields = ["job", "model", "method", "correct", "nation", "mode", "topic", "uid"]
 
 
 class JobSampleViewSet(viewsets.ReadOnlyModelViewSet[SampleResult]):
-    """Per-example results of one job: /api/jobs/{job_pk}/samples/."""
+    """Per-example results: filter by `job` (or `model`), nation, mode, topic, correct."""
 
+    queryset = SampleResult.objects.select_related(
+        "triple", "triple__nation", "triple__mode"
+    ).order_by("id")
     serializer_class = SampleSerializer
     filterset_class = SampleFilter
-
-    def get_queryset(self) -> QuerySet[SampleResult]:
-        return (
-            SampleResult.objects.filter(job_id=self.kwargs["job_pk"])
-            .select_related("triple", "triple__nation", "triple__mode")
-            .order_by("id")
-        )

@@ -1,0 +1,101 @@
+"""The evaluation API: token-authenticated submissions, jobs, cancel, scores and samples."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from leaderboard.evals.models import EvaluationJob, JobKind, JobStatus, SampleResult, Score
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def authenticate(api: APIClient, user) -> None:
+    token, _ = Token.objects.get_or_create(user=user)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+
+def test_it_refuses_anonymous_submissions(api, release):
+    response = api.post("/api/models/", {"name": "org/model"}, format="json")
+    assert response.status_code == 401
+    assert not EvaluationJob.objects.exists()
+
+
+def test_it_queues_a_submission_made_with_a_token(api, owner, release, config_only_model, settings):
+    settings.SUBMISSION_LOCAL_ROOTS = [config_only_model.parent]
+    authenticate(api, owner)
+    response = api.post(
+        "/api/models/",
+        {"name": str(config_only_model), "precision": "float32", "model_type": "base"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] in (JobStatus.PENDING, JobStatus.QUEUED)
+    assert body["kind"] == JobKind.EVALUATE
+    assert body["model"]["revision"].startswith("local-")
+    job = EvaluationJob.objects.get(pk=body["id"])
+    assert job.requested_by == owner
+
+
+def test_it_explains_why_a_submission_is_refused(api, owner, release):
+    authenticate(api, owner)
+    response = api.post("/api/models/", {"name": "not a hub id"}, format="json")
+    assert response.status_code == 400
+    assert "organisation/model-name" in str(response.json())
+
+
+def test_only_the_submitter_or_staff_can_cancel_a_job(api, model, release, other_user, owner):
+    job = EvaluationJob.objects.create(model=model, release=release, status=JobStatus.QUEUED)
+    authenticate(api, other_user)
+    assert api.post(f"/api/jobs/{job.pk}/cancel/").status_code == 403
+    authenticate(api, owner)
+    response = api.post(f"/api/jobs/{job.pk}/cancel/")
+    assert response.status_code == 200
+    assert response.json()["status"] == JobStatus.CANCELLED
+
+
+def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, release):
+    job = EvaluationJob.objects.create(model=model, release=release, status=JobStatus.FINISHED)
+    other = EvaluationJob.objects.create(
+        model=model, release=release, status=JobStatus.FAILED, attempt=2
+    )
+    us = release.triples.filter(nation__code="us")
+    for i, triple in enumerate(us):
+        SampleResult.objects.create(
+            job=job,
+            triple=triple,
+            method="mc",
+            statement_is_a=True,
+            chosen="A",
+            correct=i == 0,
+            loglikelihoods={"A": -1.0, "B": -2.0},
+        )
+    SampleResult.objects.create(
+        job=other, triple=us[0], method="mc", statement_is_a=True, chosen="B", correct=False
+    )
+    Score.objects.create(
+        job=job,
+        nation=us[0].nation,
+        mode=us[0].mode,
+        method="mc",
+        value=0.5,
+        n=2,
+        stderr=0.35,
+        ci_low=0.0,
+        ci_high=1.0,
+    )
+    samples = api.get(f"/api/samples/?job={job.pk}&nation=us&correct=false").json()
+    assert samples["count"] == us.count() - 1
+    assert {row["uid"] for row in samples["results"]} <= set(us.values_list("uid", flat=True))
+    assert all(row["correct"] is False for row in samples["results"])
+    scores = api.get(f"/api/scores/?job={job.pk}&nation=us").json()
+    assert scores["count"] == 1 and scores["results"][0]["value"] == 0.5
+    jobs = api.get(f"/api/jobs/?model={model.pk}&status=finished").json()
+    assert [j["id"] for j in jobs["results"]] == [job.pk]
