@@ -196,7 +196,7 @@ def release_file(release: DatasetRelease, fmt: str) -> ExportFile:
     directory = release_export_dir(release)
     path = directory / f"triples.{fmt}"
     key = content_key(release)
-    entry = release.manifest.get("exports", {}).get(fmt)
+    entry = _exports(release.manifest).get(fmt)
     if (
         isinstance(entry, dict)
         and entry.get("content_key") == key
@@ -238,12 +238,18 @@ def release_files(release: DatasetRelease) -> dict[str, ExportFile]:
     return {fmt: release_file(release, fmt) for fmt in FORMATS}
 
 
+def _exports(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the manifest's "exports" section (the manifest is editable JSON: check it)."""
+    exports = manifest.get("exports")
+    return dict(exports) if isinstance(exports, dict) else {}
+
+
 def _record_export(release: DatasetRelease, export: ExportFile, key: str) -> None:
     # Locked read-modify-write: two formats built at once must not drop each other's entry.
     with transaction.atomic():
         locked = DatasetRelease.objects.select_for_update().get(pk=release.pk)
         manifest: dict[str, Any] = dict(locked.manifest)
-        exports = dict(manifest.get("exports", {}))
+        exports = _exports(manifest)
         exports[export.format] = {
             "path": str(export.path.relative_to(Path(settings.MEDIA_ROOT))),
             "sha256": export.sha256,

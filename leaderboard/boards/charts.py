@@ -47,7 +47,8 @@ def nation_heatmap(board: Board) -> go.Figure:
     figure.update_layout(
         title="Correct rate by nation",
         height=max(260, 28 * len(rows) + 120),
-        yaxis={"autorange": "reversed"},
+        yaxis={"autorange": "reversed", "automargin": True},
+        xaxis={"automargin": True},
         **_LAYOUT,
     )
     return figure

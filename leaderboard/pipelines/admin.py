@@ -26,8 +26,6 @@ LIVE_FIELDS = [
     "status",
     "current_stage",
     "stage_progress",
-    "progress_done",
-    "progress_total",
     "heartbeat_at",
     "failed_stage",
     "error",
@@ -230,6 +228,12 @@ class TopicApprovalAdmin(admin.ModelAdmin[TopicApproval]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # topics come from a run's screening stage
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Past the approval gate a decision no longer changes what the run produced.
+        if obj is not None and "approval" in obj.run.counts:
+            return [*self.readonly_fields, "decision"]
+        return self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: TopicApproval, form: Any, change: bool) -> None:
         if "decision" in form.changed_data:

@@ -107,12 +107,27 @@ def test_csv_quotes_commas_quotes_and_newlines(release):
 def test_release_files_are_built_once(release, monkeypatch):
     first = release_file(release, "parquet")
     calls = []
-    monkeypatch.setattr(exports, "encode", lambda *args: calls.append(args) or iter([b"x"]))
+
+    def encode(*args):
+        calls.append(args)
+        return iter([b"x"])
+
+    monkeypatch.setattr(exports, "encode", encode)
 
     again = release_file(DatasetRelease.objects.get(pk=release.pk), "parquet")
 
     assert again == first
     assert calls == []
+
+
+def test_a_hand_edited_exports_section_is_rebuilt(release):
+    release.manifest["exports"] = "edited by hand"
+    release.save()
+
+    export = release_file(release, "csv")
+
+    release.refresh_from_db()
+    assert release.manifest["exports"]["csv"]["sha256"] == export.sha256
 
 
 def test_release_files_are_rebuilt_when_a_draft_is_replaced(draft, tmp_path: Path):

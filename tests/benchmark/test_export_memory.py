@@ -5,6 +5,7 @@ from __future__ import annotations
 import psutil
 import pytest
 from django.db import connection
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -47,6 +48,7 @@ def rss_growth_while_streaming(client: Client, url: str) -> tuple[int, int]:
     start = process.memory_info().rss
     response = client.get(url)
     assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
     peak = process.memory_info().rss
     size = 0
     for chunk in response.streaming_content:

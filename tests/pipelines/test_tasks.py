@@ -8,8 +8,9 @@ import psycopg
 import pytest
 from django.db import connection
 
+from leaderboard.celery import app as celery_app
 from leaderboard.pipelines import workflow
-from leaderboard.pipelines.execution import LOCK_NAMESPACE
+from leaderboard.pipelines.execution import LOCK_NAMESPACE, ProgressReporter, RunCancelled
 from leaderboard.pipelines.models import RunStatus
 from leaderboard.pipelines.tasks import run_pipeline_stage
 from pipeline import STAGE_NAMES
@@ -85,3 +86,45 @@ def test_only_stopped_runs_can_be_started(demo_run, status):
     demo_run.save()
     with pytest.raises(workflow.WorkflowError):
         workflow.prepare(demo_run)
+
+
+@pytest.fixture
+def eager_celery():
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def test_the_sent_chain_stops_at_a_failing_stage(
+    broken_run, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.start(broken_run)
+    broken_run.refresh_from_db()
+    assert broken_run.status == RunStatus.FAILED
+    assert broken_run.failed_stage == "ingest"
+    assert broken_run.counts == {}
+
+
+def test_a_running_stage_stops_at_its_next_report_once_cancelled(demo_run):
+    workflow.prepare(demo_run)
+    demo_run.status, demo_run.current_stage = RunStatus.RUNNING, "extraction"
+    demo_run.save()
+    report = ProgressReporter(demo_run.pk, "extraction", demo_run.celery_task_ids["extraction"])
+    report("extraction", 3, 10)
+    demo_run.refresh_from_db()
+    assert (demo_run.progress_done, demo_run.progress_total) == (3, 10)
+    assert demo_run.heartbeat_at is not None
+
+    workflow.cancel(demo_run, by="operator")
+    with pytest.raises(RunCancelled):
+        report("extraction", 10, 10)
+
+
+def test_a_running_stage_from_an_older_send_stops_at_its_next_report(demo_run):
+    workflow.prepare(demo_run)
+    demo_run.status, demo_run.current_stage = RunStatus.RUNNING, "extraction"
+    demo_run.save()
+    report = ProgressReporter(demo_run.pk, "extraction", "an-older-send")
+    with pytest.raises(RunCancelled):
+        report("extraction", 10, 10)

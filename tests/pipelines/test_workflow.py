@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.pipelines import workflow
 from leaderboard.pipelines.models import Decision, PipelineRun, RunStatus, TopicApproval
 from leaderboard.pipelines.tasks import run_pipeline_stage
 from pipeline import STAGE_NAMES
@@ -95,6 +96,13 @@ def test_a_run_waits_for_approval_in_the_admin_then_imports_a_draft_release(
     assert run_pipeline_stage(run.pk, "release").startswith("skipped")
     assert DatasetRelease.objects.filter(pipeline_runs=run).count() == 1
 
+    # The operator publishes the draft from the release admin.
+    url = reverse("admin:benchmark_datasetrelease_changelist")
+    data = {"action": "publish_releases", "_selected_action": [release.pk]}
+    operator_client.post(url, data)
+    release.refresh_from_db()
+    assert release.is_published
+
 
 def test_a_failing_stage_marks_the_run_failed_with_the_reason(broken_run):
     workflow_stages = drive_from_start(broken_run)
@@ -122,16 +130,12 @@ def test_a_failed_run_can_be_resumed_from_the_failed_stage(broken_run, tmp_path)
 
 
 def drive_from_start(run: PipelineRun) -> list[str]:
-    from leaderboard.pipelines import workflow
-
     stages = workflow.prepare(run)
     drive(run)
     return stages
 
 
 def test_a_stage_called_out_of_order_fails_with_the_missing_stages(demo_run):
-    from leaderboard.pipelines import workflow
-
     workflow.prepare(demo_run)
     run_pipeline_stage(demo_run.pk, "topics")
     demo_run.refresh_from_db()
@@ -140,8 +144,6 @@ def test_a_stage_called_out_of_order_fails_with_the_missing_stages(demo_run):
 
 
 def test_a_cancelled_run_skips_its_queued_tasks(demo_run):
-    from leaderboard.pipelines import workflow
-
     workflow.prepare(demo_run)
     assert workflow.cancel(demo_run, by="operator")
     assert run_pipeline_stage(demo_run.pk, "ingest") == "skipped: run is cancelled"

@@ -1,0 +1,53 @@
+"""`manage.py demo`: the shipped demo release, tiny models and their evaluation by a real worker."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.evals.models import TERMINAL_STATUSES, EvaluationJob, JobStatus, LanguageModel
+from tests.evals.test_worker_e2e import wait_for
+from tests.worker import purge_queues, running_worker
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EVAL_RESULTS_DIR = tmp_path / "results"
+    settings.LOCAL_MODELS_DIR = tmp_path / "models"
+    purge_queues()
+    return settings
+
+
+def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
+    client, demo_settings, tmp_path
+):
+    call_command("demo")
+    release = DatasetRelease.objects.get(is_demo=True)
+    assert release.is_published and release.triples.count() >= 120
+    assert LanguageModel.objects.filter(is_demo=True).count() == 3
+    jobs = EvaluationJob.objects.filter(release=release)
+    assert jobs.count() == 3
+
+    call_command("demo")  # running it again changes nothing
+    assert EvaluationJob.objects.filter(release=release).count() == 3
+    assert LanguageModel.objects.count() == 3
+
+    with running_worker(tmp_path / "worker.log"):
+        wait_for(
+            lambda: all(s in TERMINAL_STATUSES for s in jobs.values_list("status", flat=True)),
+            600,
+            "the demo jobs to end",
+        )
+    assert set(jobs.values_list("status", flat=True)) == {JobStatus.FINISHED}
+    always_a = LanguageModel.objects.get(name="demo/tiny-gpt2-always-a")
+    score = always_a.jobs.get().scores.filter(method="mc").first()
+    # Always answering A is right exactly on the half of items that put S first.
+    assert score is not None and score.pos_rate == 1.0 and score.neg_rate == 0.0
+    board = client.get(reverse("board") + "?nation=overall&mode=quoted&method=mc")
+    for model in LanguageModel.objects.all():
+        assert model.name in board.content.decode()
