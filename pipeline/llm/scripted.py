@@ -12,6 +12,7 @@ A prompt no rule matches gets `default` (an error if there is none).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -26,10 +27,12 @@ class ScriptedBackend(LLMBackend):
         if not script:
             raise ValueError("the scripted backend needs `script`, a JSON file of rules")
         path = Path(script)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        # The script's path goes into the model name, hence into cache keys: editing which
-        # script a run uses never replays another script's answers.
-        super().__init__(model or f"script:{path.name}")
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+        # The script's name and a hash of its content go into the model name, hence into cache
+        # keys: switching scripts or editing one never replays stale answers.
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        super().__init__(model or f"script:{path.name}:{digest}")
         self.rules = [
             (re.compile(rule["match"], re.DOTALL), str(rule["response"]))
             for rule in data.get("rules", [])

@@ -176,6 +176,7 @@ def test_the_cli_runs_resumes_approves_and_reports(tmp_path, small_corpus, capsy
     assert {d["by"] for d in decisions.values()} == {"ops"}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SAMPLE_CORPUS.is_dir(), reason="pipeline/sample_corpus not present")
 def test_the_demo_config_builds_a_release_from_the_sample_corpus(tmp_path, embedder):
     import dataclasses

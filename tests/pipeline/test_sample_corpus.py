@@ -51,7 +51,7 @@ def test_every_nation_has_quoted_and_official_statements_under_the_demo_script()
     documents, _, _ = load_corpus(FILES)
     backend = ScriptedBackend(script=DEMO_SCRIPT)
     prompts = [SOURCE_JUDGEMENT.format(text=d.text, statement=d.text) for d in documents]
-    modes = defaultdict(Counter)
+    modes: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for doc, answer in zip(documents, backend.generate(prompts, 32, 0.0), strict=True):
         parsed, speaker = parse_speaker(answer)
         assert parsed, answer

@@ -108,3 +108,18 @@ def test_it_cancels_a_waiting_run(operator_client, demo_run):
     demo_run.refresh_from_db()
     assert demo_run.status == RunStatus.CANCELLED
     assert demo_run.finished_at is not None
+
+
+def test_the_add_page_asks_for_a_config(operator_client):
+    response = operator_client.get(reverse("admin:pipelines_pipelinerun_add"))
+    assert response.status_code == 200
+    assert b"run_dir_override" in response.content
+
+
+def test_a_decision_is_read_only_once_the_run_passed_approval(operator_client, demo_run):
+    topic = add_topics(demo_run, 1)[0]
+    url = reverse("admin:pipelines_topicapproval_change", args=[topic.pk])
+    assert b'name="decision"' in operator_client.get(url).content
+    demo_run.counts = {"approval": {"approved": 0, "rejected": 1}}
+    demo_run.save()
+    assert b'name="decision"' not in operator_client.get(url).content

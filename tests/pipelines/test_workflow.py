@@ -25,6 +25,12 @@ def drive(run: PipelineRun) -> PipelineRun:
     return run
 
 
+def drive_from_start(run: PipelineRun) -> list[str]:
+    stages = workflow.prepare(run)
+    drive(run)
+    return stages
+
+
 def admin_action(client, model: str, action: str, pks: list[int]):
     url = reverse(f"admin:pipelines_{model}_changelist")
     data = {"action": action, "_selected_action": [str(pk) for pk in pks]}
@@ -55,6 +61,9 @@ def test_a_run_waits_for_approval_in_the_admin_then_imports_a_draft_release(
     assert all(t.keywords and t.reason for t in topics)
     # The demo script answers "no" for sports topics: the proposal is there to be reviewed.
     assert {t.proposed for t in topics} == {True, False}
+
+    status = operator_client.get(reverse("pipeline-run-status", args=[run.pk])).json()
+    assert (status["status"], status["pending_approvals"]) == ("waiting_approval", len(topics))
 
     # Resuming with undecided topics is refused, and says why.
     response = admin_action(operator_client, "pipelinerun", "start_or_resume", [run.pk])
@@ -92,6 +101,12 @@ def test_a_run_waits_for_approval_in_the_admin_then_imports_a_draft_release(
     assert release.triples.count() == run.counts["release"]["triples"] > 0
     assert sum(release.manifest["counts"].values()) == release.triples.count()
 
+    page = operator_client.get(run.get_absolute_url()).content.decode()
+    assert release.get_absolute_url() in page
+    status = operator_client.get(reverse("pipeline-run-status", args=[run.pk])).json()
+    assert status["release"]["triples"] == release.triples.count()
+    assert status["stages_done"] == len(STAGE_NAMES)
+
     # Running the last task again (a redelivery) changes nothing.
     assert run_pipeline_stage(run.pk, "release").startswith("skipped")
     assert DatasetRelease.objects.filter(pipeline_runs=run).count() == 1
@@ -127,12 +142,6 @@ def test_a_failed_run_can_be_resumed_from_the_failed_stage(broken_run, tmp_path)
     broken_run.refresh_from_db()
     assert broken_run.status == RunStatus.FAILED
     assert "no valid news records" in broken_run.error
-
-
-def drive_from_start(run: PipelineRun) -> list[str]:
-    stages = workflow.prepare(run)
-    drive(run)
-    return stages
 
 
 def test_a_stage_called_out_of_order_fails_with_the_missing_stages(demo_run):

@@ -8,9 +8,10 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from leaderboard.benchmark.models import DatasetRelease, Mode
 from leaderboard.boards import charts
@@ -46,6 +47,24 @@ def board_charts(query: BoardQuery, result: Board) -> dict[str, Any]:
     return cached_value(f"{query.cache_key()}|charts", build)
 
 
+def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], overall: bool) -> str:
+    """The table body, rendered once per board version and page: formatting a hundred rows of
+    numbers costs far more than the rest of the request, and only changes with the results.
+    Every column is rendered; the chooser hides some with a class on the table."""
+
+    def render() -> str:
+        context = {
+            "rows": page.object_list,
+            "query": query,
+            "nations": result.nations,
+            "overall": overall,
+            "tied_ranks": result.tied_ranks,
+        }
+        return render_to_string("boards/partials/board_rows.html", context)
+
+    return cached_value(f"{query.cache_key()}|rows|{page.number}", render)
+
+
 def export_query(params: QueryDict) -> str:
     """The board's state for the export and API links (which have no page or columns)."""
     state = params.copy()
@@ -59,6 +78,7 @@ def board(request: HttpRequest) -> HttpResponse:
     result = cached_board(query)
     page = Paginator(result.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     columns = parse_columns(request.GET)
+    overall = query.nation == OVERALL
     context = {
         "board": result,
         "query": query,
@@ -78,7 +98,8 @@ def board(request: HttpRequest) -> HttpResponse:
         .values_list("family", flat=True)
         .distinct(),
         "releases": DatasetRelease.objects.published(),
-        "overall": query.nation == OVERALL,
+        "overall": overall,
+        "rows_html": board_rows_html(query, result, page, overall),
         "nation_name": next((n.name for n in result.nations if n.code == query.nation), ""),
         "charts": board_charts(query, result),
         "querystring": export_query(request.GET),
