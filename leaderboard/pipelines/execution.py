@@ -205,7 +205,11 @@ def _import_output(run: PipelineRun, is_demo: bool) -> DatasetRelease:
         publish=False,
     )
     append_log(run.pk, report.summary()[0])
-    return report.release
+    release = report.release
+    # Alignment jobs can then train on this run's triples from before Conflict Reduction.
+    release.manifest = {**release.manifest, "run_dir": str(Path(run.run_dir).resolve())}
+    release.save(update_fields=["manifest"])
+    return release
 
 
 def _fail(run: PipelineRun, stage: str, exc: BaseException) -> None:
