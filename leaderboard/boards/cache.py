@@ -1,40 +1,51 @@
 """Board caching with explicit invalidation: a version number bumped whenever results change.
 
-Every cached value's key carries the current version, so bumping it makes all older entries
-unreachable at once (they expire on their own); no key listing or pattern delete is needed.
+Every cached value's key carries the current version (one row in the database, read with one
+primary-key query), so bumping it makes all older entries unreachable at once, in every
+process; they expire on their own. No key listing or pattern delete is needed.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.db.models import F
 
+from leaderboard.boards.models import BoardVersion
 from leaderboard.boards.queries import Board, BoardQuery, build_board
 
-VERSION_KEY = "board-version"
 TIMEOUT_S = 3600
 
 T = TypeVar("T")
 
 
+def _fresh_version() -> int:
+    # Versions start from the clock, so a version created after the row was lost (a flushed
+    # test database) can never equal one a process still remembers.
+    return time.time_ns() // 1000
+
+
 def board_version() -> int:
-    version = cache.get(VERSION_KEY)
+    version = BoardVersion.objects.filter(pk=1).values_list("version", flat=True).first()
     if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY, 1)
-    return int(version)
+        BoardVersion.objects.bulk_create(
+            [BoardVersion(pk=1, version=_fresh_version())], ignore_conflicts=True
+        )
+        version = BoardVersion.objects.values_list("version", flat=True).get(pk=1)
+    return version
 
 
 def invalidate_boards() -> None:
-    """Called when scores, models or releases change; old entries simply stop being read."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, timeout=None)
+    """Called (after commit) when scores, models or releases change."""
+    if not BoardVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        BoardVersion.objects.bulk_create(
+            [BoardVersion(pk=1, version=_fresh_version())], ignore_conflicts=True
+        )
 
 
 class _Recent:
