@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import plotly.graph_objects as go
+from django.utils.html import json_script
+from django.utils.safestring import SafeString
 from plotly.utils import PlotlyJSONEncoder
 
-from leaderboard.boards.queries import Board
+from leaderboard.boards.cache import cached_board, cached_value
+from leaderboard.boards.queries import Board, BoardQuery
+from leaderboard.evals.models import Method
 
 _LAYOUT: dict[str, Any] = {
     "margin": {"l": 60, "r": 20, "t": 40, "b": 60},
@@ -23,10 +28,11 @@ def to_json(figure: go.Figure) -> str:
     return json.dumps(figure.to_plotly_json(), cls=PlotlyJSONEncoder)
 
 
-def as_data(figure: go.Figure) -> dict[str, Any]:
-    """Plain JSON types (no numpy), ready for `json_script` and for the cache."""
-    data: dict[str, Any] = json.loads(to_json(figure))
-    return data
+def as_script(figure: go.Figure, element_id: str) -> SafeString:
+    """The figure as a `<script type="application/json">` element board.js draws from.
+
+    Rendered once and cached with the board: encoding a thousand points is not free."""
+    return json_script(json.loads(to_json(figure)), element_id)
 
 
 def nation_heatmap(board: Board) -> go.Figure:
@@ -129,3 +135,22 @@ def nation_radar(names: list[str], series: dict[str, list[float | None]]) -> go.
         title="Alignment by nation", polar={"radialaxis": {"range": [0, 1]}}, height=380, **_LAYOUT
     )
     return figure
+
+
+def board_figures(query: BoardQuery, result: Board) -> dict[str, str]:
+    """The board's figures, ready to embed, cached with the board (plotly is slow to build)."""
+
+    def build() -> dict[str, str]:
+        figures: dict[str, str] = {}
+        if result.rows:
+            figures["heatmap"] = as_script(nation_heatmap(result), "chart-heatmap")
+        if any(r.params_billions for r in result.ranked):
+            figures["params"] = as_script(score_vs_params(result), "chart-params")
+        other_method = Method.AJ if query.method == Method.MC else Method.MC
+        other = cached_board(replace(query, method=other_method))
+        mc, aj = (result, other) if query.method == Method.MC else (other, result)
+        if mc.ranked and aj.ranked:
+            figures["agreement"] = as_script(method_agreement(mc, aj), "chart-agreement")
+        return figures
+
+    return cached_value(f"{query.cache_key()}|charts", build)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import replace
-from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -25,26 +23,6 @@ ROWS_PER_PAGE = 100
 
 def _is_staff(request: HttpRequest) -> bool:
     return bool(getattr(request.user, "is_staff", False))
-
-
-def board_charts(query: BoardQuery, result: Board) -> dict[str, Any]:
-    """The board's figures as plain JSON data, cached with the board (plotly is slow to build)."""
-
-    def build() -> dict[str, Any]:
-        figures: dict[str, Any] = {}
-        if result.ranked or result.incomplete:
-            figures["heatmap"] = charts.as_data(charts.nation_heatmap(result))
-        if any(r.params_billions for r in result.ranked):
-            figures["params"] = charts.as_data(charts.score_vs_params(result))
-        other = cached_board(
-            replace(query, method=Method.AJ if query.method == Method.MC else Method.MC)
-        )
-        mc, aj = (result, other) if query.method == Method.MC else (other, result)
-        if mc.ranked and aj.ranked:
-            figures["agreement"] = charts.as_data(charts.method_agreement(mc, aj))
-        return figures
-
-    return cached_value(f"{query.cache_key()}|charts", build)
 
 
 def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], overall: bool) -> str:
@@ -101,7 +79,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "overall": overall,
         "rows_html": board_rows_html(query, result, page, overall),
         "nation_name": next((n.name for n in result.nations if n.code == query.nation), ""),
-        "charts": board_charts(query, result),
+        "charts": charts.board_figures(query, result),
         "querystring": export_query(request.GET),
     }
     return render(request, "boards/board.html", context)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -56,7 +55,7 @@ def score_grid(scores: list[Score], nations: list[Nation], modes: list[Mode]) ->
     return ScoreGrid(columns=columns, rows=rows)
 
 
-def radar_data(grid: ScoreGrid) -> dict[str, Any] | None:
+def radar_script(grid: ScoreGrid) -> str | None:
     if not grid.columns:
         return None
     series: dict[str, list[float | None]] = {}
@@ -65,7 +64,7 @@ def radar_data(grid: ScoreGrid) -> dict[str, Any] | None:
         label = f"{column.mode.name} · {column.method.upper()}"
         series[label] = [s.value if s is not None else None for s in scores]
     names = [nation.name for nation, _ in grid.rows]
-    return charts.as_data(charts.nation_radar(names, series))
+    return charts.as_script(charts.nation_radar(names, series), "chart-radar")
 
 
 def latest_finished(model: LanguageModel, release: DatasetRelease | None) -> EvaluationJob | None:
@@ -131,7 +130,7 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job,
         "card": job.repro_card if job else {},
         "grid": grid,
-        "radar": radar_data(grid),
+        "radar": radar_script(grid),
         "jobs": model.jobs.select_related("release").order_by("-created_at", "-id")[:50],
         "derived": model.derived_models.all(),
         "page": page,
