@@ -227,6 +227,8 @@ def release_file(release: DatasetRelease, fmt: str) -> ExportFile:
         except BaseException:
             Path(handle.name).unlink(missing_ok=True)
             raise
+    # Temporary files are private (0600); the published file is read by the web server too.
+    os.chmod(handle.name, 0o644)
     os.replace(handle.name, path)
     export = ExportFile(fmt, path, digest.hexdigest(), size, records)
     _record_export(release, export, key)
@@ -292,6 +294,7 @@ def release_directory(release: DatasetRelease) -> Path:
                 "content_key": key,
             },
         )
+        building.chmod(0o755)
         try:
             building.rename(target)
         except OSError:

@@ -126,7 +126,19 @@ def import_release(
     for demo data, "pipeline" for a pipeline run's output, else "imported".
     """
     path = Path(path)
-    read = read_source(path, *_name_maps())
+    folders, mode_files = _name_maps()
+    if not folders or not mode_files:
+        raise ImportFailed(
+            [
+                Problem(
+                    path.name,
+                    None,
+                    "the database has no nations or modes: run migrations "
+                    "(benchmark 0002 seeds them)",
+                )
+            ]
+        )
+    read = read_source(path, folders, mode_files)
     version = version or _default_version(path, read.metadata)
     problems = list(read.problems)
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 
 class NationSeed(NamedTuple):
@@ -41,3 +41,28 @@ MODES: Final = (
         "Positions stated by official or mainstream media without a named speaker.",
     ),
 )
+
+
+def seed_reference_data(nation_model: Any, mode_model: Any) -> None:
+    """Create or update the nations and modes. The migration passes its historical models;
+    tests call it again after a transactional test's flush emptied the tables."""
+    for order, nation in enumerate(NATIONS):
+        nation_model.objects.update_or_create(
+            code=nation.code,
+            defaults={
+                "name": nation.name,
+                "release_folder": nation.release_folder,
+                "languages": nation.languages,
+                "sort_order": order,
+            },
+        )
+    for order, mode in enumerate(MODES):
+        mode_model.objects.update_or_create(
+            code=mode.code,
+            defaults={
+                "name": mode.name,
+                "release_filename": mode.release_filename,
+                "description": mode.description,
+                "sort_order": order,
+            },
+        )

@@ -14,7 +14,7 @@ from evaluation.release import TripleRecord, write_release
 from leaderboard.benchmark import importer
 from leaderboard.benchmark.exports import release_directory, release_file
 from leaderboard.benchmark.importer import ImportFailed, import_release
-from leaderboard.benchmark.models import DatasetRelease, Triple, make_triple_uid
+from leaderboard.benchmark.models import DatasetRelease, Nation, Triple, make_triple_uid
 from leaderboard.benchmark.search import search_triples
 from tests.benchmark.conftest import navab_record, write_navab
 
@@ -292,6 +292,14 @@ def test_a_folder_without_nations_is_refused(tmp_path: Path):
     message = import_problems(tmp_path / "empty")
 
     assert "no NaVAB nation folders" in message
+
+
+def test_without_seeded_nations_the_import_says_why(navab_dir: Path):
+    Nation.objects.all().delete()
+
+    message = import_problems(navab_dir)
+
+    assert "the database has no nations or modes" in message
 
 
 # --- our own JSONL export -----------------------------------------------------------------

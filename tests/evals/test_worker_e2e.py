@@ -126,10 +126,11 @@ def test_a_broken_model_fails_as_a_model_problem_without_retries(
     from leaderboard.evals.models import LanguageModel
 
     (tiny_model / "tokenizer.json").unlink()
+    # The release first: publishing it would otherwise already queue the model.
+    release = make_release("broken", per_cell=1)
     model = LanguageModel.objects.create(
         name=str(tiny_model), revision="local-broken", precision="float32"
     )
-    release = make_release("broken", per_cell=1)
     job = lifecycle.create_job(model, release, requested_by=owner)
     with running_worker(tmp_path / "worker.log"):
         wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 180, "the job to end")

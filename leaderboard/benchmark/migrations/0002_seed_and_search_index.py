@@ -4,34 +4,13 @@ from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
-from leaderboard.benchmark.nations import MODES, NATIONS
+from leaderboard.benchmark.nations import seed_reference_data
 
 _INDEX = "benchmark_triple_search_gin"
 
 
 def seed(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    Nation = apps.get_model("benchmark", "Nation")
-    Mode = apps.get_model("benchmark", "Mode")
-    for order, nation in enumerate(NATIONS):
-        Nation.objects.update_or_create(
-            code=nation.code,
-            defaults={
-                "name": nation.name,
-                "release_folder": nation.release_folder,
-                "languages": nation.languages,
-                "sort_order": order,
-            },
-        )
-    for order, mode in enumerate(MODES):
-        Mode.objects.update_or_create(
-            code=mode.code,
-            defaults={
-                "name": mode.name,
-                "release_filename": mode.release_filename,
-                "description": mode.description,
-                "sort_order": order,
-            },
-        )
+    seed_reference_data(apps.get_model("benchmark", "Nation"), apps.get_model("benchmark", "Mode"))
 
 
 def add_search_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
