@@ -11,6 +11,7 @@ from django.utils.html import json_script
 from django.utils.safestring import SafeString
 from plotly.utils import PlotlyJSONEncoder
 
+from leaderboard.boards.alignment_effect import AlignmentEffect
 from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.queries import Board, BoardQuery
 from leaderboard.evals.models import Method
@@ -133,6 +134,41 @@ def nation_radar(names: list[str], series: dict[str, list[float | None]]) -> go.
     )
     figure.update_layout(
         title="Alignment by nation", polar={"radialaxis": {"range": [0, 1]}}, height=380, **_LAYOUT
+    )
+    return figure
+
+
+def alignment_deltas(effect: AlignmentEffect) -> go.Figure:
+    """Aligned minus base per cell, with the paired bootstrap 95% interval as error bars."""
+    traces = []
+    for is_target, name, colour in (
+        (True, "target nation", "#2563eb"),
+        (False, "other nations", "#9ca3af"),
+    ):
+        rows = [r for r in effect.rows if r.is_target == is_target]
+        if not rows:
+            continue
+        traces.append(
+            go.Bar(
+                name=name,
+                x=[f"{r.nation}/{r.mode}/{r.method}" for r in rows],
+                y=[r.paired.delta for r in rows],
+                marker_color=colour,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [r.paired.ci_high - r.paired.delta for r in rows],
+                    "arrayminus": [r.paired.delta - r.paired.ci_low for r in rows],
+                },
+                hovertemplate="%{x}: %{y:+.3f}<extra></extra>",
+            )
+        )
+    figure = go.Figure(traces)
+    figure.update_layout(
+        title="Change in correct rate after alignment (aligned minus base)",
+        yaxis={"title": "Δ correct rate", "zeroline": True},
+        height=360,
+        **_LAYOUT,
     )
     return figure
 

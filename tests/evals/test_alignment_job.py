@@ -48,7 +48,7 @@ ALIGNMENT = {
 
 
 def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
-    db, job_settings, model_factory, owner
+    db, client, job_settings, model_factory, owner
 ):
     release = make_release("align", per_cell=4)
     base = model_factory("base")
@@ -89,6 +89,13 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
     assert other_n == release.triples.exclude(nation__code="us").count()
     # Held-out evaluations are never ranked against full-release ones.
     assert not EvaluationJob.objects.rankable().filter(model=aligned).exists()
+
+    page = client.get(aligned.get_absolute_url()).content.decode()
+    assert 'id="alignment-effect"' in page and "chart-alignment" in page
+    assert base.display_name in page
+    assert "held-out evaluation" in page
+    job_page = client.get(align.get_absolute_url())
+    assert job_page.status_code == 200 and aligned.display_name in job_page.content.decode()
 
 
 def test_only_the_owner_or_staff_can_start_an_alignment(db, client, model, other_user, owner):

@@ -11,15 +11,18 @@ from django.shortcuts import get_object_or_404, render
 
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
 from leaderboard.boards import charts
+from leaderboard.boards.alignment_effect import alignment_effect
 from leaderboard.boards.params import page_base
 from leaderboard.evals.models import (
     EvaluationJob,
     JobStatus,
     LanguageModel,
     Method,
+    ModelType,
     SampleResult,
     Score,
 )
+from leaderboard.evals.permissions import can_manage_model
 
 SAMPLES_PER_PAGE = 25
 
@@ -123,7 +126,15 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(jobs__model=model, jobs__status=JobStatus.FINISHED)
         .distinct()
     )
+    effect = alignment_effect(model) if model.model_type == ModelType.ALIGNED else None
     context = {
+        "effect": effect,
+        "effect_chart": (
+            charts.as_script(charts.alignment_deltas(effect), "chart-alignment")
+            if effect and effect.rows
+            else None
+        ),
+        "can_align": can_manage_model(request.user, model) and not model.endpoint_url,
         "model": model,
         "release": release,
         "evaluated_releases": evaluated_releases,
@@ -131,7 +142,9 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "card": job.repro_card if job else {},
         "grid": grid,
         "radar": radar_script(grid),
-        "jobs": model.jobs.select_related("release").order_by("-created_at", "-id")[:50],
+        "jobs": model.jobs.select_related("release", "produced_model").order_by(
+            "-created_at", "-id"
+        )[:50],
         "derived": model.derived_models.all(),
         "page": page,
         "nations": nations,
