@@ -14,3 +14,7 @@ def is_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
 def visible_releases(user: AbstractBaseUser | AnonymousUser) -> ReleaseQuerySet:
     releases: ReleaseQuerySet = DatasetRelease.objects.all()
     return releases if is_staff(user) else releases.published()
+
+
+def can_see(user: AbstractBaseUser | AnonymousUser, release: DatasetRelease) -> bool:
+    return release.is_published or is_staff(user)

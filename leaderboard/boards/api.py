@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leaderboard.api.pagination import Pagination
+from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.cache import cached_board
 from leaderboard.boards.params import parse_board_query
 from leaderboard.boards.queries import OVERALL, SIZE_BUCKETS, SORT_KEYS, Board, BoardRow, Cell
@@ -129,7 +130,7 @@ class LeaderboardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Any]):
     filter_backends: list[Any] = []  # the board's own parameters filter it (parse_board_query)
 
     def get_queryset(self) -> Any:
-        query = parse_board_query(self.request.query_params, staff=self.request.user.is_staff)
+        query = parse_board_query(self.request.query_params, staff=is_staff(self.request.user))
         self.board = cached_board(query)
         return self.board.rows
 

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from leaderboard.benchmark.exports import FORMATS, release_file, streaming_response
 from leaderboard.benchmark.filters import TripleFilter
 from leaderboard.benchmark.models import DatasetRelease, Triple
+from leaderboard.benchmark.visibility import can_see
 
 
 def _unknown_format(fmt: str) -> HttpResponse:
@@ -26,11 +27,6 @@ def _unknown_format(fmt: str) -> HttpResponse:
         + ".\n",
         content_type="text/plain; charset=utf-8",
     )
-
-
-def _visible(request: HttpRequest, release: DatasetRelease) -> bool:
-    """Drafts are for staff only; to anyone else they do not exist."""
-    return release.is_published or bool(getattr(request.user, "is_staff", False))
 
 
 def download_filtered(request: HttpRequest, fmt: str) -> HttpResponseBase:
@@ -51,7 +47,7 @@ def download_filtered(request: HttpRequest, fmt: str) -> HttpResponseBase:
             f"Invalid filter: {problems}\n", content_type="text/plain; charset=utf-8"
         )
     release: DatasetRelease = filterset.form.cleaned_data["release"]
-    if not _visible(request, release):
+    if not can_see(request.user, release):
         raise Http404("No such release.")
     return streaming_response(filterset.qs, fmt, f"navab-{release.version}-filtered.{fmt}")
 
@@ -60,7 +56,7 @@ def download_release(request: HttpRequest, version: str, fmt: str) -> HttpRespon
     if fmt not in FORMATS:
         return _unknown_format(fmt)
     release = get_object_or_404(DatasetRelease, version=version)
-    if not _visible(request, release):
+    if not can_see(request.user, release):
         raise Http404("No such release.")
     export = release_file(release, fmt)
     etag = f'"{export.sha256}"'

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from leaderboard.benchmark.models import DatasetRelease, Mode
+from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards import charts
 from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.params import ALL_COLUMNS, page_base, parse_board_query, parse_columns
@@ -19,10 +20,6 @@ from leaderboard.boards.queries import OVERALL, SIZE_LABELS, Board, BoardQuery, 
 from leaderboard.evals.models import LanguageModel, Method, ModelType, Precision
 
 ROWS_PER_PAGE = 100
-
-
-def _is_staff(request: HttpRequest) -> bool:
-    return bool(getattr(request.user, "is_staff", False))
 
 
 def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], overall: bool) -> str:
@@ -52,7 +49,7 @@ def export_query(params: QueryDict) -> str:
 
 
 def board(request: HttpRequest) -> HttpResponse:
-    query = parse_board_query(request.GET, staff=_is_staff(request))
+    query = parse_board_query(request.GET, staff=is_staff(request.user))
     result = cached_board(query)
     page = Paginator(result.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     columns = parse_columns(request.GET)
@@ -93,7 +90,7 @@ def _export_name(result: Board, ext: str) -> str:
 def board_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Board exports are available as .csv or .json")
-    query = parse_board_query(request.GET, staff=_is_staff(request))
+    query = parse_board_query(request.GET, staff=is_staff(request.user))
     result = cached_board(query)
     records = [row.as_dict(result.nation_codes) for row in result.rows]
     if fmt == "json":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.compare import MAX_MODELS, Comparison, compare
 from leaderboard.boards.params import parse_model_ids, resolve_release
 from leaderboard.boards.queries import models_on_release
@@ -14,7 +15,7 @@ MIN_MODELS = 2
 
 
 def compare_models(request: HttpRequest) -> HttpResponse:
-    release = resolve_release(request.GET, staff=bool(getattr(request.user, "is_staff", False)))
+    release = resolve_release(request.GET, staff=is_staff(request.user))
     ids = parse_model_ids(request.GET)
     method = request.GET.get("method", "")
     method = method if method in Method.values else ""
