@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--kind", choices=["hf", "openai-completions", "vllm"], default="hf")
     run.add_argument("--revision", help="40-hex commit (required for hub ids)")
     run.add_argument("--base-url", help="completions endpoint (kind openai-completions)")
-    run.add_argument("--api-key-env", default="OPENAI_API_KEY", help="env var with the API key")
+    run.add_argument(
+        "--api-key-env", default=None, help="env var with the endpoint's API key (default: none)"
+    )
     run.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto")
     run.add_argument("--batch-size", type=_batch_size, default=8)
     run.add_argument("--chat-template", action="store_true", help="apply the chat template")

@@ -102,9 +102,10 @@ def load_lm(spec: ModelSpec, device: str) -> Any:
         raise AssertionError("trust_remote_code must stay False")
     extra: dict[str, Any] = {"batch_size": spec.batch_size}
     if spec.kind == "openai-completions":
-        key = os.environ.get(spec.api_key_env, "")
-        # Passed here, not in model_args, so the key never reaches results or commands.
-        args["header"] = {"Authorization": f"Bearer {key}"}
+        if spec.api_key_env:
+            key = os.environ.get(spec.api_key_env, "")
+            # Passed here, not in model_args, so the key never reaches results or commands.
+            args["header"] = {"Authorization": f"Bearer {key}"}
     else:
         extra["device"] = device
     try:

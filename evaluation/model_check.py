@@ -13,8 +13,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluation.spec import COMMIT
+
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
-COMMIT = re.compile(r"^[0-9a-f]{40}$")
+HUB_ID_MESSAGE = (
+    "Model id must look like 'organisation/model-name' (letters, digits, '-', '_', '.')."
+)
 _FINGERPRINT_BYTES = 1 << 20
 
 
@@ -32,7 +36,10 @@ class ModelInfo:
 
 
 def is_hub_id(name: str) -> bool:
-    return bool(HUB_ID.match(name)) and not name.startswith((".", "/"))
+    if not HUB_ID.match(name) or name.startswith((".", "/")):
+        return False
+    # "org/.." and friends would name a directory on the server, not a repository.
+    return all(part.strip(".") for part in name.split("/"))
 
 
 def _offline() -> bool:
@@ -114,9 +121,10 @@ def check_local(path: Path, allowed_roots: list[Path]) -> ModelInfo:
 
 def check_hub(name: str, revision: str) -> ModelInfo:
     if not is_hub_id(name):
-        raise ModelCheckError(
-            "Model id must look like 'organisation/model-name' (letters, digits, '-', '_', '.')."
-        )
+        raise ModelCheckError(HUB_ID_MESSAGE)
+    if Path(name).exists():
+        # transformers would load that directory instead of the hub repository.
+        raise ModelCheckError(f"{name!r} names a path on this server, not a hub repository.")
     if _offline():
         if not COMMIT.match(revision):
             raise ModelCheckError(

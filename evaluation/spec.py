@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib.util
 import re
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 KINDS = ("hf", "openai-completions", "vllm")
@@ -30,7 +29,9 @@ Kind = Literal["hf", "openai-completions", "vllm"]
 
 
 def is_local_path(name: str) -> bool:
-    return name.startswith(("/", "./", "../", "~")) or Path(name).expanduser().exists()
+    """Only explicit path syntax counts: a hub-style id never becomes a local path because a
+    directory of that name happens to exist where the worker runs."""
+    return name.startswith(("/", "./", "../", "~"))
 
 
 def vllm_available() -> bool:
@@ -47,7 +48,9 @@ class ModelSpec:
     apply_chat_template: bool = False
     max_length: int | None = None
     base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
+    # None: no Authorization header. The site never names one for user-submitted endpoints, so
+    # a worker's credentials cannot be sent to a server a submitter controls.
+    api_key_env: str | None = None
     tokenizer: str | None = None
 
     def __post_init__(self) -> None:

@@ -44,3 +44,16 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if value is None or value == "":
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def local_secret(path: Path) -> str:
+    """A random secret kept in PATH (created on first use, readable by its owner only), so a
+    site started without SECRET_KEY never signs sessions with a key published in the repo."""
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()

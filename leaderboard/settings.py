@@ -15,7 +15,7 @@ from typing import Any
 import dj_database_url
 import django_stubs_ext
 
-from leaderboard.env import envbool, envint, envlist, envstr
+from leaderboard.env import envbool, envint, envlist, envstr, local_secret
 
 # Lets typed generics such as admin.ModelAdmin[Model] work at run time.
 django_stubs_ext.monkeypatch()
@@ -24,8 +24,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("NAVAB_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = envbool("DEBUG", False)
-# The fallback key is only for local runs; production must set SECRET_KEY (or SECRET_KEY_FILE).
-SECRET_KEY = envstr("SECRET_KEY", "navab-local-development-key-not-for-production")
+# Production sets SECRET_KEY (or SECRET_KEY_FILE); otherwise each installation makes its own.
+SECRET_KEY = envstr("SECRET_KEY", "") or local_secret(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = envstr("SITE_NAME", "NaVAB Leaderboard")
@@ -146,12 +146,13 @@ _broker_dir = VAR_DIR / "broker"
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND", "") or None
@@ -228,6 +229,8 @@ EVAL_SEED = envint("EVAL_SEED", 1234)
 EVAL_MAX_GEN_TOKENS = envint("EVAL_MAX_GEN_TOKENS", 128)
 EVAL_RESULTS_DIR = Path(envstr("EVAL_RESULTS_DIR", str(VAR_DIR / "results")))
 SUBMISSIONS_PER_DAY = envint("SUBMISSIONS_PER_DAY", 5)
+# Hosts of OpenAI-compatible endpoints non-staff users may submit (staff may submit any).
+SUBMISSION_ENDPOINT_HOSTS = [h.lower() for h in envlist("SUBMISSION_ENDPOINT_HOSTS", [])]
 SUBMISSION_MAX_PARAMS_B = float(envstr("SUBMISSION_MAX_PARAMS_B", "100"))
 # Local model directories submissions may point at; by default only var/models, where the demo
 # command puts its tiny models, so a fresh checkout can submit without the hub.

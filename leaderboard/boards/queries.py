@@ -14,9 +14,9 @@ from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Value
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
+from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
-from leaderboard.evals.models import EvaluationJob, LanguageModel, Method, Score
+from leaderboard.evals.models import EvaluationJob, LanguageModel, Method, Score, model_display_name
 
 OVERALL = "overall"
 SIZE_BUCKETS: dict[str, tuple[float, float]] = {
@@ -235,7 +235,9 @@ def build_board(query: BoardQuery) -> Board:
     board shows the same ranks as the full board. One query reads the models (with a `shown`
     flag computed by the database from the filters), one the scores, one the nations.
     """
-    nations = list(Nation.objects.all())
+    # The nations this release covers in this mode: a model is complete when it has them all.
+    covered = Triple.objects.filter(release=query.release, mode__code=query.mode).values("nation")
+    nations = list(Nation.objects.filter(pk__in=covered))
     condition = filters_q(query)
     shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
     models = list(
@@ -257,7 +259,7 @@ def build_board(query: BoardQuery) -> Board:
         m["latest_job_id"]: BoardRow(
             model_id=m["pk"],
             name=m["name"],
-            display_name=f"{m['name']}@{m['revision'][:7]}" if m["revision"] else m["name"],
+            display_name=model_display_name(m["name"], m["revision"]),
             revision=m["revision"],
             model_type=m["model_type"],
             precision=m["precision"],

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import lifecycle
-from leaderboard.evals.models import EvaluationJob, JobEvent, LanguageModel, Score
+from leaderboard.evals.models import EvaluationJob, JobEvent, LanguageModel, ModelType, Score
 
 
 @admin.register(LanguageModel)
@@ -44,6 +44,13 @@ class LanguageModelAdmin(admin.ModelAdmin[LanguageModel]):
             return
         queued = 0
         for model in queryset:
+            if model.model_type == ModelType.ALIGNED:
+                self.message_user(
+                    request,
+                    f"{model} is aligned: only its held-out evaluation applies.",
+                    messages.WARNING,
+                )
+                continue
             try:
                 lifecycle.create_job(
                     model, release, requested_by=request.user, reason="Queued from admin"

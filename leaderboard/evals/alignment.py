@@ -74,7 +74,8 @@ def run_alignment_job(job: EvaluationJob, token: str, cancelled: threading.Event
             test_fraction=float(options.get("test_fraction", 0.2)),
             seed=int(options.get("seed", settings.EVAL_SEED)),
         )
-        out_dir = Path(settings.LOCAL_MODELS_DIR) / "aligned" / f"job-{job.pk}"
+        # Under MEDIA_ROOT: storage every worker shares, and not a root submissions may name.
+        out_dir = Path(settings.MEDIA_ROOT) / "aligned-models" / f"job-{job.pk}"
         result = train_dpo(
             base.weights_path or base.name,
             pair_set.train,

@@ -41,7 +41,6 @@ class LanguageModelSerializer(serializers.ModelSerializer[LanguageModel]):
             "params_billions",
             "family",
             "use_chat_template",
-            "endpoint_url",
             "base_model",
             "is_demo",
             "created_at",

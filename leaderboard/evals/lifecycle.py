@@ -122,6 +122,16 @@ def claim(job_id: int, token: str, worker_host: str) -> EvaluationJob | None:
                 return None  # another copy of this delivery is running on a live worker
             # A redelivery after the previous worker died without acking.
             job.infra_retries += 1
+            if job.infra_retries > settings.EVAL_MAX_INFRA_RETRIES:
+                job.status = JobStatus.FAILED
+                job.failure_kind = FailureKind.INFRA
+                job.failure_reason = (
+                    f"Workers were lost {job.infra_retries} times while running this job."
+                )
+                job.finished_at = timezone.now()
+                job.save()
+                _event(job, f"Failed (infrastructure): {job.failure_reason}")
+                return None
         now = timezone.now()
         job.status = JobStatus.RUNNING
         job.worker_host = worker_host

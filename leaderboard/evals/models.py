@@ -33,6 +33,12 @@ class ModelType(models.TextChoices):
     ALIGNED = "aligned", "Value-aligned (DPO)"
 
 
+def model_display_name(name: str, revision: str) -> str:
+    """`name@short-revision`; local fingerprints keep their "local-" prefix plus 7 digits."""
+    width = 13 if revision.startswith("local-") else 7
+    return f"{name}@{revision[:width]}" if revision else name
+
+
 class LanguageModel(models.Model):
     """A model as submitted: what to load, pinned, and how to run it."""
 
@@ -84,10 +90,7 @@ class LanguageModel(models.Model):
 
     @property
     def display_name(self) -> str:
-        # Local fingerprints carry a "local-" prefix; keep as many hex digits as a commit shows.
-        width = 13 if self.revision.startswith("local-") else 7
-        short = self.revision[:width]
-        return f"{self.name}@{short}" if short else self.name
+        return model_display_name(self.name, self.revision)
 
 
 class JobStatus(models.TextChoices):
@@ -122,8 +125,15 @@ class JobQuerySet(models.QuerySet["EvaluationJob"]):
         return self.filter(kind=JobKind.EVALUATE)
 
     def rankable(self) -> JobQuerySet:
-        """Finished evaluations on the whole release: the only ones a board may rank."""
-        return self.evaluations().filter(status=JobStatus.FINISHED, exclude_uids=[])
+        """Finished evaluations on the whole release: the only ones a board may rank.
+
+        Aligned models are never ranked: they were fine-tuned on this benchmark's items.
+        """
+        return (
+            self.evaluations()
+            .filter(status=JobStatus.FINISHED, exclude_uids=[])
+            .exclude(model__model_type=ModelType.ALIGNED)
+        )
 
     def stale(
         self, now: Any, heartbeat_timeout: timedelta, queue_timeout: timedelta

@@ -1,4 +1,4 @@
-"""Publishing a release queues every registered model for evaluation on it."""
+"""Publishing a release queues every registered model (aligned ones aside) for evaluation."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ from django.dispatch import receiver
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.benchmark.signals import release_published
 from leaderboard.evals import lifecycle
-from leaderboard.evals.models import LanguageModel
+from leaderboard.evals.models import LanguageModel, ModelType
 
 
 @receiver(release_published, sender=DatasetRelease)
@@ -16,7 +16,8 @@ def queue_reevaluation(
     sender: type[DatasetRelease], release: DatasetRelease, **kwargs: Any
 ) -> None:
     def queue_all() -> None:
-        for model in LanguageModel.objects.all():
+        # Aligned models are evaluated by their alignment job, on items they did not train on.
+        for model in LanguageModel.objects.exclude(model_type=ModelType.ALIGNED):
             try:
                 lifecycle.create_job(
                     model, release, reason=f"Re-evaluation: release {release} published"

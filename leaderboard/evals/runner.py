@@ -105,7 +105,12 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
 
 
 def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_dir: Path) -> bool:
-    """Scores, per-example results and the card land together or not at all."""
+    """Scores, per-example results and the card land together or not at all.
+
+    The harness's own files (results.json, samples.jsonl, answers.jsonl) are kept first under
+    OUT_DIR/job-<pk>, so every published number can be audited against the raw output.
+    """
+    result.write(Path(out_dir) / f"job-{job.pk}")
     nations = {n.code: n for n in Nation.objects.all()}
     modes = {m.code: m for m in Mode.objects.all()}
     triple_ids: dict[str, int] = dict(

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from evaluation.model_check import ModelCheckError, ModelInfo, check_hub, check_local, is_hub_id
+from evaluation.model_check import ModelCheckError, ModelInfo, check_hub, check_local
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel
@@ -59,6 +60,19 @@ def check_rate_limit(user: AbstractBaseUser | AnonymousUser) -> None:
         )
 
 
+def check_endpoint(url: str, user: AbstractBaseUser | AnonymousUser) -> None:
+    """Workers send requests to a served model's endpoint, so only staff or allow-listed hosts
+    may name one: anything else would let a submitter point the GPU network at any address."""
+    host = (urlsplit(url).hostname or "").lower()
+    if getattr(user, "is_staff", False) or host in settings.SUBMISSION_ENDPOINT_HOSTS:
+        return
+    raise SubmissionError(
+        f"Endpoints on {host or 'that host'} are not accepted; ask the operators to allow-list "
+        "your server, or submit the model's weights instead.",
+        field="endpoint_url",
+    )
+
+
 def inspect(sub: Submission) -> ModelInfo:
     """Check the model is loadable without remote code and pin its revision."""
     try:
@@ -72,10 +86,6 @@ def inspect(sub: Submission) -> ModelInfo:
             )
         if sub.name.startswith("/"):
             return check_local(Path(sub.name), settings.SUBMISSION_LOCAL_ROOTS)
-        if not is_hub_id(sub.name):
-            raise ModelCheckError(
-                "Model id must look like 'organisation/model-name' (letters, digits, '-', '_', '.')."
-            )
         return check_hub(sub.name, sub.revision)
     except ModelCheckError as exc:
         raise SubmissionError(str(exc), field="name") from exc
@@ -87,6 +97,8 @@ def submit(sub: Submission, user: Any) -> EvaluationJob:
     if release is None:
         raise SubmissionError("There is no published dataset release to evaluate on yet.")
     check_rate_limit(user)
+    if sub.endpoint_url:
+        check_endpoint(sub.endpoint_url, user)
     info = inspect(sub)
     params_b = (
         sub.params_billions

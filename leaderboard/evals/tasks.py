@@ -9,8 +9,9 @@ from collections.abc import Callable
 from types import TracebackType
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import FailureKind
@@ -28,7 +29,13 @@ class Heartbeat:
     def _run(self) -> None:
         try:
             while not self._stop.wait(self.interval):
-                if not lifecycle.heartbeat(self.job_id, self.token):
+                try:
+                    alive = lifecycle.heartbeat(self.job_id, self.token)
+                except DatabaseError:
+                    # A database restart must not silence the job: reconnect at the next beat.
+                    connection.close()
+                    continue
+                if not alive:
                     self.cancelled.set()
                     return
         finally:
@@ -63,6 +70,12 @@ def _run_tracked(job_id: int, token: str, runner: Callable[..., None]) -> str:
         except ModelProblem as exc:
             lifecycle.fail(job_id, token, FailureKind.MODEL, str(exc))
             return "failed: model"
+        except SoftTimeLimitExceeded:
+            # Too slow for the time limit: another attempt would only burn the same GPU hours.
+            limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
+            reason = f"The job ran past the {limit // 60} minute time limit."
+            lifecycle.fail(job_id, token, FailureKind.MODEL, reason)
+            return "failed: time limit"
         except Exception as exc:
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             lifecycle.append_log(job_id, traceback.format_exc()[-3000:])

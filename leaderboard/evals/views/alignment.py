@@ -13,6 +13,7 @@ from leaderboard.evals import lifecycle
 from leaderboard.evals.forms import AlignmentForm
 from leaderboard.evals.models import JobKind, LanguageModel
 from leaderboard.evals.permissions import can_manage_model
+from leaderboard.evals.submission import SubmissionError, check_rate_limit
 
 
 @login_required
@@ -32,6 +33,7 @@ def align_model(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and not problem and form.is_valid():
         assert release is not None
         try:
+            check_rate_limit(request.user)
             job = lifecycle.create_job(
                 model,
                 release,
@@ -40,7 +42,7 @@ def align_model(request: HttpRequest, pk: int) -> HttpResponse:
                 alignment=form.to_options(),
                 reason=f"Alignment toward {form.cleaned_data['nation']} requested",
             )
-        except lifecycle.JobConflict as exc:
+        except (lifecycle.JobConflict, SubmissionError) as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Alignment of {model.display_name} is queued.")

@@ -17,7 +17,12 @@ from leaderboard.evals import lifecycle
 from leaderboard.evals.forms import SubmissionForm
 from leaderboard.evals.models import EvaluationJob, JobStatus
 from leaderboard.evals.permissions import can_manage
-from leaderboard.evals.submission import SubmissionError, submissions_today, submit
+from leaderboard.evals.submission import (
+    SubmissionError,
+    check_rate_limit,
+    submissions_today,
+    submit,
+)
 from leaderboard.evals.throttle import submission_throttle
 
 
@@ -142,8 +147,10 @@ def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Only the model's submitter or staff can re-run this job.")
     if request.method == "POST":
         try:
+            # Re-runs use GPU time like submissions, so they count against the same limit.
+            check_rate_limit(request.user)
             new_job = lifecycle.rerun(job, requested_by=request.user)
-        except lifecycle.JobConflict as exc:
+        except (lifecycle.JobConflict, SubmissionError) as exc:
             messages.error(request, str(exc))
             return redirect(job)
         messages.success(request, f"Attempt {new_job.attempt} is queued.")
