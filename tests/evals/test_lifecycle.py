@@ -137,3 +137,19 @@ def test_publishing_a_release_queues_every_model(
     with django_capture_on_commit_callbacks(execute=True):
         newer = make_release("r2", per_cell=1)
     assert EvaluationJob.objects.filter(model=model, release=newer).count() == 1
+
+
+def test_aligned_models_are_neither_requeued_on_publish_nor_ranked(
+    model, release, django_capture_on_commit_callbacks
+):
+    from leaderboard.evals.models import LanguageModel, ModelType
+    from tests.evals.conftest import make_release
+
+    aligned = LanguageModel.objects.create(
+        name="org/tiny+dpo-us", revision="local-x", model_type=ModelType.ALIGNED, base_model=model
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        newer = make_release("r2", per_cell=1)
+    assert not EvaluationJob.objects.filter(model=aligned, release=newer).exists()
+    EvaluationJob.objects.create(model=aligned, release=newer, status=JobStatus.FINISHED)
+    assert not EvaluationJob.objects.rankable().filter(model=aligned).exists()

@@ -69,6 +69,9 @@ def test_the_form_is_csrf_protected(owner, release):
         ({"name": "just-a-name"}, "organisation/model-name"),
         ({"revision": "main"}, "40-character commit"),
         ({"params_billions": "500"}, "not accepted"),
+        ({"name": "org/.."}, "organisation/model-name"),
+        ({"name": "tests/evals"}, "names a path on this server"),
+        ({"endpoint_url": "http://169.254.169.254/v1"}, "are not accepted"),
     ],
 )
 def test_it_refuses_invalid_submissions_with_reasons(client, owner, release, overrides, message):
@@ -148,3 +151,32 @@ def test_concurrent_identical_submissions_queue_one_job(owner, release):
     assert EvaluationJob.objects.count() == 1
     assert LanguageModel.objects.count() == 1
     assert len(errors) == 3
+
+
+def test_endpoints_on_allow_listed_hosts_are_accepted(owner, release, settings):
+    settings.SUBMISSION_ENDPOINT_HOSTS = ["models.example.org"]
+    job = submit(
+        Submission(name="served-model", endpoint_url="https://models.example.org/v1"), owner
+    )
+    assert job.model.endpoint_url == "https://models.example.org/v1"
+    with pytest.raises(SubmissionError, match="not accepted"):
+        submit(Submission(name="other", endpoint_url="http://10.0.0.5:8000/v1"), owner)
+
+
+def test_reruns_count_against_the_daily_limit(client, owner, release, settings):
+    settings.SUBMISSIONS_PER_DAY = 1
+    job = submit(Submission(name="org/a", revision=COMMIT), owner)
+    EvaluationJob.objects.filter(pk=job.pk).update(status=JobStatus.FINISHED)
+    client.force_login(owner)
+    response = client.post(reverse("job-rerun", args=[job.pk]), follow=True)
+    assert "limit of 1" in response.content.decode()
+    assert EvaluationJob.objects.count() == 1
+
+
+def test_a_site_without_secret_key_makes_its_own_private_one(tmp_path):
+    from leaderboard.env import local_secret
+
+    path = tmp_path / "secret_key"
+    key = local_secret(path)
+    assert len(key) >= 50 and local_secret(path) == key
+    assert path.stat().st_mode & 0o777 == 0o600
