@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from leaderboard.benchmark.models import DatasetRelease
@@ -246,5 +246,11 @@ def reap_stale_jobs() -> list[int]:
             )
         else:
             # Possibly lost with a broker restart: send again; stale duplicates are ignored.
+            # The wait doubles with each re-send, so a long queue is not flooded with copies.
+            wait = queue_timeout * (2 ** min(job.resends, 6))
+            if job.sent_at is not None and job.sent_at > now - wait:
+                touched.pop()
+                continue
+            EvaluationJob.objects.filter(pk=job.pk).update(resends=F("resends") + 1)
             enqueue(job.pk, resend=True)
     return touched

@@ -191,6 +191,9 @@ class EvaluationJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker.")
+    resends = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the reaper sent this attempt again (backs off each time)."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -114,6 +114,13 @@ def test_reaper_resends_queued_jobs_that_nobody_picked_up_keeping_the_token(
     assert no_broker_sends.call_count == 2
     assert job.sent_at > timezone.now() - timedelta(seconds=5)
 
+    # The next re-send waits twice as long: a long queue is not flooded with copies.
+    EvaluationJob.objects.filter(pk=job.pk).update(sent_at=timezone.now() - timedelta(seconds=90))
+    assert lifecycle.reap_stale_jobs() == []
+    EvaluationJob.objects.filter(pk=job.pk).update(sent_at=timezone.now() - timedelta(seconds=130))
+    assert lifecycle.reap_stale_jobs() == [job.pk]
+    assert no_broker_sends.call_count == 3
+
 
 def test_cancel_stops_heartbeats_and_frees_the_slot(
     model, release, django_capture_on_commit_callbacks
