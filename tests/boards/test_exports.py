@@ -97,3 +97,11 @@ def test_an_empty_csv_still_has_its_header(client, release):
 
 def test_other_formats_are_not_found(client, release):
     assert export(client, "xlsx").status_code == 404
+
+
+def test_csv_never_hands_a_spreadsheet_a_formula(client, release):
+    ranked_model("=HYPERLINK(evil)", release, 0.7, family="@cmd")
+    rows = list(csv.DictReader(io.StringIO(export(client, "csv").content.decode())))
+    assert rows[0]["model"] == "'=HYPERLINK(evil)"
+    assert rows[0]["family"] == "'@cmd"
+    assert float(rows[0]["score"]) == pytest.approx(0.7)

@@ -87,6 +87,14 @@ def _export_name(result: Board, ext: str) -> str:
     return f"navab-{q.release.version}-{q.nation}-{q.mode}-{q.method}.{ext}"
 
 
+def spreadsheet_safe(value: object) -> object:
+    """Model names and families are user input: a leading =, +, - or @ would make a
+    spreadsheet run them as a formula, so such text gets a quote prefix (numbers stay numbers)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def board_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Board exports are available as .csv or .json")
@@ -116,7 +124,7 @@ def board_export(request: HttpRequest, fmt: str) -> HttpResponse:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=BoardRow.export_fields(result.nation_codes))
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in records)
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_export_name(result, fmt)}"'
     return response
