@@ -9,8 +9,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework.authtoken.models import Token
 
 from leaderboard.accounts.forms import SignupForm
+from leaderboard.throttle import signup_throttle
 
 
+@signup_throttle
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")

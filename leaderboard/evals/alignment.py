@@ -26,7 +26,6 @@ from evaluation.model_check import local_fingerprint
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
     EvaluationJob,
-    JobEvent,
     JobStatus,
     LanguageModel,
     ModelType,
@@ -134,11 +133,7 @@ def register_aligned_model(
         locked.finished_at = timezone.now()
         locked.progress_done = locked.progress_total
         locked.save()
-        JobEvent.objects.create(
-            job=locked,
-            status=locked.status,
-            message=f"Aligned model registered: {aligned.display_name}",
-        )
+        lifecycle.record_event(locked, f"Aligned model registered: {aligned.display_name}")
         lifecycle.create_job(
             aligned,
             locked.release,

@@ -27,6 +27,7 @@ from leaderboard.evals.models import (
     LanguageModel,
     Method,
 )
+from leaderboard.evals.notify import notify_requester
 
 LOG_TAIL_CHARS = 8000
 
@@ -35,8 +36,12 @@ class JobConflict(Exception):
     """Raised when a model already has a live job on a release."""
 
 
-def _event(job: EvaluationJob, message: str) -> None:
+def record_event(job: EvaluationJob, message: str) -> None:
+    """Add to the job's timeline; a job that ended also tells whoever asked for it."""
     JobEvent.objects.create(job=job, status=job.status, message=message)
+    if job.status in (JobStatus.FINISHED, JobStatus.FAILED) and job.requested_by_id:
+        job_id = job.pk
+        transaction.on_commit(lambda: notify_requester(job_id))
 
 
 def create_job(
@@ -72,7 +77,7 @@ def create_job(
                 )
         except IntegrityError as exc:
             raise JobConflict(conflict) from exc
-        _event(job, reason)
+        record_event(job, reason)
         transaction.on_commit(lambda: enqueue(job.pk))
     return job
 
@@ -99,7 +104,7 @@ def enqueue(job_id: int, *, resend: bool = False) -> bool:
             job.queued_at = timezone.now()
         job.save(update_fields=["celery_task_id", "status", "queued_at"])
         if first_time:
-            _event(job, "Queued for a GPU worker")
+            record_event(job, "Queued for a GPU worker")
     try:
         task = run_alignment if job.kind == JobKind.ALIGN else run_evaluation
         task.apply_async(args=[job_id, token], queue="gpu", task_id=token)
@@ -130,7 +135,7 @@ def claim(job_id: int, token: str, worker_host: str) -> EvaluationJob | None:
                 )
                 job.finished_at = timezone.now()
                 job.save()
-                _event(job, f"Failed (infrastructure): {job.failure_reason}")
+                record_event(job, f"Failed (infrastructure): {job.failure_reason}")
                 return None
         now = timezone.now()
         job.status = JobStatus.RUNNING
@@ -139,7 +144,7 @@ def claim(job_id: int, token: str, worker_host: str) -> EvaluationJob | None:
         job.heartbeat_at = now
         job.progress_done = 0
         job.save()
-        _event(job, f"Started on {worker_host}")
+        record_event(job, f"Started on {worker_host}")
         return job
 
 
@@ -185,7 +190,7 @@ def fail(job_id: int, token: str | None, kind: FailureKind, reason: str) -> Eval
             job.status = JobStatus.QUEUED
             job.heartbeat_at = None
             job.save()
-            _event(
+            record_event(
                 job,
                 f"Infrastructure problem, retry {job.infra_retries} of "
                 f"{settings.EVAL_MAX_INFRA_RETRIES}: {reason}",
@@ -197,7 +202,7 @@ def fail(job_id: int, token: str | None, kind: FailureKind, reason: str) -> Eval
         job.failure_reason = reason
         job.finished_at = timezone.now()
         job.save()
-        _event(job, f"Failed ({FailureKind(kind).label.lower()}): {reason}")
+        record_event(job, f"Failed ({FailureKind(kind).label.lower()}): {reason}")
         return job
 
 
@@ -211,7 +216,7 @@ def cancel(job: EvaluationJob, by: str) -> bool:
         # A running worker sees the token change at its next heartbeat and stops.
         job.celery_task_id = ""
         job.save()
-        _event(job, f"Cancelled by {by}")
+        record_event(job, f"Cancelled by {by}")
     return True
 
 

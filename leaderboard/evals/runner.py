@@ -20,7 +20,6 @@ from leaderboard.boards.cache import invalidate_boards
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
     EvaluationJob,
-    JobEvent,
     JobStatus,
     LanguageModel,
     SampleResult,
@@ -160,9 +159,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
         locked.finished_at = timezone.now()
         locked.progress_done = locked.progress_total
         locked.save()
-        JobEvent.objects.create(
-            job=locked, status=locked.status, message="Finished; scores published"
-        )
+        lifecycle.record_event(locked, "Finished; scores published")
         # Cached boards are rebuilt once the new scores are visible to other connections.
         transaction.on_commit(invalidate_boards)
     return True

@@ -160,3 +160,20 @@ def test_aligned_models_are_neither_requeued_on_publish_nor_ranked(
     assert not EvaluationJob.objects.filter(model=aligned, release=newer).exists()
     EvaluationJob.objects.create(model=aligned, release=newer, status=JobStatus.FINISHED)
     assert not EvaluationJob.objects.rankable().filter(model=aligned).exists()
+
+
+def test_the_requester_is_told_by_mail_when_a_job_ends_for_good(
+    model, release, owner, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner.email = "owner@example.org"
+    owner.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = lifecycle.create_job(model, release, requested_by=owner)
+    job.refresh_from_db()
+    lifecycle.claim(job.pk, job.celery_task_id, "w1")
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.fail(job.pk, job.celery_task_id, FailureKind.MODEL, "tokenizer.json is missing")
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["owner@example.org"] and "failed" in message.subject
+    assert "tokenizer.json is missing" in message.body and job.get_absolute_url() in message.body

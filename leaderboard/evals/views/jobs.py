@@ -23,7 +23,7 @@ from leaderboard.evals.submission import (
     submissions_today,
     submit,
 )
-from leaderboard.evals.throttle import submission_throttle
+from leaderboard.throttle import submission_throttle
 
 
 @login_required
