@@ -2,8 +2,6 @@
 (function () {
   "use strict";
   const root = document.getElementById("job");
-  if (!root || root.dataset.active !== "1") return;
-  const url = root.dataset.statusUrl;
   const text = (id, value) => { const el = document.getElementById(id); if (el) el.textContent = value; };
 
   function render(data) {
@@ -32,18 +30,5 @@
     }));
   }
 
-  async function poll() {
-    try {
-      const response = await fetch(url, { headers: { Accept: "application/json" } });
-      if (response.ok) {
-        const data = await response.json();
-        render(data);
-        if (!data.active) { window.location.reload(); return; }
-      }
-    } catch (err) {
-      // A dropped request is retried on the next tick.
-    }
-    window.setTimeout(poll, 2000);
-  }
-  window.setTimeout(poll, 2000);
+  window.navabLiveStatus(root, render);
 })();

@@ -2,8 +2,6 @@
 (function () {
   "use strict";
   const root = document.getElementById("run");
-  if (!root || root.dataset.active !== "1") return;
-  const url = root.dataset.statusUrl;
   const byId = (id) => document.getElementById(id);
   const text = (id, value) => { const el = byId(id); if (el) el.textContent = value; };
   const pairs = (values) => Object.entries(values).map(([k, v]) => `${k}=${v}`).join(", ") || "—";
@@ -37,19 +35,5 @@
     }));
   }
 
-  async function poll() {
-    try {
-      const response = await fetch(url, { headers: { Accept: "application/json" } });
-      if (response.ok) {
-        const data = await response.json();
-        render(data);
-        // Once the run stops (finished, failed, waiting), reload for the release link and actions.
-        if (!data.active) { window.location.reload(); return; }
-      }
-    } catch (err) {
-      // A dropped request is retried on the next tick.
-    }
-    window.setTimeout(poll, 2000);
-  }
-  window.setTimeout(poll, 2000);
+  window.navabLiveStatus(root, render);
 })();
