@@ -65,7 +65,8 @@ def score_vs_params(board: Board) -> go.Figure:
     rows = [r for r in board.ranked if r.params_billions]
     figure = go.Figure(
         go.Scatter(
-            x=[r.params_billions for r in rows],
+            # Plotted as a raw count so the axis reads 7B, 70B (or 56k for the demo's tiny models).
+            x=[r.params_billions * 1e9 for r in rows],
             y=[r.primary.value for r in rows if r.primary],
             error_y={
                 "type": "data",
@@ -75,12 +76,18 @@ def score_vs_params(board: Board) -> go.Figure:
             },
             mode="markers",
             text=[r.display_name for r in rows],
-            hovertemplate="%{text}<br>%{x}B params: %{y:.3f}<extra></extra>",
+            customdata=[f"{r.params_billions:g}B" for r in rows],
+            hovertemplate="%{text}<br>%{customdata} parameters: %{y:.3f}<extra></extra>",
         )
     )
     figure.update_layout(
         title="Score vs parameter count",
-        xaxis={"type": "log", "title": "parameters (billions)"},
+        xaxis={
+            "type": "log",
+            "title": "parameters",
+            "tickvals": [10.0**e for e in range(3, 13)],
+            "ticktext": [f"{10 ** (e % 3)}{'KMBT'[e // 3 - 1]}" for e in range(3, 13)],
+        },
         yaxis={"title": "correct rate", "range": [0, 1]},
         height=380,
         **_LAYOUT,
