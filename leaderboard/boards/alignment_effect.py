@@ -56,7 +56,7 @@ def _outcomes(job: EvaluationJob) -> dict[Cell, dict[int, bool]]:
 
 
 def alignment_effect(aligned: LanguageModel, seed: int = 0) -> AlignmentEffect | None:
-    """None until the aligned model's held-out evaluation and its base's evaluation finished."""
+    """None until both held-out evaluations (aligned model and base) have finished."""
     align_job = (
         EvaluationJob.objects.filter(kind=JobKind.ALIGN, produced_model=aligned)
         .select_related("model", "release")
@@ -66,13 +66,20 @@ def alignment_effect(aligned: LanguageModel, seed: int = 0) -> AlignmentEffect |
         return None
     base = align_job.model
     aligned_job = aligned.jobs.evaluations().filter(status="finished").order_by("-id").first()
+    if aligned_job is None:
+        return None
+    # The base's run on the very same held-out release (same items, same option order).
     base_job = (
-        EvaluationJob.objects.rankable()
-        .filter(model=base, release=align_job.release)
+        base.jobs.evaluations()
+        .filter(
+            status="finished",
+            release=align_job.release,
+            exclude_uids=aligned_job.exclude_uids,
+        )
         .order_by("-finished_at", "-id")
         .first()
     )
-    if aligned_job is None or base_job is None:
+    if base_job is None:
         return None
     target = str(align_job.alignment.get("nation", ""))
     base_cells = _outcomes(base_job)

@@ -66,7 +66,7 @@ def score_vs_params(board: Board) -> go.Figure:
     figure = go.Figure(
         go.Scatter(
             # Plotted as a raw count so the axis reads 7B, 70B (or 56k for the demo's tiny models).
-            x=[r.params_billions * 1e9 for r in rows],
+            x=[(r.params_billions or 0.0) * 1e9 for r in rows],
             y=[r.primary.value for r in rows if r.primary],
             error_y={
                 "type": "data",

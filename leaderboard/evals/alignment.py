@@ -42,7 +42,9 @@ def dpo_settings(options: dict[str, Any]) -> DPOSettings:
 
 
 def aligned_name(base: LanguageModel, nation: str, modes: list[str], job: EvaluationJob) -> str:
-    return f"{base.name}+dpo-{nation}-{'-'.join(modes)}-j{job.pk}"
+    # A base loaded from a server path is named by its directory: paths are not model names.
+    stem = Path(base.name).name if base.name.startswith("/") else base.name
+    return f"{stem}+dpo-{nation}-{'-'.join(modes)}-j{job.pk}"
 
 
 def run_alignment_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
@@ -134,11 +136,24 @@ def register_aligned_model(
         locked.progress_done = locked.progress_total
         locked.save()
         lifecycle.record_event(locked, f"Aligned model registered: {aligned.display_name}")
+        # The aligned model and its base are scored on exactly the same held-out release, so
+        # every item gets the same prompt and option order: the comparison is truly paired.
+        # Follow-ups are the site's own work: they count against nobody's daily limit.
         lifecycle.create_job(
             aligned,
             locked.release,
-            requested_by=locked.requested_by,
             exclude_uids=train_uids,
             reason=f"Held-out evaluation after alignment job {locked.pk}",
         )
+        try:
+            lifecycle.create_job(
+                base,
+                locked.release,
+                exclude_uids=train_uids,
+                reason=f"Held-out baseline for alignment job {locked.pk}",
+            )
+        except lifecycle.JobConflict:
+            lifecycle.record_event(
+                locked, "The base model is busy; re-run its held-out baseline when it is free."
+            )
     return aligned

@@ -72,14 +72,22 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
     assert trained | held_out == us_uids
 
     heldout_eval = EvaluationJob.objects.get(model=aligned, kind=JobKind.EVALUATE)
-    assert set(heldout_eval.exclude_uids) == trained
-    heldout_eval.methods = ["mc"]
-    heldout_eval.save(update_fields=["methods"])
+    baseline = (
+        EvaluationJob.objects.filter(model=base, kind=JobKind.EVALUATE)
+        .exclude(exclude_uids=[])
+        .get()
+    )
+    assert set(heldout_eval.exclude_uids) == trained == set(baseline.exclude_uids)
+    # Follow-ups are the site's work: they do not count against the requester's daily limit.
+    assert heldout_eval.requested_by is None and baseline.requested_by is None
+    EvaluationJob.objects.filter(pk__in=[heldout_eval.pk, baseline.pk]).update(methods=["mc"])
     heldout_eval = run_in_process(heldout_eval, run_job)
     assert heldout_eval.status == JobStatus.FINISHED, heldout_eval.log_tail
     evaluated = set(heldout_eval.samples.values_list("triple__uid", flat=True))
     assert not evaluated & trained
     assert evaluated == set(release.triples.values_list("uid", flat=True)) - trained
+    assert alignment_effect(aligned) is None  # the base's held-out run has not finished
+    assert run_in_process(baseline, run_job).status == JobStatus.FINISHED
 
     effect = alignment_effect(aligned)
     assert effect is not None and effect.target_nation == "us"
@@ -87,6 +95,15 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
     other_n = sum(r.n for r in effect.rows if not r.is_target)
     assert target_n == len(held_out)
     assert other_n == release.triples.exclude(nation__code="us").count()
+    # Truly paired: both models saw every item with the same option order.
+    pairs = {
+        (uid, job_id): is_a
+        for uid, job_id, is_a in EvaluationJob.objects.filter(
+            pk__in=[heldout_eval.pk, baseline.pk]
+        ).values_list("samples__triple__uid", "pk", "samples__statement_is_a")
+    }
+    for uid in evaluated:
+        assert pairs[(uid, heldout_eval.pk)] == pairs[(uid, baseline.pk)]
     # Held-out evaluations are never ranked against full-release ones.
     assert not EvaluationJob.objects.rankable().filter(model=aligned).exists()
 

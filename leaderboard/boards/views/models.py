@@ -71,11 +71,13 @@ def radar_script(grid: ScoreGrid) -> str | None:
 
 
 def latest_finished(model: LanguageModel, release: DatasetRelease | None) -> EvaluationJob | None:
-    # A partial (held-out) evaluation counts here: an aligned model has only that one.
-    jobs = model.jobs.evaluations().filter(status=JobStatus.FINISHED)
+    """The latest full-release evaluation; else the latest held-out one (all an aligned model
+    has, and what a base has while only its alignment baseline has run)."""
+    jobs = model.jobs.evaluations().filter(status=JobStatus.FINISHED).select_related("release")
     if release is not None:
         jobs = jobs.filter(release=release)
-    return jobs.select_related("release").order_by("-finished_at", "-id").first()
+    newest = ("-finished_at", "-id")
+    return jobs.filter(exclude_uids=[]).order_by(*newest).first() or jobs.order_by(*newest).first()
 
 
 def filtered_samples(job: EvaluationJob, params: QueryDict) -> QuerySet[SampleResult]:
