@@ -119,6 +119,22 @@ def check_local(path: Path, allowed_roots: list[Path]) -> ModelInfo:
     )
 
 
+def _unverified(revision: str, cause: BaseException | None = None) -> ModelInfo:
+    """The hub cannot be reached: accept only a pinned commit, and say it was not checked."""
+    if not COMMIT.match(revision):
+        raise ModelCheckError(
+            "The Hugging Face hub cannot be reached from this server right now, so the revision "
+            "must be given as a full 40-character commit hash (or submit a local model)."
+        ) from cause
+    return ModelInfo(
+        revision=revision,
+        params=None,
+        architecture="",
+        verified=False,
+        note="Not verified: the hub was unreachable when submitted.",
+    )
+
+
 def check_hub(name: str, revision: str) -> ModelInfo:
     if not is_hub_id(name):
         raise ModelCheckError(HUB_ID_MESSAGE)
@@ -126,20 +142,9 @@ def check_hub(name: str, revision: str) -> ModelInfo:
         # transformers would load that directory instead of the hub repository.
         raise ModelCheckError(f"{name!r} names a path on this server, not a hub repository.")
     if _offline():
-        if not COMMIT.match(revision):
-            raise ModelCheckError(
-                "The hub cannot be reached from this server, so the revision must be given "
-                "as a full 40-character commit hash."
-            )
-        return ModelInfo(
-            revision=revision,
-            params=None,
-            architecture="",
-            verified=False,
-            note="Not verified: the hub was unreachable when submitted.",
-        )
+        return _unverified(revision)
     from huggingface_hub import HfApi, hf_hub_download
-    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
     try:
         info = HfApi().model_info(name, revision=revision or None)
@@ -148,6 +153,16 @@ def check_hub(name: str, revision: str) -> ModelInfo:
         raise ModelCheckError(
             f"Could not find {name} at revision {revision or 'main'}: {exc}"
         ) from exc
+    except (OSError, OfflineModeIsEnabled) as exc:
+        return _unverified(revision, exc)
+    except Exception as exc:
+        # Network failures surface as the HTTP client's own errors (httpx and the like).
+        if (
+            "connect" not in type(exc).__name__.lower()
+            and "timeout" not in type(exc).__name__.lower()
+        ):
+            raise
+        return _unverified(revision, exc)
     architecture = _check_config(json.loads(Path(config_path).read_text()))
     params = info.safetensors.total if info.safetensors else None
     return ModelInfo(

@@ -34,7 +34,10 @@ class ModelType(models.TextChoices):
 
 
 def model_display_name(name: str, revision: str) -> str:
-    """`name@short-revision`; local fingerprints keep their "local-" prefix plus 7 digits."""
+    """`name@short-revision`; local fingerprints keep their "local-" prefix plus 7 digits, and
+    a model submitted as a server path is shown by its directory name, not the path."""
+    if name.startswith("/"):
+        name = name.rstrip("/").rsplit("/", 1)[-1]
     width = 13 if revision.startswith("local-") else 7
     return f"{name}@{revision[:width]}" if revision else name
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from evaluation.model_check import ModelCheckError, ModelInfo, check_hub, check_local
@@ -99,6 +100,9 @@ def submit(sub: Submission, user: Any) -> EvaluationJob:
     check_rate_limit(user)
     if sub.endpoint_url:
         check_endpoint(sub.endpoint_url, user)
+    if sub.name.startswith("/") and not sub.endpoint_url:
+        # One spelling per directory ("dir/", "a/../dir" are the same model).
+        sub = replace(sub, name=str(Path(sub.name).resolve()))
     info = inspect(sub)
     params_b = (
         sub.params_billions
@@ -111,9 +115,11 @@ def submit(sub: Submission, user: Any) -> EvaluationJob:
             f"(this one has {params_b:.1f}B).",
             field="params_billions",
         )
-    existing = LanguageModel.objects.filter(
-        name=sub.name, revision=info.revision, precision=sub.precision
-    ).first()
+    same = Q(name=sub.name, revision=info.revision)
+    if info.revision.startswith("local-"):
+        # A local fingerprint identifies the weights themselves, wherever they are stored.
+        same |= Q(revision=info.revision)
+    existing = LanguageModel.objects.filter(same, precision=sub.precision).first()
     if existing is not None:
         raise SubmissionError(
             f"{existing.display_name} in {sub.precision} was already submitted "

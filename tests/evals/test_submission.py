@@ -180,3 +180,27 @@ def test_a_site_without_secret_key_makes_its_own_private_one(tmp_path):
     key = local_secret(path)
     assert len(key) >= 50 and local_secret(path) == key
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_unreachable_hub_gives_a_clear_error_not_a_crash(client, owner, release, monkeypatch):
+    from evaluation import model_check
+
+    # As if the site believed it was online: the hub client still cannot connect.
+    monkeypatch.setattr(model_check, "_offline", lambda: False)
+    client.force_login(owner)
+    response = client.post(reverse("submit"), form_data(revision="main"))
+    assert response.status_code == 200
+    assert "cannot be reached" in response.content.decode()
+    response = client.post(reverse("submit"), form_data())
+    assert response.status_code == 302
+    assert "unreachable" in EvaluationJob.objects.get().events.first().message
+
+
+def test_the_same_local_weights_cannot_be_submitted_twice_under_another_spelling(
+    owner, release, settings, config_only_model
+):
+    settings.SUBMISSION_LOCAL_ROOTS = [config_only_model.parent]
+    submit(Submission(name=str(config_only_model), precision="float32"), owner)
+    for spelling in (f"{config_only_model}/", f"{config_only_model}/../{config_only_model.name}"):
+        with pytest.raises(SubmissionError, match="already submitted"):
+            submit(Submission(name=spelling, precision="float32"), owner)
