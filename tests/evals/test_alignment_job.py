@@ -113,6 +113,7 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
     assert "held-out evaluation" in page
     job_page = client.get(align.get_absolute_url())
     assert job_page.status_code == 200 and aligned.display_name in job_page.content.decode()
+    assert "Held-out topics" in job_page.content.decode()
 
 
 def test_only_the_owner_or_staff_can_start_an_alignment(db, client, model, other_user, owner):

@@ -78,7 +78,7 @@ def test_a_form_submission_is_evaluated_by_the_worker_and_its_scores_appear(
     assert job.repro_card["dtype"] == "float32"
     assert job.worker_host
     board = client.get(reverse("board") + "?nation=us&mode=quoted&method=mc")
-    assert job.model.name in board.content.decode()
+    assert job.model.display_name in board.content.decode()
     page = client.get(job.get_absolute_url())
     assert "Finished" in page.content.decode()
 
