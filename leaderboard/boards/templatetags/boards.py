@@ -67,3 +67,15 @@ def get(mapping: Any, key: Any) -> Any:
 def zip_lists(left: Any, right: Any) -> list[tuple[Any, Any]]:
     """`{% for model, answer in models|zip:answers %}`: walk two lists side by side."""
     return list(zip(left, right, strict=False))
+
+
+@register.filter
+def params(billions: float | None) -> str:
+    """A parameter count for people: 7B, 1.3B, 350M, 57K; an em dash when unknown."""
+    if not billions:
+        return "—"
+    count = billions * 1e9
+    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g}{unit}"
+    return f"{count:.0f}"

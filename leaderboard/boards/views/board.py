@@ -76,6 +76,10 @@ def board(request: HttpRequest) -> HttpResponse:
         "overall": overall,
         "rows_html": board_rows_html(query, result, page, overall),
         "nation_name": next((n.name for n in result.nations if n.code == query.nation), ""),
+        "view_label": (
+            f"{Mode.objects.get(code=query.mode).name.lower()}, "
+            f"{dict(Method.choices)[query.method].lower()}"
+        ),
         "charts": charts.board_figures(query, result),
         "querystring": export_query(request.GET),
     }
