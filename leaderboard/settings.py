@@ -133,6 +133,8 @@ STATICFILES_FINDERS = [
     "leaderboard.boards.finders.PlotlyFinder",
 ]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# WhiteNoise scans STATIC_ROOT at start-up; an empty one (no collectstatic yet) is fine.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {

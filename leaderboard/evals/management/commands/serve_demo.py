@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from typing import Any
 
 from django.core.management import call_command
@@ -24,8 +25,16 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000")
         parser.add_argument("--no-worker", action="store_true", help="Serve pages only.")
 
+    def _watch(self, worker: subprocess.Popen[bytes]) -> None:
+        """Without its worker the demo would queue jobs forever: stop the server too."""
+        code = worker.wait()
+        if not self._stopping:
+            self.stderr.write(f"The Celery worker exited (code {code}); stopping the server.")
+            os.kill(os.getpid(), signal.SIGINT)
+
     def handle(self, *args: Any, **options: Any) -> None:
         worker: subprocess.Popen[bytes] | None = None
+        self._stopping = False
         if not options["no_worker"]:
             env = dict(os.environ)
             # The demo's tiny random models never emit an end-of-text token, so every free
@@ -52,9 +61,11 @@ class Command(BaseCommand):
                 env=env,
             )
             self.stdout.write(f"Celery worker started (pid {worker.pid}).")
+            threading.Thread(target=self._watch, args=(worker,), daemon=True).start()
         try:
             call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False)
         finally:
+            self._stopping = True
             if worker is not None:
                 worker.send_signal(signal.SIGTERM)
                 try:
