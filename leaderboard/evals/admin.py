@@ -4,7 +4,14 @@ from django.http import HttpRequest
 
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import lifecycle
-from leaderboard.evals.models import EvaluationJob, JobEvent, LanguageModel, ModelType, Score
+from leaderboard.evals.models import (
+    AlignmentJob,
+    EvaluationJob,
+    JobEvent,
+    LanguageModel,
+    ModelType,
+    Score,
+)
 
 
 @admin.register(LanguageModel)
@@ -90,6 +97,7 @@ class ScoreInline(admin.TabularInline[Score, EvaluationJob]):
 class EvaluationJobAdmin(admin.ModelAdmin[EvaluationJob]):
     list_display = [
         "id",
+        "kind",
         "model",
         "release",
         "attempt",
@@ -98,9 +106,9 @@ class EvaluationJobAdmin(admin.ModelAdmin[EvaluationJob]):
         "worker_host",
         "created_at",
     ]
-    list_filter = ["status", "failure_kind", "release"]
+    list_filter = ["kind", "status", "failure_kind", "release"]
     search_fields = ["model__name", "celery_task_id", "worker_host"]
-    raw_id_fields = ["model", "requested_by"]
+    raw_id_fields = ["model", "requested_by", "produced_model"]
     readonly_fields = ["celery_task_id", "heartbeat_at", "repro_card", "log_tail"]
     inlines = [JobEventInline, ScoreInline]
     actions = ["cancel_jobs"]
@@ -109,3 +117,15 @@ class EvaluationJobAdmin(admin.ModelAdmin[EvaluationJob]):
     def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[EvaluationJob]) -> None:
         n = sum(lifecycle.cancel(job, by=request.user.get_username()) for job in queryset)
         self.message_user(request, f"Cancelled {n} job(s).")
+
+
+@admin.register(AlignmentJob)
+class AlignmentJobAdmin(EvaluationJobAdmin):
+    list_display = ["id", "model", "target", "release", "status", "produced_model", "created_at"]
+    list_filter = ["status", "release"]
+    inlines = [JobEventInline]
+
+    @admin.display(description="Toward")
+    def target(self, job: AlignmentJob) -> str:
+        modes = ", ".join(job.alignment.get("modes", []))
+        return f"{str(job.alignment.get('nation', '?')).upper()} ({modes})"

@@ -244,6 +244,22 @@ class EvaluationJob(models.Model):
         return (self.finished_at or timezone.now()) - self.started_at
 
 
+class AlignmentJobManager(models.Manager["AlignmentJob"]):
+    def get_queryset(self) -> models.QuerySet[AlignmentJob]:
+        return super().get_queryset().filter(kind=JobKind.ALIGN)
+
+
+class AlignmentJob(EvaluationJob):
+    """The alignment runs among the jobs (same table, same lifecycle), for the admin and code
+    that deals only with them."""
+
+    objects = AlignmentJobManager()  # type: ignore[assignment,misc]
+
+    class Meta:
+        proxy = True
+        verbose_name = "alignment job"
+
+
 class JobEvent(models.Model):
     """The job's timeline: every status change with a human-readable message."""
 

@@ -143,3 +143,15 @@ def test_only_the_owner_or_staff_can_start_an_alignment(db, client, model, other
     assert job.alignment["nation"] == "uk"
     assert job.alignment["dpo"]["lora_r"] == 16
     assert job.requested_by == owner
+
+
+def test_staff_see_alignment_runs_on_their_own_in_the_admin(admin_client, model, release, owner):
+    from leaderboard.evals.models import AlignmentJob
+
+    lifecycle.create_job(model, release, requested_by=owner)
+    align = lifecycle.create_job(
+        model, release, requested_by=owner, kind=JobKind.ALIGN, alignment=ALIGNMENT
+    )
+    assert list(AlignmentJob.objects.values_list("pk", flat=True)) == [align.pk]
+    page = admin_client.get(reverse("admin:evals_alignmentjob_changelist"))
+    assert page.status_code == 200 and "US (quoted, official)" in page.content.decode()
