@@ -6,6 +6,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from leaderboard.benchmark.importer import release_fingerprint
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
 from leaderboard.benchmark.search import refresh_search_documents
 
@@ -84,3 +85,8 @@ class TripleAdmin(admin.ModelAdmin[Triple]):
         super().save_model(request, obj, form, change)
         # Full-text search reads a stored vector; keep it in step with hand edits.
         refresh_search_documents(Triple.objects.filter(pk=obj.pk))
+        # The release's content checksum keys its download files and harness directory: a new
+        # one makes both rebuild, so no download or evaluation serves the text before the edit.
+        release = obj.release
+        release.manifest = {**release.manifest, "content_sha256": release_fingerprint(release)}
+        release.save(update_fields=["manifest"])

@@ -72,3 +72,21 @@ def test_editing_a_triple_keeps_it_findable_by_full_text_search(admin_client):
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert search_triples(Triple.objects.all(), "submarine").get() == triple
+
+
+def test_editing_a_triple_rebuilds_the_release_downloads(admin_client, settings, tmp_path):
+    from leaderboard.benchmark.exports import release_file
+
+    settings.MEDIA_ROOT = tmp_path
+    [triple] = add_triples(make_release("r1"), question="Should tariffs rise?")
+    before = release_file(triple.release, "jsonl")
+    url = reverse("admin:benchmark_triple_change", args=[triple.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(release=triple.release_id, question="Should submarines be banned?")
+    assert admin_client.post(url, data).status_code == 302
+
+    triple.release.refresh_from_db()
+    after = release_file(triple.release, "jsonl")
+    assert after.sha256 != before.sha256
+    assert "submarines" in after.path.read_text()
