@@ -1,0 +1,35 @@
+"""A triple's page of model answers: each ranked model's latest choice on that item."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.boards.factories import evaluate, make_model, make_release
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_lists_each_ranked_models_choice_on_the_triple(client):
+    release = make_release("r1", per_cell=2)
+    alpha = make_model("org/alpha")
+    beta = make_model("org/beta")
+    evaluate(alpha, release, skill=1.0)
+    evaluate(beta, release, skill=0.0)
+    triple = release.triples.first()
+    triple_page = client.get(triple.get_absolute_url()).content.decode()
+    url = reverse("triple-results", args=[release.version, triple.uid])
+    assert url in triple_page
+
+    page = client.get(url)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert alpha.display_name in body and beta.display_name in body
+    mc = [s for s in page.context["samples"] if s.method == "mc"]
+    assert {s.job.model.name: s.correct for s in mc} == {"org/alpha": True, "org/beta": False}
+    assert page.context["summary"]["mc"] == (1, 2)
+
+
+def test_unknown_triples_are_not_found(client):
+    release = make_release("r1", per_cell=1)
+    assert client.get(reverse("triple-results", args=[release.version, "nope"])).status_code == 404
