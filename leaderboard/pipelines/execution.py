@@ -134,6 +134,8 @@ def _execute(run: PipelineRun, stage: str, task_id: str | None) -> Outcome:
             return _finish(run, is_demo=config.llm.backend == "scripted")
     except RunCancelled as exc:
         append_log(run.pk, str(exc))
+        # The stage has stopped: from now on the run may be resumed safely.
+        PipelineRun.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).update(current_stage="")
         return Outcome("cancelled", proceed=False)
     except Exception as exc:
         _fail(run, stage, exc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,10 @@ from pipeline.config import ConfigError
 from pipeline.runner import get_stage
 
 LOG_TAIL_CHARS = 8000
+
+
+# How long after its last report a cancelled run's stage may still be running.
+STOPPING_GRACE = timedelta(minutes=2)
 
 
 class WorkflowError(Exception):
@@ -121,6 +126,18 @@ def remaining_stages(run: PipelineRun) -> list[str]:
     return [] if run.output_release_id else [STAGE_NAMES[-1]]
 
 
+def still_stopping(run: PipelineRun) -> bool:
+    """A cancelled run whose stage was running and reported recently may not have stopped yet
+    (it notices the cancel at its next progress report)."""
+    recent = timezone.now() - STOPPING_GRACE
+    return (
+        run.status == RunStatus.CANCELLED
+        and bool(run.current_stage)
+        and run.heartbeat_at is not None
+        and run.heartbeat_at > recent
+    )
+
+
 def prepare(run: PipelineRun) -> list[str]:
     """Mark the run queued with fresh task ids for its remaining stages; returns those stages."""
     with transaction.atomic():
@@ -129,6 +146,12 @@ def prepare(run: PipelineRun) -> list[str]:
             raise WorkflowError(f"{locked} is {locked.get_status_display().lower()}")
         if locked.status == RunStatus.WAITING_APPROVAL and (n := approvals.pending_count(locked)):
             raise WorkflowError(f"{locked}: {n} topic(s) still need a decision")
+        if still_stopping(locked):
+            # Its new task would find the old one holding the run's lock and stop the chain.
+            raise WorkflowError(
+                f"{locked}: stage {locked.current_stage} of the cancelled send is still "
+                "stopping; resume once it has (within a couple of minutes)"
+            )
         stages = remaining_stages(locked)
         if not stages:
             raise WorkflowError(f"{locked} has nothing left to run")

@@ -159,3 +159,25 @@ def test_a_cancelled_run_skips_its_queued_tasks(demo_run):
     demo_run.refresh_from_db()
     assert demo_run.counts == {}
     assert "Cancelled by operator" in demo_run.log_tail
+
+
+def test_a_cancelled_run_resumes_only_once_its_running_stage_has_stopped(demo_run):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    workflow.prepare(demo_run)
+    demo_run.status, demo_run.current_stage = RunStatus.RUNNING, "extraction"
+    demo_run.heartbeat_at = timezone.now()
+    demo_run.save()
+    workflow.cancel(demo_run, by="operator")
+    demo_run.refresh_from_db()
+    # The stage has not reported since: it may still hold the run's lock.
+    with pytest.raises(workflow.WorkflowError, match="still stopping"):
+        workflow.prepare(demo_run)
+    # Once it stopped (or went silent for long enough), the run resumes.
+    PipelineRun.objects.filter(pk=demo_run.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
+    demo_run.refresh_from_db()
+    assert workflow.prepare(demo_run)
