@@ -240,6 +240,9 @@ EVAL_HEARTBEAT_TIMEOUT = timedelta(seconds=envint("EVAL_HEARTBEAT_TIMEOUT_S", 30
 EVAL_QUEUE_RESEND_AFTER = timedelta(seconds=envint("EVAL_QUEUE_RESEND_AFTER_S", 1800))
 EVAL_REAPER_INTERVAL = envint("EVAL_REAPER_INTERVAL_S", 60)
 EVAL_DEVICE = envstr("EVAL_DEVICE", "auto")
+EVAL_BACKEND = envstr("EVAL_BACKEND", "hf")  # "hf" (transformers) or "vllm" on GPU workers
+if EVAL_BACKEND not in ("hf", "vllm"):
+    raise ValueError(f"EVAL_BACKEND must be hf or vllm, got {EVAL_BACKEND!r}")
 EVAL_SEED = envint("EVAL_SEED", 1234)
 EVAL_MAX_GEN_TOKENS = envint("EVAL_MAX_GEN_TOKENS", 128)
 EVAL_RESULTS_DIR = Path(envstr("EVAL_RESULTS_DIR", str(VAR_DIR / "results")))

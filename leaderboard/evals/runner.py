@@ -14,6 +14,7 @@ from django.utils import timezone
 from evaluation import EvaluationResult, ModelSpec, ProgressEvent, evaluate
 from evaluation.errors import ModelError
 from evaluation.release import iter_triples, write_release
+from evaluation.spec import Kind
 from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.models import Mode, Nation, Triple
 from leaderboard.boards.cache import invalidate_boards
@@ -46,8 +47,11 @@ def model_spec(model: LanguageModel) -> ModelSpec:
             revision=model.revision or None,
             apply_chat_template=model.use_chat_template,
         )
+    # GPU workers may score with vLLM (EVAL_BACKEND=vllm, the `vllm` extra); the default is
+    # transformers, which every worker has. The card records which one produced the numbers.
+    kind: Kind = "vllm" if settings.EVAL_BACKEND == "vllm" else "hf"
     return ModelSpec(
-        kind="hf",
+        kind=kind,
         pretrained=model.weights_path or model.name,
         revision=None if model.revision.startswith("local-") else (model.revision or None),
         dtype=model.precision,

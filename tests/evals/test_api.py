@@ -99,3 +99,13 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
     assert scores["count"] == 1 and scores["results"][0]["value"] == 0.5
     jobs = api.get(f"/api/jobs/?model={model.pk}&status=finished").json()
     assert [j["id"] for j in jobs["results"]] == [job.pk]
+
+
+def test_gpu_workers_can_score_with_vllm(model, settings):
+    from leaderboard.evals.runner import model_spec
+
+    assert model_spec(model).kind == "hf"
+    settings.EVAL_BACKEND = "vllm"
+    spec = model_spec(model)
+    assert spec.kind == "vllm" and spec.revision == model.revision
+    assert spec.to_lm_eval_args()["trust_remote_code"] is False
