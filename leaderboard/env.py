@@ -53,7 +53,17 @@ def local_secret(path: Path) -> str:
         import secrets
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        key = secrets.token_urlsafe(50)
+        # Written whole under a temporary name, then linked into place: processes starting
+        # together agree on one key and never read a half-written file.
+        scratch = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
+            handle.write(key)
+        try:
+            os.link(scratch, path)
+        except FileExistsError:
+            pass  # another process won; use its key
+        finally:
+            scratch.unlink()
     return path.read_text().strip()
