@@ -12,14 +12,14 @@ import hashlib
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from tqdm import tqdm
@@ -255,42 +255,79 @@ def _write(
         release.is_demo = is_demo
         release.manifest = manifest
         release.save()
-    nations = {n.code: n for n in Nation.objects.all()}
-    modes = {m.code: m for m in Mode.objects.all()}
-    triples = [
-        Triple(
-            release=release,
-            nation=nations[r.nation],
-            mode=modes[r.mode],
-            uid=r.uid,
-            question=r.question,
-            statement=r.statement,
-            reverse_statement=r.reverse_statement,
-            speaker=r.speaker,
-            full_source=r.full_source,
-            topic=r.topic,
-            language=r.language,
-            news_excerpt=r.news_excerpt,
-            raw_generation=r.raw_generation,
-            filter_flag=r.filter_flag,
-            source_file=r.source_file,
-            source_index=r.source_index,
+    nations = {n.code: n.pk for n in Nation.objects.all()}
+    modes = {m.code: m.pk for m in Mode.objects.all()}
+    rows = [
+        (
+            release.pk,
+            nations[r.nation],
+            modes[r.mode],
+            r.uid,
+            r.question,
+            r.statement,
+            r.reverse_statement,
+            r.speaker,
+            r.full_source,
+            r.topic,
+            r.language,
+            r.news_excerpt,
+            r.raw_generation,
+            r.filter_flag,
+            r.source_file,
+            r.source_index,
         )
         for r in read.records
     ]
     with tqdm(
-        total=len(triples),
+        total=len(rows),
         desc=f"import {version}",
         unit="triple",
         file=sys.stderr,
-        disable=not show_progress or len(triples) < PROGRESS_MIN_RECORDS,
+        disable=not show_progress or len(rows) < PROGRESS_MIN_RECORDS,
     ) as bar:
-        for start in range(0, len(triples), INSERT_BATCH):
-            batch = triples[start : start + INSERT_BATCH]
-            Triple.objects.bulk_create(batch)
-            bar.update(len(batch))
+        _insert(rows, bar.update)
     refresh_search_documents(Triple.objects.filter(release=release))
     return release
+
+
+INSERT_COLUMNS = (
+    "release_id",
+    "nation_id",
+    "mode_id",
+    "uid",
+    "question",
+    "statement",
+    "reverse_statement",
+    "speaker",
+    "full_source",
+    "topic",
+    "language",
+    "news_excerpt",
+    "raw_generation",
+    "filter_flag",
+    "source_file",
+    "source_index",
+)
+
+
+def _insert(rows: list[tuple[Any, ...]], advance: Callable[[int], object]) -> None:
+    """PostgreSQL's COPY (several times faster than INSERTs for a full release); batched
+    bulk_create elsewhere. Either way inside the caller's transaction."""
+    if connection.vendor == "postgresql":
+        table = Triple._meta.db_table
+        statement = f"COPY {table} ({', '.join(INSERT_COLUMNS)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for start in range(0, len(rows), INSERT_BATCH):
+                for row in rows[start : start + INSERT_BATCH]:
+                    copy.write_row(row)
+                advance(len(rows[start : start + INSERT_BATCH]))
+        return
+    for start in range(0, len(rows), INSERT_BATCH):
+        batch = rows[start : start + INSERT_BATCH]
+        Triple.objects.bulk_create(
+            Triple(**dict(zip(INSERT_COLUMNS, row, strict=True))) for row in batch
+        )
+        advance(len(batch))
 
 
 def _manifest(path: Path, read: SourceRead, fingerprint: str) -> dict[str, Any]:
