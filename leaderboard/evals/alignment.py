@@ -135,7 +135,9 @@ def register_aligned_model(
         locked.finished_at = timezone.now()
         locked.progress_done = locked.progress_total
         locked.save()
-        lifecycle.record_event(locked, f"Aligned model registered: {aligned.display_name}")
+        lifecycle.record_event(
+            locked, f"Aligned model registered: {aligned.display_name}", ended=True
+        )
         # The aligned model and its base are scored on exactly the same held-out release, so
         # every item gets the same prompt and option order: the comparison is truly paired.
         # Follow-ups are the site's own work: they count against nobody's daily limit.
@@ -153,7 +155,10 @@ def register_aligned_model(
                 reason=f"Held-out baseline for alignment job {locked.pk}",
             )
         except lifecycle.JobConflict:
+            # The reaper queues it as soon as the base model's current job has ended.
+            locked.alignment = {**locked.alignment, "baseline_pending": True}
+            locked.save(update_fields=["alignment"])
             lifecycle.record_event(
-                locked, "The base model is busy; re-run its held-out baseline when it is free."
+                locked, "The base model is busy; its held-out baseline is queued once it is free."
             )
     return aligned

@@ -36,10 +36,10 @@ class JobConflict(Exception):
     """Raised when a model already has a live job on a release."""
 
 
-def record_event(job: EvaluationJob, message: str) -> None:
-    """Add to the job's timeline; a job that ended also tells whoever asked for it."""
+def record_event(job: EvaluationJob, message: str, *, ended: bool = False) -> None:
+    """Add to the job's timeline; the event that ends a job also tells whoever asked for it."""
     JobEvent.objects.create(job=job, status=job.status, message=message)
-    if job.status in (JobStatus.FINISHED, JobStatus.FAILED) and job.requested_by_id:
+    if ended and job.requested_by_id:
         job_id = job.pk
         transaction.on_commit(lambda: notify_requester(job_id))
 
@@ -111,7 +111,10 @@ def enqueue(job_id: int, *, resend: bool = False) -> bool:
     except Exception as exc:  # broker down: the reaper sends again later
         append_log(job_id, f"Could not reach the broker ({exc}); will retry.")
         return False
-    EvaluationJob.objects.filter(pk=job_id).update(sent_at=timezone.now())
+    # Only a delivered re-send backs off the next one; a new attempt starts again at zero.
+    EvaluationJob.objects.filter(pk=job_id).update(
+        sent_at=timezone.now(), resends=F("resends") + 1 if resend else 0
+    )
     return True
 
 
@@ -135,7 +138,7 @@ def claim(job_id: int, token: str, worker_host: str) -> EvaluationJob | None:
                 )
                 job.finished_at = timezone.now()
                 job.save()
-                record_event(job, f"Failed (infrastructure): {job.failure_reason}")
+                record_event(job, f"Failed (infrastructure): {job.failure_reason}", ended=True)
                 return None
         now = timezone.now()
         job.status = JobStatus.RUNNING
@@ -202,7 +205,7 @@ def fail(job_id: int, token: str | None, kind: FailureKind, reason: str) -> Eval
         job.failure_reason = reason
         job.finished_at = timezone.now()
         job.save()
-        record_event(job, f"Failed ({FailureKind(kind).label.lower()}): {reason}")
+        record_event(job, f"Failed ({FailureKind(kind).label.lower()}): {reason}", ended=True)
         return job
 
 
@@ -233,6 +236,29 @@ def rerun(job: EvaluationJob, requested_by: User | AnonymousUser | None) -> Eval
     )
 
 
+def queue_pending_baselines() -> list[int]:
+    """Held-out baselines that could not be queued when their alignment finished (the base
+    model was busy): queue each once its base is free. Returns the alignment jobs served."""
+    served: list[int] = []
+    pending = EvaluationJob.objects.filter(
+        kind=JobKind.ALIGN, status=JobStatus.FINISHED, alignment__baseline_pending=True
+    ).select_related("model", "release")
+    for job in pending:
+        try:
+            create_job(
+                job.model,
+                job.release,
+                exclude_uids=job.repro_card["split"]["train"]["uids"],
+                reason=f"Held-out baseline for alignment job {job.pk}",
+            )
+        except JobConflict:
+            continue
+        job.alignment = {**job.alignment, "baseline_pending": False}
+        job.save(update_fields=["alignment"])
+        served.append(job.pk)
+    return served
+
+
 def reap_stale_jobs() -> list[int]:
     """Fail or retry jobs whose worker stopped beating; re-send jobs nobody picked up."""
     now = timezone.now()
@@ -256,6 +282,6 @@ def reap_stale_jobs() -> list[int]:
             if job.sent_at is not None and job.sent_at > now - wait:
                 touched.pop()
                 continue
-            EvaluationJob.objects.filter(pk=job.pk).update(resends=F("resends") + 1)
             enqueue(job.pk, resend=True)
+    queue_pending_baselines()
     return touched

@@ -163,7 +163,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
         locked.finished_at = timezone.now()
         locked.progress_done = locked.progress_total
         locked.save()
-        lifecycle.record_event(locked, "Finished; scores published")
+        lifecycle.record_event(locked, "Finished; scores published", ended=True)
         # Cached boards are rebuilt once the new scores are visible to other connections.
         transaction.on_commit(invalidate_boards)
     return True

@@ -155,3 +155,23 @@ def test_staff_see_alignment_runs_on_their_own_in_the_admin(admin_client, model,
     assert list(AlignmentJob.objects.values_list("pk", flat=True)) == [align.pk]
     page = admin_client.get(reverse("admin:evals_alignmentjob_changelist"))
     assert page.status_code == 200 and "US (quoted, official)" in page.content.decode()
+
+
+def test_a_baseline_skipped_while_the_base_was_busy_is_queued_once_it_is_free(
+    db, model, release, owner
+):
+    busy = lifecycle.create_job(model, release)
+    align = EvaluationJob.objects.create(
+        model=model,
+        release=release,
+        kind=JobKind.ALIGN,
+        status=JobStatus.FINISHED,
+        alignment={**ALIGNMENT, "baseline_pending": True},
+        repro_card={"split": {"train": {"uids": ["b", "a"]}}},
+    )
+    assert lifecycle.queue_pending_baselines() == []  # the base is still busy
+    EvaluationJob.objects.filter(pk=busy.pk).update(status=JobStatus.FINISHED)
+    assert lifecycle.queue_pending_baselines() == [align.pk]
+    baseline = EvaluationJob.objects.filter(model=model).exclude(exclude_uids=[]).get()
+    assert baseline.exclude_uids == ["a", "b"]
+    assert lifecycle.queue_pending_baselines() == []
