@@ -146,23 +146,31 @@ def check_hub(name: str, revision: str) -> ModelInfo:
     from huggingface_hub import HfApi, hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
+    # The hub client's transport errors (DNS, refused, reset, proxy, timeouts) share a base
+    # class in whichever HTTP library it uses; all of them mean "unreachable", not "not found".
+    transport_errors: tuple[type[BaseException], ...] = (OSError, OfflineModeIsEnabled)
+    for module in ("httpx2", "httpx", "requests"):
+        try:
+            library = __import__(module)
+        except ImportError:
+            continue
+        base = getattr(library, "TransportError", None) or getattr(library, "ConnectionError", None)
+        if isinstance(base, type) and issubclass(base, BaseException):
+            transport_errors += (base,)
+    sha = ""
     try:
         info = HfApi().model_info(name, revision=revision or None)
+        sha = str(info.sha)
         config_path = hf_hub_download(name, "config.json", revision=info.sha)
     except HfHubHTTPError as exc:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if status is not None and status >= 500:  # the hub is down, not the model missing
+            return _unverified(revision or sha, exc)
         raise ModelCheckError(
             f"Could not find {name} at revision {revision or 'main'}: {exc}"
         ) from exc
-    except (OSError, OfflineModeIsEnabled) as exc:
-        return _unverified(revision, exc)
-    except Exception as exc:
-        # Network failures surface as the HTTP client's own errors (httpx and the like).
-        if (
-            "connect" not in type(exc).__name__.lower()
-            and "timeout" not in type(exc).__name__.lower()
-        ):
-            raise
-        return _unverified(revision, exc)
+    except transport_errors as exc:
+        return _unverified(revision or sha, exc)
     architecture = _check_config(json.loads(Path(config_path).read_text()))
     params = info.safetensors.total if info.safetensors else None
     return ModelInfo(

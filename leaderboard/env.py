@@ -51,19 +51,27 @@ def local_secret(path: Path) -> str:
     site started without SECRET_KEY never signs sessions with a key published in the repo."""
     if not path.exists():
         import secrets
+        import tempfile
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(50)
-        # Written whole under a temporary name, then linked into place: processes starting
-        # together agree on one key and never read a half-written file.
-        scratch = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # Written whole under a unique temporary name, then linked into place: processes
+        # starting together agree on one key and never read a half-written file.
+        fd, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(fd, "w") as handle:
-            handle.write(key)
+            handle.write(secrets.token_urlsafe(50))
         try:
             os.link(scratch, path)
         except FileExistsError:
             pass  # another process won; use its key
+        except OSError:
+            # No hard links on this filesystem: fall back to an exclusive create.
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(Path(scratch).read_text())
         finally:
-            scratch.unlink()
+            Path(scratch).unlink(missing_ok=True)
     return path.read_text().strip()

@@ -15,8 +15,10 @@ def by_user(request: HttpRequest) -> str | None:
     return str(request.user.pk) if request.user.is_authenticated else None
 
 
-def by_address(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or "unknown"
+def by_address(request: HttpRequest) -> str:
+    # Behind a reverse proxy, configure it to set REMOTE_ADDR (e.g. gunicorn's
+    # --forwarded-allow-ips with a proxy-protocol/real-IP setup), or every client looks alike.
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
 def post_throttle(
@@ -45,6 +47,15 @@ submission_throttle = post_throttle(
     "submit", 10, 60, by_user, "Too many submission attempts; wait a minute and try again."
 )
 # New accounts would multiply the per-user submission limit: a few per address per hour.
-signup_throttle = post_throttle(
-    "signup", 5, 3600, by_address, "Too many accounts created from your address; try later."
-)
+# Only accounts actually created count, so typos in the form never lock anyone out.
+SIGNUPS_PER_HOUR = 5
+
+
+def signups_exhausted(request: HttpRequest) -> bool:
+    return int(cache.get(f"throttle:signup:{by_address(request)}", 0)) >= SIGNUPS_PER_HOUR
+
+
+def count_signup(request: HttpRequest) -> None:
+    counter = f"throttle:signup:{by_address(request)}"
+    cache.add(counter, 0, timeout=3600)
+    cache.incr(counter)

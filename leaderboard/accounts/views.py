@@ -9,16 +9,21 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework.authtoken.models import Token
 
 from leaderboard.accounts.forms import SignupForm
-from leaderboard.throttle import signup_throttle
+from leaderboard.throttle import count_signup, signups_exhausted
 
 
-@signup_throttle
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
+    if request.method == "POST" and signups_exhausted(request):
+        return HttpResponse(
+            "Too many accounts were created from your address; try again in an hour.",
+            status=429,
+        )
     if request.method == "POST" and form.is_valid():
         user = form.save()
+        count_signup(request)
         login(request, user)
         next_url = request.GET.get("next", "")
         # Only follow `next` within this site, so sign-up links cannot bounce users elsewhere.

@@ -65,7 +65,12 @@ def alignment_effect(aligned: LanguageModel, seed: int = 0) -> AlignmentEffect |
     if align_job is None:
         return None
     base = align_job.model
-    aligned_job = aligned.jobs.evaluations().filter(status="finished").order_by("-id").first()
+    aligned_job = (
+        aligned.jobs.evaluations()
+        .filter(status="finished", release=align_job.release)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
     if aligned_job is None:
         return None
     # The base's run on the very same held-out release (same items, same option order).

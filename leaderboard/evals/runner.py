@@ -14,7 +14,7 @@ from django.utils import timezone
 from evaluation import EvaluationResult, ModelSpec, ProgressEvent, evaluate
 from evaluation.errors import ModelError
 from evaluation.release import iter_triples, write_release
-from evaluation.spec import Kind
+from evaluation.spec import Kind, vllm_available
 from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.models import Mode, Nation, Triple
 from leaderboard.boards.cache import invalidate_boards
@@ -90,6 +90,9 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
             if not lifecycle.report_progress(job.pk, token, event.stage, event.done, event.total):
                 raise JobCancelled()
 
+    if settings.EVAL_BACKEND == "vllm" and not vllm_available():
+        # This worker's set-up, not the model: fail as infrastructure so another worker retries.
+        raise RuntimeError("EVAL_BACKEND=vllm but vLLM is not installed on this worker")
     release_dir = job_release_directory(job)
     try:
         spec = model_spec(job.model)

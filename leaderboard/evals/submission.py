@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from evaluation.model_check import ModelCheckError, ModelInfo, check_hub, check_local
@@ -115,11 +114,9 @@ def submit(sub: Submission, user: Any) -> EvaluationJob:
             f"(this one has {params_b:.1f}B).",
             field="params_billions",
         )
-    same = Q(name=sub.name, revision=info.revision)
-    if info.revision.startswith("local-"):
-        # A local fingerprint identifies the weights themselves, wherever they are stored.
-        same |= Q(revision=info.revision)
-    existing = LanguageModel.objects.filter(same, precision=sub.precision).first()
+    existing = LanguageModel.objects.filter(
+        name=sub.name, revision=info.revision, precision=sub.precision
+    ).first()
     if existing is not None:
         raise SubmissionError(
             f"{existing.display_name} in {sub.precision} was already submitted "

@@ -152,7 +152,9 @@ def _record(run: PipelineRun, result: StageResult) -> None:
     run.counts = {**run.counts, result.stage: result.counts}
     run.dropped = {**run.dropped, result.stage: result.dropped}
     run.heartbeat_at = timezone.now()
-    run.save(update_fields=["counts", "dropped", "heartbeat_at"])
+    # Between stages nothing runs: a cancel now can be resumed at once.
+    run.current_stage = ""
+    run.save(update_fields=["counts", "dropped", "heartbeat_at", "current_stage"])
     line = f"{result.stage}: {result.status} ({_format(result.counts)})"
     if result.dropped:
         line += f"; dropped {_format(result.dropped)}"
@@ -163,7 +165,7 @@ def _record(run: PipelineRun, result: StageResult) -> None:
 
 def _wait_for_approval(run: PipelineRun, result: StageResult) -> Outcome:
     PipelineRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-        status=RunStatus.WAITING_APPROVAL, heartbeat_at=timezone.now()
+        status=RunStatus.WAITING_APPROVAL, heartbeat_at=timezone.now(), current_stage=""
     )
     pending = approvals.pending_count(run)
     append_log(

@@ -32,7 +32,7 @@ LOG_TAIL_CHARS = 8000
 
 
 # How long after its last report a cancelled run's stage may still be running.
-STOPPING_GRACE = timedelta(minutes=2)
+STOPPING_GRACE = timedelta(minutes=15)
 
 
 class WorkflowError(Exception):
@@ -150,7 +150,8 @@ def prepare(run: PipelineRun) -> list[str]:
             # Its new task would find the old one holding the run's lock and stop the chain.
             raise WorkflowError(
                 f"{locked}: stage {locked.current_stage} of the cancelled send is still "
-                "stopping; resume once it has (within a couple of minutes)"
+                "stopping; resume once it has (at its next progress report, or after 15 minutes "
+                "without one)"
             )
         stages = remaining_stages(locked)
         if not stages:

@@ -59,3 +59,10 @@ def test_sign_ups_from_one_address_are_throttled(client):
     response = client.post(reverse("signup"), signup_data("user5"))
     assert response.status_code == 429
     assert not User.objects.filter(username="user5").exists()
+
+
+def test_failed_sign_ups_do_not_count_against_the_address(client):
+    bad = {**signup_data("typo"), "password2": "something else entirely"}
+    for _ in range(10):
+        assert client.post(reverse("signup"), bad).status_code == 200
+    assert client.post(reverse("signup"), signup_data("dora")).status_code == 302

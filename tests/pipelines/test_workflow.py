@@ -177,7 +177,7 @@ def test_a_cancelled_run_resumes_only_once_its_running_stage_has_stopped(demo_ru
         workflow.prepare(demo_run)
     # Once it stopped (or went silent for long enough), the run resumes.
     PipelineRun.objects.filter(pk=demo_run.pk).update(
-        heartbeat_at=timezone.now() - timedelta(minutes=5)
+        heartbeat_at=timezone.now() - timedelta(minutes=20)
     )
     demo_run.refresh_from_db()
     assert workflow.prepare(demo_run)
