@@ -2,6 +2,7 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -87,6 +88,8 @@ class TripleAdmin(admin.ModelAdmin[Triple]):
         refresh_search_documents(Triple.objects.filter(pk=obj.pk))
         # The release's content checksum keys its download files and harness directory: a new
         # one makes both rebuild, so no download or evaluation serves the text before the edit.
-        release = obj.release
-        release.manifest = {**release.manifest, "content_sha256": release_fingerprint(release)}
-        release.save(update_fields=["manifest"])
+        fingerprint = release_fingerprint(obj.release)
+        with transaction.atomic():  # the same lock export builds take on the manifest
+            release = DatasetRelease.objects.select_for_update().get(pk=obj.release_id)
+            release.manifest = {**release.manifest, "content_sha256": fingerprint}
+            release.save(update_fields=["manifest"])
