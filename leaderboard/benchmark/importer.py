@@ -42,11 +42,9 @@ FETCH_BATCH: Final = 2000
 PROGRESS_MIN_RECORDS: Final = 5000
 PROBLEMS_SHOWN: Final = 50
 
-# The content compared on re-import: everything an import writes to a triple.
-FINGERPRINT_FIELDS: Final = (
-    "uid",
-    "nation__code",
-    "mode__code",
+# What an import writes to a triple besides its identity (uid, release, nation, mode); the
+# same names on a SourceRecord and on the Triple model.
+CONTENT_FIELDS: Final = (
     "question",
     "statement",
     "reverse_statement",
@@ -60,6 +58,8 @@ FINGERPRINT_FIELDS: Final = (
     "source_file",
     "source_index",
 )
+# The content compared on re-import: everything an import writes to a triple.
+FINGERPRINT_FIELDS: Final = ("uid", "nation__code", "mode__code", *CONTENT_FIELDS)
 
 Outcome = Literal["created", "replaced", "unchanged"]
 
@@ -258,25 +258,7 @@ def _write(
     nations = {n.code: n.pk for n in Nation.objects.all()}
     modes = {m.code: m.pk for m in Mode.objects.all()}
     rows = [
-        (
-            release.pk,
-            nations[r.nation],
-            modes[r.mode],
-            r.uid,
-            r.question,
-            r.statement,
-            r.reverse_statement,
-            r.speaker,
-            r.full_source,
-            r.topic,
-            r.language,
-            r.news_excerpt,
-            r.raw_generation,
-            r.filter_flag,
-            r.source_file,
-            r.source_index,
-        )
-        for r in read.records
+        (release.pk, nations[r.nation], modes[r.mode], r.uid, *_content(r)) for r in read.records
     ]
     with tqdm(
         total=len(rows),
@@ -290,24 +272,7 @@ def _write(
     return release
 
 
-INSERT_COLUMNS = (
-    "release_id",
-    "nation_id",
-    "mode_id",
-    "uid",
-    "question",
-    "statement",
-    "reverse_statement",
-    "speaker",
-    "full_source",
-    "topic",
-    "language",
-    "news_excerpt",
-    "raw_generation",
-    "filter_flag",
-    "source_file",
-    "source_index",
-)
+INSERT_COLUMNS: Final = ("release_id", "nation_id", "mode_id", "uid", *CONTENT_FIELDS)
 
 
 def _insert(rows: list[tuple[Any, ...]], advance: Callable[[int], object]) -> None:
@@ -367,24 +332,12 @@ def _ordered_counts(counts: Counter[str]) -> dict[str, int]:
 # --- content fingerprints -----------------------------------------------------------------
 
 
+def _content(record: SourceRecord) -> tuple[object, ...]:
+    return tuple(getattr(record, name) for name in CONTENT_FIELDS)
+
+
 def _fingerprint_row(record: SourceRecord) -> tuple[object, ...]:
-    return (
-        record.uid,
-        record.nation,
-        record.mode,
-        record.question,
-        record.statement,
-        record.reverse_statement,
-        record.speaker,
-        record.full_source,
-        record.topic,
-        record.language,
-        record.news_excerpt,
-        record.raw_generation,
-        record.filter_flag,
-        record.source_file,
-        record.source_index,
-    )
+    return (record.uid, record.nation, record.mode, *_content(record))
 
 
 def fingerprint_rows(rows: Iterable[tuple[object, ...]]) -> str:
