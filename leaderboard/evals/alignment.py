@@ -10,7 +10,6 @@ the cross-nation effect.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,8 @@ from leaderboard.evals.models import (
     LanguageModel,
     ModelType,
 )
-from leaderboard.evals.runner import JobCancelled, ModelProblem, job_release_directory
+from leaderboard.evals.runner import ModelProblem, ProgressReporter, job_release_directory
 
-PROGRESS_EVERY_S = 1.0
 DPO_FIELDS = {f.name for f in fields(DPOSettings)}
 
 
@@ -52,17 +50,10 @@ def run_alignment_job(job: EvaluationJob, token: str, cancelled: threading.Event
     nation = str(options["nation"])
     modes = [str(m) for m in options.get("modes") or ["quoted", "official"]]
     base = job.model
-    last_report = 0.0
+    report = ProgressReporter(job, token, cancelled)
 
     def on_progress(done: int, total: int) -> None:
-        nonlocal last_report
-        if cancelled.is_set():
-            raise JobCancelled()
-        now = time.monotonic()
-        if now - last_report >= PROGRESS_EVERY_S or done >= total:
-            last_report = now
-            if not lifecycle.report_progress(job.pk, token, "DPO training", done, total):
-                raise JobCancelled()
+        report("DPO training", done, total)
 
     release_dir = job_release_directory(job)
     source_kind = str(options.get("source", "release"))

@@ -77,18 +77,29 @@ def job_release_directory(job: EvaluationJob) -> Path:
     return subset
 
 
-def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
-    last_report = 0.0
+class ProgressReporter:
+    """Writes a running job's progress (at most once a second, and at the end of each stage)
+    and stops the work once the job was cancelled or taken over."""
 
-    def on_progress(event: ProgressEvent) -> None:
-        nonlocal last_report
-        if cancelled.is_set():
+    def __init__(self, job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
+        self.job_id, self.token, self.cancelled = job.pk, token, cancelled
+        self.last_report = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.cancelled.is_set():
             raise JobCancelled()
         now = time.monotonic()
-        if now - last_report >= PROGRESS_EVERY_S or event.done >= event.total:
-            last_report = now
-            if not lifecycle.report_progress(job.pk, token, event.stage, event.done, event.total):
+        if now - self.last_report >= PROGRESS_EVERY_S or done >= total:
+            self.last_report = now
+            if not lifecycle.report_progress(self.job_id, self.token, stage, done, total):
                 raise JobCancelled()
+
+
+def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
+    report = ProgressReporter(job, token, cancelled)
+
+    def on_progress(event: ProgressEvent) -> None:
+        report(event.stage, event.done, event.total)
 
     if settings.EVAL_BACKEND == "vllm" and not vllm_available():
         # This worker's set-up, not the model: fail as infrastructure so another worker retries.
