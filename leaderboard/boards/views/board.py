@@ -54,6 +54,7 @@ def board(request: HttpRequest) -> HttpResponse:
     page = Paginator(result.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     columns = parse_columns(request.GET)
     overall = query.nation == OVERALL
+    modes = list(Mode.objects.all())
     context = {
         "board": result,
         "query": query,
@@ -63,7 +64,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "all_columns": ALL_COLUMNS,
         "page_base": page_base(request.GET),
         "nations": result.nations,
-        "modes": Mode.objects.all(),
+        "modes": modes,
         "methods": Method.choices,
         "model_types": ModelType.choices,
         "precisions": Precision.choices,
@@ -77,7 +78,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "rows_html": board_rows_html(query, result, page, overall),
         "nation_name": next((n.name for n in result.nations if n.code == query.nation), ""),
         "view_label": (
-            f"{Mode.objects.get(code=query.mode).name.lower()}, "
+            f"{next(m.name for m in modes if m.code == query.mode).lower()}, "
             f"{dict(Method.choices)[query.method].lower()}"
         ),
         "charts": charts.board_figures(query, result),
