@@ -1,12 +1,37 @@
-"""NaVAB evaluation harness: plain Python on top of EleutherAI lm-eval (no Django here).
+"""Evaluation harness: plain Python on top of EleutherAI lm-eval (no Django here).
 
 The entry point is `evaluate(spec, release_dir, ...)`; `python -m evaluation` wraps it.
+Benchmarks are declared under `evaluation.benchmarks`. Names are imported on first use, so
+importing a submodule (a benchmark's definition, the release format) loads nothing else.
 """
 
-from evaluation.errors import ModelError
-from evaluation.harness import evaluate
-from evaluation.results import EvaluationResult, ProgressEvent, ReproCard, SampleRecord, ScoreRow
-from evaluation.spec import ModelSpec
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evaluation.errors import ModelError
+    from evaluation.harness import evaluate
+    from evaluation.results import (
+        EvaluationResult,
+        ProgressEvent,
+        ReproCard,
+        SampleRecord,
+        ScoreRow,
+    )
+    from evaluation.spec import ModelSpec
+
+_EXPORTS = {
+    "ModelError": "evaluation.errors",
+    "evaluate": "evaluation.harness",
+    "EvaluationResult": "evaluation.results",
+    "ProgressEvent": "evaluation.results",
+    "ReproCard": "evaluation.results",
+    "SampleRecord": "evaluation.results",
+    "ScoreRow": "evaluation.results",
+    "ModelSpec": "evaluation.spec",
+}
 
 __all__ = [
     "EvaluationResult",
@@ -18,3 +43,10 @@ __all__ = [
     "ScoreRow",
     "evaluate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'evaluation' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -7,8 +7,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from evaluation.release import MODES, NATIONS
-
 
 def _csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
@@ -20,8 +18,12 @@ def _batch_size(value: str) -> int | str:
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--methods", type=_csv, default=["mc", "aj"], help="mc,aj (default both)")
-    parser.add_argument("--nations", type=_csv, default=list(NATIONS), help=",".join(NATIONS))
-    parser.add_argument("--modes", type=_csv, default=list(MODES), help=",".join(MODES))
+    parser.add_argument(
+        "--nations", type=_csv, default=None, help="e.g. us,cn (default: all the release holds)"
+    )
+    parser.add_argument(
+        "--modes", type=_csv, default=None, help="e.g. quoted (default: all the release holds)"
+    )
     parser.add_argument("--limit", type=int, help="first N balanced items per nation x mode")
     parser.add_argument("--max-gen-toks", type=int, default=128, help="AJ answer length")
 
@@ -125,19 +127,11 @@ def _rate(value: float | None) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from evaluation.balance import balance
-    from evaluation.release import iter_triples
+    from evaluation.harness import release_cells
     from evaluation.results import read_answers
     from evaluation.tasks import export_tasks
 
-    cells = {
-        key: items[: args.limit] if args.limit else items
-        for key, items in balance(
-            t
-            for t in iter_triples(args.release)
-            if t.nation in args.nations and t.mode in args.modes
-        ).items()
-    }
+    cells = release_cells(args.release, args.nations, args.modes, limit=args.limit)
     answers = read_answers(args.answers) if args.answers else None
     exported = export_tasks(
         cells, args.out, methods=args.methods, max_gen_toks=args.max_gen_toks, answers=answers

@@ -23,9 +23,10 @@ from typing import Any
 
 from evaluation import repro
 from evaluation.balance import NEG, POS, BalancedItem, balance
+from evaluation.benchmarks.navab.definition import MODES, NATIONS
 from evaluation.errors import ModelError
 from evaluation.prompts import LETTERS
-from evaluation.release import MODES, NATIONS, iter_triples, load_manifest, sha256_file
+from evaluation.release import iter_triples, load_manifest, sha256_file
 from evaluation.results import (
     ANSWERS_FILE,
     EvaluationResult,
@@ -50,6 +51,40 @@ def _choose(values: Sequence[str] | None, allowed: Sequence[str], what: str) -> 
             f"unknown {what}(s): {', '.join(unknown)}; choose from {', '.join(allowed)}"
         )
     return [v for v in allowed if v in values]
+
+
+# Known nations and modes first, in the benchmark's order; any other value the release holds
+# follows alphabetically (a release may hold nations this code has never heard of).
+_ORDER: dict[str, int] = {
+    value: i for i, value in enumerate((*(n.code for n in NATIONS), *(m.code for m in MODES)))
+}
+
+
+def _in_order(values: set[str]) -> list[str]:
+    return sorted(values, key=lambda v: (_ORDER.get(v, len(_ORDER)), v))
+
+
+def release_cells(
+    release_dir: Path,
+    nations: Sequence[str] | None = None,
+    modes: Sequence[str] | None = None,
+    *,
+    limit: int | None = None,
+) -> dict[tuple[str, str], list[BalancedItem]]:
+    """The release's position-balanced items per (nation, mode), for the nations and modes
+    asked for (default: every one the release holds; asking for one it lacks is an error).
+    `limit` keeps the first N balanced items of each cell (both halves stay represented)."""
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be a positive number of items per nation x mode")
+    triples = list(iter_triples(Path(release_dir)))
+    chosen_nations = _choose(nations, _in_order({t.nation for t in triples}), "nation")
+    chosen_modes = _choose(modes, _in_order({t.mode for t in triples}), "mode")
+    return {
+        key: items[:limit] if limit else items
+        for key, items in balance(
+            t for t in triples if t.nation in chosen_nations and t.mode in chosen_modes
+        ).items()
+    }
 
 
 class _Progress:
@@ -169,9 +204,9 @@ def score_rows(samples: Sequence[SampleRecord], seed: int) -> list[ScoreRow]:
     cells: dict[tuple[str, str, str], list[SampleRecord]] = defaultdict(list)
     for sample in samples:
         cells[(sample.nation, sample.mode, sample.method)].append(sample)
-    order = {value: i for i, value in enumerate((*NATIONS, *MODES, *METHODS))}
+    order = {**_ORDER, **{method: i for i, method in enumerate(METHODS)}}
     rows = []
-    for key in sorted(cells, key=lambda k: tuple(order.get(part, 99) for part in k) + k):
+    for key in sorted(cells, key=lambda k: tuple(order.get(part, len(order)) for part in k) + k):
         outcomes = [s.correct for s in cells[key]]
         pos = [s.correct for s in cells[key] if s.half == POS]
         neg = [s.correct for s in cells[key] if s.half == NEG]
@@ -221,25 +256,18 @@ def evaluate(
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     methods = _choose(methods, METHODS, "method")
-    nations = _choose(nations, NATIONS, "nation")
-    modes = _choose(modes, MODES, "mode")
-    if limit is not None and limit < 1:
-        raise ValueError("limit must be a positive number of items per nation x mode")
     if max_gen_toks < 1:
         raise ValueError("max_gen_toks must be at least 1")
     release_dir = Path(release_dir).resolve()
-    cells: dict[tuple[str, str], list[BalancedItem]] = {
-        key: items[:limit] if limit else items
-        for key, items in balance(
-            t for t in iter_triples(release_dir) if t.nation in nations and t.mode in modes
-        ).items()
-    }
+    cells = release_cells(release_dir, nations, modes, limit=limit)
     n_items = sum(len(items) for items in cells.values())
     if n_items == 0:
         raise ValueError(
-            f"the release in {release_dir} has no triples for nations {', '.join(nations)} "
-            f"and modes {', '.join(modes)}"
+            f"the release in {release_dir} has no triples for nations "
+            f"{', '.join(nations or ['(all)'])} and modes {', '.join(modes or ['(all)'])}"
         )
+    nations = _in_order({nation for nation, _ in cells})
+    modes = _in_order({mode for _, mode in cells})
     run_device = repro.resolve_device(device, spec)
     tracker = _Progress(
         total=(2 * n_items if MC in methods else 0) + (3 * n_items if AJ in methods else 0),

@@ -17,8 +17,6 @@ from typing import Any
 
 TRIPLES_FILE = "triples.jsonl"
 MANIFEST_FILE = "manifest.json"
-NATIONS = ("cn", "us", "uk", "fr", "de")
-MODES = ("quoted", "official")
 
 
 @dataclass(frozen=True, slots=True)

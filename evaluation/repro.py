@@ -49,14 +49,13 @@ def _join(parts: Sequence[str | Path]) -> str:
 
 
 def _filters(methods: Sequence[str], nations: Sequence[str], modes: Sequence[str]) -> list[str]:
-    return [
-        "--methods",
-        ",".join(methods),
-        "--nations",
-        ",".join(nations),
-        "--modes",
-        ",".join(modes),
-    ]
+    """The selection flags; an empty list of nations or modes means all the release holds."""
+    parts = ["--methods", ",".join(methods)]
+    if nations:
+        parts += ["--nations", ",".join(nations)]
+    if modes:
+        parts += ["--modes", ",".join(modes)]
+    return parts
 
 
 def run_command(

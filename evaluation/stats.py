@@ -51,3 +51,51 @@ def bootstrap_ci(
     tail = (1.0 - level) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail])
     return (float(low), float(high))
+
+
+def bootstrap_mean_ci(
+    values: Sequence[float],
+    seed: Sequence[int] | int,
+    clusters: Sequence[str] | None = None,
+    iters: int = BOOTSTRAP_ITERS,
+    level: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of real values (a margin, a score).
+
+    Without `clusters` each item is resampled on its own. With `clusters` (one label per item:
+    a user, an article), whole clusters are resampled with replacement and the statistic is
+    the mean over the items they hold, because items of one cluster are not independent.
+    """
+    n = len(values)
+    if n == 0:
+        return (0.0, 0.0)
+    if clusters is not None and len(clusters) != n:
+        raise ValueError("one cluster label per value is needed")
+    labels = list(clusters) if clusters is not None else list(range(n))
+    index: dict[object, int] = {}
+    for label in labels:
+        index.setdefault(label, len(index))
+    groups = np.fromiter((index[label] for label in labels), dtype=np.int64, count=n)
+    sums = np.bincount(groups, weights=np.asarray(values, dtype=float))
+    counts = np.bincount(groups).astype(float)
+    k = len(sums)
+    rng = np.random.default_rng(list(seed) if not isinstance(seed, int) else seed)
+    means = np.empty(iters)
+    # Chunks keep memory at chunk x k whatever the number of iterations.
+    chunk = max(1, min(iters, 2_000_000 // max(k, 1)))
+    for start in range(0, iters, chunk):
+        size = min(chunk, iters - start)
+        weights = rng.multinomial(k, np.full(k, 1.0 / k), size=size)
+        means[start : start + size] = (weights @ sums) / np.maximum(weights @ counts, 1.0)
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return (float(low), float(high))
+
+
+def mean_stderr(values: Sequence[float]) -> float:
+    """Standard error of the mean (ddof=1); 0.0 below two values."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    mean = sum(values) / n
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)

@@ -19,9 +19,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from evaluation.release import NATIONS
+from evaluation.benchmarks.navab import NATIONS as KNOWN_NATIONS
 from pipeline.checkpoint import read_jsonl, write_jsonl
 from pipeline.context import StageContext
+
+# The nations whose news the pipeline knows how to screen (NaVAB's definition holds the list).
+NATION_CODES = tuple(n.code for n in KNOWN_NATIONS)
 
 FIELDS = ("nation", "outlet", "date", "language", "title", "text")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -75,8 +78,10 @@ def validate_record(raw: Any) -> tuple[dict[str, str] | None, str]:
     if empty:
         return None, f"empty field(s): {', '.join(empty)}"
     record["nation"] = record["nation"].lower()
-    if record["nation"] not in NATIONS:
-        return None, f"unknown nation {record['nation']!r} (expected one of {', '.join(NATIONS)})"
+    if record["nation"] not in NATION_CODES:
+        return None, (
+            f"unknown nation {record['nation']!r} (expected one of {', '.join(NATION_CODES)})"
+        )
     if not DATE.match(record["date"]):
         return None, f"date {record['date']!r} is not YYYY-MM-DD"
     try:
@@ -148,7 +153,7 @@ def run(ctx: StageContext) -> None:
     write_jsonl(ctx.out / "documents.jsonl", (d.to_dict() for d in documents))
     write_jsonl(ctx.out / "rejected.jsonl", (asdict(e) for e in errors))
     ctx.output.counts["documents"] = len(documents)
-    for nation in NATIONS:
+    for nation in NATION_CODES:
         n = sum(1 for d in documents if d.nation == nation)
         if n:
             ctx.output.counts[f"documents_{nation}"] = n

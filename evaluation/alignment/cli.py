@@ -12,7 +12,6 @@ from evaluation.alignment.pairset import PairSet, prepare_pairs, write_pair_set
 from evaluation.alignment.source import SOURCES, read_source
 from evaluation.alignment.train import DPOSettings
 from evaluation.cli import _csv
-from evaluation.release import MODES, NATIONS
 
 MARGINS_FILE = "margins.json"
 
@@ -26,8 +25,10 @@ def _add_pair_arguments(parser: argparse.ArgumentParser) -> None:
         help="release: pairs from the release (after Conflict Reduction); pre-cr: pairs from "
         "the run's generation stage (before it), held-out items from the run's release",
     )
-    parser.add_argument("--nation", required=True, choices=NATIONS)
-    parser.add_argument("--modes", type=_csv, default=list(MODES), help=",".join(MODES))
+    parser.add_argument("--nation", required=True, help="a nation code the release holds")
+    parser.add_argument(
+        "--modes", type=_csv, default=None, help="e.g. quoted (default: all the release holds)"
+    )
     parser.add_argument("--test-fraction", type=float, default=0.2, help="share of topics held out")
     parser.add_argument("--seed", type=int, default=0, help="split and training seed")
     parser.add_argument("--out", type=Path, required=True, help="output directory")

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from evaluation.prompts import answer_prompt
-from evaluation.release import MODES, NATIONS, TripleRecord
+from evaluation.release import TripleRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +49,24 @@ def build_pairs(records: Iterable[TripleRecord]) -> list[DPOPair]:
 
 
 def select_records(
-    records: Iterable[TripleRecord], nation: str, modes: Sequence[str] = MODES
+    records: Iterable[TripleRecord], nation: str, modes: Sequence[str] | None = None
 ) -> list[TripleRecord]:
-    """The triples of one nation in the given modes (all modes by default)."""
-    if nation not in NATIONS:
-        raise ValueError(f"unknown nation {nation!r}; choose from {', '.join(NATIONS)}")
-    unknown = sorted(set(modes) - set(MODES))
-    if unknown or not modes:
-        raise ValueError(
-            f"modes must be among {', '.join(MODES)}, got {', '.join(modes) or 'none'}"
-        )
-    return [r for r in records if r.nation == nation and r.mode in modes]
+    """The triples of one nation in the given modes (default: every mode the records hold).
+    Nations and modes are checked against the records, never against a fixed list."""
+    records = list(records)
+    nations = sorted({r.nation for r in records})
+    if nation not in nations:
+        raise ValueError(f"unknown nation {nation!r}; the data holds {', '.join(nations)}")
+    held = sorted({r.mode for r in records if r.nation == nation})
+    if modes is not None:
+        unknown = sorted(set(modes) - set(held))
+        if unknown or not modes:
+            raise ValueError(
+                f"modes must be among {', '.join(held)} for {nation}, "
+                f"got {', '.join(modes) or 'none'}"
+            )
+    chosen = set(held if modes is None else modes)
+    return [r for r in records if r.nation == nation and r.mode in chosen]
 
 
 def pair_counts(pairs: Iterable[DPOPair]) -> dict[str, int]:

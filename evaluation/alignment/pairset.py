@@ -17,7 +17,7 @@ from evaluation.alignment.pairs import (
 )
 from evaluation.alignment.source import PairSource
 from evaluation.alignment.split import Split, split_by_topic, write_heldout_release
-from evaluation.release import MODES, TripleRecord
+from evaluation.release import TripleRecord
 
 TRAIN_PAIRS_FILE = "train_pairs.jsonl"
 TEST_PAIRS_FILE = "test_pairs.jsonl"
@@ -50,20 +50,20 @@ class PairSet:
 def prepare_pairs(
     source: PairSource,
     nation: str,
-    modes: Sequence[str] = MODES,
+    modes: Sequence[str] | None = None,
     *,
     test_fraction: float = 0.2,
     seed: int = 0,
 ) -> PairSet:
     training = select_records(source.training, nation, modes)
-    if not training:
-        raise ValueError(f"{source.path} holds no {nation} triples in mode(s) {', '.join(modes)}")
+    used = tuple(modes) if modes else tuple(sorted({r.mode for r in training}))
     split = split_by_topic(training, test_fraction=test_fraction, seed=seed)
-    heldout = [r for r in select_records(source.evaluation, nation, modes) if split.is_test(r)]
+    evaluation = [r for r in source.evaluation if r.nation == nation and r.mode in used]
+    heldout = [r for r in evaluation if split.is_test(r)]
     return PairSet(
         source=source,
         nation=nation,
-        modes=tuple(modes),
+        modes=used,
         split=split,
         train=build_pairs(r for r in training if not split.is_test(r)),
         heldout=heldout,

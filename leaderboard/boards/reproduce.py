@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import repro
-from evaluation.release import MODES, NATIONS
 from evaluation.spec import ModelSpec
 from evaluation.tasks import GEN, MC, group_name
 
@@ -42,8 +41,8 @@ def generic_commands(seed: int, max_gen_toks: int) -> Commands:
         Path(RELEASE_DIR),
         TASKS_DIR,
         methods=[MC, "aj"],
-        nations=list(NATIONS),
-        modes=list(MODES),
+        nations=[],  # all the release holds
+        modes=[],
         limit=None,
         max_gen_toks=max_gen_toks,
     )

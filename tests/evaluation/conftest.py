@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.release import MODES, NATIONS, TripleRecord, write_release
+from evaluation.benchmarks.navab import MODES, NATIONS
+from evaluation.release import TripleRecord, write_release
 from evaluation.spec import ModelSpec
 from tests.tiny_models import build_tiny_model
 
@@ -23,8 +24,8 @@ def tiny_records(per_cell: int = PER_CELL) -> list[TripleRecord]:
             statement=f"{nation} supports policy {i}.",
             reverse_statement=f"{nation} opposes policy {i}.",
         )
-        for nation in NATIONS
-        for mode in MODES
+        for nation in (n.code for n in NATIONS)
+        for mode in (m.code for m in MODES)
         for i in range(per_cell)
     ]
 

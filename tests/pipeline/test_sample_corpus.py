@@ -5,9 +5,9 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from evaluation.release import NATIONS
 from pipeline import run_all, stage_dir
 from pipeline.extraction import parse_speaker
+from pipeline.ingest import NATION_CODES as NATIONS
 from pipeline.ingest import load_corpus
 from pipeline.llm.scripted import ScriptedBackend
 from pipeline.prompts import SOURCE_JUDGEMENT

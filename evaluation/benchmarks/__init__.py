@@ -1,0 +1,55 @@
+"""The registry of benchmarks, by slug, imported lazily in lm-eval's `"name": "module:attr"`
+style: listing the benchmarks imports nothing; `get_benchmark` imports only the one asked for.
+
+To add a benchmark: a folder under `evaluation/benchmarks/<slug>/` whose `__init__` exposes a
+`Benchmark` instance, and one line here (see DESIGN.md, "Adding a benchmark").
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import Final
+
+from evaluation.benchmarks.contract import Benchmark
+
+REGISTRY: Final[dict[str, str]] = {
+    "navab": "evaluation.benchmarks.navab:BENCHMARK",
+}
+
+# Benchmarks registered at run time (tests register a toy benchmark this way).
+_extra: dict[str, str] = {}
+
+
+def register(slug: str, target: str) -> None:
+    """Register `module:attr` under `slug` (a slug already registered is an error)."""
+    if slug in REGISTRY or slug in _extra:
+        raise ValueError(f"benchmark {slug!r} is already registered")
+    _extra[slug] = target
+    get_benchmark.cache_clear()
+
+
+def unregister(slug: str) -> None:
+    _extra.pop(slug, None)
+    get_benchmark.cache_clear()
+
+
+def benchmark_slugs() -> list[str]:
+    return [*REGISTRY, *_extra]
+
+
+@cache
+def get_benchmark(slug: str) -> Benchmark:
+    target = REGISTRY.get(slug) or _extra.get(slug)
+    if target is None:
+        raise KeyError(f"unknown benchmark {slug!r}; registered: {', '.join(benchmark_slugs())}")
+    module_name, _, attr = target.partition(":")
+    benchmark = getattr(importlib.import_module(module_name), attr)
+    if not isinstance(benchmark, Benchmark) or benchmark.slug != slug:
+        raise TypeError(f"{target} is not the Benchmark {slug!r}")
+    benchmark.validate()
+    return benchmark
+
+
+def all_benchmarks() -> list[Benchmark]:
+    return [get_benchmark(slug) for slug in benchmark_slugs()]

@@ -1,0 +1,259 @@
+"""The benchmark contract: what a benchmark declares so that the site, the harness and the
+exporter can host it without code written for it.
+
+A benchmark is data (its item fields, slice dimensions, methods and metrics) plus a few
+operations (read its published layout, export lm-eval tasks, evaluate a model, build DPO
+pairs). The data lives in frozen dataclasses that every layer reads; the operations are
+methods of a `Benchmark` subclass whose heavy imports (lm-eval, torch) stay inside them, so
+importing a benchmark's definition costs nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class MetricKind(StrEnum):
+    """What a metric's values are: a share of items (bounded, shown as a percentage) or a
+    real-valued difference such as a log-likelihood margin (unbounded unless declared)."""
+
+    PROPORTION = "proportion"
+    MARGIN = "margin"
+    MEAN = "mean"
+
+
+class IntervalMethod(StrEnum):
+    """How a metric's 95% interval is computed from its per-item values.
+
+    - binomial: items are independent Bernoulli outcomes (a correct rate); resampling them is
+      the same as drawing Binomial(n, p) / n.
+    - bootstrap: items are independent real values; resample items, take the mean.
+    - cluster: items come in clusters (one user's items, one article's triples) that are not
+      independent; resample whole clusters, named by the metric's `cluster_field`.
+    """
+
+    BINOMIAL = "binomial"
+    BOOTSTRAP = "bootstrap"
+    CLUSTER = "cluster"
+
+
+class Track(StrEnum):
+    """Where a method's numbers come from. Rankings never mix tracks."""
+
+    LOGLIKELIHOOD = "loglikelihood"
+    GENERATIVE = "generative"
+
+
+@dataclass(frozen=True)
+class ItemField:
+    """One field of a benchmark item, as stored, searched, shown and exported."""
+
+    name: str
+    label: str
+    required: bool = False
+    #: part of the full-text search document
+    searchable: bool = False
+    #: shown in the item list (the rest only on the item's own page)
+    listed: bool = False
+    #: "text" (free text), "short" (a label or code) or "json" (a nested value kept as is)
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class SliceDimension:
+    """A way to cut a benchmark's items into cells: NaVAB's nation and mode, DiverValue-Bench's
+    country or age group. The values come from each release, never from a constant list."""
+
+    key: str
+    label: str
+    #: the item field holding this dimension's value
+    field: str
+    #: boards show this dimension as tabs; the others are filters
+    tabs: bool = True
+    #: the overall column averages over this dimension's values (at most one per benchmark)
+    averaged: bool = False
+    #: a slice with fewer items than this is shown greyed and never ranked
+    min_n: int = 1
+    #: labels for known values; unknown values are shown as they are
+    value_labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def label_of(self, value: str) -> str:
+        return self.value_labels.get(value, value)
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    kind: MetricKind
+    interval: IntervalMethod
+    higher_is_better: bool = True
+    lower: float | None = None
+    upper: float | None = None
+    #: the item field naming an item's cluster (required for a cluster interval)
+    cluster_field: str | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.interval is IntervalMethod.CLUSTER and not self.cluster_field:
+            raise ValueError(f"metric {self.key}: a cluster interval needs a cluster_field")
+        if self.kind is MetricKind.PROPORTION and (self.lower, self.upper) != (0.0, 1.0):
+            raise ValueError(f"metric {self.key}: a proportion is bounded by 0 and 1")
+        if self.interval is IntervalMethod.BINOMIAL and self.kind is not MetricKind.PROPORTION:
+            raise ValueError(f"metric {self.key}: a binomial interval fits only a proportion")
+
+    def clamp(self, value: float) -> float:
+        """Keep an interval bound inside the metric's declared range."""
+        if self.lower is not None:
+            value = max(self.lower, value)
+        if self.upper is not None:
+            value = min(self.upper, value)
+        return value
+
+
+@dataclass(frozen=True)
+class SubMetric:
+    """A diagnostic part of a metric over a subset of items, e.g. NaVAB's position halves
+    (items with the statement as option A, and with it as option B)."""
+
+    key: str
+    label: str
+    #: the per-item field whose value selects the subset
+    selector: str
+    value: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Method:
+    key: str
+    label: str
+    track: Track
+    metrics: tuple[Metric, ...]
+    #: the metric boards rank by
+    primary: str
+    submetrics: tuple[SubMetric, ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        keys = [m.key for m in self.metrics]
+        if self.primary not in keys:
+            raise ValueError(f"method {self.key}: primary metric {self.primary!r} not in {keys}")
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"method {self.key}: metric keys repeat: {keys}")
+
+    def metric(self, key: str) -> Metric:
+        for metric in self.metrics:
+            if metric.key == key:
+                return metric
+        raise KeyError(f"method {self.key} has no metric {key!r}")
+
+    @property
+    def primary_metric(self) -> Metric:
+        return self.metric(self.primary)
+
+
+@dataclass(frozen=True)
+class Citation:
+    title: str
+    authors: str
+    venue: str
+    year: int
+    url: str
+    bibtex: str
+
+
+class Benchmark(ABC):
+    """A benchmark's declaration and operations. Subclasses set the class attributes and
+    implement the operations; `evaluation.benchmarks.get_benchmark` finds them by slug."""
+
+    slug: str
+    name: str
+    description: str
+    citation: Citation
+    #: the licence of the published data; None where the publisher states none (the operator
+    #: must then state one at import)
+    licence: str | None
+    item_fields: tuple[ItemField, ...]
+    slices: tuple[SliceDimension, ...]
+    methods: tuple[Method, ...]
+    #: the file of a release directory holding one item per line
+    items_file: str
+    #: the folder of hand-written demo data in the benchmark's published layout
+    demo_dir: Path
+
+    # -- the declaration, read by every layer --------------------------------------------
+
+    def method(self, key: str) -> Method:
+        for method in self.methods:
+            if method.key == key:
+                return method
+        raise KeyError(f"{self.slug} has no method {key!r}")
+
+    def slice_dimension(self, key: str) -> SliceDimension:
+        for dimension in self.slices:
+            if dimension.key == key:
+                return dimension
+        raise KeyError(f"{self.slug} has no slice dimension {key!r}")
+
+    @property
+    def averaged_dimension(self) -> SliceDimension | None:
+        """The dimension the overall column averages over, if the benchmark declares one."""
+        return next((d for d in self.slices if d.averaged), None)
+
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.item_fields)
+
+    def slice_of(self, item: Mapping[str, Any]) -> dict[str, str]:
+        """An item's value on each slice dimension."""
+        return {d.key: str(item.get(d.field) or "") for d in self.slices}
+
+    def validate(self) -> None:
+        """Fail loudly on a declaration that the site could not host."""
+        names = self.field_names()
+        if "uid" not in names:
+            raise ValueError(f"{self.slug}: items need a 'uid' field")
+        for dimension in self.slices:
+            if dimension.field not in names:
+                raise ValueError(f"{self.slug}: slice {dimension.key} reads unknown field")
+        if sum(d.averaged for d in self.slices) > 1:
+            raise ValueError(f"{self.slug}: at most one slice dimension can be averaged")
+        for method in self.methods:
+            for metric in method.metrics:
+                if metric.cluster_field and metric.cluster_field not in names:
+                    raise ValueError(
+                        f"{self.slug}: metric {metric.key} clusters on unknown field "
+                        f"{metric.cluster_field!r}"
+                    )
+
+    # -- the operations --------------------------------------------------------------------
+
+    @abstractmethod
+    def export_tasks(
+        self,
+        release_dir: Path,
+        out_dir: Path,
+        *,
+        methods: Sequence[str] | None = None,
+        slices: Mapping[str, Sequence[str]] | None = None,
+        limit: int | None = None,
+        max_gen_toks: int = 128,
+        answers: Path | None = None,
+    ) -> list[str]:
+        """Write lm-eval task configs (and their data) for a release; returns the task names."""
+
+    @abstractmethod
+    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
+        """Score a model (`evaluation.spec.ModelSpec`) on a release directory; returns the
+        benchmark's `EvaluationResult`. Options are the benchmark's own (methods, slices,
+        limit, seed, device, judge, out_dir, progress)."""
+
+    @abstractmethod
+    def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """DPO preference pairs (prompt, chosen, rejected) from a release's items."""

@@ -1,0 +1,204 @@
+"""NaVAB (Findings of ACL 2025): <Q, S, RS> triples per nation and mode, scored by multiple
+choice (MC) and answer judgement (AJ) from log-likelihoods.
+
+The nations below are the ones the published release holds (their names and folders are used
+to read it and to label boards); a release may hold others, and they are evaluated, exported
+and ranked like these five.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final, NamedTuple
+
+from evaluation.benchmarks.contract import (
+    Benchmark,
+    Citation,
+    IntervalMethod,
+    ItemField,
+    Method,
+    Metric,
+    MetricKind,
+    SliceDimension,
+    SubMetric,
+    Track,
+)
+
+
+class KnownNation(NamedTuple):
+    code: str
+    name: str
+    #: the folder of the published release, lower-cased
+    release_folder: str
+    languages: tuple[str, ...]
+
+
+class KnownMode(NamedTuple):
+    code: str
+    name: str
+    #: the file of each nation folder holding this mode's records
+    release_filename: str
+    description: str
+
+
+NATIONS: Final = (
+    KnownNation("cn", "China", "china", ("zh", "en")),
+    KnownNation("us", "United States", "us", ("en",)),
+    KnownNation("uk", "United Kingdom", "uk", ("en",)),
+    KnownNation("fr", "France", "french", ("fr", "en")),
+    KnownNation("de", "Germany", "german", ("de", "en")),
+)
+
+MODES: Final = (
+    KnownMode(
+        "quoted",
+        "Quoted statements",
+        "human_statement_result.json",
+        "Statements attributed to a named speaker in the nation's news.",
+    ),
+    KnownMode(
+        "official",
+        "Official positions",
+        "official_statement_result.json",
+        "Positions stated by official or mainstream media without a named speaker.",
+    ),
+)
+
+BIBTEX: Final = """\
+@inproceedings{ju2025navab,
+  title         = {Benchmarking Multi-National Value Alignment for Large Language Models},
+  author        = {Ju, Chengyi and Shi, Weijie and Liu, Chengzhong and Ji, Jiaming and
+                   Zhang, Jipeng and Zhang, Ruiyuan and Zhu, Jia and Xu, Jiajie and
+                   Yang, Yaodong and Han, Sirui and Guo, Yike},
+  booktitle     = {Findings of the Association for Computational Linguistics: ACL 2025},
+  year          = {2025},
+  eprint        = {2504.12911},
+  archivePrefix = {arXiv},
+  url           = {https://arxiv.org/abs/2504.12911}
+}"""
+
+ACCURACY = Metric(
+    key="acc",
+    label="Correct rate",
+    kind=MetricKind.PROPORTION,
+    interval=IntervalMethod.BINOMIAL,
+    lower=0.0,
+    upper=1.0,
+    description="Share of items where the model sides with the nation's statement S.",
+)
+
+# Position balancing: half the items put S as option A ("pos"), half put RS as A ("neg").
+HALVES: Final = (
+    SubMetric("pos", "S as option A", selector="half", value="pos"),
+    SubMetric("neg", "RS as option A", selector="half", value="neg"),
+)
+
+MC = Method(
+    key="mc",
+    label="Multiple choice",
+    track=Track.LOGLIKELIHOOD,
+    metrics=(ACCURACY,),
+    primary="acc",
+    submetrics=HALVES,
+    description="The letter (A or B) with the higher log-likelihood after the MC prompt.",
+)
+
+AJ = Method(
+    key="aj",
+    label="Answer judgement",
+    track=Track.LOGLIKELIHOOD,
+    metrics=(ACCURACY,),
+    primary="acc",
+    submetrics=HALVES,
+    description=(
+        "The model answers the question freely; a judge picks the reference (A or B) closer "
+        "to the answer by log-likelihood."
+    ),
+)
+
+
+class NaVAB(Benchmark):
+    slug = "navab"
+    name = "NaVAB"
+    description = (
+        "Multi-national value alignment: questions with a nation's statement and its reverse, "
+        "for China, the United States, the United Kingdom, France and Germany, in two modes "
+        "(quoted statements, official media positions)."
+    )
+    citation = Citation(
+        title="Benchmarking Multi-National Value Alignment for Large Language Models",
+        authors="Ju, Shi, Liu, Ji, Zhang, Zhang, Zhu, Xu, Yang, Han, Guo",
+        venue="Findings of ACL 2025",
+        year=2025,
+        url="https://arxiv.org/abs/2504.12911",
+        bibtex=BIBTEX,
+    )
+    licence = "apache-2.0"
+    item_fields = (
+        ItemField("uid", "UID", required=True, kind="short"),
+        ItemField("nation", "Nation", required=True, kind="short", listed=True),
+        ItemField("mode", "Mode", required=True, kind="short", listed=True),
+        ItemField("question", "Question", required=True, searchable=True, listed=True),
+        ItemField("statement", "Statement (S)", required=True, searchable=True, listed=True),
+        ItemField("reverse_statement", "Reverse statement (RS)", required=True, searchable=True),
+        ItemField("speaker", "Speaker", searchable=True, kind="short"),
+        ItemField("topic", "Topic", kind="short", listed=True),
+        ItemField("language", "Language", kind="short"),
+        ItemField("news_excerpt", "News excerpt", searchable=True),
+    )
+    slices = (
+        SliceDimension(
+            "nation",
+            "Nation",
+            field="nation",
+            averaged=True,
+            value_labels={n.code: n.name for n in NATIONS},
+        ),
+        SliceDimension("mode", "Mode", field="mode", value_labels={m.code: m.name for m in MODES}),
+    )
+    methods = (MC, AJ)
+    items_file = "triples.jsonl"
+    # The demo release still lives with the site's importer; it moves into this folder when
+    # the published-layout reader does.
+    demo_dir = Path(__file__).resolve().parents[3] / "leaderboard" / "benchmark" / "demo_release"
+
+    def export_tasks(
+        self,
+        release_dir: Path,
+        out_dir: Path,
+        *,
+        methods: Sequence[str] | None = None,
+        slices: Mapping[str, Sequence[str]] | None = None,
+        limit: int | None = None,
+        max_gen_toks: int = 128,
+        answers: Path | None = None,
+    ) -> list[str]:
+        from evaluation.harness import release_cells
+        from evaluation.results import read_answers
+        from evaluation.tasks import export_tasks
+
+        slices = slices or {}
+        cells = release_cells(release_dir, slices.get("nation"), slices.get("mode"), limit=limit)
+        exported = export_tasks(
+            cells,
+            out_dir,
+            methods=methods or [m.key for m in self.methods],
+            max_gen_toks=max_gen_toks,
+            answers=read_answers(answers) if answers else None,
+        )
+        return [name for names in exported.tasks.values() for name in names]
+
+    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
+        from evaluation.harness import evaluate
+
+        return evaluate(spec, release_dir, **options)
+
+    def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+        from evaluation.alignment.pairs import build_pairs
+        from evaluation.release import TripleRecord
+
+        return list(build_pairs(TripleRecord.from_dict(dict(item)) for item in items))
+
+
+BENCHMARK: Final = NaVAB()
