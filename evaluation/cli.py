@@ -127,9 +127,9 @@ def _rate(value: float | None) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from evaluation.benchmarks.navab.lm_eval_tasks import export_tasks
     from evaluation.harness import release_cells
     from evaluation.results import read_answers
-    from evaluation.tasks import export_tasks
 
     cells = release_cells(args.release, args.nations, args.modes, limit=args.limit)
     answers = read_answers(args.answers) if args.answers else None

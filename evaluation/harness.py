@@ -1,7 +1,7 @@
 """`evaluate`: score a model on a release per nation x mode x method, through lm-eval.
 
 Every log-likelihood comes from lm-eval's own evaluator (`simple_evaluate` on the task configs
-written by `evaluation.tasks`, with samples logged), so a stock `lm_eval` run of the exported
+written by NaVAB's `lm_eval_tasks`, with samples logged), so a stock `lm_eval` run of the exported
 tasks computes the same numbers. On top of lm-eval's accuracy this adds what the leaderboard
 needs: per-example records, pos/neg half rates, stderr and a seeded bootstrap interval.
 
@@ -22,10 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import repro
-from evaluation.balance import NEG, POS, BalancedItem, balance
+from evaluation.benchmarks.navab.balance import NEG, POS, BalancedItem, balance
 from evaluation.benchmarks.navab.definition import MODES, NATIONS
+from evaluation.benchmarks.navab.lm_eval_tasks import (
+    AJ,
+    GEN,
+    MC,
+    METHODS,
+    export_tasks,
+    write_judge_tasks,
+)
+from evaluation.benchmarks.navab.prompts import LETTERS
 from evaluation.errors import ModelError
-from evaluation.prompts import LETTERS
 from evaluation.release import iter_triples, load_manifest, sha256_file
 from evaluation.results import (
     ANSWERS_FILE,
@@ -37,7 +45,6 @@ from evaluation.results import (
 )
 from evaluation.spec import ModelSpec, vllm_available
 from evaluation.stats import bootstrap_ci, cell_seed, correct_rate, stderr
-from evaluation.tasks import AJ, GEN, MC, METHODS, export_tasks, write_judge_tasks
 
 ProgressCallback = Callable[[ProgressEvent], None]
 

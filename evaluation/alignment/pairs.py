@@ -1,6 +1,6 @@
 """DPO preference pairs from NaVAB triples: prompt from Q, chosen = S, rejected = RS.
 
-The prompt is the harness's free-answer prompt (`evaluation.prompts.answer_prompt`), so the
+The prompt is the harness's free-answer prompt (`answer_prompt` in NaVAB's prompts), so the
 model is trained in the same framing in which the AJ method asks it to answer. Completions
 carry a leading space: the prompt ends with "Answer:", and trl tokenizes prompt + completion as
 one text, so the space keeps the prompt/completion boundary on a token boundary.
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from evaluation.prompts import answer_prompt
+from evaluation.benchmarks.navab.prompts import answer_prompt
 from evaluation.release import TripleRecord
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import repro
+from evaluation.benchmarks.navab.lm_eval_tasks import GEN, MC, group_name
 from evaluation.spec import ModelSpec
-from evaluation.tasks import GEN, MC, group_name
 
 RELEASE_DIR = "RELEASE_DIR"
 TASKS_DIR = "OUT_DIR"

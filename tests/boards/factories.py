@@ -15,10 +15,10 @@ from typing import Any
 from django.utils import timezone
 
 from evaluation import repro
+from evaluation.benchmarks.navab.lm_eval_tasks import AJ, GEN, MC, task_name
 from evaluation.results import ReproCard
 from evaluation.spec import ModelSpec
 from evaluation.stats import bootstrap_ci, cell_seed, stderr
-from evaluation.tasks import AJ, GEN, MC, task_name
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple, make_triple_uid
 from leaderboard.evals.models import (
     EvaluationJob,

@@ -17,8 +17,8 @@ from evaluation.alignment import (
     write_pair_set,
 )
 from evaluation.alignment.split import group_key
+from evaluation.benchmarks.navab.prompts import answer_prompt
 from evaluation.cli import main
-from evaluation.prompts import answer_prompt
 from evaluation.release import TripleRecord, iter_triples, load_manifest, write_release
 from pipeline.checkpoint import DONE_FILE, write_jsonl
 from pipeline.release import RELEASE_SUBDIR

@@ -174,9 +174,9 @@ class NaVAB(Benchmark):
         max_gen_toks: int = 128,
         answers: Path | None = None,
     ) -> list[str]:
+        from evaluation.benchmarks.navab.lm_eval_tasks import export_tasks
         from evaluation.harness import release_cells
         from evaluation.results import read_answers
-        from evaluation.tasks import export_tasks
 
         slices = slices or {}
         cells = release_cells(release_dir, slices.get("nation"), slices.get("mode"), limit=limit)

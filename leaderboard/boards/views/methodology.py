@@ -11,8 +11,8 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from evaluation import prompts
+from evaluation.benchmarks.navab.lm_eval_tasks import GEN, MC, group_name, task_name
 from evaluation.stats import BOOTSTRAP_ITERS
-from evaluation.tasks import GEN, MC, group_name, task_name
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
 from leaderboard.boards.paired import DEFAULT_RESAMPLES
 from leaderboard.boards.queries import models_on_release

@@ -23,8 +23,14 @@ from typing import Any
 
 import yaml
 
-from evaluation.balance import BalancedItem
-from evaluation.prompts import ANSWER_STOP, CHOICES, answer_prompt, judge_prompt, mc_prompt
+from evaluation.benchmarks.navab.balance import BalancedItem
+from evaluation.benchmarks.navab.prompts import (
+    ANSWER_STOP,
+    CHOICES,
+    answer_prompt,
+    judge_prompt,
+    mc_prompt,
+)
 
 MC = "mc"
 AJ = "aj"

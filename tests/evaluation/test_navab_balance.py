@@ -1,6 +1,6 @@
 import pytest
 
-from evaluation.balance import NEG, POS, balance
+from evaluation.benchmarks.navab.balance import NEG, POS, balance
 from tests.evaluation.conftest import tiny_records
 
 

@@ -4,9 +4,9 @@ from typing import Any
 
 import yaml
 
-from evaluation.balance import balance
-from evaluation.prompts import judge_prompt, mc_prompt
-from evaluation.tasks import export_tasks
+from evaluation.benchmarks.navab.balance import balance
+from evaluation.benchmarks.navab.lm_eval_tasks import export_tasks
+from evaluation.benchmarks.navab.prompts import judge_prompt, mc_prompt
 from tests.evaluation.conftest import tiny_records
 
 
