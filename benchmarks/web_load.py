@@ -74,11 +74,12 @@ def fill(models: int) -> None:
     """The rows a board of `models` models reads (no triples: the board never reads them)."""
     from django.utils import timezone
 
-    from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
+    from leaderboard.benchmark.models import Benchmark, DatasetRelease, Mode, Nation
     from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel, Score
 
     now = timezone.now()
     release = DatasetRelease.objects.create(
+        benchmark=Benchmark.objects.get(slug="navab"),
         version="load-1",
         title="Load test release",
         status=DatasetRelease.Status.PUBLISHED,

@@ -29,7 +29,9 @@ def reference_data(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("db")
     else:
         return
-    from leaderboard.benchmark.models import Mode, Nation
+    from leaderboard.benchmark.models import Benchmark, Mode, Nation
     from leaderboard.benchmark.nations import seed_reference_data
+    from leaderboard.benchmark.registry_sync import sync_benchmarks
 
+    sync_benchmarks(Benchmark)
     seed_reference_data(Nation, Mode)

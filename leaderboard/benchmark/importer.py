@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from tqdm import tqdm
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
+from leaderboard.benchmark.models import Benchmark, DatasetRelease, Mode, Nation, Triple
 from leaderboard.benchmark.release_sources import (
     MODE_FILE_ALIASES,
     Problem,
@@ -238,6 +238,8 @@ def _write(
 ) -> DatasetRelease:
     if release is None:
         release = DatasetRelease.objects.create(
+            # This importer reads NaVAB's layouts; each benchmark's reader names its own row.
+            benchmark=Benchmark.objects.get(slug="navab"),
             version=version,
             title=title,
             description=description,

@@ -50,6 +50,31 @@ class Mode(models.Model):
         return self.name
 
 
+class Benchmark(models.Model):
+    """A hosted benchmark, as its declaration in `evaluation.benchmarks` describes it.
+
+    The rows are written from the registry (see `benchmark.registry_sync`); the declaration
+    stays the source of truth for fields, slices and metrics, these columns are what pages
+    link, filter and cite by.
+    """
+
+    slug = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    paper_title = models.CharField(max_length=300, blank=True)
+    paper_url = models.URLField(blank=True)
+    # Blank where the publisher states none: the operator states one per release at import.
+    licence = models.CharField(max_length=64, blank=True)
+    citation = models.TextField(blank=True, help_text="BibTeX.")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ReleaseQuerySet(models.QuerySet["DatasetRelease"]):
     def published(self) -> ReleaseQuerySet:
         return self.filter(status=DatasetRelease.Status.PUBLISHED)
@@ -69,6 +94,7 @@ class DatasetRelease(models.Model):
         PIPELINE = "pipeline", "Pipeline run"
         DEMO = "demo", "Demo data"
 
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="releases")
     version = models.SlugField(max_length=64, unique=True)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)

@@ -1,46 +1,11 @@
-"""The nations and modes NaVAB covers, as seeded by migration and matched by the importer."""
+"""The NaVAB nations and modes as database rows, written from NaVAB's declaration (the one
+list of them, in `evaluation.benchmarks.navab`)."""
 
 from __future__ import annotations
 
-from typing import Any, Final, NamedTuple
+from typing import Any
 
-
-class NationSeed(NamedTuple):
-    code: str
-    name: str
-    release_folder: str
-    languages: list[str]
-
-
-class ModeSeed(NamedTuple):
-    code: str
-    name: str
-    release_filename: str
-    description: str
-
-
-NATIONS: Final = (
-    NationSeed("cn", "China", "china", ["zh", "en"]),
-    NationSeed("us", "United States", "us", ["en"]),
-    NationSeed("uk", "United Kingdom", "uk", ["en"]),
-    NationSeed("fr", "France", "french", ["fr", "en"]),
-    NationSeed("de", "Germany", "german", ["de", "en"]),
-)
-
-MODES: Final = (
-    ModeSeed(
-        "quoted",
-        "Quoted statements",
-        "human_statement_result.json",
-        "Statements attributed to a named speaker in the nation's news.",
-    ),
-    ModeSeed(
-        "official",
-        "Official positions",
-        "official_statement_result.json",
-        "Positions stated by official or mainstream media without a named speaker.",
-    ),
-)
+from evaluation.benchmarks.navab import MODES, NATIONS
 
 
 def seed_reference_data(nation_model: Any, mode_model: Any) -> None:
@@ -52,7 +17,7 @@ def seed_reference_data(nation_model: Any, mode_model: Any) -> None:
             defaults={
                 "name": nation.name,
                 "release_folder": nation.release_folder,
-                "languages": nation.languages,
+                "languages": list(nation.languages),
                 "sort_order": order,
             },
         )

@@ -27,6 +27,7 @@ from leaderboard.evals.models import (
     SampleResult,
     Score,
 )
+from tests.benchmark.factories import navab
 
 NATIONS = ("cn", "us", "uk", "fr", "de")
 MODES = ("quoted", "official")
@@ -42,6 +43,7 @@ def make_release(
     re-evaluation jobs get queued behind the test's back."""
     status = DatasetRelease.Status.PUBLISHED if published else DatasetRelease.Status.DRAFT
     release = DatasetRelease.objects.create(
+        benchmark=navab(),
         version=version,
         title=f"Release {version}",
         status=status,

@@ -7,7 +7,7 @@ import html as htmllib
 import pytest
 from django.urls import reverse
 
-from evaluation import prompts
+from evaluation.benchmarks.navab import prompts
 from tests.boards.factories import evaluate, make_model
 
 pytestmark = pytest.mark.django_db

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple, make_triple_uid
 from leaderboard.evals.models import LanguageModel
+from tests.benchmark.factories import navab
 
 
 @pytest.fixture
@@ -28,7 +29,9 @@ def staff(db: None) -> User:
 
 
 def make_release(version: str = "r1", per_cell: int = 2, publish: bool = True) -> DatasetRelease:
-    release = DatasetRelease.objects.create(version=version, title=f"Release {version}")
+    release = DatasetRelease.objects.create(
+        benchmark=navab(), version=version, title=f"Release {version}"
+    )
     triples = []
     for nation in Nation.objects.all():
         for mode in Mode.objects.all():

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from evaluation import prompts
+from evaluation.benchmarks.navab import prompts
 from evaluation.benchmarks.navab.lm_eval_tasks import GEN, MC, group_name, task_name
 from evaluation.stats import BOOTSTRAP_ITERS
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
