@@ -40,6 +40,14 @@ MODES: Final = (
         "official_statement_result.json",
         "Positions stated by official or mainstream media without a named speaker.",
     ),
+    # The German config's extra split; not in evaluation.release.MODES, so never on a board.
+    ModeSeed(
+        "source",
+        "Source statements",
+        "statements.json",
+        "The German release's extra `source` split: statements with their source judgement. "
+        "Browsable here; not scored on the boards.",
+    ),
 )
 
 
