@@ -23,7 +23,7 @@ from typing import Any
 
 from evaluation import repro
 from evaluation.benchmarks.navab.balance import NEG, POS, BalancedItem, balance
-from evaluation.benchmarks.navab.definition import MODES, NATIONS
+from evaluation.benchmarks.navab.definition import MODES, NATIONS, UNSCORED_MODES
 from evaluation.benchmarks.navab.lm_eval_tasks import (
     AJ,
     GEN,
@@ -79,13 +79,17 @@ def release_cells(
     limit: int | None = None,
 ) -> dict[tuple[str, str], list[BalancedItem]]:
     """The release's position-balanced items per (nation, mode), for the nations and modes
-    asked for (default: every one the release holds; asking for one it lacks is an error).
-    `limit` keeps the first N balanced items of each cell (both halves stay represented)."""
+    asked for (default: every nation the release holds, and every mode but the unscored
+    ones; asking for one it lacks is an error). `limit` keeps the first N balanced items of
+    each cell (both halves stay represented)."""
     if limit is not None and limit < 1:
         raise ValueError("limit must be a positive number of items per nation x mode")
     triples = list(iter_triples(Path(release_dir)))
     chosen_nations = _choose(nations, _in_order({t.nation for t in triples}), "nation")
-    chosen_modes = _choose(modes, _in_order({t.mode for t in triples}), "mode")
+    held_modes = _in_order({t.mode for t in triples})
+    if not modes:
+        modes = [m for m in held_modes if m not in UNSCORED_MODES]
+    chosen_modes = _choose(modes, held_modes, "mode")
     return {
         key: items[:limit] if limit else items
         for key, items in balance(

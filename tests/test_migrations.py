@@ -22,7 +22,7 @@ def test_a_database_from_before_benchmarks_keeps_everything_and_its_releases_bec
     latest = executor.loader.graph.leaf_nodes()
     # Every app at its latest migration, but the benchmark app just before benchmarks existed.
     before = [n for n in latest if n[0] != "benchmark"] + [
-        ("benchmark", "0002_seed_and_search_index")
+        ("benchmark", "0003_triple_screening_text_extra_and_source_mode")
     ]
     executor.migrate(before)
     try:

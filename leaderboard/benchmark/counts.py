@@ -29,11 +29,15 @@ class CountTable:
     mode_totals: list[CountCell]
     total: int
 
+    @property
+    def unevaluated_modes(self) -> list[Mode]:
+        return [mode for mode in self.modes if not mode.is_evaluated]
+
 
 def count_table(release: DatasetRelease) -> CountTable:
-    """Every nation and mode appears, so an empty cell shows as 0 instead of vanishing."""
+    """Every nation and evaluated mode appears, so an empty cell shows as 0 instead of
+    vanishing; a mode that is not evaluated (German `source`) only where the release has it."""
     nations = list(Nation.objects.all())
-    modes = list(Mode.objects.all())
     grouped = (
         Triple.objects.filter(release=release)
         .order_by()  # the default ordering would add its columns to the GROUP BY
@@ -41,6 +45,8 @@ def count_table(release: DatasetRelease) -> CountTable:
         .annotate(n=Count("id"))
     )
     counts = {(row["nation_id"], row["mode_id"]): row["n"] for row in grouped}
+    held = {mode_id for _, mode_id in counts}
+    modes = [m for m in Mode.objects.all() if m.is_evaluated or m.pk in held]
     rows = []
     for nation in nations:
         cells = [CountCell(mode, counts.get((nation.pk, mode.pk), 0)) for mode in modes]

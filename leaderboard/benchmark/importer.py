@@ -22,6 +22,7 @@ from django.core.validators import validate_slug
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
 from leaderboard.benchmark.models import Benchmark, DatasetRelease, Mode, Nation, Triple
@@ -55,6 +56,8 @@ CONTENT_FIELDS: Final = (
     "news_excerpt",
     "raw_generation",
     "filter_flag",
+    "filter_flag_text",
+    "extra",
     "source_file",
     "source_index",
 )
@@ -87,6 +90,7 @@ class ImportReport:
     counts: dict[str, int]
     skipped: int
     duplicates: int
+    incomplete: int
     files: list[SourceFile] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
@@ -104,6 +108,8 @@ class ImportReport:
         lines += [f"  {cell}: {n}" for cell, n in self.counts.items()]
         lines.append(f"  skipped (filter_flag false): {self.skipped}")
         lines.append(f"  duplicates kept once: {self.duplicates}")
+        if self.incomplete:
+            lines.append(f"  not complete triples (auxiliary splits): {self.incomplete}")
         return lines
 
 
@@ -126,7 +132,7 @@ def import_release(
     for demo data, "pipeline" for a pipeline run's output, else "imported".
     """
     path = Path(path)
-    folders, mode_files = _name_maps()
+    folders, mode_files, auxiliary_modes = _name_maps()
     if not folders or not mode_files:
         raise ImportFailed(
             [
@@ -138,7 +144,7 @@ def import_release(
                 )
             ]
         )
-    read = read_source(path, folders, mode_files)
+    read = read_source(path, folders, mode_files, auxiliary_modes)
     version = version or _default_version(path, read.metadata)
     problems = list(read.problems)
     try:
@@ -184,20 +190,21 @@ def import_release(
             )
         if publish:
             release.publish()
-    counts = Counter(f"{r.nation}/{r.mode}" for r in read.records)
     return ImportReport(
         release=release,
         outcome=outcome,
         total=len(read.records),
-        counts=_ordered_counts(counts),
+        counts=_cell_counts(read),
         skipped=read.skipped,
         duplicates=read.duplicates,
+        incomplete=read.incomplete,
         files=read.files,
         notices=read.notices,
     )
 
 
-def _name_maps() -> tuple[dict[str, str], dict[str, str]]:
+def _name_maps() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+    """Nation folders and split files (lower-cased) to codes, and the modes not evaluated."""
     folders: dict[str, str] = {}
     for nation in Nation.objects.all():
         folders[nation.release_folder.lower()] = nation.code
@@ -206,7 +213,8 @@ def _name_maps() -> tuple[dict[str, str], dict[str, str]]:
     for alias, filename in MODE_FILE_ALIASES.items():
         if filename in mode_files:
             mode_files[alias] = mode_files[filename]
-    return folders, mode_files
+    evaluated = set(Mode.objects.evaluated().values_list("code", flat=True))
+    return folders, mode_files, frozenset(set(mode_files.values()) - evaluated)
 
 
 def _default_version(path: Path, metadata: dict[str, Any]) -> str:
@@ -286,7 +294,8 @@ def _insert(rows: list[tuple[Any, ...]], advance: Callable[[int], object]) -> No
         with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
             for start in range(0, len(rows), INSERT_BATCH):
                 for row in rows[start : start + INSERT_BATCH]:
-                    copy.write_row(row)
+                    # COPY has no field to tell psycopg a dict is jsonb (`extra`).
+                    copy.write_row([Jsonb(v) if isinstance(v, dict) else v for v in row])
                 advance(len(rows[start : start + INSERT_BATCH]))
         return
     for start in range(0, len(rows), INSERT_BATCH):
@@ -298,24 +307,34 @@ def _insert(rows: list[tuple[Any, ...]], advance: Callable[[int], object]) -> No
 
 
 def _manifest(path: Path, read: SourceRead, fingerprint: str) -> dict[str, Any]:
-    counts = Counter(f"{r.nation}/{r.mode}" for r in read.records)
     manifest: dict[str, Any] = {
         "format": read.kind,
         "imported_from": path.name,
         "imported_at": timezone.now().isoformat(timespec="seconds"),
         "files": {f.name: f.as_manifest() for f in read.files},
-        "counts": _ordered_counts(counts),
+        "counts": _cell_counts(read),
         "total": len(read.records),
         "skipped": read.skipped,
         "duplicates": read.duplicates,
-        # Source records that did not become triples (filtered out by the release, or repeats).
-        "rejected": read.skipped + read.duplicates,
+        "incomplete": read.incomplete,
+        # Source records that did not become triples (filtered out by the release, repeats, or
+        # records of an auxiliary split that are not complete triples).
+        "rejected": read.skipped + read.duplicates + read.incomplete,
         "notices": read.notices,
         "content_sha256": fingerprint,
     }
     if read.metadata:
         manifest["origin"] = read.metadata
     return manifest
+
+
+def _cell_counts(read: SourceRead) -> dict[str, int]:
+    """Triples per "nation/mode"; a cell whose file was read but gave none shows as 0."""
+    counts = Counter(f"{r.nation}/{r.mode}" for r in read.records)
+    for source in read.files:
+        if source.nation:
+            counts[f"{source.nation}/{source.mode}"] += 0
+    return _ordered_counts(counts)
 
 
 def _ordered_counts(counts: Counter[str]) -> dict[str, int]:
@@ -345,7 +364,9 @@ def _fingerprint_row(record: SourceRecord) -> tuple[object, ...]:
 def fingerprint_rows(rows: Iterable[tuple[object, ...]]) -> str:
     """A sha256 over the rows, independent of their order (row digests are sorted)."""
     digests = sorted(
-        hashlib.sha256(json.dumps(row, ensure_ascii=False).encode("utf-8")).digest() for row in rows
+        # sort_keys: jsonb returns an object's keys in its own order, not the file's.
+        hashlib.sha256(json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8")).digest()
+        for row in rows
     )
     return hashlib.sha256(b"".join(digests)).hexdigest()
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from evaluation.benchmarks.navab import UNSCORED_MODES
 from evaluation.release import triple_uid
 
 
@@ -30,6 +31,13 @@ class Nation(models.Model):
         return reverse("browse") + f"?nation={self.code}"
 
 
+class ModeQuerySet(models.QuerySet["Mode"]):
+    def evaluated(self) -> ModeQuerySet:
+        """The modes models are scored and ranked on; others (German's `source` split) are
+        browsable data only, never a board and never part of a board's coverage."""
+        return self.exclude(code__in=UNSCORED_MODES)
+
+
 class Mode(models.Model):
     """How a nation's stance is attested: a quoted speaker or the official media position."""
 
@@ -43,11 +51,17 @@ class Mode(models.Model):
     release_filename = models.CharField(max_length=64, unique=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
+    objects = ModeQuerySet.as_manager()
+
     class Meta:
         ordering = ["sort_order", "code"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_evaluated(self) -> bool:
+        return self.code not in UNSCORED_MODES
 
 
 class Benchmark(models.Model):
@@ -169,6 +183,12 @@ class Triple(models.Model):
     news_excerpt = models.TextField(blank=True)
     raw_generation = models.TextField(blank=True, help_text="The generator's raw output.")
     filter_flag = models.BooleanField(default=True)
+    filter_flag_text = models.TextField(
+        blank=True, help_text="The release's screening output the flag was derived from."
+    )
+    extra = models.JSONField(
+        default=dict, blank=True, help_text="Keys of the source record the importer does not know."
+    )
     source_file = models.CharField(max_length=255, blank=True)
     source_index = models.PositiveIntegerField(null=True, blank=True)
     # Filled on PostgreSQL only (see benchmark.search); a GIN index is created by migration.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,14 +23,19 @@ from leaderboard.benchmark.models import make_triple_uid
 Q_KEY: Final = "generated Q"
 RS_KEY: Final = "generated reverse statement"
 RAW_KEY: Final = "generated raw data"
+FLAG_KEY: Final = "filter_flag"
 NAVAB_REQUIRED: Final = ("statement", Q_KEY, RS_KEY)
 NAVAB_OPTIONAL: Final = ("raw_news", "full_source", "source", RAW_KEY, "topic", "language")
+# Anything else in a record is kept on the triple (`extra`) rather than refused: the release is
+# LLM pipeline output and its keys may grow.
+NAVAB_KEYS: Final = frozenset((FLAG_KEY, *NAVAB_REQUIRED, *NAVAB_OPTIONAL))
 # The hub's French config names its split `officia`; accept files named after it too.
 MODE_FILE_ALIASES: Final = {"officia_statement_result.json": "official_statement_result.json"}
-# Files in a nation folder that are known and deliberately not imported, with the reason.
-KNOWN_EXTRA_FILES: Final = {
-    "statements.json": "the German 'source' split (statements without generated triples)",
-}
+# Hand-written booleans; any other text is the screening model's output (see screening_flag).
+_TRUE_WORDS: Final = frozenset({"true", "yes", "1"})
+_FALSE_WORDS: Final = frozenset({"false", "no", "0", ""})
+# Examples of a split's non-triple records named in its notice.
+INCOMPLETE_SHOWN: Final = 5
 UNKNOWN_SPEAKERS: Final = frozenset({"", "unknown"})
 
 # Our JSONL export (evaluation.release.TripleRecord keys).
@@ -52,6 +58,8 @@ class Problem:
     reason: str
     # "record": 0-based position in a JSON list; "line": 1-based line of a JSONL file.
     unit: Literal["record", "line"] = "record"
+    # The record key at fault, when one is.
+    key: str | None = None
 
     def __str__(self) -> str:
         where = self.file if self.index is None else f"{self.file} {self.unit} {self.index}"
@@ -67,6 +75,8 @@ class SourceFile:
     imported: int = 0
     skipped: int = 0
     duplicates: int = 0
+    # Records of an auxiliary split that are not complete triples: counted, not refused.
+    incomplete: int = 0
     nation: str = ""
     mode: str = ""
 
@@ -78,6 +88,7 @@ class SourceFile:
             "imported": self.imported,
             "skipped": self.skipped,
             "duplicates": self.duplicates,
+            "incomplete": self.incomplete,
         }
         if self.nation:
             entry.update(nation=self.nation, mode=self.mode)
@@ -99,6 +110,10 @@ class SourceRecord:
     news_excerpt: str
     raw_generation: str
     filter_flag: bool
+    # The screening model's output the flag was derived from ("" when the flag was a boolean).
+    filter_flag_text: str
+    # Record keys the importer does not know, kept as published.
+    extra: dict[str, Any]
     source_file: str
     source_index: int
 
@@ -121,14 +136,23 @@ class SourceRead:
     def duplicates(self) -> int:
         return sum(f.duplicates for f in self.files)
 
+    @property
+    def incomplete(self) -> int:
+        return sum(f.incomplete for f in self.files)
+
 
 def read_source(
-    path: Path, folders: Mapping[str, str], mode_files: Mapping[str, str]
+    path: Path,
+    folders: Mapping[str, str],
+    mode_files: Mapping[str, str],
+    auxiliary_modes: frozenset[str] = frozenset(),
 ) -> SourceRead:
     """Read a NaVAB folder, a release directory (triples.jsonl + manifest.json) or a .jsonl file.
 
     `folders` maps lower-cased nation folder names to nation codes, `mode_files` maps lower-cased
     file names to mode codes; both come from the database so new nations need no code change.
+    `auxiliary_modes` are splits a nation folder may lack (German's `source`): their records
+    that cannot be triples are counted and named instead of refusing the import.
     """
     if path.is_file():
         read = SourceRead(kind="jsonl")
@@ -154,7 +178,7 @@ def read_source(
         _check_manifest_checksum(read)
         return _dedupe(read)
     read = SourceRead(kind="navab")
-    _read_navab(path, folders, mode_files, read)
+    _read_navab(path, folders, mode_files, auxiliary_modes, read)
     return _dedupe(read)
 
 
@@ -191,7 +215,11 @@ def _dedupe(read: SourceRead) -> SourceRead:
 
 
 def _read_navab(
-    root: Path, folders: Mapping[str, str], mode_files: Mapping[str, str], read: SourceRead
+    root: Path,
+    folders: Mapping[str, str],
+    mode_files: Mapping[str, str],
+    auxiliary_modes: frozenset[str],
+    read: SourceRead,
 ) -> None:
     seen: dict[str, str] = {}
     for child in sorted(root.iterdir()):
@@ -213,7 +241,7 @@ def _read_navab(
             )
             continue
         seen[nation] = child.name
-        _read_nation_folder(child, nation, mode_files, read)
+        _read_nation_folder(child, nation, mode_files, auxiliary_modes, read)
     if not seen:
         read.problems.append(
             Problem(
@@ -225,7 +253,11 @@ def _read_navab(
 
 
 def _read_nation_folder(
-    folder: Path, nation: str, mode_files: Mapping[str, str], read: SourceRead
+    folder: Path,
+    nation: str,
+    mode_files: Mapping[str, str],
+    auxiliary_modes: frozenset[str],
+    read: SourceRead,
 ) -> None:
     found: dict[str, str] = {}
     for path in sorted(folder.iterdir()):
@@ -235,9 +267,7 @@ def _read_nation_folder(
         mode = mode_files.get(MODE_FILE_ALIASES.get(lowered, lowered))
         name = f"{folder.name}/{path.name}"
         if mode is None:
-            if lowered in KNOWN_EXTRA_FILES:
-                read.notices.append(f"{name}: {KNOWN_EXTRA_FILES[lowered]}, skipped")
-            elif lowered.endswith(".json"):
+            if lowered.endswith(".json"):
                 read.notices.append(f"{name}: not a NaVAB split file, skipped")
             continue
         if mode in found:
@@ -246,13 +276,15 @@ def _read_nation_folder(
             )
             continue
         found[mode] = name
-        _read_navab_file(path, name, nation, mode, read)
-    missing = sorted(set(mode_files.values()) - set(found))
+        _read_navab_file(path, name, nation, mode, mode in auxiliary_modes, read)
+    missing = sorted(set(mode_files.values()) - auxiliary_modes - set(found))
     if missing:
         read.notices.append(f"{folder.name}/: no file for mode(s) {', '.join(missing)}")
 
 
-def _read_navab_file(path: Path, name: str, nation: str, mode: str, read: SourceRead) -> None:
+def _read_navab_file(
+    path: Path, name: str, nation: str, mode: str, auxiliary: bool, read: SourceRead
+) -> None:
     raw = path.read_bytes()
     source = SourceFile(
         name=name, sha256=hashlib.sha256(raw).hexdigest(), bytes=len(raw), nation=nation, mode=mode
@@ -274,60 +306,92 @@ def _read_navab_file(path: Path, name: str, nation: str, mode: str, read: Source
         )
         return
     source.records = len(data)
+    if not data:
+        read.notices.append(f"{name}: empty split (no records), so {nation}/{mode} has 0 triples")
+    incomplete: list[str] = []
     for index, item in enumerate(data):
         outcome = _navab_record(item, name, index, nation, mode)
-        if isinstance(outcome, Problem):
-            read.problems.append(outcome)
-        elif outcome is None:
-            source.skipped += 1
-        else:
+        if isinstance(outcome, SourceRecord):
             source.imported += 1
             read.records.append(outcome)
+        elif outcome is None:
+            source.skipped += 1
+        elif auxiliary:
+            source.incomplete += 1
+            if len(incomplete) < INCOMPLETE_SHOWN:
+                incomplete.append(f"#{index} ({'; '.join(p.reason for p in outcome)})")
+        else:
+            read.problems.extend(outcome)
+    if source.incomplete:
+        read.notices.append(
+            f"{name}: {source.incomplete} of {source.records} record(s) are not complete triples "
+            f"and were not imported, e.g. {', '.join(incomplete)}; "
+            f"{source.imported} imported as {nation}/{mode}"
+        )
 
 
 def _navab_record(
     item: object, name: str, index: int, nation: str, mode: str
-) -> SourceRecord | Problem | None:
-    """The record, a problem, or None when the release itself filtered the record out."""
+) -> SourceRecord | list[Problem] | None:
+    """The record, every problem it has, or None when the release itself screened it out."""
     if not isinstance(item, dict):
-        return Problem(name, index, f"expected an object, found {_type_name(item)}")
-    if "filter_flag" not in item:
-        return Problem(name, index, "missing key 'filter_flag'")
-    flag = _flag(item["filter_flag"])
-    if flag is None:
-        return Problem(
-            name, index, f"filter_flag must be true or false, found {item['filter_flag']!r}"
-        )
-    if not flag:
+        return [Problem(name, index, f"expected an object, found {_type_name(item)}")]
+    reasons: list[tuple[str | None, str]] = []
+    flag: bool | None = None
+    if FLAG_KEY not in item:
+        reasons.append((FLAG_KEY, f"missing key {FLAG_KEY!r}"))
+    else:
+        flag = screening_flag(item[FLAG_KEY])
+        if flag is None:
+            reasons.append(
+                (
+                    FLAG_KEY,
+                    f"{FLAG_KEY!r} must be a boolean or the screening model's text, "
+                    f"found {_type_name(item[FLAG_KEY])}",
+                )
+            )
+    if flag is False:
         return None
-    reasons = _check_strings(item, NAVAB_REQUIRED, NAVAB_OPTIONAL)
-    if reasons:
-        return Problem(name, index, "; ".join(reasons))
-    speaker = _text(item, "source")
-    language = _text(item, "language").lower()
-    question, statement = _text(item, Q_KEY), _text(item, "statement")
-    record = SourceRecord(
-        uid=make_triple_uid(nation, mode, question, statement),
-        nation=nation,
-        mode=mode,
-        question=question,
-        statement=statement,
-        reverse_statement=_text(item, RS_KEY),
-        speaker="" if speaker.lower() in UNKNOWN_SPEAKERS else speaker,
-        full_source=_text(item, "full_source"),
-        topic=_text(item, "topic"),
-        language=language or detect_language(f"{statement} {question}"),
-        news_excerpt=_text(item, "raw_news"),
-        raw_generation=_text(item, RAW_KEY),
-        filter_flag=True,
-        source_file=name,
-        source_index=index,
-    )
-    too_long = _too_long(record)
-    return Problem(name, index, "; ".join(too_long)) if too_long else record
+    reasons += _check_strings(item, NAVAB_REQUIRED, NAVAB_OPTIONAL)
+    extra = {key: value for key, value in item.items() if key not in NAVAB_KEYS}
+    reasons += [(key, reason) for key in extra for reason in _json_problems(key, extra[key])]
+    if not reasons:
+        speaker = _text(item, "source")
+        language = _text(item, "language").lower()
+        question, statement = _text(item, Q_KEY), _text(item, "statement")
+        flag_text = item[FLAG_KEY]
+        record = SourceRecord(
+            uid=make_triple_uid(nation, mode, question, statement),
+            nation=nation,
+            mode=mode,
+            question=question,
+            statement=statement,
+            reverse_statement=_text(item, RS_KEY),
+            speaker="" if speaker.lower() in UNKNOWN_SPEAKERS else speaker,
+            full_source=_text(item, "full_source"),
+            topic=_text(item, "topic"),
+            language=language or detect_language(f"{statement} {question}"),
+            news_excerpt=_text(item, "raw_news"),
+            raw_generation=_text(item, RAW_KEY),
+            filter_flag=True,
+            filter_flag_text=flag_text.strip() if isinstance(flag_text, str) else "",
+            extra=extra,
+            source_file=name,
+            source_index=index,
+        )
+        reasons = _too_long(record)
+        if not reasons:
+            return record
+    return [Problem(name, index, reason, key=key) for key, reason in reasons]
 
 
-def _flag(value: object) -> bool | None:
+def screening_flag(value: object) -> bool | None:
+    """Whether the release's screening step kept the record; None when VALUE cannot say.
+
+    The published `filter_flag` is the screening model's lower-cased output (reasoning, then
+    "## yes"); the publisher kept a record when that output held both "##" and "yes", so the
+    same rule reads it here. Booleans (and their usual spellings) are hand-made releases'.
+    """
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
@@ -336,11 +400,29 @@ def _flag(value: object) -> bool | None:
         return False
     if isinstance(value, str):
         lowered = value.strip().lower()
-        if lowered in ("true", "yes", "1"):
+        if lowered in _TRUE_WORDS:
             return True
-        if lowered in ("false", "no", "0", ""):
+        if lowered in _FALSE_WORDS:
             return False
+        return "##" in lowered and "yes" in lowered
     return None
+
+
+def _json_problems(key: str, value: object) -> list[str]:
+    """What PostgreSQL's jsonb cannot store of an unknown key's value (json.loads accepts both)."""
+    found: set[str] = set()
+    stack = [key, value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str) and "\x00" in current:
+            found.add(f"{key!r} contains a NUL character")
+        elif isinstance(current, float) and not math.isfinite(current):
+            found.add(f"{key!r} contains NaN or Infinity")
+        elif isinstance(current, dict):
+            stack += [*current.keys(), *current.values()]
+        elif isinstance(current, list):
+            stack += current
+    return sorted(found)
 
 
 # --- our JSONL export ---------------------------------------------------------------------
@@ -398,54 +480,59 @@ def _read_jsonl(
             continue
         source.records += 1
         outcome = _jsonl_record(line, name, line_no, nations, modes)
-        if isinstance(outcome, Problem):
-            read.problems.append(outcome)
-        else:
+        if isinstance(outcome, SourceRecord):
             source.imported += 1
             read.records.append(outcome)
+        else:
+            read.problems.extend(outcome)
 
 
 def _jsonl_record(
     line: bytes, name: str, line_no: int, nations: set[str], modes: set[str]
-) -> SourceRecord | Problem:
+) -> SourceRecord | list[Problem]:
     try:
         item = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return Problem(name, line_no, f"not UTF-8 text (byte {exc.start})", unit="line")
+        return [Problem(name, line_no, f"not UTF-8 text (byte {exc.start})", unit="line")]
     except json.JSONDecodeError as exc:
-        return Problem(name, line_no, f"invalid JSON: {exc.msg}", unit="line")
+        return [Problem(name, line_no, f"invalid JSON: {exc.msg}", unit="line")]
     if not isinstance(item, dict):
-        return Problem(name, line_no, f"expected an object, found {_type_name(item)}", unit="line")
+        return [
+            Problem(name, line_no, f"expected an object, found {_type_name(item)}", unit="line")
+        ]
     reasons = _check_strings(item, JSONL_REQUIRED, JSONL_OPTIONAL)
     if not reasons:
         if item["nation"] not in nations:
-            reasons.append(f"unknown nation {item['nation']!r}")
+            reasons.append(("nation", f"unknown nation {item['nation']!r}"))
         if item["mode"] not in modes:
-            reasons.append(f"unknown mode {item['mode']!r}")
+            reasons.append(("mode", f"unknown mode {item['mode']!r}"))
         if not _UID.match(item["uid"]):
-            reasons.append("uid must be 1-32 letters, digits, '.', '_' or '-'")
-    if reasons:
-        return Problem(name, line_no, "; ".join(reasons), unit="line")
-    question, statement = _text(item, "question"), _text(item, "statement")
-    record = SourceRecord(
-        uid=item["uid"],
-        nation=item["nation"],
-        mode=item["mode"],
-        question=question,
-        statement=statement,
-        reverse_statement=_text(item, "reverse_statement"),
-        speaker=_text(item, "speaker"),
-        full_source="",
-        topic=_text(item, "topic"),
-        language=_text(item, "language").lower() or detect_language(f"{statement} {question}"),
-        news_excerpt=_text(item, "news_excerpt"),
-        raw_generation="",
-        filter_flag=True,
-        source_file=name,
-        source_index=line_no - 1,
-    )
-    too_long = _too_long(record)
-    return Problem(name, line_no, "; ".join(too_long), unit="line") if too_long else record
+            reasons.append(("uid", "uid must be 1-32 letters, digits, '.', '_' or '-'"))
+    if not reasons:
+        question, statement = _text(item, "question"), _text(item, "statement")
+        record = SourceRecord(
+            uid=item["uid"],
+            nation=item["nation"],
+            mode=item["mode"],
+            question=question,
+            statement=statement,
+            reverse_statement=_text(item, "reverse_statement"),
+            speaker=_text(item, "speaker"),
+            full_source="",
+            topic=_text(item, "topic"),
+            language=_text(item, "language").lower() or detect_language(f"{statement} {question}"),
+            news_excerpt=_text(item, "news_excerpt"),
+            raw_generation="",
+            filter_flag=True,
+            filter_flag_text="",
+            extra={},
+            source_file=name,
+            source_index=line_no - 1,
+        )
+        reasons = _too_long(record)
+        if not reasons:
+            return record
+    return [Problem(name, line_no, reason, unit="line", key=key) for key, reason in reasons]
 
 
 # --- shared checks ------------------------------------------------------------------------
@@ -453,34 +540,37 @@ def _jsonl_record(
 
 def _check_strings(
     item: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...]
-) -> list[str]:
-    reasons: list[str] = []
-    missing = [key for key in required if key not in item]
-    if missing:
-        reasons.append(f"missing key(s) {', '.join(repr(k) for k in missing)}")
+) -> list[tuple[str | None, str]]:
+    """(key, reason) for every key that is missing, empty or not text."""
+    reasons: list[tuple[str | None, str]] = []
     for key in required:
-        if key in missing:
-            continue
-        value = item[key]
-        if not isinstance(value, str):
-            reasons.append(f"{key!r} must be a string, found {_type_name(value)}")
+        value = item.get(key)
+        if key not in item:
+            reasons.append((key, f"missing key {key!r}"))
+        elif not isinstance(value, str):
+            reasons.append((key, f"{key!r} must be a string, found {_type_name(value)}"))
         elif not value.strip():
-            reasons.append(f"empty {key!r}")
+            reasons.append((key, f"empty {key!r}"))
     for key in optional:
         value = item.get(key)
         if value is not None and not isinstance(value, str):
-            reasons.append(f"{key!r} must be a string, found {_type_name(value)}")
+            reasons.append((key, f"{key!r} must be a string, found {_type_name(value)}"))
     for key in (*required, *optional):
         value = item.get(key)
         # PostgreSQL text cannot hold NUL; refuse it here rather than fail mid-insert.
         if isinstance(value, str) and "\x00" in value:
-            reasons.append(f"{key!r} contains a NUL character")
+            reasons.append((key, f"{key!r} contains a NUL character"))
     return reasons
 
 
-def _too_long(record: SourceRecord) -> list[str]:
+def _too_long(record: SourceRecord) -> list[tuple[str | None, str]]:
+    """Text is never truncated: a value over a column's limit is reported instead."""
     return [
-        f"{field_name} longer than {limit} characters"
+        (
+            field_name,
+            f"{field_name} is {len(getattr(record, field_name))} characters long; "
+            f"the database holds at most {limit}",
+        )
         for field_name, limit in MAX_LENGTHS.items()
         if len(getattr(record, field_name)) > limit
     ]

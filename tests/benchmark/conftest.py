@@ -12,6 +12,13 @@ from django.contrib.auth.models import User
 
 NavabWriter = Callable[..., Path]
 
+# What the published filter_flag holds: the screening model's lower-cased output.
+KEPT_FLAG = (
+    "after analyzing the statement, i would say that it is related to a sensitive political "
+    "issue: the statement expresses the government's stance on public hospitals.\n\n## yes"
+)
+DROPPED_FLAG = "the statement reports a hospital's opening hours; it is not value-laden. ## no"
+
 
 def navab_record(
     i: int = 0,
@@ -19,13 +26,14 @@ def navab_record(
     question: str | None = None,
     statement: str | None = None,
     reverse: str | None = None,
-    source: str = "Minister of Health",
-    filter_flag: Any = True,
+    source: str = " Minister of Health",
+    filter_flag: Any = KEPT_FLAG,
     **extra: Any,
 ) -> dict[str, Any]:
-    """One record with the NaVAB release's keys; `extra` adds or overrides keys."""
+    """One record with the NaVAB release's keys and quirks (the speaker after a space, as the
+    publisher's "## speaker" split leaves it); `extra` adds or overrides keys."""
     q = question or f"Should the state expand public hospitals (item {i})?"
-    s = statement or f"The state should expand public hospitals (item {i})."
+    s = statement or f" The state should expand public hospitals (item {i})."
     rs = reverse or f"The state should not expand public hospitals (item {i})."
     record = {
         "raw_news": f"Officials announced a hospital plan, item {i}.",
@@ -58,7 +66,7 @@ def small_navab_files() -> dict[str, Any]:
         "US/human_statement_result.json": [
             navab_record(0, topic="healthcare"),
             navab_record(1, topic="healthcare"),
-            navab_record(2, filter_flag=False),
+            navab_record(2, filter_flag=DROPPED_FLAG),
         ],
         "US/official_statement_result.json": [
             navab_record(
@@ -101,8 +109,28 @@ def small_navab_files() -> dict[str, Any]:
         "german/official_statement_result.json": [
             navab_record(11, source="unknown", language="de")
         ],
-        "german/statements.json": [{"statement": "a source statement"}],
+        "german/statements.json": german_source_split(),
     }
+
+
+def german_source_split() -> list[dict[str, Any]]:
+    """German's `source` split: one record complete enough to be a triple, one without a
+    generated question or reverse statement (statements after the source judgement)."""
+    complete = navab_record(
+        12,
+        question="Sollte Deutschland die Schuldenbremse lockern?",
+        statement="Die Schuldenbremse muss gelockert werden, sagte die Finanzministerin.",
+        reverse="Die Schuldenbremse darf nicht gelockert werden.",
+        source=" Finanzministerin",
+    )
+    statement_only = {
+        "raw_news": "Die Regierung kündigte neue Investitionen in Schienen an.",
+        "statement": " Die Bahn braucht mehr Investitionen.",
+        "filter_flag": "the statement concerns public infrastructure spending. ## yes",
+        "full_source": "the statement names no speaker. ## unknown",
+        "source": " unknown",
+    }
+    return [complete, statement_only]
 
 
 @pytest.fixture(autouse=True)

@@ -32,7 +32,7 @@ def test_it_lists_nations_and_modes(client):
     assert [n["code"] for n in nations["results"]] == ["cn", "us", "uk", "fr", "de"]
     assert _get(client, reverse("api:nation-detail", args=["fr"]))["name"] == "France"
     modes = _get(client, reverse("api:mode-list"))
-    assert [m["code"] for m in modes["results"]] == ["quoted", "official"]
+    assert [m["code"] for m in modes["results"]] == ["quoted", "official", "source"]
 
 
 def test_releases_hide_drafts_from_anonymous_users(client, admin_client):

@@ -75,7 +75,7 @@ def test_whole_release_files_round_trip_with_a_checksum(client: Client, release,
     assert list(records[0]) == list(RECORD_FIELDS)
     release.refresh_from_db()
     entry = release.manifest["exports"][fmt]
-    assert (entry["sha256"], entry["bytes"], entry["records"]) == (checksum, len(data), 11)
+    assert (entry["sha256"], entry["bytes"], entry["records"]) == (checksum, len(data), 12)
     assert entry["path"] == f"releases/v1/triples.{fmt}"
 
 
@@ -89,7 +89,7 @@ def test_the_jsonl_loads_with_datasets(release, tmp_path: Path):
     )
 
     assert loaded.column_names == list(RECORD_FIELDS)
-    assert loaded.num_rows == 11
+    assert loaded.num_rows == 12
     assert by_uid(list(loaded)) == by_uid(expected_records(Triple.objects.all()))
 
 
@@ -219,7 +219,7 @@ def test_filtered_downloads_default_to_the_current_published_release(
     records = parse("jsonl", body(client.get(reverse("download-filtered", args=["jsonl"]))))
 
     assert {r["release"] for r in records} == {"v1"}
-    assert len(records) == 11
+    assert len(records) == 12
 
 
 def test_an_empty_filter_still_gives_valid_files(client: Client, release):
@@ -252,7 +252,7 @@ def test_release_directory_holds_the_release_for_the_harness(release):
     assert records == expected_records(Triple.objects.filter(release=release))
     manifest = load_manifest(directory)
     assert manifest["version"] == "v1"
-    assert manifest["total"] == 11
+    assert manifest["total"] == 12
     assert release_directory(release) == directory
 
 

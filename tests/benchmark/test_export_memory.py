@@ -28,7 +28,7 @@ def insert_triples(release: DatasetRelease, count: int) -> None:
             INSERT INTO benchmark_triple (
                 release_id, nation_id, mode_id, uid, question, statement, reverse_statement,
                 speaker, full_source, topic, language, news_excerpt, raw_generation,
-                filter_flag, source_file, source_index
+                filter_flag, filter_flag_text, extra, source_file, source_index
             )
             SELECT %s, (%s::bigint[])[1 + i %% %s], (%s::bigint[])[1 + (i / 7) %% %s],
                 'u' || lpad(i::text, 12, '0'),
@@ -36,7 +36,7 @@ def insert_triples(release: DatasetRelease, count: int) -> None:
                 'The state should fund programme ' || i || ', "as promised". ' || repeat('yes ', 15),
                 'The state should not fund programme ' || i || '. ' || repeat('no ', 25),
                 'Minister ' || (i %% 97), '', 'topic ' || (i %% 11), 'en',
-                repeat('news, ', 8), '', true, 'generated.json', i
+                repeat('news, ', 8), '', true, '', '{}', 'generated.json', i
             FROM generate_series(1, %s) AS i
             """,
             [release.pk, nations, len(nations), modes, len(modes), count],

@@ -58,11 +58,14 @@ def test_it_imports_a_navab_folder(navab_dir: Path):
         "fr/official": 1,
         "de/quoted": 1,
         "de/official": 1,
+        "de/source": 1,
     }
-    assert release.manifest["total"] == Triple.objects.count() == 11
-    assert release.manifest["skipped"] == release.manifest["rejected"] == 1
-    assert "created: 11 triples" in output
-    assert "german/statements.json" in output
+    assert release.manifest["total"] == Triple.objects.count() == 12
+    assert release.manifest["skipped"] == 1
+    assert release.manifest["incomplete"] == 1
+    assert release.manifest["rejected"] == 2
+    assert "created: 12 triples" in output
+    assert "german/statements.json: 1 of 2 record(s) are not complete triples" in output
 
 
 def test_it_maps_navab_keys_onto_triples(navab_dir: Path):
@@ -114,7 +117,10 @@ def test_it_records_files_and_checksums_in_the_manifest(navab_dir: Path):
     assert us_quoted["bytes"] == len(raw)
     assert (us_quoted["records"], us_quoted["imported"], us_quoted["skipped"]) == (3, 2, 1)
     assert (us_quoted["nation"], us_quoted["mode"]) == ("us", "quoted")
-    assert "german/statements.json" not in files
+    german_source = files["german/statements.json"]
+    assert (german_source["nation"], german_source["mode"]) == ("de", "source")
+    assert (german_source["records"], german_source["imported"]) == (2, 1)
+    assert german_source["incomplete"] == 1
 
 
 def test_imported_triples_are_searchable(navab_dir: Path):
@@ -247,7 +253,7 @@ def test_bad_records_are_reported_with_file_index_and_reason(navab_dir: Path):
                 navab_record(2, statement="   "),
                 navab_record(3, topic=7),
                 "not a record",
-                navab_record(5, filter_flag="perhaps"),
+                navab_record(5, filter_flag=["yes"]),
             ]
         },
     )
@@ -255,16 +261,19 @@ def test_bad_records_are_reported_with_file_index_and_reason(navab_dir: Path):
     message = import_problems(navab_dir)
 
     name = "US/human_statement_result.json"
-    assert f"{name} record 1: missing key(s) 'generated Q'" in message
+    assert f"{name} record 1: missing key 'generated Q'" in message
     assert f"{name} record 2: empty 'statement'" in message
     assert f"{name} record 3: 'topic' must be a string, found a number" in message
     assert f"{name} record 4: expected an object, found a string" in message
-    assert f"{name} record 5: filter_flag must be true or false" in message
+    assert (
+        f"{name} record 5: 'filter_flag' must be a boolean or the screening model's text, "
+        "found a list" in message
+    )
     assert "5 problem(s)" in message
 
 
 def test_the_problem_list_is_capped(tmp_path: Path):
-    records = [{"filter_flag": True} for _ in range(60)]
+    records = [navab_record(i, **{"generated Q": ""}) for i in range(60)]
     root = write_navab(tmp_path / "navab", {"US/human_statement_result.json": records})
 
     message = import_problems(root)
@@ -315,7 +324,7 @@ def test_it_imports_its_own_jsonl_export(navab_dir: Path):
         rows = Triple.objects.filter(release__version=version).select_related("release")
         return {t.uid: {**t.as_record(), "release": ""} for t in rows}
 
-    assert report.total == 11
+    assert report.total == 12
     assert records("v2") == records("v1")
     assert report.release.manifest["format"] == "jsonl"
 
@@ -352,7 +361,7 @@ def test_a_harness_directory_round_trips(navab_dir: Path):
 
     report = import_release(release_directory(original), version="v2")
 
-    assert report.total == 11
+    assert report.total == 12
     assert set(Triple.objects.filter(release=report.release).values_list("uid", flat=True)) == set(
         Triple.objects.filter(release=original).values_list("uid", flat=True)
     )

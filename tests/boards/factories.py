@@ -51,7 +51,7 @@ def make_release(
     )
     triples = []
     for nation in Nation.objects.all():
-        for mode in Mode.objects.all():
+        for mode in Mode.objects.evaluated():
             for i in range(per_cell):
                 question = f"Should {nation.name} adopt policy {i} ({mode.code})?"
                 statement = f"{nation.name} supports policy {i} ({mode.code})."

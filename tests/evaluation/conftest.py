@@ -25,7 +25,7 @@ def tiny_records(per_cell: int = PER_CELL) -> list[TripleRecord]:
             reverse_statement=f"{nation} opposes policy {i}.",
         )
         for nation in (n.code for n in NATIONS)
-        for mode in (m.code for m in MODES)
+        for mode in (m.code for m in MODES if m.scored)
         for i in range(per_cell)
     ]
 

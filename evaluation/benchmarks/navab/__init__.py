@@ -1,5 +1,5 @@
 """The NaVAB benchmark: its whole definition lives in this folder."""
 
-from evaluation.benchmarks.navab.definition import BENCHMARK, MODES, NATIONS
+from evaluation.benchmarks.navab.definition import BENCHMARK, MODES, NATIONS, UNSCORED_MODES
 
-__all__ = ["BENCHMARK", "MODES", "NATIONS"]
+__all__ = ["BENCHMARK", "MODES", "NATIONS", "UNSCORED_MODES"]

@@ -40,6 +40,8 @@ class KnownMode(NamedTuple):
     #: the file of each nation folder holding this mode's records
     release_filename: str
     description: str
+    #: scored and ranked; an unscored split is browsable data only
+    scored: bool = True
 
 
 NATIONS: Final = (
@@ -63,7 +65,19 @@ MODES: Final = (
         "official_statement_result.json",
         "Positions stated by official or mainstream media without a named speaker.",
     ),
+    # The German config's extra split: statements with their source judgement, not triples of
+    # either mode. Its complete records are imported as their own mode and never scored.
+    KnownMode(
+        "source",
+        "Source statements",
+        "statements.json",
+        "The German release's extra `source` split: statements with their source judgement. "
+        "Browsable here; not scored on the boards.",
+        scored=False,
+    ),
 )
+# Modes a release may hold that are never scored by default (any other mode is).
+UNSCORED_MODES: Final = frozenset(m.code for m in MODES if not m.scored)
 
 BIBTEX: Final = """\
 @inproceedings{ju2025navab,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -96,10 +97,16 @@ def triple_detail(request: HttpRequest, version: str, uid: str) -> HttpResponse:
         uid=uid,
     )
     browse_query = {"release": version, "nation": triple.nation.code, "mode": triple.mode.code}
+    extra = triple.extra if isinstance(triple.extra, dict) else {}
     context = {
         "triple": triple,
         "release": triple.release,
         "browse_url": f"{reverse('browse')}?{urlencode(browse_query)}",
+        # Unknown keys of the source record, as published: text as is, anything else as JSON.
+        "extra_fields": [
+            (key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+            for key, value in extra.items()
+        ],
     }
     return render(request, "benchmark/triple_detail.html", context)
 
@@ -130,10 +137,12 @@ def release_detail(request: HttpRequest, version: str) -> HttpResponse:
         }
         for fmt in FORMATS
     ]
+    notices = manifest.get("notices")
     context = {
         "release": release,
         "counts": count_table(release),
         "files": sorted(_section(manifest, "files").items()),
+        "notices": [str(n) for n in notices] if isinstance(notices, list) else [],
         "downloads": downloads,
         "rejected": manifest.get("rejected"),
         "bibtex": NAVAB_BIBTEX,

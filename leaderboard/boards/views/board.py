@@ -54,7 +54,7 @@ def board(request: HttpRequest) -> HttpResponse:
     page = Paginator(result.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     columns = parse_columns(request.GET)
     overall = query.nation == OVERALL
-    modes = list(Mode.objects.all())
+    modes = list(Mode.objects.evaluated())
     context = {
         "board": result,
         "query": query,

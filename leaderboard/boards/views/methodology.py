@@ -45,7 +45,7 @@ def methodology(request: HttpRequest) -> HttpResponse:
     context = {
         "release": release,
         "nations": Nation.objects.all(),
-        "modes": Mode.objects.all(),
+        "modes": Mode.objects.evaluated(),
         "mc_template": prompts.MC_TEMPLATE,
         "answer_template": prompts.ANSWER_TEMPLATE,
         "judge_template": prompts.JUDGE_TEMPLATE,

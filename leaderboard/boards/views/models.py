@@ -109,7 +109,7 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     job = latest_finished(model, release)
     nations = list(Nation.objects.all())
-    modes = list(Mode.objects.all())
+    modes = list(Mode.objects.evaluated())
     scores = list(job.scores.all()) if job else []
     grid = score_grid(scores, nations, modes)
     page = None

@@ -16,7 +16,7 @@ def seed_and_assign(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) ->
 
 
 class Migration(migrations.Migration):
-    dependencies = [("benchmark", "0002_seed_and_search_index")]
+    dependencies = [("benchmark", "0003_triple_screening_text_extra_and_source_mode")]
 
     operations = [
         migrations.CreateModel(

@@ -1,0 +1,169 @@
+"""The importer on what the published NaVAB release really holds: screening text in
+`filter_flag`, unknown keys, long and mixed-script text, German's `source` split, empty splits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from leaderboard.benchmark.importer import ImportFailed, import_release
+from leaderboard.benchmark.models import Mode, Triple
+from tests.benchmark.conftest import DROPPED_FLAG, KEPT_FLAG, navab_record, write_navab
+
+pytestmark = pytest.mark.django_db
+
+US_QUOTED = "US/human_statement_result.json"
+
+
+def _problems(root: Path) -> list[str]:
+    with pytest.raises(ImportFailed) as excinfo:
+        import_release(root, version="broken")
+    assert not Triple.objects.exists()
+    return [str(p) for p in excinfo.value.problems]
+
+
+# --- filter_flag ----------------------------------------------------------------------------
+
+
+def test_it_derives_the_flag_from_the_screening_text_as_the_publisher_did(tmp_path: Path):
+    records = [
+        navab_record(0, filter_flag=KEPT_FLAG),
+        navab_record(1, filter_flag="statement: ## yes"),
+        navab_record(2, filter_flag=DROPPED_FLAG),
+        # "yes" without the "##" answer marker: the publisher's screening did not keep it.
+        navab_record(3, filter_flag="yes, this is about tariffs, but i cannot answer in format"),
+        navab_record(4, filter_flag=True),
+    ]
+    root = write_navab(tmp_path / "navab", {US_QUOTED: records})
+
+    report = import_release(root, version="v1")
+
+    assert (report.total, report.skipped) == (3, 2)
+    kept = dict(Triple.objects.values_list("source_index", "filter_flag_text"))
+    assert kept == {0: KEPT_FLAG, 1: "statement: ## yes", 4: ""}
+    assert Triple.objects.filter(filter_flag=True).count() == 3
+
+
+def test_every_problem_of_a_record_is_reported_with_its_key(tmp_path: Path):
+    broken = navab_record(0, filter_flag={"verdict": "yes"}, statement="   ", topic=["trade"])
+    del broken["generated Q"]
+    root = write_navab(tmp_path / "navab", {US_QUOTED: [broken]})
+
+    with pytest.raises(ImportFailed) as excinfo:
+        import_release(root, version="broken")
+
+    problems = excinfo.value.problems
+    assert {(p.file, p.index, p.key) for p in problems} == {
+        (US_QUOTED, 0, "filter_flag"),
+        (US_QUOTED, 0, "generated Q"),
+        (US_QUOTED, 0, "statement"),
+        (US_QUOTED, 0, "topic"),
+    }
+    assert f"{US_QUOTED} record 0: missing key 'generated Q'" in [str(p) for p in problems]
+
+
+# --- other fields ---------------------------------------------------------------------------
+
+
+def test_unknown_keys_are_kept_and_shown_on_the_triple_page(tmp_path: Path, client):
+    extra = {
+        "stance": "pro",
+        "confidence": 0.8,
+        "zz_tags": ["trade", "jobs"],
+        "b": {"y": 1, "a": 2},
+    }
+    root = write_navab(tmp_path / "navab", {US_QUOTED: [navab_record(0, **extra)]})
+
+    import_release(root, version="v1", publish=True)
+    again = import_release(root, version="v1")
+
+    triple = Triple.objects.get()
+    assert triple.extra == extra
+    # jsonb reorders an object's keys; the content fingerprint must not see that as a change.
+    assert again.outcome == "unchanged"
+    html = client.get(triple.get_absolute_url()).content.decode()
+    assert 'id="extra-fields"' in html
+    assert "<code>stance</code></dt><dd>pro</dd>" in html
+    assert json.dumps(["trade", "jobs"]).replace('"', "&quot;") in html
+    assert 'id="filter-flag-text"' in html
+    assert "expresses the government&#x27;s stance on public hospitals." in html
+
+
+def test_unknown_values_postgresql_cannot_store_are_reported(tmp_path: Path):
+    record = navab_record(0, note="a\x00b", score=float("nan"))
+    root = write_navab(tmp_path / "navab", {US_QUOTED: [record]})
+
+    problems = _problems(root)
+
+    assert f"{US_QUOTED} record 0: 'note' contains a NUL character" in problems
+    assert f"{US_QUOTED} record 0: 'score' contains NaN or Infinity" in problems
+
+
+def test_long_mixed_script_text_is_kept_whole_and_overlong_speakers_are_reported(
+    tmp_path: Path,
+):
+    long_statement = "Die Zölle schützen Arbeitsplätze; 关税保护就业; les tarifs protègent. " * 4000
+    records = [
+        navab_record(0, statement=f"  {long_statement}\n"),
+        navab_record(1, source="Ministerin " * 40),
+    ]
+    root = write_navab(tmp_path / "navab", {US_QUOTED: records})
+
+    problems = _problems(root)
+
+    assert problems == [
+        f"{US_QUOTED} record 1: speaker is 439 characters long; the database holds at most 255"
+    ]
+    write_navab(root, {US_QUOTED: records[:1]})
+    import_release(root, version="v1")
+    assert Triple.objects.get().statement == long_statement.strip()
+
+
+# --- German `source` split and empty splits ------------------------------------------------
+
+
+def test_the_german_source_split_is_its_own_mode_and_says_what_was_left_out(
+    navab_dir: Path, admin_client
+):
+    report = import_release(navab_dir, version="v1")
+
+    source = Triple.objects.get(mode__code="source")
+    assert (source.nation.code, source.source_file) == ("de", "german/statements.json")
+    assert report.counts["de/source"] == 1
+    assert report.incomplete == 1
+    assert "source" not in Mode.objects.evaluated().values_list("code", flat=True)
+    [notice] = [n for n in report.notices if n.startswith("german/statements.json")]
+    assert "1 of 2 record(s) are not complete triples" in notice
+    assert "#1 (missing key 'generated Q'; missing key 'generated reverse statement')" in notice
+
+    html = admin_client.get(reverse("release-detail", args=["v1"])).content.decode()
+    assert "german/statements.json" in html
+    assert "<td>de/source</td>" in html
+    assert 'id="import-notices"' in html
+    assert "1 of 2 record(s) are not complete triples" in html
+    assert 'id="unevaluated-modes"' in html
+
+
+def test_the_source_mode_is_not_offered_on_the_board(navab_dir: Path, client):
+    import_release(navab_dir, version="v1", publish=True)
+
+    response = client.get(reverse("board"))
+
+    assert response.status_code == 200
+    assert [m.code for m in response.context["modes"]] == ["quoted", "official"]
+    assert client.get(reverse("board"), {"mode": "source"}).status_code == 404
+
+
+def test_an_empty_split_is_a_notice_and_an_empty_cell_on_the_card(navab_dir: Path, admin_client):
+    write_navab(navab_dir, {"UK/official_statement_result.json": []})
+
+    report = import_release(navab_dir, version="v1")
+
+    assert "UK/official_statement_result.json: empty split (no records)" in " ".join(report.notices)
+    assert report.counts["uk/official"] == 0
+    html = admin_client.get(reverse("release-detail", args=["v1"])).content.decode()
+    assert "UK/official_statement_result.json: empty split" in html
+    assert 'aria-label="United Kingdom, Official positions: 0 triples">0</a>' in html
