@@ -10,3 +10,5 @@ urlpatterns = [
     path("api/", include("leaderboard.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "leaderboard.errors.bad_request"
