@@ -1,14 +1,15 @@
 """Error responses for the whole site: JSON `{"detail": ...}` under /api/, pages elsewhere.
 
-Django answers refused requests through these handlers (see `handler400` in `leaderboard.urls`);
-DRF answers errors inside its own views with the same body, so an API client gets JSON whichever
-layer refused it.
+Django answers unknown URLs, refused requests and crashes through these handlers (see
+`handler404` etc. in `leaderboard.urls`); DRF answers errors inside its own views with the same
+body, so an API client gets JSON whichever layer refused it.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 
 API_PREFIX = "/api/"
 
@@ -28,3 +29,22 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     # The exception's text may name settings (DisallowedHost names ALLOWED_HOSTS): say no more
     # than Django would.
     return error_response(request, 400, "Bad request.", "400.html")
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        detail = str(exception) or "You do not have permission to perform this action."
+        return JsonResponse({"detail": detail}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)

@@ -224,6 +224,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "leaderboard.api.schema.document_errors",
+    ],
     # Releases and jobs both have a `status` field; name their enums apart in the schema.
     "ENUM_NAME_OVERRIDES": {
         "ReleaseStatusEnum": "leaderboard.benchmark.models.DatasetRelease.Status",

@@ -12,3 +12,6 @@ urlpatterns = [
 ]
 
 handler400 = "leaderboard.errors.bad_request"
+handler403 = "leaderboard.errors.permission_denied"
+handler404 = "leaderboard.errors.page_not_found"
+handler500 = "leaderboard.errors.server_error"
