@@ -15,9 +15,20 @@ from pathlib import Path
 
 from evaluation.spec import COMMIT
 
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
+# Hub repository names are ASCII: without re.ASCII, \w would take any Unicode letter.
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$", re.ASCII)
 HUB_ID_MESSAGE = (
     "Model id must look like 'organisation/model-name' (letters, digits, '-', '_', '.')."
+)
+# Every `name` a submission may give, as documented in the API schema: a hub id, an absolute
+# path on this server, or a served model's name (an endpoint's, e.g. "gpt-4o" or "llama3:8b").
+# Plain syntax that JSON Schema and Python read alike (match it whole: Python's `$` also matches
+# before a final newline); check_hub / check_local then check what the name points at.
+SUBMITTED_NAME = r"^(?:/[^\x00-\x20\x7f]*|[A-Za-z0-9][A-Za-z0-9_.:/-]*)$"
+SUBMITTED_NAME_MAX_LENGTH = 200
+SUBMITTED_NAME_MESSAGE = (
+    "Give a Hugging Face id ('organisation/model-name': letters, digits, '-', '_', '.'), an "
+    "absolute path on this server, or, with an endpoint, the served model's name."
 )
 _FINGERPRINT_BYTES = 1 << 20
 

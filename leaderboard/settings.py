@@ -68,6 +68,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before static files, sessions and views: each of them may look input up in the database
+    # or the file system, where a NUL byte fails.
+    "leaderboard.middleware.RejectUnstorableInput",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -221,6 +224,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "leaderboard.api.schema.document_errors",
+    ],
     # Releases and jobs both have a `status` field; name their enums apart in the schema.
     "ENUM_NAME_OVERRIDES": {
         "ReleaseStatusEnum": "leaderboard.benchmark.models.DatasetRelease.Status",

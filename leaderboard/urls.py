@@ -10,3 +10,8 @@ urlpatterns = [
     path("api/", include("leaderboard.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "leaderboard.errors.bad_request"
+handler403 = "leaderboard.errors.permission_denied"
+handler404 = "leaderboard.errors.page_not_found"
+handler500 = "leaderboard.errors.server_error"

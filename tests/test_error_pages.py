@@ -22,3 +22,27 @@ def test_a_refused_action_explains_itself(client, django_user_model):
     response = client.get(f"/models/{model.pk}/align/")
     assert response.status_code == 403
     assert "submitter or staff" in response.content.decode()
+
+
+def test_an_unknown_api_address_gets_json_not_found(client):
+    for url in ("/api/nowhere/", "/api/nations/a/b/", "/api/models/1/extra/"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response["Content-Type"] == "application/json", url
+        assert response.json() == {"detail": "Not found."}
+
+
+def test_a_request_django_refuses_gets_json_on_the_api(client):
+    response = client.get("/api/nations/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request."}
+    assert "ALLOWED_HOSTS" not in response.content.decode()
+
+
+def test_a_crash_under_the_api_is_answered_in_json(rf):
+    from leaderboard.errors import server_error
+
+    response = server_error(rf.get("/api/jobs/1/"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert b"Server error" in server_error(rf.get("/board/")).content

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -12,6 +15,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
+from evaluation.model_check import (
+    SUBMITTED_NAME,
+    SUBMITTED_NAME_MAX_LENGTH,
+    SUBMITTED_NAME_MESSAGE,
+)
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
@@ -25,6 +33,15 @@ from leaderboard.evals.models import (
 )
 from leaderboard.evals.permissions import can_manage
 from leaderboard.evals.submission import Submission, SubmissionError, submit
+
+
+class WholeMatchValidator(RegexValidator):
+    """A RegexValidator (so the schema shows its pattern) that must match the whole value, as
+    JSON Schema's `$` does: Python's `$` would also accept a trailing newline."""
+
+    def __call__(self, value: Any) -> None:
+        if not re.compile(self.regex).fullmatch(str(value)):
+            raise ValidationError(self.message, code=self.code, params={"value": value})
 
 
 class LanguageModelSerializer(serializers.ModelSerializer[LanguageModel]):
@@ -52,7 +69,13 @@ class LanguageModelSerializer(serializers.ModelSerializer[LanguageModel]):
 
 
 class SubmissionSerializer(serializers.Serializer[Submission]):
-    name = serializers.CharField(max_length=200)
+    # Validated exactly as the schema documents it: pattern and length, no silent trimming.
+    name = serializers.CharField(
+        max_length=SUBMITTED_NAME_MAX_LENGTH,
+        trim_whitespace=False,
+        validators=[WholeMatchValidator(SUBMITTED_NAME, SUBMITTED_NAME_MESSAGE)],
+        help_text=SUBMITTED_NAME_MESSAGE,
+    )
     revision = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     precision = serializers.ChoiceField(choices=Precision.choices, default=Precision.BFLOAT16)
     model_type = serializers.ChoiceField(choices=ModelType.choices, default=ModelType.BASE)
