@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 
+from evaluation.model_check import SUBMITTED_NAME, SUBMITTED_NAME_MESSAGE
 from leaderboard.evals.models import ModelType, Precision
 from leaderboard.evals.submission import Submission
 
@@ -40,9 +42,10 @@ class SubmissionForm(forms.Form):
     )
 
     def clean_name(self) -> str:
+        # The API's rule (and its schema's pattern), after trimming what a browser adds.
         name: str = self.cleaned_data["name"].strip()
-        if any(ch.isspace() for ch in name):
-            raise forms.ValidationError("Model ids contain no spaces.")
+        if not re.fullmatch(SUBMITTED_NAME, name):
+            raise forms.ValidationError(SUBMITTED_NAME_MESSAGE)
         return name
 
     def clean_revision(self) -> str:

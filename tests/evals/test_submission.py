@@ -65,7 +65,8 @@ def test_the_form_is_csrf_protected(owner, release):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"name": "not a model id"}, "no spaces"),
+        ({"name": "not a model id"}, "organisation/model-name"),
+        ({"name": "org/model\nx"}, "organisation/model-name"),
         ({"name": "just-a-name"}, "organisation/model-name"),
         ({"revision": "main"}, "40-character commit"),
         ({"params_billions": "500"}, "not accepted"),
