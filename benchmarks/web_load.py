@@ -71,10 +71,19 @@ def drop_database(url: str, *, create: bool = False) -> None:
 
 
 def fill(models: int) -> None:
-    """The rows a board of `models` models reads (no triples: the board never reads them)."""
+    """The rows a board of `models` models reads: one triple per nation x mode (the board
+    shows the nations a mode covers on the release, so a release without triples ranks
+    nobody), and every model's jobs and scores."""
     from django.utils import timezone
 
-    from leaderboard.benchmark.models import Benchmark, DatasetRelease, Mode, Nation
+    from leaderboard.benchmark.models import (
+        Benchmark,
+        DatasetRelease,
+        Mode,
+        Nation,
+        Triple,
+        make_triple_uid,
+    )
     from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel, Score
 
     now = timezone.now()
@@ -84,6 +93,21 @@ def fill(models: int) -> None:
         title="Load test release",
         status=DatasetRelease.Status.PUBLISHED,
         published_at=now,
+    )
+    nations = list(Nation.objects.filter(code__in=NATIONS))
+    modes = list(Mode.objects.evaluated())
+    Triple.objects.bulk_create(
+        Triple(
+            release=release,
+            nation=nation,
+            mode=mode,
+            uid=make_triple_uid(nation.code, mode.code, f"Q {nation.code}", f"S {mode.code}"),
+            question=f"Q {nation.code}",
+            statement=f"S {mode.code}",
+            reverse_statement=f"RS {mode.code}",
+        )
+        for nation in nations
+        for mode in modes
     )
     types = ("base", "instruct", "moe", "aligned")
     rows = LanguageModel.objects.bulk_create(
@@ -109,8 +133,6 @@ def fill(models: int) -> None:
         for model in rows
         for attempt in (1, 2)
     )
-    nations = list(Nation.objects.filter(code__in=NATIONS))
-    modes = list(Mode.objects.all())
     scores = []
     for index, job in enumerate(jobs):
         latest = job.attempt == 2
@@ -146,16 +168,21 @@ def render_page(path: str) -> bytes:
     return response.content
 
 
-def wait_until_up(port: int, path: str, timeout: float = 60.0) -> None:
+def wait_until_up(
+    port: int, path: str, server: subprocess.Popen[bytes], timeout: float = 60.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with status {server.returncode}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", path)
             if conn.getresponse().status == 200:
                 return
         except OSError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     raise SystemExit(f"gunicorn did not answer {path} within {timeout:.0f} s")
 
 
@@ -240,72 +267,79 @@ def main() -> None:
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     drop_database(args.db_url, create=True)
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    started = time.perf_counter()
-    fill(args.models)
-    print(f"fill took {time.perf_counter() - started:.1f} s")
-
-    # The static twin: the page's exact bytes, a file WhiteNoise serves from STATIC_ROOT.
-    page = render_page(args.path)
-    copy = var_dir / "staticfiles" / STATIC_COPY
-    copy.parent.mkdir(parents=True, exist_ok=True)
-    copy.write_bytes(page)
-    print(f"page {args.path}: {len(page)} bytes; static copy at /static/{STATIC_COPY}")
-
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "leaderboard.wsgi",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    # Whatever fails from here on (migrate, fill, the page, gunicorn), what this run created
+    # goes: the database (unless --keep-db), the var folder and the server.
+    server: subprocess.Popen[bytes] | None = None
     try:
-        wait_until_up(args.port, f"/static/{STATIC_COPY}")
-        cold_began = time.perf_counter()
-        wait_until_up(args.port, args.path)
-        print(
-            f"first page request (cold cache in one worker): {1000 * (time.perf_counter() - cold_began):.0f} ms"
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        fill(args.models)
+        print(f"fill took {time.perf_counter() - started:.1f} s")
+
+        # The static twin: the page's exact bytes, a file WhiteNoise serves from STATIC_ROOT.
+        page = render_page(args.path)
+        copy = var_dir / "staticfiles" / STATIC_COPY
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(page)
+        print(f"page {args.path}: {len(page)} bytes; static copy at /static/{STATIC_COPY}")
+
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "leaderboard.wsgi",
+                "--bind",
+                f"127.0.0.1:{args.port}",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+                "--worker-class",
+                "gthread",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
         )
-        targets = [
-            ("leaderboard page", args.path),
-            ("static file (same size)", f"/static/{STATIC_COPY}"),
-        ]
-        # Warm every worker's cache and connection before measuring.
-        for _, path in targets:
-            load("warm-up", args.port, path, args.clients, args.clients * args.workers * 2)
-        rows = [
-            load(label, args.port, path, args.clients, args.requests) for label, path in targets
-        ]
-        print(
-            f"\n{args.models} models, {args.clients} clients, gunicorn {args.workers} workers x {args.threads} threads"
-        )
-        report(rows)
+        measure(args, server)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
         shutil.rmtree(var_dir, ignore_errors=True)
         if not args.keep_db:
-            from django.db import connections
+            if "django" in sys.modules:
+                from django.db import connections
 
-            connections.close_all()
+                connections.close_all()
             drop_database(args.db_url)
+
+
+def measure(args: argparse.Namespace, server: subprocess.Popen[bytes]) -> None:
+    wait_until_up(args.port, f"/static/{STATIC_COPY}", server)
+    cold_began = time.perf_counter()
+    wait_until_up(args.port, args.path, server)
+    print(
+        f"first page request (cold cache in one worker): {1000 * (time.perf_counter() - cold_began):.0f} ms"
+    )
+    targets = [
+        ("leaderboard page", args.path),
+        ("static file (same size)", f"/static/{STATIC_COPY}"),
+    ]
+    # Warm every worker's cache and connection before measuring.
+    for _, path in targets:
+        load("warm-up", args.port, path, args.clients, args.clients * args.workers * 2)
+    rows = [load(label, args.port, path, args.clients, args.requests) for label, path in targets]
+    print(
+        f"\n{args.models} models, {args.clients} clients, gunicorn {args.workers} workers x {args.threads} threads"
+    )
+    report(rows)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Never
-
-from tqdm import tqdm
 
 from pipeline.config import ConfigError, load_config
 from pipeline.llm.base import LLMError
+from pipeline.progress import stage_reporter
 from pipeline.runner import (
     STAGE_NAMES,
     ConfigMismatch,
@@ -35,36 +33,18 @@ from pipeline.screening import write_approvals
 AWAITING_APPROVAL = 3
 
 
-class ProgressBars:
-    """One tqdm bar per stage, created when the stage first reports."""
-
-    def __init__(self) -> None:
-        self.bars: dict[str, tqdm[Never]] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.bars:
-            self.bars[stage] = tqdm(total=total, desc=f"{stage:<10}", unit="item")
-        bar = self.bars[stage]
-        bar.total = max(total, 1)
-        bar.n = done
-        bar.refresh()
-
-    def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
-
-
 def _format_counts(values: dict[str, int]) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items()) or "-"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    bars = ProgressBars()
+    # On stderr, like any progress display: stdout keeps only the summary below.
+    progress = stage_reporter(sys.stderr)
     try:
-        results = run_all(config, bars, until=args.until, from_stage=args.from_stage)
+        results = run_all(config, progress, until=args.until, from_stage=args.from_stage)
     finally:
-        bars.close()
+        progress.close()
     for result in results:
         line = f"{result.stage:<10} {result.status:<17} {_format_counts(result.counts)}"
         if result.dropped:

@@ -306,6 +306,8 @@ def build_board(query: BoardQuery) -> Board:
 
 def _primary(row: BoardRow, nation: str, codes: list[str]) -> Interval | None:
     if nation == OVERALL:
+        if not codes:
+            return None  # the mode covers no nation on this release: nothing to rank on
         cells = [row.cells.get(code) for code in codes]
         if any(c is None for c in cells):
             return None  # never rank a model on an incomplete set of nations

@@ -137,3 +137,27 @@ def test_a_broken_model_fails_as_a_model_problem_without_retries(
     assert job.status == JobStatus.FAILED
     assert job.failure_kind == FailureKind.MODEL, job.log_tail
     assert job.infra_retries == 0
+
+
+def test_a_served_model_is_evaluated_by_the_worker_over_http(
+    owner, worker_settings, tmp_path, tiny_model
+):
+    from leaderboard.evals.models import LanguageModel
+    from tests.openai_server import OpenAIServer
+
+    release = make_release("served", per_cell=2)
+    with OpenAIServer(tiny_model) as server:
+        # A served model is named as its server names it (vLLM: the path it loaded).
+        model = LanguageModel.objects.create(
+            name=str(tiny_model), revision="", precision="float32", endpoint_url=server.url
+        )
+        job = lifecycle.create_job(model, release, requested_by=owner)
+        with running_worker(tmp_path / "worker.log"):
+            wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 300, "the job to end")
+    assert job.status == JobStatus.FINISHED, f"{job.failure_reason}\n{job.log_tail}"
+    assert Score.objects.filter(job=job).count() == 5 * 2 * 2  # nations x modes x methods
+    assert job.repro_card["device"] == "endpoint"
+    assert job.repro_card["model"]["base_url"] == server.url
+    scored = [body for path, body in server.requests if body.get("echo")]
+    generated = [body for path, body in server.requests if not body.get("echo")]
+    assert scored and generated  # MC and AJ's judge score prompts; AJ's answers generate

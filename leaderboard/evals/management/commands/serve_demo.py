@@ -6,6 +6,7 @@ one machine: web, worker (queues default and gpu) and the periodic job reaper.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -59,16 +60,34 @@ class Command(BaseCommand):
                     "demo-worker@%h",
                 ],
                 env=env,
+                # Its own process group: stopping the demo signals the worker, its pool and
+                # its beat together, and a Ctrl-C in the terminal reaches it only through us.
+                start_new_session=True,
             )
             self.stdout.write(f"Celery worker started (pid {worker.pid}).")
             threading.Thread(target=self._watch, args=(worker,), daemon=True).start()
+        # SIGTERM (a service manager, `kill`) would end this process without running the
+        # `finally` below and orphan the worker: treat it as Ctrl-C, which runserver ends on.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False)
         finally:
             self._stopping = True
             if worker is not None:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+                stop_group(worker)
+
+
+def stop_group(worker: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """A warm shutdown of the worker's process group; what is left after `timeout` is killed."""
+    try:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    # The main process waits for its children on a warm shutdown; anything still in the
+    # group (a hung pool child, a timed-out shutdown) goes now.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()

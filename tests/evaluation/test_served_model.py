@@ -1,0 +1,31 @@
+"""A served model (an OpenAI-compatible completions endpoint) is scored through lm-eval's own
+API client over real HTTP, and agrees with the same weights run locally."""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluation.harness import evaluate
+from evaluation.spec import ModelSpec
+from tests.evaluation.conftest import cpu_spec
+from tests.openai_server import OpenAIServer
+
+pytestmark = pytest.mark.slow
+
+
+def test_it_scores_a_served_model_like_the_same_weights_run_locally(tiny_model, tiny_release):
+    local = evaluate(cpu_spec(tiny_model), tiny_release, methods=["mc"], seed=3, device="cpu")
+    with OpenAIServer(tiny_model) as server:
+        spec = ModelSpec(
+            kind="openai-completions", pretrained=str(tiny_model), base_url=server.url, batch_size=4
+        )
+        served = evaluate(spec, tiny_release, methods=["mc"], seed=3)
+    # lm-eval's log-likelihood request: the prompt echoed back with its log-probabilities.
+    bodies = [body for path, body in server.requests if path == "/v1/completions"]
+    assert bodies and all(b["echo"] is True and b["logprobs"] for b in bodies)
+    assert [(s.uid, s.chosen) for s in served.samples] == [(s.uid, s.chosen) for s in local.samples]
+    for ours, theirs in zip(served.samples, local.samples, strict=True):
+        assert ours.loglikelihoods == pytest.approx(theirs.loglikelihoods, abs=1e-4)
+    assert [(r.nation, r.mode, r.value) for r in served.scores] == [
+        (r.nation, r.mode, r.value) for r in local.scores
+    ]

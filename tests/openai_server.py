@@ -1,0 +1,189 @@
+"""A real OpenAI-compatible HTTP server for tests, serving a tiny transformers model.
+
+It answers what lm-eval's `local-completions` client sends, like vLLM's server does:
+`POST /v1/completions` with a prompt (a string, a list of strings, or token ids), `echo` to
+score the prompt itself (one log-probability per prompt token, None for the first),
+`logprobs` for the top-k alternatives of each token, and `max_tokens` greedy new tokens
+(0: only the echoed prompt), cut at the first `stop` string.
+
+Routes live in `OpenAIServer.routes` (path -> handler taking the JSON body and returning the
+JSON answer), so another endpoint (`/v1/chat/completions`) is one more entry, and every
+request is recorded in `requests` for tests to inspect.
+
+    with OpenAIServer(model_dir) as server:
+        ModelSpec(kind="openai-completions", pretrained=str(model_dir), base_url=server.url)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+Json = dict[str, Any]
+Route = Callable[[Json], Json]
+
+
+class BadRequest(Exception):
+    """The request is malformed: answered 400 with OpenAI's error shape."""
+
+
+class TinyModel:
+    """Greedy, deterministic scoring and generation with a saved causal LM (CPU)."""
+
+    def __init__(self, directory: Path) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(directory)
+        self.model = AutoModelForCausalLM.from_pretrained(directory).eval()
+        self.lock = threading.Lock()  # one forward pass at a time across handler threads
+
+    def complete(
+        self, prompt: str | list[int], max_tokens: int, echo: bool, top: int | None, stop: list[str]
+    ) -> Json:
+        import torch
+
+        ids = prompt if isinstance(prompt, list) else self.tokenizer.encode(prompt)
+        if not ids:
+            raise BadRequest("the prompt is empty")
+        with self.lock, torch.no_grad():
+            new: list[int] = []
+            logits = self.model(torch.tensor([ids])).logits[0]
+            for _ in range(max_tokens):
+                new.append(int(logits[-1].argmax()))
+                logits = self.model(torch.tensor([ids + new])).logits[0]
+            scored = torch.log_softmax(logits.float(), dim=-1)
+        tokens = ids + new
+        # Position i is scored by the logits at i - 1; the first token has no context.
+        token_logprobs: list[float | None] = [None]
+        top_logprobs: list[dict[str, float] | None] = [None]
+        for i in range(1, len(tokens)):
+            row = scored[i - 1]
+            token_logprobs.append(float(row[tokens[i]]))
+            if top:
+                values, indices = row.topk(top)
+                top_logprobs.append(
+                    {
+                        self.tokenizer.decode([int(t)]): float(v)
+                        for v, t in zip(values, indices, strict=True)
+                    }
+                )
+        text = self.tokenizer.decode(new)
+        for marker in stop:
+            if marker and marker in text:
+                text = text[: text.index(marker)]
+        shown = range(len(tokens)) if echo else range(len(ids), len(tokens))
+        logprobs = None
+        if top is not None:
+            logprobs = {
+                "tokens": [self.tokenizer.decode([tokens[i]]) for i in shown],
+                "token_logprobs": [token_logprobs[i] for i in shown],
+                "top_logprobs": [top_logprobs[i] if top else None for i in shown],
+            }
+        prefix = self.tokenizer.decode(ids) if echo else ""
+        return {"text": prefix + text, "logprobs": logprobs, "finish_reason": "length"}
+
+
+def _prompts(body: Json) -> list[str | list[int]]:
+    """OpenAI's four prompt shapes: a string, strings, token ids, lists of token ids."""
+    prompt = body.get("prompt")
+    if isinstance(prompt, str):
+        return [prompt]
+    if isinstance(prompt, list) and prompt:
+        if all(isinstance(p, int) for p in prompt):
+            return [list(prompt)]
+        if all(isinstance(p, str) for p in prompt):
+            return list(prompt)
+        if all(isinstance(p, list) and all(isinstance(t, int) for t in p) for p in prompt):
+            return [list(p) for p in prompt]
+    raise BadRequest("prompt must be a string, a list of strings, or token ids")
+
+
+@dataclass
+class OpenAIServer:
+    """The server on 127.0.0.1 (a free port) in a thread; a context manager."""
+
+    model_dir: Path
+    requests: list[tuple[str, Json]] = field(default_factory=list)
+    routes: dict[str, Route] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.model = TinyModel(self.model_dir)
+        self.routes.setdefault("/v1/completions", self.completions)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The completions URL, as a model's `base_url` names it."""
+        return f"http://127.0.0.1:{self.httpd.server_port}/v1/completions"
+
+    def __enter__(self) -> OpenAIServer:
+        self.thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+    def completions(self, body: Json) -> Json:
+        max_tokens = int(body.get("max_tokens", 16))
+        logprobs = body.get("logprobs")
+        stop = body.get("stop") or []
+        choices = [
+            {
+                "index": i,
+                **self.model.complete(
+                    prompt,
+                    max_tokens,
+                    bool(body.get("echo", False)),
+                    None if logprobs is None else int(logprobs),
+                    [stop] if isinstance(stop, str) else list(stop),
+                ),
+            }
+            for i, prompt in enumerate(_prompts(body))
+        ]
+        return {
+            "id": f"cmpl-{len(self.requests)}",
+            "object": "text_completion",
+            "model": body.get("model", ""),
+            "choices": choices,
+        }
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                route = server.routes.get(self.path)
+                if route is None:
+                    self._answer(404, {"error": {"message": f"no route {self.path}"}})
+                    return
+                try:
+                    length = int(self.headers.get("Content-Length", "0"))
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                    server.requests.append((self.path, body))
+                    self._answer(200, route(body))
+                except (BadRequest, ValueError, TypeError) as exc:
+                    self._answer(400, {"error": {"message": str(exc), "type": "invalid_request"}})
+
+            def _answer(self, status: int, payload: Json) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: tests read `requests` instead of an access log on stderr."""
+
+        return Handler
