@@ -309,12 +309,13 @@ def reap_stale_jobs() -> list[int]:
     """Retry or fail running jobs whose worker is gone; re-send waiting jobs whose message is.
 
     Suspects are running jobs quiet for `EVAL_WORKER_LOST_AFTER` and waiting jobs not taken
-    for `EVAL_LOST_MESSAGE_AFTER` (or the re-send timer, if shorter); the broker and the
-    workers say which of them are lost.
+    for `EVAL_LOST_MESSAGE_AFTER` (or for the slow timers, where those are shorter); the broker
+    and the workers say which of them are lost.
     """
     now = timezone.now()
+    quiet = min(settings.EVAL_WORKER_LOST_AFTER, settings.EVAL_HEARTBEAT_TIMEOUT)
     waited = min(settings.EVAL_LOST_MESSAGE_AFTER, settings.EVAL_QUEUE_RESEND_AFTER)
-    suspects = list(EvaluationJob.objects.stale(now, settings.EVAL_WORKER_LOST_AFTER, waited))
+    suspects = list(EvaluationJob.objects.stale(now, quiet, waited))
     waiting = [job for job in suspects if job.status != JobStatus.RUNNING]
     # The queue first, then the workers: a message moving from one to the other meanwhile
     # is seen by the second look, never missed by both.
