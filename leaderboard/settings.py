@@ -250,8 +250,15 @@ if not DEBUG and os.environ.get("HTTPS", "") == "on":
 EVAL_MAX_INFRA_RETRIES = envint("EVAL_MAX_INFRA_RETRIES", 2)
 EVAL_HEARTBEAT_INTERVAL = envint("EVAL_HEARTBEAT_INTERVAL_S", 10)
 EVAL_HEARTBEAT_TIMEOUT = timedelta(seconds=envint("EVAL_HEARTBEAT_TIMEOUT_S", 300))
+# Where the broker cannot be browsed, or no worker answers broadcasts: re-send a waiting job
+# this long after it was sent (doubling each time).
 EVAL_QUEUE_RESEND_AFTER = timedelta(seconds=envint("EVAL_QUEUE_RESEND_AFTER_S", 1800))
-EVAL_REAPER_INTERVAL = envint("EVAL_REAPER_INTERVAL_S", 60)
+# A running job this long without a heartbeat whose worker no longer runs it (or no longer
+# answers) is retried before the heartbeat timeout; a waiting job this long after its send
+# that is neither on the queue nor held by a worker is re-sent (lost in a broker restart).
+EVAL_WORKER_LOST_AFTER = timedelta(seconds=envint("EVAL_WORKER_LOST_AFTER_S", 30))
+EVAL_LOST_MESSAGE_AFTER = timedelta(seconds=envint("EVAL_LOST_MESSAGE_AFTER_S", 60))
+EVAL_REAPER_INTERVAL = envint("EVAL_REAPER_INTERVAL_S", 30)
 EVAL_DEVICE = envstr("EVAL_DEVICE", "auto")
 EVAL_BACKEND = envstr("EVAL_BACKEND", "hf")  # "hf" (transformers) or "vllm" on GPU workers
 if EVAL_BACKEND not in ("hf", "vllm"):

@@ -51,9 +51,9 @@ def purge_queues() -> None:
 
 @contextmanager
 def running_worker(
-    log_path: Path, extra_env: dict[str, str] | None = None
+    log_path: Path, extra_env: dict[str, str] | None = None, queues: str = "default,gpu"
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `celery worker` (prefork, one child) and wait until it answers a ping."""
+    """Start `celery worker` (prefork, one child) on QUEUES and wait until it is ready."""
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     log = log_path.open("ab")
     proc = subprocess.Popen(
@@ -65,7 +65,7 @@ def running_worker(
             "leaderboard",
             "worker",
             "-Q",
-            "default,gpu",
+            queues,
             "--concurrency",
             "1",
             "--loglevel",
@@ -109,3 +109,16 @@ def kill_worker(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> Non
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+def pool_processes(proc: subprocess.Popen[bytes]) -> list[int]:
+    """Process ids of the worker's pool children (the processes that run its tasks)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        if parent == proc.pid:
+            children.append(int(stat.parent.name))
+    return children

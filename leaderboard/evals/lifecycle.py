@@ -6,8 +6,11 @@ back to QUEUED until `EVAL_MAX_INFRA_RETRIES` is spent; model failures are final
 
 from __future__ import annotations
 
+import functools
+import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +20,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.evals import broker
 from leaderboard.evals.models import (
     ACTIVE_STATUSES,
     EvaluationJob,
@@ -119,27 +123,38 @@ def enqueue(job_id: int, *, resend: bool = False) -> bool:
 
 
 def claim(job_id: int, token: str, worker_host: str) -> EvaluationJob | None:
-    """Mark the job RUNNING for this delivery, or None if the delivery is stale or the job ended."""
+    """Mark the job RUNNING for this delivery, or None if the delivery is stale or the job ended.
+
+    WORKER_HOST is the Celery node name (`gpu@host`) the worker answers broadcasts under.
+    """
     with transaction.atomic():
         job = EvaluationJob.objects.select_for_update().get(pk=job_id)
         if job.celery_task_id != token or job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
             return None
         if job.status == JobStatus.RUNNING:
-            fresh_after = timezone.now() - settings.EVAL_HEARTBEAT_TIMEOUT
-            if job.heartbeat_at and job.heartbeat_at > fresh_after:
+            # A redelivery (Celery re-queues a task whose pool process died), or a duplicate
+            # copy of this delivery. Only take over once the first process is known gone.
+            lost = lost_holder_reason(
+                job, timezone.now(), broker.ask_workers, me=(worker_host, os.getpid())
+            )
+            if lost is None:
                 return None  # another copy of this delivery is running on a live worker
-            # A redelivery after the previous worker died without acking.
             job.infra_retries += 1
             if job.infra_retries > settings.EVAL_MAX_INFRA_RETRIES:
                 job.status = JobStatus.FAILED
                 job.failure_kind = FailureKind.INFRA
                 job.failure_reason = (
-                    f"Workers were lost {job.infra_retries} times while running this job."
+                    f"Workers were lost {job.infra_retries} times while running this job. {lost}"
                 )
                 job.finished_at = timezone.now()
                 job.save()
                 record_event(job, f"Failed (infrastructure): {job.failure_reason}", ended=True)
                 return None
+            record_event(
+                job,
+                f"Infrastructure problem, retry {job.infra_retries} of "
+                f"{settings.EVAL_MAX_INFRA_RETRIES}: {lost}",
+            )
         now = timezone.now()
         job.status = JobStatus.RUNNING
         job.worker_host = worker_host
@@ -149,6 +164,37 @@ def claim(job_id: int, token: str, worker_host: str) -> EvaluationJob | None:
         job.save()
         record_event(job, f"Started on {worker_host}")
         return job
+
+
+def lost_holder_reason(
+    job: EvaluationJob,
+    now: datetime,
+    workers: Callable[[], broker.WorkerView | None],
+    me: tuple[str, int] | None = None,
+) -> str | None:
+    """Why the worker process that claimed this RUNNING job no longer runs it, or None while
+    it may still (then nobody else may start it). ME is the asking process, if it is a worker.
+
+    WORKERS is asked only when the heartbeat alone cannot tell.
+    """
+    host = job.worker_host or "?"
+    timeout = settings.EVAL_HEARTBEAT_TIMEOUT
+    if job.heartbeat_at is None or job.heartbeat_at <= now - timeout:
+        return (
+            f"No heartbeat from worker {host} for {int(timeout.total_seconds())} s "
+            "(worker lost or killed)."
+        )
+    view = workers()
+    if view is None:
+        return None  # no worker answers broadcasts: only the heartbeat timeout can tell
+    if view.running.get(job.celery_task_id, set()) - {me}:
+        return None
+    if host in view.nodes:
+        return f"Worker {host} no longer runs this job (its pool process was lost or killed)."
+    # Its worker is silent while others answer: gone, or only slow; its beat decides.
+    if job.heartbeat_at <= now - settings.EVAL_WORKER_LOST_AFTER:
+        return f"Worker {host} stopped answering and stopped beating (worker lost or killed)."
+    return None
 
 
 def heartbeat(job_id: int, token: str) -> bool:
@@ -260,28 +306,51 @@ def queue_pending_baselines() -> list[int]:
 
 
 def reap_stale_jobs() -> list[int]:
-    """Fail or retry jobs whose worker stopped beating; re-send jobs nobody picked up."""
+    """Retry or fail running jobs whose worker is gone; re-send waiting jobs whose message is.
+
+    Suspects are running jobs quiet for `EVAL_WORKER_LOST_AFTER` and waiting jobs not taken
+    for `EVAL_LOST_MESSAGE_AFTER` (or for the slow timers, where those are shorter); the broker
+    and the workers say which of them are lost.
+    """
     now = timezone.now()
-    heartbeat_timeout = settings.EVAL_HEARTBEAT_TIMEOUT
-    queue_timeout = settings.EVAL_QUEUE_RESEND_AFTER
+    quiet = min(settings.EVAL_WORKER_LOST_AFTER, settings.EVAL_HEARTBEAT_TIMEOUT)
+    waited = min(settings.EVAL_LOST_MESSAGE_AFTER, settings.EVAL_QUEUE_RESEND_AFTER)
+    suspects = list(EvaluationJob.objects.stale(now, quiet, waited))
+    waiting = [job for job in suspects if job.status != JobStatus.RUNNING]
+    # The queue first, then the workers: a message moving from one to the other meanwhile
+    # is seen by the second look, never missed by both.
+    on_queue = broker.queued_task_ids("gpu") if waiting else None
+    workers = functools.cache(lambda: broker.ask_workers(with_reserved=True))
+    if waiting:
+        workers()
     touched: list[int] = []
-    for job in EvaluationJob.objects.stale(now, heartbeat_timeout, queue_timeout):
-        touched.append(job.pk)
+    for job in suspects:
         if job.status == JobStatus.RUNNING:
-            fail(
-                job.pk,
-                None,
-                FailureKind.INFRA,
-                f"No heartbeat from worker {job.worker_host or '?'} for "
-                f"{int(heartbeat_timeout.total_seconds())} s (worker lost or killed).",
-            )
-        else:
-            # Possibly lost with a broker restart: send again; stale duplicates are ignored.
-            # The wait doubles with each re-send, so a long queue is not flooded with copies.
-            wait = queue_timeout * (2 ** min(job.resends, 6))
-            if job.sent_at is not None and job.sent_at > now - wait:
-                touched.pop()
+            reason = lost_holder_reason(job, now, workers)
+            if reason is None:
                 continue
+            fail(job.pk, None, FailureKind.INFRA, reason)
+        elif message_is_lost(job, on_queue, workers()) or resend_is_due(job, now):
+            # Stale duplicates of a re-send are ignored, and claim lets only one copy run.
             enqueue(job.pk, resend=True)
+        else:
+            continue
+        touched.append(job.pk)
     queue_pending_baselines()
     return touched
+
+
+def message_is_lost(
+    job: EvaluationJob, on_queue: frozenset[str] | None, view: broker.WorkerView | None
+) -> bool:
+    """Known to be neither on the queue nor held by a worker (e.g. lost in a broker restart)."""
+    if on_queue is None or view is None:
+        return False
+    return job.celery_task_id not in on_queue and not view.holds(job.celery_task_id)
+
+
+def resend_is_due(job: EvaluationJob, now: datetime) -> bool:
+    """Where the broker cannot tell: re-send after `EVAL_QUEUE_RESEND_AFTER`, doubling the wait
+    with each re-send, so a long queue is not flooded with copies."""
+    wait = settings.EVAL_QUEUE_RESEND_AFTER * (2 ** min(job.resends, 6))
+    return (job.sent_at or job.created_at) <= now - wait

@@ -138,17 +138,16 @@ class JobQuerySet(models.QuerySet["EvaluationJob"]):
             .exclude(model__model_type=ModelType.ALIGNED)
         )
 
-    def stale(
-        self, now: Any, heartbeat_timeout: timedelta, queue_timeout: timedelta
-    ) -> JobQuerySet:
-        """Running jobs whose worker stopped beating, and queued jobs no worker picked up."""
+    def stale(self, now: Any, quiet_for: timedelta, waiting_for: timedelta) -> JobQuerySet:
+        """Running jobs whose worker has not beaten for QUIET_FOR, and waiting jobs no worker
+        took within WAITING_FOR of being sent (or created, if never sent)."""
         return self.filter(
-            Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - heartbeat_timeout)
-            | Q(status__in=[JobStatus.PENDING, JobStatus.QUEUED], sent_at__lt=now - queue_timeout)
+            Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - quiet_for)
+            | Q(status__in=[JobStatus.PENDING, JobStatus.QUEUED], sent_at__lt=now - waiting_for)
             | Q(
                 status__in=[JobStatus.PENDING, JobStatus.QUEUED],
                 sent_at__isnull=True,
-                created_at__lt=now - queue_timeout,
+                created_at__lt=now - waiting_for,
             )
         )
 

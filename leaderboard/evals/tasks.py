@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from types import TracebackType
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -55,11 +55,13 @@ class Heartbeat:
         self._thread.join(timeout=5)
 
 
-def _run_tracked(job_id: int, token: str, runner: Callable[..., None]) -> str:
+def _run_tracked(task: Task, job_id: int, token: str, runner: Callable[..., None]) -> str:
     """Claim the job, run it with a heartbeat, and record how it ended."""
     from leaderboard.evals.runner import JobCancelled, ModelProblem
 
-    job = lifecycle.claim(job_id, token, socket.gethostname())
+    # The node name workers answer broadcasts under, so the reaper can ask this one about it.
+    node = task.request.hostname or socket.gethostname()
+    job = lifecycle.claim(job_id, token, node)
     if job is None:
         return "skipped: stale delivery or job already ended"
     with Heartbeat(job_id, token, settings.EVAL_HEARTBEAT_INTERVAL) as beat:
@@ -85,22 +87,28 @@ def _run_tracked(job_id: int, token: str, runner: Callable[..., None]) -> str:
 
 
 @shared_task(
-    name="leaderboard.evals.tasks.run_evaluation", acks_late=True, reject_on_worker_lost=True
+    name="leaderboard.evals.tasks.run_evaluation",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
-def run_evaluation(job_id: int, token: str) -> str:
+def run_evaluation(self: Task, job_id: int, token: str) -> str:
     # Imported here: the web process sends this task and must not import torch to do so.
     from leaderboard.evals.runner import run_job
 
-    return _run_tracked(job_id, token, run_job)
+    return _run_tracked(self, job_id, token, run_job)
 
 
 @shared_task(
-    name="leaderboard.evals.tasks.run_alignment", acks_late=True, reject_on_worker_lost=True
+    name="leaderboard.evals.tasks.run_alignment",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
-def run_alignment(job_id: int, token: str) -> str:
+def run_alignment(self: Task, job_id: int, token: str) -> str:
     from leaderboard.evals.alignment import run_alignment_job
 
-    return _run_tracked(job_id, token, run_alignment_job)
+    return _run_tracked(self, job_id, token, run_alignment_job)
 
 
 @shared_task(name="leaderboard.evals.tasks.reap_stale_jobs")

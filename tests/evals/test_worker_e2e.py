@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -21,7 +23,7 @@ from leaderboard.evals.models import (
 )
 from tests.evals.conftest import make_release
 from tests.tiny_models import build_tiny_model
-from tests.worker import kill_worker, purge_queues, running_worker
+from tests.worker import kill_worker, pool_processes, purge_queues, running_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -101,6 +103,47 @@ def test_killing_the_worker_mid_job_leads_to_a_retry_and_never_a_stuck_job(
     assert job.status == JobStatus.FINISHED, job.log_tail
     messages = [e.message for e in job.events.all()]
     assert any("No heartbeat" in m for m in messages)
+
+
+def test_a_job_whose_pool_process_dies_is_retried_at_once_not_after_the_heartbeat_timeout(
+    owner, model_factory, worker_settings, tmp_path
+):
+    # The worker's own heartbeat timeout stays at its 5-minute default: only Celery's
+    # re-delivery of the lost task, and the worker saying it no longer runs it, can be fast.
+    release = make_release("lostchild", per_cell=6)
+    job = lifecycle.create_job(model_factory(), release, requested_by=owner)
+    with running_worker(tmp_path / "worker.log") as proc:
+        wait_for(lambda: status_of(job) == JobStatus.RUNNING, 120, "the job to start")
+        (child,) = pool_processes(proc)
+        os.kill(child, signal.SIGKILL)
+        wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 90, "the retried job to end")
+    assert job.status == JobStatus.FINISHED, job.log_tail
+    assert job.infra_retries == 1
+    messages = [e.message for e in job.events.all()]
+    assert any("no longer runs this job" in m for m in messages), messages
+    assert sum(m.startswith("Started on") for m in messages) == 2
+
+
+def test_the_reaper_retries_the_job_of_a_vanished_worker_before_the_heartbeat_timeout(
+    owner, model_factory, worker_settings, tmp_path
+):
+    worker_settings.EVAL_HEARTBEAT_TIMEOUT = timedelta(minutes=5)
+    worker_settings.EVAL_WORKER_LOST_AFTER = timedelta(seconds=2)
+    release = make_release("vanished", per_cell=6)
+    job = lifecycle.create_job(model_factory(), release, requested_by=owner)
+    with running_worker(tmp_path / "worker1.log") as proc:
+        wait_for(lambda: status_of(job) == JobStatus.RUNNING, 120, "the job to start")
+        kill_worker(proc)
+    with running_worker(tmp_path / "worker2.log"):
+        # The killed worker's message stays unacknowledged on the broker: nothing re-delivers
+        # it, and the surviving worker answers broadcasts, the lost one does not.
+        time.sleep(3)
+        assert lifecycle.reap_stale_jobs() == [job.pk]
+        assert status_of(job) == JobStatus.QUEUED and job.infra_retries == 1
+        wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 300, "the retried job to end")
+    assert job.status == JobStatus.FINISHED, job.log_tail
+    messages = [e.message for e in job.events.all()]
+    assert any("stopped answering" in m for m in messages), messages
 
 
 def test_a_killed_job_without_retries_left_fails_with_a_clear_reason(
