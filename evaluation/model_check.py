@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,11 @@ SUBMITTED_NAME_MESSAGE = (
     "absolute path on this server, or, with an endpoint, the served model's name."
 )
 _FINGERPRINT_BYTES = 1 << 20
+# transformers and huggingface_hub resolve their names on first access (lazy modules, and
+# transformers again per architecture when a config or model class is looked up), and that is
+# not thread-safe: the first parallel submissions on a threaded web worker failed with
+# "cannot import name 'AutoConfig'". Their first uses in this module take turns here.
+_LAZY_IMPORTS = threading.Lock()
 
 
 class ModelCheckError(ValueError):
@@ -76,19 +82,22 @@ def _check_config(config_dict: dict[str, object]) -> str:
 
 def count_parameters(config_source: str | Path, revision: str | None = None) -> int | None:
     """Parameter count without loading weights (meta device); None if it cannot be built."""
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
+    # The whole build holds the lock: a new model_type imports its modules lazily too. It
+    # only reads a local config.json and allocates nothing, so the wait stays short.
+    with _LAZY_IMPORTS:
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM
 
-    try:
-        config = AutoConfig.from_pretrained(
-            str(config_source), revision=revision, trust_remote_code=False
-        )
-        with torch.device("meta"):
-            model = AutoModelForCausalLM.from_config(config, trust_remote_code=False)  # type: ignore[no-untyped-call]
-    except (ValueError, KeyError, OSError) as exc:
-        raise ModelCheckError(
-            f"transformers cannot build this model from its config: {exc}"
-        ) from exc
+        try:
+            config = AutoConfig.from_pretrained(
+                str(config_source), revision=revision, trust_remote_code=False
+            )
+            with torch.device("meta"):
+                model = AutoModelForCausalLM.from_config(config, trust_remote_code=False)  # type: ignore[no-untyped-call]
+        except (ValueError, KeyError, OSError) as exc:
+            raise ModelCheckError(
+                f"transformers cannot build this model from its config: {exc}"
+            ) from exc
     return sum(p.numel() for p in model.parameters())
 
 
@@ -154,8 +163,9 @@ def check_hub(name: str, revision: str) -> ModelInfo:
         raise ModelCheckError(f"{name!r} names a path on this server, not a hub repository.")
     if _offline():
         return _unverified(revision)
-    from huggingface_hub import HfApi, hf_hub_download
-    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+    with _LAZY_IMPORTS:
+        from huggingface_hub import HfApi, hf_hub_download
+        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
     # The hub client's transport errors (DNS, refused, reset, proxy, timeouts) share a base
     # class in whichever HTTP library it uses; all of them mean "unreachable", not "not found".

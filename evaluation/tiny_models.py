@@ -47,15 +47,15 @@ def build_tiny_model(
     directory: Path,
     *,
     seed: int = 0,
-    favour_letter: str | None = None,
+    always_next: str | None = None,
     vocab_size: int = 600,
 ) -> Path:
     """Save a 2-layer GPT-2 and its tokenizer in `directory`; returns the directory.
 
-    `favour_letter` ("A" or "B") builds a model whose next-token choice is always that letter,
-    whatever the input: the final layer norm outputs a constant vector and only the letter's row
-    of the (untied) output head is non-zero. Such a model has a known MC outcome: it picks that
-    letter on every item.
+    `always_next` (text that is one token) builds a model whose next-token choice is always that
+    token, whatever the input: the final layer norm outputs a constant vector and only the
+    token's row of the (untied) output head is non-zero. " A" gives a known MC outcome (it picks
+    A on every item); "\x00" answers every AJ question with NUL bytes.
     """
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
@@ -82,16 +82,18 @@ def build_tiny_model(
         n_head=2,
         bos_token_id=fast.bos_token_id,
         eos_token_id=fast.eos_token_id,
-        tie_word_embeddings=favour_letter is None,
+        tie_word_embeddings=always_next is None,
     )
     model = GPT2LMHeadModel(config)
-    if favour_letter is not None:
-        letter_id = fast.encode(f" {favour_letter}", add_special_tokens=False)[0]
+    if always_next is not None:
+        ids = fast.encode(always_next, add_special_tokens=False)
+        if len(ids) != 1:
+            raise ValueError(f"{always_next!r} must be one token, got {ids}")
         with torch.no_grad():
             model.transformer.ln_f.weight.zero_()
             model.transformer.ln_f.bias.fill_(1.0)
             model.lm_head.weight.zero_()
-            model.lm_head.weight[letter_id] = 1.0
+            model.lm_head.weight[ids[0]] = 1.0
     model.save_pretrained(directory)
     fast.save_pretrained(directory)
     return directory

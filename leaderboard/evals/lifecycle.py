@@ -30,6 +30,7 @@ from leaderboard.evals.models import (
     JobStatus,
     LanguageModel,
     Method,
+    storable_text,
 )
 from leaderboard.evals.notify import notify_requester
 
@@ -220,7 +221,7 @@ def report_progress(job_id: int, token: str, stage: str, done: int, total: int) 
 def append_log(job_id: int, line: str) -> None:
     with transaction.atomic():
         job = EvaluationJob.objects.select_for_update().get(pk=job_id)
-        job.log_tail = (job.log_tail + line.rstrip() + "\n")[-LOG_TAIL_CHARS:]
+        job.log_tail = (job.log_tail + storable_text(line).rstrip() + "\n")[-LOG_TAIL_CHARS:]
         job.save(update_fields=["log_tail"])
 
 
@@ -232,6 +233,8 @@ def fail(job_id: int, token: str | None, kind: FailureKind, reason: str) -> Eval
             return None
         if job.status not in ACTIVE_STATUSES:
             return job
+        # Reasons quote exceptions, which may quote what the model generated.
+        reason = storable_text(reason)
         job.log_tail = (job.log_tail + reason.rstrip() + "\n")[-LOG_TAIL_CHARS:]
         retry = kind == FailureKind.INFRA and job.infra_retries < settings.EVAL_MAX_INFRA_RETRIES
         if retry:

@@ -299,6 +299,15 @@ class Score(models.Model):
         return f"job {self.job_id} {self.nation_id}/{self.mode_id}/{self.method}: {self.value:.3f}"
 
 
+# PostgreSQL text and jsonb cannot hold NUL, which a model may well generate; stored text shows
+# U+FFFD in its place (the job's raw files keep the original).
+NUL_SUBSTITUTE = "\ufffd"
+
+
+def storable_text(text: str) -> str:
+    return text.replace("\x00", NUL_SUBSTITUTE)
+
+
 class SampleResult(models.Model):
     job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="samples")
     triple = models.ForeignKey(Triple, on_delete=models.CASCADE, related_name="+")

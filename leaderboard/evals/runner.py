@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, transaction
 from django.utils import timezone
 
 from evaluation import EvaluationResult, ModelSpec, ProgressEvent, evaluate
@@ -25,6 +25,7 @@ from leaderboard.evals.models import (
     LanguageModel,
     SampleResult,
     Score,
+    storable_text,
 )
 
 PROGRESS_EVERY_S = 1.0
@@ -118,7 +119,12 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
         )
     except (ModelError, ValueError) as exc:
         raise ModelProblem(str(exc)) from exc
-    store_results(job, token, result, Path(settings.EVAL_RESULTS_DIR))
+    try:
+        store_results(job, token, result, Path(settings.EVAL_RESULTS_DIR))
+    except DataError as exc:
+        # Every value stored there is the model's output or computed from it: one PostgreSQL
+        # refuses is the model's problem, and another worker would only be refused again.
+        raise ModelProblem(f"The model's output could not be stored: {exc}") from exc
 
 
 def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_dir: Path) -> bool:
@@ -165,7 +171,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
                     chosen=s.chosen,
                     correct=s.correct,
                     loglikelihoods=s.loglikelihoods,
-                    answer=s.answer or "",
+                    answer=storable_text(s.answer or ""),
                 )
                 for s in result.samples
             ),

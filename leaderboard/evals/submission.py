@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -60,6 +63,22 @@ def check_rate_limit(user: AbstractBaseUser | AnonymousUser) -> None:
         )
 
 
+@contextmanager
+def daily_quota(user: AbstractBaseUser | AnonymousUser) -> Iterator[None]:
+    """Check the daily limit and create the job inside, as one transaction.
+
+    Counting and inserting in separate steps let parallel requests all see the same count and
+    all pass; locking the user's row makes each of that user's requests wait for the previous
+    one's job to commit (or roll back) before it counts.
+    """
+    with transaction.atomic():
+        pk = getattr(user, "pk", None)
+        if pk is not None and not getattr(user, "is_staff", False):
+            get_user_model().objects.select_for_update().filter(pk=pk).first()
+        check_rate_limit(user)
+        yield
+
+
 def check_endpoint(url: str, user: AbstractBaseUser | AnonymousUser) -> None:
     """Workers send requests to a served model's endpoint, so only staff or allow-listed hosts
     may name one: anything else would let a submitter point the GPU network at any address."""
@@ -96,6 +115,7 @@ def submit(sub: Submission, user: Any) -> EvaluationJob:
     release = DatasetRelease.objects.current()
     if release is None:
         raise SubmissionError("There is no published dataset release to evaluate on yet.")
+    # Refused before the costly model check; daily_quota counts again, under the lock.
     check_rate_limit(user)
     if sub.endpoint_url:
         check_endpoint(sub.endpoint_url, user)
@@ -124,7 +144,7 @@ def submit(sub: Submission, user: Any) -> EvaluationJob:
             field="name",
         )
     try:
-        with transaction.atomic():
+        with daily_quota(user):
             model = LanguageModel.objects.create(
                 name=sub.name,
                 revision=info.revision,

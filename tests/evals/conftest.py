@@ -34,7 +34,7 @@ def make_release(version: str = "r1", per_cell: int = 2, publish: bool = True) -
     )
     triples = []
     for nation in Nation.objects.all():
-        for mode in Mode.objects.all():
+        for mode in Mode.objects.evaluated():
             for i in range(per_cell):
                 q = f"Should {nation.name} adopt policy {i} ({mode.code})?"
                 s = f"{nation.name} supports policy {i}."

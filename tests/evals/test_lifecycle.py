@@ -80,6 +80,16 @@ def test_it_never_retries_model_failures(model, release, django_capture_on_commi
     assert job.infra_retries == 0
 
 
+def test_a_failure_reason_quoting_nul_bytes_is_stored(model, release):
+    job = lifecycle.create_job(model, release)
+    lifecycle.append_log(job.pk, "generated: \x00\x00")
+    lifecycle.fail(job.pk, None, FailureKind.MODEL, "unparsable output 'A\x00B'")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.failure_kind == FailureKind.MODEL
+    assert job.failure_reason == "unparsable output 'A\ufffdB'"
+    assert "generated: \ufffd\ufffd" in job.log_tail
+
+
 def test_reaper_requeues_a_running_job_whose_heartbeat_stopped(
     model, release, settings, django_capture_on_commit_callbacks
 ):

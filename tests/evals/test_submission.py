@@ -205,3 +205,29 @@ def test_the_same_local_weights_cannot_be_submitted_twice_under_another_spelling
     for spelling in (f"{config_only_model}/", f"{config_only_model}/../{config_only_model.name}"):
         with pytest.raises(SubmissionError, match="already submitted"):
             submit(Submission(name=spelling, precision="float32"), owner)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_submissions_of_different_models_accept_exactly_the_daily_limit(
+    owner, release, settings
+):
+    settings.SUBMISSIONS_PER_DAY = 5
+    refused: list[str] = []
+    barrier = threading.Barrier(10)
+
+    def attempt(i: int) -> None:
+        barrier.wait()
+        try:
+            submit(Submission(name=f"org/parallel-{i}", revision=COMMIT), owner)
+        except SubmissionError as exc:
+            refused.append(str(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert EvaluationJob.objects.filter(requested_by=owner).count() == 5
+    assert len(refused) == 5 and all("limit of 5" in message for message in refused)

@@ -204,3 +204,55 @@ def test_a_served_model_is_evaluated_by_the_worker_over_http(
     scored = [body for path, body in server.requests if body.get("echo")]
     generated = [body for path, body in server.requests if not body.get("echo")]
     assert scored and generated  # MC and AJ's judge score prompts; AJ's answers generate
+
+
+def test_answers_with_nul_bytes_are_stored_and_kept_raw_in_the_job_files(
+    owner, worker_settings, tmp_path
+):
+    import json
+
+    from leaderboard.evals.models import NUL_SUBSTITUTE, LanguageModel
+
+    nul_model = build_tiny_model(tmp_path / "models" / "says-nul", always_next="\x00")
+    release = make_release("nul", per_cell=1)
+    model = LanguageModel.objects.create(
+        name=str(nul_model), revision="local-nul", precision="float32"
+    )
+    job = lifecycle.create_job(model, release, requested_by=owner)
+    with running_worker(tmp_path / "worker.log"):
+        wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 300, "the job to end")
+    assert job.status == JobStatus.FINISHED, job.log_tail
+    assert job.infra_retries == 0
+    stored = list(
+        SampleResult.objects.filter(job=job, method="aj").values_list("answer", flat=True)
+    )
+    assert len(stored) == release.triples.count()
+    assert all(answer and set(answer) == {NUL_SUBSTITUTE} for answer in stored), stored
+    raw_file = worker_settings.EVAL_RESULTS_DIR / f"job-{job.pk}" / "answers.jsonl"
+    raw = [json.loads(line)["answer"] for line in raw_file.read_text().splitlines()]
+    assert len(raw) == len(stored) and all(set(answer) == {"\x00"} for answer in raw), raw
+
+
+def test_output_postgresql_refuses_fails_as_a_model_problem_without_retries(
+    owner, worker_settings, tmp_path
+):
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    from leaderboard.evals.models import LanguageModel
+
+    # NaN weights: every log-likelihood is NaN, which jsonb cannot hold.
+    path = build_tiny_model(tmp_path / "models" / "nan-weights")
+    weights = GPT2LMHeadModel.from_pretrained(path)
+    with torch.no_grad():
+        weights.lm_head.weight.fill_(float("nan"))
+    weights.save_pretrained(path)
+    release = make_release("nan", per_cell=1)
+    model = LanguageModel.objects.create(name=str(path), revision="local-nan", precision="float32")
+    job = lifecycle.create_job(model, release, requested_by=owner)
+    with running_worker(tmp_path / "worker.log"):
+        wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 300, "the job to end")
+    assert job.status == JobStatus.FAILED
+    assert job.failure_kind == FailureKind.MODEL, job.log_tail
+    assert job.infra_retries == 0
+    assert "could not be stored" in job.failure_reason

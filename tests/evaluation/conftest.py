@@ -44,7 +44,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def letter_a_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("models") / "always-a", favour_letter="A")
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "always-a", always_next=" A")
 
 
 def cpu_spec(path: Path, **kwargs: object) -> ModelSpec:

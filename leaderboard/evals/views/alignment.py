@@ -13,7 +13,7 @@ from leaderboard.evals import lifecycle
 from leaderboard.evals.forms import AlignmentForm
 from leaderboard.evals.models import JobKind, LanguageModel
 from leaderboard.evals.permissions import can_manage_model
-from leaderboard.evals.submission import SubmissionError, check_rate_limit
+from leaderboard.evals.submission import SubmissionError, daily_quota
 
 
 @login_required
@@ -33,15 +33,15 @@ def align_model(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and not problem and form.is_valid():
         assert release is not None
         try:
-            check_rate_limit(request.user)
-            job = lifecycle.create_job(
-                model,
-                release,
-                requested_by=request.user,
-                kind=JobKind.ALIGN,
-                alignment=form.to_options(),
-                reason=f"Alignment toward {form.cleaned_data['nation']} requested",
-            )
+            with daily_quota(request.user):
+                job = lifecycle.create_job(
+                    model,
+                    release,
+                    requested_by=request.user,
+                    kind=JobKind.ALIGN,
+                    alignment=form.to_options(),
+                    reason=f"Alignment toward {form.cleaned_data['nation']} requested",
+                )
         except (lifecycle.JobConflict, SubmissionError) as exc:
             form.add_error(None, str(exc))
         else:

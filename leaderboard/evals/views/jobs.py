@@ -19,7 +19,7 @@ from leaderboard.evals.models import EvaluationJob, JobStatus
 from leaderboard.evals.permissions import can_manage
 from leaderboard.evals.submission import (
     SubmissionError,
-    check_rate_limit,
+    daily_quota,
     submissions_today,
     submit,
 )
@@ -148,8 +148,8 @@ def job_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             # Re-runs use GPU time like submissions, so they count against the same limit.
-            check_rate_limit(request.user)
-            new_job = lifecycle.rerun(job, requested_by=request.user)
+            with daily_quota(request.user):
+                new_job = lifecycle.rerun(job, requested_by=request.user)
         except (lifecycle.JobConflict, SubmissionError) as exc:
             messages.error(request, str(exc))
             return redirect(job)

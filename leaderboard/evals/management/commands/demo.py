@@ -37,7 +37,7 @@ DEMO_VERSION = "demo-1"
 class DemoModel:
     name: str
     seed: int
-    favour_letter: str | None
+    always_next: str | None
     model_type: str
     note: str
 
@@ -46,7 +46,7 @@ DEMO_MODELS = (
     DemoModel("demo/tiny-gpt2-seed0", 0, None, ModelType.BASE, "random weights, seed 0"),
     DemoModel("demo/tiny-gpt2-seed1", 1, None, ModelType.BASE, "random weights, seed 1"),
     DemoModel(
-        "demo/tiny-gpt2-always-a", 0, "A", ModelType.BASE, "always answers A: shows letter bias"
+        "demo/tiny-gpt2-always-a", 0, " A", ModelType.BASE, "always answers A: shows letter bias"
     ),
 )
 
@@ -90,7 +90,7 @@ class Command(BaseCommand):
 
         directory = Path(settings.LOCAL_MODELS_DIR) / spec.name.replace("/", "--")
         if not (directory / "config.json").exists():
-            build_tiny_model(directory, seed=spec.seed, favour_letter=spec.favour_letter)
+            build_tiny_model(directory, seed=spec.seed, always_next=spec.always_next)
             self.stdout.write(f"Built {spec.name} in {directory}")
         model, created = LanguageModel.objects.get_or_create(
             name=spec.name,
