@@ -223,6 +223,15 @@ def test_the_problem_list_is_capped(tmp_path: Path):
     assert "... and 10 more" in message
 
 
+def test_a_folder_of_splits_for_an_undeclared_nation_writes_nothing(navab_dir: Path):
+    # Once skipped with a notice, which dropped a whole nation's triples from the release.
+    write_navab(navab_dir, {"Japan/human_statement_result.json": [navab_record(20)]})
+
+    message = import_problems(navab_dir)
+
+    assert "Japan/: holds NaVAB split files but names no declared nation" in message
+
+
 def test_without_seeded_nations_the_import_says_why(navab_dir: Path):
     Nation.objects.all().delete()
 

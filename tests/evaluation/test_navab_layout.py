@@ -179,6 +179,21 @@ def test_a_folder_without_nations_is_refused(tmp_path: Path):
     assert problem.startswith("empty: no NaVAB nation folders (china, cn, de, fr, french, german")
 
 
+def test_a_folder_of_splits_for_a_nation_navab_does_not_declare_is_refused_by_name(
+    navab_dir: Path,
+):
+    write_navab(navab_dir, {"Japan/human_statement_result.json": [navab_record(20)]})
+    write_navab(navab_dir, {"docs/notes.json": []})
+
+    result = read(navab_dir)
+
+    [problem] = result.problems
+    assert problem.file == "Japan/"
+    assert "holds NaVAB split files but names no declared nation" in problem.reason
+    assert "declare the nation in NaVAB's NATIONS" in problem.reason
+    assert "docs/: not a NaVAB nation folder, skipped" in result.notices
+
+
 # --- our JSONL export and release directories ----------------------------------------------
 
 

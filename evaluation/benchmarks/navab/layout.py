@@ -3,7 +3,9 @@ per mode), and our own export (a release directory with triples.jsonl and manife
 bare .jsonl file).
 
 The names the release uses for nations and modes come from NaVAB's declaration (`NATIONS`,
-`MODES`), passed in as `ReleaseNames`.
+`MODES`), passed in as `ReleaseNames`. A folder holding split files under a name no declared
+nation has is refused by name rather than skipped: its triples would otherwise vanish from the
+import without a word.
 """
 
 from __future__ import annotations
@@ -170,7 +172,7 @@ def _read_navab(root: Path, names: ReleaseNames, read: PublishedRead) -> None:
             continue
         nation = names.folders.get(child.name.lower())
         if nation is None:
-            read.notices.append(f"{child.name}/: not a NaVAB nation folder, skipped")
+            _unknown_folder(child, names, read)
             continue
         if nation in seen:
             read.problems.append(
@@ -189,6 +191,23 @@ def _read_navab(root: Path, names: ReleaseNames, read: PublishedRead) -> None:
                 f"no NaVAB nation folders ({_folder_names(names)}) and no {TRIPLES_FILE}",
             )
         )
+
+
+def _unknown_folder(folder: Path, names: ReleaseNames, read: PublishedRead) -> None:
+    """A folder holding split files is a nation's data: refuse it by name. Others (docs, the
+    hub's caches) are noted and skipped."""
+    if any(_mode_of(path, names) for path in folder.iterdir() if path.is_file()):
+        read.problems.append(
+            Problem(
+                f"{folder.name}/",
+                None,
+                f"holds NaVAB split files but names no declared nation "
+                f"(folders: {_folder_names(names)}); declare the nation in NaVAB's NATIONS "
+                "(evaluation/benchmarks/navab/definition.py) or remove the folder",
+            )
+        )
+    else:
+        read.notices.append(f"{folder.name}/: not a NaVAB nation folder, skipped")
 
 
 def _folder_names(names: ReleaseNames) -> str:
