@@ -1,4 +1,5 @@
-"""Import a dataset release: the NaVAB release folders or our own triples.jsonl export.
+"""Import a dataset release: the NaVAB release folders or our own triples.jsonl export, as
+NaVAB's `read_published` reads them (evaluation/benchmarks/navab/layout.py).
 
 `import_release` is the one entry point (the `import_navab` command, the demo data and the
 pipeline integration call it). Every file is read and checked before anything is written; any

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from evaluation.benchmarks import get_benchmark
 from evaluation.release import TripleRecord, write_release
 from leaderboard.benchmark import importer
 from leaderboard.benchmark.exports import release_directory, release_file
@@ -20,7 +21,7 @@ from tests.navab_files import navab_record, write_navab
 
 pytestmark = pytest.mark.django_db
 
-DEMO_RELEASE = Path(__file__).resolve().parents[2] / "leaderboard" / "benchmark" / "demo_release"
+DEMO_RELEASE = get_benchmark("navab").demo_dir
 
 
 def run_import(path: Path, *args: str) -> str:
