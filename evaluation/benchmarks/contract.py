@@ -18,6 +18,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from evaluation.benchmarks.published import PublishedRead
+
 
 class MetricKind(StrEnum):
     """What a metric's values are: a share of items (bounded, shown as a percentage) or a
@@ -233,6 +235,12 @@ class Benchmark(ABC):
                     )
 
     # -- the operations --------------------------------------------------------------------
+
+    @abstractmethod
+    def read_published(self, path: Path) -> PublishedRead:
+        """Read a release as the benchmark publishes it (or as the site exports it): every
+        record, file and problem, without raising on bad input; the site writes the records
+        only when there are no problems."""
 
     @abstractmethod
     def export_tasks(

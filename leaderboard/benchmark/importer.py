@@ -1,4 +1,5 @@
-"""Import a dataset release: the NaVAB release folders or our own triples.jsonl export.
+"""Import a dataset release: the NaVAB release folders or our own triples.jsonl export, as
+NaVAB's `read_published` reads them (evaluation/benchmarks/navab/layout.py).
 
 `import_release` is the one entry point (the `import_navab` command, the demo data and the
 pipeline integration call it). Every file is read and checked before anything is written; any
@@ -20,20 +21,15 @@ from typing import Any, Final, Literal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import connection, transaction
+from django.db.models import CharField
 from django.utils import timezone
 from django.utils.text import slugify
 from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
+from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.published import Problem, PublishedFile, PublishedRead, PublishedRecord
 from leaderboard.benchmark.models import Benchmark, DatasetRelease, Mode, Nation, Triple
-from leaderboard.benchmark.release_sources import (
-    MODE_FILE_ALIASES,
-    Problem,
-    SourceFile,
-    SourceRead,
-    SourceRecord,
-    read_source,
-)
 from leaderboard.benchmark.search import refresh_search_documents
 
 # Smaller INSERTs are faster here: Django and psycopg spend time per placeholder of a statement.
@@ -43,9 +39,13 @@ FETCH_BATCH: Final = 2000
 PROGRESS_MIN_RECORDS: Final = 5000
 PROBLEMS_SHOWN: Final = 50
 
-# What an import writes to a triple besides its identity (uid, release, nation, mode); the
-# same names on a SourceRecord and on the Triple model.
-CONTENT_FIELDS: Final = (
+# Triple rows hold NaVAB's fields; the generic item path (issue 11) takes the benchmark from
+# the release instead.
+BENCHMARK: Final = "navab"
+
+# What an import writes to a triple besides its identity (uid, release, nation, mode): the
+# record's fields of these names, then where it was read.
+FIELD_COLUMNS: Final = (
     "question",
     "statement",
     "reverse_statement",
@@ -58,9 +58,8 @@ CONTENT_FIELDS: Final = (
     "filter_flag",
     "filter_flag_text",
     "extra",
-    "source_file",
-    "source_index",
 )
+CONTENT_FIELDS: Final = (*FIELD_COLUMNS, "source_file", "source_index")
 # The content compared on re-import: everything an import writes to a triple.
 FINGERPRINT_FIELDS: Final = ("uid", "nation__code", "mode__code", *CONTENT_FIELDS)
 
@@ -91,7 +90,7 @@ class ImportReport:
     skipped: int
     duplicates: int
     incomplete: int
-    files: list[SourceFile] = field(default_factory=list)
+    files: list[PublishedFile] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
     @property
@@ -132,21 +131,9 @@ def import_release(
     for demo data, "pipeline" for a pipeline run's output, else "imported".
     """
     path = Path(path)
-    folders, mode_files, auxiliary_modes = _name_maps()
-    if not folders or not mode_files:
-        raise ImportFailed(
-            [
-                Problem(
-                    path.name,
-                    None,
-                    "the database has no nations or modes: run migrations "
-                    "(benchmark 0002 seeds them)",
-                )
-            ]
-        )
-    read = read_source(path, folders, mode_files, auxiliary_modes)
+    read = get_benchmark(BENCHMARK).read_published(path)
     version = version or _default_version(path, read.metadata)
-    problems = list(read.problems)
+    problems = [*read.problems, *_missing_rows(path, read), *_too_long(read)]
     try:
         validate_slug(version)
     except ValidationError:
@@ -203,18 +190,42 @@ def import_release(
     )
 
 
-def _name_maps() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
-    """Nation folders and split files (lower-cased) to codes, and the modes not evaluated."""
-    folders: dict[str, str] = {}
-    for nation in Nation.objects.all():
-        folders[nation.release_folder.lower()] = nation.code
-        folders[nation.code.lower()] = nation.code
-    mode_files = {m.release_filename.lower(): m.code for m in Mode.objects.all()}
-    for alias, filename in MODE_FILE_ALIASES.items():
-        if filename in mode_files:
-            mode_files[alias] = mode_files[filename]
-    evaluated = set(Mode.objects.evaluated().values_list("code", flat=True))
-    return folders, mode_files, frozenset(set(mode_files.values()) - evaluated)
+def _missing_rows(path: Path, read: PublishedRead) -> list[Problem]:
+    """The nations and modes the records name that have no row to point at."""
+    nations = set(Nation.objects.values_list("code", flat=True))
+    modes = set(Mode.objects.values_list("code", flat=True))
+    missing = sorted(
+        {f"nation {r.slice['nation']}" for r in read.records if r.slice["nation"] not in nations}
+    ) + sorted({f"mode {r.slice['mode']}" for r in read.records if r.slice["mode"] not in modes})
+    if not missing:
+        return []
+    return [
+        Problem(
+            path.name,
+            None,
+            f"the database has no nations or modes for {', '.join(missing)}: run migrations "
+            "(benchmark 0002 seeds them)",
+        )
+    ]
+
+
+def _too_long(read: PublishedRead) -> list[Problem]:
+    """Text is never truncated: a value over its column's limit is reported instead."""
+    limits = {
+        name: column.max_length
+        for name in FIELD_COLUMNS
+        if isinstance(column := Triple._meta.get_field(name), CharField) and column.max_length
+    }
+    return [
+        record.problem(
+            f"{name} is {len(record.fields[name])} characters long; "
+            f"the database holds at most {limit}",
+            key=name,
+        )
+        for record in read.records
+        for name, limit in limits.items()
+        if len(record.fields[name]) > limit
+    ]
 
 
 def _default_version(path: Path, metadata: dict[str, Any]) -> str:
@@ -224,7 +235,7 @@ def _default_version(path: Path, metadata: dict[str, Any]) -> str:
     return slugify(path.stem if path.is_file() else path.name) or "navab"
 
 
-def _default_source(read: SourceRead, is_demo: bool) -> str:
+def _default_source(read: PublishedRead, is_demo: bool) -> str:
     if is_demo:
         return DatasetRelease.Source.DEMO
     if read.metadata.get("source") == DatasetRelease.Source.PIPELINE:
@@ -234,7 +245,7 @@ def _default_source(read: SourceRead, is_demo: bool) -> str:
 
 def _write(
     release: DatasetRelease | None,
-    read: SourceRead,
+    read: PublishedRead,
     *,
     version: str,
     title: str,
@@ -246,8 +257,7 @@ def _write(
 ) -> DatasetRelease:
     if release is None:
         release = DatasetRelease.objects.create(
-            # This importer reads NaVAB's layouts; each benchmark's reader names its own row.
-            benchmark=Benchmark.objects.get(slug="navab"),
+            benchmark=Benchmark.objects.get(slug=BENCHMARK),
             version=version,
             title=title,
             description=description,
@@ -268,7 +278,8 @@ def _write(
     nations = {n.code: n.pk for n in Nation.objects.all()}
     modes = {m.code: m.pk for m in Mode.objects.all()}
     rows = [
-        (release.pk, nations[r.nation], modes[r.mode], r.uid, *_content(r)) for r in read.records
+        (release.pk, nations[r.slice["nation"]], modes[r.slice["mode"]], r.uid, *_content(r))
+        for r in read.records
     ]
     with tqdm(
         total=len(rows),
@@ -306,9 +317,9 @@ def _insert(rows: list[tuple[Any, ...]], advance: Callable[[int], object]) -> No
         advance(len(batch))
 
 
-def _manifest(path: Path, read: SourceRead, fingerprint: str) -> dict[str, Any]:
+def _manifest(path: Path, read: PublishedRead, fingerprint: str) -> dict[str, Any]:
     manifest: dict[str, Any] = {
-        "format": read.kind,
+        "format": read.layout,
         "imported_from": path.name,
         "imported_at": timezone.now().isoformat(timespec="seconds"),
         "files": {f.name: f.as_manifest() for f in read.files},
@@ -328,12 +339,12 @@ def _manifest(path: Path, read: SourceRead, fingerprint: str) -> dict[str, Any]:
     return manifest
 
 
-def _cell_counts(read: SourceRead) -> dict[str, int]:
+def _cell_counts(read: PublishedRead) -> dict[str, int]:
     """Triples per "nation/mode"; a cell whose file was read but gave none shows as 0."""
-    counts = Counter(f"{r.nation}/{r.mode}" for r in read.records)
+    counts = Counter("/".join(r.slice.values()) for r in read.records)
     for source in read.files:
-        if source.nation:
-            counts[f"{source.nation}/{source.mode}"] += 0
+        if source.slice:
+            counts["/".join(source.slice.values())] += 0
     return _ordered_counts(counts)
 
 
@@ -353,12 +364,16 @@ def _ordered_counts(counts: Counter[str]) -> dict[str, int]:
 # --- content fingerprints -----------------------------------------------------------------
 
 
-def _content(record: SourceRecord) -> tuple[object, ...]:
-    return tuple(getattr(record, name) for name in CONTENT_FIELDS)
+def _content(record: PublishedRecord) -> tuple[object, ...]:
+    return (
+        *(record.fields[name] for name in FIELD_COLUMNS),
+        record.source_file,
+        record.source_index,
+    )
 
 
-def _fingerprint_row(record: SourceRecord) -> tuple[object, ...]:
-    return (record.uid, record.nation, record.mode, *_content(record))
+def _fingerprint_row(record: PublishedRecord) -> tuple[object, ...]:
+    return (record.uid, record.slice["nation"], record.slice["mode"], *_content(record))
 
 
 def fingerprint_rows(rows: Iterable[tuple[object, ...]]) -> str:

@@ -18,7 +18,7 @@ from leaderboard.benchmark import exports
 from leaderboard.benchmark.exports import release_directory, release_file
 from leaderboard.benchmark.importer import import_release
 from leaderboard.benchmark.models import DatasetRelease, Triple
-from tests.benchmark.conftest import navab_record, write_navab
+from tests.navab_files import navab_record, write_navab
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from leaderboard.benchmark.importer import ImportFailed, import_release
 from leaderboard.benchmark.models import Mode, Triple
-from tests.benchmark.conftest import DROPPED_FLAG, KEPT_FLAG, navab_record, write_navab
+from tests.navab_files import navab_record, write_navab
 
 pytestmark = pytest.mark.django_db
 
@@ -23,46 +23,6 @@ def _problems(root: Path) -> list[str]:
         import_release(root, version="broken")
     assert not Triple.objects.exists()
     return [str(p) for p in excinfo.value.problems]
-
-
-# --- filter_flag ----------------------------------------------------------------------------
-
-
-def test_it_derives_the_flag_from_the_screening_text_as_the_publisher_did(tmp_path: Path):
-    records = [
-        navab_record(0, filter_flag=KEPT_FLAG),
-        navab_record(1, filter_flag="statement: ## yes"),
-        navab_record(2, filter_flag=DROPPED_FLAG),
-        # "yes" without the "##" answer marker: the publisher's screening did not keep it.
-        navab_record(3, filter_flag="yes, this is about tariffs, but i cannot answer in format"),
-        navab_record(4, filter_flag=True),
-    ]
-    root = write_navab(tmp_path / "navab", {US_QUOTED: records})
-
-    report = import_release(root, version="v1")
-
-    assert (report.total, report.skipped) == (3, 2)
-    kept = dict(Triple.objects.values_list("source_index", "filter_flag_text"))
-    assert kept == {0: KEPT_FLAG, 1: "statement: ## yes", 4: ""}
-    assert Triple.objects.filter(filter_flag=True).count() == 3
-
-
-def test_every_problem_of_a_record_is_reported_with_its_key(tmp_path: Path):
-    broken = navab_record(0, filter_flag={"verdict": "yes"}, statement="   ", topic=["trade"])
-    del broken["generated Q"]
-    root = write_navab(tmp_path / "navab", {US_QUOTED: [broken]})
-
-    with pytest.raises(ImportFailed) as excinfo:
-        import_release(root, version="broken")
-
-    problems = excinfo.value.problems
-    assert {(p.file, p.index, p.key) for p in problems} == {
-        (US_QUOTED, 0, "filter_flag"),
-        (US_QUOTED, 0, "generated Q"),
-        (US_QUOTED, 0, "statement"),
-        (US_QUOTED, 0, "topic"),
-    }
-    assert f"{US_QUOTED} record 0: missing key 'generated Q'" in [str(p) for p in problems]
 
 
 # --- other fields ---------------------------------------------------------------------------
@@ -90,16 +50,6 @@ def test_unknown_keys_are_kept_and_shown_on_the_triple_page(tmp_path: Path, clie
     assert json.dumps(["trade", "jobs"]).replace('"', "&quot;") in html
     assert 'id="filter-flag-text"' in html
     assert "expresses the government&#x27;s stance on public hospitals." in html
-
-
-def test_unknown_values_postgresql_cannot_store_are_reported(tmp_path: Path):
-    record = navab_record(0, note="a\x00b", score=float("nan"))
-    root = write_navab(tmp_path / "navab", {US_QUOTED: [record]})
-
-    problems = _problems(root)
-
-    assert f"{US_QUOTED} record 0: 'note' contains a NUL character" in problems
-    assert f"{US_QUOTED} record 0: 'score' contains NaN or Infinity" in problems
 
 
 def test_long_mixed_script_text_is_kept_whole_and_overlong_speakers_are_reported(

@@ -24,6 +24,8 @@ from evaluation.benchmarks.contract import (
     SubMetric,
     Track,
 )
+from evaluation.benchmarks.navab.layout import ReleaseNames, read_release
+from evaluation.benchmarks.published import PublishedRead
 
 
 class KnownNation(NamedTuple):
@@ -176,6 +178,14 @@ class NaVAB(Benchmark):
     # The demo release still lives with the site's importer; it moves into this folder when
     # the published-layout reader does.
     demo_dir = Path(__file__).resolve().parents[3] / "leaderboard" / "benchmark" / "demo_release"
+
+    def read_published(self, path: Path) -> PublishedRead:
+        names = ReleaseNames.of(
+            folders={n.release_folder: n.code for n in NATIONS},
+            mode_files={m.release_filename: m.code for m in MODES},
+            auxiliary_modes=UNSCORED_MODES,
+        )
+        return read_release(path, names)
 
     def export_tasks(
         self,

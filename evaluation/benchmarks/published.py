@@ -1,0 +1,281 @@
+"""What reading a benchmark's published layout gives, whatever the benchmark: its records
+(field -> value, plus the slice each falls in), the files read (sha256, counts) and every
+problem found (file, index, key, reason), so the site can refuse a whole import at once.
+
+Benchmarks' readers (`Benchmark.read_published`) build these with the checks below; the site
+only writes what they return. Nothing here knows a benchmark's fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+# Examples named in a notice about repeated records.
+REPEATS_SHOWN: Final = 5
+
+Unit = Literal["record", "line"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a file or one of its records cannot be imported."""
+
+    file: str
+    index: int | None
+    reason: str
+    # "record": 0-based position in a JSON list; "line": 1-based line of a JSONL file.
+    unit: Unit = "record"
+    # The record key at fault, when one is.
+    key: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.index is None else f"{self.file} {self.unit} {self.index}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass(slots=True)
+class PublishedFile:
+    name: str
+    sha256: str = ""
+    bytes: int = 0
+    records: int = 0
+    imported: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    # Records of an auxiliary split that are not complete items: counted, not refused.
+    incomplete: int = 0
+    # The slice the file holds, where the layout splits files by slice (NaVAB: nation, mode).
+    slice: dict[str, str] = field(default_factory=dict)
+
+    def as_manifest(self) -> dict[str, Any]:
+        return {
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "records": self.records,
+            "imported": self.imported,
+            "skipped": self.skipped,
+            "duplicates": self.duplicates,
+            "incomplete": self.incomplete,
+            **self.slice,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedRecord:
+    """One item as read: its values by field name, and its value on each slice dimension."""
+
+    uid: str
+    fields: dict[str, Any]
+    slice: dict[str, str]
+    source_file: str
+    # 0-based position of the record in its file (its list index, or its line less one).
+    source_index: int
+    unit: Unit = "record"
+
+    def problem(self, reason: str, key: str | None = None) -> Problem:
+        """A problem of this record, located as its file's problems are."""
+        index = self.source_index + 1 if self.unit == "line" else self.source_index
+        return Problem(self.source_file, index, reason, unit=self.unit, key=key)
+
+
+@dataclass(slots=True)
+class PublishedRead:
+    #: the layout that was read, recorded as the import's format ("navab", "jsonl", ...)
+    layout: str
+    records: list[PublishedRecord] = field(default_factory=list)
+    files: list[PublishedFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    # The manifest.json of a release directory, when there is one.
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> int:
+        return sum(f.skipped for f in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(f.duplicates for f in self.files)
+
+    @property
+    def incomplete(self) -> int:
+        return sum(f.incomplete for f in self.files)
+
+    def add(self, source: PublishedFile, record: PublishedRecord) -> None:
+        source.imported += 1
+        self.records.append(record)
+
+    def dedupe(self, same: str) -> PublishedRead:
+        """Keep the first record of each uid; count the repeats against their files. SAME says
+        what a shared uid means (e.g. "same nation, mode, question and statement")."""
+        files = {f.name: f for f in self.files}
+        first: dict[str, PublishedRecord] = {}
+        kept: list[PublishedRecord] = []
+        examples: list[str] = []
+        for record in self.records:
+            earlier = first.get(record.uid)
+            if earlier is None:
+                first[record.uid] = record
+                kept.append(record)
+                continue
+            files[record.source_file].duplicates += 1
+            files[record.source_file].imported -= 1
+            if len(examples) < REPEATS_SHOWN:
+                examples.append(
+                    f"{record.source_file} #{record.source_index} repeats "
+                    f"{earlier.source_file} #{earlier.source_index}"
+                )
+        if examples:
+            count = len(self.records) - len(kept)
+            self.notices.append(
+                f"{count} duplicate record(s) ({same}) kept once, e.g. {'; '.join(examples)}"
+            )
+        self.records = kept
+        return self
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+def read_json_list(
+    path: Path, name: str, read: PublishedRead, slice_: dict[str, str] | None = None
+) -> tuple[PublishedFile, list[Any] | None]:
+    """Record the file (sha256, size) and parse it as a JSON list; None (and a problem) when it
+    is not UTF-8, not JSON, or not a list."""
+    raw = path.read_bytes()
+    source = PublishedFile(
+        name=name, sha256=hashlib.sha256(raw).hexdigest(), bytes=len(raw), slice=slice_ or {}
+    )
+    read.files.append(source)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        read.problems.append(Problem(name, None, f"not UTF-8 text (byte {exc.start})"))
+        return source, None
+    except json.JSONDecodeError as exc:
+        read.problems.append(
+            Problem(name, None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        )
+        return source, None
+    if not isinstance(data, list):
+        read.problems.append(
+            Problem(name, None, f"expected a JSON list of records, found {type_name(data)}")
+        )
+        return source, None
+    source.records = len(data)
+    return source, data
+
+
+def jsonl_lines(path: Path, source: PublishedFile) -> Iterator[tuple[int, bytes]]:
+    """The 1-based number and bytes of each line; SOURCE gets the file's size and sha256."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            digest.update(line)
+            source.bytes += len(line)
+            yield line_no, line
+    source.sha256 = digest.hexdigest()
+
+
+def read_manifest(path: Path, read: PublishedRead) -> dict[str, Any]:
+    """A release directory's manifest (a JSON object), or {} when there is none."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        read.problems.append(Problem(path.name, None, f"invalid JSON: {exc}"))
+        return {}
+    if not isinstance(data, dict):
+        read.problems.append(
+            Problem(path.name, None, f"expected a JSON object, found {type_name(data)}")
+        )
+        return {}
+    return data
+
+
+def check_manifest_checksums(read: PublishedRead, manifest_name: str) -> None:
+    """Refuse files whose sha256 differs from the one the manifest records for them."""
+    listed = read.metadata.get("files")
+    for source in read.files:
+        entry = listed.get(source.name) if isinstance(listed, dict) else None
+        expected = entry.get("sha256") if isinstance(entry, dict) else None
+        if expected and source.sha256 != expected:
+            read.problems.append(
+                Problem(
+                    source.name,
+                    None,
+                    f"sha256 {source.sha256} differs from {manifest_name} ({expected}): "
+                    "the file is incomplete or was changed",
+                )
+            )
+
+
+# --- record checks --------------------------------------------------------------------------
+
+KeyReason = tuple[str | None, str]
+
+
+def check_strings(
+    item: dict[str, Any], required: Sequence[str], optional: Sequence[str]
+) -> list[KeyReason]:
+    """(key, reason) for every required key that is missing, empty or not text, and every
+    optional key that is present but not text."""
+    reasons: list[KeyReason] = []
+    for key in required:
+        value = item.get(key)
+        if key not in item:
+            reasons.append((key, f"missing key {key!r}"))
+        elif not isinstance(value, str):
+            reasons.append((key, f"{key!r} must be a string, found {type_name(value)}"))
+        elif not value.strip():
+            reasons.append((key, f"empty {key!r}"))
+    for key in optional:
+        value = item.get(key)
+        if value is not None and not isinstance(value, str):
+            reasons.append((key, f"{key!r} must be a string, found {type_name(value)}"))
+    for key in (*required, *optional):
+        value = item.get(key)
+        # PostgreSQL text cannot hold NUL; refuse it here rather than fail mid-insert.
+        if isinstance(value, str) and "\x00" in value:
+            reasons.append((key, f"{key!r} contains a NUL character"))
+    return reasons
+
+
+def json_problems(key: str, value: object) -> list[str]:
+    """What PostgreSQL's jsonb cannot store of a kept value (json.loads accepts both)."""
+    found: set[str] = set()
+    stack = [key, value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str) and "\x00" in current:
+            found.add(f"{key!r} contains a NUL character")
+        elif isinstance(current, float) and not math.isfinite(current):
+            found.add(f"{key!r} contains NaN or Infinity")
+        elif isinstance(current, dict):
+            stack += [*current.keys(), *current.values()]
+        elif isinstance(current, list):
+            stack += current
+    return sorted(found)
+
+
+def text(item: dict[str, Any], key: str) -> str:
+    """The key's text, stripped; "" when absent or not text."""
+    value = item.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def type_name(value: object) -> str:
+    """A JSON value's type as a reason names it ("an object", "a number", "null")."""
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return names.get(type(value), type(value).__name__)
