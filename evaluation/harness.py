@@ -161,12 +161,21 @@ def load_lm(spec: ModelSpec, device: str) -> Any:
 
 
 def _run_tasks(
-    lm: Any, spec: ModelSpec, names: list[str], tasks_dir: Path, seed: int
+    lm: Any,
+    spec: ModelSpec,
+    names: list[str],
+    tasks_dir: Path,
+    seed: int,
+    metadata: dict[str, Any] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
+    """Run `names` from `tasks_dir` on `lm`. `metadata` reaches the tasks' dataset loaders, as
+    the stock CLI passes them its `model_args` (a task may need the model's tokenizer)."""
     import lm_eval
     from lm_eval.tasks import TaskManager
 
-    manager = TaskManager(include_path=str(tasks_dir), include_defaults=False)
+    manager = TaskManager(
+        include_path=str(tasks_dir), include_defaults=False, metadata=metadata or None
+    )
     output = lm_eval.simple_evaluate(
         model=lm,
         tasks=list(names),

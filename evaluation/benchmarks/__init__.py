@@ -15,6 +15,7 @@ from evaluation.benchmarks.contract import Benchmark
 
 REGISTRY: Final[dict[str, str]] = {
     "navab": "evaluation.benchmarks.navab:BENCHMARK",
+    "divervalue": "evaluation.benchmarks.divervalue:BENCHMARK",
 }
 
 # Benchmarks registered at run time (tests register a toy benchmark this way).

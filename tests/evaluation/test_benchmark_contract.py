@@ -24,7 +24,7 @@ def test_listing_benchmarks_imports_none_of_them():
         "print('evaluation.benchmarks.navab' in sys.modules, 'lm_eval' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == ["['navab']", "False False"]
+    assert out.stdout.splitlines() == ["['navab', 'divervalue']", "False False"]
 
 
 def test_navab_declares_its_slices_methods_and_metrics():
@@ -44,7 +44,7 @@ def test_navab_declares_its_slices_methods_and_metrics():
 
 
 def test_an_unknown_benchmark_is_a_clear_error():
-    with pytest.raises(KeyError, match="unknown benchmark 'nope'; registered: navab"):
+    with pytest.raises(KeyError, match="unknown benchmark 'nope'; registered: navab, divervalue"):
         get_benchmark("nope")
 
 

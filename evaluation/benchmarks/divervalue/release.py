@@ -1,0 +1,71 @@
+"""A DiverValue-Bench release directory: `items.jsonl` (one item per line, in the site's fields)
+or, where that is absent, the published layout itself (read and checked by `read_published`).
+
+OPA is published on the DVB-test users, so the items scored by default are the test split's
+where the release has one; `splits=["all"]` scores every item.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from evaluation.benchmarks.divervalue.reader import SPLITS, read_published
+
+ITEMS_FILE: Final = "items.jsonl"
+ALL: Final = "all"
+DEFAULT_SPLIT: Final = "test"
+
+
+def write_items(release_dir: Path, items: Iterable[Mapping[str, Any]]) -> Path:
+    release_dir = Path(release_dir)
+    release_dir.mkdir(parents=True, exist_ok=True)
+    path = release_dir / ITEMS_FILE
+    with path.open("w", encoding="utf-8") as handle:
+        for item in items:
+            handle.write(json.dumps(dict(item), ensure_ascii=False, sort_keys=True) + "\n")
+    return path
+
+
+def load_items(release_dir: Path) -> list[dict[str, Any]]:
+    release_dir = Path(release_dir)
+    path = release_dir / ITEMS_FILE
+    if path.exists():
+        with path.open(encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+    result = read_published(release_dir)
+    if result.problems:
+        listed = "; ".join(str(p) for p in result.problems[:10])
+        more = len(result.problems) - 10
+        raise ValueError(
+            f"{release_dir} is not a readable DiverValue-Bench release: {listed}"
+            + (f" (and {more} more)" if more > 0 else "")
+        )
+    return result.items
+
+
+def select_items(
+    release_dir: Path, *, splits: Sequence[str] | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The items to score, sorted by uid: of `splits` (default: the test split where the
+    release has one, else all items); `limit` keeps the first N."""
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be a positive number of items")
+    items = sorted(load_items(release_dir), key=lambda item: str(item["uid"]))
+    held = {str(item.get("split") or "") for item in items}
+    if not splits:
+        splits = [DEFAULT_SPLIT] if DEFAULT_SPLIT in held else [ALL]
+    unknown = sorted(set(splits) - {*SPLITS, ALL})
+    if unknown:
+        raise ValueError(
+            f"unknown split(s) {', '.join(unknown)}; choose from {', '.join((*SPLITS, ALL))}"
+        )
+    if ALL not in splits:
+        items = [item for item in items if item.get("split") in splits]
+    if not items:
+        raise ValueError(
+            f"the release in {release_dir} has no items in split(s) {', '.join(splits)}"
+        )
+    return items[:limit] if limit else items
