@@ -143,16 +143,19 @@ def fill(models: int) -> None:
                     scores.append(
                         Score(
                             job=job,
-                            nation=nation,
-                            mode=mode,
+                            slices={"nation": nation.code, "mode": mode.code},
+                            slice_key=f"mode={mode.code}|nation={nation.code}",
                             method=method,
+                            metric="acc",
                             value=value,
                             n=400,
                             stderr=0.024,
                             ci_low=max(0.0, value - 0.047),
                             ci_high=min(1.0, value + 0.047),
-                            pos_rate=value,
-                            neg_rate=value,
+                            parts={
+                                "pos": {"value": value, "n": 200},
+                                "neg": {"value": value, "n": 200},
+                            },
                         )
                     )
     Score.objects.bulk_create(scores, batch_size=5000)

@@ -113,10 +113,11 @@ def _run(args: argparse.Namespace) -> int:
             progress=show,
         )
     for row in result.scores:
+        cell = "/".join(row.slices.values())
+        parts = " ".join(f"{key}={_rate(part['value'])}" for key, part in row.parts.items())
         print(
-            f"{row.nation:>3} {row.mode:<9} {row.method:<3} {row.value:.4f} "
-            f"[{row.ci_low:.4f}, {row.ci_high:.4f}] n={row.n} "
-            f"pos={_rate(row.pos_rate)} neg={_rate(row.neg_rate)}"
+            f"{cell:<13} {row.method:<3} {row.metric} {row.value:.4f} "
+            f"[{row.ci_low:.4f}, {row.ci_high:.4f}] n={row.n} {parts}"
         )
     print(f"results: {args.out / 'results.json'}  per-example: {args.out / 'samples.jsonl'}")
     return 0

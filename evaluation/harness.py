@@ -3,7 +3,7 @@
 Every log-likelihood comes from lm-eval's own evaluator (`simple_evaluate` on the task configs
 written by NaVAB's `lm_eval_tasks`, with samples logged), so a stock `lm_eval` run of the exported
 tasks computes the same numbers. On top of lm-eval's accuracy this adds what the leaderboard
-needs: per-example records, pos/neg half rates, stderr and a seeded bootstrap interval.
+needs: per-example records, the declared sub-metrics (NaVAB's position halves), stderr and a seeded bootstrap interval.
 
 Stages (each its own `simple_evaluate` call, exactly as the stock commands on the card run
 them): MC; AJ answering (greedy generation); AJ judging (log-likelihood of " A" vs " B").
@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import repro
-from evaluation.benchmarks.navab.balance import NEG, POS, BalancedItem, balance
-from evaluation.benchmarks.navab.definition import MODES, NATIONS, UNSCORED_MODES
+from evaluation.benchmarks.contract import Benchmark
+from evaluation.benchmarks.intervals import metric_interval
+from evaluation.benchmarks.navab.balance import BalancedItem, balance
+from evaluation.benchmarks.navab.definition import BENCHMARK, MODES, NATIONS, UNSCORED_MODES
 from evaluation.benchmarks.navab.lm_eval_tasks import (
     AJ,
     GEN,
@@ -38,13 +40,14 @@ from evaluation.release import iter_triples, load_manifest, sha256_file
 from evaluation.results import (
     ANSWERS_FILE,
     EvaluationResult,
+    Part,
     ProgressEvent,
     ReproCard,
     SampleRecord,
     ScoreRow,
 )
 from evaluation.spec import ModelSpec, vllm_available
-from evaluation.stats import bootstrap_ci, cell_seed, correct_rate, stderr
+from evaluation.stats import cell_seed, mean_stderr
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -202,52 +205,65 @@ def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> li
             lls = [float(resp[0]) for resp in sample["filtered_resps"]]
             # lm-eval's argmax: the first maximum wins, so a tie goes to A.
             chosen = 0 if lls[0] >= lls[1] else 1
+            correct = bool(sample["acc"])
+            details: dict[str, Any] = {"loglikelihoods": dict(zip(LETTERS, lls, strict=True))}
+            if doc.get("answer") is not None:
+                details["answer"] = doc["answer"]
             records.append(
                 SampleRecord(
                     uid=doc["uid"],
-                    nation=doc["nation"],
-                    mode=doc["mode"],
                     method=method,
-                    half=doc["half"],
-                    statement_is_a=doc["half"] == POS,
+                    slices=BENCHMARK.slice_of(doc),
+                    value=float(correct),
+                    correct=correct,
                     chosen=LETTERS[chosen],
-                    correct=bool(sample["acc"]),
-                    loglikelihoods=dict(zip(LETTERS, lls, strict=True)),
-                    answer=doc.get("answer"),
+                    parts={"half": doc["half"]},
+                    details=details,
                 )
             )
     return records
 
 
-def score_rows(samples: Sequence[SampleRecord], seed: int) -> list[ScoreRow]:
-    """One row per nation x mode x method present in `samples`."""
-    cells: dict[tuple[str, str, str], list[SampleRecord]] = defaultdict(list)
+def score_rows(
+    samples: Sequence[SampleRecord], seed: int, benchmark: Benchmark = BENCHMARK
+) -> list[ScoreRow]:
+    """One row per slice cell x method present in `samples`, for the method's primary metric
+    (each record holds one per-item value), with the method's declared sub-metrics as parts."""
+    keys = [d.key for d in benchmark.slices]
+    cells: dict[tuple[str, ...], list[SampleRecord]] = defaultdict(list)
     for sample in samples:
-        cells[(sample.nation, sample.mode, sample.method)].append(sample)
-    order = {**_ORDER, **{method: i for i, method in enumerate(METHODS)}}
+        cells[(*(sample.slices[k] for k in keys), sample.method)].append(sample)
+    methods = [m.key for m in benchmark.methods]
+    order = {**_ORDER, **{method: i for i, method in enumerate(methods)}}
     rows = []
     for key in sorted(cells, key=lambda k: tuple(order.get(part, len(order)) for part in k) + k):
-        outcomes = [s.correct for s in cells[key]]
-        pos = [s.correct for s in cells[key] if s.half == POS]
-        neg = [s.correct for s in cells[key] if s.half == NEG]
-        low, high = bootstrap_ci(outcomes, cell_seed(seed, *key))
+        method = benchmark.method(key[-1])
+        metric = method.primary_metric
+        cell = cells[key]
+        values = [s.value for s in cell]
+        low, high = metric_interval(metric, values, cell_seed(seed, *key))
+        parts: dict[str, Part] = {}
+        for sub in method.submetrics:
+            subset = [s.value for s in cell if s.parts.get(sub.selector) == sub.value]
+            parts[sub.key] = {"value": _mean(subset) if subset else None, "n": len(subset)}
         rows.append(
             ScoreRow(
-                nation=key[0],
-                mode=key[1],
-                method=key[2],
-                value=correct_rate(outcomes),
-                n=len(outcomes),
-                stderr=stderr(outcomes),
+                slices=dict(zip(keys, key[:-1], strict=True)),
+                method=method.key,
+                metric=metric.key,
+                value=_mean(values),
+                n=len(values),
+                stderr=mean_stderr(values),
                 ci_low=low,
                 ci_high=high,
-                pos_rate=correct_rate(pos) if pos else None,
-                neg_rate=correct_rate(neg) if neg else None,
-                pos_n=len(pos),
-                neg_n=len(neg),
+                parts=parts,
             )
         )
     return rows
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
 
 
 def evaluate(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 ANSWERS_FILE = "answers.jsonl"
+# results.json's layout: 1 had NaVAB's nation/mode and position-rate columns; 2 is generic over
+# slices, metrics and sub-metrics. Raw files of old jobs stay on disk, so both are read.
+RESULTS_FORMAT = 2
 
 
 def read_answers(path: Path) -> dict[str, str]:
@@ -33,34 +37,88 @@ class ProgressEvent:
     total: int
 
 
+def slice_key(slices: Mapping[str, str]) -> str:
+    """A cell's canonical name, independent of the order of its dimensions:
+    "mode=quoted|nation=us"."""
+    return "|".join(f"{key}={value}" for key, value in sorted(slices.items()))
+
+
+class Part(TypedDict):
+    """A sub-metric's value over its subset of a cell's items (None when the subset is empty).
+    `n` is None only on scores migrated from before sub-metrics whose job kept no per-example
+    results to count them from."""
+
+    value: float | None
+    n: int | None
+
+
 @dataclass(frozen=True)
 class ScoreRow:
-    nation: str
-    mode: str
+    """One metric of one method on one slice cell (e.g. {"nation": "us", "mode": "quoted"})."""
+
+    slices: dict[str, str]
     method: str
+    metric: str
     value: float
     n: int
     stderr: float
     ci_low: float
     ci_high: float
-    pos_rate: float | None
-    neg_rate: float | None
-    pos_n: int = 0
-    neg_n: int = 0
+    #: the method's declared sub-metrics, by key (NaVAB: "pos", "neg")
+    parts: dict[str, Part] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class SampleRecord:
+    """One item's outcome under one method."""
+
     uid: str
-    nation: str
-    mode: str
     method: str
-    half: str
-    statement_is_a: bool
+    slices: dict[str, str]
+    #: the per-item value the metric averages: 1.0/0.0 for a correct rate, a margin for a margin
+    value: float
+    #: None where the metric has no notion of right and wrong
+    correct: bool | None
     chosen: str
-    correct: bool
-    loglikelihoods: dict[str, float]
-    answer: str | None = None
+    #: the item's subset for each sub-metric selector (NaVAB: {"half": "pos"})
+    parts: dict[str, str] = field(default_factory=dict)
+    #: what produced the outcome: log-likelihoods, the free answer, a judge's output
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _legacy_score(row: dict[str, Any]) -> ScoreRow:
+    """A score of a format-1 results.json (NaVAB's nation/mode columns and position rates)."""
+    return ScoreRow(
+        slices={"nation": row["nation"], "mode": row["mode"]},
+        method=row["method"],
+        metric="acc",
+        value=row["value"],
+        n=row["n"],
+        stderr=row["stderr"],
+        ci_low=row["ci_low"],
+        ci_high=row["ci_high"],
+        parts={
+            half: {"value": row.get(f"{half}_rate"), "n": int(row.get(f"{half}_n") or 0)}
+            for half in ("pos", "neg")
+        },
+    )
+
+
+def _legacy_sample(record: dict[str, Any]) -> SampleRecord:
+    """A per-example record of a format-1 samples.jsonl."""
+    details: dict[str, Any] = {"loglikelihoods": record["loglikelihoods"]}
+    if record.get("answer") is not None:
+        details["answer"] = record["answer"]
+    return SampleRecord(
+        uid=record["uid"],
+        method=record["method"],
+        slices={"nation": record["nation"], "mode": record["mode"]},
+        value=1.0 if record["correct"] else 0.0,
+        correct=bool(record["correct"]),
+        chosen=record["chosen"],
+        parts={"half": record["half"]},
+        details=details,
+    )
 
 
 @dataclass(frozen=True)
@@ -95,15 +153,16 @@ class EvaluationResult:
     card: ReproCard
     answers: dict[str, str] = field(default_factory=dict)
 
-    def score(self, nation: str, mode: str, method: str) -> ScoreRow:
+    def score(self, slices: dict[str, str], method: str, metric: str = "acc") -> ScoreRow:
         for row in self.scores:
-            if (row.nation, row.mode, row.method) == (nation, mode, method):
+            if (row.slices, row.method, row.metric) == (slices, method, metric):
                 return row
-        raise KeyError(f"no score for {nation}/{mode}/{method}")
+        raise KeyError(f"no score for {slices} {method} {metric}")
 
     def to_dict(self) -> dict[str, Any]:
         """The summary written to results.json (per-example records go to JSON lines)."""
         return {
+            "format": RESULTS_FORMAT,
             "scores": [asdict(row) for row in self.scores],
             "card": self.card.to_dict(),
             "n_samples": len(self.samples),
@@ -129,14 +188,16 @@ class EvaluationResult:
     def read(cls, out_dir: Path) -> EvaluationResult:
         out_dir = Path(out_dir)
         summary = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+        legacy = summary.get("format", 1) < 2
         with (out_dir / "samples.jsonl").open(encoding="utf-8") as handle:
-            samples = [SampleRecord(**json.loads(line)) for line in handle if line.strip()]
+            records = [json.loads(line) for line in handle if line.strip()]
+        samples = [_legacy_sample(r) if legacy else SampleRecord(**r) for r in records]
         answers_path = out_dir / ANSWERS_FILE
         answers = read_answers(answers_path) if answers_path.exists() else {}
         card_fields = {f.name for f in fields(ReproCard)}
         card = ReproCard(**{k: v for k, v in summary["card"].items() if k in card_fields})
         return cls(
-            scores=[ScoreRow(**row) for row in summary["scores"]],
+            scores=[_legacy_score(r) if legacy else ScoreRow(**r) for r in summary["scores"]],
             samples=samples,
             card=card,
             answers=answers,

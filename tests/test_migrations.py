@@ -20,9 +20,11 @@ def test_a_database_from_before_benchmarks_keeps_everything_and_its_releases_bec
 
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    # Every app at its latest migration, but the benchmark app just before benchmarks existed.
-    before = [n for n in latest if n[0] != "benchmark"] + [
-        ("benchmark", "0003_triple_screening_text_extra_and_source_mode")
+    # Every app at its latest migration, but the benchmark app just before benchmarks existed
+    # (and evals before generic scores, which come after).
+    before = [n for n in latest if n[0] not in ("benchmark", "evals")] + [
+        ("benchmark", "0003_triple_screening_text_extra_and_source_mode"),
+        ("evals", "0005_alignment_job_proxy"),
     ]
     executor.migrate(before)
     try:
@@ -63,5 +65,91 @@ def test_a_database_from_before_benchmarks_keeps_everything_and_its_releases_bec
         assert migrated.benchmark.name == "NaVAB"
         assert list(migrated.triples.values_list("uid", "question")) == [("u1", "Q?")]
         assert new.get_model("evals", "Score").objects.get(job__release=migrated).value == 0.5
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scores_and_samples_from_before_generic_results_keep_everything():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] != "evals"] + [("evals", "0005_alignment_job_proxy")]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        Nation, Mode = old.get_model("benchmark", "Nation"), old.get_model("benchmark", "Mode")
+        us, quoted = Nation.objects.get(code="us"), Mode.objects.get(code="quoted")
+        fr, official = Nation.objects.get(code="fr"), Mode.objects.get(code="official")
+        release = old.get_model("benchmark", "DatasetRelease").objects.create(
+            version="old-2",
+            title="Old",
+            status="published",
+            benchmark=old.get_model("benchmark", "Benchmark").objects.get(slug="navab"),
+        )
+        Triple = old.get_model("benchmark", "Triple")
+        triples = [
+            Triple.objects.create(
+                release=release, nation=us, mode=quoted, uid=f"u{i}", question="Q?",
+                statement="S.", reverse_statement="RS.",
+            )
+            for i in range(3)
+        ]  # fmt: skip
+        model = old.get_model("evals", "LanguageModel").objects.create(name="org/m", revision="a")
+        Job = old.get_model("evals", "EvaluationJob")
+        job = Job.objects.create(model=model, release=release, status="finished", methods=["mc"])
+        pruned = Job.objects.create(model=model, release=release, status="finished", attempt=2)
+        Score = old.get_model("evals", "Score")
+        common = {"method": "mc", "stderr": 0.3, "ci_low": 0.1, "ci_high": 0.9}
+        Score.objects.create(
+            job=job, nation=us, mode=quoted, value=2 / 3, n=3, pos_rate=1.0, neg_rate=0.0, **common
+        )
+        Score.objects.create(
+            job=pruned, nation=fr, mode=official, value=0.5, n=4, pos_rate=0.5, neg_rate=None,
+            **common,
+        )  # fmt: skip
+        Sample = old.get_model("evals", "SampleResult")
+        for triple, is_a, correct, answer in (
+            (triples[0], True, True, ""),
+            (triples[1], True, True, "An answer."),
+            (triples[2], False, False, ""),
+        ):
+            Sample.objects.create(
+                job=job, triple=triple, method="mc", statement_is_a=is_a, chosen="A",
+                correct=correct, loglikelihoods={"A": -1.0, "B": -2.0}, answer=answer,
+            )  # fmt: skip
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+        new = executor.loader.project_state(latest).apps
+        score = new.get_model("evals", "Score").objects.get(job_id=job.pk)
+        assert score.slices == {"nation": "us", "mode": "quoted"}
+        assert (score.slice_key, score.method, score.metric) == (
+            "mode=quoted|nation=us",
+            "mc",
+            "acc",
+        )
+        assert (score.value, score.n, score.stderr, score.ci_low, score.ci_high) == (
+            2 / 3, 3, 0.3, 0.1, 0.9,
+        )  # fmt: skip
+        assert score.parts == {"pos": {"value": 1.0, "n": 2}, "neg": {"value": 0.0, "n": 1}}
+        # A job without per-example results keeps its rates; their n is unknown.
+        other = new.get_model("evals", "Score").objects.get(job_id=pruned.pk)
+        assert other.slices == {"nation": "fr", "mode": "official"}
+        assert other.parts == {"pos": {"value": 0.5, "n": None}, "neg": {"value": None, "n": None}}
+        samples = new.get_model("evals", "SampleResult").objects.filter(job_id=job.pk)
+        by_uid = {s.triple.uid: s for s in samples.select_related("triple")}
+        assert {uid: (s.value, s.correct, s.chosen, s.parts) for uid, s in by_uid.items()} == {
+            "u0": (1.0, True, "A", {"half": "pos"}),
+            "u1": (1.0, True, "A", {"half": "pos"}),
+            "u2": (0.0, False, "A", {"half": "neg"}),
+        }
+        assert by_uid["u0"].details == {"loglikelihoods": {"A": -1.0, "B": -2.0}}
+        assert by_uid["u1"].details == {
+            "loglikelihoods": {"A": -1.0, "B": -2.0},
+            "answer": "An answer.",
+        }
     finally:
         MigrationExecutor(connection).migrate(latest)

@@ -51,7 +51,7 @@ def _outcomes(job: EvaluationJob) -> dict[Cell, dict[int, bool]]:
         "triple_id", "triple__nation__code", "triple__mode__code", "method", "correct"
     )
     for triple_id, nation, mode, method, correct in rows:
-        cells[(nation, mode, method)][triple_id] = correct
+        cells[(nation, mode, method)][triple_id] = bool(correct)
     return cells
 
 

@@ -25,8 +25,10 @@ class CellSerializer(serializers.Serializer[Cell]):
     ci_high = serializers.FloatField()
     stderr = serializers.FloatField()
     n = serializers.IntegerField()
-    pos_rate = serializers.FloatField(allow_null=True)
-    neg_rate = serializers.FloatField(allow_null=True)
+    parts = serializers.DictField(
+        child=serializers.DictField(),
+        help_text='The method\'s declared sub-metrics: key -> {"value": float | null, "n": int}.',
+    )
 
 
 class BoardRowSerializer(serializers.Serializer[BoardRow]):
@@ -48,8 +50,10 @@ class BoardRowSerializer(serializers.Serializer[BoardRow]):
     ci_low = serializers.FloatField(source="primary.low", allow_null=True)
     ci_high = serializers.FloatField(source="primary.high", allow_null=True)
     n = serializers.IntegerField(allow_null=True)
-    pos_rate = serializers.FloatField(allow_null=True)
-    neg_rate = serializers.FloatField(allow_null=True)
+    parts = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text="The declared sub-metrics over the ranked cells (NaVAB: pos, neg).",
+    )
     cells = serializers.DictField(
         child=CellSerializer(), help_text="Per-nation scores, keyed by nation code."
     )

@@ -81,7 +81,7 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
     for job_id, triple_id, meth, chosen, correct in samples.values_list(
         "job_id", "triple_id", "method", "chosen", "correct"
     ):
-        outcome[(triple_id, meth)][position[job_id]] = (chosen, correct)
+        outcome[(triple_id, meth)][position[job_id]] = (chosen, bool(correct))
     triples = {
         t["pk"]: t
         for t in release.triples.values(

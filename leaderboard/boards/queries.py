@@ -14,9 +14,11 @@ from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Value
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
+from evaluation.benchmarks.contract import Benchmark, Metric
+from leaderboard.benchmark.models import DatasetRelease, Mode
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
 from leaderboard.evals.models import EvaluationJob, LanguageModel, Method, Score, model_display_name
+from leaderboard.evals.slices import declaration, item_slice_paths, slice_order
 
 OVERALL = "overall"
 SIZE_BUCKETS: dict[str, tuple[float, float]] = {
@@ -87,8 +89,16 @@ class Cell:
     ci_high: float
     stderr: float
     n: int
-    pos_rate: float | None
-    neg_rate: float | None
+    #: the method's declared sub-metrics: key -> {"value", "n"}
+    parts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A value of the benchmark's averaged dimension (NaVAB: a nation) shown as a column."""
+
+    code: str
+    name: str
 
 
 def _round(value: float | None) -> float | None:
@@ -109,17 +119,16 @@ class BoardRow:
     cells: dict[str, Cell] = field(default_factory=dict)
     primary: Interval | None = None  # the ranked score: the nation's cell, or the mean
     rank: int | None = None
-    # Over the cells behind `primary`: items, and the correct rate on each position half.
+    # Over the cells behind `primary`: items, and each declared sub-metric (mean over cells).
     n: int | None = None
-    pos_rate: float | None = None
-    neg_rate: float | None = None
+    parts: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
         return self.primary is not None
 
     @staticmethod
-    def export_fields(nation_codes: list[str]) -> list[str]:
+    def export_fields(nation_codes: list[str], part_keys: list[str]) -> list[str]:
         """The keys of `as_dict`, in order (a CSV of no rows still gets its header)."""
         head = [
             "rank",
@@ -136,13 +145,12 @@ class BoardRow:
             "ci_low",
             "ci_high",
             "n",
-            "pos_rate",
-            "neg_rate",
+            *(f"{key}_rate" for key in part_keys),
         ]
         per_nation = [f"{code}{suffix}" for code in nation_codes for suffix in NATION_SUFFIXES]
         return head + per_nation
 
-    def as_dict(self, nation_codes: list[str]) -> dict[str, Any]:
+    def as_dict(self, nation_codes: list[str], part_keys: list[str]) -> dict[str, Any]:
         record: dict[str, Any] = {
             "rank": self.rank,
             "complete": self.complete,
@@ -158,8 +166,7 @@ class BoardRow:
             "ci_low": round(self.primary.low, 6) if self.primary else None,
             "ci_high": round(self.primary.high, 6) if self.primary else None,
             "n": self.n,
-            "pos_rate": _round(self.pos_rate),
-            "neg_rate": _round(self.neg_rate),
+            **{f"{key}_rate": _round(self.parts.get(key)) for key in part_keys},
         }
         for code in nation_codes:
             cell = self.cells.get(code)
@@ -172,7 +179,7 @@ class BoardRow:
 @dataclass
 class Board:
     query: BoardQuery
-    nations: list[Nation]
+    nations: list[Column]  # the averaged dimension's values the release holds in this view
     rows: list[BoardRow]  # the rows the filters select, in the query's order
     total: int = 0  # models on the release before filtering (the population ranks count)
     tied_ranks: set[int] = field(default_factory=set)  # ranks shared by several models: "=2"
@@ -180,6 +187,13 @@ class Board:
     @property
     def nation_codes(self) -> list[str]:
         return [n.code for n in self.nations]
+
+    #: the method's declared sub-metrics: (key, label)
+    parts: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def part_keys(self) -> list[str]:
+        return [key for key, _ in self.parts]
 
     @property
     def ranked(self) -> list[BoardRow]:
@@ -235,9 +249,15 @@ def build_board(query: BoardQuery) -> Board:
     board shows the same ranks as the full board. One query reads the models (with a `shown`
     flag computed by the database from the filters), one the scores, one the nations.
     """
-    # The nations this release covers in this mode: a model is complete when it has them all.
-    covered = Triple.objects.filter(release=query.release, mode__code=query.mode).values("nation")
-    nations = list(Nation.objects.filter(pk__in=covered))
+    benchmark = declaration(query.release)
+    method = benchmark.method(query.method)
+    metric = method.primary_metric
+    averaged = benchmark.averaged_dimension
+    column_key = averaged.key if averaged else ""
+    # The other dimensions' chosen values (NaVAB: the mode tab).
+    selected = {d.key: query.mode for d in benchmark.slices if not d.averaged}
+    codes = release_columns(query.release, benchmark, selected)
+    nations = [Column(code, averaged.label_of(code) if averaged else code) for code in codes]
     condition = filters_q(query)
     shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
     models = list(
@@ -270,26 +290,20 @@ def build_board(query: BoardQuery) -> Board:
         for m in models
     }
     scores = Score.objects.filter(
-        job_id__in=list(rows), mode__code=query.mode, method=query.method
-    ).values_list(
-        "job_id",
-        "nation__code",
-        "value",
-        "ci_low",
-        "ci_high",
-        "stderr",
-        "n",
-        "pos_rate",
-        "neg_rate",
-    )
-    for job_id, nation_code, value, low, high, se, n, pos, neg in scores:
-        rows[job_id].cells[nation_code] = Cell(value, low, high, se, n, pos, neg)
-    codes = [n.code for n in nations]
+        job_id__in=list(rows), method=method.key, metric=metric.key
+    ).values_list("job_id", "slices", "value", "ci_low", "ci_high", "stderr", "n", "parts")
+    for job_id, cell_slices, value, low, high, se, n, parts in scores:
+        if any(cell_slices.get(key) != value_ for key, value_ in selected.items()):
+            continue
+        rows[job_id].cells[str(cell_slices.get(column_key, ""))] = Cell(
+            value, low, high, se, n, parts
+        )
+    part_keys = [sub.key for sub in method.submetrics]
     everyone = list(rows.values())
     for row in everyone:
-        row.primary = _primary(row, query.nation, codes)
-        _scope_stats(row, [query.nation] if query.nation != OVERALL else codes)
-    ranks = shared_ranks([r.primary for r in everyone])
+        row.primary = _primary(row, query.nation, codes, metric)
+        _scope_stats(row, [query.nation] if query.nation != OVERALL else codes, part_keys)
+    ranks = shared_ranks([r.primary for r in everyone], higher_is_better=metric.higher_is_better)
     for row, rank in zip(everyone, ranks, strict=True):
         row.rank = rank
     counts = Counter(rank for rank in ranks if rank is not None)
@@ -298,40 +312,75 @@ def build_board(query: BoardQuery) -> Board:
     return Board(
         query=query,
         nations=nations,
-        rows=sort_rows(visible, query),
+        rows=sort_rows(visible, query, higher_is_better=metric.higher_is_better),
         total=len(everyone),
         tied_ranks={rank for rank, count in counts.items() if count > 1},
+        parts=[(sub.key, sub.label) for sub in method.submetrics],
     )
 
 
-def _primary(row: BoardRow, nation: str, codes: list[str]) -> Interval | None:
+def release_columns(
+    release: DatasetRelease, benchmark: Benchmark, selected: dict[str, str]
+) -> list[str]:
+    """The averaged dimension's values the release holds items for within the selected values
+    of the other dimensions: a model is complete when it has a score for each. Read from the
+    manifest's counts (keys: slice values joined by "/" in declared order), else the items."""
+    averaged = benchmark.averaged_dimension
+    if averaged is None:
+        return []
+    keys = [d.key for d in benchmark.slices]
+    counts: dict[str, int] = (release.manifest or {}).get("counts") or {}
+    if counts:
+        cells = [dict(zip(keys, key.split("/"), strict=False)) for key, n in counts.items() if n]
+    else:
+        paths = item_slice_paths(benchmark)
+        values = release.triples.values_list(*paths.values()).distinct()
+        cells = [dict(zip(paths, row, strict=True)) for row in values]
+    held = {
+        cell.get(averaged.key, "")
+        for cell in cells
+        if all(cell.get(key) == value for key, value in selected.items())
+    }
+    return slice_order(benchmark, held, averaged.key)
+
+
+def _primary(row: BoardRow, nation: str, codes: list[str], metric: Metric) -> Interval | None:
     if nation == OVERALL:
         if not codes:
             return None  # the mode covers no nation on this release: nothing to rank on
         cells = [row.cells.get(code) for code in codes]
-        if any(c is None for c in cells):
-            return None  # never rank a model on an incomplete set of nations
+        if not cells or any(c is None for c in cells):
+            return None  # never rank a model on an incomplete set of columns
         present = [c for c in cells if c is not None]
-        return mean_interval([c.value for c in present], [c.stderr for c in present])
+        return mean_interval(
+            [c.value for c in present],
+            [c.stderr for c in present],
+            lower=metric.lower,
+            upper=metric.upper,
+        )
     cell = row.cells.get(nation)
     return Interval(cell.value, cell.ci_low, cell.ci_high) if cell else None
 
 
-def _scope_stats(row: BoardRow, codes: list[str]) -> None:
+def _scope_stats(row: BoardRow, codes: list[str], part_keys: list[str]) -> None:
     cells = [row.cells[code] for code in codes if code in row.cells]
     if not cells or len(cells) != len(codes):
         return
     row.n = sum(c.n for c in cells)
-    pos = [c.pos_rate for c in cells if c.pos_rate is not None]
-    neg = [c.neg_rate for c in cells if c.neg_rate is not None]
-    # Means over nations, like the score itself (a half missing anywhere leaves it unknown).
-    row.pos_rate = sum(pos) / len(pos) if len(pos) == len(cells) else None
-    row.neg_rate = sum(neg) / len(neg) if len(neg) == len(cells) else None
+    for key in part_keys:
+        values = [v for c in cells if (v := (c.parts.get(key) or {}).get("value")) is not None]
+        # Means over columns, like the score itself (a part missing anywhere leaves it unknown).
+        row.parts[key] = sum(values) / len(values) if len(values) == len(cells) else None
 
 
-def sort_rows(rows: list[BoardRow], query: BoardQuery) -> list[BoardRow]:
+def sort_rows(
+    rows: list[BoardRow], query: BoardQuery, *, higher_is_better: bool = True
+) -> list[BoardRow]:
+    sign = 1.0 if higher_is_better else -1.0
+
     def score_key(r: BoardRow) -> float:
-        return r.primary.value if r.primary else float("-inf")
+        # Oriented so that a larger key is always better.
+        return sign * r.primary.value if r.primary else float("-inf")
 
     def column_key(r: BoardRow) -> tuple[Any, ...]:
         sort = query.sort
@@ -343,8 +392,8 @@ def sort_rows(rows: list[BoardRow], query: BoardQuery) -> list[BoardRow]:
             return (r.params_billions if r.params_billions is not None else -1.0,)
         if sort in ("type", "precision"):
             return (r.model_type if sort == "type" else r.precision, -score_key(r))
-        cell = r.cells.get(sort)  # a nation column
-        return (cell.value if cell else float("-inf"),)
+        cell = r.cells.get(sort)  # a column of the averaged dimension
+        return (sign * cell.value if cell else float("-inf"),)
 
     # Rank 1 (the highest score) first is "ascending" to a reader.
     reverse = query.direction == ("asc" if query.sort == "rank" else "desc")

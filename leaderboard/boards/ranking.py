@@ -16,11 +16,16 @@ class Interval:
     high: float
 
 
-def shared_ranks(intervals: Sequence[Interval | None]) -> list[int | None]:
-    """rank = 1 + number of models whose lower bound is above this model's upper bound.
+def shared_ranks(
+    intervals: Sequence[Interval | None], *, higher_is_better: bool = True
+) -> list[int | None]:
+    """rank = 1 + number of models whose lower bound is above this model's upper bound (for a
+    metric where lower is better: whose upper bound is below this model's lower bound).
 
     None (an incomplete set of scores) is never ranked and never outranks anyone.
     """
+    if not higher_is_better:
+        intervals = [Interval(-i.value, -i.high, -i.low) if i else None for i in intervals]
     lows = sorted(i.low for i in intervals if i is not None)
     ranks: list[int | None] = []
     for interval in intervals:
@@ -43,9 +48,21 @@ def _count_at_most(sorted_values: list[float], bound: float) -> int:
     return lo
 
 
-def mean_interval(values: Sequence[float], stderrs: Sequence[float]) -> Interval:
-    """Mean over nations with a normal-approximation CI from independent per-nation stderrs."""
+def mean_interval(
+    values: Sequence[float],
+    stderrs: Sequence[float],
+    *,
+    lower: float | None = 0.0,
+    upper: float | None = 1.0,
+) -> Interval:
+    """Mean over columns with a normal-approximation CI from independent per-column stderrs,
+    kept inside the metric's declared bounds (None: unbounded, e.g. a margin)."""
     k = len(values)
     mean = sum(values) / k
     se = math.sqrt(sum(s * s for s in stderrs)) / k
-    return Interval(mean, max(0.0, mean - Z_95 * se), min(1.0, mean + Z_95 * se))
+    low, high = mean - Z_95 * se, mean + Z_95 * se
+    return Interval(
+        mean,
+        low if lower is None else max(lower, low),
+        high if upper is None else min(upper, high),
+    )

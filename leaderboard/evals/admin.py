@@ -79,16 +79,15 @@ class ScoreInline(admin.TabularInline[Score, EvaluationJob]):
     model = Score
     extra = 0
     readonly_fields = [
-        "nation",
-        "mode",
+        "slice_key",
         "method",
+        "metric",
         "value",
         "n",
         "stderr",
         "ci_low",
         "ci_high",
-        "pos_rate",
-        "neg_rate",
+        "parts",
     ]
     can_delete = False
 

@@ -7,20 +7,23 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.db.models import Q
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
+from evaluation.benchmarks import all_benchmarks
+from evaluation.benchmarks.contract import Benchmark
 from evaluation.model_check import (
     SUBMITTED_NAME,
     SUBMITTED_NAME_MAX_LENGTH,
     SUBMITTED_NAME_MESSAGE,
 )
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
+from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
     EvaluationJob,
@@ -32,6 +35,7 @@ from leaderboard.evals.models import (
     Score,
 )
 from leaderboard.evals.permissions import can_manage
+from leaderboard.evals.slices import declaration, item_slice_q, item_slices, item_values
 from leaderboard.evals.submission import Submission, SubmissionError, submit
 
 
@@ -94,27 +98,28 @@ class JobEventSerializer(serializers.ModelSerializer[JobEvent]):
 
 
 class ScoreSerializer(serializers.ModelSerializer[Score]):
-    nation: serializers.SlugRelatedField[Nation] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+    slices = serializers.DictField(
+        child=serializers.CharField(),
+        help_text='The cell, e.g. {"nation": "us", "mode": "quoted"}.',
     )
-    mode: serializers.SlugRelatedField[Mode] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+    parts = serializers.DictField(
+        child=serializers.DictField(),
+        help_text='The method\'s declared sub-metrics: key -> {"value": float | null, "n": int}.',
     )
 
     class Meta:
         model = Score
         fields = [
             "job",
-            "nation",
-            "mode",
+            "slices",
             "method",
+            "metric",
             "value",
             "n",
             "stderr",
             "ci_low",
             "ci_high",
-            "pos_rate",
-            "neg_rate",
+            "parts",
         ]
 
 
@@ -160,30 +165,37 @@ class JobSerializer(serializers.ModelSerializer[EvaluationJob]):
 
 class SampleSerializer(serializers.ModelSerializer[SampleResult]):
     uid = serializers.CharField(source="triple.uid", read_only=True)
-    nation = serializers.CharField(source="triple.nation.code", read_only=True)
-    mode = serializers.CharField(source="triple.mode.code", read_only=True)
-    topic = serializers.CharField(source="triple.topic", read_only=True)
-    question = serializers.CharField(source="triple.question", read_only=True)
-    statement = serializers.CharField(source="triple.statement", read_only=True)
-    reverse_statement = serializers.CharField(source="triple.reverse_statement", read_only=True)
+    slices = serializers.SerializerMethodField()
+    item = serializers.SerializerMethodField()
+    parts = serializers.DictField(child=serializers.CharField())
+    details = serializers.DictField()
 
     class Meta:
         model = SampleResult
         fields = [
             "uid",
-            "nation",
-            "mode",
-            "topic",
+            "slices",
             "method",
-            "statement_is_a",
-            "chosen",
+            "value",
             "correct",
-            "loglikelihoods",
-            "answer",
-            "question",
-            "statement",
-            "reverse_statement",
+            "chosen",
+            "parts",
+            "details",
+            "item",
         ]
+
+    def _benchmark(self, sample: SampleResult) -> Benchmark:
+        return declaration(sample.triple.release)
+
+    @extend_schema_field(
+        {"type": "object", "additionalProperties": {"type": "string"}, "example": {"nation": "us"}}
+    )
+    def get_slices(self, sample: SampleResult) -> dict[str, str]:
+        return item_slices(self._benchmark(sample), sample.triple)
+
+    @extend_schema_field({"type": "object", "description": "The item's declared fields."})
+    def get_item(self, sample: SampleResult) -> dict[str, Any]:
+        return item_values(self._benchmark(sample), sample.triple)
 
 
 class SubmissionThrottle(UserRateThrottle):
@@ -246,40 +258,61 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet[EvaluationJob]):
         return Response(JobSerializer(job).data)
 
 
-class ScoreFilter(filters.FilterSet):
+class SliceFilterSet(filters.FilterSet):
+    """Also filters by any declared slice dimension named in the query (`?nation=us`)."""
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)
+        for benchmark in all_benchmarks():
+            for dimension in benchmark.slices:
+                value = self.data.get(dimension.key)
+                if value:
+                    queryset = queryset.filter(self.slice_q(benchmark, {dimension.key: value}))
+        return queryset
+
+    def slice_q(self, benchmark: Benchmark, selected: dict[str, str]) -> Q:
+        raise NotImplementedError
+
+
+class ScoreFilter(SliceFilterSet):
     release = filters.CharFilter(field_name="job__release__version")
-    nation = filters.CharFilter(field_name="nation__code")
-    mode = filters.CharFilter(field_name="mode__code")
     model = filters.NumberFilter(field_name="job__model")
 
     class Meta:
         model = Score
-        fields = ["job", "method", "release", "nation", "mode", "model"]
+        fields = ["job", "method", "metric", "release", "model"]
+
+    def slice_q(self, benchmark: Benchmark, selected: dict[str, str]) -> Q:
+        return Q(**{f"slices__{key}": value for key, value in selected.items()})
 
 
 class ScoreViewSet(viewsets.ReadOnlyModelViewSet[Score]):
-    queryset = Score.objects.select_related("nation", "mode").order_by("job_id", "id")
+    """Scores per slice cell x method x metric; filter by `job`, `model`, `release`, `method`,
+    `metric` and any slice dimension (`?nation=us&mode=quoted`)."""
+
+    queryset = Score.objects.order_by("job_id", "id")
     serializer_class = ScoreSerializer
     filterset_class = ScoreFilter
 
 
-class SampleFilter(filters.FilterSet):
-    nation = filters.CharFilter(field_name="triple__nation__code")
-    mode = filters.CharFilter(field_name="triple__mode__code")
+class SampleFilter(SliceFilterSet):
     topic = filters.CharFilter(field_name="triple__topic", lookup_expr="iexact")
     uid = filters.CharFilter(field_name="triple__uid")
     model = filters.NumberFilter(field_name="job__model")
 
     class Meta:
         model = SampleResult
-        fields = ["job", "model", "method", "correct", "nation", "mode", "topic", "uid"]
+        fields = ["job", "model", "method", "correct", "topic", "uid"]
+
+    def slice_q(self, benchmark: Benchmark, selected: dict[str, str]) -> Q:
+        return item_slice_q(benchmark, selected, prefix="triple__")
 
 
 class JobSampleViewSet(viewsets.ReadOnlyModelViewSet[SampleResult]):
-    """Per-example results: filter by `job` (or `model`), nation, mode, topic, correct."""
+    """Per-example results: filter by `job` (or `model`), slice dimension, topic, correct."""
 
     queryset = SampleResult.objects.select_related(
-        "triple", "triple__nation", "triple__mode"
+        "triple", "triple__nation", "triple__mode", "triple__release__benchmark"
     ).order_by("id")
     serializer_class = SampleSerializer
     filterset_class = SampleFilter

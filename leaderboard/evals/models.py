@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
+from leaderboard.benchmark.models import DatasetRelease, Triple
 
 
 class Method(models.TextChoices):
@@ -275,28 +275,34 @@ class JobEvent(models.Model):
 
 
 class Score(models.Model):
+    """One metric of one method on one slice cell of a job's release, as the benchmark declares
+    them (NaVAB: {"nation": "us", "mode": "quoted"}, method mc, metric acc)."""
+
     job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="scores")
-    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="+")
-    mode = models.ForeignKey(Mode, on_delete=models.PROTECT, related_name="+")
-    method = models.CharField(max_length=4, choices=Method.choices)
-    value = models.FloatField(help_text="Correct rate in [0, 1].")
+    slices = models.JSONField(default=dict, help_text="The cell: dimension -> value.")
+    # The cell as one canonical string, for the unique constraint and for grouping.
+    slice_key = models.CharField(max_length=255)
+    method = models.CharField(max_length=32)
+    metric = models.CharField(max_length=32)
+    value = models.FloatField()
     n = models.PositiveIntegerField()
     stderr = models.FloatField()
     ci_low = models.FloatField()
     ci_high = models.FloatField()
-    pos_rate = models.FloatField(null=True, help_text="Correct rate on items with S as option A.")
-    neg_rate = models.FloatField(null=True, help_text="Correct rate on items with RS as option A.")
+    parts = models.JSONField(
+        default=dict, help_text='Declared sub-metrics: key -> {"value": float | null, "n": int}.'
+    )
 
     class Meta:
-        ordering = ["nation__sort_order", "mode__sort_order", "method"]
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["job", "nation", "mode", "method"], name="unique_score_cell"
+                fields=["job", "slice_key", "method", "metric"], name="unique_score_cell"
             )
         ]
 
     def __str__(self) -> str:
-        return f"job {self.job_id} {self.nation_id}/{self.mode_id}/{self.method}: {self.value:.3f}"
+        return f"job {self.job_id} {self.slice_key} {self.method}/{self.metric}: {self.value:.3f}"
 
 
 # PostgreSQL text and jsonb cannot hold NUL, which a model may well generate; stored text shows
@@ -308,15 +314,31 @@ def storable_text(text: str) -> str:
     return text.replace("\x00", NUL_SUBSTITUTE)
 
 
+def storable_json(value: Any) -> Any:
+    """`value` with NUL replaced in every string, keys included: PostgreSQL's text and jsonb
+    cannot hold NUL (the raw output stays in the job's files)."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(str(k)): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(v) for v in value]
+    return value
+
+
 class SampleResult(models.Model):
+    """One item's outcome under one method (the item's slices are the item's own)."""
+
     job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="samples")
     triple = models.ForeignKey(Triple, on_delete=models.CASCADE, related_name="+")
-    method = models.CharField(max_length=4, choices=Method.choices)
-    statement_is_a = models.BooleanField(help_text="True on the 'pos' half: S was option A.")
-    chosen = models.CharField(max_length=1)
-    correct = models.BooleanField()
-    loglikelihoods = models.JSONField(default=dict)
-    answer = models.TextField(blank=True, help_text="The model's free answer (AJ).")
+    method = models.CharField(max_length=32)
+    value = models.FloatField(help_text="The per-item value the method's metric averages.")
+    correct = models.BooleanField(null=True, help_text="None where the metric has no right answer.")
+    chosen = models.CharField(max_length=64, blank=True)
+    parts = models.JSONField(default=dict, help_text='Sub-metric subsets, e.g. {"half": "pos"}.')
+    details = models.JSONField(
+        default=dict, help_text="What produced the outcome: log-likelihoods, answer, judge output."
+    )
 
     class Meta:
         ordering = ["id"]

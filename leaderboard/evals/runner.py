@@ -14,9 +14,10 @@ from django.utils import timezone
 from evaluation import EvaluationResult, ModelSpec, ProgressEvent, evaluate
 from evaluation.errors import ModelError
 from evaluation.release import iter_triples, write_release
+from evaluation.results import slice_key
 from evaluation.spec import Kind, vllm_available
 from leaderboard.benchmark.exports import release_directory
-from leaderboard.benchmark.models import Mode, Nation, Triple
+from leaderboard.benchmark.models import Triple
 from leaderboard.boards.cache import invalidate_boards
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
@@ -25,7 +26,7 @@ from leaderboard.evals.models import (
     LanguageModel,
     SampleResult,
     Score,
-    storable_text,
+    storable_json,
 )
 
 PROGRESS_EVERY_S = 1.0
@@ -134,8 +135,6 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
     OUT_DIR/job-<pk>, so every published number can be audited against the raw output.
     """
     result.write(Path(out_dir) / f"job-{job.pk}")
-    nations = {n.code: n for n in Nation.objects.all()}
-    modes = {m.code: m for m in Mode.objects.all()}
     triple_ids: dict[str, int] = dict(
         Triple.objects.filter(release=job.release).values_list("uid", "id")
     )
@@ -148,16 +147,16 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
         Score.objects.bulk_create(
             Score(
                 job=locked,
-                nation=nations[row.nation],
-                mode=modes[row.mode],
+                slices=row.slices,
+                slice_key=slice_key(row.slices),
                 method=row.method,
+                metric=row.metric,
                 value=row.value,
                 n=row.n,
                 stderr=row.stderr,
                 ci_low=row.ci_low,
                 ci_high=row.ci_high,
-                pos_rate=row.pos_rate,
-                neg_rate=row.neg_rate,
+                parts=row.parts,
             )
             for row in result.scores
         )
@@ -167,11 +166,11 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
                     job=locked,
                     triple_id=triple_ids[s.uid],
                     method=s.method,
-                    statement_is_a=s.statement_is_a,
-                    chosen=s.chosen,
+                    value=s.value,
                     correct=s.correct,
-                    loglikelihoods=s.loglikelihoods,
-                    answer=storable_text(s.answer or ""),
+                    chosen=s.chosen,
+                    parts=s.parts,
+                    details=storable_json(s.details),
                 )
                 for s in result.samples
             ),

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from evaluation import repro
 from evaluation.benchmarks.navab.lm_eval_tasks import AJ, GEN, MC, task_name
-from evaluation.results import ReproCard
+from evaluation.results import ReproCard, slice_key
 from evaluation.spec import ModelSpec
 from evaluation.stats import bootstrap_ci, cell_seed, stderr
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple, make_triple_uid
@@ -217,14 +217,17 @@ def evaluate(
                     job=job,
                     triple=triple,
                     method=method,
-                    statement_is_a=statement_is_a,
-                    chosen=chosen,
+                    value=float(correct),
                     correct=correct,
-                    loglikelihoods={
-                        "A": -1.0 if chosen == "A" else -2.5,
-                        "B": -1.0 if chosen == "B" else -2.5,
+                    chosen=chosen,
+                    parts={"half": "pos" if statement_is_a else "neg"},
+                    details={
+                        "loglikelihoods": {
+                            "A": -1.0 if chosen == "A" else -2.5,
+                            "B": -1.0 if chosen == "B" else -2.5,
+                        },
+                        **({"answer": "An answer in one sentence."} if method == AJ else {}),
                     },
-                    answer="An answer in one sentence." if method == AJ else "",
                 )
             )
     if samples:
@@ -246,18 +249,22 @@ def _score(
     pos = [c for c, is_a in values if is_a]
     neg = [c for c, is_a in values if not is_a]
     low, high = bootstrap_ci(correct, cell_seed(SEED, nation.code, mode.code, method))
+    cell = {"nation": nation.code, "mode": mode.code}
     return Score(
         job=job,
-        nation=nation,
-        mode=mode,
+        slices=cell,
+        slice_key=slice_key(cell),
         method=method,
+        metric="acc",
         value=sum(correct) / len(correct),
         n=len(correct),
         stderr=stderr(correct),
         ci_low=low,
         ci_high=high,
-        pos_rate=sum(pos) / len(pos) if pos else None,
-        neg_rate=sum(neg) / len(neg) if neg else None,
+        parts={
+            "pos": {"value": sum(pos) / len(pos) if pos else None, "n": len(pos)},
+            "neg": {"value": sum(neg) / len(neg) if neg else None, "n": len(neg)},
+        },
     )
 
 
@@ -268,21 +275,19 @@ def set_scores(
     n: int = 100,
 ) -> None:
     """Exact scores: {(nation, mode, method): (value, ci_low, ci_high)} (no per-example rows)."""
-    nations = {x.code: x for x in Nation.objects.all()}
-    modes = {x.code: x for x in Mode.objects.all()}
     Score.objects.bulk_create(
         Score(
             job=job,
-            nation=nations[nation],
-            mode=modes[mode],
+            slices={"nation": nation, "mode": mode},
+            slice_key=slice_key({"nation": nation, "mode": mode}),
             method=method,
+            metric="acc",
             value=value,
             n=n,
             stderr=(high - low) / 3.92,
             ci_low=low,
             ci_high=high,
-            pos_rate=value,
-            neg_rate=value,
+            parts={"pos": {"value": value, "n": n // 2}, "neg": {"value": value, "n": n - n // 2}},
         )
         for (nation, mode, method), (value, low, high) in cells.items()
     )

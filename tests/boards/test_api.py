@@ -48,8 +48,7 @@ def test_it_lists_the_overall_board(client, models):
         "ci_high": 0.92,
         "stderr": pytest.approx(0.04 / 3.92),
         "n": 100,
-        "pos_rate": 0.9,
-        "neg_rate": 0.9,
+        "parts": {"pos": {"value": 0.9, "n": 50}, "neg": {"value": 0.9, "n": 50}},
     }
     assert high["url"] == f"/models/{high['model_id']}/"
     partial = data["results"][2]

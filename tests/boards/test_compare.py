@@ -44,7 +44,9 @@ def test_it_pairs_every_cell_and_tests_the_difference(release, pair):
     for cell in result.cells:
         score = {
             m.pk: m.jobs.get()
-            .scores.get(nation=cell.nation, mode=cell.mode, method=cell.method)
+            .scores.get(
+                slices={"nation": cell.nation.code, "mode": cell.mode.code}, method=cell.method
+            )
             .value
             for m in (strong, weak)
         }

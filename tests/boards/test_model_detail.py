@@ -32,9 +32,10 @@ def example_uids(html: str) -> list[str]:
 
 def test_it_shows_every_cell_with_its_interval_and_position_rates(client, job):
     html = page(client, job)
-    score = job.scores.get(nation__code="de", mode__code="official", method="aj")
+    score = job.scores.get(slice_key="mode=official|nation=de", method="aj")
     assert f"[{score.ci_low:.3f}, {score.ci_high:.3f}]" in html
-    assert f"n={score.n} · {score.pos_rate:.2f} / {score.neg_rate:.2f}" in html
+    pos, neg = score.parts["pos"]["value"], score.parts["neg"]["value"]
+    assert f"n={score.n} · {pos:.2f} / {neg:.2f}" in html
     grid = html.split('id="score-grid"')[1].split("</table>")[0]
     assert grid.count('<th scope="row">') == 5
     assert grid.count("Answer judgement") == 2 and grid.count("Multiple choice") == 2

@@ -56,7 +56,17 @@ def test_a_cached_board_reads_no_scores(client, release):
 
 def scored_result(model, release, value: float) -> EvaluationResult:
     rows = [
-        ScoreRow(nation, mode, method, value, 100, 0.01, value - 0.02, value + 0.02, value, value)
+        ScoreRow(
+            slices={"nation": nation, "mode": mode},
+            method=method,
+            metric="acc",
+            value=value,
+            n=100,
+            stderr=0.01,
+            ci_low=value - 0.02,
+            ci_high=value + 0.02,
+            parts={"pos": {"value": value, "n": 50}, "neg": {"value": value, "n": 50}},
+        )
         for nation in NATIONS
         for mode in MODES
         for method in ("mc", "aj")

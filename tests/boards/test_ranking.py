@@ -46,3 +46,14 @@ def test_mean_interval_stays_within_zero_and_one():
     interval = mean_interval([0.99, 1.0], [0.2, 0.2])
     assert interval.high == 1.0
     assert interval.low < 0.99
+
+
+def test_a_margin_mean_is_not_clamped_to_a_rate():
+    interval = mean_interval([3.0, 5.0], [0.5, 0.5], lower=None, upper=None)
+    assert interval.value == 4.0 and interval.high > 4.0 > interval.low > 1.0
+
+
+def test_ranks_follow_a_metric_where_lower_is_better():
+    best, worst = Interval(0.1, 0.05, 0.15), Interval(0.9, 0.85, 0.95)
+    assert shared_ranks([best, worst], higher_is_better=False) == [1, 2]
+    assert shared_ranks([best, worst]) == [2, 1]

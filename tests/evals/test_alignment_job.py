@@ -100,7 +100,7 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
         (uid, job_id): is_a
         for uid, job_id, is_a in EvaluationJob.objects.filter(
             pk__in=[heldout_eval.pk, baseline.pk]
-        ).values_list("samples__triple__uid", "pk", "samples__statement_is_a")
+        ).values_list("samples__triple__uid", "pk", "samples__parts")
     }
     for uid in evaluated:
         assert pairs[(uid, heldout_eval.pk)] == pairs[(uid, baseline.pk)]

@@ -72,19 +72,21 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
             job=job,
             triple=triple,
             method="mc",
-            statement_is_a=True,
-            chosen="A",
+            value=float(i == 0),
             correct=i == 0,
-            loglikelihoods={"A": -1.0, "B": -2.0},
+            chosen="A",
+            parts={"half": "pos"},
+            details={"loglikelihoods": {"A": -1.0, "B": -2.0}},
         )
     SampleResult.objects.create(
-        job=other, triple=us[0], method="mc", statement_is_a=True, chosen="B", correct=False
+        job=other, triple=us[0], method="mc", value=0.0, chosen="B", correct=False
     )
     Score.objects.create(
         job=job,
-        nation=us[0].nation,
-        mode=us[0].mode,
+        slices={"nation": "us", "mode": "quoted"},
+        slice_key="mode=quoted|nation=us",
         method="mc",
+        metric="acc",
         value=0.5,
         n=2,
         stderr=0.35,
@@ -95,6 +97,9 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
     assert samples["count"] == us.count() - 1
     assert {row["uid"] for row in samples["results"]} <= set(us.values_list("uid", flat=True))
     assert all(row["correct"] is False for row in samples["results"])
+    assert all(row["slices"]["nation"] == "us" for row in samples["results"])
+    assert all(row["item"]["nation"] == "us" for row in samples["results"])
+    assert api.get(f"/api/scores/?job={job.pk}&nation=fr").json()["count"] == 0
     scores = api.get(f"/api/scores/?job={job.pk}&nation=us").json()
     assert scores["count"] == 1 and scores["results"][0]["value"] == 0.5
     jobs = api.get(f"/api/jobs/?model={model.pk}&status=finished").json()

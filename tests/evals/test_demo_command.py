@@ -47,7 +47,11 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     always_a = LanguageModel.objects.get(name="demo/tiny-gpt2-always-a")
     score = always_a.jobs.get().scores.filter(method="mc").first()
     # Always answering A is right exactly on the half of items that put S first.
-    assert score is not None and score.pos_rate == 1.0 and score.neg_rate == 0.0
+    assert (
+        score is not None
+        and score.parts["pos"]["value"] == 1.0
+        and score.parts["neg"]["value"] == 0.0
+    )
     board = client.get(reverse("board") + "?nation=overall&mode=quoted&method=mc")
     for model in LanguageModel.objects.all():
         assert model.name in board.content.decode()

@@ -224,7 +224,7 @@ def test_answers_with_nul_bytes_are_stored_and_kept_raw_in_the_job_files(
     assert job.status == JobStatus.FINISHED, job.log_tail
     assert job.infra_retries == 0
     stored = list(
-        SampleResult.objects.filter(job=job, method="aj").values_list("answer", flat=True)
+        SampleResult.objects.filter(job=job, method="aj").values_list("details__answer", flat=True)
     )
     assert len(stored) == release.triples.count()
     assert all(answer and set(answer) == {NUL_SUBSTITUTE} for answer in stored), stored

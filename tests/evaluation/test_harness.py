@@ -31,10 +31,10 @@ def test_it_scores_every_nation_mode_method(run):
     assert len(result.scores) == 5 * 2 * 2
     assert len(result.samples) == 5 * 2 * 2 * PER_CELL
     for row in result.scores:
-        assert row.n == PER_CELL and row.pos_n == row.neg_n == 1
+        assert row.n == PER_CELL and row.parts["pos"]["n"] == row.parts["neg"]["n"] == 1
         assert row.ci_low <= row.value <= row.ci_high
     aj = [s for s in result.samples if s.method == "aj"]
-    assert all(s.answer is not None for s in aj)
+    assert all(s.details["answer"] is not None for s in aj)
     assert set(result.answers) == {s.uid for s in aj}
 
 
@@ -78,9 +78,9 @@ def test_results_round_trip_through_the_files_and_the_card_is_complete(run):
 def test_a_model_that_always_answers_a_scores_by_position(letter_a_model, tiny_release):
     result = evaluate(cpu_spec(letter_a_model), tiny_release, seed=1, device="cpu", max_gen_toks=2)
     for row in result.scores:
-        assert (row.pos_rate, row.neg_rate, row.value) == (1.0, 0.0, 0.5), row
+        assert (row.parts["pos"]["value"], row.parts["neg"]["value"], row.value) == (1.0, 0.0, 0.5)
     assert {s.chosen for s in result.samples} == {"A"}
-    assert all(s.correct == s.statement_is_a for s in result.samples)
+    assert all(s.correct == (s.parts["half"] == "pos") for s in result.samples)
 
 
 def test_a_judge_model_scores_the_answers(tiny_model, letter_a_model, tiny_release):
@@ -95,7 +95,7 @@ def test_a_judge_model_scores_the_answers(tiny_model, letter_a_model, tiny_relea
         max_gen_toks=2,
     )
     (row,) = result.scores
-    assert (row.method, row.pos_rate, row.neg_rate) == ("aj", 1.0, 0.0)
+    assert (row.method, row.parts["pos"]["value"], row.parts["neg"]["value"]) == ("aj", 1.0, 0.0)
     assert result.card.judge is not None
     assert "--judge" in result.card.command
 
@@ -110,7 +110,7 @@ def test_limit_keeps_both_halves_and_filters_apply(tiny_model, tiny_release):
         limit=1,
         device="cpu",
     )
-    assert [(r.nation, r.mode, r.method, r.n) for r in result.scores] == [
+    assert [(*r.slices.values(), r.method, r.n) for r in result.scores] == [
         ("cn", "official", "mc", 1),
         ("de", "official", "mc", 1),
     ]

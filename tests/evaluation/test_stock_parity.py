@@ -57,12 +57,12 @@ def test_stock_lm_eval_reproduces_our_scores(tiny_model, tiny_release, tmp_path)
             mine = by_key[(method, sample["doc"]["uid"])]
             assert bool(sample["acc"]) == mine.correct
             stock_lls = [float(resp[0]) for resp in sample["filtered_resps"]]
-            assert stock_lls == list(mine.loglikelihoods.values())
+            assert stock_lls == list(mine.details["loglikelihoods"].values())
     for sample in stock_samples(out / "lm_eval" / "aj_gen"):
         assert sample["filtered_resps"][0].strip() == ours.answers[sample["doc"]["uid"]]
 
     stock_results = json.loads(next((out / "lm_eval" / "mc").glob("**/results_*.json")).read_text())
     for row in ours.scores:
         if row.method == "mc":
-            task = stock_results["results"][f"navab_mc_{row.nation}_{row.mode}"]
+            task = stock_results["results"]["navab_mc_{nation}_{mode}".format(**row.slices)]
             assert task["acc,none"] == row.value

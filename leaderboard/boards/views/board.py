@@ -105,7 +105,7 @@ def board_export(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Http404("Board exports are available as .csv or .json")
     query = parse_board_query(request.GET, staff=is_staff(request.user))
     result = cached_board(query)
-    records = [row.as_dict(result.nation_codes) for row in result.rows]
+    records = [row.as_dict(result.nation_codes, result.part_keys) for row in result.rows]
     if fmt == "json":
         payload = {
             "release": query.release.version,
@@ -127,7 +127,9 @@ def board_export(request: HttpRequest, fmt: str) -> HttpResponse:
         response = HttpResponse(json.dumps(payload, indent=2), content_type="application/json")
     else:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=BoardRow.export_fields(result.nation_codes))
+        writer = csv.DictWriter(
+            buffer, fieldnames=BoardRow.export_fields(result.nation_codes, result.part_keys)
+        )
         writer.writeheader()
         writer.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in records)
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

@@ -43,16 +43,20 @@ class ScoreGrid:
 
 
 def score_grid(scores: list[Score], nations: list[Nation], modes: list[Mode]) -> ScoreGrid:
-    by_cell = {(s.nation_id, s.mode_id, s.method): s for s in scores}
+    by_cell = {
+        (s.slices.get("nation"), s.slices.get("mode"), s.method): s
+        for s in scores
+        if s.metric == "acc"
+    }
     labels = dict(Method.choices)
     columns = [
         GridColumn(mode, method, labels[method])
         for mode in modes
         for method in Method.values
-        if any((n.pk, mode.pk, method) in by_cell for n in nations)
+        if any((n.code, mode.code, method) in by_cell for n in nations)
     ]
     rows = [
-        (nation, [by_cell.get((nation.pk, c.mode.pk, c.method)) for c in columns])
+        (nation, [by_cell.get((nation.code, c.mode.code, c.method)) for c in columns])
         for nation in nations
     ]
     return ScoreGrid(columns=columns, rows=rows)

@@ -29,7 +29,7 @@ def triple_results(request: HttpRequest, version: str, uid: str) -> HttpResponse
         .order_by("method", "-correct", "job__model__name")
     )
     summary = {
-        method: (sum(s.correct for s in samples if s.method == method), count)
+        method: (sum(bool(s.correct) for s in samples if s.method == method), count)
         for method in ("mc", "aj")
         if (count := sum(1 for s in samples if s.method == method))
     }

@@ -17,6 +17,8 @@ from leaderboard.evals import lifecycle
 from leaderboard.evals.forms import SubmissionForm
 from leaderboard.evals.models import EvaluationJob, JobStatus
 from leaderboard.evals.permissions import can_manage
+from leaderboard.evals.score_table import score_table
+from leaderboard.evals.slices import declaration
 from leaderboard.evals.submission import (
     SubmissionError,
     daily_quota,
@@ -85,7 +87,9 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _job(pk: int) -> EvaluationJob:
-    return get_object_or_404(EvaluationJob.objects.select_related("model", "release"), pk=pk)
+    return get_object_or_404(
+        EvaluationJob.objects.select_related("model", "release__benchmark"), pk=pk
+    )
 
 
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -93,7 +97,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "job": job,
         "events": job.events.all(),
-        "scores": job.scores.select_related("nation", "mode"),
+        "scores": score_table(declaration(job.release), job.scores.all()),
         "attempts": job.model.jobs.filter(release=job.release).order_by("-attempt"),
         "can_manage": can_manage(request.user, job),
     }

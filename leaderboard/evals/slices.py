@@ -1,0 +1,55 @@
+"""Where a release's items and results sit in its benchmark's slice dimensions.
+
+Scores carry their cell in `Score.slices`; a per-example result's cell is its item's. How an
+item's slice values are stored is the benchmark app's business, so the item side of that is
+read here, in one place, for every view, serializer and query of results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db.models import Q
+
+from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.contract import Benchmark
+from leaderboard.benchmark.models import DatasetRelease, Triple
+
+
+def declaration(release: DatasetRelease) -> Benchmark:
+    """The release's benchmark as declared in `evaluation.benchmarks`."""
+    return get_benchmark(release.benchmark.slug)
+
+
+def item_slice_paths(benchmark: Benchmark, prefix: str = "") -> dict[str, str]:
+    """dimension -> the lookup path of an item's value on it, from a model whose item is at
+    `prefix` (e.g. "triple__")."""
+    return {d.key: f"{prefix}{d.field}__code" for d in benchmark.slices}
+
+
+def item_slice_q(benchmark: Benchmark, selected: Mapping[str, str], prefix: str = "") -> Q:
+    """Items (at `prefix`) in the selected values of the given dimensions."""
+    paths = item_slice_paths(benchmark, prefix)
+    return Q(**{paths[key]: value for key, value in selected.items() if key in paths})
+
+
+def item_slices(benchmark: Benchmark, item: Triple) -> dict[str, str]:
+    return {d.key: getattr(item, d.field).code for d in benchmark.slices}
+
+
+def item_values(benchmark: Benchmark, item: Triple) -> dict[str, Any]:
+    """The item's declared fields (slice fields as their values)."""
+    slices = item_slices(benchmark, item)
+    values: dict[str, Any] = {}
+    for f in benchmark.item_fields:
+        values[f.name] = slices.get(f.name, getattr(item, f.name, None))
+    return values
+
+
+def slice_order(benchmark: Benchmark, values: Iterable[str], dimension: str) -> list[str]:
+    """Values of a dimension in the declaration's order (labelled ones first), then the rest
+    alphabetically."""
+    known = list(benchmark.slice_dimension(dimension).value_labels)
+    rank = {value: i for i, value in enumerate(known)}
+    return sorted(set(values), key=lambda v: (rank.get(v, len(rank)), v))
