@@ -25,7 +25,16 @@ from django.utils.text import slugify
 from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
-from leaderboard.benchmark.models import Benchmark, DatasetRelease, Mode, Nation, Triple
+from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.contract import Benchmark as BenchmarkDeclaration
+from leaderboard.benchmark.models import (
+    Benchmark,
+    DatasetRelease,
+    Item,
+    ItemSlice,
+    Mode,
+    Nation,
+)
 from leaderboard.benchmark.release_sources import (
     MODE_FILE_ALIASES,
     Problem,
@@ -35,6 +44,7 @@ from leaderboard.benchmark.release_sources import (
     read_source,
 )
 from leaderboard.benchmark.search import refresh_search_documents
+from leaderboard.benchmark.slices import index_slices
 
 # Smaller INSERTs are faster here: Django and psycopg spend time per placeholder of a statement.
 INSERT_BATCH: Final = 500
@@ -43,26 +53,13 @@ FETCH_BATCH: Final = 2000
 PROGRESS_MIN_RECORDS: Final = 5000
 PROBLEMS_SHOWN: Final = 50
 
-# What an import writes to a triple besides its identity (uid, release, nation, mode); the
-# same names on a SourceRecord and on the Triple model.
-CONTENT_FIELDS: Final = (
-    "question",
-    "statement",
-    "reverse_statement",
-    "speaker",
-    "full_source",
-    "topic",
-    "language",
-    "news_excerpt",
-    "raw_generation",
-    "filter_flag",
-    "filter_flag_text",
-    "extra",
-    "source_file",
-    "source_index",
-)
-# The content compared on re-import: everything an import writes to a triple.
-FINGERPRINT_FIELDS: Final = ("uid", "nation__code", "mode__code", *CONTENT_FIELDS)
+# What an import writes to an item besides its uid, slices and declared fields: the same names
+# on a SourceRecord and on the Item model.
+PROVENANCE_FIELDS: Final = ("extra", "source_file", "source_index")
+# The content compared on re-import: everything an import writes to an item.
+FINGERPRINT_FIELDS: Final = ("uid", "slices", "data", *PROVENANCE_FIELDS)
+# This importer reads NaVAB's layouts; each benchmark's reader names its own declaration.
+BENCHMARK_SLUG: Final = "navab"
 
 Outcome = Literal["created", "replaced", "unchanged"]
 
@@ -156,7 +153,8 @@ def import_release(
     if problems:
         raise ImportFailed(problems)
 
-    fingerprint = fingerprint_rows(_fingerprint_row(r) for r in read.records)
+    declaration = get_benchmark(BENCHMARK_SLUG)
+    fingerprint = fingerprint_rows(_item_row(declaration, r) for r in read.records)
     with transaction.atomic():
         release = DatasetRelease.objects.select_for_update().filter(version=version).first()
         if release is not None and release_fingerprint(release) == fingerprint:
@@ -185,7 +183,8 @@ def import_release(
                 description=description,
                 source=source or _default_source(read, is_demo),
                 is_demo=is_demo,
-                manifest=_manifest(path, read, fingerprint),
+                manifest=_manifest(path, declaration, read, fingerprint),
+                declaration=declaration,
                 show_progress=show_progress,
             )
         if publish:
@@ -194,7 +193,7 @@ def import_release(
         release=release,
         outcome=outcome,
         total=len(read.records),
-        counts=_cell_counts(read),
+        counts=_cell_counts(declaration, read),
         skipped=read.skipped,
         duplicates=read.duplicates,
         incomplete=read.incomplete,
@@ -242,12 +241,12 @@ def _write(
     source: str,
     is_demo: bool,
     manifest: dict[str, Any],
+    declaration: BenchmarkDeclaration,
     show_progress: bool,
 ) -> DatasetRelease:
     if release is None:
         release = DatasetRelease.objects.create(
-            # This importer reads NaVAB's layouts; each benchmark's reader names its own row.
-            benchmark=Benchmark.objects.get(slug="navab"),
+            benchmark=Benchmark.objects.get(slug=declaration.slug),
             version=version,
             title=title,
             description=description,
@@ -256,20 +255,16 @@ def _write(
             manifest=manifest,
         )
     else:
-        # A draft re-imported with other content: its triples (and any preview results on
+        # A draft re-imported with other content: its items (and any preview results on
         # them) are replaced; the manifest, and with it the cached export files, starts over.
-        release.triples.all().delete()
+        release.items.all().delete()
         release.title = title
         release.description = description or release.description
         release.source = source
         release.is_demo = is_demo
         release.manifest = manifest
         release.save()
-    nations = {n.code: n.pk for n in Nation.objects.all()}
-    modes = {m.code: m.pk for m in Mode.objects.all()}
-    rows = [
-        (release.pk, nations[r.nation], modes[r.mode], r.uid, *_content(r)) for r in read.records
-    ]
+    rows = [(release.pk, *_item_row(declaration, r)) for r in read.records]
     with tqdm(
         total=len(rows),
         desc=f"import {version}",
@@ -278,41 +273,45 @@ def _write(
         disable=not show_progress or len(rows) < PROGRESS_MIN_RECORDS,
     ) as bar:
         _insert(rows, bar.update)
-    refresh_search_documents(Triple.objects.filter(release=release))
+    items = Item.objects.filter(release=release)
+    index_slices(Item, ItemSlice, items)
+    refresh_search_documents(items, declaration)
     return release
 
 
-INSERT_COLUMNS: Final = ("release_id", "nation_id", "mode_id", "uid", *CONTENT_FIELDS)
+INSERT_COLUMNS: Final = ("release_id", *FINGERPRINT_FIELDS)
 
 
 def _insert(rows: list[tuple[Any, ...]], advance: Callable[[int], object]) -> None:
     """PostgreSQL's COPY (several times faster than INSERTs for a full release); batched
     bulk_create elsewhere. Either way inside the caller's transaction."""
     if connection.vendor == "postgresql":
-        table = Triple._meta.db_table
+        table = Item._meta.db_table
         statement = f"COPY {table} ({', '.join(INSERT_COLUMNS)}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
             for start in range(0, len(rows), INSERT_BATCH):
                 for row in rows[start : start + INSERT_BATCH]:
-                    # COPY has no field to tell psycopg a dict is jsonb (`extra`).
+                    # COPY has no field to tell psycopg a dict is jsonb (slices, data, extra).
                     copy.write_row([Jsonb(v) if isinstance(v, dict) else v for v in row])
                 advance(len(rows[start : start + INSERT_BATCH]))
         return
     for start in range(0, len(rows), INSERT_BATCH):
         batch = rows[start : start + INSERT_BATCH]
-        Triple.objects.bulk_create(
-            Triple(**dict(zip(INSERT_COLUMNS, row, strict=True))) for row in batch
+        Item.objects.bulk_create(
+            Item(**dict(zip(INSERT_COLUMNS, row, strict=True))) for row in batch
         )
         advance(len(batch))
 
 
-def _manifest(path: Path, read: SourceRead, fingerprint: str) -> dict[str, Any]:
+def _manifest(
+    path: Path, declaration: BenchmarkDeclaration, read: SourceRead, fingerprint: str
+) -> dict[str, Any]:
     manifest: dict[str, Any] = {
         "format": read.kind,
         "imported_from": path.name,
         "imported_at": timezone.now().isoformat(timespec="seconds"),
         "files": {f.name: f.as_manifest() for f in read.files},
-        "counts": _cell_counts(read),
+        "counts": _cell_counts(declaration, read),
         "total": len(read.records),
         "skipped": read.skipped,
         "duplicates": read.duplicates,
@@ -328,37 +327,29 @@ def _manifest(path: Path, read: SourceRead, fingerprint: str) -> dict[str, Any]:
     return manifest
 
 
-def _cell_counts(read: SourceRead) -> dict[str, int]:
-    """Triples per "nation/mode"; a cell whose file was read but gave none shows as 0."""
-    counts = Counter(f"{r.nation}/{r.mode}" for r in read.records)
+def _cell_counts(declaration: BenchmarkDeclaration, read: SourceRead) -> dict[str, int]:
+    """Items per slice (`Benchmark.count_key`, NaVAB "nation/mode"), in the declared value
+    order; a cell whose file was read but gave none shows as 0."""
+    counts = Counter(
+        declaration.count_key({d.key: getattr(r, d.field) for d in declaration.slices})
+        for r in read.records
+    )
     for source in read.files:
-        if source.nation:
-            counts[f"{source.nation}/{source.mode}"] += 0
-    return _ordered_counts(counts)
-
-
-def _ordered_counts(counts: Counter[str]) -> dict[str, int]:
-    """Counts keyed "nation/mode", in the site's nation and mode order."""
-    order = {
-        f"{n}/{m}": i
-        for i, (n, m) in enumerate(
-            (n, m)
-            for n in Nation.objects.values_list("code", flat=True)
-            for m in Mode.objects.values_list("code", flat=True)
-        )
-    }
-    return {key: counts[key] for key in sorted(counts, key=lambda k: (order.get(k, len(order)), k))}
+        values = {d.key: str(getattr(source, d.field, "") or "") for d in declaration.slices}
+        if all(values.values()):
+            counts[declaration.count_key(values)] += 0
+    return {key: counts[key] for key in sorted(counts, key=declaration.count_sort_key)}
 
 
 # --- content fingerprints -----------------------------------------------------------------
 
 
-def _content(record: SourceRecord) -> tuple[object, ...]:
-    return tuple(getattr(record, name) for name in CONTENT_FIELDS)
-
-
-def _fingerprint_row(record: SourceRecord) -> tuple[object, ...]:
-    return (record.uid, record.nation, record.mode, *_content(record))
+def _item_row(declaration: BenchmarkDeclaration, record: SourceRecord) -> tuple[object, ...]:
+    """A record as the Item columns FINGERPRINT_FIELDS name: the declared dimensions' values,
+    the declared fields (as the record reads them), the provenance."""
+    slices = {d.key: str(getattr(record, d.field)) for d in declaration.slices}
+    data = {f.name: getattr(record, f.name) for f in declaration.content_fields()}
+    return (record.uid, slices, data, *(getattr(record, n) for n in PROVENANCE_FIELDS))
 
 
 def fingerprint_rows(rows: Iterable[tuple[object, ...]]) -> str:
@@ -372,9 +363,9 @@ def fingerprint_rows(rows: Iterable[tuple[object, ...]]) -> str:
 
 
 def release_fingerprint(release: DatasetRelease) -> str:
-    """The fingerprint of the triples the release holds now, as stored in the database."""
+    """The fingerprint of the items the release holds now, as stored in the database."""
     rows = (
-        Triple.objects.filter(release=release)
+        Item.objects.filter(release=release)
         .order_by()
         .values_list(*FINGERPRINT_FIELDS)
         .iterator(chunk_size=FETCH_BATCH)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Value
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
+from leaderboard.benchmark.models import DatasetRelease, ItemSlice, Mode, Nation
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
 from leaderboard.evals.models import EvaluationJob, LanguageModel, Method, Score, model_display_name
 
@@ -236,8 +236,12 @@ def build_board(query: BoardQuery) -> Board:
     flag computed by the database from the filters), one the scores, one the nations.
     """
     # The nations this release covers in this mode: a model is complete when it has them all.
-    covered = Triple.objects.filter(release=query.release, mode__code=query.mode).values("nation")
-    nations = list(Nation.objects.filter(pk__in=covered))
+    covered = (
+        ItemSlice.objects.filter(item__release=query.release, dimension="nation")
+        .filter(item__slice_values__dimension="mode", item__slice_values__value=query.mode)
+        .values("value")
+    )
+    nations = list(Nation.objects.filter(code__in=covered))
     condition = filters_q(query)
     shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
     models = list(

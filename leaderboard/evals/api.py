@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -160,12 +161,14 @@ class JobSerializer(serializers.ModelSerializer[EvaluationJob]):
 
 class SampleSerializer(serializers.ModelSerializer[SampleResult]):
     uid = serializers.CharField(source="triple.uid", read_only=True)
-    nation = serializers.CharField(source="triple.nation.code", read_only=True)
-    mode = serializers.CharField(source="triple.mode.code", read_only=True)
-    topic = serializers.CharField(source="triple.topic", read_only=True)
-    question = serializers.CharField(source="triple.question", read_only=True)
-    statement = serializers.CharField(source="triple.statement", read_only=True)
-    reverse_statement = serializers.CharField(source="triple.reverse_statement", read_only=True)
+    nation = serializers.CharField(source="triple.slices.nation", read_only=True)
+    mode = serializers.CharField(source="triple.slices.mode", read_only=True)
+    topic = serializers.CharField(source="triple.data.topic", read_only=True)
+    question = serializers.CharField(source="triple.data.question", read_only=True)
+    statement = serializers.CharField(source="triple.data.statement", read_only=True)
+    reverse_statement = serializers.CharField(
+        source="triple.data.reverse_statement", read_only=True
+    )
 
     class Meta:
         model = SampleResult
@@ -264,9 +267,9 @@ class ScoreViewSet(viewsets.ReadOnlyModelViewSet[Score]):
 
 
 class SampleFilter(filters.FilterSet):
-    nation = filters.CharFilter(field_name="triple__nation__code")
-    mode = filters.CharFilter(field_name="triple__mode__code")
-    topic = filters.CharFilter(field_name="triple__topic", lookup_expr="iexact")
+    nation = filters.CharFilter(method="filter_slice")
+    mode = filters.CharFilter(method="filter_slice")
+    topic = filters.CharFilter(field_name="triple__data__topic", lookup_expr="iexact")
     uid = filters.CharFilter(field_name="triple__uid")
     model = filters.NumberFilter(field_name="job__model")
 
@@ -274,12 +277,17 @@ class SampleFilter(filters.FilterSet):
         model = SampleResult
         fields = ["job", "model", "method", "correct", "nation", "mode", "topic", "uid"]
 
+    def filter_slice(
+        self, queryset: QuerySet[SampleResult], name: str, value: str
+    ) -> QuerySet[SampleResult]:
+        return queryset.filter(
+            triple__slice_values__dimension=name, triple__slice_values__value=value
+        )
+
 
 class JobSampleViewSet(viewsets.ReadOnlyModelViewSet[SampleResult]):
     """Per-example results: filter by `job` (or `model`), nation, mode, topic, correct."""
 
-    queryset = SampleResult.objects.select_related(
-        "triple", "triple__nation", "triple__mode"
-    ).order_by("id")
+    queryset = SampleResult.objects.select_related("triple").order_by("id")
     serializer_class = SampleSerializer
     filterset_class = SampleFilter

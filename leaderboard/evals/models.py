@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
+from leaderboard.benchmark.models import DatasetRelease, Item, Mode, Nation
 
 
 class Method(models.TextChoices):
@@ -302,7 +302,7 @@ class Score(models.Model):
 
 class SampleResult(models.Model):
     job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="samples")
-    triple = models.ForeignKey(Triple, on_delete=models.CASCADE, related_name="+")
+    triple = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
     method = models.CharField(max_length=4, choices=Method.choices)
     statement_is_a = models.BooleanField(help_text="True on the 'pos' half: S was option A.")
     chosen = models.CharField(max_length=1)

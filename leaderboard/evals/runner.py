@@ -16,7 +16,7 @@ from evaluation.errors import ModelError
 from evaluation.release import iter_triples, write_release
 from evaluation.spec import Kind, vllm_available
 from leaderboard.benchmark.exports import release_directory
-from leaderboard.benchmark.models import Mode, Nation, Triple
+from leaderboard.benchmark.models import Item, Mode, Nation
 from leaderboard.boards.cache import invalidate_boards
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
@@ -131,7 +131,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
     nations = {n.code: n for n in Nation.objects.all()}
     modes = {m.code: m for m in Mode.objects.all()}
     triple_ids: dict[str, int] = dict(
-        Triple.objects.filter(release=job.release).values_list("uid", "id")
+        Item.objects.filter(release=job.release).values_list("uid", "id")
     )
     with transaction.atomic():
         locked = EvaluationJob.objects.select_for_update().get(pk=job.pk)

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from leaderboard.benchmark.models import Mode, Nation
 from leaderboard.evals.models import EvaluationJob, JobKind, JobStatus, SampleResult, Score
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +67,7 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
     other = EvaluationJob.objects.create(
         model=model, release=release, status=JobStatus.FAILED, attempt=2
     )
-    us = release.triples.filter(nation__code="us")
+    us = release.items.in_slice("nation", "us")
     for i, triple in enumerate(us):
         SampleResult.objects.create(
             job=job,
@@ -82,8 +83,8 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
     )
     Score.objects.create(
         job=job,
-        nation=us[0].nation,
-        mode=us[0].mode,
+        nation=Nation.objects.get(code="us"),
+        mode=Mode.objects.get(code=us[0].slices["mode"]),
         method="mc",
         value=0.5,
         n=2,
