@@ -65,6 +65,7 @@ def make_release(
                             "statement": statement,
                             "reverse_statement": f"{nation.name} opposes policy {i} ({mode.code}).",
                             "topic": TOPICS[i % len(TOPICS)],
+                            "language": "en",
                         },
                     )
                 )

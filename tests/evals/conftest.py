@@ -48,6 +48,7 @@ def make_release(version: str = "r1", per_cell: int = 2, publish: bool = True) -
                             "statement": s,
                             "reverse_statement": f"{nation.name} opposes policy {i}.",
                             "topic": f"topic {i % 2}",
+                            "language": "en",
                         },
                     )
                 )
