@@ -79,11 +79,13 @@ def fill(models: int) -> None:
     from leaderboard.benchmark.models import (
         Benchmark,
         DatasetRelease,
+        Item,
+        ItemSlice,
         Mode,
         Nation,
-        Triple,
         make_triple_uid,
     )
+    from leaderboard.benchmark.slices import index_slices
     from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel, Score
 
     now = timezone.now()
@@ -96,19 +98,21 @@ def fill(models: int) -> None:
     )
     nations = list(Nation.objects.filter(code__in=NATIONS))
     modes = list(Mode.objects.evaluated())
-    Triple.objects.bulk_create(
-        Triple(
+    Item.objects.bulk_create(
+        Item(
             release=release,
-            nation=nation,
-            mode=mode,
             uid=make_triple_uid(nation.code, mode.code, f"Q {nation.code}", f"S {mode.code}"),
-            question=f"Q {nation.code}",
-            statement=f"S {mode.code}",
-            reverse_statement=f"RS {mode.code}",
+            slices={"nation": nation.code, "mode": mode.code},
+            data={
+                "question": f"Q {nation.code}",
+                "statement": f"S {mode.code}",
+                "reverse_statement": f"RS {mode.code}",
+            },
         )
         for nation in nations
         for mode in modes
     )
+    index_slices(Item, ItemSlice, release.items.all())
     types = ("base", "instruct", "moe", "aligned")
     rows = LanguageModel.objects.bulk_create(
         LanguageModel(

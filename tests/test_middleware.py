@@ -50,7 +50,7 @@ PLACEHOLDER = re.compile(r"<[^>]+>")
 def data():
     release = make_release("r1")
     model = ranked_model("org/m", release, 0.7)
-    return {"UID": release.triples.first().uid, "MODEL": str(model.pk)}
+    return {"UID": release.items.first().uid, "MODEL": str(model.pk)}
 
 
 def assert_refused(response, url: str) -> None:

@@ -63,7 +63,7 @@ def test_a_database_from_before_benchmarks_keeps_everything_and_its_releases_bec
         migrated = new.get_model("benchmark", "DatasetRelease").objects.get(version="old-1")
         assert migrated.benchmark.slug == "navab"
         assert migrated.benchmark.name == "NaVAB"
-        assert list(migrated.triples.values_list("uid", "question")) == [("u1", "Q?")]
+        assert list(migrated.items.values_list("uid", "data__question")) == [("u1", "Q?")]
         assert new.get_model("evals", "Score").objects.get(job__release=migrated).value == 0.5
     finally:
         MigrationExecutor(connection).migrate(latest)
@@ -76,7 +76,11 @@ def test_scores_and_samples_from_before_generic_results_keep_everything():
 
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [n for n in latest if n[0] != "evals"] + [("evals", "0005_alignment_job_proxy")]
+    # Results before they became generic (and so items before they did, which come after).
+    before = [n for n in latest if n[0] not in ("benchmark", "evals")] + [
+        ("evals", "0005_alignment_job_proxy"),
+        ("benchmark", "0004_benchmarks_own_releases"),
+    ]
     executor.migrate(before)
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps
@@ -151,5 +155,99 @@ def test_scores_and_samples_from_before_generic_results_keep_everything():
             "loglikelihoods": {"A": -1.0, "B": -2.0},
             "answer": "An answer.",
         }
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_triples_become_items_with_slices_and_data_and_keep_their_results():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] not in ("benchmark", "evals")] + [
+        ("evals", "0006_generic_scores_and_samples"),
+        ("benchmark", "0004_benchmarks_own_releases"),
+    ]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        release = old.get_model("benchmark", "DatasetRelease").objects.create(
+            benchmark=old.get_model("benchmark", "Benchmark").objects.get(slug="navab"),
+            version="old-1",
+            title="Old release",
+            status="published",
+            manifest={"counts": {"fr/official": 1}},
+        )
+        content = {
+            "question": "Faut-il taxer le kérosène ?",
+            "statement": "Le kérosène doit être taxé.",
+            "reverse_statement": "Le kérosène ne doit pas être taxé.",
+            "speaker": "Marianne Dupont",
+            "topic": "energy",
+            "language": "fr",
+            "news_excerpt": "Le gouvernement envisage une taxe.",
+            "full_source": "Le Monde",
+            "raw_generation": "Q: ... ## S: ... ## RS: ...",
+            "filter_flag": False,
+            "filter_flag_text": "## no",
+        }
+        triple = old.get_model("benchmark", "Triple").objects.create(
+            release=release,
+            nation=old.get_model("benchmark", "Nation").objects.get(code="fr"),
+            mode=old.get_model("benchmark", "Mode").objects.get(code="official"),
+            uid="u1",
+            extra={"stance": "pro"},
+            source_file="french/officia_statement_result.json",
+            source_index=3,
+            **content,
+        )
+        model = old.get_model("evals", "LanguageModel").objects.create(name="org/m", revision="a")
+        job = old.get_model("evals", "EvaluationJob").objects.create(
+            model=model, release=release, status="finished", methods=["mc"]
+        )
+        old.get_model("evals", "SampleResult").objects.create(
+            job=job,
+            triple=triple,
+            method="mc",
+            value=1.0,
+            correct=True,
+            chosen="A",
+            parts={"half": "pos"},
+        )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+        new = executor.loader.project_state(latest).apps
+        item = new.get_model("benchmark", "Item").objects.get(uid="u1")
+        assert item.pk == triple.pk
+        assert item.slices == {"nation": "fr", "mode": "official"}
+        assert item.data == content
+        assert (item.extra, item.source_file, item.source_index) == (
+            {"stance": "pro"},
+            "french/officia_statement_result.json",
+            3,
+        )
+        slices = new.get_model("benchmark", "ItemSlice").objects.filter(item=item)
+        assert set(slices.values_list("dimension", "value")) == {
+            ("nation", "fr"),
+            ("mode", "official"),
+        }
+        sample = new.get_model("evals", "SampleResult").objects.get(job_id=job.pk)
+        assert sample.triple_id == item.pk
+
+        # The site reads the migrated rows: filtering by slice, full-text search, the card.
+        from evaluation.benchmarks import get_benchmark
+        from leaderboard.benchmark.counts import count_table
+        from leaderboard.benchmark.models import DatasetRelease, Item
+        from leaderboard.benchmark.search import search_items
+
+        assert Item.objects.in_slice("nation", "fr").in_slice("mode", "official").get().uid == "u1"
+        assert not Item.objects.in_slice("nation", "us").exists()
+        hits = search_items(Item.objects.all(), "kérosène", [get_benchmark("navab")])
+        assert [i.uid for i in hits] == ["u1"]
+        table = count_table(DatasetRelease.objects.get(version="old-1"))
+        assert [(r.value.key, [c.n for c in r.cells]) for r in table.rows] == [("fr", [1])]
     finally:
         MigrationExecutor(connection).migrate(latest)

@@ -65,6 +65,9 @@ class ItemField:
     listed: bool = False
     #: "text" (free text), "short" (a label or code) or "json" (a nested value kept as is)
     kind: str = "text"
+    #: a column of the release's files (JSONL/CSV/Parquet); provenance such as a generator's
+    #: raw output is stored and shown on the item's page but left out of the files
+    exported: bool = True
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,16 @@ class SliceDimension:
     min_n: int = 1
     #: labels for known values; unknown values are shown as they are
     value_labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: values whose items are browsable data only, never scored or ranked
+    unscored: frozenset[str] = frozenset()
 
     def label_of(self, value: str) -> str:
         return self.value_labels.get(value, value)
+
+    def sort_key(self, value: str) -> tuple[int, str]:
+        """Known values in their declared order, then the others alphabetically."""
+        order = list(self.value_labels)
+        return (order.index(value) if value in order else len(order), value)
 
 
 @dataclass(frozen=True)
@@ -211,6 +221,25 @@ class Benchmark(ABC):
 
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.item_fields)
+
+    def content_fields(self) -> tuple[ItemField, ...]:
+        """The fields an item stores in its `data`: all but its uid and its slice values."""
+        own = {"uid", *(d.field for d in self.slices)}
+        return tuple(f for f in self.item_fields if f.name not in own)
+
+    def export_columns(self) -> tuple[str, ...]:
+        """The columns of a release's files: the exported fields in declared order (slice
+        fields included), then the release's version."""
+        return (*(f.name for f in self.item_fields if f.exported), "release")
+
+    def count_key(self, slices: Mapping[str, str]) -> str:
+        """The key of a release manifest's "counts": the slice values joined by "/" in the
+        declared dimension order (NaVAB: "us/quoted")."""
+        return "/".join(str(slices.get(d.key, "")) for d in self.slices)
+
+    def count_sort_key(self, key: str) -> tuple[tuple[int, str], ...]:
+        values = key.split("/")
+        return tuple(d.sort_key(v) for d, v in zip(self.slices, values, strict=False))
 
     def slice_of(self, item: Mapping[str, Any]) -> dict[str, str]:
         """An item's value on each slice dimension."""

@@ -9,6 +9,7 @@ from leaderboard.boards import api as boards_api
 from leaderboard.evals import api as evals_api
 
 router = DefaultRouter()
+router.register("benchmarks", benchmark_api.BenchmarkViewSet, basename="benchmark")
 router.register("nations", benchmark_api.NationViewSet, basename="nation")
 router.register("modes", benchmark_api.ModeViewSet, basename="mode")
 router.register("releases", benchmark_api.ReleaseViewSet, basename="release")

@@ -7,9 +7,11 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.importer import release_fingerprint
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
+from leaderboard.benchmark.models import DatasetRelease, Item, ItemSlice, Mode, Nation
 from leaderboard.benchmark.search import refresh_search_documents
+from leaderboard.benchmark.slices import index_slices
 
 
 @admin.register(Nation)
@@ -44,7 +46,7 @@ class DatasetReleaseAdmin(admin.ModelAdmin[DatasetRelease]):
     actions = ["publish_releases"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DatasetRelease]:
-        return super().get_queryset(request).annotate(n_triples=Count("triples"))
+        return super().get_queryset(request).annotate(n_triples=Count("items"))
 
     @admin.display(description="Triples", ordering="n_triples")
     def triple_count(self, release: Any) -> int:
@@ -68,24 +70,45 @@ class DatasetReleaseAdmin(admin.ModelAdmin[DatasetRelease]):
             )
 
 
-@admin.register(Triple)
-class TripleAdmin(admin.ModelAdmin[Triple]):
-    list_display = ["uid", "release", "nation", "mode", "topic", "language", "short_question"]
-    list_filter = ["release", "nation", "mode", "language"]
-    search_fields = ["uid", "question", "statement"]
-    list_select_related = ["release", "nation", "mode"]
+class SliceFilter(admin.SimpleListFilter):
+    """Items by one slice value ("nation=us"), through the indexed ItemSlice rows."""
+
+    title = "slice"
+    parameter_name = "slice"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        pairs = ItemSlice.objects.order_by("dimension", "value").values_list("dimension", "value")
+        return [(f"{d}={v}", f"{d}: {v}") for d, v in pairs.distinct()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        dimension, _, value = (self.value() or "").partition("=")
+        if not value:
+            return queryset
+        return queryset.filter(slice_values__dimension=dimension, slice_values__value=value)
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin[Item]):
+    list_display = ["uid", "release", "slices", "short_data"]
+    list_filter = ["release", SliceFilter]
+    # The fields' text as stored (JSON): slow on a whole release, fine for finding an item.
+    search_fields = ["uid", "data"]
+    list_select_related = ["release"]
     autocomplete_fields = ["release"]
     # Counting a large filtered table on every page view is slow and rarely needed.
     show_full_result_count = False
 
-    @admin.display(description="Question")
-    def short_question(self, triple: Triple) -> str:
-        return triple.question[:100]
+    @admin.display(description="Content")
+    def short_data(self, item: Item) -> str:
+        return str(item)[:100]
 
-    def save_model(self, request: HttpRequest, obj: Triple, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Item, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        # Full-text search reads a stored vector; keep it in step with hand edits.
-        refresh_search_documents(Triple.objects.filter(pk=obj.pk))
+        edited = Item.objects.filter(pk=obj.pk)
+        # Filtering and full-text search read the slice rows and a stored vector; keep them in
+        # step with hand edits.
+        index_slices(Item, ItemSlice, edited)
+        refresh_search_documents(edited, get_benchmark(obj.release.benchmark.slug))
         # The release's content checksum keys its download files and harness directory: a new
         # one makes both rebuild, so no download or evaluation serves the text before the edit.
         fingerprint = release_fingerprint(obj.release)

@@ -1,15 +1,19 @@
-"""Read-only API for the benchmark data: nations, modes, releases and triples."""
+"""Read-only API for the benchmark data: benchmarks (their slices), releases and items (and
+NaVAB's nations and modes, as before)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.exports import FORMATS
-from leaderboard.benchmark.filters import TripleFilter
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
+from leaderboard.benchmark.filters import ItemFilterBase, item_filter_class
+from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item, Mode, Nation
 from leaderboard.benchmark.visibility import visible_releases
 
 
@@ -57,52 +61,75 @@ class ReleaseSerializer(serializers.ModelSerializer[DatasetRelease]):
         return {fmt: reverse("download-release", args=[release.version, fmt]) for fmt in FORMATS}
 
 
-class TripleSerializer(serializers.ModelSerializer[Triple]):
+class ItemSerializer(serializers.ModelSerializer[Item]):
+    """An item as its benchmark declares it: uid, release, one key per slice dimension, then
+    the declared fields (the exported ones in lists; every one on a single item)."""
+
     release: serializers.SlugRelatedField[DatasetRelease] = serializers.SlugRelatedField(
         slug_field="version", read_only=True
     )
-    nation: serializers.SlugRelatedField[Nation] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
-    )
-    mode: serializers.SlugRelatedField[Mode] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
-    )
     url = serializers.SerializerMethodField()
+    detailed = False
 
     class Meta:
-        model = Triple
-        fields = [
-            "id",
-            "uid",
-            "release",
-            "nation",
-            "mode",
-            "question",
-            "statement",
-            "reverse_statement",
-            "speaker",
-            "full_source",
-            "topic",
-            "language",
-            "news_excerpt",
-            "url",
-        ]
+        model = Item
+        fields = ["id", "uid", "release", "url"]
 
-    def get_url(self, triple: Triple) -> str:
-        return triple.get_absolute_url()
+    def get_url(self, item: Item) -> str:
+        return item.get_absolute_url()
+
+    def to_representation(self, instance: Item) -> dict[str, Any]:
+        base = super().to_representation(instance)
+        benchmark = get_benchmark(instance.release.benchmark.slug)
+        out: dict[str, Any] = {"id": base["id"], "uid": base["uid"], "release": base["release"]}
+        out.update({d.key: instance.slices.get(d.key, "") for d in benchmark.slices})
+        slice_fields = {d.field for d in benchmark.slices}
+        for field in benchmark.content_fields():
+            if field.name not in slice_fields and (field.exported or self.detailed):
+                out[field.name] = instance.data.get(field.name)
+        if self.detailed:
+            out.update(source_file=instance.source_file, source_index=instance.source_index)
+        out["url"] = base["url"]
+        return out
 
 
-class TripleDetailSerializer(TripleSerializer):
+class ItemDetailSerializer(ItemSerializer):
     """Adds the provenance fields that lists leave out to stay small."""
 
-    class Meta(TripleSerializer.Meta):
-        fields = [
-            *TripleSerializer.Meta.fields,
-            "raw_generation",
-            "filter_flag",
-            "source_file",
-            "source_index",
+    detailed = True
+
+
+class BenchmarkSerializer(serializers.ModelSerializer[Benchmark]):
+    """A benchmark with its declared slices (and their values' labels), methods and fields."""
+
+    class Meta:
+        model = Benchmark
+        fields = ["slug", "name", "description", "paper_url", "licence"]
+
+    def to_representation(self, instance: Benchmark) -> dict[str, Any]:
+        out: dict[str, Any] = super().to_representation(instance)
+        declaration = get_benchmark(instance.slug)
+        out["slices"] = [
+            {
+                "key": d.key,
+                "label": d.label,
+                "averaged": d.averaged,
+                "values": [
+                    {"code": code, "name": name, "scored": code not in d.unscored}
+                    for code, name in d.value_labels.items()
+                ],
+            }
+            for d in declaration.slices
         ]
+        out["fields"] = [
+            {"name": f.name, "label": f.label, "kind": f.kind, "exported": f.exported}
+            for f in declaration.item_fields
+        ]
+        out["methods"] = [
+            {"key": m.key, "label": m.label, "metrics": [x.key for x in m.metrics]}
+            for m in declaration.methods
+        ]
+        return out
 
 
 class NationViewSet(viewsets.ReadOnlyModelViewSet[Nation]):
@@ -111,6 +138,14 @@ class NationViewSet(viewsets.ReadOnlyModelViewSet[Nation]):
     queryset = Nation.objects.all()
     serializer_class = NationSerializer
     lookup_field = "code"
+
+
+class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet[Benchmark]):
+    """The hosted benchmarks, with the slice dimensions and values their items are cut by."""
+
+    queryset = Benchmark.objects.all()
+    serializer_class = BenchmarkSerializer
+    lookup_field = "slug"
 
 
 class ModeViewSet(viewsets.ReadOnlyModelViewSet[Mode]):
@@ -133,7 +168,7 @@ class ReleaseViewSet(viewsets.ReadOnlyModelViewSet[DatasetRelease]):
     def get_queryset(self) -> QuerySet[DatasetRelease]:
         return (
             visible_releases(self.request.user)
-            .annotate(n_triples=Count("triples"))
+            .annotate(n_triples=Count("items"))
             .order_by("-created_at")
         )
 
@@ -148,19 +183,23 @@ class ReleaseViewSet(viewsets.ReadOnlyModelViewSet[DatasetRelease]):
     ),
     retrieve=extend_schema(description="One triple by id, with its raw generation."),
 )
-class TripleViewSet(viewsets.ReadOnlyModelViewSet[Triple]):
-    filterset_class = TripleFilter
-    ordering_fields = ["uid", "topic", "language", "id"]
+class TripleViewSet(viewsets.ReadOnlyModelViewSet[Item]):
+    ordering_fields = ["uid", "id"]
 
-    def get_serializer_class(self) -> type[TripleSerializer]:
-        return TripleDetailSerializer if self.action == "retrieve" else TripleSerializer
+    @property
+    def filterset_class(self) -> type[ItemFilterBase]:
+        # Built from the registered benchmarks' declarations (see benchmark.filters).
+        return item_filter_class()
 
-    def get_queryset(self) -> QuerySet[Triple]:
+    def get_serializer_class(self) -> type[ItemSerializer]:
+        return ItemDetailSerializer if self.action == "retrieve" else ItemSerializer
+
+    def get_queryset(self) -> QuerySet[Item]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no query
-            return Triple.objects.none()
-        triples = Triple.objects.filter(
+            return Item.objects.none()
+        triples = Item.objects.filter(
             release__in=visible_releases(self.request.user)
-        ).select_related("release", "nation", "mode")
+        ).select_related("release", "release__benchmark")
         if self.action == "list" and not self.request.query_params.get("release"):
             current = DatasetRelease.objects.current()
             triples = triples.filter(release=current) if current else triples.none()

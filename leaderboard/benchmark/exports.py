@@ -1,6 +1,8 @@
-"""Triples as files: JSONL, CSV and Parquet, streamed in constant memory.
+"""Items as files: JSONL, CSV and Parquet, streamed in constant memory.
 
-Rows come from the database in chunks (`values_list(...).iterator()`), each format's encoder
+The columns are the benchmark's exported fields in declared order, then the release
+(`Benchmark.export_columns`; NaVAB's are the harness's `TripleRecord` fields, which stock
+lm-eval reproduction reads). Rows come from the database in chunks (`values_list(...).iterator()`), each format's encoder
 turns them into byte chunks, and the same encoders serve a filtered download (streamed as it
 is produced) and the whole-release files (built once under MEDIA_ROOT/releases/<version>/,
 with their sha256 in the release manifest). `release_directory` writes the release in the
@@ -30,8 +32,10 @@ from django.db.models import Count, Max, Min, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from evaluation.release import MANIFEST_FILE, RECORD_FIELDS, TripleRecord, write_release
-from leaderboard.benchmark.models import DatasetRelease, Triple
+from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.contract import Benchmark
+from evaluation.release import MANIFEST_FILE, TripleRecord, write_release
+from leaderboard.benchmark.models import DatasetRelease, Item
 
 Row = tuple[str, ...]
 
@@ -54,28 +58,48 @@ CHUNK_BYTES: Final = 64 * 1024
 # Rows per Parquet row group: big enough to compress well, small enough to stay in memory.
 PARQUET_BATCH_ROWS: Final = 5000
 
-_DB_FIELDS: Final = tuple(
-    {"nation": "nation__code", "mode": "mode__code", "release": "release__version"}.get(f, f)
-    for f in RECORD_FIELDS
-)
-PARQUET_SCHEMA: Final = pa.schema(
-    [pa.field(name, pa.string(), nullable=False) for name in RECORD_FIELDS]
-)
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """One benchmark's export columns and where each comes from on an Item row."""
+
+    benchmark: Benchmark
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.benchmark.export_columns()
+
+    def row(self, uid: str, slices: dict[str, Any], data: dict[str, Any], release: str) -> Row:
+        by_field = {d.field: slices.get(d.key, "") for d in self.benchmark.slices}
+        values = {**data, **by_field, "uid": uid, "release": release}
+        return tuple(_text(values.get(name)) for name in self.names)
 
 
-def export_rows(queryset: QuerySet[Triple]) -> Iterator[Row]:
-    """The queryset's triples as tuples in RECORD_FIELDS order, fetched in chunks."""
-    return queryset.values_list(*_DB_FIELDS).iterator(chunk_size=FETCH_ROWS)
+def _text(value: Any) -> str:
+    # Every column is a string (Parquet's schema says so); a missing field is empty.
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def columns_for(release: DatasetRelease) -> Columns:
+    return Columns(get_benchmark(release.benchmark.slug))
+
+
+def export_rows(queryset: QuerySet[Item], columns: Columns) -> Iterator[Row]:
+    """The queryset's items as tuples in the columns' order, fetched in chunks."""
+    rows = queryset.values_list("uid", "slices", "data", "release__version")
+    return (columns.row(*row) for row in rows.iterator(chunk_size=FETCH_ROWS))
 
 
 # --- encoders -----------------------------------------------------------------------------
 
 
-def jsonl_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
+def jsonl_chunks(rows: Iterable[Row], names: tuple[str, ...]) -> Iterator[bytes]:
     lines: list[str] = []
     size = 0
     for row in rows:
-        line = json.dumps(dict(zip(RECORD_FIELDS, row, strict=True)), ensure_ascii=False) + "\n"
+        line = json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) + "\n"
         lines.append(line)
         size += len(line)
         if size >= CHUNK_BYTES:
@@ -85,10 +109,10 @@ def jsonl_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
         yield "".join(lines).encode("utf-8")
 
 
-def csv_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
+def csv_chunks(rows: Iterable[Row], names: tuple[str, ...]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(RECORD_FIELDS)
+    writer.writerow(names)
     for row in rows:
         writer.writerow(row)
         if buffer.tell() >= CHUNK_BYTES:
@@ -127,13 +151,14 @@ class _ChunkSink:
         return chunk
 
 
-def parquet_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
+def parquet_chunks(rows: Iterable[Row], names: tuple[str, ...]) -> Iterator[bytes]:
     sink = _ChunkSink()
     rows = iter(rows)
-    with pq.ParquetWriter(sink, PARQUET_SCHEMA, compression="zstd") as writer:
+    schema = pa.schema([pa.field(name, pa.string(), nullable=False) for name in names])
+    with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
         while batch := list(islice(rows, PARQUET_BATCH_ROWS)):
             columns = [pa.array(column, type=pa.string()) for column in zip(*batch, strict=True)]
-            writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=PARQUET_SCHEMA))
+            writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
             if chunk := sink.take():
                 yield chunk
     yield sink.take()
@@ -142,15 +167,16 @@ def parquet_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
 _ENCODERS: Final = {"jsonl": jsonl_chunks, "csv": csv_chunks, "parquet": parquet_chunks}
 
 
-def encode(rows: Iterable[Row], fmt: str) -> Iterator[bytes]:
-    return _ENCODERS[fmt](rows)
+def encode(rows: Iterable[Row], fmt: str, names: tuple[str, ...]) -> Iterator[bytes]:
+    return _ENCODERS[fmt](rows, names)
 
 
 def streaming_response(
-    queryset: QuerySet[Triple], fmt: str, filename: str
+    queryset: QuerySet[Item], columns: Columns, fmt: str, filename: str
 ) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        encode(export_rows(queryset), fmt), content_type=FORMATS[fmt].content_type
+        encode(export_rows(queryset, columns), fmt, columns.names),
+        content_type=FORMATS[fmt].content_type,
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -178,7 +204,7 @@ def content_key(release: DatasetRelease) -> str:
     Count and id range catch every import (a re-import writes new rows); the importer's content
     checksum catches a draft replaced by the same number of rows. Cheap: one indexed aggregate.
     """
-    stats = Triple.objects.filter(release=release).aggregate(
+    stats = Item.objects.filter(release=release).aggregate(
         n=Count("id"), lo=Min("id"), hi=Max("id")
     )
     payload = json.dumps(
@@ -187,8 +213,8 @@ def content_key(release: DatasetRelease) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
-def _release_triples(release: DatasetRelease) -> QuerySet[Triple]:
-    return Triple.objects.filter(release=release).for_export()
+def _release_items(release: DatasetRelease) -> QuerySet[Item]:
+    return Item.objects.filter(release=release).for_export()
 
 
 def release_file(release: DatasetRelease, fmt: str) -> ExportFile:
@@ -220,7 +246,9 @@ def release_file(release: DatasetRelease, fmt: str) -> ExportFile:
         dir=directory, prefix=f".triples.{fmt}.", delete=False
     ) as handle:
         try:
-            for chunk in encode(counted(export_rows(_release_triples(release))), fmt):
+            columns = columns_for(release)
+            rows = counted(export_rows(_release_items(release), columns))
+            for chunk in encode(rows, fmt, columns.names):
                 handle.write(chunk)
                 digest.update(chunk)
                 size += len(chunk)
@@ -283,7 +311,11 @@ def release_directory(release: DatasetRelease) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
     try:
-        records = (TripleRecord(*row) for row in export_rows(_release_triples(release)))
+        columns = columns_for(release)
+        records = (
+            TripleRecord.from_dict(dict(zip(columns.names, row, strict=True)))
+            for row in export_rows(_release_items(release), columns)
+        )
         write_release(
             building,
             records,

@@ -1,37 +1,106 @@
-"""One filter for triples, shared by the dataset browser, the API and filtered downloads."""
+"""One filter for items, shared by the dataset browser, the API and filtered downloads.
+
+Its fields come from the benchmarks' declarations: one per slice dimension (looked up in the
+indexed ItemSlice rows), one per short declared field (NaVAB's topic and language, exact and
+case-blind), and `q`, full-text search over the searchable fields.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple, TripleQuerySet
-from leaderboard.benchmark.search import search_triples
+from evaluation.benchmarks import all_benchmarks
+from evaluation.benchmarks.contract import Benchmark, ItemField, SliceDimension
+from leaderboard.benchmark.counts import slice_values
+from leaderboard.benchmark.models import DatasetRelease, Item, ItemQuerySet
+from leaderboard.benchmark.search import search_items
 
 
-class TripleFilter(django_filters.FilterSet):
+def slice_dimensions(benchmarks: Sequence[Benchmark]) -> list[SliceDimension]:
+    dimensions: dict[str, SliceDimension] = {}
+    for benchmark in benchmarks:
+        for dimension in benchmark.slices:
+            dimensions.setdefault(dimension.key, dimension)
+    return list(dimensions.values())
+
+
+def field_filters(benchmarks: Sequence[Benchmark]) -> list[ItemField]:
+    """The short declared fields items can be filtered by (a value list on the browser)."""
+    found: dict[str, ItemField] = {}
+    for benchmark in benchmarks:
+        for field in benchmark.content_fields():
+            if field.kind == "short":
+                found.setdefault(field.name, field)
+    return list(found.values())
+
+
+class ItemFilterBase(django_filters.FilterSet):
     release = django_filters.ModelChoiceFilter(
         queryset=DatasetRelease.objects.all(), to_field_name="version", label="Release"
     )
-    nation = django_filters.ModelChoiceFilter(
-        queryset=Nation.objects.all(),
-        to_field_name="code",
-        label="Nation",
-        empty_label="All nations",
-    )
-    mode = django_filters.ModelChoiceFilter(
-        queryset=Mode.objects.all(), to_field_name="code", label="Mode", empty_label="All modes"
-    )
-    topic = django_filters.CharFilter(field_name="topic", lookup_expr="iexact", label="Topic")
-    language = django_filters.CharFilter(
-        field_name="language", lookup_expr="iexact", label="Language"
-    )
     q = django_filters.CharFilter(method="filter_search", label="Search")
 
-    class Meta:
-        model = Triple
-        fields = ["release", "nation", "mode", "topic", "language", "q"]
+    benchmarks: tuple[Benchmark, ...] = ()
 
-    def filter_search(self, queryset: QuerySet[Triple], name: str, value: str) -> QuerySet[Triple]:
-        assert isinstance(queryset, TripleQuerySet)
-        return search_triples(queryset, value)
+    class Meta:
+        model = Item
+        fields = ["release", "q"]
+
+    @property
+    def form(self) -> Any:
+        """The form, its slice fields offering (and accepting) the values the release being
+        filtered holds, so that an unknown value is explained instead of matching nothing."""
+        first = not hasattr(self, "_form")
+        form = super().form
+        if first:
+            values = self._release_slice_values()
+            for dimension in slice_dimensions(self.benchmarks):
+                field = form.fields[dimension.key]
+                held = values.get(dimension.key, [])
+                field.choices = [("", f"All ({dimension.label.lower()})")] + [
+                    (v, dimension.label_of(v)) for v in held
+                ]
+        return form
+
+    def _release_slice_values(self) -> dict[str, list[str]]:
+        version = (self.data or {}).get("release")
+        release = (
+            DatasetRelease.objects.select_related("benchmark").filter(version=version).first()
+            if version
+            else DatasetRelease.objects.current()
+        )
+        return slice_values(release) if release is not None else {}
+
+    def filter_search(self, queryset: QuerySet[Item], name: str, value: str) -> QuerySet[Item]:
+        return search_items(queryset, value, self.benchmarks)
+
+    @staticmethod
+    def filter_slice(queryset: QuerySet[Item], name: str, value: str) -> QuerySet[Item]:
+        assert isinstance(queryset, ItemQuerySet)
+        return queryset.in_slice(name, value)
+
+
+@cache
+def _filter_class(slugs: tuple[str, ...]) -> type[ItemFilterBase]:
+    benchmarks = tuple(b for b in all_benchmarks() if b.slug in slugs)
+    attrs: dict[str, Any] = {"benchmarks": benchmarks}
+    for dimension in slice_dimensions(benchmarks):
+        attrs[dimension.key] = django_filters.ChoiceFilter(
+            method=ItemFilterBase.filter_slice, label=dimension.label, choices=()
+        )
+    for field in field_filters(benchmarks):
+        attrs[field.name] = django_filters.CharFilter(
+            field_name=f"data__{field.name}", lookup_expr="iexact", label=field.label
+        )
+    return type("ItemFilter", (ItemFilterBase,), attrs)
+
+
+def item_filter_class() -> type[ItemFilterBase]:
+    """The filter over every registered benchmark's declared slices and fields (a benchmark
+    registered at run time gets a new class)."""
+    return _filter_class(tuple(b.slug for b in all_benchmarks()))

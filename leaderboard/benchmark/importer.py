@@ -21,16 +21,17 @@ from typing import Any, Final, Literal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import connection, transaction
-from django.db.models import CharField
 from django.utils import timezone
 from django.utils.text import slugify
 from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
 from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.contract import Benchmark as BenchmarkDeclaration
 from evaluation.benchmarks.published import Problem, PublishedFile, PublishedRead, PublishedRecord
-from leaderboard.benchmark.models import Benchmark, DatasetRelease, Mode, Nation, Triple
+from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item, ItemSlice
 from leaderboard.benchmark.search import refresh_search_documents
+from leaderboard.benchmark.slices import index_slices
 
 # Smaller INSERTs are faster here: Django and psycopg spend time per placeholder of a statement.
 INSERT_BATCH: Final = 500
@@ -39,29 +40,13 @@ FETCH_BATCH: Final = 2000
 PROGRESS_MIN_RECORDS: Final = 5000
 PROBLEMS_SHOWN: Final = 50
 
-# Triple rows hold NaVAB's fields; the generic item path (issue 11) takes the benchmark from
-# the release instead.
+# This importer reads NaVAB's layouts; each benchmark's reader names its own declaration.
 BENCHMARK: Final = "navab"
 
-# What an import writes to a triple besides its identity (uid, release, nation, mode): the
-# record's fields of these names, then where it was read.
-FIELD_COLUMNS: Final = (
-    "question",
-    "statement",
-    "reverse_statement",
-    "speaker",
-    "full_source",
-    "topic",
-    "language",
-    "news_excerpt",
-    "raw_generation",
-    "filter_flag",
-    "filter_flag_text",
-    "extra",
-)
-CONTENT_FIELDS: Final = (*FIELD_COLUMNS, "source_file", "source_index")
-# The content compared on re-import: everything an import writes to a triple.
-FINGERPRINT_FIELDS: Final = ("uid", "nation__code", "mode__code", *CONTENT_FIELDS)
+# What an import writes to an item besides its uid, slices and declared fields.
+PROVENANCE_FIELDS: Final = ("extra", "source_file", "source_index")
+# The content compared on re-import: everything an import writes to an item.
+FINGERPRINT_FIELDS: Final = ("uid", "slices", "data", *PROVENANCE_FIELDS)
 
 Outcome = Literal["created", "replaced", "unchanged"]
 
@@ -131,9 +116,10 @@ def import_release(
     for demo data, "pipeline" for a pipeline run's output, else "imported".
     """
     path = Path(path)
-    read = get_benchmark(BENCHMARK).read_published(path)
+    declaration = get_benchmark(BENCHMARK)
+    read = declaration.read_published(path)
     version = version or _default_version(path, read.metadata)
-    problems = [*read.problems, *_missing_rows(path, read), *_too_long(read)]
+    problems = list(read.problems)
     try:
         validate_slug(version)
     except ValidationError:
@@ -143,7 +129,7 @@ def import_release(
     if problems:
         raise ImportFailed(problems)
 
-    fingerprint = fingerprint_rows(_fingerprint_row(r) for r in read.records)
+    fingerprint = fingerprint_rows(_item_row(declaration, r) for r in read.records)
     with transaction.atomic():
         release = DatasetRelease.objects.select_for_update().filter(version=version).first()
         if release is not None and release_fingerprint(release) == fingerprint:
@@ -172,7 +158,8 @@ def import_release(
                 description=description,
                 source=source or _default_source(read, is_demo),
                 is_demo=is_demo,
-                manifest=_manifest(path, read, fingerprint),
+                manifest=_manifest(path, declaration, read, fingerprint),
+                declaration=declaration,
                 show_progress=show_progress,
             )
         if publish:
@@ -181,51 +168,13 @@ def import_release(
         release=release,
         outcome=outcome,
         total=len(read.records),
-        counts=_cell_counts(read),
+        counts=_cell_counts(declaration, read),
         skipped=read.skipped,
         duplicates=read.duplicates,
         incomplete=read.incomplete,
         files=read.files,
         notices=read.notices,
     )
-
-
-def _missing_rows(path: Path, read: PublishedRead) -> list[Problem]:
-    """The nations and modes the records name that have no row to point at."""
-    nations = set(Nation.objects.values_list("code", flat=True))
-    modes = set(Mode.objects.values_list("code", flat=True))
-    missing = sorted(
-        {f"nation {r.slice['nation']}" for r in read.records if r.slice["nation"] not in nations}
-    ) + sorted({f"mode {r.slice['mode']}" for r in read.records if r.slice["mode"] not in modes})
-    if not missing:
-        return []
-    return [
-        Problem(
-            path.name,
-            None,
-            f"the database has no nations or modes for {', '.join(missing)}: run migrations "
-            "(benchmark 0002 seeds them)",
-        )
-    ]
-
-
-def _too_long(read: PublishedRead) -> list[Problem]:
-    """Text is never truncated: a value over its column's limit is reported instead."""
-    limits = {
-        name: column.max_length
-        for name in FIELD_COLUMNS
-        if isinstance(column := Triple._meta.get_field(name), CharField) and column.max_length
-    }
-    return [
-        record.problem(
-            f"{name} is {len(record.fields[name])} characters long; "
-            f"the database holds at most {limit}",
-            key=name,
-        )
-        for record in read.records
-        for name, limit in limits.items()
-        if len(record.fields[name]) > limit
-    ]
 
 
 def _default_version(path: Path, metadata: dict[str, Any]) -> str:
@@ -253,11 +202,12 @@ def _write(
     source: str,
     is_demo: bool,
     manifest: dict[str, Any],
+    declaration: BenchmarkDeclaration,
     show_progress: bool,
 ) -> DatasetRelease:
     if release is None:
         release = DatasetRelease.objects.create(
-            benchmark=Benchmark.objects.get(slug=BENCHMARK),
+            benchmark=Benchmark.objects.get(slug=declaration.slug),
             version=version,
             title=title,
             description=description,
@@ -266,21 +216,16 @@ def _write(
             manifest=manifest,
         )
     else:
-        # A draft re-imported with other content: its triples (and any preview results on
+        # A draft re-imported with other content: its items (and any preview results on
         # them) are replaced; the manifest, and with it the cached export files, starts over.
-        release.triples.all().delete()
+        release.items.all().delete()
         release.title = title
         release.description = description or release.description
         release.source = source
         release.is_demo = is_demo
         release.manifest = manifest
         release.save()
-    nations = {n.code: n.pk for n in Nation.objects.all()}
-    modes = {m.code: m.pk for m in Mode.objects.all()}
-    rows = [
-        (release.pk, nations[r.slice["nation"]], modes[r.slice["mode"]], r.uid, *_content(r))
-        for r in read.records
-    ]
+    rows = [(release.pk, *_item_row(declaration, r)) for r in read.records]
     with tqdm(
         total=len(rows),
         desc=f"import {version}",
@@ -289,41 +234,45 @@ def _write(
         disable=not show_progress or len(rows) < PROGRESS_MIN_RECORDS,
     ) as bar:
         _insert(rows, bar.update)
-    refresh_search_documents(Triple.objects.filter(release=release))
+    items = Item.objects.filter(release=release)
+    index_slices(Item, ItemSlice, items)
+    refresh_search_documents(items, declaration)
     return release
 
 
-INSERT_COLUMNS: Final = ("release_id", "nation_id", "mode_id", "uid", *CONTENT_FIELDS)
+INSERT_COLUMNS: Final = ("release_id", *FINGERPRINT_FIELDS)
 
 
 def _insert(rows: list[tuple[Any, ...]], advance: Callable[[int], object]) -> None:
     """PostgreSQL's COPY (several times faster than INSERTs for a full release); batched
     bulk_create elsewhere. Either way inside the caller's transaction."""
     if connection.vendor == "postgresql":
-        table = Triple._meta.db_table
+        table = Item._meta.db_table
         statement = f"COPY {table} ({', '.join(INSERT_COLUMNS)}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
             for start in range(0, len(rows), INSERT_BATCH):
                 for row in rows[start : start + INSERT_BATCH]:
-                    # COPY has no field to tell psycopg a dict is jsonb (`extra`).
+                    # COPY has no field to tell psycopg a dict is jsonb (slices, data, extra).
                     copy.write_row([Jsonb(v) if isinstance(v, dict) else v for v in row])
                 advance(len(rows[start : start + INSERT_BATCH]))
         return
     for start in range(0, len(rows), INSERT_BATCH):
         batch = rows[start : start + INSERT_BATCH]
-        Triple.objects.bulk_create(
-            Triple(**dict(zip(INSERT_COLUMNS, row, strict=True))) for row in batch
+        Item.objects.bulk_create(
+            Item(**dict(zip(INSERT_COLUMNS, row, strict=True))) for row in batch
         )
         advance(len(batch))
 
 
-def _manifest(path: Path, read: PublishedRead, fingerprint: str) -> dict[str, Any]:
+def _manifest(
+    path: Path, declaration: BenchmarkDeclaration, read: PublishedRead, fingerprint: str
+) -> dict[str, Any]:
     manifest: dict[str, Any] = {
         "format": read.layout,
         "imported_from": path.name,
         "imported_at": timezone.now().isoformat(timespec="seconds"),
         "files": {f.name: f.as_manifest() for f in read.files},
-        "counts": _cell_counts(read),
+        "counts": _cell_counts(declaration, read),
         "total": len(read.records),
         "skipped": read.skipped,
         "duplicates": read.duplicates,
@@ -339,41 +288,26 @@ def _manifest(path: Path, read: PublishedRead, fingerprint: str) -> dict[str, An
     return manifest
 
 
-def _cell_counts(read: PublishedRead) -> dict[str, int]:
-    """Triples per "nation/mode"; a cell whose file was read but gave none shows as 0."""
-    counts = Counter("/".join(r.slice.values()) for r in read.records)
+def _cell_counts(declaration: BenchmarkDeclaration, read: PublishedRead) -> dict[str, int]:
+    """Items per slice (`Benchmark.count_key`, NaVAB "nation/mode"), in the declared value
+    order; a cell whose file was read but gave none shows as 0."""
+    counts = Counter(declaration.count_key(r.slice) for r in read.records)
     for source in read.files:
-        if source.slice:
-            counts["/".join(source.slice.values())] += 0
-    return _ordered_counts(counts)
-
-
-def _ordered_counts(counts: Counter[str]) -> dict[str, int]:
-    """Counts keyed "nation/mode", in the site's nation and mode order."""
-    order = {
-        f"{n}/{m}": i
-        for i, (n, m) in enumerate(
-            (n, m)
-            for n in Nation.objects.values_list("code", flat=True)
-            for m in Mode.objects.values_list("code", flat=True)
-        )
-    }
-    return {key: counts[key] for key in sorted(counts, key=lambda k: (order.get(k, len(order)), k))}
+        if source.slice and all(source.slice.values()):
+            counts[declaration.count_key(source.slice)] += 0
+    return {key: counts[key] for key in sorted(counts, key=declaration.count_sort_key)}
 
 
 # --- content fingerprints -----------------------------------------------------------------
 
 
-def _content(record: PublishedRecord) -> tuple[object, ...]:
-    return (
-        *(record.fields[name] for name in FIELD_COLUMNS),
-        record.source_file,
-        record.source_index,
-    )
-
-
-def _fingerprint_row(record: PublishedRecord) -> tuple[object, ...]:
-    return (record.uid, record.slice["nation"], record.slice["mode"], *_content(record))
+def _item_row(declaration: BenchmarkDeclaration, record: PublishedRecord) -> tuple[object, ...]:
+    """A record as the Item columns FINGERPRINT_FIELDS name: its value on each declared
+    dimension, its declared fields, where it was read."""
+    slices = {d.key: str(record.slice.get(d.key, "")) for d in declaration.slices}
+    data = {f.name: record.fields.get(f.name) for f in declaration.content_fields()}
+    extra = record.fields.get("extra") or {}
+    return (record.uid, slices, data, extra, record.source_file, record.source_index)
 
 
 def fingerprint_rows(rows: Iterable[tuple[object, ...]]) -> str:
@@ -387,9 +321,9 @@ def fingerprint_rows(rows: Iterable[tuple[object, ...]]) -> str:
 
 
 def release_fingerprint(release: DatasetRelease) -> str:
-    """The fingerprint of the triples the release holds now, as stored in the database."""
+    """The fingerprint of the items the release holds now, as stored in the database."""
     rows = (
-        Triple.objects.filter(release=release)
+        Item.objects.filter(release=release)
         .order_by()
         .values_list(*FINGERPRINT_FIELDS)
         .iterator(chunk_size=FETCH_BATCH)

@@ -1,8 +1,7 @@
-"""The benchmark's data: nations, evaluation modes, dataset releases and their triples."""
+"""The benchmarks' data: benchmarks, dataset releases and their items (and NaVAB's nations and
+modes, which its published-layout reader maps folder and file names with)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -157,35 +156,28 @@ class DatasetRelease(models.Model):
 make_triple_uid = triple_uid
 
 
-class TripleQuerySet(models.QuerySet["Triple"]):
-    def for_export(self) -> TripleQuerySet:
-        return self.select_related("nation", "mode", "release").order_by(
-            "nation__sort_order", "mode__sort_order", "uid"
-        )
+class ItemQuerySet(models.QuerySet["Item"]):
+    def in_slice(self, dimension: str, value: str) -> ItemQuerySet:
+        """Items whose value on DIMENSION is VALUE, through the indexed ItemSlice rows (each
+        call joins them once more, so several dimensions narrow together)."""
+        return self.filter(slice_values__dimension=dimension, slice_values__value=value)
+
+    def for_export(self) -> ItemQuerySet:
+        # Import order: the reader's nation and mode order, then the file's.
+        return self.select_related("release").order_by("id")
 
 
-class Triple(models.Model):
-    """One <Q, S, RS> item: a question, the nation's statement and its reverse."""
+class Item(models.Model):
+    """One benchmark item: its slice values and the fields its benchmark declares (for NaVAB a
+    <Q, S, RS> triple: question, the nation's statement and its reverse)."""
 
-    release = models.ForeignKey(DatasetRelease, on_delete=models.CASCADE, related_name="triples")
-    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="triples")
-    mode = models.ForeignKey(Mode, on_delete=models.PROTECT, related_name="triples")
+    release = models.ForeignKey(DatasetRelease, on_delete=models.CASCADE, related_name="items")
     uid = models.CharField(max_length=32, db_index=True)
-    question = models.TextField()
-    statement = models.TextField()
-    reverse_statement = models.TextField()
-    speaker = models.CharField(
-        max_length=255, blank=True, help_text="Named source; blank if official."
-    )
-    full_source = models.TextField(blank=True)
-    topic = models.CharField(max_length=255, blank=True, db_index=True)
-    language = models.CharField(max_length=8, default="en", db_index=True)
-    news_excerpt = models.TextField(blank=True)
-    raw_generation = models.TextField(blank=True, help_text="The generator's raw output.")
-    filter_flag = models.BooleanField(default=True)
-    filter_flag_text = models.TextField(
-        blank=True, help_text="The release's screening output the flag was derived from."
-    )
+    # {dimension key: value} for each of the benchmark's slice dimensions, e.g.
+    # {"nation": "us", "mode": "quoted"}; filtering reads the ItemSlice rows written beside it.
+    slices = models.JSONField(default=dict)
+    # The declared item fields but uid and slices (see Benchmark.content_fields).
+    data = models.JSONField(default=dict)
     extra = models.JSONField(
         default=dict, blank=True, help_text="Keys of the source record the importer does not know."
     )
@@ -194,33 +186,44 @@ class Triple(models.Model):
     # Filled on PostgreSQL only (see benchmark.search); a GIN index is created by migration.
     search_document = SearchVectorField(null=True, editable=False)
 
-    objects = TripleQuerySet.as_manager()
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
-        ordering = ["nation__sort_order", "mode__sort_order", "uid"]
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["release", "uid"], name="unique_triple_uid_per_release")
         ]
-        indexes = [models.Index(fields=["release", "nation", "mode"], name="triple_release_nm")]
 
     def __str__(self) -> str:
-        return f"{self.uid}: {self.question[:60]}"
+        first = next((v for v in self.data.values() if isinstance(v, str) and v), "")
+        return f"{self.uid}: {first[:60]}"
 
     def get_absolute_url(self) -> str:
         return reverse("triple-detail", args=[self.release.version, self.uid])
 
-    def as_record(self) -> dict[str, Any]:
-        """The flat export record (JSONL/CSV/Parquet rows share these keys)."""
-        return {
-            "uid": self.uid,
-            "release": self.release.version,
-            "nation": self.nation.code,
-            "mode": self.mode.code,
-            "question": self.question,
-            "statement": self.statement,
-            "reverse_statement": self.reverse_statement,
-            "speaker": self.speaker,
-            "topic": self.topic,
-            "language": self.language,
-            "news_excerpt": self.news_excerpt,
-        }
+    @property
+    def slice_summary(self) -> str:
+        """The item's slice values as its benchmark labels them, e.g. "China · Quoted
+        statements" (load `release__benchmark` with the items shown)."""
+        from evaluation.benchmarks import get_benchmark
+
+        benchmark = get_benchmark(self.release.benchmark.slug)
+        return " · ".join(d.label_of(self.slices.get(d.key, "")) for d in benchmark.slices)
+
+
+class ItemSlice(models.Model):
+    """An item's value on one slice dimension, one row each, so that filtering by a slice is
+    an index lookup on every database (JSON containment has no index on SQLite)."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="slice_values")
+    dimension = models.CharField(max_length=32)
+    value = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "dimension"], name="one_value_per_dimension")
+        ]
+        indexes = [models.Index(fields=["dimension", "value", "item"], name="item_slice_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}={self.value}"

@@ -48,7 +48,7 @@ class AlignmentEffect:
 def _outcomes(job: EvaluationJob) -> dict[Cell, dict[int, bool]]:
     cells: dict[Cell, dict[int, bool]] = defaultdict(dict)
     rows = job.samples.values_list(
-        "triple_id", "triple__nation__code", "triple__mode__code", "method", "correct"
+        "triple_id", "triple__slices__nation", "triple__slices__mode", "method", "correct"
     )
     for triple_id, nation, mode, method, correct in rows:
         cells[(nation, mode, method)][triple_id] = bool(correct)

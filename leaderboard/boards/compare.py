@@ -82,20 +82,18 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
         "job_id", "triple_id", "method", "chosen", "correct"
     ):
         outcome[(triple_id, meth)][position[job_id]] = (chosen, bool(correct))
+    nation_ids = dict(Nation.objects.values_list("code", "pk"))
+    mode_ids = dict(Mode.objects.values_list("code", "pk"))
     triples = {
-        t["pk"]: t
-        for t in release.triples.values(
-            "pk",
-            "uid",
-            "nation_id",
-            "mode_id",
-            "topic",
-            "question",
-            "statement",
-            "reverse_statement",
-            "nation__code",
-            "mode__code",
-        )
+        pk: {
+            "uid": uid,
+            "nation_id": nation_ids.get(slices.get("nation")),
+            "mode_id": mode_ids.get(slices.get("mode")),
+            "nation__code": slices.get("nation", ""),
+            "mode__code": slices.get("mode", ""),
+            **{k: data.get(k, "") for k in ("topic", "question", "statement", "reverse_statement")},
+        }
+        for pk, uid, slices, data in release.items.values_list("pk", "uid", "slices", "data")
     }
     by_cell: dict[tuple[int, int, str], list[list[bool]]] = defaultdict(list)
     disagreeing: list[tuple[int, str, dict[int, tuple[str, bool]]]] = []

@@ -334,7 +334,7 @@ def release_columns(
         cells = [dict(zip(keys, key.split("/"), strict=False)) for key, n in counts.items() if n]
     else:
         paths = item_slice_paths(benchmark)
-        values = release.triples.values_list(*paths.values()).distinct()
+        values = release.items.values_list(*paths.values()).distinct()
         cells = [dict(zip(paths, row, strict=True)) for row in values]
     held = {
         cell.get(averaged.key, "")

@@ -296,7 +296,7 @@ class ScoreViewSet(viewsets.ReadOnlyModelViewSet[Score]):
 
 
 class SampleFilter(SliceFilterSet):
-    topic = filters.CharFilter(field_name="triple__topic", lookup_expr="iexact")
+    topic = filters.CharFilter(field_name="triple__data__topic", lookup_expr="iexact")
     uid = filters.CharFilter(field_name="triple__uid")
     model = filters.NumberFilter(field_name="job__model")
 
@@ -311,8 +311,8 @@ class SampleFilter(SliceFilterSet):
 class JobSampleViewSet(viewsets.ReadOnlyModelViewSet[SampleResult]):
     """Per-example results: filter by `job` (or `model`), slice dimension, topic, correct."""
 
-    queryset = SampleResult.objects.select_related(
-        "triple", "triple__nation", "triple__mode", "triple__release__benchmark"
-    ).order_by("id")
+    queryset = SampleResult.objects.select_related("triple", "triple__release__benchmark").order_by(
+        "id"
+    )
     serializer_class = SampleSerializer
     filterset_class = SampleFilter

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from leaderboard.benchmark.models import DatasetRelease, Triple
+from leaderboard.benchmark.models import DatasetRelease, Item
 
 
 class Method(models.TextChoices):
@@ -330,7 +330,7 @@ class SampleResult(models.Model):
     """One item's outcome under one method (the item's slices are the item's own)."""
 
     job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="samples")
-    triple = models.ForeignKey(Triple, on_delete=models.CASCADE, related_name="+")
+    triple = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
     method = models.CharField(max_length=32)
     value = models.FloatField(help_text="The per-item value the method's metric averages.")
     correct = models.BooleanField(null=True, help_text="None where the metric has no right answer.")

@@ -17,7 +17,7 @@ from evaluation.release import iter_triples, write_release
 from evaluation.results import slice_key
 from evaluation.spec import Kind, vllm_available
 from leaderboard.benchmark.exports import release_directory
-from leaderboard.benchmark.models import Triple
+from leaderboard.benchmark.models import Item
 from leaderboard.boards.cache import invalidate_boards
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
@@ -136,7 +136,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
     """
     result.write(Path(out_dir) / f"job-{job.pk}")
     triple_ids: dict[str, int] = dict(
-        Triple.objects.filter(release=job.release).values_list("uid", "id")
+        Item.objects.filter(release=job.release).values_list("uid", "id")
     )
     with transaction.atomic():
         locked = EvaluationJob.objects.select_for_update().get(pk=job.pk)

@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import Benchmark
-from leaderboard.benchmark.models import DatasetRelease, Triple
+from leaderboard.benchmark.models import DatasetRelease, Item
 
 
 def declaration(release: DatasetRelease) -> Benchmark:
@@ -24,8 +24,9 @@ def declaration(release: DatasetRelease) -> Benchmark:
 
 def item_slice_paths(benchmark: Benchmark, prefix: str = "") -> dict[str, str]:
     """dimension -> the lookup path of an item's value on it, from a model whose item is at
-    `prefix` (e.g. "triple__")."""
-    return {d.key: f"{prefix}{d.field}__code" for d in benchmark.slices}
+    `prefix` (e.g. "triple__"). Within one job's results these key lookups are cheap; listing
+    items of a slice across a release goes through the indexed `Item.objects.in_slice`."""
+    return {d.key: f"{prefix}slices__{d.key}" for d in benchmark.slices}
 
 
 def item_slice_q(benchmark: Benchmark, selected: Mapping[str, str], prefix: str = "") -> Q:
@@ -34,17 +35,14 @@ def item_slice_q(benchmark: Benchmark, selected: Mapping[str, str], prefix: str 
     return Q(**{paths[key]: value for key, value in selected.items() if key in paths})
 
 
-def item_slices(benchmark: Benchmark, item: Triple) -> dict[str, str]:
-    return {d.key: getattr(item, d.field).code for d in benchmark.slices}
+def item_slices(benchmark: Benchmark, item: Item) -> dict[str, str]:
+    return {d.key: str(item.slices.get(d.key, "")) for d in benchmark.slices}
 
 
-def item_values(benchmark: Benchmark, item: Triple) -> dict[str, Any]:
+def item_values(benchmark: Benchmark, item: Item) -> dict[str, Any]:
     """The item's declared fields (slice fields as their values)."""
-    slices = item_slices(benchmark, item)
-    values: dict[str, Any] = {}
-    for f in benchmark.item_fields:
-        values[f.name] = slices.get(f.name, getattr(item, f.name, None))
-    return values
+    values: dict[str, Any] = {**item.data, **item_slices(benchmark, item), "uid": item.uid}
+    return {f.name: values.get(f.name) for f in benchmark.item_fields}
 
 
 def slice_order(benchmark: Benchmark, values: Iterable[str], dimension: str) -> list[str]:

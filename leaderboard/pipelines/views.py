@@ -80,7 +80,7 @@ def status_data(run: PipelineRun) -> dict[str, Any]:
             {
                 "version": release.version,
                 "status": release.status,
-                "triples": release.triples.count(),
+                "triples": release.items.count(),
                 "url": release.get_absolute_url(),
             }
             if release

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.models import (
     Benchmark,
     DatasetRelease,
-    Mode,
-    Nation,
-    Triple,
+    Item,
+    ItemSlice,
     make_triple_uid,
 )
 from leaderboard.benchmark.search import refresh_search_documents
+from leaderboard.benchmark.slices import index_slices
 
 
 def navab() -> Benchmark:
@@ -39,27 +40,45 @@ def add_triples(
     statement: str = "Public broadcasting deserves state funding.",
     reverse_statement: str = "Public broadcasting should not get state funding.",
     **fields: Any,
-) -> list[Triple]:
-    """`count` triples in one nation x mode; texts get a numeric suffix when count > 1."""
-    nation_row = Nation.objects.get(code=nation)
-    mode_row = Mode.objects.get(code=mode)
+) -> list[Item]:
+    """`count` NaVAB items in one nation x mode; texts get a numeric suffix when count > 1.
+    FIELDS are declared item fields (into `data`) or Item columns (extra, source_file...)."""
+    columns = {k: fields.pop(k) for k in ("extra", "source_file", "source_index") if k in fields}
     triples = []
     for i in range(count):
         suffix = f" ({i})" if count > 1 else ""
         q, s = question + suffix, statement + suffix
+        data = {
+            "speaker": "",
+            "topic": "",
+            "language": "en",
+            "news_excerpt": "",
+            "full_source": "",
+            "raw_generation": "",
+            "filter_flag": True,
+            "filter_flag_text": "",
+            **fields,
+            "question": q,
+            "statement": s,
+            "reverse_statement": reverse_statement + suffix,
+        }
         triples.append(
-            Triple(
+            Item(
                 release=release,
-                nation=nation_row,
-                mode=mode_row,
                 uid=make_triple_uid(nation, mode, q, s),
-                question=q,
-                statement=s,
-                reverse_statement=reverse_statement + suffix,
-                **fields,
+                slices={"nation": nation, "mode": mode},
+                data=data,
+                **columns,
             )
         )
-    created = Triple.objects.bulk_create(triples)
-    # Search reads a stored vector, filled the way the importer fills it.
-    refresh_search_documents(release.triples.filter(pk__in=[t.pk for t in created]))
+    return save_items(triples)
+
+
+def save_items(items: list[Item]) -> list[Item]:
+    """Create the items with their slice rows and search vectors, as the importer does."""
+    created = Item.objects.bulk_create(items)
+    for release in {item.release for item in created}:
+        added = Item.objects.filter(pk__in=[t.pk for t in created if t.release == release])
+        index_slices(Item, ItemSlice, added)
+        refresh_search_documents(added, get_benchmark(release.benchmark.slug))
     return created

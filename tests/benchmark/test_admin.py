@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
-from leaderboard.benchmark.models import DatasetRelease, Triple
-from leaderboard.benchmark.search import search_triples
+from evaluation.benchmarks import get_benchmark
+from leaderboard.benchmark.models import DatasetRelease, Item
+from leaderboard.benchmark.search import search_items
 from tests.benchmark.factories import add_triples, make_release
 
 pytestmark = pytest.mark.django_db
@@ -51,27 +54,32 @@ def test_triple_changelist_filters_and_searches(admin_client):
     release = make_release("r1")
     add_triples(release, "us", question="Should tariffs rise?")
     add_triples(release, "de", question="Should coal end?")
-    url = reverse("admin:benchmark_triple_changelist")
+    url = reverse("admin:benchmark_item_changelist")
 
     searched = admin_client.get(url, {"q": "coal"}).context["cl"].result_list
-    assert [t.question for t in searched] == ["Should coal end?"]
-    filtered = admin_client.get(
-        url, {"nation__id__exact": release.triples.get(nation__code="us").nation_id}
-    )
-    assert [t.question for t in filtered.context["cl"].result_list] == ["Should tariffs rise?"]
+    assert [t.data["question"] for t in searched] == ["Should coal end?"]
+    filtered = admin_client.get(url, {"slice": "nation=us"})
+    assert [t.data["question"] for t in filtered.context["cl"].result_list] == [
+        "Should tariffs rise?"
+    ]
 
 
 def test_editing_a_triple_keeps_it_findable_by_full_text_search(admin_client):
     [triple] = add_triples(make_release("r1"), question="Should tariffs rise?")
-    url = reverse("admin:benchmark_triple_change", args=[triple.pk])
+    url = reverse("admin:benchmark_item_change", args=[triple.pk])
     form = admin_client.get(url).context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}
-    data.update(release=triple.release_id, question="Should submarines be banned?")
+    data.update(
+        release=triple.release_id,
+        data=json.dumps({**triple.data, "question": "Should submarines be banned?"}),
+        slices=json.dumps(triple.slices),
+        extra=json.dumps(triple.extra),
+    )
 
     response = admin_client.post(url, data)
 
     assert response.status_code == 302, response.context["adminform"].form.errors
-    assert search_triples(Triple.objects.all(), "submarine").get() == triple
+    assert search_items(Item.objects.all(), "submarine", [get_benchmark("navab")]).get() == triple
 
 
 def test_editing_a_triple_rebuilds_the_release_downloads(admin_client, settings, tmp_path):
@@ -80,10 +88,15 @@ def test_editing_a_triple_rebuilds_the_release_downloads(admin_client, settings,
     settings.MEDIA_ROOT = tmp_path
     [triple] = add_triples(make_release("r1"), question="Should tariffs rise?")
     before = release_file(triple.release, "jsonl")
-    url = reverse("admin:benchmark_triple_change", args=[triple.pk])
+    url = reverse("admin:benchmark_item_change", args=[triple.pk])
     form = admin_client.get(url).context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}
-    data.update(release=triple.release_id, question="Should submarines be banned?")
+    data.update(
+        release=triple.release_id,
+        data=json.dumps({**triple.data, "question": "Should submarines be banned?"}),
+        slices=json.dumps(triple.slices),
+        extra=json.dumps(triple.extra),
+    )
     assert admin_client.post(url, data).status_code == 302
 
     triple.release.refresh_from_db()

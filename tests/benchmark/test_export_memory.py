@@ -19,24 +19,28 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def insert_triples(release: DatasetRelease, count: int) -> None:
-    """`count` triples of about 350 characters each, generated inside PostgreSQL."""
-    nations = list(Nation.objects.values_list("id", flat=True))
-    modes = list(Mode.objects.values_list("id", flat=True))
+    """`count` NaVAB items of about 350 characters each, generated inside PostgreSQL."""
+    nations = list(Nation.objects.values_list("code", flat=True))
+    modes = list(Mode.objects.values_list("code", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO benchmark_triple (
-                release_id, nation_id, mode_id, uid, question, statement, reverse_statement,
-                speaker, full_source, topic, language, news_excerpt, raw_generation,
-                filter_flag, filter_flag_text, extra, source_file, source_index
-            )
-            SELECT %s, (%s::bigint[])[1 + i %% %s], (%s::bigint[])[1 + (i / 7) %% %s],
-                'u' || lpad(i::text, 12, '0'),
-                'Should the state fund programme ' || i || '? ' || repeat('q ', 10),
-                'The state should fund programme ' || i || ', "as promised". ' || repeat('yes ', 15),
-                'The state should not fund programme ' || i || '. ' || repeat('no ', 25),
-                'Minister ' || (i %% 97), '', 'topic ' || (i %% 11), 'en',
-                repeat('news, ', 8), '', true, '', '{}', 'generated.json', i
+            INSERT INTO benchmark_item (release_id, uid, slices, data, extra, source_file,
+                source_index)
+            SELECT %s, 'u' || lpad(i::text, 12, '0'),
+                jsonb_build_object('nation', (%s::text[])[1 + i %% %s],
+                                   'mode', (%s::text[])[1 + (i / 7) %% %s]),
+                jsonb_build_object(
+                    'question', 'Should the state fund programme ' || i || '? ' || repeat('q ', 10),
+                    'statement', 'The state should fund programme ' || i || ', "as promised". '
+                        || repeat('yes ', 15),
+                    'reverse_statement', 'The state should not fund programme ' || i || '. '
+                        || repeat('no ', 25),
+                    'speaker', 'Minister ' || (i %% 97), 'full_source', '',
+                    'topic', 'topic ' || (i %% 11), 'language', 'en',
+                    'news_excerpt', repeat('news, ', 8), 'raw_generation', '',
+                    'filter_flag', true, 'filter_flag_text', ''),
+                '{}', 'generated.json', i
             FROM generate_series(1, %s) AS i
             """,
             [release.pk, nations, len(nations), modes, len(modes), count],

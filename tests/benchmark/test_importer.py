@@ -15,8 +15,8 @@ from evaluation.release import TripleRecord, write_release
 from leaderboard.benchmark import importer
 from leaderboard.benchmark.exports import release_directory, release_file
 from leaderboard.benchmark.importer import ImportFailed, import_release
-from leaderboard.benchmark.models import DatasetRelease, Nation, Triple, make_triple_uid
-from leaderboard.benchmark.search import search_triples
+from leaderboard.benchmark.models import DatasetRelease, Item, Nation, make_triple_uid
+from leaderboard.benchmark.search import search_items
 from tests.navab_files import navab_record, write_navab
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def import_problems(path: Path) -> str:
     with pytest.raises(CommandError) as excinfo:
         run_import(path, "--version", "broken")
     assert not DatasetRelease.objects.exists()
-    assert not Triple.objects.exists()
+    assert not Item.objects.exists()
     return str(excinfo.value)
 
 
@@ -61,7 +61,7 @@ def test_it_imports_a_navab_folder(navab_dir: Path):
         "de/official": 1,
         "de/source": 1,
     }
-    assert release.manifest["total"] == Triple.objects.count() == 12
+    assert release.manifest["total"] == Item.objects.count() == 12
     assert release.manifest["skipped"] == 1
     assert release.manifest["incomplete"] == 1
     assert release.manifest["rejected"] == 2
@@ -72,21 +72,22 @@ def test_it_imports_a_navab_folder(navab_dir: Path):
 def test_it_maps_navab_keys_onto_triples(navab_dir: Path):
     import_release(navab_dir, version="v1")
 
-    us = Triple.objects.get(source_file="US/human_statement_result.json", source_index=0)
+    us = Item.objects.get(source_file="US/human_statement_result.json", source_index=0)
     record = navab_record(0)
     assert us.uid == make_triple_uid("us", "quoted", record["generated Q"], record["statement"])
-    assert us.question == record["generated Q"]
-    assert us.reverse_statement == record["generated reverse statement"]
-    assert us.speaker == "Minister of Health"
-    assert us.news_excerpt == record["raw_news"]
-    assert us.raw_generation == record["generated raw data"]
-    assert us.full_source == record["full_source"]
-    assert us.topic == "healthcare"
-    assert us.language == "en"
-    assert us.mode.code == "quoted"
+    assert us.data["question"] == record["generated Q"]
+    assert us.data["reverse_statement"] == record["generated reverse statement"]
+    assert us.data["speaker"] == "Minister of Health"
+    assert us.data["news_excerpt"] == record["raw_news"]
+    assert us.data["raw_generation"] == record["generated raw data"]
+    assert us.data["full_source"] == record["full_source"]
+    assert us.data["topic"] == "healthcare"
+    assert us.data["language"] == "en"
+    assert us.slices["mode"] == "quoted"
     # Official records name no speaker: "unknown" and empty become blank.
-    assert Triple.objects.get(source_file="US/official_statement_result.json").speaker == ""
-    assert Triple.objects.get(source_file="UK/official_statement_result.json").speaker == ""
+    us_official = Item.objects.get(source_file="US/official_statement_result.json")
+    assert us_official.data["speaker"] == ""
+    assert Item.objects.get(source_file="UK/official_statement_result.json").data["speaker"] == ""
 
 
 def test_it_records_files_and_checksums_in_the_manifest(navab_dir: Path):
@@ -108,7 +109,7 @@ def test_it_records_files_and_checksums_in_the_manifest(navab_dir: Path):
 def test_imported_triples_are_searchable(navab_dir: Path):
     import_release(navab_dir, version="v1")
 
-    hits = search_triples(Triple.objects.all(), "reciprocal tariffs")
+    hits = search_items(Item.objects.all(), "reciprocal tariffs", [get_benchmark("navab")])
     assert [t.source_file for t in hits] == ["US/official_statement_result.json"]
 
 
@@ -125,12 +126,12 @@ def test_it_publishes_and_marks_demo_data(navab_dir: Path):
 def test_it_imports_the_demo_release():
     report = import_release(DEMO_RELEASE, version="demo", is_demo=True)
 
-    assert report.total == Triple.objects.count() == 130
+    assert report.total == Item.objects.count() == 130
     assert set(report.counts.values()) == {13}
     assert report.skipped == report.duplicates == 0
-    languages = set(Triple.objects.values_list("language", flat=True))
+    languages = set(Item.objects.values_list("data__language", flat=True))
     assert languages == {"en", "zh", "fr", "de"}
-    assert Triple.objects.exclude(topic="").count() == 130
+    assert Item.objects.exclude(data__topic="").count() == 130
 
 
 def test_it_defaults_the_version_to_the_folder_name(navab_dir: Path):
@@ -141,12 +142,12 @@ def test_it_defaults_the_version_to_the_folder_name(navab_dir: Path):
 
 def test_reimporting_the_same_release_changes_nothing(navab_dir: Path):
     import_release(navab_dir, version="v1")
-    before = list(Triple.objects.order_by("uid").values_list("id", "uid"))
+    before = list(Item.objects.order_by("uid").values_list("id", "uid"))
 
     output = run_import(navab_dir, "--version", "v1", "--skip-exports")
 
     assert "unchanged" in output
-    assert list(Triple.objects.order_by("uid").values_list("id", "uid")) == before
+    assert list(Item.objects.order_by("uid").values_list("id", "uid")) == before
     assert DatasetRelease.objects.count() == 1
 
 
@@ -158,7 +159,7 @@ def test_duplicate_records_are_kept_once_and_counted(tmp_path: Path):
 
     report = import_release(root, version="v1")
 
-    assert report.total == Triple.objects.count() == 2
+    assert report.total == Item.objects.count() == 2
     assert report.duplicates == 1
     assert any(
         "US/human_statement_result.json #2 repeats US/human_statement_result.json #0" in notice
@@ -175,7 +176,7 @@ def test_a_draft_reimported_with_other_content_is_replaced(tmp_path: Path):
     report = import_release(root, version="v1")
 
     assert report.outcome == "replaced"
-    assert Triple.objects.count() == 2
+    assert Item.objects.count() == 2
     assert report.release.manifest["counts"] == {"us/quoted": 2}
 
 
@@ -187,7 +188,7 @@ def test_a_published_release_is_never_changed(tmp_path: Path):
     with pytest.raises(ImportFailed, match="published"):
         import_release(root, version="v1")
 
-    assert list(Triple.objects.values_list("source_index", "question")) == [
+    assert list(Item.objects.values_list("source_index", "data__question")) == [
         (0, navab_record(0)["generated Q"])
     ]
 
@@ -233,15 +234,27 @@ def test_a_folder_of_splits_for_an_undeclared_nation_writes_nothing(navab_dir: P
     assert "Japan/: holds NaVAB split files but names no declared nation" in message
 
 
-def test_without_seeded_nations_the_import_says_why(navab_dir: Path):
+def test_items_need_no_nation_rows_their_slices_are_the_release_values(navab_dir: Path):
     Nation.objects.all().delete()
 
-    message = import_problems(navab_dir)
+    import_release(navab_dir, version="v1")
 
-    assert "the database has no nations or modes" in message
+    assert Item.objects.in_slice("nation", "us").in_slice("mode", "quoted").count() == 2
 
 
 # --- our own JSONL export -----------------------------------------------------------------
+
+
+# What a JSONL export carries of an item (provenance such as the raw generation stays behind).
+EXPORTED = (
+    "question",
+    "statement",
+    "reverse_statement",
+    "speaker",
+    "topic",
+    "language",
+    "news_excerpt",
+)
 
 
 def test_it_imports_its_own_jsonl_export(navab_dir: Path):
@@ -251,8 +264,8 @@ def test_it_imports_its_own_jsonl_export(navab_dir: Path):
     report = import_release(exported, version="v2")
 
     def records(version: str) -> dict[str, dict[str, object]]:
-        rows = Triple.objects.filter(release__version=version).select_related("release")
-        return {t.uid: {**t.as_record(), "release": ""} for t in rows}
+        rows = Item.objects.filter(release__version=version).select_related("release")
+        return {t.uid: (t.slices, {k: t.data[k] for k in EXPORTED}) for t in rows}
 
     assert report.total == 12
     assert records("v2") == records("v1")
@@ -279,7 +292,7 @@ def test_it_imports_a_release_directory_and_takes_its_version(tmp_path: Path):
     assert report.version == "pipeline-7"
     assert report.release.source == DatasetRelease.Source.PIPELINE
     assert report.release.manifest["origin"]["version"] == "pipeline-7"
-    assert set(Triple.objects.values_list("uid", "language")) == {
+    assert set(Item.objects.values_list("uid", "data__language")) == {
         ("uid-0", "de"),
         ("uid-1", "de"),
         ("uid-2", "de"),
@@ -292,12 +305,13 @@ def test_a_harness_directory_round_trips(navab_dir: Path):
     report = import_release(release_directory(original), version="v2")
 
     assert report.total == 12
-    assert set(Triple.objects.filter(release=report.release).values_list("uid", flat=True)) == set(
-        Triple.objects.filter(release=original).values_list("uid", flat=True)
+    assert set(Item.objects.filter(release=report.release).values_list("uid", flat=True)) == set(
+        Item.objects.filter(release=original).values_list("uid", flat=True)
     )
 
 
-def test_an_overlong_value_in_a_jsonl_export_is_reported_by_line(tmp_path: Path):
+def test_a_long_value_in_a_jsonl_export_is_kept_whole(tmp_path: Path):
+    # Items keep their fields as JSON: no column limit cuts or refuses a long topic.
     good = TripleRecord(
         uid="a1", nation="us", mode="quoted", question="Q?", statement="S.", reverse_statement="R."
     )
@@ -305,8 +319,6 @@ def test_an_overlong_value_in_a_jsonl_export_is_reported_by_line(tmp_path: Path)
     path = tmp_path / "triples.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
 
-    message = import_problems(path)
+    import_release(path, version="v1")
 
-    assert "triples.jsonl line 2: topic is 300 characters long; the database holds at most 255" in (
-        message
-    )
+    assert Item.objects.get(uid="a2").data["topic"] == "t" * 300

@@ -29,7 +29,7 @@ def _html(response) -> str:
 def _questions(client, **params) -> set[str]:
     response = client.get(BROWSE, params)
     assert response.status_code == 200
-    return {t.question for t in response.context["page"].object_list}
+    return {t.data["question"] for t in response.context["page"].object_list}
 
 
 # --- Home -----------------------------------------------------------------------------------
@@ -43,15 +43,17 @@ def test_home_counts_triples_per_nation_and_mode(client):
     response = client.get(HOME)
 
     counts = response.context["counts"]
-    cells = {(row.nation.code, cell.mode.code): cell.n for row in counts.rows for cell in row.cells}
+    cells = {(row.value.key, cell.column.key): cell.n for row in counts.rows for cell in row.cells}
     assert cells[("cn", "quoted")] == 3
     assert cells[("us", "official")] == 2
-    assert cells[("fr", "quoted")] == 0
-    assert [(cell.mode.code, cell.n) for cell in counts.mode_totals] == [
+    # An empty cell of a nation and mode the release holds shows as 0.
+    assert cells[("cn", "official")] == 0
+    assert [(cell.column.key, cell.n) for cell in counts.column_totals] == [
         ("quoted", 3),
         ("official", 2),
     ]
-    assert {row.nation.code: row.total for row in counts.rows}["cn"] == 3
+    assert {row.value.key: row.total for row in counts.rows}["cn"] == 3
+    assert [row.value.label for row in counts.rows] == ["China", "United States"]
     assert counts.total == 5
     html = _html(response)
     assert f'href="{BROWSE}?release=r1&amp;nation=cn&amp;mode=quoted"' in html
@@ -147,7 +149,7 @@ def test_browse_defaults_to_the_current_release(client):
     response = client.get(BROWSE)
 
     assert response.context["release"].version == "r2"
-    assert {t.question for t in response.context["page"].object_list} == {"A new question?"}
+    assert {t.data["question"] for t in response.context["page"].object_list} == {"A new question?"}
     assert response.context["querystring"] == "release=r2"
 
 
@@ -162,8 +164,9 @@ def test_browse_filters_by_nation_mode_topic_and_language(client):
     assert _questions(client, topic="climate") == {"fr quoted?"}
     assert _questions(client, language="zh") == {"cn quoted?"}
     response = client.get(BROWSE)
-    assert response.context["topics"] == ["climate", "trade"]
-    assert response.context["languages"] == ["en", "fr", "zh"]
+    options = {f["key"]: f["options"] for f in response.context["field_filters"]}
+    assert options["topic"] == ["climate", "trade"]
+    assert options["language"] == ["en", "fr", "zh"]
     assert '<option value="climate">climate</option>' in _html(response)
 
 
@@ -387,7 +390,7 @@ def test_query_count_does_not_grow_with_the_number_of_triples(
     # Ten times the triples, spread over more nations, modes, topics and languages.
     for i, (nation, mode) in enumerate([("cn", "quoted"), ("uk", "official"), ("de", "official")]):
         add_triples(release, nation, mode, 9, topic=f"t{i + 1}", language=f"l{i}")
-    assert release.triples.count() == 30
+    assert release.items.count() == 30
 
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200

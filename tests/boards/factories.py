@@ -19,7 +19,7 @@ from evaluation.benchmarks.navab.lm_eval_tasks import AJ, GEN, MC, task_name
 from evaluation.results import ReproCard, slice_key
 from evaluation.spec import ModelSpec
 from evaluation.stats import bootstrap_ci, cell_seed, stderr
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple, make_triple_uid
+from leaderboard.benchmark.models import DatasetRelease, Item, Mode, Nation, make_triple_uid
 from leaderboard.evals.models import (
     EvaluationJob,
     JobStatus,
@@ -27,7 +27,7 @@ from leaderboard.evals.models import (
     SampleResult,
     Score,
 )
-from tests.benchmark.factories import navab
+from tests.benchmark.factories import navab, save_items
 
 NATIONS = ("cn", "us", "uk", "fr", "de")
 MODES = ("quoted", "official")
@@ -56,18 +56,20 @@ def make_release(
                 question = f"Should {nation.name} adopt policy {i} ({mode.code})?"
                 statement = f"{nation.name} supports policy {i} ({mode.code})."
                 triples.append(
-                    Triple(
+                    Item(
                         release=release,
-                        nation=nation,
-                        mode=mode,
+                        slices={"nation": nation.code, "mode": mode.code},
                         uid=make_triple_uid(nation.code, mode.code, question, statement),
-                        question=question,
-                        statement=statement,
-                        reverse_statement=f"{nation.name} opposes policy {i} ({mode.code}).",
-                        topic=TOPICS[i % len(TOPICS)],
+                        data={
+                            "question": question,
+                            "statement": statement,
+                            "reverse_statement": f"{nation.name} opposes policy {i} ({mode.code}).",
+                            "topic": TOPICS[i % len(TOPICS)],
+                            "language": "en",
+                        },
                     )
                 )
-    Triple.objects.bulk_create(triples)
+    save_items(triples)
     return release
 
 
@@ -194,20 +196,26 @@ def evaluate(
     methods = list(methods)
     nations = set(nations)
     job = finished_job(model, release, methods=methods, finished_at=finished_at)
-    triples = list(
-        release.triples.filter(nation__code__in=nations)
-        .select_related("nation", "mode")
-        .order_by("nation__sort_order", "mode__sort_order", "uid")
+    nation_rows = {n.code: n for n in Nation.objects.all()}
+    mode_rows = {m.code: m for m in Mode.objects.all()}
+    triples = sorted(
+        release.items.filter(slice_values__dimension="nation", slice_values__value__in=nations),
+        key=lambda t: (
+            nation_rows[t.slices["nation"]].sort_order,
+            mode_rows[t.slices["mode"]].sort_order,
+            t.uid,
+        ),
     )
-    outcomes: dict[tuple[Triple, str], list[tuple[bool, bool]]] = defaultdict(list)
+    outcomes: dict[tuple[Item, str], list[tuple[bool, bool]]] = defaultdict(list)
     rows = []
-    position: dict[tuple[int, int], int] = defaultdict(int)
+    position: dict[tuple[str, str], int] = defaultdict(int)
     for triple in triples:
+        cell = (triple.slices["nation"], triple.slices["mode"])
         # Even items of a cell put S as option A, odd ones RS (as the harness balances them).
-        index = position[(triple.nation_id, triple.mode_id)]
-        position[(triple.nation_id, triple.mode_id)] += 1
+        index = position[cell]
+        position[cell] += 1
         statement_is_a = index % 2 == 0
-        rate = skill if isinstance(skill, float) else skill.get(triple.nation.code, 0.7)
+        rate = skill if isinstance(skill, float) else skill.get(cell[0], 0.7)
         for method in methods:
             correct = answers_right(model.name, triple.uid, method, rate)
             chosen = "A" if correct == statement_is_a else "B"
@@ -234,7 +242,8 @@ def evaluate(
         SampleResult.objects.bulk_create(rows)
     by_cell: dict[tuple[Nation, Mode, str], list[tuple[bool, bool]]] = defaultdict(list)
     for (triple, method), values in outcomes.items():
-        by_cell[(triple.nation, triple.mode, method)].extend(values)
+        nation, mode = nation_rows[triple.slices["nation"]], mode_rows[triple.slices["mode"]]
+        by_cell[(nation, mode, method)].extend(values)
     Score.objects.bulk_create(
         _score(job, nation, mode, method, values)
         for (nation, mode, method), values in by_cell.items()

@@ -18,7 +18,7 @@ def official_only(release: DatasetRelease) -> DatasetRelease:
     # Scores for every cell exist (jobs ran on an earlier state of the release), triples only
     # in the official mode: the quoted board covers no nation.
     ranked_model("org/alpha", release, 0.8)
-    release.triples.filter(mode__code="quoted").delete()
+    release.items.in_slice("mode", "quoted").delete()
     return release
 
 

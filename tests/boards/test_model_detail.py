@@ -86,7 +86,11 @@ def test_job_history_lists_every_attempt(client, job):
 
 def test_the_example_viewer_filters_wrong_answers_by_nation_mode_and_method(client, job):
     wrong = SampleResult.objects.filter(
-        job=job, correct=False, triple__nation__code="us", triple__mode__code="quoted", method="mc"
+        job=job,
+        correct=False,
+        triple__slices__nation="us",
+        triple__slices__mode="quoted",
+        method="mc",
     )
     expected = sorted(s.triple.uid for s in wrong.select_related("triple"))
     assert expected, "the factory's answers should include wrong ones"
@@ -94,8 +98,8 @@ def test_the_example_viewer_filters_wrong_answers_by_nation_mode_and_method(clie
     assert sorted(example_uids(html)) == expected
     assert "chose S ✓" not in html.split('id="examples-list"')[1]
     sample = wrong.select_related("triple").first()
-    assert htmllib.escape(sample.triple.question) in html
-    assert htmllib.escape(sample.triple.reverse_statement) in html
+    assert htmllib.escape(sample.triple.data["question"]) in html
+    assert htmllib.escape(sample.triple.data["reverse_statement"]) in html
     assert "A: -" in html and "B: -" in html  # log-likelihoods
 
 
@@ -104,7 +108,7 @@ def test_the_example_viewer_filters_by_topic(client, job):
     uids = example_uids(html)
     topics = set(
         SampleResult.objects.filter(job=job, triple__uid__in=uids).values_list(
-            "triple__topic", flat=True
+            "triple__data__topic", flat=True
         )
     )
     assert uids and topics == {"security"}

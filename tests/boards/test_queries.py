@@ -123,7 +123,7 @@ def test_it_uses_each_models_latest_finished_job(release):
 def test_held_out_evaluations_are_never_ranked(release):
     model = make_model("org/aligned")
     job = finished_job(model, release)
-    job.exclude_uids = [release.triples.first().uid]
+    job.exclude_uids = [release.items.first().uid]
     job.save()
     set_scores(job, uniform_cells(0.99))
     assert build_board(BoardQuery(release=release)).rows == []

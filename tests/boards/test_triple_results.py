@@ -16,7 +16,7 @@ def test_it_lists_each_ranked_models_choice_on_the_triple(client):
     beta = make_model("org/beta")
     evaluate(alpha, release, skill=1.0)
     evaluate(beta, release, skill=0.0)
-    triple = release.triples.first()
+    triple = release.items.first()
     triple_page = client.get(triple.get_absolute_url()).content.decode()
     url = reverse("triple-results", args=[release.version, triple.uid])
     assert url in triple_page

@@ -44,7 +44,7 @@ def test_a_running_job_page_updates_live_and_settles_on_the_result(
 
 def test_the_dataset_pages_render_without_console_errors(live_server, page, console, shoot):
     release = make_release("pages", per_cell=3)
-    triple = release.triples.first()
+    triple = release.items.first()
     for name, path in [
         ("home", "/"),
         ("browse", "/triples/?nation=us&mode=quoted"),

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple, make_triple_uid
+from leaderboard.benchmark.models import DatasetRelease, Item, Mode, Nation, make_triple_uid
 from leaderboard.evals.models import LanguageModel
-from tests.benchmark.factories import navab
+from tests.benchmark.factories import navab, save_items
 
 
 @pytest.fixture
@@ -39,18 +39,20 @@ def make_release(version: str = "r1", per_cell: int = 2, publish: bool = True) -
                 q = f"Should {nation.name} adopt policy {i} ({mode.code})?"
                 s = f"{nation.name} supports policy {i}."
                 triples.append(
-                    Triple(
+                    Item(
                         release=release,
-                        nation=nation,
-                        mode=mode,
+                        slices={"nation": nation.code, "mode": mode.code},
                         uid=make_triple_uid(nation.code, mode.code, q, s),
-                        question=q,
-                        statement=s,
-                        reverse_statement=f"{nation.name} opposes policy {i}.",
-                        topic=f"topic {i % 2}",
+                        data={
+                            "question": q,
+                            "statement": s,
+                            "reverse_statement": f"{nation.name} opposes policy {i}.",
+                            "topic": f"topic {i % 2}",
+                            "language": "en",
+                        },
                     )
                 )
-    Triple.objects.bulk_create(triples)
+    save_items(triples)
     if publish:
         release.publish()
     return release

@@ -68,7 +68,7 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
     trained = set(align.repro_card["split"]["train"]["uids"])
     held_out = set(align.repro_card["split"]["test"]["uids"])
     assert trained and held_out and not trained & held_out
-    us_uids = set(release.triples.filter(nation__code="us").values_list("uid", flat=True))
+    us_uids = set(release.items.in_slice("nation", "us").values_list("uid", flat=True))
     assert trained | held_out == us_uids
 
     heldout_eval = EvaluationJob.objects.get(model=aligned, kind=JobKind.EVALUATE)
@@ -85,7 +85,7 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
     assert heldout_eval.status == JobStatus.FINISHED, heldout_eval.log_tail
     evaluated = set(heldout_eval.samples.values_list("triple__uid", flat=True))
     assert not evaluated & trained
-    assert evaluated == set(release.triples.values_list("uid", flat=True)) - trained
+    assert evaluated == set(release.items.values_list("uid", flat=True)) - trained
     assert alignment_effect(aligned) is None  # the base's held-out run has not finished
     assert run_in_process(baseline, run_job).status == JobStatus.FINISHED
 
@@ -94,7 +94,7 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
     target_n = sum(r.n for r in effect.rows if r.is_target)
     other_n = sum(r.n for r in effect.rows if not r.is_target)
     assert target_n == len(held_out)
-    assert other_n == release.triples.exclude(nation__code="us").count()
+    assert other_n == release.items.exclude(pk__in=release.items.in_slice("nation", "us")).count()
     # Truly paired: both models saw every item with the same option order.
     pairs = {
         (uid, job_id): is_a

@@ -66,7 +66,7 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
     other = EvaluationJob.objects.create(
         model=model, release=release, status=JobStatus.FAILED, attempt=2
     )
-    us = release.triples.filter(nation__code="us")
+    us = release.items.in_slice("nation", "us")
     for i, triple in enumerate(us):
         SampleResult.objects.create(
             job=job,

@@ -28,7 +28,7 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
 ):
     call_command("demo")
     release = DatasetRelease.objects.get(is_demo=True)
-    assert release.is_published and release.triples.count() >= 120
+    assert release.is_published and release.items.count() >= 120
     assert LanguageModel.objects.filter(is_demo=True).count() == 3
     jobs = EvaluationJob.objects.filter(release=release)
     assert jobs.count() == 3

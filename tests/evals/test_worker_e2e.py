@@ -76,7 +76,7 @@ def test_a_form_submission_is_evaluated_by_the_worker_and_its_scores_appear(
         wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 300, "the job to end")
     assert job.status == JobStatus.FINISHED, job.log_tail
     assert Score.objects.filter(job=job).count() == 5 * 2 * 2  # nations x modes x methods
-    assert SampleResult.objects.filter(job=job).count() == release.triples.count() * 2
+    assert SampleResult.objects.filter(job=job).count() == release.items.count() * 2
     assert job.repro_card["dtype"] == "float32"
     assert job.worker_host
     board = client.get(reverse("board") + "?nation=us&mode=quoted&method=mc")

@@ -98,13 +98,13 @@ def test_a_run_waits_for_approval_in_the_admin_then_imports_a_draft_release(
     assert release.status == DatasetRelease.Status.DRAFT
     assert release.source == DatasetRelease.Source.PIPELINE
     assert release.is_demo  # scripted answers, not a model
-    assert release.triples.count() == run.counts["release"]["triples"] > 0
-    assert sum(release.manifest["counts"].values()) == release.triples.count()
+    assert release.items.count() == run.counts["release"]["triples"] > 0
+    assert sum(release.manifest["counts"].values()) == release.items.count()
 
     page = operator_client.get(run.get_absolute_url()).content.decode()
     assert release.get_absolute_url() in page
     status = operator_client.get(reverse("pipeline-run-status", args=[run.pk])).json()
-    assert status["release"]["triples"] == release.triples.count()
+    assert status["release"]["triples"] == release.items.count()
     assert status["stages_done"] == len(STAGE_NAMES)
 
     # Running the last task again (a redelivery) changes nothing.

@@ -159,9 +159,15 @@ class NaVAB(Benchmark):
         ItemField("statement", "Statement (S)", required=True, searchable=True, listed=True),
         ItemField("reverse_statement", "Reverse statement (RS)", required=True, searchable=True),
         ItemField("speaker", "Speaker", searchable=True, kind="short"),
-        ItemField("topic", "Topic", kind="short", listed=True),
+        ItemField("topic", "Topic", searchable=True, kind="short", listed=True),
         ItemField("language", "Language", kind="short"),
         ItemField("news_excerpt", "News excerpt", searchable=True),
+        # Provenance from the published release, shown on an item's page only: stock lm-eval
+        # reproduction reads the exported columns above and nothing else.
+        ItemField("full_source", "Source", exported=False),
+        ItemField("raw_generation", "Raw generation", exported=False),
+        ItemField("filter_flag", "Kept by screening", kind="json", exported=False),
+        ItemField("filter_flag_text", "Screening output", exported=False),
     )
     slices = (
         SliceDimension(
@@ -171,7 +177,13 @@ class NaVAB(Benchmark):
             averaged=True,
             value_labels={n.code: n.name for n in NATIONS},
         ),
-        SliceDimension("mode", "Mode", field="mode", value_labels={m.code: m.name for m in MODES}),
+        SliceDimension(
+            "mode",
+            "Mode",
+            field="mode",
+            value_labels={m.code: m.name for m in MODES},
+            unscored=UNSCORED_MODES,
+        ),
     )
     methods = (MC, AJ)
     items_file = "triples.jsonl"

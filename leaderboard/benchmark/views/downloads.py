@@ -1,4 +1,4 @@
-"""Triple downloads: the current filter (streamed) and whole releases (built once, checksummed)."""
+"""Item downloads: the current filter (streamed) and whole releases (built once, checksummed)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 
-from leaderboard.benchmark.exports import FORMATS, release_file, streaming_response
-from leaderboard.benchmark.filters import TripleFilter
-from leaderboard.benchmark.models import DatasetRelease, Triple
+from leaderboard.benchmark.exports import FORMATS, columns_for, release_file, streaming_response
+from leaderboard.benchmark.filters import item_filter_class
+from leaderboard.benchmark.models import DatasetRelease, Item
 from leaderboard.benchmark.visibility import can_see
 
 
@@ -38,7 +38,7 @@ def download_filtered(request: HttpRequest, fmt: str) -> HttpResponseBase:
         if current is None:
             raise Http404("No release has been published yet.")
         data["release"] = current.version
-    filterset = TripleFilter(data, queryset=Triple.objects.for_export(), request=request)
+    filterset = item_filter_class()(data, queryset=Item.objects.for_export(), request=request)
     if not filterset.is_valid():
         problems = "; ".join(
             f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()
@@ -49,7 +49,12 @@ def download_filtered(request: HttpRequest, fmt: str) -> HttpResponseBase:
     release: DatasetRelease = filterset.form.cleaned_data["release"]
     if not can_see(request.user, release):
         raise Http404("No such release.")
-    return streaming_response(filterset.qs, fmt, f"navab-{release.version}-filtered.{fmt}")
+    return streaming_response(
+        filterset.qs,
+        columns_for(release),
+        fmt,
+        f"{release.benchmark.slug}-{release.version}-filtered.{fmt}",
+    )
 
 
 def download_release(request: HttpRequest, version: str, fmt: str) -> HttpResponseBase:
@@ -67,7 +72,7 @@ def download_release(request: HttpRequest, version: str, fmt: str) -> HttpRespon
     response = FileResponse(
         export.path.open("rb"),
         as_attachment=True,
-        filename=f"navab-{release.version}-triples.{fmt}",
+        filename=f"{release.benchmark.slug}-{release.version}-triples.{fmt}",
         content_type=FORMATS[fmt].content_type,
     )
     response["ETag"] = etag

@@ -1,4 +1,5 @@
-"""The public dataset pages: overview, triple browser, triple detail and dataset cards."""
+"""The public dataset pages: overview, item browser, item detail and dataset cards, laid out
+from the release's benchmark declaration (its slices, listed and shown fields)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from leaderboard.benchmark.citation import NAVAB_BIBTEX, NAVAB_PAPER_URL
-from leaderboard.benchmark.counts import count_table
+from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.contract import Benchmark, ItemField
+from leaderboard.benchmark.counts import count_table, slice_values
 from leaderboard.benchmark.exports import FORMATS
-from leaderboard.benchmark.filters import TripleFilter
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation, Triple
+from leaderboard.benchmark.filters import field_filters, item_filter_class
+from leaderboard.benchmark.models import DatasetRelease, Item
 from leaderboard.benchmark.visibility import is_staff, visible_releases
 
 PAGE_SIZE = 25
@@ -35,13 +37,35 @@ def _distinct(release: DatasetRelease | None, field: str) -> list[str]:
     if release is None:
         return []
     values = (
-        Triple.objects.filter(release=release)
-        .exclude(**{field: ""})
-        .order_by(field)
-        .values_list(field, flat=True)
+        Item.objects.filter(release=release)
+        .exclude(**{f"data__{field}": ""})
+        .exclude(**{f"data__{field}__isnull": True})
+        .order_by(f"data__{field}")
+        .values_list(f"data__{field}", flat=True)
         .distinct()
     )
-    return list(values)
+    return [str(v) for v in values]
+
+
+def _value(item: Item, field: ItemField) -> Any:
+    value = item.data.get(field.name)
+    if field.kind == "json" and not isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _listed(benchmark: Benchmark) -> list[ItemField]:
+    """The columns of the item list: the listed declared fields, slice fields first."""
+    slice_fields = {d.field for d in benchmark.slices}
+    return [f for f in benchmark.content_fields() if f.listed and f.name not in slice_fields]
+
+
+def _row(benchmark: Benchmark, item: Item, fields: list[ItemField]) -> dict[str, Any]:
+    return {
+        "item": item,
+        "slices": [d.label_of(item.slices.get(d.key, "")) for d in benchmark.slices],
+        "values": [_value(item, f) for f in fields],
+    }
 
 
 def browse(request: HttpRequest) -> HttpResponse:
@@ -55,20 +79,21 @@ def browse(request: HttpRequest) -> HttpResponse:
         if current is not None:
             params["release"] = current.version
 
-    triples = Triple.objects.filter(release__in=releases).select_related(
-        "release", "nation", "mode"
-    )
-    filterset = TripleFilter(params, queryset=triples, request=request)
+    items = Item.objects.filter(release__in=releases).select_related("release")
+    filterset = item_filter_class()(params, queryset=items, request=request)
     release_field = filterset.form.fields["release"]
     assert isinstance(release_field, forms.ModelChoiceField)
     # Drafts are neither listed nor accepted for anyone but staff.
     release_field.queryset = releases
     valid = filterset.is_valid()
     release: DatasetRelease | None = filterset.form.cleaned_data.get("release")
-    results = filterset.qs if valid and release is not None else triples.none()
+    results = filterset.qs if valid and release is not None else items.none()
 
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     selected = {key: value for key, value in params.items() if value}
+    benchmark = get_benchmark(release.benchmark.slug) if release is not None else None
+    held = slice_values(release) if release is not None else {}
+    listed = _listed(benchmark) if benchmark else []
     context = {
         "filterset": filterset,
         "release": release,
@@ -77,10 +102,29 @@ def browse(request: HttpRequest) -> HttpResponse:
         "selected": selected,
         "querystring": urlencode(selected),
         "releases": releases.order_by("-created_at"),
-        "nations": Nation.objects.all(),
-        "modes": Mode.objects.all(),
-        "topics": _distinct(release, "topic"),
-        "languages": _distinct(release, "language"),
+        "benchmark": benchmark,
+        "slice_filters": [
+            {
+                "key": d.key,
+                "label": d.label,
+                "options": [(v, d.label_of(v)) for v in held.get(d.key, [])],
+                "selected": selected.get(d.key, ""),
+            }
+            for d in (benchmark.slices if benchmark else ())
+        ],
+        "field_filters": [
+            {
+                "key": f.name,
+                "label": f.label,
+                "options": _distinct(release, f.name),
+                "selected": selected.get(f.name, ""),
+            }
+            for f in (field_filters([benchmark]) if benchmark else ())
+        ],
+        "columns": [d.label for d in benchmark.slices] + [f.label for f in listed]
+        if benchmark
+        else [],
+        "rows": [_row(benchmark, item, listed) for item in page.object_list] if benchmark else [],
         "download_formats": list(FORMATS),
         "show_drafts": is_staff(request.user),
     }
@@ -90,17 +134,32 @@ def browse(request: HttpRequest) -> HttpResponse:
 
 
 def triple_detail(request: HttpRequest, version: str, uid: str) -> HttpResponse:
-    triple = get_object_or_404(
-        Triple.objects.select_related("release", "nation", "mode"),
+    item = get_object_or_404(
+        Item.objects.select_related("release", "release__benchmark"),
         release__in=visible_releases(request.user),
         release__version=version,
         uid=uid,
     )
-    browse_query = {"release": version, "nation": triple.nation.code, "mode": triple.mode.code}
-    extra = triple.extra if isinstance(triple.extra, dict) else {}
+    benchmark = get_benchmark(item.release.benchmark.slug)
+    browse_query = {
+        "release": version,
+        **{d.key: item.slices.get(d.key, "") for d in benchmark.slices},
+    }
+    extra = item.extra if isinstance(item.extra, dict) else {}
+    slice_fields = {d.field for d in benchmark.slices}
+    shown = [f for f in benchmark.content_fields() if f.name not in slice_fields]
+    slice_labels = [(d.label, d.label_of(item.slices.get(d.key, ""))) for d in benchmark.slices]
     context = {
-        "triple": triple,
-        "release": triple.release,
+        "item": item,
+        "release": item.release,
+        "benchmark": benchmark,
+        "slice_labels": slice_labels,
+        "slice_summary": ", ".join(label for _, label in slice_labels),
+        "fields": [
+            {"name": f.name, "label": f.label, "kind": f.kind, "value": _value(item, f)}
+            for f in shown
+            if item.data.get(f.name) not in ("", None)
+        ],
         "browse_url": f"{reverse('browse')}?{urlencode(browse_query)}",
         # Unknown keys of the source record, as published: text as is, anything else as JSON.
         "extra_fields": [
@@ -113,7 +172,7 @@ def triple_detail(request: HttpRequest, version: str, uid: str) -> HttpResponse:
 
 def release_list(request: HttpRequest) -> HttpResponse:
     releases = (
-        visible_releases(request.user).annotate(n_triples=Count("triples")).order_by("-created_at")
+        visible_releases(request.user).annotate(n_triples=Count("items")).order_by("-created_at")
     )
     return render(request, "benchmark/release_list.html", {"releases": releases})
 
@@ -138,6 +197,7 @@ def release_detail(request: HttpRequest, version: str) -> HttpResponse:
         for fmt in FORMATS
     ]
     notices = manifest.get("notices")
+    citation = get_benchmark(release.benchmark.slug).citation
     context = {
         "release": release,
         "counts": count_table(release),
@@ -145,7 +205,7 @@ def release_detail(request: HttpRequest, version: str) -> HttpResponse:
         "notices": [str(n) for n in notices] if isinstance(notices, list) else [],
         "downloads": downloads,
         "rejected": manifest.get("rejected"),
-        "bibtex": NAVAB_BIBTEX,
-        "paper_url": NAVAB_PAPER_URL,
+        "bibtex": citation.bibtex,
+        "paper_url": citation.url,
     }
     return render(request, "benchmark/release_detail.html", context)

@@ -85,19 +85,23 @@ def latest_finished(model: LanguageModel, release: DatasetRelease | None) -> Eva
 
 
 def filtered_samples(job: EvaluationJob, params: QueryDict) -> QuerySet[SampleResult]:
-    samples = job.samples.select_related("triple", "triple__nation", "triple__mode").order_by(
-        "triple__nation__sort_order", "triple__mode__sort_order", "triple__uid", "method"
+    samples = job.samples.select_related("triple__release__benchmark").order_by(
+        "triple_id", "method"
     )
     if params.get("wrong") == "1":
         samples = samples.filter(correct=False)
     if params.get("nation"):
-        samples = samples.filter(triple__nation__code=params["nation"])
+        samples = samples.filter(
+            triple__slice_values__dimension="nation", triple__slice_values__value=params["nation"]
+        )
     if params.get("mode"):
-        samples = samples.filter(triple__mode__code=params["mode"])
+        samples = samples.filter(
+            triple__slice_values__dimension="mode", triple__slice_values__value=params["mode"]
+        )
     if params.get("method") in Method.values:
         samples = samples.filter(method=params["method"])
     if params.get("topic"):
-        samples = samples.filter(triple__topic__iexact=params["topic"])
+        samples = samples.filter(triple__data__topic__iexact=params["topic"])
     return samples
 
 
@@ -122,9 +126,9 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         samples = filtered_samples(job, request.GET)
         page = Paginator(samples, SAMPLES_PER_PAGE).get_page(request.GET.get("page"))
         topics = list(
-            job.release.triples.exclude(topic="")
-            .order_by("topic")
-            .values_list("topic", flat=True)
+            job.release.items.exclude(data__topic="")
+            .order_by("data__topic")
+            .values_list("data__topic", flat=True)
             .distinct()
         )
     evaluated_releases = (

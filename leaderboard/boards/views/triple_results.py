@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from leaderboard.benchmark.models import Triple
+from leaderboard.benchmark.models import Item
 from leaderboard.benchmark.visibility import visible_releases
 from leaderboard.boards.queries import latest_finished_job
 from leaderboard.evals.models import LanguageModel, SampleResult
@@ -14,7 +14,7 @@ from leaderboard.evals.models import LanguageModel, SampleResult
 
 def triple_results(request: HttpRequest, version: str, uid: str) -> HttpResponse:
     triple = get_object_or_404(
-        Triple.objects.select_related("release", "nation", "mode"),
+        Item.objects.select_related("release__benchmark"),
         release__in=visible_releases(request.user),
         release__version=version,
         uid=uid,
