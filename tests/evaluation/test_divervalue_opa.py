@@ -15,7 +15,7 @@ from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.divervalue.harness import evaluate
 from evaluation.benchmarks.divervalue.lm_eval_utils import DELTAS
 from evaluation.benchmarks.divervalue.prompts import opa_prompt
-from evaluation.benchmarks.divervalue.release import select_items, write_items
+from evaluation.benchmarks.divervalue.release import load_items, select_items, write_items
 from evaluation.benchmarks.divervalue.results import OVERALL
 from tests.evaluation.conftest import cpu_spec
 
@@ -25,7 +25,7 @@ BENCHMARK = get_benchmark("divervalue")
 @pytest.fixture(scope="module")
 def demo_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("dvb")
-    write_items(directory, BENCHMARK.read_published(BENCHMARK.demo_dir).items)
+    write_items(directory, load_items(BENCHMARK.demo_dir))
     return directory
 
 

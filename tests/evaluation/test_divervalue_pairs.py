@@ -8,12 +8,13 @@ import pytest
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.divervalue.pairs import train_items
 from evaluation.benchmarks.divervalue.prompts import opa_prompt
+from evaluation.benchmarks.divervalue.release import load_items
 
 BENCHMARK = get_benchmark("divervalue")
 
 
 def test_pairs_use_the_opa_prompt_and_the_two_answers():
-    items = BENCHMARK.read_published(BENCHMARK.demo_dir).items
+    items = load_items(BENCHMARK.demo_dir)
     pairs = BENCHMARK.dpo_pairs(train_items(items))
     first = next(i for i in items if i["uid"] == pairs[0].uid)
     assert pairs[0].prompt == opa_prompt(first)

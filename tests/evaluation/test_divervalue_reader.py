@@ -9,9 +9,19 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.benchmarks import get_benchmark
-from evaluation.benchmarks.divervalue.reader import Problem, read_published
+from evaluation.benchmarks.published import Problem, PublishedRead
 
-DEMO = get_benchmark("divervalue").demo_dir
+BENCHMARK = get_benchmark("divervalue")
+DEMO = BENCHMARK.demo_dir
+
+
+def read_published(path: Path) -> PublishedRead:
+    return BENCHMARK.read_published(path)
+
+
+def file_splits(read: PublishedRead) -> dict[str, str]:
+    """File name -> the split it holds ("" for a file of items without one)."""
+    return {f.name: f.slice.get("split", "") for f in read.files}
 
 
 def demo_records(name: str) -> list[dict[str, Any]]:
@@ -27,13 +37,23 @@ def write(folder: Path, name: str, data: Any) -> None:
 def test_the_demo_release_reads_with_its_splits_and_regions():
     result = read_published(DEMO)
     assert result.problems == []
-    assert result.files == {
+    assert result.layout == "divervalue"
+    assert file_splits(result) == {
         "DVB-test.json": "test",
         "DVB-train.json": "train",
         "DVB-val.json": "val",
-        "DiverValue-Bench_dataset.json": "all",
+        "DiverValue-Bench_dataset.json": "",
     }
-    items = result.items
+    assert all(len(f.sha256) == 64 and f.records for f in result.files)
+    # The full file gives every item; the split files repeat its records.
+    full = next(f for f in result.files if f.name == "DiverValue-Bench_dataset.json")
+    assert full.imported == full.records == len(result.records)
+    assert all(f.duplicates == f.records for f in result.files if f is not full)
+    items = [{"uid": r.uid, **r.fields} for r in result.records]
+    for record in result.records:
+        assert record.slice == BENCHMARK.slice_of(record.fields)
+        assert record.slice["region"] == record.fields["region"]
+        assert record.source_file == full.name
     assert len(items) >= 150
     assert len({i["user_id"] for i in items}) >= 40
     assert len({i["birth_country"] for i in items}) >= 12
@@ -52,8 +72,8 @@ def test_it_reads_the_earlier_mvpbench_names(tmp_path):
         write(tmp_path, f"mvpbench_{split}.json", demo_records(f"DVB-{split}.json"))
     result = read_published(tmp_path)
     assert result.problems == []
-    assert result.files == {f"mvpbench_{s}.json": s for s in ("test", "train", "val")}
-    assert len(result.items) == len(demo_records("DiverValue-Bench_dataset.json"))
+    assert file_splits(result) == {f"mvpbench_{s}.json": s for s in ("test", "train", "val")}
+    assert len(result.records) == len(demo_records("DiverValue-Bench_dataset.json"))
 
 
 def test_it_recognises_records_under_an_unknown_name_and_ignores_other_json(tmp_path):
@@ -61,8 +81,11 @@ def test_it_recognises_records_under_an_unknown_name_and_ignores_other_json(tmp_
     write(tmp_path, "judge_outputs.json", [{"final_label": "W"}])
     result = read_published(tmp_path)
     assert result.problems == []
-    assert result.files == {"renamed_again.json": "items", "judge_outputs.json": "ignored"}
-    assert {i["split"] for i in result.items} == {""}
+    assert file_splits(result) == {"renamed_again.json": ""}
+    assert any("renamed_again.json" in n and "unknown name" in n for n in result.notices)
+    assert any("judge_outputs.json" in n and "ignored" in n for n in result.notices)
+    assert len(result.records) == len(demo_records("DVB-test.json"))
+    assert {r.fields["split"] for r in result.records} == {""}
 
 
 def test_every_problem_is_listed_with_file_index_and_key_and_nothing_is_returned(tmp_path):
@@ -74,7 +97,7 @@ def test_every_problem_is_listed_with_file_index_and_key_and_nothing_is_returned
     write(tmp_path, "DiverValue-Bench_dataset.json", records)
     (tmp_path / "DVB-test.json").write_text("[{not json", encoding="utf-8")
     result = read_published(tmp_path)
-    assert result.items == []
+    assert result.records == []
     located = {(p.file, p.index, p.key) for p in result.problems}
     assert {
         ("DiverValue-Bench_dataset.json", 3, "answer_l"),
@@ -83,7 +106,7 @@ def test_every_problem_is_listed_with_file_index_and_key_and_nothing_is_returned
         ("DiverValue-Bench_dataset.json", 9, "id"),
         ("DVB-test.json", None, None),
     } <= located
-    assert any("not readable JSON" in p.reason for p in result.problems)
+    assert any("invalid JSON" in p.reason for p in result.problems)
 
 
 def test_a_user_in_two_splits_is_reported(tmp_path):
@@ -93,7 +116,7 @@ def test_a_user_in_two_splits_is_reported(tmp_path):
     write(tmp_path, "DVB-train.json", train)
     write(tmp_path, "DVB-test.json", test)
     result = read_published(tmp_path)
-    assert result.items == []
+    assert result.records == []
     [problem] = result.problems
     assert (problem.file, problem.index, problem.key) == ("DVB-train.json", 0, "user_id")
     assert "user-disjoint" in problem.reason
@@ -113,11 +136,23 @@ def test_unknown_keys_are_kept(tmp_path):
     records[0]["conversation_id"] = "c-123"
     write(tmp_path, "DVB-val.json", records)
     result = read_published(tmp_path)
-    item = next(i for i in result.items if i["uid"] == str(records[0]["id"]))
-    assert item["extra"] == {"conversation_id": "c-123"}
-    assert item["stated_prefs"] == records[0]["stated_prefs"]
+    record = next(r for r in result.records if r.uid == str(records[0]["id"]))
+    assert record.fields["extra"] == {"conversation_id": "c-123"}
+    assert record.fields["stated_prefs"] == records[0]["stated_prefs"]
+
+
+def test_an_unknown_key_that_jsonb_cannot_hold_is_a_problem(tmp_path):
+    records = demo_records("DVB-val.json")
+    records[1]["score"] = float("nan")
+    write(tmp_path, "DVB-val.json", records)
+    result = read_published(tmp_path)
+    assert [(p.file, p.index, p.key) for p in result.problems] == [("DVB-val.json", 1, "score")]
 
 
 def test_the_benchmark_reads_through_its_declared_method(tmp_path):
-    result = get_benchmark("divervalue").read_published(tmp_path)
-    assert result.problems == [Problem(str(tmp_path), None, None, "no JSON files found")]
+    result = BENCHMARK.read_published(tmp_path)
+    assert result.problems == [Problem(str(tmp_path), None, "no JSON files found")]
+    missing = tmp_path / "absent"
+    assert [p.reason for p in BENCHMARK.read_published(missing).problems] == [
+        "no such file or directory"
+    ]

@@ -21,8 +21,9 @@ from evaluation.benchmarks.contract import (
     SliceDimension,
     Track,
 )
-from evaluation.benchmarks.divervalue.reader import ReadResult, read_published
+from evaluation.benchmarks.divervalue.reader import read_published
 from evaluation.benchmarks.divervalue.release import ITEMS_FILE
+from evaluation.benchmarks.published import PublishedRead
 
 # A slice with fewer items is greyed and never ranked (a site setting may pass another).
 DEFAULT_MIN_N: Final = 10
@@ -153,8 +154,8 @@ class DiverValueBench(Benchmark):
             raise ValueError("min_n must be at least 1")
         self.slices = _dimensions(min_n)
 
-    def read_published(self, path: Path) -> ReadResult:
-        return read_published(path)
+    def read_published(self, path: Path) -> PublishedRead:
+        return read_published(path, self.slice_of)
 
     def export_tasks(
         self,

@@ -5,26 +5,38 @@ The publisher ships `DiverValue-Bench_dataset.json` (every item) and the user-di
 `mvpbench_train.json`, `mvpbench_val.json`, `mvpbench_test.json`. A file is recognised by its
 records (a list of objects holding the DiverValue-Bench keys), its name only says which split it
 is; a file of such records under any other name is read as items without a split. Nothing is
-returned as an item when any problem is found: the caller writes all or nothing.
+returned as a record when any problem is found: the caller writes all or nothing.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from evaluation.benchmarks.divervalue.regions import region_of, unmapped
+from evaluation.benchmarks.published import (
+    KeyReason,
+    Problem,
+    PublishedFile,
+    PublishedRead,
+    PublishedRecord,
+    check_strings,
+    json_problems,
+    read_json_list,
+    type_name,
+)
 
+LAYOUT: Final = "divervalue"
 SPLITS: Final = ("train", "val", "test")
 _SPLIT_NAME = re.compile(r"^(?:dvb|mvpbench)[-_](train|val|test)\.json$", re.IGNORECASE)
 _ALL_NAME = re.compile(r"^(?:divervalue-bench|mvpbench)[-_]dataset\.json$", re.IGNORECASE)
 
 # Keys every record needs, as strings; the demographics go into the OPA prompt verbatim.
 TEXT_KEYS: Final = ("question", "answer_w", "answer_l")
+ID_KEYS: Final = ("id", "user_id")
 DEMOGRAPHIC_KEYS: Final = (
     "age",
     "gender",
@@ -40,37 +52,22 @@ OPTIONAL_TEXT_KEYS: Final = (
     "system_string",
 )
 KNOWN_KEYS: Final = frozenset(
-    {"id", "user_id", "stated_prefs", *TEXT_KEYS, *DEMOGRAPHIC_KEYS, *OPTIONAL_TEXT_KEYS}
+    {*ID_KEYS, "stated_prefs", *TEXT_KEYS, *DEMOGRAPHIC_KEYS, *OPTIONAL_TEXT_KEYS}
 )
 # What makes a list of objects DiverValue-Bench records.
 _SIGNATURE: Final = frozenset({"id", "user_id", "question", "answer_w", "answer_l"})
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the published files: which file, which record, which key."""
-
-    file: str
-    index: int | None
-    key: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = self.file if self.index is None else f"{self.file}[{self.index}]"
-        return f"{where}: {self.key + ': ' if self.key else ''}{self.reason}"
+SliceOf = Callable[[Mapping[str, Any]], dict[str, str]]
 
 
 @dataclass
-class ReadResult:
-    items: list[dict[str, Any]] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    #: file name -> what it was read as ("all", a split, "items", or "ignored")
-    files: dict[str, str] = field(default_factory=dict)
+class _File:
+    """A file of records as read: its role ("all", a split or "items") and its checked items
+    (record index, uid, fields)."""
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+    role: str
+    source: PublishedFile
+    items: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
 
 
 def _role(name: str) -> str | None:
@@ -80,44 +77,48 @@ def _role(name: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _is_records(data: Any) -> bool:
+def _is_records(data: list[Any]) -> bool:
     return (
-        isinstance(data, list)
-        and bool(data)
+        bool(data)
         and all(isinstance(r, dict) for r in data)
         and any(r.keys() >= _SIGNATURE for r in data)
     )
 
 
-def _check(record: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _check(record: dict[str, Any]) -> list[KeyReason]:
     """(key, reason) for every problem of one record."""
-    found: list[tuple[str, str]] = []
-    for key in ("id", "user_id"):
+    found: list[KeyReason] = []
+    for key in ID_KEYS:
         value = record.get(key)
         if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
-            found.append((key, "missing or empty (a string or an integer is needed)"))
-    for key in (*TEXT_KEYS, *DEMOGRAPHIC_KEYS):
-        value = record.get(key)
+            found.append((key, f"missing or empty {key!r} (a string or an integer is needed)"))
+        elif isinstance(value, str) and "\x00" in value:
+            found.append((key, f"{key!r} contains a NUL character"))
+    # The demographics may be empty (a user who did not say) but must be there, as text.
+    for key in DEMOGRAPHIC_KEYS:
         if key not in record:
-            found.append((key, "missing"))
-        elif not isinstance(value, str):
-            found.append((key, f"must be a string, not {type(value).__name__}"))
-        elif key in TEXT_KEYS and not value.strip():
-            found.append((key, "empty"))
-    for key in OPTIONAL_TEXT_KEYS:
-        if record.get(key) is not None and not isinstance(record[key], str):
-            found.append((key, f"must be a string, not {type(record[key]).__name__}"))
+            found.append((key, f"missing key {key!r}"))
+        elif record[key] is None:
+            found.append((key, f"{key!r} must be a string, found null"))
+    found += check_strings(record, TEXT_KEYS, (*DEMOGRAPHIC_KEYS, *OPTIONAL_TEXT_KEYS))
     prefs = record.get("stated_prefs")
     if prefs is not None and not isinstance(prefs, dict):
-        found.append(("stated_prefs", f"must be an object, not {type(prefs).__name__}"))
+        found.append(
+            ("stated_prefs", f"'stated_prefs' must be an object, found {type_name(prefs)}")
+        )
+    # What is stored as jsonb: the stated preferences and the keys the site does not know.
+    nested = {k: v for k, v in record.items() if k == "stated_prefs" or k not in KNOWN_KEYS}
+    found += [
+        (key, reason) for key, value in nested.items() for reason in json_problems(key, value)
+    ]
     return found
 
 
-def to_item(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A checked record in the site's fields; keys the publisher may add later are kept."""
+def to_fields(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A checked record in the site's fields (its id is the uid); keys the publisher may add
+    later are kept in `extra`."""
     country = str(record["birth_country/region"])
     return {
-        "uid": str(record["id"]),
         "user_id": str(record["user_id"]),
         "split": "",
         "question": record["question"],
@@ -139,127 +140,146 @@ def to_item(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _content(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k != "split"}
+def _content(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if k != "split"}
 
 
-def read_published(path: Path) -> ReadResult:
-    """Read every JSON file of a published release folder (or one file)."""
+def read_published(path: Path, slice_of: SliceOf) -> PublishedRead:
+    """Read every JSON file of a published release folder (or one file); SLICE_OF gives a
+    record's value on each slice dimension (`Benchmark.slice_of`)."""
     path = Path(path)
-    result = ReadResult()
-    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
-    if not files:
-        result.problems.append(Problem(str(path), None, None, "no JSON files found"))
-        return result
-    # role -> (file name, items with their record index)
-    read: list[tuple[str, str, list[tuple[int, dict[str, Any]]]]] = []
-    for file in files:
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            result.problems.append(Problem(file.name, None, None, f"not readable JSON: {exc}"))
-            continue
-        role = _role(file.name)
-        if not _is_records(data):
-            if role is not None:
-                result.problems.append(
-                    Problem(file.name, None, None, "not a JSON list of DiverValue-Bench records")
-                )
-            else:
-                result.files[file.name] = "ignored"
-                result.notices.append(f"{file.name}: no DiverValue-Bench records; ignored")
-            continue
+    read = PublishedRead(layout=LAYOUT)
+    if not path.exists():
+        read.problems.append(Problem(str(path), None, "no such file or directory"))
+        return read
+    paths = sorted(p for p in path.glob("*.json") if p.is_file()) if path.is_dir() else [path]
+    if not paths:
+        read.problems.append(Problem(str(path), None, "no JSON files found"))
+        return read
+    files = [f for p in paths if (f := _read_file(p, read)) is not None]
+    _merge(files, read, slice_of)
+    if read.problems:
+        read.records = []
+    return read
+
+
+def _read_file(path: Path, read: PublishedRead) -> _File | None:
+    """The file's checked items, or None (with a problem, or a notice for a file whose name is
+    not the layout's and whose content is not DiverValue-Bench records)."""
+    role = _role(path.name)
+    # A file under another name is not the release's until its records say so: its parse
+    # errors are not the release's problems.
+    target = read if role is not None else PublishedRead(layout=LAYOUT)
+    split = {"split": role} if role in SPLITS else None
+    source, data = read_json_list(path, path.name, target, split)
+    if data is None or not _is_records(data):
         if role is None:
-            role = "items"
-            result.notices.append(
-                f"{file.name}: DiverValue-Bench records under an unknown name; read as items "
-                "without a split"
+            read.notices.append(f"{path.name}: no DiverValue-Bench records; ignored")
+        elif data is not None:
+            read.problems.append(
+                Problem(path.name, None, "expected a JSON list of DiverValue-Bench records")
             )
-        result.files[file.name] = role
-        items = []
-        seen: dict[str, int] = {}
-        for index, record in enumerate(data):
-            problems = _check(record)
-            for key, reason in problems:
-                result.problems.append(Problem(file.name, index, key, reason))
-            if problems:
-                continue
-            item = to_item(record)
-            if item["uid"] in seen:
-                result.problems.append(
-                    Problem(file.name, index, "id", f"repeats the id of record {seen[item['uid']]}")
-                )
-                continue
-            seen[item["uid"]] = index
-            items.append((index, item))
-        read.append((role, file.name, items))
-    _merge(read, result)
-    if result.problems:
-        result.items = []
-    return result
+        return None
+    if role is None:
+        read.files.append(source)
+        read.notices.append(
+            f"{path.name}: DiverValue-Bench records under an unknown name; read as items "
+            "without a split"
+        )
+    checked = _File(role or "items", source)
+    seen: dict[str, int] = {}
+    for index, record in enumerate(data):
+        reasons = _check(record)
+        read.problems += [Problem(path.name, index, reason, key=key) for key, reason in reasons]
+        if reasons:
+            continue
+        uid = str(record["id"])
+        if uid in seen:
+            read.problems.append(
+                Problem(path.name, index, f"id {uid!r} repeats record {seen[uid]}", key="id")
+            )
+            continue
+        seen[uid] = index
+        checked.items.append((index, uid, to_fields(record)))
+    return checked
 
 
-def _merge(
-    read: list[tuple[str, str, list[tuple[int, dict[str, Any]]]]], result: ReadResult
-) -> None:
+def _merge(files: list[_File], read: PublishedRead, slice_of: SliceOf) -> None:
     """Items from the full file and the unnamed files, split membership from the split files;
-    an item in a split file that the full file lacks is added from the split file."""
-    by_uid: dict[str, dict[str, Any]] = {}
-    origin: dict[str, str] = {}
-    for role, name, items in sorted(read, key=lambda r: (r[0] in SPLITS, r[1])):
-        for index, item in items:
-            uid = item["uid"]
-            if uid in by_uid and _content(by_uid[uid]) != _content(item):
-                result.problems.append(
-                    Problem(name, index, "id", f"same id as a different record in {origin[uid]}")
-                )
-                continue
-            if role in SPLITS:
-                current = by_uid.get(uid, {}).get("split")
-                if current and current != role:
-                    result.problems.append(
-                        Problem(name, index, "id", f"item is also in the {current} split")
+    an item in a split file that the full file lacks is added from the split file. A record
+    that repeats one read from another file counts as that file's duplicate."""
+    by_uid: dict[str, tuple[_File, int, dict[str, Any]]] = {}
+    for file in sorted(files, key=lambda f: (f.role in SPLITS, f.source.name)):
+        name = file.source.name
+        for index, uid, fields in file.items:
+            if uid not in by_uid:
+                by_uid[uid] = (file, index, fields)
+                file.source.imported += 1
+            else:
+                origin, _, first = by_uid[uid]
+                if _content(first) != _content(fields):
+                    read.problems.append(
+                        Problem(
+                            name,
+                            index,
+                            f"same id as a different record in {origin.source.name}",
+                            key="id",
+                        )
                     )
                     continue
-                by_uid.setdefault(uid, item)["split"] = role
-            else:
-                by_uid.setdefault(uid, item)
-            origin.setdefault(uid, name)
-    _check_user_disjoint(read, result)
-    if not any(role == "all" for role, _, _ in read) and read:
-        result.notices.append(
+                file.source.duplicates += 1
+            if file.role in SPLITS:
+                first = by_uid[uid][2]
+                if first["split"] and first["split"] != file.role:
+                    read.problems.append(
+                        Problem(
+                            name, index, f"item is also in the {first['split']} split", key="id"
+                        )
+                    )
+                    continue
+                first["split"] = file.role
+    _check_user_disjoint(files, read)
+    if files and not any(f.role == "all" for f in files):
+        read.notices.append(
             "no DiverValue-Bench_dataset.json: the items are those of the files read"
         )
-    unsplit = sum(1 for item in by_uid.values() if not item["split"])
-    if unsplit and any(role in SPLITS for role, _, _ in read):
-        result.notices.append(f"{unsplit} item(s) are in no split file")
-    others = unmapped(item["birth_country"] for item in by_uid.values())
+    unsplit = sum(1 for _, _, fields in by_uid.values() if not fields["split"])
+    if unsplit and any(f.role in SPLITS for f in files):
+        read.notices.append(f"{unsplit} item(s) are in no split file")
+    others = unmapped(fields["birth_country"] for _, _, fields in by_uid.values())
     if others:
-        result.notices.append(
+        read.notices.append(
             f"countries/regions without a region (shown as Other): {', '.join(others)}"
         )
-    result.items = sorted(by_uid.values(), key=lambda item: item["uid"])
+    read.records = [
+        PublishedRecord(
+            uid=uid,
+            fields=fields,
+            slice=slice_of(fields),
+            source_file=file.source.name,
+            source_index=index,
+        )
+        for uid, (file, index, fields) in sorted(by_uid.items())
+    ]
 
 
-def _check_user_disjoint(
-    read: list[tuple[str, str, list[tuple[int, dict[str, Any]]]]], result: ReadResult
-) -> None:
+def _check_user_disjoint(files: list[_File], read: PublishedRead) -> None:
     first: dict[str, tuple[str, str]] = {}  # user -> (split, file)
-    for role, name, items in read:
-        if role not in SPLITS:
+    for file in files:
+        if file.role not in SPLITS:
             continue
         reported: set[str] = set()
-        for index, item in items:
-            user = item["user_id"]
-            split, file = first.setdefault(user, (role, name))
-            if split != role and user not in reported:
+        for index, _, fields in file.items:
+            user = fields["user_id"]
+            split, name = first.setdefault(user, (file.role, file.source.name))
+            if split != file.role and user not in reported:
                 reported.add(user)
-                result.problems.append(
+                read.problems.append(
                     Problem(
-                        name,
+                        file.source.name,
                         index,
-                        "user_id",
-                        f"user {user} is also in the {split} split ({file}): the splits must be "
+                        f"user {user} is also in the {split} split ({name}): the splits must be "
                         "user-disjoint",
+                        key="user_id",
                     )
                 )

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from evaluation.benchmarks.divervalue.reader import SPLITS, read_published
+from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.divervalue.reader import SPLITS
 
 ITEMS_FILE: Final = "items.jsonl"
 ALL: Final = "all"
@@ -35,15 +36,15 @@ def load_items(release_dir: Path) -> list[dict[str, Any]]:
     if path.exists():
         with path.open(encoding="utf-8") as handle:
             return [json.loads(line) for line in handle if line.strip()]
-    result = read_published(release_dir)
-    if result.problems:
-        listed = "; ".join(str(p) for p in result.problems[:10])
-        more = len(result.problems) - 10
+    read = get_benchmark("divervalue").read_published(release_dir)
+    if read.problems:
+        listed = "; ".join(str(p) for p in read.problems[:10])
+        more = len(read.problems) - 10
         raise ValueError(
             f"{release_dir} is not a readable DiverValue-Bench release: {listed}"
             + (f" (and {more} more)" if more > 0 else "")
         )
-    return result.items
+    return [{"uid": record.uid, **record.fields} for record in read.records]
 
 
 def select_items(

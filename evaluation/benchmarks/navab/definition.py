@@ -187,9 +187,7 @@ class NaVAB(Benchmark):
     )
     methods = (MC, AJ)
     items_file = "triples.jsonl"
-    # The demo release still lives with the site's importer; it moves into this folder when
-    # the published-layout reader does.
-    demo_dir = Path(__file__).resolve().parents[3] / "leaderboard" / "benchmark" / "demo_release"
+    demo_dir = Path(__file__).resolve().parent / "demo"
 
     def read_published(self, path: Path) -> PublishedRead:
         names = ReleaseNames.of(

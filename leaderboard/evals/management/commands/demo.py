@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.exports import release_files
 from leaderboard.benchmark.importer import import_release
 from leaderboard.benchmark.models import DatasetRelease
@@ -29,7 +30,7 @@ from leaderboard.evals.models import (
     Precision,
 )
 
-DEMO_RELEASE_DIR = Path(__file__).resolve().parents[3] / "benchmark" / "demo_release"
+DEMO_RELEASE_DIR = get_benchmark("navab").demo_dir
 DEMO_VERSION = "demo-1"
 
 
