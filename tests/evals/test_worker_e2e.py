@@ -226,7 +226,7 @@ def test_answers_with_nul_bytes_are_stored_and_kept_raw_in_the_job_files(
     stored = list(
         SampleResult.objects.filter(job=job, method="aj").values_list("details__answer", flat=True)
     )
-    assert len(stored) == release.triples.count()
+    assert len(stored) == release.items.count()
     assert all(answer and set(answer) == {NUL_SUBSTITUTE} for answer in stored), stored
     raw_file = worker_settings.EVAL_RESULTS_DIR / f"job-{job.pk}" / "answers.jsonl"
     raw = [json.loads(line)["answer"] for line in raw_file.read_text().splitlines()]

@@ -129,7 +129,7 @@ def test_an_export_takes_its_nations_from_the_release(tmp_path):
 def test_a_nation_the_code_has_never_heard_of_is_evaluated(tiny_model, tmp_path):
     release = _release_with_new_nation(tmp_path / "release")
     result = evaluate(cpu_spec(tiny_model), release, methods=["mc"], device="cpu")
-    assert [(r.nation, r.mode, r.n) for r in result.scores] == [
+    assert [(r.slices["nation"], r.slices["mode"], r.n) for r in result.scores] == [
         ("us", "quoted", 2),
         ("jp", "quoted", 2),
     ]
