@@ -127,8 +127,8 @@ class ReproCard:
     judge: dict[str, Any] | None
     release: dict[str, Any]
     methods: list[str]
-    nations: list[str]
-    modes: list[str]
+    #: the slice values evaluated, per dimension (NaVAB: nation, mode)
+    slices: dict[str, list[str]]
     dtype: str
     batch_size: int | str
     seed: int
@@ -195,7 +195,13 @@ class EvaluationResult:
         answers_path = out_dir / ANSWERS_FILE
         answers = read_answers(answers_path) if answers_path.exists() else {}
         card_fields = {f.name for f in fields(ReproCard)}
-        card = ReproCard(**{k: v for k, v in summary["card"].items() if k in card_fields})
+        stored = dict(summary["card"])
+        if "slices" not in stored:  # cards before benchmarks were generic named nations, modes
+            stored["slices"] = {
+                "nation": stored.get("nations", []),
+                "mode": stored.get("modes", []),
+            }
+        card = ReproCard(**{k: v for k, v in stored.items() if k in card_fields})
         return cls(
             scores=[_legacy_score(r) if legacy else ScoreRow(**r) for r in summary["scores"]],
             samples=samples,

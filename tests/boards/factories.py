@@ -154,7 +154,8 @@ def repro_card(
         lm_eval_commands=commands,
         started_at="2026-01-01T00:00:00+00:00",
         duration_s=42.0,
-        **filters,
+        methods=methods,
+        slices={"nation": list(NATIONS), "mode": list(MODES)},
     )
     return card.to_dict()
 

@@ -133,4 +133,4 @@ def test_a_nation_the_code_has_never_heard_of_is_evaluated(tiny_model, tmp_path)
         ("us", "quoted", 2),
         ("jp", "quoted", 2),
     ]
-    assert result.card.nations == ["us", "jp"]
+    assert result.card.slices["nation"] == ["us", "jp"]
