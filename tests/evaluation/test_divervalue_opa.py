@@ -103,3 +103,19 @@ def test_stock_lm_eval_on_the_exported_task_gives_the_same_opa(opa_run, tmp_path
         for line in samples_file.read_text().splitlines()
     }
     assert stock_margins == {item.uid: item.margin for item in result.items}
+
+
+def test_the_generic_result_carries_every_slice_score_and_item_margin(opa_run, tiny_model):
+    from evaluation.benchmarks.divervalue.results import to_evaluation_result
+
+    result, _ = opa_run
+    generic = to_evaluation_result(result, cpu_spec(tiny_model))
+    overall = {r.metric: r for r in generic.scores if r.slices == {}}
+    assert set(overall) == {"opa", "acc_0", "margin"}
+    assert overall["opa"].value == pytest.approx(result.overall("opa").mean)
+    assert overall["opa"].ci_low <= overall["opa"].value <= overall["opa"].ci_high
+    region = {r.slices["region"] for r in generic.scores if "region" in r.slices}
+    assert region == {item.slices["region"] for item in result.items}
+    margins = {s.uid: s.value for s in generic.samples}
+    assert margins == {item.uid: item.margin for item in result.items}
+    assert generic.card.methods == ["opa"] and "birth_country" in generic.card.slices

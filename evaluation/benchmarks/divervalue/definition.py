@@ -178,9 +178,12 @@ class DiverValueBench(Benchmark):
         return export_tasks(items, out_dir)
 
     def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
+        """OPA in the shape every benchmark's results take (`evaluation.results`); the
+        harness's own `DiverValueResult` keeps the per-user detail."""
         from evaluation.benchmarks.divervalue.harness import evaluate
+        from evaluation.benchmarks.divervalue.results import to_evaluation_result
 
-        return evaluate(spec, release_dir, benchmark=self, **options)
+        return to_evaluation_result(evaluate(spec, release_dir, benchmark=self, **options), spec)
 
     def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:
         from evaluation.benchmarks.divervalue.pairs import build_pairs

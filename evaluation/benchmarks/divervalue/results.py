@@ -92,3 +92,79 @@ class DiverValueResult:
             card=summary["card"],
             other_countries=summary["other_countries"],
         )
+
+
+def to_evaluation_result(result: DiverValueResult, spec: Any) -> Any:
+    """The result in the shape every benchmark's results take (`evaluation.results`), which the
+    site stores: a score per metric over all items (no slice) and over each value of each
+    dimension (one-dimension slices), a record per item with its margin."""
+    from evaluation import repro
+    from evaluation.results import EvaluationResult, ReproCard, SampleRecord, ScoreRow
+    from evaluation.stats import mean_stderr
+
+    items_by_slice: dict[tuple[str, str], list[ItemMargin]] = {}
+    for item in result.items:
+        items_by_slice.setdefault((OVERALL, OVERALL), []).append(item)
+        for key, value in item.slices.items():
+            items_by_slice.setdefault((key, value), []).append(item)
+    scores = [
+        ScoreRow(
+            slices={} if row.dimension == OVERALL else {row.dimension: row.value},
+            method="opa",
+            metric=row.metric,
+            value=row.mean,
+            n=row.n,
+            stderr=mean_stderr(
+                [i.outcome[row.metric] for i in items_by_slice[(row.dimension, row.value)]]
+            ),
+            ci_low=row.ci_low,
+            ci_high=row.ci_high,
+        )
+        for row in result.scores
+    ]
+    samples = [
+        SampleRecord(
+            uid=item.uid,
+            method="opa",
+            slices=dict(item.slices),
+            value=item.margin,
+            correct=item.margin > 0,
+            chosen="answer_w" if item.margin > 0 else "answer_l",
+            details={
+                "user_id": item.user_id,
+                "split": item.split,
+                "loglikelihoods": {
+                    "answer_w": item.loglikelihood_w,
+                    "answer_l": item.loglikelihood_l,
+                },
+                "tokens": {"answer_w": item.n_tokens_w, "answer_l": item.n_tokens_l},
+                "outcome": item.outcome,
+            },
+        )
+        for item in result.items
+    ]
+    card = result.card
+    dimensions = sorted({key for item in result.items for key in item.slices})
+    return EvaluationResult(
+        scores=scores,
+        samples=samples,
+        card=ReproCard(
+            model=card["model"],
+            judge=None,
+            release=card["release"],
+            methods=["opa"],
+            slices={key: sorted({item.slices[key] for item in result.items}) for key in dimensions},
+            dtype=spec.dtype,
+            batch_size=spec.batch_size,
+            seed=card["seed"],
+            device=card["device"],
+            device_name=repro.device_name(card["device"]),
+            max_gen_toks=0,
+            limit=card["limit"],
+            versions=card["versions"],
+            command=card["lm_eval_command"],
+            lm_eval_commands=[card["lm_eval_command"]],
+            started_at=card["started_at"],
+            duration_s=card["duration_s"],
+        ),
+    )
