@@ -18,12 +18,13 @@ from django.conf import settings
 from django.db import transaction
 
 from evaluation.alignment.pairset import prepare_pairs
-from evaluation.alignment.source import read_source
+from evaluation.alignment.source import read_release_source
 from evaluation.alignment.train import DPOSettings, train_dpo
 from evaluation.model_check import local_fingerprint
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import EvaluationJob, LanguageModel, ModelType
 from leaderboard.evals.runner import job_release_directory
+from pipeline.pair_source import read_pre_cr_source
 
 DPO_FIELDS = {f.name for f in fields(DPOSettings)}
 
@@ -50,11 +51,13 @@ def run_alignment_job(job: EvaluationJob, token: str, cancelled: threading.Event
         report("DPO training", done, total)
 
     release_dir = job_release_directory(job)
-    source_kind = str(options.get("source", "release"))
-    source_path = Path(options["run_dir"]) if source_kind == "pre-cr" else release_dir
     try:
+        if options.get("source") == "pre-cr":
+            source = read_pre_cr_source(Path(options["run_dir"]))
+        else:
+            source = read_release_source(release_dir)
         pair_set = prepare_pairs(
-            read_source(source_kind, source_path),
+            source,
             nation,
             modes,
             test_fraction=float(options.get("test_fraction", 0.2)),
