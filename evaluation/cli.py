@@ -7,9 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-
-def _csv(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
+from evaluation.alignment.cli import add_commands as add_alignment_commands
+from evaluation.cli_args import csv_list
 
 
 def _batch_size(value: str) -> int | str:
@@ -17,12 +16,14 @@ def _batch_size(value: str) -> int | str:
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--methods", type=_csv, default=["mc", "aj"], help="mc,aj (default both)")
     parser.add_argument(
-        "--nations", type=_csv, default=None, help="e.g. us,cn (default: all the release holds)"
+        "--methods", type=csv_list, default=["mc", "aj"], help="mc,aj (default both)"
     )
     parser.add_argument(
-        "--modes", type=_csv, default=None, help="e.g. quoted (default: all the release holds)"
+        "--nations", type=csv_list, default=None, help="e.g. us,cn (default: all the release holds)"
+    )
+    parser.add_argument(
+        "--modes", type=csv_list, default=None, help="e.g. quoted (default: all the release holds)"
     )
     parser.add_argument("--limit", type=int, help="first N balanced items per nation x mode")
     parser.add_argument("--max-gen-toks", type=int, default=128, help="AJ answer length")
@@ -57,9 +58,6 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("out", type=Path)
     export.add_argument("--answers", type=Path, help="answers.jsonl of a run: adds AJ judge tasks")
     _add_filters(export)
-
-    from evaluation.alignment.cli import add_commands as add_alignment_commands
-
     add_alignment_commands(commands)
     return parser
 
@@ -153,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "export-tasks":
             return _export(args)
-        return int(args.handler(args))
+        return int(args.func(args))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

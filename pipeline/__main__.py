@@ -4,6 +4,11 @@
     python -m pipeline status var/pipeline/run-1 [--json]
     python -m pipeline approve var/pipeline/run-1 --reviewer alice --accept-proposal
     python -m pipeline approve var/pipeline/run-1 --reviewer alice --approve us-0 --reject us-1
+    python -m pipeline dpo-pairs var/pipeline/run-1 --nation us --out pairs/
+    python -m pipeline align var/pipeline/run-1 --nation us --model PATH --out aligned/
+
+`dpo-pairs` and `align` are `python -m evaluation`'s, with pairs from the run's triples before
+Conflict Reduction and held-out items from the run's release.
 
 Exit status: 0 when the requested stages completed, 3 when the run waits for topic approvals,
 1 on an error (the message says which stage and why).
@@ -16,8 +21,10 @@ import json
 import sys
 from pathlib import Path
 
+from evaluation.alignment.cli import add_commands as add_alignment_commands
 from pipeline.config import ConfigError, load_config
 from pipeline.llm.base import LLMError
+from pipeline.pair_source import read_pre_cr_source
 from pipeline.progress import stage_reporter
 from pipeline.runner import (
     STAGE_NAMES,
@@ -110,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("--approve", nargs="*", default=[], metavar="TOPIC")
     approve.add_argument("--reject", nargs="*", default=[], metavar="TOPIC")
     approve.set_defaults(func=cmd_approve)
+    add_alignment_commands(
+        commands,
+        read=read_pre_cr_source,
+        data_help="run directory: pairs from its generation stage (before Conflict Reduction), "
+        "held-out items from its release",
+    )
     return parser
 
 

@@ -6,12 +6,11 @@ only when training or scoring runs.
 from evaluation.alignment.margins import MarginReport, load_scoring_model, measure_margins
 from evaluation.alignment.pairs import DPOPair, build_pairs, select_records
 from evaluation.alignment.pairset import PairSet, prepare_pairs, write_pair_set
-from evaluation.alignment.source import SOURCES, PairSource, read_source
+from evaluation.alignment.source import PairSource, read_release_source
 from evaluation.alignment.split import Split, split_by_topic, write_heldout_release
 from evaluation.alignment.train import AlignmentResult, DPOSettings, train_dpo
 
 __all__ = [
-    "SOURCES",
     "AlignmentResult",
     "DPOPair",
     "DPOSettings",
@@ -23,7 +22,7 @@ __all__ = [
     "load_scoring_model",
     "measure_margins",
     "prepare_pairs",
-    "read_source",
+    "read_release_source",
     "select_records",
     "split_by_topic",
     "train_dpo",

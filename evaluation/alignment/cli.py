@@ -1,47 +1,50 @@
-"""`python -m evaluation dpo-pairs ...` and `python -m evaluation align ...`."""
+"""`python -m evaluation dpo-pairs ...` and `python -m evaluation align ...`.
+
+The same commands serve `python -m pipeline dpo-pairs|align RUN_DIR`, which reads its pairs
+from a run before Conflict Reduction: the caller says where pairs come from (`add_commands`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from evaluation.alignment.pairset import PairSet, prepare_pairs, write_pair_set
-from evaluation.alignment.source import SOURCES, read_source
+from evaluation.alignment.source import PairSource, read_release_source
 from evaluation.alignment.train import DPOSettings
-from evaluation.cli import _csv
+from evaluation.cli_args import csv_list
 
 MARGINS_FILE = "margins.json"
 
 
-def _add_pair_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data", type=Path, help="release directory (a run directory for pre-cr)")
-    parser.add_argument(
-        "--source",
-        choices=SOURCES,
-        default="release",
-        help="release: pairs from the release (after Conflict Reduction); pre-cr: pairs from "
-        "the run's generation stage (before it), held-out items from the run's release",
-    )
+def _add_pair_arguments(parser: argparse.ArgumentParser, data_help: str) -> None:
+    parser.add_argument("data", type=Path, help=data_help)
     parser.add_argument("--nation", required=True, help="a nation code the release holds")
     parser.add_argument(
-        "--modes", type=_csv, default=None, help="e.g. quoted (default: all the release holds)"
+        "--modes", type=csv_list, default=None, help="e.g. quoted (default: all the release holds)"
     )
     parser.add_argument("--test-fraction", type=float, default=0.2, help="share of topics held out")
     parser.add_argument("--seed", type=int, default=0, help="split and training seed")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
 
 
-def add_commands(commands: Any) -> None:
-    """Add the alignment subcommands to the `python -m evaluation` parser."""
+def add_commands(
+    commands: Any,
+    read: Callable[[Path], PairSource] = read_release_source,
+    data_help: str = "release directory: pairs and held-out items both come from it",
+) -> None:
+    """Add the alignment subcommands to a parser's subcommands; READ turns the `data`
+    argument into the pairs' source."""
     pairs = commands.add_parser("dpo-pairs", help="write DPO pairs and a held-out release")
-    _add_pair_arguments(pairs)
-    pairs.set_defaults(handler=_pairs)
+    _add_pair_arguments(pairs, data_help)
+    pairs.set_defaults(func=_pairs, read=read)
 
     align = commands.add_parser("align", help="DPO + LoRA toward a nation's statements")
-    _add_pair_arguments(align)
+    _add_pair_arguments(align, data_help)
     defaults = DPOSettings()
     align.add_argument("--model", required=True, help="base model: hub id or local path")
     align.add_argument("--revision", help="40-hex commit (required for hub ids)")
@@ -58,14 +61,16 @@ def add_commands(commands: Any) -> None:
     align.add_argument("--lora-r", type=int, default=defaults.lora_r)
     align.add_argument("--lora-alpha", type=int, default=defaults.lora_alpha)
     align.add_argument("--lora-dropout", type=float, default=defaults.lora_dropout)
-    align.add_argument("--target-modules", type=_csv, help="default: peft's for the architecture")
+    align.add_argument(
+        "--target-modules", type=csv_list, help="default: peft's for the architecture"
+    )
     align.add_argument("--max-length", type=int, default=defaults.max_length)
     align.add_argument("--gradient-checkpointing", action="store_true")
-    align.set_defaults(handler=_align)
+    align.set_defaults(func=_align, read=read)
 
 
 def _prepare(args: argparse.Namespace) -> PairSet:
-    source = read_source(args.source, args.data)
+    source: PairSource = args.read(args.data)
     return prepare_pairs(
         source, args.nation, args.modes, test_fraction=args.test_fraction, seed=args.seed
     )

@@ -1,9 +1,10 @@
-"""Invalidate cached boards when what they show changes outside the runner.
+"""Invalidate cached boards when what they show changes.
 
-The runner invalidates when a job's scores are stored (bulk inserts send no signals). These
-cover edits from the admin or the shell: a model's name, size or type, a release published or
-withdrawn, a job or its scores deleted. Job saves are not watched: heartbeats save every few
-seconds and never change a board.
+A finished job's scores arrive by bulk insert, which sends no model signals: the evals app says
+so with `job_finished` (it does not know boards exist). The model signals cover edits from the
+admin or the shell: a model's name, size or type, a release published or withdrawn, a job or its
+scores deleted. Job saves are not watched: heartbeats save every few seconds and never change a
+board.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.dispatch import receiver
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.cache import invalidate_boards
 from leaderboard.evals.models import EvaluationJob, LanguageModel
+from leaderboard.evals.signals import job_finished
 
 
 @receiver(post_save, sender=LanguageModel)
@@ -26,3 +28,9 @@ from leaderboard.evals.models import EvaluationJob, LanguageModel
 @receiver(post_delete, sender=EvaluationJob)
 def boards_changed(sender: type[Any], **kwargs: Any) -> None:
     transaction.on_commit(invalidate_boards)
+
+
+@receiver(job_finished, sender=EvaluationJob)
+def job_results_published(sender: type[EvaluationJob], job: EvaluationJob, **kwargs: Any) -> None:
+    # Sent after commit: the new scores are already visible to the connection that rebuilds.
+    invalidate_boards()

@@ -16,20 +16,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from evaluation.alignment.pairset import prepare_pairs
-from evaluation.alignment.source import read_source
+from evaluation.alignment.source import read_release_source
 from evaluation.alignment.train import DPOSettings, train_dpo
 from evaluation.model_check import local_fingerprint
 from leaderboard.evals import lifecycle
-from leaderboard.evals.models import (
-    EvaluationJob,
-    JobStatus,
-    LanguageModel,
-    ModelType,
-)
-from leaderboard.evals.runner import ModelProblem, ProgressReporter, job_release_directory
+from leaderboard.evals.models import EvaluationJob, LanguageModel, ModelType
+from leaderboard.evals.runner import job_release_directory
+from pipeline.pair_source import read_pre_cr_source
 
 DPO_FIELDS = {f.name for f in fields(DPOSettings)}
 
@@ -50,17 +45,19 @@ def run_alignment_job(job: EvaluationJob, token: str, cancelled: threading.Event
     nation = str(options["nation"])
     modes = [str(m) for m in options.get("modes") or ["quoted", "official"]]
     base = job.model
-    report = ProgressReporter(job, token, cancelled)
+    report = lifecycle.progress_reporter(job, token, cancelled)
 
     def on_progress(done: int, total: int) -> None:
         report("DPO training", done, total)
 
     release_dir = job_release_directory(job)
-    source_kind = str(options.get("source", "release"))
-    source_path = Path(options["run_dir"]) if source_kind == "pre-cr" else release_dir
     try:
+        if options.get("source") == "pre-cr":
+            source = read_pre_cr_source(Path(options["run_dir"]))
+        else:
+            source = read_release_source(release_dir)
         pair_set = prepare_pairs(
-            read_source(source_kind, source_path),
+            source,
             nation,
             modes,
             test_fraction=float(options.get("test_fraction", 0.2)),
@@ -79,9 +76,9 @@ def run_alignment_job(job: EvaluationJob, token: str, cancelled: threading.Event
             progress=on_progress,
         )
     except ValueError as exc:
-        raise ModelProblem(str(exc)) from exc
+        raise lifecycle.ModelProblem(str(exc)) from exc
     if result.merged_dir is None:
-        raise ModelProblem("training produced no merged model")
+        raise lifecycle.ModelProblem("training produced no merged model")
     card = {
         "alignment": result.to_dict(),
         "split": pair_set.split.to_dict(),
@@ -101,10 +98,8 @@ def register_aligned_model(
     """Finish the job, register its model and queue the held-out evaluation, atomically."""
     base = job.model
     train_uids: list[str] = list(card["split"]["train"]["uids"])
-    with transaction.atomic():
-        locked = EvaluationJob.objects.select_for_update().get(pk=job.pk)
-        if locked.celery_task_id != token or locked.status != JobStatus.RUNNING:
-            return None
+
+    def publish(locked: EvaluationJob) -> str:
         aligned, _ = LanguageModel.objects.get_or_create(
             name=aligned_name(base, nation, modes, job),
             revision=local_fingerprint(merged_dir),
@@ -121,14 +116,14 @@ def register_aligned_model(
             },
         )
         locked.produced_model = aligned
-        locked.repro_card = card
-        locked.status = JobStatus.FINISHED
-        locked.finished_at = timezone.now()
-        locked.progress_done = locked.progress_total
-        locked.save()
-        lifecycle.record_event(
-            locked, f"Aligned model registered: {aligned.display_name}", ended=True
-        )
+        return f"Aligned model registered: {aligned.display_name}"
+
+    with transaction.atomic():
+        locked = lifecycle.finish(job, token, card, publish)
+        if locked is None:
+            return None
+        aligned = locked.produced_model
+        assert aligned is not None  # set by publish
         # The aligned model and its base are scored on exactly the same held-out release, so
         # every item gets the same prompt and option order: the comparison is truly paired.
         # Follow-ups are the site's own work: they count against nobody's daily limit.

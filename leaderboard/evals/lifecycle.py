@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
@@ -30,15 +32,29 @@ from leaderboard.evals.models import (
     JobStatus,
     LanguageModel,
     Method,
-    storable_text,
 )
 from leaderboard.evals.notify import notify_requester
+from leaderboard.evals.signals import job_finished
+from leaderboard.tracking import ProgressReporter, storable_text
 
-LOG_TAIL_CHARS = 8000
+#: The Celery task that runs each kind of job, by name: the tasks module imports this one,
+#: so this one sends by name and never imports it back.
+TASK_NAMES = {
+    JobKind.EVALUATE: "leaderboard.evals.tasks.run_evaluation",
+    JobKind.ALIGN: "leaderboard.evals.tasks.run_alignment",
+}
 
 
 class JobConflict(Exception):
     """Raised when a model already has a live job on a release."""
+
+
+class JobCancelled(Exception):
+    """The job was cancelled or taken over while this worker ran it: stop, record nothing."""
+
+
+class ModelProblem(Exception):
+    """The model itself cannot be evaluated or trained; retrying will not help."""
 
 
 def record_event(job: EvaluationJob, message: str, *, ended: bool = False) -> None:
@@ -94,8 +110,6 @@ def enqueue(job_id: int, *, resend: bool = False) -> bool:
     broker restart) keeps the token, so the job keeps its place: whichever copy arrives first
     runs it and the other finds the job taken.
     """
-    from leaderboard.evals.tasks import run_alignment, run_evaluation
-
     with transaction.atomic():
         job = EvaluationJob.objects.select_for_update().get(pk=job_id)
         if job.status not in (JobStatus.PENDING, JobStatus.QUEUED):
@@ -111,10 +125,10 @@ def enqueue(job_id: int, *, resend: bool = False) -> bool:
         if first_time:
             record_event(job, "Queued for a GPU worker")
     try:
-        task = run_alignment if job.kind == JobKind.ALIGN else run_evaluation
-        task.apply_async(args=[job_id, token], queue="gpu", task_id=token)
+        task = current_app.signature(TASK_NAMES[JobKind(job.kind)], args=[job_id, token])
+        task.apply_async(queue="gpu", task_id=token)
     except Exception as exc:  # broker down: the reaper sends again later
-        append_log(job_id, f"Could not reach the broker ({exc}); will retry.")
+        EvaluationJob.append_log(job_id, f"Could not reach the broker ({exc}); will retry.")
         return False
     # Only a delivered re-send backs off the next one; a new attempt starts again at zero.
     EvaluationJob.objects.filter(pk=job_id).update(
@@ -206,23 +220,45 @@ def heartbeat(job_id: int, token: str) -> bool:
     return bool(updated)
 
 
-def report_progress(job_id: int, token: str, stage: str, done: int, total: int) -> bool:
-    updated = EvaluationJob.objects.filter(
-        pk=job_id, celery_task_id=token, status=JobStatus.RUNNING
-    ).update(
-        progress_stage=stage[:64],
-        progress_done=done,
-        progress_total=total,
-        heartbeat_at=timezone.now(),
+def progress_reporter(
+    job: EvaluationJob, token: str, cancelled: threading.Event
+) -> ProgressReporter:
+    """The progress callback for the work of this delivery of JOB; raises JobCancelled once
+    the job was cancelled (CANCELLED is set by the heartbeat) or taken over."""
+    still_ours = EvaluationJob.objects.filter(
+        pk=job.pk, celery_task_id=token, status=JobStatus.RUNNING
     )
-    return bool(updated)
+    return ProgressReporter(
+        still_ours, JobCancelled, stage_field="progress_stage", cancelled=cancelled
+    )
 
 
-def append_log(job_id: int, line: str) -> None:
+def finish(
+    job: EvaluationJob,
+    token: str,
+    card: dict[str, Any],
+    publish: Callable[[EvaluationJob], str],
+) -> EvaluationJob | None:
+    """End this delivery's job as FINISHED: under the job's lock, `publish(locked_job)` stores
+    what the job produced and returns the timeline message, then the job gets CARD and its end.
+
+    None, with nothing published, when this delivery no longer holds the job (cancelled or
+    taken over meanwhile). Call it inside a transaction to make follow-up work atomic with it;
+    `job_finished` is sent once everything is committed.
+    """
     with transaction.atomic():
-        job = EvaluationJob.objects.select_for_update().get(pk=job_id)
-        job.log_tail = (job.log_tail + storable_text(line).rstrip() + "\n")[-LOG_TAIL_CHARS:]
-        job.save(update_fields=["log_tail"])
+        locked = EvaluationJob.objects.select_for_update().get(pk=job.pk)
+        if locked.celery_task_id != token or locked.status != JobStatus.RUNNING:
+            return None
+        message = publish(locked)
+        locked.repro_card = card
+        locked.status = JobStatus.FINISHED
+        locked.finished_at = timezone.now()
+        locked.progress_done = locked.progress_total
+        locked.save()
+        record_event(locked, message, ended=True)
+        transaction.on_commit(lambda: job_finished.send(sender=EvaluationJob, job=locked))
+    return locked
 
 
 def fail(job_id: int, token: str | None, kind: FailureKind, reason: str) -> EvaluationJob | None:
@@ -235,7 +271,7 @@ def fail(job_id: int, token: str | None, kind: FailureKind, reason: str) -> Eval
             return job
         # Reasons quote exceptions, which may quote what the model generated.
         reason = storable_text(reason)
-        job.log_tail = (job.log_tail + reason.rstrip() + "\n")[-LOG_TAIL_CHARS:]
+        job.add_log_line(reason)
         retry = kind == FailureKind.INFRA and job.infra_retries < settings.EVAL_MAX_INFRA_RETRIES
         if retry:
             job.infra_retries += 1

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leaderboard.benchmark.models import DatasetRelease, Item
+from leaderboard.tracking import NUL_SUBSTITUTE as NUL_SUBSTITUTE  # stored text's NUL
+from leaderboard.tracking import TrackedWork, storable_text
 
 
 class Method(models.TextChoices):
@@ -152,7 +154,7 @@ class JobQuerySet(models.QuerySet["EvaluationJob"]):
         )
 
 
-class EvaluationJob(models.Model):
+class EvaluationJob(TrackedWork):
     """One attempt at GPU work on a model and a release: an evaluation, or an alignment run.
 
     Both kinds share one lifecycle (queueing, heartbeat, retries, reaper, cancel), so an
@@ -180,11 +182,7 @@ class EvaluationJob(models.Model):
     celery_task_id = models.CharField(max_length=64, blank=True)
     worker_host = models.CharField(max_length=255, blank=True)
     infra_retries = models.PositiveSmallIntegerField(default=0)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     progress_stage = models.CharField(max_length=64, blank=True)
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
-    log_tail = models.TextField(blank=True)
     failure_kind = models.CharField(
         max_length=8, choices=FailureKind.choices, default="", blank=True
     )
@@ -229,12 +227,6 @@ class EvaluationJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
-
-    @property
-    def progress_percent(self) -> int:
-        if not self.progress_total:
-            return 100 if self.status == JobStatus.FINISHED else 0
-        return min(100, int(100 * self.progress_done / self.progress_total))
 
     @property
     def elapsed(self) -> timedelta | None:
@@ -303,15 +295,6 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} {self.slice_key} {self.method}/{self.metric}: {self.value:.3f}"
-
-
-# PostgreSQL text and jsonb cannot hold NUL, which a model may well generate; stored text shows
-# U+FFFD in its place (the job's raw files keep the original).
-NUL_SUBSTITUTE = "\ufffd"
-
-
-def storable_text(text: str) -> str:
-    return text.replace("\x00", NUL_SUBSTITUTE)
 
 
 def storable_json(value: Any) -> Any:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
-from django.db import DataError, transaction
-from django.utils import timezone
+from django.db import DataError
 
 from evaluation import EvaluationResult, ModelSpec, ProgressEvent, evaluate
 from evaluation.errors import ModelError
@@ -18,26 +15,14 @@ from evaluation.results import slice_key
 from evaluation.spec import Kind, vllm_available
 from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.models import Item
-from leaderboard.boards.cache import invalidate_boards
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
     EvaluationJob,
-    JobStatus,
     LanguageModel,
     SampleResult,
     Score,
     storable_json,
 )
-
-PROGRESS_EVERY_S = 1.0
-
-
-class JobCancelled(Exception):
-    pass
-
-
-class ModelProblem(Exception):
-    """The model itself cannot be evaluated; retrying will not help."""
 
 
 def model_spec(model: LanguageModel) -> ModelSpec:
@@ -79,26 +64,8 @@ def job_release_directory(job: EvaluationJob) -> Path:
     return subset
 
 
-class ProgressReporter:
-    """Writes a running job's progress (at most once a second, and at the end of each stage)
-    and stops the work once the job was cancelled or taken over."""
-
-    def __init__(self, job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
-        self.job_id, self.token, self.cancelled = job.pk, token, cancelled
-        self.last_report = 0.0
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.cancelled.is_set():
-            raise JobCancelled()
-        now = time.monotonic()
-        if now - self.last_report >= PROGRESS_EVERY_S or done >= total:
-            self.last_report = now
-            if not lifecycle.report_progress(self.job_id, self.token, stage, done, total):
-                raise JobCancelled()
-
-
 def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
-    report = ProgressReporter(job, token, cancelled)
+    report = lifecycle.progress_reporter(job, token, cancelled)
 
     def on_progress(event: ProgressEvent) -> None:
         report(event.stage, event.done, event.total)
@@ -119,13 +86,13 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
             progress=on_progress,
         )
     except (ModelError, ValueError) as exc:
-        raise ModelProblem(str(exc)) from exc
+        raise lifecycle.ModelProblem(str(exc)) from exc
     try:
         store_results(job, token, result, Path(settings.EVAL_RESULTS_DIR))
     except DataError as exc:
         # Every value stored there is the model's output or computed from it: one PostgreSQL
         # refuses is the model's problem, and another worker would only be refused again.
-        raise ModelProblem(f"The model's output could not be stored: {exc}") from exc
+        raise lifecycle.ModelProblem(f"The model's output could not be stored: {exc}") from exc
 
 
 def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_dir: Path) -> bool:
@@ -138,10 +105,8 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
     triple_ids: dict[str, int] = dict(
         Item.objects.filter(release=job.release).values_list("uid", "id")
     )
-    with transaction.atomic():
-        locked = EvaluationJob.objects.select_for_update().get(pk=job.pk)
-        if locked.celery_task_id != token or locked.status != JobStatus.RUNNING:
-            return False
+
+    def publish(locked: EvaluationJob) -> str:
         Score.objects.filter(job=locked).delete()
         SampleResult.objects.filter(job=locked).delete()
         Score.objects.bulk_create(
@@ -176,13 +141,6 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
             ),
             batch_size=2000,
         )
-        card: dict[str, Any] = result.card.to_dict()
-        locked.repro_card = card
-        locked.status = JobStatus.FINISHED
-        locked.finished_at = timezone.now()
-        locked.progress_done = locked.progress_total
-        locked.save()
-        lifecycle.record_event(locked, "Finished; scores published", ended=True)
-        # Cached boards are rebuilt once the new scores are visible to other connections.
-        transaction.on_commit(invalidate_boards)
-    return True
+        return "Finished; scores published"
+
+    return lifecycle.finish(job, token, result.card.to_dict(), publish) is not None

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from leaderboard.evals import lifecycle
-from leaderboard.evals.models import FailureKind
+from leaderboard.evals.models import EvaluationJob, FailureKind, JobKind
 
 
 class Heartbeat:
@@ -57,8 +57,6 @@ class Heartbeat:
 
 def _run_tracked(task: Task, job_id: int, token: str, runner: Callable[..., None]) -> str:
     """Claim the job, run it with a heartbeat, and record how it ended."""
-    from leaderboard.evals.runner import JobCancelled, ModelProblem
-
     # The node name workers answer broadcasts under, so the reaper can ask this one about it.
     node = task.request.hostname or socket.gethostname()
     job = lifecycle.claim(job_id, token, node)
@@ -67,9 +65,9 @@ def _run_tracked(task: Task, job_id: int, token: str, runner: Callable[..., None
     with Heartbeat(job_id, token, settings.EVAL_HEARTBEAT_INTERVAL) as beat:
         try:
             runner(job, token, cancelled=beat.cancelled)
-        except JobCancelled:
+        except lifecycle.JobCancelled:
             return "cancelled"
-        except ModelProblem as exc:
+        except lifecycle.ModelProblem as exc:
             lifecycle.fail(job_id, token, FailureKind.MODEL, str(exc))
             return "failed: model"
         except SoftTimeLimitExceeded:
@@ -80,14 +78,14 @@ def _run_tracked(task: Task, job_id: int, token: str, runner: Callable[..., None
             return "failed: time limit"
         except Exception as exc:
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            lifecycle.append_log(job_id, traceback.format_exc()[-3000:])
+            EvaluationJob.append_log(job_id, traceback.format_exc()[-3000:])
             lifecycle.fail(job_id, token, FailureKind.INFRA, detail)
             return "failed: infra"
     return "finished"
 
 
 @shared_task(
-    name="leaderboard.evals.tasks.run_evaluation",
+    name=lifecycle.TASK_NAMES[JobKind.EVALUATE],
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -100,7 +98,7 @@ def run_evaluation(self: Task, job_id: int, token: str) -> str:
 
 
 @shared_task(
-    name="leaderboard.evals.tasks.run_alignment",
+    name=lifecycle.TASK_NAMES[JobKind.ALIGN],
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,

@@ -140,7 +140,7 @@ class PipelineRunAdmin(admin.ModelAdmin[PipelineRun]):
             obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
         if not change:
-            workflow.append_log(obj.pk, f"Created in the admin by {request.user.get_username()}")
+            PipelineRun.append_log(obj.pk, f"Created in the admin by {request.user.get_username()}")
 
     @admin.display(description="Run directory")
     def run_dir_name(self, run: PipelineRun) -> str:

@@ -8,7 +8,6 @@ approval gate, the failure reason, and the import of the output as a draft relea
 
 from __future__ import annotations
 
-import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,13 +22,11 @@ from leaderboard.benchmark.importer import import_release
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.pipelines import approvals
 from leaderboard.pipelines.models import PipelineRun, RunStatus
-from leaderboard.pipelines.workflow import append_log
+from leaderboard.tracking import ProgressReporter
 from pipeline import run_stage, stage_dir
 from pipeline.release import RELEASE_SUBDIR
 from pipeline.runner import StageResult
 
-# Progress is written at most this often (seconds); stages report per item.
-PROGRESS_INTERVAL = 1.0
 # pg_try_advisory_lock(namespace, run pk): one stage of a run at a time, across workers.
 LOCK_NAMESPACE = 0x50_49_50  # "PIP"
 
@@ -45,29 +42,15 @@ class Outcome:
     proceed: bool
 
 
-class ProgressReporter:
-    """The library's progress callback: writes progress and heartbeat, notices cancellation."""
-
-    def __init__(self, run_pk: int, stage: str, task_id: str | None) -> None:
-        self.run_pk, self.stage = run_pk, stage
-        self.last_write = 0.0
-        self.current = PipelineRun.objects.filter(
-            pk=run_pk, status=RunStatus.RUNNING, current_stage=stage
-        )
-        if task_id is not None:
-            # A resume sends new task ids: a stage still running from the older send stops.
-            self.current = self.current.filter(**{f"celery_task_ids__{stage}": task_id})
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.last_write < PROGRESS_INTERVAL and done < total:
-            return
-        self.last_write = now
-        updated = self.current.update(
-            progress_done=done, progress_total=total, heartbeat_at=timezone.now()
-        )
-        if not updated:
-            raise RunCancelled(f"run {self.run_pk} stopped while {self.stage} was running")
+def stage_reporter(run_pk: int, stage: str, task_id: str | None) -> ProgressReporter:
+    """The library's progress callback for STAGE of the run; raises RunCancelled once the run
+    was cancelled, or resumed by a newer send (new task ids) while this stage still runs."""
+    current = PipelineRun.objects.filter(pk=run_pk, status=RunStatus.RUNNING, current_stage=stage)
+    if task_id is not None:
+        current = current.filter(**{f"celery_task_ids__{stage}": task_id})
+    return ProgressReporter(
+        current, lambda: RunCancelled(f"run {run_pk} stopped while {stage} was running")
+    )
 
 
 @contextmanager
@@ -123,7 +106,7 @@ def _execute(run: PipelineRun, stage: str, task_id: str | None) -> Outcome:
         config = run.pipeline_config()
         if stage == "approval":
             approvals.write_decisions(run)
-        progress = ProgressReporter(run.pk, stage, task_id)
+        progress = stage_reporter(run.pk, stage, task_id)
         result = run_stage(Path(run.run_dir), config, stage, progress)
         if stage in ("screening", "approval"):
             approvals.sync_topics(run)
@@ -133,7 +116,7 @@ def _execute(run: PipelineRun, stage: str, task_id: str | None) -> Outcome:
         if stage == "release":
             return _finish(run, is_demo=config.llm.backend == "scripted")
     except RunCancelled as exc:
-        append_log(run.pk, str(exc))
+        PipelineRun.append_log(run.pk, str(exc))
         # The stage has stopped: from now on the run may be resumed safely.
         PipelineRun.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).update(current_stage="")
         return Outcome("cancelled", proceed=False)
@@ -160,7 +143,7 @@ def _record(run: PipelineRun, result: StageResult) -> None:
         line += f"; dropped {_format(result.dropped)}"
     if result.llm_calls:
         line += f"; {result.llm_calls} LLM call(s)"
-    append_log(run.pk, line)
+    PipelineRun.append_log(run.pk, line)
 
 
 def _wait_for_approval(run: PipelineRun, result: StageResult) -> Outcome:
@@ -168,7 +151,7 @@ def _wait_for_approval(run: PipelineRun, result: StageResult) -> Outcome:
         status=RunStatus.WAITING_APPROVAL, heartbeat_at=timezone.now(), current_stage=""
     )
     pending = approvals.pending_count(run)
-    append_log(
+    PipelineRun.append_log(
         run.pk,
         f"Waiting for approval: {pending} topic(s) need a decision in the admin "
         "(Topic approvals), then resume the run",
@@ -208,7 +191,7 @@ def _import_output(run: PipelineRun, is_demo: bool) -> DatasetRelease:
         is_demo=is_demo,
         publish=False,
     )
-    append_log(run.pk, report.summary()[0])
+    PipelineRun.append_log(run.pk, report.summary()[0])
     release = report.release
     # Alignment jobs can then train on this run's triples from before Conflict Reduction.
     release.manifest = {**release.manifest, "run_dir": str(Path(run.run_dir).resolve())}
@@ -218,7 +201,7 @@ def _import_output(run: PipelineRun, is_demo: bool) -> DatasetRelease:
 
 def _fail(run: PipelineRun, stage: str, exc: BaseException) -> None:
     reason = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    append_log(run.pk, f"{stage} failed:\n{traceback.format_exc()[-3000:]}")
+    PipelineRun.append_log(run.pk, f"{stage} failed:\n{traceback.format_exc()[-3000:]}")
     # A run cancelled meanwhile stays cancelled.
     PipelineRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         status=RunStatus.FAILED,

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.tracking import TrackedWork
 from pipeline import STAGE_NAMES, PipelineConfig
 
 
@@ -46,7 +47,7 @@ RESUMABLE_STATUSES = (
 )
 
 
-class PipelineRun(models.Model):
+class PipelineRun(TrackedWork):
     """One pipeline run over one run directory, as the site tracks it."""
 
     config_path = models.CharField(
@@ -60,15 +61,11 @@ class PipelineRun(models.Model):
     run_dir = models.CharField(max_length=500)
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING)
     current_stage = models.CharField(max_length=32, blank=True)
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
     # {stage: {name: n}} for every completed stage, and {stage: {reason: n}} for what it dropped.
     counts = models.JSONField(default=dict, blank=True)
     dropped = models.JSONField(default=dict, blank=True)
-    log_tail = models.TextField(blank=True)
     # {stage: task id} of the workflow last sent; a delivery with another id is stale.
     celery_task_ids = models.JSONField(default=dict, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     failed_stage = models.CharField(max_length=32, blank=True)
     error = models.TextField(blank=True)
     output_release = models.ForeignKey(
@@ -129,13 +126,6 @@ class PipelineRun(models.Model):
     @property
     def stages_total(self) -> int:
         return len(STAGE_NAMES)
-
-    @property
-    def progress_percent(self) -> int:
-        """Progress within the current stage."""
-        if not self.progress_total:
-            return 100 if self.status == RunStatus.FINISHED else 0
-        return min(100, int(100 * self.progress_done / self.progress_total))
 
     def stage_rows(self) -> list[dict[str, Any]]:
         """Per stage, in order: state, counts and drops, for the run page and its JSON."""

@@ -12,11 +12,12 @@ from typing import Any
 from celery import shared_task
 
 from leaderboard.pipelines.execution import execute_stage
+from leaderboard.pipelines.workflow import STAGE_TASK
 
 
 @shared_task(
     bind=True,
-    name="leaderboard.pipelines.tasks.run_pipeline_stage",
+    name=STAGE_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
 )

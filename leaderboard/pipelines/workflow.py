@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from celery import chain
+from celery import chain, current_app
 from celery.canvas import Signature
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,13 +23,14 @@ from django.utils import timezone
 
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.pipelines import approvals
+from leaderboard.pipelines.execution import execute_stage
 from leaderboard.pipelines.models import ACTIVE_STATUSES, PipelineRun, RunStatus
 from pipeline import STAGE_NAMES, PipelineConfig, load_config, run_status
 from pipeline.config import ConfigError
 from pipeline.runner import get_stage
 
-LOG_TAIL_CHARS = 8000
-
+#: The Celery task of one stage, by name: the tasks module imports this one, never the reverse.
+STAGE_TASK = "leaderboard.pipelines.tasks.run_pipeline_stage"
 
 # How long after its last report a cancelled run's stage may still be running.
 STOPPING_GRACE = timedelta(minutes=15)
@@ -104,16 +105,10 @@ def create_run(
             run.save()
     except IntegrityError as exc:
         raise WorkflowError(f"{run.run_dir} is in use by another run") from exc
-    append_log(run.pk, f"Created from {config_path or 'pasted TOML'}; run directory {run.run_dir}")
+    PipelineRun.append_log(
+        run.pk, f"Created from {config_path or 'pasted TOML'}; run directory {run.run_dir}"
+    )
     return run
-
-
-def append_log(run_pk: int, line: str) -> None:
-    with transaction.atomic():
-        run = PipelineRun.objects.select_for_update().get(pk=run_pk)
-        stamp = timezone.now().strftime("%Y-%m-%d %H:%M:%S")
-        run.log_tail = (run.log_tail + f"[{stamp}] {line.rstrip()}\n")[-LOG_TAIL_CHARS:]
-        run.save(update_fields=["log_tail"])
 
 
 def remaining_stages(run: PipelineRun) -> list[str]:
@@ -163,18 +158,16 @@ def prepare(run: PipelineRun) -> list[str]:
         locked.queued_at = timezone.now()
         locked.finished_at = None
         locked.save()
-    append_log(run.pk, f"Queued stages {stages[0]}..{stages[-1]}")
+    PipelineRun.append_log(run.pk, f"Queued stages {stages[0]}..{stages[-1]}")
     run.refresh_from_db()
     return stages
 
 
 def build_workflow(run: PipelineRun) -> chain:
     """The chain for the run's current task ids, each stage routed to the queue it needs."""
-    from leaderboard.pipelines.tasks import run_pipeline_stage
-
     config = run.pipeline_config()
     signatures: list[Signature[Any]] = [
-        run_pipeline_stage.si(run.pk, name).set(
+        current_app.signature(STAGE_TASK, args=(run.pk, name), immutable=True).set(
             queue=get_stage(name).queue(config), task_id=run.celery_task_ids[name]
         )
         for name in run.sent_stages()
@@ -197,18 +190,15 @@ def _send(run_pk: int, workflow: chain) -> None:
         PipelineRun.objects.filter(pk=run_pk, status=RunStatus.QUEUED).update(
             status=RunStatus.FAILED, error=f"could not reach the broker: {exc}"
         )
-        append_log(run_pk, f"Could not reach the broker: {exc}")
+        PipelineRun.append_log(run_pk, f"Could not reach the broker: {exc}")
 
 
 def run_in_process(run: PipelineRun) -> PipelineRun:
     """Run the remaining stages here, one after another, as the workers would."""
-    from leaderboard.pipelines.tasks import run_pipeline_stage
-
     for name in prepare(run):
-        run_pipeline_stage(run.pk, name)
-        run.refresh_from_db()
-        if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        if not execute_stage(run.pk, name).proceed:
             break
+    run.refresh_from_db()
     return run
 
 
@@ -218,5 +208,5 @@ def cancel(run: PipelineRun, *, by: str) -> bool:
         status=RunStatus.CANCELLED, finished_at=timezone.now()
     )
     if updated:
-        append_log(run.pk, f"Cancelled by {by}")
+        PipelineRun.append_log(run.pk, f"Cancelled by {by}")
     return bool(updated)

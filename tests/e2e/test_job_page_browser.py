@@ -3,6 +3,8 @@ shows the final state by itself; the dataset pages render without console errors
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from leaderboard.evals import lifecycle
@@ -24,7 +26,7 @@ def test_a_running_job_page_updates_live_and_settles_on_the_result(
     page.goto(live_server.url + job.get_absolute_url())
     assert "Running" in page.locator("#job-status").inner_text()
 
-    lifecycle.report_progress(job.pk, "t", "MC log-likelihoods", 7, 20)
+    lifecycle.progress_reporter(job, "t", threading.Event())("MC log-likelihoods", 7, 20)
     page.wait_for_function(
         "document.getElementById('job-progress-label').textContent.includes('7 / 20')"
     )

@@ -26,9 +26,10 @@ def test_it_queues_the_job_after_commit(
     assert job.status == JobStatus.QUEUED
     assert job.celery_task_id
     assert job.sent_at is not None
-    kwargs = no_broker_sends.call_args.kwargs
-    assert kwargs["queue"] == "gpu"
-    assert kwargs["args"] == [job.pk, job.celery_task_id]
+    # Sent by name through a signature, which hands the task its arguments positionally.
+    send = no_broker_sends.call_args
+    assert send.kwargs["queue"] == "gpu"
+    assert list(send.args[0]) == [job.pk, job.celery_task_id]
     assert [e.message for e in job.events.all()] == ["Submitted", "Queued for a GPU worker"]
 
 
@@ -82,7 +83,7 @@ def test_it_never_retries_model_failures(model, release, django_capture_on_commi
 
 def test_a_failure_reason_quoting_nul_bytes_is_stored(model, release):
     job = lifecycle.create_job(model, release)
-    lifecycle.append_log(job.pk, "generated: \x00\x00")
+    EvaluationJob.append_log(job.pk, "generated: \x00\x00")
     lifecycle.fail(job.pk, None, FailureKind.MODEL, "unparsable output 'A\x00B'")
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.failure_kind == FailureKind.MODEL

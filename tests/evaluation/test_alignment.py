@@ -10,7 +10,7 @@ from evaluation.alignment import (
     load_scoring_model,
     measure_margins,
     prepare_pairs,
-    read_source,
+    read_release_source,
     select_records,
     split_by_topic,
     train_dpo,
@@ -20,7 +20,9 @@ from evaluation.alignment.split import group_key
 from evaluation.benchmarks.navab.prompts import answer_prompt
 from evaluation.cli import main
 from evaluation.release import TripleRecord, iter_triples, load_manifest, write_release
+from pipeline.__main__ import main as pipeline_main
 from pipeline.checkpoint import DONE_FILE, write_jsonl
+from pipeline.pair_source import read_pre_cr_source
 from pipeline.release import RELEASE_SUBDIR
 from pipeline.runner import stage_dir
 
@@ -137,7 +139,7 @@ def test_items_without_a_topic_are_grouped_by_uid():
 
 
 def test_heldout_release_round_trips_and_holds_only_untrained_topics(release_dir, tmp_path):
-    pair_set = prepare_pairs(read_source("release", release_dir), "us", seed=2)
+    pair_set = prepare_pairs(read_release_source(release_dir), "us", seed=2)
     heldout_dir = write_pair_set(pair_set, tmp_path / "pairs")
     heldout = list(iter_triples(heldout_dir))
     assert heldout == pair_set.heldout and heldout
@@ -174,7 +176,7 @@ def test_pre_cr_pairs_come_from_generation_and_heldout_items_from_the_release(tm
     # Conflict Reduction dropped one statement per topic: it exists only before it.
     dropped = [record(f"drop-{t}", f"topic {t}", i=500 + t) for t in range(12)]
     fake_run(tmp_path, released + dropped, released)
-    source = read_source("pre-cr", tmp_path)
+    source = read_pre_cr_source(tmp_path)
     assert (source.kind, source.version) == ("pre-cr", "run-1")
     pair_set = prepare_pairs(source, "us", seed=4)
     trained = {p.uid for p in pair_set.train}
@@ -183,21 +185,21 @@ def test_pre_cr_pairs_come_from_generation_and_heldout_items_from_the_release(tm
     assert trained.isdisjoint(r.uid for r in pair_set.heldout)
     # The same seed holds out the same items when training on the release itself.
     post = prepare_pairs(
-        read_source("release", stage_dir(tmp_path, "release") / RELEASE_SUBDIR), "us", seed=4
+        read_release_source(stage_dir(tmp_path, "release") / RELEASE_SUBDIR), "us", seed=4
     )
     assert post.heldout == pair_set.heldout
 
 
 def test_pre_cr_needs_the_generation_and_release_stages(tmp_path):
     with pytest.raises(ValueError, match="generation stage has not completed"):
-        read_source("pre-cr", tmp_path)
+        read_pre_cr_source(tmp_path)
     generation = stage_dir(tmp_path, "generation")
     generation.mkdir(parents=True)
     (generation / DONE_FILE).write_text("{}")
     with pytest.raises(ValueError, match="release stage has not completed"):
-        read_source("pre-cr", tmp_path)
+        read_pre_cr_source(tmp_path)
     with pytest.raises(ValueError, match="not a release directory"):
-        read_source("release", tmp_path)
+        read_release_source(tmp_path)
 
 
 def test_dpo_settings_reject_nonsense():
@@ -226,6 +228,25 @@ def test_dpo_pairs_command_reports_bad_input_without_a_traceback(tmp_path, capsy
     assert "not a release directory" in capsys.readouterr().err
 
 
+def test_the_pipeline_command_writes_pairs_from_before_conflict_reduction(tmp_path, capsys):
+    released = select_records(topical_records(topics=12), "us")
+    dropped = [record(f"drop-{t}", f"topic {t}", i=500 + t) for t in range(12)]
+    fake_run(tmp_path / "run", released + dropped, released)
+    out = tmp_path / "out"
+    assert (
+        pipeline_main(["dpo-pairs", str(tmp_path / "run"), "--nation", "us", "--out", str(out)])
+        == 0
+    )
+    assert "held-out release" in capsys.readouterr().out
+    trained = {
+        json.loads(line)["uid"] for line in (out / "train_pairs.jsonl").read_text().splitlines()
+    }
+    assert trained & {r.uid for r in dropped}
+    assert {r.uid for r in iter_triples(out / "heldout")} <= {r.uid for r in released}
+    assert pipeline_main(["dpo-pairs", str(tmp_path), "--nation", "us", "--out", str(out)]) == 1
+    assert "generation stage has not completed" in capsys.readouterr().err
+
+
 STEPS = 10
 
 
@@ -239,7 +260,7 @@ def trained(tmp_path_factory):
     write_release(
         release, topical_records(nations=("us",), topics=6, per_topic=3), {"version": "r"}
     )
-    pair_set = prepare_pairs(read_source("release", release), "us", seed=0)
+    pair_set = prepare_pairs(read_release_source(release), "us", seed=0)
     base, tokenizer = load_scoring_model(str(model), device="cpu")
     before = measure_margins(base, tokenizer, pair_set.train)
     events = []

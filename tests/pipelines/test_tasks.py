@@ -10,7 +10,7 @@ from django.db import connection
 
 from leaderboard.celery import app as celery_app
 from leaderboard.pipelines import workflow
-from leaderboard.pipelines.execution import LOCK_NAMESPACE, ProgressReporter, RunCancelled
+from leaderboard.pipelines.execution import LOCK_NAMESPACE, RunCancelled, stage_reporter
 from leaderboard.pipelines.models import RunStatus
 from leaderboard.pipelines.tasks import run_pipeline_stage
 from pipeline import STAGE_NAMES
@@ -110,7 +110,7 @@ def test_a_running_stage_stops_at_its_next_report_once_cancelled(demo_run):
     workflow.prepare(demo_run)
     demo_run.status, demo_run.current_stage = RunStatus.RUNNING, "extraction"
     demo_run.save()
-    report = ProgressReporter(demo_run.pk, "extraction", demo_run.celery_task_ids["extraction"])
+    report = stage_reporter(demo_run.pk, "extraction", demo_run.celery_task_ids["extraction"])
     report("extraction", 3, 10)
     demo_run.refresh_from_db()
     assert (demo_run.progress_done, demo_run.progress_total) == (3, 10)
@@ -125,6 +125,6 @@ def test_a_running_stage_from_an_older_send_stops_at_its_next_report(demo_run):
     workflow.prepare(demo_run)
     demo_run.status, demo_run.current_stage = RunStatus.RUNNING, "extraction"
     demo_run.save()
-    report = ProgressReporter(demo_run.pk, "extraction", "an-older-send")
+    report = stage_reporter(demo_run.pk, "extraction", "an-older-send")
     with pytest.raises(RunCancelled):
         report("extraction", 10, 10)

@@ -1,0 +1,101 @@
+"""What evaluation jobs and pipeline runs share: progress, heartbeat and log tail, one
+progress reporter, and NUL-safe text for what workers write.
+
+Both are long work done by a worker that another process watches (the job page, the run page,
+the reaper). Each kind declares its own statuses (a pipeline run can wait for approval, a job
+can be retried); what a watcher reads is the same, and is written here once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+LOG_TAIL_CHARS = 8000
+#: The status every kind of work ends in when it succeeded.
+FINISHED = "finished"
+#: How often progress is written at most (seconds); the last report of a stage always is.
+PROGRESS_EVERY_S = 1.0
+NUL_SUBSTITUTE = "\ufffd"
+
+
+def storable_text(text: str) -> str:
+    # PostgreSQL's text cannot hold NUL, and log lines quote what models generated.
+    return text.replace("\x00", NUL_SUBSTITUTE)
+
+
+class TrackedWork(models.Model):
+    """Abstract: the fields a watcher reads while a worker does the work."""
+
+    status: Any  # declared by each kind, with its own choices
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    log_tail = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 100 if self.status == FINISHED else 0
+        return min(100, int(100 * self.progress_done / self.progress_total))
+
+    def add_log_line(self, line: str) -> None:
+        """Append to the tail in memory (the caller saves, holding the row's lock)."""
+        stamp = timezone.now().strftime("%Y-%m-%d %H:%M:%S")
+        self.log_tail = (self.log_tail + f"[{stamp}] {storable_text(line).rstrip()}\n")[
+            -LOG_TAIL_CHARS:
+        ]
+
+    @classmethod
+    def append_log(cls, pk: int, line: str) -> None:
+        with transaction.atomic():
+            work = cls._default_manager.select_for_update().get(pk=pk)
+            work.add_log_line(line)
+            work.save(update_fields=["log_tail"])
+
+
+class ProgressReporter:
+    """A library's progress callback `(stage, done, total)` for one piece of tracked work.
+
+    Writes progress and heartbeat to the rows of CURRENT (the work, filtered to "still this
+    delivery's": a cancel or a takeover makes it match nothing) at most once a second and at
+    the end of each stage, and raises STOPPED() once nothing matches or CANCELLED is set, so
+    the library stops where it is.
+    """
+
+    def __init__(
+        self,
+        current: models.QuerySet[Any],
+        stopped: Callable[[], Exception],
+        *,
+        stage_field: str | None = None,
+        cancelled: threading.Event | None = None,
+    ) -> None:
+        self.current, self.stopped = current, stopped
+        self.stage_field, self.cancelled = stage_field, cancelled
+        self.last_report = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.cancelled is not None and self.cancelled.is_set():
+            raise self.stopped()
+        now = time.monotonic()
+        if now - self.last_report < PROGRESS_EVERY_S and done < total:
+            return
+        self.last_report = now
+        values: dict[str, Any] = {
+            "progress_done": done,
+            "progress_total": total,
+            "heartbeat_at": timezone.now(),
+        }
+        if self.stage_field is not None:
+            values[self.stage_field] = stage[:64]
+        if not self.current.update(**values):
+            raise self.stopped()
