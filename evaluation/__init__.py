@@ -11,8 +11,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from evaluation.benchmarks.navab.harness import evaluate
     from evaluation.errors import ModelError
-    from evaluation.harness import evaluate
     from evaluation.results import (
         EvaluationResult,
         ProgressEvent,
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "ModelError": "evaluation.errors",
-    "evaluate": "evaluation.harness",
+    "evaluate": "evaluation.benchmarks.navab.harness",
     "EvaluationResult": "evaluation.results",
     "ProgressEvent": "evaluation.results",
     "ReproCard": "evaluation.results",

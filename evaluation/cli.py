@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from evaluation.harness import evaluate
+    from evaluation.benchmarks.navab.harness import evaluate
     from evaluation.results import ProgressEvent
     from evaluation.spec import ModelSpec
 
@@ -126,8 +126,8 @@ def _rate(value: float | None) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from evaluation.benchmarks.navab.harness import release_cells
     from evaluation.benchmarks.navab.lm_eval_tasks import export_tasks
-    from evaluation.harness import release_cells
     from evaluation.results import read_answers
 
     cells = release_cells(args.release, args.nations, args.modes, limit=args.limit)

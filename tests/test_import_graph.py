@@ -16,19 +16,6 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("leaderboard", "evaluation", "pipeline")
 
-# Each benchmark's definition reaches its harness lazily and the harness reads the definition
-# back: the benchmark folders' owners untangle these; the test fails once they are gone, to be
-# removed from this list.
-KNOWN_CYCLES = {
-    frozenset({"evaluation.benchmarks.navab.definition", "evaluation.harness"}),
-    frozenset(
-        {
-            "evaluation.benchmarks.divervalue.definition",
-            "evaluation.benchmarks.divervalue.harness",
-        }
-    ),
-}
-
 
 def module_files(root: Path) -> dict[str, Path]:
     files = {}
@@ -104,15 +91,11 @@ def app(module: str) -> str:
 
 
 def test_no_module_imports_itself_back():
-    assert cycles(import_graph(ROOT), lambda m: m) - KNOWN_CYCLES == set()
-
-
-def test_the_known_cycles_left_to_others_still_exist():
-    assert cycles(import_graph(ROOT), lambda m: m) >= KNOWN_CYCLES
+    assert cycles(import_graph(ROOT), lambda m: m) == set()
 
 
 def test_no_app_imports_itself_back():
-    assert cycles(import_graph(ROOT), app) - KNOWN_CYCLES == set()
+    assert cycles(import_graph(ROOT), app) == set()
 
 
 def test_evaluation_and_pipeline_never_import_each_other_back_nor_django():

@@ -7,7 +7,7 @@ import pytest
 
 from evaluation.benchmarks.contract import IntervalMethod, Method, Metric, MetricKind, Track
 from evaluation.benchmarks.navab.definition import BENCHMARK
-from evaluation.harness import score_rows
+from evaluation.benchmarks.navab.harness import score_rows
 from evaluation.results import RESULTS_FORMAT, EvaluationResult, ReproCard, SampleRecord
 
 CARD = {

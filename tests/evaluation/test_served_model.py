@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.harness import evaluate
+from evaluation.benchmarks.navab.harness import evaluate
 from evaluation.spec import ModelSpec
 from tests.evaluation.conftest import cpu_spec
 from tests.openai_server import OpenAIServer

@@ -1,7 +1,7 @@
 import pytest
 
 from evaluation.errors import ModelError
-from evaluation.harness import load_lm
+from evaluation.lm_eval_runner import load_lm
 from evaluation.spec import ModelSpec, vllm_available
 
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from evaluation import repro
 from evaluation.benchmarks.divervalue.lm_eval_tasks import TASK, export_tasks
@@ -30,7 +30,7 @@ from evaluation.benchmarks.divervalue.results import (
     SliceScore,
 )
 from evaluation.benchmarks.intervals import metric_interval
-from evaluation.harness import _Progress, _run_tasks, load_lm
+from evaluation.lm_eval_runner import Progress, load_lm, run_tasks
 from evaluation.release import sha256_file
 from evaluation.results import ProgressEvent
 from evaluation.spec import ModelSpec
@@ -118,9 +118,10 @@ def evaluate(
     The model is scored without a chat template whatever `spec` says, as published. With
     `out_dir`, the task is exported to `out_dir/tasks` and the results written there.
     """
-    from evaluation.benchmarks.divervalue.definition import BENCHMARK
+    from evaluation.benchmarks import get_benchmark
 
-    benchmark = benchmark or BENCHMARK
+    # Through the registry: the definition imports this harness for its operations.
+    benchmark = benchmark or cast("DiverValueBench", get_benchmark("divervalue"))
     if methods and set(methods) != {"opa"}:
         raise ValueError("DiverValue-Bench's harness computes OPA only; PAA is judged separately")
     started = time.monotonic()
@@ -129,7 +130,7 @@ def evaluate(
     items = select_items(release_dir, splits=splits, limit=limit)
     spec = dataclasses.replace(spec, apply_chat_template=False)
     run_device = repro.resolve_device(device, spec)
-    tracker = _Progress(total=2 * len(items), callback=progress)
+    tracker = Progress(total=2 * len(items), callback=progress)
     with ExitStack() as stack:
         if out_dir is None:
             tasks_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dvb-")))
@@ -140,7 +141,7 @@ def evaluate(
         lm = load_lm(spec, run_device)
         tracker.attach(lm)
         tracker.start("opa")
-        samples = _run_tasks(lm, spec, [TASK], tasks_dir, seed, metadata=spec.to_lm_eval_args())
+        samples = run_tasks(lm, spec, [TASK], tasks_dir, seed, metadata=spec.to_lm_eval_args())
         tracker.finish_stage(2 * len(items))
     dimensions = [d.key for d in benchmark.slices]
     margins = _items_from_samples(samples[TASK], dimensions)

@@ -208,8 +208,8 @@ class NaVAB(Benchmark):
         max_gen_toks: int = 128,
         answers: Path | None = None,
     ) -> list[str]:
+        from evaluation.benchmarks.navab.harness import release_cells
         from evaluation.benchmarks.navab.lm_eval_tasks import export_tasks
-        from evaluation.harness import release_cells
         from evaluation.results import read_answers
 
         slices = slices or {}
@@ -224,7 +224,7 @@ class NaVAB(Benchmark):
         return [name for names in exported.tasks.values() for name in names]
 
     def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
-        from evaluation.harness import evaluate
+        from evaluation.benchmarks.navab.harness import evaluate
 
         return evaluate(spec, release_dir, **options)
 

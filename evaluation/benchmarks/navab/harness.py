@@ -11,21 +11,20 @@ them): MC; AJ answering (greedy generation); AJ judging (log-likelihood of " A" 
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from evaluation import repro
+from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import Benchmark
 from evaluation.benchmarks.intervals import metric_interval
 from evaluation.benchmarks.navab.balance import BalancedItem, balance
-from evaluation.benchmarks.navab.definition import BENCHMARK, MODES, NATIONS, UNSCORED_MODES
 from evaluation.benchmarks.navab.lm_eval_tasks import (
     AJ,
     GEN,
@@ -35,21 +34,18 @@ from evaluation.benchmarks.navab.lm_eval_tasks import (
     write_judge_tasks,
 )
 from evaluation.benchmarks.navab.prompts import LETTERS
-from evaluation.errors import ModelError
+from evaluation.lm_eval_runner import Progress, ProgressCallback, load_lm, run_tasks
 from evaluation.release import iter_triples, load_manifest, sha256_file
 from evaluation.results import (
     ANSWERS_FILE,
     EvaluationResult,
     Part,
-    ProgressEvent,
     ReproCard,
     SampleRecord,
     ScoreRow,
 )
-from evaluation.spec import ModelSpec, vllm_available
+from evaluation.spec import ModelSpec
 from evaluation.stats import cell_seed, mean_stderr
-
-ProgressCallback = Callable[[ProgressEvent], None]
 
 
 def _choose(values: Sequence[str] | None, allowed: Sequence[str], what: str) -> list[str]:
@@ -63,15 +59,22 @@ def _choose(values: Sequence[str] | None, allowed: Sequence[str], what: str) -> 
     return [v for v in allowed if v in values]
 
 
-# Known nations and modes first, in the benchmark's order; any other value the release holds
-# follows alphabetically (a release may hold nations this code has never heard of).
-_ORDER: dict[str, int] = {
-    value: i for i, value in enumerate((*(n.code for n in NATIONS), *(m.code for m in MODES)))
-}
+def _navab() -> Benchmark:
+    # Through the registry: the definition imports this harness for its operations.
+    return get_benchmark("navab")
+
+
+def _known_order() -> dict[str, int]:
+    """Known nations and modes first, in the declaration's order; any other value a release
+    holds follows alphabetically (a release may hold nations this code has never heard of)."""
+    navab = _navab()
+    known = [v for key in ("nation", "mode") for v in navab.slice_dimension(key).value_labels]
+    return {value: i for i, value in enumerate(known)}
 
 
 def _in_order(values: set[str]) -> list[str]:
-    return sorted(values, key=lambda v: (_ORDER.get(v, len(_ORDER)), v))
+    order = _known_order()
+    return sorted(values, key=lambda v: (order.get(v, len(order)), v))
 
 
 def release_cells(
@@ -91,7 +94,8 @@ def release_cells(
     chosen_nations = _choose(nations, _in_order({t.nation for t in triples}), "nation")
     held_modes = _in_order({t.mode for t in triples})
     if not modes:
-        modes = [m for m in held_modes if m not in UNSCORED_MODES]
+        unscored = _navab().slice_dimension("mode").unscored
+        modes = [m for m in held_modes if m not in unscored]
     chosen_modes = _choose(modes, held_modes, "mode")
     return {
         key: items[:limit] if limit else items
@@ -101,103 +105,8 @@ def release_cells(
     }
 
 
-class _Progress:
-    """Counts model requests across stages; lm-eval reports each finished request to the LM's
-    cache hook, which is the one per-request callback every lm-eval backend calls."""
-
-    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
-        self.total = total
-        self.done = 0
-        self.stage = "starting"
-        self.callback = callback
-
-    def emit(self) -> None:
-        if self.callback is not None:
-            self.callback(ProgressEvent(self.stage, min(self.done, self.total), self.total))
-
-    def start(self, stage: str) -> None:
-        self.stage = stage
-        self.emit()
-
-    def advance(self) -> None:
-        self.done += 1
-        self.emit()
-
-    def finish_stage(self, done: int) -> None:
-        """Snap to the stage's exact request count (backends may batch their reports)."""
-        self.done = done
-        self.emit()
-
-    def attach(self, lm: Any) -> None:
-        from lm_eval.api.model import CacheHook
-
-        tracker = self
-
-        class ProgressHook(CacheHook):
-            def add_partial(self, attr: str, req: Any, res: Any) -> None:
-                tracker.advance()
-
-        lm.set_cache_hook(ProgressHook(None))
-
-
-def load_lm(spec: ModelSpec, device: str) -> Any:
-    """An lm-eval LM for `spec`; loading failures are the model's problem (`ModelError`)."""
-    from lm_eval.api.registry import get_model
-
-    if spec.kind == "vllm" and not vllm_available():
-        raise ModelError("vLLM is not installed on this worker; install the 'vllm' extra.")
-    args = spec.to_lm_eval_args()
-    if args.get("trust_remote_code") is not False:
-        raise AssertionError("trust_remote_code must stay False")
-    extra: dict[str, Any] = {"batch_size": spec.batch_size}
-    if spec.kind == "openai-completions":
-        if spec.api_key_env:
-            key = os.environ.get(spec.api_key_env, "")
-            # Passed here, not in model_args, so the key never reaches results or commands.
-            args["header"] = {"Authorization": f"Bearer {key}"}
-    else:
-        extra["device"] = device
-    try:
-        return get_model(spec.lm_eval_model).create_from_arg_obj(args, extra)
-    except (OSError, ValueError, KeyError, ImportError, RuntimeError) as exc:
-        raise ModelError(f"could not load {spec.pretrained}: {exc}") from exc
-
-
-def _run_tasks(
-    lm: Any,
-    spec: ModelSpec,
-    names: list[str],
-    tasks_dir: Path,
-    seed: int,
-    metadata: dict[str, Any] | None = None,
-) -> dict[str, list[dict[str, Any]]]:
-    """Run `names` from `tasks_dir` on `lm`. `metadata` reaches the tasks' dataset loaders, as
-    the stock CLI passes them its `model_args` (a task may need the model's tokenizer)."""
-    import lm_eval
-    from lm_eval.tasks import TaskManager
-
-    manager = TaskManager(
-        include_path=str(tasks_dir), include_defaults=False, metadata=metadata or None
-    )
-    output = lm_eval.simple_evaluate(
-        model=lm,
-        tasks=list(names),
-        task_manager=manager,
-        log_samples=True,
-        bootstrap_iters=0,  # our own intervals are computed from the samples
-        apply_chat_template=spec.apply_chat_template,
-        random_seed=seed,
-        numpy_random_seed=seed,
-        torch_random_seed=seed,
-        fewshot_random_seed=seed,
-    )
-    if output is None:
-        raise RuntimeError("lm-eval returned no results (not the main process?)")
-    samples: dict[str, list[dict[str, Any]]] = output["samples"]
-    return samples
-
-
 def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> list[SampleRecord]:
+    navab = _navab()
     records = []
     for task in sorted(samples):
         for sample in samples[task]:
@@ -213,7 +122,7 @@ def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> li
                 SampleRecord(
                     uid=doc["uid"],
                     method=method,
-                    slices=BENCHMARK.slice_of(doc),
+                    slices=navab.slice_of(doc),
                     value=float(correct),
                     correct=correct,
                     chosen=LETTERS[chosen],
@@ -225,16 +134,17 @@ def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> li
 
 
 def score_rows(
-    samples: Sequence[SampleRecord], seed: int, benchmark: Benchmark = BENCHMARK
+    samples: Sequence[SampleRecord], seed: int, benchmark: Benchmark | None = None
 ) -> list[ScoreRow]:
     """One row per slice cell x method present in `samples`, for the method's primary metric
     (each record holds one per-item value), with the method's declared sub-metrics as parts."""
+    benchmark = benchmark or _navab()
     keys = [d.key for d in benchmark.slices]
     cells: dict[tuple[str, ...], list[SampleRecord]] = defaultdict(list)
     for sample in samples:
         cells[(*(sample.slices[k] for k in keys), sample.method)].append(sample)
     methods = [m.key for m in benchmark.methods]
-    order = {**_ORDER, **{method: i for i, method in enumerate(methods)}}
+    order = {**_known_order(), **{method: i for i, method in enumerate(methods)}}
     rows = []
     for key in sorted(cells, key=lambda k: tuple(order.get(part, len(order)) for part in k) + k):
         method = benchmark.method(key[-1])
@@ -305,7 +215,7 @@ def evaluate(
     nations = _in_order({nation for nation, _ in cells})
     modes = _in_order({mode for _, mode in cells})
     run_device = repro.resolve_device(device, spec)
-    tracker = _Progress(
+    tracker = Progress(
         total=(2 * n_items if MC in methods else 0) + (3 * n_items if AJ in methods else 0),
         callback=progress,
     )
@@ -323,13 +233,11 @@ def evaluate(
         answers: dict[str, str] = {}
         if MC in methods:
             tracker.start("mc")
-            records += _choice_records(
-                _run_tasks(lm, spec, exported.names(MC), tasks_dir, seed), MC
-            )
+            records += _choice_records(run_tasks(lm, spec, exported.names(MC), tasks_dir, seed), MC)
             tracker.finish_stage(2 * n_items)
         if AJ in methods:
             tracker.start("aj: answering")
-            for task_samples in _run_tasks(lm, spec, exported.names(GEN), tasks_dir, seed).values():
+            for task_samples in run_tasks(lm, spec, exported.names(GEN), tasks_dir, seed).values():
                 for sample in task_samples:
                     answers[sample["doc"]["uid"]] = str(sample["filtered_resps"][0]).strip()
             tracker.finish_stage(tracker.total - 2 * n_items)
@@ -341,7 +249,7 @@ def evaluate(
                 lm = load_lm(judge, repro.resolve_device(device, judge))
                 tracker.attach(lm)
             tracker.start("aj: judging")
-            judged = _run_tasks(lm, judge_spec, exported.names(AJ), tasks_dir, seed)
+            judged = run_tasks(lm, judge_spec, exported.names(AJ), tasks_dir, seed)
             records += _choice_records(judged, AJ)
             tracker.finish_stage(tracker.total)
         tracker.start("scoring")

@@ -1,0 +1,112 @@
+"""Running lm-eval tasks for any benchmark's harness: the model loaded as lm-eval loads it
+(no remote code, API keys outside model arguments), the tasks run by lm-eval's own evaluator
+with samples logged, and progress counted per model request."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from evaluation.errors import ModelError
+from evaluation.results import ProgressEvent
+from evaluation.spec import ModelSpec, vllm_available
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class Progress:
+    """Counts model requests across stages; lm-eval reports each finished request to the LM's
+    cache hook, which is the one per-request callback every lm-eval backend calls."""
+
+    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
+        self.total = total
+        self.done = 0
+        self.stage = "starting"
+        self.callback = callback
+
+    def emit(self) -> None:
+        if self.callback is not None:
+            self.callback(ProgressEvent(self.stage, min(self.done, self.total), self.total))
+
+    def start(self, stage: str) -> None:
+        self.stage = stage
+        self.emit()
+
+    def advance(self) -> None:
+        self.done += 1
+        self.emit()
+
+    def finish_stage(self, done: int) -> None:
+        """Snap to the stage's exact request count (backends may batch their reports)."""
+        self.done = done
+        self.emit()
+
+    def attach(self, lm: Any) -> None:
+        from lm_eval.api.model import CacheHook
+
+        tracker = self
+
+        class ProgressHook(CacheHook):
+            def add_partial(self, attr: str, req: Any, res: Any) -> None:
+                tracker.advance()
+
+        lm.set_cache_hook(ProgressHook(None))
+
+
+def load_lm(spec: ModelSpec, device: str) -> Any:
+    """An lm-eval LM for `spec`; loading failures are the model's problem (`ModelError`)."""
+    from lm_eval.api.registry import get_model
+
+    if spec.kind == "vllm" and not vllm_available():
+        raise ModelError("vLLM is not installed on this worker; install the 'vllm' extra.")
+    args = spec.to_lm_eval_args()
+    if args.get("trust_remote_code") is not False:
+        raise AssertionError("trust_remote_code must stay False")
+    extra: dict[str, Any] = {"batch_size": spec.batch_size}
+    if spec.kind == "openai-completions":
+        if spec.api_key_env:
+            key = os.environ.get(spec.api_key_env, "")
+            # Passed here, not in model_args, so the key never reaches results or commands.
+            args["header"] = {"Authorization": f"Bearer {key}"}
+    else:
+        extra["device"] = device
+    try:
+        return get_model(spec.lm_eval_model).create_from_arg_obj(args, extra)
+    except (OSError, ValueError, KeyError, ImportError, RuntimeError) as exc:
+        raise ModelError(f"could not load {spec.pretrained}: {exc}") from exc
+
+
+def run_tasks(
+    lm: Any,
+    spec: ModelSpec,
+    names: list[str],
+    tasks_dir: Path,
+    seed: int,
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Run `names` from `tasks_dir` on `lm`. `metadata` reaches the tasks' dataset loaders, as
+    the stock CLI passes them its `model_args` (a task may need the model's tokenizer)."""
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    manager = TaskManager(
+        include_path=str(tasks_dir), include_defaults=False, metadata=metadata or None
+    )
+    output = lm_eval.simple_evaluate(
+        model=lm,
+        tasks=list(names),
+        task_manager=manager,
+        log_samples=True,
+        bootstrap_iters=0,  # our own intervals are computed from the samples
+        apply_chat_template=spec.apply_chat_template,
+        random_seed=seed,
+        numpy_random_seed=seed,
+        torch_random_seed=seed,
+        fewshot_random_seed=seed,
+    )
+    if output is None:
+        raise RuntimeError("lm-eval returned no results (not the main process?)")
+    samples: dict[str, list[dict[str, Any]]] = output["samples"]
+    return samples
