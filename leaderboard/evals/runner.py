@@ -1,4 +1,5 @@
-"""Runs one evaluation job: the release on disk, the model spec, the harness, the results."""
+"""Runs one evaluation job: the release on disk, the model spec, the release's benchmark's
+`evaluate`, the results (generic over slices, metrics and sub-metrics)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from django.conf import settings
 from django.db import DataError, transaction
 from django.utils import timezone
 
-from evaluation import EvaluationResult, ModelSpec, ProgressEvent, evaluate
+from evaluation import EvaluationResult, ModelSpec, ProgressEvent
+from evaluation.benchmarks import get_benchmark
 from evaluation.errors import ModelError
-from evaluation.release import iter_triples, write_release
+from evaluation.release import iter_items, write_benchmark_release
 from evaluation.results import slice_key
 from evaluation.spec import Kind, vllm_available
 from leaderboard.benchmark.exports import release_directory
@@ -62,15 +64,17 @@ def model_spec(model: LanguageModel) -> ModelSpec:
 
 
 def job_release_directory(job: EvaluationJob) -> Path:
-    """The release on disk, less the job's excluded triples (an aligned model's training set)."""
+    """The release on disk, less the job's excluded items (an aligned model's training set)."""
     full = release_directory(job.release)
     if not job.exclude_uids:
         return full
+    benchmark = get_benchmark(job.release.benchmark.slug)
     excluded = set(job.exclude_uids)
     subset = Path(settings.EVAL_RESULTS_DIR) / f"job-{job.pk}" / "release"
-    write_release(
+    write_benchmark_release(
         subset,
-        (record for record in iter_triples(full) if record.uid not in excluded),
+        benchmark,
+        (item for item in iter_items(full, benchmark.items_file) if item["uid"] not in excluded),
         {
             "version": f"{job.release.version}-without-{len(excluded)}",
             "parent": job.release.version,
@@ -106,10 +110,11 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
     if settings.EVAL_BACKEND == "vllm" and not vllm_available():
         # This worker's set-up, not the model: fail as infrastructure so another worker retries.
         raise RuntimeError("EVAL_BACKEND=vllm but vLLM is not installed on this worker")
+    benchmark = get_benchmark(job.release.benchmark.slug)
     release_dir = job_release_directory(job)
     try:
         spec = model_spec(job.model)
-        result = evaluate(
+        result = benchmark.evaluate(
             spec,
             release_dir,
             methods=job.methods or None,

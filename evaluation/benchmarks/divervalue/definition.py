@@ -180,6 +180,8 @@ class DiverValueBench(Benchmark):
     def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
         from evaluation.benchmarks.divervalue.harness import evaluate
 
+        # The site passes every benchmark its generation budget; OPA generates nothing.
+        options.pop("max_gen_toks", None)
         return evaluate(spec, release_dir, benchmark=self, **options)
 
     def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:
