@@ -125,6 +125,12 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
         )
     except (ModelError, ValueError) as exc:
         raise ModelProblem(str(exc)) from exc
+    if not isinstance(result, EvaluationResult):
+        # The site stores the generic results only; anything else is the deployment's fault.
+        raise TypeError(
+            f"{benchmark.slug}'s evaluate returned {type(result).__name__}, not an "
+            "evaluation.results.EvaluationResult"
+        )
     try:
         store_results(job, token, result, Path(settings.EVAL_RESULTS_DIR))
     except DataError as exc:
