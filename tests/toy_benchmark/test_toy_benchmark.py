@@ -1,6 +1,6 @@
 """Issue 11, item 5: a benchmark the site has never heard of (this folder's toy benchmark) is
-imported, evaluated by a real Celery worker on the tiny model, ranked on its board and
-downloadable, through the same code that serves NaVAB."""
+imported, submitted through the API, evaluated by a real Celery worker on the tiny model,
+ranked on its board and downloadable, through the same code that serves NaVAB."""
 
 from __future__ import annotations
 
@@ -11,20 +11,21 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from evaluation.benchmarks import get_benchmark, register, unregister
 from evaluation.benchmarks.contract import Benchmark as Declaration
 from leaderboard.benchmark.models import Benchmark, DatasetRelease
 from leaderboard.benchmark.registry_sync import sync_benchmarks
 from leaderboard.boards.queries import OVERALL, BoardQuery, build_board
-from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
     TERMINAL_STATUSES,
     EvaluationJob,
     JobStatus,
-    LanguageModel,
     SampleResult,
     Score,
 )
@@ -79,11 +80,20 @@ def test_a_toy_benchmark_is_imported_evaluated_ranked_and_downloadable(
     assert release.benchmark.slug == "toy"
     assert release.manifest["counts"] == {"aa/food": 2, "aa/sport": 2, "bb/food": 2, "bb/sport": 2}
     tiny = build_tiny_model(tmp_path / "models" / "tiny-gpt2")
-    model = LanguageModel.objects.create(
-        name=str(tiny), revision="local-tiny", precision="float32", weights_path=str(tiny)
+    worker_settings.SUBMISSION_LOCAL_ROOTS = [tiny.parent]
+    submitter = User.objects.create_user("submitter", "submitter@example.org", "pw-toy-12345")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=submitter).key}")
+    submitted = api.post(
+        "/api/models/",
+        {"name": str(tiny), "precision": "float32", "benchmarks": ["toy"]},
+        format="json",
     )
-    job = lifecycle.create_job(model, release, reason="Toy evaluation")
-    assert job.methods == ["pick"]
+    assert submitted.status_code == 201, submitted.json()
+    [queued] = submitted.json()["jobs"]
+    job = EvaluationJob.objects.get(pk=queued["id"])
+    model = job.model
+    assert (job.release, job.methods) == (release, ["pick"])
 
     with running_worker(tmp_path / "worker.log", extra_env={"EVAL_EXTRA_BENCHMARKS": REGISTRATION}):
         job = finished(job)
