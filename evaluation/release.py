@@ -1,8 +1,9 @@
 """The release directory: the one on-disk format shared by the site, the harness and the pipeline.
 
-A release directory holds `triples.jsonl` (one record per line, keys as in `TripleRecord`) and
-`manifest.json` (version, counts per nation/mode, sha256 and size of every file). The site
-writes it on export, the pipeline writes it as its output, and the harness reads it.
+A release directory holds its benchmark's items file (one JSON object per line; NaVAB's is
+`triples.jsonl`, keys as in `TripleRecord`) and `manifest.json` (version, item counts per
+slice cell keyed like `Benchmark.count_key`, sha256 and size of every file). The site writes
+it on export, the pipeline writes NaVAB's as its output, and each benchmark's harness reads it.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evaluation.benchmarks.contract import Benchmark
 
 TRIPLES_FILE = "triples.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -86,23 +90,66 @@ def load_manifest(release_dir: Path) -> dict[str, Any]:
     return data
 
 
-def write_release(
-    release_dir: Path, records: Iterable[TripleRecord], metadata: dict[str, Any] | None = None
+def iter_items(release_dir: Path, items_file: str) -> Iterator[dict[str, Any]]:
+    """The items of a release directory's ITEMS_FILE, as written by `write_items`."""
+    path = Path(release_dir) / items_file
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                item: dict[str, Any] = json.loads(line)
+                yield item
+
+
+def write_items(
+    release_dir: Path,
+    items_file: str,
+    items: Iterable[Mapping[str, Any]],
+    count_key: Callable[[Mapping[str, Any]], str],
+    metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write triples.jsonl and manifest.json; returns the manifest."""
+    """Write ITEMS_FILE (one item per line, keys in the order given) and manifest.json, whose
+    "counts" are items per COUNT_KEY of an item; returns the manifest."""
     release_dir = Path(release_dir)
     release_dir.mkdir(parents=True, exist_ok=True)
     counts: Counter[str] = Counter()
-    triples_path = release_dir / TRIPLES_FILE
-    with triples_path.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
-            counts[f"{record.nation}/{record.mode}"] += 1
+    items_path = release_dir / items_file
+    with items_path.open("w", encoding="utf-8") as handle:
+        for item in items:
+            handle.write(json.dumps(dict(item), ensure_ascii=False) + "\n")
+            counts[count_key(item)] += 1
     manifest: dict[str, Any] = dict(metadata or {})
     manifest["counts"] = dict(sorted(counts.items()))
     manifest["total"] = sum(counts.values())
     manifest["files"] = {
-        TRIPLES_FILE: {"sha256": sha256_file(triples_path), "bytes": triples_path.stat().st_size}
+        items_file: {"sha256": sha256_file(items_path), "bytes": items_path.stat().st_size}
     }
     (release_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def write_benchmark_release(
+    release_dir: Path,
+    benchmark: Benchmark,
+    items: Iterable[Mapping[str, Any]],
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A release directory of BENCHMARK: its `items_file`, counts keyed by its `count_key`."""
+    return write_items(
+        release_dir,
+        benchmark.items_file,
+        items,
+        lambda item: benchmark.count_key(benchmark.slice_of(item)),
+        {"benchmark": benchmark.slug, **(metadata or {})},
+    )
+
+
+def _nation_mode(item: Mapping[str, Any]) -> str:
+    return f"{item['nation']}/{item['mode']}"
+
+
+def write_release(
+    release_dir: Path, records: Iterable[TripleRecord], metadata: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Write NaVAB's triples.jsonl and manifest.json; returns the manifest."""
+    items = (record.to_dict() for record in records)
+    return write_items(release_dir, TRIPLES_FILE, items, _nation_mode, metadata)

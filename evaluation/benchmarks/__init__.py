@@ -3,11 +3,16 @@ style: listing the benchmarks imports nothing; `get_benchmark` imports only the 
 
 To add a benchmark: a folder under `evaluation/benchmarks/<slug>/` whose `__init__` exposes a
 `Benchmark` instance, and one line here (see DESIGN.md, "Adding a benchmark").
+
+A benchmark kept outside this package (the tests' toy benchmark, an operator's private one) is
+named in the environment, so that every process (web, worker, command) finds it:
+`EVAL_EXTRA_BENCHMARKS="toy=tests.toy_benchmark:BENCHMARK,other=pkg.mod:OBJ"`.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from functools import cache
 from typing import Final
 
@@ -18,8 +23,26 @@ REGISTRY: Final[dict[str, str]] = {
     "divervalue": "evaluation.benchmarks.divervalue:BENCHMARK",
 }
 
-# Benchmarks registered at run time (tests register a toy benchmark this way).
-_extra: dict[str, str] = {}
+EXTRA_ENV: Final = "EVAL_EXTRA_BENCHMARKS"
+
+
+def parse_extra(value: str) -> dict[str, str]:
+    """`slug=module:attr` entries separated by commas (blank entries are ignored)."""
+    extra: dict[str, str] = {}
+    for entry in value.split(","):
+        if not entry.strip():
+            continue
+        slug, sep, target = (part.strip() for part in entry.partition("="))
+        if not sep or not slug or ":" not in target:
+            raise ValueError(f"{EXTRA_ENV}: {entry.strip()!r} is not slug=module:attr")
+        if slug in REGISTRY or slug in extra:
+            raise ValueError(f"{EXTRA_ENV}: benchmark {slug!r} is already registered")
+        extra[slug] = target
+    return extra
+
+
+# Benchmarks registered at run time: from the environment, and by `register` (tests).
+_extra: dict[str, str] = parse_extra(os.environ.get(EXTRA_ENV, ""))
 
 
 def register(slug: str, target: str) -> None:

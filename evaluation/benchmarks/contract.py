@@ -289,7 +289,9 @@ class Benchmark(ABC):
     def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
         """Score a model (`evaluation.spec.ModelSpec`) on a release directory; returns the
         benchmark's `EvaluationResult`. Options are the benchmark's own (methods, slices,
-        limit, seed, device, judge, out_dir, progress)."""
+        limit, seed, device, judge, out_dir, progress); the site's runner passes methods,
+        seed, device, progress and max_gen_toks (a benchmark that generates nothing ignores
+        the last)."""
 
     @abstractmethod
     def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:

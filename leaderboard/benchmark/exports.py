@@ -34,8 +34,8 @@ from django.utils import timezone
 
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import Benchmark
-from evaluation.release import MANIFEST_FILE, TripleRecord, write_release
-from leaderboard.benchmark.models import DatasetRelease, Item
+from evaluation.release import MANIFEST_FILE, write_benchmark_release
+from leaderboard.benchmark.models import DatasetRelease, Item, ItemSlice
 
 Row = tuple[str, ...]
 
@@ -69,10 +69,17 @@ class Columns:
     def names(self) -> tuple[str, ...]:
         return self.benchmark.export_columns()
 
-    def row(self, uid: str, slices: dict[str, Any], data: dict[str, Any], release: str) -> Row:
+    def item(
+        self, uid: str, slices: dict[str, Any], data: dict[str, Any], release: str
+    ) -> dict[str, Any]:
+        """The item's exported fields by name, in the columns' order, JSON values kept as they
+        are (a missing field is empty)."""
         by_field = {d.field: slices.get(d.key, "") for d in self.benchmark.slices}
         values = {**data, **by_field, "uid": uid, "release": release}
-        return tuple(_text(values.get(name)) for name in self.names)
+        return {name: "" if values.get(name) is None else values[name] for name in self.names}
+
+    def row(self, uid: str, slices: dict[str, Any], data: dict[str, Any], release: str) -> Row:
+        return tuple(_text(value) for value in self.item(uid, slices, data, release).values())
 
 
 def _text(value: Any) -> str:
@@ -86,10 +93,14 @@ def columns_for(release: DatasetRelease) -> Columns:
     return Columns(get_benchmark(release.benchmark.slug))
 
 
+def _item_rows(queryset: QuerySet[Item]) -> Iterator[tuple[Any, ...]]:
+    rows = queryset.values_list("uid", "slices", "data", "release__version")
+    return rows.iterator(chunk_size=FETCH_ROWS)
+
+
 def export_rows(queryset: QuerySet[Item], columns: Columns) -> Iterator[Row]:
     """The queryset's items as tuples in the columns' order, fetched in chunks."""
-    rows = queryset.values_list("uid", "slices", "data", "release__version")
-    return (columns.row(*row) for row in rows.iterator(chunk_size=FETCH_ROWS))
+    return (columns.row(*row) for row in _item_rows(queryset))
 
 
 # --- encoders -----------------------------------------------------------------------------
@@ -298,7 +309,10 @@ def _record_export(release: DatasetRelease, export: ExportFile, key: str) -> Non
 
 
 def release_directory(release: DatasetRelease) -> Path:
-    """The release in the evaluation.release directory format, written once per content.
+    """The release as its benchmark's harness reads it: the benchmark's `items_file` (each
+    item's exported fields in declared order, so NaVAB's triples.jsonl is the one stock lm-eval
+    reproduction reads) and a manifest whose counts are keyed by `Benchmark.count_key` and
+    which lists each dimension's values. Written once per content.
 
     Each content version gets its own sub-directory (named by `content_key`), built in a
     temporary directory and renamed into place, so a worker never reads a half-written one.
@@ -312,18 +326,18 @@ def release_directory(release: DatasetRelease) -> Path:
     building = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
     try:
         columns = columns_for(release)
-        records = (
-            TripleRecord.from_dict(dict(zip(columns.names, row, strict=True)))
-            for row in export_rows(_release_items(release), columns)
-        )
-        write_release(
+        benchmark = columns.benchmark
+        items = (columns.item(*row) for row in _item_rows(_release_items(release)))
+        write_benchmark_release(
             building,
-            records,
+            benchmark,
+            items,
             metadata={
                 "version": release.version,
                 "title": release.title,
                 "status": release.status,
                 "content_key": key,
+                "slices": release_slice_values(release, benchmark),
             },
         )
         building.chmod(0o755)
@@ -339,3 +353,15 @@ def release_directory(release: DatasetRelease) -> Path:
         if stale.name != target.name and not stale.name.startswith("."):
             shutil.rmtree(stale, ignore_errors=True)
     return target
+
+
+def release_slice_values(release: DatasetRelease, benchmark: Benchmark) -> dict[str, list[str]]:
+    """Each slice dimension's values the release holds, in the dimension's order."""
+    pairs = (
+        ItemSlice.objects.filter(item__release=release).values_list("dimension", "value").distinct()
+    )
+    held: dict[str, set[str]] = {d.key: set() for d in benchmark.slices}
+    for dimension, value in pairs:
+        if dimension in held:
+            held[dimension].add(value)
+    return {d.key: sorted(held[d.key], key=d.sort_key) for d in benchmark.slices}

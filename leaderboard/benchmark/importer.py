@@ -1,8 +1,9 @@
-"""Import a dataset release: the NaVAB release folders or our own triples.jsonl export, as
-NaVAB's `read_published` reads them (evaluation/benchmarks/navab/layout.py).
+"""Import a dataset release of any registered benchmark, as its declaration's `read_published`
+reads it (its published layout, or the release directory the site exports): NaVAB's release
+folders or triples.jsonl, DiverValue-Bench's JSON lists, a benchmark registered by the tests.
 
-`import_release` is the one entry point (the `import_navab` command, the demo data and the
-pipeline integration call it). Every file is read and checked before anything is written; any
+`import_release` is the one entry point (the `import_release` command and its NaVAB alias
+`import_navab`, the demo data and the pipeline integration call it). Every file is read and checked before anything is written; any
 problem refuses the whole import, and the writes happen in one transaction. Importing the same
 content again changes nothing.
 """
@@ -36,12 +37,12 @@ from leaderboard.benchmark.slices import index_slices
 # Smaller INSERTs are faster here: Django and psycopg spend time per placeholder of a statement.
 INSERT_BATCH: Final = 500
 FETCH_BATCH: Final = 2000
-# Below this many triples the import is over before a progress bar would say anything.
+# Below this many items the import is over before a progress bar would say anything.
 PROGRESS_MIN_RECORDS: Final = 5000
 PROBLEMS_SHOWN: Final = 50
 
-# This importer reads NaVAB's layouts; each benchmark's reader names its own declaration.
-BENCHMARK: Final = "navab"
+# The benchmark of callers that name none: the pipeline builds NaVAB releases.
+DEFAULT_BENCHMARK: Final = "navab"
 
 # What an import writes to an item besides its uid, slices and declared fields.
 PROVENANCE_FIELDS: Final = ("extra", "source_file", "source_index")
@@ -85,22 +86,24 @@ class ImportReport:
     def summary(self) -> list[str]:
         state = "published" if self.release.is_published else "draft"
         if self.outcome == "unchanged":
-            head = f"Release {self.version} ({state}) unchanged: it already holds these {self.total} triples."
+            head = f"Release {self.version} ({state}) unchanged: it already holds these {self.total} items."
         else:
-            head = f"Release {self.version} ({state}) {self.outcome}: {self.total} triples."
+            head = f"Release {self.version} ({state}) {self.outcome}: {self.total} items."
         lines = [head]
         lines += [f"  {cell}: {n}" for cell, n in self.counts.items()]
-        lines.append(f"  skipped (filter_flag false): {self.skipped}")
+        lines.append(f"  skipped (filtered out by the release): {self.skipped}")
         lines.append(f"  duplicates kept once: {self.duplicates}")
         if self.incomplete:
-            lines.append(f"  not complete triples (auxiliary splits): {self.incomplete}")
+            lines.append(f"  not complete items (auxiliary splits): {self.incomplete}")
         return lines
 
 
 def import_release(
     path: Path | str,
     *,
+    benchmark: str = DEFAULT_BENCHMARK,
     version: str | None = None,
+    licence: str = "",
     title: str = "",
     description: str = "",
     source: str | None = None,
@@ -108,30 +111,56 @@ def import_release(
     publish: bool = False,
     show_progress: bool = False,
 ) -> ImportReport:
-    """Import PATH as the release VERSION; raises ImportFailed with every problem found.
+    """Import PATH as the release VERSION of BENCHMARK (a registered slug); raises
+    ImportFailed with every problem found.
 
-    PATH is a NaVAB folder (nation sub-folders holding the split files), a release directory
-    (triples.jsonl and manifest.json) or a triples.jsonl file. VERSION defaults to the release
-    directory's manifest version, else to the folder or file name. SOURCE defaults to "demo"
-    for demo data, "pipeline" for a pipeline run's output, else "imported".
+    PATH is whatever the benchmark's `read_published` reads (NaVAB: its published folder, a
+    release directory or a triples.jsonl file). VERSION defaults to the release directory's
+    manifest version, else to the folder or file name. LICENCE defaults to the benchmark's
+    declared one; a benchmark whose publisher states none needs one here. SOURCE defaults to
+    "demo" for demo data, "pipeline" for a pipeline run's output, else "imported".
     """
     path = Path(path)
-    declaration = get_benchmark(BENCHMARK)
+    try:
+        declaration = get_benchmark(benchmark)
+    except KeyError as exc:
+        raise ImportFailed([Problem(path.name, None, str(exc.args[0]))]) from exc
     read = declaration.read_published(path)
-    version = version or _default_version(path, read.metadata)
+    version = version or _default_version(path, read.metadata, declaration.slug)
+    licence = licence.strip() or declaration.licence or ""
     problems = list(read.problems)
+    if not licence:
+        problems.append(
+            Problem(
+                path.name,
+                None,
+                f"{declaration.name} states no licence for its data: state the release's "
+                "licence (--licence)",
+            )
+        )
     try:
         validate_slug(version)
     except ValidationError:
         problems.append(Problem(path.name, None, f"version {version!r} is not a slug"))
     if not problems and not read.records:
-        problems.append(Problem(path.name, None, "no triples to import"))
+        problems.append(Problem(path.name, None, "no items to import"))
     if problems:
         raise ImportFailed(problems)
 
     fingerprint = fingerprint_rows(_item_row(declaration, r) for r in read.records)
     with transaction.atomic():
         release = DatasetRelease.objects.select_for_update().filter(version=version).first()
+        if release is not None and release.benchmark.slug != declaration.slug:
+            raise ImportFailed(
+                [
+                    Problem(
+                        path.name,
+                        None,
+                        f"release {version} belongs to {release.benchmark.name}: import "
+                        f"this {declaration.name} release under another version",
+                    )
+                ]
+            )
         if release is not None and release_fingerprint(release) == fingerprint:
             outcome: Outcome = "unchanged"
             if title and title != release.title:
@@ -144,7 +173,7 @@ def import_release(
                         Problem(
                             path.name,
                             None,
-                            f"release {version} is published and holds other triples; "
+                            f"release {version} is published and holds other items; "
                             "published releases do not change: import under a new version",
                         )
                     ]
@@ -154,8 +183,9 @@ def import_release(
                 release,
                 read,
                 version=version,
-                title=title or str(read.metadata.get("title") or f"NaVAB {version}"),
+                title=title or str(read.metadata.get("title") or f"{declaration.name} {version}"),
                 description=description,
+                licence=licence,
                 source=source or _default_source(read, is_demo),
                 is_demo=is_demo,
                 manifest=_manifest(path, declaration, read, fingerprint),
@@ -177,11 +207,11 @@ def import_release(
     )
 
 
-def _default_version(path: Path, metadata: dict[str, Any]) -> str:
+def _default_version(path: Path, metadata: dict[str, Any], slug: str) -> str:
     declared = metadata.get("version")
     if isinstance(declared, str) and declared:
         return declared
-    return slugify(path.stem if path.is_file() else path.name) or "navab"
+    return slugify(path.stem if path.is_file() else path.name) or slug
 
 
 def _default_source(read: PublishedRead, is_demo: bool) -> str:
@@ -199,6 +229,7 @@ def _write(
     version: str,
     title: str,
     description: str,
+    licence: str,
     source: str,
     is_demo: bool,
     manifest: dict[str, Any],
@@ -211,6 +242,7 @@ def _write(
             version=version,
             title=title,
             description=description,
+            license=licence,
             source=source,
             is_demo=is_demo,
             manifest=manifest,
@@ -221,6 +253,7 @@ def _write(
         release.items.all().delete()
         release.title = title
         release.description = description or release.description
+        release.license = licence
         release.source = source
         release.is_demo = is_demo
         release.manifest = manifest
@@ -229,7 +262,7 @@ def _write(
     with tqdm(
         total=len(rows),
         desc=f"import {version}",
-        unit="triple",
+        unit="item",
         file=sys.stderr,
         disable=not show_progress or len(rows) < PROGRESS_MIN_RECORDS,
     ) as bar:
@@ -277,8 +310,8 @@ def _manifest(
         "skipped": read.skipped,
         "duplicates": read.duplicates,
         "incomplete": read.incomplete,
-        # Source records that did not become triples (filtered out by the release, repeats, or
-        # records of an auxiliary split that are not complete triples).
+        # Source records that did not become items (filtered out by the release, repeats, or
+        # records of an auxiliary split that are not complete items).
         "rejected": read.skipped + read.duplicates + read.incomplete,
         "notices": read.notices,
         "content_sha256": fingerprint,

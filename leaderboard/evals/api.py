@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
+from rest_framework.utils import html
 
 from evaluation.benchmarks import all_benchmarks
 from evaluation.benchmarks.contract import Benchmark
@@ -72,6 +73,33 @@ class LanguageModelSerializer(serializers.ModelSerializer[LanguageModel]):
         return obj.get_absolute_url()
 
 
+BENCHMARK_SLUG = r"^[a-z0-9_-]{1,32}$"
+
+
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "pattern": BENCHMARK_SLUG, "maxLength": 32}}
+)
+class BenchmarkSlugsField(serializers.Field):  # type: ignore[type-arg]
+    """A list of benchmark slugs whose errors are one flat list of messages, as the schema's
+    error objects say (a ListField would key its items' errors by index)."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        # A form-encoded body repeats the key once per slug.
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.getlist(self.field_name)
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if not isinstance(data, list) or not all(
+            isinstance(slug, str) and re.fullmatch(BENCHMARK_SLUG, slug) for slug in data
+        ):
+            raise serializers.ValidationError("Expected a list of benchmark slugs.")
+        return list(dict.fromkeys(data))
+
+    def to_representation(self, value: list[str]) -> list[str]:
+        return value
+
+
 class SubmissionSerializer(serializers.Serializer[Submission]):
     # Validated exactly as the schema documents it: pattern and length, no silent trimming.
     name = serializers.CharField(
@@ -89,6 +117,14 @@ class SubmissionSerializer(serializers.Serializer[Submission]):
     family = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     use_chat_template = serializers.BooleanField(default=False)
     endpoint_url = serializers.URLField(required=False, allow_blank=True, default="")
+    benchmarks = BenchmarkSlugsField(
+        required=False,
+        default=list,
+        help_text=(
+            "Benchmark slugs to evaluate on (see /api/benchmarks/); default: every benchmark "
+            "with a published release. One job per benchmark, on its current release."
+        ),
+    )
 
 
 class JobEventSerializer(serializers.ModelSerializer[JobEvent]):
@@ -163,6 +199,13 @@ class JobSerializer(serializers.ModelSerializer[EvaluationJob]):
         ]
 
 
+class SubmittedSerializer(serializers.Serializer[Any]):
+    """What a submission created: the model and one job per benchmark."""
+
+    model = LanguageModelSerializer(read_only=True)
+    jobs = JobSerializer(many=True, read_only=True)
+
+
 class SampleSerializer(serializers.ModelSerializer[SampleResult]):
     uid = serializers.CharField(source="triple.uid", read_only=True)
     slices = serializers.SerializerMethodField()
@@ -218,16 +261,17 @@ class ModelViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Langua
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return SubmissionSerializer if self.action == "create" else LanguageModelSerializer
 
-    @extend_schema(request=SubmissionSerializer, responses={201: JobSerializer})
+    @extend_schema(request=SubmissionSerializer, responses={201: SubmittedSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = SubmissionSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
-            job = submit(Submission(**incoming.validated_data), request.user)
+            jobs = submit(Submission(**incoming.validated_data), request.user)
         except SubmissionError as exc:
             field = exc.field or "non_field_errors"
             return Response({field: [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
+        submitted = SubmittedSerializer({"model": jobs[0].model, "jobs": jobs})
+        return Response(submitted.data, status=status.HTTP_201_CREATED)
 
 
 class JobFilter(filters.FilterSet):

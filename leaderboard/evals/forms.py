@@ -7,7 +7,7 @@ from django import forms
 
 from evaluation.model_check import SUBMITTED_NAME, SUBMITTED_NAME_MESSAGE
 from leaderboard.evals.models import ModelType, Precision
-from leaderboard.evals.submission import Submission
+from leaderboard.evals.submission import Submission, current_releases
 
 
 class SubmissionForm(forms.Form):
@@ -40,6 +40,22 @@ class SubmissionForm(forms.Form):
         required=False,
         help_text="Optional: a completions endpoint (e.g. a vLLM server) that returns log-probabilities.",
     )
+    benchmarks = forms.MultipleChoiceField(
+        label="Benchmarks",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="One evaluation job per benchmark, on its current release (none ticked: all).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        releases = current_releases()
+        field = self.fields["benchmarks"]
+        field.choices = [  # type: ignore[attr-defined]
+            (slug, f"{release.benchmark.name} (release {release.version})")
+            for slug, release in releases.items()
+        ]
+        field.initial = list(releases)
 
     def clean_name(self) -> str:
         # The API's rule (and its schema's pattern), after trimming what a browser adds.

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import broker
 from leaderboard.evals.models import (
@@ -31,7 +32,6 @@ from leaderboard.evals.models import (
     JobKind,
     JobStatus,
     LanguageModel,
-    Method,
 )
 from leaderboard.evals.notify import notify_requester
 from leaderboard.evals.signals import job_finished
@@ -70,13 +70,16 @@ def create_job(
     release: DatasetRelease,
     *,
     requested_by: User | AnonymousUser | None = None,
-    methods: Iterable[str] = (Method.MC, Method.AJ),
+    methods: Iterable[str] | None = None,
     reason: str = "Submitted",
     kind: str = JobKind.EVALUATE,
     exclude_uids: Iterable[str] = (),
     alignment: dict[str, Any] | None = None,
 ) -> EvaluationJob:
-    """Create the next attempt and queue it once the surrounding transaction commits."""
+    """Create the next attempt and queue it once the surrounding transaction commits.
+    METHODS default to every method the release's benchmark declares."""
+    if methods is None:
+        methods = [m.key for m in get_benchmark(release.benchmark.slug).methods]
     what = "alignment" if kind == JobKind.ALIGN else "evaluation"
     conflict = f"{model} already has a pending or running {what} job on {release}."
     with transaction.atomic():

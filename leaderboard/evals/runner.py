@@ -1,4 +1,5 @@
-"""Runs one evaluation job: the release on disk, the model spec, the harness, the results."""
+"""Runs one evaluation job: the release on disk, the model spec, the release's benchmark's
+`evaluate`, the results (generic over slices, metrics and sub-metrics)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DataError
 
-from evaluation import EvaluationResult, ModelSpec, ProgressEvent, evaluate
+from evaluation import EvaluationResult, ModelSpec, ProgressEvent
+from evaluation.benchmarks import get_benchmark
 from evaluation.errors import ModelError
-from evaluation.release import iter_triples, write_release
+from evaluation.release import iter_items, write_benchmark_release
 from evaluation.results import slice_key
 from evaluation.spec import Kind, vllm_available
 from leaderboard.benchmark.exports import release_directory
@@ -47,15 +49,17 @@ def model_spec(model: LanguageModel) -> ModelSpec:
 
 
 def job_release_directory(job: EvaluationJob) -> Path:
-    """The release on disk, less the job's excluded triples (an aligned model's training set)."""
+    """The release on disk, less the job's excluded items (an aligned model's training set)."""
     full = release_directory(job.release)
     if not job.exclude_uids:
         return full
+    benchmark = get_benchmark(job.release.benchmark.slug)
     excluded = set(job.exclude_uids)
     subset = Path(settings.EVAL_RESULTS_DIR) / f"job-{job.pk}" / "release"
-    write_release(
+    write_benchmark_release(
         subset,
-        (record for record in iter_triples(full) if record.uid not in excluded),
+        benchmark,
+        (item for item in iter_items(full, benchmark.items_file) if item["uid"] not in excluded),
         {
             "version": f"{job.release.version}-without-{len(excluded)}",
             "parent": job.release.version,
@@ -73,10 +77,11 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
     if settings.EVAL_BACKEND == "vllm" and not vllm_available():
         # This worker's set-up, not the model: fail as infrastructure so another worker retries.
         raise RuntimeError("EVAL_BACKEND=vllm but vLLM is not installed on this worker")
+    benchmark = get_benchmark(job.release.benchmark.slug)
     release_dir = job_release_directory(job)
     try:
         spec = model_spec(job.model)
-        result = evaluate(
+        result = benchmark.evaluate(
             spec,
             release_dir,
             methods=job.methods or None,
@@ -87,6 +92,12 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
         )
     except (ModelError, ValueError) as exc:
         raise lifecycle.ModelProblem(str(exc)) from exc
+    if not isinstance(result, EvaluationResult):
+        # The site stores the generic results only; anything else is the deployment's fault.
+        raise TypeError(
+            f"{benchmark.slug}'s evaluate returned {type(result).__name__}, not an "
+            "evaluation.results.EvaluationResult"
+        )
     try:
         store_results(job, token, result, Path(settings.EVAL_RESULTS_DIR))
     except DataError as exc:

@@ -1,10 +1,11 @@
-"""Submitting a model: validation shared by the form and the API, then the first job."""
+"""Submitting a model: validation shared by the form and the API, then one job per chosen
+benchmark, on that benchmark's current release."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from evaluation.benchmarks import benchmark_slugs
 from evaluation.model_check import ModelCheckError, ModelInfo, check_hub, check_local
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import lifecycle
@@ -40,14 +42,53 @@ class Submission:
     family: str = ""
     use_chat_template: bool = False
     endpoint_url: str = ""
+    #: benchmark slugs to evaluate on; empty: every benchmark with a published release
+    benchmarks: list[str] = field(default_factory=list)
+
+
+def current_releases() -> dict[str, DatasetRelease]:
+    """Each benchmark's current (newest published) release, in registry order; benchmarks
+    without one are left out."""
+    releases = {}
+    for slug in benchmark_slugs():
+        release = (
+            DatasetRelease.objects.filter(benchmark__slug=slug)
+            .select_related("benchmark")
+            .current()
+        )
+        if release is not None:
+            releases[slug] = release
+    return releases
+
+
+def chosen_releases(benchmarks: list[str]) -> list[DatasetRelease]:
+    """The current releases of BENCHMARKS (all that have one when empty)."""
+    available = current_releases()
+    if not available:
+        raise SubmissionError("There is no published dataset release to evaluate on yet.")
+    if not benchmarks:
+        return list(available.values())
+    missing = [slug for slug in benchmarks if slug not in available]
+    if missing:
+        raise SubmissionError(
+            f"No published release to evaluate on for {', '.join(missing)}; choose from "
+            f"{', '.join(available)}.",
+            field="benchmarks",
+        )
+    return [release for slug, release in available.items() if slug in benchmarks]
 
 
 def submissions_today(user: Any) -> int:
-    """Jobs this user asked for in the last 24 h; failed and cancelled ones don't count."""
+    """Submissions and re-runs this user asked for in the last 24 h; failed and cancelled
+    jobs don't count. One submission's jobs on several benchmarks share a model and an
+    attempt, and count once."""
     since = timezone.now() - timedelta(days=1)
     return (
         EvaluationJob.objects.filter(requested_by=user, created_at__gte=since)
         .exclude(status__in=[JobStatus.FAILED, JobStatus.CANCELLED])
+        .order_by()
+        .values("model_id", "attempt")
+        .distinct()
         .count()
     )
 
@@ -110,11 +151,10 @@ def inspect(sub: Submission) -> ModelInfo:
         raise SubmissionError(str(exc), field="name") from exc
 
 
-def submit(sub: Submission, user: Any) -> EvaluationJob:
-    """Validate, register the model and queue its evaluation on the current release."""
-    release = DatasetRelease.objects.current()
-    if release is None:
-        raise SubmissionError("There is no published dataset release to evaluate on yet.")
+def submit(sub: Submission, user: Any) -> list[EvaluationJob]:
+    """Validate, register the model and queue its evaluation on the current release of each
+    chosen benchmark (one job each)."""
+    releases = chosen_releases(sub.benchmarks)
     # Refused before the costly model check; daily_quota counts again, under the lock.
     check_rate_limit(user)
     if sub.endpoint_url:
@@ -158,7 +198,10 @@ def submit(sub: Submission, user: Any) -> EvaluationJob:
                 submitter=user if getattr(user, "pk", None) else None,
             )
             note = f"Submitted ({info.note})" if info.note else "Submitted"
-            return lifecycle.create_job(model, release, requested_by=user, reason=note)
+            return [
+                lifecycle.create_job(model, release, requested_by=user, reason=note)
+                for release in releases
+            ]
     except IntegrityError as exc:  # a concurrent identical submission won the race
         raise SubmissionError(
             "This model, revision and precision was just submitted.", "name"

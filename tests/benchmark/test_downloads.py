@@ -293,3 +293,17 @@ def test_release_directory_follows_a_replaced_draft(draft, tmp_path: Path):
     assert second != first
     assert not first.exists()
     assert load_manifest(second)["total"] == 2
+
+
+def test_navabs_harness_triples_are_the_bytes_of_the_jsonl_download(release):
+    # Stock lm-eval reproduction reads either file: they must not drift apart.
+    directory = release_directory(release)
+
+    assert (directory / "triples.jsonl").read_bytes() == release_file(
+        release, "jsonl"
+    ).path.read_bytes()
+    manifest = load_manifest(directory)
+    assert manifest["benchmark"] == "navab"
+    assert manifest["counts"]["us/quoted"] > 0
+    assert manifest["slices"]["nation"][0] == "cn"
+    assert manifest["slices"]["mode"] == ["quoted", "official", "source"]

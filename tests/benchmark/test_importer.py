@@ -65,7 +65,7 @@ def test_it_imports_a_navab_folder(navab_dir: Path):
     assert release.manifest["skipped"] == 1
     assert release.manifest["incomplete"] == 1
     assert release.manifest["rejected"] == 2
-    assert "created: 12 triples" in output
+    assert "created: 12 items" in output
     assert "german/statements.json: 1 of 2 record(s) are not complete triples" in output
 
 

@@ -37,10 +37,12 @@ def test_it_queues_a_submission_made_with_a_token(api, owner, release, config_on
     )
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["status"] in (JobStatus.PENDING, JobStatus.QUEUED)
-    assert body["kind"] == JobKind.EVALUATE
     assert body["model"]["revision"].startswith("local-")
-    job = EvaluationJob.objects.get(pk=body["id"])
+    [submitted] = body["jobs"]
+    assert submitted["status"] in (JobStatus.PENDING, JobStatus.QUEUED)
+    assert submitted["kind"] == JobKind.EVALUATE
+    assert submitted["release"] == release.version
+    job = EvaluationJob.objects.get(pk=submitted["id"])
     assert job.requested_by == owner
 
 

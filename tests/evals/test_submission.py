@@ -96,7 +96,7 @@ def test_it_refuses_duplicates_of_model_revision_and_precision(client, owner, re
 
 def test_the_daily_limit_does_not_count_failed_or_cancelled_jobs(owner, release, settings):
     settings.SUBMISSIONS_PER_DAY = 2
-    first = submit(Submission(name="org/a", revision=COMMIT), owner)
+    [first] = submit(Submission(name="org/a", revision=COMMIT), owner)
     submit(Submission(name="org/b", revision=COMMIT), owner)
     with pytest.raises(SubmissionError, match="limit of 2"):
         submit(Submission(name="org/c", revision=COMMIT), owner)
@@ -110,7 +110,7 @@ def test_local_models_need_an_allowed_root_and_get_a_fingerprint(
     with pytest.raises(SubmissionError, match="SUBMISSION_LOCAL_ROOTS"):
         submit(Submission(name=str(config_only_model)), owner)
     settings.SUBMISSION_LOCAL_ROOTS = [config_only_model.parent]
-    job = submit(Submission(name=str(config_only_model)), owner)
+    [job] = submit(Submission(name=str(config_only_model)), owner)
     assert job.model.revision.startswith("local-")
     assert job.model.params_billions is not None and job.model.params_billions < 0.001
 
@@ -156,7 +156,7 @@ def test_concurrent_identical_submissions_queue_one_job(owner, release):
 
 def test_endpoints_on_allow_listed_hosts_are_accepted(owner, release, settings):
     settings.SUBMISSION_ENDPOINT_HOSTS = ["models.example.org"]
-    job = submit(
+    [job] = submit(
         Submission(name="served-model", endpoint_url="https://models.example.org/v1"), owner
     )
     assert job.model.endpoint_url == "https://models.example.org/v1"
@@ -166,7 +166,7 @@ def test_endpoints_on_allow_listed_hosts_are_accepted(owner, release, settings):
 
 def test_reruns_count_against_the_daily_limit(client, owner, release, settings):
     settings.SUBMISSIONS_PER_DAY = 1
-    job = submit(Submission(name="org/a", revision=COMMIT), owner)
+    [job] = submit(Submission(name="org/a", revision=COMMIT), owner)
     EvaluationJob.objects.filter(pk=job.pk).update(status=JobStatus.FINISHED)
     client.force_login(owner)
     response = client.post(reverse("job-rerun", args=[job.pk]), follow=True)

@@ -183,6 +183,8 @@ class DiverValueBench(Benchmark):
         from evaluation.benchmarks.divervalue.harness import evaluate
         from evaluation.benchmarks.divervalue.results import to_evaluation_result
 
+        # The site passes every benchmark its generation budget; OPA generates nothing.
+        options.pop("max_gen_toks", None)
         return to_evaluation_result(evaluate(spec, release_dir, benchmark=self, **options), spec)
 
     def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:

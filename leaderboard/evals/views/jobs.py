@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import lifecycle
 from leaderboard.evals.forms import SubmissionForm
 from leaderboard.evals.models import EvaluationJob, JobStatus
@@ -21,6 +20,7 @@ from leaderboard.evals.score_table import score_table
 from leaderboard.evals.slices import declaration
 from leaderboard.evals.submission import (
     SubmissionError,
+    current_releases,
     daily_quota,
     submissions_today,
     submit,
@@ -34,15 +34,18 @@ def submit_model(request: HttpRequest) -> HttpResponse:
     form = SubmissionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = submit(form.to_submission(), request.user)
+            jobs = submit(form.to_submission(), request.user)
         except SubmissionError as exc:
             form.add_error(exc.field, str(exc))
         else:
-            messages.success(request, f"{job.model.display_name} is queued for evaluation.")
-            return redirect(job)
+            names = ", ".join(job.release.benchmark.name for job in jobs)
+            model = jobs[0].model
+            messages.success(request, f"{model.display_name} is queued for evaluation on {names}.")
+            # One job: its live page; several: the model's page lists them all.
+            return redirect(jobs[0] if len(jobs) == 1 else model)
     context = {
         "form": form,
-        "release": DatasetRelease.objects.current(),
+        "releases": current_releases(),
         "used_today": submissions_today(request.user),
     }
     return render(request, "evals/submit.html", context)

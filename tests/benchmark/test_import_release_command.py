@@ -1,0 +1,98 @@
+"""`manage.py import_release --benchmark SLUG PATH`: one command for every benchmark."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from evaluation.benchmarks import get_benchmark
+from evaluation.release import load_manifest
+from leaderboard.benchmark.exports import release_directory
+from leaderboard.benchmark.importer import ImportFailed, import_release
+from leaderboard.benchmark.models import DatasetRelease, Item
+
+pytestmark = pytest.mark.django_db
+
+DIVERVALUE_DEMO = get_benchmark("divervalue").demo_dir
+
+
+def run_import(*args: str) -> str:
+    out = StringIO()
+    call_command("import_release", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_it_imports_another_benchmarks_published_layout():
+    output = run_import(
+        "--benchmark",
+        "divervalue",
+        str(DIVERVALUE_DEMO),
+        "--version",
+        "dvb-1",
+        "--licence",
+        "cc-by-nc-4.0",
+    )
+
+    release = DatasetRelease.objects.get(version="dvb-1")
+    assert release.benchmark.slug == "divervalue"
+    assert release.license == "cc-by-nc-4.0"
+    assert release.title == "DiverValue-Bench dvb-1"
+    assert release.items.count() == release.manifest["total"] > 0
+    assert f"created: {release.manifest['total']} items" in output
+
+
+def test_its_release_directory_is_the_benchmarks_own_items_file():
+    import_release(DIVERVALUE_DEMO, benchmark="divervalue", version="dvb-1", licence="cc-by-4.0")
+    release = DatasetRelease.objects.get()
+    benchmark = get_benchmark("divervalue")
+
+    directory = release_directory(release)
+
+    assert (directory / benchmark.items_file).is_file()
+    assert not (directory / "triples.jsonl").exists()
+    manifest = load_manifest(directory)
+    assert manifest["benchmark"] == "divervalue"
+    assert sum(manifest["counts"].values()) == manifest["total"] == release.items.count()
+    first = Item.objects.filter(release=release).first()
+    assert first is not None
+    assert benchmark.count_key(first.slices) in manifest["counts"]
+
+
+def test_it_requires_a_licence_where_the_benchmark_states_none():
+    with pytest.raises(CommandError, match="states no licence"):
+        run_import("--benchmark", "divervalue", str(DIVERVALUE_DEMO), "--version", "dvb-1")
+    assert not DatasetRelease.objects.exists()
+
+
+def test_it_requires_a_benchmark():
+    with pytest.raises(CommandError, match="--benchmark"):
+        run_import(str(DIVERVALUE_DEMO))
+
+
+def test_it_refuses_an_unknown_benchmark():
+    with pytest.raises(ImportFailed, match="unknown benchmark 'nope'"):
+        import_release(DIVERVALUE_DEMO, benchmark="nope", version="x")
+
+
+def test_a_version_taken_by_another_benchmark_is_refused():
+    import_release(get_benchmark("navab").demo_dir, version="shared", is_demo=True)
+
+    with pytest.raises(ImportFailed, match="belongs to NaVAB"):
+        import_release(DIVERVALUE_DEMO, benchmark="divervalue", version="shared", licence="x")
+    assert DatasetRelease.objects.get().benchmark.slug == "navab"
+
+
+def test_import_navab_is_the_navab_alias():
+    out = StringIO()
+    call_command(
+        "import_navab",
+        str(get_benchmark("navab").demo_dir),
+        "--version",
+        "demo",
+        "--demo",
+        stdout=out,
+    )
+
+    assert DatasetRelease.objects.get().benchmark.slug == "navab"
