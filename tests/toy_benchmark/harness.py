@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import yaml
-from evaluation.harness import load_lm
+from evaluation.lm_eval_runner import load_lm
 
 from evaluation import repro
 from evaluation.benchmarks.contract import Benchmark
