@@ -1,6 +1,7 @@
 import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, QuerySet
@@ -87,8 +88,42 @@ class SliceFilter(admin.SimpleListFilter):
         return queryset.filter(slice_values__dimension=dimension, slice_values__value=value)
 
 
+class ItemForm(forms.ModelForm[Item]):
+    """A hand edit keeps the item what its benchmark declares: a value on every slice
+    dimension and every required field, as text."""
+
+    class Meta:
+        model = Item
+        fields = ["release", "uid", "slices", "data", "extra", "source_file", "source_index"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        release = cleaned.get("release")
+        if release is None:
+            return cleaned
+        declared = get_benchmark(release.benchmark.slug)
+        slices, data = cleaned.get("slices"), cleaned.get("data")
+        keys = [d.key for d in declared.slices]
+        if not isinstance(slices, dict) or sorted(slices) != sorted(keys):
+            self.add_error("slices", f"An object with exactly the keys {', '.join(keys)}.")
+        elif not all(isinstance(v, str) and v.strip() for v in slices.values()):
+            self.add_error("slices", "Every slice value is a non-empty string.")
+        if not isinstance(data, dict):
+            self.add_error("data", "An object of the item's fields.")
+        else:
+            missing = [
+                f.name
+                for f in declared.content_fields()
+                if f.required and not (isinstance(data.get(f.name), str) and data[f.name].strip())
+            ]
+            if missing:
+                self.add_error("data", f"Required field(s) missing or empty: {', '.join(missing)}.")
+        return cleaned
+
+
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin[Item]):
+    form = ItemForm
     list_display = ["uid", "release", "slices", "short_data"]
     list_filter = ["release", SliceFilter]
     # The fields' text as stored (JSON): slow on a whole release, fine for finding an item.

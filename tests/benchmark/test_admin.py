@@ -103,3 +103,34 @@ def test_editing_a_triple_rebuilds_the_release_downloads(admin_client, settings,
     after = release_file(triple.release, "jsonl")
     assert after.sha256 != before.sha256
     assert "submarines" in after.path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("slices", "data", "field", "message"),
+    [
+        (["us", "quoted"], None, "slices", "exactly the keys nation, mode"),
+        ({"nation": "us"}, None, "slices", "exactly the keys nation, mode"),
+        ({"nation": "us", "mode": ""}, None, "slices", "non-empty string"),
+        (None, {"foo": 1}, "data", "question, statement, reverse_statement"),
+    ],
+)
+def test_an_edit_that_breaks_the_declaration_is_refused_not_a_500(
+    admin_client, slices, data, field, message
+):
+    [triple] = add_triples(make_release("r1"), question="Should tariffs rise?")
+    url = reverse("admin:benchmark_item_change", args=[triple.pk])
+    form = admin_client.get(url).context["adminform"].form
+    post = {name: value for name, value in form.initial.items() if value is not None}
+    post.update(
+        release=triple.release_id,
+        data=json.dumps(triple.data if data is None else data),
+        slices=json.dumps(triple.slices if slices is None else slices),
+        extra=json.dumps(triple.extra),
+    )
+
+    response = admin_client.post(url, post)
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors[field])
+    triple.refresh_from_db()
+    assert triple.slices == {"nation": triple.slices["nation"], "mode": triple.slices["mode"]}

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, Final
 
 import yaml
-from evaluation.lm_eval_runner import load_lm
 
 from evaluation import repro
 from evaluation.benchmarks.contract import Benchmark
 from evaluation.benchmarks.intervals import metric_interval
+from evaluation.lm_eval_runner import load_lm
 from evaluation.release import iter_items, load_manifest
 from evaluation.results import EvaluationResult, ProgressEvent, ReproCard, SampleRecord, ScoreRow
 from evaluation.spec import ModelSpec
