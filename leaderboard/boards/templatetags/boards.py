@@ -11,6 +11,7 @@ from leaderboard.boards.params import query_string_with
 from leaderboard.boards.queries import BoardQuery
 
 register = template.Library()
+DASH = "\u2013"  # an en dash, between an interval's bounds
 
 
 @register.simple_tag(takes_context=True)
@@ -80,3 +81,20 @@ def metric(value: float | None, kind: str) -> str:
     if kind == MetricKind.PROPORTION:
         return f"{value * 100:.1f}%"
     return f"{value:.3f}"
+
+
+@register.filter
+def interval(low: float | None, kind: str) -> str:
+    """The start of a compact interval for a narrow cell: "25" of "25-100%" (an en dash)."""
+    if low is None:
+        return "—"
+    return f"{low * 100:.0f}" if kind == MetricKind.PROPORTION else f"{low:.2f}"
+
+
+@register.filter
+def interval_end(high: float | None, kind: str) -> str:
+    """The end of a compact interval: "-100%" after an en dash; a margin's bounds are spaced,
+    as they may be negative."""
+    if high is None:
+        return ""
+    return f"{DASH}{high * 100:.0f}%" if kind == MetricKind.PROPORTION else f" {DASH} {high:.2f}"

@@ -198,6 +198,10 @@ def board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "charts": charts.board_figures(query, result),
         "querystring": export_query(request.GET),
         "reset_query": urlencode(result.state()),
+        "heatmap_label": f"Heatmap by {averaged.label.lower()} and model" if averaged else "",
+        "heatmap_caption": (
+            f"{averaged.label} by model, in the board's order (first 40 rows)." if averaged else ""
+        ),
     }
     return render(request, "boards/board.html", context)
 

@@ -234,6 +234,10 @@ class ExampleViewer:
     slice_filters: list[dict[str, Any]]
     field_filters: list[dict[str, Any]]
 
+    @property
+    def method_labels(self) -> dict[str, str]:
+        return {m.key: m.label for m in self.section.benchmark.methods}
+
 
 def _viewer(section: Section, params: QueryDict) -> ExampleViewer | None:
     job = section.job
