@@ -166,3 +166,13 @@ def test_the_board_fits_1366_pixels_with_every_column_and_the_model_page_stays_s
         assert console.take() == []
     finally:
         context.close()
+
+    # On a phone the page itself never scrolls sideways: wide tables scroll in their frame.
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    page = phone.new_page()
+    try:
+        for path in ("/navab/board/", f"/models/{models['alpha'].pk}/"):
+            page.goto(f"{live_server.url}{path}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    finally:
+        phone.close()
