@@ -100,7 +100,7 @@ def _filter_class(slugs: tuple[str, ...]) -> type[ItemFilterBase]:
     return type("ItemFilter", (ItemFilterBase,), attrs)
 
 
-def item_filter_class() -> type[ItemFilterBase]:
-    """The filter over every registered benchmark's declared slices and fields (a benchmark
-    registered at run time gets a new class)."""
-    return _filter_class(tuple(b.slug for b in all_benchmarks()))
+def item_filter_class(benchmark: str | None = None) -> type[ItemFilterBase]:
+    """The filter over one benchmark's declared slices and fields, or every registered
+    benchmark's (a benchmark registered at run time gets a new class)."""
+    return _filter_class((benchmark,) if benchmark else tuple(b.slug for b in all_benchmarks()))

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.boards.factories import evaluate, make_model, make_release
+from tests.e2e.conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -45,7 +46,7 @@ def test_a_visitor_browses_sorts_filters_inspects_compares_and_downloads(
     base = live_server.url
 
     # A nation's board, with its charts drawn by the locally served plotly.js.
-    page.goto(f"{base}/board/?nation=us")
+    page.goto(f"{base}/navab/board/?nation=us")
     assert board_rows(page)[0] == "org/alpha-7b"
     assert len(board_rows(page)) == 4  # org/partial has US scores: ranked here
     page.locator('[data-chart="chart-heatmap"] .main-svg').first.wait_for()
@@ -86,8 +87,9 @@ def test_a_visitor_browses_sorts_filters_inspects_compares_and_downloads(
     # A model's page: scores, radar, card; then its wrong answers only.
     page.get_by_role("link", name=models["beta"].display_name).click()
     page.wait_for_url(re.compile(rf"/models/{models['beta'].pk}/"))
-    page.locator('[data-chart="chart-radar"] .main-svg').first.wait_for()
+    page.locator('[data-chart="chart-radar-navab"] .main-svg').first.wait_for()
     assert page.locator("#score-grid tbody tr").count() == 5
+    page.locator("#reproduce summary").click()  # the card opens on demand
     assert page.get_by_text("lm_eval run --model hf").first.is_visible()
     shoot("03-model")
     page.locator('input[name="wrong"]').check()
@@ -102,7 +104,7 @@ def test_a_visitor_browses_sorts_filters_inspects_compares_and_downloads(
     assert console.take() == []
 
     # Compare two models ticked on the board.
-    page.goto(f"{base}/board/")
+    page.goto(f"{base}/navab/board/")
     page.locator(f'#board-table input[value="{models["alpha"].pk}"]').check()
     page.locator(f'#board-table input[value="{models["gamma"].pk}"]').check()
     page.locator("#compare-button").click()
@@ -114,7 +116,7 @@ def test_a_visitor_browses_sorts_filters_inspects_compares_and_downloads(
     assert console.take() == []
 
     # Download the filtered board as CSV: the same rows as the table.
-    page.goto(f"{base}/board/?nation=us&type=base")
+    page.goto(f"{base}/navab/board/?nation=us&type=base")
     shown = board_rows(page)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="CSV").click()
@@ -124,7 +126,53 @@ def test_a_visitor_browses_sorts_filters_inspects_compares_and_downloads(
         assert [row["model"] for row in csv.DictReader(handle)] == shown
 
     # The methodology page, with its prompts and commands.
-    page.goto(f"{base}/methodology/")
-    assert page.locator("#mc-prompt").inner_text().startswith("This is a multiple choice question.")
+    page.goto(f"{base}/navab/methodology/")
+    assert page.locator("#prompt-1").inner_text().startswith("This is a multiple choice question.")
     shoot("06-methodology")
     assert console.take() == []
+
+
+def overflow(page, selector: str) -> int:
+    """How many pixels the element's content is wider than the element."""
+    return page.locator(selector).evaluate("el => el.scrollWidth - el.clientWidth")
+
+
+def test_the_board_fits_1366_pixels_with_every_column_and_the_model_page_stays_short(
+    live_server, browser, console, models, tmp_path
+):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    console.attach(page)
+    try:
+        every_column = "&".join(
+            f"col={c}"
+            for c in ("params", "type", "precision", "ci", "n", "posneg", "family", "revision")
+        )
+        page.goto(f"{live_server.url}/navab/board/?{every_column}")
+        page.screenshot(path=str(SCREENSHOTS / "07-board-1366.png"), full_page=True)
+        assert page.locator("#board-table th.col-revision").is_visible()
+        assert overflow(page, ".table-wrap") <= 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+        # Every per-example result of a job is on its page, paged and collapsed.
+        page.goto(f"{live_server.url}/models/{models['alpha'].pk}/")
+        page.screenshot(path=str(SCREENSHOTS / "08-model-1366.png"), full_page=True)
+        assert page.locator("#examples-list li.example").count() == 25
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height < 4000, height  # it was about 10,000 px with every example inline
+        first = page.locator("#examples-list li.example details").first
+        first.locator("summary").click()
+        assert first.locator("dl").is_visible()
+        assert console.take() == []
+    finally:
+        context.close()
+
+    # On a phone the page itself never scrolls sideways: wide tables scroll in their frame.
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    page = phone.new_page()
+    try:
+        for path in ("/navab/board/", f"/models/{models['alpha'].pk}/"):
+            page.goto(f"{live_server.url}{path}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    finally:
+        phone.close()

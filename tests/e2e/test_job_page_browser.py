@@ -49,12 +49,14 @@ def test_the_dataset_pages_render_without_console_errors(live_server, page, cons
     triple = release.items.first()
     for name, path in [
         ("home", "/"),
-        ("browse", "/triples/?nation=us&mode=quoted"),
+        ("browse", "/navab/items/?nation=us&mode=quoted"),
         ("triple", triple.get_absolute_url()),
-        ("releases", "/releases/"),
+        ("releases", "/navab/releases/"),
+        ("board", "/navab/board/"),
         ("release", release.get_absolute_url()),
         ("queue", "/queue/"),
-        ("methodology", "/methodology/"),
+        ("methodology", "/navab/methodology/"),
+        ("divervalue-methodology", "/divervalue/methodology/"),
         ("api-docs", "/api/docs/"),
     ]:
         response = page.goto(live_server.url + path)
