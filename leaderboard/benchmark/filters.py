@@ -69,11 +69,12 @@ class ItemFilterBase(django_filters.FilterSet):
 
     def _release_slice_values(self) -> dict[str, list[str]]:
         version = (self.data or {}).get("release")
-        release = (
-            DatasetRelease.objects.select_related("benchmark").filter(version=version).first()
-            if version
-            else DatasetRelease.objects.current()
+        # The filtered benchmarks' releases only: the newest release of another benchmark
+        # holds other values, and would refuse every one of these.
+        releases = DatasetRelease.objects.select_related("benchmark").filter(
+            benchmark__slug__in=[b.slug for b in self.benchmarks]
         )
+        release = releases.filter(version=version).first() if version else releases.current()
         return slice_values(release) if release is not None else {}
 
     def filter_search(self, queryset: QuerySet[Item], name: str, value: str) -> QuerySet[Item]:
@@ -100,7 +101,7 @@ def _filter_class(slugs: tuple[str, ...]) -> type[ItemFilterBase]:
     return type("ItemFilter", (ItemFilterBase,), attrs)
 
 
-def item_filter_class() -> type[ItemFilterBase]:
-    """The filter over every registered benchmark's declared slices and fields (a benchmark
-    registered at run time gets a new class)."""
-    return _filter_class(tuple(b.slug for b in all_benchmarks()))
+def item_filter_class(benchmark: str | None = None) -> type[ItemFilterBase]:
+    """The filter over one benchmark's declared slices and fields, or every registered
+    benchmark's (a benchmark registered at run time gets a new class)."""
+    return _filter_class((benchmark,) if benchmark else tuple(b.slug for b in all_benchmarks()))
