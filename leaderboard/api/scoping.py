@@ -18,6 +18,8 @@ from leaderboard.benchmark.models import Benchmark
 
 #: the benchmark today's un-prefixed endpoints serve
 LEGACY_BENCHMARK = "navab"
+#: what each benchmark has under its own address
+BENCHMARK_RESOURCES = ("releases", "items", "leaderboard")
 #: the URL keyword holding the benchmark's slug
 BENCHMARK_KWARG = "benchmark_slug"
 

@@ -8,12 +8,14 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
 
 from evaluation.benchmarks import get_benchmark
+from leaderboard.api import declaration as declared
 from leaderboard.api.scoping import (
     BENCHMARK_PARAMETER,
+    BENCHMARK_RESOURCES,
     LEGACY_BENCHMARK,
     BenchmarkScoped,
     legacy_note,
@@ -120,36 +122,50 @@ class ItemDetailSerializer(ItemSerializer):
 
 
 class BenchmarkSerializer(serializers.ModelSerializer[Benchmark]):
-    """A benchmark with its declared slices (and their values' labels), methods and fields."""
+    """A benchmark with its declaration (slice dimensions and their labelled values, item
+    fields, methods and metrics) and the addresses of its releases, items and board."""
+
+    slices = serializers.SerializerMethodField()
+    item_fields = serializers.SerializerMethodField()
+    methods = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
 
     class Meta:
         model = Benchmark
-        fields = ["slug", "name", "description", "paper_url", "licence"]
+        fields = [
+            "slug",
+            "name",
+            "description",
+            "paper_title",
+            "paper_url",
+            "licence",
+            "citation",
+            "slices",
+            "item_fields",
+            "methods",
+            "links",
+        ]
 
-    def to_representation(self, instance: Benchmark) -> dict[str, Any]:
-        out: dict[str, Any] = super().to_representation(instance)
-        declaration = get_benchmark(instance.slug)
-        out["slices"] = [
-            {
-                "key": d.key,
-                "label": d.label,
-                "averaged": d.averaged,
-                "values": [
-                    {"code": code, "name": name, "scored": code not in d.unscored}
-                    for code, name in d.value_labels.items()
-                ],
-            }
-            for d in declaration.slices
-        ]
-        out["fields"] = [
-            {"name": f.name, "label": f.label, "kind": f.kind, "exported": f.exported}
-            for f in declaration.item_fields
-        ]
-        out["methods"] = [
-            {"key": m.key, "label": m.label, "metrics": [x.key for x in m.metrics]}
-            for m in declaration.methods
-        ]
-        return out
+    @extend_schema_field(declared.SLICES_SCHEMA)
+    def get_slices(self, benchmark: Benchmark) -> list[dict[str, Any]]:
+        return declared.slices(get_benchmark(benchmark.slug))
+
+    @extend_schema_field(declared.ITEM_FIELDS_SCHEMA)
+    def get_item_fields(self, benchmark: Benchmark) -> list[dict[str, Any]]:
+        return declared.item_fields(get_benchmark(benchmark.slug))
+
+    @extend_schema_field(declared.METHODS_SCHEMA)
+    def get_methods(self, benchmark: Benchmark) -> list[dict[str, Any]]:
+        return declared.methods(get_benchmark(benchmark.slug))
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {key: {"type": "string"} for key in BENCHMARK_RESOURCES},
+        }
+    )
+    def get_links(self, benchmark: Benchmark) -> dict[str, str]:
+        return {key: f"/api/benchmarks/{benchmark.slug}/{key}/" for key in BENCHMARK_RESOURCES}
 
 
 SLICES_NOTE = (

@@ -152,3 +152,28 @@ def test_the_old_addresses_say_they_are_navabs(client):
         p["name"] for p in paths["/api/benchmarks/{benchmark_slug}/items/"]["get"]["parameters"]
     }
     assert {"nation", "mode", "birth_country", "region", "q", "release"} <= names
+
+
+def test_a_benchmark_lists_its_declaration(client):
+    benchmarks = _get(client, "/api/benchmarks/")["results"]
+    assert {"navab", "divervalue"} <= {b["slug"] for b in benchmarks}
+    dvb = _get(client, "/api/benchmarks/divervalue/")
+    [opa] = dvb["methods"]
+    margin = next(m for m in opa["metrics"] if m["key"] == "margin")
+    assert (margin["kind"], margin["interval"], margin["lower"], margin["upper"]) == (
+        "margin",
+        "cluster",
+        None,
+        None,
+    )
+    assert margin["cluster_field"] == "user_id" and opa["primary"] == "opa"
+    assert "answer_w" in {f["name"] for f in dvb["item_fields"]}
+    assert dvb["links"]["items"] == "/api/benchmarks/divervalue/items/"
+    navab = _get(client, "/api/benchmarks/navab/")
+    assert [s["key"] for s in navab["methods"][0]["submetrics"]] == ["pos", "neg"]
+    nation = navab["slices"][0]
+    assert (nation["key"], nation["averaged"], nation["values"][0]["code"]) == (
+        "nation",
+        True,
+        "cn",
+    )
