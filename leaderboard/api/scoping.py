@@ -30,6 +30,9 @@ BENCHMARK_PARAMETER = OpenApiParameter(
     description="A hosted benchmark's slug (see /api/benchmarks/).",
 )
 
+# Today's addresses have the benchmark fixed: their operations take no such parameter.
+NO_BENCHMARK_PARAMETER = OpenApiParameter(BENCHMARK_KWARG, str, OpenApiParameter.PATH, exclude=True)
+
 
 def under_benchmark(resource: str) -> str:
     """The router prefix of a resource that belongs to one benchmark."""

@@ -17,6 +17,7 @@ from leaderboard.api.scoping import (
     BENCHMARK_PARAMETER,
     BENCHMARK_RESOURCES,
     LEGACY_BENCHMARK,
+    NO_BENCHMARK_PARAMETER,
     BenchmarkScoped,
     legacy_note,
 )
@@ -233,6 +234,7 @@ class ReleaseViewSet(BenchmarkScoped, viewsets.ReadOnlyModelViewSet[DatasetRelea
         )
 
 
+@extend_schema(parameters=[NO_BENCHMARK_PARAMETER])
 @extend_schema_view(
     list=extend_schema(description=f"NaVAB's releases. {legacy_note('releases/')}"),
     retrieve=extend_schema(description=f"One NaVAB release. {legacy_note('releases/{version}/')}"),
@@ -282,6 +284,7 @@ class ItemViewSet(BenchmarkScoped, viewsets.ReadOnlyModelViewSet[Item]):
         return items
 
 
+@extend_schema(parameters=[NO_BENCHMARK_PARAMETER])
 @extend_schema_view(
     list=extend_schema(description=f"NaVAB's triples. {legacy_note('items/')}"),
     retrieve=extend_schema(description=f"One NaVAB triple. {legacy_note('items/{id}/')}"),

@@ -145,6 +145,7 @@ def test_the_old_addresses_say_they_are_navabs(client):
         ("/api/releases/", "/api/benchmarks/{benchmark_slug}/releases/"),
     ]:
         assert "NaVAB's" in paths[old]["get"]["description"], old
+        assert "benchmark_slug" not in {p["name"] for p in paths[old]["get"]["parameters"]}
         [slug] = [p for p in paths[new]["get"]["parameters"] if p["name"] == "benchmark_slug"]
         assert slug["in"] == "path" and set(slug["schema"]["enum"]) >= {"navab", "divervalue"}
     # The generic list documents every registered benchmark's slice filters.
