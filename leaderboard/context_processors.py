@@ -1,4 +1,5 @@
-"""Values every page's layout needs: the site name, the navigation and the current release."""
+"""Values every page's layout needs: the site name, the navigation, the benchmark the page is
+about (or the first registered one) and that benchmark's current release."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 
-from leaderboard.benchmark.citation import NAVAB_PAPER_URL
+from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from leaderboard.benchmark.models import DatasetRelease
 
 
@@ -19,24 +20,32 @@ class NavLink(NamedTuple):
     active: bool
 
 
-# (label, URL name). Home is matched exactly; the others own every path below their URL.
+# (label, URL name, whether the URL is below a benchmark). Home is matched exactly; the others
+# own every path below their URL.
 NAVIGATION = (
-    ("Home", "home"),
-    ("Leaderboard", "board"),
-    ("Triples", "browse"),
-    ("Releases", "release-list"),
-    ("Queue", "queue"),
-    ("Submit", "submit"),
-    ("Methodology", "methodology"),
-    ("API", "api-docs"),
+    ("Home", "home", False),
+    ("Leaderboard", "board", True),
+    ("Items", "browse", True),
+    ("Releases", "release-list", True),
+    ("Queue", "queue", False),
+    ("Submit", "submit", False),
+    ("Methodology", "methodology", True),
+    ("API", "api-docs", False),
 )
 
 
-def navigation(path: str) -> list[NavLink]:
+def page_benchmark(request: HttpRequest) -> str:
+    """The slug of the benchmark the page belongs to, else the first registered one."""
+    match = getattr(request, "resolver_match", None)
+    slug = match.kwargs.get("benchmark") if match is not None else None
+    return str(slug) if slug else benchmark_slugs()[0]
+
+
+def navigation(path: str, benchmark: str) -> list[NavLink]:
     links = []
-    for label, name in NAVIGATION:
+    for label, name, scoped in NAVIGATION:
         try:
-            url = reverse(name)
+            url = reverse(name, args=[benchmark] if scoped else [])
         except NoReverseMatch:
             # An app that is not installed (or not finished) must not break every page.
             continue
@@ -45,11 +54,17 @@ def navigation(path: str) -> list[NavLink]:
     return links
 
 
+def _current_release(benchmark: str) -> DatasetRelease | None:
+    releases = DatasetRelease.objects.filter(benchmark__slug=benchmark)
+    return releases.select_related("benchmark").current()
+
+
 def site(request: HttpRequest) -> dict[str, Any]:
+    slug = page_benchmark(request)
     return {
         "SITE_NAME": settings.SITE_NAME,
-        "nav_links": navigation(request.path),
-        "NAVAB_PAPER_URL": NAVAB_PAPER_URL,
+        "nav_links": navigation(request.path, slug),
+        "nav_benchmark": get_benchmark(slug),
         # Lazy, so a page that passes its own `current_release` does not query it twice.
-        "current_release": SimpleLazyObject(DatasetRelease.objects.current),
+        "current_release": SimpleLazyObject(lambda: _current_release(slug)),
     }

@@ -22,15 +22,15 @@ REPORTED = [
     "/api/leaderboard/?release=%00",
     "/api/nations/%00/",
     "/api/modes/%00/",
-    "/releases/r1/triples/UID%00/",
-    "/releases/r1/triples/UID%00/results/",
-    "/board/?q=%00",
-    "/board/?family=%00",
-    "/board/?release=%00",
-    "/board/export.csv?q=%00",
-    "/board/export.csv?family=%00",
-    "/board/export.json?release=%00",
-    "/compare/?release=%00",
+    "/navab/releases/r1/items/UID%00/",
+    "/navab/releases/r1/items/UID%00/results/",
+    "/navab/board/?q=%00",
+    "/navab/board/?family=%00",
+    "/navab/board/?release=%00",
+    "/navab/board/export.csv?q=%00",
+    "/navab/board/export.csv?family=%00",
+    "/navab/board/export.json?release=%00",
+    "/navab/compare/?release=%00",
     "/models/MODEL/?release=%00",
     "/models/MODEL/?nation=%00",
     "/models/MODEL/?mode=%00",
@@ -70,7 +70,7 @@ def test_it_refuses_a_nul_on_each_reported_route(client, data, url):
 
 
 def test_the_page_says_why(client, data):
-    response = client.get("/board/?q=%00")
+    response = client.get("/navab/board/?q=%00")
     assert response.status_code == 400
     assert "NUL" in response.content.decode()
 
@@ -83,7 +83,7 @@ def test_it_refuses_a_nul_in_a_cookie(client, data):
 
 
 def test_it_lets_ordinary_requests_through(client, data):
-    assert client.get("/board/?q=org").status_code == 200
+    assert client.get("/navab/board/?q=org").status_code == 200
     assert client.get("/api/leaderboard/?family=org").status_code == 200
 
 

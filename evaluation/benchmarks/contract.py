@@ -172,6 +172,23 @@ class Method:
 
 
 @dataclass(frozen=True)
+class Prompt:
+    """A prompt template a method renders, shown verbatim on the methodology page."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class StockCommand:
+    """One step of reproducing a score with the stock tools, with placeholders (ORG/MODEL,
+    COMMIT, RELEASE_DIR) for the reader to fill in."""
+
+    label: str
+    command: str
+
+
+@dataclass(frozen=True)
 class Citation:
     title: str
     authors: str
@@ -199,6 +216,8 @@ class Benchmark(ABC):
     items_file: str
     #: the folder of hand-written demo data in the benchmark's published layout
     demo_dir: Path
+    #: the prompts its methods render (none for a benchmark that declares none)
+    prompts: tuple[Prompt, ...] = ()
 
     # -- the declaration, read by every layer --------------------------------------------
 
@@ -264,6 +283,13 @@ class Benchmark(ABC):
                     )
 
     # -- the operations --------------------------------------------------------------------
+
+    def stock_commands(
+        self, release_dir: str, tasks_dir: str, *, seed: int, max_gen_toks: int
+    ) -> list[StockCommand]:
+        """How to reproduce its scores with stock lm-eval on any model, in order; none by
+        default (the methodology then shows each run's recorded commands only)."""
+        return []
 
     @abstractmethod
     def read_published(self, path: Path) -> PublishedRead:

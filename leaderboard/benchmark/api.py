@@ -72,7 +72,10 @@ class ReleaseSerializer(serializers.ModelSerializer[DatasetRelease]):
         return release.get_absolute_url()
 
     def get_downloads(self, release: DatasetRelease) -> dict[str, str]:
-        return {fmt: reverse("download-release", args=[release.version, fmt]) for fmt in FORMATS}
+        slug = release.benchmark.slug
+        return {
+            fmt: reverse("download-release", args=[slug, release.version, fmt]) for fmt in FORMATS
+        }
 
 
 class LegacyReleaseSerializer(ReleaseSerializer):

@@ -60,7 +60,8 @@ class CountTable:
 
 
 def _browse_url(release: DatasetRelease, values: dict[str, str]) -> str:
-    return f"{reverse('browse')}?{urlencode({'release': release.version, **values})}"
+    browse = reverse("browse", args=[release.benchmark.slug])
+    return f"{browse}?{urlencode({'release': release.version, **values})}"
 
 
 def release_counts(release: DatasetRelease) -> Counter[str]:

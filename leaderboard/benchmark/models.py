@@ -27,7 +27,7 @@ class Nation(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("browse") + f"?nation={self.code}"
+        return reverse("browse", args=["navab"]) + f"?nation={self.code}"
 
 
 class ModeQuerySet(models.QuerySet["Mode"]):
@@ -134,7 +134,7 @@ class DatasetRelease(models.Model):
         return self.version
 
     def get_absolute_url(self) -> str:
-        return reverse("release-detail", args=[self.version])
+        return reverse("release-detail", args=[self.benchmark.slug, self.version])
 
     @property
     def is_published(self) -> bool:
@@ -199,7 +199,8 @@ class Item(models.Model):
         return f"{self.uid}: {first[:60]}"
 
     def get_absolute_url(self) -> str:
-        return reverse("triple-detail", args=[self.release.version, self.uid])
+        release = self.release
+        return reverse("triple-detail", args=[release.benchmark.slug, release.version, self.uid])
 
     @property
     def slice_summary(self) -> str:

@@ -73,9 +73,7 @@ class BoardPagination(Pagination):
         query = self.board.query
         response.data = {
             "release": query.release.version,
-            "nation": query.nation,
-            "mode": query.mode,
-            "method": query.method,
+            **self.board.state(),
             "total_models": self.board.total,
             **response.data,
         }

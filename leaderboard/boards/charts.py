@@ -14,7 +14,7 @@ from plotly.utils import PlotlyJSONEncoder
 from leaderboard.boards.alignment_effect import AlignmentEffect
 from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.queries import Board, BoardQuery
-from leaderboard.evals.models import Method
+from leaderboard.evals.slices import declaration
 
 _LAYOUT: dict[str, Any] = {
     "margin": {"l": 60, "r": 20, "t": 40, "b": 60},
@@ -36,23 +36,36 @@ def as_script(figure: go.Figure, element_id: str) -> SafeString:
     return json_script(json.loads(to_json(figure)), element_id)
 
 
-def nation_heatmap(board: Board) -> go.Figure:
+def _metric_label(board: Board) -> str:
+    return board.metric.label if board.metric else "score"
+
+
+def _axis_range(board: Board) -> dict[str, Any]:
+    """The metric's declared bounds as the axis range (a margin has none: plotly fits it)."""
+    metric = board.metric
+    if metric is None or metric.lower is None or metric.upper is None:
+        return {}
+    return {"range": [metric.lower, metric.upper]}
+
+
+def column_heatmap(board: Board, dimension: str) -> go.Figure:
     rows = [r for r in board.rows if r.cells][:MAX_HEATMAP_MODELS]
-    z = [[(r.cells[c].value if c in r.cells else None) for c in board.nation_codes] for r in rows]
+    z = [[(r.cells[c].value if c in r.cells else None) for c in board.column_codes] for r in rows]
+    bounds = _axis_range(board).get("range", [None, None])
     figure = go.Figure(
         go.Heatmap(
             z=z,
-            x=[n.name for n in board.nations],
+            x=[c.name for c in board.columns],
             y=[r.display_name for r in rows],
-            zmin=0,
-            zmax=1,
+            zmin=bounds[0],
+            zmax=bounds[1],
             colorscale="Viridis",
-            colorbar={"title": "correct rate"},
+            colorbar={"title": _metric_label(board)},
             hovertemplate="%{y}<br>%{x}: %{z:.3f}<extra></extra>",
         )
     )
     figure.update_layout(
-        title="Correct rate by nation",
+        title=f"{_metric_label(board)} by {dimension.lower()}",
         height=max(260, 28 * len(rows) + 120),
         yaxis={"autorange": "reversed", "automargin": True},
         xaxis={"automargin": True},
@@ -88,16 +101,22 @@ def score_vs_params(board: Board) -> go.Figure:
             "tickvals": [10.0**e for e in range(3, 13)],
             "ticktext": [f"{10 ** (e % 3)}{'KMBT'[e // 3 - 1]}" for e in range(3, 13)],
         },
-        yaxis={"title": "correct rate", "range": [0, 1]},
+        yaxis={"title": _metric_label(board), **_axis_range(board)},
         height=380,
         **_LAYOUT,
     )
     return figure
 
 
-def method_agreement(mc: Board, aj: Board) -> go.Figure:
-    aj_by_model = {r.model_id: r for r in aj.ranked}
-    pairs = [(r, aj_by_model[r.model_id]) for r in mc.ranked if r.model_id in aj_by_model]
+def method_agreement(first: Board, second: Board) -> go.Figure:
+    """Each model's score on one method against another's; the dotted line is agreement."""
+    x_label = first.method.label if first.method else "first"
+    y_label = second.method.label if second.method else "second"
+    by_model = {r.model_id: r for r in second.ranked}
+    pairs = [(r, by_model[r.model_id]) for r in first.ranked if r.model_id in by_model]
+    values = [v for a, b in pairs for v in (a.primary, b.primary) if v is not None]
+    low = min([0.0, *(v.value for v in values)])
+    high = max([1.0, *(v.value for v in values)])
     figure = go.Figure(
         [
             go.Scatter(
@@ -105,23 +124,24 @@ def method_agreement(mc: Board, aj: Board) -> go.Figure:
                 y=[b.primary.value for _, b in pairs if b.primary],
                 mode="markers",
                 text=[a.display_name for a, _ in pairs],
-                hovertemplate="%{text}<br>MC %{x:.3f} · AJ %{y:.3f}<extra></extra>",
+                hovertemplate=f"%{{text}}<br>{x_label} %{{x:.3f}} · {y_label} %{{y:.3f}}"
+                "<extra></extra>",
                 name="models",
             ),
             go.Scatter(
-                x=[0, 1],
-                y=[0, 1],
+                x=[low, high],
+                y=[low, high],
                 mode="lines",
                 line={"dash": "dot", "color": "#999"},
-                name="MC = AJ",
+                name=f"{x_label} = {y_label}",
                 hoverinfo="skip",
             ),
         ]
     )
     figure.update_layout(
-        title="MC vs AJ agreement",
-        xaxis={"title": "MC correct rate", "range": [0, 1]},
-        yaxis={"title": "AJ correct rate", "range": [0, 1]},
+        title=f"{x_label} vs {y_label} agreement",
+        xaxis={"title": f"{x_label} {_metric_label(first)}", **_axis_range(first)},
+        yaxis={"title": f"{y_label} {_metric_label(second)}", **_axis_range(second)},
         height=380,
         showlegend=False,
         **_LAYOUT,
@@ -129,7 +149,7 @@ def method_agreement(mc: Board, aj: Board) -> go.Figure:
     return figure
 
 
-def nation_radar(names: list[str], series: dict[str, list[float | None]]) -> go.Figure:
+def radar(names: list[str], series: dict[str, list[float | None]], title: str) -> go.Figure:
     figure = go.Figure(
         [
             go.Scatterpolar(
@@ -140,7 +160,7 @@ def nation_radar(names: list[str], series: dict[str, list[float | None]]) -> go.
         ]
     )
     figure.update_layout(
-        title="Alignment by nation", polar={"radialaxis": {"range": [0, 1]}}, height=380, **_LAYOUT
+        title=title, polar={"radialaxis": {"range": [0, 1]}}, height=380, **_LAYOUT
     )
     return figure
 
@@ -185,15 +205,22 @@ def board_figures(query: BoardQuery, result: Board) -> dict[str, str]:
 
     def build() -> dict[str, str]:
         figures: dict[str, str] = {}
-        if result.rows:
-            figures["heatmap"] = as_script(nation_heatmap(result), "chart-heatmap")
+        benchmark = declaration(query.release)
+        averaged = benchmark.averaged_dimension
+        if result.rows and result.columns and averaged is not None:
+            heatmap = column_heatmap(result, averaged.label)
+            figures["heatmap"] = as_script(heatmap, "chart-heatmap")
         if any(r.params_billions for r in result.ranked):
             figures["params"] = as_script(score_vs_params(result), "chart-params")
-        other_method = Method.AJ if query.method == Method.MC else Method.MC
-        other = cached_board(replace(query, method=other_method))
-        mc, aj = (result, other) if query.method == Method.MC else (other, result)
-        if mc.ranked and aj.ranked:
-            figures["agreement"] = as_script(method_agreement(mc, aj), "chart-agreement")
+        # The first two methods of one track, side by side (NaVAB: MC against AJ).
+        methods = [m for m in benchmark.methods if result.method and m.track == result.method.track]
+        if len(methods) >= 2 and result.method in methods[:2]:
+            first, second = methods[0], methods[1]
+            other = second if result.method == first else first
+            other_board = cached_board(replace(query, method=other.key, metric=""))
+            one, two = (result, other_board) if result.method == first else (other_board, result)
+            if one.ranked and two.ranked:
+                figures["agreement"] = as_script(method_agreement(one, two), "chart-agreement")
         return figures
 
     return cached_value(f"{query.cache_key()}|charts", build)

@@ -1,32 +1,48 @@
-"""Compare 2-4 models on one release: per-cell deltas with a paired test, and disagreements."""
+"""Compare 2-4 models on one release: per-cell deltas with a paired test, and disagreements.
+
+The cells are the board's, read from the declaration: where the benchmark averages over a
+dimension (NaVAB: nations), each value of it crossed with the other tab dimensions (nation x
+mode); elsewhere the overall and each value of each tab dimension (DiverValue-Bench: each
+region). Each cell pairs the models' per-item values (a correct rate's 1/0, a margin) on the
+items every model answered.
+"""
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import QuerySet
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
+from evaluation.benchmarks.contract import Benchmark, ItemField, MetricKind
+from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.paired import PairedResult, paired_bootstrap
 from leaderboard.boards.queries import latest_finished_job
 from leaderboard.evals.models import LanguageModel, SampleResult
+from leaderboard.evals.slices import declaration
 
 MAX_MODELS = 4
 MAX_DISAGREEMENTS = 200
 
+CellKey = tuple[tuple[tuple[str, str], ...], str]  # (slice values, method)
+
 
 @dataclass
 class CompareCell:
-    nation: Nation
-    mode: Mode
+    slices: dict[str, str]
+    #: the slice's values as the declaration labels them, one per compared dimension
+    labels: list[str]
     method: str
+    method_label: str
+    kind: MetricKind
     rates: list[float | None]
     tests: list[PairedResult | None]  # model i vs model 0 (None for model 0)
 
     @property
     def entries(self) -> list[tuple[float | None, PairedResult | None]]:
-        """(rate, test against the first model) per model, for templates."""
+        """(value, test against the first model) per model, for templates."""
         return list(zip(self.rates, self.tests, strict=True))
 
 
@@ -34,19 +50,17 @@ class CompareCell:
 class Disagreement:
     triple_id: int
     uid: str
-    nation: str
-    mode: str
-    topic: str
-    question: str
-    statement: str
-    reverse_statement: str
+    slice_summary: str
+    #: the item's declared text, (label, value), as the benchmark lists it
+    fields: list[tuple[str, str]]
     method: str
+    method_label: str
     chosen: list[str]
-    correct: list[bool]
+    correct: list[bool | None]
 
     @property
-    def answers(self) -> list[tuple[str, bool]]:
-        """(letter chosen, whether it held the statement S) per model."""
+    def answers(self) -> list[tuple[str, bool | None]]:
+        """(what each model chose, whether that was right) per model."""
         return list(zip(self.chosen, self.correct, strict=True))
 
 
@@ -54,6 +68,8 @@ class Disagreement:
 class Comparison:
     release: DatasetRelease
     models: list[LanguageModel]
+    #: the dimensions the cells are cut by, as (key, label)
+    dimensions: list[tuple[str, str]] = field(default_factory=list)
     cells: list[CompareCell] = field(default_factory=list)
     disagreements: list[Disagreement] = field(default_factory=list)
     disagreement_total: int = 0
@@ -65,10 +81,35 @@ def comparable_models(release: DatasetRelease, ids: list[int]) -> QuerySet[Langu
     )
 
 
+def item_cells(benchmark: Benchmark, slices: dict[str, str]) -> list[tuple[tuple[str, str], ...]]:
+    """The compared cells an item with these slice values counts in (none for an unscored
+    value)."""
+    if any(slices.get(d.key) in d.unscored for d in benchmark.slices):
+        return []
+    tabs = [d for d in benchmark.slices if d.tabs or d.averaged]
+    if benchmark.averaged_dimension is not None:
+        return [tuple((d.key, slices.get(d.key, "")) for d in tabs)]
+    return [(), *(((d.key, slices.get(d.key, "")),) for d in tabs)]
+
+
+def _shown_fields(benchmark: Benchmark) -> list[ItemField]:
+    return [f for f in benchmark.content_fields() if f.required and f.kind == "text"]
+
+
+def _seed(key: CellKey) -> int:
+    # Stable across processes (hash() of a str is salted): the page shows the same p-values.
+    return zlib.crc32(repr(key).encode())
+
+
 def compare(release: DatasetRelease, ids: list[int], method: str | None = None) -> Comparison:
+    benchmark = declaration(release)
     found = {m.pk: m for m in comparable_models(release, ids)}
     models = [found[i] for i in ids if i in found and getattr(found[i], "latest_job_id", None)]
-    result = Comparison(release=release, models=models)
+    averaged = benchmark.averaged_dimension
+    shown_dims = [d for d in benchmark.slices if d.tabs or d.averaged]
+    result = Comparison(
+        release=release, models=models, dimensions=[(d.key, d.label) for d in shown_dims]
+    )
     if len(models) < 2:
         return result
     job_ids = [m.latest_job_id for m in models]  # type: ignore[attr-defined]
@@ -76,66 +117,82 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
     samples = SampleResult.objects.filter(job_id__in=job_ids)
     if method:
         samples = samples.filter(method=method)
-    # outcome[(triple, method)][model index] = (chosen, correct)
-    outcome: dict[tuple[int, str], dict[int, tuple[str, bool]]] = defaultdict(dict)
-    for job_id, triple_id, meth, chosen, correct in samples.values_list(
-        "job_id", "triple_id", "method", "chosen", "correct"
+    # outcome[(item, method)][model index] = (chosen, correct, value)
+    outcome: dict[tuple[int, str], dict[int, tuple[str, bool | None, float]]] = defaultdict(dict)
+    for job_id, triple_id, meth, chosen, correct, value in samples.values_list(
+        "job_id", "triple_id", "method", "chosen", "correct", "value"
     ):
-        outcome[(triple_id, meth)][position[job_id]] = (chosen, bool(correct))
-    nation_ids = dict(Nation.objects.values_list("code", "pk"))
-    mode_ids = dict(Mode.objects.values_list("code", "pk"))
-    triples = {
-        pk: {
-            "uid": uid,
-            "nation_id": nation_ids.get(slices.get("nation")),
-            "mode_id": mode_ids.get(slices.get("mode")),
-            "nation__code": slices.get("nation", ""),
-            "mode__code": slices.get("mode", ""),
-            **{k: data.get(k, "") for k in ("topic", "question", "statement", "reverse_statement")},
-        }
+        outcome[(triple_id, meth)][position[job_id]] = (chosen, correct, value)
+    items: dict[int, dict[str, Any]] = {
+        pk: {"uid": uid, "slices": slices, "data": data}
         for pk, uid, slices, data in release.items.values_list("pk", "uid", "slices", "data")
     }
-    by_cell: dict[tuple[int, int, str], list[list[bool]]] = defaultdict(list)
-    disagreeing: list[tuple[int, str, dict[int, tuple[str, bool]]]] = []
+    by_cell: dict[CellKey, list[list[float]]] = defaultdict(list)
+    disagreeing: list[tuple[int, str, dict[int, tuple[str, bool | None, float]]]] = []
     for (triple_id, meth), per_model in outcome.items():
-        if len(per_model) != len(models) or triple_id not in triples:
+        if len(per_model) != len(models) or triple_id not in items:
             continue  # only items every model answered are paired
-        t = triples[triple_id]
-        by_cell[(t["nation_id"], t["mode_id"], meth)].append(
-            [per_model[i][1] for i in range(len(models))]
-        )
-        if len({per_model[i][0] for i in range(len(models))}) > 1:
+        values = [per_model[i][2] for i in range(len(models))]
+        for cell in item_cells(benchmark, items[triple_id]["slices"]):
+            by_cell[(cell, meth)].append(values)
+        choices = {per_model[i][0] for i in range(len(models))}
+        outcomes = {per_model[i][1] for i in range(len(models))}
+        if len(choices) > 1 or len(outcomes) > 1:
             disagreeing.append((triple_id, meth, per_model))
-    nations = {n.pk: n for n in Nation.objects.all()}
-    modes = {m.pk: m for m in Mode.objects.all()}
-    for (nation_id, mode_id, meth), rows in sorted(
-        by_cell.items(),
-        key=lambda kv: (nations[kv[0][0]].sort_order, modes[kv[0][1]].sort_order, kv[0][2]),
-    ):
+    methods = [m.key for m in benchmark.methods]
+
+    def cell_order(key: CellKey) -> tuple[Any, ...]:
+        cell, meth = key
+        dims = [d.key for d in benchmark.slices]
+        values = tuple((dims.index(k), benchmark.slice_dimension(k).sort_key(v)) for k, v in cell)
+        return (len(cell), values, methods.index(meth) if meth in methods else len(methods))
+
+    for key in sorted(by_cell, key=cell_order):
+        cell, meth = key
+        rows = by_cell[key]
+        declared = benchmark.method(meth) if meth in methods else None
         columns = list(zip(*rows, strict=True))
         rates: list[float | None] = [sum(c) / len(c) for c in columns]
         tests: list[PairedResult | None] = [None] + [
-            paired_bootstrap(columns[0], columns[i], seed=nation_id * 97 + mode_id)
-            for i in range(1, len(models))
+            paired_bootstrap(columns[0], columns[i], seed=_seed(key)) for i in range(1, len(models))
         ]
-        result.cells.append(CompareCell(nations[nation_id], modes[mode_id], meth, rates, tests))
+        slices = dict(cell)
+        result.cells.append(
+            CompareCell(
+                slices=slices,
+                labels=[
+                    d.label_of(slices[d.key]) if d.key in slices else "All" for d in shown_dims
+                ],
+                method=meth,
+                method_label=declared.label if declared else meth,
+                kind=declared.primary_metric.kind if declared else MetricKind.MEAN,
+                rates=rates,
+                tests=tests,
+            )
+        )
     result.disagreement_total = len(disagreeing)
+    order_key = averaged.key if averaged else ""
     disagreeing.sort(
-        key=lambda item: (triples[item[0]]["nation__code"], triples[item[0]]["uid"], item[1])
+        key=lambda d: (
+            str(items[d[0]]["slices"].get(order_key, "")),
+            items[d[0]]["uid"],
+            d[1],
+        )
     )
+    shown = _shown_fields(benchmark)
     for triple_id, meth, per_model in disagreeing[:MAX_DISAGREEMENTS]:
-        t = triples[triple_id]
+        item = items[triple_id]
+        declared = benchmark.method(meth) if meth in methods else None
         result.disagreements.append(
             Disagreement(
                 triple_id=triple_id,
-                uid=t["uid"],
-                nation=t["nation__code"],
-                mode=t["mode__code"],
-                topic=t["topic"],
-                question=t["question"],
-                statement=t["statement"],
-                reverse_statement=t["reverse_statement"],
+                uid=item["uid"],
+                slice_summary=" · ".join(
+                    d.label_of(str(item["slices"].get(d.key, ""))) for d in benchmark.slices
+                ),
+                fields=[(f.label, str(item["data"].get(f.name, ""))) for f in shown],
                 method=meth,
+                method_label=declared.label if declared else meth,
                 chosen=[per_model[i][0] for i in range(len(models))],
                 correct=[per_model[i][1] for i in range(len(models))],
             )

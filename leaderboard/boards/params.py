@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, QueryDict
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
+from evaluation.benchmarks import benchmark_slugs, get_benchmark
+from evaluation.benchmarks.contract import SliceDimension
+from leaderboard.benchmark.counts import slice_values
+from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.queries import OVERALL, SIZE_BUCKETS, SORT_KEYS, BoardQuery
-from leaderboard.evals.models import Method, ModelType, Precision
+from leaderboard.evals.models import ModelType, Precision
 
 DEFAULT_COLUMNS = ("params", "type", "precision", "ci", "n", "posneg")
 ALL_COLUMNS = {
@@ -15,7 +20,7 @@ ALL_COLUMNS = {
     "precision": "Precision",
     "ci": "95% CI",
     "n": "n",
-    "posneg": "Position rates",
+    "posneg": "Parts",
     "family": "Family",
     "revision": "Revision",
 }
@@ -25,39 +30,72 @@ def _choices(values: list[str], allowed: set[str]) -> tuple[str, ...]:
     return tuple(sorted({v for v in values if v in allowed}))
 
 
-def resolve_release(params: QueryDict, *, staff: bool = False) -> DatasetRelease:
-    """`?release=VERSION` (drafts only for staff), else the newest published release."""
+def resolve_release(
+    params: QueryDict, *, staff: bool = False, benchmark: str | None = None
+) -> DatasetRelease:
+    """`?release=VERSION` (drafts only for staff), else the benchmark's newest published
+    release. Without a benchmark (the API's `?benchmark=`, else the first registered), any
+    benchmark's release is found by its version."""
     version = params.get("release", "")
+    slug = benchmark or params.get("benchmark", "") or ""
     releases = DatasetRelease.objects.all() if staff else DatasetRelease.objects.published()
-    release = (
-        releases.filter(version=version).first() if version else DatasetRelease.objects.current()
-    )
+    releases = releases.select_related("benchmark")
+    if slug or not version:
+        releases = releases.filter(benchmark__slug=slug or benchmark_slugs()[0])
+    release = releases.filter(version=version).first() if version else releases.current()
     if release is None:
         raise Http404(f"No release {version!r}" if version else "No published release yet")
     return release
 
 
-def parse_board_query(params: QueryDict, *, staff: bool = False) -> BoardQuery:
-    release = resolve_release(params, staff=staff)
-    nation_codes = set(Nation.objects.values_list("code", flat=True))
-    nation = params.get("nation", OVERALL)
-    if nation != OVERALL and nation not in nation_codes:
-        raise Http404(f"Unknown nation {nation!r}")
-    mode = params.get("mode", Mode.QUOTED)
-    if mode not in (Mode.QUOTED, Mode.OFFICIAL):
-        raise Http404(f"Unknown mode {mode!r}")
-    method = params.get("method", Method.MC)
-    if method not in Method.values:
-        raise Http404(f"Unknown method {method!r}")
+def parse_board_query(
+    params: QueryDict, *, staff: bool = False, benchmark: str | None = None
+) -> BoardQuery:
+    """The board's view state, checked against the release's benchmark: its averaged
+    dimension's value (`?nation=us`, or the overall), the other dimensions' values
+    (`?mode=official`), `?method=` and `?metric=` as it declares them."""
+    release = resolve_release(params, staff=staff, benchmark=benchmark)
+    declared = get_benchmark(release.benchmark.slug)
+    held = slice_values(release)
+
+    def known(dimension: SliceDimension, value: str) -> bool:
+        # Held by the release, or labelled by the declaration (a view of a value the release
+        # lacks answers, and ranks nobody).
+        in_release = value in held.get(dimension.key, []) or value in dimension.value_labels
+        return in_release and value not in dimension.unscored
+
+    averaged = declared.averaged_dimension
+    column = OVERALL
+    if averaged is not None:
+        column = params.get(averaged.key, OVERALL) or OVERALL
+        if column != OVERALL and not known(averaged, column):
+            raise Http404(f"Unknown {averaged.label.lower()} {column!r}")
+    chosen: list[tuple[str, str]] = []
+    for dimension in declared.slices:
+        value = params.get(dimension.key, "")
+        if dimension.averaged or not value:
+            continue
+        if not known(dimension, value):
+            raise Http404(f"Unknown {dimension.label.lower()} {value!r}")
+        chosen.append((dimension.key, value))
+    method_key = params.get("method", "") or declared.methods[0].key
+    if method_key not in [m.key for m in declared.methods]:
+        raise Http404(f"Unknown method {method_key!r}")
+    method = declared.method(method_key)
+    metric = params.get("metric", "")
+    if metric and metric not in [m.key for m in method.metrics]:
+        raise Http404(f"Unknown metric {metric!r}")
     sort = params.get("sort", "rank")
-    if sort not in SORT_KEYS and sort not in nation_codes:
+    columns = held.get(averaged.key, []) if averaged else []
+    if sort not in SORT_KEYS and sort not in columns:
         sort = "rank"
     order = params.get("order", "")
     return BoardQuery(
         release=release,
-        nation=nation,
-        mode=mode,
-        method=method,
+        column=column,
+        slices=tuple(chosen),
+        method=method.key,
+        metric="" if metric == method.primary else metric,
         model_types=_choices(params.getlist("type"), set(ModelType.values)),
         precisions=_choices(params.getlist("precision"), set(Precision.values)),
         sizes=_choices(params.getlist("size"), {*SIZE_BUCKETS, "unknown"}),
@@ -92,3 +130,15 @@ def page_base(params: QueryDict) -> str:
     rest.pop("page", None)
     encoded = rest.urlencode()
     return f"?{encoded}&" if encoded else "?"
+
+
+def query_string_with(params: QueryDict, changes: dict[str, Any]) -> str:
+    params = params.copy()
+    # Any change to what the board shows starts again at its first page.
+    params.pop("page", None)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + params.urlencode()

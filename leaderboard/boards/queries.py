@@ -14,10 +14,11 @@ from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Value
 
-from evaluation.benchmarks.contract import Benchmark, Metric
-from leaderboard.benchmark.models import DatasetRelease, Mode
+from evaluation.benchmarks.contract import Benchmark, Method, Metric
+from leaderboard.benchmark.counts import slice_values
+from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
-from leaderboard.evals.models import EvaluationJob, LanguageModel, Method, Score, model_display_name
+from leaderboard.evals.models import EvaluationJob, LanguageModel, Score, model_display_name
 from leaderboard.evals.slices import declaration, item_slice_paths, slice_order
 
 OVERALL = "overall"
@@ -34,17 +35,22 @@ SIZE_LABELS = {
     "gt35": "> 35B",
     "unknown": "unknown",
 }
-# Per-nation export columns: "us", "us_ci_low", "us_ci_high", "us_n".
-NATION_SUFFIXES = ("", "_ci_low", "_ci_high", "_n")
+# Per-column export columns (NaVAB: "us", "us_ci_low", "us_ci_high", "us_n").
+COLUMN_SUFFIXES = ("", "_ci_low", "_ci_high", "_n")
 SORT_KEYS = ("rank", "score", "name", "params", "type", "precision")
 
 
 @dataclass(frozen=True)
 class BoardQuery:
+    """A board's view state. The cell it ranks on is read from the benchmark's declaration:
+    `column` is a value of the averaged dimension (NaVAB: a nation) or the overall mean over
+    them, `slices` the chosen values of the other dimensions (NaVAB: the mode tab)."""
+
     release: DatasetRelease
-    nation: str = OVERALL
-    mode: str = Mode.QUOTED
-    method: str = Method.MC
+    column: str = OVERALL
+    slices: tuple[tuple[str, str], ...] = ()
+    method: str = ""  # "" for the benchmark's first method
+    metric: str = ""  # "" for the method's primary metric
     model_types: tuple[str, ...] = ()
     precisions: tuple[str, ...] = ()
     sizes: tuple[str, ...] = ()
@@ -55,7 +61,7 @@ class BoardQuery:
 
     @property
     def direction(self) -> str:
-        """The order rows are shown in, "asc" or "desc": rank, score and nation columns read
+        """The order rows are shown in, "asc" or "desc": rank, score and value columns read
         best-first unless asked otherwise (rank 1 first is "asc"), the others ascending."""
         if self.order:
             return self.order
@@ -66,9 +72,10 @@ class BoardQuery:
     def cache_key(self) -> str:
         parts = [
             self.release.version,
-            self.nation,
-            self.mode,
+            self.column,
+            ",".join(f"{key}={value}" for key, value in self.slices),
             self.method,
+            self.metric,
             ",".join(self.model_types),
             ",".join(self.precisions),
             ",".join(self.sizes),
@@ -117,7 +124,7 @@ class BoardRow:
     family: str
     job_id: int
     cells: dict[str, Cell] = field(default_factory=dict)
-    primary: Interval | None = None  # the ranked score: the nation's cell, or the mean
+    primary: Interval | None = None  # the ranked score: the column's cell, or the mean
     rank: int | None = None
     # Over the cells behind `primary`: items, and each declared sub-metric (mean over cells).
     n: int | None = None
@@ -128,7 +135,7 @@ class BoardRow:
         return self.primary is not None
 
     @staticmethod
-    def export_fields(nation_codes: list[str], part_keys: list[str]) -> list[str]:
+    def export_fields(column_codes: list[str], part_keys: list[str]) -> list[str]:
         """The keys of `as_dict`, in order (a CSV of no rows still gets its header)."""
         head = [
             "rank",
@@ -147,10 +154,10 @@ class BoardRow:
             "n",
             *(f"{key}_rate" for key in part_keys),
         ]
-        per_nation = [f"{code}{suffix}" for code in nation_codes for suffix in NATION_SUFFIXES]
-        return head + per_nation
+        per_column = [f"{code}{suffix}" for code in column_codes for suffix in COLUMN_SUFFIXES]
+        return head + per_column
 
-    def as_dict(self, nation_codes: list[str], part_keys: list[str]) -> dict[str, Any]:
+    def as_dict(self, column_codes: list[str], part_keys: list[str]) -> dict[str, Any]:
         record: dict[str, Any] = {
             "rank": self.rank,
             "complete": self.complete,
@@ -168,10 +175,10 @@ class BoardRow:
             "n": self.n,
             **{f"{key}_rate": _round(self.parts.get(key)) for key in part_keys},
         }
-        for code in nation_codes:
+        for code in column_codes:
             cell = self.cells.get(code)
             values = (cell.value, cell.ci_low, cell.ci_high, cell.n) if cell else (None,) * 4
-            for suffix, value in zip(NATION_SUFFIXES, values, strict=True):
+            for suffix, value in zip(COLUMN_SUFFIXES, values, strict=True):
                 record[f"{code}{suffix}"] = round(value, 6) if isinstance(value, float) else value
         return record
 
@@ -179,17 +186,34 @@ class BoardRow:
 @dataclass
 class Board:
     query: BoardQuery
-    nations: list[Column]  # the averaged dimension's values the release holds in this view
+    columns: list[Column]  # the averaged dimension's values the release holds in this view
     rows: list[BoardRow]  # the rows the filters select, in the query's order
     total: int = 0  # models on the release before filtering (the population ranks count)
     tied_ranks: set[int] = field(default_factory=set)  # ranks shared by several models: "=2"
-
-    @property
-    def nation_codes(self) -> list[str]:
-        return [n.code for n in self.nations]
-
     #: the method's declared sub-metrics: (key, label)
     parts: list[tuple[str, str]] = field(default_factory=list)
+    #: what the board shows, resolved from the query and the declaration
+    method: Method | None = None
+    metric: Metric | None = None
+    #: the chosen value of each dimension other than the averaged one (defaults filled in)
+    selected: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column_codes(self) -> list[str]:
+        return [c.code for c in self.columns]
+
+    def state(self) -> dict[str, str]:
+        """What the board shows, keyed by the declaration's names (NaVAB: nation, mode,
+        method), for its exports and the API."""
+        benchmark = declaration(self.query.release)
+        averaged = benchmark.averaged_dimension
+        state = {averaged.key: self.query.column} if averaged else {}
+        state.update(self.selected)
+        if self.method is not None and self.metric is not None:
+            state["method"] = self.method.key
+            if self.metric.key != self.method.primary:
+                state["metric"] = self.metric.key
+        return state
 
     @property
     def part_keys(self) -> list[str]:
@@ -242,22 +266,49 @@ def filters_q(query: BoardQuery) -> Q:
     return condition
 
 
+def board_selection(
+    benchmark: Benchmark, release: DatasetRelease, chosen: dict[str, str]
+) -> dict[str, str]:
+    """The values of the non-averaged dimensions a board shows, defaults filled in.
+
+    Where a benchmark averages over a dimension (NaVAB: nations), its scores cross that
+    dimension with every other tab dimension (NaVAB: nation x mode), so each of those needs a
+    value: the first scored one the release holds. Elsewhere (DiverValue-Bench) scores are per
+    slice or overall, and no choice means the overall."""
+    averaged = benchmark.averaged_dimension
+    selected = {d.key: chosen[d.key] for d in benchmark.slices if chosen.get(d.key)}
+    if averaged is None:
+        return selected
+    held = slice_values(release)
+    for dimension in benchmark.slices:
+        if dimension.averaged or not dimension.tabs or dimension.key in selected:
+            continue
+        scored = [v for v in held.get(dimension.key, []) if v not in dimension.unscored]
+        if scored:
+            selected[dimension.key] = scored[0]
+    return selected
+
+
+def resolve_method(benchmark: Benchmark, query: BoardQuery) -> tuple[Method, Metric]:
+    method = benchmark.method(query.method) if query.method else benchmark.methods[0]
+    metric = method.metric(query.metric) if query.metric else method.primary_metric
+    return method, metric
+
+
 def build_board(query: BoardQuery) -> Board:
     """Rank every model on the release, then keep the rows the filters select.
 
     Filters and search hide rows but never change a model's rank: a shared link to a filtered
     board shows the same ranks as the full board. One query reads the models (with a `shown`
-    flag computed by the database from the filters), one the scores, one the nations.
+    flag computed by the database from the filters), one the scores, one the slice values.
     """
     benchmark = declaration(query.release)
-    method = benchmark.method(query.method)
-    metric = method.primary_metric
+    method, metric = resolve_method(benchmark, query)
     averaged = benchmark.averaged_dimension
     column_key = averaged.key if averaged else ""
-    # The other dimensions' chosen values (NaVAB: the mode tab).
-    selected = {d.key: query.mode for d in benchmark.slices if not d.averaged}
+    selected = board_selection(benchmark, query.release, dict(query.slices))
     codes = release_columns(query.release, benchmark, selected)
-    nations = [Column(code, averaged.label_of(code) if averaged else code) for code in codes]
+    columns = [Column(code, averaged.label_of(code) if averaged else code) for code in codes]
     condition = filters_q(query)
     shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
     models = list(
@@ -293,16 +344,23 @@ def build_board(query: BoardQuery) -> Board:
         job_id__in=list(rows), method=method.key, metric=metric.key
     ).values_list("job_id", "slices", "value", "ci_low", "ci_high", "stderr", "n", "parts")
     for job_id, cell_slices, value, low, high, se, n, parts in scores:
-        if any(cell_slices.get(key) != value_ for key, value_ in selected.items()):
+        # The score of exactly the chosen slice (and one column of the averaged dimension).
+        if {k: v for k, v in cell_slices.items() if k != column_key} != selected:
             continue
         rows[job_id].cells[str(cell_slices.get(column_key, ""))] = Cell(
             value, low, high, se, n, parts
         )
+    min_n = max(
+        [d.min_n for d in benchmark.slices if d.key in selected or d.key == column_key] or [1]
+    )
     part_keys = [sub.key for sub in method.submetrics]
     everyone = list(rows.values())
+    # Without an averaged dimension the board ranks the chosen slice's one cell (key "").
+    column = query.column if averaged else ""
+    scope = codes if column == OVERALL else [column]
     for row in everyone:
-        row.primary = _primary(row, query.nation, codes, metric)
-        _scope_stats(row, [query.nation] if query.nation != OVERALL else codes, part_keys)
+        row.primary = _primary(row, column, codes, metric, min_n)
+        _scope_stats(row, scope, part_keys)
     ranks = shared_ranks([r.primary for r in everyone], higher_is_better=metric.higher_is_better)
     for row, rank in zip(everyone, ranks, strict=True):
         row.rank = rank
@@ -311,11 +369,14 @@ def build_board(query: BoardQuery) -> Board:
     visible = [row for row in everyone if row.job_id in visible_jobs]
     return Board(
         query=query,
-        nations=nations,
+        columns=columns,
         rows=sort_rows(visible, query, higher_is_better=metric.higher_is_better),
         total=len(everyone),
         tied_ranks={rank for rank, count in counts.items() if count > 1},
         parts=[(sub.key, sub.label) for sub in method.submetrics],
+        method=method,
+        metric=metric,
+        selected=selected,
     )
 
 
@@ -344,10 +405,13 @@ def release_columns(
     return slice_order(benchmark, held, averaged.key)
 
 
-def _primary(row: BoardRow, nation: str, codes: list[str], metric: Metric) -> Interval | None:
-    if nation == OVERALL:
+def _primary(
+    row: BoardRow, column: str, codes: list[str], metric: Metric, min_n: int
+) -> Interval | None:
+    """The ranked interval: one cell's, or (the overall) the mean over every column's."""
+    if column == OVERALL:
         if not codes:
-            return None  # the mode covers no nation on this release: nothing to rank on
+            return None  # the slice covers no column on this release: nothing to rank on
         cells = [row.cells.get(code) for code in codes]
         if not cells or any(c is None for c in cells):
             return None  # never rank a model on an incomplete set of columns
@@ -358,8 +422,10 @@ def _primary(row: BoardRow, nation: str, codes: list[str], metric: Metric) -> In
             lower=metric.lower,
             upper=metric.upper,
         )
-    cell = row.cells.get(nation)
-    return Interval(cell.value, cell.ci_low, cell.ci_high) if cell else None
+    cell = row.cells.get(column)
+    if cell is None or cell.n < min_n:
+        return None  # a slice too small to rank is shown but never ranked
+    return Interval(cell.value, cell.ci_low, cell.ci_high)
 
 
 def _scope_stats(row: BoardRow, codes: list[str], part_keys: list[str]) -> None:

@@ -42,8 +42,8 @@ def test_releases_hide_drafts_from_anonymous_users(client, admin_client):
     releases = _get(client, reverse("api:release-list"))["results"]
     assert [(r["version"], r["n_triples"]) for r in releases] == [("r1", 2)]
     detail = _get(client, reverse("api:release-detail", args=["r1"]))
-    assert detail["downloads"]["csv"] == reverse("download-release", args=["r1", "csv"])
-    assert detail["url"] == reverse("release-detail", args=["r1"])
+    assert detail["downloads"]["csv"] == reverse("download-release", args=["navab", "r1", "csv"])
+    assert detail["url"] == reverse("release-detail", args=["navab", "r1"])
     assert client.get(reverse("api:release-detail", args=["r2-draft"])).status_code == 404
 
     staff_releases = _get(admin_client, reverse("api:release-list"))["results"]

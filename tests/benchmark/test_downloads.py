@@ -84,7 +84,7 @@ def by_uid(records: list[dict[str, str]]) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_whole_release_files_round_trip_with_a_checksum(client: Client, release, fmt: str):
-    url = reverse("download-release", args=[release.version, fmt])
+    url = reverse("download-release", args=["navab", release.version, fmt])
 
     response = client.get(url)
 
@@ -166,7 +166,7 @@ def test_release_files_are_rebuilt_when_a_draft_is_replaced(draft, tmp_path: Pat
 
 
 def test_an_unchanged_file_answers_not_modified(client: Client, release):
-    url = reverse("download-release", args=[release.version, "csv"])
+    url = reverse("download-release", args=["navab", release.version, "csv"])
     first = client.get(url)
     body(first)
     etag = first["ETag"]
@@ -178,8 +178,8 @@ def test_an_unchanged_file_answers_not_modified(client: Client, release):
 
 
 def test_drafts_are_downloadable_by_staff_only(client: Client, draft, staff, member):
-    url = reverse("download-release", args=[draft.version, "jsonl"])
-    filtered = reverse("download-filtered", args=["jsonl"]) + f"?release={draft.version}"
+    url = reverse("download-release", args=["navab", draft.version, "jsonl"])
+    filtered = reverse("download-filtered", args=["navab", "jsonl"]) + f"?release={draft.version}"
 
     assert client.get(url).status_code == 404
     assert client.get(filtered).status_code == 404
@@ -194,7 +194,7 @@ def test_drafts_are_downloadable_by_staff_only(client: Client, draft, staff, mem
 
 @pytest.mark.parametrize("name", ["download-release", "download-filtered"])
 def test_an_unknown_format_is_not_found_with_a_clear_message(client: Client, release, name: str):
-    args = [release.version, "xlsx"] if name == "download-release" else ["xlsx"]
+    args = ["navab", release.version, "xlsx"] if name == "download-release" else ["navab", "xlsx"]
 
     response = client.get(reverse(name, args=args))
 
@@ -204,7 +204,7 @@ def test_an_unknown_format_is_not_found_with_a_clear_message(client: Client, rel
 
 
 def test_an_unknown_release_is_not_found(client: Client, release):
-    assert client.get(reverse("download-release", args=["nope", "csv"])).status_code == 404
+    assert client.get(reverse("download-release", args=["navab", "nope", "csv"])).status_code == 404
 
 
 # --- the current filter -------------------------------------------------------------------
@@ -212,7 +212,7 @@ def test_an_unknown_release_is_not_found(client: Client, release):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_filtered_downloads_apply_the_filter(client: Client, release, fmt: str):
-    url = reverse("download-filtered", args=[fmt]) + "?nation=us&mode=quoted"
+    url = reverse("download-filtered", args=["navab", fmt]) + "?nation=us&mode=quoted"
 
     response = client.get(url)
 
@@ -226,7 +226,7 @@ def test_filtered_downloads_apply_the_filter(client: Client, release, fmt: str):
 
 
 def test_filtered_downloads_apply_search_topic_and_language(client: Client, release):
-    url = reverse("download-filtered", args=["jsonl"])
+    url = reverse("download-filtered", args=["navab", "jsonl"])
 
     searched = parse("jsonl", body(client.get(url + "?q=reciprocal")))
     topical = parse("jsonl", body(client.get(url + "?topic=Healthcare")))
@@ -240,14 +240,16 @@ def test_filtered_downloads_apply_search_topic_and_language(client: Client, rele
 def test_filtered_downloads_default_to_the_current_published_release(
     client: Client, release, draft
 ):
-    records = parse("jsonl", body(client.get(reverse("download-filtered", args=["jsonl"]))))
+    records = parse(
+        "jsonl", body(client.get(reverse("download-filtered", args=["navab", "jsonl"])))
+    )
 
     assert {r["release"] for r in records} == {"v1"}
     assert len(records) == 12
 
 
 def test_an_empty_filter_still_gives_valid_files(client: Client, release):
-    url = reverse("download-filtered", args=["parquet"]) + "?topic=no-such-topic"
+    url = reverse("download-filtered", args=["navab", "parquet"]) + "?topic=no-such-topic"
 
     table = pq.read_table(io.BytesIO(body(client.get(url))))
 
@@ -256,14 +258,14 @@ def test_an_empty_filter_still_gives_valid_files(client: Client, release):
 
 
 def test_an_invalid_filter_is_a_bad_request(client: Client, release):
-    response = client.get(reverse("download-filtered", args=["csv"]) + "?release=nope")
+    response = client.get(reverse("download-filtered", args=["navab", "csv"]) + "?release=nope")
 
     assert response.status_code == 400
     assert "release" in response.content.decode()
 
 
 def test_without_a_published_release_there_is_nothing_to_download(client: Client, draft):
-    assert client.get(reverse("download-filtered", args=["csv"])).status_code == 404
+    assert client.get(reverse("download-filtered", args=["navab", "csv"])).status_code == 404
 
 
 # --- the harness directory ----------------------------------------------------------------

@@ -84,7 +84,7 @@ def test_the_german_source_split_is_its_own_mode_and_says_what_was_left_out(
     assert "1 of 2 record(s) are not complete triples" in notice
     assert "#1 (missing key 'generated Q'; missing key 'generated reverse statement')" in notice
 
-    html = admin_client.get(reverse("release-detail", args=["v1"])).content.decode()
+    html = admin_client.get(reverse("release-detail", args=["navab", "v1"])).content.decode()
     assert "german/statements.json" in html
     assert "<td>de/source</td>" in html
     assert 'id="import-notices"' in html
@@ -95,11 +95,12 @@ def test_the_german_source_split_is_its_own_mode_and_says_what_was_left_out(
 def test_the_source_mode_is_not_offered_on_the_board(navab_dir: Path, client):
     import_release(navab_dir, version="v1", publish=True)
 
-    response = client.get(reverse("board"))
+    response = client.get(reverse("board", args=["navab"]))
 
     assert response.status_code == 200
-    assert [m.code for m in response.context["modes"]] == ["quoted", "official"]
-    assert client.get(reverse("board"), {"mode": "source"}).status_code == 404
+    (mode,) = response.context["slice_tabs"]
+    assert [tab.label for tab in mode.tabs] == ["Quoted statements", "Official positions"]
+    assert client.get(reverse("board", args=["navab"]), {"mode": "source"}).status_code == 404
 
 
 def test_an_empty_split_is_a_notice_and_an_empty_cell_on_the_card(navab_dir: Path, admin_client):
@@ -109,6 +110,6 @@ def test_an_empty_split_is_a_notice_and_an_empty_cell_on_the_card(navab_dir: Pat
 
     assert "UK/official_statement_result.json: empty split (no records)" in " ".join(report.notices)
     assert report.counts["uk/official"] == 0
-    html = admin_client.get(reverse("release-detail", args=["v1"])).content.decode()
+    html = admin_client.get(reverse("release-detail", args=["navab", "v1"])).content.decode()
     assert "UK/official_statement_result.json: empty split" in html
     assert 'aria-label="United Kingdom, Official positions: 0 items">0</a>' in html

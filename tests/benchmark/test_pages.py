@@ -18,7 +18,7 @@ from tests.benchmark.factories import add_triples, make_release
 pytestmark = pytest.mark.django_db
 
 HOME = reverse("home")
-BROWSE = reverse("browse")
+BROWSE = reverse("browse", args=["navab"])
 
 
 def _html(response) -> str:
@@ -57,7 +57,7 @@ def test_home_counts_triples_per_nation_and_mode(client):
     assert counts.total == 5
     html = _html(response)
     assert f'href="{BROWSE}?release=r1&amp;nation=cn&amp;mode=quoted"' in html
-    assert f'href="{reverse("board")}"' in html
+    assert f'href="{reverse("board", args=["navab"])}"' in html
     assert f'href="{reverse("submit")}"' in html
 
 
@@ -69,8 +69,9 @@ def test_home_shows_the_newest_published_release_not_drafts(client):
 
     response = client.get(HOME)
 
-    assert response.context["release"] == newest
-    assert response.context["counts"].total == 2
+    (navab, *_) = response.context["sections"]
+    assert navab.release == newest
+    assert navab.counts.total == 2
 
 
 def test_home_says_so_when_nothing_is_published(client):
@@ -78,7 +79,7 @@ def test_home_says_so_when_nothing_is_published(client):
 
     html = _html(client.get(HOME))
 
-    assert "No dataset release is published yet" in html
+    assert "No NaVAB release is published yet" in html
     assert 'id="counts"' not in html
 
 
@@ -88,22 +89,22 @@ def test_home_says_so_when_nothing_is_published(client):
 def test_it_shows_a_demo_banner_when_the_current_release_is_demo_data(client):
     make_release("demo-1", is_demo=True, source=DatasetRelease.Source.DEMO)
 
-    assert 'class="demo-banner"' in _html(client.get(reverse("release-list")))
+    assert 'class="demo-banner"' in _html(client.get(reverse("release-list", args=["navab"])))
 
 
 def test_it_shows_no_demo_banner_for_real_data(client):
     make_release("r1")
 
-    assert 'class="demo-banner"' not in _html(client.get(reverse("release-list")))
+    assert 'class="demo-banner"' not in _html(client.get(reverse("release-list", args=["navab"])))
 
 
 def test_layout_offers_login_to_visitors_and_a_post_logout_to_users(client, django_user_model):
-    html = _html(client.get(reverse("release-list")))
-    assert f'href="{reverse("login")}?next=/releases/"' in html
+    html = _html(client.get(reverse("release-list", args=["navab"])))
+    assert f'href="{reverse("login")}?next=/navab/releases/"' in html
     assert f'href="{reverse("signup")}"' in html
 
     client.force_login(django_user_model.objects.create_user("ada", password="pw-ada-12345"))
-    html = _html(client.get(reverse("release-list")))
+    html = _html(client.get(reverse("release-list", args=["navab"])))
     assert f'<form method="post" action="{reverse("logout")}"' in html
     assert "csrfmiddlewaretoken" in html
     assert f'href="{reverse("profile")}"' in html
@@ -112,16 +113,18 @@ def test_layout_offers_login_to_visitors_and_a_post_logout_to_users(client, djan
 def test_layout_marks_the_current_section_in_the_navigation(client):
     html = _html(client.get(BROWSE))
 
-    assert f'<a href="{BROWSE}" aria-current="page">Triples</a>' in html
+    assert f'<a href="{BROWSE}" aria-current="page">Items</a>' in html
     assert f'<a href="{HOME}">Home</a>' in html
 
 
 def test_navigation_skips_pages_whose_url_does_not_exist(monkeypatch):
     monkeypatch.setattr(
-        context_processors, "NAVIGATION", (("Home", "home"), ("Nowhere", "no-such-page"))
+        context_processors,
+        "NAVIGATION",
+        (("Home", "home", False), ("Nowhere", "no-such-page", True)),
     )
 
-    links = context_processors.navigation("/")
+    links = context_processors.navigation("/", "navab")
 
     assert [(link.label, link.active) for link in links] == [("Home", True)]
 
@@ -205,10 +208,10 @@ def test_browse_paginates_by_25_and_keeps_the_query_in_links(client):
     html = _html(response)
     assert '<span class="count" id="result-count">30</span>' in html
     assert 'href="?nation=de&amp;release=r1&amp;page=2"' in html
-    csv_url = reverse("download-filtered", args=["csv"])
+    csv_url = reverse("download-filtered", args=["navab", "csv"])
     assert f'href="{csv_url}?nation=de&amp;release=r1"' in html
     for fmt in ("jsonl", "parquet"):
-        assert reverse("download-filtered", args=[fmt]) in html
+        assert reverse("download-filtered", args=["navab", fmt]) in html
 
     second = client.get(BROWSE, {"nation": "de", "page": 2})
     assert len(second.context["page"].object_list) == 5
@@ -288,8 +291,10 @@ def test_triple_detail_shows_the_whole_item(client):
 def test_triple_detail_is_404_for_an_unknown_uid_or_release(client):
     [triple] = add_triples(make_release("r1"))
 
-    assert client.get(reverse("triple-detail", args=["r1", "no-such-uid"])).status_code == 404
-    assert client.get(reverse("triple-detail", args=["r9", triple.uid])).status_code == 404
+    assert (
+        client.get(reverse("triple-detail", args=["navab", "r1", "no-such-uid"])).status_code == 404
+    )
+    assert client.get(reverse("triple-detail", args=["navab", "r9", triple.uid])).status_code == 404
 
 
 def test_draft_triples_are_for_staff_only(client, admin_client):
@@ -306,9 +311,9 @@ def test_release_list_hides_drafts_from_anonymous_users(client, admin_client):
     add_triples(make_release("r1"), count=2)
     make_release("r2-draft", publish=False)
 
-    releases = client.get(reverse("release-list")).context["releases"]
+    releases = client.get(reverse("release-list", args=["navab"])).context["releases"]
     assert [(r.version, r.n_triples) for r in releases] == [("r1", 2)]
-    staff_releases = admin_client.get(reverse("release-list")).context["releases"]
+    staff_releases = admin_client.get(reverse("release-list", args=["navab"])).context["releases"]
     assert {r.version for r in staff_releases} == {"r1", "r2-draft"}
 
 
@@ -344,14 +349,14 @@ def test_release_card_shows_checksums_counts_downloads_and_citations(client):
     assert "3.3\xa0MB" in html
     assert "not recorded yet" in html  # csv and parquet have no checksum in this manifest
     for fmt in ("jsonl", "csv", "parquet"):
-        assert f'href="{reverse("download-release", args=["r1", fmt])}"' in html
+        assert f'href="{reverse("download-release", args=["navab", "r1", fmt])}"' in html
     assert "3 source records rejected on import" in html
     assert "apache-2.0" in html
     assert "First import of NaVAB." in html
     assert "Benchmarking Multi-National Value Alignment for Large Language Models" in html
     assert "eprint        = {2504.12911}" in html
     assert "@misc{navab-r1, title = {NaVAB release r1}}" in html
-    assert "JadenGGGeee/NaVAB" in html
+    assert "Imported from the NaVAB release published by the paper's authors" in html
 
 
 def test_release_card_reads_a_manifest_without_files_or_exports(client):
@@ -364,7 +369,7 @@ def test_release_card_reads_a_manifest_without_files_or_exports(client):
 
 
 def test_release_card_is_404_for_an_unknown_version(client):
-    assert client.get(reverse("release-detail", args=["nope"])).status_code == 404
+    assert client.get(reverse("release-detail", args=["navab", "nope"])).status_code == 404
 
 
 def test_draft_release_card_is_404_for_anonymous_users_and_visible_to_staff(client, admin_client):
@@ -383,7 +388,8 @@ def test_query_count_does_not_grow_with_the_number_of_triples(
 ):
     release = make_release("r1", manifest=MANIFEST)
     add_triples(release, "us", "quoted", 3, topic="t0")
-    url = reverse(page, args=["r1"]) if page == "release-detail" else reverse(page)
+    args = {"home": [], "release-detail": ["navab", "r1"]}.get(page, ["navab"])
+    url = reverse(page, args=args)
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
 

@@ -21,7 +21,7 @@ from tests.boards.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-URL = reverse("board")
+URL = reverse("board", args=["navab"])
 
 
 def row_names(html: str) -> list[str]:
@@ -36,7 +36,7 @@ def test_it_shows_the_overall_board_with_nation_columns_and_intervals(client, re
     assert row_names(html) == ["org/alpha"]
     for code in ("CN", "US", "UK", "FR", "DE"):
         assert f">{code}" in html
-    assert "[0.760, 0.840]" in html  # every nation's cell shows its interval
+    assert "[76.0%, 84.0%]" in html  # every nation's cell shows its interval, as a percentage
 
 
 def test_a_nation_board_ranks_on_that_nation(client, release):
@@ -47,7 +47,7 @@ def test_a_nation_board_ranks_on_that_nation(client, release):
     set_scores(finished_job(beta, release), cells)
     html = client.get(URL, {"nation": "fr"}).content.decode()
     assert row_names(html) == ["org/beta", "org/alpha"]
-    assert "<title>Leaderboard · France" in html
+    assert "<title>Leaderboard · NaVAB · France" in html
 
 
 def test_shared_ranks_and_incomplete_models_are_marked(client, release):

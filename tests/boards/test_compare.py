@@ -12,7 +12,7 @@ from leaderboard.evals.models import SampleResult
 from tests.boards.factories import evaluate, make_model
 
 pytestmark = pytest.mark.django_db
-URL = reverse("compare")
+URL = reverse("compare", args=["navab"])
 
 
 @pytest.fixture
@@ -43,11 +43,7 @@ def test_it_pairs_every_cell_and_tests_the_difference(release, pair):
     assert len(result.cells) == 5 * 2 * 2
     for cell in result.cells:
         score = {
-            m.pk: m.jobs.get()
-            .scores.get(
-                slices={"nation": cell.nation.code, "mode": cell.mode.code}, method=cell.method
-            )
-            .value
+            m.pk: m.jobs.get().scores.get(slices=cell.slices, method=cell.method).value
             for m in (strong, weak)
         }
         assert cell.rates == [pytest.approx(score[strong.pk]), pytest.approx(score[weak.pk])]
@@ -116,4 +112,4 @@ def test_the_method_filter_limits_cells(client, pair):
         URL, {"models": f"{pair[0].pk},{pair[1].pk}", "method": "aj"}
     ).content.decode()
     table = html.split('id="compare-table"')[1].split("</table>")[0]
-    assert "<td>AJ</td>" in table and "<td>MC</td>" not in table
+    assert "<td>Answer judgement</td>" in table and "<td>Multiple choice</td>" not in table

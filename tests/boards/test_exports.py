@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def export(client, fmt, params=None):
-    return client.get(reverse("board-export", args=[fmt]), params or {})
+    return client.get(reverse("board-export", args=["navab", fmt]), params or {})
 
 
 @pytest.fixture

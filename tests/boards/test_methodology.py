@@ -11,7 +11,7 @@ from evaluation.benchmarks.navab import prompts
 from tests.boards.factories import evaluate, make_model
 
 pytestmark = pytest.mark.django_db
-URL = reverse("methodology")
+URL = reverse("methodology", args=["navab"])
 
 
 def page(client, **params) -> str:
@@ -43,7 +43,7 @@ def test_it_gives_stock_lm_eval_commands(client, release):
     )
     assert "--tasks navab_mc --include_path OUT_DIR" in html
     assert "--tasks navab_aj_gen --include_path OUT_DIR" in html
-    assert "http://testserver/releases/r1/files/triples.jsonl" in html
+    assert "http://testserver/navab/releases/r1/files/items.jsonl" in html
 
 
 def test_it_shows_a_models_recorded_commands(client, release):

@@ -33,9 +33,10 @@ def example_uids(html: str) -> list[str]:
 def test_it_shows_every_cell_with_its_interval_and_position_rates(client, job):
     html = page(client, job)
     score = job.scores.get(slice_key="mode=official|nation=de", method="aj")
-    assert f"[{score.ci_low:.3f}, {score.ci_high:.3f}]" in html
+    # A correct rate is a proportion: shown as a percentage, as the declaration says.
+    assert f"[{score.ci_low * 100:.1f}%, {score.ci_high * 100:.1f}%]" in html
     pos, neg = score.parts["pos"]["value"], score.parts["neg"]["value"]
-    assert f"n={score.n} · {pos:.2f} / {neg:.2f}" in html
+    assert f"n={score.n} · {pos * 100:.1f}% / {neg * 100:.1f}%" in html
     grid = html.split('id="score-grid"')[1].split("</table>")[0]
     assert grid.count('<th scope="row">') == 5
     assert grid.count("Answer judgement") == 2 and grid.count("Multiple choice") == 2
@@ -44,7 +45,9 @@ def test_it_shows_every_cell_with_its_interval_and_position_rates(client, job):
 def test_the_radar_covers_the_nations(client, job):
     html = page(client, job)
     data = json.loads(
-        re.search(r'id="chart-radar" type="application/json">(.*?)</script>', html, re.S).group(1)
+        re.search(
+            r'id="chart-radar-navab" type="application/json">(.*?)</script>', html, re.S
+        ).group(1)
     )
     assert len(data["data"]) == 4  # one trace per mode x method
     assert data["data"][0]["type"] == "scatterpolar"

@@ -18,7 +18,7 @@ from leaderboard.evals.runner import store_results
 from tests.boards.factories import MODES, NATIONS, make_model, ranked_model, repro_card
 
 pytestmark = pytest.mark.django_db
-PAGE = reverse("board")
+PAGE = reverse("board", args=["navab"])
 API = "/api/leaderboard/"
 
 

@@ -54,9 +54,9 @@ def test_a_model_missing_a_nation_is_unranked_overall_and_listed_last(release):
     assert overall.rows[1].rank is None and not overall.rows[1].complete
     assert [r.name for r in overall.incomplete] == ["org/partial"]
 
-    us_board = build_board(BoardQuery(release=release, nation="us"))
+    us_board = build_board(BoardQuery(release=release, column="us"))
     assert [(r.name, r.rank) for r in us_board.rows] == [("org/partial", 1), ("org/full", 2)]
-    fr_board = build_board(BoardQuery(release=release, nation="fr"))
+    fr_board = build_board(BoardQuery(release=release, column="fr"))
     assert [(r.name, r.rank) for r in fr_board.rows] == [("org/full", 1), ("org/partial", None)]
 
 
@@ -64,7 +64,7 @@ def test_models_share_a_rank_while_their_intervals_overlap(release):
     ranked_model("org/a", release, 0.80, 0.03)
     ranked_model("org/b", release, 0.76, 0.03)  # overlaps a
     ranked_model("org/c", release, 0.50, 0.03)
-    board = build_board(BoardQuery(release=release, nation="us"))
+    board = build_board(BoardQuery(release=release, column="us"))
     assert [(r.name, r.rank) for r in board.rows] == [("org/a", 1), ("org/b", 1), ("org/c", 3)]
     assert board.tied_ranks == {1}
 
@@ -134,10 +134,10 @@ def test_it_reads_the_chosen_mode_and_method(release):
     cells = uniform_cells(0.5)
     cells.update({(n, "official", "aj"): (0.9, 0.85, 0.95) for n in NATIONS})
     set_scores(finished_job(model, release), cells)
-    assert build_board(BoardQuery(release=release, mode="official", method="aj")).rows[
-        0
-    ].primary.value == pytest.approx(0.9)
-    assert build_board(BoardQuery(release=release, mode="quoted", method="aj")).rows[
+    assert build_board(
+        BoardQuery(release=release, slices=(("mode", "official"),), method="aj")
+    ).rows[0].primary.value == pytest.approx(0.9)
+    assert build_board(BoardQuery(release=release, slices=(("mode", "quoted"),), method="aj")).rows[
         0
     ].primary.value == pytest.approx(0.5)
 
@@ -170,5 +170,5 @@ def test_sorting_keeps_incomplete_models_last(release, sort, order, expected):
     partial = make_model("0-partial", params_billions=100.0)
     set_scores(finished_job(partial, release), uniform_cells(0.99, nations=["cn"]))
 
-    board = build_board(BoardQuery(release=release, nation=OVERALL, sort=sort, order=order))
+    board = build_board(BoardQuery(release=release, column=OVERALL, sort=sort, order=order))
     assert names(board) == [*expected, "0-partial"]

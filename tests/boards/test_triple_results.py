@@ -18,7 +18,7 @@ def test_it_lists_each_ranked_models_choice_on_the_triple(client):
     evaluate(beta, release, skill=0.0)
     triple = release.items.first()
     triple_page = client.get(triple.get_absolute_url()).content.decode()
-    url = reverse("triple-results", args=[release.version, triple.uid])
+    url = reverse("triple-results", args=["navab", release.version, triple.uid])
     assert url in triple_page
 
     page = client.get(url)
@@ -32,4 +32,7 @@ def test_it_lists_each_ranked_models_choice_on_the_triple(client):
 
 def test_unknown_triples_are_not_found(client):
     release = make_release("r1", per_cell=1)
-    assert client.get(reverse("triple-results", args=[release.version, "nope"])).status_code == 404
+    assert (
+        client.get(reverse("triple-results", args=["navab", release.version, "nope"])).status_code
+        == 404
+    )

@@ -52,6 +52,6 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
         and score.parts["pos"]["value"] == 1.0
         and score.parts["neg"]["value"] == 0.0
     )
-    board = client.get(reverse("board") + "?nation=overall&mode=quoted&method=mc")
+    board = client.get(reverse("board", args=["navab"]) + "?nation=overall&mode=quoted&method=mc")
     for model in LanguageModel.objects.all():
         assert model.name in board.content.decode()

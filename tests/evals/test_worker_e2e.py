@@ -79,7 +79,7 @@ def test_a_form_submission_is_evaluated_by_the_worker_and_its_scores_appear(
     assert SampleResult.objects.filter(job=job).count() == release.items.count() * 2
     assert job.repro_card["dtype"] == "float32"
     assert job.worker_host
-    board = client.get(reverse("board") + "?nation=us&mode=quoted&method=mc")
+    board = client.get(reverse("board", args=["navab"]) + "?nation=us&mode=quoted&method=mc")
     assert job.model.display_name in board.content.decode()
     page = client.get(job.get_absolute_url())
     assert "Finished" in page.content.decode()

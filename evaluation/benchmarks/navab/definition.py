@@ -20,10 +20,13 @@ from evaluation.benchmarks.contract import (
     Method,
     Metric,
     MetricKind,
+    Prompt,
     SliceDimension,
+    StockCommand,
     SubMetric,
     Track,
 )
+from evaluation.benchmarks.navab import prompts as templates
 from evaluation.benchmarks.navab.layout import ReleaseNames, read_release
 from evaluation.benchmarks.published import PublishedRead
 
@@ -188,6 +191,54 @@ class NaVAB(Benchmark):
     methods = (MC, AJ)
     items_file = "triples.jsonl"
     demo_dir = Path(__file__).resolve().parent / "demo"
+    prompts = (
+        Prompt("Multiple choice (MC)", templates.MC_TEMPLATE),
+        Prompt("Answer judgement (AJ), the free answer", templates.ANSWER_TEMPLATE),
+        Prompt("Answer judgement (AJ), the judge", templates.JUDGE_TEMPLATE),
+    )
+
+    def stock_commands(
+        self, release_dir: str, tasks_dir: str, *, seed: int, max_gen_toks: int
+    ) -> list[StockCommand]:
+        from evaluation import repro
+        from evaluation.benchmarks.navab.lm_eval_tasks import GEN, MC, group_name
+        from evaluation.spec import ModelSpec
+
+        # ModelSpec insists on a pinned 40-hex commit for hub ids; this one becomes a label.
+        placeholder = "0" * 40
+        spec = ModelSpec(pretrained="ORG/MODEL", revision=placeholder, dtype="bfloat16")
+
+        def lm_eval(kind: str) -> str:
+            command = repro.lm_eval_command(
+                spec, [group_name(kind)], tasks_dir, f"results/{kind}", seed=seed, device="cuda"
+            )
+            return command.replace(placeholder, "COMMIT")
+
+        export = repro.export_command(
+            Path(release_dir),
+            tasks_dir,
+            methods=[MC, "aj"],
+            nations=[],  # all the release holds
+            modes=[],
+            limit=None,
+            max_gen_toks=max_gen_toks,
+        )
+        return [
+            StockCommand(
+                f"Export the release as lm-eval tasks (one per nation, mode and method, grouped "
+                f"as {group_name(MC)})",
+                export,
+            ),
+            StockCommand(
+                "Run MC with stock lm_eval; each task's acc is the correct rate of its cell",
+                lm_eval(MC),
+            ),
+            StockCommand(
+                f"AJ, stage one: the free answers ({group_name(GEN)}); then export again with "
+                f"--answers answers.jsonl and run the judge tasks ({group_name('aj')})",
+                lm_eval(GEN),
+            ),
+        ]
 
     def read_published(self, path: Path) -> PublishedRead:
         names = ReleaseNames.of(

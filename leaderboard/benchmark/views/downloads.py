@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.http import (
     FileResponse,
     Http404,
@@ -17,28 +18,33 @@ from django.shortcuts import get_object_or_404
 from leaderboard.benchmark.exports import FORMATS, columns_for, release_file, streaming_response
 from leaderboard.benchmark.filters import item_filter_class
 from leaderboard.benchmark.models import DatasetRelease, Item
+from leaderboard.benchmark.views.pages import current_release
 from leaderboard.benchmark.visibility import can_see
 
 
 def _unknown_format(fmt: str) -> HttpResponse:
     return HttpResponseNotFound(
-        f"Unknown download format {fmt!r}: triples are available as "
+        f"Unknown download format {fmt!r}: items are available as "
         + ", ".join(f".{name}" for name in FORMATS)
         + ".\n",
         content_type="text/plain; charset=utf-8",
     )
 
 
-def download_filtered(request: HttpRequest, fmt: str) -> HttpResponseBase:
+def download_filtered(request: HttpRequest, benchmark: str, fmt: str) -> HttpResponseBase:
     if fmt not in FORMATS:
         return _unknown_format(fmt)
     data = request.GET.copy()
     if not data.get("release"):
-        current = DatasetRelease.objects.current()
+        current = current_release(benchmark)
         if current is None:
             raise Http404("No release has been published yet.")
         data["release"] = current.version
-    filterset = item_filter_class()(data, queryset=Item.objects.for_export(), request=request)
+    items = Item.objects.for_export().filter(release__benchmark__slug=benchmark)
+    filterset = item_filter_class(benchmark)(data, queryset=items, request=request)
+    release_field = filterset.form.fields["release"]
+    assert isinstance(release_field, forms.ModelChoiceField)
+    release_field.queryset = DatasetRelease.objects.filter(benchmark__slug=benchmark)
     if not filterset.is_valid():
         problems = "; ".join(
             f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()
@@ -57,10 +63,16 @@ def download_filtered(request: HttpRequest, fmt: str) -> HttpResponseBase:
     )
 
 
-def download_release(request: HttpRequest, version: str, fmt: str) -> HttpResponseBase:
+def download_release(
+    request: HttpRequest, benchmark: str, version: str, fmt: str
+) -> HttpResponseBase:
     if fmt not in FORMATS:
         return _unknown_format(fmt)
-    release = get_object_or_404(DatasetRelease, version=version)
+    release = get_object_or_404(
+        DatasetRelease.objects.select_related("benchmark"),
+        benchmark__slug=benchmark,
+        version=version,
+    )
     if not can_see(request.user, release):
         raise Http404("No such release.")
     export = release_file(release, fmt)

@@ -4,6 +4,7 @@ from the release's benchmark declaration (its slices, listed and shown fields)."
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,23 +15,47 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.benchmarks.contract import Benchmark, ItemField
-from leaderboard.benchmark.counts import count_table, slice_values
+from leaderboard.benchmark.counts import CountTable, count_table, slice_values
 from leaderboard.benchmark.exports import FORMATS
 from leaderboard.benchmark.filters import field_filters, item_filter_class
-from leaderboard.benchmark.models import DatasetRelease, Item
+from leaderboard.benchmark.models import Benchmark as BenchmarkRow
+from leaderboard.benchmark.models import DatasetRelease, Item, ReleaseQuerySet
 from leaderboard.benchmark.visibility import is_staff, visible_releases
 
 PAGE_SIZE = 25
 
 
+@dataclass(frozen=True)
+class BenchmarkSection:
+    """One benchmark on the home page: its row, its declaration and its current release."""
+
+    row: BenchmarkRow
+    declared: Benchmark
+    release: DatasetRelease | None
+    counts: CountTable | None
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    release = DatasetRelease.objects.current()
-    context: dict[str, Any] = {"release": release, "current_release": release}
-    if release is not None:
-        context["counts"] = count_table(release)
-    return render(request, "benchmark/home.html", context)
+    registered = set(benchmark_slugs())
+    sections = []
+    for row in BenchmarkRow.objects.filter(slug__in=registered):
+        release = DatasetRelease.objects.filter(benchmark=row).select_related("benchmark").current()
+        counts = count_table(release) if release is not None else None
+        sections.append(BenchmarkSection(row, get_benchmark(row.slug), release, counts))
+    return render(request, "benchmark/home.html", {"sections": sections})
+
+
+def benchmark_releases(request: HttpRequest, benchmark: str) -> ReleaseQuerySet:
+    """The releases of one benchmark this user may see."""
+    return visible_releases(request.user).filter(benchmark__slug=benchmark)
+
+
+def current_release(benchmark: str) -> DatasetRelease | None:
+    """The benchmark's newest published release: the one its board evaluates against."""
+    releases = DatasetRelease.objects.filter(benchmark__slug=benchmark)
+    return releases.select_related("benchmark").current()
 
 
 def _distinct(release: DatasetRelease | None, field: str) -> list[str]:
@@ -68,19 +93,19 @@ def _row(benchmark: Benchmark, item: Item, fields: list[ItemField]) -> dict[str,
     }
 
 
-def browse(request: HttpRequest) -> HttpResponse:
-    releases = visible_releases(request.user)
+def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
+    releases = benchmark_releases(request, benchmark)
     params = request.GET.copy()
     params.pop("page", None)
     current = None
     if not params.get("release"):
         # Without a release the browser shows the one the board evaluates against.
-        current = DatasetRelease.objects.current()
+        current = current_release(benchmark)
         if current is not None:
             params["release"] = current.version
 
-    items = Item.objects.filter(release__in=releases).select_related("release")
-    filterset = item_filter_class()(params, queryset=items, request=request)
+    items = Item.objects.filter(release__in=releases).select_related("release__benchmark")
+    filterset = item_filter_class(benchmark)(params, queryset=items, request=request)
     release_field = filterset.form.fields["release"]
     assert isinstance(release_field, forms.ModelChoiceField)
     # Drafts are neither listed nor accepted for anyone but staff.
@@ -91,9 +116,9 @@ def browse(request: HttpRequest) -> HttpResponse:
 
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     selected = {key: value for key, value in params.items() if value}
-    benchmark = get_benchmark(release.benchmark.slug) if release is not None else None
+    declared = get_benchmark(benchmark)
     held = slice_values(release) if release is not None else {}
-    listed = _listed(benchmark) if benchmark else []
+    listed = _listed(declared)
     context = {
         "filterset": filterset,
         "release": release,
@@ -102,7 +127,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         "selected": selected,
         "querystring": urlencode(selected),
         "releases": releases.order_by("-created_at"),
-        "benchmark": benchmark,
+        "benchmark": declared,
         "slice_filters": [
             {
                 "key": d.key,
@@ -110,7 +135,7 @@ def browse(request: HttpRequest) -> HttpResponse:
                 "options": [(v, d.label_of(v)) for v in held.get(d.key, [])],
                 "selected": selected.get(d.key, ""),
             }
-            for d in (benchmark.slices if benchmark else ())
+            for d in declared.slices
         ],
         "field_filters": [
             {
@@ -119,12 +144,10 @@ def browse(request: HttpRequest) -> HttpResponse:
                 "options": _distinct(release, f.name),
                 "selected": selected.get(f.name, ""),
             }
-            for f in (field_filters([benchmark]) if benchmark else ())
+            for f in field_filters([declared])
         ],
-        "columns": [d.label for d in benchmark.slices] + [f.label for f in listed]
-        if benchmark
-        else [],
-        "rows": [_row(benchmark, item, listed) for item in page.object_list] if benchmark else [],
+        "columns": [d.label for d in declared.slices] + [f.label for f in listed],
+        "rows": [_row(declared, item, listed) for item in page.object_list],
         "download_formats": list(FORMATS),
         "show_drafts": is_staff(request.user),
     }
@@ -133,26 +156,26 @@ def browse(request: HttpRequest) -> HttpResponse:
     return render(request, "benchmark/browse.html", context)
 
 
-def triple_detail(request: HttpRequest, version: str, uid: str) -> HttpResponse:
+def triple_detail(request: HttpRequest, benchmark: str, version: str, uid: str) -> HttpResponse:
     item = get_object_or_404(
         Item.objects.select_related("release", "release__benchmark"),
-        release__in=visible_releases(request.user),
+        release__in=benchmark_releases(request, benchmark),
         release__version=version,
         uid=uid,
     )
-    benchmark = get_benchmark(item.release.benchmark.slug)
+    declared = get_benchmark(benchmark)
     browse_query = {
         "release": version,
-        **{d.key: item.slices.get(d.key, "") for d in benchmark.slices},
+        **{d.key: item.slices.get(d.key, "") for d in declared.slices},
     }
     extra = item.extra if isinstance(item.extra, dict) else {}
-    slice_fields = {d.field for d in benchmark.slices}
-    shown = [f for f in benchmark.content_fields() if f.name not in slice_fields]
-    slice_labels = [(d.label, d.label_of(item.slices.get(d.key, ""))) for d in benchmark.slices]
+    slice_fields = {d.field for d in declared.slices}
+    shown = [f for f in declared.content_fields() if f.name not in slice_fields]
+    slice_labels = [(d.label, d.label_of(item.slices.get(d.key, ""))) for d in declared.slices]
     context = {
         "item": item,
         "release": item.release,
-        "benchmark": benchmark,
+        "benchmark": declared,
         "slice_labels": slice_labels,
         "slice_summary": ", ".join(label for _, label in slice_labels),
         "fields": [
@@ -160,7 +183,7 @@ def triple_detail(request: HttpRequest, version: str, uid: str) -> HttpResponse:
             for f in shown
             if item.data.get(f.name) not in ("", None)
         ],
-        "browse_url": f"{reverse('browse')}?{urlencode(browse_query)}",
+        "browse_url": f"{reverse('browse', args=[benchmark])}?{urlencode(browse_query)}",
         # Unknown keys of the source record, as published: text as is, anything else as JSON.
         "extra_fields": [
             (key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
@@ -170,11 +193,19 @@ def triple_detail(request: HttpRequest, version: str, uid: str) -> HttpResponse:
     return render(request, "benchmark/triple_detail.html", context)
 
 
-def release_list(request: HttpRequest) -> HttpResponse:
+def release_list(request: HttpRequest, benchmark: str) -> HttpResponse:
     releases = (
-        visible_releases(request.user).annotate(n_triples=Count("items")).order_by("-created_at")
+        benchmark_releases(request, benchmark)
+        .select_related("benchmark")
+        .annotate(n_triples=Count("items"))
+        .order_by("-created_at")
     )
-    return render(request, "benchmark/release_list.html", {"releases": releases})
+    context = {
+        "releases": releases,
+        "benchmark": get_benchmark(benchmark),
+        "current_release": current_release(benchmark),
+    }
+    return render(request, "benchmark/release_list.html", context)
 
 
 def _section(mapping: dict[str, Any], key: str) -> dict[str, Any]:
@@ -183,23 +214,27 @@ def _section(mapping: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def release_detail(request: HttpRequest, version: str) -> HttpResponse:
-    release = get_object_or_404(visible_releases(request.user), version=version)
+def release_detail(request: HttpRequest, benchmark: str, version: str) -> HttpResponse:
+    release = get_object_or_404(
+        benchmark_releases(request, benchmark).select_related("benchmark"), version=version
+    )
     manifest = release.manifest if isinstance(release.manifest, dict) else {}
     exports = _section(manifest, "exports")
     downloads = [
         {
             "format": fmt,
-            "url": reverse("download-release", args=[release.version, fmt]),
+            "url": reverse("download-release", args=[benchmark, release.version, fmt]),
             "sha256": _section(exports, fmt).get("sha256", ""),
             "bytes": _section(exports, fmt).get("bytes"),
         }
         for fmt in FORMATS
     ]
     notices = manifest.get("notices")
-    citation = get_benchmark(release.benchmark.slug).citation
+    declared = get_benchmark(benchmark)
+    citation = declared.citation
     context = {
         "release": release,
+        "benchmark": declared,
         "counts": count_table(release),
         "files": sorted(_section(manifest, "files").items()),
         "notices": [str(n) for n in notices] if isinstance(notices, list) else [],

@@ -5,29 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.http import QueryDict
 
+from evaluation.benchmarks.contract import MetricKind
+from leaderboard.boards.params import query_string_with
 from leaderboard.boards.queries import BoardQuery
 
 register = template.Library()
 
 
-def _with(params: QueryDict, changes: dict[str, Any]) -> str:
-    params = params.copy()
-    # Any change to what the board shows starts again at its first page.
-    params.pop("page", None)
-    for key, value in changes.items():
-        if value is None or value == "":
-            params.pop(key, None)
-        else:
-            params[key] = str(value)
-    return "?" + params.urlencode()
-
-
 @register.simple_tag(takes_context=True)
 def query_with(context: dict[str, Any], **changes: Any) -> str:
     """`?...` with the current query string, some keys replaced (None or "" removes one)."""
-    return _with(context["request"].GET, changes)
+    return query_string_with(context["request"].GET, changes)
 
 
 @register.inclusion_tag("boards/partials/sort_header.html", takes_context=True)
@@ -41,7 +30,8 @@ def sort_header(
     active = query.sort == key
     direction = query.direction if active else ""
     flipped = "desc" if direction == "asc" else "asc"
-    href = _with(context["request"].GET, {"sort": key, "order": flipped if active else None})
+    changes = {"sort": key, "order": flipped if active else None}
+    href = query_string_with(context["request"].GET, changes)
     return {
         "href": href,
         "label": label,
@@ -79,3 +69,14 @@ def params(billions: float | None) -> str:
         if count >= size:
             return f"{count / size:.3g}{unit}"
     return f"{count:.0f}"
+
+
+@register.filter
+def metric(value: float | None, kind: str) -> str:
+    """A metric's value as its kind reads: a proportion as a percentage, anything else (a
+    margin, a mean) as a number; an em dash when there is none."""
+    if value is None:
+        return "—"
+    if kind == MetricKind.PROPORTION:
+        return f"{value * 100:.1f}%"
+    return f"{value:.3f}"

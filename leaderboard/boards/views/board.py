@@ -5,21 +5,57 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from leaderboard.benchmark.models import DatasetRelease, Mode
+from evaluation.benchmarks.contract import Benchmark
+from leaderboard.benchmark.counts import slice_values
+from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards import charts
 from leaderboard.boards.cache import cached_board, cached_value
-from leaderboard.boards.params import ALL_COLUMNS, page_base, parse_board_query, parse_columns
+from leaderboard.boards.params import (
+    ALL_COLUMNS,
+    page_base,
+    parse_board_query,
+    parse_columns,
+    query_string_with,
+)
 from leaderboard.boards.queries import OVERALL, SIZE_LABELS, Board, BoardQuery, BoardRow
-from leaderboard.evals.models import LanguageModel, Method, ModelType, Precision
+from leaderboard.evals.models import LanguageModel, ModelType, Precision
+from leaderboard.evals.slices import declaration
 
 ROWS_PER_PAGE = 100
+
+
+MAX_TABS = 12  # a dimension with more values is a menu, not a row of tabs
+
+
+@dataclass(frozen=True)
+class Tab:
+    label: str
+    url: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class SliceChoice:
+    """A dimension the board can be cut by: its values as tabs, or as a menu when many."""
+
+    key: str
+    label: str
+    tabs: list[Tab]
+    options: list[tuple[str, str]]
+    selected: str
+    #: shown as a menu in the filter form (many values, or declared a filter)
+    as_menu: bool
+    #: "All" (the overall) is a choice: only where no averaged dimension needs crossing
+    optional: bool
 
 
 def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], overall: bool) -> str:
@@ -31,9 +67,10 @@ def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], over
         context = {
             "rows": page.object_list,
             "query": query,
-            "nations": result.nations,
+            "columns": result.columns,
             "overall": overall,
             "tied_ranks": result.tied_ranks,
+            "kind": result.metric.kind if result.metric else "",
         }
         return render_to_string("boards/partials/board_rows.html", context)
 
@@ -48,24 +85,104 @@ def export_query(params: QueryDict) -> str:
     return state.urlencode()
 
 
-def board(request: HttpRequest) -> HttpResponse:
-    query = parse_board_query(request.GET, staff=is_staff(request.user))
+def slice_choices(benchmark: Benchmark, result: Board, params: QueryDict) -> list[SliceChoice]:
+    """The non-averaged dimensions, from the declaration and the values the release holds."""
+    held = slice_values(result.query.release)
+    crossed = benchmark.averaged_dimension is not None
+    others = [d.key for d in benchmark.slices if not d.averaged]
+    choices = []
+    for dimension in benchmark.slices:
+        if dimension.averaged:
+            continue
+        values = [v for v in held.get(dimension.key, []) if v not in dimension.unscored]
+        # Without an averaged dimension a board is one slice: picking a value clears the rest.
+        cleared = {} if crossed else {key: None for key in others}
+        selected = result.selected.get(dimension.key, "")
+        tabs = [Tab("All", query_string_with(params, cleared), not selected)] if not crossed else []
+        tabs += [
+            Tab(
+                dimension.label_of(v),
+                query_string_with(params, {**cleared, dimension.key: v}),
+                v == selected,
+            )
+            for v in values
+        ]
+        choices.append(
+            SliceChoice(
+                key=dimension.key,
+                label=dimension.label,
+                tabs=tabs,
+                options=[(v, dimension.label_of(v)) for v in values],
+                selected=selected,
+                as_menu=not dimension.tabs or len(values) > MAX_TABS,
+                optional=not crossed,
+            )
+        )
+    return choices
+
+
+def column_tabs(benchmark: Benchmark, result: Board, params: QueryDict) -> list[Tab]:
+    """The overall and one tab per value of the averaged dimension (NaVAB: nations)."""
+    averaged = benchmark.averaged_dimension
+    if averaged is None:
+        return []
+    column = result.query.column
+
+    def tab(label: str, value: str | None) -> Tab:
+        url = query_string_with(params, {averaged.key: value, "sort": None, "order": None})
+        return Tab(label, url, column == (value or OVERALL))
+
+    return [tab("Overall", None)] + [tab(c.name, c.code) for c in result.columns]
+
+
+def board(request: HttpRequest, benchmark: str) -> HttpResponse:
+    query = parse_board_query(request.GET, staff=is_staff(request.user), benchmark=benchmark)
     result = cached_board(query)
+    declared = declaration(query.release)
+    assert result.method is not None and result.metric is not None
     page = Paginator(result.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     columns = parse_columns(request.GET)
-    overall = query.nation == OVERALL
-    modes = list(Mode.objects.evaluated())
+    averaged = declared.averaged_dimension
+    overall = averaged is not None and query.column == OVERALL
+    column_name = next((c.name for c in result.columns if c.code == query.column), "")
+    choices = slice_choices(declared, result, request.GET)
+    parts_label = " / ".join(label for _, label in result.parts) or ALL_COLUMNS["posneg"]
+    selected_labels = [
+        declared.slice_dimension(key).label_of(value) for key, value in result.selected.items()
+    ]
     context = {
+        "benchmark": declared,
         "board": result,
         "query": query,
         "page": page,
         "columns": columns,
         "hidden_columns": [key for key in ALL_COLUMNS if key not in columns],
-        "all_columns": ALL_COLUMNS,
+        "all_columns": {**ALL_COLUMNS, "posneg": parts_label},
         "page_base": page_base(request.GET),
-        "nations": result.nations,
-        "modes": modes,
-        "methods": Method.choices,
+        "averaged": averaged,
+        "board_columns": result.columns,
+        "column_tabs": column_tabs(declared, result, request.GET),
+        "slice_tabs": [c for c in choices if not c.as_menu],
+        "slice_menus": [c for c in choices if c.as_menu],
+        "method_tabs": [
+            Tab(
+                m.label,
+                query_string_with(request.GET, {"method": m.key, "metric": None}),
+                m.key == result.method.key,
+            )
+            for m in declared.methods
+        ],
+        "metric_tabs": [
+            Tab(
+                m.label,
+                query_string_with(request.GET, {"metric": m.key}),
+                m.key == result.metric.key,
+            )
+            for m in result.method.metrics
+        ]
+        if len(result.method.metrics) > 1
+        else [],
+        "kind": result.metric.kind,
         "model_types": ModelType.choices,
         "precisions": Precision.choices,
         "sizes": list(SIZE_LABELS.items()),
@@ -73,23 +190,22 @@ def board(request: HttpRequest) -> HttpResponse:
         .order_by("family")
         .values_list("family", flat=True)
         .distinct(),
-        "releases": DatasetRelease.objects.published(),
+        "releases": DatasetRelease.objects.published().filter(benchmark__slug=benchmark),
         "overall": overall,
         "rows_html": board_rows_html(query, result, page, overall),
-        "nation_name": next((n.name for n in result.nations if n.code == query.nation), ""),
-        "view_label": (
-            f"{next(m.name for m in modes if m.code == query.mode).lower()}, "
-            f"{dict(Method.choices)[query.method].lower()}"
-        ),
+        "column_name": column_name,
+        "view_label": ", ".join([*selected_labels, result.method.label]).lower(),
         "charts": charts.board_figures(query, result),
         "querystring": export_query(request.GET),
+        "reset_query": urlencode(result.state()),
     }
     return render(request, "boards/board.html", context)
 
 
 def _export_name(result: Board, ext: str) -> str:
     q = result.query
-    return f"navab-{q.release.version}-{q.nation}-{q.mode}-{q.method}.{ext}"
+    state = "-".join(result.state().values())
+    return f"{q.release.benchmark.slug}-{q.release.version}-{state}.{ext}"
 
 
 def spreadsheet_safe(value: object) -> object:
@@ -100,18 +216,17 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
-def board_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def board_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Board exports are available as .csv or .json")
-    query = parse_board_query(request.GET, staff=is_staff(request.user))
+    query = parse_board_query(request.GET, staff=is_staff(request.user), benchmark=benchmark)
     result = cached_board(query)
-    records = [row.as_dict(result.nation_codes, result.part_keys) for row in result.rows]
+    records = [row.as_dict(result.column_codes, result.part_keys) for row in result.rows]
     if fmt == "json":
         payload = {
+            "benchmark": benchmark,
             "release": query.release.version,
-            "nation": query.nation,
-            "mode": query.mode,
-            "method": query.method,
+            **result.state(),
             "filters": {
                 "type": query.model_types,
                 "precision": query.precisions,
@@ -128,7 +243,7 @@ def board_export(request: HttpRequest, fmt: str) -> HttpResponse:
     else:
         buffer = io.StringIO()
         writer = csv.DictWriter(
-            buffer, fieldnames=BoardRow.export_fields(result.nation_codes, result.part_keys)
+            buffer, fieldnames=BoardRow.export_fields(result.column_codes, result.part_keys)
         )
         writer.writeheader()
         writer.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in records)

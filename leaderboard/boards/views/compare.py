@@ -1,24 +1,25 @@
-"""Compare 2-4 models (`/compare/?models=1,2`): paired per-cell deltas and disagreements."""
+"""Compare 2-4 models (`/<benchmark>/compare/?models=1,2`): paired per-cell deltas and disagreements."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.compare import MAX_MODELS, Comparison, compare
 from leaderboard.boards.params import parse_model_ids, resolve_release
 from leaderboard.boards.queries import models_on_release
-from leaderboard.evals.models import Method
 
 MIN_MODELS = 2
 
 
-def compare_models(request: HttpRequest) -> HttpResponse:
-    release = resolve_release(request.GET, staff=is_staff(request.user))
+def compare_models(request: HttpRequest, benchmark: str) -> HttpResponse:
+    release = resolve_release(request.GET, staff=is_staff(request.user), benchmark=benchmark)
+    declared = get_benchmark(benchmark)
     ids = parse_model_ids(request.GET)
     method = request.GET.get("method", "")
-    method = method if method in Method.values else ""
+    method = method if method in [m.key for m in declared.methods] else ""
     problem = ""
     comparison: Comparison | None = None
     if len(ids) > MAX_MODELS:
@@ -43,6 +44,7 @@ def compare_models(request: HttpRequest) -> HttpResponse:
         "candidates": list(candidates),
         "picked": picked,
         "method": method,
-        "methods": Method.choices,
+        "benchmark": declared,
+        "colspan": len(comparison.dimensions) + len(comparison.models) + 1 if comparison else 1,
     }
     return render(request, "boards/compare.html", context)

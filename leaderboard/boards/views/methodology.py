@@ -1,4 +1,5 @@
-"""How the numbers are made: triples, modes, prompts, metric, intervals, ranks, reproduction."""
+"""How a benchmark's numbers are made, from its declaration: items, slices, methods and their
+prompts, metrics, intervals, ranks, comparisons and reproduction."""
 
 from __future__ import annotations
 
@@ -10,53 +11,79 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from evaluation.benchmarks.navab import prompts
-from evaluation.benchmarks.navab.lm_eval_tasks import GEN, MC, group_name, task_name
+from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.contract import IntervalMethod
 from evaluation.stats import BOOTSTRAP_ITERS
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
+from leaderboard.benchmark.counts import slice_values
+from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.paired import DEFAULT_RESAMPLES
 from leaderboard.boards.queries import models_on_release
-from leaderboard.boards.reproduce import RELEASE_DIR, card_commands, generic_commands
+from leaderboard.boards.reproduce import RELEASE_DIR, TASKS_DIR, card_commands
 from leaderboard.boards.views.models import latest_finished
 from leaderboard.evals.models import LanguageModel
 
+INTERVALS = {
+    IntervalMethod.BINOMIAL: "bootstrap over the items (each a right or wrong outcome)",
+    IntervalMethod.BOOTSTRAP: "bootstrap over the items",
+    IntervalMethod.CLUSTER: "cluster bootstrap: whole clusters of items resampled together",
+}
 
-def methodology(request: HttpRequest) -> HttpResponse:
-    release = DatasetRelease.objects.current()
+
+def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
+    declared = get_benchmark(benchmark)
+    release = (
+        DatasetRelease.objects.filter(benchmark__slug=benchmark)
+        .select_related("benchmark")
+        .current()
+    )
     model = None
     model_commands: list[str] = []
     model_id = request.GET.get("model", "")
     if model_id.isdigit():
         model = LanguageModel.objects.filter(pk=int(model_id)).first()
-        job = latest_finished(model, release) if model else None
+        job = latest_finished(model, release) if model and release else None
         model_commands = card_commands(job.repro_card) if job else []
     download_command = ""
     candidates: list[Any] = []
+    held: dict[str, list[str]] = {}
     if release is not None:
         url = request.build_absolute_uri(
-            reverse("download-release", args=[release.version, "jsonl"])
+            reverse("download-release", args=[benchmark, release.version, "jsonl"])
         )
         download_command = shlex.join(
-            ["curl", "--create-dirs", "-o", f"{RELEASE_DIR}/triples.jsonl", url]
+            ["curl", "--create-dirs", "-o", f"{RELEASE_DIR}/{declared.items_file}", url]
         )
         candidates = list(
             models_on_release(release).order_by("name", "pk").values("pk", "name", "revision")
         )
+        held = slice_values(release)
     context = {
+        "benchmark": declared,
         "release": release,
-        "nations": Nation.objects.all(),
-        "modes": Mode.objects.evaluated(),
-        "mc_template": prompts.MC_TEMPLATE,
-        "answer_template": prompts.ANSWER_TEMPLATE,
-        "judge_template": prompts.JUDGE_TEMPLATE,
-        "answer_stop": prompts.ANSWER_STOP,
+        "fields": declared.item_fields,
+        "dimensions": [
+            {
+                "dimension": d,
+                "values": [(v, d.label_of(v), v in d.unscored) for v in held.get(d.key, [])],
+            }
+            for d in declared.slices
+        ],
+        "averaged": declared.averaged_dimension,
+        "methods": [
+            {
+                "method": m,
+                "metrics": [(metric, INTERVALS[metric.interval]) for metric in m.metrics],
+            }
+            for m in declared.methods
+        ],
         "bootstrap_iters": BOOTSTRAP_ITERS,
         "paired_resamples": DEFAULT_RESAMPLES,
-        "mc_group": group_name(MC),
-        "gen_group": group_name(GEN),
-        "aj_group": group_name("aj"),
-        "mc_task_example": task_name(MC, "us", Mode.QUOTED),
-        "commands": generic_commands(settings.EVAL_SEED, settings.EVAL_MAX_GEN_TOKENS),
+        "stock_commands": declared.stock_commands(
+            RELEASE_DIR,
+            TASKS_DIR,
+            seed=settings.EVAL_SEED,
+            max_gen_toks=settings.EVAL_MAX_GEN_TOKENS,
+        ),
         "download_command": download_command,
         "candidates": candidates,
         "model": model,

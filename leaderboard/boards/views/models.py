@@ -1,15 +1,24 @@
-"""A model's page: its scores with uncertainty, job history and the per-example viewer."""
+"""A model's page: one section per benchmark it has results on (scores with uncertainty and
+the run's card), its job history, and a paged per-example viewer for one benchmark at a time.
+Everything benchmark-shaped (rows, columns, formats, filters, fields) comes from the
+declaration."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import SafeString
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
+from evaluation.benchmarks import benchmark_slugs, get_benchmark
+from evaluation.benchmarks.contract import Benchmark, ItemField, Method, Metric, MetricKind
+from leaderboard.benchmark.counts import slice_values
+from leaderboard.benchmark.filters import field_filters
+from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards import charts
 from leaderboard.boards.alignment_effect import alignment_effect
 from leaderboard.boards.params import page_base
@@ -17,7 +26,6 @@ from leaderboard.evals.models import (
     EvaluationJob,
     JobStatus,
     LanguageModel,
-    Method,
     ModelType,
     SampleResult,
     Score,
@@ -25,53 +33,124 @@ from leaderboard.evals.models import (
 from leaderboard.evals.permissions import can_manage_model
 
 SAMPLES_PER_PAGE = 25
+MAX_FIELD_VALUES = 200  # suggestions offered for a field filter
 
 
 @dataclass(frozen=True)
 class GridColumn:
-    mode: Mode
-    method: str
-    method_label: str
+    """Scores of one method's metric in one cut of the dimensions that are not rows."""
+
+    slices: tuple[tuple[str, str], ...]
+    method: Method
+    metric: Metric
+    label: str
+    sublabel: str
+
+
+@dataclass(frozen=True)
+class GridCell:
+    score: Score
+    kind: MetricKind
 
 
 @dataclass
 class ScoreGrid:
-    """Scores laid out nation x (mode, method); a missing cell is None."""
+    """Scores laid out rows x columns; a missing cell is None. Rows are the values of the
+    averaged dimension (NaVAB: nations), else each scored slice (the overall first)."""
 
+    row_label: str
     columns: list[GridColumn]
-    rows: list[tuple[Nation, list[Score | None]]]
+    rows: list[tuple[str, list[GridCell | None]]]
 
 
-def score_grid(scores: list[Score], nations: list[Nation], modes: list[Mode]) -> ScoreGrid:
-    by_cell = {
-        (s.slices.get("nation"), s.slices.get("mode"), s.method): s
-        for s in scores
-        if s.metric == "acc"
-    }
-    labels = dict(Method.choices)
-    columns = [
-        GridColumn(mode, method, labels[method])
-        for mode in modes
-        for method in Method.values
-        if any((n.code, mode.code, method) in by_cell for n in nations)
+def _slice_label(benchmark: Benchmark, slices: dict[str, str]) -> str:
+    return " · ".join(
+        f"{d.label}: {d.label_of(slices[d.key])}" for d in benchmark.slices if d.key in slices
+    )
+
+
+def score_grid(benchmark: Benchmark, scores: list[Score]) -> ScoreGrid:
+    averaged = benchmark.averaged_dimension
+    dims = [d.key for d in benchmark.slices]
+    by_cell: dict[tuple[tuple[tuple[str, str], ...], tuple[Any, ...]], Score] = {}
+    row_keys: set[tuple[tuple[str, str], ...]] = set()
+    column_keys: dict[tuple[Any, ...], GridColumn] = {}
+    for score in scores:
+        try:
+            method = benchmark.method(score.method)
+            metric = method.metric(score.metric)
+        except KeyError:
+            continue  # a method or metric the declaration no longer has
+        ordered = sorted(score.slices.items(), key=lambda kv: dims.index(kv[0]))
+        if averaged is not None:
+            row = tuple(kv for kv in ordered if kv[0] == averaged.key)
+            rest = tuple(kv for kv in ordered if kv[0] != averaged.key)
+        else:
+            row, rest = tuple(ordered), ()
+        if averaged is not None and not row:
+            continue  # a pooled score over the averaged dimension: the board's mean shows it
+        column = (rest, method.key, metric.key)
+        row_keys.add(row)
+        by_cell[(row, column)] = score
+        if column not in column_keys:
+            cut = " · ".join(benchmark.slice_dimension(k).label_of(v) for k, v in rest)
+            metric_label = metric.label if len(method.metrics) > 1 else ""
+            if cut:
+                label, sublabel = cut, " · ".join(filter(None, [method.label, metric_label]))
+            else:
+                label, sublabel = method.label, metric_label
+            column_keys[column] = GridColumn(rest, method, metric, label, sublabel)
+    method_order = [m.key for m in benchmark.methods]
+
+    def column_order(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        rest, method_key, metric_key = key
+        cut = tuple(benchmark.slice_dimension(k).sort_key(v) for k, v in rest)
+        metrics = [m.key for m in benchmark.method(method_key).metrics]
+        return (cut, method_order.index(method_key), metrics.index(metric_key))
+
+    def row_order(key: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
+        return (
+            len(key),
+            tuple((dims.index(k), benchmark.slice_dimension(k).sort_key(v)) for k, v in key),
+        )
+
+    ordered_columns = sorted(column_keys, key=column_order)
+    rows = []
+    for row in sorted(row_keys, key=row_order):
+        if averaged is not None:
+            label = averaged.label_of(row[0][1])
+        else:
+            label = _slice_label(benchmark, dict(row)) or "Overall"
+        cells = [
+            GridCell(by_cell[(row, c)], column_keys[c].metric.kind) if (row, c) in by_cell else None
+            for c in ordered_columns
+        ]
+        rows.append((label, cells))
+    return ScoreGrid(
+        row_label=averaged.label if averaged else "Slice",
+        columns=[column_keys[c] for c in ordered_columns],
+        rows=rows,
+    )
+
+
+def radar_script(benchmark: Benchmark, grid: ScoreGrid, element_id: str) -> SafeString | None:
+    """The averaged dimension's values around a circle, one trace per bounded column."""
+    bounded = [
+        i
+        for i, c in enumerate(grid.columns)
+        if c.metric.lower is not None and c.metric.upper is not None
     ]
-    rows = [
-        (nation, [by_cell.get((nation.code, c.mode.code, c.method)) for c in columns])
-        for nation in nations
-    ]
-    return ScoreGrid(columns=columns, rows=rows)
-
-
-def radar_script(grid: ScoreGrid) -> str | None:
-    if not grid.columns:
+    if benchmark.averaged_dimension is None or not bounded or len(grid.rows) < 3:
         return None
     series: dict[str, list[float | None]] = {}
-    for i, column in enumerate(grid.columns):
-        scores = [cells[i] for _, cells in grid.rows]
-        label = f"{column.mode.name} · {column.method.upper()}"
-        series[label] = [s.value if s is not None else None for s in scores]
-    names = [nation.name for nation, _ in grid.rows]
-    return charts.as_script(charts.nation_radar(names, series), "chart-radar")
+    for i in bounded:
+        column = grid.columns[i]
+        cells = [cells[i] for _, cells in grid.rows]
+        label = f"{column.label} · {column.sublabel}" if column.sublabel else column.label
+        series[label] = [c.score.value if c is not None else None for c in cells]
+    names = [label for label, _ in grid.rows]
+    title = f"{grid.columns[bounded[0]].metric.label} by {grid.row_label.lower()}"
+    return charts.as_script(charts.radar(names, series, title), element_id)
 
 
 def latest_finished(model: LanguageModel, release: DatasetRelease | None) -> EvaluationJob | None:
@@ -84,25 +163,107 @@ def latest_finished(model: LanguageModel, release: DatasetRelease | None) -> Eva
     return jobs.filter(exclude_uids=[]).order_by(*newest).first() or jobs.order_by(*newest).first()
 
 
-def filtered_samples(job: EvaluationJob, params: QueryDict) -> QuerySet[SampleResult]:
+def filtered_samples(
+    job: EvaluationJob, benchmark: Benchmark, params: QueryDict
+) -> QuerySet[SampleResult]:
+    """The job's per-item results, filtered by the declared slices, methods and short fields."""
     samples = job.samples.select_related("triple__release__benchmark").order_by(
         "triple_id", "method"
     )
     if params.get("wrong") == "1":
         samples = samples.filter(correct=False)
-    if params.get("nation"):
-        samples = samples.filter(
-            triple__slice_values__dimension="nation", triple__slice_values__value=params["nation"]
-        )
-    if params.get("mode"):
-        samples = samples.filter(
-            triple__slice_values__dimension="mode", triple__slice_values__value=params["mode"]
-        )
-    if params.get("method") in Method.values:
+    for dimension in benchmark.slices:
+        if value := params.get(dimension.key):
+            # One join per dimension: the item must hold each chosen value (indexed lookups).
+            samples = samples.filter(
+                triple__slice_values__dimension=dimension.key, triple__slice_values__value=value
+            )
+    if params.get("method") in [m.key for m in benchmark.methods]:
         samples = samples.filter(method=params["method"])
-    if params.get("topic"):
-        samples = samples.filter(triple__data__topic__iexact=params["topic"])
+    for field in field_filters([benchmark]):
+        if value := params.get(field.name):
+            samples = samples.filter(**{f"triple__data__{field.name}__iexact": value})
     return samples
+
+
+@dataclass
+class Section:
+    """One benchmark on the model's page."""
+
+    benchmark: Benchmark
+    release: DatasetRelease | None
+    evaluated_releases: list[DatasetRelease]
+    job: EvaluationJob | None
+    grid: ScoreGrid
+    radar: SafeString | None
+
+    @property
+    def card(self) -> dict[str, Any]:
+        return self.job.repro_card if self.job else {}
+
+
+def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) -> Section:
+    benchmark = get_benchmark(slug)
+    published = DatasetRelease.objects.published().filter(benchmark__slug=slug)
+    release = requested if requested is not None and requested.benchmark.slug == slug else None
+    release = release or published.select_related("benchmark").current()
+    job = latest_finished(model, release)
+    grid = score_grid(benchmark, list(job.scores.all()) if job else [])
+    evaluated = list(
+        published.filter(jobs__model=model, jobs__status=JobStatus.FINISHED)
+        .select_related("benchmark")
+        .distinct()
+    )
+    return Section(
+        benchmark,
+        release,
+        evaluated,
+        job,
+        grid,
+        radar_script(benchmark, grid, f"chart-radar-{slug}"),
+    )
+
+
+@dataclass
+class ExampleViewer:
+    """The per-item results of one section's job, filtered and paged."""
+
+    section: Section
+    page: Page[SampleResult]
+    shown_fields: list[ItemField]
+    slice_filters: list[dict[str, Any]]
+    field_filters: list[dict[str, Any]]
+
+
+def _viewer(section: Section, params: QueryDict) -> ExampleViewer | None:
+    job = section.job
+    if job is None:
+        return None
+    benchmark = section.benchmark
+    samples = filtered_samples(job, benchmark, params)
+    page = Paginator(samples, SAMPLES_PER_PAGE).get_page(params.get("page"))
+    held = slice_values(job.release)
+    slice_filters = [
+        {
+            "key": d.key,
+            "label": d.label,
+            "options": [(v, d.label_of(v)) for v in held.get(d.key, []) if v not in d.unscored],
+        }
+        for d in benchmark.slices
+    ]
+    fields = []
+    for field in field_filters([benchmark]):
+        values = (
+            job.release.items.exclude(**{f"data__{field.name}": ""})
+            .exclude(**{f"data__{field.name}__isnull": True})
+            .order_by(f"data__{field.name}")
+            .values_list(f"data__{field.name}", flat=True)
+            .distinct()[:MAX_FIELD_VALUES]
+        )
+        fields.append({"key": field.name, "label": field.label, "values": [str(v) for v in values]})
+    # The item's own text, as the benchmark declares it required (NaVAB: Q, S, RS).
+    shown = [f for f in benchmark.content_fields() if f.required and f.kind == "text"]
+    return ExampleViewer(section, page, shown, slice_filters, fields)
 
 
 def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -110,31 +271,28 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         LanguageModel.objects.select_related("base_model", "submitter"), pk=pk
     )
     version = request.GET.get("release")
-    release = (
-        DatasetRelease.objects.published().filter(version=version).first()
-        if version
-        else DatasetRelease.objects.current()
-    )
-    job = latest_finished(model, release)
-    nations = list(Nation.objects.all())
-    modes = list(Mode.objects.evaluated())
-    scores = list(job.scores.all()) if job else []
-    grid = score_grid(scores, nations, modes)
-    page = None
-    topics: list[str] = []
-    if job is not None:
-        samples = filtered_samples(job, request.GET)
-        page = Paginator(samples, SAMPLES_PER_PAGE).get_page(request.GET.get("page"))
-        topics = list(
-            job.release.items.exclude(data__topic="")
-            .order_by("data__topic")
-            .values_list("data__topic", flat=True)
-            .distinct()
-        )
-    evaluated_releases = (
+    requested = (
         DatasetRelease.objects.published()
-        .filter(jobs__model=model, jobs__status=JobStatus.FINISHED)
-        .distinct()
+        .select_related("benchmark")
+        .filter(version=version)
+        .first()
+        if version
+        else None
+    )
+    registered = benchmark_slugs()
+    with_results = set(
+        model.jobs.evaluations()
+        .filter(status=JobStatus.FINISHED, release__status=DatasetRelease.Status.PUBLISHED)
+        .values_list("release__benchmark__slug", flat=True)
+    )
+    if requested is not None:
+        with_results.add(requested.benchmark.slug)
+    # A model with no results yet still says where it will be ranked: the first benchmark.
+    slugs = [slug for slug in registered if slug in with_results] or registered[:1]
+    sections = [_section(model, slug, requested) for slug in slugs]
+    focus = next(
+        (s for s in sections if requested is not None and s.release == requested),
+        next((s for s in sections if s.job is not None), sections[0]),
     )
     effect = alignment_effect(model) if model.model_type == ModelType.ALIGNED else None
     context = {
@@ -146,22 +304,15 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "can_align": can_manage_model(request.user, model) and not model.endpoint_url,
         "model": model,
-        "release": release,
-        "evaluated_releases": evaluated_releases,
-        "job": job,
-        "card": job.repro_card if job else {},
-        "grid": grid,
-        "radar": radar_script(grid),
+        "sections": sections,
+        "viewer": _viewer(focus, request.GET),
+        "job": focus.job,
         "jobs": model.jobs.select_related("release", "produced_model").order_by(
             "-created_at", "-id"
         )[:50],
         "derived": model.derived_models.all(),
-        "page": page,
-        "nations": nations,
-        "modes": modes,
-        "methods": Method.choices,
-        "topics": topics,
         "filters": request.GET,
         "page_base": page_base(request.GET),
+        "has_charts": any(s.radar for s in sections),
     }
     return render(request, "boards/model_detail.html", context)

@@ -1,37 +1,55 @@
-"""How every ranked model answered one triple: its choice, whether it was right, and the
-log-likelihoods behind it (and the free answer, for AJ)."""
+"""How every ranked model answered one item: its choice, whether it was right, its per-item
+value and the details behind it (log-likelihoods, a free answer), as the declaration names
+the item's fields and methods."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.models import Item
 from leaderboard.benchmark.visibility import visible_releases
 from leaderboard.boards.queries import latest_finished_job
 from leaderboard.evals.models import LanguageModel, SampleResult
 
 
-def triple_results(request: HttpRequest, version: str, uid: str) -> HttpResponse:
-    triple = get_object_or_404(
+def triple_results(request: HttpRequest, benchmark: str, version: str, uid: str) -> HttpResponse:
+    item = get_object_or_404(
         Item.objects.select_related("release__benchmark"),
-        release__in=visible_releases(request.user),
+        release__in=visible_releases(request.user).filter(benchmark__slug=benchmark),
         release__version=version,
         uid=uid,
     )
+    declared = get_benchmark(benchmark)
     # Each model's latest full-release evaluation: the run the board ranks it on.
     latest_jobs = LanguageModel.objects.annotate(
-        latest_job_id=latest_finished_job(triple.release)
+        latest_job_id=latest_finished_job(item.release)
     ).values("latest_job_id")
     samples = list(
-        SampleResult.objects.filter(triple=triple, job_id__in=latest_jobs)
+        SampleResult.objects.filter(triple=item, job_id__in=latest_jobs)
         .select_related("job__model")
         .order_by("method", "-correct", "job__model__name")
     )
+    # method -> (models right, models that answered), in the declared order
     summary = {
-        method: (sum(bool(s.correct) for s in samples if s.method == method), count)
-        for method in ("mc", "aj")
-        if (count := sum(1 for s in samples if s.method == method))
+        method.key: (sum(bool(s.correct) for s in of_method), len(of_method))
+        for method in declared.methods
+        if (of_method := [s for s in samples if s.method == method.key])
     }
-    context = {"triple": triple, "release": triple.release, "samples": samples, "summary": summary}
+    labels = {m.key: m.label for m in declared.methods}
+    context = {
+        "triple": item,
+        "release": item.release,
+        "benchmark": declared,
+        "fields": [
+            (f.label, item.data.get(f.name))
+            for f in declared.content_fields()
+            if f.required and f.kind == "text"
+        ],
+        "samples": samples,
+        "rows": [(s, labels.get(s.method, s.method)) for s in samples],
+        "summary": summary,
+        "summary_rows": [(labels[key], *counts) for key, counts in summary.items()],
+    }
     return render(request, "boards/triple_results.html", context)
