@@ -16,8 +16,9 @@ from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.benchmarks.contract import Benchmark as Declaration
 from leaderboard.benchmark.models import Benchmark
 
-#: the benchmark today's un-prefixed endpoints serve
-LEGACY_BENCHMARK = "navab"
+# The benchmark today's un-prefixed endpoints serve, as the pages' old URLs do.
+from leaderboard.redirects import LEGACY_BENCHMARK as LEGACY_BENCHMARK
+
 #: what each benchmark has under its own address
 BENCHMARK_RESOURCES = ("releases", "items", "leaderboard")
 #: the URL keyword holding the benchmark's slug

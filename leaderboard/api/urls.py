@@ -16,6 +16,9 @@ router.register(
     under_benchmark("releases"), benchmark_api.ReleaseViewSet, basename="benchmark-release"
 )
 router.register(under_benchmark("items"), benchmark_api.ItemViewSet, basename="benchmark-item")
+router.register(
+    under_benchmark("leaderboard"), boards_api.LeaderboardViewSet, basename="benchmark-leaderboard"
+)
 router.register("models", evals_api.ModelViewSet, basename="model")
 router.register("jobs", evals_api.JobViewSet, basename="job")
 router.register("scores", evals_api.ScoreViewSet, basename="score")
@@ -25,7 +28,7 @@ router.register("nations", benchmark_api.NationViewSet, basename="nation")
 router.register("modes", benchmark_api.ModeViewSet, basename="mode")
 router.register("releases", benchmark_api.LegacyReleaseViewSet, basename="release")
 router.register("triples", benchmark_api.LegacyItemViewSet, basename="triple")
-router.register("leaderboard", boards_api.LeaderboardViewSet, basename="leaderboard")
+router.register("leaderboard", boards_api.LegacyLeaderboardViewSet, basename="leaderboard")
 
 urlpatterns = [
     # Namespaced, because the router's names (release-list, job-detail, ...) would otherwise
