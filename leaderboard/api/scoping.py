@@ -15,6 +15,7 @@ from rest_framework.exceptions import NotFound
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.benchmarks.contract import Benchmark as Declaration
 from leaderboard.benchmark.models import Benchmark
+from leaderboard.converters import BenchmarkConverter
 
 # The benchmark today's un-prefixed endpoints serve, as the pages' old URLs do.
 from leaderboard.redirects import LEGACY_BENCHMARK as LEGACY_BENCHMARK
@@ -37,7 +38,7 @@ NO_BENCHMARK_PARAMETER = OpenApiParameter(BENCHMARK_KWARG, str, OpenApiParameter
 
 def under_benchmark(resource: str) -> str:
     """The router prefix of a resource that belongs to one benchmark."""
-    return rf"benchmarks/(?P<{BENCHMARK_KWARG}>[a-z0-9][a-z0-9_-]*)/{resource}"
+    return rf"benchmarks/(?P<{BENCHMARK_KWARG}>{BenchmarkConverter.regex})/{resource}"
 
 
 def legacy_note(path: str) -> str:

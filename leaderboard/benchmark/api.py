@@ -11,7 +11,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
 
-from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from leaderboard.api import declaration as declared
 from leaderboard.api.scoping import (
     BENCHMARK_PARAMETER,
@@ -194,9 +194,13 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet[Benchmark]):
     """The hosted benchmarks, as declared: slice dimensions and their values, item fields,
     methods and metrics. Each one's releases, items and board are under its own address."""
 
-    queryset = Benchmark.objects.all()
     serializer_class = BenchmarkSerializer
     lookup_field = "slug"
+
+    def get_queryset(self) -> QuerySet[Benchmark]:
+        # A row outlives its benchmark's removal from the registry; without a declaration
+        # there is nothing to serve.
+        return Benchmark.objects.filter(slug__in=benchmark_slugs())
 
 
 @extend_schema_view(

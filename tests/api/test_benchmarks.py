@@ -178,3 +178,11 @@ def test_a_benchmark_lists_its_declaration(client):
         True,
         "cn",
     )
+
+
+def test_a_benchmark_gone_from_the_registry_is_not_served(client):
+    Benchmark.objects.create(slug="retired", name="Retired")
+
+    assert "retired" not in {b["slug"] for b in _get(client, "/api/benchmarks/")["results"]}
+    assert client.get("/api/benchmarks/retired/").status_code == 404
+    assert client.get("/api/benchmarks/retired/items/").status_code == 404
