@@ -217,8 +217,12 @@ REST_FRAMEWORK = {
     },
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "NaVAB Leaderboard API",
-    "DESCRIPTION": "Read the NaVAB benchmark (nations, modes, releases, triples) and its results.",
+    "TITLE": "Value-alignment Leaderboard API",
+    "DESCRIPTION": (
+        "Read the hosted benchmarks (each one's declaration, releases, items and board, under "
+        "/api/benchmarks/<slug>/) and their results; NaVAB's endpoints from before keep their "
+        "addresses."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -227,6 +231,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "leaderboard.api.schema.document_errors",
+        "leaderboard.api.scoping.describe_benchmarks",
     ],
     # Releases and jobs both have a `status` field; name their enums apart in the schema.
     "ENUM_NAME_OVERRIDES": {

@@ -105,3 +105,21 @@ def test_it_refuses_a_nul_on_every_route(client, data, admin_user):
         for url in {in_query, in_path} - {route}:
             for method in (client.get, client.post):
                 assert_refused(method(url), url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/benchmarks/navab%00/items/",
+        "/api/benchmarks/navab/items/?nation=%00",
+        "/api/benchmarks/divervalue/items/?region=%00",
+        "/api/benchmarks/navab/releases/r1%00/",
+        "/api/benchmarks/navab/leaderboard/?metric=%00",
+        "/api/benchmarks/divervalue/leaderboard/?region=%00",
+        "/api/scores/?benchmark=%00",
+    ],
+)
+def test_it_refuses_a_nul_under_every_benchmarks_api(client, data, url):
+    response = client.get(url)
+    assert response.status_code == 400, url
+    assert_refused(response, url)

@@ -1,5 +1,6 @@
-"""Read-only API for the benchmark data: benchmarks (their slices), releases and items (and
-NaVAB's nations and modes, as before)."""
+"""Read-only API for the benchmark data: benchmarks (their declarations), and each one's
+releases and items under `/api/benchmarks/<slug>/`; NaVAB's nations, modes, releases and
+triples stay at their old addresses."""
 
 from __future__ import annotations
 
@@ -7,10 +8,19 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
 
-from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks import benchmark_slugs, get_benchmark
+from leaderboard.api import declaration as declared
+from leaderboard.api.scoping import (
+    BENCHMARK_PARAMETER,
+    BENCHMARK_RESOURCES,
+    LEGACY_BENCHMARK,
+    NO_BENCHMARK_PARAMETER,
+    BenchmarkScoped,
+    legacy_note,
+)
 from leaderboard.benchmark.exports import FORMATS
 from leaderboard.benchmark.filters import ItemFilterBase, item_filter_class
 from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item, Mode, Nation
@@ -30,13 +40,17 @@ class ModeSerializer(serializers.ModelSerializer[Mode]):
 
 
 class ReleaseSerializer(serializers.ModelSerializer[DatasetRelease]):
-    n_triples = serializers.IntegerField(read_only=True)
+    benchmark: serializers.SlugRelatedField[Benchmark] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    n_items = serializers.IntegerField(read_only=True)
     url = serializers.SerializerMethodField()
     downloads = serializers.SerializerMethodField()
 
     class Meta:
         model = DatasetRelease
         fields = [
+            "benchmark",
             "version",
             "title",
             "description",
@@ -47,7 +61,7 @@ class ReleaseSerializer(serializers.ModelSerializer[DatasetRelease]):
             "citation",
             "homepage",
             "manifest",
-            "n_triples",
+            "n_items",
             "created_at",
             "published_at",
             "url",
@@ -62,6 +76,15 @@ class ReleaseSerializer(serializers.ModelSerializer[DatasetRelease]):
         return {
             fmt: reverse("download-release", args=[slug, release.version, fmt]) for fmt in FORMATS
         }
+
+
+class LegacyReleaseSerializer(ReleaseSerializer):
+    """Today's clients of `/api/releases/` read the item count as `n_triples`."""
+
+    n_triples = serializers.IntegerField(source="n_items", read_only=True)
+
+    class Meta(ReleaseSerializer.Meta):
+        fields = [*ReleaseSerializer.Meta.fields, "n_triples"]
 
 
 class ItemSerializer(serializers.ModelSerializer[Item]):
@@ -103,38 +126,62 @@ class ItemDetailSerializer(ItemSerializer):
 
 
 class BenchmarkSerializer(serializers.ModelSerializer[Benchmark]):
-    """A benchmark with its declared slices (and their values' labels), methods and fields."""
+    """A benchmark with its declaration (slice dimensions and their labelled values, item
+    fields, methods and metrics) and the addresses of its releases, items and board."""
+
+    slices = serializers.SerializerMethodField()
+    item_fields = serializers.SerializerMethodField()
+    methods = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
 
     class Meta:
         model = Benchmark
-        fields = ["slug", "name", "description", "paper_url", "licence"]
-
-    def to_representation(self, instance: Benchmark) -> dict[str, Any]:
-        out: dict[str, Any] = super().to_representation(instance)
-        declaration = get_benchmark(instance.slug)
-        out["slices"] = [
-            {
-                "key": d.key,
-                "label": d.label,
-                "averaged": d.averaged,
-                "values": [
-                    {"code": code, "name": name, "scored": code not in d.unscored}
-                    for code, name in d.value_labels.items()
-                ],
-            }
-            for d in declaration.slices
+        fields = [
+            "slug",
+            "name",
+            "description",
+            "paper_title",
+            "paper_url",
+            "licence",
+            "citation",
+            "slices",
+            "item_fields",
+            "methods",
+            "links",
         ]
-        out["fields"] = [
-            {"name": f.name, "label": f.label, "kind": f.kind, "exported": f.exported}
-            for f in declaration.item_fields
-        ]
-        out["methods"] = [
-            {"key": m.key, "label": m.label, "metrics": [x.key for x in m.metrics]}
-            for m in declaration.methods
-        ]
-        return out
+
+    @extend_schema_field(declared.SLICES_SCHEMA)
+    def get_slices(self, benchmark: Benchmark) -> list[dict[str, Any]]:
+        return declared.slices(get_benchmark(benchmark.slug))
+
+    @extend_schema_field(declared.ITEM_FIELDS_SCHEMA)
+    def get_item_fields(self, benchmark: Benchmark) -> list[dict[str, Any]]:
+        return declared.item_fields(get_benchmark(benchmark.slug))
+
+    @extend_schema_field(declared.METHODS_SCHEMA)
+    def get_methods(self, benchmark: Benchmark) -> list[dict[str, Any]]:
+        return declared.methods(get_benchmark(benchmark.slug))
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {key: {"type": "string"} for key in BENCHMARK_RESOURCES},
+        }
+    )
+    def get_links(self, benchmark: Benchmark) -> dict[str, str]:
+        return {key: f"/api/benchmarks/{benchmark.slug}/{key}/" for key in BENCHMARK_RESOURCES}
 
 
+SLICES_NOTE = (
+    f"every benchmark's slice dimensions and values are listed with it, e.g. at "
+    f"`/api/benchmarks/{LEGACY_BENCHMARK}/`."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(description=f"NaVAB's nations; {SLICES_NOTE}"),
+    retrieve=extend_schema(description="One of NaVAB's nations, with its languages."),
+)
 class NationViewSet(viewsets.ReadOnlyModelViewSet[Nation]):
     """The nations NaVAB covers."""
 
@@ -144,13 +191,22 @@ class NationViewSet(viewsets.ReadOnlyModelViewSet[Nation]):
 
 
 class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet[Benchmark]):
-    """The hosted benchmarks, with the slice dimensions and values their items are cut by."""
+    """The hosted benchmarks, as declared: slice dimensions and their values, item fields,
+    methods and metrics. Each one's releases, items and board are under its own address."""
 
-    queryset = Benchmark.objects.all()
     serializer_class = BenchmarkSerializer
     lookup_field = "slug"
 
+    def get_queryset(self) -> QuerySet[Benchmark]:
+        # A row outlives its benchmark's removal from the registry; without a declaration
+        # there is nothing to serve.
+        return Benchmark.objects.filter(slug__in=benchmark_slugs())
 
+
+@extend_schema_view(
+    list=extend_schema(description=f"NaVAB's modes; {SLICES_NOTE}"),
+    retrieve=extend_schema(description="One of NaVAB's modes."),
+)
 class ModeViewSet(viewsets.ReadOnlyModelViewSet[Mode]):
     """How a nation's stance is attested: `quoted` (named speaker) or `official`."""
 
@@ -159,40 +215,65 @@ class ModeViewSet(viewsets.ReadOnlyModelViewSet[Mode]):
     lookup_field = "code"
 
 
-class ReleaseViewSet(viewsets.ReadOnlyModelViewSet[DatasetRelease]):
+@extend_schema(parameters=[BENCHMARK_PARAMETER])
+@extend_schema_view(
+    list=extend_schema(description="The benchmark's releases, newest first."),
+    retrieve=extend_schema(description="One of the benchmark's releases."),
+)
+class ReleaseViewSet(BenchmarkScoped, viewsets.ReadOnlyModelViewSet[DatasetRelease]):
     """Dataset releases with their manifest (file checksums, counts); drafts are staff-only."""
 
-    serializer_class = ReleaseSerializer
+    serializer_class: type[ReleaseSerializer] = ReleaseSerializer
     lookup_field = "version"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filterset_fields = ["status", "source", "is_demo"]
     ordering_fields = ["created_at", "published_at", "version"]
 
     def get_queryset(self) -> QuerySet[DatasetRelease]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no benchmark
+            return DatasetRelease.objects.none()
         return (
             visible_releases(self.request.user)
-            .annotate(n_triples=Count("items"))
+            .filter(benchmark=self.benchmark_row())
+            .select_related("benchmark")
+            .annotate(n_items=Count("items"))
             .order_by("-created_at")
         )
 
 
+@extend_schema(parameters=[NO_BENCHMARK_PARAMETER])
 @extend_schema_view(
-    list=extend_schema(
-        description=(
-            "Triples, filtered by nation, mode, topic, language and full-text search `q` "
-            "(web-search syntax: quoted phrases, `-word`, `or`). Without `release`, the "
-            "current published release is listed."
-        )
-    ),
-    retrieve=extend_schema(description="One triple by id, with its raw generation."),
+    list=extend_schema(description=f"NaVAB's releases. {legacy_note('releases/')}"),
+    retrieve=extend_schema(description=f"One NaVAB release. {legacy_note('releases/{version}/')}"),
 )
-class TripleViewSet(viewsets.ReadOnlyModelViewSet[Item]):
+class LegacyReleaseViewSet(ReleaseViewSet):
+    fixed_benchmark = LEGACY_BENCHMARK
+    serializer_class = LegacyReleaseSerializer
+
+
+ITEM_LIST = (
+    "Items, filtered by the slice dimensions and short fields the benchmark declares (its "
+    "entry in /api/benchmarks/ lists them; parameters another benchmark declares are "
+    "ignored) and full-text search `q` (web-search syntax: quoted phrases, `-word`, `or`). "
+    "Without `release`, the benchmark's current published release is listed."
+)
+
+
+@extend_schema(parameters=[BENCHMARK_PARAMETER])
+@extend_schema_view(
+    list=extend_schema(description=ITEM_LIST),
+    retrieve=extend_schema(description="One item by id, with its provenance fields."),
+)
+class ItemViewSet(BenchmarkScoped, viewsets.ReadOnlyModelViewSet[Item]):
+    """A benchmark's items, with the fields its declaration names."""
+
     ordering_fields = ["uid", "id"]
 
     @property
     def filterset_class(self) -> type[ItemFilterBase]:
-        # Built from the registered benchmarks' declarations (see benchmark.filters).
-        return item_filter_class()
+        # Built from the declaration (see benchmark.filters); while the schema is generated
+        # there is no benchmark, and every registered one's parameters are documented.
+        return item_filter_class(self.benchmark_slug)
 
     def get_serializer_class(self) -> type[ItemSerializer]:
         return ItemDetailSerializer if self.action == "retrieve" else ItemSerializer
@@ -200,10 +281,20 @@ class TripleViewSet(viewsets.ReadOnlyModelViewSet[Item]):
     def get_queryset(self) -> QuerySet[Item]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no query
             return Item.objects.none()
-        triples = Item.objects.filter(
-            release__in=visible_releases(self.request.user)
-        ).select_related("release", "release__benchmark")
+        releases = visible_releases(self.request.user).filter(benchmark=self.benchmark_row())
+        items = Item.objects.filter(release__in=releases).select_related(
+            "release", "release__benchmark"
+        )
         if self.action == "list" and not self.request.query_params.get("release"):
-            current = DatasetRelease.objects.current()
-            triples = triples.filter(release=current) if current else triples.none()
-        return triples
+            current = releases.current()
+            items = items.filter(release=current) if current else items.none()
+        return items
+
+
+@extend_schema(parameters=[NO_BENCHMARK_PARAMETER])
+@extend_schema_view(
+    list=extend_schema(description=f"NaVAB's triples. {legacy_note('items/')}"),
+    retrieve=extend_schema(description=f"One NaVAB triple. {legacy_note('items/{id}/')}"),
+)
+class LegacyItemViewSet(ItemViewSet):
+    fixed_benchmark = LEGACY_BENCHMARK

@@ -69,11 +69,12 @@ class ItemFilterBase(django_filters.FilterSet):
 
     def _release_slice_values(self) -> dict[str, list[str]]:
         version = (self.data or {}).get("release")
-        release = (
-            DatasetRelease.objects.select_related("benchmark").filter(version=version).first()
-            if version
-            else DatasetRelease.objects.current()
+        # The filtered benchmarks' releases only: the newest release of another benchmark
+        # holds other values, and would refuse every one of these.
+        releases = DatasetRelease.objects.select_related("benchmark").filter(
+            benchmark__slug__in=[b.slug for b in self.benchmarks]
         )
+        release = releases.filter(version=version).first() if version else releases.current()
         return slice_values(release) if release is not None else {}
 
     def filter_search(self, queryset: QuerySet[Item], name: str, value: str) -> QuerySet[Item]:

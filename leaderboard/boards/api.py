@@ -1,4 +1,5 @@
-"""The leaderboard API: the board's rows for the same view state as the page (`?nation=...`)."""
+"""The leaderboard API: a benchmark's board rows for the same view state as its page, read
+through the page's own query (`parse_board_query`), so both validate against the declaration."""
 
 from __future__ import annotations
 
@@ -11,12 +12,21 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from evaluation.benchmarks import all_benchmarks, get_benchmark
+from evaluation.benchmarks.contract import Benchmark, SliceDimension
 from leaderboard.api.pagination import Pagination
+from leaderboard.api.scoping import (
+    BENCHMARK_PARAMETER,
+    LEGACY_BENCHMARK,
+    NO_BENCHMARK_PARAMETER,
+    BenchmarkScoped,
+    legacy_note,
+)
 from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.cache import cached_board
 from leaderboard.boards.params import parse_board_query
 from leaderboard.boards.queries import OVERALL, SIZE_BUCKETS, SORT_KEYS, Board, BoardRow, Cell
-from leaderboard.evals.models import Method, ModelType, Precision
+from leaderboard.evals.models import ModelType, Precision
 
 
 class CellSerializer(serializers.Serializer[Cell]):
@@ -55,7 +65,8 @@ class BoardRowSerializer(serializers.Serializer[BoardRow]):
         help_text="The declared sub-metrics over the ranked cells (NaVAB: pos, neg).",
     )
     cells = serializers.DictField(
-        child=CellSerializer(), help_text="Per-nation scores, keyed by nation code."
+        child=CellSerializer(),
+        help_text="Scores per column: the averaged dimension's values (NaVAB: nation codes).",
     )
     url = serializers.SerializerMethodField()
 
@@ -64,32 +75,83 @@ class BoardRowSerializer(serializers.Serializer[BoardRow]):
 
 
 class BoardPagination(Pagination):
-    """Pages of rows, plus which board they come from (the release defaults to the newest)."""
+    """Pages of rows, plus which board they come from, as the declaration names it: the
+    benchmark, the release (default: its newest), each slice dimension's value, the method
+    and metric, the columns (the averaged dimension's values) and the declared parts."""
 
     board: Board
 
+    def board_header(self) -> dict[str, Any]:
+        board = self.board
+        assert board.method is not None and board.metric is not None
+        return {
+            "benchmark": board.query.release.benchmark.slug,
+            "release": board.query.release.version,
+            "slices": board_slices(board),
+            "method": board.method.key,
+            "metric": board.metric.key,
+            "columns": [{"code": c.code, "name": c.name} for c in board.columns],
+            "parts": [{"key": key, "label": label} for key, label in board.parts],
+            "total_models": board.total,
+        }
+
     def get_paginated_response(self, data: Any) -> Response:
         response = super().get_paginated_response(data)
-        query = self.board.query
-        response.data = {
-            "release": query.release.version,
-            **self.board.state(),
-            "total_models": self.board.total,
-            **response.data,
-        }
+        response.data = {**self.board_header(), **response.data}
         return response
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         paginated = super().get_paginated_response_schema(schema)
-        text = {"type": "string"}
-        paginated["properties"] = {
-            "release": text,
-            "nation": text,
-            "mode": text,
-            "method": text,
-            "total_models": {"type": "integer"},
-            **paginated["properties"],
-        }
+        paginated["properties"] = {**HEADER_SCHEMA, **paginated["properties"]}
+        return paginated
+
+
+TEXT: dict[str, Any] = {"type": "string"}
+HEADER_SCHEMA: dict[str, Any] = {
+    "benchmark": TEXT,
+    "release": TEXT,
+    "slices": {
+        "type": "object",
+        "additionalProperties": TEXT,
+        "description": (
+            "The value shown of each slice dimension: the averaged one's (or `overall`) and "
+            'the chosen values of the others, e.g. {"nation": "overall", "mode": "quoted"}.'
+        ),
+    },
+    "method": TEXT,
+    "metric": TEXT,
+    "columns": {
+        "type": "array",
+        "items": {"type": "object", "properties": {"code": TEXT, "name": TEXT}},
+        "description": "The averaged dimension's values the board has columns for.",
+    },
+    "parts": {
+        "type": "array",
+        "items": {"type": "object", "properties": {"key": TEXT, "label": TEXT}},
+        "description": "The method's declared sub-metrics (NaVAB: the position halves).",
+    },
+    "total_models": {"type": "integer"},
+}
+
+
+def board_slices(board: Board) -> dict[str, str]:
+    benchmark = get_benchmark(board.query.release.benchmark.slug)
+    averaged = benchmark.averaged_dimension
+    return {**({averaged.key: board.query.column} if averaged else {}), **board.selected}
+
+
+class LegacyBoardPagination(BoardPagination):
+    """Today's `/api/leaderboard/` also names each slice value at the top (NaVAB: `nation`,
+    `mode`), as it did before boards were generic."""
+
+    def board_header(self) -> dict[str, Any]:
+        header = super().board_header()
+        return {**header, **header["slices"]}
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        keys = [d.key for d in get_benchmark(LEGACY_BENCHMARK).slices]
+        paginated["properties"] = {**{key: TEXT for key in keys}, **paginated["properties"]}
         return paginated
 
 
@@ -105,34 +167,86 @@ def _param(name: str, description: str, enum: list[str] | None = None, many: boo
     )
 
 
-BOARD_PARAMETERS = [
-    _param("release", "Release version (default: the newest published release)."),
-    _param("nation", f"A nation code, or {OVERALL!r} (mean over nations; the default)."),
-    _param("mode", "quoted (default) or official.", ["quoted", "official"]),
-    _param("method", "mc (default) or aj.", list(Method.values)),
-    _param("type", "Model types to keep.", list(ModelType.values), many=True),
-    _param("precision", "Precisions to keep.", list(Precision.values), many=True),
-    _param("size", "Size buckets to keep.", [*SIZE_BUCKETS, "unknown"], many=True),
-    _param("family", "Model family (exact, case-insensitive)."),
-    _param("q", "Search in model names and families."),
-    _param("sort", f"{', '.join(SORT_KEYS)} or a nation code (default: rank)."),
-    _param("order", "asc or desc (default: the column's natural order).", ["asc", "desc"]),
-]
+def _per_benchmark(benchmarks: list[Benchmark], describe: Any) -> str:
+    if len(benchmarks) == 1:
+        return str(describe(benchmarks[0]))
+    return "; ".join(f"{b.name}: {describe(b)}" for b in benchmarks)
 
 
-class LeaderboardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Any]):
-    """Board rows for a release, nation (or overall), mode and method, with the page's filters.
+def _slice_text(benchmark: Benchmark, dimension: SliceDimension) -> str:
+    held = f"{dimension.label}: a value the release holds"
+    if dimension.averaged:
+        return f"{held}, or {OVERALL!r} (the mean over them; the default)"
+    if benchmark.averaged_dimension is not None and dimension.tabs:
+        # Scores cross the averaged dimension with this one (see queries.board_selection).
+        return f"{held} (default: its first scored one)"
+    return f"{held} (default: none, the benchmark's overall)"
 
-    Ranks are shared while 95% confidence intervals overlap; models without a complete set of
-    scores come last, unranked. Filters hide rows without changing anyone's rank.
-    """
+
+def _slice_parameters(benchmarks: list[Benchmark]) -> list[Any]:
+    texts: dict[str, list[str]] = {}
+    for benchmark in benchmarks:
+        for dimension in benchmark.slices:
+            text = _slice_text(benchmark, dimension)
+            texts.setdefault(dimension.key, []).append(
+                f"{benchmark.name}: {text}" if len(benchmarks) > 1 else text
+            )
+    return [_param(key, "; ".join(found) + ".") for key, found in texts.items()]
+
+
+def board_parameters(benchmarks: list[Benchmark]) -> list[Any]:
+    """The board's query parameters, described from the benchmarks' declarations (one: the
+    legacy NaVAB alias; all: the generic endpoint, each parameter naming who declares it)."""
+    single = benchmarks[0] if len(benchmarks) == 1 else None
+    methods = _per_benchmark(
+        benchmarks, lambda b: ", ".join(m.key for m in b.methods) + " (default: the first)"
+    )
+    metrics = _per_benchmark(
+        benchmarks,
+        lambda b: ", ".join(f"{m.key}: {'/'.join(x.key for x in m.metrics)}" for m in b.methods),
+    )
+    return [
+        _param("release", "Release version (default: the benchmark's newest published one)."),
+        *_slice_parameters(benchmarks),
+        _param(
+            "method", f"The method: {methods}.", [m.key for m in single.methods] if single else None
+        ),
+        _param("metric", f"The method's metric (default: its primary one): {metrics}."),
+        _param("type", "Model types to keep.", list(ModelType.values), many=True),
+        _param("precision", "Precisions to keep.", list(Precision.values), many=True),
+        _param("size", "Size buckets to keep.", [*SIZE_BUCKETS, "unknown"], many=True),
+        _param("family", "Model family (exact, case-insensitive)."),
+        _param("q", "Search in model names and families."),
+        _param("sort", f"{', '.join(SORT_KEYS)} or a column's code (default: rank)."),
+        _param("order", "asc or desc (default: the column's natural order).", ["asc", "desc"]),
+    ]
+
+
+BOARD_DESCRIPTION = (
+    "Board rows for a release, slice, method and metric, with the page's filters, as the "
+    "benchmark declares them (see /api/benchmarks/<slug>/). Ranks are shared while 95% "
+    "confidence intervals overlap, in the metric's declared direction; models without a "
+    "complete set of scores come last, unranked. Filters hide rows without changing anyone's "
+    "rank. A value the benchmark does not declare, or the release does not hold, is a 404."
+)
+
+
+@extend_schema(parameters=[BENCHMARK_PARAMETER])
+class LeaderboardViewSet(BenchmarkScoped, mixins.ListModelMixin, viewsets.GenericViewSet[Any]):
+    """A benchmark's board: the page's view state and rows, through the page's own query."""
 
     serializer_class = BoardRowSerializer
-    pagination_class = BoardPagination
+    pagination_class: type[BoardPagination] = BoardPagination
     filter_backends: list[Any] = []  # the board's own parameters filter it (parse_board_query)
 
     def get_queryset(self) -> Any:
-        query = parse_board_query(self.request.query_params, staff=is_staff(self.request.user))
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no benchmark
+            return []
+        query = parse_board_query(
+            self.request.query_params,
+            staff=is_staff(self.request.user),
+            benchmark=self.benchmark_row().slug,
+        )
         self.board = cached_board(query)
         return self.board.rows
 
@@ -141,6 +255,19 @@ class LeaderboardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Any]):
             self.paginator.board = self.board
         return super().paginate_queryset(queryset)
 
-    @extend_schema(parameters=BOARD_PARAMETERS)
+    @extend_schema(description=BOARD_DESCRIPTION, parameters=board_parameters(all_benchmarks()))
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+
+@extend_schema(parameters=[NO_BENCHMARK_PARAMETER])
+class LegacyLeaderboardViewSet(LeaderboardViewSet):
+    fixed_benchmark = LEGACY_BENCHMARK
+    pagination_class = LegacyBoardPagination
+
+    @extend_schema(
+        description=f"{BOARD_DESCRIPTION}\n\n{legacy_note('leaderboard/')}",
+        parameters=board_parameters([get_benchmark(LEGACY_BENCHMARK)]),
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)

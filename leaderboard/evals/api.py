@@ -276,10 +276,11 @@ class ModelViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Langua
 
 class JobFilter(filters.FilterSet):
     release = filters.CharFilter(field_name="release__version")
+    benchmark = filters.CharFilter(field_name="release__benchmark__slug", label="Benchmark slug")
 
     class Meta:
         model = EvaluationJob
-        fields = ["model", "status", "release", "kind"]
+        fields = ["model", "status", "release", "benchmark", "kind"]
 
 
 class JobViewSet(viewsets.ReadOnlyModelViewSet[EvaluationJob]):
@@ -320,19 +321,23 @@ class SliceFilterSet(filters.FilterSet):
 
 class ScoreFilter(SliceFilterSet):
     release = filters.CharFilter(field_name="job__release__version")
+    benchmark = filters.CharFilter(
+        field_name="job__release__benchmark__slug", label="Benchmark slug"
+    )
     model = filters.NumberFilter(field_name="job__model")
 
     class Meta:
         model = Score
-        fields = ["job", "method", "metric", "release", "model"]
+        fields = ["job", "method", "metric", "release", "benchmark", "model"]
 
     def slice_q(self, benchmark: Benchmark, selected: dict[str, str]) -> Q:
         return Q(**{f"slices__{key}": value for key, value in selected.items()})
 
 
 class ScoreViewSet(viewsets.ReadOnlyModelViewSet[Score]):
-    """Scores per slice cell x method x metric; filter by `job`, `model`, `release`, `method`,
-    `metric` and any slice dimension (`?nation=us&mode=quoted`)."""
+    """Scores per slice cell x method x metric; filter by `job`, `model`, `release`,
+    `benchmark`, `method`, `metric` (as /api/benchmarks/<slug>/ declares them) and any slice
+    dimension (`?nation=us&mode=quoted`)."""
 
     queryset = Score.objects.order_by("job_id", "id")
     serializer_class = ScoreSerializer
@@ -343,10 +348,13 @@ class SampleFilter(SliceFilterSet):
     topic = filters.CharFilter(field_name="triple__data__topic", lookup_expr="iexact")
     uid = filters.CharFilter(field_name="triple__uid")
     model = filters.NumberFilter(field_name="job__model")
+    benchmark = filters.CharFilter(
+        field_name="job__release__benchmark__slug", label="Benchmark slug"
+    )
 
     class Meta:
         model = SampleResult
-        fields = ["job", "model", "method", "correct", "topic", "uid"]
+        fields = ["job", "model", "method", "correct", "topic", "uid", "benchmark"]
 
     def slice_q(self, benchmark: Benchmark, selected: dict[str, str]) -> Q:
         return item_slice_q(benchmark, selected, prefix="triple__")
