@@ -121,8 +121,10 @@ def test_a_toy_benchmark_is_imported_evaluated_ranked_and_downloadable(
     assert food_aa.value == pytest.approx(sum(in_cell) / len(in_cell))
 
     # Ranked on its board: overall is the mean over countries of the topic's cells.
-    board = build_board(BoardQuery(release=release, nation=OVERALL, mode="food", method="pick"))
-    assert [c.code for c in board.nations] == ["aa", "bb"]
+    board = build_board(
+        BoardQuery(release=release, column=OVERALL, slices=(("topic", "food"),), method="pick")
+    )
+    assert [c.code for c in board.columns] == ["aa", "bb"]
     (row,) = board.ranked
     assert row.rank == 1 and row.model_id == model.pk
     cells = [
@@ -133,9 +135,17 @@ def test_a_toy_benchmark_is_imported_evaluated_ranked_and_downloadable(
     assert row.primary.value == pytest.approx(sum(cells) / 2, abs=1e-3)
     api = client.get(reverse("api:score-list"), {"release": "toy-1", "metric": "margin"}).json()
     assert api["count"] == 4
+    ranked = client.get("/api/benchmarks/toy/leaderboard/", {"topic": "food"}).json()
+    assert (ranked["benchmark"], ranked["method"], ranked["slices"]["topic"]) == (
+        "toy",
+        "pick",
+        "food",
+    )
+    assert [(r["model_id"], r["rank"]) for r in ranked["results"]] == [(model.pk, 1)]
+    assert ranked["results"][0]["score"] == pytest.approx(row.primary.value, abs=1e-6)
 
     # Downloadable: the release's JSONL holds every item in the declared columns.
-    response = client.get(reverse("download-release", args=["toy-1", "jsonl"]))
+    response = client.get(reverse("download-release", args=["toy", "toy-1", "jsonl"]))
     assert response.status_code == 200
     lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
     assert [list(line) for line in lines] == [list(toy.export_columns())] * 8
