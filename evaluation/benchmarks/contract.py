@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from evaluation.benchmarks.published import PublishedRead
 
@@ -253,12 +254,21 @@ class Benchmark(ABC):
 
     def count_key(self, slices: Mapping[str, str]) -> str:
         """The key of a release manifest's "counts": the slice values joined by "/" in the
-        declared dimension order (NaVAB: "us/quoted")."""
-        return "/".join(str(slices.get(d.key, "")) for d in self.slices)
+        declared dimension order (NaVAB: "us/quoted"). A "/" or "%" inside a value (an
+        education level such as "Graduate/professional") is percent-escaped, so every key
+        splits back into its values (`count_values`)."""
+        return "/".join(_escape(str(slices.get(d.key, ""))) for d in self.slices)
+
+    def count_values(self, key: str) -> dict[str, str]:
+        """The slice values a `count_key` names, by dimension."""
+        parts = [unquote(part) for part in key.split("/")]
+        if len(parts) != len(self.slices):
+            raise ValueError(f"{self.slug}: count key {key!r} does not name every dimension")
+        return {d.key: value for d, value in zip(self.slices, parts, strict=True)}
 
     def count_sort_key(self, key: str) -> tuple[tuple[int, str], ...]:
-        values = key.split("/")
-        return tuple(d.sort_key(v) for d, v in zip(self.slices, values, strict=False))
+        values = self.count_values(key)
+        return tuple(d.sort_key(values[d.key]) for d in self.slices)
 
     def slice_of(self, item: Mapping[str, Any]) -> dict[str, str]:
         """An item's value on each slice dimension."""
@@ -322,3 +332,7 @@ class Benchmark(ABC):
     @abstractmethod
     def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:
         """DPO preference pairs (prompt, chosen, rejected) from a release's items."""
+
+
+def _escape(value: str) -> str:
+    return value.replace("%", "%25").replace("/", "%2F")

@@ -89,8 +89,8 @@ def slice_values(release: DatasetRelease) -> dict[str, list[str]]:
     benchmark = get_benchmark(release.benchmark.slug)
     found: dict[str, set[str]] = {d.key: set() for d in benchmark.slices}
     for key in release_counts(release):
-        for dimension, value in zip(benchmark.slices, key.split("/"), strict=True):
-            found[dimension.key].add(value)
+        for dimension, value in benchmark.count_values(key).items():
+            found[dimension].add(value)
     return {d.key: sorted(found[d.key], key=d.sort_key) for d in benchmark.slices}
 
 
@@ -103,7 +103,7 @@ def count_table(release: DatasetRelease) -> CountTable:
     counts = release_counts(release)
     cells: dict[tuple[str, tuple[str, ...]], int] = {}
     for key, n in counts.items():
-        values = dict(zip((d.key for d in benchmark.slices), key.split("/"), strict=True))
+        values = benchmark.count_values(key)
         cells[(values[row_dimension.key], tuple(values[d.key] for d in others))] = n
     row_values = sorted({r for r, _ in cells}, key=row_dimension.sort_key)
     column_values = sorted(

@@ -385,14 +385,13 @@ def release_columns(
 ) -> list[str]:
     """The averaged dimension's values the release holds items for within the selected values
     of the other dimensions: a model is complete when it has a score for each. Read from the
-    manifest's counts (keys: slice values joined by "/" in declared order), else the items."""
+    manifest's counts (`Benchmark.count_key`), else the items."""
     averaged = benchmark.averaged_dimension
     if averaged is None:
         return []
-    keys = [d.key for d in benchmark.slices]
     counts: dict[str, int] = (release.manifest or {}).get("counts") or {}
     if counts:
-        cells = [dict(zip(keys, key.split("/"), strict=False)) for key, n in counts.items() if n]
+        cells = [benchmark.count_values(key) for key, n in counts.items() if n]
     else:
         paths = item_slice_paths(benchmark)
         values = release.items.values_list(*paths.values()).distinct()

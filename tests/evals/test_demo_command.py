@@ -27,14 +27,16 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     client, demo_settings, tmp_path
 ):
     call_command("demo")
-    release = DatasetRelease.objects.get(is_demo=True)
+    release = DatasetRelease.objects.get(is_demo=True, benchmark__slug="navab")
     assert release.is_published and release.items.count() >= 120
+    dvb = DatasetRelease.objects.get(is_demo=True, benchmark__slug="divervalue")
+    assert dvb.is_published and dvb.items.count() >= 150 and dvb.license == "MIT"
     assert LanguageModel.objects.filter(is_demo=True).count() == 3
-    jobs = EvaluationJob.objects.filter(release=release)
-    assert jobs.count() == 3
+    jobs = EvaluationJob.objects.filter(release__is_demo=True)
+    assert jobs.count() == 6  # three models on each benchmark's demo release
 
     call_command("demo")  # running it again changes nothing
-    assert EvaluationJob.objects.filter(release=release).count() == 3
+    assert EvaluationJob.objects.filter(release__is_demo=True).count() == 6
     assert LanguageModel.objects.count() == 3
 
     with running_worker(tmp_path / "worker.log"):
@@ -45,7 +47,7 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
         )
     assert set(jobs.values_list("status", flat=True)) == {JobStatus.FINISHED}
     always_a = LanguageModel.objects.get(name="demo/tiny-gpt2-always-a")
-    score = always_a.jobs.get().scores.filter(method="mc").first()
+    score = always_a.jobs.get(release=release).scores.filter(method="mc").first()
     # Always answering A is right exactly on the half of items that put S first.
     assert (
         score is not None
@@ -55,3 +57,12 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     board = client.get(reverse("board", args=["navab"]) + "?nation=overall&mode=quoted&method=mc")
     for model in LanguageModel.objects.all():
         assert model.name in board.content.decode()
+    # DiverValue-Bench's OPA of each demo model, overall and per region, on its own board.
+    opa = EvaluationJob.objects.get(release=dvb, model=always_a).scores
+    overall = opa.get(slices={}, metric="opa")
+    assert 0.0 <= overall.ci_low <= overall.value <= overall.ci_high <= 1.0
+    assert opa.filter(slices__has_key="region", metric="margin").count() >= 6
+    dvb_board = client.get(reverse("board", args=["divervalue"]))
+    assert dvb_board.status_code == 200
+    for model in LanguageModel.objects.all():
+        assert model.name in dvb_board.content.decode()

@@ -134,3 +134,20 @@ def test_a_nation_the_code_has_never_heard_of_is_evaluated(tiny_model, tmp_path)
         ("jp", "quoted", 2),
     ]
     assert result.card.slices["nation"] == ["us", "jp"]
+
+
+def test_a_count_key_splits_back_into_values_that_hold_slashes():
+    dvb = get_benchmark("divervalue")
+    values = {
+        "birth_country": "Bosnia and Herzegovina",
+        "region": "Other",
+        "age": "25-34 years old",
+        "gender": "Non-binary / third gender",
+        "education": "Graduate / professional degree",
+        "marital_status": "100% single",
+    }
+    key = dvb.count_key(values)
+    assert dvb.count_values(key) == values
+    assert get_benchmark("navab").count_key({"nation": "us", "mode": "quoted"}) == "us/quoted"
+    with pytest.raises(ValueError, match="does not name every dimension"):
+        dvb.count_values("a/b")

@@ -1,6 +1,7 @@
-"""Load the demo: the shipped demo release, a few tiny offline models and their evaluation jobs.
+"""Load the demo: every benchmark's shipped demo release, a few tiny offline models and their
+evaluation jobs on each.
 
-Everything here is real: the release is imported by the same importer as the NaVAB release,
+Everything here is real: each release is imported by the same importer as a published one,
 the models are built offline and saved like downloaded ones, and their jobs are queued on the
 configured broker for the real worker (`manage.py serve_demo` starts one). Running it again
 changes nothing that is already there.
@@ -16,7 +17,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks import all_benchmarks
+from evaluation.benchmarks.contract import Benchmark
 from leaderboard.benchmark.exports import release_files
 from leaderboard.benchmark.importer import import_release
 from leaderboard.benchmark.models import DatasetRelease
@@ -30,8 +32,13 @@ from leaderboard.evals.models import (
     Precision,
 )
 
-DEMO_RELEASE_DIR = get_benchmark("navab").demo_dir
-DEMO_VERSION = "demo-1"
+# The demo data is written for this site (hand-written, labelled demo), under its licence.
+DEMO_LICENCE = "MIT"
+
+
+def demo_version(benchmark: Benchmark) -> str:
+    # NaVAB's demo kept its first version name, which links and tests use.
+    return "demo-1" if benchmark.slug == "navab" else f"{benchmark.slug}-demo-1"
 
 
 @dataclass(frozen=True)
@@ -59,28 +66,32 @@ class Command(BaseCommand):
         parser.add_argument("--no-models", action="store_true", help="Load the demo release only.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        release = self._load_release()
+        releases = [self._load_release(b) for b in all_benchmarks() if b.demo_dir.is_dir()]
         if options["no_models"]:
             return
         for spec in DEMO_MODELS:
             model = self._register(spec)
-            self._queue(model, release)
+            for release in releases:
+                self._queue(model, release)
         self.stdout.write(
             "Demo jobs are queued; `manage.py serve_demo` runs them with a real worker. "
             "Watch them at /queue/."
         )
 
-    def _load_release(self) -> DatasetRelease:
+    def _load_release(self, benchmark: Benchmark) -> DatasetRelease:
+        version = demo_version(benchmark)
         report = import_release(
-            DEMO_RELEASE_DIR,
-            version=DEMO_VERSION,
-            title="NaVAB demo release (hand-written sample, not the NaVAB data)",
+            benchmark.demo_dir,
+            benchmark=benchmark.slug,
+            version=version,
+            licence=benchmark.licence or DEMO_LICENCE,
+            title=f"{benchmark.name} demo release (hand-written sample, not the {benchmark.name} data)",
             source=DatasetRelease.Source.DEMO,
             is_demo=True,
             publish=True,
         )
         self.stdout.write("\n".join(report.summary()))
-        release = DatasetRelease.objects.get(version=DEMO_VERSION)
+        release = DatasetRelease.objects.get(version=version)
         # Built now, so the release page shows every file's checksum from the first visit.
         release_files(release)
         return release
