@@ -17,7 +17,7 @@ def _batch_size(value: str) -> int | str:
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--methods", type=csv_list, default=["mc", "aj"], help="mc,aj (default both)"
+        "--methods", type=csv_list, default=None, help="e.g. mc (default: all the benchmark's)"
     )
     parser.add_argument(
         "--nations", type=csv_list, default=None, help="e.g. us,cn (default: all the release holds)"
@@ -56,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-tasks", help="write lm-eval task configs for a release")
     export.add_argument("release", type=Path)
     export.add_argument("out", type=Path)
+    export.add_argument("--benchmark", default="navab", help="a registered benchmark's slug")
+    export.add_argument(
+        "--slice",
+        action="append",
+        default=[],
+        metavar="DIM=V1,V2",
+        help="keep these values of a dimension (DiverValue-Bench: split=test)",
+    )
     export.add_argument("--answers", type=Path, help="answers.jsonl of a run: adds AJ judge tasks")
     _add_filters(export)
     add_alignment_commands(commands)
@@ -126,21 +134,38 @@ def _rate(value: float | None) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from evaluation.benchmarks.navab.harness import release_cells
-    from evaluation.benchmarks.navab.lm_eval_tasks import export_tasks
-    from evaluation.results import read_answers
+    from evaluation.benchmarks import get_benchmark
 
-    cells = release_cells(args.release, args.nations, args.modes, limit=args.limit)
-    answers = read_answers(args.answers) if args.answers else None
-    exported = export_tasks(
-        cells, args.out, methods=args.methods, max_gen_toks=args.max_gen_toks, answers=answers
+    benchmark = get_benchmark(args.benchmark)
+    slices: dict[str, list[str]] = {}
+    for given in args.slice:
+        key, sep, values = given.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--slice takes DIM=V1,V2, not {given!r}")
+        slices[key] = csv_list(values)
+    # NaVAB's shorthands.
+    if args.nations:
+        slices["nation"] = args.nations
+    if args.modes:
+        slices["mode"] = args.modes
+    declared = [m.key for m in benchmark.methods]
+    unknown = sorted(set(args.methods or []) - set(declared))
+    if unknown:
+        raise ValueError(f"unknown method(s) {', '.join(unknown)}; {benchmark.name} has {declared}")
+    methods = [m for m in declared if m in (args.methods or declared)]
+    names = benchmark.export_tasks(
+        args.release,
+        args.out,
+        methods=methods,
+        slices=slices or None,
+        limit=args.limit,
+        max_gen_toks=args.max_gen_toks,
+        answers=args.answers,
     )
-    for kind, names in exported.tasks.items():
-        print(f"{kind}: {len(names)} task(s): {', '.join(names)}")
-    print(
-        f"run them with: lm_eval run --include_path {exported.directory} --tasks ... "
-        f"(see {exported.directory / 'README.md'})"
-    )
+    for method in methods:
+        mine = [n for n in names if f"_{method}_" in n or n.endswith(f"_{method}")]
+        print(f"{method}: {len(mine)} task(s): {', '.join(mine)}")
+    print(f"run them with: lm_eval run --include_path {args.out} --tasks ... ({len(names)} in all)")
     return 0
 
 

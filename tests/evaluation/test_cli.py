@@ -26,3 +26,18 @@ def test_run_reports_bad_input_without_a_traceback(tiny_release, tmp_path, capsy
     )
     assert code == 2
     assert "40-character commit" in capsys.readouterr().err
+
+
+def test_export_tasks_takes_any_benchmark_and_its_slices(tmp_path, capsys):
+    from evaluation.benchmarks import get_benchmark
+    from evaluation.benchmarks.divervalue.release import load_items, write_items
+
+    release = tmp_path / "dvb"
+    write_items(release, load_items(get_benchmark("divervalue").demo_dir))
+    out = tmp_path / "tasks"
+    argv = ["export-tasks", "--benchmark", "divervalue", str(release), str(out)]
+    assert main([*argv, "--slice", "split=test"]) == 0
+    assert "opa: 1 task(s): divervalue_opa" in capsys.readouterr().out
+    assert (out / "divervalue_opa.yaml").is_file()
+    assert main([*argv, "--methods", "mc"]) == 2
+    assert "unknown method(s) mc" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,13 @@ def to_evaluation_result(result: DiverValueResult, spec: Any) -> Any:
     ]
     card = result.card
     dimensions = sorted({key for item in result.items for key in item.slices})
+    export = shlex.join(
+        [
+            "python", "-m", "evaluation", "export-tasks", "--benchmark", "divervalue",
+            str(card["release"]["path"]), "OUT_DIR/tasks",
+            *(f"--slice=split={split}" for split in card["splits"]),
+        ]
+    )  # fmt: skip
     return EvaluationResult(
         scores=scores,
         samples=samples,
@@ -163,7 +171,7 @@ def to_evaluation_result(result: DiverValueResult, spec: Any) -> Any:
             limit=card["limit"],
             versions=card["versions"],
             command=card["lm_eval_command"],
-            lm_eval_commands=[card["lm_eval_command"]],
+            lm_eval_commands=[export, card["lm_eval_command"]],
             started_at=card["started_at"],
             duration_s=card["duration_s"],
         ),

@@ -69,7 +69,8 @@ def items_to_triples(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -
 
 
 def refresh_documents(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    # The document now reads `data`; the words are the same, the declared weights may differ.
+    # The documents are rebuilt from the declared searchable fields: the news excerpt is now
+    # searched too, and the reverse statement weighs like the statement (both required text).
     refresh_search_documents(apps.get_model("benchmark", "Item").objects.all(), get_benchmark("navab"))
 
 
