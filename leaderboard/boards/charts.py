@@ -169,8 +169,8 @@ def alignment_deltas(effect: AlignmentEffect) -> go.Figure:
     """Aligned minus base per cell, with the paired bootstrap 95% interval as error bars."""
     traces = []
     for is_target, name, colour in (
-        (True, "target nation", "#2563eb"),
-        (False, "other nations", "#9ca3af"),
+        (True, "target", "#2563eb"),
+        (False, "other slices", "#9ca3af"),
     ):
         rows = [r for r in effect.rows if r.is_target == is_target]
         if not rows:
@@ -178,7 +178,7 @@ def alignment_deltas(effect: AlignmentEffect) -> go.Figure:
         traces.append(
             go.Bar(
                 name=name,
-                x=[f"{r.nation}/{r.mode}/{r.method}" for r in rows],
+                x=[r.label for r in rows],
                 y=[r.paired.delta for r in rows],
                 marker_color=colour,
                 error_y={
@@ -192,8 +192,8 @@ def alignment_deltas(effect: AlignmentEffect) -> go.Figure:
         )
     figure = go.Figure(traces)
     figure.update_layout(
-        title="Change in correct rate after alignment (aligned minus base)",
-        yaxis={"title": "Δ correct rate", "zeroline": True},
+        title="Change in score after alignment (aligned minus base)",
+        yaxis={"title": "Δ score", "zeroline": True},
         height=360,
         **_LAYOUT,
     )

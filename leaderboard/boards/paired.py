@@ -20,7 +20,7 @@ class PairedResult:
 
 
 def paired_bootstrap(
-    a: Sequence[bool], b: Sequence[bool], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+    a: Sequence[float], b: Sequence[float], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0
 ) -> PairedResult:
     """Resample items (not models) with replacement, keeping each item's pair together.
 

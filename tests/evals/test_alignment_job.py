@@ -90,7 +90,7 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
     assert run_in_process(baseline, run_job).status == JobStatus.FINISHED
 
     effect = alignment_effect(aligned)
-    assert effect is not None and effect.target_nation == "us"
+    assert effect is not None and effect.target == {"Nation": "United States"}
     target_n = sum(r.n for r in effect.rows if r.is_target)
     other_n = sum(r.n for r in effect.rows if not r.is_target)
     assert target_n == len(held_out)
