@@ -3,15 +3,13 @@ all meant NaVAB's pages, and links to them (papers, bookmarks, shared boards) ke
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.urls import URLPattern, path, reverse
 
 from leaderboard.benchmark.models import DatasetRelease
-
-#: the only benchmark the site hosted when these URLs were published
-LEGACY_BENCHMARK: Final = "navab"
+from leaderboard.benchmark.scoping import LEGACY_BENCHMARK
 
 
 def _to(name: str) -> Any:

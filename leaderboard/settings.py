@@ -231,7 +231,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "leaderboard.api.schema.document_errors",
-        "leaderboard.api.scoping.describe_benchmarks",
+        "leaderboard.benchmark.scoping.describe_benchmarks",
     ],
     # Releases and jobs both have a `status` field; name their enums apart in the schema.
     "ENUM_NAME_OVERRIDES": {

@@ -4,8 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from leaderboard.api.scoping import under_benchmark
 from leaderboard.benchmark import api as benchmark_api
+from leaderboard.benchmark.scoping import under_benchmark
 from leaderboard.boards import api as boards_api
 from leaderboard.evals import api as evals_api
 
@@ -23,7 +23,7 @@ router.register("models", evals_api.ModelViewSet, basename="model")
 router.register("jobs", evals_api.JobViewSet, basename="job")
 router.register("scores", evals_api.ScoreViewSet, basename="score")
 router.register("samples", evals_api.JobSampleViewSet, basename="sample")
-# Today's addresses, NaVAB's (see api.scoping).
+# Today's addresses, NaVAB's (see benchmark.scoping).
 router.register("nations", benchmark_api.NationViewSet, basename="nation")
 router.register("modes", benchmark_api.ModeViewSet, basename="mode")
 router.register("releases", benchmark_api.LegacyReleaseViewSet, basename="release")

@@ -13,7 +13,10 @@ from rest_framework import serializers, viewsets
 
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from leaderboard.api import declaration as declared
-from leaderboard.api.scoping import (
+from leaderboard.benchmark.exports import FORMATS
+from leaderboard.benchmark.filters import ItemFilterBase, item_filter_class
+from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item, Mode, Nation
+from leaderboard.benchmark.scoping import (
     BENCHMARK_PARAMETER,
     BENCHMARK_RESOURCES,
     LEGACY_BENCHMARK,
@@ -21,9 +24,6 @@ from leaderboard.api.scoping import (
     BenchmarkScoped,
     legacy_note,
 )
-from leaderboard.benchmark.exports import FORMATS
-from leaderboard.benchmark.filters import ItemFilterBase, item_filter_class
-from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item, Mode, Nation
 from leaderboard.benchmark.visibility import visible_releases
 
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from evaluation.benchmarks import all_benchmarks, get_benchmark
 from evaluation.benchmarks.contract import Benchmark, SliceDimension
 from leaderboard.api.pagination import Pagination
-from leaderboard.api.scoping import (
+from leaderboard.benchmark.scoping import (
     BENCHMARK_PARAMETER,
     LEGACY_BENCHMARK,
     NO_BENCHMARK_PARAMETER,

@@ -54,7 +54,7 @@ def submit_model(request: HttpRequest) -> HttpResponse:
 def _waiting_with_position() -> list[EvaluationJob]:
     waiting = (
         EvaluationJob.objects.filter(status__in=[JobStatus.PENDING, JobStatus.QUEUED])
-        .select_related("model", "release")
+        .select_related("model", "release__benchmark")
         .annotate(
             position=Window(RowNumber(), order_by=[F("queued_at").asc(nulls_last=True), "id"])
         )
@@ -66,17 +66,17 @@ def _waiting_with_position() -> list[EvaluationJob]:
 def queue(request: HttpRequest) -> HttpResponse:
     running = (
         EvaluationJob.objects.filter(status=JobStatus.RUNNING)
-        .select_related("model", "release")
+        .select_related("model", "release__benchmark")
         .order_by("started_at")
     )
     failures = (
         EvaluationJob.objects.filter(status=JobStatus.FAILED)
-        .select_related("model", "release")
+        .select_related("model", "release__benchmark")
         .order_by("-finished_at")[:20]
     )
     finished = (
         EvaluationJob.objects.filter(status=JobStatus.FINISHED)
-        .select_related("model", "release")
+        .select_related("model", "release__benchmark")
         .order_by("-finished_at")[:10]
     )
     context = {

@@ -7,7 +7,7 @@ the benchmark they were written for: the same viewsets with the benchmark fixed.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound
@@ -17,8 +17,10 @@ from evaluation.benchmarks.contract import Benchmark as Declaration
 from leaderboard.benchmark.models import Benchmark
 from leaderboard.converters import BenchmarkConverter
 
+#: the only benchmark the site hosted when its first URLs were published (pages and API)
+LEGACY_BENCHMARK: Final = "navab"
+
 # The benchmark today's un-prefixed endpoints serve, as the pages' old URLs do.
-from leaderboard.redirects import LEGACY_BENCHMARK as LEGACY_BENCHMARK
 
 #: what each benchmark has under its own address
 BENCHMARK_RESOURCES = ("releases", "items", "leaderboard")
