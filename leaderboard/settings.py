@@ -28,7 +28,7 @@ DEBUG = envbool("DEBUG", False)
 SECRET_KEY = envstr("SECRET_KEY", "") or local_secret(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
-SITE_NAME = envstr("SITE_NAME", "NaVAB Leaderboard")
+SITE_NAME = envstr("SITE_NAME", "Value-alignment leaderboard")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
 # Job notifications; without EMAIL_HOST they are printed by the worker instead of sent.
 EMAIL_HOST = envstr("EMAIL_HOST", "")
