@@ -10,8 +10,8 @@ import pytest
 
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel
-from leaderboard.pipelines.execution import RunCancelled, stage_reporter
-from leaderboard.pipelines.models import PipelineRun, RunStatus
+from leaderboard.pipeline_runs.execution import RunCancelled, stage_reporter
+from leaderboard.pipeline_runs.models import PipelineRun, RunStatus
 from leaderboard.tracking import LOG_TAIL_CHARS, TrackedWork
 from tests.evals.conftest import make_release
 

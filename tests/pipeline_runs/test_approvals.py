@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from leaderboard.pipelines import approvals
-from leaderboard.pipelines.models import Decision, PipelineRun
+from leaderboard.pipeline_runs import approvals
+from leaderboard.pipeline_runs.models import Decision, PipelineRun
 from pipeline import stage_dir, write_approvals
 
 

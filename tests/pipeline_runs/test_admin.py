@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
-from leaderboard.pipelines.models import Decision, PipelineRun, RunStatus, TopicApproval
+from leaderboard.pipeline_runs.models import Decision, PipelineRun, RunStatus, TopicApproval
 
 from .conftest import DEMO_CONFIG
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from leaderboard.pipelines.models import RunStatus
+from leaderboard.pipeline_runs.models import RunStatus
 
 
 def test_it_shows_the_run_with_its_stages(operator_client, demo_run):

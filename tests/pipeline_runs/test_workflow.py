@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 
 from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.pipelines import workflow
-from leaderboard.pipelines.models import Decision, PipelineRun, RunStatus, TopicApproval
-from leaderboard.pipelines.tasks import run_pipeline_stage
+from leaderboard.pipeline_runs import workflow
+from leaderboard.pipeline_runs.models import Decision, PipelineRun, RunStatus, TopicApproval
+from leaderboard.pipeline_runs.tasks import run_pipeline_stage
 from pipeline import STAGE_NAMES
 
 

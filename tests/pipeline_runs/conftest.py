@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from leaderboard.pipelines import workflow
-from leaderboard.pipelines.models import PipelineRun
+from leaderboard.pipeline_runs import workflow
+from leaderboard.pipeline_runs.models import PipelineRun
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / "pipeline" / "demo" / "sample.toml"
