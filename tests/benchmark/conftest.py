@@ -1,4 +1,4 @@
-"""Fixtures for importer and download tests: small NaVAB folders, personas, a private MEDIA_ROOT."""
+"""Fixtures for importer and download tests: small NaVAB folders and a private MEDIA_ROOT."""
 
 from __future__ import annotations
 

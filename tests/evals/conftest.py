@@ -1,4 +1,4 @@
-"""Personas and rows for job and submission tests."""
+"""Releases and models for job and submission tests (personas live in tests/conftest.py)."""
 
 from __future__ import annotations
 
