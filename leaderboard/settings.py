@@ -63,7 +63,7 @@ INSTALLED_APPS = [
     "leaderboard.evals",
     "leaderboard.accounts",
     "leaderboard.boards",
-    "leaderboard.pipelines",
+    "leaderboard.pipeline_runs",
 ]
 
 MIDDLEWARE = [

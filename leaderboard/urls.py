@@ -14,7 +14,7 @@ urlpatterns = [
     path("", include("leaderboard.boards.urls")),
     path("", include(redirects.urlpatterns)),
     path("accounts/", include("leaderboard.accounts.urls")),
-    path("pipeline/", include("leaderboard.pipelines.urls")),
+    path("pipeline/", include("leaderboard.pipeline_runs.urls")),
     path("api/", include("leaderboard.api.urls")),
     path("admin/", admin.site.urls),
     # Last: a benchmark's pages, `/<slug>/board/` and so on, one set for every benchmark.

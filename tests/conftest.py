@@ -1,8 +1,16 @@
-"""Shared fixtures. Tests run against the database in DATABASE_URL (PostgreSQL in CI)."""
+"""Shared fixtures. Tests run against the database in DATABASE_URL (PostgreSQL in CI).
+
+Personas, the one scheme every test uses: `owner` (submits models; owns what a test builds),
+`other_user` (signed in, owns nothing here), `staff` (is_staff, no admin permissions) and,
+from pytest-django, `admin_user` (a superuser, e.g. a pipeline operator) and `client`
+(anonymous). Each signed-in persona has its own client: `owner_client`, `other_client`,
+`staff_client`, `admin_client`."""
 
 import os
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 
 # Model weights and datasets never come from a hub during tests.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -35,3 +43,39 @@ def reference_data(request: pytest.FixtureRequest) -> None:
 
     sync_benchmarks(Benchmark)
     seed_reference_data(Nation, Mode)
+
+
+@pytest.fixture
+def owner(db: None) -> User:
+    return User.objects.create_user("owner", "owner@example.org", "pw-owner-123")
+
+
+@pytest.fixture
+def other_user(db: None) -> User:
+    return User.objects.create_user("other", "other@example.org", "pw-other-123")
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return User.objects.create_user("staff", "staff@example.org", "pw-staff-123", is_staff=True)
+
+
+def _signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner: User) -> Client:
+    return _signed_in(owner)
+
+
+@pytest.fixture
+def other_client(other_user: User) -> Client:
+    return _signed_in(other_user)
+
+
+@pytest.fixture
+def staff_client(staff: User) -> Client:
+    return _signed_in(staff)

@@ -10,7 +10,7 @@ from django.contrib.admindocs.views import extract_views_from_urlpatterns, simpl
 from django.urls import get_resolver
 
 from leaderboard.boards.params import ALL_COLUMNS
-from tests.boards.factories import make_release, ranked_model
+from tests.factories import make_release, ranked_model
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ PLACEHOLDER = re.compile(r"<[^>]+>")
 
 @pytest.fixture
 def data():
-    release = make_release("r1")
+    release = make_release("r1", per_cell=4, signal=False)
     model = ranked_model("org/m", release, 0.7)
     return {"UID": release.items.first().uid, "MODEL": str(model.pk)}
 

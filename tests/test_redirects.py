@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from leaderboard.benchmark.models import Benchmark, DatasetRelease
-from tests.benchmark.factories import add_triples, make_release
+from tests.factories import add_triples, make_release
 
 pytestmark = pytest.mark.django_db
 
@@ -48,12 +47,7 @@ def test_it_redirects_each_old_url_permanently_to_navabs(client, uid, old, new):
 
 
 def test_a_release_of_another_benchmark_goes_to_its_own_pages(client):
-    DatasetRelease.objects.create(
-        benchmark=Benchmark.objects.get(slug="divervalue"),
-        version="dvb-1",
-        title="DVB",
-        status=DatasetRelease.Status.PUBLISHED,
-    )
+    make_release("dvb-1", benchmark="divervalue", title="DVB", signal=False)
     response = client.get("/releases/dvb-1/")
     assert response.status_code == 301
     assert response["Location"] == "/divervalue/releases/dvb-1/"

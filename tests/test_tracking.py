@@ -10,10 +10,10 @@ import pytest
 
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel
-from leaderboard.pipelines.execution import RunCancelled, stage_reporter
-from leaderboard.pipelines.models import PipelineRun, RunStatus
+from leaderboard.pipeline_runs.execution import RunCancelled, stage_reporter
+from leaderboard.pipeline_runs.models import PipelineRun, RunStatus
 from leaderboard.tracking import LOG_TAIL_CHARS, TrackedWork
-from tests.evals.conftest import make_release
+from tests.factories import make_release
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def job() -> EvaluationJob:
     model = LanguageModel.objects.create(name="org/m", revision="a" * 40)
     return EvaluationJob.objects.create(
-        model=model, release=make_release(), status=JobStatus.RUNNING, celery_task_id="t"
+        model=model, release=make_release(per_cell=2), status=JobStatus.RUNNING, celery_task_id="t"
     )
 
 

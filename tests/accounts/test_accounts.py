@@ -43,13 +43,11 @@ def test_it_never_follows_next_to_another_site(client):
     assert response["Location"] == reverse("submit")
 
 
-def test_the_profile_shows_and_rotates_the_api_token(client):
-    user = User.objects.create_user("carol", password=PASSWORD)
-    client.force_login(user)
-    first = Token.objects.get_or_create(user=user)[0].key
-    assert first in client.get(reverse("profile")).content.decode()
-    client.post(reverse("profile"), {"action": "rotate-token"})
-    assert Token.objects.get(user=user).key != first
+def test_the_profile_shows_and_rotates_the_api_token(owner_client, owner):
+    first = Token.objects.get_or_create(user=owner)[0].key
+    assert first in owner_client.get(reverse("profile")).content.decode()
+    owner_client.post(reverse("profile"), {"action": "rotate-token"})
+    assert Token.objects.get(user=owner).key != first
 
 
 def test_sign_ups_from_one_address_are_throttled(client):

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from evaluation.results import slice_key
 from leaderboard.evals.models import Score
 from tests.api.test_benchmarks import divervalue_release
-from tests.boards.factories import finished_job, make_model, make_release, ranked_model
+from tests.factories import finished_job, make_model, make_release, ranked_model
 
 pytestmark = pytest.mark.django_db
 URL = "/api/benchmarks/{}/leaderboard/"
@@ -99,7 +99,7 @@ def test_it_refuses_what_the_benchmark_does_not_declare(client, divervalue_board
 
 
 def test_navab_answers_at_its_new_and_old_address_alike(client):
-    release = make_release("r1")
+    release = make_release("r1", per_cell=4, signal=False)
     ranked_model("org/high", release, 0.9, 0.02)
     ranked_model("org/low", release, 0.4, 0.02)
 
@@ -133,7 +133,7 @@ def test_the_schema_describes_the_boards_from_the_declarations(client):
 
 
 def test_scores_and_jobs_filter_by_benchmark(client, divervalue_board):
-    ranked_model("org/navab-only", make_release("r1"), 0.7)
+    ranked_model("org/navab-only", make_release("r1", per_cell=4, signal=False), 0.7)
 
     scores = _get(client, "/api/scores/", benchmark="divervalue", metric="margin")
     assert {s["metric"] for s in scores["results"]} == {"margin"} and scores["count"] == 4

@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item
-from tests.benchmark.factories import add_triples, make_release, save_items
+from tests.factories import add_triples, make_release, save_items
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +20,7 @@ def _fresh_throttle_counts():
 
 def divervalue_release(version: str, *, publish: bool = True) -> DatasetRelease:
     """Two DiverValue-Bench items, built from its declaration's fields."""
-    release = make_release(version, benchmark=Benchmark.objects.get(slug="divervalue"))
-    if not publish:
-        release.status = DatasetRelease.Status.DRAFT
-        release.save()
+    release = make_release(version, benchmark="divervalue", published=publish)
     benchmark = get_benchmark("divervalue")
     people = [("us", "Western", "25-34", "Female"), ("jp", "East Asia", "55-64", "Male")]
     items = []

@@ -81,9 +81,8 @@ def test_it_documents_the_submission_name_exactly_as_it_validates_it(schema, nam
     assert documented == ("name" not in serializer.errors), serializer.errors
 
 
-def test_a_refused_name_says_what_is_accepted(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("u", password="pw-u-123456"))
-    response = client.post(
+def test_a_refused_name_says_what_is_accepted(owner_client):
+    response = owner_client.post(
         "/api/models/", {"name": "not a hub id"}, content_type="application/json"
     )
     assert response.status_code == 400

@@ -1,11 +1,10 @@
-"""Fixtures for importer and download tests: small NaVAB folders, personas, a private MEDIA_ROOT."""
+"""Fixtures for importer and download tests: small NaVAB folders and a private MEDIA_ROOT."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 
 from tests.navab_files import small_navab_files, write_navab
 
@@ -20,13 +19,3 @@ def media_root(settings, tmp_path: Path) -> Path:
 @pytest.fixture
 def navab_dir(tmp_path: Path) -> Path:
     return write_navab(tmp_path / "NaVAB", small_navab_files())
-
-
-@pytest.fixture
-def staff(db: None) -> User:
-    return User.objects.create_user("staff", "staff@example.org", "pw-staff-123", is_staff=True)
-
-
-@pytest.fixture
-def member(db: None) -> User:
-    return User.objects.create_user("member", "member@example.org", "pw-member-123")

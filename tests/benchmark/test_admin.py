@@ -10,13 +10,13 @@ from django.urls import reverse
 from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.models import DatasetRelease, Item
 from leaderboard.benchmark.search import search_items
-from tests.benchmark.factories import add_triples, make_release
+from tests.factories import add_triples, make_release
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_publishes_selected_drafts_and_skips_published_releases(admin_client):
-    draft = make_release("r2", publish=False)
+    draft = make_release("r2", published=False)
     published = make_release("r1")
     first_published_at = published.published_at
 

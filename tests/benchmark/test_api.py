@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from drf_spectacular.validation import validate_schema
 
-from tests.benchmark.factories import add_triples, make_release
+from tests.factories import add_triples, make_release
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def test_it_lists_nations_and_modes(client):
 
 def test_releases_hide_drafts_from_anonymous_users(client, admin_client):
     add_triples(make_release("r1"), count=2)
-    make_release("r2-draft", publish=False)
+    make_release("r2-draft", published=False)
 
     releases = _get(client, reverse("api:release-list"))["results"]
     assert [(r["version"], r["n_triples"]) for r in releases] == [("r1", 2)]
@@ -88,7 +88,7 @@ def test_triples_are_paginated(client):
 
 def test_triple_detail_adds_provenance_and_hides_drafts(client, admin_client):
     [published] = add_triples(make_release("r1"), raw_generation="Q: a ## S: b ## RS: c")
-    [draft] = add_triples(make_release("r2", publish=False))
+    [draft] = add_triples(make_release("r2", published=False))
 
     detail = _get(client, reverse("api:triple-detail", args=[published.pk]))
     assert detail["uid"] == published.uid

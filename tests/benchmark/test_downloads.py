@@ -177,19 +177,19 @@ def test_an_unchanged_file_answers_not_modified(client: Client, release):
     assert response["ETag"] == etag
 
 
-def test_drafts_are_downloadable_by_staff_only(client: Client, draft, staff, member):
+def test_drafts_are_downloadable_by_staff_only(
+    client: Client, other_client: Client, staff_client: Client, draft
+):
     url = reverse("download-release", args=["navab", draft.version, "jsonl"])
     filtered = reverse("download-filtered", args=["navab", "jsonl"]) + f"?release={draft.version}"
 
     assert client.get(url).status_code == 404
     assert client.get(filtered).status_code == 404
-    client.force_login(member)
-    assert client.get(url).status_code == 404
-    client.force_login(staff)
-    response = client.get(url)
+    assert other_client.get(url).status_code == 404
+    response = staff_client.get(url)
     assert response.status_code == 200
     assert len(parse("jsonl", body(response))) == 1
-    assert len(parse("jsonl", body(client.get(filtered)))) == 1
+    assert len(parse("jsonl", body(staff_client.get(filtered)))) == 1
 
 
 @pytest.mark.parametrize("name", ["download-release", "download-filtered"])

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
-from tests.benchmark.factories import navab
+from tests.factories import make_release
 
 MB = 1024 * 1024
 SMALL, BIG = 20_000, 200_000
@@ -64,7 +64,7 @@ def rss_growth_while_streaming(client: Client, url: str) -> tuple[int, int]:
 
 def test_streaming_200k_triples_takes_no_more_memory_than_20k(client: Client):
     for version, count in (("small", SMALL), ("big", BIG)):
-        release = DatasetRelease.objects.create(benchmark=navab(), version=version, title=version)
+        release = make_release(version, title=version, published=False)
         insert_triples(release, count)
         release.publish()
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from leaderboard import context_processors
 from leaderboard.benchmark.models import DatasetRelease
-from tests.benchmark.factories import add_triples, make_release
+from tests.factories import add_triples, make_release
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_home_shows_the_newest_published_release_not_drafts(client):
     add_triples(make_release("r1"), count=1)
     newest = make_release("r2")
     add_triples(newest, count=2)
-    add_triples(make_release("r3", publish=False), count=5)
+    add_triples(make_release("r3", published=False), count=5)
 
     response = client.get(HOME)
 
@@ -75,7 +75,7 @@ def test_home_shows_the_newest_published_release_not_drafts(client):
 
 
 def test_home_says_so_when_nothing_is_published(client):
-    make_release("r1", publish=False)
+    make_release("r1", published=False)
 
     html = _html(client.get(HOME))
 
@@ -98,12 +98,12 @@ def test_it_shows_no_demo_banner_for_real_data(client):
     assert 'class="demo-banner"' not in _html(client.get(reverse("release-list", args=["navab"])))
 
 
-def test_layout_offers_login_to_visitors_and_a_post_logout_to_users(client, django_user_model):
+def test_layout_offers_login_to_visitors_and_a_post_logout_to_users(client, owner):
     html = _html(client.get(reverse("release-list", args=["navab"])))
     assert f'href="{reverse("login")}?next=/navab/releases/"' in html
     assert f'href="{reverse("signup")}"' in html
 
-    client.force_login(django_user_model.objects.create_user("ada", password="pw-ada-12345"))
+    client.force_login(owner)
     html = _html(client.get(reverse("release-list", args=["navab"])))
     assert f'<form method="post" action="{reverse("logout")}"' in html
     assert "csrfmiddlewaretoken" in html
@@ -220,7 +220,7 @@ def test_browse_paginates_by_25_and_keeps_the_query_in_links(client):
 
 def test_browse_refuses_drafts_to_anonymous_users(client):
     make_release("r1")
-    add_triples(make_release("secret-draft", publish=False), question="Only in the draft?")
+    add_triples(make_release("secret-draft", published=False), question="Only in the draft?")
 
     response = client.get(BROWSE, {"release": "secret-draft"})
 
@@ -233,7 +233,7 @@ def test_browse_refuses_drafts_to_anonymous_users(client):
 
 def test_browse_shows_drafts_to_staff_marked_as_drafts(admin_client):
     make_release("r1")
-    add_triples(make_release("next", publish=False), question="Only in the draft?")
+    add_triples(make_release("next", published=False), question="Only in the draft?")
 
     html = _html(admin_client.get(BROWSE, {"release": "next"}))
     assert "Only in the draft?" in html
@@ -298,7 +298,7 @@ def test_triple_detail_is_404_for_an_unknown_uid_or_release(client):
 
 
 def test_draft_triples_are_for_staff_only(client, admin_client):
-    [triple] = add_triples(make_release("draft-1", publish=False))
+    [triple] = add_triples(make_release("draft-1", published=False))
 
     assert client.get(triple.get_absolute_url()).status_code == 404
     assert admin_client.get(triple.get_absolute_url()).status_code == 200
@@ -309,7 +309,7 @@ def test_draft_triples_are_for_staff_only(client, admin_client):
 
 def test_release_list_hides_drafts_from_anonymous_users(client, admin_client):
     add_triples(make_release("r1"), count=2)
-    make_release("r2-draft", publish=False)
+    make_release("r2-draft", published=False)
 
     releases = client.get(reverse("release-list", args=["navab"])).context["releases"]
     assert [(r.version, r.n_triples) for r in releases] == [("r1", 2)]
@@ -373,7 +373,7 @@ def test_release_card_is_404_for_an_unknown_version(client):
 
 
 def test_draft_release_card_is_404_for_anonymous_users_and_visible_to_staff(client, admin_client):
-    release = make_release("r2-draft", publish=False)
+    release = make_release("r2-draft", published=False)
 
     assert client.get(release.get_absolute_url()).status_code == 404
     assert "only staff can see it" in _html(admin_client.get(release.get_absolute_url()))

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from leaderboard.benchmark.models import DatasetRelease
-from tests.boards.factories import make_release
+from tests.factories import make_release
 
 
 @pytest.fixture(autouse=True)
@@ -20,4 +20,4 @@ def empty_cache() -> Iterator[None]:
 
 @pytest.fixture
 def release(db: None) -> DatasetRelease:
-    return make_release()
+    return make_release(per_cell=4, signal=False)

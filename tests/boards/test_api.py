@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
-from tests.boards.factories import finished_job, make_model, ranked_model, set_scores, uniform_cells
+from tests.factories import finished_job, make_model, ranked_model, set_scores, uniform_cells
 
 pytestmark = pytest.mark.django_db
 URL = "/api/leaderboard/"

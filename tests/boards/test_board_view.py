@@ -10,7 +10,7 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from leaderboard.boards.views.board import ROWS_PER_PAGE
-from tests.boards.factories import (
+from tests.factories import (
     evaluate,
     finished_job,
     make_model,
@@ -69,7 +69,7 @@ def test_unknown_view_state_is_not_found(client, release, params):
 
 
 def test_draft_releases_are_for_staff_only(client, admin_client, release):
-    draft = make_release("draft-1", published=False)
+    draft = make_release("draft-1", per_cell=4, published=False)
     ranked_model("org/alpha", draft, 0.5)
     assert client.get(URL, {"release": draft.version}).status_code == 404
     response = admin_client.get(URL, {"release": draft.version})

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from leaderboard.boards.compare import compare
 from leaderboard.evals.models import SampleResult
-from tests.boards.factories import evaluate, make_model
+from tests.factories import evaluate, make_model
 
 pytestmark = pytest.mark.django_db
 URL = reverse("compare", args=["navab"])

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from leaderboard.boards.queries import BoardRow
-from tests.boards.factories import (
+from tests.factories import (
     NATIONS,
     finished_job,
     make_model,

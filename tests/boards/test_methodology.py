@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from evaluation.benchmarks.navab import prompts
-from tests.boards.factories import evaluate, make_model
+from tests.factories import evaluate, make_model
 
 pytestmark = pytest.mark.django_db
 URL = reverse("methodology", args=["navab"])

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.queries import BoardQuery, build_board
-from tests.boards.factories import ranked_model
+from tests.factories import ranked_model
 
 pytestmark = pytest.mark.django_db
 

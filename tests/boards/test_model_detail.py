@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from leaderboard.evals.models import EvaluationJob, JobStatus, SampleResult
-from tests.boards.factories import evaluate, make_model, make_release
+from tests.factories import evaluate, make_model, make_release
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +132,7 @@ def test_a_model_without_results_on_the_release_says_so(client, release):
 
 
 def test_other_releases_are_reachable(client, job):
-    older = make_release("r0", days_ago=30)
+    older = make_release("r0", per_cell=4, signal=False, days_ago=30)
     evaluate(job.model, older, skill=0.9, samples=False)
     html = page(client, job)
     assert 'href="?release=r0"' in html

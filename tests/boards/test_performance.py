@@ -15,7 +15,7 @@ from leaderboard.boards.cache import board_version, invalidate_boards
 from leaderboard.boards.models import BoardVersion
 from leaderboard.evals.models import EvaluationJob, JobStatus
 from leaderboard.evals.runner import store_results
-from tests.boards.factories import MODES, NATIONS, make_model, ranked_model, repro_card
+from tests.factories import MODES, NATIONS, make_model, ranked_model, repro_card
 
 pytestmark = pytest.mark.django_db
 PAGE = reverse("board", args=["navab"])

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from leaderboard.boards.queries import OVERALL, BoardQuery, build_board
 from leaderboard.evals.models import EvaluationJob, JobStatus
-from tests.boards.factories import (
+from tests.factories import (
     NATIONS,
     finished_job,
     make_model,

@@ -10,10 +10,9 @@ import pytest
 from django.urls import reverse
 
 from evaluation.results import slice_key
-from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item
+from leaderboard.benchmark.models import DatasetRelease, Item
 from leaderboard.evals.models import Score
-from tests.benchmark.factories import save_items
-from tests.boards.factories import finished_job, make_model, make_release, ranked_model
+from tests.factories import finished_job, make_model, make_release, ranked_model, save_items
 
 pytestmark = pytest.mark.django_db
 USERS = [("u1", "United Kingdom", "Western"), ("u2", "Japan", "East Asia")]
@@ -21,11 +20,8 @@ USERS = [("u1", "United Kingdom", "Western"), ("u2", "Japan", "East Asia")]
 
 @pytest.fixture
 def dvb() -> DatasetRelease:
-    release = DatasetRelease.objects.create(
-        benchmark=Benchmark.objects.get(slug="divervalue"),
-        version="dvb-1",
-        title="DiverValue-Bench demo",
-        status=DatasetRelease.Status.PUBLISHED,
+    release = make_release(
+        "dvb-1", benchmark="divervalue", title="DiverValue-Bench demo", signal=False
     )
     save_items(
         [
@@ -118,7 +114,7 @@ def test_its_items_releases_and_methodology_use_the_same_pages(client, dvb):
 
 
 def test_home_has_a_section_per_benchmark(client, dvb):
-    make_release("r1")
+    make_release("r1", per_cell=4, signal=False)
     html = client.get(reverse("home")).content.decode()
     for slug in ("navab", "divervalue"):
         assert f'id="benchmark-{slug}"' in html
@@ -126,7 +122,7 @@ def test_home_has_a_section_per_benchmark(client, dvb):
 
 
 def test_a_model_page_has_a_section_per_benchmark_it_has_results_on(client, dvb):
-    navab_release = make_release("r1")
+    navab_release = make_release("r1", per_cell=4, signal=False)
     model = ranked_model("org/both", navab_release, 0.7)
     dvb_job = finished_job(model, dvb, methods=["opa"])
     Score.objects.create(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.boards.factories import evaluate, make_model, make_release
+from tests.factories import evaluate, make_model, make_release
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_lists_each_ranked_models_choice_on_the_triple(client):
-    release = make_release("r1", per_cell=2)
+    release = make_release("r1", per_cell=2, signal=False)
     alpha = make_model("org/alpha")
     beta = make_model("org/beta")
     evaluate(alpha, release, skill=1.0)
@@ -31,7 +31,7 @@ def test_it_lists_each_ranked_models_choice_on_the_triple(client):
 
 
 def test_unknown_triples_are_not_found(client):
-    release = make_release("r1", per_cell=1)
+    release = make_release("r1", per_cell=1, signal=False)
     assert (
         client.get(reverse("triple-results", args=["navab", release.version, "nope"])).status_code
         == 404

@@ -10,15 +10,15 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.boards.factories import evaluate, make_model, make_release
 from tests.e2e.conftest import SCREENSHOTS
+from tests.factories import evaluate, make_model, make_release
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
 def models():
-    release = make_release("r1", per_cell=4)
+    release = make_release("r1", per_cell=4, signal=False)
     alpha = make_model("org/alpha-7b", model_type="instruct", family="alpha", params_billions=7.0)
     beta = make_model("org/beta-1b", family="beta", params_billions=1.3)
     gamma = make_model("org/gamma-13b", family="gamma", params_billions=13.0)

@@ -9,7 +9,7 @@ import pytest
 
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel
-from tests.evals.conftest import make_release
+from tests.factories import make_release
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

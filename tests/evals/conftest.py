@@ -1,4 +1,4 @@
-"""Personas and rows for job and submission tests."""
+"""Releases and models for job and submission tests (personas live in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,59 +8,14 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 
-from leaderboard.benchmark.models import DatasetRelease, Item, Mode, Nation, make_triple_uid
+from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals.models import LanguageModel
-from tests.benchmark.factories import navab, save_items
-
-
-@pytest.fixture
-def owner(db: None) -> User:
-    return User.objects.create_user("owner", "owner@example.org", "pw-owner-123")
-
-
-@pytest.fixture
-def other_user(db: None) -> User:
-    return User.objects.create_user("other", "other@example.org", "pw-other-123")
-
-
-@pytest.fixture
-def staff(db: None) -> User:
-    return User.objects.create_user("staff", "staff@example.org", "pw-staff-123", is_staff=True)
-
-
-def make_release(version: str = "r1", per_cell: int = 2, publish: bool = True) -> DatasetRelease:
-    release = DatasetRelease.objects.create(
-        benchmark=navab(), version=version, title=f"Release {version}"
-    )
-    triples = []
-    for nation in Nation.objects.all():
-        for mode in Mode.objects.evaluated():
-            for i in range(per_cell):
-                q = f"Should {nation.name} adopt policy {i} ({mode.code})?"
-                s = f"{nation.name} supports policy {i}."
-                triples.append(
-                    Item(
-                        release=release,
-                        slices={"nation": nation.code, "mode": mode.code},
-                        uid=make_triple_uid(nation.code, mode.code, q, s),
-                        data={
-                            "question": q,
-                            "statement": s,
-                            "reverse_statement": f"{nation.name} opposes policy {i}.",
-                            "topic": f"topic {i % 2}",
-                            "language": "en",
-                        },
-                    )
-                )
-    save_items(triples)
-    if publish:
-        release.publish()
-    return release
+from tests.factories import make_release
 
 
 @pytest.fixture
 def release(db: None) -> DatasetRelease:
-    return make_release()
+    return make_release(per_cell=2)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from leaderboard.evals import lifecycle
 from leaderboard.evals.alignment import run_alignment_job
 from leaderboard.evals.models import EvaluationJob, JobKind, JobStatus, ModelType
 from leaderboard.evals.runner import run_job
-from tests.evals.conftest import make_release
+from tests.factories import make_release
 
 pytestmark = [pytest.mark.slow]
 
@@ -117,7 +117,7 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
 
 
 def test_only_the_owner_or_staff_can_start_an_alignment(db, client, model, other_user, owner):
-    make_release("r-align")
+    make_release("r-align", per_cell=2)
     url = reverse("model-align", args=[model.pk])
     client.force_login(other_user)
     assert client.get(url).status_code == 403

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 
 from leaderboard.evals.models import EvaluationJob
-from tests.evals.conftest import make_release
+from tests.factories import make_release
 from tests.web import running_gunicorn
 from tests.worker import purge_queues
 
@@ -67,9 +67,10 @@ def post_all(url: str, token: str, bodies: list[dict[str, str]]) -> list[tuple[i
 
 
 @pytest.fixture
-def submitter(transactional_db: None) -> User:
-    make_release()
-    return User.objects.create_user("submitter", "s@example.org", "pw-submitter-123")
+def submitter(transactional_db: None, owner: User) -> User:
+    """The owner, with a published release to submit to."""
+    make_release(per_cell=2)
+    return owner
 
 
 def submit_ten_at_once(tmp_path: Path, user: User, limit: int) -> list[int]:

@@ -150,7 +150,7 @@ def test_cancel_stops_heartbeats_and_frees_the_slot(
 def test_publishing_a_release_queues_every_model(
     model, release, django_capture_on_commit_callbacks
 ):
-    from tests.evals.conftest import make_release
+    from tests.factories import make_release
 
     with django_capture_on_commit_callbacks(execute=True):
         newer = make_release("r2", per_cell=1)
@@ -161,7 +161,7 @@ def test_aligned_models_are_neither_requeued_on_publish_nor_ranked(
     model, release, django_capture_on_commit_callbacks
 ):
     from leaderboard.evals.models import LanguageModel, ModelType
-    from tests.evals.conftest import make_release
+    from tests.factories import make_release
 
     aligned = LanguageModel.objects.create(
         name="org/tiny+dpo-us", revision="local-x", model_type=ModelType.ALIGNED, base_model=model

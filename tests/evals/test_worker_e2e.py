@@ -21,7 +21,7 @@ from leaderboard.evals.models import (
     SampleResult,
     Score,
 )
-from tests.evals.conftest import make_release
+from tests.factories import make_release
 from tests.tiny_models import build_tiny_model
 from tests.worker import kill_worker, pool_processes, purge_queues, running_worker
 

@@ -11,7 +11,6 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -64,7 +63,7 @@ def finished(job: EvaluationJob, timeout: float = 300) -> EvaluationJob:
 
 
 def test_a_toy_benchmark_is_imported_evaluated_ranked_and_downloadable(
-    client, toy, worker_settings, tmp_path: Path
+    client, toy, worker_settings, tmp_path: Path, owner
 ):
     call_command(
         "import_release",
@@ -81,9 +80,8 @@ def test_a_toy_benchmark_is_imported_evaluated_ranked_and_downloadable(
     assert release.manifest["counts"] == {"aa/food": 2, "aa/sport": 2, "bb/food": 2, "bb/sport": 2}
     tiny = build_tiny_model(tmp_path / "models" / "tiny-gpt2")
     worker_settings.SUBMISSION_LOCAL_ROOTS = [tiny.parent]
-    submitter = User.objects.create_user("submitter", "submitter@example.org", "pw-toy-12345")
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=submitter).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=owner).key}")
     submitted = api.post(
         "/api/models/",
         {"name": str(tiny), "precision": "float32", "benchmarks": ["toy"]},

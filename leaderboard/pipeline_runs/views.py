@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from leaderboard.pipelines import approvals
-from leaderboard.pipelines.models import PipelineRun
+from leaderboard.pipeline_runs import approvals
+from leaderboard.pipeline_runs.models import PipelineRun
 
 View = Callable[..., HttpResponse]
 
@@ -38,14 +38,14 @@ def staff_only(*, json: bool = False) -> Callable[[View], View]:
 @staff_only()
 def run_list(request: HttpRequest) -> HttpResponse:
     runs = PipelineRun.objects.select_related("output_release", "created_by")[:100]
-    return render(request, "pipelines/run_list.html", {"runs": runs})
+    return render(request, "pipeline_runs/run_list.html", {"runs": runs})
 
 
 @staff_only()
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(PipelineRun.objects.select_related("output_release"), pk=pk)
     context = {"run": run, "status": status_data(run)}
-    return render(request, "pipelines/run_detail.html", context)
+    return render(request, "pipeline_runs/run_detail.html", context)
 
 
 @staff_only(json=True)

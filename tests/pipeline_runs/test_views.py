@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from leaderboard.pipelines.models import RunStatus
+from leaderboard.pipeline_runs.models import RunStatus
 
 
-def test_it_shows_the_run_with_its_stages(operator_client, demo_run):
+def test_it_shows_the_run_with_its_stages(admin_client, demo_run):
     demo_run.status = RunStatus.RUNNING
     demo_run.current_stage = "topics"
     demo_run.counts = {"ingest": {"documents": 42}}
     demo_run.dropped = {"ingest": {"duplicate": 2}}
     demo_run.save()
-    response = operator_client.get(demo_run.get_absolute_url())
+    response = admin_client.get(demo_run.get_absolute_url())
     assert response.status_code == 200
     body = response.content.decode()
     assert "documents=42" in body and "duplicate=2" in body
@@ -22,13 +22,13 @@ def test_it_shows_the_run_with_its_stages(operator_client, demo_run):
     assert 'data-active="1"' in body  # the page polls while the run is running
 
 
-def test_the_status_json_reports_progress_and_stages(operator_client, demo_run):
+def test_the_status_json_reports_progress_and_stages(admin_client, demo_run):
     demo_run.status = RunStatus.RUNNING
     demo_run.current_stage = "extraction"
     demo_run.progress_done, demo_run.progress_total = 5, 20
     demo_run.counts = {"ingest": {"documents": 42}}
     demo_run.save()
-    data = operator_client.get(reverse("pipeline-run-status", args=[demo_run.pk])).json()
+    data = admin_client.get(reverse("pipeline-run-status", args=[demo_run.pk])).json()
     assert (data["status"], data["stage"], data["percent"]) == ("running", "extraction", 25)
     assert data["active"] is True
     assert data["stages_done"] == 1
@@ -39,8 +39,8 @@ def test_the_status_json_reports_progress_and_stages(operator_client, demo_run):
     assert data["release"] is None
 
 
-def test_it_lists_runs(operator_client, demo_run):
-    response = operator_client.get(reverse("pipeline-run-list"))
+def test_it_lists_runs(admin_client, demo_run):
+    response = admin_client.get(reverse("pipeline-run-list"))
     assert response.status_code == 200
     assert demo_run.get_absolute_url().encode() in response.content
 
@@ -53,6 +53,5 @@ def test_anonymous_users_are_sent_to_log_in(client, demo_run):
 
 
 @pytest.mark.parametrize("name", ["pipeline-run-detail", "pipeline-run-status"])
-def test_members_who_are_not_staff_are_forbidden(client, member, demo_run, name):
-    client.force_login(member)
-    assert client.get(reverse(name, args=[demo_run.pk])).status_code == 403
+def test_members_who_are_not_staff_are_forbidden(other_client, demo_run, name):
+    assert other_client.get(reverse(name, args=[demo_run.pk])).status_code == 403

@@ -20,8 +20,8 @@ from django.utils import timezone
 from evaluation.release import load_manifest
 from leaderboard.benchmark.importer import import_release
 from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.pipelines import approvals
-from leaderboard.pipelines.models import PipelineRun, RunStatus
+from leaderboard.pipeline_runs import approvals
+from leaderboard.pipeline_runs.models import PipelineRun, RunStatus
 from leaderboard.tracking import ProgressReporter
 from pipeline import run_stage, stage_dir
 from pipeline.release import RELEASE_SUBDIR

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from leaderboard.pipelines import approvals, workflow
-from leaderboard.pipelines.models import Decision, PipelineRun, TopicApproval
+from leaderboard.pipeline_runs import approvals, workflow
+from leaderboard.pipeline_runs.models import Decision, PipelineRun, TopicApproval
 from pipeline.config import ConfigError
 
 LIVE_FIELDS = [

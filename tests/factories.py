@@ -1,6 +1,8 @@
-"""Rows for board tests: a small release, models, finished jobs with scores and per-example
-results that agree with each other, and reproducibility cards built like the harness builds
-them. No model is run: each answer is a deterministic function of (model, item, method)."""
+"""Rows for tests, built directly (no importer, no model run), in one place.
+
+Releases and their items; models, finished jobs with scores and per-example results that agree
+with each other, and reproducibility cards built like the harness builds them. Each answer is
+a deterministic function of (model, item, method)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,22 @@ from typing import Any
 from django.utils import timezone
 
 from evaluation import repro
+from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.navab.lm_eval_tasks import AJ, GEN, MC, task_name
 from evaluation.results import ReproCard, slice_key
 from evaluation.spec import ModelSpec
 from evaluation.stats import bootstrap_ci, cell_seed, stderr
-from leaderboard.benchmark.models import DatasetRelease, Item, Mode, Nation, make_triple_uid
+from leaderboard.benchmark.models import (
+    Benchmark,
+    DatasetRelease,
+    Item,
+    ItemSlice,
+    Mode,
+    Nation,
+    make_triple_uid,
+)
+from leaderboard.benchmark.search import refresh_search_documents
+from leaderboard.benchmark.slices import index_slices
 from leaderboard.evals.models import (
     EvaluationJob,
     JobStatus,
@@ -27,7 +40,6 @@ from leaderboard.evals.models import (
     SampleResult,
     Score,
 )
-from tests.benchmark.factories import navab, save_items
 
 NATIONS = ("cn", "us", "uk", "fr", "de")
 MODES = ("quoted", "official")
@@ -37,40 +49,131 @@ SEED = 1234
 
 
 def make_release(
-    version: str = "r1", *, per_cell: int = 4, published: bool = True, days_ago: int = 0
+    version: str = "r1",
+    *,
+    benchmark: str = "navab",
+    per_cell: int = 0,
+    published: bool = True,
+    signal: bool = True,
+    days_ago: int = 0,
+    **fields: Any,
 ) -> DatasetRelease:
-    """`per_cell` triples in every nation x mode. Published directly (no signal), so no
-    re-evaluation jobs get queued behind the test's back."""
-    status = DatasetRelease.Status.PUBLISHED if published else DatasetRelease.Status.DRAFT
+    """A release of BENCHMARK with `per_cell` NaVAB triples in every nation x mode.
+
+    Published through `publish()` (its `release_published` signal queues the re-evaluation of
+    every registered model once the transaction commits) unless `signal=False`, which sets the
+    status directly so that no job gets queued behind the test's back. FIELDS are
+    DatasetRelease columns (manifest, is_demo, source...)."""
+    fields.setdefault("title", f"Release {version}")
     release = DatasetRelease.objects.create(
-        benchmark=navab(),
-        version=version,
-        title=f"Release {version}",
-        status=status,
-        published_at=timezone.now() - timedelta(days=days_ago) if published else None,
+        benchmark=Benchmark.objects.get(slug=benchmark), version=version, **fields
     )
-    triples = []
+    if per_cell:
+        save_items(_policy_triples(release, per_cell))
+    if published and signal:
+        release.publish()
+    if published:
+        release.status = DatasetRelease.Status.PUBLISHED
+        release.published_at = (release.published_at or timezone.now()) - timedelta(days=days_ago)
+        release.save(update_fields=["status", "published_at"])
+    return release
+
+
+def _policy_triples(release: DatasetRelease, per_cell: int) -> list[Item]:
+    """`per_cell` distinct triples in every nation x evaluated mode, topics in rotation."""
+    items = []
     for nation in Nation.objects.all():
         for mode in Mode.objects.evaluated():
             for i in range(per_cell):
-                question = f"Should {nation.name} adopt policy {i} ({mode.code})?"
-                statement = f"{nation.name} supports policy {i} ({mode.code})."
-                triples.append(
-                    Item(
-                        release=release,
-                        slices={"nation": nation.code, "mode": mode.code},
-                        uid=make_triple_uid(nation.code, mode.code, question, statement),
-                        data={
-                            "question": question,
-                            "statement": statement,
-                            "reverse_statement": f"{nation.name} opposes policy {i} ({mode.code}).",
-                            "topic": TOPICS[i % len(TOPICS)],
-                            "language": "en",
-                        },
+                cell = f"policy {i} ({mode.code})"
+                items.append(
+                    triple(
+                        release,
+                        nation.code,
+                        mode.code,
+                        question=f"Should {nation.name} adopt {cell}?",
+                        statement=f"{nation.name} supports {cell}.",
+                        reverse_statement=f"{nation.name} opposes {cell}.",
+                        topic=TOPICS[i % len(TOPICS)],
                     )
                 )
-    save_items(triples)
-    return release
+    return items
+
+
+def triple(
+    release: DatasetRelease,
+    nation: str,
+    mode: str,
+    *,
+    question: str,
+    statement: str,
+    reverse_statement: str,
+    **fields: Any,
+) -> Item:
+    """One unsaved NaVAB item. FIELDS are declared item fields (into `data`) or Item columns
+    (extra, source_file, source_index)."""
+    columns = {k: fields.pop(k) for k in ("extra", "source_file", "source_index") if k in fields}
+    data = {
+        "speaker": "",
+        "topic": "",
+        "language": "en",
+        "news_excerpt": "",
+        "full_source": "",
+        "raw_generation": "",
+        "filter_flag": True,
+        "filter_flag_text": "",
+        **fields,
+        "question": question,
+        "statement": statement,
+        "reverse_statement": reverse_statement,
+    }
+    return Item(
+        release=release,
+        uid=make_triple_uid(nation, mode, question, statement),
+        slices={"nation": nation, "mode": mode},
+        data=data,
+        **columns,
+    )
+
+
+def add_triples(
+    release: DatasetRelease,
+    nation: str = "us",
+    mode: str = "quoted",
+    count: int = 1,
+    *,
+    question: str = "Should the state fund public broadcasting?",
+    statement: str = "Public broadcasting deserves state funding.",
+    reverse_statement: str = "Public broadcasting should not get state funding.",
+    **fields: Any,
+) -> list[Item]:
+    """`count` saved NaVAB items in one nation x mode; texts get a numeric suffix when
+    count > 1. FIELDS as for `triple`."""
+    items = []
+    for i in range(count):
+        suffix = f" ({i})" if count > 1 else ""
+        items.append(
+            triple(
+                release,
+                nation,
+                mode,
+                question=question + suffix,
+                statement=statement + suffix,
+                reverse_statement=reverse_statement + suffix,
+                **fields,
+            )
+        )
+    return save_items(items)
+
+
+def save_items(items: list[Item]) -> list[Item]:
+    """Create the items with their slice rows and search vectors, as the importer does."""
+    created = Item.objects.bulk_create(items)
+    for release in {item.release for item in created}:
+        added = Item.objects.filter(pk__in=[t.pk for t in created if t.release == release])
+        index_slices(Item, ItemSlice, added)
+        refresh_search_documents(added, get_benchmark(release.benchmark.slug))
+    return created
 
 
 def make_model(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leaderboard.pipelines import views
+from leaderboard.pipeline_runs import views
 
 urlpatterns = [
     path("", views.run_list, name="pipeline-run-list"),

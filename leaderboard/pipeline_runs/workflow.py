@@ -22,14 +22,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.pipelines import approvals
-from leaderboard.pipelines.execution import execute_stage
-from leaderboard.pipelines.models import ACTIVE_STATUSES, PipelineRun, RunStatus
+from leaderboard.pipeline_runs import approvals
+from leaderboard.pipeline_runs.execution import execute_stage
+from leaderboard.pipeline_runs.models import ACTIVE_STATUSES, PipelineRun, RunStatus
 from pipeline import STAGE_NAMES, PipelineConfig, load_config, run_status
 from pipeline.config import ConfigError
 from pipeline.runner import get_stage
 
 #: The Celery task of one stage, by name: the tasks module imports this one, never the reverse.
+#: The name predates the package's rename (pipelines -> pipeline_runs) and stays: chains of
+#: runs already on the broker carry it, as the app label stays for migrations and tables.
 STAGE_TASK = "leaderboard.pipelines.tasks.run_pipeline_stage"
 
 # How long after its last report a cancelled run's stage may still be running.

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from leaderboard.pipelines import approvals
-from leaderboard.pipelines.models import Decision, PipelineRun
+from leaderboard.pipeline_runs import approvals
+from leaderboard.pipeline_runs.models import Decision, PipelineRun
 from pipeline import stage_dir, write_approvals
 
 
@@ -62,12 +62,12 @@ def test_decisions_already_on_file_are_carried_over(demo_run):
     assert approvals.pending_count(demo_run) == 1
 
 
-def test_site_decisions_are_written_with_their_reviewer(demo_run, operator):
+def test_site_decisions_are_written_with_their_reviewer(demo_run, admin_user):
     write_proposal(demo_run)
     approvals.sync_topics(demo_run)
-    approvals.decide(demo_run.approvals.filter(topic_id="us-0"), Decision.APPROVED, operator)
+    approvals.decide(demo_run.approvals.filter(topic_id="us-0"), Decision.APPROVED, admin_user)
     assert approvals.write_decisions(demo_run) == 1
     on_file = json.loads((Path(demo_run.run_dir) / "approvals.json").read_text())["topics"]
     assert list(on_file) == ["us-0"]  # the pending topic stays undecided for the gate
     assert on_file["us-0"]["approved"] is True
-    assert on_file["us-0"]["by"] == "operator"
+    assert on_file["us-0"]["by"] == "admin"

@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 
 from leaderboard.celery import app as celery_app
-from leaderboard.pipelines import workflow
-from leaderboard.pipelines.execution import LOCK_NAMESPACE, RunCancelled, stage_reporter
-from leaderboard.pipelines.models import RunStatus
-from leaderboard.pipelines.tasks import run_pipeline_stage
+from leaderboard.pipeline_runs import workflow
+from leaderboard.pipeline_runs.execution import LOCK_NAMESPACE, RunCancelled, stage_reporter
+from leaderboard.pipeline_runs.models import RunStatus
+from leaderboard.pipeline_runs.tasks import run_pipeline_stage
 from pipeline import STAGE_NAMES
 from pipeline.config import ScreeningParams
 

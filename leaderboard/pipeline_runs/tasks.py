@@ -11,8 +11,8 @@ from typing import Any
 
 from celery import shared_task
 
-from leaderboard.pipelines.execution import execute_stage
-from leaderboard.pipelines.workflow import STAGE_TASK
+from leaderboard.pipeline_runs.execution import execute_stage
+from leaderboard.pipeline_runs.workflow import STAGE_TASK
 
 
 @shared_task(

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from leaderboard.pipelines.models import PipelineRun, RunStatus
+from leaderboard.pipeline_runs.models import PipelineRun, RunStatus
 from pipeline import STAGE_NAMES
 
 from .conftest import DEMO_CONFIG

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from leaderboard.pipelines.models import Decision, PipelineRun, TopicApproval
+from leaderboard.pipeline_runs.models import Decision, PipelineRun, TopicApproval
 from pipeline import read_proposal, write_approvals
 from pipeline.runner import approvals_path
 from pipeline.screening import read_approvals

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
-from leaderboard.pipelines.models import Decision, PipelineRun, RunStatus, TopicApproval
+from leaderboard.pipeline_runs.models import Decision, PipelineRun, RunStatus, TopicApproval
 
 from .conftest import DEMO_CONFIG
 
@@ -19,14 +19,14 @@ def add_topics(run: PipelineRun, n: int = 3) -> list[TopicApproval]:
     ]
 
 
-def test_it_creates_a_run_from_a_config_path(operator_client, operator, tmp_path):
+def test_it_creates_a_run_from_a_config_path(admin_client, admin_user, tmp_path):
     url = reverse("admin:pipelines_pipelinerun_add")
     data = {
         "config_path": str(DEMO_CONFIG),
         "config_text": "",
         "run_dir_override": str(tmp_path / "admin-run"),
     }
-    response = operator_client.post(url, data)
+    response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     run = PipelineRun.objects.get()
     assert run.status == RunStatus.PENDING
@@ -34,38 +34,36 @@ def test_it_creates_a_run_from_a_config_path(operator_client, operator, tmp_path
     assert run.config_path == str(DEMO_CONFIG)
     assert "release_version" in run.config_text  # a snapshot of the file
     assert run.config["llm"]["backend"] == "scripted"
-    assert run.created_by == operator
+    assert run.created_by == admin_user
 
 
-def test_it_refuses_a_config_that_cannot_run(operator_client):
+def test_it_refuses_a_config_that_cannot_run(admin_client):
     url = reverse("admin:pipelines_pipelinerun_add")
-    response = operator_client.post(url, {"config_path": "", "config_text": 'run_dir = "x"\n'})
+    response = admin_client.post(url, {"config_path": "", "config_text": 'run_dir = "x"\n'})
     assert response.status_code == 200
     assert "inputs is required" in str(response.context["adminform"].form.errors)
     assert not PipelineRun.objects.exists()
 
 
-def test_it_refuses_a_second_live_run_in_the_same_directory(operator_client, demo_run):
+def test_it_refuses_a_second_live_run_in_the_same_directory(admin_client, demo_run):
     url = reverse("admin:pipelines_pipelinerun_add")
     data = {"config_path": str(DEMO_CONFIG), "run_dir_override": demo_run.run_dir}
-    response = operator_client.post(url, data)
+    response = admin_client.post(url, data)
     assert "is in use by" in str(response.context["adminform"].form.errors)
 
 
-def test_the_run_page_in_the_admin_shows_live_fields(operator_client, demo_run):
-    response = operator_client.get(
-        reverse("admin:pipelines_pipelinerun_change", args=[demo_run.pk])
-    )
+def test_the_run_page_in_the_admin_shows_live_fields(admin_client, demo_run):
+    response = admin_client.get(reverse("admin:pipelines_pipelinerun_change", args=[demo_run.pk]))
     assert response.status_code == 200
     assert b"Counts per stage" in response.content
     assert demo_run.get_absolute_url().encode() in response.content
 
 
-def test_approving_records_the_reviewer_and_time(operator_client, operator, demo_run):
+def test_approving_records_the_reviewer_and_time(admin_client, admin_user, demo_run):
     topics = add_topics(demo_run)
     before = timezone.now()
     url = reverse("admin:pipelines_topicapproval_changelist")
-    operator_client.post(
+    admin_client.post(
         url, {"action": "accept_proposal", "_selected_action": [t.pk for t in topics]}
     )
     decided = {t.topic_id: t for t in TopicApproval.objects.all()}
@@ -74,25 +72,25 @@ def test_approving_records_the_reviewer_and_time(operator_client, operator, demo
         "us-1": Decision.REJECTED,
         "us-2": Decision.APPROVED,
     }
-    assert all(t.reviewer == operator and t.decided_at >= before for t in decided.values())
+    assert all(t.reviewer == admin_user and t.decided_at >= before for t in decided.values())
 
 
-def test_editing_one_decision_records_the_reviewer(operator_client, operator, demo_run):
+def test_editing_one_decision_records_the_reviewer(admin_client, admin_user, demo_run):
     topic = add_topics(demo_run, 1)[0]
     url = reverse("admin:pipelines_topicapproval_change", args=[topic.pk])
-    response = operator_client.post(url, {"decision": Decision.REJECTED})
+    response = admin_client.post(url, {"decision": Decision.REJECTED})
     assert response.status_code == 302
     topic.refresh_from_db()
-    assert (topic.decision, topic.reviewer) == (Decision.REJECTED, operator)
+    assert (topic.decision, topic.reviewer) == (Decision.REJECTED, admin_user)
     assert topic.decided_at is not None
 
 
-def test_decisions_are_refused_once_the_run_passed_approval(operator_client, demo_run):
+def test_decisions_are_refused_once_the_run_passed_approval(admin_client, demo_run):
     topic = add_topics(demo_run, 1)[0]
     demo_run.counts = {"approval": {"approved": 0, "rejected": 1}}
     demo_run.save()
     url = reverse("admin:pipelines_topicapproval_changelist")
-    response = operator_client.post(
+    response = admin_client.post(
         url, {"action": "approve_selected", "_selected_action": [topic.pk]}, follow=True
     )
     assert any("past the approval stage" in str(m) for m in response.context["messages"])
@@ -100,26 +98,26 @@ def test_decisions_are_refused_once_the_run_passed_approval(operator_client, dem
     assert topic.decision == Decision.PENDING
 
 
-def test_it_cancels_a_waiting_run(operator_client, demo_run):
+def test_it_cancels_a_waiting_run(admin_client, demo_run):
     demo_run.status = RunStatus.WAITING_APPROVAL
     demo_run.save()
     url = reverse("admin:pipelines_pipelinerun_changelist")
-    operator_client.post(url, {"action": "cancel_runs", "_selected_action": [demo_run.pk]})
+    admin_client.post(url, {"action": "cancel_runs", "_selected_action": [demo_run.pk]})
     demo_run.refresh_from_db()
     assert demo_run.status == RunStatus.CANCELLED
     assert demo_run.finished_at is not None
 
 
-def test_the_add_page_asks_for_a_config(operator_client):
-    response = operator_client.get(reverse("admin:pipelines_pipelinerun_add"))
+def test_the_add_page_asks_for_a_config(admin_client):
+    response = admin_client.get(reverse("admin:pipelines_pipelinerun_add"))
     assert response.status_code == 200
     assert b"run_dir_override" in response.content
 
 
-def test_a_decision_is_read_only_once_the_run_passed_approval(operator_client, demo_run):
+def test_a_decision_is_read_only_once_the_run_passed_approval(admin_client, demo_run):
     topic = add_topics(demo_run, 1)[0]
     url = reverse("admin:pipelines_topicapproval_change", args=[topic.pk])
-    assert b'name="decision"' in operator_client.get(url).content
+    assert b'name="decision"' in admin_client.get(url).content
     demo_run.counts = {"approval": {"approved": 0, "rejected": 1}}
     demo_run.save()
-    assert b'name="decision"' not in operator_client.get(url).content
+    assert b'name="decision"' not in admin_client.get(url).content

@@ -12,8 +12,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from leaderboard.pipelines import workflow
-from leaderboard.pipelines.models import PipelineRun, RunStatus
+from leaderboard.pipeline_runs import workflow
+from leaderboard.pipeline_runs.models import PipelineRun, RunStatus
 from pipeline.config import ConfigError
 
 EXIT_AWAITING_APPROVAL = 3

@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 
 from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.pipelines import workflow
-from leaderboard.pipelines.models import Decision, PipelineRun, RunStatus, TopicApproval
-from leaderboard.pipelines.tasks import run_pipeline_stage
+from leaderboard.pipeline_runs import workflow
+from leaderboard.pipeline_runs.models import Decision, PipelineRun, RunStatus, TopicApproval
+from leaderboard.pipeline_runs.tasks import run_pipeline_stage
 from pipeline import STAGE_NAMES
 
 
@@ -43,10 +43,10 @@ def messages_of(response) -> list[str]:
 
 @pytest.mark.slow
 def test_a_run_waits_for_approval_in_the_admin_then_imports_a_draft_release(
-    demo_run, operator_client, operator, django_capture_on_commit_callbacks
+    demo_run, admin_client, admin_user, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as sent:
-        admin_action(operator_client, "pipelinerun", "start_or_resume", [demo_run.pk])
+        admin_action(admin_client, "pipelinerun", "start_or_resume", [demo_run.pk])
     demo_run.refresh_from_db()
     assert len(sent) == 1  # the workflow goes to the broker once the admin's transaction commits
     assert demo_run.status == RunStatus.QUEUED
@@ -62,25 +62,25 @@ def test_a_run_waits_for_approval_in_the_admin_then_imports_a_draft_release(
     # The demo script answers "no" for sports topics: the proposal is there to be reviewed.
     assert {t.proposed for t in topics} == {True, False}
 
-    status = operator_client.get(reverse("pipeline-run-status", args=[run.pk])).json()
+    status = admin_client.get(reverse("pipeline-run-status", args=[run.pk])).json()
     assert (status["status"], status["pending_approvals"]) == ("waiting_approval", len(topics))
 
     # Resuming with undecided topics is refused, and says why.
-    response = admin_action(operator_client, "pipelinerun", "start_or_resume", [run.pk])
+    response = admin_action(admin_client, "pipelinerun", "start_or_resume", [run.pk])
     assert any("still need a decision" in m for m in messages_of(response))
     run.refresh_from_db()
     assert run.status == RunStatus.WAITING_APPROVAL
 
     proposed = [t.pk for t in topics if t.proposed]
     not_proposed = [t.pk for t in topics if not t.proposed]
-    admin_action(operator_client, "topicapproval", "approve_selected", proposed)
-    admin_action(operator_client, "topicapproval", "reject_selected", not_proposed)
+    admin_action(admin_client, "topicapproval", "approve_selected", proposed)
+    admin_action(admin_client, "topicapproval", "reject_selected", not_proposed)
     decided = TopicApproval.objects.filter(run=run)
     assert set(decided.values_list("decision", flat=True)) == {"approved", "rejected"}
-    assert all(t.reviewer == operator and t.decided_at for t in decided)
+    assert all(t.reviewer == admin_user and t.decided_at for t in decided)
 
     with django_capture_on_commit_callbacks() as sent:
-        admin_action(operator_client, "pipelinerun", "start_or_resume", [run.pk])
+        admin_action(admin_client, "pipelinerun", "start_or_resume", [run.pk])
     run.refresh_from_db()
     assert len(sent) == 1
     assert run.sent_stages() == list(STAGE_NAMES[STAGE_NAMES.index("approval") :])
@@ -91,7 +91,7 @@ def test_a_run_waits_for_approval_in_the_admin_then_imports_a_draft_release(
     assert run.counts["approval"]["rejected"] == len(not_proposed)
     # The operator's decisions reached the pipeline's approvals file, naming the reviewer.
     on_file = json.loads((Path(run.run_dir) / "approvals.json").read_text())["topics"]
-    assert {entry["by"] for entry in on_file.values()} == {"operator"}
+    assert {entry["by"] for entry in on_file.values()} == {"admin"}
 
     release = run.output_release
     assert release is not None
@@ -101,9 +101,9 @@ def test_a_run_waits_for_approval_in_the_admin_then_imports_a_draft_release(
     assert release.items.count() == run.counts["release"]["triples"] > 0
     assert sum(release.manifest["counts"].values()) == release.items.count()
 
-    page = operator_client.get(run.get_absolute_url()).content.decode()
+    page = admin_client.get(run.get_absolute_url()).content.decode()
     assert release.get_absolute_url() in page
-    status = operator_client.get(reverse("pipeline-run-status", args=[run.pk])).json()
+    status = admin_client.get(reverse("pipeline-run-status", args=[run.pk])).json()
     assert status["release"]["triples"] == release.items.count()
     assert status["stages_done"] == len(STAGE_NAMES)
 
@@ -114,7 +114,7 @@ def test_a_run_waits_for_approval_in_the_admin_then_imports_a_draft_release(
     # The operator publishes the draft from the release admin.
     url = reverse("admin:benchmark_datasetrelease_changelist")
     data = {"action": "publish_releases", "_selected_action": [release.pk]}
-    operator_client.post(url, data)
+    admin_client.post(url, data)
     release.refresh_from_db()
     assert release.is_published
 
