@@ -258,7 +258,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--path", default="/navab/board/", help="the page to load (default the board)")
+    parser.add_argument(
+        "--path", default="/navab/board/", help="the page to load (default the board)"
+    )
     parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
     args = parser.parse_args()
 
