@@ -151,3 +151,22 @@ def test_a_model_page_has_a_section_per_benchmark_it_has_results_on(client, dvb)
     only_navab = ranked_model("org/navab-only", navab_release, 0.5)
     html = client.get(reverse("model-detail", args=[only_navab.pk])).content.decode()
     assert 'id="benchmark-divervalue"' not in html
+
+
+def test_the_board_api_link_answers_with_that_benchmarks_rows(client, dvb):
+    navab_release = make_release("r1")
+    ranked_model("org/navab-only", navab_release, 0.5)
+    dvb_model("org/dvb-only", dvb, 0.6, 0.1)
+    for slug, params, expected in (
+        ("navab", {"nation": "us"}, "org/navab-only"),
+        ("divervalue", {"region": "Western"}, "org/dvb-only"),
+    ):
+        html = client.get(reverse("board", args=[slug]), params).content.decode()
+        downloads = html.split("Download this view:")[1].split("</p>")[0]
+        link = re.search(r'<a href="([^"]+)">API</a>', downloads)
+        assert link is not None
+        href = link.group(1).replace("&amp;", "&")
+        assert href.startswith(f"/api/benchmarks/{slug}/leaderboard/?")
+        response = client.get(href)
+        assert response.status_code == 200
+        assert [row["model"] for row in response.json()["results"]] == [expected]
