@@ -113,3 +113,10 @@ def test_the_method_filter_limits_cells(client, pair):
     ).content.decode()
     table = html.split('id="compare-table"')[1].split("</table>")[0]
     assert "<td>Answer judgement</td>" in table and "<td>Multiple choice</td>" not in table
+
+
+def test_the_model_pickers_name_each_model_by_its_display_name(client, pair):
+    strong, weak = pair
+    html = htmllib.unescape(client.get(URL).content.decode())
+    for model in (strong, weak):
+        assert f'<option value="{model.pk}">{model.display_name}</option>' in html
