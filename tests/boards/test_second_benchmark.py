@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from evaluation.results import slice_key
 from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item
-from leaderboard.evals.models import Score
+from leaderboard.evals.models import SampleResult, Score
 from tests.benchmark.factories import save_items
 from tests.boards.factories import finished_job, make_model, make_release, ranked_model
 
@@ -170,3 +170,24 @@ def test_the_board_api_link_answers_with_that_benchmarks_rows(client, dvb):
         response = client.get(href)
         assert response.status_code == 200
         assert [row["model"] for row in response.json()["results"]] == [expected]
+
+
+def test_its_compare_labels_and_formats_per_item_margins_as_margins(client, dvb):
+    # OPA's per-item values are margins (its primary metric is a share over thresholds).
+    ids = []
+    for name, margin in (("org/base", 0.25), ("org/other", -0.5)):
+        job = finished_job(make_model(name), dvb, methods=["opa"])
+        SampleResult.objects.bulk_create(
+            SampleResult(
+                job=job, triple=item, method="opa", value=margin, correct=margin > 0, chosen="w"
+            )
+            for item in dvb.items.all()
+        )
+        ids.append(str(job.model_id))
+    html = client.get(reverse("compare", args=["divervalue"]), {"models": ",".join(ids)})
+    table = html.content.decode().split('id="compare-table"')[1].split("</table>")[0]
+    overall = table.split('<th scope="row">All</th>')[1].split("</tr>")[0]
+    assert "<td>OPA · Mean margin</td>" in overall
+    assert '<td class="num">0.250' in overall and "Δ -0.750" in overall
+    assert "[-0.750, -0.750]" in overall
+    assert not re.search(r"\d\.\d%", overall)  # no value shown as a percentage
