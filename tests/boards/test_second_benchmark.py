@@ -191,3 +191,10 @@ def test_its_compare_labels_and_formats_per_item_margins_as_margins(client, dvb)
     assert '<td class="num">0.250' in overall and "Δ -0.750" in overall
     assert "[-0.750, -0.750]" in overall
     assert not re.search(r"\d\.\d%", overall)  # no value shown as a percentage
+
+
+def test_its_board_heading_names_the_method_and_slice_as_declared(client, dvb):
+    dvb_model("org/a", dvb, 0.6, 0.1)
+    html = client.get(reverse("board", args=["divervalue"]), {"region": "East Asia"}).content
+    heading = html.decode().split("<h1>")[1].split("</h1>")[0]
+    assert heading.endswith("· East Asia, OPA</span>")
