@@ -153,11 +153,17 @@ class Method:
     primary: str
     submetrics: tuple[SubMetric, ...] = ()
     description: str = ""
+    #: the metric a SampleRecord's per-item `value` measures ("": the primary one); it differs
+    #: where the primary metric is not a mean of per-item values (DiverValue-Bench's OPA
+    #: averages thresholds over the margins its items record)
+    item_metric: str = ""
 
     def __post_init__(self) -> None:
         keys = [m.key for m in self.metrics]
         if self.primary not in keys:
             raise ValueError(f"method {self.key}: primary metric {self.primary!r} not in {keys}")
+        if self.item_metric and self.item_metric not in keys:
+            raise ValueError(f"method {self.key}: item metric {self.item_metric!r} not in {keys}")
         if len(set(keys)) != len(keys):
             raise ValueError(f"method {self.key}: metric keys repeat: {keys}")
 
@@ -170,6 +176,11 @@ class Method:
     @property
     def primary_metric(self) -> Metric:
         return self.metric(self.primary)
+
+    @property
+    def value_metric(self) -> Metric:
+        """The metric that per-item values measure: how to label, format and resample them."""
+        return self.metric(self.item_metric or self.primary)
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,7 @@ def alignment_effect(aligned: LanguageModel, seed: int = 0) -> AlignmentEffect |
         if not shared:
             continue
         values = dict(zip((d.key for d in dimensions), cell[:-1], strict=True))
-        metric = benchmark.method(cell[-1]).primary_metric
+        metric = benchmark.method(cell[-1]).value_metric
         a = [base_cells[cell][t] for t in shared]
         b = [aligned_items[t] for t in shared]
         rows.append(

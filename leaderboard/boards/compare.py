@@ -36,6 +36,8 @@ class CompareCell:
     labels: list[str]
     method: str
     method_label: str
+    #: what the per-item values measure (the method's item metric), which labels and formats them
+    metric_label: str
     kind: MetricKind
     rates: list[float | None]
     tests: list[PairedResult | None]  # model i vs model 0 (None for model 0)
@@ -151,6 +153,7 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
         cell, meth = key
         rows = by_cell[key]
         declared = benchmark.method(meth) if meth in methods else None
+        measured = declared.value_metric if declared else None
         columns = list(zip(*rows, strict=True))
         rates: list[float | None] = [sum(c) / len(c) for c in columns]
         tests: list[PairedResult | None] = [None] + [
@@ -165,7 +168,8 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
                 ],
                 method=meth,
                 method_label=declared.label if declared else meth,
-                kind=declared.primary_metric.kind if declared else MetricKind.MEAN,
+                metric_label=measured.label if measured else "",
+                kind=measured.kind if measured else MetricKind.MEAN,
                 rates=rates,
                 tests=tests,
             )

@@ -243,6 +243,12 @@ def models_on_release(release: DatasetRelease) -> QuerySet[LanguageModel]:
     )
 
 
+def model_choices(release: DatasetRelease) -> list[LanguageModel]:
+    """The models a picker offers on a release, by name; instances, so that a picker shows
+    each one's `display_name`."""
+    return list(models_on_release(release).only("pk", "name", "revision").order_by("name", "pk"))
+
+
 def filters_q(query: BoardQuery) -> Q:
     """The board's filters and search as one condition on LanguageModel (empty: no filter)."""
     condition = Q()

@@ -112,4 +112,12 @@ def test_the_method_filter_limits_cells(client, pair):
         URL, {"models": f"{pair[0].pk},{pair[1].pk}", "method": "aj"}
     ).content.decode()
     table = html.split('id="compare-table"')[1].split("</table>")[0]
-    assert "<td>Answer judgement</td>" in table and "<td>Multiple choice</td>" not in table
+    assert "<td>Answer judgement · Correct rate</td>" in table
+    assert "<td>Multiple choice" not in table
+
+
+def test_the_model_pickers_name_each_model_by_its_display_name(client, pair):
+    strong, weak = pair
+    html = htmllib.unescape(client.get(URL).content.decode())
+    for model in (strong, weak):
+        assert f'<option value="{model.pk}">{model.display_name}</option>' in html

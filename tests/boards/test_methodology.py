@@ -58,3 +58,10 @@ def test_a_model_without_a_card_says_so(client, release):
     model = make_model("org/idle")
     assert "org/idle@" in page(client, model=str(model.pk))
     assert "has no finished run with recorded commands" in page(client, model=str(model.pk))
+
+
+def test_the_model_chooser_names_each_model_by_its_display_name(client, release):
+    model = make_model("org/chosen")
+    evaluate(model, release, skill=0.7)
+    html = page(client)
+    assert f'<option value="{model.pk}">{model.display_name}</option>' in html

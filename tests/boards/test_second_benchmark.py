@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from evaluation.results import slice_key
 from leaderboard.benchmark.models import DatasetRelease, Item
-from leaderboard.evals.models import Score
+from leaderboard.evals.models import SampleResult, Score
 from tests.factories import finished_job, make_model, make_release, ranked_model, save_items
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +147,50 @@ def test_a_model_page_has_a_section_per_benchmark_it_has_results_on(client, dvb)
     only_navab = ranked_model("org/navab-only", navab_release, 0.5)
     html = client.get(reverse("model-detail", args=[only_navab.pk])).content.decode()
     assert 'id="benchmark-divervalue"' not in html
+
+
+def test_the_board_api_link_answers_with_that_benchmarks_rows(client, dvb):
+    navab_release = make_release("r1")
+    ranked_model("org/navab-only", navab_release, 0.5)
+    dvb_model("org/dvb-only", dvb, 0.6, 0.1)
+    for slug, params, expected in (
+        ("navab", {"nation": "us"}, "org/navab-only"),
+        ("divervalue", {"region": "Western"}, "org/dvb-only"),
+    ):
+        html = client.get(reverse("board", args=[slug]), params).content.decode()
+        downloads = html.split("Download this view:")[1].split("</p>")[0]
+        link = re.search(r'<a href="([^"]+)">API</a>', downloads)
+        assert link is not None
+        href = link.group(1).replace("&amp;", "&")
+        assert href.startswith(f"/api/benchmarks/{slug}/leaderboard/?")
+        response = client.get(href)
+        assert response.status_code == 200
+        assert [row["model"] for row in response.json()["results"]] == [expected]
+
+
+def test_its_compare_labels_and_formats_per_item_margins_as_margins(client, dvb):
+    # OPA's per-item values are margins (its primary metric is a share over thresholds).
+    ids = []
+    for name, margin in (("org/base", 0.25), ("org/other", -0.5)):
+        job = finished_job(make_model(name), dvb, methods=["opa"])
+        SampleResult.objects.bulk_create(
+            SampleResult(
+                job=job, triple=item, method="opa", value=margin, correct=margin > 0, chosen="w"
+            )
+            for item in dvb.items.all()
+        )
+        ids.append(str(job.model_id))
+    html = client.get(reverse("compare", args=["divervalue"]), {"models": ",".join(ids)})
+    table = html.content.decode().split('id="compare-table"')[1].split("</table>")[0]
+    overall = table.split('<th scope="row">All</th>')[1].split("</tr>")[0]
+    assert "<td>OPA · Mean margin</td>" in overall
+    assert '<td class="num">0.250' in overall and "Δ -0.750" in overall
+    assert "[-0.750, -0.750]" in overall
+    assert not re.search(r"\d\.\d%", overall)  # no value shown as a percentage
+
+
+def test_its_board_heading_names_the_method_and_slice_as_declared(client, dvb):
+    dvb_model("org/a", dvb, 0.6, 0.1)
+    html = client.get(reverse("board", args=["divervalue"]), {"region": "East Asia"}).content
+    heading = html.decode().split("<h1>")[1].split("</h1>")[0]
+    assert heading.endswith("· East Asia, OPA</span>")

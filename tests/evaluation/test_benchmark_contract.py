@@ -11,7 +11,7 @@ import pytest
 
 from evaluation import evaluate
 from evaluation.benchmarks import benchmark_slugs, get_benchmark, register, unregister
-from evaluation.benchmarks.contract import IntervalMethod, Metric, MetricKind
+from evaluation.benchmarks.contract import IntervalMethod, Method, Metric, MetricKind, Track
 from evaluation.benchmarks.intervals import metric_interval
 from evaluation.release import TripleRecord, write_release
 from evaluation.stats import bootstrap_mean_ci
@@ -74,6 +74,15 @@ def test_a_registered_target_must_be_the_benchmark_it_claims():
 def test_a_metric_declaration_that_cannot_hold_is_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Metric(key="m", label="M", **kwargs)
+
+
+def test_per_item_values_measure_the_declared_item_metric_or_else_the_primary():
+    opa = get_benchmark("divervalue").method("opa")
+    assert (opa.primary_metric.key, opa.value_metric.key) == ("opa", "margin")
+    mc = get_benchmark("navab").method("mc")
+    assert mc.value_metric is mc.primary_metric
+    with pytest.raises(ValueError, match="item metric 'nope' not in"):
+        Method("m", "M", Track.LOGLIKELIHOOD, mc.metrics, primary=mc.primary, item_metric="nope")
 
 
 def test_a_cluster_interval_is_wider_than_an_item_interval_when_clusters_agree_within():

@@ -80,6 +80,7 @@ OPA = Method(
     track=Track.LOGLIKELIHOOD,
     metrics=(OPA_METRIC, ACC_0, MARGIN),
     primary="opa",
+    item_metric="margin",
     description=(
         "The aligned and misaligned answers scored as continuations of the user profile and "
         "question (no chat template), by mean log-probability per answer token."

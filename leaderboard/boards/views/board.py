@@ -194,7 +194,8 @@ def board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "overall": overall,
         "rows_html": board_rows_html(query, result, page, overall),
         "column_name": column_name,
-        "view_label": ", ".join([*selected_labels, result.method.label]).lower(),
+        # As declared: lowercasing turned "OPA" into "opa" and place names into common nouns.
+        "view_label": ", ".join([*selected_labels, result.method.label]),
         "charts": charts.board_figures(query, result),
         "querystring": export_query(request.GET),
         "reset_query": urlencode(result.state()),

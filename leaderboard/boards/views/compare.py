@@ -9,7 +9,7 @@ from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.compare import MAX_MODELS, Comparison, compare
 from leaderboard.boards.params import parse_model_ids, resolve_release
-from leaderboard.boards.queries import models_on_release
+from leaderboard.boards.queries import model_choices
 
 MIN_MODELS = 2
 
@@ -34,14 +34,13 @@ def compare_models(request: HttpRequest, benchmark: str) -> HttpResponse:
             )
         if len(comparison.models) < MIN_MODELS:
             comparison = None
-    candidates = models_on_release(release).order_by("name", "pk").values("pk", "name", "revision")
     # Four pickers, prefilled with the current selection (empty ones pick nothing).
     picked: list[int | None] = [*ids[:MAX_MODELS], *[None] * MAX_MODELS][:MAX_MODELS]
     context = {
         "release": release,
         "comparison": comparison,
         "problem": problem,
-        "candidates": list(candidates),
+        "candidates": model_choices(release),
         "picked": picked,
         "method": method,
         "benchmark": declared,

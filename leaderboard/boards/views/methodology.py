@@ -4,7 +4,6 @@ prompts, metrics, intervals, ranks, comparisons and reproduction."""
 from __future__ import annotations
 
 import shlex
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +16,7 @@ from evaluation.stats import BOOTSTRAP_ITERS
 from leaderboard.benchmark.counts import slice_values
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.paired import DEFAULT_RESAMPLES
-from leaderboard.boards.queries import models_on_release
+from leaderboard.boards.queries import model_choices
 from leaderboard.boards.reproduce import RELEASE_DIR, TASKS_DIR, card_commands
 from leaderboard.boards.views.models import latest_finished
 from leaderboard.evals.models import LanguageModel
@@ -44,7 +43,7 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
         job = latest_finished(model, release) if model and release else None
         model_commands = card_commands(job.repro_card) if job else []
     download_command = ""
-    candidates: list[Any] = []
+    candidates: list[LanguageModel] = []
     held: dict[str, list[str]] = {}
     if release is not None:
         url = request.build_absolute_uri(
@@ -53,9 +52,7 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
         download_command = shlex.join(
             ["curl", "--create-dirs", "-o", f"{RELEASE_DIR}/{declared.items_file}", url]
         )
-        candidates = list(
-            models_on_release(release).order_by("name", "pk").values("pk", "name", "revision")
-        )
+        candidates = model_choices(release)
         held = slice_values(release)
     context = {
         "benchmark": declared,
