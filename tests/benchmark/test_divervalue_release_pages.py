@@ -39,3 +39,10 @@ def test_its_count_table_has_a_column_per_region_summing_the_filter_dimensions(c
     assert counts.total == dvb.items.count()
     for column, total in zip(counts.columns, counts.column_totals, strict=True):
         assert total.n == dvb.items.filter(slices__region=column.key).count()
+
+
+def test_its_split_files_are_no_rejected_records(client, dvb):
+    html = _card(client, dvb).content.decode()
+
+    assert dvb.manifest["rejected"] == 0
+    assert "rejected on import" not in html
