@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.importer import import_release
@@ -46,3 +47,45 @@ def test_its_split_files_are_no_rejected_records(client, dvb):
 
     assert dvb.manifest["rejected"] == 0
     assert "rejected on import" not in html
+
+
+def test_its_card_describes_its_own_method_and_sources(client, dvb):
+    response = _card(client, dvb)
+    html = response.content.decode()
+
+    assert escape(DVB.description) in html
+    for method in DVB.methods:
+        assert escape(method.label) in html and escape(method.description) in html
+    assert "triple" not in html.lower()
+    assert "nation" not in html.lower()
+    assert '<th scope="col" class="num">Items</th>' in html
+    splits = {name: split for name, _, split in response.context["files"]}
+    assert splits == {
+        "DVB-test.json": "test",
+        "DVB-train.json": "train",
+        "DVB-val.json": "val",
+        "DiverValue-Bench_dataset.json": "",
+    }
+    assert "<td>train</td>" in html
+
+
+def test_its_downloads_are_named_for_items_without_repeating_the_slug(client, dvb):
+    html = _card(client, dvb).content.decode()
+    assert f"{VERSION}-items.jsonl" in html
+    assert f"divervalue-{VERSION}" not in html
+
+    response = client.get(reverse("download-release", args=["divervalue", VERSION, "jsonl"]))
+
+    assert response.status_code == 200
+    assert f'filename="{VERSION}-items.jsonl"' in response["Content-Disposition"]
+
+
+def test_its_browser_counts_items_and_links_each_from_its_question(client, dvb):
+    response = client.get(reverse("browse", args=["divervalue"]))
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert f"{dvb.items.count()}</span>\n    items" in html
+    assert "triple" not in html.lower()
+    row = response.context["rows"][0]
+    assert row["values"][0] == row["item"].data["question"]
