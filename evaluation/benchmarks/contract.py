@@ -230,6 +230,9 @@ class Benchmark(ABC):
     demo_dir: Path
     #: the prompts its methods render (none for a benchmark that declares none)
     prompts: tuple[Prompt, ...] = ()
+    #: what pages and download names call one item, and several (NaVAB: "triple")
+    item_noun: str = "item"
+    item_noun_plural: str = "items"
 
     # -- the declaration, read by every layer --------------------------------------------
 
@@ -249,6 +252,13 @@ class Benchmark(ABC):
     def averaged_dimension(self) -> SliceDimension | None:
         """The dimension the overall column averages over, if the benchmark declares one."""
         return next((d for d in self.slices if d.averaged), None)
+
+    def download_name(self, version: str, fmt: str) -> str:
+        """The file name of a release's download: "<slug>-<version>-<items>.<fmt>", without
+        repeating the slug where the version already starts with it (a DiverValue-Bench
+        release "divervalue-demo-1" gives "divervalue-demo-1-items.jsonl")."""
+        stem = version if version.startswith(self.slug) else f"{self.slug}-{version}"
+        return f"{stem}-{self.item_noun_plural}.{fmt}"
 
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.item_fields)

@@ -66,6 +66,18 @@ class PublishedFile:
         }
 
 
+# A file's manifest entry (`PublishedFile.as_manifest`): these counts, then its slice.
+_FILE_COUNT_KEYS: Final = frozenset(
+    f for f in PublishedFile.__slots__ if f not in {"name", "slice"}
+)
+
+
+def manifest_file_slice(entry: dict[str, Any]) -> dict[str, str]:
+    """The slice a manifest's file entry holds (NaVAB: nation and mode; DiverValue-Bench: a
+    split), read back from `PublishedFile.as_manifest`."""
+    return {k: str(v) for k, v in entry.items() if k not in _FILE_COUNT_KEYS}
+
+
 @dataclass(frozen=True, slots=True)
 class PublishedRecord:
     """One item as read: its values by field name, and its value on each slice dimension."""

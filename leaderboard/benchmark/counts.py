@@ -1,6 +1,7 @@
 """Item counts of a release per slice, in one grouped query whatever its size, laid out by
 the benchmark's declaration: a row per value of its averaged (else first) dimension, a column
-per value of the others (NaVAB: nations by modes)."""
+per value of the other tab dimensions, summing over the filter-only ones (NaVAB: nations by
+modes; DiverValue-Bench: birth countries by regions, not by every demographic combination)."""
 
 from __future__ import annotations
 
@@ -99,12 +100,12 @@ def count_table(release: DatasetRelease) -> CountTable:
     as 0 instead of vanishing."""
     benchmark = get_benchmark(release.benchmark.slug)
     row_dimension = benchmark.averaged_dimension or benchmark.slices[0]
-    others = [d for d in benchmark.slices if d is not row_dimension]
+    others = [d for d in benchmark.slices if d is not row_dimension and d.tabs]
     counts = release_counts(release)
-    cells: dict[tuple[str, tuple[str, ...]], int] = {}
+    cells: Counter[tuple[str, tuple[str, ...]]] = Counter()
     for key, n in counts.items():
         values = benchmark.count_values(key)
-        cells[(values[row_dimension.key], tuple(values[d.key] for d in others))] = n
+        cells[(values[row_dimension.key], tuple(values[d.key] for d in others))] += n
     row_values = sorted({r for r, _ in cells}, key=row_dimension.sort_key)
     column_values = sorted(
         {c for _, c in cells},

@@ -323,10 +323,12 @@ def _manifest(
 
 def _cell_counts(declaration: BenchmarkDeclaration, read: PublishedRead) -> dict[str, int]:
     """Items per slice (`Benchmark.count_key`, NaVAB "nation/mode"), in the declared value
-    order; a cell whose file was read but gave none shows as 0."""
+    order; a cell whose file was read but gave none shows as 0. Only a file that names a
+    value on every declared dimension is a cell: a split file (DiverValue-Bench's
+    {"split": ...}) is not, and would add an all-blank one."""
     counts = Counter(declaration.count_key(r.slice) for r in read.records)
     for source in read.files:
-        if source.slice and all(source.slice.values()):
+        if all(source.slice.get(d.key) for d in declaration.slices):
             counts[declaration.count_key(source.slice)] += 0
     return {key: counts[key] for key in sorted(counts, key=declaration.count_sort_key)}
 

@@ -96,3 +96,16 @@ def test_import_navab_is_the_navab_alias():
     )
 
     assert DatasetRelease.objects.get().benchmark.slug == "navab"
+
+
+def test_split_files_add_no_blank_cell_to_the_counts():
+    # DiverValue-Bench's split files carry slice={"split": ...}, which is no declared
+    # dimension: they must not add an all-blank cell ("/////") to the manifest's counts.
+    import_release(DIVERVALUE_DEMO, benchmark="divervalue", version="dvb-1", licence="cc-by-4.0")
+    benchmark = get_benchmark("divervalue")
+
+    counts = DatasetRelease.objects.get().manifest["counts"]
+
+    assert counts
+    for key in counts:
+        assert all(benchmark.count_values(key).values()), key

@@ -160,3 +160,12 @@ def test_a_count_key_splits_back_into_values_that_hold_slashes():
     assert get_benchmark("navab").count_key({"nation": "us", "mode": "quoted"}) == "us/quoted"
     with pytest.raises(ValueError, match="does not name every dimension"):
         dvb.count_values("a/b")
+
+
+def test_download_names_use_the_item_noun_and_name_the_slug_once():
+    navab, dvb = get_benchmark("navab"), get_benchmark("divervalue")
+
+    assert navab.download_name("demo-1", "jsonl") == "navab-demo-1-triples.jsonl"
+    assert navab.download_name("navab-demo-1", "csv") == "navab-demo-1-triples.csv"
+    assert dvb.download_name("divervalue-demo-1", "jsonl") == "divervalue-demo-1-items.jsonl"
+    assert dvb.download_name("dvb-1", "parquet") == "divervalue-dvb-1-items.parquet"

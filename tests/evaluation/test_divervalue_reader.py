@@ -45,10 +45,13 @@ def test_the_demo_release_reads_with_its_splits_and_regions():
         "DiverValue-Bench_dataset.json": "",
     }
     assert all(len(f.sha256) == 64 and f.records for f in result.files)
-    # The full file gives every item; the split files repeat its records.
+    # The full file gives every item; the split files repeat its records, which says which
+    # split each is in: neither a duplicate nor a skipped record.
     full = next(f for f in result.files if f.name == "DiverValue-Bench_dataset.json")
     assert full.imported == full.records == len(result.records)
-    assert all(f.duplicates == f.records for f in result.files if f is not full)
+    splits = [f for f in result.files if f is not full]
+    assert all(f.records and f.imported == 0 for f in splits)
+    assert result.duplicates == result.skipped == result.incomplete == 0
     items = [{"uid": r.uid, **r.fields} for r in result.records]
     for record in result.records:
         assert record.slice == BENCHMARK.slice_of(record.fields)
@@ -156,3 +159,15 @@ def test_the_benchmark_reads_through_its_declared_method(tmp_path):
     assert [p.reason for p in BENCHMARK.read_published(missing).problems] == [
         "no such file or directory"
     ]
+
+
+def test_a_file_repeating_the_full_files_records_outside_the_splits_counts_duplicates(tmp_path):
+    full = demo_records("DiverValue-Bench_dataset.json")
+    write(tmp_path, "DiverValue-Bench_dataset.json", full)
+    write(tmp_path, "copy.json", full[:3])
+
+    result = read_published(tmp_path)
+
+    assert result.problems == []
+    assert result.duplicates == 3
+    assert len(result.records) == len(full)

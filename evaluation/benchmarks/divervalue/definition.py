@@ -125,9 +125,10 @@ class DiverValueBench(Benchmark):
     licence = None
     item_fields = (
         ItemField("uid", "ID", required=True, kind="short"),
+        # The first listed field links to the item in the browser: the question, on screen.
+        ItemField("question", "Question", required=True, searchable=True, listed=True),
         ItemField("user_id", "User", required=True, kind="short", listed=True),
         ItemField("split", "Split", kind="short", listed=True),
-        ItemField("question", "Question", required=True, searchable=True, listed=True),
         ItemField("answer_w", "Aligned answer", required=True, searchable=True),
         ItemField("answer_l", "Misaligned answer", required=True, searchable=True),
         ItemField("preference", "Stated preference", searchable=True),

@@ -206,8 +206,9 @@ def _read_file(path: Path, read: PublishedRead) -> _File | None:
 
 def _merge(files: list[_File], read: PublishedRead, slice_of: SliceOf) -> None:
     """Items from the full file and the unnamed files, split membership from the split files;
-    an item in a split file that the full file lacks is added from the split file. A record
-    that repeats one read from another file counts as that file's duplicate."""
+    an item in a split file that the full file lacks is added from the split file. A split
+    file's record that repeats the full (or an unnamed) file's is its split membership, not a
+    reject; any other repeat counts as its file's duplicate."""
     by_uid: dict[str, tuple[_File, int, dict[str, Any]]] = {}
     for file in sorted(files, key=lambda f: (f.role in SPLITS, f.source.name)):
         name = file.source.name
@@ -227,7 +228,8 @@ def _merge(files: list[_File], read: PublishedRead, slice_of: SliceOf) -> None:
                         )
                     )
                     continue
-                file.source.duplicates += 1
+                if not (file.role in SPLITS and origin.role not in SPLITS):
+                    file.source.duplicates += 1
             if file.role in SPLITS:
                 first = by_uid[uid][2]
                 if first["split"] and first["split"] != file.role:

@@ -190,6 +190,8 @@ class NaVAB(Benchmark):
     )
     methods = (MC, AJ)
     items_file = "triples.jsonl"
+    item_noun = "triple"
+    item_noun_plural = "triples"
     demo_dir = Path(__file__).resolve().parent / "demo"
     prompts = (
         Prompt("Multiple choice (MC)", templates.MC_TEMPLATE),

@@ -15,6 +15,7 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 
+from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.exports import FORMATS, columns_for, release_file, streaming_response
 from leaderboard.benchmark.filters import item_filter_class
 from leaderboard.benchmark.models import DatasetRelease, Item
@@ -84,7 +85,7 @@ def download_release(
     response = FileResponse(
         export.path.open("rb"),
         as_attachment=True,
-        filename=f"{release.benchmark.slug}-{release.version}-triples.{fmt}",
+        filename=get_benchmark(release.benchmark.slug).download_name(release.version, fmt),
         content_type=FORMATS[fmt].content_type,
     )
     response["ETag"] = etag

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.benchmarks.contract import Benchmark, ItemField
+from evaluation.benchmarks.published import manifest_file_slice
 from leaderboard.benchmark.counts import CountTable, count_table, slice_values
 from leaderboard.benchmark.exports import FORMATS
 from leaderboard.benchmark.filters import field_filters, item_filter_class
@@ -214,15 +215,25 @@ def _section(mapping: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _file_split(benchmark: Benchmark, info: dict[str, Any]) -> str:
+    """The slice a source file holds, its declared dimensions first (NaVAB "us/quoted"), then
+    any other (a DiverValue-Bench split file's split); "" for a file of every slice."""
+    held = manifest_file_slice(info)
+    ordered = [held.pop(d.key) for d in benchmark.slices if d.key in held]
+    return "/".join([*ordered, *held.values()])
+
+
 def release_detail(request: HttpRequest, benchmark: str, version: str) -> HttpResponse:
     release = get_object_or_404(
         benchmark_releases(request, benchmark).select_related("benchmark"), version=version
     )
     manifest = release.manifest if isinstance(release.manifest, dict) else {}
     exports = _section(manifest, "exports")
+    declared = get_benchmark(benchmark)
     downloads = [
         {
             "format": fmt,
+            "name": declared.download_name(release.version, fmt),
             "url": reverse("download-release", args=[benchmark, release.version, fmt]),
             "sha256": _section(exports, fmt).get("sha256", ""),
             "bytes": _section(exports, fmt).get("bytes"),
@@ -230,13 +241,18 @@ def release_detail(request: HttpRequest, benchmark: str, version: str) -> HttpRe
         for fmt in FORMATS
     ]
     notices = manifest.get("notices")
-    declared = get_benchmark(benchmark)
+    files = [
+        (name, info, _file_split(declared, info))
+        for name, info in sorted(_section(manifest, "files").items())
+        if isinstance(info, dict)
+    ]
     citation = declared.citation
     context = {
         "release": release,
         "benchmark": declared,
         "counts": count_table(release),
-        "files": sorted(_section(manifest, "files").items()),
+        "files": files,
+        "checksum_name": declared.download_name(release.version, "jsonl"),
         "notices": [str(n) for n in notices] if isinstance(notices, list) else [],
         "downloads": downloads,
         "rejected": manifest.get("rejected"),
