@@ -15,14 +15,14 @@ def correct_rate(outcomes: Sequence[bool]) -> float:
     return sum(outcomes) / len(outcomes) if outcomes else 0.0
 
 
-def stderr(outcomes: Sequence[bool]) -> float:
+def stderr(values: Sequence[float]) -> float:
     """Standard error of the mean with the sample standard deviation (ddof=1), as lm-eval's
-    `acc_stderr`; 0.0 below two items, where it is undefined."""
-    n = len(outcomes)
+    `acc_stderr` for 0/1 outcomes; 0.0 below two values, where it is undefined."""
+    n = len(values)
     if n < 2:
         return 0.0
-    p = correct_rate(outcomes)
-    variance = sum((float(x) - p) ** 2 for x in outcomes) / (n - 1)
+    mean = sum(values) / n
+    variance = sum((float(x) - mean) ** 2 for x in values) / (n - 1)
     return math.sqrt(variance / n)
 
 
@@ -90,12 +90,3 @@ def bootstrap_mean_ci(
     tail = (1.0 - level) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail])
     return (float(low), float(high))
-
-
-def mean_stderr(values: Sequence[float]) -> float:
-    """Standard error of the mean (ddof=1); 0.0 below two values."""
-    n = len(values)
-    if n < 2:
-        return 0.0
-    mean = sum(values) / n
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)

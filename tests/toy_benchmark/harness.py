@@ -21,7 +21,7 @@ from evaluation.lm_eval_runner import load_lm
 from evaluation.release import iter_items, load_manifest
 from evaluation.results import EvaluationResult, ProgressEvent, ReproCard, SampleRecord, ScoreRow
 from evaluation.spec import ModelSpec
-from evaluation.stats import cell_seed, mean_stderr
+from evaluation.stats import cell_seed, stderr
 
 TASK: Final = "toy_pick"
 CHOICES: Final = ("right", "wrong")
@@ -148,7 +148,7 @@ def score_rows(benchmark: Benchmark, samples: list[SampleRecord], seed: int) -> 
                     metric=metric.key,
                     value=sum(values) / len(values),
                     n=len(values),
-                    stderr=mean_stderr(values),
+                    stderr=stderr(values),
                     ci_low=low,
                     ci_high=high,
                 )

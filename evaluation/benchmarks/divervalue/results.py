@@ -101,7 +101,7 @@ def to_evaluation_result(result: DiverValueResult, spec: Any) -> Any:
     dimension (one-dimension slices), a record per item with its margin."""
     from evaluation import repro
     from evaluation.results import EvaluationResult, ReproCard, SampleRecord, ScoreRow
-    from evaluation.stats import mean_stderr
+    from evaluation.stats import stderr
 
     items_by_slice: dict[tuple[str, str], list[ItemMargin]] = {}
     for item in result.items:
@@ -115,7 +115,7 @@ def to_evaluation_result(result: DiverValueResult, spec: Any) -> Any:
             metric=row.metric,
             value=row.mean,
             n=row.n,
-            stderr=mean_stderr(
+            stderr=stderr(
                 [i.outcome[row.metric] for i in items_by_slice[(row.dimension, row.value)]]
             ),
             ci_low=row.ci_low,

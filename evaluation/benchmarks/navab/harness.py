@@ -45,7 +45,7 @@ from evaluation.results import (
     ScoreRow,
 )
 from evaluation.spec import ModelSpec
-from evaluation.stats import cell_seed, mean_stderr
+from evaluation.stats import cell_seed, stderr
 
 
 def _choose(values: Sequence[str] | None, allowed: Sequence[str], what: str) -> list[str]:
@@ -163,7 +163,7 @@ def score_rows(
                 metric=metric.key,
                 value=_mean(values),
                 n=len(values),
-                stderr=mean_stderr(values),
+                stderr=stderr(values),
                 ci_low=low,
                 ci_high=high,
                 parts=parts,
