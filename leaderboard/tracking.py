@@ -29,6 +29,18 @@ def storable_text(text: str) -> str:
     return text.replace("\x00", NUL_SUBSTITUTE)
 
 
+def storable_json(value: Any) -> Any:
+    """`value` with NUL replaced in every string, keys included: PostgreSQL's text and jsonb
+    cannot hold NUL (the raw output stays in the job's files)."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(str(k)): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(v) for v in value]
+    return value
+
+
 class TrackedWork(models.Model):
     """Abstract: the fields a watcher reads while a worker does the work."""
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from leaderboard.benchmark.models import DatasetRelease, Item
 from leaderboard.tracking import NUL_SUBSTITUTE as NUL_SUBSTITUTE  # stored text's NUL
-from leaderboard.tracking import TrackedWork, storable_text
+from leaderboard.tracking import TrackedWork
 
 
 class Method(models.TextChoices):
@@ -295,18 +295,6 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} {self.slice_key} {self.method}/{self.metric}: {self.value:.3f}"
-
-
-def storable_json(value: Any) -> Any:
-    """`value` with NUL replaced in every string, keys included: PostgreSQL's text and jsonb
-    cannot hold NUL (the raw output stays in the job's files)."""
-    if isinstance(value, str):
-        return storable_text(value)
-    if isinstance(value, dict):
-        return {storable_text(str(k)): storable_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [storable_json(v) for v in value]
-    return value
 
 
 class SampleResult(models.Model):

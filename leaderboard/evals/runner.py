@@ -23,8 +23,8 @@ from leaderboard.evals.models import (
     LanguageModel,
     SampleResult,
     Score,
-    storable_json,
 )
+from leaderboard.tracking import storable_json
 
 
 def model_spec(model: LanguageModel) -> ModelSpec:
