@@ -49,8 +49,13 @@ class IntervalMethod(StrEnum):
 class Track(StrEnum):
     """Where a method's numbers come from. Rankings never mix tracks."""
 
+    #: compared from log-likelihoods (open models, completions endpoints with logprobs)
     LOGLIKELIHOOD = "loglikelihood"
+    #: a letter parsed from generated text (chat models that give no log-likelihoods)
     GENERATIVE = "generative"
+    #: the model writes freely and a recorded judge (the site's reference judge or a judge
+    #: panel) scores it, so open and closed models rank together
+    JUDGED = "judged"
 
 
 @dataclass(frozen=True)
