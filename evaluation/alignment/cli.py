@@ -65,6 +65,9 @@ def add_commands(
         "--target-modules", type=csv_list, help="default: peft's for the architecture"
     )
     align.add_argument("--max-length", type=int, default=defaults.max_length)
+    align.add_argument(
+        "--max-prompt-length", type=int, help="prompt tokens kept (the last ones; default: all)"
+    )
     align.add_argument("--gradient-checkpointing", action="store_true")
     align.set_defaults(func=_align, read=read)
 
@@ -112,6 +115,7 @@ def _settings(args: argparse.Namespace) -> DPOSettings:
         lora_dropout=args.lora_dropout,
         target_modules=tuple(args.target_modules) if args.target_modules else None,
         max_length=args.max_length,
+        max_prompt_length=args.max_prompt_length,
         gradient_checkpointing=args.gradient_checkpointing,
         seed=args.seed,
     )
@@ -132,6 +136,7 @@ def _margins(args: argparse.Namespace, pair_set: PairSet, adapter: Path | None) 
 def _align(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from evaluation.alignment.pairs import pair_counts
     from evaluation.alignment.train import train_dpo
 
     settings = _settings(args)
@@ -154,6 +159,7 @@ def _align(args: argparse.Namespace) -> int:
             merge=args.merge,
             device=args.device,
             progress=show,
+            counts=pair_counts(pair_set.train),
         )
     last_loss = f"{result.loss_history[-1][1]:.4f}" if result.loss_history else "-"
     print(f"{result.steps} step(s) in {result.seconds:.1f}s, last loss {last_loss}")

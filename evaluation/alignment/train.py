@@ -1,4 +1,5 @@
-"""DPO with a LoRA adapter (trl + peft) toward one nation's statements.
+"""DPO with a LoRA adapter (trl + peft) toward a benchmark's population (NaVAB: one nation's
+statements; DiverValue-Bench: the aligned answers of one group's users).
 
 The reference policy is the base model itself: with a LoRA adapter, trl computes reference
 log-probabilities with the adapter disabled, so no second copy of the model is loaded.
@@ -12,13 +13,12 @@ import importlib.metadata
 import json
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from evaluation import repro
-from evaluation.alignment.pairs import DPOPair, pair_counts
 from evaluation.spec import ModelSpec
 
 Progress = Callable[[int, int], None]
@@ -26,6 +26,19 @@ ADAPTER_DIR = "adapter"
 MERGED_DIR = "merged"
 RESULT_FILE = "alignment.json"
 PACKAGES = ("trl", "peft", "accelerate")
+
+
+class PreferencePair(Protocol):
+    """What DPO trains on; every benchmark's `dpo_pairs` returns objects of this shape."""
+
+    @property
+    def prompt(self) -> str: ...
+
+    @property
+    def chosen(self) -> str: ...
+
+    @property
+    def rejected(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,9 @@ class DPOSettings:
     #: module names to adapt; None uses peft's default for the architecture
     target_modules: tuple[str, ...] | None = None
     max_length: int = 512
+    #: prompt tokens kept (the last ones) before the length limit applies; None keeps all.
+    #: trl 1.x dropped its own max_prompt_length, so prompts are cut here.
+    max_prompt_length: int | None = None
     gradient_checkpointing: bool = False
     seed: int = 0
 
@@ -62,6 +78,8 @@ class DPOSettings:
         bad = [name for name, value in positive.items() if value <= 0]
         if self.max_steps is not None and self.max_steps <= 0:
             bad.append("max_steps")
+        if self.max_prompt_length is not None and self.max_prompt_length <= 0:
+            bad.append("max_prompt_length")
         if bad:
             raise ValueError(f"DPO settings must be positive: {', '.join(bad)}")
         if not 0.0 <= self.warmup_ratio < 1.0 or not 0.0 <= self.lora_dropout < 1.0:
@@ -82,7 +100,7 @@ class AlignmentResult:
     steps: int
     #: (optimizer step, DPO loss) for every logged step
     loss_history: tuple[tuple[int, float], ...]
-    #: training pairs per nation/mode
+    #: training pairs per target cell (NaVAB: nation/mode)
     pair_counts: dict[str, int]
     settings: DPOSettings
     device: str
@@ -151,9 +169,20 @@ def _progress_callback(progress: Progress) -> Any:
     return ProgressCallback()
 
 
+def cut_prompt(tokenizer: Any, prompt: str, max_tokens: int | None) -> str:
+    """The prompt's last MAX_TOKENS tokens, as text: a long profile or question loses its
+    start, never the end the answer continues."""
+    if max_tokens is None:
+        return prompt
+    ids: list[int] = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    if len(ids) <= max_tokens:
+        return prompt
+    return str(tokenizer.decode(ids[-max_tokens:]))
+
+
 def train_dpo(
     base_model: str,
-    pairs: Sequence[DPOPair],
+    pairs: Sequence[PreferencePair],
     out_dir: Path,
     settings: DPOSettings | None = None,
     *,
@@ -161,10 +190,13 @@ def train_dpo(
     merge: bool = False,
     device: str = "auto",
     progress: Progress | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> AlignmentResult:
     """Train a LoRA adapter on `pairs`; save it in OUT/adapter (and OUT/merged if `merge`).
 
-    OUT/alignment.json records the result (settings, loss history, versions).
+    COUNTS (training pairs per target cell) goes on the record (default: the total).
+    OUT/alignment.json records the result (settings, loss
+    history, versions).
     """
     settings = settings or DPOSettings()
     if not pairs:
@@ -199,7 +231,14 @@ def train_dpo(
         task_type="CAUSAL_LM",
     )
     dataset = Dataset.from_list(
-        [{"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected} for p in pairs]
+        [
+            {
+                "prompt": cut_prompt(tokenizer, p.prompt, settings.max_prompt_length),
+                "chosen": p.chosen,
+                "rejected": p.rejected,
+            }
+            for p in pairs
+        ]
     )
     # Nothing is checkpointed (save_strategy "no"); the Trainer still wants a directory.
     with tempfile.TemporaryDirectory(prefix="navab-dpo-") as scratch:
@@ -258,7 +297,7 @@ def train_dpo(
             for entry in trainer.state.log_history
             if "loss" in entry
         ),
-        pair_counts=pair_counts(pairs),
+        pair_counts=dict(counts) if counts is not None else {"pairs": len(pairs)},
         settings=settings,
         device=run_device,
         dtype=str(dtype).removeprefix("torch."),

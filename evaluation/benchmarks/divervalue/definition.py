@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from evaluation.benchmarks.contract import (
+    AlignmentDeclaration,
+    AlignmentPlan,
     Benchmark,
     Citation,
     IntervalMethod,
@@ -148,6 +150,27 @@ class DiverValueBench(Benchmark):
         ItemField("extra", "Other published keys", kind="json"),
     )
     methods = (OPA,)
+    alignment = AlignmentDeclaration(
+        targets=tuple(d.key for d in _dimensions(DEFAULT_MIN_N)),
+        split_description=(
+            "Pairs are the OPA prompt (profile and question) with answer_w chosen and answer_l "
+            "rejected, from the train split's users in the target group only; both models are "
+            "then scored on every test-split user (user-disjoint), the group and the rest."
+        ),
+        train_where={"split": "train"},
+        # The publisher's settings, stated in full so a change of the site's defaults
+        # leaves them as published.
+        dpo_defaults={
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_dropout": 0.05,
+            "beta": 0.1,
+            "learning_rate": 5e-5,
+            "num_train_epochs": 3.0,
+            "max_prompt_length": 512,
+            "max_length": 1024,
+        },
+    )
     items_file = ITEMS_FILE
     demo_dir = Path(__file__).resolve().parent / "demo"
 
@@ -188,6 +211,21 @@ class DiverValueBench(Benchmark):
         # The site passes every benchmark its generation budget; OPA generates nothing.
         options.pop("max_gen_toks", None)
         return to_evaluation_result(evaluate(spec, release_dir, benchmark=self, **options), spec)
+
+    def plan_alignment(
+        self,
+        training: Sequence[Mapping[str, Any]],
+        evaluation: Sequence[Mapping[str, Any]],
+        target: Mapping[str, str],
+        *,
+        narrow: Mapping[str, Sequence[str]] | None = None,
+        test_fraction: float = 0.2,
+        seed: int = 0,
+    ) -> AlignmentPlan:
+        from evaluation.benchmarks.divervalue.pairs import plan_alignment
+
+        self.check_alignment_target(target)
+        return plan_alignment(training, evaluation, target, self.slice_of)
 
     def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:
         from evaluation.benchmarks.divervalue.pairs import build_pairs

@@ -303,9 +303,11 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "effect": effect,
         "effect_chart": (
             charts.as_script(charts.alignment_deltas(effect), "chart-alignment")
-            if effect and effect.rows
+            if effect and effect.summary
             else None
         ),
+        # The summary (all items, the target, the rest) keeps the table id pages link to.
+        "effect_tables": ([("effect", effect.summary), ("cells", effect.rows)] if effect else []),
         "can_align": can_manage_model(request.user, model) and not model.endpoint_url,
         "model": model,
         "sections": sections,
