@@ -42,7 +42,9 @@ def running(model: LanguageModel, release, kind: str = JobKind.EVALUATE) -> Eval
         status=JobStatus.RUNNING,
         celery_task_id="token-1",
         progress_total=5,
-        alignment={"target": {"nation": "us"}, "narrow": {"mode": ["quoted"]}} if kind == JobKind.ALIGN else {},
+        alignment={"target": {"nation": "us"}, "narrow": {"mode": ["quoted"]}}
+        if kind == JobKind.ALIGN
+        else {},
     )
 
 
@@ -85,9 +87,7 @@ def test_an_alignment_finishes_through_the_same_step_and_queues_its_held_out_eva
 ):
     job = running(model, release, JobKind.ALIGN)
     with django_capture_on_commit_callbacks(execute=True):
-        aligned = register_aligned_model(
-            job, "token-1", merged_model(tmp_path), CARD
-        )
+        aligned = register_aligned_model(job, "token-1", merged_model(tmp_path), CARD)
     assert aligned is not None and aligned.model_type == ModelType.ALIGNED
     job.refresh_from_db()
     assert (job.status, job.produced_model, job.repro_card) == (JobStatus.FINISHED, aligned, CARD)
@@ -101,9 +101,6 @@ def test_an_alignment_whose_delivery_was_taken_over_registers_no_model(
 ):
     job = running(model, release, JobKind.ALIGN)
     with django_capture_on_commit_callbacks(execute=True):
-        assert (
-            register_aligned_model(job, "stale", merged_model(tmp_path), CARD)
-            is None
-        )
+        assert register_aligned_model(job, "stale", merged_model(tmp_path), CARD) is None
     assert not LanguageModel.objects.filter(model_type=ModelType.ALIGNED).exists()
     assert EvaluationJob.objects.count() == 1 and finished_jobs == []
