@@ -182,3 +182,25 @@ def test_a_baseline_skipped_while_the_base_was_busy_is_queued_once_it_is_free(
     baseline = EvaluationJob.objects.filter(model=model).exclude(exclude_uids=[]).get()
     assert baseline.exclude_uids == ["a", "b"]
     assert lifecycle.queue_pending_baselines() == []
+
+
+def test_an_alignment_stored_before_benchmarks_declared_targets_keeps_its_nation_and_modes(
+    db, model, release
+):
+    old = EvaluationJob(
+        model=model,
+        release=release,
+        kind=JobKind.ALIGN,
+        alignment={"nation": "us", "modes": ["quoted"]},
+        repro_card={"split": {"train": {"uids": ["a", "b"]}}},
+    )
+    assert old.alignment_target == {"nation": "us"}
+    assert old.alignment_narrowing == {"mode": ["quoted"]}
+    assert old.held_out_exclusions == ["a", "b"]
+    new = EvaluationJob(
+        kind=JobKind.ALIGN,
+        alignment={"target": {"gender": "Female"}, "narrow": {}},
+        repro_card={"split": {"train": {"uids": ["a"]}}, "exclude_uids": ["a", "v1", "v2"]},
+    )
+    assert new.alignment_target == {"gender": "Female"} and new.alignment_narrowing == {}
+    assert new.held_out_exclusions == ["a", "v1", "v2"]
