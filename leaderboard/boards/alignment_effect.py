@@ -25,6 +25,7 @@ from evaluation.benchmarks.contract import (
 )
 from evaluation.benchmarks.intervals import metric_interval
 from evaluation.stats import cell_seed
+from leaderboard.boards.cache import cached_value
 from leaderboard.boards.compare import item_cells
 from leaderboard.boards.paired import PairedResult, paired_bootstrap
 from leaderboard.evals.models import EvaluationJob, JobKind, LanguageModel
@@ -193,6 +194,16 @@ def alignment_effect(aligned: LanguageModel, seed: int = 0) -> AlignmentEffect |
     if jobs is None:
         return None
     align_job, aligned_job, base_job = jobs
+    # Resampling users for every row takes seconds on a full release; the runs are finished,
+    # so their comparison is built once per board version.
+    key = f"alignment-effect|{align_job.pk}|{aligned_job.pk}|{base_job.pk}|{seed}"
+    return cached_value(key, lambda: _effect(align_job, aligned_job, base_job, seed))
+
+
+def _effect(
+    align_job: EvaluationJob, aligned_job: EvaluationJob, base_job: EvaluationJob, seed: int
+) -> AlignmentEffect:
+    aligned = aligned_job.model
     benchmark = declaration(align_job.release)
     target = align_job.alignment_target
     labels = {
@@ -200,10 +211,11 @@ def alignment_effect(aligned: LanguageModel, seed: int = 0) -> AlignmentEffect |
         for k, v in target.items()
     }
     base_items = _outcomes(base_job, benchmark)
+    after_items = _outcomes(aligned_job, benchmark)
     summary: list[EffectRow] = []
     rows: list[EffectRow] = []
     for method in benchmark.methods:
-        aligned_items = _outcomes(aligned_job, benchmark).get(method.key, {})
+        aligned_items = after_items.get(method.key, {})
         shared = {
             item: (slices, base_items[method.key][item][1], outcome)
             for item, (slices, outcome) in aligned_items.items()
