@@ -241,7 +241,7 @@ def train_dpo(
         ]
     )
     # Nothing is checkpointed (save_strategy "no"); the Trainer still wants a directory.
-    with tempfile.TemporaryDirectory(prefix="navab-dpo-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="dpo-") as scratch:
         config = DPOConfig(
             output_dir=scratch,
             learning_rate=settings.learning_rate,
