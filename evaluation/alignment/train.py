@@ -14,12 +14,15 @@ import json
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evaluation import repro
 from evaluation.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from evaluation.benchmarks.contract import Benchmark
 
 Progress = Callable[[int, int], None]
 ADAPTER_DIR = "adapter"
@@ -123,6 +126,17 @@ class AlignmentResult:
             "seconds": self.seconds,
             "versions": self.versions,
         }
+
+
+def benchmark_settings(benchmark: Benchmark, overrides: Mapping[str, Any]) -> DPOSettings:
+    """The settings of an alignment on BENCHMARK: the site's defaults, then the benchmark's
+    published ones (`AlignmentDeclaration.dpo_defaults`), then OVERRIDES (unknown keys are
+    not settings and are ignored)."""
+    known = {f.name for f in fields(DPOSettings)}
+    published: dict[str, Any] = (
+        dict(benchmark.alignment.dpo_defaults) if benchmark.alignment else {}
+    )
+    return DPOSettings(**{**published, **{k: v for k, v in overrides.items() if k in known}})
 
 
 def versions(spec: ModelSpec) -> dict[str, str]:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
-from evaluation.alignment.train import DPOSettings, train_dpo
+from evaluation.alignment.train import benchmark_settings, train_dpo
 from evaluation.benchmarks.contract import AlignmentPlan, Benchmark
 from evaluation.model_check import local_fingerprint
 from evaluation.release import iter_items
@@ -28,16 +27,6 @@ from leaderboard.evals.models import EvaluationJob, LanguageModel, ModelType
 from leaderboard.evals.runner import job_release_directory
 from leaderboard.evals.slices import declaration
 from pipeline.pair_source import read_pre_cr_source
-
-DPO_FIELDS = {f.name for f in fields(DPOSettings)}
-
-
-def dpo_settings(benchmark: Benchmark, options: Mapping[str, Any]) -> DPOSettings:
-    """The job's DPO settings: the site's defaults, then the benchmark's published ones, then
-    what the job asked for."""
-    published = dict(benchmark.alignment.dpo_defaults) if benchmark.alignment else {}
-    chosen = {**published, **{k: v for k, v in options.items() if k in DPO_FIELDS}}
-    return DPOSettings(**chosen)
 
 
 def aligned_name(base: LanguageModel, target: Mapping[str, Any], job: EvaluationJob) -> str:
@@ -83,7 +72,7 @@ def run_alignment_job(job: EvaluationJob, token: str, cancelled: threading.Event
             base.weights_path or base.name,
             benchmark.dpo_pairs(plan.train),
             out_dir,
-            dpo_settings(benchmark, job.alignment.get("dpo", {})),
+            benchmark_settings(benchmark, job.alignment.get("dpo", {})),
             revision=None if base.revision.startswith("local-") else (base.revision or None),
             merge=True,
             device=settings.EVAL_DEVICE,

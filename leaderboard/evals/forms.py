@@ -7,10 +7,10 @@ from typing import Any, ClassVar
 
 from django import forms
 
+from evaluation.alignment.train import benchmark_settings
 from evaluation.benchmarks.contract import Benchmark
 from evaluation.model_check import SUBMITTED_NAME, SUBMITTED_NAME_MESSAGE
 from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.evals.alignment import dpo_settings
 from leaderboard.evals.models import ModelType, Precision
 from leaderboard.evals.submission import Submission, current_releases
 
@@ -192,7 +192,7 @@ class AlignmentForm(forms.Form):
             )
         if not declared.holds_out_share:
             del self.fields["test_fraction"]
-        defaults = dpo_settings(benchmark, {})
+        defaults = benchmark_settings(benchmark, {})
         for name, setting in self.DPO_FIELDS.items():
             self.fields[name].initial = getattr(defaults, setting)
         self.run_dir = run_dir

@@ -4,6 +4,7 @@ has nothing to train on; the publisher's DPO settings come from the declaration.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from evaluation.alignment.train import DPOSettings, cut_prompt
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.divervalue.prompts import opa_prompt
 from evaluation.benchmarks.divervalue.release import load_items
+from evaluation.cli import main
+from evaluation.release import iter_items
 from tests.tiny_models import build_tiny_model
 
 DVB = get_benchmark("divervalue")
@@ -103,3 +106,39 @@ def test_a_long_prompt_keeps_its_end(tmp_path: Path):
     assert cut.endswith("why?")
     assert cut_prompt(tokenizer, prompt, len(ids)) == prompt
     assert cut_prompt(tokenizer, prompt, None) == prompt
+
+
+def test_the_command_trains_toward_a_group_and_writes_the_items_to_score_on(tmp_path: Path, capsys):
+    model = build_tiny_model(tmp_path / "tiny")
+    out = tmp_path / "out"
+    argv = ["align-population", "--benchmark", "divervalue", str(DVB.demo_dir)]
+    argv += ["--target", "gender=Female", "--model", str(model), "--out", str(out)]
+    assert main([*argv, "--device", "cpu", "--max-steps", "2", "--lr", "1e-3"]) == 0
+
+    printed = capsys.readouterr().out
+    items = load_items(DVB.demo_dir)
+    female_train = [i for i in items if i["split"] == "train" and i["gender"] == "Female"]
+    assert f"Trained on: {len(female_train)} items" in printed
+    assert "export-tasks --benchmark divervalue" in printed
+    pairs = [json.loads(line) for line in (out / "train_pairs.jsonl").read_text().splitlines()]
+    assert {p["uid"] for p in pairs} == {i["uid"] for i in female_train}
+    scored = {i["uid"] for i in iter_items(out / "heldout", DVB.items_file)}
+    assert scored == {i["uid"] for i in items if i["split"] == "test"}
+    card = json.loads((out / "alignment.json").read_text())
+    assert card["steps"] == 2 and (out / "adapter").is_dir()
+    # The published settings, with what the command line changed.
+    settings = card["settings"]
+    assert (settings["max_length"], settings["max_prompt_length"], settings["lora_r"]) == (
+        1024,
+        512,
+        16,
+    )
+    assert (settings["learning_rate"], settings["max_steps"]) == (1e-3, 2)
+    assert json.loads((out / "plan.json").read_text())["target"] == {"gender": "Female"}
+
+
+def test_the_command_refuses_a_target_without_train_items(tmp_path: Path, capsys):
+    argv = ["align-population", "--benchmark", "divervalue", str(DVB.demo_dir), "--pairs-only"]
+    argv += ["--target", "birth_country=Atlantis", "--model", "x", "--out", str(tmp_path)]
+    assert main(argv) == 2
+    assert "the train split has no items of birth_country=Atlantis" in capsys.readouterr().err
