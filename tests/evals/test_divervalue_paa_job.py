@@ -123,11 +123,7 @@ def test_stored_verdicts_and_raw_judge_outputs_show_on_the_item_and_model_pages(
     paa_run, client, owner, tmp_path
 ):
     result, _, cases = paa_run
-    # Published before the model exists, so publishing queues no re-evaluation.
-    release = import_release(
-        BENCHMARK.demo_dir, benchmark="divervalue", version="dvb-1", licence="cc-by-4.0",
-        publish=True,
-    ).release  # fmt: skip
+    release = published_demo()
     model = LanguageModel.objects.create(
         name="/models/tiny", revision="local-tiny", precision="float32", submitter=owner
     )
@@ -149,3 +145,80 @@ def test_stored_verdicts_and_raw_judge_outputs_show_on_the_item_and_model_pages(
     assert "unparsable" in page and sample.details["judges"][2]["raw"][:20] in page
     model_page = client.get(model.get_absolute_url()).content.decode()
     assert REASON in model_page
+
+
+def published_demo(version: str = "dvb-1"):
+    # Published before any model exists, so publishing queues no re-evaluation.
+    return import_release(
+        BENCHMARK.demo_dir, benchmark="divervalue", version=version, licence="cc-by-4.0",
+        publish=True,
+    ).release  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_without_a_judge_panel_the_board_says_why_paa_was_not_run(client, owner):
+    from evaluation.benchmarks.divervalue.methods import NO_JUDGES
+    from tests.factories import finished_job
+
+    release = published_demo()
+    model = LanguageModel.objects.create(name="org/no-judges", revision="a" * 40, submitter=owner)
+    job = finished_job(model, release, methods=["opa", "paa"])
+    job.repro_card = {**job.repro_card, "not_run": {"paa": NO_JUDGES}}
+    job.save()
+    page = client.get(reverse("board", args=["divervalue"]), {"method": "paa"}).content.decode()
+    assert "PAA has no scores for 1 model: PAA was not run" in page
+    assert "EVAL_PAA_JUDGES is empty" in page
+    opa = client.get(reverse("board", args=["divervalue"])).content.decode()
+    assert "data-not-run" not in opa  # OPA ran: nothing to explain
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_job_runs_paa_on_the_tiny_model_with_a_tiny_judge_panel(
+    settings, owner, tiny_model, tmp_path
+):
+    from leaderboard.evals import lifecycle
+    from leaderboard.evals.models import TERMINAL_STATUSES
+    from tests.evals.test_worker_e2e import wait_for
+    from tests.worker import purge_queues, running_worker
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EVAL_RESULTS_DIR = tmp_path / "results"
+    purge_queues()
+    release = published_demo()
+    model = LanguageModel.objects.create(
+        name=str(tiny_model), revision="local-tiny", precision="float32", submitter=owner
+    )
+    panel = [{"name": "tiny-judge", "model": str(tiny_model), "max_gen_toks": 8}]
+    env = {"EVAL_PAA_JUDGES": json.dumps(panel), "EVAL_MAX_GEN_TOKENS": "8"}
+    with running_worker(tmp_path / "worker.log", extra_env=env):
+        job = lifecycle.create_job(model, release, reason="PAA test")
+        wait_for(
+            lambda: EvaluationJob.objects.get(pk=job.pk).status in TERMINAL_STATUSES,
+            300,
+            "the job to end",
+        )
+    job.refresh_from_db()
+    assert job.status == JobStatus.FINISHED, job.log_tail
+    n_test = len(select_items(release_dir_of(release)))
+    paa = {s.metric: s for s in Score.objects.filter(job=job, method="paa", slices={})}
+    assert set(paa) == {"paa", "l_share", "tie_share", "abstain_share", "unparsable"}
+    assert all(s.n == n_test for s in paa.values())
+    # One judge whose noise never parses: every item abstains, counted, and PAA is 0.
+    assert paa["unparsable"].value == 1.0 and paa["abstain_share"].value == 1.0
+    assert Score.objects.filter(job=job, method="opa", slices={}, metric="opa").exists()
+    samples = SampleResult.objects.filter(job=job, method="paa")
+    assert samples.count() == n_test
+    judged = samples.first()
+    assert judged is not None and judged.details["judges"][0]["raw"]
+    card = job.repro_card["judge"]["paa"]
+    assert card["judges"][0]["name"] == "tiny-judge" and card["unparsable_outputs"] == {
+        "tiny-judge": n_test
+    }
+    assert any("divervalue_paa_answer" in c for c in job.repro_card["lm_eval_commands"])
+
+
+def release_dir_of(release):
+    from leaderboard.benchmark.exports import release_directory
+
+    return release_directory(release)

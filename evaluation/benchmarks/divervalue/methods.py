@@ -139,9 +139,7 @@ def evaluate(
         return result
     if not panel:
         assert result is not None
-        result.card = dataclasses.replace(
-            result.card, judge={PAA: {"run": False, "reason": NO_JUDGES}}
-        )
+        result.card = dataclasses.replace(result.card, not_run={PAA: NO_JUDGES})
         return result
     items = select_items(release_dir, splits=splits, limit=limit)
     with ExitStack() as stack:
