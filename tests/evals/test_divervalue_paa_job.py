@@ -145,6 +145,9 @@ def test_stored_verdicts_and_raw_judge_outputs_show_on_the_item_and_model_pages(
     assert "unparsable" in page and sample.details["judges"][2]["raw"][:20] in page
     model_page = client.get(model.get_absolute_url()).content.decode()
     assert REASON in model_page
+    # The card names every judge of the panel, with its unparsable count.
+    assert "PAA judges" in model_page and "chatty-judge" in model_page
+    assert f"{LIMIT} of {LIMIT} outputs unparsable" in model_page  # the tiny judge
 
 
 def published_demo(version: str = "dvb-1"):

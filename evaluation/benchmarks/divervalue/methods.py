@@ -185,7 +185,12 @@ def evaluate(
             judge={PAA: run.card},
             methods=[*result.card.methods, PAA],
             max_gen_toks=max_gen_toks,
-            lm_eval_commands=[*result.card.lm_eval_commands, *run.commands],
+            # The export writes PAA's answering task too: with the run's generation budget.
+            lm_eval_commands=[
+                f"{result.card.lm_eval_commands[0]} --max-gen-toks {max_gen_toks}",
+                *result.card.lm_eval_commands[1:],
+                *run.commands,
+            ],
         )
     if out_dir is not None:
         result.write(Path(out_dir))

@@ -61,19 +61,20 @@ DEMO_MODELS = (
 
 
 def demo_judges() -> str:
-    """DiverValue-Bench's PAA panel for the demo (`EVAL_PAA_JUDGES`): the demo models judge.
-    Their random weights rarely write the judges' JSON, so most of their outputs are counted
-    unparsable and shown as such, which is what the demo demonstrates; a short budget keeps
-    the demo to minutes."""
+    """DiverValue-Bench's PAA panel for the demo (`EVAL_PAA_JUDGES`): the two random demo
+    models judge (the always-A one could only ever write "A"). Their random weights rarely
+    write the judges' JSON, so their outputs are counted unparsable and shown as such, which
+    is what the demo demonstrates; a short budget keeps the demo to minutes."""
     return json.dumps(
         [
             {
                 "name": spec.name,
                 "model": str(model_directory(spec)),
                 "dtype": Precision.FLOAT32,
-                "max_gen_toks": 24,
+                "max_gen_toks": 16,
             }
             for spec in DEMO_MODELS
+            if spec.always_next is None
         ]
     )
 
