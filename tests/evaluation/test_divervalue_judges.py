@@ -121,3 +121,47 @@ def test_a_bad_panel_is_refused_with_a_clear_message(text, message):
 
 def test_a_judge_spec_pins_hub_models_like_evaluated_models():
     assert JudgeSpec(name="j", model="org/j", revision=COMMIT).model_spec().revision == COMMIT
+
+
+def test_the_export_writes_the_answer_task_and_given_answers_one_task_per_judge(tmp_path):
+    import yaml
+
+    from evaluation.benchmarks import get_benchmark
+    from evaluation.benchmarks.divervalue.methods import export_tasks
+    from evaluation.benchmarks.divervalue.release import load_items
+
+    items = load_items(get_benchmark("divervalue").demo_dir)[:3]
+    answers = {item["uid"]: f"Answer for {item['uid']}." for item in items}
+    judges = [JudgeSpec(name="a", model="/m/a", max_gen_toks=50), JudgeSpec(name="b", model="/m/b")]
+    names = export_tasks(
+        items, tmp_path, methods=["paa"], max_gen_toks=24, answers=answers, judges=judges
+    )
+    assert names == ["divervalue_paa_answer", "divervalue_paa_judge_0", "divervalue_paa_judge_1"]
+    answer = yaml.safe_load((tmp_path / "divervalue_paa_answer.yaml").read_text())
+    assert answer["output_type"] == "generate_until"
+    assert answer["generation_kwargs"]["max_gen_toks"] == 24
+    judge = yaml.safe_load((tmp_path / "divervalue_paa_judge_0.yaml").read_text())
+    assert judge["generation_kwargs"]["max_gen_toks"] == 50
+    docs = [json.loads(line) for line in (tmp_path / "data/divervalue_paa_judge_1.jsonl").open()]
+    assert [d["uid"] for d in docs] == [item["uid"] for item in items]
+    for doc, item in zip(docs, items, strict=True):
+        assert f"model_answer:\n{answers[item['uid']]}" in doc["prompt"]
+        assert item["answer_w"] in doc["prompt"] and item["preference"] in doc["prompt"]
+    prompts = [
+        json.loads(line)["prompt"]
+        for line in (tmp_path / "data/divervalue_paa_answer.jsonl").open()
+    ]
+    # The answering model sees the demographics and the question, never the preferences.
+    assert all(
+        item["preference"] not in p and item["question"] in p
+        for p, item in zip(prompts, items, strict=True)
+    )
+    with pytest.raises(ValueError, match="no answer for 1 item"):
+        export_tasks(
+            items,
+            tmp_path,
+            methods=["paa"],
+            max_gen_toks=24,
+            answers=dict(list(answers.items())[:2]),
+            judges=judges,
+        )

@@ -19,9 +19,17 @@ from evaluation.benchmarks.contract import (
     Method,
     Metric,
     MetricKind,
+    Prompt,
     SliceDimension,
     Track,
 )
+from evaluation.benchmarks.divervalue.paa_prompts import (
+    ANSWER_SYSTEM,
+    ANSWER_TEMPLATE,
+    JUDGE_SYSTEM,
+    JUDGE_TEMPLATE,
+)
+from evaluation.benchmarks.divervalue.prompts import OPA_TEMPLATE
 from evaluation.benchmarks.divervalue.reader import read_published
 from evaluation.benchmarks.divervalue.release import ITEMS_FILE
 from evaluation.benchmarks.published import PublishedRead
@@ -208,6 +216,13 @@ class DiverValueBench(Benchmark):
         ItemField("extra", "Other published keys", kind="json"),
     )
     methods = (OPA, PAA)
+    prompts = (
+        Prompt("OPA, the answers scored as continuations", OPA_TEMPLATE),
+        Prompt("PAA, the system message of the model's answer", ANSWER_SYSTEM),
+        Prompt("PAA, the model's answer", ANSWER_TEMPLATE),
+        Prompt("PAA, the system message of each judge", JUDGE_SYSTEM),
+        Prompt("PAA, each judge", JUDGE_TEMPLATE),
+    )
     items_file = ITEMS_FILE
     demo_dir = Path(__file__).resolve().parent / "demo"
 
