@@ -155,6 +155,8 @@ class LmEvalJudge(JudgeBackend):
         self.seed = seed
 
     def _load(self) -> Any:
+        # An `openai-chat` judge uses lm-eval's own chat client; the served-models client (a
+        # metered lm-eval chat model with retries, cache and budget) drops in here unchanged.
         from lm_eval.api.registry import get_model
 
         from evaluation.lm_eval_runner import load_lm
