@@ -118,6 +118,21 @@ def test_stock_lm_eval_on_the_exported_answer_task_reproduces_the_answers(paa_ru
     assert stock == result.answers
 
 
+@pytest.mark.slow
+def test_stock_lm_eval_on_the_exported_judge_task_reproduces_the_open_judges_raw_output(paa_run):
+    result, out, _ = paa_run
+    command = next(c for c in result.card.lm_eval_commands if "divervalue_paa_judge_2" in c)
+    argv = shlex.split(command)
+    subprocess.run([sys.executable, "-m", "lm_eval", *argv[1:]], check=True, capture_output=True)
+    [samples_file] = (out / "paa").glob("**/samples_divervalue_paa_judge_2_*.jsonl")
+    stock = {
+        json.loads(line)["doc"]["uid"]: json.loads(line)["filtered_resps"][0]
+        for line in samples_file.read_text().splitlines()
+    }
+    ours = {s.uid: s.details["judges"][2]["raw"] for s in result.samples}
+    assert stock == ours
+
+
 @pytest.mark.django_db
 def test_stored_verdicts_and_raw_judge_outputs_show_on_the_item_and_model_pages(
     paa_run, client, owner, tmp_path
