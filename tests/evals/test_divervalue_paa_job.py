@@ -97,6 +97,7 @@ def test_the_shares_and_unparsable_counts_are_scored_over_all_items(paa_run):
     assert {k for r in result.scores for k in r.slices} == {d.key for d in BENCHMARK.slices}
     card = result.card.judge["paa"]
     assert [j["name"] for j in card["judges"]] == ["strict", "chatty", "tiny"]
+    assert card["judges"][2]["revision"].startswith("local-")  # the directory's fingerprint
     assert card["unparsable_outputs"] == {
         "strict": 0,
         "chatty": counts["ABSTAIN"],

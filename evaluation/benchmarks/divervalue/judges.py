@@ -30,7 +30,7 @@ from typing import Any, Final, Literal
 
 from evaluation.benchmarks.divervalue.paa_prompts import JUDGE_SYSTEM
 from evaluation.benchmarks.divervalue.paa_tasks import generated_text, write_generate_task
-from evaluation.spec import ModelSpec
+from evaluation.spec import ModelSpec, is_local_path
 
 JUDGES_ENV: Final = "EVAL_PAA_JUDGES"
 #: the publisher's judges answer in at most this many tokens
@@ -79,12 +79,19 @@ class JudgeSpec:
         )
 
     def card(self) -> dict[str, Any]:
-        """What the result records about the judge (no key)."""
+        """What the result records about the judge (no key). A local judge's revision is its
+        directory's content fingerprint, as for a local evaluated model."""
+        from evaluation.model_check import local_fingerprint
+
+        revision = self.revision
+        if revision is None and self.kind == "hf" and is_local_path(self.model):
+            directory = Path(self.model).expanduser()
+            revision = local_fingerprint(directory) if directory.is_dir() else None
         return {
             "name": self.name,
             "kind": self.kind,
             "model": self.model,
-            "revision": self.revision,
+            "revision": revision,
             "dtype": self.dtype,
             "apply_chat_template": self.apply_chat_template,
             "base_url": self.base_url,
