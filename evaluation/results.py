@@ -141,6 +141,9 @@ class ReproCard:
     lm_eval_commands: list[str]
     started_at: str
     duration_s: float
+    #: methods asked for but not run, with why (DiverValue-Bench's PAA without a judge panel):
+    #: boards say so instead of leaving the column blank
+    not_run: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from evaluation import repro
 from evaluation.benchmarks.divervalue.lm_eval_tasks import TASK, export_tasks
@@ -64,11 +64,23 @@ def _items_from_samples(
     return sorted(items, key=lambda item: item.uid)
 
 
+class Scored(Protocol):
+    """An item's per-item outcome under one method (OPA's margins, PAA's verdicts)."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def slices(self) -> dict[str, str]: ...
+    @property
+    def outcome(self) -> dict[str, float]: ...
+
+
 def score_slices(
-    items: Sequence[ItemMargin], benchmark: DiverValueBench, seed: int
+    items: Sequence[Scored], benchmark: DiverValueBench, seed: int, method: str = "opa"
 ) -> list[SliceScore]:
-    """Every declared metric over all items and over each value of each slice dimension."""
-    cells: dict[tuple[str, str], list[ItemMargin]] = defaultdict(list)
+    """Every metric `method` declares over all items and over each value of each slice
+    dimension, each with an interval that resamples users."""
+    cells: dict[tuple[str, str], list[Scored]] = defaultdict(list)
     min_n = {OVERALL: 1}
     for item in items:
         cells[(OVERALL, OVERALL)].append(item)
@@ -79,13 +91,14 @@ def score_slices(
     rows = []
     for (key, value), members in cells.items():
         users = [item.user_id for item in members]
-        for metric in benchmark.method("opa").metrics:
+        for metric in benchmark.method(method).metrics:
             values = [item.outcome[metric.key] for item in members]
             low, high = metric_interval(
                 metric, values, cell_seed(seed, key, value, metric.key), clusters=users
             )
             rows.append(
                 SliceScore(
+                    method=method,
                     dimension=key,
                     value=value,
                     metric=metric.key,
