@@ -103,8 +103,10 @@ def header(device: str, preset: str) -> str:
     )
 
 
-def build_model_dir(directory: Path, preset: str, corpus: list[str]) -> tuple[Any, Any]:
-    """The preset's config and the offline tokenizer saved in `directory` (no weights)."""
+def build_model_dir(directory: Path, preset: str, corpus: list[str], pad: bool) -> tuple[Any, Any]:
+    """The preset's config and the offline tokenizer saved in `directory` (no weights). `pad`
+    fills the tokenizer up to the model's vocabulary with unused tokens, so every id vLLM's
+    random weights may generate decodes (loading such a tokenizer takes seconds longer)."""
     from transformers import LlamaConfig
 
     from evaluation.tiny_models import build_tokenizer
@@ -112,6 +114,9 @@ def build_model_dir(directory: Path, preset: str, corpus: list[str]) -> tuple[An
     tokenizer = build_tokenizer(vocab_size=2000 if preset == "tiny" else 8000, corpus=corpus)
     shape = dict(PRESETS[preset])
     shape["vocab_size"] = shape["vocab_size"] or len(tokenizer)
+    if pad:
+        unused = [f"<unused{i}>" for i in range(len(tokenizer), shape["vocab_size"])]
+        tokenizer.add_tokens(unused, special_tokens=True)
     config = LlamaConfig(
         **shape,
         max_position_embeddings=4096,
@@ -223,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             for value in item.values()
             if isinstance(value, str)
         ]
-        config, tokenizer = build_model_dir(work / "model", args.preset, corpus)
+        config, tokenizer = build_model_dir(work / "model", args.preset, corpus, "vllm" in backends)
         minutes: dict[tuple[str, str], float] = {}
         for backend in backends:
             spec = ModelSpec(
