@@ -2,7 +2,14 @@ import math
 
 import pytest
 
-from evaluation.stats import bootstrap_ci, bootstrap_mean_ci, cell_seed, correct_rate, stderr
+from evaluation.stats import (
+    bootstrap_ci,
+    bootstrap_mean_ci,
+    bootstrap_mean_cis,
+    cell_seed,
+    correct_rate,
+    stderr,
+)
 
 
 def test_stderr_matches_the_sample_standard_deviation_formula():
@@ -63,3 +70,13 @@ def test_the_cluster_bootstrap_covers_the_mean_as_often_as_a_95_percent_interval
         low, high = bootstrap_mean_ci(values, trial, clusters=users, iters=2000)
         covered += low <= 0.0 <= high
     assert 0.88 <= covered / 200 <= 0.99
+
+
+def test_intervals_of_several_columns_equal_each_column_bootstrapped_alone():
+    users = [f"u{i % 9}" for i in range(60)]
+    columns = [[float(i % 4) for i in range(60)], [0.5 * i - 3.0 for i in range(60)]]
+    joint = bootstrap_mean_cis(columns, [3, 4], clusters=users)
+    assert joint == [bootstrap_mean_ci(column, [3, 4], clusters=users) for column in columns]
+    assert bootstrap_mean_cis([[], []], 1) == [(0.0, 0.0), (0.0, 0.0)]
+    with pytest.raises(ValueError, match="one value per item"):
+        bootstrap_mean_cis([[1.0], [1.0, 2.0]], 1)
