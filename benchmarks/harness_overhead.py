@@ -11,8 +11,10 @@ method is timed twice:
   --log_samples --output_path` does. AJ runs both of its stages (answers, then the judge on
   tasks exported with those answers; that export is not timed either).
 
-Printed per method: seconds and items/s of each side and their ratio (harness / lm-eval);
-the goal is at most 1.10 on >= 10,000 items, where scoring dominates. CPU, tiny model:
+Printed per method: wall and CPU seconds and items/s of each side and their ratios (harness /
+lm-eval; CPU time is this process's, so other load on a shared machine shows in wall time
+only); the goal is at most 1.10 on >= 10,000 items, where scoring dominates. The run fails if
+any item's log-likelihoods differ between the two sides. CPU, tiny model, one torch thread:
 
     .venv/bin/python benchmarks/harness_overhead.py --items 10000
 
