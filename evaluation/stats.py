@@ -66,9 +66,24 @@ def bootstrap_mean_ci(
     a user, an article), whole clusters are resampled with replacement and the statistic is
     the mean over the items they hold, because items of one cluster are not independent.
     """
-    n = len(values)
+    return bootstrap_mean_cis([values], seed, clusters, iters, level)[0]
+
+
+def bootstrap_mean_cis(
+    columns: Sequence[Sequence[float]],
+    seed: Sequence[int] | int,
+    clusters: Sequence[str] | None = None,
+    iters: int = BOOTSTRAP_ITERS,
+    level: float = 0.95,
+) -> list[tuple[float, float]]:
+    """`bootstrap_mean_ci` of several statistics of the same items (a slice cell's metrics:
+    one column of per-item values each), all from the same replicates: one draw serves every
+    column, and the intervals of one cell's metrics agree with each other."""
+    n = len(columns[0]) if columns else 0
+    if any(len(column) != n for column in columns):
+        raise ValueError("every column needs one value per item")
     if n == 0:
-        return (0.0, 0.0)
+        return [(0.0, 0.0)] * len(columns)
     if clusters is not None and len(clusters) != n:
         raise ValueError("one cluster label per value is needed")
     labels = list(clusters) if clusters is not None else list(range(n))
@@ -76,17 +91,23 @@ def bootstrap_mean_ci(
     for label in labels:
         index.setdefault(label, len(index))
     groups = np.fromiter((index[label] for label in labels), dtype=np.int64, count=n)
-    sums = np.bincount(groups, weights=np.asarray(values, dtype=float))
-    counts = np.bincount(groups).astype(float)
-    k = len(sums)
+    k = len(index)
+    # Per column, each cluster's sum; and each cluster's number of items.
+    sums = [np.bincount(groups, weights=np.asarray(c, dtype=float), minlength=k) for c in columns]
+    counts = np.bincount(groups, minlength=k).astype(float)
     rng = np.random.default_rng(list(seed) if not isinstance(seed, int) else seed)
-    means = np.empty(iters)
+    means = np.empty((iters, len(columns)))
     # Chunks keep memory at chunk x k whatever the number of iterations.
-    chunk = max(1, min(iters, 2_000_000 // max(k, 1)))
+    chunk = max(1, min(iters, 2_000_000 // k))
     for start in range(0, iters, chunk):
         size = min(chunk, iters - start)
-        weights = rng.multinomial(k, np.full(k, 1.0 / k), size=size)
-        means[start : start + size] = (weights @ sums) / np.maximum(weights @ counts, 1.0)
+        # k cluster indices drawn uniformly with replacement per replicate: the same
+        # distribution as multinomial(k, 1/k) weights, about ten times faster to draw, which is
+        # most of a DiverValue-Bench run beyond lm-eval (many slices x metrics x 10,000 iters).
+        picks = rng.integers(0, k, size=(size, k))
+        items = np.maximum(counts[picks].sum(axis=1), 1.0)
+        for column, column_sums in enumerate(sums):
+            means[start : start + size, column] = column_sums[picks].sum(axis=1) / items
     tail = (1.0 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return (float(low), float(high))
+    lows, highs = np.percentile(means, [tail, 100 - tail], axis=0)
+    return [(float(low), float(high)) for low, high in zip(lows, highs, strict=True)]

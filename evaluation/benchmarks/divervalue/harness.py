@@ -29,7 +29,7 @@ from evaluation.benchmarks.divervalue.results import (
     ItemMargin,
     SliceScore,
 )
-from evaluation.benchmarks.intervals import metric_interval
+from evaluation.benchmarks.intervals import metric_intervals
 from evaluation.lm_eval_runner import Progress, load_lm, run_tasks
 from evaluation.release import sha256_file
 from evaluation.results import ProgressEvent
@@ -89,13 +89,13 @@ def score_slices(
         for item in items:
             cells[(dimension.key, item.slices[dimension.key])].append(item)
     rows = []
+    metrics = benchmark.method(method).metrics
     for (key, value), members in cells.items():
         users = [item.user_id for item in members]
-        for metric in benchmark.method(method).metrics:
-            values = [item.outcome[metric.key] for item in members]
-            low, high = metric_interval(
-                metric, values, cell_seed(seed, key, value, metric.key), clusters=users
-            )
+        columns = [[item.outcome[metric.key] for item in members] for metric in metrics]
+        # One seed per cell: its metrics share the resampled users (one draw, not one each).
+        intervals = metric_intervals(metrics, columns, cell_seed(seed, key, value), users)
+        for metric, values, (low, high) in zip(metrics, columns, intervals, strict=True):
             rows.append(
                 SliceScore(
                     method=method,
