@@ -223,7 +223,11 @@ def world_map_figure(
         geo={
             "scope": "world",
             "resolution": 110,
-            "projection": {"type": "natural earth"},
+            # Centred on Greenwich: left to itself, plotly.js centres the world on the
+            # middle of the drawn countries' longitudes.
+            "projection": {"type": "natural earth", "rotation": {"lon": 0}},
+            "center": {"lon": 0, "lat": 0},
+            "lonaxis": {"range": [-180, 180]},
             "showframe": False,
             "showcountries": True,
             "countrycolor": "#ffffff",
@@ -237,12 +241,21 @@ def world_map_figure(
     return figure
 
 
+def _wrapped(label: str, width: int = 14) -> str:
+    """A long spoke label on two lines (plotly does not wrap), broken at the middle space."""
+    if len(label) <= width or " " not in label:
+        return label
+    spaces = [i for i, c in enumerate(label) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(label) / 2))
+    return f"{label[:cut]}<br>{label[cut + 1 :]}"
+
+
 def radar_figure(picture: Picture, metric: Metric, title: str) -> go.Figure:
     points = picture.points
     figure = go.Figure(
         go.Scatterpolar(
             r=[p.score for p in points] + [points[0].score],
-            theta=[p.label for p in points] + [points[0].label],
+            theta=[_wrapped(p.label) for p in [*points, points[0]]],
             customdata=_customdata([*points, points[0]], picture.dimension),
             hovertemplate=_hover(metric, averaged=False),
             fill="toself",
@@ -259,8 +272,10 @@ def radar_figure(picture: Picture, metric: Metric, title: str) -> go.Figure:
     radial: dict[str, Any] = {"tickformat": _format(metric)}
     if metric.lower is not None and metric.upper is not None:
         radial["range"] = [metric.lower, metric.upper]
+    # Wide side margins: slice labels ("Completed Secondary School") sit outside the circle.
+    layout = {**charts._LAYOUT, "margin": {"l": 90, "r": 90, "t": 50, "b": 40}}
     figure.update_layout(
-        title=title, polar={"radialaxis": radial}, height=340, showlegend=False, **charts._LAYOUT
+        title=title, polar={"radialaxis": radial}, height=360, showlegend=False, **layout
     )
     return figure
 

@@ -125,7 +125,8 @@ def test_a_small_slice_is_marked_on_its_radar_and_in_its_table(client, demo):
     html = client.get(model.get_absolute_url()).content.decode()
 
     radar = figure(html, "chart-divervalue-radar-gender")["data"][0]
-    few = radar["theta"].index("Prefer not to say")
+    few = [c[0] for c in radar["customdata"]].index("Prefer not to say")
+    assert radar["theta"][few] == "Prefer not<br>to say"  # long spoke labels on two lines
     assert radar["marker"]["symbol"][few] == "x"
     assert {s for i, s in enumerate(radar["marker"]["symbol"]) if i != few} == {"circle"}
     assert "A grey cross marks a slice below 10 items" in html
