@@ -59,6 +59,11 @@ class Picture:
     unstated: list[Point] = field(default_factory=list)
     unmapped: list[Point] = field(default_factory=list)
     not_drawn: list[Point] = field(default_factory=list)
+    #: names of a place another name of the release already draws ("UK" beside "United
+    #: Kingdom"): one shape holds one score, the one with more items
+    shared: list[Point] = field(default_factory=list)
+    #: the points the map colours, one per shape
+    drawn: list[Point] = field(default_factory=list)
 
     @property
     def small(self) -> list[Point]:
@@ -183,10 +188,8 @@ def _customdata(points: Sequence[Point], dimension: SliceDimension) -> list[list
 def world_map_figure(
     picture: Picture, metric: Metric, title: str, *, averaged: bool = False
 ) -> go.Figure:
-    drawable = drawable_codes()
-    shown = [p for p in picture.points if p.code in drawable]
-    scored = [p for p in shown if not p.small]
-    small = [p for p in shown if p.small]
+    scored = [p for p in picture.drawn if not p.small]
+    small = [p for p in picture.drawn if p.small]
     traces = [
         go.Choropleth(
             locations=[p.code for p in scored],
@@ -292,7 +295,16 @@ def _map_picture(
         unmapped=[p for p in points if p.code is None and not is_unstated(p.value)],
         not_drawn=[p for p in points if p.code is not None and p.code not in drawable],
     )
-    if any(p.code in drawable for p in points):
+    by_code: dict[str, Point] = {}
+    for point in sorted(points, key=lambda p: -p.n):
+        if point.code not in drawable:
+            continue
+        if point.code in by_code:
+            picture.shared.append(point)
+        else:
+            by_code[point.code] = point
+    picture.drawn = [p for p in points if p.code in by_code and by_code[p.code] is p]
+    if picture.drawn:
         figure = world_map_figure(
             picture, metric, title, averaged=any(p.models > 1 for p in points)
         )

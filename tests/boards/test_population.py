@@ -46,11 +46,11 @@ def demo() -> DatasetRelease:
 
 @pytest.fixture
 def places() -> DatasetRelease:
-    """Countries the map draws, one too small for its scale, an unstated one and a name the
-    country table lacks."""
+    """Countries the map draws, one too small for its scale, an unstated one, a name the
+    country table lacks and two names of one country."""
     release = make_release("dvb-places", benchmark="divervalue", signal=False)
     counts = {"Japan": 12, "Korea, Republic of": 12, "Hong Kong": 12, "Atlantis": 12}
-    counts |= {"Prefer not to say": 11, "Türkiye": 4}
+    counts |= {"Prefer not to say": 11, "Türkiye": 4, "Turkey": 2}
     save_items(
         [
             Item(
@@ -144,6 +144,8 @@ def test_places_the_map_cannot_draw_are_listed_under_it(client, places):
     assert "no place stated: <span" in notes and "Prefer not to say (n=11)" in notes
     assert "does not place: <span" in notes and "Atlantis (n=12)" in notes
     assert "Too small to draw at this scale: <span" in notes and "Hong Kong (n=12)" in notes
+    assert "already drawn (the map shows the name with more items): <span" in notes
+    assert "Turkey (n=2)" in notes and "Türkiye" not in notes
 
 
 def test_building_the_pictures_costs_no_query(demo):
