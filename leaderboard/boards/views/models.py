@@ -21,6 +21,7 @@ from leaderboard.benchmark.filters import field_filters
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards import charts
 from leaderboard.boards.alignment_effect import alignment_effect
+from leaderboard.boards.cache import cached_value
 from leaderboard.boards.params import page_base
 from leaderboard.boards.population import Population, applies, population, score_rows
 from leaderboard.evals.models import (
@@ -226,8 +227,12 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
         grid,
         radar_script(benchmark, grid, f"chart-radar-{slug}"),
         population=(
-            population(
-                benchmark, score_rows(benchmark, scores), f"chart-{slug}", model.display_name
+            # Cached with the boards (plotly takes ~0.1 s to build a map and five radars).
+            cached_value(
+                f"population|{job.pk}",
+                lambda: population(
+                    benchmark, score_rows(benchmark, scores), f"chart-{slug}", model.display_name
+                ),
             )
             if job is not None and applies(benchmark)
             else None
