@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -95,6 +95,9 @@ class SliceDimension:
     value_labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
     #: values whose items are browsable data only, never scored or ranked
     unscored: frozenset[str] = frozenset()
+    #: where values are places: a value's ISO 3166-1 alpha-3 code (None for one it cannot
+    #: place), and the site draws this dimension as a world map
+    iso3: Callable[[str], str | None] | None = None
 
     def label_of(self, value: str) -> str:
         return self.value_labels.get(value, value)
@@ -299,6 +302,11 @@ class Benchmark(ABC):
     def averaged_dimension(self) -> SliceDimension | None:
         """The dimension the overall column averages over, if the benchmark declares one."""
         return next((d for d in self.slices if d.averaged), None)
+
+    @property
+    def map_dimension(self) -> SliceDimension | None:
+        """The dimension drawn as a world map (values are places), if any."""
+        return next((d for d in self.slices if d.iso3 is not None), None)
 
     def download_name(self, version: str, fmt: str) -> str:
         """The file name of a release's download: "<slug>-<version>-<items>.<fmt>", without

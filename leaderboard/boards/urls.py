@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leaderboard.boards.views import board, compare, methodology, models, triple_results
+from leaderboard.boards.views import board, compare, maps, methodology, models, triple_results
 
 urlpatterns = [
     path("models/<int:pk>/", models.model_detail, name="model-detail"),
@@ -12,6 +12,7 @@ benchmark_urlpatterns = [
     path("board/export.<str:fmt>", board.board_export, name="board-export"),
     path("compare/", compare.compare_models, name="compare"),
     path("methodology/", methodology.methodology, name="methodology"),
+    path("map/", maps.world_map, name="world-map"),
     path(
         "releases/<slug:version>/items/<str:uid>/results/",
         triple_results.triple_results,

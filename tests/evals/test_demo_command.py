@@ -76,3 +76,17 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     assert sum(shares[k] for k in ("paa", "l_share", "tie_share", "abstain_share")) == 1.0
     paa_board = client.get(reverse("board", args=["divervalue"]), {"method": "paa"})
     assert "data-not-run" not in paa_board.content.decode()
+    # Its pictures from the stored scores: each model's map and radars, the board's mean map.
+    sections = client.get(always_a.get_absolute_url()).context["sections"]
+    pictures = next(s.population for s in sections if s.benchmark.slug == "divervalue")
+    # DVB-test's countries, each with fewer items than min_n on the demo: drawn grey.
+    assert pictures.map is not None and pictures.map.script and len(pictures.map.drawn) >= 6
+    assert [r.dimension.key for r in pictures.radars] == [
+        "region",
+        "age",
+        "gender",
+        "education",
+        "marital_status",
+    ]
+    world = client.get(reverse("world-map", args=["divervalue"]))
+    assert world.context["models"] == 3 and world.context["picture"].script

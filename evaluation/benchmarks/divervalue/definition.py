@@ -25,6 +25,7 @@ from evaluation.benchmarks.contract import (
     SliceDimension,
     Track,
 )
+from evaluation.benchmarks.countries import iso3
 from evaluation.benchmarks.divervalue.paa_prompts import (
     ANSWER_SYSTEM,
     ANSWER_TEMPLATE,
@@ -160,7 +161,9 @@ PAA = Method(
 
 def _dimensions(min_n: int) -> tuple[SliceDimension, ...]:
     return (
-        SliceDimension("birth_country", "Birth country/region", field="birth_country", min_n=min_n),
+        SliceDimension(
+            "birth_country", "Birth country/region", field="birth_country", min_n=min_n, iso3=iso3
+        ),
         SliceDimension("region", "Region", field="region", min_n=min_n),
         SliceDimension("age", "Age", field="age", tabs=False, min_n=min_n),
         SliceDimension("gender", "Gender", field="gender", tabs=False, min_n=min_n),

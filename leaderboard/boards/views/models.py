@@ -21,7 +21,9 @@ from leaderboard.benchmark.filters import field_filters
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards import charts
 from leaderboard.boards.alignment_effect import alignment_effect
+from leaderboard.boards.cache import cached_value
 from leaderboard.boards.params import page_base
+from leaderboard.boards.population import Population, applies, population, score_rows
 from leaderboard.evals.models import (
     EvaluationJob,
     JobStatus,
@@ -196,6 +198,8 @@ class Section:
     job: EvaluationJob | None
     grid: ScoreGrid
     radar: SafeString | None
+    #: map and radars per slice (benchmarks scored per one-dimension slice, with a result)
+    population: Population | None = None
 
     @property
     def card(self) -> dict[str, Any]:
@@ -208,7 +212,8 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
     release = requested if requested is not None and requested.benchmark.slug == slug else None
     release = release or published.select_related("benchmark").current()
     job = latest_finished(model, release)
-    grid = score_grid(benchmark, list(job.scores.all()) if job else [])
+    scores = list(job.scores.all()) if job else []
+    grid = score_grid(benchmark, scores)
     evaluated = list(
         published.filter(jobs__model=model, jobs__status=JobStatus.FINISHED)
         .select_related("benchmark")
@@ -221,6 +226,17 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
         job,
         grid,
         radar_script(benchmark, grid, f"chart-radar-{slug}"),
+        population=(
+            # Cached with the boards (plotly takes ~0.1 s to build a map and five radars).
+            cached_value(
+                f"population|{job.pk}",
+                lambda: population(
+                    benchmark, score_rows(benchmark, scores), f"chart-{slug}", model.display_name
+                ),
+            )
+            if job is not None and applies(benchmark)
+            else None
+        ),
     )
 
 
@@ -319,6 +335,6 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "derived": model.derived_models.all(),
         "filters": request.GET,
         "page_base": page_base(request.GET),
-        "has_charts": any(s.radar for s in sections),
+        "has_charts": any(s.radar or (s.population and not s.population.empty) for s in sections),
     }
     return render(request, "boards/model_detail.html", context)
