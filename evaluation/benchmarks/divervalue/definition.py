@@ -7,6 +7,7 @@ model's free answer; sliced by population.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -37,8 +38,10 @@ from evaluation.benchmarks.divervalue.reader import read_published
 from evaluation.benchmarks.divervalue.release import ITEMS_FILE
 from evaluation.benchmarks.published import PublishedRead
 
-# A slice with fewer items is greyed and never ranked (a site setting may pass another).
+# A slice with fewer items is greyed and never ranked; DIVERVALUE_MIN_N sets another, read
+# from the environment so the web processes and the workers agree.
 DEFAULT_MIN_N: Final = 10
+MIN_N_ENV: Final = "DIVERVALUE_MIN_N"
 CLUSTER: Final = "user_id"
 
 BIBTEX: Final = """\
@@ -313,4 +316,14 @@ class DiverValueBench(Benchmark):
         return build_pairs(items)
 
 
-BENCHMARK: Final = DiverValueBench()
+def min_n_from_env() -> int:
+    raw = os.environ.get(MIN_N_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MIN_N
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{MIN_N_ENV} must be a whole number, not {raw!r}") from None
+
+
+BENCHMARK: Final = DiverValueBench(min_n_from_env())
