@@ -48,7 +48,7 @@ def invalidate_boards() -> None:
         )
 
 
-class _Recent:
+class RecentValues:
     """The last few values this process read, by versioned key.
 
     A 1,000-model board takes tens of milliseconds to unpickle from the cache, more than the
@@ -76,19 +76,36 @@ class _Recent:
                 self.values.popitem(last=False)
 
 
-_recent = _Recent(size=64)
+_recent = RecentValues(size=64)
+
+
+def versioned_key(key: str) -> str:
+    """KEY as of the current board version (one primary-key query)."""
+    return f"{key}|v{board_version()}"
+
+
+def read(versioned: str, recent: RecentValues = _recent) -> Any:
+    """The value kept under a versioned key, from this process's memory or the shared cache."""
+    value = recent.get(versioned)
+    if value is None:
+        value = cache.get(versioned)
+        if value is not None:
+            recent.put(versioned, value)
+    return value
+
+
+def keep(versioned: str, value: Any, recent: RecentValues = _recent) -> None:
+    cache.set(versioned, value, TIMEOUT_S)
+    recent.put(versioned, value)
 
 
 def cached_value(key: str, build: Callable[[], T]) -> T:
     """`build()` once per board version for `key` (anything derived from boards)."""
-    versioned = f"{key}|v{board_version()}"
-    value: T | None = _recent.get(versioned)
+    versioned = versioned_key(key)
+    value: T | None = read(versioned)
     if value is None:
-        value = cache.get(versioned)
-        if value is None:
-            value = build()
-            cache.set(versioned, value, TIMEOUT_S)
-        _recent.put(versioned, value)
+        value = build()
+        keep(versioned, value)
     return value
 
 
