@@ -233,7 +233,9 @@ def main() -> None:
         "DB_CONN_MAX_AGE": "60",  # persistent connections, as in production
         "DEBUG": "0",
         "NAVAB_VAR_DIR": str(var_dir),
-        "API_ANON_RATE": "1000000/s",  # one client address sends every request
+        # One client address sends every request (anonymous requests count as both).
+        "API_ANON_RATE": "1000000/s",
+        "API_USER_RATE": "1000000/s",
     }
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))

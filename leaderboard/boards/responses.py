@@ -7,7 +7,8 @@ visitor. Signed-in users (a nav bar with their name and a CSRF token in the log-
 staff seeing drafts, API tokens) get a rendering of their own, still from the cached board. A
 rendering is never kept if it used the CSRF token or set a cookie, whatever the request.
 
-The key is the board version, the host (API pages link to it), the path, the query string
+The key is the board version (as read at most BOARD_VERSION_MEMO_MS ago: a warm request then
+makes no query), the host (API pages link to it), the path, the query string
 with its parameters sorted, and what the view adds (the API's output format). Every encoding
 of a body lives in one entry, chosen per request from Accept-Encoding.
 """
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -64,7 +66,7 @@ def cacheable(request: HttpRequest) -> bool:
     if "HTTP_AUTHORIZATION" in request.META:
         return False
     cookies = request.COOKIES
-    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+    return settings.SESSION_COOKIE_NAME not in cookies and CookieStorage.cookie_name not in cookies
 
 
 def normalised_query(request: HttpRequest) -> str:
@@ -118,6 +120,8 @@ def chosen_coding(request: HttpRequest, stored: StoredResponse) -> str:
 def serve(request: HttpRequest, stored: StoredResponse) -> HttpResponseBase:
     coding = chosen_coding(request, stored)
     etag = stored.etag_for(coding)
+    # Whole seconds, as HTTP dates go: a rebuild within the same second as the one before
+    # is told apart by its ETag, which clients send first (and which wins when both come).
     last_modified = int(stored.built_at)
     response = HttpResponse(stored.bodies[coding])
     for name, value in stored.headers:
@@ -143,7 +147,7 @@ def cached_response(
     anonymous; anyone else gets BUILD's own."""
     if not cacheable(request):
         return build()
-    versioned = board_cache.versioned_key(request_key(request, variant))
+    versioned = board_cache.versioned_key(request_key(request, variant), recent=True)
     stored: StoredResponse | None = board_cache.read(versioned, _recent_responses)
     if stored is None:
         response = build()

@@ -21,6 +21,8 @@ from django.http import Http404, HttpRequest
 from django.test import RequestFactory
 from django.urls import Resolver404, resolve
 
+from leaderboard.boards import cache as board_cache
+
 log = logging.getLogger(__name__)
 
 HOT_KEY = "boards|hot"
@@ -62,6 +64,8 @@ def render(scheme: str, host: str, full_path: str) -> int:
 def warm() -> dict[str, int]:
     """Render every remembered request for the current board version."""
     done = {"rendered": 0, "gone": 0, "failed": 0}
+    # This process may remember the version from before the change: render for the new one.
+    board_cache.forget_board_version()
     for scheme, host, full_path in remembered():
         try:
             status = render(scheme, host, full_path)
