@@ -59,6 +59,16 @@ class Measurement:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
+    def add(self, other: Measurement) -> Measurement:
+        return Measurement(
+            self.label,
+            self.requests + other.requests,
+            self.seconds + other.seconds,
+            self.latencies + other.latencies,
+            max(self.bytes_per_response, other.bytes_per_response),
+            self.errors + other.errors,
+        )
+
 
 def _admin(url: str) -> tuple[str, str]:
     """The maintenance database's URL on the same server, and the database's name."""
@@ -218,6 +228,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=2000, help="per target")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds per target")
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--port", type=int, default=8765)
@@ -321,17 +332,23 @@ def measure(
     wait_until_up(args.port, targets[0].path, server)
     cold_ms = 1000 * (time.perf_counter() - cold_began)
     print(f"first page request (cold cache in one worker): {cold_ms:.0f} ms", flush=True)
-    pairs = []
-    for index, target in enumerate(targets):
-        # Warm every worker's cache and connection for both, then measure them back to back.
+    for index, target in enumerate(targets):  # every worker's cache and connection
         for path in (target.path, target.twin(index)):
             load("warm-up", args.port, path, args.clients, args.clients * args.workers * 2)
-        measured = load(target.label, args.port, target.path, args.clients, args.requests)
-        static = load("static", args.port, target.twin(index), args.clients, args.requests)
-        pairs.append((target, measured, static))
+    # Rounds through every target and its twin, so that load from elsewhere on the machine
+    # falls on all rows alike rather than on whichever was being measured at the time.
+    per_round = max(args.clients, args.requests // args.rounds)
+    totals: dict[str, Measurement] = {}
+    for _ in range(args.rounds):
+        for index, target in enumerate(targets):
+            for key, path in ((target.label, target.path), (f"twin {index}", target.twin(index))):
+                m = load(key, args.port, path, args.clients, per_round)
+                totals[key] = totals[key].add(m) if key in totals else m
+    pairs = [(t, totals[t.label], totals[f"twin {i}"]) for i, t in enumerate(targets)]
     print(
         f"\n{args.models} models, {args.clients} clients, gunicorn {args.workers} workers x "
-        f"{args.threads} threads, {args.requests} requests per row; clients and server share "
+        f"{args.threads} threads, {args.requests} requests per row in {args.rounds} rounds; "
+        "clients and server share "
         f"this machine ({os.cpu_count()} CPUs)"
     )
     return report(pairs)

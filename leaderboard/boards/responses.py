@@ -11,6 +11,9 @@ The key is the board version (as read at most BOARD_VERSION_MEMO_MS ago: a warm 
 makes no query), the host (API pages link to it), the path, the query string
 with its parameters sorted, and what the view adds (the API's output format). Every encoding
 of a body lives in one entry, chosen per request from Accept-Encoding.
+
+A view served through here may show only what the board version covers (scores, models,
+releases: see receivers.py); anything else it shows would stay as first rendered.
 """
 
 from __future__ import annotations
