@@ -213,6 +213,8 @@ def report(pairs: list[tuple[Target, Measurement, Measurement]]) -> bool:
             f"{m.percentile(0.99) / static.percentile(0.99):>7.2f}"
         )
     print("\nthr x: throughput / its static twin's; p99 x: p99 latency / its static twin's")
+    slowest = max(pairs, key=lambda pair: max(pair[1].latencies))
+    print(f"slowest single request: {1000 * max(slowest[1].latencies):.0f} ms ({slowest[0].label})")
     results = goals(pairs)
     print("\ngoals:")
     for text, ok in results:
@@ -339,8 +341,11 @@ def measure(
     # falls on all rows alike rather than on whichever was being measured at the time.
     per_round = max(args.clients, args.requests // args.rounds)
     totals: dict[str, Measurement] = {}
-    for _ in range(args.rounds):
-        for index, target in enumerate(targets):
+    indexed = list(enumerate(targets))
+    for r in range(args.rounds):
+        # Each round starts at another target: no row always follows the same one.
+        start = r % len(indexed)
+        for index, target in indexed[start:] + indexed[:start]:
             for key, path in ((target.label, target.path), (f"twin {index}", target.twin(index))):
                 m = load(key, args.port, path, args.clients, per_round)
                 totals[key] = totals[key].add(m) if key in totals else m
