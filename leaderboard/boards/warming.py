@@ -2,8 +2,9 @@
 
 Every anonymous rendering built on a request is remembered (its scheme, host, path and query,
 the newest few dozen) in the shared cache. When results, models or releases change, the
-`boards.warm` task renders each remembered request again for the new board version, so the
-first visitor after a change reads a cached response instead of waiting for a board build.
+`warm_boards` task (tasks.py) renders each remembered request again for the new board
+version, so the first visitor after a change reads a cached response instead of waiting for
+a board build.
 
 The task's renderings reach web processes through the shared cache: with `CACHE_URL` unset
 (one local memory per process) the worker warms only itself, and each web process builds on
