@@ -1,15 +1,20 @@
-"""Leaderboard page under concurrent load, against a static file of the same size.
+"""Board page, exports and leaderboard API under concurrent load, each against a static file of
+the same bytes served by the same server in the same run.
 
-Fills a fresh PostgreSQL database with a published release and `--models` models (default
-1,000), each with 30 scores: a finished job with every cell (5 nations x 2 modes x 2 methods)
-and an older, superseded attempt with the 10 MC cells (the board must pick the newest), all
-by bulk_create. Then starts gunicorn on the settings `make demo` runs (leaderboard.settings,
-DEBUG off, WhiteNoise serving static files), and measures the leaderboard page and a static
-file holding exactly the page's bytes, served by the same gunicorn in the same run, with
-`--clients` concurrent keep-alive clients. Prints throughput, p50/p99 latency and the ratios.
+Fills a fresh PostgreSQL database (benchmarks/board_data.py) with a published NaVAB release and
+a DiverValue-Bench release and `--models` models (default 1,000) with every score their
+boards read, by bulk_create. Then starts gunicorn on the settings `make demo` runs
+(leaderboard.settings, DEBUG off, WhiteNoise serving static files) and measures, with
+`--clients` concurrent keep-alive clients: both benchmarks' board pages (the default view and
+a slice with another method), the JSON and CSV exports, the leaderboard API at page_size=500
+and, for each, a static file holding exactly its bytes. Prints throughput, p50/p99 latency,
+the ratios against each one's static twin, and whether the goals are met: every page at least
+0.5x its twin's throughput with a p99 under 4x its twin's; the exports and the API at least as
+fast as the NaVAB page. The API's anonymous rate limit is lifted for the run.
 
 Clients and server share this machine: on few cores the clients take CPU from the server,
-so compare the two rows (same conditions) rather than the absolute figures.
+so compare the rows (same conditions) rather than the absolute figures. The database, the
+temporary folder and the server are removed at the end, on failure and on Ctrl-C or SIGTERM.
 
     .venv/bin/python benchmarks/web_load.py [--models 1000] [--clients 8] [--requests 2000]
 """
@@ -20,20 +25,21 @@ import argparse
 import http.client
 import os
 import shutil
-import statistics
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+import board_data  # benchmarks/, next to this script
+
 ROOT = Path(__file__).resolve().parent.parent
-NATIONS = ("cn", "us", "uk", "fr", "de")
-STATIC_COPY = "bench/board-copy.html"
+STATIC_DIR = "bench"
+PAGE_GOAL = (0.5, 4.0)  # throughput at least this share of static's; p99 under this multiple
 
 
 @dataclass
@@ -53,6 +59,16 @@ class Measurement:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
+    def add(self, other: Measurement) -> Measurement:
+        return Measurement(
+            self.label,
+            self.requests + other.requests,
+            self.seconds + other.seconds,
+            self.latencies + other.latencies,
+            max(self.bytes_per_response, other.bytes_per_response),
+            self.errors + other.errors,
+        )
+
 
 def _admin(url: str) -> tuple[str, str]:
     """The maintenance database's URL on the same server, and the database's name."""
@@ -70,106 +86,34 @@ def drop_database(url: str, *, create: bool = False) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def fill(models: int) -> None:
-    """The rows a board of `models` models reads: one triple per nation x mode (the board
-    shows the nations a mode covers on the release, so a release without triples ranks
-    nobody), and every model's jobs and scores."""
-    from django.utils import timezone
+@dataclass(frozen=True)
+class Target:
+    label: str
+    path: str
+    #: "page": measured against its static twin; "data": against the NaVAB page as well
+    kind: str
 
-    from leaderboard.benchmark.models import (
-        Benchmark,
-        DatasetRelease,
-        Item,
-        ItemSlice,
-        Mode,
-        Nation,
-        make_triple_uid,
-    )
-    from leaderboard.benchmark.slices import index_slices
-    from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel, Score
-
-    now = timezone.now()
-    release = DatasetRelease.objects.create(
-        benchmark=Benchmark.objects.get(slug="navab"),
-        version="load-1",
-        title="Load test release",
-        status=DatasetRelease.Status.PUBLISHED,
-        published_at=now,
-    )
-    nations = list(Nation.objects.filter(code__in=NATIONS))
-    modes = list(Mode.objects.evaluated())
-    Item.objects.bulk_create(
-        Item(
-            release=release,
-            uid=make_triple_uid(nation.code, mode.code, f"Q {nation.code}", f"S {mode.code}"),
-            slices={"nation": nation.code, "mode": mode.code},
-            data={
-                "question": f"Q {nation.code}",
-                "statement": f"S {mode.code}",
-                "reverse_statement": f"RS {mode.code}",
-            },
-        )
-        for nation in nations
-        for mode in modes
-    )
-    index_slices(Item, ItemSlice, release.items.all())
-    types = ("base", "instruct", "moe", "aligned")
-    rows = LanguageModel.objects.bulk_create(
-        LanguageModel(
-            name=f"org/model-{i:05d}",
-            revision=f"{i:040x}",
-            params_billions=[0.5, 1.5, 7.0, 13.0, 70.0][i % 5],
-            model_type=types[i % len(types)],
-            precision="bfloat16",
-            family=f"family-{i % 20}",
-        )
-        for i in range(models)
-    )
-    jobs = EvaluationJob.objects.bulk_create(
-        EvaluationJob(
-            model=model,
-            release=release,
-            attempt=attempt,
-            status=JobStatus.FINISHED,
-            methods=["mc", "aj"],
-            finished_at=now - timedelta(days=2 - attempt),
-        )
-        for model in rows
-        for attempt in (1, 2)
-    )
-    scores = []
-    for index, job in enumerate(jobs):
-        latest = job.attempt == 2
-        for nation in nations:
-            for mode in modes:
-                for method in ("mc", "aj") if latest else ("mc",):
-                    value = 0.3 + 0.6 * ((index * 7919 + nation.pk * 31 + mode.pk) % 997) / 997
-                    scores.append(
-                        Score(
-                            job=job,
-                            slices={"nation": nation.code, "mode": mode.code},
-                            slice_key=f"mode={mode.code}|nation={nation.code}",
-                            method=method,
-                            metric="acc",
-                            value=value,
-                            n=400,
-                            stderr=0.024,
-                            ci_low=max(0.0, value - 0.047),
-                            ci_high=min(1.0, value + 0.047),
-                            parts={
-                                "pos": {"value": value, "n": 200},
-                                "neg": {"value": value, "n": 200},
-                            },
-                        )
-                    )
-    Score.objects.bulk_create(scores, batch_size=5000)
-    print(f"filled: {len(rows)} models, {len(jobs)} jobs, {len(scores)} scores")
+    def twin(self, index: int) -> str:
+        return f"/static/{STATIC_DIR}/{index:02d}.bin"
 
 
-def render_page(path: str) -> bytes:
+TARGETS = (
+    Target("navab page", "/navab/board/", "page"),
+    Target("navab page us/aj", "/navab/board/?nation=us&mode=official&method=aj", "page"),
+    Target("dvb page", "/divervalue/board/", "page"),
+    Target("dvb page east asia", "/divervalue/board/?region=East+Asia&metric=margin", "page"),
+    Target("navab json export", "/navab/board/export.json", "data"),
+    Target("navab csv export", "/navab/board/export.csv?nation=fr", "data"),
+    Target("dvb json export", "/divervalue/board/export.json", "data"),
+    Target("api page_size=500", "/api/benchmarks/navab/leaderboard/?page_size=500", "data"),
+)
+
+
+def render_page(path: str, port: int) -> bytes:
+    """The bytes gunicorn will answer PATH with (same Host, so the API's links match)."""
     from django.test import Client
 
-    response = Client().get(path)
+    response = Client(HTTP_HOST=f"127.0.0.1:{port}").get(path)
     if response.status_code != 200:
         raise SystemExit(f"{path} answered {response.status_code} in process")
     return response.content
@@ -219,7 +163,7 @@ def load(label: str, port: int, path: str, clients: int, total: int) -> Measurem
             errors[i] += not ok
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
     start_gate.wait()
@@ -231,22 +175,53 @@ def load(label: str, port: int, path: str, clients: int, total: int) -> Measurem
     return Measurement(label, len(flat), seconds, flat, max(sizes), sum(errors))
 
 
-def report(rows: list[Measurement]) -> None:
-    print(
-        f"\n{'target':<22}{'bytes':>10}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-    )
-    for m in rows:
+def goals(pairs: list[tuple[Target, Measurement, Measurement]]) -> list[tuple[str, bool]]:
+    """Each goal, worded with its figures, and whether it is met."""
+    met: list[tuple[str, bool]] = []
+    share, p99_factor = PAGE_GOAL
+    page = next(m for t, m, _ in pairs if t.kind == "page")
+    for target, m, static in pairs:
+        thr = m.throughput / static.throughput
+        p99 = m.percentile(0.99) / static.percentile(0.99)
+        if m.errors:
+            met.append((f"{target.label}: {m.errors} errors", False))
+        if target.kind == "page":
+            met.append(
+                (f"{target.label}: throughput {thr:.2f}x static (>= {share}x)", thr >= share)
+            )
+            met.append(
+                (f"{target.label}: p99 {p99:.2f}x static (< {p99_factor}x)", p99 < p99_factor)
+            )
+        else:
+            vs_page = m.throughput / page.throughput
+            met.append(
+                (f"{target.label}: throughput {vs_page:.2f}x the navab page (>= 1x)", vs_page >= 1)
+            )
+    return met
+
+
+def report(pairs: list[tuple[Target, Measurement, Measurement]]) -> bool:
+    head = f"{'target':<21}{'bytes':>9}{'err':>5}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
+    print(f"\n{head}{'static req/s':>14}{'p50 ms':>8}{'p99 ms':>8}{'thr x':>7}{'p99 x':>7}")
+    for target, m, static in pairs:
         print(
-            f"{m.label:<22}{m.bytes_per_response:>10}{m.requests:>10}{m.errors:>8}"
-            f"{m.throughput:>10.1f}{1000 * m.percentile(0.5):>9.1f}{1000 * m.percentile(0.99):>9.1f}"
+            f"{target.label:<21}{m.bytes_per_response:>9}{m.errors:>5}{m.throughput:>9.1f}"
+            f"{1000 * m.percentile(0.5):>8.1f}{1000 * m.percentile(0.99):>8.1f}"
+            f"{static.throughput:>14.1f}{1000 * static.percentile(0.5):>8.1f}"
+            f"{1000 * static.percentile(0.99):>8.1f}"
+            f"{m.throughput / static.throughput:>7.2f}"
+            f"{m.percentile(0.99) / static.percentile(0.99):>7.2f}"
         )
-    page, static = rows
-    print(
-        f"\nstatic/page throughput ratio: {static.throughput / page.throughput:.2f}x; "
-        f"page/static p50 latency: {page.percentile(0.5) / static.percentile(0.5):.2f}x, "
-        f"p99: {page.percentile(0.99) / static.percentile(0.99):.2f}x; "
-        f"mean page latency {1000 * statistics.fmean(page.latencies):.1f} ms"
-    )
+    print("\nthr x: throughput / its static twin's; p99 x: p99 latency / its static twin's")
+    slowest = max(pairs, key=lambda pair: max(pair[1].latencies))
+    print(f"slowest single request: {1000 * max(slowest[1].latencies):.0f} ms ({slowest[0].label})")
+    results = goals(pairs)
+    print("\ngoals:")
+    for text, ok in results:
+        print(f"  [{'met' if ok else 'NOT met'}] {text}")
+    everything = all(ok for _, ok in results)
+    print(f"all goals met: {'yes' if everything else 'no'}")
+    return everything
 
 
 def main() -> None:
@@ -255,12 +230,11 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=2000, help="per target")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds per target")
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument(
-        "--path", default="/navab/board/", help="the page to load (default the board)"
-    )
+    parser.add_argument("--path", action="append", default=[], help="a further page to measure")
     parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
     args = parser.parse_args()
 
@@ -272,12 +246,21 @@ def main() -> None:
         "DB_CONN_MAX_AGE": "60",  # persistent connections, as in production
         "DEBUG": "0",
         "NAVAB_VAR_DIR": str(var_dir),
+        # One client address sends every request (anonymous requests count as both).
+        "API_ANON_RATE": "1000000/s",
+        "API_USER_RATE": "1000000/s",
     }
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
+    print(
+        f"database {args.db_url.rsplit('/', 1)[-1]} (fresh); temporary folder {var_dir}", flush=True
+    )
+    targets = [*TARGETS, *(Target(path, path, "page") for path in args.path)]
+    # SIGTERM ends the run as Ctrl-C does, through the clean-up below.
+    signal.signal(signal.SIGTERM, _interrupted)
     drop_database(args.db_url, create=True)
-    # Whatever fails from here on (migrate, fill, the page, gunicorn), what this run created
-    # goes: the database (unless --keep-db), the var folder and the server.
+    # Whatever fails from here on (migrate, fill, the page, gunicorn, Ctrl-C), what this run
+    # created goes: the database (unless --keep-db), the var folder and the server.
     server: subprocess.Popen[bytes] | None = None
     try:
         import django
@@ -286,15 +269,16 @@ def main() -> None:
         django.setup()
         call_command("migrate", verbosity=0)
         started = time.perf_counter()
-        fill(args.models)
-        print(f"fill took {time.perf_counter() - started:.1f} s")
+        print(f"filled: {board_data.fill(args.models)}", flush=True)
+        print(f"fill took {time.perf_counter() - started:.1f} s", flush=True)
 
-        # The static twin: the page's exact bytes, a file WhiteNoise serves from STATIC_ROOT.
-        page = render_page(args.path)
-        copy = var_dir / "staticfiles" / STATIC_COPY
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        copy.write_bytes(page)
-        print(f"page {args.path}: {len(page)} bytes; static copy at /static/{STATIC_COPY}")
+        # Static twins: each target's exact bytes, files WhiteNoise serves from STATIC_ROOT
+        # (it lists them when it starts, so they are written before gunicorn is).
+        for index, target in enumerate(targets):
+            body = render_page(target.path, args.port)
+            copy = var_dir / "staticfiles" / target.twin(index).removeprefix("/static/")
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(body)
 
         server = subprocess.Popen(
             [
@@ -316,8 +300,13 @@ def main() -> None:
             cwd=ROOT,
             env=env,
         )
-        measure(args, server)
+        measured = measure(args, server, targets)
+    except KeyboardInterrupt:
+        print("interrupted: removing what this run created", file=sys.stderr, flush=True)
+        measured = None
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop clean-up
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
@@ -328,27 +317,46 @@ def main() -> None:
 
                 connections.close_all()
             drop_database(args.db_url)
+        print("removed: server, temporary folder" + ("" if args.keep_db else ", database"))
+    if measured is None:
+        raise SystemExit(130)
 
 
-def measure(args: argparse.Namespace, server: subprocess.Popen[bytes]) -> None:
-    wait_until_up(args.port, f"/static/{STATIC_COPY}", server)
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def measure(
+    args: argparse.Namespace, server: subprocess.Popen[bytes], targets: list[Target]
+) -> bool:
+    wait_until_up(args.port, targets[0].twin(0), server)
     cold_began = time.perf_counter()
-    wait_until_up(args.port, args.path, server)
+    wait_until_up(args.port, targets[0].path, server)
+    cold_ms = 1000 * (time.perf_counter() - cold_began)
+    print(f"first page request (cold cache in one worker): {cold_ms:.0f} ms", flush=True)
+    for index, target in enumerate(targets):  # every worker's cache and connection
+        for path in (target.path, target.twin(index)):
+            load("warm-up", args.port, path, args.clients, args.clients * args.workers * 2)
+    # Rounds through every target and its twin, so that load from elsewhere on the machine
+    # falls on all rows alike rather than on whichever was being measured at the time.
+    per_round = max(args.clients, args.requests // args.rounds)
+    totals: dict[str, Measurement] = {}
+    indexed = list(enumerate(targets))
+    for r in range(args.rounds):
+        # Each round starts at another target: no row always follows the same one.
+        start = r % len(indexed)
+        for index, target in indexed[start:] + indexed[:start]:
+            for key, path in ((target.label, target.path), (f"twin {index}", target.twin(index))):
+                m = load(key, args.port, path, args.clients, per_round)
+                totals[key] = totals[key].add(m) if key in totals else m
+    pairs = [(t, totals[t.label], totals[f"twin {i}"]) for i, t in enumerate(targets)]
     print(
-        f"first page request (cold cache in one worker): {1000 * (time.perf_counter() - cold_began):.0f} ms"
+        f"\n{args.models} models, {args.clients} clients, gunicorn {args.workers} workers x "
+        f"{args.threads} threads, {args.requests} requests per row in {args.rounds} rounds; "
+        "clients and server share "
+        f"this machine ({os.cpu_count()} CPUs)"
     )
-    targets = [
-        ("leaderboard page", args.path),
-        ("static file (same size)", f"/static/{STATIC_COPY}"),
-    ]
-    # Warm every worker's cache and connection before measuring.
-    for _, path in targets:
-        load("warm-up", args.port, path, args.clients, args.clients * args.workers * 2)
-    rows = [load(label, args.port, path, args.clients, args.requests) for label, path in targets]
-    print(
-        f"\n{args.models} models, {args.clients} clients, gunicorn {args.workers} workers x {args.threads} threads"
-    )
-    report(rows)
+    return report(pairs)
 
 
 if __name__ == "__main__":

@@ -162,6 +162,11 @@ CACHES = {
     )
 }
 
+# How long a web process trusts the board version it last read before asking the database
+# again: a change made by another process (a worker's new scores) shows within this long, one
+# made in this process at once. 0 asks on every request (one query).
+BOARD_VERSION_MEMO_MS = envint("BOARD_VERSION_MEMO_MS", 1000)
+
 # --- Celery -----------------------------------------------------------------------------
 _broker_dir = VAR_DIR / "broker"
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")

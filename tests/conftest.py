@@ -9,6 +9,7 @@ from pytest-django, `admin_user` (a superuser, e.g. a pipeline operator) and `cl
 import os
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -17,6 +18,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tests change boards from worker processes and roll the version row back between tests: read
+# the board version on every request (tests/boards/test_version_memo.py sets it where tested).
+django_settings.BOARD_VERSION_MEMO_MS = 0
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponseBase
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,6 +27,7 @@ from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.cache import cached_board
 from leaderboard.boards.params import parse_board_query
 from leaderboard.boards.queries import OVERALL, SIZE_BUCKETS, SORT_KEYS, Board, BoardRow, Cell
+from leaderboard.boards.responses import cached_response
 from leaderboard.evals.models import ModelType, Precision
 
 
@@ -256,8 +258,21 @@ class LeaderboardViewSet(BenchmarkScoped, mixins.ListModelMixin, viewsets.Generi
         return super().paginate_queryset(queryset)
 
     @extend_schema(description=BOARD_DESCRIPTION, parameters=board_parameters(all_benchmarks()))
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        # Authentication, permissions and throttles have run (DRF's `initial`); an anonymous
+        # JSON answer is then the same for everyone and is kept whole (boards.responses).
+        if request.user.is_authenticated or request.accepted_renderer.format != "json":
+            return super().list(request, *args, **kwargs)
+        return cached_response(
+            request._request, lambda: self.rendered_list(request, *args, **kwargs), "json"
+        )
+
+    def rendered_list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """The list as DRF's `finalize_response` would render it, as bytes to keep."""
+        response = self.finalize_response(request, super().list(request, *args, **kwargs))
+        if isinstance(response, Response):
+            response.render()
+        return response
 
 
 @extend_schema(parameters=[NO_BENCHMARK_PARAMETER])

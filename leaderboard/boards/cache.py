@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
 
@@ -30,14 +31,36 @@ def _fresh_version() -> int:
     return time.time_ns() // 1000
 
 
+class _VersionMemo:
+    """The version this process read last, and when (see BOARD_VERSION_MEMO_MS); one tuple,
+    replaced whole, so threads never see a value with another one's time."""
+
+    last: tuple[int, float] | None = None
+
+
 def board_version() -> int:
+    """The current version, read from the database (one query)."""
     version = BoardVersion.objects.filter(pk=1).values_list("version", flat=True).first()
     if version is None:
         BoardVersion.objects.bulk_create(
             [BoardVersion(pk=1, version=_fresh_version())], ignore_conflicts=True
         )
         version = BoardVersion.objects.values_list("version", flat=True).get(pk=1)
+    _VersionMemo.last = (version, time.monotonic())
     return version
+
+
+def recent_board_version() -> int:
+    """The version as read at most BOARD_VERSION_MEMO_MS ago: no query for most requests,
+    at the price of showing another process's change that much later."""
+    last = _VersionMemo.last
+    if last is not None and (time.monotonic() - last[1]) * 1000 < settings.BOARD_VERSION_MEMO_MS:
+        return last[0]
+    return board_version()
+
+
+def forget_board_version() -> None:
+    _VersionMemo.last = None
 
 
 def invalidate_boards() -> None:
@@ -46,9 +69,10 @@ def invalidate_boards() -> None:
         BoardVersion.objects.bulk_create(
             [BoardVersion(pk=1, version=_fresh_version())], ignore_conflicts=True
         )
+    forget_board_version()  # this process shows its own change at once
 
 
-class _Recent:
+class RecentValues:
     """The last few values this process read, by versioned key.
 
     A 1,000-model board takes tens of milliseconds to unpickle from the cache, more than the
@@ -76,19 +100,37 @@ class _Recent:
                 self.values.popitem(last=False)
 
 
-_recent = _Recent(size=64)
+_recent = RecentValues(size=64)
+
+
+def versioned_key(key: str, *, recent: bool = False) -> str:
+    """KEY as of the current board version (one primary-key query), or as of the version
+    read lately (`recent_board_version`)."""
+    return f"{key}|v{recent_board_version() if recent else board_version()}"
+
+
+def read(versioned: str, recent: RecentValues = _recent) -> Any:
+    """The value kept under a versioned key, from this process's memory or the shared cache."""
+    value = recent.get(versioned)
+    if value is None:
+        value = cache.get(versioned)
+        if value is not None:
+            recent.put(versioned, value)
+    return value
+
+
+def keep(versioned: str, value: Any, recent: RecentValues = _recent) -> None:
+    cache.set(versioned, value, TIMEOUT_S)
+    recent.put(versioned, value)
 
 
 def cached_value(key: str, build: Callable[[], T]) -> T:
     """`build()` once per board version for `key` (anything derived from boards)."""
-    versioned = f"{key}|v{board_version()}"
-    value: T | None = _recent.get(versioned)
+    versioned = versioned_key(key)
+    value: T | None = read(versioned)
     if value is None:
-        value = cache.get(versioned)
-        if value is None:
-            value = build()
-            cache.set(versioned, value, TIMEOUT_S)
-        _recent.put(versioned, value)
+        value = build()
+        keep(versioned, value)
     return value
 
 

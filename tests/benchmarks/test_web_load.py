@@ -4,6 +4,8 @@ whether it succeeds or fails."""
 from __future__ import annotations
 
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -40,24 +42,36 @@ def free_port() -> int:
         return port
 
 
-def web_load(db_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def command(db_url: str, *extra: str) -> list[str]:
     small = ["--models", "5", "--clients", "2", "--requests", "20", "--workers", "1"]
     port = ["--port", str(free_port())]
+    return [sys.executable, "benchmarks/web_load.py", "--db-url", db_url, *small, *port, *extra]
+
+
+def web_load(db_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "benchmarks/web_load.py", "--db-url", db_url, *small, *port, *extra],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        command(db_url, *extra), cwd=ROOT, capture_output=True, text=True, timeout=300
     )
 
 
-def test_it_measures_the_board_and_drops_its_database(db_url):
+def temporary_folder(stdout: str) -> Path:
+    return Path(re.search(r"temporary folder (\S+)", stdout).group(1))
+
+
+def test_it_measures_both_boards_exports_and_the_api_against_static_twins(db_url):
     result = web_load(db_url)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "leaderboard page" in result.stdout
-    assert "static/page throughput ratio" in result.stdout
+    out = result.stdout
+    for label in ("navab page", "dvb page", "navab json export", "navab csv export"):
+        assert f"\n{label} " in out
+    assert "api page_size=500" in out
+    rows = [line for line in out.splitlines() if line.startswith(("navab ", "dvb ", "api "))]
+    assert len(rows) == 8
+    assert all(line.split()[-9] == "0" for line in rows), rows  # no errors in any row
+    assert "[met]" in out or "[NOT met]" in out
+    assert re.search(r"all goals met: (yes|no)", out)
     assert not database_exists(db_url)
+    assert not temporary_folder(out).exists()
 
 
 def test_it_drops_its_database_when_it_fails(db_url):
@@ -65,3 +79,27 @@ def test_it_drops_its_database_when_it_fails(db_url):
     assert result.returncode != 0
     assert "/no-such-page/ answered 404" in result.stderr
     assert not database_exists(db_url)
+
+
+def test_it_removes_what_it_created_when_interrupted(db_url):
+    proc = subprocess.Popen(
+        command(db_url, "--requests", "100000"),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:  # wait until the database is full and gunicorn about to start
+        seen.append(line)
+        if line.startswith("fill took"):
+            break
+    assert database_exists(db_url)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert "interrupted" in err
+    assert "removed: server, temporary folder, database" in out
+    assert not database_exists(db_url)
+    assert not temporary_folder("".join(seen)).exists()

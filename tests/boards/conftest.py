@@ -8,14 +8,18 @@ import pytest
 from django.core.cache import cache
 
 from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.boards.cache import forget_board_version
 from tests.factories import make_release
 
 
 @pytest.fixture(autouse=True)
 def empty_cache() -> Iterator[None]:
+    # The version a test remembers belongs to its own (rolled back) database.
+    forget_board_version()
     cache.clear()
     yield
     cache.clear()
+    forget_board_version()
 
 
 @pytest.fixture

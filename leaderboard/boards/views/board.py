@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
@@ -34,6 +34,7 @@ from leaderboard.boards.queries import (
     BoardRow,
     methods_not_run,
 )
+from leaderboard.boards.responses import cached_response
 from leaderboard.evals.models import LanguageModel, ModelType, Precision
 from leaderboard.evals.slices import declaration
 
@@ -142,7 +143,11 @@ def column_tabs(benchmark: Benchmark, result: Board, params: QueryDict) -> list[
     return [tab("Overall", None)] + [tab(c.name, c.code) for c in result.columns]
 
 
-def board(request: HttpRequest, benchmark: str) -> HttpResponse:
+def board(request: HttpRequest, benchmark: str) -> HttpResponseBase:
+    return cached_response(request, lambda: render_board(request, benchmark))
+
+
+def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
     query = parse_board_query(request.GET, staff=is_staff(request.user), benchmark=benchmark)
     result = cached_board(query)
     declared = declaration(query.release)
@@ -229,9 +234,13 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
-def board_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpResponse:
+def board_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpResponseBase:
     if fmt not in ("csv", "json"):
         raise Http404("Board exports are available as .csv or .json")
+    return cached_response(request, lambda: render_export(request, benchmark, fmt))
+
+
+def render_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpResponse:
     query = parse_board_query(request.GET, staff=is_staff(request.user), benchmark=benchmark)
     result = cached_board(query)
     records = [row.as_dict(result.column_codes, result.part_keys) for row in result.rows]

@@ -1,0 +1,221 @@
+"""Board-shaped rows for load tests: published NaVAB and DiverValue-Bench releases and N models
+with every score their boards read, written by bulk_create (call after django.setup())."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+NATIONS = ("cn", "us", "uk", "fr", "de")
+# One birth country per region, as DiverValue-Bench's publisher groups them.
+DVB_COUNTRIES = {
+    "United Kingdom": "Western",
+    "Japan": "East Asia",
+    "Vietnam": "Southeast Asia",
+    "India": "South Asia",
+    "Nigeria": "Africa",
+    "Poland": "Eastern Europe",
+    "Israel": "Middle East",
+    "Brazil": "Latin America",
+    "New Zealand": "Oceania",
+}
+DVB_METRICS = ("opa", "acc_0", "margin")
+
+
+def _value(index: int, salt: int) -> float:
+    return 0.3 + 0.6 * ((index * 7919 + salt * 31) % 997) / 997
+
+
+def _score_fields(value: float, n: int, proportion: bool = True) -> dict[str, object]:
+    low, high = value - 0.047, value + 0.047
+    return {
+        "value": value,
+        "n": n,
+        "stderr": 0.024,
+        "ci_low": max(0.0, low) if proportion else low,
+        "ci_high": min(1.0, high) if proportion else high,
+    }
+
+
+def make_models(count: int) -> list:
+    from leaderboard.evals.models import LanguageModel
+
+    types = ("base", "instruct", "moe", "aligned")
+    return LanguageModel.objects.bulk_create(
+        LanguageModel(
+            name=f"org/model-{i:05d}",
+            revision=f"{i:040x}",
+            params_billions=[0.5, 1.5, 7.0, 13.0, 70.0][i % 5],
+            model_type=types[i % len(types)],
+            precision="bfloat16",
+            family=f"family-{i % 20}",
+        )
+        for i in range(count)
+    )
+
+
+def _release(slug: str, version: str):
+    from django.utils import timezone
+
+    from leaderboard.benchmark.models import Benchmark, DatasetRelease
+
+    return DatasetRelease.objects.create(
+        benchmark=Benchmark.objects.get(slug=slug),
+        version=version,
+        title=f"Load test release ({slug})",
+        status=DatasetRelease.Status.PUBLISHED,
+        published_at=timezone.now(),
+    )
+
+
+def _items(release, rows: list[tuple[str, dict[str, str], dict[str, str]]]) -> None:
+    """Items (uid, slices, data) with their slice index: the board shows the slices a
+    release holds, so a release without items ranks nobody."""
+    from leaderboard.benchmark.models import Item, ItemSlice
+    from leaderboard.benchmark.slices import index_slices
+
+    Item.objects.bulk_create(
+        Item(release=release, uid=uid, slices=slices, data=data) for uid, slices, data in rows
+    )
+    index_slices(Item, ItemSlice, release.items.all())
+
+
+def fill_navab(models: list) -> int:
+    """One triple per nation x mode; per model a finished job with every cell (5 nations x 2
+    modes x 2 methods) and an older, superseded attempt with the 10 MC cells (the board must
+    pick the newest): 30 scores a model."""
+    from django.utils import timezone
+
+    from leaderboard.benchmark.models import Mode, Nation, make_triple_uid
+    from leaderboard.evals.models import EvaluationJob, JobStatus, Score
+
+    now = timezone.now()
+    release = _release("navab", "load-1")
+    nations = list(Nation.objects.filter(code__in=NATIONS))
+    modes = list(Mode.objects.evaluated())
+    _items(
+        release,
+        [
+            (
+                make_triple_uid(nation.code, mode.code, f"Q {nation.code}", f"S {mode.code}"),
+                {"nation": nation.code, "mode": mode.code},
+                {
+                    "question": f"Q {nation.code}",
+                    "statement": f"S {mode.code}",
+                    "reverse_statement": f"RS {mode.code}",
+                },
+            )
+            for nation in nations
+            for mode in modes
+        ],
+    )
+    jobs = EvaluationJob.objects.bulk_create(
+        EvaluationJob(
+            model=model,
+            release=release,
+            attempt=attempt,
+            status=JobStatus.FINISHED,
+            methods=["mc", "aj"],
+            finished_at=now - timedelta(days=2 - attempt),
+        )
+        for model in models
+        for attempt in (1, 2)
+    )
+    scores = []
+    for index, job in enumerate(jobs):
+        for nation in nations:
+            for mode in modes:
+                for method in ("mc", "aj") if job.attempt == 2 else ("mc",):
+                    value = _value(index, nation.pk * 7 + mode.pk)
+                    scores.append(
+                        Score(
+                            job=job,
+                            slices={"nation": nation.code, "mode": mode.code},
+                            slice_key=f"mode={mode.code}|nation={nation.code}",
+                            method=method,
+                            metric="acc",
+                            parts={
+                                "pos": {"value": value, "n": 200},
+                                "neg": {"value": value, "n": 200},
+                            },
+                            **_score_fields(value, 400),
+                        )
+                    )
+    Score.objects.bulk_create(scores, batch_size=5000)
+    return len(scores)
+
+
+def fill_dvb(models: list) -> int:
+    """Users in one birth country per region; per model a finished OPA job with the overall,
+    each region and each country, for its three metrics (OPA, accuracy at 0, mean margin)."""
+    from django.utils import timezone
+
+    from evaluation.results import slice_key
+    from leaderboard.evals.models import EvaluationJob, JobStatus, Score
+
+    release = _release("divervalue", "load-dvb-1")
+    demographics = {
+        "age": "25-34 years old",
+        "gender": "Female",
+        "education": "University",
+        "marital_status": "Single",
+    }
+    _items(
+        release,
+        [
+            (
+                f"u{u}-{i}",
+                {"birth_country": country, "region": region, **demographics},
+                {
+                    "user_id": f"u{u}",
+                    "question": f"Question {i} of user {u}?",
+                    "answer_w": "An answer this user prefers.",
+                    "answer_l": "An answer this user dislikes.",
+                    "split": "test",
+                    **demographics,
+                    "employment_status": "Working full-time",
+                },
+            )
+            for u, (country, region) in enumerate(DVB_COUNTRIES.items())
+            for i in range(3)
+        ],
+    )
+    jobs = EvaluationJob.objects.bulk_create(
+        EvaluationJob(
+            model=model,
+            release=release,
+            status=JobStatus.FINISHED,
+            methods=["opa"],
+            finished_at=timezone.now(),
+        )
+        for model in models
+    )
+    cells: list[dict[str, str]] = [{}]
+    cells += [{"region": region} for region in DVB_COUNTRIES.values()]
+    cells += [{"birth_country": country} for country in DVB_COUNTRIES]
+    scores = []
+    for index, job in enumerate(jobs):
+        for c, cell in enumerate(cells):
+            for m, metric in enumerate(DVB_METRICS):
+                value = _value(index, c * 3 + m)
+                if metric == "margin":
+                    value = 4 * value - 2
+                scores.append(
+                    Score(
+                        job=job,
+                        slices=cell,
+                        slice_key=slice_key(cell),
+                        method="opa",
+                        metric=metric,
+                        parts={},
+                        **_score_fields(value, 400, proportion=metric != "margin"),
+                    )
+                )
+    Score.objects.bulk_create(scores, batch_size=5000)
+    return len(scores)
+
+
+def fill(count: int) -> str:
+    models = make_models(count)
+    navab = fill_navab(models)
+    dvb = fill_dvb(models)
+    return f"{count} models; scores: {navab} NaVAB (2 jobs a model), {dvb} DiverValue-Bench"
