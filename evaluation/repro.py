@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from evaluation.spec import ModelSpec
+from evaluation.spec import SERVED, ModelSpec
 
 PACKAGES = ("lm_eval", "transformers", "torch", "tokenizers", "datasets", "navab-leaderboard")
 
@@ -25,7 +25,7 @@ def versions(spec: ModelSpec) -> dict[str, str]:
 
 def resolve_device(device: str, spec: ModelSpec) -> str:
     """'auto' becomes cuda when a GPU is visible, else cpu; served models run on their server."""
-    if spec.kind == "openai-completions":
+    if spec.kind in SERVED:
         return "endpoint"
     if device != "auto":
         return device
@@ -123,7 +123,9 @@ def lm_eval_command(
     seed: int,
     device: str,
 ) -> str:
-    """The stock `lm_eval` command that computes the same log-likelihoods for `tasks`."""
+    """The stock `lm_eval` command that computes the same log-likelihoods (or, for a chat
+    model, sends the same requests) for `tasks`. A served model's key is named, never shown:
+    stock lm-eval reads OPENAI_API_KEY, set from the provider's secret."""
     parts: list[str | Path] = ["lm_eval", "run", "--model", spec.lm_eval_model]
     parts += ["--model_args", spec.model_args_string(), "--tasks", ",".join(tasks)]
     parts += ["--include_path", tasks_dir, "--batch_size", str(spec.batch_size)]
@@ -132,4 +134,6 @@ def lm_eval_command(
     if spec.apply_chat_template:
         parts.append("--apply_chat_template")
     parts += ["--seed", str(seed), "--log_samples", "--output_path", output_path]
+    if spec.kind in SERVED and spec.api_key_env:
+        return f'OPENAI_API_KEY="${spec.api_key_env}" {_join(parts)}'
     return _join(parts)
