@@ -79,6 +79,8 @@ def run_command(
         parts += ["--revision", spec.revision]
     if spec.base_url:
         parts += ["--base-url", spec.base_url]
+    if spec.api_key_env:
+        parts += ["--api-key-env", spec.api_key_env]  # the secret's name, never its value
     parts += ["--dtype", spec.dtype, "--batch-size", str(spec.batch_size)]
     if spec.apply_chat_template:
         parts.append("--chat-template")

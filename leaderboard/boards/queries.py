@@ -192,6 +192,8 @@ class Board:
     tied_ranks: set[int] = field(default_factory=set)  # ranks shared by several models: "=2"
     #: the method's declared sub-metrics: (key, label)
     parts: list[tuple[str, str]] = field(default_factory=list)
+    #: the sub-metrics shown as item counts
+    counted: set[str] = field(default_factory=set)
     #: what the board shows, resolved from the query and the declaration
     method: Method | None = None
     metric: Metric | None = None
@@ -360,13 +362,14 @@ def build_board(query: BoardQuery) -> Board:
         [d.min_n for d in benchmark.slices if d.key in selected or d.key == column_key] or [1]
     )
     part_keys = [sub.key for sub in method.submetrics]
+    counted = {sub.key for sub in method.submetrics if sub.counted}
     everyone = list(rows.values())
     # Without an averaged dimension the board ranks the chosen slice's one cell (key "").
     column = query.column if averaged else ""
     scope = codes if column == OVERALL else [column]
     for row in everyone:
         row.primary = _primary(row, column, codes, metric, min_n)
-        _scope_stats(row, scope, part_keys)
+        _scope_stats(row, scope, part_keys, counted)
     ranks = shared_ranks([r.primary for r in everyone], higher_is_better=metric.higher_is_better)
     for row, rank in zip(everyone, ranks, strict=True):
         row.rank = rank
@@ -380,6 +383,7 @@ def build_board(query: BoardQuery) -> Board:
         total=len(everyone),
         tied_ranks={rank for rank, count in counts.items() if count > 1},
         parts=[(sub.key, sub.label) for sub in method.submetrics],
+        counted={sub.key for sub in method.submetrics if sub.counted},
         method=method,
         metric=metric,
         selected=selected,
@@ -433,12 +437,16 @@ def _primary(
     return Interval(cell.value, cell.ci_low, cell.ci_high)
 
 
-def _scope_stats(row: BoardRow, codes: list[str], part_keys: list[str]) -> None:
+def _scope_stats(row: BoardRow, codes: list[str], part_keys: list[str], counted: set[str]) -> None:
     cells = [row.cells[code] for code in codes if code in row.cells]
     if not cells or len(cells) != len(codes):
         return
     row.n = sum(c.n for c in cells)
     for key in part_keys:
+        if key in counted:
+            # Items nobody could score (unparsable, refused answers): a count, summed.
+            row.parts[key] = float(sum(int((c.parts.get(key) or {}).get("n") or 0) for c in cells))
+            continue
         values = [v for c in cells if (v := (c.parts.get(key) or {}).get("value")) is not None]
         # Means over columns, like the score itself (a part missing anywhere leaves it unknown).
         row.parts[key] = sum(values) / len(values) if len(values) == len(cells) else None
