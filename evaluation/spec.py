@@ -41,6 +41,15 @@ COMMIT = re.compile(r"^[0-9a-f]{40}$")
 Kind = Literal["hf", "openai-completions", "openai-chat", "vllm"]
 
 
+def tracks_of(kind: str) -> tuple[Track, ...]:
+    """The tracks a model of this kind can be scored on: a chat model gives no
+    log-likelihoods, so it is never ranked with models that do, and they are not asked for
+    generated letters."""
+    if kind == "openai-chat":
+        return (Track.GENERATIVE, Track.JUDGED)
+    return (Track.LOGLIKELIHOOD, Track.JUDGED)
+
+
 @dataclass(frozen=True)
 class Serving:
     """A provider's limits and prices, as the site registers them (no secret among them)."""
@@ -50,8 +59,13 @@ class Serving:
     timeout_s: int = 60
     input_price_per_m: float = 0.0
     output_price_per_m: float = 0.0
+    #: attempts at one request, as lm-eval's `max_retries` counts them (the first included),
+    #: retried with back-off after a 429, 5xx, timeout or malformed answer
+    max_retries: int = 6
 
     def __post_init__(self) -> None:
+        if self.max_retries < 1:
+            raise ValueError("max_retries (attempts per request) must be at least 1")
         if self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         if self.requests_per_minute is not None and self.requests_per_minute <= 0:
@@ -132,11 +146,7 @@ class ModelSpec:
 
     @property
     def tracks(self) -> tuple[Track, ...]:
-        """The tracks this model can be scored on: a chat model gives no log-likelihoods, so
-        it is never ranked with models that do, and they are not asked for generated letters."""
-        if self.kind == "openai-chat":
-            return (Track.GENERATIVE, Track.JUDGED)
-        return (Track.LOGLIKELIHOOD, Track.JUDGED)
+        return tracks_of(self.kind)
 
     def to_lm_eval_args(self) -> dict[str, Any]:
         """lm-eval ``model_args``; safe to record and print (no secrets)."""
@@ -148,6 +158,7 @@ class ModelSpec:
                 "base_url": self.base_url,
                 "num_concurrent": serving.concurrency,
                 "timeout": serving.timeout_s,
+                "max_retries": serving.max_retries,
             }
         elif self.kind == "openai-completions":
             args = {

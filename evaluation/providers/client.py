@@ -152,7 +152,7 @@ class MeteredChatCompletion(LocalChatCompletion):
         if cached is not None:
             return cached
         problem, retry_after = "", None
-        for attempt in range(self.max_retries + 1):
+        for attempt in range(max(1, self.max_retries)):  # lm-eval's count: all attempts
             if attempt:
                 session.record_retry()
                 time.sleep(self._backoff(attempt, retry_after))
@@ -197,7 +197,7 @@ class MeteredChatCompletion(LocalChatCompletion):
             session.store(key, answer)
             return answer
         raise ProviderUnavailable(
-            self._redact(f"{self.base_url}: {problem} after {self.max_retries + 1} attempts")
+            self._redact(f"{self.base_url}: {problem} after {max(1, self.max_retries)} attempts")
         )
 
     def _backoff(self, attempt: int, retry_after: str | None) -> float:

@@ -351,7 +351,11 @@ def build_board(query: BoardQuery) -> Board:
     scores = Score.objects.filter(
         job_id__in=list(rows), method=method.key, metric=metric.key
     ).values_list("job_id", "slices", "value", "ci_low", "ci_high", "stderr", "n", "parts")
+    # A model with no score for this method at all is on another track (a chat model on a
+    # log-likelihood board, or the reverse): it is left off, never listed as incomplete.
+    scored_jobs: set[int] = set()
     for job_id, cell_slices, value, low, high, se, n, parts in scores:
+        scored_jobs.add(job_id)
         # The score of exactly the chosen slice (and one column of the averaged dimension).
         if {k: v for k, v in cell_slices.items() if k != column_key} != selected:
             continue
@@ -363,7 +367,7 @@ def build_board(query: BoardQuery) -> Board:
     )
     part_keys = [sub.key for sub in method.submetrics]
     counted = {sub.key for sub in method.submetrics if sub.counted}
-    everyone = list(rows.values())
+    everyone = [row for row in rows.values() if row.job_id in scored_jobs]
     # Without an averaged dimension the board ranks the chosen slice's one cell (key "").
     column = query.column if averaged else ""
     scope = codes if column == OVERALL else [column]

@@ -12,8 +12,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from evaluation.benchmarks.contract import Track
 from evaluation.providers.secrets import check_secret_name
-from evaluation.spec import Serving
+from evaluation.spec import Kind, Serving, tracks_of
 from leaderboard.benchmark.models import DatasetRelease, Item
 from leaderboard.tracking import NUL_SUBSTITUTE as NUL_SUBSTITUTE  # stored text's NUL
 from leaderboard.tracking import TrackedWork
@@ -177,6 +178,17 @@ class LanguageModel(models.Model):
     @property
     def display_name(self) -> str:
         return model_display_name(self.name, self.revision)
+
+    @property
+    def served_kind(self) -> Kind | None:
+        """The spec kind of a served model (None: weights the worker loads)."""
+        if self.provider is not None:
+            return "openai-chat" if self.provider.api_kind == ApiKind.CHAT else "openai-completions"
+        return "openai-completions" if self.endpoint_url else None
+
+    @property
+    def tracks(self) -> tuple[Track, ...]:
+        return tracks_of(self.served_kind or "hf")
 
 
 class JobStatus(models.TextChoices):

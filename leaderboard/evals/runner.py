@@ -20,7 +20,6 @@ from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.models import Item
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
-    ApiKind,
     EvaluationJob,
     LanguageModel,
     SampleResult,
@@ -33,7 +32,7 @@ def model_spec(model: LanguageModel) -> ModelSpec:
     provider = model.provider
     if provider is not None:
         # The key is named, never held: the worker reads it from its own environment.
-        chat = provider.api_kind == ApiKind.CHAT
+        chat = model.served_kind == "openai-chat"
         return ModelSpec(
             kind="openai-chat" if chat else "openai-completions",
             pretrained=model.name,

@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.model_check import ModelCheckError, ModelInfo, check_hub, check_local
+from evaluation.spec import tracks_of
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import lifecycle
-from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel, Provider
+from leaderboard.evals.models import ApiKind, EvaluationJob, JobStatus, LanguageModel, Provider
 
 
 class SubmissionError(ValueError):
@@ -153,17 +154,9 @@ def releases_for_tracks(
 ) -> list[DatasetRelease]:
     """A chat model gives no log-likelihoods: only benchmarks with a method on its tracks
     (the generated letter, a judge) can score it; asking for another is refused."""
-    if provider is None or provider.api_kind != "chat":
+    if provider is None or provider.api_kind != ApiKind.CHAT:
         return releases
-    from evaluation.spec import ModelSpec
-
-    tracks = ModelSpec(
-        kind="openai-chat",
-        pretrained="-",
-        base_url=provider.base_url,
-        batch_size=1,
-        apply_chat_template=True,
-    ).tracks
+    tracks = tracks_of("openai-chat")
     fit = [
         r
         for r in releases
