@@ -5,6 +5,7 @@ cell, position-balanced, with the stock commands on the card."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,41 @@ def test_a_chat_model_is_not_scored_on_log_likelihoods(tiny_release):
     spec = chat_spec("http://127.0.0.1:9/v1/chat/completions")
     with pytest.raises(ValueError, match="mc cannot score a openai-chat model"):
         evaluate(spec, tiny_release, methods=["mc"])
+
+
+def test_stock_lm_eval_with_the_cards_commands_reads_the_same_letters(
+    tiny_model, tiny_release, tmp_path, monkeypatch
+):
+    import os
+    import subprocess
+    import sys
+
+    from tests.evaluation.test_stock_parity import stock_samples
+
+    monkeypatch.setenv("GEN_TEST_KEY", KEY)
+    out = tmp_path / "out"
+    with OpenAIServer(tiny_model) as server:
+        # A strict letter, a fallback letter: both must be read by the stock run's utils.py.
+        server.inject("reply:B", "reply:The answer is A")
+        ours = evaluate(
+            chat_spec(server.chat_url), tiny_release, nations=["us"], seed=5, max_gen_toks=4,
+            out_dir=out,
+        )  # fmt: skip
+        server.inject("reply:B", "reply:The answer is A")
+        for command in ours.card.lm_eval_commands:
+            command = command.replace(" lm_eval run ", f" {sys.executable} -m lm_eval run ")
+            command = command.replace("python -m evaluation", f"{sys.executable} -m evaluation")
+            subprocess.run(
+                command, shell=True, check=True, capture_output=True, cwd=tmp_path,
+                # This checkout's code, wherever the package is installed from.
+                env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+            )  # fmt: skip
+    stock = stock_samples(out / "lm_eval" / "mc_gen")
+    mine = {s.uid: s for s in ours.samples}
+    assert len(stock) == len(mine)
+    for sample in stock:
+        record = mine[sample["doc"]["uid"]]
+        assert sample["filtered_resps"][0] == record.details["response"]
+        assert bool(sample["acc"]) == record.correct
+    # The key reached the server through the environment, as the command names it.
+    assert {h["Authorization"] for h in server.headers} == {f"Bearer {KEY}"}
