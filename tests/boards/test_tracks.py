@@ -56,3 +56,10 @@ def test_the_generative_board_counts_unanswered_items(client, both_tracks):
     assert "Unparsable / Empty / Refused / Blocked" in page
     # The overall column sums each count over the five nations (3 and 1 per cell).
     assert "/ 15 / 0 / 5 / 0" in page
+
+
+def test_the_generative_boards_export_names_counts_as_counts(client, both_tracks):
+    url = reverse("board-export", args=["navab", "json"])
+    body = client.get(url, {"method": "mc_gen"}).content.decode()
+    assert '"unparsable_count": 15' in body.replace("15.0", "15")
+    assert '"pos_rate"' in body and "unparsable_rate" not in body
