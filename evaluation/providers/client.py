@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import threading
 import time
 from collections.abc import Sequence
@@ -240,6 +241,25 @@ class MeteredChatCompletion(LocalChatCompletion):
                     texts.append(str(message.get("content") or ""))
         return texts
 
+    def chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> str:
+        """One conversation answered outside an lm-eval task (a judge panel asking an API
+        judge), cached, metered and retried like every other request. Build the client with
+        `evaluation.lm_eval_runner.load_lm(spec, "endpoint")` for an `openai-chat` spec."""
+        from lm_eval.models.api_models import JsonChatStr
+
+        context = JsonChatStr(json.dumps(messages, ensure_ascii=False))
+        kwargs = {"max_gen_toks": max_tokens, "temperature": temperature, "until": list(stop)}
+        return self.parse_generations(
+            self.model_call(messages=[context], generate=True, gen_kwargs=kwargs)
+        )[0]
+
     def generate_until(self, requests: Sequence[Any], disable_tqdm: bool = False) -> list[str]:
         """One request per conversation, `num_concurrent` at a time; results in order, and
         each reported to the cache hook from this thread (progress writes to the database)."""
@@ -261,8 +281,6 @@ class MeteredChatCompletion(LocalChatCompletion):
 
 def _user_turn(prompt: str) -> Any:
     """A task run without a chat template still reaches a chat endpoint as one user turn."""
-    import json
-
     from lm_eval.models.api_models import JsonChatStr
 
     return JsonChatStr(json.dumps([{"role": "user", "content": prompt}], ensure_ascii=False))

@@ -177,3 +177,16 @@ def test_the_secret_may_come_from_a_file(server, monkeypatch, tmp_path):
     monkeypatch.setenv("TINY_PROVIDER_KEY_FILE", str(tmp_path / "key"))
     ask(load_lm(chat_spec(server), "cpu"), ["x"])
     assert server.headers[-1]["Authorization"] == f"Bearer {KEY}"
+
+
+def test_a_judge_can_ask_one_conversation_outside_a_task(server, tmp_path):
+    messages = [{"role": "system", "content": "Score 0-100."}, {"role": "user", "content": "x"}]
+    with metering(cache_dir=tmp_path) as session:
+        lm = load_lm(chat_spec(server), "endpoint")
+        server.inject("500", "reply:87")
+        lm.retry_backoff_s = 0.01
+        assert lm.chat(messages, max_tokens=4) == "87"
+        assert lm.chat(messages, max_tokens=4) == "87"  # the cache answers the second time
+    [first, second] = server.requests_to(CHAT)
+    assert first == second and first["messages"] == messages and first["max_tokens"] == 4
+    assert (session.usage.requests, session.usage.cached, session.usage.retries) == (1, 1, 1)
