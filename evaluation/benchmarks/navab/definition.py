@@ -229,7 +229,7 @@ class NaVAB(Benchmark):
         self, release_dir: str, tasks_dir: str, *, seed: int, max_gen_toks: int
     ) -> list[StockCommand]:
         from evaluation import repro
-        from evaluation.benchmarks.navab.lm_eval_tasks import GEN, MC, group_name
+        from evaluation.benchmarks.navab.lm_eval_tasks import GEN, MC, MC_GEN, group_name
         from evaluation.spec import ModelSpec
 
         # ModelSpec insists on a pinned 40-hex commit for hub ids; this one becomes a label.
@@ -242,10 +242,21 @@ class NaVAB(Benchmark):
             )
             return command.replace(placeholder, "COMMIT")
 
+        chat = ModelSpec(
+            kind="openai-chat",
+            pretrained="MODEL",
+            base_url="https://HOST/v1/chat/completions",
+            batch_size=1,
+            apply_chat_template=True,
+            api_key_env="PROVIDER_KEY",
+        )
+        generative = repro.lm_eval_command(
+            chat, [group_name(MC_GEN)], tasks_dir, f"results/{MC_GEN}", seed=seed, device="endpoint"
+        )
         export = repro.export_command(
             Path(release_dir),
             tasks_dir,
-            methods=[MC, "aj"],
+            methods=[MC, "aj", MC_GEN],
             nations=[],  # all the release holds
             modes=[],
             limit=None,
@@ -265,6 +276,12 @@ class NaVAB(Benchmark):
                 f"AJ, stage one: the free answers ({group_name(GEN)}); then export again with "
                 f"--answers answers.jsonl and run the judge tasks ({group_name('aj')})",
                 lm_eval(GEN),
+            ),
+            StockCommand(
+                f"A chat model without log-likelihoods ({group_name(MC_GEN)}, the generative "
+                "track): lm-eval's local-chat-completions, the key from the provider's secret; "
+                "acc reads the letter with the exported utils.py",
+                generative,
             ),
         ]
 
