@@ -69,7 +69,7 @@ def test_it_retries_429_500_timeouts_and_malformed_json_then_answers(server, tmp
     with metering(cache_dir=tmp_path) as session:
         lm = load_lm(chat_spec(server, timeout_s=2), "cpu")
         lm.retry_backoff_s = 0.01
-        lm.max_retries = 5
+        lm.attempts = 5
         [text] = ask(lm, ["Your Answer:"])
     assert isinstance(text, str)
     assert len(server.requests_to(CHAT)) == 5
@@ -82,7 +82,7 @@ def test_it_gives_up_after_its_retries_as_an_infrastructure_failure(server):
     with metering():
         lm = load_lm(chat_spec(server), "cpu")
         lm.retry_backoff_s = 0.01
-        lm.max_retries = 3
+        lm.attempts = 3
         with pytest.raises(ProviderUnavailable, match="HTTP 500 after 3 attempts"):
             ask(lm, ["Your Answer:"])
 
