@@ -36,7 +36,7 @@ def chat_spec(server: OpenAIServer, name: str = "tiny-chat", **serving: Any) -> 
         batch_size=1,
         apply_chat_template=True,
         api_key_env="TINY_PROVIDER_KEY",
-        serving=Serving(**({"timeout_s": 2} | serving)),
+        serving=Serving(**({"timeout_s": 10} | serving)),
     )
 
 
@@ -64,10 +64,10 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_it_retries_429_500_timeouts_and_malformed_json_then_answers(server, tmp_path):
-    server.slow_s = 5.0
+    server.slow_s = 6.0
     server.inject("429", "500", "slow", "malformed")
     with metering(cache_dir=tmp_path) as session:
-        lm = load_lm(chat_spec(server, timeout_s=2), "cpu")
+        lm = load_lm(chat_spec(server, timeout_s=4), "cpu")
         lm.retry_backoff_s = 0.01
         lm.attempts = 5
         [text] = ask(lm, ["Your Answer:"])
