@@ -57,6 +57,17 @@ class Track(StrEnum):
     #: panel) scores it, so open and closed models rank together
     JUDGED = "judged"
 
+    @property
+    def label(self) -> str:
+        return TRACK_LABELS[self]
+
+
+TRACK_LABELS = {
+    Track.LOGLIKELIHOOD: "log-likelihood track",
+    Track.GENERATIVE: "generative track",
+    Track.JUDGED: "judged track",
+}
+
 
 @dataclass(frozen=True)
 class ItemField:
@@ -149,6 +160,9 @@ class SubMetric:
     selector: str
     value: str
     description: str = ""
+    #: shown as the number of items in the subset (what could not be read: unparsable or
+    #: refused answers), not as the metric over it
+    counted: bool = False
 
 
 @dataclass(frozen=True)

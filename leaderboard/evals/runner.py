@@ -12,6 +12,7 @@ from django.db import DataError
 from evaluation import EvaluationResult, ModelSpec, ProgressEvent
 from evaluation.benchmarks import get_benchmark
 from evaluation.errors import ModelError
+from evaluation.providers import metering
 from evaluation.release import iter_items, write_benchmark_release
 from evaluation.results import slice_key
 from evaluation.spec import Kind, vllm_available
@@ -28,6 +29,19 @@ from leaderboard.tracking import storable_json
 
 
 def model_spec(model: LanguageModel) -> ModelSpec:
+    provider = model.provider
+    if provider is not None:
+        # The key is named, never held: the worker reads it from its own environment.
+        chat = model.served_kind == "openai-chat"
+        return ModelSpec(
+            kind="openai-chat" if chat else "openai-completions",
+            pretrained=model.name,
+            base_url=provider.base_url,
+            batch_size=1 if chat else 8,
+            apply_chat_template=chat or model.use_chat_template,
+            api_key_env=provider.key_secret or None,
+            serving=provider.serving(),
+        )
     if model.endpoint_url:
         return ModelSpec(
             kind="openai-completions",
@@ -79,19 +93,27 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
         raise RuntimeError("EVAL_BACKEND=vllm but vLLM is not installed on this worker")
     benchmark = get_benchmark(job.release.benchmark.slug)
     release_dir = job_release_directory(job)
-    try:
-        spec = model_spec(job.model)
-        result = benchmark.evaluate(
-            spec,
-            release_dir,
-            methods=job.methods or None,
-            seed=settings.EVAL_SEED,
-            device=settings.EVAL_DEVICE,
-            max_gen_toks=settings.EVAL_MAX_GEN_TOKENS,
-            progress=on_progress,
-        )
-    except (ModelError, ValueError) as exc:
-        raise lifecycle.ModelProblem(str(exc)) from exc
+    # Answers a provider already gave (to an earlier attempt too) are not paid for again.
+    cache_dir = Path(settings.EVAL_RESULTS_DIR) / "api-cache"
+    with metering(budget_usd=job.budget, cache_dir=cache_dir) as session:
+        try:
+            spec = model_spec(job.model)
+            result = benchmark.evaluate(
+                spec,
+                release_dir,
+                methods=job.methods or None,
+                seed=settings.EVAL_SEED,
+                device=settings.EVAL_DEVICE,
+                max_gen_toks=settings.EVAL_MAX_GEN_TOKENS,
+                progress=on_progress,
+            )
+        except (ModelError, ValueError) as exc:
+            raise lifecycle.ModelProblem(str(exc)) from exc
+        finally:
+            if job.model.provider_id is not None:
+                # Kept whatever happened: a failed or stopped job has cost money too.
+                usage = session.usage.to_dict() | {"budget_usd": job.budget}
+                EvaluationJob.objects.filter(pk=job.pk).update(usage=usage)
     if not isinstance(result, EvaluationResult):
         # The site stores the generic results only; anything else is the deployment's fault.
         raise TypeError(

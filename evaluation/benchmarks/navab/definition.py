@@ -139,6 +139,31 @@ AJ = Method(
 )
 
 
+# What a generated answer that names no letter was, counted per cell (each scores 0).
+UNANSWERED: Final = (
+    SubMetric("unparsable", "Unparsable", selector="parse", value="unparsable", counted=True),
+    SubMetric("empty", "Empty", selector="parse", value="empty", counted=True),
+    SubMetric("refused", "Refused", selector="parse", value="refused", counted=True),
+    SubMetric("blocked", "Blocked", selector="parse", value="blocked", counted=True),
+)
+
+MC_GEN = Method(
+    key="mc_gen",
+    label="Multiple choice (generated letter)",
+    track=Track.GENERATIVE,
+    metrics=(ACCURACY,),
+    primary="acc",
+    submetrics=HALVES + UNANSWERED,
+    description=(
+        "For models without log-likelihoods (chat endpoints): the MC question asked with "
+        "an instruction to answer with the letter; the letter is read strictly, then by a "
+        "documented fallback (evaluation/providers/letters.py). Unparsable, empty, refused "
+        "and blocked answers score 0 and are counted per cell, never guessed. Ranked apart "
+        "from the log-likelihood MC."
+    ),
+)
+
+
 class NaVAB(Benchmark):
     slug = "navab"
     name = "NaVAB"
@@ -190,13 +215,14 @@ class NaVAB(Benchmark):
             unscored=UNSCORED_MODES,
         ),
     )
-    methods = (MC, AJ)
+    methods = (MC, AJ, MC_GEN)
     items_file = "triples.jsonl"
     item_noun = "triple"
     item_noun_plural = "triples"
     demo_dir = Path(__file__).resolve().parent / "demo"
     prompts = (
         Prompt("Multiple choice (MC)", templates.MC_TEMPLATE),
+        Prompt("Multiple choice, generated letter (mc_gen)", templates.MC_GEN_TEMPLATE),
         Prompt("Answer judgement (AJ), the free answer", templates.ANSWER_TEMPLATE),
         Prompt("Answer judgement (AJ), the judge", templates.JUDGE_TEMPLATE),
     )
@@ -217,7 +243,7 @@ class NaVAB(Benchmark):
         self, release_dir: str, tasks_dir: str, *, seed: int, max_gen_toks: int
     ) -> list[StockCommand]:
         from evaluation import repro
-        from evaluation.benchmarks.navab.lm_eval_tasks import GEN, MC, group_name
+        from evaluation.benchmarks.navab.lm_eval_tasks import GEN, MC, MC_GEN, group_name
         from evaluation.spec import ModelSpec
 
         # ModelSpec insists on a pinned 40-hex commit for hub ids; this one becomes a label.
@@ -230,10 +256,21 @@ class NaVAB(Benchmark):
             )
             return command.replace(placeholder, "COMMIT")
 
+        chat = ModelSpec(
+            kind="openai-chat",
+            pretrained="MODEL",
+            base_url="https://HOST/v1/chat/completions",
+            batch_size=1,
+            apply_chat_template=True,
+            api_key_env="PROVIDER_KEY",
+        )
+        generative = repro.lm_eval_command(
+            chat, [group_name(MC_GEN)], tasks_dir, f"results/{MC_GEN}", seed=seed, device="endpoint"
+        )
         export = repro.export_command(
             Path(release_dir),
             tasks_dir,
-            methods=[MC, "aj"],
+            methods=[MC, "aj", MC_GEN],
             nations=[],  # all the release holds
             modes=[],
             limit=None,
@@ -253,6 +290,12 @@ class NaVAB(Benchmark):
                 f"AJ, stage one: the free answers ({group_name(GEN)}); then export again with "
                 f"--answers answers.jsonl and run the judge tasks ({group_name('aj')})",
                 lm_eval(GEN),
+            ),
+            StockCommand(
+                f"A chat model without log-likelihoods ({group_name(MC_GEN)}, the generative "
+                "track): lm-eval's local-chat-completions, the key from the provider's secret; "
+                "acc reads the letter with the exported utils.py",
+                generative,
             ),
         ]
 

@@ -6,7 +6,9 @@ tasks computes the same numbers. On top of lm-eval's accuracy this adds what the
 needs: per-example records, the declared sub-metrics (NaVAB's position halves), stderr and a seeded bootstrap interval.
 
 Stages (each its own `simple_evaluate` call, exactly as the stock commands on the card run
-them): MC; AJ answering (greedy generation); AJ judging (log-likelihood of " A" vs " B").
+them): MC; AJ answering (greedy generation); AJ judging (log-likelihood of " A" vs " B"); and,
+for chat models without log-likelihoods, MC answered by a generated letter (`mc_gen`, the
+generative track: parsed by `evaluation.providers.letters`, unanswered items counted).
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ from evaluation.benchmarks.navab.lm_eval_tasks import (
     AJ,
     GEN,
     MC,
+    MC_GEN,
     METHODS,
     export_tasks,
     write_judge_tasks,
 )
 from evaluation.benchmarks.navab.prompts import LETTERS
 from evaluation.lm_eval_runner import Progress, ProgressCallback, load_lm, run_tasks
+from evaluation.providers.letters import parse_letter
 from evaluation.release import iter_triples, load_manifest, sha256_file
 from evaluation.results import (
     ANSWERS_FILE,
@@ -133,6 +137,39 @@ def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> li
     return records
 
 
+def _letter_records(samples: dict[str, list[dict[str, Any]]]) -> list[SampleRecord]:
+    """mc_gen: the letter read from each generated answer; an answer without one scores 0 and
+    keeps why (`parse`), so every cell counts its unparsable, empty, refused, blocked items."""
+    navab = _navab()
+    records = []
+    for task in sorted(samples):
+        for sample in samples[task]:
+            doc = sample["doc"]
+            text = str(sample["filtered_resps"][0])
+            letter, status = parse_letter(text)
+            correct = letter is not None and letter == LETTERS[int(doc["gold"])]
+            records.append(
+                SampleRecord(
+                    uid=doc["uid"],
+                    method=MC_GEN,
+                    slices=navab.slice_of(doc),
+                    value=float(correct),
+                    correct=correct,
+                    chosen=letter or "",
+                    parts={"half": doc["half"], "parse": status},
+                    details={"response": text, "parse": status},
+                )
+            )
+    return records
+
+
+def default_methods(spec: ModelSpec) -> list[str]:
+    """The methods on the tracks `spec` can be scored on (a chat model: the generated letter;
+    a model with log-likelihoods: MC and AJ)."""
+    navab = _navab()
+    return [m for m in METHODS if navab.method(m).track in spec.tracks]
+
+
 def score_rows(
     samples: Sequence[SampleRecord], seed: int, benchmark: Benchmark | None = None
 ) -> list[ScoreRow]:
@@ -201,7 +238,13 @@ def evaluate(
     """
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    methods = _choose(methods, METHODS, "method")
+    methods = _choose(methods or default_methods(spec), METHODS, "method")
+    off_track = [m for m in methods if _navab().method(m).track not in spec.tracks]
+    if off_track:
+        raise ValueError(
+            f"{', '.join(off_track)} cannot score a {spec.kind} model (its track is not one of "
+            f"{', '.join(t.value for t in spec.tracks)})"
+        )
     if max_gen_toks < 1:
         raise ValueError("max_gen_toks must be at least 1")
     release_dir = Path(release_dir).resolve()
@@ -216,7 +259,9 @@ def evaluate(
     modes = _in_order({mode for _, mode in cells})
     run_device = repro.resolve_device(device, spec)
     tracker = Progress(
-        total=(2 * n_items if MC in methods else 0) + (3 * n_items if AJ in methods else 0),
+        total=(2 * n_items if MC in methods else 0)
+        + (3 * n_items if AJ in methods else 0)
+        + (n_items if MC_GEN in methods else 0),
         callback=progress,
     )
 
@@ -235,6 +280,10 @@ def evaluate(
             tracker.start("mc")
             records += _choice_records(run_tasks(lm, spec, exported.names(MC), tasks_dir, seed), MC)
             tracker.finish_stage(2 * n_items)
+        if MC_GEN in methods:
+            tracker.start("mc: generated letters")
+            records += _letter_records(run_tasks(lm, spec, exported.names(MC_GEN), tasks_dir, seed))
+            tracker.finish_stage((2 * n_items if MC in methods else 0) + n_items)
         if AJ in methods:
             tracker.start("aj: answering")
             for task_samples in run_tasks(lm, spec, exported.names(GEN), tasks_dir, seed).values():
@@ -267,7 +316,7 @@ def evaluate(
         device=run_device,
         limit=limit,
         max_gen_toks=max_gen_toks,
-        task_names={kind: exported.names(kind) for kind in (MC, GEN, AJ)},
+        task_names={kind: exported.names(kind) for kind in (MC, MC_GEN, GEN, AJ)},
         started_at=started_at,
         duration_s=time.monotonic() - started,
     )
@@ -315,7 +364,7 @@ def _card(
             max_gen_toks=max_gen_toks,
         )
     ]
-    for kind, model in ((MC, spec), (GEN, spec), (AJ, judge or spec)):
+    for kind, model in ((MC, spec), (MC_GEN, spec), (GEN, spec), (AJ, judge or spec)):
         if not task_names[kind]:
             continue
         if kind == AJ:

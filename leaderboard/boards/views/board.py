@@ -79,6 +79,7 @@ def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], over
             "overall": overall,
             "tied_ranks": result.tied_ranks,
             "kind": result.metric.kind if result.metric else "",
+            "counted": result.counted,
         }
         return render_to_string("boards/partials/board_rows.html", context)
 
@@ -178,7 +179,8 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "slice_menus": [c for c in choices if c.as_menu],
         "method_tabs": [
             Tab(
-                m.label,
+                # Each method ranks on its own track; the tab says which.
+                f"{m.label} · {m.track.label}",
                 query_string_with(request.GET, {"method": m.key, "metric": None}),
                 m.key == result.method.key,
             )
@@ -243,7 +245,9 @@ def board_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpResponse
 def render_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpResponse:
     query = parse_board_query(request.GET, staff=is_staff(request.user), benchmark=benchmark)
     result = cached_board(query)
-    records = [row.as_dict(result.column_codes, result.part_keys) for row in result.rows]
+    records = [
+        row.as_dict(result.column_codes, result.part_keys, result.counted) for row in result.rows
+    ]
     if fmt == "json":
         payload = {
             "benchmark": benchmark,
@@ -265,7 +269,10 @@ def render_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpRespons
     else:
         buffer = io.StringIO()
         writer = csv.DictWriter(
-            buffer, fieldnames=BoardRow.export_fields(result.column_codes, result.part_keys)
+            buffer,
+            fieldnames=BoardRow.export_fields(
+                result.column_codes, result.part_keys, result.counted
+            ),
         )
         writer.writeheader()
         writer.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in records)
