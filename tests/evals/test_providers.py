@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from leaderboard.evals.models import EvaluationJob, Provider
 from tests.evals.test_api import authenticate
 from tests.factories import make_release
+from tests.toy_benchmark.test_toy_benchmark import toy  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -104,19 +105,21 @@ def test_a_bad_provider_choice_is_explained(owner, data, message):
     assert not EvaluationJob.objects.exists()
 
 
+@pytest.mark.usefixtures("toy")
 def test_a_chat_model_cannot_be_sent_to_a_benchmark_scored_by_log_likelihood(owner):
+    # The toy benchmark has only a log-likelihood method (DiverValue-Bench has PAA, judged).
     make_release(per_cell=1)
-    make_release("dvb-1", benchmark="divervalue", per_cell=1)
+    make_release("toy-1", benchmark="toy", per_cell=1)
     provider()
     api = APIClient()
     authenticate(api, owner)
     response = api.post(
         "/api/models/",
-        {"name": "acme-chat", "provider": "acme", "benchmarks": ["divervalue"]},
+        {"name": "acme-chat", "provider": "acme", "benchmarks": ["toy"]},
         format="json",
     )
     assert response.status_code == 400
-    assert "divervalue cannot score a chat model" in str(response.json())
+    assert "toy cannot score a chat model" in str(response.json())
 
 
 def test_the_form_lists_providers_accepting_submissions(client, owner):
