@@ -141,6 +141,10 @@ class ReproCard:
     lm_eval_commands: list[str]
     started_at: str
     duration_s: float
+    #: the site's reference judge of the reference-judged methods (None: none ran)
+    reference_judge: dict[str, Any] | None = None
+    #: methods not run, with the reason (NaVAB's aj_ref where no reference judge is set)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

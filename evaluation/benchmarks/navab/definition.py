@@ -136,6 +136,21 @@ AJ = Method(
     ),
 )
 
+AJ_REF = Method(
+    key="aj_ref",
+    label="Answer judgement, reference judge",
+    track=Track.JUDGED,
+    metrics=(ACCURACY,),
+    primary="acc",
+    submetrics=HALVES,
+    reference_judge=True,
+    description=(
+        "The same free answers as AJ, judged by the site's reference judge (one open model "
+        "with log-likelihoods, recorded with its revision) instead of the model itself, so "
+        "open and closed models are judged alike and rank together."
+    ),
+)
+
 
 class NaVAB(Benchmark):
     slug = "navab"
@@ -188,7 +203,7 @@ class NaVAB(Benchmark):
             unscored=UNSCORED_MODES,
         ),
     )
-    methods = (MC, AJ)
+    methods = (MC, AJ, AJ_REF)
     items_file = "triples.jsonl"
     item_noun = "triple"
     item_noun_plural = "triples"
@@ -219,7 +234,7 @@ class NaVAB(Benchmark):
         export = repro.export_command(
             Path(release_dir),
             tasks_dir,
-            methods=[MC, "aj"],
+            methods=[MC, "aj", "aj_ref"],
             nations=[],  # all the release holds
             modes=[],
             limit=None,
@@ -239,6 +254,12 @@ class NaVAB(Benchmark):
                 f"AJ, stage one: the free answers ({group_name(GEN)}); then export again with "
                 f"--answers answers.jsonl and run the judge tasks ({group_name('aj')})",
                 lm_eval(GEN),
+            ),
+            StockCommand(
+                f"The reference-judged AJ: the same answers' tasks ({group_name('aj_ref')}) "
+                "run with the site's reference judge as the model (its id and revision are "
+                "on each model's card)",
+                lm_eval("aj_ref").replace("ORG/MODEL", "REFERENCE_JUDGE"),
             ),
         ]
 
