@@ -57,6 +57,11 @@ class Track(StrEnum):
     #: panel) scores it, so open and closed models rank together
     JUDGED = "judged"
 
+    @property
+    def label(self) -> str:
+        """How pages name the track beside a number."""
+        return {"loglikelihood": "log-likelihood"}.get(self.value, self.value)
+
 
 @dataclass(frozen=True)
 class ItemField:

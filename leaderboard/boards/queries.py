@@ -12,11 +12,21 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 
 from evaluation.benchmarks.contract import Benchmark, Method, Metric
 from leaderboard.benchmark.counts import slice_values
 from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.boards.judges import reference_judges
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
 from leaderboard.evals.models import EvaluationJob, LanguageModel, Score, model_display_name
 from leaderboard.evals.slices import declaration, item_slice_paths, slice_order
@@ -197,6 +207,8 @@ class Board:
     metric: Metric | None = None
     #: the chosen value of each dimension other than the averaged one (defaults filled in)
     selected: dict[str, str] = field(default_factory=dict)
+    #: the reference judges (name@revision) behind a reference-judged method's numbers
+    judges: list[str] = field(default_factory=list)
 
     @property
     def column_codes(self) -> list[str]:
@@ -317,8 +329,13 @@ def build_board(query: BoardQuery) -> Board:
     columns = [Column(code, averaged.label_of(code) if averaged else code) for code in codes]
     condition = filters_q(query)
     shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
+    # A board lists the models scored on its method: a model that gives no log-likelihoods
+    # (a chat API) never appears on a log-likelihood board, and a judged method's board lists
+    # every model judged, whatever its kind.
+    scored = Exists(Score.objects.filter(job=OuterRef("latest_job_id"), method=method.key))
     models = list(
         models_on_release(query.release)
+        .filter(scored)
         .annotate(shown=shown)
         .values(
             "pk",
@@ -383,6 +400,7 @@ def build_board(query: BoardQuery) -> Board:
         method=method,
         metric=metric,
         selected=selected,
+        judges=reference_judges(list(rows)) if method.reference_judge else [],
     )
 
 

@@ -19,6 +19,7 @@ from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards import charts
 from leaderboard.boards.cache import cached_board, cached_value
+from leaderboard.boards.judges import missing_judge_notice
 from leaderboard.boards.params import (
     ALL_COLUMNS,
     page_base,
@@ -183,6 +184,10 @@ def board(request: HttpRequest, benchmark: str) -> HttpResponse:
         if len(result.method.metrics) > 1
         else [],
         "kind": result.metric.kind,
+        "track": result.method.track,
+        # The track beside the ranked number: rankings never mix tracks.
+        "score_label": f"{'Mean' if overall else result.metric.label} ({result.method.track.label})",
+        "judge_notice": missing_judge_notice(result.method),
         "model_types": ModelType.choices,
         "precisions": Precision.choices,
         "sizes": list(SIZE_LABELS.items()),
