@@ -62,6 +62,17 @@ def test_it_ranks_open_and_served_models_together_by_aj_ref(client, release, mod
     assert f'<span class="mono">{JUDGE}</span>' in html
     assert "Mean (judged)" in html
     assert 'id="judge-notice"' not in html
+    api = client.get(
+        reverse("api:benchmark-leaderboard-list", args=["navab"]), {"method": "aj_ref"}
+    )
+    assert (api.json()["track"], api.json()["judges"]) == ("judged", [JUDGE])
+    assert [r["model"] for r in api.json()["results"]] == [
+        "served-chat",
+        "org/open-b",
+        "org/open-a",
+    ]
+    export = client.get(reverse("board-export", args=["navab", "json"]), {"method": "aj_ref"})
+    assert (export.json()["track"], export.json()["judges"]) == ("judged", [JUDGE])
 
 
 def test_log_likelihood_boards_never_list_a_model_without_log_likelihoods(client, release, models):

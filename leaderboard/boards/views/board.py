@@ -247,6 +247,8 @@ def board_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpResponse
             "sort": query.sort,
             "order": query.direction,
             "total_models": result.total,
+            "track": result.method.track.value if result.method else "",
+            "judges": result.judges,
             "rows": records,
         }
         response = HttpResponse(json.dumps(payload, indent=2), content_type="application/json")
