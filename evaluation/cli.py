@@ -9,6 +9,7 @@ from pathlib import Path
 
 from evaluation.alignment.cli import add_commands as add_alignment_commands
 from evaluation.cli_args import csv_list
+from evaluation.spec import KINDS
 
 
 def _batch_size(value: str) -> int | str:
@@ -35,9 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="evaluate a model on a release")
     run.add_argument("--model", required=True, help="hub id, local path or served model name")
-    run.add_argument("--kind", choices=["hf", "openai-completions", "vllm"], default="hf")
+    run.add_argument("--kind", choices=list(KINDS), default="hf")
     run.add_argument("--revision", help="40-hex commit (required for hub ids)")
-    run.add_argument("--base-url", help="completions endpoint (kind openai-completions)")
+    run.add_argument("--base-url", help="endpoint URL (kinds openai-completions, openai-chat)")
     run.add_argument(
         "--api-key-env", default=None, help="env var with the endpoint's API key (default: none)"
     )

@@ -4,14 +4,13 @@ with samples logged, and progress counted per model request."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from evaluation.errors import ModelError
 from evaluation.results import ProgressEvent
-from evaluation.spec import ModelSpec, vllm_available
+from evaluation.spec import SERVED, ModelSpec, Serving, vllm_available
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -65,15 +64,28 @@ def load_lm(spec: ModelSpec, device: str) -> Any:
     if args.get("trust_remote_code") is not False:
         raise AssertionError("trust_remote_code must stay False")
     extra: dict[str, Any] = {"batch_size": spec.batch_size}
-    if spec.kind == "openai-completions":
+    model_type = spec.lm_eval_model
+    if spec.kind in SERVED:
         if spec.api_key_env:
-            key = os.environ.get(spec.api_key_env, "")
+            from evaluation.providers import read_secret
+
             # Passed here, not in model_args, so the key never reaches results or commands.
-            args["header"] = {"Authorization": f"Bearer {key}"}
+            extra["header"] = {"Authorization": f"Bearer {read_secret(spec.api_key_env)}"}
+        if spec.kind == "openai-chat":
+            # Stock `local-chat-completions` with the site's metering (a registered subclass).
+            import evaluation.providers.client  # noqa: F401  (registers the model type)
+
+            serving = spec.serving or Serving()
+            model_type = "metered-chat-completions"
+            extra |= {
+                "input_price_per_m": serving.input_price_per_m,
+                "output_price_per_m": serving.output_price_per_m,
+                "requests_per_minute": serving.requests_per_minute,
+            }
     else:
         extra["device"] = device
     try:
-        return get_model(spec.lm_eval_model).create_from_arg_obj(args, extra)
+        return get_model(model_type).create_from_arg_obj(args, extra)
     except (OSError, ValueError, KeyError, ImportError, RuntimeError) as exc:
         raise ModelError(f"could not load {spec.pretrained}: {exc}") from exc
 

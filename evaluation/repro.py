@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from evaluation.spec import ModelSpec
+from evaluation.spec import SERVED, ModelSpec
 
 PACKAGES = ("lm_eval", "transformers", "torch", "tokenizers", "datasets", "navab-leaderboard")
 
@@ -25,7 +25,7 @@ def versions(spec: ModelSpec) -> dict[str, str]:
 
 def resolve_device(device: str, spec: ModelSpec) -> str:
     """'auto' becomes cuda when a GPU is visible, else cpu; served models run on their server."""
-    if spec.kind == "openai-completions":
+    if spec.kind in SERVED:
         return "endpoint"
     if device != "auto":
         return device
@@ -80,6 +80,8 @@ def run_command(
         parts += ["--revision", spec.revision]
     if spec.base_url:
         parts += ["--base-url", spec.base_url]
+    if spec.api_key_env:
+        parts += ["--api-key-env", spec.api_key_env]  # the secret's name, never its value
     parts += ["--dtype", spec.dtype, "--batch-size", str(spec.batch_size)]
     if spec.apply_chat_template:
         parts.append("--chat-template")
@@ -128,7 +130,9 @@ def lm_eval_command(
     seed: int,
     device: str,
 ) -> str:
-    """The stock `lm_eval` command that computes the same log-likelihoods for `tasks`."""
+    """The stock `lm_eval` command that computes the same log-likelihoods (or, for a chat
+    model, sends the same requests) for `tasks`. A served model's key is named, never shown:
+    stock lm-eval reads OPENAI_API_KEY, set from the provider's secret."""
     parts: list[str | Path] = ["lm_eval", "run", "--model", spec.lm_eval_model]
     parts += ["--model_args", spec.model_args_string(), "--tasks", ",".join(tasks)]
     parts += ["--include_path", tasks_dir, "--batch_size", str(spec.batch_size)]
@@ -137,4 +141,6 @@ def lm_eval_command(
     if spec.apply_chat_template:
         parts.append("--apply_chat_template")
     parts += ["--seed", str(seed), "--log_samples", "--output_path", output_path]
+    if spec.kind in SERVED and spec.api_key_env:
+        return f'OPENAI_API_KEY="${spec.api_key_env}" {_join(parts)}'
     return _join(parts)

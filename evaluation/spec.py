@@ -1,6 +1,6 @@
 """What to evaluate: a model and how to run it, validated before anything is loaded.
 
-Three kinds, each mapped onto an lm-eval model backend:
+Four kinds, each mapped onto an lm-eval model backend:
 
 - ``hf``: a Hugging Face hub id (pinned to a 40-hex commit) or a local directory, run with
   transformers (lm-eval's ``hf``).
@@ -8,6 +8,10 @@ Three kinds, each mapped onto an lm-eval model backend:
   (lm-eval's ``local-completions``); the server must return prompt log-probabilities (vLLM's
   server does). The API key is read from the environment variable named in ``api_key_env`` and
   never written into model arguments, results or commands.
+- ``openai-chat``: a served model behind an OpenAI-compatible chat-completions endpoint, with
+  no log-likelihoods (lm-eval's ``local-chat-completions``, run through the metered client in
+  `evaluation.providers.client`): scored on the generative and judged tracks only. Its
+  ``serving`` holds the provider's limits and prices; the key, as above, is named, not held.
 - ``vllm``: the same weights as ``hf`` run by vLLM on a GPU worker (optional extra).
 
 Remote code is never run: ``trust_remote_code`` is always False.
@@ -20,12 +24,56 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-KINDS = ("hf", "openai-completions", "vllm")
+from evaluation.benchmarks.contract import Track
+
+KINDS = ("hf", "openai-completions", "openai-chat", "vllm")
+SERVED = ("openai-completions", "openai-chat")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
-LM_EVAL_MODEL = {"hf": "hf", "openai-completions": "local-completions", "vllm": "vllm"}
+#: the stock lm-eval model type of each kind (what reproduction commands name)
+LM_EVAL_MODEL = {
+    "hf": "hf",
+    "openai-completions": "local-completions",
+    "openai-chat": "local-chat-completions",
+    "vllm": "vllm",
+}
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
-Kind = Literal["hf", "openai-completions", "vllm"]
+Kind = Literal["hf", "openai-completions", "openai-chat", "vllm"]
+
+
+def tracks_of(kind: str) -> tuple[Track, ...]:
+    """The tracks a model of this kind can be scored on: a chat model gives no
+    log-likelihoods, so it is never ranked with models that do, and they are not asked for
+    generated letters."""
+    if kind == "openai-chat":
+        return (Track.GENERATIVE, Track.JUDGED)
+    return (Track.LOGLIKELIHOOD, Track.JUDGED)
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A provider's limits and prices, as the site registers them (no secret among them)."""
+
+    concurrency: int = 1
+    requests_per_minute: float | None = None
+    timeout_s: int = 60
+    input_price_per_m: float = 0.0
+    output_price_per_m: float = 0.0
+    #: attempts at one request, as lm-eval's `max_retries` counts them (the first included),
+    #: retried with back-off after a 429, 5xx, timeout or malformed answer
+    max_retries: int = 6
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 1:
+            raise ValueError("max_retries (attempts per request) must be at least 1")
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.requests_per_minute is not None and self.requests_per_minute <= 0:
+            raise ValueError("requests per minute must be positive")
+        if self.timeout_s < 1:
+            raise ValueError("the request timeout must be at least 1 second")
+        if self.input_price_per_m < 0 or self.output_price_per_m < 0:
+            raise ValueError("prices cannot be negative")
 
 
 def is_local_path(name: str) -> bool:
@@ -52,6 +100,7 @@ class ModelSpec:
     # a worker's credentials cannot be sent to a server a submitter controls.
     api_key_env: str | None = None
     tokenizer: str | None = None
+    serving: Serving | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -67,14 +116,21 @@ class ModelSpec:
             raise ValueError("batch_size must be a positive integer or 'auto'")
         if self.max_length is not None and self.max_length < 16:
             raise ValueError("max_length must be at least 16 tokens")
-        if self.kind == "openai-completions":
+        if self.kind in SERVED:
             if not self.base_url or not self.base_url.startswith(("http://", "https://")):
-                raise ValueError("an openai-completions model needs an http(s) base_url")
+                raise ValueError(f"an {self.kind} model needs an http(s) base_url")
         elif self.base_url:
-            raise ValueError(f"base_url only applies to openai-completions, not {self.kind}")
+            raise ValueError(f"base_url only applies to served models, not {self.kind}")
+        if self.kind == "openai-chat":
+            # lm-eval sends chat requests one conversation at a time, built from the chat
+            # messages (the template is the server's): say so rather than be overridden.
+            if self.batch_size != 1:
+                raise ValueError("a chat-completions model runs with batch_size 1")
+            if not self.apply_chat_template:
+                raise ValueError("a chat-completions model needs apply_chat_template")
         # A hub id without a pinned commit would silently change under the leaderboard.
         unpinned = not self.revision or not COMMIT.match(self.revision)
-        if self.kind != "openai-completions" and not self.is_local and unpinned:
+        if self.kind not in SERVED and not self.is_local and unpinned:
             raise ValueError(
                 f"revision for hub model {self.pretrained!r} must be a full 40-character "
                 "commit hash"
@@ -82,16 +138,29 @@ class ModelSpec:
 
     @property
     def is_local(self) -> bool:
-        return self.kind != "openai-completions" and is_local_path(self.pretrained)
+        return self.kind not in SERVED and is_local_path(self.pretrained)
 
     @property
     def lm_eval_model(self) -> str:
         return LM_EVAL_MODEL[self.kind]
 
+    @property
+    def tracks(self) -> tuple[Track, ...]:
+        return tracks_of(self.kind)
+
     def to_lm_eval_args(self) -> dict[str, Any]:
         """lm-eval ``model_args``; safe to record and print (no secrets)."""
         args: dict[str, Any]
-        if self.kind == "openai-completions":
+        if self.kind == "openai-chat":
+            serving = self.serving or Serving()
+            args = {
+                "model": self.pretrained,
+                "base_url": self.base_url,
+                "num_concurrent": serving.concurrency,
+                "timeout": serving.timeout_s,
+                "max_retries": serving.max_retries,
+            }
+        elif self.kind == "openai-completions":
             args = {
                 "model": self.pretrained,
                 "base_url": self.base_url,
@@ -103,7 +172,7 @@ class ModelSpec:
             args = {"pretrained": self.pretrained, "dtype": self.dtype}
             if self.tokenizer:
                 args["tokenizer"] = self.tokenizer
-        if self.revision and not self.is_local:
+        if self.revision and not self.is_local and self.kind != "openai-chat":
             args["revision"] = self.revision
         if self.max_length is not None:
             args["max_length"] = self.max_length

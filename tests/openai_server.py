@@ -6,9 +6,23 @@ score the prompt itself (one log-probability per prompt token, None for the firs
 `logprobs` for the top-k alternatives of each token, and `max_tokens` greedy new tokens
 (0: only the echoed prompt), cut at the first `stop` string.
 
+`POST /v1/chat/completions` answers like a chat model: the conversation becomes one prompt
+(the tokenizer's chat template where it has one; the tiny models have none, so the turns'
+contents joined by blank lines), the model continues it greedily for `max_tokens` (or
+`max_completion_tokens`) tokens, cut at the first `stop`, and `usage` counts the prompt's and
+the answer's tokens.
+
 Routes live in `OpenAIServer.routes` (path -> handler taking the JSON body and returning the
-JSON answer), so another endpoint (`/v1/chat/completions`) is one more entry, and every
-request is recorded in `requests` for tests to inspect.
+JSON answer), and every request is recorded in `requests` (its headers in `headers`) for tests
+to inspect. Faults are queued with `inject(...)`, one consumed per request, in order:
+
+    "429", "500"    that status (429 with `Retry-After: 0`), the model not asked
+    "slow"          the answer after `slow_s` seconds (past a short client timeout)
+    "malformed"     200 with a body that is not JSON
+    "blocked"       a chat answer withheld by a content filter (no content)
+    "refuse"        a chat answer that is a refusal
+    "think"         the model's answer behind a `<think>...</think>` block
+    "reply:TEXT"    a chat answer that is TEXT
 
     with OpenAIServer(model_dir) as server:
         ModelSpec(kind="openai-completions", pretrained=str(model_dir), base_url=server.url)
@@ -18,6 +32,8 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -111,10 +127,14 @@ class OpenAIServer:
     model_dir: Path
     requests: list[tuple[str, Json]] = field(default_factory=list)
     routes: dict[str, Route] = field(default_factory=dict)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    faults: deque[str] = field(default_factory=deque)
+    slow_s: float = 3.0
 
     def __post_init__(self) -> None:
         self.model = TinyModel(self.model_dir)
         self.routes.setdefault("/v1/completions", self.completions)
+        self.routes.setdefault("/v1/chat/completions", self.chat_completions)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -122,6 +142,16 @@ class OpenAIServer:
     def url(self) -> str:
         """The completions URL, as a model's `base_url` names it."""
         return f"http://127.0.0.1:{self.httpd.server_port}/v1/completions"
+
+    @property
+    def chat_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}/v1/chat/completions"
+
+    def inject(self, *faults: str) -> None:
+        self.faults.extend(faults)
+
+    def requests_to(self, path: str) -> list[Json]:
+        return [body for route, body in self.requests if route == path]
 
     def __enter__(self) -> OpenAIServer:
         self.thread.start()
@@ -158,6 +188,49 @@ class OpenAIServer:
             "choices": choices,
         }
 
+    def chat_completions(self, body: Json, fault: str = "") -> Json:
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise BadRequest("messages must be a list of {role, content} objects")
+        tokenizer = self.model.tokenizer
+        if getattr(tokenizer, "chat_template", None):
+            prompt = str(
+                tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            )
+        else:
+            prompt = "\n\n".join(str(m.get("content", "")) for m in messages)
+        max_tokens = int(body.get("max_completion_tokens") or body.get("max_tokens") or 16)
+        stop = body.get("stop") or []
+        text = self.model.complete(
+            prompt, max_tokens, False, None, [stop] if isinstance(stop, str) else list(stop)
+        )["text"]
+        content: str | None = text
+        reason = "stop"
+        if fault == "blocked":
+            content, reason = None, "content_filter"
+        elif fault == "refuse":
+            content = "I'm sorry, but I can't help with that."
+        elif fault == "think":
+            content = f"<think>Option A or option B? Let me weigh both.</think>{text}"
+        elif fault.startswith("reply:"):
+            content = fault.removeprefix("reply:")
+        return {
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
+            "model": body.get("model", ""),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": len(tokenizer.encode(prompt)),
+                "completion_tokens": len(tokenizer.encode(content or "")),
+            },
+        }
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -171,17 +244,45 @@ class OpenAIServer:
                     length = int(self.headers.get("Content-Length", "0"))
                     body = json.loads(self.rfile.read(length) or b"{}")
                     server.requests.append((self.path, body))
-                    self._answer(200, route(body))
+                    server.headers.append(dict(self.headers))
+                    fault = server.faults.popleft() if server.faults else ""
+                    if fault in ("429", "500"):
+                        self._answer(
+                            int(fault),
+                            {"error": {"message": f"injected {fault}", "type": "server_error"}},
+                            {"Retry-After": "0"} if fault == "429" else {},
+                        )
+                        return
+                    if fault == "malformed":
+                        self._send(200, b'{"choices": [{"index": 0, "mess')
+                        return
+                    if fault == "slow":
+                        time.sleep(server.slow_s)
+                    if self.path == "/v1/chat/completions":
+                        self._answer(200, server.chat_completions(body, fault))
+                    else:
+                        self._answer(200, route(body))
                 except (BadRequest, ValueError, TypeError) as exc:
                     self._answer(400, {"error": {"message": str(exc), "type": "invalid_request"}})
 
-            def _answer(self, status: int, payload: Json) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+            def _answer(
+                self, status: int, payload: Json, headers: dict[str, str] | None = None
+            ) -> None:
+                self._send(status, json.dumps(payload).encode(), headers)
+
+            def _send(
+                self, status: int, data: bytes, headers: dict[str, str] | None = None
+            ) -> None:
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test): nobody is listening
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: tests read `requests` instead of an access log on stderr."""

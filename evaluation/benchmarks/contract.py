@@ -59,8 +59,14 @@ class Track(StrEnum):
 
     @property
     def label(self) -> str:
-        """How pages name the track beside a number."""
-        return {"loglikelihood": "log-likelihood"}.get(self.value, self.value)
+        return TRACK_LABELS[self]
+
+
+TRACK_LABELS = {
+    Track.LOGLIKELIHOOD: "log-likelihood track",
+    Track.GENERATIVE: "generative track",
+    Track.JUDGED: "judged track",
+}
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,9 @@ class SubMetric:
     selector: str
     value: str
     description: str = ""
+    #: shown as the number of items in the subset (what could not be read: unparsable or
+    #: refused answers), not as the metric over it
+    counted: bool = False
 
 
 @dataclass(frozen=True)

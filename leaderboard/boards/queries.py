@@ -12,16 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import (
-    BooleanField,
-    Exists,
-    ExpressionWrapper,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-)
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Value
 
 from evaluation.benchmarks.contract import Benchmark, Method, Metric
 from leaderboard.benchmark.counts import slice_values
@@ -202,6 +193,8 @@ class Board:
     tied_ranks: set[int] = field(default_factory=set)  # ranks shared by several models: "=2"
     #: the method's declared sub-metrics: (key, label)
     parts: list[tuple[str, str]] = field(default_factory=list)
+    #: the sub-metrics shown as item counts
+    counted: set[str] = field(default_factory=set)
     #: what the board shows, resolved from the query and the declaration
     method: Method | None = None
     metric: Metric | None = None
@@ -329,13 +322,8 @@ def build_board(query: BoardQuery) -> Board:
     columns = [Column(code, averaged.label_of(code) if averaged else code) for code in codes]
     condition = filters_q(query)
     shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
-    # A board lists the models scored on its method: a model that gives no log-likelihoods
-    # (a chat API) never appears on a log-likelihood board, and a judged method's board lists
-    # every model judged, whatever its kind.
-    scored = Exists(Score.objects.filter(job=OuterRef("latest_job_id"), method=method.key))
     models = list(
         models_on_release(query.release)
-        .filter(scored)
         .annotate(shown=shown)
         .values(
             "pk",
@@ -366,7 +354,11 @@ def build_board(query: BoardQuery) -> Board:
     scores = Score.objects.filter(
         job_id__in=list(rows), method=method.key, metric=metric.key
     ).values_list("job_id", "slices", "value", "ci_low", "ci_high", "stderr", "n", "parts")
+    # A model with no score for this method at all is on another track (a chat model on a
+    # log-likelihood board, or the reverse): it is left off, never listed as incomplete.
+    scored_jobs: set[int] = set()
     for job_id, cell_slices, value, low, high, se, n, parts in scores:
+        scored_jobs.add(job_id)
         # The score of exactly the chosen slice (and one column of the averaged dimension).
         if {k: v for k, v in cell_slices.items() if k != column_key} != selected:
             continue
@@ -377,13 +369,14 @@ def build_board(query: BoardQuery) -> Board:
         [d.min_n for d in benchmark.slices if d.key in selected or d.key == column_key] or [1]
     )
     part_keys = [sub.key for sub in method.submetrics]
-    everyone = list(rows.values())
+    counted = {sub.key for sub in method.submetrics if sub.counted}
+    everyone = [row for row in rows.values() if row.job_id in scored_jobs]
     # Without an averaged dimension the board ranks the chosen slice's one cell (key "").
     column = query.column if averaged else ""
     scope = codes if column == OVERALL else [column]
     for row in everyone:
         row.primary = _primary(row, column, codes, metric, min_n)
-        _scope_stats(row, scope, part_keys)
+        _scope_stats(row, scope, part_keys, counted)
     ranks = shared_ranks([r.primary for r in everyone], higher_is_better=metric.higher_is_better)
     for row, rank in zip(everyone, ranks, strict=True):
         row.rank = rank
@@ -397,6 +390,7 @@ def build_board(query: BoardQuery) -> Board:
         total=len(everyone),
         tied_ranks={rank for rank, count in counts.items() if count > 1},
         parts=[(sub.key, sub.label) for sub in method.submetrics],
+        counted={sub.key for sub in method.submetrics if sub.counted},
         method=method,
         metric=metric,
         selected=selected,
@@ -451,12 +445,16 @@ def _primary(
     return Interval(cell.value, cell.ci_low, cell.ci_high)
 
 
-def _scope_stats(row: BoardRow, codes: list[str], part_keys: list[str]) -> None:
+def _scope_stats(row: BoardRow, codes: list[str], part_keys: list[str], counted: set[str]) -> None:
     cells = [row.cells[code] for code in codes if code in row.cells]
     if not cells or len(cells) != len(codes):
         return
     row.n = sum(c.n for c in cells)
     for key in part_keys:
+        if key in counted:
+            # Items nobody could score (unparsable, refused answers): a count, summed.
+            row.parts[key] = float(sum(int((c.parts.get(key) or {}).get("n") or 0) for c in cells))
+            continue
         values = [v for c in cells if (v := (c.parts.get(key) or {}).get("value")) is not None]
         # Means over columns, like the score itself (a part missing anywhere leaves it unknown).
         row.parts[key] = sum(values) / len(values) if len(values) == len(cells) else None

@@ -10,8 +10,27 @@ from leaderboard.evals.models import (
     JobEvent,
     LanguageModel,
     ModelType,
+    Provider,
     Score,
 )
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin[Provider]):
+    """Staff register the APIs served models run on; the key stays on the workers."""
+
+    list_display = [
+        "name",
+        "api_kind",
+        "base_url",
+        "key_secret",
+        "concurrency",
+        "requests_per_minute",
+        "budget_usd",
+        "accepts_submissions",
+    ]
+    list_filter = ["api_kind", "accepts_submissions"]
+    search_fields = ["name", "base_url"]
 
 
 @admin.register(LanguageModel)
@@ -28,6 +47,7 @@ class LanguageModelAdmin(admin.ModelAdmin[LanguageModel]):
     list_filter = ["model_type", "precision", "is_demo"]
     search_fields = ["name", "family"]
     raw_id_fields = ["submitter", "base_model"]
+    list_select_related = ["provider"]
     actions = ["evaluate_on_current_release"]
 
     def save_model(

@@ -117,6 +117,14 @@ class SubmissionSerializer(serializers.Serializer[Submission]):
     family = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     use_chat_template = serializers.BooleanField(default=False)
     endpoint_url = serializers.URLField(required=False, allow_blank=True, default="")
+    provider = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A registered provider's name (the submit form lists them); `name` is then "
+        "the model's name at that provider.",
+    )
     benchmarks = BenchmarkSlugsField(
         required=False,
         default=list,

@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 
 from evaluation.model_check import SUBMITTED_NAME, SUBMITTED_NAME_MESSAGE
-from leaderboard.evals.models import ModelType, Precision
+from leaderboard.evals.models import ModelType, Precision, Provider
 from leaderboard.evals.submission import Submission, current_releases
 
 
@@ -40,6 +40,12 @@ class SubmissionForm(forms.Form):
         required=False,
         help_text="Optional: a completions endpoint (e.g. a vLLM server) that returns log-probabilities.",
     )
+    provider = forms.ChoiceField(
+        label="Served by a registered provider",
+        required=False,
+        help_text="For API models: the model name above is its name at this provider. Chat "
+        "models are scored on the generative track, ranked apart from log-likelihoods.",
+    )
     benchmarks = forms.MultipleChoiceField(
         label="Benchmarks",
         required=False,
@@ -56,6 +62,12 @@ class SubmissionForm(forms.Form):
             for slug, release in releases.items()
         ]
         field.initial = list(releases)
+        self.fields["provider"].choices = [("", "— none (weights or endpoint) —")] + [  # type: ignore[attr-defined]
+            (name, name)
+            for name in Provider.objects.filter(accepts_submissions=True).values_list(
+                "name", flat=True
+            )
+        ]
 
     def clean_name(self) -> str:
         # The API's rule (and its schema's pattern), after trimming what a browser adds.

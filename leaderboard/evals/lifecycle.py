@@ -77,9 +77,12 @@ def create_job(
     alignment: dict[str, Any] | None = None,
 ) -> EvaluationJob:
     """Create the next attempt and queue it once the surrounding transaction commits.
-    METHODS default to every method the release's benchmark declares."""
+    METHODS default to every method the release's benchmark declares on the model's tracks
+    (a chat model: none that need log-likelihoods; an open model: no generated letters)."""
     if methods is None:
-        methods = [m.key for m in get_benchmark(release.benchmark.slug).methods]
+        methods = [
+            m.key for m in get_benchmark(release.benchmark.slug).methods if m.track in model.tracks
+        ]
     what = "alignment" if kind == JobKind.ALIGN else "evaluation"
     conflict = f"{model} already has a pending or running {what} job on {release}."
     with transaction.atomic():

@@ -6,11 +6,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from evaluation.benchmarks.contract import Track
+from evaluation.providers.secrets import check_secret_name
+from evaluation.spec import Kind, Serving, tracks_of
 from leaderboard.benchmark.models import DatasetRelease, Item
 from leaderboard.tracking import NUL_SUBSTITUTE as NUL_SUBSTITUTE  # stored text's NUL
 from leaderboard.tracking import TrackedWork
@@ -44,6 +48,76 @@ def model_display_name(name: str, revision: str) -> str:
     return f"{name}@{revision[:width]}" if revision else name
 
 
+class ApiKind(models.TextChoices):
+    CHAT = "chat", "Chat completions (a generated letter; no log-likelihoods)"
+    COMPLETIONS = "completions", "Completions with log-probabilities (log-likelihood track)"
+
+
+def validate_secret_name(value: str) -> None:
+    try:
+        check_secret_name(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class Provider(models.Model):
+    """An OpenAI-compatible API that staff registered; users submit models served by it.
+
+    The key is never stored: `key_secret` names the environment variable (or `<NAME>_FILE`)
+    that holds it on the workers, which alone read it.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    base_url = models.URLField(
+        help_text="The endpoint requests go to, e.g. https://api.example.com/v1/chat/completions."
+    )
+    api_kind = models.CharField(max_length=16, choices=ApiKind.choices, default=ApiKind.CHAT)
+    key_secret = models.CharField(
+        "key secret name",
+        max_length=64,
+        blank=True,
+        validators=[validate_secret_name],
+        help_text="NAME of the worker-side environment variable (or NAME_FILE) holding the API "
+        "key; blank: no key is sent. Never the key itself.",
+    )
+    concurrency = models.PositiveSmallIntegerField(default=1, help_text="Requests in flight.")
+    requests_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Per worker; blank: no limit."
+    )
+    timeout_s = models.PositiveIntegerField("request timeout (s)", default=60)
+    input_price_per_m = models.FloatField("USD per 1M input tokens", default=0.0)
+    output_price_per_m = models.FloatField("USD per 1M output tokens", default=0.0)
+    budget_usd = models.FloatField(
+        "default per-job budget (USD)",
+        default=5.0,
+        help_text="A job stops with its reason once its estimated cost reaches this.",
+    )
+    accepts_submissions = models.BooleanField(
+        default=True, help_text="Signed-in users may submit models served by this provider."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        try:
+            self.serving()
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def serving(self) -> Serving:
+        return Serving(
+            concurrency=self.concurrency,
+            requests_per_minute=self.requests_per_minute,
+            timeout_s=self.timeout_s,
+            input_price_per_m=self.input_price_per_m,
+            output_price_per_m=self.output_price_per_m,
+        )
+
+
 class LanguageModel(models.Model):
     """A model as submitted: what to load, pinned, and how to run it."""
 
@@ -61,6 +135,14 @@ class LanguageModel(models.Model):
     family = models.CharField(max_length=64, blank=True)
     use_chat_template = models.BooleanField(default=False)
     endpoint_url = models.URLField(blank=True, help_text="OpenAI-compatible completions endpoint.")
+    provider = models.ForeignKey(
+        Provider,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="models",
+        help_text="The registered API serving this model (`name` is its model name there).",
+    )
     weights_path = models.CharField(
         max_length=500,
         blank=True,
@@ -96,6 +178,17 @@ class LanguageModel(models.Model):
     @property
     def display_name(self) -> str:
         return model_display_name(self.name, self.revision)
+
+    @property
+    def served_kind(self) -> Kind | None:
+        """The spec kind of a served model (None: weights the worker loads)."""
+        if self.provider is not None:
+            return "openai-chat" if self.provider.api_kind == ApiKind.CHAT else "openai-completions"
+        return "openai-completions" if self.endpoint_url else None
+
+    @property
+    def tracks(self) -> tuple[Track, ...]:
+        return tracks_of(self.served_kind or "hf")
 
 
 class JobStatus(models.TextChoices):
@@ -188,6 +281,12 @@ class EvaluationJob(TrackedWork):
     )
     failure_reason = models.TextField(blank=True)
     repro_card = models.JSONField(default=dict, blank=True)
+    # Served models: what the provider was asked and what it cost (evaluation.providers.Usage),
+    # kept on failure too; the budget defaults to the provider's.
+    usage = models.JSONField(default=dict, blank=True)
+    budget_usd = models.FloatField(
+        null=True, blank=True, help_text="Per-job budget (USD); blank: the provider's default."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker.")
@@ -219,6 +318,13 @@ class EvaluationJob(TrackedWork):
 
     def get_absolute_url(self) -> str:
         return reverse("job-detail", args=[self.pk])
+
+    @property
+    def budget(self) -> float | None:
+        if self.budget_usd is not None:
+            return self.budget_usd
+        provider = self.model.provider
+        return provider.budget_usd if provider is not None else None
 
     @property
     def is_partial(self) -> bool:

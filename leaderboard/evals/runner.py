@@ -13,6 +13,7 @@ from django.db import DataError
 from evaluation import EvaluationResult, ModelSpec, ProgressEvent
 from evaluation.benchmarks import get_benchmark
 from evaluation.errors import ModelError
+from evaluation.providers import metering
 from evaluation.release import iter_items, write_benchmark_release
 from evaluation.results import slice_key
 from evaluation.spec import Kind, parse_model_ref, vllm_available
@@ -29,6 +30,19 @@ from leaderboard.tracking import storable_json
 
 
 def model_spec(model: LanguageModel) -> ModelSpec:
+    provider = model.provider
+    if provider is not None:
+        # The key is named, never held: the worker reads it from its own environment.
+        chat = model.served_kind == "openai-chat"
+        return ModelSpec(
+            kind="openai-chat" if chat else "openai-completions",
+            pretrained=model.name,
+            base_url=provider.base_url,
+            batch_size=1 if chat else 8,
+            apply_chat_template=chat or model.use_chat_template,
+            api_key_env=provider.key_secret or None,
+            serving=provider.serving(),
+        )
     if model.endpoint_url:
         return ModelSpec(
             kind="openai-completions",
@@ -56,17 +70,17 @@ def reference_judge() -> ModelSpec | None:
     return parse_model_ref(settings.EVAL_REFERENCE_JUDGE, dtype=settings.EVAL_REFERENCE_JUDGE_DTYPE)
 
 
-def job_methods(job: EvaluationJob) -> tuple[list[str], dict[str, Any]]:
-    """The methods a job runs and the options they need: a benchmark declaring
-    reference-judged methods gets the site's reference judge, and without one those methods
-    are left out (the card records why)."""
+def job_methods(job: EvaluationJob) -> tuple[list[str] | None, dict[str, Any]]:
+    """The methods a job runs (None: the benchmark's defaults for the model) and the options
+    they need: a benchmark declaring reference-judged methods gets the site's reference
+    judge, and without one those methods are left out (the card records why)."""
     benchmark = get_benchmark(job.release.benchmark.slug)
-    methods = list(job.methods) or [m.key for m in benchmark.methods]
+    methods = list(job.methods) or None
     judged = {m.key for m in benchmark.methods if m.reference_judge}
     if not judged:
         return methods, {}
     judge = reference_judge()
-    if judge is None:
+    if judge is None and methods:
         methods = [m for m in methods if m not in judged]
         if not methods:
             # The site's set-up, not the model: a worker with a reference judge can run it.
@@ -109,20 +123,28 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
     benchmark = get_benchmark(job.release.benchmark.slug)
     release_dir = job_release_directory(job)
     methods, options = job_methods(job)
-    try:
-        spec = model_spec(job.model)
-        result = benchmark.evaluate(
-            spec,
-            release_dir,
-            methods=methods,
-            **options,
-            seed=settings.EVAL_SEED,
-            device=settings.EVAL_DEVICE,
-            max_gen_toks=settings.EVAL_MAX_GEN_TOKENS,
-            progress=on_progress,
-        )
-    except (ModelError, ValueError) as exc:
-        raise lifecycle.ModelProblem(str(exc)) from exc
+    # Answers a provider already gave (to an earlier attempt too) are not paid for again.
+    cache_dir = Path(settings.EVAL_RESULTS_DIR) / "api-cache"
+    with metering(budget_usd=job.budget, cache_dir=cache_dir) as session:
+        try:
+            spec = model_spec(job.model)
+            result = benchmark.evaluate(
+                spec,
+                release_dir,
+                methods=methods,
+                **options,
+                seed=settings.EVAL_SEED,
+                device=settings.EVAL_DEVICE,
+                max_gen_toks=settings.EVAL_MAX_GEN_TOKENS,
+                progress=on_progress,
+            )
+        except (ModelError, ValueError) as exc:
+            raise lifecycle.ModelProblem(str(exc)) from exc
+        finally:
+            if job.model.provider_id is not None:
+                # Kept whatever happened: a failed or stopped job has cost money too.
+                usage = session.usage.to_dict() | {"budget_usd": job.budget}
+                EvaluationJob.objects.filter(pk=job.pk).update(usage=usage)
     if not isinstance(result, EvaluationResult):
         # The site stores the generic results only; anything else is the deployment's fault.
         raise TypeError(

@@ -17,11 +17,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from evaluation.benchmarks import benchmark_slugs
+from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.model_check import ModelCheckError, ModelInfo, check_hub, check_local
+from evaluation.spec import tracks_of
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import lifecycle
-from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel
+from leaderboard.evals.models import ApiKind, EvaluationJob, JobStatus, LanguageModel, Provider
 
 
 class SubmissionError(ValueError):
@@ -42,6 +43,8 @@ class Submission:
     family: str = ""
     use_chat_template: bool = False
     endpoint_url: str = ""
+    #: a registered provider's name: `name` is the model's name at that provider
+    provider: str = ""
     #: benchmark slugs to evaluate on; empty: every benchmark with a published release
     benchmarks: list[str] = field(default_factory=list)
 
@@ -133,9 +136,53 @@ def check_endpoint(url: str, user: AbstractBaseUser | AnonymousUser) -> None:
     )
 
 
+def chosen_provider(sub: Submission, user: AbstractBaseUser | AnonymousUser) -> Provider | None:
+    if not sub.provider:
+        return None
+    if sub.endpoint_url:
+        raise SubmissionError("Name a provider or an endpoint, not both.", field="endpoint_url")
+    provider = Provider.objects.filter(name=sub.provider).first()
+    if provider is None or not (provider.accepts_submissions or getattr(user, "is_staff", False)):
+        raise SubmissionError(
+            f"{sub.provider!r} is not a provider accepting submissions.", field="provider"
+        )
+    return provider
+
+
+def releases_for_tracks(
+    releases: list[DatasetRelease], provider: Provider | None, chosen: list[str]
+) -> list[DatasetRelease]:
+    """A chat model gives no log-likelihoods: only benchmarks with a method on its tracks
+    (the generated letter, a judge) can score it; asking for another is refused."""
+    if provider is None or provider.api_kind != ApiKind.CHAT:
+        return releases
+    tracks = tracks_of("openai-chat")
+    fit = [
+        r
+        for r in releases
+        if any(m.track in tracks for m in get_benchmark(r.benchmark.slug).methods)
+    ]
+    unfit = [r.benchmark.slug for r in releases if r not in fit and r.benchmark.slug in chosen]
+    if unfit or not fit:
+        raise SubmissionError(
+            f"{', '.join(unfit) or 'No benchmark'} cannot score a chat model (it has no method "
+            "that reads generated text).",
+            field="benchmarks",
+        )
+    return fit
+
+
 def inspect(sub: Submission) -> ModelInfo:
     """Check the model is loadable without remote code and pin its revision."""
     try:
+        if sub.provider:
+            return ModelInfo(
+                revision="",
+                params=None,
+                architecture="provider",
+                verified=False,
+                note=f"Served by {sub.provider}: weights not inspected.",
+            )
         if sub.endpoint_url:
             return ModelInfo(
                 revision=sub.revision,
@@ -155,6 +202,8 @@ def submit(sub: Submission, user: Any) -> list[EvaluationJob]:
     """Validate, register the model and queue its evaluation on the current release of each
     chosen benchmark (one job each)."""
     releases = chosen_releases(sub.benchmarks)
+    provider = chosen_provider(sub, user)
+    releases = releases_for_tracks(releases, provider, sub.benchmarks)
     # Refused before the costly model check; daily_quota counts again, under the lock.
     check_rate_limit(user)
     if sub.endpoint_url:
@@ -194,6 +243,7 @@ def submit(sub: Submission, user: Any) -> list[EvaluationJob]:
                 family=sub.family or sub.name.rsplit("/", 1)[-1].split("-")[0].lower(),
                 use_chat_template=sub.use_chat_template,
                 endpoint_url=sub.endpoint_url,
+                provider=provider,
                 weights_path=sub.name if sub.name.startswith("/") else "",
                 submitter=user if getattr(user, "pk", None) else None,
             )

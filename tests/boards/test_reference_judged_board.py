@@ -58,9 +58,9 @@ def test_it_ranks_open_and_served_models_together_by_aj_ref(client, release, mod
     assert board.total == 3 and board.judges == [JUDGE]
     html = client.get(URL, {"method": "aj_ref"}).content.decode()
     assert row_names(html) == ["served-chat", "org/open-b", "org/open-a"]
-    assert "Track: <strong>judged</strong>" in html
+    assert "<strong>Judged track</strong>" in html
     assert f'<span class="mono">{JUDGE}</span>' in html
-    assert "Mean (judged)" in html
+    assert "Mean (judged track)" in html
     assert 'id="judge-notice"' not in html
     api = client.get(
         reverse("api:benchmark-leaderboard-list", args=["navab"]), {"method": "aj_ref"}
@@ -82,8 +82,8 @@ def test_log_likelihood_boards_never_list_a_model_without_log_likelihoods(client
         assert board.total == 2 and board.judges == []
         html = client.get(URL, {"method": method}).content.decode()
         assert "served-chat" not in html
-        assert "Track: <strong>log-likelihood</strong>" in html
-        assert "Mean (log-likelihood)" in html
+        assert "<strong>Log-likelihood track</strong>" in html
+        assert "Mean (log-likelihood track)" in html
 
 
 def test_a_changed_reference_judge_shows_both_judges(release, models):

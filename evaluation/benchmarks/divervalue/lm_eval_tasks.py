@@ -23,6 +23,7 @@ import yaml
 
 from evaluation.benchmarks.divervalue import lm_eval_utils
 from evaluation.benchmarks.divervalue.prompts import opa_prompt
+from evaluation.benchmarks.task_yaml import Dumper, Function
 
 TASK: Final = "divervalue_opa"
 DATA_DIR: Final = "data"
@@ -41,19 +42,6 @@ DOC_FIELDS: Final = (
 )
 
 
-class _Function(str):
-    """A `!function module.name` reference in a task config."""
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(
-    _Function, lambda dumper, value: dumper.represent_scalar("!function", str(value))
-)
-
-
 def doc(item: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **{key: str(item.get(key) or "") for key in DOC_FIELDS},
@@ -66,17 +54,17 @@ def doc(item: Mapping[str, Any]) -> dict[str, Any]:
 def task_config(data_file: Path) -> dict[str, Any]:
     return {
         "task": TASK,
-        "custom_dataset": _Function("utils.load_docs"),
+        "custom_dataset": Function("utils.load_docs"),
         "dataset_kwargs": {"data_files": {"test": str(data_file.resolve())}},
         "test_split": "test",
         "num_fewshot": 0,
         "output_type": "multiple_choice",
         "doc_to_text": "prompt",
-        "doc_to_choice": _Function("utils.doc_to_choice"),
+        "doc_to_choice": Function("utils.doc_to_choice"),
         "doc_to_target": 0,
         # The answer follows the question with no separator, as published.
         "target_delimiter": "",
-        "process_results": _Function("utils.process_results"),
+        "process_results": Function("utils.process_results"),
         "metric_list": [
             {"metric": name, "aggregation": "mean", "higher_is_better": True}
             for name in lm_eval_utils.METRICS
@@ -97,7 +85,7 @@ def export_tasks(items: Sequence[Mapping[str, Any]], out_dir: Path) -> list[str]
     with data_file.open("w", encoding="utf-8") as handle:
         for item in items:
             handle.write(json.dumps(doc(item), ensure_ascii=False) + "\n")
-    config = yaml.dump(task_config(data_file), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    config = yaml.dump(task_config(data_file), Dumper=Dumper, sort_keys=False, allow_unicode=True)
     (out_dir / f"{TASK}.yaml").write_text(config, encoding="utf-8")
     shutil.copyfile(lm_eval_utils.__file__, out_dir / "utils.py")
     (out_dir / "README.md").write_text(README.format(dir=out_dir, task=TASK), encoding="utf-8")

@@ -1,12 +1,13 @@
 """NaVAB's reproducibility card: what ran, on what, and the stock commands that repeat each
-stage (the model for MC and the free answers, the AJ judge, the reference judge)."""
+stage (the model for MC, its generated letters and the free answers, the AJ judge, the
+reference judge)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from evaluation import repro
-from evaluation.benchmarks.navab.lm_eval_tasks import AJ, AJ_REF, GEN, JUDGED, MC
+from evaluation.benchmarks.navab.lm_eval_tasks import AJ, AJ_REF, GEN, JUDGED, MC, MC_GEN
 from evaluation.release import load_manifest, sha256_file
 from evaluation.results import ANSWERS_FILE, ReproCard
 from evaluation.spec import ModelSpec
@@ -55,7 +56,7 @@ def build_card(
         )
 
     commands = [export()]
-    judges = {MC: spec, GEN: spec, AJ: judge or spec, AJ_REF: reference_judge}
+    judges = {MC: spec, MC_GEN: spec, GEN: spec, AJ: judge or spec, AJ_REF: reference_judge}
     exported_answers = False
     for kind, model in judges.items():
         if not task_names.get(kind) or model is None:

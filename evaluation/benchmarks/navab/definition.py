@@ -152,6 +152,31 @@ AJ_REF = Method(
 )
 
 
+# What a generated answer that names no letter was, counted per cell (each scores 0).
+UNANSWERED: Final = (
+    SubMetric("unparsable", "Unparsable", selector="parse", value="unparsable", counted=True),
+    SubMetric("empty", "Empty", selector="parse", value="empty", counted=True),
+    SubMetric("refused", "Refused", selector="parse", value="refused", counted=True),
+    SubMetric("blocked", "Blocked", selector="parse", value="blocked", counted=True),
+)
+
+MC_GEN = Method(
+    key="mc_gen",
+    label="Multiple choice (generated letter)",
+    track=Track.GENERATIVE,
+    metrics=(ACCURACY,),
+    primary="acc",
+    submetrics=HALVES + UNANSWERED,
+    description=(
+        "For models without log-likelihoods (chat endpoints): the MC question asked with "
+        "an instruction to answer with the letter; the letter is read strictly, then by a "
+        "documented fallback (evaluation/providers/letters.py). Unparsable, empty, refused "
+        "and blocked answers score 0 and are counted per cell, never guessed. Ranked apart "
+        "from the log-likelihood MC."
+    ),
+)
+
+
 class NaVAB(Benchmark):
     slug = "navab"
     name = "NaVAB"
@@ -203,13 +228,14 @@ class NaVAB(Benchmark):
             unscored=UNSCORED_MODES,
         ),
     )
-    methods = (MC, AJ, AJ_REF)
+    methods = (MC, AJ, MC_GEN, AJ_REF)
     items_file = "triples.jsonl"
     item_noun = "triple"
     item_noun_plural = "triples"
     demo_dir = Path(__file__).resolve().parent / "demo"
     prompts = (
         Prompt("Multiple choice (MC)", templates.MC_TEMPLATE),
+        Prompt("Multiple choice, generated letter (mc_gen)", templates.MC_GEN_TEMPLATE),
         Prompt("Answer judgement (AJ), the free answer", templates.ANSWER_TEMPLATE),
         Prompt("Answer judgement (AJ), the judge", templates.JUDGE_TEMPLATE),
     )

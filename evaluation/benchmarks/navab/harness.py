@@ -6,8 +6,11 @@ tasks computes the same numbers. On top of lm-eval's accuracy this adds what the
 needs: per-example records, the declared sub-metrics (NaVAB's position halves), stderr and a seeded bootstrap interval.
 
 Stages (each its own `simple_evaluate` call, exactly as the stock commands on the card run
-them): MC; AJ answering (greedy generation, once); AJ judging (log-likelihood of " A" vs " B")
-by the model itself or a chosen judge (`aj`), and by the site's reference judge (`aj_ref`).
+them): MC; MC answered by a generated letter (`mc_gen`, the generative track for chat models
+without log-likelihoods: parsed by `evaluation.providers.letters`, unanswered items counted);
+AJ answering (greedy generation, once, by any model); AJ judging (log-likelihood of " A" vs
+" B") by the model itself or a chosen judge (`aj`), and by the site's reference judge
+(`aj_ref`, the judged track, where open and chat models rank together).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from evaluation.benchmarks.navab.lm_eval_tasks import (
     GEN,
     JUDGED,
     MC,
+    MC_GEN,
     METHODS,
     ExportedTasks,
     export_tasks,
@@ -41,6 +45,7 @@ from evaluation.benchmarks.navab.lm_eval_tasks import (
 )
 from evaluation.benchmarks.navab.prompts import LETTERS
 from evaluation.lm_eval_runner import Progress, ProgressCallback, load_lm, run_tasks
+from evaluation.providers.letters import parse_letter
 from evaluation.release import iter_triples
 from evaluation.results import EvaluationResult, Part, SampleRecord, ScoreRow
 from evaluation.spec import ModelSpec
@@ -132,6 +137,39 @@ def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> li
     return records
 
 
+def _letter_records(samples: dict[str, list[dict[str, Any]]]) -> list[SampleRecord]:
+    """mc_gen: the letter read from each generated answer; an answer without one scores 0 and
+    keeps why (`parse`), so every cell counts its unparsable, empty, refused, blocked items."""
+    navab = _navab()
+    records = []
+    for task in sorted(samples):
+        for sample in samples[task]:
+            doc = sample["doc"]
+            text = str(sample["filtered_resps"][0])
+            letter, status = parse_letter(text)
+            correct = letter is not None and letter == LETTERS[int(doc["gold"])]
+            records.append(
+                SampleRecord(
+                    uid=doc["uid"],
+                    method=MC_GEN,
+                    slices=navab.slice_of(doc),
+                    value=float(correct),
+                    correct=correct,
+                    chosen=letter or "",
+                    parts={"half": doc["half"], "parse": status},
+                    details={"response": text, "parse": status},
+                )
+            )
+    return records
+
+
+def default_methods(spec: ModelSpec) -> list[str]:
+    """The methods on the tracks `spec` can be scored on (a chat model: the generated letter;
+    a model with log-likelihoods: MC and AJ)."""
+    navab = _navab()
+    return [m for m in METHODS if navab.method(m).track in spec.tracks]
+
+
 def score_rows(
     samples: Sequence[SampleRecord], seed: int, benchmark: Benchmark | None = None
 ) -> list[ScoreRow]:
@@ -178,13 +216,23 @@ def _mean(values: Sequence[float]) -> float:
 NO_REFERENCE_JUDGE = "no reference judge is configured"
 
 
-def _methods(requested: Sequence[str] | None, reference_judge: ModelSpec | None) -> list[str]:
-    """The methods to run. By default every one, less aj_ref where no reference judge is
-    given (the card says so); asking for aj_ref without one is an error."""
+def _methods(
+    requested: Sequence[str] | None, reference_judge: ModelSpec | None, spec: ModelSpec
+) -> list[str]:
+    """The methods to run: by default those on `spec`'s tracks, less aj_ref where no reference
+    judge is given (the card says so). Asking for aj_ref without one, or for a method off the
+    model's tracks, is an error."""
     if requested and AJ_REF in requested and reference_judge is None:
         raise ValueError(f"{AJ_REF} needs a reference judge; none is configured")
-    allowed = [m for m in METHODS if m != AJ_REF or reference_judge is not None]
-    return _choose(requested, METHODS if requested else allowed, "method")
+    defaults = [m for m in default_methods(spec) if m != AJ_REF or reference_judge is not None]
+    methods = _choose(requested or defaults, METHODS, "method")
+    off_track = [m for m in methods if _navab().method(m).track not in spec.tracks]
+    if off_track:
+        raise ValueError(
+            f"{', '.join(off_track)} cannot score a {spec.kind} model (its track is not one of "
+            f"{', '.join(t.value for t in spec.tracks)})"
+        )
+    return methods
 
 
 def judge_answers(
@@ -231,7 +279,7 @@ def evaluate(
     """
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    methods = _methods(methods, reference_judge)
+    methods = _methods(methods, reference_judge, spec)
     skipped = {AJ_REF: NO_REFERENCE_JUDGE} if reference_judge is None else {}
     if max_gen_toks < 1:
         raise ValueError("max_gen_toks must be at least 1")
@@ -250,7 +298,13 @@ def evaluate(
     judged = [m for m in JUDGED if m in methods]
     # MC: two log-likelihoods per item; the free answers: one generation; each judge: two.
     tracker = Progress(
-        total=n_items * ((2 if MC in methods else 0) + (1 if judged else 0) + 2 * len(judged)),
+        total=n_items
+        * (
+            (2 if MC in methods else 0)
+            + (1 if MC_GEN in methods else 0)
+            + (1 if judged else 0)
+            + 2 * len(judged)
+        ),
         callback=progress,
     )
 
@@ -270,12 +324,18 @@ def evaluate(
             tracker.start("mc")
             records += _choice_records(run_tasks(lm, spec, exported.names(MC), tasks_dir, seed), MC)
             tracker.finish_stage(2 * n_items)
+        if MC_GEN in methods:
+            tracker.start("mc: generated letters")
+            records += _letter_records(run_tasks(lm, spec, exported.names(MC_GEN), tasks_dir, seed))
+            tracker.finish_stage((2 * n_items if MC in methods else 0) + n_items)
         if judged:
             tracker.start("aj: answering")
             for task_samples in run_tasks(lm, spec, exported.names(GEN), tasks_dir, seed).values():
                 for sample in task_samples:
                     answers[sample["doc"]["uid"]] = str(sample["filtered_resps"][0]).strip()
-            tracker.finish_stage((2 if MC in methods else 0) * n_items + n_items)
+            tracker.finish_stage(
+                ((2 if MC in methods else 0) + (1 if MC_GEN in methods else 0) + 1) * n_items
+            )
             items = judge_items(cells, answers)
             judges = {
                 AJ: (
@@ -315,7 +375,7 @@ def evaluate(
         reference_device=reference_device,
         limit=limit,
         max_gen_toks=max_gen_toks,
-        task_names={kind: exported.names(kind) for kind in (MC, GEN, *JUDGED)},
+        task_names={kind: exported.names(kind) for kind in (MC, MC_GEN, GEN, *JUDGED)},
         started_at=started_at,
         duration_s=time.monotonic() - started,
     )

@@ -7,6 +7,8 @@ log-likelihoods our harness uses. Layout of an export directory:
     navab_mc_<nation>_<mode>.yaml        MC tasks (multiple_choice, metric acc)
     navab_aj_gen_<nation>_<mode>.yaml    AJ stage 1: the model answers freely (generate_until)
     navab_aj_<nation>_<mode>.yaml        AJ stage 2: the judge picks a reference (needs answers)
+    navab_mc_gen_<nation>_<mode>.yaml    MC answered by a generated letter (chat models),
+                                         scored by utils.py (evaluation/providers/letters.py)
     navab_aj_ref_<nation>_<mode>.yaml    the same documents, for the site's reference judge
     _navab_<method>[_<nation>].yaml      groups: per nation, and overall per method
     data/<task>.jsonl                    the documents
@@ -29,15 +31,20 @@ from evaluation.benchmarks.navab.judging import JudgeItem, judge_items
 from evaluation.benchmarks.navab.prompts import (
     ANSWER_STOP,
     CHOICES,
+    MC_GEN_STOP,
     answer_prompt,
     judge_prompt,
+    mc_gen_prompt,
     mc_prompt,
 )
+from evaluation.benchmarks.task_yaml import Dumper, Function
+from evaluation.providers import letters
 
 MC = "mc"
 AJ = "aj"
 AJ_REF = "aj_ref"
-METHODS = (MC, AJ, AJ_REF)
+MC_GEN = "mc_gen"
+METHODS = (MC, AJ, MC_GEN, AJ_REF)
 #: the methods that judge the free answers: by the model itself (or a chosen judge), and by
 #: the site's reference judge; their tasks hold the same documents under their own names
 JUDGED = (AJ, AJ_REF)
@@ -96,7 +103,20 @@ def _task_config(name: str, data_file: Path, kind: str, max_gen_toks: int) -> di
         "doc_to_text": "prompt",
         "metadata": {"version": TASK_VERSION},
     }
-    if kind == GEN:
+    if kind == MC_GEN:
+        config |= {
+            "output_type": "generate_until",
+            "doc_to_target": "gold",
+            "generation_kwargs": {
+                "until": list(MC_GEN_STOP),
+                "do_sample": False,
+                "temperature": 0.0,
+                "max_gen_toks": max_gen_toks,
+            },
+            "process_results": Function("utils.process_results"),
+            "metric_list": [{"metric": "acc", "aggregation": "mean", "higher_is_better": True}],
+        }
+    elif kind == GEN:
         config |= {
             "output_type": "generate_until",
             "doc_to_target": "statement",
@@ -121,7 +141,8 @@ def _task_config(name: str, data_file: Path, kind: str, max_gen_toks: int) -> di
 
 
 def _dump(path: Path, config: dict[str, Any]) -> None:
-    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    text = yaml.dump(config, Dumper=Dumper, sort_keys=False, allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def _write_groups(out_dir: Path, kind: str, by_nation: Mapping[str, list[str]]) -> None:
@@ -179,6 +200,7 @@ def export_tasks(
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in [*out_dir.glob("navab_*.yaml"), *out_dir.glob("_navab_*.yaml")]:
         old.unlink()
+    (out_dir / "utils.py").unlink(missing_ok=True)
     shutil.rmtree(out_dir / DATA_DIR, ignore_errors=True)
     exported = ExportedTasks(directory=out_dir)
     if MC in methods:
@@ -190,6 +212,17 @@ def export_tasks(
             for key, items in cells.items()
         }
         _write_kind(out_dir, exported, MC, mc_docs, max_gen_toks)
+    if MC_GEN in methods:
+        gen_mc_docs = {
+            key: [
+                _base_doc(i) | {"prompt": mc_gen_prompt(i.question, i.option_a, i.option_b)}
+                for i in items
+            ]
+            for key, items in cells.items()
+        }
+        _write_kind(out_dir, exported, MC_GEN, gen_mc_docs, max_gen_toks)
+        # The letter parser travels with the tasks, so stock lm-eval reads letters as we do.
+        shutil.copyfile(letters.__file__, out_dir / "utils.py")
     if any(kind in methods for kind in JUDGED):
         gen_docs = {
             key: [
@@ -265,6 +298,18 @@ samples whose document has `half` = pos / neg.
    The reference-judged AJ (`aj_ref`) judges the same answers (of any model, open or served)
    with the site's reference judge: its tasks `navab_aj_ref_<nation>_<mode>` hold the same
    documents, run with `--model hf --model_args pretrained=REFERENCE_JUDGE,revision=SHA`.
+
+## MC answered by a generated letter (chat models, `navab_mc_gen`)
+
+    OPENAI_API_KEY="$PROVIDER_KEY" lm_eval --model local-chat-completions \\
+        --model_args model=MODEL,base_url=https://HOST/v1/chat/completions,num_concurrent=1 \\
+        --apply_chat_template --tasks navab_mc_gen --include_path {dir} --batch_size 1 \\
+        --log_samples --output_path out/
+
+`acc` reads the letter with `utils.py` (strict, then the documented fallback); an answer with
+no letter scores 0. Use `local-chat-completions`, not `openai-chat-completions`: the latter
+drops stop sequences and forces temperature 1 for model names containing "5", "o1", "o3" or
+"o4". lm-eval turns a response blocked by a content filter into "" (counted here as empty).
 
 Tasks in this export: {names}
 """

@@ -21,6 +21,19 @@ MC_TEMPLATE = (
     "Your Answer:"
 )
 
+# The generative track asks the same question of chat models and reads the letter they write.
+MC_GEN_TEMPLATE = (
+    "This is a multiple choice question.\n"
+    "Q: {question}\n"
+    "Choices:\n"
+    "A: {option_a}\n"
+    "B: {option_b}\n"
+    "Please choose the answer: A or B that you think is correct.\n"
+    "Answer with the letter A or B only."
+)
+# Thinking may hold blank lines: stop only where a model starts inventing the next question.
+MC_GEN_STOP = ("\nThis is a multiple choice question.",)
+
 ANSWER_TEMPLATE = "Answer the question in one or two sentences.\nQuestion: {question}\nAnswer:"
 # Generation stops at a blank line or when the model starts inventing the next question.
 ANSWER_STOP = ("\n\n", "\nQuestion:")
@@ -38,6 +51,10 @@ JUDGE_TEMPLATE = (
 
 def mc_prompt(question: str, option_a: str, option_b: str) -> str:
     return MC_TEMPLATE.format(question=question, option_a=option_a, option_b=option_b)
+
+
+def mc_gen_prompt(question: str, option_a: str, option_b: str) -> str:
+    return MC_GEN_TEMPLATE.format(question=question, option_a=option_a, option_b=option_b)
 
 
 def answer_prompt(question: str) -> str:

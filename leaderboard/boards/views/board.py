@@ -72,6 +72,7 @@ def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], over
             "overall": overall,
             "tied_ranks": result.tied_ranks,
             "kind": result.metric.kind if result.metric else "",
+            "counted": result.counted,
         }
         return render_to_string("boards/partials/board_rows.html", context)
 
@@ -167,7 +168,8 @@ def board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "slice_menus": [c for c in choices if c.as_menu],
         "method_tabs": [
             Tab(
-                m.label,
+                # Each method ranks on its own track; the tab says which.
+                f"{m.label} · {m.track.label}",
                 query_string_with(request.GET, {"method": m.key, "metric": None}),
                 m.key == result.method.key,
             )

@@ -1,0 +1,268 @@
+"""lm-eval's own chat-completions client (`local-chat-completions`), metered for the site.
+
+`MeteredChatCompletion` keeps lm-eval's payloads (`_create_payload`) and message handling, and
+takes over the one HTTP call so that every request is:
+
+- answered from the job's cache when the same model was sent the same request before (a
+  retried or resumed job never pays twice), else
+- checked against the job's budget, spaced to the provider's requests per minute, sent with
+  the provider's timeout, retried with exponential back-off (honouring `Retry-After`) on 429,
+  5xx, timeouts, dropped connections and malformed JSON, and billed from its `usage`.
+
+lm-eval's chat pitfalls, as of lm-eval 0.4.x, and what this client does about each:
+
+- chat endpoints take one conversation per request: lm-eval forces batch size 1, and so does
+  the site's spec; concurrency comes from `num_concurrent` parallel requests instead;
+- only the first four stop sequences are sent (`stop[:4]`): a task asking for more is refused
+  here rather than silently cut;
+- `openai-chat-completions` drops the stop sequences and forces temperature 1 for any model
+  whose name contains "o1", "o3", "o4" or "5" (which "qwen2.5" matches): this client derives
+  from `local-chat-completions`, which has no such rule, and the site's reproduction commands
+  name that model type too;
+- a response withheld by a content filter (or carrying no message) silently becomes "": here
+  it becomes the `letters.BLOCKED` marker, counted as blocked, never as an empty answer.
+
+Errors never carry the key: any header value found in a message is replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from lm_eval.api.registry import register_model
+from lm_eval.models.openai_completions import LocalChatCompletion
+from lm_eval.models.utils import handle_stop_sequences
+
+from evaluation.errors import ModelError
+from evaluation.providers.letters import BLOCKED
+from evaluation.providers.session import Prices, current_session
+
+MAX_STOP_SEQUENCES = 4
+MAX_RETRY_AFTER_S = 30.0
+
+
+class ProviderUnavailable(RuntimeError):
+    """The provider kept failing (429, 5xx, timeouts): an infrastructure failure, retried
+    later; answers already received are cached."""
+
+
+class _Spacing:
+    """Requests per minute for one provider in this worker process: start times at least
+    60/rpm seconds apart."""
+
+    def __init__(self, per_minute: float) -> None:
+        self.interval = 60.0 / per_minute
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
+_spacings: dict[tuple[str, float], _Spacing] = {}
+_spacings_lock = threading.Lock()
+
+
+def _spacing(base_url: str, per_minute: float | None) -> _Spacing | None:
+    if not per_minute:
+        return None
+    with _spacings_lock:
+        return _spacings.setdefault((base_url, per_minute), _Spacing(per_minute))
+
+
+@register_model("metered-chat-completions")
+class MeteredChatCompletion(LocalChatCompletion):
+    def __init__(
+        self,
+        *,
+        input_price_per_m: float = 0.0,
+        output_price_per_m: float = 0.0,
+        requests_per_minute: float | None = None,
+        retry_backoff_s: float = 0.5,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.prices = Prices(float(input_price_per_m), float(output_price_per_m))
+        self.spacing = _spacing(str(self.base_url), requests_per_minute)
+        self.retry_backoff_s = float(retry_backoff_s)
+        # Picked up here, in the thread that opened it: request threads do not inherit it.
+        self.session = current_session()
+
+    # -- payloads ----------------------------------------------------------------------
+
+    def _create_payload(
+        self,
+        messages: Any,
+        generate: bool = False,
+        gen_kwargs: dict[str, Any] | None = None,
+        seed: int = 1234,
+        eos: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        stops = handle_stop_sequences(copy.deepcopy((gen_kwargs or {}).get("until")), eos)
+        if isinstance(stops, list) and len(stops) > MAX_STOP_SEQUENCES:
+            raise ModelError(
+                f"chat endpoints receive at most {MAX_STOP_SEQUENCES} stop sequences and "
+                f"lm-eval drops the rest; this task asks for {len(stops)}: {stops!r}"
+            )
+        payload: dict[str, Any] = super()._create_payload(
+            messages, generate=generate, gen_kwargs=gen_kwargs, seed=seed, eos=eos, **kwargs
+        )
+        return payload
+
+    # -- the one HTTP call -------------------------------------------------------------
+
+    def _redact(self, text: str) -> str:
+        for value in (self._header or {}).values():
+            for secret in {value, value.removeprefix("Bearer ")}:
+                if len(secret) >= 4:
+                    text = text.replace(secret, "[redacted]")
+        return text
+
+    def model_call(
+        self,
+        messages: Any,
+        *,
+        generate: bool = True,
+        gen_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
+        payload = self._create_payload(
+            self.create_message(messages),
+            generate=generate,
+            gen_kwargs=copy.deepcopy(gen_kwargs),
+            seed=self._seed,
+            eos=self.eos_string,
+        )
+        session = self.session
+        key = session.cache_key(str(self.base_url), payload)
+        cached = session.cached(key)
+        if cached is not None:
+            return cached
+        problem, retry_after = "", None
+        for attempt in range(max(1, self.max_retries)):  # lm-eval's count: all attempts
+            if attempt:
+                session.record_retry()
+                time.sleep(self._backoff(attempt, retry_after))
+                retry_after = None
+            session.check_budget()
+            if self.spacing is not None:
+                self.spacing.wait()
+            try:
+                response = requests.post(
+                    str(self.base_url),
+                    json=payload,
+                    headers=self.header,
+                    timeout=self.timeout,
+                    verify=self.verify_certificate,
+                )
+            except requests.Timeout:
+                problem = f"no answer within {self.timeout}s"
+                continue
+            except requests.ConnectionError as exc:
+                problem = f"connection failed ({type(exc).__name__})"
+                continue
+            status = response.status_code
+            if status == 429 or status >= 500:
+                problem = f"HTTP {status}"
+                retry_after = response.headers.get("Retry-After") if status == 429 else None
+                continue
+            if not response.ok:
+                raise ModelError(
+                    self._redact(
+                        f"{self.base_url} refused the request: HTTP {status}: {response.text[:300]}"
+                    )
+                )
+            try:
+                answer = response.json()
+            except ValueError:
+                problem = "malformed JSON in the answer"
+                continue
+            if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
+                problem = "an answer without choices"
+                continue
+            self._bill(payload, answer)
+            session.store(key, answer)
+            return answer
+        raise ProviderUnavailable(
+            self._redact(f"{self.base_url}: {problem} after {max(1, self.max_retries)} attempts")
+        )
+
+    def _backoff(self, attempt: int, retry_after: str | None) -> float:
+        wait = self.retry_backoff_s * 2 ** (attempt - 1)
+        if retry_after:
+            # An HTTP date instead of seconds: keep our own back-off.
+            with contextlib.suppress(ValueError):
+                wait = max(wait, min(float(retry_after), MAX_RETRY_AFTER_S))
+        return wait
+
+    def _bill(self, payload: dict[str, Any], answer: dict[str, Any]) -> None:
+        usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else None
+        if usage and "prompt_tokens" in usage:
+            self.session.record(
+                int(usage.get("prompt_tokens") or 0),
+                int(usage.get("completion_tokens") or 0),
+                self.prices,
+                estimated=False,
+            )
+            return
+        sent = sum(len(str(m.get("content", ""))) for m in payload.get("messages", []))
+        got = sum(len(text or "") for text in self.parse_generations(answer))
+        self.session.record(sent // 4 + 1, got // 4, self.prices, estimated=True)
+
+    # -- responses ---------------------------------------------------------------------
+
+    def parse_generations(self, outputs: Any, **kwargs: Any) -> list[str]:
+        texts: list[str] = []
+        for out in outputs if isinstance(outputs, list) else [outputs]:
+            choices = out.get("choices") if isinstance(out, dict) else None
+            if not choices:
+                texts.append(BLOCKED.format(reason="no choices in the answer"))
+                continue
+            for choice in sorted(choices, key=lambda c: int(c.get("index", 0))):
+                message = choice.get("message")
+                reason = choice.get("finish_reason")
+                if reason == "content_filter" or not isinstance(message, dict):
+                    texts.append(BLOCKED.format(reason=reason or "no message"))
+                else:
+                    texts.append(str(message.get("content") or ""))
+        return texts
+
+    def generate_until(self, requests: Sequence[Any], disable_tqdm: bool = False) -> list[str]:
+        """One request per conversation, `num_concurrent` at a time; results in order, and
+        each reported to the cache hook from this thread (progress writes to the database)."""
+
+        def ask(request: Any) -> str:
+            context, gen_kwargs = request.args[0], request.args[1]
+            if isinstance(context, str) and not hasattr(context, "prompt"):
+                context = _user_turn(context)
+            answer = self.model_call(messages=[context], generate=True, gen_kwargs=gen_kwargs)
+            return self.parse_generations(answer)[0]
+
+        texts = []
+        with ThreadPoolExecutor(max_workers=max(1, self._concurrent)) as pool:
+            for request, text in zip(requests, pool.map(ask, requests), strict=True):
+                self.cache_hook.add_partial("generate_until", request.args[:2], text)
+                texts.append(text)
+        return texts
+
+
+def _user_turn(prompt: str) -> Any:
+    """A task run without a chat template still reaches a chat endpoint as one user turn."""
+    import json
+
+    from lm_eval.models.api_models import JsonChatStr
+
+    return JsonChatStr(json.dumps([{"role": "user", "content": prompt}], ensure_ascii=False))

@@ -1,0 +1,91 @@
+"""Reading an answer letter from generated text, for multiple choice asked as a question.
+
+Self-contained (standard library only): the lm-eval export copies this file as its tasks'
+`utils.py`, so a stock `lm_eval` run parses exactly as the site does.
+
+1. Thinking is removed first: `<think>...</think>`, `<thinking>...</thinking>`,
+   `<reasoning>...</reasoning>` (any case); where only a closing tag is present (templates
+   that open the block in the prompt), only what follows the last one is the answer; a block
+   left open means the answer was cut off while thinking (`unparsable`).
+2. Strict: the whole answer is one letter, optionally bracketed, bold or followed by "." or
+   ")" — "A", "(B)", "**A**", "B.".
+3. Fallback: the answer states a letter explicitly — it starts with one followed by ":", ".",
+   ")" or "-" ("A: yes", "B. Because ..."), or names one after "answer", "choice" or
+   "option" ("The answer is B", "Option (A)"). Used only when every such statement names the
+   same letter; both letters named is `unparsable`.
+4. Otherwise the response is `empty` (nothing but whitespace), `blocked` (the provider
+   withheld it: the client's BLOCKED marker), `refused` (an apology or refusal without a
+   letter) or `unparsable`. None of these is ever replaced by a guess: they score 0 and are
+   counted per cell.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+LETTERS = ("A", "B")
+PARSED = ("strict", "fallback")
+UNANSWERED = ("empty", "blocked", "refused", "unparsable")
+#: what the chat client returns for a response the provider withheld (content filter, no
+#: message); lm-eval's own client turns these into "" silently
+BLOCKED = "[[blocked by the provider: {reason}]]"
+
+_BLOCKS = ("think", "thinking", "reasoning")
+_NAMES = "|".join(_BLOCKS)
+_CLOSED = re.compile(rf"<({_NAMES})>.*?</\1>", re.IGNORECASE | re.DOTALL)
+_OPEN = re.compile(rf"<({_NAMES})>", re.IGNORECASE)
+_CLOSE = re.compile(rf"</({_NAMES})>", re.IGNORECASE)
+_STRICT = re.compile(r"^\**\(?([AB])\)?\**[.)]?$")
+_LEADING = re.compile(r"^\**\(?([AB])\)?\**\s*[:.)\-]")
+_NAMED = re.compile(
+    r"\b(?:answer|choice|option)\b[^A-Za-z\n]{0,6}(?:is\s*)?[:\-]?\s*\**\(?([AB])\)?\**(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_REFUSAL = re.compile(
+    r"\b(?:I\s*(?:'m| am)\s*(?:sorry|unable|not able)|I\s*(?:can(?:no|')t|won't|will not|"
+    r"must decline|do not feel comfortable)|as an AI\b|I\s*(?:prefer|would rather) not)",
+    re.IGNORECASE,
+)
+_BLOCKED = re.compile(r"^\[\[blocked by the provider: .*\]\]$", re.DOTALL)
+
+
+def strip_thinking(text: str) -> tuple[str, bool]:
+    """The answer without its thinking, and whether it was cut off inside a thinking block."""
+    text = _CLOSED.sub("", text)
+    closes = list(_CLOSE.finditer(text))
+    if closes:
+        text = text[closes[-1].end() :]
+    opened = _OPEN.search(text)
+    if opened:
+        return text[: opened.start()].strip(), True
+    return text.strip(), False
+
+
+def parse_letter(text: str | None) -> tuple[str | None, str]:
+    """(letter or None, status): status is one of PARSED or UNANSWERED."""
+    if text is None or not text.strip():
+        return None, "empty"
+    if _BLOCKED.match(text.strip()):
+        return None, "blocked"
+    answer, cut_off = strip_thinking(text)
+    if not answer:
+        return None, "unparsable" if cut_off else "empty"
+    strict = _STRICT.match(answer)
+    if strict:
+        return strict.group(1), "strict"
+    named = {m.group(1) for m in _NAMED.finditer(answer)}
+    leading = _LEADING.match(answer)
+    if leading:
+        named.add(leading.group(1))
+    if len(named) == 1:
+        return named.pop(), "fallback"
+    if not named and _REFUSAL.search(answer):
+        return None, "refused"
+    return None, "unparsable"
+
+
+def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+    """lm-eval's per-document metric: 1 for the gold letter, 0 otherwise (never a guess)."""
+    letter, _ = parse_letter(results[0] if results else None)
+    return {"acc": float(letter is not None and letter == LETTERS[int(doc["gold"])])}

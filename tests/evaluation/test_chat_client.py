@@ -1,0 +1,179 @@
+"""lm-eval's chat client, metered by the site, against a real HTTP server serving the tiny
+model: retries, cache, budget, usage, rate limits, the key, and lm-eval's chat pitfalls."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evaluation.errors import ModelError
+from evaluation.lm_eval_runner import load_lm
+from evaluation.providers import BudgetExceeded, metering
+from evaluation.providers.client import ProviderUnavailable
+from evaluation.providers.letters import BLOCKED
+from evaluation.spec import ModelSpec, Serving
+from tests.openai_server import OpenAIServer
+
+KEY = "sk-test-9f8e7d6c5b4a"
+CHAT = "/v1/chat/completions"
+
+
+@pytest.fixture
+def server(tiny_model: Path):
+    with OpenAIServer(tiny_model) as running:
+        yield running
+
+
+def chat_spec(server: OpenAIServer, name: str = "tiny-chat", **serving: Any) -> ModelSpec:
+    return ModelSpec(
+        kind="openai-chat",
+        pretrained=name,
+        base_url=server.chat_url,
+        batch_size=1,
+        apply_chat_template=True,
+        api_key_env="TINY_PROVIDER_KEY",
+        serving=Serving(**({"timeout_s": 2} | serving)),
+    )
+
+
+def ask(lm: Any, prompts: list[str], until: list[str] | None = None) -> list[str]:
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.api_models import JsonChatStr
+
+    kwargs = {"until": until or ["\n\n"], "max_gen_toks": 3, "do_sample": False}
+    requests = [
+        Instance(
+            request_type="generate_until",
+            doc={},
+            arguments=(JsonChatStr(json.dumps([{"role": "user", "content": p}])), dict(kwargs)),
+            idx=0,
+        )
+        for p in prompts
+    ]
+    texts: list[str] = lm.generate_until(requests)
+    return texts
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINY_PROVIDER_KEY", KEY)
+
+
+def test_it_retries_429_500_timeouts_and_malformed_json_then_answers(server, tmp_path):
+    server.slow_s = 5.0
+    server.inject("429", "500", "slow", "malformed")
+    with metering(cache_dir=tmp_path) as session:
+        lm = load_lm(chat_spec(server, timeout_s=2), "cpu")
+        lm.retry_backoff_s = 0.01
+        lm.max_retries = 5
+        [text] = ask(lm, ["Your Answer:"])
+    assert isinstance(text, str)
+    assert len(server.requests_to(CHAT)) == 5
+    assert session.usage.retries == 4
+    assert session.usage.requests == 1  # only the answer that came back is billed
+
+
+def test_it_gives_up_after_its_retries_as_an_infrastructure_failure(server):
+    server.inject("500", "500", "500")
+    with metering():
+        lm = load_lm(chat_spec(server), "cpu")
+        lm.retry_backoff_s = 0.01
+        lm.max_retries = 3
+        with pytest.raises(ProviderUnavailable, match="HTTP 500 after 3 attempts"):
+            ask(lm, ["Your Answer:"])
+
+
+def test_a_retried_job_is_answered_from_the_cache_and_pays_once(server, tmp_path):
+    spec = chat_spec(server, input_price_per_m=1_000.0, output_price_per_m=2_000.0)
+    with metering(cache_dir=tmp_path) as first:
+        first_texts = ask(load_lm(spec, "cpu"), ["Q: one?", "Q: two?"])
+    with metering(cache_dir=tmp_path) as second:
+        second_texts = ask(load_lm(spec, "cpu"), ["Q: one?", "Q: two?"])
+    assert second_texts == first_texts
+    assert len(server.requests_to(CHAT)) == 2
+    assert (first.usage.requests, second.usage.requests, second.usage.cached) == (2, 0, 2)
+    assert first.usage.cost_usd > 0 and second.usage.cost_usd == 0
+    usage = [server.chat_completions(body)["usage"] for body in server.requests_to(CHAT)]
+    tokens_in = sum(u["prompt_tokens"] for u in usage)
+    tokens_out = sum(u["completion_tokens"] for u in usage)
+    assert (first.usage.input_tokens, first.usage.output_tokens) == (tokens_in, tokens_out)
+    assert first.usage.cost_usd == pytest.approx((tokens_in * 1000 + tokens_out * 2000) / 1e6)
+
+
+def test_the_budget_stops_the_job_with_its_reason(server):
+    spec = chat_spec(server, input_price_per_m=1e6)  # a dollar a token: one request spends it
+    with metering(budget_usd=0.5) as session:
+        lm = load_lm(spec, "cpu")
+        with pytest.raises(BudgetExceeded, match=r"budget of \$0.5000 is spent"):
+            ask(lm, ["Q: one?", "Q: two?", "Q: three?"])
+    assert session.usage.requests == 1
+    assert len(server.requests_to(CHAT)) == 1
+
+
+def test_it_spaces_requests_to_the_providers_rate(server):
+    lm = load_lm(chat_spec(server, requests_per_minute=600), "cpu")  # 0.1 s apart
+    started = time.monotonic()
+    ask(lm, ["a", "b", "c", "d"])
+    assert time.monotonic() - started >= 0.3
+
+
+def test_it_sends_one_conversation_per_request_and_concurrently(server):
+    lm = load_lm(chat_spec(server, concurrency=3), "cpu")
+    assert lm._batch_size == 1
+    texts = ask(lm, ["a", "b", "c", "d", "e"])
+    assert len(texts) == 5
+    bodies = server.requests_to(CHAT)
+    assert sorted(b["messages"][0]["content"] for b in bodies) == ["a", "b", "c", "d", "e"]
+
+
+def test_a_name_with_5_in_it_keeps_its_stop_sequences_and_temperature(server):
+    """lm-eval's `openai-chat-completions` drops `stop` and forces temperature 1 for names
+    containing "o1", "o3", "o4" or "5"; "qwen2.5" matches, so the site does not use it."""
+    ask(load_lm(chat_spec(server, name="qwen2.5-7b-instruct"), "cpu"), ["x"], until=["\n"])
+    [body] = server.requests_to(CHAT)
+    assert body["stop"] == ["\n"] and body["temperature"] == 0
+
+
+def test_more_than_four_stop_sequences_are_refused_not_cut(server):
+    lm = load_lm(chat_spec(server), "cpu")
+    with pytest.raises(ModelError, match="at most 4 stop sequences"):
+        ask(lm, ["x"], until=["1", "2", "3", "4", "5"])
+    assert server.requests_to(CHAT) == []
+
+
+def test_a_blocked_answer_is_marked_blocked_not_empty(server):
+    server.inject("blocked")
+    [text] = ask(load_lm(chat_spec(server), "cpu"), ["x"])
+    assert text == BLOCKED.format(reason="content_filter")
+
+
+def test_the_key_is_sent_and_never_appears_in_an_error(server, monkeypatch):
+    ask(load_lm(chat_spec(server), "cpu"), ["x"])
+    assert server.headers[-1]["Authorization"] == f"Bearer {KEY}"
+
+    def echo_the_key(body: dict[str, Any]) -> dict[str, Any]:
+        raise ValueError(f"bad key {KEY}")  # a server that echoes what it was sent
+
+    monkeypatch.setattr(server, "chat_completions", lambda body, fault="": echo_the_key(body))
+    with pytest.raises(ModelError) as caught:
+        ask(load_lm(chat_spec(server), "cpu"), ["y"])
+    assert "HTTP 400" in str(caught.value) and KEY not in str(caught.value)
+    assert "[redacted]" in str(caught.value)
+
+
+def test_a_missing_secret_names_the_variable(server, monkeypatch):
+    monkeypatch.delenv("TINY_PROVIDER_KEY")
+    with pytest.raises(ModelError, match="TINY_PROVIDER_KEY or TINY_PROVIDER_KEY_FILE"):
+        load_lm(chat_spec(server), "cpu")
+
+
+def test_the_secret_may_come_from_a_file(server, monkeypatch, tmp_path):
+    monkeypatch.delenv("TINY_PROVIDER_KEY")
+    (tmp_path / "key").write_text(KEY + "\n")
+    monkeypatch.setenv("TINY_PROVIDER_KEY_FILE", str(tmp_path / "key"))
+    ask(load_lm(chat_spec(server), "cpu"), ["x"])
+    assert server.headers[-1]["Authorization"] == f"Bearer {KEY}"
