@@ -114,3 +114,38 @@ def test_without_a_reference_judge_aj_ref_is_skipped_and_the_card_says_why(
     assert result.card.reference_judge is None
     with pytest.raises(ValueError, match="aj_ref needs a reference judge"):
         evaluate(cpu_spec(tiny_model), tiny_release, methods=["aj_ref"], device="cpu")
+
+
+def test_a_chat_models_free_answers_are_judged_by_the_reference_judge(
+    tiny_model, letter_a_model, tiny_release, tmp_path, monkeypatch
+):
+    """A served chat model (no log-likelihoods) writes its answers over real HTTP; the same
+    judging step scores them with the reference judge, and its card gives the stock commands."""
+    from evaluation.providers import metering
+    from tests.evaluation.test_generative_mc import KEY, chat_spec
+    from tests.openai_server import OpenAIServer
+
+    monkeypatch.setenv("GEN_TEST_KEY", KEY)
+    with OpenAIServer(tiny_model) as server, metering(cache_dir=tmp_path / "cache"):
+        # One reply per request, in order: the four letters first, then the first free answer.
+        server.inject(*["reply:A"] * 4, "reply:It should, for the common good.")
+        result = evaluate(
+            chat_spec(server.chat_url),
+            tiny_release,
+            nations=["us"],
+            seed=5,
+            max_gen_toks=4,
+            reference_judge=cpu_spec(letter_a_model),
+            out_dir=tmp_path / "out",
+        )
+    assert {s.method for s in result.samples} == {"mc_gen", "aj_ref"}
+    judged = [s for s in result.samples if s.method == "aj_ref"]
+    assert len(judged) == len(result.answers) == 2 * PER_CELL
+    assert "It should, for the common good." in result.answers.values()
+    assert {s.details["answer"] for s in judged} == set(result.answers.values())
+    assert {s.chosen for s in judged} == {"A"}  # the reference judge decided, not the chat model
+    assert result.card.reference_judge is not None
+    (ref_command,) = [c for c in result.card.lm_eval_commands if "/lm_eval/aj_ref" in c]
+    assert ref_command.startswith("lm_eval run --model hf ") and "--device cpu" in ref_command
+    (gen_command,) = [c for c in result.card.lm_eval_commands if "/lm_eval/aj_gen" in c]
+    assert "--model local-chat-completions" in gen_command
