@@ -85,3 +85,43 @@ def test_one_job_scores_aj_and_aj_ref_and_a_changed_judge_is_recorded(
     html = page.content.decode()
     assert "Reference judge" in html and str(other) in html
     assert "navab_aj_ref_us_quoted" in html
+
+
+def test_the_aj_ref_board_ranks_a_served_chat_model_beside_an_open_one(
+    client, owner, settings, tmp_path: Path
+):
+    from tests.evals.test_api_model_e2e import KEY, SECRET, register, submit
+    from tests.openai_server import OpenAIServer
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EVAL_RESULTS_DIR = tmp_path / "results"
+    purge_queues()
+    tiny = build_tiny_model(tmp_path / "models" / "tiny-gpt2")
+    judge = build_tiny_model(tmp_path / "models" / "judge-seed1", seed=1)
+    release = make_release("rj-api", per_cell=2, signal=False)
+    settings.EVAL_REFERENCE_JUDGE = str(judge)
+    with OpenAIServer(tiny) as server:
+        register(server)
+        env = {SECRET: KEY, "EVAL_REFERENCE_JUDGE": str(judge)}
+        with running_worker(tmp_path / "worker.log", env):
+            chat = finish(submit(client, owner))
+            open_model = LanguageModel.objects.create(
+                name=str(tiny), revision="local-tiny", precision="float32"
+            )
+            local = finish(lifecycle.create_job(open_model, release))
+    assert sorted(set(Score.objects.filter(job=chat).values_list("method", flat=True))) == [
+        "aj_ref",
+        "mc_gen",
+    ]
+    assert chat.repro_card["reference_judge"]["pretrained"] == str(judge)
+    assert chat.usage["requests"] == 2 * release.items.count()  # letters, then free answers
+
+    board = build_board(BoardQuery(release=release, method="aj_ref"))
+    assert sorted(r.job_id for r in board.ranked) == sorted([chat.pk, local.pk])
+    assert board.judges == [str(judge)]
+    assert [r.job_id for r in build_board(BoardQuery(release=release, method="mc")).rows] == [
+        local.pk
+    ]
+    html = client.get(reverse("board", args=["navab"]), {"method": "aj_ref"}).content.decode()
+    assert chat.model.display_name in html and open_model.display_name in html
+    assert "Judged track" in html
