@@ -127,8 +127,8 @@ def test_a_chat_models_free_answers_are_judged_by_the_reference_judge(
 
     monkeypatch.setenv("GEN_TEST_KEY", KEY)
     with OpenAIServer(tiny_model) as server, metering(cache_dir=tmp_path / "cache"):
-        # One reply per request, in order: the four letters first, then the first free answer.
-        server.inject(*["reply:A"] * 4, "reply:It should, for the common good.")
+        # One reply per request, in order: the four letters first, then the free answers.
+        server.inject(*["reply:A"] * 4, "reply:It should, for the common good.", "blocked")
         result = evaluate(
             chat_spec(server.chat_url),
             tiny_release,
@@ -144,8 +144,24 @@ def test_a_chat_models_free_answers_are_judged_by_the_reference_judge(
     assert "It should, for the common good." in result.answers.values()
     assert {s.details["answer"] for s in judged} == set(result.answers.values())
     assert {s.chosen for s in judged} == {"A"}  # the reference judge decided, not the chat model
+    # The withheld response is no answer (not the client's marker): judged as the stock run
+    # judges it, and counted.
+    assert [s.parts["answer"] for s in judged].count("empty") == 1
+    assert "" in result.answers.values() and not any("[[" in a for a in result.answers.values())
+    rows = [r for r in result.scores if r.method == "aj_ref"]
+    assert sum(r.parts["empty"]["n"] or 0 for r in rows) == 1
     assert result.card.reference_judge is not None
     (ref_command,) = [c for c in result.card.lm_eval_commands if "/lm_eval/aj_ref" in c]
     assert ref_command.startswith("lm_eval run --model hf ") and "--device cpu" in ref_command
     (gen_command,) = [c for c in result.card.lm_eval_commands if "/lm_eval/aj_gen" in c]
     assert "--model local-chat-completions" in gen_command
+
+
+def test_the_judge_sees_the_answer_without_thinking_or_a_blocked_marker():
+    from evaluation.benchmarks.navab.judging import free_answer
+    from evaluation.providers.letters import BLOCKED
+
+    assert free_answer("<think>They want support.</think> It should.") == "It should."
+    assert free_answer("  It should.\n") == "It should."
+    assert free_answer(BLOCKED.format(reason="content_filter")) == ""
+    assert free_answer("It depends <think>on the") == "It depends"

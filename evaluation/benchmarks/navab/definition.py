@@ -142,7 +142,18 @@ AJ_REF = Method(
     track=Track.JUDGED,
     metrics=(ACCURACY,),
     primary="acc",
-    submetrics=HALVES,
+    submetrics=(
+        *HALVES,
+        SubMetric(
+            "empty",
+            "Empty answers",
+            selector="answer",
+            value="empty",
+            counted=True,
+            description="Items whose free answer was empty or withheld by the provider "
+            "(blocked); the judge still scores them, as the stock run does.",
+        ),
+    ),
     reference_judge=True,
     description=(
         "The same free answers as AJ, judged by the site's reference judge (one open model "

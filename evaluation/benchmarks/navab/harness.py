@@ -30,7 +30,7 @@ from evaluation.benchmarks.contract import Benchmark
 from evaluation.benchmarks.intervals import metric_interval
 from evaluation.benchmarks.navab.balance import BalancedItem, balance
 from evaluation.benchmarks.navab.card import build_card
-from evaluation.benchmarks.navab.judging import JudgeItem, judge_items
+from evaluation.benchmarks.navab.judging import JudgeItem, free_answer, judge_items
 from evaluation.benchmarks.navab.lm_eval_tasks import (
     AJ,
     AJ_REF,
@@ -111,6 +111,9 @@ def release_cells(
 
 def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> list[SampleRecord]:
     navab = _navab()
+    # A method that counts empty answers (aj_ref: a chat model's blocked response arrives as
+    # "") marks each judged item; the judge still scores it, as the stock run does.
+    marks_answers = any(sub.selector == "answer" for sub in navab.method(method).submetrics)
     records = []
     for task in sorted(samples):
         for sample in samples[task]:
@@ -130,7 +133,8 @@ def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> li
                     value=float(correct),
                     correct=correct,
                     chosen=LETTERS[chosen],
-                    parts={"half": doc["half"]},
+                    parts={"half": doc["half"]}
+                    | ({"answer": "given" if doc["answer"] else "empty"} if marks_answers else {}),
                     details=details,
                 )
             )
@@ -332,7 +336,7 @@ def evaluate(
             tracker.start("aj: answering")
             for task_samples in run_tasks(lm, spec, exported.names(GEN), tasks_dir, seed).values():
                 for sample in task_samples:
-                    answers[sample["doc"]["uid"]] = str(sample["filtered_resps"][0]).strip()
+                    answers[sample["doc"]["uid"]] = free_answer(str(sample["filtered_resps"][0]))
             tracker.finish_stage(
                 ((2 if MC in methods else 0) + (1 if MC_GEN in methods else 0) + 1) * n_items
             )

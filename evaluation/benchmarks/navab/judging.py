@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from evaluation.benchmarks.navab.balance import BalancedItem
+from evaluation.providers.letters import parse_letter, strip_thinking
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,16 @@ class JudgeItem:
     option_b: str
     #: the index of the reference holding S (0: A, 1: B)
     gold: int
+
+
+def free_answer(response: str) -> str:
+    """The answer a judge sees in a generated response: a reasoning model's thinking removed
+    (a block left open keeps only what came before it), and nothing for a response the
+    provider withheld (the chat client's blocked marker), so that it counts as empty."""
+    if parse_letter(response)[1] == "blocked":
+        return ""
+    answer, _ = strip_thinking(response)
+    return answer
 
 
 def judge_items(
