@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIM=V1,V2",
         help="keep these values of a dimension (DiverValue-Bench: split=test)",
     )
-    export.add_argument("--answers", type=Path, help="answers.jsonl of a run: adds AJ judge tasks")
+    export.add_argument(
+        "--answers", type=Path, help="answers.jsonl of a run: adds the judge tasks (aj, aj_ref)"
+    )
     _add_filters(export)
     add_alignment_commands(commands)
     return parser
