@@ -187,8 +187,6 @@ def board(request: HttpRequest, benchmark: str) -> HttpResponse:
         else [],
         "kind": result.metric.kind,
         "track": result.method.track,
-        # The track beside the ranked number: rankings never mix tracks.
-        "score_label": f"{'Mean' if overall else result.metric.label} ({result.method.track.label})",
         "judge_notice": missing_judge_notice(result.method),
         "model_types": ModelType.choices,
         "precisions": Precision.choices,
