@@ -71,17 +71,21 @@ def load_lm(spec: ModelSpec, device: str) -> Any:
 
             # Passed here, not in model_args, so the key never reaches results or commands.
             extra["header"] = {"Authorization": f"Bearer {read_secret(spec.api_key_env)}"}
-        if spec.kind == "openai-chat":
-            # Stock `local-chat-completions` with the site's metering (a registered subclass).
-            import evaluation.providers.client  # noqa: F401  (registers the model type)
+        if spec.kind == "openai-chat" or spec.serving is not None:
+            # Stock `local-chat-completions` / `local-completions` with the site's metering
+            # (registered subclasses): a registered provider's limits, prices and budget.
+            import evaluation.providers.client  # noqa: F401  (registers the model types)
 
             serving = spec.serving or Serving()
-            model_type = "metered-chat-completions"
+            chat = spec.kind == "openai-chat"
+            model_type = "metered-chat-completions" if chat else "metered-completions"
             extra |= {
                 "input_price_per_m": serving.input_price_per_m,
                 "output_price_per_m": serving.output_price_per_m,
                 "requests_per_minute": serving.requests_per_minute,
             }
+            if not chat:  # the chat kind's are in its stock model_args
+                extra |= {"timeout": serving.timeout_s, "max_retries": serving.max_retries}
     else:
         extra["device"] = device
     try:

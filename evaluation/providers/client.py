@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import threading
 import time
 from collections.abc import Sequence
@@ -37,7 +38,8 @@ from typing import Any
 
 import requests
 from lm_eval.api.registry import register_model
-from lm_eval.models.openai_completions import LocalChatCompletion
+from lm_eval.models.api_models import TemplateAPI
+from lm_eval.models.openai_completions import LocalChatCompletion, LocalCompletionsAPI
 from lm_eval.models.utils import handle_stop_sequences
 
 from evaluation.errors import ModelError
@@ -82,8 +84,10 @@ def _spacing(base_url: str, per_minute: float | None) -> _Spacing | None:
         return _spacings.setdefault((base_url, per_minute), _Spacing(per_minute))
 
 
-@register_model("metered-chat-completions")
-class MeteredChatCompletion(LocalChatCompletion):
+class Metered(TemplateAPI):
+    """The metered HTTP call shared by the chat and the completions clients (first in their
+    bases, so its `model_call` is the one every request takes)."""
+
     def __init__(
         self,
         *,
@@ -97,30 +101,12 @@ class MeteredChatCompletion(LocalChatCompletion):
         self.prices = Prices(float(input_price_per_m), float(output_price_per_m))
         self.spacing = _spacing(str(self.base_url), requests_per_minute)
         self.retry_backoff_s = float(retry_backoff_s)
+        # Attempts per request, counted as lm-eval counts `max_retries`; lm-eval's own retry
+        # wrappers around `model_call` get one attempt, or they would multiply ours.
+        self.attempts: int = max(1, int(getattr(self, "max_retries", 1)))
+        self.max_retries = 1
         # Picked up here, in the thread that opened it: request threads do not inherit it.
         self.session = current_session()
-
-    # -- payloads ----------------------------------------------------------------------
-
-    def _create_payload(
-        self,
-        messages: Any,
-        generate: bool = False,
-        gen_kwargs: dict[str, Any] | None = None,
-        seed: int = 1234,
-        eos: str | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        stops = handle_stop_sequences(copy.deepcopy((gen_kwargs or {}).get("until")), eos)
-        if isinstance(stops, list) and len(stops) > MAX_STOP_SEQUENCES:
-            raise ModelError(
-                f"chat endpoints receive at most {MAX_STOP_SEQUENCES} stop sequences and "
-                f"lm-eval drops the rest; this task asks for {len(stops)}: {stops!r}"
-            )
-        payload: dict[str, Any] = super()._create_payload(
-            messages, generate=generate, gen_kwargs=gen_kwargs, seed=seed, eos=eos, **kwargs
-        )
-        return payload
 
     # -- the one HTTP call -------------------------------------------------------------
 
@@ -152,7 +138,7 @@ class MeteredChatCompletion(LocalChatCompletion):
         if cached is not None:
             return cached
         problem, retry_after = "", None
-        for attempt in range(max(1, self.max_retries)):  # lm-eval's count: all attempts
+        for attempt in range(self.attempts):
             if attempt:
                 session.record_retry()
                 time.sleep(self._backoff(attempt, retry_after))
@@ -197,7 +183,7 @@ class MeteredChatCompletion(LocalChatCompletion):
             session.store(key, answer)
             return answer
         raise ProviderUnavailable(
-            self._redact(f"{self.base_url}: {problem} after {max(1, self.max_retries)} attempts")
+            self._redact(f"{self.base_url}: {problem} after {self.attempts} attempts")
         )
 
     def _backoff(self, attempt: int, retry_after: str | None) -> float:
@@ -218,9 +204,72 @@ class MeteredChatCompletion(LocalChatCompletion):
                 estimated=False,
             )
             return
-        sent = sum(len(str(m.get("content", ""))) for m in payload.get("messages", []))
+        sent = len(json.dumps(payload.get("messages") or payload.get("prompt") or ""))
         got = sum(len(text or "") for text in self.parse_generations(answer))
         self.session.record(sent // 4 + 1, got // 4, self.prices, estimated=True)
+
+    # -- generation --------------------------------------------------------------------
+
+    def generate_until(self, requests: Sequence[Any], disable_tqdm: bool = False) -> list[str]:
+        """One request per prompt, `num_concurrent` at a time; results in order, and each
+        reported to the cache hook from this thread (progress writes to the database)."""
+
+        def ask(request: Any) -> str:
+            context, gen_kwargs = request.args[0], request.args[1]
+            answer = self.model_call(
+                messages=[self._context(context)], generate=True, gen_kwargs=gen_kwargs
+            )
+            return str(self.parse_generations(answer)[0])
+
+        texts = []
+        with ThreadPoolExecutor(max_workers=max(1, self._concurrent)) as pool:
+            for request, text in zip(requests, pool.map(ask, requests), strict=True):
+                self.cache_hook.add_partial("generate_until", request.args[:2], text)
+                texts.append(text)
+        return texts
+
+    def _context(self, context: Any) -> Any:
+        return context
+
+
+@register_model("metered-completions")
+class MeteredCompletions(Metered, LocalCompletionsAPI):
+    """`local-completions` (log-likelihoods from prompt log-probabilities), metered. Its
+    log-likelihood requests go in batches of `batch_size` through the one metered call:
+    lm-eval's concurrent path would bypass it, so they are not sent in parallel."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._concurrent = 1
+
+
+@register_model("metered-chat-completions")
+class MeteredChatCompletion(Metered, LocalChatCompletion):
+    """`local-chat-completions`, metered, with lm-eval's chat pitfalls handled."""
+
+    def _create_payload(
+        self,
+        messages: Any,
+        generate: bool = False,
+        gen_kwargs: dict[str, Any] | None = None,
+        seed: int = 1234,
+        eos: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        stops = handle_stop_sequences(copy.deepcopy((gen_kwargs or {}).get("until")), eos)
+        if isinstance(stops, list) and len(stops) > MAX_STOP_SEQUENCES:
+            raise ModelError(
+                f"chat endpoints receive at most {MAX_STOP_SEQUENCES} stop sequences and "
+                f"lm-eval drops the rest; this task asks for {len(stops)}: {stops!r}"
+            )
+        payload: dict[str, Any] = super()._create_payload(
+            messages, generate=generate, gen_kwargs=gen_kwargs, seed=seed, eos=eos, **kwargs
+        )
+        return payload
+
+    def _context(self, context: Any) -> Any:
+        # A task run without a chat template still reaches the endpoint as one user turn.
+        return _user_turn(context) if isinstance(context, str) else context
 
     # -- responses ---------------------------------------------------------------------
 
@@ -240,29 +289,28 @@ class MeteredChatCompletion(LocalChatCompletion):
                     texts.append(str(message.get("content") or ""))
         return texts
 
-    def generate_until(self, requests: Sequence[Any], disable_tqdm: bool = False) -> list[str]:
-        """One request per conversation, `num_concurrent` at a time; results in order, and
-        each reported to the cache hook from this thread (progress writes to the database)."""
+    def chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> str:
+        """One conversation answered outside an lm-eval task (a judge panel asking an API
+        judge), cached, metered and retried like every other request. Build the client with
+        `evaluation.lm_eval_runner.load_lm(spec, "endpoint")` for an `openai-chat` spec."""
+        from lm_eval.models.api_models import JsonChatStr
 
-        def ask(request: Any) -> str:
-            context, gen_kwargs = request.args[0], request.args[1]
-            if isinstance(context, str) and not hasattr(context, "prompt"):
-                context = _user_turn(context)
-            answer = self.model_call(messages=[context], generate=True, gen_kwargs=gen_kwargs)
-            return self.parse_generations(answer)[0]
-
-        texts = []
-        with ThreadPoolExecutor(max_workers=max(1, self._concurrent)) as pool:
-            for request, text in zip(requests, pool.map(ask, requests), strict=True):
-                self.cache_hook.add_partial("generate_until", request.args[:2], text)
-                texts.append(text)
-        return texts
+        context = JsonChatStr(json.dumps(messages, ensure_ascii=False))
+        kwargs = {"max_gen_toks": max_tokens, "temperature": temperature, "until": list(stop)}
+        return self.parse_generations(
+            self.model_call(messages=[context], generate=True, gen_kwargs=kwargs)
+        )[0]
 
 
 def _user_turn(prompt: str) -> Any:
     """A task run without a chat template still reaches a chat endpoint as one user turn."""
-    import json
-
     from lm_eval.models.api_models import JsonChatStr
 
     return JsonChatStr(json.dumps([{"role": "user", "content": prompt}], ensure_ascii=False))

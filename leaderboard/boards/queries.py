@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,7 +137,14 @@ class BoardRow:
         return self.primary is not None
 
     @staticmethod
-    def export_fields(column_codes: list[str], part_keys: list[str]) -> list[str]:
+    def part_field(key: str, counted: Collection[str]) -> str:
+        """A sub-metric's export column: a rate, or a count of items (unparsable answers)."""
+        return f"{key}_count" if key in counted else f"{key}_rate"
+
+    @staticmethod
+    def export_fields(
+        column_codes: list[str], part_keys: list[str], counted: Collection[str] = ()
+    ) -> list[str]:
         """The keys of `as_dict`, in order (a CSV of no rows still gets its header)."""
         head = [
             "rank",
@@ -153,12 +161,14 @@ class BoardRow:
             "ci_low",
             "ci_high",
             "n",
-            *(f"{key}_rate" for key in part_keys),
+            *(BoardRow.part_field(key, counted) for key in part_keys),
         ]
         per_column = [f"{code}{suffix}" for code in column_codes for suffix in COLUMN_SUFFIXES]
         return head + per_column
 
-    def as_dict(self, column_codes: list[str], part_keys: list[str]) -> dict[str, Any]:
+    def as_dict(
+        self, column_codes: list[str], part_keys: list[str], counted: Collection[str] = ()
+    ) -> dict[str, Any]:
         record: dict[str, Any] = {
             "rank": self.rank,
             "complete": self.complete,
@@ -174,7 +184,7 @@ class BoardRow:
             "ci_low": round(self.primary.low, 6) if self.primary else None,
             "ci_high": round(self.primary.high, 6) if self.primary else None,
             "n": self.n,
-            **{f"{key}_rate": _round(self.parts.get(key)) for key in part_keys},
+            **{self.part_field(k, counted): _round(self.parts.get(k)) for k in part_keys},
         }
         for code in column_codes:
             cell = self.cells.get(code)

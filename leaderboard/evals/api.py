@@ -198,6 +198,8 @@ class JobSerializer(serializers.ModelSerializer[EvaluationJob]):
             "progress_percent",
             "failure_kind",
             "failure_reason",
+            "usage",
+            "budget_usd",
             "repro_card",
             "created_at",
             "queued_at",

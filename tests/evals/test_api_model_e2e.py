@@ -51,7 +51,7 @@ def register(server: OpenAIServer, **fields: object) -> Provider:
         "name": "tiny-cloud",
         "base_url": server.chat_url,
         "key_secret": SECRET,
-        "timeout_s": 2,
+        "timeout_s": 5,
         "input_price_per_m": 3.0,
         "output_price_per_m": 15.0,
         "budget_usd": 1.0,
@@ -83,7 +83,7 @@ def test_an_api_model_is_submitted_evaluated_over_http_and_ranked_on_the_generat
 ):
     release = make_release("api", per_cell=2)
     with OpenAIServer(tiny_model) as server:
-        server.slow_s = 4.0
+        server.slow_s = 7.0
         register(server)
         server.inject(*FAULTS)
         with running_worker(tmp_path / "worker.log", {SECRET: KEY}):

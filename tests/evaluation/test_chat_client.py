@@ -36,7 +36,7 @@ def chat_spec(server: OpenAIServer, name: str = "tiny-chat", **serving: Any) -> 
         batch_size=1,
         apply_chat_template=True,
         api_key_env="TINY_PROVIDER_KEY",
-        serving=Serving(**({"timeout_s": 2} | serving)),
+        serving=Serving(**({"timeout_s": 10} | serving)),
     )
 
 
@@ -64,12 +64,12 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_it_retries_429_500_timeouts_and_malformed_json_then_answers(server, tmp_path):
-    server.slow_s = 5.0
+    server.slow_s = 6.0
     server.inject("429", "500", "slow", "malformed")
     with metering(cache_dir=tmp_path) as session:
-        lm = load_lm(chat_spec(server, timeout_s=2), "cpu")
+        lm = load_lm(chat_spec(server, timeout_s=4), "cpu")
         lm.retry_backoff_s = 0.01
-        lm.max_retries = 5
+        lm.attempts = 5
         [text] = ask(lm, ["Your Answer:"])
     assert isinstance(text, str)
     assert len(server.requests_to(CHAT)) == 5
@@ -82,7 +82,7 @@ def test_it_gives_up_after_its_retries_as_an_infrastructure_failure(server):
     with metering():
         lm = load_lm(chat_spec(server), "cpu")
         lm.retry_backoff_s = 0.01
-        lm.max_retries = 3
+        lm.attempts = 3
         with pytest.raises(ProviderUnavailable, match="HTTP 500 after 3 attempts"):
             ask(lm, ["Your Answer:"])
 
@@ -177,3 +177,16 @@ def test_the_secret_may_come_from_a_file(server, monkeypatch, tmp_path):
     monkeypatch.setenv("TINY_PROVIDER_KEY_FILE", str(tmp_path / "key"))
     ask(load_lm(chat_spec(server), "cpu"), ["x"])
     assert server.headers[-1]["Authorization"] == f"Bearer {KEY}"
+
+
+def test_a_judge_can_ask_one_conversation_outside_a_task(server, tmp_path):
+    messages = [{"role": "system", "content": "Score 0-100."}, {"role": "user", "content": "x"}]
+    with metering(cache_dir=tmp_path) as session:
+        lm = load_lm(chat_spec(server), "endpoint")
+        server.inject("500", "reply:87")
+        lm.retry_backoff_s = 0.01
+        assert lm.chat(messages, max_tokens=4) == "87"
+        assert lm.chat(messages, max_tokens=4) == "87"  # the cache answers the second time
+    [first, second] = server.requests_to(CHAT)
+    assert first == second and first["messages"] == messages and first["max_tokens"] == 4
+    assert (session.usage.requests, session.usage.cached, session.usage.retries) == (1, 1, 1)

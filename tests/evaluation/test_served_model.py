@@ -31,3 +31,32 @@ def test_it_scores_a_served_model_like_the_same_weights_run_locally(tiny_model, 
     assert [(r.slices, r.value) for r in served.scores] == [
         (r.slices, r.value) for r in local.scores
     ]
+
+
+def test_a_registered_completions_provider_is_metered_and_scores_the_same(
+    tiny_model, tiny_release, tmp_path
+):
+    from evaluation.providers import metering
+    from evaluation.spec import Serving
+
+    local = evaluate(cpu_spec(tiny_model), tiny_release, methods=["mc"], seed=3, device="cpu")
+    with OpenAIServer(tiny_model) as server:
+        spec = ModelSpec(
+            kind="openai-completions",
+            pretrained=str(tiny_model),
+            base_url=server.url,
+            batch_size=4,
+            serving=Serving(timeout_s=10, input_price_per_m=1.0),
+        )
+        server.inject("429", "500")
+        with metering(cache_dir=tmp_path) as first:
+            served = evaluate(spec, tiny_release, methods=["mc"], seed=3)
+        sent = len(server.requests)
+        with metering(cache_dir=tmp_path) as second:
+            again = evaluate(spec, tiny_release, methods=["mc"], seed=3)
+    assert [s.chosen for s in served.samples] == [s.chosen for s in local.samples]
+    assert [s.chosen for s in again.samples] == [s.chosen for s in local.samples]
+    assert first.usage.retries == 2 and first.usage.requests == sent - 2
+    assert first.usage.cost_usd > 0 and first.usage.estimated == first.usage.requests
+    assert len(server.requests) == sent  # the second run was answered from the cache
+    assert second.usage.requests == 0 and second.usage.cached == first.usage.requests

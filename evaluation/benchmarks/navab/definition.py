@@ -255,7 +255,7 @@ class NaVAB(Benchmark):
         self, release_dir: str, tasks_dir: str, *, seed: int, max_gen_toks: int
     ) -> list[StockCommand]:
         from evaluation import repro
-        from evaluation.benchmarks.navab.lm_eval_tasks import GEN, MC, group_name
+        from evaluation.benchmarks.navab.lm_eval_tasks import GEN, MC, MC_GEN, group_name
         from evaluation.spec import ModelSpec
 
         # ModelSpec insists on a pinned 40-hex commit for hub ids; this one becomes a label.
@@ -268,10 +268,21 @@ class NaVAB(Benchmark):
             )
             return command.replace(placeholder, "COMMIT")
 
+        chat = ModelSpec(
+            kind="openai-chat",
+            pretrained="MODEL",
+            base_url="https://HOST/v1/chat/completions",
+            batch_size=1,
+            apply_chat_template=True,
+            api_key_env="PROVIDER_KEY",
+        )
+        generative = repro.lm_eval_command(
+            chat, [group_name(MC_GEN)], tasks_dir, f"results/{MC_GEN}", seed=seed, device="endpoint"
+        )
         export = repro.export_command(
             Path(release_dir),
             tasks_dir,
-            methods=[MC, "aj", "aj_ref"],
+            methods=[MC, "aj", MC_GEN, "aj_ref"],
             nations=[],  # all the release holds
             modes=[],
             limit=None,
@@ -297,6 +308,12 @@ class NaVAB(Benchmark):
                 "run with the site's reference judge as the model (its id and revision are "
                 "on each model's card)",
                 lm_eval("aj_ref").replace("ORG/MODEL", "REFERENCE_JUDGE"),
+            ),
+            StockCommand(
+                f"A chat model without log-likelihoods ({group_name(MC_GEN)}, the generative "
+                "track): lm-eval's local-chat-completions, the key from the provider's secret; "
+                "acc reads the letter with the exported utils.py",
+                generative,
             ),
         ]
 

@@ -231,7 +231,9 @@ def board_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpResponse
         raise Http404("Board exports are available as .csv or .json")
     query = parse_board_query(request.GET, staff=is_staff(request.user), benchmark=benchmark)
     result = cached_board(query)
-    records = [row.as_dict(result.column_codes, result.part_keys) for row in result.rows]
+    records = [
+        row.as_dict(result.column_codes, result.part_keys, result.counted) for row in result.rows
+    ]
     if fmt == "json":
         payload = {
             "benchmark": benchmark,
@@ -255,7 +257,10 @@ def board_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpResponse
     else:
         buffer = io.StringIO()
         writer = csv.DictWriter(
-            buffer, fieldnames=BoardRow.export_fields(result.column_codes, result.part_keys)
+            buffer,
+            fieldnames=BoardRow.export_fields(
+                result.column_codes, result.part_keys, result.counted
+            ),
         )
         writer.writeheader()
         writer.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in records)
