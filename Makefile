@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/navab
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+# The demo's reference judge (aj_ref): one of its own tiny models, built by `manage.py demo`.
+DEMO_REFERENCE_JUDGE ?= $(or $(EVAL_REFERENCE_JUDGE),$(CURDIR)/var/models/demo--tiny-gpt2-seed1)
 
 .PHONY: install demo test lint
 
@@ -22,8 +24,8 @@ $(VENV)/.installed: pyproject.toml
 demo: export DIVERVALUE_MIN_N ?= 3
 demo: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo
-	$(PY) manage.py serve_demo --host $(HOST) --port $(PORT)
+	EVAL_REFERENCE_JUDGE=$(DEMO_REFERENCE_JUDGE) $(PY) manage.py demo
+	EVAL_REFERENCE_JUDGE=$(DEMO_REFERENCE_JUDGE) $(PY) manage.py serve_demo --host $(HOST) --port $(PORT)
 
 test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest $(PYTEST_ARGS)

@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-length", type=int)
     run.add_argument("--judge", help="AJ judge model (default: the model itself)")
     run.add_argument("--judge-revision")
+    run.add_argument(
+        "--reference-judge", help="the reference judge of aj_ref (default: aj_ref is not run)"
+    )
+    run.add_argument("--reference-judge-revision")
     run.add_argument("--release", type=Path, required=True, help="release directory")
     run.add_argument("--out", type=Path, required=True, help="results directory")
     run.add_argument("--seed", type=int, default=1234)
@@ -67,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIM=V1,V2",
         help="keep these values of a dimension (DiverValue-Bench: split=test)",
     )
-    export.add_argument("--answers", type=Path, help="answers.jsonl of a run: adds AJ judge tasks")
+    export.add_argument(
+        "--answers", type=Path, help="answers.jsonl of a run: adds the judge tasks (aj, aj_ref)"
+    )
     _add_filters(export)
     add_alignment_commands(commands)
     add_population_command(commands)
@@ -101,6 +107,14 @@ def _run(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             apply_chat_template=args.chat_template,
         )
+    reference_judge = None
+    if args.reference_judge:
+        reference_judge = ModelSpec(
+            pretrained=args.reference_judge,
+            revision=args.reference_judge_revision,
+            dtype=args.dtype,
+            batch_size=args.batch_size,
+        )
     with tqdm(total=0, unit="req", dynamic_ncols=True) as bar:
 
         def show(event: ProgressEvent) -> None:
@@ -119,6 +133,7 @@ def _run(args: argparse.Namespace) -> int:
             limit=args.limit,
             max_gen_toks=args.max_gen_toks,
             judge=judge,
+            reference_judge=reference_judge,
             out_dir=args.out,
             progress=show,
         )
@@ -126,7 +141,7 @@ def _run(args: argparse.Namespace) -> int:
         cell = "/".join(row.slices.values())
         parts = " ".join(f"{key}={_rate(part['value'])}" for key, part in row.parts.items())
         print(
-            f"{cell:<13} {row.method:<3} {row.metric} {row.value:.4f} "
+            f"{cell:<13} {row.method:<6} {row.metric} {row.value:.4f} "
             f"[{row.ci_low:.4f}, {row.ci_high:.4f}] n={row.n} {parts}"
         )
     print(f"results: {args.out / 'results.json'}  per-example: {args.out / 'samples.jsonl'}")
@@ -135,6 +150,13 @@ def _run(args: argparse.Namespace) -> int:
 
 def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
+
+
+def _method_of(task: str, methods: Sequence[str]) -> str | None:
+    """The method a task scores: the longest method key it names ("navab_aj_ref_us_quoted"
+    is aj_ref's, not aj's)."""
+    named = [m for m in methods if f"_{m}_" in task or task.endswith(f"_{m}")]
+    return max(named, key=len) if named else None
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -167,7 +189,7 @@ def _export(args: argparse.Namespace) -> int:
         answers=args.answers,
     )
     for method in methods:
-        mine = [n for n in names if f"_{method}_" in n or n.endswith(f"_{method}")]
+        mine = [n for n in names if _method_of(n, methods) == method]
         print(f"{method}: {len(mine)} task(s): {', '.join(mine)}")
     print(f"run them with: lm_eval run --include_path {args.out} --tasks ... ({len(names)} in all)")
     return 0

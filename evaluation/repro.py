@@ -71,6 +71,7 @@ def run_command(
     device: str,
     limit: int | None,
     max_gen_toks: int,
+    reference_judge: ModelSpec | None = None,
 ) -> str:
     """The `python -m evaluation run` command that repeats this run."""
     parts: list[str | Path] = ["python", "-m", "evaluation", "run", "--kind", spec.kind]
@@ -88,6 +89,10 @@ def run_command(
         parts += ["--judge", judge.pretrained]
         if judge.revision:
             parts += ["--judge-revision", judge.revision]
+    if reference_judge is not None:
+        parts += ["--reference-judge", reference_judge.pretrained]
+        if reference_judge.revision:
+            parts += ["--reference-judge-revision", reference_judge.revision]
     parts += _filters(methods, nations, modes)
     parts += ["--release", release_dir, "--out", out_dir, "--seed", str(seed)]
     parts += ["--device", device, "--max-gen-toks", str(max_gen_toks)]

@@ -141,9 +141,11 @@ class ReproCard:
     lm_eval_commands: list[str]
     started_at: str
     duration_s: float
-    #: methods asked for but not run, with why (DiverValue-Bench's PAA without a judge panel):
+    #: methods asked for but not run, with why (DiverValue-Bench's PAA without a judge panel, NaVAB's aj_ref without a reference judge):
     #: boards say so instead of leaving the column blank
     not_run: dict[str, str] = field(default_factory=dict)
+    #: the site's reference judge of the reference-judged methods (None: none ran)
+    reference_judge: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

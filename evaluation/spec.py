@@ -185,3 +185,13 @@ class ModelSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def parse_model_ref(text: str, *, dtype: str = "auto") -> ModelSpec:
+    """A transformers model named as one string, "ORG/NAME@COMMIT" (a hub id, pinned) or
+    "/path/to/model" (a local directory, optionally "@LABEL"): how an operator names a model
+    in one setting, such as the site's reference judge."""
+    name, sep, revision = text.strip().rpartition("@")
+    if not sep:
+        name, revision = text.strip(), ""
+    return ModelSpec(pretrained=name, revision=revision or None, dtype=dtype)

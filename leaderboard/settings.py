@@ -281,6 +281,18 @@ EVAL_RESULTS_DIR = Path(envstr("EVAL_RESULTS_DIR", str(VAR_DIR / "results")))
 # Workers read it from the environment, as every process reads EVAL_EXTRA_BENCHMARKS; parsed here
 # so that a malformed panel stops the site and the worker at start-up, not each job.
 EVAL_PAA_JUDGES = configured_judges()
+# The reference judge of judged methods (NaVAB's aj_ref): one open model, "ORG/NAME@COMMIT" or
+# a local directory, that judges every model's free answers alike. Unset: those methods are
+# not run, and their boards say so. Set it the same on web hosts and workers.
+EVAL_REFERENCE_JUDGE = envstr("EVAL_REFERENCE_JUDGE", "")
+EVAL_REFERENCE_JUDGE_DTYPE = envstr("EVAL_REFERENCE_JUDGE_DTYPE", "auto")
+if EVAL_REFERENCE_JUDGE:
+    from evaluation.spec import parse_model_ref
+
+    try:
+        parse_model_ref(EVAL_REFERENCE_JUDGE, dtype=EVAL_REFERENCE_JUDGE_DTYPE)
+    except ValueError as exc:
+        raise ValueError(f"EVAL_REFERENCE_JUDGE: {exc}") from exc
 SUBMISSIONS_PER_DAY = envint("SUBMISSIONS_PER_DAY", 5)
 # Hosts of OpenAI-compatible endpoints non-staff users may submit (staff may submit any).
 SUBMISSION_ENDPOINT_HOSTS = [h.lower() for h in envlist("SUBMISSION_ENDPOINT_HOSTS", [])]

@@ -179,6 +179,10 @@ class Method:
     #: where the primary metric is not a mean of per-item values (DiverValue-Bench's OPA
     #: averages thresholds over the margins its items record)
     item_metric: str = ""
+    #: its answers are judged by the site's reference judge (`Track.JUDGED`): an open model
+    #: with log-likelihoods that the operator configures once, so that every model, open or
+    #: closed, is judged by the same one; without a configured judge the method is not run
+    reference_judge: bool = False
 
     def __post_init__(self) -> None:
         keys = [m.key for m in self.metrics]
@@ -188,6 +192,8 @@ class Method:
             raise ValueError(f"method {self.key}: item metric {self.item_metric!r} not in {keys}")
         if len(set(keys)) != len(keys):
             raise ValueError(f"method {self.key}: metric keys repeat: {keys}")
+        if self.reference_judge and self.track is not Track.JUDGED:
+            raise ValueError(f"method {self.key}: a reference-judged method is on the judged track")
 
     def metric(self, key: str) -> Metric:
         for metric in self.metrics:
@@ -417,7 +423,8 @@ class Benchmark(ABC):
         benchmark's `EvaluationResult`. Options are the benchmark's own (methods, slices,
         limit, seed, device, judge, out_dir, progress); the site's runner passes methods,
         seed, device, progress and max_gen_toks (a benchmark that generates nothing ignores
-        the last)."""
+        the last), and `reference_judge` (a `ModelSpec`, or None where the site has none) to
+        a benchmark that declares a `reference_judge` method."""
 
     def plan_alignment(
         self,

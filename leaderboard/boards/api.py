@@ -91,6 +91,8 @@ class BoardPagination(Pagination):
             "release": board.query.release.version,
             "slices": board_slices(board),
             "method": board.method.key,
+            "track": board.method.track.value,
+            "judges": board.judges,
             "metric": board.metric.key,
             "columns": [{"code": c.code, "name": c.name} for c in board.columns],
             "parts": [{"key": key, "label": label} for key, label in board.parts],
@@ -121,6 +123,17 @@ HEADER_SCHEMA: dict[str, Any] = {
         ),
     },
     "method": TEXT,
+    "track": {
+        "type": "string",
+        "description": "Where the method's numbers come from (loglikelihood, generative, "
+        "judged); rankings never mix tracks.",
+    },
+    "judges": {
+        "type": "array",
+        "items": TEXT,
+        "description": "A reference-judged method's judges (name@revision) as the ranked "
+        "jobs' cards record them.",
+    },
     "metric": TEXT,
     "columns": {
         "type": "array",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import DataError
@@ -15,7 +16,7 @@ from evaluation.errors import ModelError
 from evaluation.providers import metering
 from evaluation.release import iter_items, write_benchmark_release
 from evaluation.results import slice_key
-from evaluation.spec import Kind, vllm_available
+from evaluation.spec import Kind, parse_model_ref, vllm_available
 from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.models import Item
 from leaderboard.evals import lifecycle
@@ -62,6 +63,34 @@ def model_spec(model: LanguageModel) -> ModelSpec:
     )
 
 
+def reference_judge() -> ModelSpec | None:
+    """The site's reference judge (EVAL_REFERENCE_JUDGE), or None where none is set."""
+    if not settings.EVAL_REFERENCE_JUDGE:
+        return None
+    return parse_model_ref(settings.EVAL_REFERENCE_JUDGE, dtype=settings.EVAL_REFERENCE_JUDGE_DTYPE)
+
+
+def job_methods(job: EvaluationJob) -> tuple[list[str] | None, dict[str, Any]]:
+    """The methods a job runs (None: the benchmark's defaults for the model) and the options
+    they need: a benchmark declaring reference-judged methods gets the site's reference
+    judge, and without one those methods are left out (the card records why)."""
+    benchmark = get_benchmark(job.release.benchmark.slug)
+    methods = list(job.methods) or None
+    judged = {m.key for m in benchmark.methods if m.reference_judge}
+    if not judged:
+        return methods, {}
+    judge = reference_judge()
+    if judge is None and methods:
+        methods = [m for m in methods if m not in judged]
+        if not methods:
+            # The site's set-up, not the model: a worker with a reference judge can run it.
+            raise RuntimeError(
+                f"{', '.join(sorted(judged))} needs the site's reference judge; set "
+                "EVAL_REFERENCE_JUDGE on the workers"
+            )
+    return methods, {"reference_judge": judge}
+
+
 def job_release_directory(job: EvaluationJob) -> Path:
     """The release on disk, less the job's excluded items (an aligned model's training set)."""
     full = release_directory(job.release)
@@ -93,6 +122,7 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
         raise RuntimeError("EVAL_BACKEND=vllm but vLLM is not installed on this worker")
     benchmark = get_benchmark(job.release.benchmark.slug)
     release_dir = job_release_directory(job)
+    methods, options = job_methods(job)
     # Answers a provider already gave (to an earlier attempt too) are not paid for again.
     cache_dir = Path(settings.EVAL_RESULTS_DIR) / "api-cache"
     with metering(budget_usd=job.budget, cache_dir=cache_dir) as session:
@@ -101,7 +131,8 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
             result = benchmark.evaluate(
                 spec,
                 release_dir,
-                methods=job.methods or None,
+                methods=methods,
+                **options,
                 seed=settings.EVAL_SEED,
                 device=settings.EVAL_DEVICE,
                 max_gen_toks=settings.EVAL_MAX_GEN_TOKENS,

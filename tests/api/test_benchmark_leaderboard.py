@@ -129,7 +129,7 @@ def test_the_schema_describes_the_boards_from_the_declarations(client):
     legacy_parameters = {p["name"]: p for p in legacy["parameters"]}
     assert "region" not in legacy_parameters and "benchmark_slug" not in legacy_parameters
     assert parameters["benchmark_slug"]["in"] == "path"
-    assert set(legacy_parameters["method"]["schema"]["enum"]) == {"mc", "aj", "mc_gen"}
+    assert set(legacy_parameters["method"]["schema"]["enum"]) == {"mc", "aj", "mc_gen", "aj_ref"}
 
 
 def test_scores_and_jobs_filter_by_benchmark(client, divervalue_board):

@@ -71,7 +71,9 @@ def test_a_user_submits_a_chat_model_through_the_api_for_the_generative_track(ow
     assert response.status_code == 201, response.json()
     job = EvaluationJob.objects.get()
     assert job.model.provider == acme and job.release == release
-    assert job.methods == ["mc_gen"]  # no method that needs log-likelihoods
+    # No method that needs log-likelihoods: its letters, and its free answers for the
+    # reference judge (left out at run time where the site has none).
+    assert job.methods == ["mc_gen", "aj_ref"]
     assert job.budget == acme.budget_usd
 
 
@@ -79,7 +81,7 @@ def test_an_open_model_is_not_queued_for_generated_letters(model, release):
     from leaderboard.evals import lifecycle
 
     job = lifecycle.create_job(model, release)
-    assert job.methods == ["mc", "aj"]
+    assert job.methods == ["mc", "aj", "aj_ref"]
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ def test_it_evaluates_on_every_benchmark_with_a_published_release(owner, release
     jobs = submit(Submission(name="org/a", revision=COMMIT), owner)
 
     assert [job.release for job in jobs] == [release, divervalue]
-    assert jobs_by_benchmark() == {"navab": ["mc", "aj"], "divervalue": ["opa", "paa"]}
+    assert jobs_by_benchmark() == {"navab": ["mc", "aj", "aj_ref"], "divervalue": ["opa", "paa"]}
     assert jobs[0].model == jobs[1].model
 
 

@@ -31,12 +31,14 @@ def test_navab_declares_its_slices_methods_and_metrics():
     navab = get_benchmark("navab")
     assert [d.key for d in navab.slices] == ["nation", "mode"]
     assert navab.averaged_dimension is not None and navab.averaged_dimension.key == "nation"
-    assert [m.key for m in navab.methods] == ["mc", "aj", "mc_gen"]
+    assert [m.key for m in navab.methods] == ["mc", "aj", "mc_gen", "aj_ref"]
     assert [m.track for m in navab.methods] == [
         Track.LOGLIKELIHOOD,
         Track.LOGLIKELIHOOD,
         Track.GENERATIVE,
+        Track.JUDGED,
     ]
+    assert [m.reference_judge for m in navab.methods] == [False, False, False, True]
     acc = navab.method("mc").primary_metric
     assert (acc.kind, acc.interval, acc.lower, acc.upper) == (
         MetricKind.PROPORTION,

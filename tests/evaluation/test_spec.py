@@ -2,7 +2,7 @@ import pytest
 
 from evaluation.errors import ModelError
 from evaluation.lm_eval_runner import load_lm
-from evaluation.spec import ModelSpec, vllm_available
+from evaluation.spec import ModelSpec, parse_model_ref, vllm_available
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -60,3 +60,20 @@ def test_an_unloadable_model_is_a_model_error(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(ModelError, match="could not load"):
         load_lm(ModelSpec(pretrained=str(tmp_path)), "cpu")
+
+
+def test_a_model_named_in_one_setting_is_a_pinned_hub_id_or_a_local_directory():
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    hub = parse_model_ref(f"org/judge@{commit}", dtype="bfloat16")
+    assert (hub.pretrained, hub.revision, hub.dtype, hub.kind) == (
+        "org/judge",
+        commit,
+        "bfloat16",
+        "hf",
+    )
+    local = parse_model_ref("/srv/models/judge")
+    assert (local.pretrained, local.revision, local.is_local) == ("/srv/models/judge", None, True)
+    with pytest.raises(ValueError, match="40-character commit"):
+        parse_model_ref("org/judge")
+    with pytest.raises(ValueError, match="40-character commit"):
+        parse_model_ref("org/judge@main")

@@ -138,6 +138,32 @@ AJ = Method(
     ),
 )
 
+AJ_REF = Method(
+    key="aj_ref",
+    label="Answer judgement, reference judge",
+    track=Track.JUDGED,
+    metrics=(ACCURACY,),
+    primary="acc",
+    submetrics=(
+        *HALVES,
+        SubMetric(
+            "empty",
+            "Empty answers",
+            selector="answer",
+            value="empty",
+            counted=True,
+            description="Items whose free answer was empty or withheld by the provider "
+            "(blocked); the judge still scores them, as the stock run does.",
+        ),
+    ),
+    reference_judge=True,
+    description=(
+        "The same free answers as AJ, judged by the site's reference judge (one open model "
+        "with log-likelihoods, recorded with its revision) instead of the model itself, so "
+        "open and closed models are judged alike and rank together."
+    ),
+)
+
 
 # What a generated answer that names no letter was, counted per cell (each scores 0).
 UNANSWERED: Final = (
@@ -215,7 +241,7 @@ class NaVAB(Benchmark):
             unscored=UNSCORED_MODES,
         ),
     )
-    methods = (MC, AJ, MC_GEN)
+    methods = (MC, AJ, MC_GEN, AJ_REF)
     items_file = "triples.jsonl"
     item_noun = "triple"
     item_noun_plural = "triples"
@@ -270,7 +296,7 @@ class NaVAB(Benchmark):
         export = repro.export_command(
             Path(release_dir),
             tasks_dir,
-            methods=[MC, "aj", MC_GEN],
+            methods=[MC, "aj", MC_GEN, "aj_ref"],
             nations=[],  # all the release holds
             modes=[],
             limit=None,
@@ -290,6 +316,12 @@ class NaVAB(Benchmark):
                 f"AJ, stage one: the free answers ({group_name(GEN)}); then export again with "
                 f"--answers answers.jsonl and run the judge tasks ({group_name('aj')})",
                 lm_eval(GEN),
+            ),
+            StockCommand(
+                f"The reference-judged AJ: the same answers' tasks ({group_name('aj_ref')}) "
+                "run with the site's reference judge as the model (its id and revision are "
+                "on each model's card)",
+                lm_eval("aj_ref").replace("ORG/MODEL", "REFERENCE_JUDGE"),
             ),
             StockCommand(
                 f"A chat model without log-likelihoods ({group_name(MC_GEN)}, the generative "

@@ -6,9 +6,11 @@ tasks computes the same numbers. On top of lm-eval's accuracy this adds what the
 needs: per-example records, the declared sub-metrics (NaVAB's position halves), stderr and a seeded bootstrap interval.
 
 Stages (each its own `simple_evaluate` call, exactly as the stock commands on the card run
-them): MC; AJ answering (greedy generation); AJ judging (log-likelihood of " A" vs " B"); and,
-for chat models without log-likelihoods, MC answered by a generated letter (`mc_gen`, the
-generative track: parsed by `evaluation.providers.letters`, unanswered items counted).
+them): MC; MC answered by a generated letter (`mc_gen`, the generative track for chat models
+without log-likelihoods: parsed by `evaluation.providers.letters`, unanswered items counted);
+AJ answering (greedy generation, once, by any model); AJ judging (log-likelihood of " A" vs
+" B") by the model itself or a chosen judge (`aj`), and by the site's reference judge
+(`aj_ref`, the judged track, where open and chat models rank together).
 """
 
 from __future__ import annotations
@@ -27,27 +29,25 @@ from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import Benchmark
 from evaluation.benchmarks.intervals import metric_interval
 from evaluation.benchmarks.navab.balance import BalancedItem, balance
+from evaluation.benchmarks.navab.card import build_card
+from evaluation.benchmarks.navab.judging import JudgeItem, free_answer, judge_items
 from evaluation.benchmarks.navab.lm_eval_tasks import (
     AJ,
+    AJ_REF,
     GEN,
+    JUDGED,
     MC,
     MC_GEN,
     METHODS,
+    ExportedTasks,
     export_tasks,
     write_judge_tasks,
 )
 from evaluation.benchmarks.navab.prompts import LETTERS
 from evaluation.lm_eval_runner import Progress, ProgressCallback, load_lm, run_tasks
 from evaluation.providers.letters import parse_letter
-from evaluation.release import iter_triples, load_manifest, sha256_file
-from evaluation.results import (
-    ANSWERS_FILE,
-    EvaluationResult,
-    Part,
-    ReproCard,
-    SampleRecord,
-    ScoreRow,
-)
+from evaluation.release import iter_triples
+from evaluation.results import EvaluationResult, Part, SampleRecord, ScoreRow
 from evaluation.spec import ModelSpec
 from evaluation.stats import cell_seed, stderr
 
@@ -111,6 +111,9 @@ def release_cells(
 
 def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> list[SampleRecord]:
     navab = _navab()
+    # A method that counts empty answers (aj_ref: a chat model's blocked response arrives as
+    # "") marks each judged item; the judge still scores it, as the stock run does.
+    marks_answers = any(sub.selector == "answer" for sub in navab.method(method).submetrics)
     records = []
     for task in sorted(samples):
         for sample in samples[task]:
@@ -130,7 +133,8 @@ def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> li
                     value=float(correct),
                     correct=correct,
                     chosen=LETTERS[chosen],
-                    parts={"half": doc["half"]},
+                    parts={"half": doc["half"]}
+                    | ({"answer": "given" if doc["answer"] else "empty"} if marks_answers else {}),
                     details=details,
                 )
             )
@@ -213,6 +217,44 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
+NO_REFERENCE_JUDGE = "no reference judge is configured"
+
+
+def _methods(
+    requested: Sequence[str] | None, reference_judge: ModelSpec | None, spec: ModelSpec
+) -> list[str]:
+    """The methods to run: by default those on `spec`'s tracks, less aj_ref where no reference
+    judge is given (the card says so). Asking for aj_ref without one, or for a method off the
+    model's tracks, is an error."""
+    if requested and AJ_REF in requested and reference_judge is None:
+        raise ValueError(f"{AJ_REF} needs a reference judge; none is configured")
+    defaults = [m for m in default_methods(spec) if m != AJ_REF or reference_judge is not None]
+    methods = _choose(requested or defaults, METHODS, "method")
+    off_track = [m for m in methods if _navab().method(m).track not in spec.tracks]
+    if off_track:
+        raise ValueError(
+            f"{', '.join(off_track)} cannot score a {spec.kind} model (its track is not one of "
+            f"{', '.join(t.value for t in spec.tracks)})"
+        )
+    return methods
+
+
+def judge_answers(
+    lm: Any,
+    spec: ModelSpec,
+    items: dict[tuple[str, str], list[JudgeItem]],
+    method: str,
+    exported: ExportedTasks,
+    seed: int,
+) -> list[SampleRecord]:
+    """Judge `items` (answers from any source: this run's generation stage, an API model, a
+    stored answers file) with `lm` under `method`'s own task names."""
+    write_judge_tasks(items, exported.directory, exported, [method])
+    return _choice_records(
+        run_tasks(lm, spec, exported.names(method), exported.directory, seed), method
+    )
+
+
 def evaluate(
     spec: ModelSpec,
     release_dir: Path,
@@ -225,26 +267,24 @@ def evaluate(
     limit: int | None = None,
     max_gen_toks: int = 128,
     judge: ModelSpec | None = None,
+    reference_judge: ModelSpec | None = None,
     out_dir: Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> EvaluationResult:
     """Score `spec` on the release in `release_dir`.
 
-    `methods`, `nations`, `modes` default to all. `limit` keeps the first N balanced items of
-    each nation x mode (both halves stay represented). `judge` scores AJ answers (default: the
-    model itself). With `out_dir`, the lm-eval tasks are exported to `out_dir/tasks` and the
-    results written there (results.json, samples.jsonl, answers.jsonl), and the card's commands
-    name those paths. `progress` receives a `ProgressEvent` per model request and per stage.
+    `methods`, `nations`, `modes` default to all (aj_ref only with a `reference_judge`).
+    `limit` keeps the first N balanced items of each nation x mode (both halves stay
+    represented). `judge` scores AJ answers (default: the model itself); `reference_judge`
+    scores the same answers for aj_ref. With `out_dir`, the lm-eval tasks are exported to
+    `out_dir/tasks` and the results written there (results.json, samples.jsonl,
+    answers.jsonl), and the card's commands name those paths. `progress` receives a
+    `ProgressEvent` per model request and per stage.
     """
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    methods = _choose(methods or default_methods(spec), METHODS, "method")
-    off_track = [m for m in methods if _navab().method(m).track not in spec.tracks]
-    if off_track:
-        raise ValueError(
-            f"{', '.join(off_track)} cannot score a {spec.kind} model (its track is not one of "
-            f"{', '.join(t.value for t in spec.tracks)})"
-        )
+    methods = _methods(methods, reference_judge, spec)
+    not_run = {AJ_REF: NO_REFERENCE_JUDGE} if reference_judge is None else {}
     if max_gen_toks < 1:
         raise ValueError("max_gen_toks must be at least 1")
     release_dir = Path(release_dir).resolve()
@@ -258,10 +298,17 @@ def evaluate(
     nations = _in_order({nation for nation, _ in cells})
     modes = _in_order({mode for _, mode in cells})
     run_device = repro.resolve_device(device, spec)
+    reference_device = repro.resolve_device(device, reference_judge) if reference_judge else ""
+    judged = [m for m in JUDGED if m in methods]
+    # MC: two log-likelihoods per item; the free answers: one generation; each judge: two.
     tracker = Progress(
-        total=(2 * n_items if MC in methods else 0)
-        + (3 * n_items if AJ in methods else 0)
-        + (n_items if MC_GEN in methods else 0),
+        total=n_items
+        * (
+            (2 if MC in methods else 0)
+            + (1 if MC_GEN in methods else 0)
+            + (1 if judged else 0)
+            + 2 * len(judged)
+        ),
         callback=progress,
     )
 
@@ -273,6 +320,7 @@ def evaluate(
         exported = export_tasks(cells, tasks_dir, methods=methods, max_gen_toks=max_gen_toks)
         tracker.start("loading model")
         lm = load_lm(spec, run_device)
+        loaded = spec
         tracker.attach(lm)
         records: list[SampleRecord] = []
         answers: dict[str, str] = {}
@@ -284,39 +332,54 @@ def evaluate(
             tracker.start("mc: generated letters")
             records += _letter_records(run_tasks(lm, spec, exported.names(MC_GEN), tasks_dir, seed))
             tracker.finish_stage((2 * n_items if MC in methods else 0) + n_items)
-        if AJ in methods:
+        if judged:
             tracker.start("aj: answering")
             for task_samples in run_tasks(lm, spec, exported.names(GEN), tasks_dir, seed).values():
                 for sample in task_samples:
-                    answers[sample["doc"]["uid"]] = str(sample["filtered_resps"][0]).strip()
-            tracker.finish_stage(tracker.total - 2 * n_items)
-            write_judge_tasks(cells, tasks_dir, answers, exported)
-            judge_spec = judge or spec
-            if judge is not None:
-                tracker.start("loading judge")
-                del lm  # free the evaluated model before loading the judge
-                lm = load_lm(judge, repro.resolve_device(device, judge))
-                tracker.attach(lm)
-            tracker.start("aj: judging")
-            judged = run_tasks(lm, judge_spec, exported.names(AJ), tasks_dir, seed)
-            records += _choice_records(judged, AJ)
-            tracker.finish_stage(tracker.total)
+                    answers[sample["doc"]["uid"]] = free_answer(str(sample["filtered_resps"][0]))
+            tracker.finish_stage(
+                ((2 if MC in methods else 0) + (1 if MC_GEN in methods else 0) + 1) * n_items
+            )
+            items = judge_items(cells, answers)
+            judges = {
+                AJ: (
+                    judge or spec,
+                    run_device if judge is None else repro.resolve_device(device, judge),
+                ),
+                AJ_REF: (reference_judge, reference_device),
+            }
+            for method in judged:
+                judge_spec, judge_device = judges[method]
+                assert judge_spec is not None  # _methods keeps aj_ref only with a judge
+                if judge_spec != loaded:
+                    tracker.start(f"loading {'reference judge' if method == AJ_REF else 'judge'}")
+                    del lm  # free the model before loading the next one
+                    lm = load_lm(judge_spec, judge_device)
+                    loaded = judge_spec
+                    tracker.attach(lm)
+                tracker.start("aj: judging" if method == AJ else "aj_ref: reference judge")
+                start = tracker.done
+                records += judge_answers(lm, judge_spec, items, method, exported, seed)
+                tracker.finish_stage(start + 2 * n_items)
         tracker.start("scoring")
         rows = score_rows(records, seed)
 
-    card = _card(
+    card = build_card(
         spec,
         judge,
+        reference_judge if AJ_REF in methods else None,
         release_dir,
         out_dir,
         methods=methods,
+        not_run=not_run,
         nations=nations,
         modes=modes,
         seed=seed,
         device=run_device,
+        reference_device=reference_device,
         limit=limit,
         max_gen_toks=max_gen_toks,
-        task_names={kind: exported.names(kind) for kind in (MC, MC_GEN, GEN, AJ)},
+        task_names={kind: exported.names(kind) for kind in (MC, MC_GEN, GEN, *JUDGED)},
         started_at=started_at,
         duration_s=time.monotonic() - started,
     )
@@ -325,99 +388,3 @@ def evaluate(
         result.write(Path(out_dir))
     tracker.start("finished")
     return result
-
-
-def _card(
-    spec: ModelSpec,
-    judge: ModelSpec | None,
-    release_dir: Path,
-    out_dir: Path | None,
-    *,
-    methods: list[str],
-    nations: list[str],
-    modes: list[str],
-    seed: int,
-    device: str,
-    limit: int | None,
-    max_gen_toks: int,
-    task_names: dict[str, list[str]],
-    started_at: str,
-    duration_s: float,
-) -> ReproCard:
-    manifest = load_manifest(release_dir)
-    release = {
-        "path": str(release_dir),
-        "version": str(manifest.get("version", "")),
-        "total": manifest.get("total"),
-        "triples_sha256": sha256_file(release_dir / "triples.jsonl"),
-    }
-    out: Path | str = Path(out_dir).resolve() if out_dir is not None else "OUT_DIR"
-    tasks_dir = f"{out}/tasks"
-    commands = [
-        repro.export_command(
-            release_dir,
-            tasks_dir,
-            methods=methods,
-            nations=nations,
-            modes=modes,
-            limit=limit,
-            max_gen_toks=max_gen_toks,
-        )
-    ]
-    for kind, model in ((MC, spec), (MC_GEN, spec), (GEN, spec), (AJ, judge or spec)):
-        if not task_names[kind]:
-            continue
-        if kind == AJ:
-            commands.append(
-                repro.export_command(
-                    release_dir,
-                    tasks_dir,
-                    methods=methods,
-                    nations=nations,
-                    modes=modes,
-                    limit=limit,
-                    max_gen_toks=max_gen_toks,
-                    answers=f"{out}/{ANSWERS_FILE}",
-                )
-            )
-        commands.append(
-            repro.lm_eval_command(
-                model,
-                task_names[kind],
-                tasks_dir,
-                f"{out}/lm_eval/{kind}",
-                seed=seed,
-                device=device,
-            )
-        )
-    return ReproCard(
-        model=spec.to_dict(),
-        judge=judge.to_dict() if judge else None,
-        release=release,
-        methods=methods,
-        slices={"nation": nations, "mode": modes},
-        dtype=spec.dtype,
-        batch_size=spec.batch_size,
-        seed=seed,
-        device=device,
-        device_name=repro.device_name(device),
-        max_gen_toks=max_gen_toks,
-        limit=limit,
-        versions=repro.versions(spec),
-        command=repro.run_command(
-            spec,
-            judge,
-            release_dir,
-            out,
-            methods=methods,
-            nations=nations,
-            modes=modes,
-            seed=seed,
-            device=device,
-            limit=limit,
-            max_gen_toks=max_gen_toks,
-        ),
-        lm_eval_commands=commands,
-        started_at=started_at,
-        duration_s=round(duration_s, 3),
-    )

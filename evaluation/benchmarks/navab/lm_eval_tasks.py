@@ -9,6 +9,7 @@ log-likelihoods our harness uses. Layout of an export directory:
     navab_aj_<nation>_<mode>.yaml        AJ stage 2: the judge picks a reference (needs answers)
     navab_mc_gen_<nation>_<mode>.yaml    MC answered by a generated letter (chat models),
                                          scored by utils.py (evaluation/providers/letters.py)
+    navab_aj_ref_<nation>_<mode>.yaml    the same documents, for the site's reference judge
     _navab_<method>[_<nation>].yaml      groups: per nation, and overall per method
     data/<task>.jsonl                    the documents
     README.md                            how to run them with stock lm-eval
@@ -26,6 +27,7 @@ from typing import Any
 import yaml
 
 from evaluation.benchmarks.navab.balance import BalancedItem
+from evaluation.benchmarks.navab.judging import JudgeItem, judge_items
 from evaluation.benchmarks.navab.prompts import (
     ANSWER_STOP,
     CHOICES,
@@ -40,8 +42,12 @@ from evaluation.providers import letters
 
 MC = "mc"
 AJ = "aj"
+AJ_REF = "aj_ref"
 MC_GEN = "mc_gen"
-METHODS = (MC, AJ, MC_GEN)
+METHODS = (MC, AJ, MC_GEN, AJ_REF)
+#: the methods that judge the free answers: by the model itself (or a chosen judge), and by
+#: the site's reference judge; their tasks hold the same documents under their own names
+JUDGED = (AJ, AJ_REF)
 GEN = "aj_gen"
 DATA_DIR = "data"
 TASK_VERSION = 1.0
@@ -67,7 +73,7 @@ class ExportedTasks:
         return list(self.tasks.get(kind, []))
 
 
-def _base_doc(item: BalancedItem) -> dict[str, Any]:
+def _base_doc(item: BalancedItem | JudgeItem) -> dict[str, Any]:
     return {
         "uid": item.uid,
         "nation": item.nation,
@@ -186,8 +192,9 @@ def export_tasks(
 ) -> ExportedTasks:
     """Write the task configs and data for `cells` into `out_dir` (replacing an earlier export).
 
-    AJ needs two stages: the generation tasks are always written; the judge tasks only when
-    `answers` (uid -> the model's free answer) is given, for the items that have one.
+    AJ needs two stages: the generation tasks are written for either judged method; the
+    judge tasks only when `answers` (uid -> the model's free answer) is given, for the items
+    that have one.
     """
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -216,7 +223,7 @@ def export_tasks(
         _write_kind(out_dir, exported, MC_GEN, gen_mc_docs, max_gen_toks)
         # The letter parser travels with the tasks, so stock lm-eval reads letters as we do.
         shutil.copyfile(letters.__file__, out_dir / "utils.py")
-    if AJ in methods:
+    if any(kind in methods for kind in JUDGED):
         gen_docs = {
             key: [
                 _base_doc(i) | {"statement": i.statement, "prompt": answer_prompt(i.question)}
@@ -226,31 +233,33 @@ def export_tasks(
         }
         _write_kind(out_dir, exported, GEN, gen_docs, max_gen_toks)
         if answers is not None:
-            write_judge_tasks(cells, out_dir, answers, exported)
+            kinds = [kind for kind in JUDGED if kind in methods]
+            write_judge_tasks(judge_items(cells, answers), out_dir, exported, kinds)
     write_readme(out_dir, exported)
     return exported
 
 
 def write_judge_tasks(
-    cells: Mapping[tuple[str, str], Sequence[BalancedItem]],
+    items: Mapping[tuple[str, str], Sequence[JudgeItem]],
     out_dir: Path,
-    answers: Mapping[str, str],
     exported: ExportedTasks,
+    kinds: Sequence[str] = (AJ,),
 ) -> None:
-    """AJ stage 2: one judge task per cell over the items that have an answer."""
+    """AJ stage 2: one judge task per cell and judged method (`kinds`) over `items`, wherever
+    their answers came from."""
     judge_docs = {
         key: [
             _base_doc(i)
             | {
-                "answer": answers[i.uid],
-                "prompt": judge_prompt(i.question, answers[i.uid], i.option_a, i.option_b),
+                "answer": i.answer,
+                "prompt": judge_prompt(i.question, i.answer, i.option_a, i.option_b),
             }
-            for i in items
-            if i.uid in answers
+            for i in cell
         ]
-        for key, items in cells.items()
+        for key, cell in items.items()
     }
-    _write_kind(Path(out_dir).resolve(), exported, AJ, judge_docs, max_gen_toks=0)
+    for kind in kinds:
+        _write_kind(Path(out_dir).resolve(), exported, kind, judge_docs, max_gen_toks=0)
     write_readme(out_dir, exported)
 
 
@@ -285,6 +294,10 @@ samples whose document has `half` = pos / neg.
        python -m evaluation export-tasks RELEASE_DIR {dir} --answers answers.jsonl
        lm_eval --model hf --model_args pretrained=JUDGE,... --tasks navab_aj \\
            --include_path {dir} --log_samples --output_path out/
+
+   The reference-judged AJ (`aj_ref`) judges the same answers (of any model, open or served)
+   with the site's reference judge: its tasks `navab_aj_ref_<nation>_<mode>` hold the same
+   documents, run with `--model hf --model_args pretrained=REFERENCE_JUDGE,revision=SHA`.
 
 ## MC answered by a generated letter (chat models, `navab_mc_gen`)
 

@@ -19,6 +19,7 @@ from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards import charts
 from leaderboard.boards.cache import cached_board, cached_value
+from leaderboard.boards.judges import missing_judge_notice
 from leaderboard.boards.params import (
     ALL_COLUMNS,
     page_base,
@@ -197,6 +198,8 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         if len(result.method.metrics) > 1
         else [],
         "kind": result.metric.kind,
+        "track": result.method.track,
+        "judge_notice": missing_judge_notice(result.method),
         "model_types": ModelType.choices,
         "precisions": Precision.choices,
         "sizes": list(SIZE_LABELS.items()),
@@ -263,6 +266,8 @@ def render_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpRespons
             "sort": query.sort,
             "order": query.direction,
             "total_models": result.total,
+            "track": result.method.track.value if result.method else "",
+            "judges": result.judges,
             "rows": records,
         }
         response = HttpResponse(json.dumps(payload, indent=2), content_type="application/json")

@@ -15,6 +15,7 @@ from evaluation.benchmarks.contract import IntervalMethod
 from evaluation.stats import BOOTSTRAP_ITERS
 from leaderboard.benchmark.counts import slice_values
 from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.boards.judges import configured_judge, missing_judge_notice
 from leaderboard.boards.paired import DEFAULT_RESAMPLES
 from leaderboard.boards.queries import model_choices
 from leaderboard.boards.reproduce import RELEASE_DIR, TASKS_DIR, card_commands
@@ -70,6 +71,7 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
             {
                 "method": m,
                 "metrics": [(metric, INTERVALS[metric.interval]) for metric in m.metrics],
+                "judge_notice": missing_judge_notice(m),
             }
             for m in declared.methods
         ],
@@ -85,5 +87,6 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
         "candidates": candidates,
         "model": model,
         "model_commands": model_commands,
+        "reference_judge": configured_judge(),
     }
     return render(request, "boards/methodology.html", context)

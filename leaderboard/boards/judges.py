@@ -1,0 +1,44 @@
+"""Who judged a judged method's numbers: the site's reference judge as the jobs' cards record
+it, and what a board says where none is configured."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.conf import settings
+
+from evaluation.benchmarks.contract import Method
+from leaderboard.evals.models import EvaluationJob
+
+
+def judge_name(judge: dict[str, Any]) -> str:
+    """name@revision, as a card's model entry holds it."""
+    name = str(judge.get("pretrained", ""))
+    revision = judge.get("revision")
+    return f"{name}@{revision}" if revision else name
+
+
+def reference_judges(job_ids: list[int]) -> list[str]:
+    """The reference judges the jobs' cards record, most used first: a judge changed between
+    runs shows as two."""
+    cards = EvaluationJob.objects.filter(pk__in=job_ids).values_list(
+        "repro_card__reference_judge", flat=True
+    )
+    named = Counter(judge_name(judge) for judge in cards if isinstance(judge, dict))
+    return [name for name, _ in named.most_common()]
+
+
+def configured_judge() -> str:
+    """The site's reference judge as configured now ("" where none is)."""
+    return str(settings.EVAL_REFERENCE_JUDGE)
+
+
+def missing_judge_notice(method: Method) -> str:
+    """Why a reference-judged method has no new numbers ("" where it runs)."""
+    if not method.reference_judge or configured_judge():
+        return ""
+    return (
+        f"No reference judge is configured on this site (EVAL_REFERENCE_JUDGE is unset), so "
+        f"{method.label} is not run; models evaluated earlier keep the numbers shown."
+    )
