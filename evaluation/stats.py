@@ -1,4 +1,4 @@
-"""Statistics of a correct rate: standard error and a seeded bootstrap 95% interval."""
+"""Statistics of a correct rate or a mean: standard error and seeded bootstrap 95% intervals."""
 
 from __future__ import annotations
 
@@ -72,21 +72,42 @@ def bootstrap_mean_ci(
     if clusters is not None and len(clusters) != n:
         raise ValueError("one cluster label per value is needed")
     labels = list(clusters) if clusters is not None else list(range(n))
+    groups = cluster_indices(labels)
+    sums = np.bincount(groups, weights=np.asarray(values, dtype=float))
+    counts = np.bincount(groups).astype(float)
+    means = resampled_means(sums[:, None], counts[:, None], seed, iters)[:, 0]
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return (float(low), float(high))
+
+
+def cluster_indices(labels: Sequence[object]) -> np.ndarray:
+    """Each label's cluster number, in order of first appearance."""
     index: dict[object, int] = {}
     for label in labels:
         index.setdefault(label, len(index))
-    groups = np.fromiter((index[label] for label in labels), dtype=np.int64, count=n)
-    sums = np.bincount(groups, weights=np.asarray(values, dtype=float))
-    counts = np.bincount(groups).astype(float)
-    k = len(sums)
+    return np.fromiter((index[label] for label in labels), dtype=np.int64, count=len(labels))
+
+
+def resampled_means(
+    sums: np.ndarray, counts: np.ndarray, seed: Sequence[int] | int, iters: int = BOOTSTRAP_ITERS
+) -> np.ndarray:
+    """Means of several subsets (columns) under the same bootstrap resamples of clusters (rows).
+
+    `sums[c, j]` and `counts[c, j]` are the sum and number of cluster c's items in subset j.
+    Each resample draws the clusters with replacement once, for every subset together, so a
+    statistic of several subsets' means (best minus worst) is resampled as one. Returns an
+    iters x subsets array; NaN where a resample holds none of a subset's items.
+    """
+    k = sums.shape[0]
     rng = np.random.default_rng(list(seed) if not isinstance(seed, int) else seed)
-    means = np.empty(iters)
+    means = np.empty((iters, sums.shape[1]))
     # Chunks keep memory at chunk x k whatever the number of iterations.
     chunk = max(1, min(iters, 2_000_000 // max(k, 1)))
     for start in range(0, iters, chunk):
         size = min(chunk, iters - start)
         weights = rng.multinomial(k, np.full(k, 1.0 / k), size=size)
-        means[start : start + size] = (weights @ sums) / np.maximum(weights @ counts, 1.0)
-    tail = (1.0 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return (float(low), float(high))
+        totals = weights @ counts
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[start : start + size] = np.where(totals > 0, (weights @ sums) / totals, np.nan)
+    return means
