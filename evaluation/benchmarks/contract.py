@@ -262,8 +262,12 @@ class Benchmark(ABC):
         """The file name of a release's download: "<slug>-<version>-<items>.<fmt>", without
         repeating the slug where the version already starts with it (a DiverValue-Bench
         release "divervalue-demo-1" gives "divervalue-demo-1-items.jsonl")."""
-        stem = version if version.startswith(self.slug) else f"{self.slug}-{version}"
-        return f"{stem}-{self.item_noun_plural}.{fmt}"
+        return f"{self.file_stem(version)}-{self.item_noun_plural}.{fmt}"
+
+    def file_stem(self, version: str) -> str:
+        """What every file name of a release starts with: "<slug>-<version>", or the version
+        alone where it already starts with the slug."""
+        return version if version.startswith(self.slug) else f"{self.slug}-{version}"
 
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.item_fields)

@@ -21,6 +21,7 @@ from leaderboard.benchmark.filters import field_filters
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards import charts
 from leaderboard.boards.alignment_effect import alignment_effect
+from leaderboard.boards.disparity import MethodDisparities, model_disparities
 from leaderboard.boards.params import page_base
 from leaderboard.evals.models import (
     EvaluationJob,
@@ -196,6 +197,7 @@ class Section:
     job: EvaluationJob | None
     grid: ScoreGrid
     radar: SafeString | None
+    disparities: list[MethodDisparities]
 
     @property
     def card(self) -> dict[str, Any]:
@@ -221,6 +223,7 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
         job,
         grid,
         radar_script(benchmark, grid, f"chart-radar-{slug}"),
+        model_disparities(benchmark, job),
     )
 
 
