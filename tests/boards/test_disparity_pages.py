@@ -34,7 +34,7 @@ def _table(html: str, table_id: str) -> str:
 
 
 def test_the_model_page_shows_each_dimensions_disparity_best_worst_and_lowest_slices(client, dvb):
-    release, spread, _ = dvb
+    _, spread, _ = dvb
     html = client.get(reverse("model-detail", args=[spread.model_id])).content.decode()
     table = _table(html, "disparity-divervalue-opa")
     dims = re.findall(r'<tr data-dimension="([^"]+)">', table)
@@ -53,7 +53,7 @@ def test_the_model_page_shows_each_dimensions_disparity_best_worst_and_lowest_sl
 
 
 def test_the_disparity_board_ranks_models_by_disparity_and_sorts_by_name(client, dvb):
-    release, _, _ = dvb
+    _ = dvb
     url = reverse("disparity", args=["divervalue"])
     html = client.get(url, {"dimension": "birth_country"}).content.decode()
     assert re.findall(r'<tr data-model="([^"]+)">', _table(html, "disparity-board")) == [
@@ -65,7 +65,7 @@ def test_the_disparity_board_ranks_models_by_disparity_and_sorts_by_name(client,
 
 
 def test_the_disparity_csv_names_its_file_once_and_holds_each_models_numbers(client, dvb):
-    release, spread, _ = dvb
+    _, spread, _ = dvb
     response = client.get(reverse("disparity-export", args=["divervalue"]), {"dimension": "region"})
     assert response.status_code == 200
     assert response["Content-Disposition"] == (
