@@ -19,6 +19,9 @@ router.register(under_benchmark("items"), benchmark_api.ItemViewSet, basename="b
 router.register(
     under_benchmark("leaderboard"), boards_api.LeaderboardViewSet, basename="benchmark-leaderboard"
 )
+router.register(
+    under_benchmark("disparity"), boards_api.DisparityViewSet, basename="benchmark-disparity"
+)
 router.register("models", evals_api.ModelViewSet, basename="model")
 router.register("jobs", evals_api.JobViewSet, basename="job")
 router.register("scores", evals_api.ScoreViewSet, basename="score")

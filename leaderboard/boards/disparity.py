@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.http import Http404, QueryDict
+
+from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import Benchmark, Method, MetricKind, SliceDimension
 from evaluation.benchmarks.disparity import Disparity, SliceGap
 from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.boards.params import resolve_release
 from leaderboard.boards.queries import models_on_release
 from leaderboard.evals import disparity as stored
 from leaderboard.evals.models import EvaluationJob, LanguageModel
@@ -113,3 +117,28 @@ def board_disparities(
             rows, key=lambda r: (r.worst is None, sign * (r.worst.gap.mean if r.worst else 0))
         )
     return sorted(rows, key=lambda r: (r.found.value is None, -(r.found.value or 0.0)))
+
+
+def disparity_state(
+    params: QueryDict, *, staff: bool, benchmark: str
+) -> tuple[DatasetRelease, Benchmark, Method, SliceDimension, str]:
+    """The release, method, dimension and sort the query string asks for (a 404 naming what
+    the benchmark does not declare)."""
+    release = resolve_release(params, staff=staff, benchmark=benchmark)
+    declared = get_benchmark(benchmark)
+    if not declared.slices:
+        raise Http404(f"{declared.name} declares no slice dimensions")
+    method_key = params.get("method") or declared.methods[0].key
+    if method_key not in [m.key for m in declared.methods]:
+        raise Http404(f"Unknown method {method_key!r}")
+    dimension_key = params.get("dimension") or declared.slices[0].key
+    if dimension_key not in [d.key for d in declared.slices]:
+        raise Http404(f"Unknown slice dimension {dimension_key!r}")
+    sort = params.get("sort", "disparity")
+    return (
+        release,
+        declared,
+        declared.method(method_key),
+        declared.slice_dimension(dimension_key),
+        sort if sort in SORTS else "disparity",
+    )

@@ -17,7 +17,14 @@ from django.db import transaction
 
 from evaluation.benchmarks.contract import Benchmark, Method
 from evaluation.benchmarks.disparity import Disparity, disparities, item_metric_value
-from leaderboard.evals.models import EvaluationJob, JobDisparity, JobStatus, SampleResult
+from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.evals.models import (
+    EvaluationJob,
+    JobDisparity,
+    JobStatus,
+    LanguageModel,
+    SampleResult,
+)
 from leaderboard.evals.slices import declaration
 
 logger = logging.getLogger(__name__)
@@ -148,3 +155,35 @@ def safely_compute(job: EvaluationJob, seed: int) -> None:
             compute(job, seed)
     except Exception:
         logger.exception("disparity of job %s not computed; it will be on first read", job.pk)
+
+
+def latest_for_model(model: LanguageModel) -> list[dict[str, Any]]:
+    """The model's disparities on each benchmark's current published release, from its latest
+    finished evaluation there (a full-release one before a held-out one), for the API."""
+    out = []
+    for release in DatasetRelease.objects.published().select_related("benchmark"):
+        if release.pk != _current_pk(release):
+            continue
+        finished = model.jobs.evaluations().filter(release=release, status=JobStatus.FINISHED)
+        newest = ("-finished_at", "-id")
+        job = finished.filter(exclude_uids=[]).order_by(*newest).first()
+        job = job or finished.order_by(*newest).first()
+        if job is None:
+            continue
+        benchmark = declaration(release)
+        out.append(
+            {
+                "benchmark": benchmark.slug,
+                "release": release.version,
+                "job": job.pk,
+                "disparities": [
+                    as_api(found, benchmark) for found in for_jobs([job])[job.pk] if found.n
+                ],
+            }
+        )
+    return out
+
+
+def _current_pk(release: DatasetRelease) -> int | None:
+    current = DatasetRelease.objects.published().filter(benchmark=release.benchmark_id).current()
+    return current.pk if current else None

@@ -7,45 +7,19 @@ import csv
 import io
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from evaluation.benchmarks import get_benchmark
-from evaluation.benchmarks.contract import Benchmark, Method, SliceDimension
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.benchmark.visibility import is_staff
-from leaderboard.boards.disparity import SORTS, DisparityRow, board_disparities
-from leaderboard.boards.params import resolve_release
+from leaderboard.boards.disparity import DisparityRow, board_disparities, disparity_state
 from leaderboard.boards.views.board import spreadsheet_safe
 
 
-def _state(
-    request: HttpRequest, benchmark: str
-) -> tuple[DatasetRelease, Benchmark, Method, SliceDimension, str]:
-    """The release, method, dimension and sort the query string asks for (a 404 naming what
-    the benchmark does not declare)."""
-    release = resolve_release(request.GET, staff=is_staff(request.user), benchmark=benchmark)
-    declared = get_benchmark(benchmark)
-    if not declared.slices:
-        raise Http404(f"{declared.name} declares no slice dimensions")
-    method_key = request.GET.get("method") or declared.methods[0].key
-    if method_key not in [m.key for m in declared.methods]:
-        raise Http404(f"Unknown method {method_key!r}")
-    dimension_key = request.GET.get("dimension") or declared.slices[0].key
-    if dimension_key not in [d.key for d in declared.slices]:
-        raise Http404(f"Unknown slice dimension {dimension_key!r}")
-    sort = request.GET.get("sort", "disparity")
-    return (
-        release,
-        declared,
-        declared.method(method_key),
-        declared.slice_dimension(dimension_key),
-        sort if sort in SORTS else "disparity",
-    )
-
-
 def disparity_board(request: HttpRequest, benchmark: str) -> HttpResponse:
-    release, declared, method, dimension, sort = _state(request, benchmark)
+    release, declared, method, dimension, sort = disparity_state(
+        request.GET, staff=is_staff(request.user), benchmark=benchmark
+    )
     rows = board_disparities(release, declared, method, dimension, sort)
     context: dict[str, Any] = {
         "benchmark": declared,
@@ -99,7 +73,9 @@ def _record(row: DisparityRow) -> dict[str, Any]:
 
 
 def disparity_export(request: HttpRequest, benchmark: str) -> HttpResponse:
-    release, declared, method, dimension, sort = _state(request, benchmark)
+    release, declared, method, dimension, sort = disparity_state(
+        request.GET, staff=is_staff(request.user), benchmark=benchmark
+    )
     rows = board_disparities(release, declared, method, dimension, sort)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
