@@ -304,6 +304,18 @@ class Benchmark(ABC):
         """An item's value on each slice dimension."""
         return {d.key: str(item.get(d.field) or "") for d in self.slices}
 
+    def unscored_reason(self, item: Mapping[str, Any]) -> str:
+        """Why evaluations give this item (its declared fields) no result, in plain words;
+        "" where they score it. By default: a value one of its dimensions declares unscored."""
+        for dimension in self.slices:
+            value = str(item.get(dimension.field) or "")
+            if value in dimension.unscored:
+                return (
+                    f"{dimension.label} {dimension.label_of(value)} items are browsable data "
+                    "only: they are never scored or ranked."
+                )
+        return ""
+
     def validate(self) -> None:
         """Fail loudly on a declaration that the site could not host."""
         names = self.field_names()

@@ -23,7 +23,7 @@ from leaderboard.benchmark.exports import FORMATS
 from leaderboard.benchmark.filters import field_filters, item_filter_class
 from leaderboard.benchmark.models import Benchmark as BenchmarkRow
 from leaderboard.benchmark.models import DatasetRelease, Item, ReleaseQuerySet
-from leaderboard.benchmark.visibility import is_staff, visible_releases
+from leaderboard.benchmark.visibility import is_staff, release_not_found, visible_releases
 
 PAGE_SIZE = 25
 
@@ -154,6 +154,11 @@ def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
     }
     if current is not None:
         context["current_release"] = current
+    version = params.get("release", "")
+    if version and release is None:
+        # The form says the choice is invalid; this says which benchmark's release it was.
+        missing = release_not_found(benchmark, version, staff=is_staff(request.user))
+        context["release_problem"] = str(missing)
     return render(request, "benchmark/browse.html", context)
 
 
