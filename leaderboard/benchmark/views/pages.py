@@ -81,7 +81,7 @@ def _value(item: Item, field: ItemField) -> Any:
 
 
 def _listed(benchmark: Benchmark) -> list[ItemField]:
-    """The columns of the item list: the listed declared fields, slice fields first."""
+    """The listed declared fields of the item list (slice fields are shown as dimensions)."""
     slice_fields = {d.field for d in benchmark.slices}
     return [f for f in benchmark.content_fields() if f.listed and f.name not in slice_fields]
 
@@ -147,7 +147,11 @@ def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
             }
             for f in field_filters([declared])
         ],
-        "columns": [d.label for d in declared.slices] + [f.label for f in listed],
+        # The first listed field (the question, which links to the item) leads, then the
+        # slice dimensions, then the other listed fields.
+        "columns": [f.label for f in listed[:1]]
+        + [d.label for d in declared.slices]
+        + [f.label for f in listed[1:]],
         "rows": [_row(declared, item, listed) for item in page.object_list],
         "download_formats": list(FORMATS),
         "show_drafts": is_staff(request.user),
