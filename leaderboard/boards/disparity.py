@@ -49,6 +49,12 @@ class MethodDisparities:
     method: Method
     rows: list[DisparityRow] = field(default_factory=list)
 
+    @property
+    def widest(self) -> DisparityRow | None:
+        """The dimension with the largest disparity: what the collapsed section says."""
+        found = [row for row in self.rows if row.found.value is not None]
+        return max(found, key=lambda row: row.found.value or 0.0) if found else None
+
 
 def labelled(benchmark: Benchmark, found: Disparity) -> DisparityRow:
     dimension = benchmark.slice_dimension(found.dimension)

@@ -87,7 +87,7 @@ def compute(job: EvaluationJob, seed: int | None = None) -> list[JobDisparity]:
                 )
                 found = dataclasses.replace(
                     found, value=None, ci_low=None, ci_high=None, best=None, worst=None,
-                    lowest=[], reason=reason,
+                    lowest=[], reason=reason, n=missing + len(records),
                 )  # fmt: skip
             rows.append(
                 JobDisparity(

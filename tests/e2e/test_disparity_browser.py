@@ -23,6 +23,10 @@ def test_a_visitor_reads_disparities_on_a_model_page_and_the_disparity_board(
     base = live_server.url
 
     page.goto(f"{base}/models/{job.model_id}/")
+    section = page.locator("#disparity-divervalue")
+    # Collapsed, it names the widest dimension; open, it shows every one.
+    assert "largest by" in section.locator("summary").inner_text()
+    section.locator("summary").click()
     table = page.locator("#disparity-divervalue-opa")
     table.wait_for()
     country = table.locator('tr[data-dimension="birth_country"]')
