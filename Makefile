@@ -18,6 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -e ".[ml,dev]"
 	touch $@
 
+# The demo release has a few items per country; the default (10) would grey every slice.
+demo: export DIVERVALUE_MIN_N ?= 3
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo

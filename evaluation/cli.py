@@ -1,4 +1,5 @@
-"""Command line: `python -m evaluation run ...`, `export-tasks ...`, `dpo-pairs ...`, `align ...`."""
+"""Command line: `python -m evaluation run ...`, `export-tasks ...`, `dpo-pairs ...`, `align ...`,
+`align-population ...`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from evaluation.alignment.cli import add_commands as add_alignment_commands
+from evaluation.alignment.population import add_population_command
 from evaluation.cli_args import csv_list
 
 
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--answers", type=Path, help="answers.jsonl of a run: adds AJ judge tasks")
     _add_filters(export)
     add_alignment_commands(commands)
+    add_population_command(commands)
     return parser
 
 

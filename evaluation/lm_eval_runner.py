@@ -7,13 +7,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from evaluation.errors import ModelError
 from evaluation.results import ProgressEvent
 from evaluation.spec import ModelSpec, vllm_available
 
 ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class ChatTemplateChoice(Protocol):
+    """What `run_tasks` reads of a spec: a model's `ModelSpec`, or a judge's own spec."""
+
+    @property
+    def apply_chat_template(self) -> bool: ...
 
 
 class Progress:
@@ -80,7 +87,7 @@ def load_lm(spec: ModelSpec, device: str) -> Any:
 
 def run_tasks(
     lm: Any,
-    spec: ModelSpec,
+    spec: ChatTemplateChoice,
     names: list[str],
     tasks_dir: Path,
     seed: int,

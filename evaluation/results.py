@@ -141,6 +141,9 @@ class ReproCard:
     lm_eval_commands: list[str]
     started_at: str
     duration_s: float
+    #: methods asked for but not run, with why (DiverValue-Bench's PAA without a judge panel):
+    #: boards say so instead of leaving the column blank
+    not_run: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -175,8 +178,12 @@ class EvaluationResult:
         paths = {"results": out_dir / "results.json", "samples": out_dir / "samples.jsonl"}
         paths["results"].write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
         with paths["samples"].open("w", encoding="utf-8") as handle:
+            # A shallow dict serialises to the same JSON as asdict(sample), which deep-copies
+            # every nested dict first: a quarter of the cost of writing 20,000 records.
+            names = [f.name for f in fields(SampleRecord)]
             for sample in self.samples:
-                handle.write(json.dumps(asdict(sample), ensure_ascii=False) + "\n")
+                record = {name: getattr(sample, name) for name in names}
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         if self.answers:
             paths["answers"] = out_dir / ANSWERS_FILE
             with paths["answers"].open("w", encoding="utf-8") as handle:

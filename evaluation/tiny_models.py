@@ -8,7 +8,9 @@ transformers load the directory exactly like a downloaded model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 LETTERS = (" A", " B")
 
@@ -27,7 +29,7 @@ _CORPUS = [
 ]
 
 
-def _train_tokenizer(vocab_size: int) -> object:
+def _train_tokenizer(vocab_size: int, corpus: Iterable[str]) -> object:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tokenizer = Tokenizer(models.BPE())
@@ -39,8 +41,27 @@ def _train_tokenizer(vocab_size: int) -> object:
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tokenizer.train_from_iterator(_CORPUS * 20, trainer=trainer)
+    tokenizer.train_from_iterator(corpus, trainer=trainer)
     return tokenizer
+
+
+def build_tokenizer(vocab_size: int = 600, corpus: Iterable[str] = ()) -> Any:
+    """A byte-level BPE fast tokenizer trained offline on the prompt wording plus `corpus`
+    (a benchmark's texts give it whole-word tokens, so texts encode to realistic lengths);
+    " A" and " B" are single tokens."""
+    from transformers import PreTrainedTokenizerFast
+
+    fast = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
+        tokenizer_object=_train_tokenizer(vocab_size, [*_CORPUS * 20, *corpus]),
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        unk_token="<|endoftext|>",
+    )
+    for letter in LETTERS:
+        ids = fast.encode(letter, add_special_tokens=False)
+        if len(ids) != 1:
+            raise AssertionError(f"{letter!r} must be one token, got {ids}")
+    return fast
 
 
 def build_tiny_model(
@@ -58,20 +79,11 @@ def build_tiny_model(
     A on every item); "\x00" answers every AJ question with NUL bytes.
     """
     import torch
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+    from transformers import GPT2Config, GPT2LMHeadModel
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    fast = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
-        tokenizer_object=_train_tokenizer(vocab_size),
-        bos_token="<|endoftext|>",
-        eos_token="<|endoftext|>",
-        unk_token="<|endoftext|>",
-    )
-    for letter in LETTERS:
-        ids = fast.encode(letter, add_special_tokens=False)
-        if len(ids) != 1:
-            raise AssertionError(f"{letter!r} must be one token, got {ids}")
+    fast = build_tokenizer(vocab_size)
 
     torch.manual_seed(seed)
     config = GPT2Config(

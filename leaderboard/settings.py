@@ -15,6 +15,7 @@ from typing import Any
 import dj_database_url
 import django_stubs_ext
 
+from evaluation.benchmarks.divervalue.judges import configured_judges
 from leaderboard.env import envbool, envint, envlist, envstr, local_secret
 
 # Lets typed generics such as admin.ModelAdmin[Model] work at run time.
@@ -271,6 +272,10 @@ if EVAL_BACKEND not in ("hf", "vllm"):
 EVAL_SEED = envint("EVAL_SEED", 1234)
 EVAL_MAX_GEN_TOKENS = envint("EVAL_MAX_GEN_TOKENS", 128)
 EVAL_RESULTS_DIR = Path(envstr("EVAL_RESULTS_DIR", str(VAR_DIR / "results")))
+# DiverValue-Bench's PAA judge panel, a JSON list (see evaluation/benchmarks/divervalue/judges.py).
+# Workers read it from the environment, as every process reads EVAL_EXTRA_BENCHMARKS; parsed here
+# so that a malformed panel stops the site and the worker at start-up, not each job.
+EVAL_PAA_JUDGES = configured_judges()
 SUBMISSIONS_PER_DAY = envint("SUBMISSIONS_PER_DAY", 5)
 # Hosts of OpenAI-compatible endpoints non-staff users may submit (staff may submit any).
 SUBMISSION_ENDPOINT_HOSTS = [h.lower() for h in envlist("SUBMISSION_ENDPOINT_HOSTS", [])]

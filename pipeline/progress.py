@@ -43,7 +43,8 @@ class StageBars:
                 dynamic_ncols=True,
             )
         self.bar.total = max(total, 1)
-        self.bar.n = done
+        # A stage with nothing to do (no outliers to tag) is complete, not stuck at 0/1.
+        self.bar.n = done if total > 0 else self.bar.total
         self.bar.refresh()
 
     def close(self) -> None:

@@ -511,3 +511,48 @@ def dvb_evaluate(
         stderr=0.01, ci_low=max(0.0, opa - 0.1), ci_high=min(1.0, opa + 0.1),
     )  # fmt: skip
     return job
+
+
+def score_slices(
+    model: LanguageModel,
+    release: DatasetRelease,
+    *,
+    skill: float = 0.6,
+    by_value: Mapping[str, float] | None = None,
+) -> EvaluationJob:
+    """A finished DiverValue-Bench-shaped job (scores overall and per one-dimension slice, as
+    its harness stores them) from deterministic per-item outcomes on the release's items;
+    `by_value` sets the skill of the items holding a slice value (e.g. a birth country)."""
+    method = get_benchmark(release.benchmark.slug).methods[0]
+    job = finished_job(model, release, methods=[method.key])
+    outcomes: dict[tuple[tuple[str, str], ...], list[float]] = defaultdict(list)
+    for item in release.items.order_by("uid"):
+        rate = next((by_value[v] for v in item.slices.values() if v in (by_value or {})), skill)
+        won = float(answers_right(model.name, item.uid, method.key, rate))
+        outcomes[()].append(won)
+        for cell in item.slices.items():
+            outcomes[(cell,)].append(won)
+    rows = []
+    for cell, values in outcomes.items():
+        se = stderr(values)
+        mean = sum(values) / len(values)
+        for metric in method.metrics:
+            # The margin of a won item is +1, of a lost one -1: enough for pictures and ranks.
+            value = mean if metric.upper is not None else 2 * mean - 1
+            spread = 1.96 * (se if metric.upper is not None else 2 * se)
+            rows.append(
+                Score(
+                    job=job,
+                    slices=dict(cell),
+                    slice_key=slice_key(dict(cell)),
+                    method=method.key,
+                    metric=metric.key,
+                    value=value,
+                    n=len(values),
+                    stderr=se,
+                    ci_low=metric.clamp(value - spread),
+                    ci_high=metric.clamp(value + spread),
+                )
+            )
+    Score.objects.bulk_create(rows)
+    return job

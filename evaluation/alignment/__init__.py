@@ -1,5 +1,6 @@
-"""Alignment toward one nation: DPO pairs from NaVAB triples, a topic-held-out split, DPO + LoRA
-training (trl + peft) and log-likelihood margins. Plain Python; torch, trl and peft are imported
+"""Alignment toward a population: DPO + LoRA training (trl + peft) on any benchmark's pairs, and
+NaVAB's own tools (pairs from triples, a topic-held-out split, log-likelihood margins; each
+benchmark's `plan_alignment` chooses its items). Plain Python; torch, trl and peft are imported
 only when training or scoring runs.
 """
 

@@ -7,6 +7,7 @@ from a run before Conflict Reduction: the caller says where pairs come from (`ad
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 from collections.abc import Callable
@@ -45,28 +46,58 @@ def add_commands(
 
     align = commands.add_parser("align", help="DPO + LoRA toward a nation's statements")
     _add_pair_arguments(align, data_help)
-    defaults = DPOSettings()
-    align.add_argument("--model", required=True, help="base model: hub id or local path")
-    align.add_argument("--revision", help="40-hex commit (required for hub ids)")
-    align.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    align.add_argument("--merge", action="store_true", help="also save the merged model")
     align.add_argument("--margins", action="store_true", help="measure S-RS margins before/after")
-    align.add_argument("--lr", type=float, default=defaults.learning_rate)
-    align.add_argument("--epochs", type=float, default=defaults.num_train_epochs)
-    align.add_argument("--max-steps", type=int, help="optimizer steps (overrides --epochs)")
-    align.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    align.add_argument("--grad-accum", type=int, default=defaults.gradient_accumulation_steps)
-    align.add_argument("--warmup-ratio", type=float, default=defaults.warmup_ratio)
-    align.add_argument("--beta", type=float, default=defaults.beta)
-    align.add_argument("--lora-r", type=int, default=defaults.lora_r)
-    align.add_argument("--lora-alpha", type=int, default=defaults.lora_alpha)
-    align.add_argument("--lora-dropout", type=float, default=defaults.lora_dropout)
-    align.add_argument(
+    add_training_arguments(align)
+    align.set_defaults(func=_align, read=read)
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The base model and the DPO/LoRA settings; a setting left out keeps its default (the
+    site's, or the benchmark's published one where a command reads a declaration)."""
+    parser.add_argument("--model", required=True, help="base model: hub id or local path")
+    parser.add_argument("--revision", help="40-hex commit (required for hub ids)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--merge", action="store_true", help="also save the merged model")
+    for flag, setting, kind in SETTING_FLAGS:
+        parser.add_argument(flag, type=kind, dest=setting)
+    parser.add_argument(
         "--target-modules", type=csv_list, help="default: peft's for the architecture"
     )
-    align.add_argument("--max-length", type=int, default=defaults.max_length)
-    align.add_argument("--gradient-checkpointing", action="store_true")
-    align.set_defaults(func=_align, read=read)
+    parser.add_argument("--gradient-checkpointing", action="store_true")
+
+
+# flag, DPOSettings field, type
+SETTING_FLAGS: tuple[tuple[str, str, type], ...] = (
+    ("--lr", "learning_rate", float),
+    ("--epochs", "num_train_epochs", float),
+    ("--max-steps", "max_steps", int),
+    ("--batch-size", "batch_size", int),
+    ("--grad-accum", "gradient_accumulation_steps", int),
+    ("--warmup-ratio", "warmup_ratio", float),
+    ("--beta", "beta", float),
+    ("--lora-r", "lora_r", int),
+    ("--lora-alpha", "lora_alpha", int),
+    ("--lora-dropout", "lora_dropout", float),
+    ("--max-length", "max_length", int),
+    ("--max-prompt-length", "max_prompt_length", int),
+)
+
+
+def settings_from_args(args: argparse.Namespace, base: DPOSettings | None = None) -> DPOSettings:
+    """BASE (default: the site's defaults) with the settings the command line gave."""
+    given: dict[str, Any] = {
+        setting: getattr(args, setting)
+        for _, setting, _ in SETTING_FLAGS
+        if getattr(args, setting) is not None
+    }
+    if args.target_modules:
+        given["target_modules"] = tuple(args.target_modules)
+    return dataclasses.replace(
+        base or DPOSettings(),
+        **given,
+        gradient_checkpointing=args.gradient_checkpointing,
+        seed=args.seed,
+    )
 
 
 def _prepare(args: argparse.Namespace) -> PairSet:
@@ -98,25 +129,6 @@ def _pairs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings(args: argparse.Namespace) -> DPOSettings:
-    return DPOSettings(
-        learning_rate=args.lr,
-        num_train_epochs=args.epochs,
-        max_steps=args.max_steps,
-        batch_size=args.batch_size,
-        gradient_accumulation_steps=args.grad_accum,
-        warmup_ratio=args.warmup_ratio,
-        beta=args.beta,
-        lora_r=args.lora_r,
-        lora_alpha=args.lora_alpha,
-        lora_dropout=args.lora_dropout,
-        target_modules=tuple(args.target_modules) if args.target_modules else None,
-        max_length=args.max_length,
-        gradient_checkpointing=args.gradient_checkpointing,
-        seed=args.seed,
-    )
-
-
 def _margins(args: argparse.Namespace, pair_set: PairSet, adapter: Path | None) -> dict[str, Any]:
     from evaluation.alignment.margins import load_scoring_model, measure_margins
 
@@ -132,9 +144,10 @@ def _margins(args: argparse.Namespace, pair_set: PairSet, adapter: Path | None) 
 def _align(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from evaluation.alignment.pairs import pair_counts
     from evaluation.alignment.train import train_dpo
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     pair_set = _prepare(args)
     heldout_dir = write_pair_set(pair_set, args.out)
     _report_pairs(pair_set, heldout_dir)
@@ -154,6 +167,7 @@ def _align(args: argparse.Namespace) -> int:
             merge=args.merge,
             device=args.device,
             progress=show,
+            counts=pair_counts(pair_set.train),
         )
     last_loss = f"{result.loss_history[-1][1]:.4f}" if result.loss_history else "-"
     print(f"{result.steps} step(s) in {result.seconds:.1f}s, last loss {last_loss}")

@@ -1,4 +1,5 @@
-"""DPO with a LoRA adapter (trl + peft) toward one nation's statements.
+"""DPO with a LoRA adapter (trl + peft) toward a benchmark's population (NaVAB: one nation's
+statements; DiverValue-Bench: the aligned answers of one group's users).
 
 The reference policy is the base model itself: with a LoRA adapter, trl computes reference
 log-probabilities with the adapter disabled, so no second copy of the model is loaded.
@@ -12,20 +13,35 @@ import importlib.metadata
 import json
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evaluation import repro
-from evaluation.alignment.pairs import DPOPair, pair_counts
 from evaluation.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from evaluation.benchmarks.contract import Benchmark
 
 Progress = Callable[[int, int], None]
 ADAPTER_DIR = "adapter"
 MERGED_DIR = "merged"
 RESULT_FILE = "alignment.json"
 PACKAGES = ("trl", "peft", "accelerate")
+
+
+class PreferencePair(Protocol):
+    """What DPO trains on; every benchmark's `dpo_pairs` returns objects of this shape."""
+
+    @property
+    def prompt(self) -> str: ...
+
+    @property
+    def chosen(self) -> str: ...
+
+    @property
+    def rejected(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,9 @@ class DPOSettings:
     #: module names to adapt; None uses peft's default for the architecture
     target_modules: tuple[str, ...] | None = None
     max_length: int = 512
+    #: prompt tokens kept (the last ones) before the length limit applies; None keeps all.
+    #: trl 1.x dropped its own max_prompt_length, so prompts are cut here.
+    max_prompt_length: int | None = None
     gradient_checkpointing: bool = False
     seed: int = 0
 
@@ -62,6 +81,8 @@ class DPOSettings:
         bad = [name for name, value in positive.items() if value <= 0]
         if self.max_steps is not None and self.max_steps <= 0:
             bad.append("max_steps")
+        if self.max_prompt_length is not None and self.max_prompt_length <= 0:
+            bad.append("max_prompt_length")
         if bad:
             raise ValueError(f"DPO settings must be positive: {', '.join(bad)}")
         if not 0.0 <= self.warmup_ratio < 1.0 or not 0.0 <= self.lora_dropout < 1.0:
@@ -82,7 +103,7 @@ class AlignmentResult:
     steps: int
     #: (optimizer step, DPO loss) for every logged step
     loss_history: tuple[tuple[int, float], ...]
-    #: training pairs per nation/mode
+    #: training pairs per target cell (NaVAB: nation/mode)
     pair_counts: dict[str, int]
     settings: DPOSettings
     device: str
@@ -105,6 +126,17 @@ class AlignmentResult:
             "seconds": self.seconds,
             "versions": self.versions,
         }
+
+
+def benchmark_settings(benchmark: Benchmark, overrides: Mapping[str, Any]) -> DPOSettings:
+    """The settings of an alignment on BENCHMARK: the site's defaults, then the benchmark's
+    published ones (`AlignmentDeclaration.dpo_defaults`), then OVERRIDES (unknown keys are
+    not settings and are ignored)."""
+    known = {f.name for f in fields(DPOSettings)}
+    published: dict[str, Any] = (
+        dict(benchmark.alignment.dpo_defaults) if benchmark.alignment else {}
+    )
+    return DPOSettings(**{**published, **{k: v for k, v in overrides.items() if k in known}})
 
 
 def versions(spec: ModelSpec) -> dict[str, str]:
@@ -151,9 +183,20 @@ def _progress_callback(progress: Progress) -> Any:
     return ProgressCallback()
 
 
+def cut_prompt(tokenizer: Any, prompt: str, max_tokens: int | None) -> str:
+    """The prompt's last MAX_TOKENS tokens, as text: a long profile or question loses its
+    start, never the end the answer continues."""
+    if max_tokens is None:
+        return prompt
+    ids: list[int] = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    if len(ids) <= max_tokens:
+        return prompt
+    return str(tokenizer.decode(ids[-max_tokens:]))
+
+
 def train_dpo(
     base_model: str,
-    pairs: Sequence[DPOPair],
+    pairs: Sequence[PreferencePair],
     out_dir: Path,
     settings: DPOSettings | None = None,
     *,
@@ -161,10 +204,13 @@ def train_dpo(
     merge: bool = False,
     device: str = "auto",
     progress: Progress | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> AlignmentResult:
     """Train a LoRA adapter on `pairs`; save it in OUT/adapter (and OUT/merged if `merge`).
 
-    OUT/alignment.json records the result (settings, loss history, versions).
+    COUNTS (training pairs per target cell) goes on the record (default: the total).
+    OUT/alignment.json records the result (settings, loss
+    history, versions).
     """
     settings = settings or DPOSettings()
     if not pairs:
@@ -199,10 +245,17 @@ def train_dpo(
         task_type="CAUSAL_LM",
     )
     dataset = Dataset.from_list(
-        [{"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected} for p in pairs]
+        [
+            {
+                "prompt": cut_prompt(tokenizer, p.prompt, settings.max_prompt_length),
+                "chosen": p.chosen,
+                "rejected": p.rejected,
+            }
+            for p in pairs
+        ]
     )
     # Nothing is checkpointed (save_strategy "no"); the Trainer still wants a directory.
-    with tempfile.TemporaryDirectory(prefix="navab-dpo-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="dpo-") as scratch:
         config = DPOConfig(
             output_dir=scratch,
             learning_rate=settings.learning_rate,
@@ -258,7 +311,7 @@ def train_dpo(
             for entry in trainer.state.log_history
             if "loss" in entry
         ),
-        pair_counts=pair_counts(pairs),
+        pair_counts=dict(counts) if counts is not None else {"pairs": len(pairs)},
         settings=settings,
         device=run_device,
         dtype=str(dtype).removeprefix("torch."),

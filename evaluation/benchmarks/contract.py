@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -95,6 +95,9 @@ class SliceDimension:
     value_labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
     #: values whose items are browsable data only, never scored or ranked
     unscored: frozenset[str] = frozenset()
+    #: where values are places: a value's ISO 3166-1 alpha-3 code (None for one it cannot
+    #: place), and the site draws this dimension as a world map
+    iso3: Callable[[str], str | None] | None = None
 
     def label_of(self, value: str) -> str:
         return self.value_labels.get(value, value)
@@ -215,6 +218,46 @@ class Citation:
     bibtex: str
 
 
+@dataclass(frozen=True)
+class AlignmentDeclaration:
+    """How a benchmark is aligned (DPO + LoRA) toward one of its populations: which slice
+    dimensions offer targets, which items may be trained on, and the publisher's settings."""
+
+    #: the slice dimensions whose values are offered as targets (NaVAB: nation)
+    targets: tuple[str, ...]
+    #: how training and evaluation items are chosen, shown on the alignment form
+    split_description: str
+    #: item field -> value an item must hold to be trained on (DiverValue-Bench: the train
+    #: split); empty where any item of the target may be (NaVAB holds out topics instead)
+    train_where: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: dimensions whose values may narrow the training items (NaVAB: its modes)
+    narrowing: tuple[str, ...] = ()
+    #: whether a held-out share of the target's items applies (NaVAB's held-out topics)
+    holds_out_share: bool = False
+    #: the published DPO/LoRA settings, by `evaluation.alignment.DPOSettings` field; the
+    #: site's defaults fill in the rest
+    dpo_defaults: Mapping[str, float | int] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlignmentPlan:
+    """One alignment's data: the items trained on, and what both models are then scored on."""
+
+    #: the items whose DPO pairs train the adapter
+    train: tuple[Mapping[str, Any], ...]
+    #: the items the held-out evaluations leave out (everything trained on, and for a
+    #: benchmark with a test split, everything outside it)
+    exclude_uids: tuple[str, ...]
+    #: the items both models are scored on
+    evaluate_uids: tuple[str, ...]
+    #: training items per target cell, keyed like a manifest's counts
+    counts: Mapping[str, int]
+    #: (label, text) lines describing the split, shown on the job's page
+    summary: tuple[tuple[str, str], ...]
+    #: the split as data, kept on the job's card
+    split: Mapping[str, Any]
+
+
 class Benchmark(ABC):
     """A benchmark's declaration and operations. Subclasses set the class attributes and
     implement the operations; `evaluation.benchmarks.get_benchmark` finds them by slug."""
@@ -238,6 +281,8 @@ class Benchmark(ABC):
     #: what pages and download names call one item, and several (NaVAB: "triple")
     item_noun: str = "item"
     item_noun_plural: str = "items"
+    #: how it is aligned toward a population; None where it offers no alignment
+    alignment: AlignmentDeclaration | None = None
 
     # -- the declaration, read by every layer --------------------------------------------
 
@@ -257,6 +302,11 @@ class Benchmark(ABC):
     def averaged_dimension(self) -> SliceDimension | None:
         """The dimension the overall column averages over, if the benchmark declares one."""
         return next((d for d in self.slices if d.averaged), None)
+
+    @property
+    def map_dimension(self) -> SliceDimension | None:
+        """The dimension drawn as a world map (values are places), if any."""
+        return next((d for d in self.slices if d.iso3 is not None), None)
 
     def download_name(self, version: str, fmt: str) -> str:
         """The file name of a release's download: "<slug>-<version>-<items>.<fmt>", without
@@ -370,6 +420,32 @@ class Benchmark(ABC):
         limit, seed, device, judge, out_dir, progress); the site's runner passes methods,
         seed, device, progress and max_gen_toks (a benchmark that generates nothing ignores
         the last)."""
+
+    def plan_alignment(
+        self,
+        training: Sequence[Mapping[str, Any]],
+        evaluation: Sequence[Mapping[str, Any]],
+        target: Mapping[str, str],
+        *,
+        narrow: Mapping[str, Sequence[str]] | None = None,
+        test_fraction: float = 0.2,
+        seed: int = 0,
+    ) -> AlignmentPlan:
+        """Choose the items an alignment toward TARGET (dimension -> value) trains on, from
+        TRAINING, and those both models are scored on, from EVALUATION (usually the same
+        release; NaVAB may train on a pipeline run's statements). ValueError, with the reason,
+        where the data cannot support it."""
+        raise ValueError(f"{self.name} offers no alignment")
+
+    def check_alignment_target(self, target: Mapping[str, str]) -> None:
+        """ValueError unless TARGET names one value of each of some declared target
+        dimensions."""
+        if self.alignment is None:
+            raise ValueError(f"{self.name} offers no alignment")
+        unknown = sorted(set(target) - set(self.alignment.targets))
+        if not target or unknown or not all(target.values()):
+            offered = ", ".join(self.alignment.targets)
+            raise ValueError(f"an alignment target is a value of one of: {offered}")
 
     @abstractmethod
     def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:

@@ -1,34 +1,58 @@
-"""Base vs aligned: per slice cell and method of the benchmark, on exactly the items the aligned
-model was evaluated on (never its training items), with intervals as the method's metric
-declares them and a paired bootstrap on the difference.
+"""Base vs aligned, on exactly the items both were scored on after the alignment (never its
+training items), paired item by item, with intervals as the method's metric declares them
+(resampling users where a benchmark's items cluster by user) and a paired bootstrap on the
+difference.
 
-Rows in the alignment's target (NaVAB: the target nation) show the direct effect; the other
-rows show whether aligning toward one slice moved the rest (the cross-slice effect).
+Three summary groups per method: every evaluated item, the alignment's target (NaVAB: the
+nation's held-out topics; DiverValue-Bench: the group's test users) and the rest. Below them
+the board's cells (NaVAB: nation x mode; DiverValue-Bench: each country and region), so a
+reader sees whether aligning toward one population moved the others. A method whose per-item
+value is not a right-or-wrong outcome (a margin) is also compared on its correct rate.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from evaluation.benchmarks.contract import Benchmark
+from evaluation.benchmarks.contract import (
+    Benchmark,
+    IntervalMethod,
+    Method,
+    Metric,
+    MetricKind,
+)
 from evaluation.benchmarks.intervals import metric_interval
 from evaluation.stats import cell_seed
+from leaderboard.boards.cache import cached_value
+from leaderboard.boards.compare import item_cells
 from leaderboard.boards.paired import PairedResult, paired_bootstrap
 from leaderboard.evals.models import EvaluationJob, JobKind, LanguageModel
 from leaderboard.evals.slices import declaration
 
-# The item's value on each declared dimension, then the method.
-Cell = tuple[str, ...]
+ALL, TARGET, REST = "all", "target", "rest"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    value: float
+    correct: bool | None
+    cluster: str
 
 
 @dataclass(frozen=True)
 class EffectRow:
-    #: (dimension label, value label) in declared order
-    slices: tuple[tuple[str, str], ...]
+    #: what the row covers: "All evaluated items", the target, "Rest", or a board cell
+    label: str
     method: str
+    #: what is compared: the method's per-item metric, or its correct rate
+    measure: str
+    kind: MetricKind
     is_target: bool
     n: int
+    #: clusters (users) among the n items; None where items are independent
+    clusters: int | None
     base: float
     base_ci: tuple[float, float]
     aligned: float
@@ -39,10 +63,6 @@ class EffectRow:
     def significant(self) -> bool:
         return self.paired.p_value < 0.05
 
-    @property
-    def label(self) -> str:
-        return "/".join([*(value for _, value in self.slices), self.method])
-
 
 @dataclass(frozen=True)
 class AlignmentEffect:
@@ -52,32 +72,95 @@ class AlignmentEffect:
     aligned_job: EvaluationJob
     #: the slice the model was aligned toward, as labels (e.g. {"Nation": "United States"})
     target: dict[str, str]
-    dimensions: list[str]
+    #: all evaluated items, the target and the rest, per method and measure
+    summary: list[EffectRow]
+    #: the board's cells, per method and measure
     rows: list[EffectRow]
 
     @property
     def target_label(self) -> str:
-        return ", ".join(self.target.values())
+        return ", ".join(f"{k}: {v}" for k, v in self.target.items())
 
 
-def _outcomes(job: EvaluationJob, benchmark: Benchmark) -> dict[Cell, dict[int, float]]:
-    keys = [d.key for d in benchmark.slices]
-    cells: dict[Cell, dict[int, float]] = defaultdict(dict)
-    rows = job.samples.values_list("triple_id", "triple__slices", "method", "value")
-    for item_id, slices, method, value in rows:
-        cells[(*(str(slices.get(k, "")) for k in keys), method)][item_id] = float(value)
-    return cells
+def _outcomes(
+    job: EvaluationJob, benchmark: Benchmark
+) -> dict[str, dict[int, tuple[dict[str, str], Outcome]]]:
+    """method -> item -> (its slice values, its outcome)."""
+    fields = {f for m in benchmark.methods if (f := m.value_metric.cluster_field)}
+    out: dict[str, dict[int, tuple[dict[str, str], Outcome]]] = {}
+    rows = job.samples.values_list(
+        "triple_id", "triple__slices", "triple__data", "method", "value", "correct"
+    )
+    for item_id, slices, data, method, value, correct in rows:
+        values: Mapping[str, Any] = {**data, **slices}
+        cluster = "/".join(str(values.get(f, "")) for f in sorted(fields)) or str(item_id)
+        out.setdefault(method, {})[item_id] = (slices, Outcome(float(value), correct, cluster))
+    return out
 
 
-def _target(job: EvaluationJob, benchmark: Benchmark) -> dict[str, str]:
-    """The alignment's target slice: its options name a value per dimension (NaVAB's jobs
-    store the nation)."""
-    options = job.alignment or {}
-    return {d.key: str(options[d.key]) for d in benchmark.slices if options.get(d.key)}
+def _measures(method: Method) -> list[tuple[str, Metric, bool]]:
+    """(label, metric, whether it reads `correct`) for each compared measure."""
+    metric = method.value_metric
+    measures = [(metric.label, metric, False)]
+    if metric.kind is not MetricKind.PROPORTION:
+        cluster = metric.cluster_field
+        correct = Metric(
+            key="correct",
+            label="Correct rate",
+            kind=MetricKind.PROPORTION,
+            interval=IntervalMethod.CLUSTER if cluster else IntervalMethod.BINOMIAL,
+            lower=0.0,
+            upper=1.0,
+            cluster_field=cluster,
+        )
+        measures.append(("Correct rate", correct, True))
+    return measures
 
 
-def alignment_effect(aligned: LanguageModel, seed: int = 0) -> AlignmentEffect | None:
-    """None until both held-out evaluations (aligned model and base) have finished."""
+def _row(
+    label: str,
+    method: Method,
+    pairs: list[tuple[Outcome, Outcome]],
+    is_target: bool,
+    seed: int,
+) -> list[EffectRow]:
+    rows = []
+    for measure, metric, reads_correct in _measures(method):
+        usable = [
+            (a, b) for a, b in pairs if not reads_correct or None not in (a.correct, b.correct)
+        ]
+        if not usable:
+            continue
+
+        def value(o: Outcome, reads_correct: bool = reads_correct) -> float:
+            return float(bool(o.correct)) if reads_correct else o.value
+
+        a = [value(x) for x, _ in usable]
+        b = [value(y) for _, y in usable]
+        clustered = metric.interval is IntervalMethod.CLUSTER
+        clusters = [x.cluster for x, _ in usable] if clustered else None
+        cell = (label, method.key, measure)
+        rows.append(
+            EffectRow(
+                label=label,
+                method=method.label,
+                measure=measure,
+                kind=metric.kind,
+                is_target=is_target,
+                n=len(usable),
+                clusters=len(set(clusters)) if clusters else None,
+                base=sum(a) / len(a),
+                base_ci=metric_interval(metric, a, cell_seed(seed, "base", *cell), clusters),
+                aligned=sum(b) / len(b),
+                aligned_ci=metric_interval(metric, b, cell_seed(seed, "aligned", *cell), clusters),
+                paired=paired_bootstrap(a, b, seed=seed, clusters=clusters),
+            )
+        )
+    return rows
+
+
+def _jobs(aligned: LanguageModel) -> tuple[EvaluationJob, EvaluationJob, EvaluationJob] | None:
+    """(alignment job, aligned model's held-out run, base's run on the same items)."""
     align_job = (
         EvaluationJob.objects.filter(kind=JobKind.ALIGN, produced_model=aligned)
         .select_related("model", "release__benchmark")
@@ -85,7 +168,6 @@ def alignment_effect(aligned: LanguageModel, seed: int = 0) -> AlignmentEffect |
     )
     if align_job is None:
         return None
-    base = align_job.model
     aligned_job = (
         aligned.jobs.evaluations()
         .filter(status="finished", release=align_job.release)
@@ -96,46 +178,65 @@ def alignment_effect(aligned: LanguageModel, seed: int = 0) -> AlignmentEffect |
         return None
     # The base's run on the very same held-out release (same items, same option order).
     base_job = (
-        base.jobs.evaluations()
-        .filter(
-            status="finished",
-            release=align_job.release,
-            exclude_uids=aligned_job.exclude_uids,
-        )
+        align_job.model.jobs.evaluations()
+        .filter(status="finished", release=align_job.release, exclude_uids=aligned_job.exclude_uids)
         .order_by("-finished_at", "-id")
         .first()
     )
     if base_job is None:
         return None
+    return align_job, aligned_job, base_job
+
+
+def alignment_effect(aligned: LanguageModel, seed: int = 0) -> AlignmentEffect | None:
+    """None until both held-out evaluations (aligned model and base) have finished."""
+    jobs = _jobs(aligned)
+    if jobs is None:
+        return None
+    align_job, aligned_job, base_job = jobs
+    # Resampling users for every row takes seconds on a full release; the runs are finished,
+    # so their comparison is built once per board version.
+    key = f"alignment-effect|{align_job.pk}|{aligned_job.pk}|{base_job.pk}|{seed}"
+    return cached_value(key, lambda: _effect(align_job, aligned_job, base_job, seed))
+
+
+def _effect(
+    align_job: EvaluationJob, aligned_job: EvaluationJob, base_job: EvaluationJob, seed: int
+) -> AlignmentEffect:
+    aligned = aligned_job.model
     benchmark = declaration(align_job.release)
-    dimensions = list(benchmark.slices)
-    target = _target(align_job, benchmark)
-    base_cells = _outcomes(base_job, benchmark)
+    target = align_job.alignment_target
+    labels = {
+        benchmark.slice_dimension(k).label: benchmark.slice_dimension(k).label_of(v)
+        for k, v in target.items()
+    }
+    base_items = _outcomes(base_job, benchmark)
+    after_items = _outcomes(aligned_job, benchmark)
+    summary: list[EffectRow] = []
     rows: list[EffectRow] = []
-    for cell, aligned_items in sorted(_outcomes(aligned_job, benchmark).items()):
-        shared = [t for t in aligned_items if t in base_cells.get(cell, {})]
-        if not shared:
-            continue
-        values = dict(zip((d.key for d in dimensions), cell[:-1], strict=True))
-        metric = benchmark.method(cell[-1]).value_metric
-        a = [base_cells[cell][t] for t in shared]
-        b = [aligned_items[t] for t in shared]
-        rows.append(
-            EffectRow(
-                slices=tuple((d.label, d.label_of(values[d.key])) for d in dimensions),
-                method=benchmark.method(cell[-1]).label,
-                is_target=bool(target) and all(values[k] == v for k, v in target.items()),
-                n=len(shared),
-                base=sum(a) / len(a),
-                base_ci=metric_interval(metric, a, cell_seed(seed, "base", *cell)),
-                aligned=sum(b) / len(b),
-                aligned_ci=metric_interval(metric, b, cell_seed(seed, "aligned", *cell)),
-                paired=paired_bootstrap(a, b, seed=seed),
-            )
-        )
-    rows.sort(key=lambda r: (not r.is_target, r.slices, r.method))
-    labels = {benchmark.slice_dimension(k).label: benchmark.slice_dimension(k).label_of(v)
-              for k, v in target.items()}  # fmt: skip
-    return AlignmentEffect(
-        base, aligned, base_job, aligned_job, labels, [d.label for d in dimensions], rows
-    )
+    for method in benchmark.methods:
+        aligned_items = after_items.get(method.key, {})
+        shared = {
+            item: (slices, base_items[method.key][item][1], outcome)
+            for item, (slices, outcome) in aligned_items.items()
+            if item in base_items.get(method.key, {})
+        }
+        groups: dict[str, list[tuple[Outcome, Outcome]]] = {ALL: [], TARGET: [], REST: []}
+        cells: dict[tuple[tuple[str, str], ...], list[tuple[Outcome, Outcome]]] = {}
+        for slices, before, after in shared.values():
+            in_target = bool(target) and all(slices.get(k) == v for k, v in target.items())
+            groups[ALL].append((before, after))
+            groups[TARGET if in_target else REST].append((before, after))
+            for cell in item_cells(benchmark, slices):
+                if cell:
+                    cells.setdefault(cell, []).append((before, after))
+        names = {ALL: "All evaluated items", TARGET: ", ".join(labels.values()), REST: "Rest"}
+        for group, pairs in groups.items():
+            summary += _row(names[group], method, pairs, group == TARGET, seed)
+        for cell in sorted(
+            cells, key=lambda c: [benchmark.slice_dimension(k).sort_key(v) for k, v in c]
+        ):
+            cell_target = bool(target) and all(dict(cell).get(k) == v for k, v in target.items())
+            label = " · ".join(benchmark.slice_dimension(k).label_of(v) for k, v in cell)
+            rows += _row(label, method, cells[cell], cell_target, seed)
+    return AlignmentEffect(align_job.model, aligned, base_job, aligned_job, labels, summary, rows)

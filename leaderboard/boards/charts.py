@@ -166,19 +166,24 @@ def radar(names: list[str], series: dict[str, list[float | None]], title: str) -
 
 
 def alignment_deltas(effect: AlignmentEffect) -> go.Figure:
-    """Aligned minus base per cell, with the paired bootstrap 95% interval as error bars."""
+    """Aligned minus base for each group and cell, on each method's own per-item metric, with
+    the paired bootstrap 95% interval as error bars."""
+    first: dict[str, str] = {}
+    for row in effect.summary:
+        first.setdefault(row.method, row.measure)
+    shown = [r for r in (*effect.summary, *effect.rows) if first.get(r.method) == r.measure]
     traces = []
     for is_target, name, colour in (
         (True, "target", "#2563eb"),
-        (False, "other slices", "#9ca3af"),
+        (False, "other items", "#9ca3af"),
     ):
-        rows = [r for r in effect.rows if r.is_target == is_target]
+        rows = [r for r in shown if r.is_target == is_target]
         if not rows:
             continue
         traces.append(
             go.Bar(
                 name=name,
-                x=[r.label for r in rows],
+                x=[f"{r.label} · {r.method}" for r in rows],
                 y=[r.paired.delta for r in rows],
                 marker_color=colour,
                 error_y={

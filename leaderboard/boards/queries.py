@@ -243,6 +243,21 @@ def models_on_release(release: DatasetRelease) -> QuerySet[LanguageModel]:
     )
 
 
+def methods_not_run(release: DatasetRelease, method: str) -> list[tuple[str, int]]:
+    """Why the latest runs on `release` left `method` out (their cards' `not_run`), with how
+    many models each reason applies to, most frequent first."""
+    latest = LanguageModel.objects.annotate(latest_job_id=latest_finished_job(release))
+    cards = EvaluationJob.objects.filter(pk__in=latest.values("latest_job_id")).values_list(
+        "repro_card", flat=True
+    )
+    reasons = Counter(
+        str(card["not_run"][method])
+        for card in cards
+        if isinstance(card, dict) and method in (card.get("not_run") or {})
+    )
+    return reasons.most_common()
+
+
 def model_choices(release: DatasetRelease) -> list[LanguageModel]:
     """The models a picker offers on a release, by name; instances, so that a picker shows
     each one's `display_name`."""

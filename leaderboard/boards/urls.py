@@ -1,6 +1,14 @@
 from django.urls import path
 
-from leaderboard.boards.views import board, compare, disparity, methodology, models, triple_results
+from leaderboard.boards.views import (
+    board,
+    compare,
+    disparity,
+    maps,
+    methodology,
+    models,
+    triple_results,
+)
 
 urlpatterns = [
     path("models/<int:pk>/", models.model_detail, name="model-detail"),
@@ -14,6 +22,7 @@ benchmark_urlpatterns = [
     path("disparity/", disparity.disparity_board, name="disparity"),
     path("disparity/export.csv", disparity.disparity_export, name="disparity-export"),
     path("methodology/", methodology.methodology, name="methodology"),
+    path("map/", maps.world_map, name="world-map"),
     path(
         "releases/<slug:version>/items/<str:uid>/results/",
         triple_results.triple_results,

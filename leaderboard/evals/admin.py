@@ -12,6 +12,7 @@ from leaderboard.evals.models import (
     ModelType,
     Score,
 )
+from leaderboard.evals.slices import declaration
 
 
 @admin.register(LanguageModel)
@@ -126,5 +127,10 @@ class AlignmentJobAdmin(EvaluationJobAdmin):
 
     @admin.display(description="Toward")
     def target(self, job: AlignmentJob) -> str:
-        modes = ", ".join(job.alignment.get("modes", []))
-        return f"{str(job.alignment.get('nation', '?')).upper()} ({modes})"
+        benchmark = declaration(job.release)
+        target = ", ".join(
+            benchmark.slice_dimension(key).label_of(value)
+            for key, value in job.alignment_target.items()
+        )
+        narrowed = "; ".join(", ".join(values) for values in job.alignment_narrowing.values())
+        return f"{target or '?'} ({narrowed})" if narrowed else target or "?"

@@ -1,79 +1,83 @@
-"""Alignment jobs: DPO + LoRA toward one nation, then a held-out evaluation of the result.
+"""Alignment jobs: DPO + LoRA toward one population of a benchmark, then a held-out evaluation
+of the result and of its base on the same items.
 
-An ALIGN job trains on the release's items for the target nation outside the held-out topics,
-registers the merged model as type "aligned" (linked to its base), and queues an evaluation of
-it on the release without its training items: the target nation's held-out topics and every
-other nation in full, so the model page can show both the effect on the target nation and
-the cross-nation effect.
+What a target is, which items train and which are scored come from the benchmark's
+declaration (`Benchmark.alignment`, `plan_alignment`): NaVAB trains on a nation's triples
+outside held-out topics and scores the rest of the release; DiverValue-Bench trains on the
+train split's users of a group and scores every test-split user. The job registers the merged
+model as type "aligned" (linked to its base, never ranked) and queues both evaluations.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import fields
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
-from evaluation.alignment.pairset import prepare_pairs
-from evaluation.alignment.source import read_release_source
-from evaluation.alignment.train import DPOSettings, train_dpo
+from evaluation.alignment.train import benchmark_settings, train_dpo
+from evaluation.benchmarks.contract import AlignmentPlan, Benchmark
 from evaluation.model_check import local_fingerprint
+from evaluation.release import iter_items
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import EvaluationJob, LanguageModel, ModelType
 from leaderboard.evals.runner import job_release_directory
+from leaderboard.evals.slices import declaration
 from pipeline.pair_source import read_pre_cr_source
 
-DPO_FIELDS = {f.name for f in fields(DPOSettings)}
 
-
-def dpo_settings(options: dict[str, Any]) -> DPOSettings:
-    """The job's DPO settings: the papers' defaults, overridden by what the job asked for."""
-    return DPOSettings(**{k: v for k, v in options.items() if k in DPO_FIELDS})
-
-
-def aligned_name(base: LanguageModel, nation: str, modes: list[str], job: EvaluationJob) -> str:
+def aligned_name(base: LanguageModel, target: Mapping[str, Any], job: EvaluationJob) -> str:
     # A base loaded from a server path is named by its directory: paths are not model names.
     stem = Path(base.name).name if base.name.startswith("/") else base.name
-    return f"{stem}+dpo-{nation}-{'-'.join(modes)}-j{job.pk}"
+    values = [str(v) for v in target.values()]
+    slug = "-".join("".join(c if c.isalnum() else "-" for c in v).strip("-") for v in values)
+    return f"{stem}+dpo-{slug.lower()}-j{job.pk}"
+
+
+def _plan(job: EvaluationJob, benchmark: Benchmark, release_dir: Path) -> AlignmentPlan:
+    options = job.alignment
+    evaluation = list(iter_items(release_dir, benchmark.items_file))
+    training: list[dict[str, Any]] = evaluation
+    if options.get("source") == "pre-cr":
+        # A pipeline run's statements before Conflict Reduction, scored on the run's release.
+        source = read_pre_cr_source(Path(options["run_dir"]))
+        training = [r.to_dict() for r in source.training]
+        evaluation = [r.to_dict() for r in source.evaluation]
+    return benchmark.plan_alignment(
+        training,
+        evaluation,
+        job.alignment_target,
+        narrow=job.alignment_narrowing,
+        test_fraction=float(options.get("test_fraction", 0.2)),
+        seed=int(options.get("seed", settings.EVAL_SEED)),
+    )
 
 
 def run_alignment_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
-    options = job.alignment
-    nation = str(options["nation"])
-    modes = [str(m) for m in options.get("modes") or ["quoted", "official"]]
     base = job.model
     report = lifecycle.progress_reporter(job, token, cancelled)
 
     def on_progress(done: int, total: int) -> None:
         report("DPO training", done, total)
 
-    release_dir = job_release_directory(job)
+    benchmark = declaration(job.release)
     try:
-        if options.get("source") == "pre-cr":
-            source = read_pre_cr_source(Path(options["run_dir"]))
-        else:
-            source = read_release_source(release_dir)
-        pair_set = prepare_pairs(
-            source,
-            nation,
-            modes,
-            test_fraction=float(options.get("test_fraction", 0.2)),
-            seed=int(options.get("seed", settings.EVAL_SEED)),
-        )
+        plan = _plan(job, benchmark, job_release_directory(job))
         # Under MEDIA_ROOT: storage every worker shares, and not a root submissions may name.
         out_dir = Path(settings.MEDIA_ROOT) / "aligned-models" / f"job-{job.pk}"
         result = train_dpo(
             base.weights_path or base.name,
-            pair_set.train,
+            benchmark.dpo_pairs(plan.train),
             out_dir,
-            dpo_settings(options.get("dpo", {})),
+            benchmark_settings(benchmark, job.alignment.get("dpo", {})),
             revision=None if base.revision.startswith("local-") else (base.revision or None),
             merge=True,
             device=settings.EVAL_DEVICE,
             progress=on_progress,
+            counts=plan.counts,
         )
     except ValueError as exc:
         raise lifecycle.ModelProblem(str(exc)) from exc
@@ -81,27 +85,25 @@ def run_alignment_job(job: EvaluationJob, token: str, cancelled: threading.Event
         raise lifecycle.ModelProblem("training produced no merged model")
     card = {
         "alignment": result.to_dict(),
-        "split": pair_set.split.to_dict(),
-        "pairs": pair_set.summary(),
+        "target": dict(job.alignment_target),
+        "split": dict(plan.split),
+        "split_summary": [list(line) for line in plan.summary],
+        "exclude_uids": list(plan.exclude_uids),
+        "evaluated_items": len(plan.evaluate_uids),
     }
-    register_aligned_model(job, token, result.merged_dir, nation, modes, card)
+    register_aligned_model(job, token, result.merged_dir, card)
 
 
 def register_aligned_model(
-    job: EvaluationJob,
-    token: str,
-    merged_dir: Path,
-    nation: str,
-    modes: list[str],
-    card: dict[str, Any],
+    job: EvaluationJob, token: str, merged_dir: Path, card: dict[str, Any]
 ) -> LanguageModel | None:
-    """Finish the job, register its model and queue the held-out evaluation, atomically."""
+    """Finish the job, register its model and queue the held-out evaluations, atomically."""
     base = job.model
-    train_uids: list[str] = list(card["split"]["train"]["uids"])
+    excluded = list(card["exclude_uids"])
 
     def publish(locked: EvaluationJob) -> str:
         aligned, _ = LanguageModel.objects.get_or_create(
-            name=aligned_name(base, nation, modes, job),
+            name=aligned_name(base, job.alignment_target, job),
             revision=local_fingerprint(merged_dir),
             precision=base.precision,
             defaults={
@@ -130,14 +132,14 @@ def register_aligned_model(
         lifecycle.create_job(
             aligned,
             locked.release,
-            exclude_uids=train_uids,
+            exclude_uids=excluded,
             reason=f"Held-out evaluation after alignment job {locked.pk}",
         )
         try:
             lifecycle.create_job(
                 base,
                 locked.release,
-                exclude_uids=train_uids,
+                exclude_uids=excluded,
                 reason=f"Held-out baseline for alignment job {locked.pk}",
             )
         except lifecycle.JobConflict:

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from django import forms
 
+from evaluation.alignment.train import benchmark_settings
+from evaluation.benchmarks.contract import Benchmark
 from evaluation.model_check import SUBMITTED_NAME, SUBMITTED_NAME_MESSAGE
+from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals.models import ModelType, Precision
 from leaderboard.evals.submission import Submission, current_releases
 
@@ -72,18 +77,60 @@ class SubmissionForm(forms.Form):
         return Submission(**data)
 
 
-class AlignmentForm(forms.Form):
-    """DPO + LoRA toward one nation; the defaults are the NaVAB and MVPBench papers' settings."""
+@dataclass(frozen=True)
+class AlignmentTarget:
+    dimension: str
+    value: str
+    label: str
+    #: items of this target the benchmark lets an alignment train on
+    train_items: int
 
-    nation = forms.ChoiceField(help_text="The nation whose statements are preferred (chosen = S).")
-    modes = forms.MultipleChoiceField(
-        choices=[("quoted", "Quoted statements"), ("official", "Official positions")],
-        initial=["quoted", "official"],
-        widget=forms.CheckboxSelectMultiple,
-    )
+    @property
+    def key(self) -> str:
+        return f"{self.dimension}={self.value}"
+
+
+def alignment_targets(release: DatasetRelease, benchmark: Benchmark) -> list[AlignmentTarget]:
+    """The release's values of each declared target dimension, with their trainable items
+    (DiverValue-Bench: the train split's), in the declaration's order."""
+    declared = benchmark.alignment
+    if declared is None:
+        return []
+    slice_fields = {d.field: d.key for d in benchmark.slices}
+    where = {
+        f"slices__{slice_fields[name]}" if name in slice_fields else f"data__{name}": value
+        for name, value in declared.train_where.items()
+    }
+    all_values: dict[str, set[str]] = {key: set() for key in declared.targets}
+    trainable: Counter[tuple[str, str]] = Counter()
+    for slices in release.items.values_list("slices", flat=True):
+        for key in declared.targets:
+            all_values[key].add(str(slices.get(key, "")))
+    for slices in release.items.filter(**where).values_list("slices", flat=True):
+        for key in declared.targets:
+            trainable[(key, str(slices.get(key, "")))] += 1
+    targets = []
+    for key in declared.targets:
+        dimension = benchmark.slice_dimension(key)
+        for value in sorted(all_values[key] - {""} - dimension.unscored, key=dimension.sort_key):
+            targets.append(
+                AlignmentTarget(
+                    key,
+                    value,
+                    f"{dimension.label}: {dimension.label_of(value)}",
+                    trainable[(key, value)],
+                )
+            )
+    return targets
+
+
+class AlignmentForm(forms.Form):
+    """DPO + LoRA toward one population of a benchmark; the defaults are its publisher's."""
+
+    target = forms.ChoiceField(help_text="The population whose preferred answers are chosen.")
     source = forms.ChoiceField(
         label="Training data",
-        choices=[("release", "After Conflict Reduction (the release)")],
+        choices=[("release", "The release")],
         initial="release",
     )
     test_fraction = forms.FloatField(
@@ -93,20 +140,61 @@ class AlignmentForm(forms.Form):
         max_value=0.8,
         help_text="Whole topics are held out, so no test item is ever trained on.",
     )
-    epochs = forms.FloatField(initial=3.0, min_value=0.1, max_value=20.0)
-    learning_rate = forms.FloatField(initial=5e-5, min_value=1e-7, max_value=1e-2)
-    beta = forms.FloatField(label="DPO beta", initial=0.1, min_value=0.01, max_value=1.0)
-    lora_r = forms.IntegerField(label="LoRA r", initial=16, min_value=1, max_value=256)
-    lora_alpha = forms.IntegerField(label="LoRA alpha", initial=32, min_value=1, max_value=512)
-    lora_dropout = forms.FloatField(
-        label="LoRA dropout", initial=0.05, min_value=0.0, max_value=0.5
-    )
+    epochs = forms.FloatField(min_value=0.1, max_value=20.0)
+    learning_rate = forms.FloatField(min_value=1e-7, max_value=1e-2)
+    beta = forms.FloatField(label="DPO beta", min_value=0.01, max_value=1.0)
+    lora_r = forms.IntegerField(label="LoRA r", min_value=1, max_value=256)
+    lora_alpha = forms.IntegerField(label="LoRA alpha", min_value=1, max_value=512)
+    lora_dropout = forms.FloatField(label="LoRA dropout", min_value=0.0, max_value=0.5)
+
+    #: form field -> DPOSettings field
+    DPO_FIELDS: ClassVar[dict[str, str]] = {
+        "epochs": "num_train_epochs",
+        "learning_rate": "learning_rate",
+        "beta": "beta",
+        "lora_r": "lora_r",
+        "lora_alpha": "lora_alpha",
+        "lora_dropout": "lora_dropout",
+    }
 
     def __init__(
-        self, *args: Any, nations: list[tuple[str, str]], run_dir: str = "", **kwargs: Any
+        self,
+        *args: Any,
+        benchmark: Benchmark,
+        release: DatasetRelease,
+        run_dir: str = "",
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["nation"].choices = nations  # type: ignore[attr-defined]
+        declared = benchmark.alignment
+        if declared is None:
+            raise ValueError(f"{benchmark.name} offers no alignment")
+        self.benchmark = benchmark
+        self.targets = {t.key: t for t in alignment_targets(release, benchmark)}
+        self.fields["target"].choices = [  # type: ignore[attr-defined]
+            (t.key, f"{t.label} ({t.train_items} items to train on)") for t in self.targets.values()
+        ]
+        self.narrowing = {}
+        for key in declared.narrowing:
+            dimension = benchmark.slice_dimension(key)
+            values = sorted(
+                {str(v.get(key, "")) for v in release.items.values_list("slices", flat=True)}
+                - {""}
+                - dimension.unscored,
+                key=dimension.sort_key,
+            )
+            self.narrowing[f"narrow_{key}"] = key
+            self.fields[f"narrow_{key}"] = forms.MultipleChoiceField(
+                label=f"{dimension.label}s trained on",
+                choices=[(v, dimension.label_of(v)) for v in values],
+                initial=values,
+                widget=forms.CheckboxSelectMultiple,
+            )
+        if not declared.holds_out_share:
+            del self.fields["test_fraction"]
+        defaults = benchmark_settings(benchmark, {})
+        for name, setting in self.DPO_FIELDS.items():
+            self.fields[name].initial = getattr(defaults, setting)
         self.run_dir = run_dir
         if run_dir:
             # Only a release built by the pipeline keeps the statements from before the reduction.
@@ -115,22 +203,26 @@ class AlignmentForm(forms.Form):
                 ("pre-cr", "Before Conflict Reduction (the pipeline run's triples)"),
             ]
 
+    def clean_target(self) -> AlignmentTarget:
+        target = self.targets[str(self.cleaned_data["target"])]
+        if target.train_items == 0:
+            raise forms.ValidationError(
+                f"{target.label} has no items to train on in this release: choose a target "
+                "with training items."
+            )
+        return target
+
     def to_options(self) -> dict[str, Any]:
         data = self.cleaned_data
+        target: AlignmentTarget = data["target"]
         options: dict[str, Any] = {
-            "nation": data["nation"],
-            "modes": list(data["modes"]),
+            "target": {target.dimension: target.value},
+            "narrow": {key: list(data[name]) for name, key in self.narrowing.items()},
             "source": data["source"],
-            "test_fraction": data["test_fraction"],
-            "dpo": {
-                "num_train_epochs": data["epochs"],
-                "learning_rate": data["learning_rate"],
-                "beta": data["beta"],
-                "lora_r": data["lora_r"],
-                "lora_alpha": data["lora_alpha"],
-                "lora_dropout": data["lora_dropout"],
-            },
+            "dpo": {setting: data[name] for name, setting in self.DPO_FIELDS.items()},
         }
+        if "test_fraction" in data:
+            options["test_fraction"] = data["test_fraction"]
         if data["source"] == "pre-cr":
             options["run_dir"] = self.run_dir
         return options

@@ -336,7 +336,7 @@ def queue_pending_baselines() -> list[int]:
             create_job(
                 job.model,
                 job.release,
-                exclude_uids=job.repro_card["split"]["train"]["uids"],
+                exclude_uids=job.held_out_exclusions,
                 reason=f"Held-out baseline for alignment job {job.pk}",
             )
         except JobConflict:

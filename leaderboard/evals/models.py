@@ -167,7 +167,9 @@ class EvaluationJob(TrackedWork):
     # An evaluation that leaves these triples out (an aligned model's training items): its
     # scores are not comparable with full-release ones, so the board never ranks it.
     exclude_uids = models.JSONField(default=list, blank=True)
-    # ALIGN jobs: target nation, modes, pair source and DPO settings; the model they produced.
+    # ALIGN jobs: the target ({"target": {dimension: value}}), values narrowing the training
+    # items ({"narrow": {dimension: [values]}}), pair source and DPO settings; the model they
+    # produced.
     alignment = models.JSONField(default=dict, blank=True)
     produced_model = models.ForeignKey(
         LanguageModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="produced_by"
@@ -227,6 +229,33 @@ class EvaluationJob(TrackedWork):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def alignment_target(self) -> dict[str, str]:
+        """An ALIGN job's target, dimension -> value. Jobs from before benchmarks declared
+        their alignment kept NaVAB's nation at the top level of their options."""
+        options = self.alignment or {}
+        if "target" in options:
+            return {str(k): str(v) for k, v in options["target"].items()}
+        return {"nation": str(options["nation"])} if options.get("nation") else {}
+
+    @property
+    def alignment_narrowing(self) -> dict[str, list[str]]:
+        """Dimension -> the values the training items are narrowed to (older jobs: NaVAB's
+        "modes")."""
+        options = self.alignment or {}
+        if "narrow" in options:
+            return {str(k): [str(v) for v in vs] for k, vs in options["narrow"].items()}
+        return {"mode": [str(m) for m in options["modes"]]} if options.get("modes") else {}
+
+    @property
+    def held_out_exclusions(self) -> list[str]:
+        """The items a finished ALIGN job's held-out evaluations leave out. Cards written
+        before benchmarks declared their alignment name only the training items."""
+        card = self.repro_card or {}
+        if "exclude_uids" in card:
+            return [str(uid) for uid in card["exclude_uids"]]
+        return [str(uid) for uid in card["split"]["train"]["uids"]]
 
     @property
     def elapsed(self) -> timedelta | None:

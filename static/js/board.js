@@ -11,11 +11,15 @@
       var source = document.getElementById(holder.getAttribute("data-chart"));
       if (!source) return;
       var figure = JSON.parse(source.textContent);
-      window.Plotly.newPlot(holder, figure.data || [], figure.layout || {}, {
+      var config = {
         responsive: true,
         displaylogo: false,
         modeBarButtonsToRemove: ["sendDataToCloud"],
-      });
+      };
+      // Maps: Plotly fetches its topojson from cdn.plot.ly unless told where the site serves it.
+      var topojson = holder.getAttribute("data-topojson");
+      if (topojson) config.topojsonURL = topojson;
+      window.Plotly.newPlot(holder, figure.data || [], figure.layout || {}, config);
     });
   }
 

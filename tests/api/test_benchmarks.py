@@ -156,7 +156,8 @@ def test_a_benchmark_lists_its_declaration(client):
     benchmarks = _get(client, "/api/benchmarks/")["results"]
     assert {"navab", "divervalue"} <= {b["slug"] for b in benchmarks}
     dvb = _get(client, "/api/benchmarks/divervalue/")
-    [opa] = dvb["methods"]
+    opa, paa = dvb["methods"]
+    assert (paa["key"], paa["track"], paa["primary"]) == ("paa", "judged", "paa")
     margin = next(m for m in opa["metrics"] if m["key"] == "margin")
     assert (margin["kind"], margin["interval"], margin["lower"], margin["upper"]) == (
         "margin",

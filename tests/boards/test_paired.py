@@ -46,3 +46,21 @@ def test_unpaired_lengths_are_refused():
 
 def test_no_items_gives_an_empty_result():
     assert paired_bootstrap([], []).n == 0
+
+
+def test_resampling_users_widens_the_interval_when_one_users_items_move_together():
+    # Ten users with ten items each; the change is all-or-nothing per user.
+    users = [f"u{u}" for u in range(10) for _ in range(10)]
+    a = [0.0] * 100
+    b = [1.0 if int(user[1:]) < 5 else 0.0 for user in users]
+    by_item = paired_bootstrap(a, b, seed=2)
+    by_user = paired_bootstrap(a, b, seed=2, clusters=users)
+    assert by_item.delta == by_user.delta == pytest.approx(0.5)
+    assert (by_user.ci_high - by_user.ci_low) > 2 * (by_item.ci_high - by_item.ci_low)
+    # With ten users, the interval is that of a mean of ten 0/1 outcomes.
+    assert by_user.ci_low <= 0.2 and by_user.ci_high >= 0.8
+
+
+def test_it_needs_one_cluster_label_per_pair():
+    with pytest.raises(ValueError, match="one cluster label per pair"):
+        paired_bootstrap([0.0, 1.0], [1.0, 1.0], clusters=["u1"])

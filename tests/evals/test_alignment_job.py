@@ -39,8 +39,8 @@ def job_settings(settings, tmp_path):
 
 
 ALIGNMENT = {
-    "nation": "us",
-    "modes": ["quoted", "official"],
+    "target": {"nation": "us"},
+    "narrow": {"mode": ["quoted", "official"]},
     "test_fraction": 0.5,
     "seed": 3,
     "dpo": {"max_steps": 4, "learning_rate": 5e-3, "batch_size": 4},
@@ -95,6 +95,12 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
     other_n = sum(r.n for r in effect.rows if not r.is_target)
     assert target_n == len(held_out)
     assert other_n == release.items.exclude(pk__in=release.items.in_slice("nation", "us")).count()
+    groups = {r.label: r.n for r in effect.summary}
+    assert groups == {
+        "All evaluated items": target_n + other_n,
+        "United States": target_n,
+        "Rest": other_n,
+    }
     # Truly paired: both models saw every item with the same option order.
     pairs = {
         (uid, job_id): is_a
@@ -126,8 +132,8 @@ def test_only_the_owner_or_staff_can_start_an_alignment(db, client, model, other
     response = client.post(
         url,
         {
-            "nation": "uk",
-            "modes": ["quoted"],
+            "target": "nation=uk",
+            "narrow_mode": ["quoted"],
             "source": "release",
             "test_fraction": 0.2,
             "epochs": 1,
@@ -140,7 +146,8 @@ def test_only_the_owner_or_staff_can_start_an_alignment(db, client, model, other
     )
     job = EvaluationJob.objects.get(model=model, kind=JobKind.ALIGN)
     assert response.status_code == 302
-    assert job.alignment["nation"] == "uk"
+    assert job.alignment["target"] == {"nation": "uk"}
+    assert job.alignment["narrow"] == {"mode": ["quoted"]}
     assert job.alignment["dpo"]["lora_r"] == 16
     assert job.requested_by == owner
 
@@ -154,7 +161,7 @@ def test_staff_see_alignment_runs_on_their_own_in_the_admin(admin_client, model,
     )
     assert list(AlignmentJob.objects.values_list("pk", flat=True)) == [align.pk]
     page = admin_client.get(reverse("admin:evals_alignmentjob_changelist"))
-    assert page.status_code == 200 and "US (quoted, official)" in page.content.decode()
+    assert page.status_code == 200 and "United States (quoted, official)" in page.content.decode()
 
 
 def test_a_baseline_skipped_while_the_base_was_busy_is_queued_once_it_is_free(
@@ -175,3 +182,25 @@ def test_a_baseline_skipped_while_the_base_was_busy_is_queued_once_it_is_free(
     baseline = EvaluationJob.objects.filter(model=model).exclude(exclude_uids=[]).get()
     assert baseline.exclude_uids == ["a", "b"]
     assert lifecycle.queue_pending_baselines() == []
+
+
+def test_an_alignment_stored_before_benchmarks_declared_targets_keeps_its_nation_and_modes(
+    db, model, release
+):
+    old = EvaluationJob(
+        model=model,
+        release=release,
+        kind=JobKind.ALIGN,
+        alignment={"nation": "us", "modes": ["quoted"]},
+        repro_card={"split": {"train": {"uids": ["a", "b"]}}},
+    )
+    assert old.alignment_target == {"nation": "us"}
+    assert old.alignment_narrowing == {"mode": ["quoted"]}
+    assert old.held_out_exclusions == ["a", "b"]
+    new = EvaluationJob(
+        kind=JobKind.ALIGN,
+        alignment={"target": {"gender": "Female"}, "narrow": {}},
+        repro_card={"split": {"train": {"uids": ["a"]}}, "exclude_uids": ["a", "v1", "v2"]},
+    )
+    assert new.alignment_target == {"gender": "Female"} and new.alignment_narrowing == {}
+    assert new.held_out_exclusions == ["a", "v1", "v2"]

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.evals.management.commands.demo import demo_judges
 from leaderboard.evals.models import TERMINAL_STATUSES, EvaluationJob, JobStatus, LanguageModel
 from tests.evals.test_worker_e2e import wait_for
 from tests.worker import purge_queues, running_worker
@@ -39,10 +40,12 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     assert EvaluationJob.objects.filter(release__is_demo=True).count() == 6
     assert LanguageModel.objects.count() == 3
 
-    with running_worker(tmp_path / "worker.log"):
+    # As `serve_demo` starts it: the demo models are DiverValue-Bench's PAA judge panel.
+    panel = {"EVAL_PAA_JUDGES": demo_judges(), "EVAL_MAX_GEN_TOKENS": "24"}
+    with running_worker(tmp_path / "worker.log", extra_env=panel):
         wait_for(
             lambda: all(s in TERMINAL_STATUSES for s in jobs.values_list("status", flat=True)),
-            600,
+            900,  # PAA answers and judges on DiverValue-Bench besides OPA and NaVAB
             "the demo jobs to end",
         )
     assert set(jobs.values_list("status", flat=True)) == {JobStatus.FINISHED}
@@ -66,6 +69,27 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     assert dvb_board.status_code == 200
     for model in LanguageModel.objects.all():
         assert model.name in dvb_board.content.decode()
+    # PAA, judged by the demo panel: its outputs are counted unparsable, never scored silently.
+    paa = EvaluationJob.objects.get(release=dvb, model=always_a).scores.filter(method="paa")
+    shares = {s.metric: s.value for s in paa.filter(slices={})}
+    assert shares["unparsable"] > 0.0
+    assert sum(shares[k] for k in ("paa", "l_share", "tie_share", "abstain_share")) == 1.0
+    paa_board = client.get(reverse("board", args=["divervalue"]), {"method": "paa"})
+    assert "data-not-run" not in paa_board.content.decode()
+    # Its pictures from the stored scores: each model's map and radars, the board's mean map.
+    sections = client.get(always_a.get_absolute_url()).context["sections"]
+    pictures = next(s.population for s in sections if s.benchmark.slug == "divervalue")
+    # DVB-test's countries, each with fewer items than min_n on the demo: drawn grey.
+    assert pictures.map is not None and pictures.map.script and len(pictures.map.drawn) >= 6
+    assert [r.dimension.key for r in pictures.radars] == [
+        "region",
+        "age",
+        "gender",
+        "education",
+        "marital_status",
+    ]
+    world = client.get(reverse("world-map", args=["divervalue"]))
+    assert world.context["models"] == 3 and world.context["picture"].script
     # Each job's disparities were stored by the worker as it published the results.
     for job in jobs:
         stored = job.disparities.all()

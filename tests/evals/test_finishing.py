@@ -13,7 +13,7 @@ from leaderboard.evals.alignment import register_aligned_model
 from leaderboard.evals.models import EvaluationJob, JobKind, JobStatus, LanguageModel, ModelType
 from leaderboard.evals.signals import job_finished
 
-CARD = {"split": {"train": {"uids": ["u1"]}}, "alignment": {}, "pairs": {}}
+CARD = {"split": {"train": {"uids": ["u1"]}}, "exclude_uids": ["u1"], "alignment": {}}
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +42,9 @@ def running(model: LanguageModel, release, kind: str = JobKind.EVALUATE) -> Eval
         status=JobStatus.RUNNING,
         celery_task_id="token-1",
         progress_total=5,
-        alignment={"nation": "us", "modes": ["quoted"]} if kind == JobKind.ALIGN else {},
+        alignment={"target": {"nation": "us"}, "narrow": {"mode": ["quoted"]}}
+        if kind == JobKind.ALIGN
+        else {},
     )
 
 
@@ -85,9 +87,7 @@ def test_an_alignment_finishes_through_the_same_step_and_queues_its_held_out_eva
 ):
     job = running(model, release, JobKind.ALIGN)
     with django_capture_on_commit_callbacks(execute=True):
-        aligned = register_aligned_model(
-            job, "token-1", merged_model(tmp_path), "us", ["quoted"], CARD
-        )
+        aligned = register_aligned_model(job, "token-1", merged_model(tmp_path), CARD)
     assert aligned is not None and aligned.model_type == ModelType.ALIGNED
     job.refresh_from_db()
     assert (job.status, job.produced_model, job.repro_card) == (JobStatus.FINISHED, aligned, CARD)
@@ -101,9 +101,6 @@ def test_an_alignment_whose_delivery_was_taken_over_registers_no_model(
 ):
     job = running(model, release, JobKind.ALIGN)
     with django_capture_on_commit_callbacks(execute=True):
-        assert (
-            register_aligned_model(job, "stale", merged_model(tmp_path), "us", ["quoted"], CARD)
-            is None
-        )
+        assert register_aligned_model(job, "stale", merged_model(tmp_path), CARD) is None
     assert not LanguageModel.objects.filter(model_type=ModelType.ALIGNED).exists()
     assert EvaluationJob.objects.count() == 1 and finished_jobs == []

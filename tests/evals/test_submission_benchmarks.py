@@ -44,7 +44,7 @@ def test_it_evaluates_on_every_benchmark_with_a_published_release(owner, release
     jobs = submit(Submission(name="org/a", revision=COMMIT), owner)
 
     assert [job.release for job in jobs] == [release, divervalue]
-    assert jobs_by_benchmark() == {"navab": ["mc", "aj"], "divervalue": ["opa"]}
+    assert jobs_by_benchmark() == {"navab": ["mc", "aj"], "divervalue": ["opa", "paa"]}
     assert jobs[0].model == jobs[1].model
 
 
@@ -52,7 +52,7 @@ def test_the_submitter_chooses_the_benchmarks(owner, release, divervalue):
     [job] = submit(Submission(name="org/a", revision=COMMIT, benchmarks=["divervalue"]), owner)
 
     assert job.release == divervalue
-    assert jobs_by_benchmark() == {"divervalue": ["opa"]}
+    assert jobs_by_benchmark() == {"divervalue": ["opa", "paa"]}
 
 
 def test_a_benchmark_without_a_published_release_is_refused_by_name(owner, release):

@@ -57,7 +57,7 @@ def _items() -> list[ItemValue]:
 
 def _plain_python(items: list[ItemValue], seed: list[int], iters: int) -> dict[str, object]:
     """The same statistic by loops: mean per slice, best minus worst over rankable slices; the
-    interval from whole users drawn with replacement (the draws taken from the same seeded
+    interval from whole users drawn with replacement (the picks taken from the same seeded
     generator, the rest computed independently)."""
     by_slice: dict[str, list[float]] = {}
     for item in items:
@@ -67,12 +67,11 @@ def _plain_python(items: list[ItemValue], seed: list[int], iters: int) -> dict[s
     for item in items:
         if item.cluster not in users:
             users.append(item.cluster)
-    draws = np.random.default_rng(seed).multinomial(
-        len(users), [1 / len(users)] * len(users), size=iters
-    )
+    picks = np.random.default_rng(seed).integers(0, len(users), size=(iters, len(users)))
     spreads = []
-    for row in draws:
-        weight = dict(zip(users, row, strict=True))
+    for row in picks:
+        drawn = [users[i] for i in row]
+        weight = {user: drawn.count(user) for user in users}
         means = []
         for s in ranked:
             total = sum(weight[i.cluster] * i.value for i in items if i.slice == s)

@@ -119,3 +119,19 @@ def test_the_generic_result_carries_every_slice_score_and_item_margin(opa_run, t
     margins = {s.uid: s.value for s in generic.samples}
     assert margins == {item.uid: item.margin for item in result.items}
     assert generic.card.methods == ["opa"] and "birth_country" in generic.card.slices
+
+
+def test_each_slice_interval_resamples_the_cells_users_from_the_cells_seed(opa_run):
+    from evaluation.benchmarks.intervals import metric_interval
+    from evaluation.stats import cell_seed
+
+    result, _ = opa_run
+    region = result.items[0].slices["region"]
+    for key, value in ((OVERALL, OVERALL), ("region", region)):
+        members = [i for i in result.items if key == OVERALL or i.slices[key] == value]
+        users = [item.user_id for item in members]
+        for metric in BENCHMARK.method("opa").metrics:
+            values = [item.outcome[metric.key] for item in members]
+            alone = metric_interval(metric, values, cell_seed(1234, key, value), users)
+            row = result.score(key, value, metric.key)
+            assert (row.ci_low, row.ci_high) == alone

@@ -55,7 +55,21 @@ def test_a_flagged_hard_violation_with_an_l_vote_overturns_a_w_majority():
 
 def test_paa_is_the_share_of_w_shown_with_l_and_tie():
     got = shares([Verdict.W, Verdict.W, Verdict.L, Verdict.TIE])
-    assert got == {Verdict.W: 0.5, Verdict.L: 0.25, Verdict.TIE: 0.25}
+    assert got == {Verdict.W: 0.5, Verdict.L: 0.25, Verdict.TIE: 0.25, Verdict.ABSTAIN: 0.0}
+
+
+def test_an_abstaining_judge_does_not_vote_and_two_abstentions_make_the_item_abstain():
+    w, lose = js(90, 90, 10), js(50, 90, 10)
+    assert panel_verdict([w, w, None]) is Verdict.W
+    assert panel_verdict([lose, None, lose]) is Verdict.L
+    assert panel_verdict([w, lose, None]) is Verdict.TIE
+    assert panel_verdict([w, None, None]) is Verdict.ABSTAIN
+    assert panel_verdict([None]) is Verdict.ABSTAIN
+
+
+def test_a_panel_of_one_decides_with_its_one_vote():
+    assert panel_verdict([js(90, 90, 10)]) is Verdict.W
+    assert panel_verdict([js(50, 90, 10)]) is Verdict.L
 
 
 def test_scores_outside_0_to_100_are_refused():

@@ -1,7 +1,7 @@
 """Result files: the generic format round-trips, and format-1 files of old jobs still read."""
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 
@@ -99,6 +99,21 @@ def test_it_writes_the_format_version_and_reads_its_own_files_back(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text())["format"] == RESULTS_FORMAT
     loaded = EvaluationResult.read(tmp_path)
     assert loaded.scores == result.scores and loaded.samples == samples
+
+
+def test_samples_jsonl_holds_each_record_as_its_dataclass_dict(tmp_path):
+    nested = replace(
+        _sample("c", True, "pos", method="aj"),
+        details={
+            "answer": "Oui, l'\u00e9tat",
+            "loglikelihoods": {"A": -0.5, "B": -1.5},
+            "n": [1, 2],
+        },
+    )
+    samples = [_sample("a", True, "pos"), nested]
+    EvaluationResult(scores=[], samples=samples, card=ReproCard(**CARD)).write(tmp_path)
+    lines = (tmp_path / "samples.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines == [json.dumps(asdict(sample), ensure_ascii=False) for sample in samples]
 
 
 def test_score_rows_report_the_declared_submetrics_per_cell():

@@ -2,7 +2,14 @@ import math
 
 import pytest
 
-from evaluation.stats import bootstrap_ci, cell_seed, correct_rate, stderr
+from evaluation.stats import (
+    bootstrap_ci,
+    bootstrap_mean_ci,
+    bootstrap_mean_cis,
+    cell_seed,
+    correct_rate,
+    stderr,
+)
 
 
 def test_stderr_matches_the_sample_standard_deviation_formula():
@@ -25,3 +32,51 @@ def test_bootstrap_is_deterministic_for_a_seed_and_brackets_the_rate():
 def test_bootstrap_of_a_constant_outcome_is_a_point():
     assert bootstrap_ci([True] * 5, 1) == (1.0, 1.0)
     assert bootstrap_ci([], 1) == (0.0, 0.0)
+
+
+def test_the_cluster_bootstrap_is_the_percentile_interval_of_resampled_cluster_means():
+    """Written from the definition: each replicate draws k of the k clusters with replacement
+    (the same uniform draws as the stats code, from the same seed) and takes the mean over the
+    items of the clusters drawn; the interval is the 2.5th and 97.5th percentiles."""
+    import numpy as np
+
+    users = [f"u{i % 7}" for i in range(40)]
+    values = [float(i % 5) - 1.5 * (i % 7 == 3) for i in range(40)]
+    labels = sorted(set(users), key=users.index)
+    members = {
+        label: [v for v, u in zip(values, users, strict=True) if u == label] for label in labels
+    }
+    rng = np.random.default_rng([5, 6])
+    picks = rng.integers(0, len(labels), size=(400, len(labels)))
+    means = []
+    for row in picks:
+        drawn = [x for index in row for x in members[labels[index]]]
+        means.append(sum(drawn) / len(drawn))
+    expected = tuple(float(q) for q in np.percentile(means, [2.5, 97.5]))
+    got = bootstrap_mean_ci(values, [5, 6], clusters=users, iters=400)
+    assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_the_cluster_bootstrap_covers_the_mean_as_often_as_a_95_percent_interval_should():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    covered = 0
+    for trial in range(200):
+        # 30 users, 5 items each, a user effect: items of one user are correlated.
+        effects = rng.normal(size=30)
+        values = [float(e + rng.normal(scale=0.5)) for e in effects for _ in range(5)]
+        users = [str(u) for u in range(30) for _ in range(5)]
+        low, high = bootstrap_mean_ci(values, trial, clusters=users, iters=2000)
+        covered += low <= 0.0 <= high
+    assert 0.88 <= covered / 200 <= 0.99
+
+
+def test_intervals_of_several_columns_equal_each_column_bootstrapped_alone():
+    users = [f"u{i % 9}" for i in range(60)]
+    columns = [[float(i % 4) for i in range(60)], [0.5 * i - 3.0 for i in range(60)]]
+    joint = bootstrap_mean_cis(columns, [3, 4], clusters=users)
+    assert joint == [bootstrap_mean_ci(column, [3, 4], clusters=users) for column in columns]
+    assert bootstrap_mean_cis([[], []], 1) == [(0.0, 0.0), (0.0, 0.0)]
+    with pytest.raises(ValueError, match="one value per item"):
+        bootstrap_mean_cis([[1.0], [1.0, 2.0]], 1)

@@ -4,6 +4,7 @@ when its output is a pipe or a file."""
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import pty
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.progress import StageBars
 from tests.pipeline.conftest import DEMO_SCRIPT, REPO
 
 STAGES = ("ingest", "topics", "tags")
@@ -87,3 +89,12 @@ def test_a_pipe_gets_a_plain_line_log(command):
         assert last.group(2) == last.group(3) and last.group(4) == "100"
     # The summary stays on stdout, one line per stage.
     assert [line.split()[0] for line in result.stdout.splitlines()] == list(STAGES)
+
+
+def test_a_stage_with_nothing_to_do_ends_as_a_full_bar():
+    # On some machines the clustering leaves no outliers, so "tags" reports 0 of 0.
+    stream = io.StringIO()
+    bars = StageBars(stream)
+    bars("tags", 0, 0)
+    bars.close()
+    assert "100%" in screen_lines(stream.getvalue())[-2]

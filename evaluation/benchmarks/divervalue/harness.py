@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from evaluation import repro
 from evaluation.benchmarks.divervalue.lm_eval_tasks import TASK, export_tasks
@@ -29,7 +29,7 @@ from evaluation.benchmarks.divervalue.results import (
     ItemMargin,
     SliceScore,
 )
-from evaluation.benchmarks.intervals import metric_interval
+from evaluation.benchmarks.intervals import metric_intervals
 from evaluation.lm_eval_runner import Progress, load_lm, run_tasks
 from evaluation.release import sha256_file
 from evaluation.results import ProgressEvent
@@ -64,11 +64,23 @@ def _items_from_samples(
     return sorted(items, key=lambda item: item.uid)
 
 
+class Scored(Protocol):
+    """An item's per-item outcome under one method (OPA's margins, PAA's verdicts)."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def slices(self) -> dict[str, str]: ...
+    @property
+    def outcome(self) -> dict[str, float]: ...
+
+
 def score_slices(
-    items: Sequence[ItemMargin], benchmark: DiverValueBench, seed: int
+    items: Sequence[Scored], benchmark: DiverValueBench, seed: int, method: str = "opa"
 ) -> list[SliceScore]:
-    """Every declared metric over all items and over each value of each slice dimension."""
-    cells: dict[tuple[str, str], list[ItemMargin]] = defaultdict(list)
+    """Every metric `method` declares over all items and over each value of each slice
+    dimension, each with an interval that resamples users."""
+    cells: dict[tuple[str, str], list[Scored]] = defaultdict(list)
     min_n = {OVERALL: 1}
     for item in items:
         cells[(OVERALL, OVERALL)].append(item)
@@ -77,15 +89,16 @@ def score_slices(
         for item in items:
             cells[(dimension.key, item.slices[dimension.key])].append(item)
     rows = []
+    metrics = benchmark.method(method).metrics
     for (key, value), members in cells.items():
         users = [item.user_id for item in members]
-        for metric in benchmark.method("opa").metrics:
-            values = [item.outcome[metric.key] for item in members]
-            low, high = metric_interval(
-                metric, values, cell_seed(seed, key, value, metric.key), clusters=users
-            )
+        columns = [[item.outcome[metric.key] for item in members] for metric in metrics]
+        # One seed per cell: its metrics share the resampled users (one draw, not one each).
+        intervals = metric_intervals(metrics, columns, cell_seed(seed, key, value), users)
+        for metric, values, (low, high) in zip(metrics, columns, intervals, strict=True):
             rows.append(
                 SliceScore(
+                    method=method,
                     dimension=key,
                     value=value,
                     metric=metric.key,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class SliceScore:
     ci_high: float
     #: n reaches the dimension's min_n: ranked; otherwise shown greyed
     ranked: bool
+    method: str = "opa"
 
 
 @dataclass
@@ -95,23 +97,21 @@ class DiverValueResult:
         )
 
 
-def to_evaluation_result(result: DiverValueResult, spec: Any) -> Any:
-    """The result in the shape every benchmark's results take (`evaluation.results`), which the
-    site stores: a score per metric over all items (no slice) and over each value of each
-    dimension (one-dimension slices), a record per item with its margin."""
-    from evaluation import repro
-    from evaluation.results import EvaluationResult, ReproCard, SampleRecord, ScoreRow
+def score_rows(rows: Sequence[SliceScore], items: Sequence[Any]) -> list[Any]:
+    """`evaluation.results.ScoreRow`s from slice scores: no slice for the whole evaluated set,
+    one dimension for the others; `items` (with `slices` and `outcome`) give the stderr."""
+    from evaluation.results import ScoreRow
     from evaluation.stats import stderr
 
-    items_by_slice: dict[tuple[str, str], list[ItemMargin]] = {}
-    for item in result.items:
+    items_by_slice: dict[tuple[str, str], list[Any]] = {}
+    for item in items:
         items_by_slice.setdefault((OVERALL, OVERALL), []).append(item)
         for key, value in item.slices.items():
             items_by_slice.setdefault((key, value), []).append(item)
-    scores = [
+    return [
         ScoreRow(
             slices={} if row.dimension == OVERALL else {row.dimension: row.value},
-            method="opa",
+            method=row.method,
             metric=row.metric,
             value=row.mean,
             n=row.n,
@@ -121,8 +121,18 @@ def to_evaluation_result(result: DiverValueResult, spec: Any) -> Any:
             ci_low=row.ci_low,
             ci_high=row.ci_high,
         )
-        for row in result.scores
+        for row in rows
     ]
+
+
+def to_evaluation_result(result: DiverValueResult, spec: Any) -> Any:
+    """The result in the shape every benchmark's results take (`evaluation.results`), which the
+    site stores: a score per metric over all items (no slice) and over each value of each
+    dimension (one-dimension slices), a record per item with its margin."""
+    from evaluation import repro
+    from evaluation.results import EvaluationResult, ReproCard, SampleRecord
+
+    scores = score_rows(result.scores, result.items)
     samples = [
         SampleRecord(
             uid=item.uid,

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 from evaluation.benchmarks.contract import (
+    AlignmentDeclaration,
+    AlignmentPlan,
     Benchmark,
     Citation,
     IntervalMethod,
@@ -198,6 +200,18 @@ class NaVAB(Benchmark):
         Prompt("Answer judgement (AJ), the free answer", templates.ANSWER_TEMPLATE),
         Prompt("Answer judgement (AJ), the judge", templates.JUDGE_TEMPLATE),
     )
+    # The paper's settings are the site's DPO defaults, so none are declared here.
+    alignment = AlignmentDeclaration(
+        targets=("nation",),
+        split_description=(
+            "For each triple of the chosen nation, the prompt is the question, the preferred "
+            "answer its statement S and the rejected one the reverse statement RS. Whole topics "
+            "are held out; both models are then scored on every item not trained on: the "
+            "nation's held-out topics and every other nation in full."
+        ),
+        narrowing=("mode",),
+        holds_out_share=True,
+    )
 
     def stock_commands(
         self, release_dir: str, tasks_dir: str, *, seed: int, max_gen_toks: int
@@ -280,6 +294,27 @@ class NaVAB(Benchmark):
         from evaluation.benchmarks.navab.harness import evaluate
 
         return evaluate(spec, release_dir, **options)
+
+    def plan_alignment(
+        self,
+        training: Sequence[Mapping[str, Any]],
+        evaluation: Sequence[Mapping[str, Any]],
+        target: Mapping[str, str],
+        *,
+        narrow: Mapping[str, Sequence[str]] | None = None,
+        test_fraction: float = 0.2,
+        seed: int = 0,
+    ) -> AlignmentPlan:
+        from evaluation.benchmarks.navab.alignment import plan_alignment
+
+        self.check_alignment_target(target)
+        # Unscored modes (German source statements) are not triples: never trained on.
+        usable = [i for i in training if i.get("mode") not in UNSCORED_MODES]
+        scored = [i for i in evaluation if i.get("mode") not in UNSCORED_MODES]
+        modes = list((narrow or {}).get("mode") or []) or None
+        return plan_alignment(
+            usable, scored, target["nation"], modes, test_fraction=test_fraction, seed=seed
+        )
 
     def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:
         from evaluation.alignment.pairs import build_pairs

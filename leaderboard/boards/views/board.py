@@ -26,7 +26,14 @@ from leaderboard.boards.params import (
     parse_columns,
     query_string_with,
 )
-from leaderboard.boards.queries import OVERALL, SIZE_LABELS, Board, BoardQuery, BoardRow
+from leaderboard.boards.queries import (
+    OVERALL,
+    SIZE_LABELS,
+    Board,
+    BoardQuery,
+    BoardRow,
+    methods_not_run,
+)
 from leaderboard.evals.models import LanguageModel, ModelType, Precision
 from leaderboard.evals.slices import declaration
 
@@ -193,6 +200,7 @@ def board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "releases": DatasetRelease.objects.published().filter(benchmark__slug=benchmark),
         "overall": overall,
         "rows_html": board_rows_html(query, result, page, overall),
+        "not_run": methods_not_run(query.release, result.method.key),
         "column_name": column_name,
         # As declared: lowercasing turned "OPA" into "opa" and place names into common nouns.
         "view_label": ", ".join([*selected_labels, result.method.label]),

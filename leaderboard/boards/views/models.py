@@ -21,8 +21,10 @@ from leaderboard.benchmark.filters import field_filters
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards import charts
 from leaderboard.boards.alignment_effect import alignment_effect
+from leaderboard.boards.cache import cached_value
 from leaderboard.boards.disparity import MethodDisparities, model_disparities
 from leaderboard.boards.params import page_base
+from leaderboard.boards.population import Population, applies, population, score_rows
 from leaderboard.evals.models import (
     EvaluationJob,
     JobStatus,
@@ -198,6 +200,8 @@ class Section:
     grid: ScoreGrid
     radar: SafeString | None
     disparities: list[MethodDisparities]
+    #: map and radars per slice (benchmarks scored per one-dimension slice, with a result)
+    population: Population | None = None
 
     @property
     def card(self) -> dict[str, Any]:
@@ -210,7 +214,8 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
     release = requested if requested is not None and requested.benchmark.slug == slug else None
     release = release or published.select_related("benchmark").current()
     job = latest_finished(model, release)
-    grid = score_grid(benchmark, list(job.scores.all()) if job else [])
+    scores = list(job.scores.all()) if job else []
+    grid = score_grid(benchmark, scores)
     evaluated = list(
         published.filter(jobs__model=model, jobs__status=JobStatus.FINISHED)
         .select_related("benchmark")
@@ -224,6 +229,17 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
         grid,
         radar_script(benchmark, grid, f"chart-radar-{slug}"),
         model_disparities(benchmark, job),
+        population=(
+            # Cached with the boards (plotly takes ~0.1 s to build a map and five radars).
+            cached_value(
+                f"population|{job.pk}",
+                lambda: population(
+                    benchmark, score_rows(benchmark, scores), f"chart-{slug}", model.display_name
+                ),
+            )
+            if job is not None and applies(benchmark)
+            else None
+        ),
     )
 
 
@@ -306,9 +322,11 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "effect": effect,
         "effect_chart": (
             charts.as_script(charts.alignment_deltas(effect), "chart-alignment")
-            if effect and effect.rows
+            if effect and effect.summary
             else None
         ),
+        # The summary (all items, the target, the rest) keeps the table id pages link to.
+        "effect_tables": ([("effect", effect.summary), ("cells", effect.rows)] if effect else []),
         "can_align": can_manage_model(request.user, model) and not model.endpoint_url,
         "model": model,
         "sections": sections,
@@ -320,6 +338,6 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "derived": model.derived_models.all(),
         "filters": request.GET,
         "page_base": page_base(request.GET),
-        "has_charts": any(s.radar for s in sections),
+        "has_charts": any(s.radar or (s.population and not s.population.empty) for s in sections),
     }
     return render(request, "boards/model_detail.html", context)

@@ -9,6 +9,7 @@ changes nothing that is already there.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,29 @@ DEMO_MODELS = (
 )
 
 
+def demo_judges() -> str:
+    """DiverValue-Bench's PAA panel for the demo (`EVAL_PAA_JUDGES`): the two random demo
+    models judge (the always-A one could only ever write "A"). Their random weights rarely
+    write the judges' JSON, so their outputs are counted unparsable and shown as such, which
+    is what the demo demonstrates; a short budget keeps the demo to minutes."""
+    return json.dumps(
+        [
+            {
+                "name": spec.name,
+                "model": str(model_directory(spec)),
+                "dtype": Precision.FLOAT32,
+                "max_gen_toks": 16,
+            }
+            for spec in DEMO_MODELS
+            if spec.always_next is None
+        ]
+    )
+
+
+def model_directory(spec: DemoModel) -> Path:
+    return Path(settings.LOCAL_MODELS_DIR) / spec.name.replace("/", "--")
+
+
 class Command(BaseCommand):
     help = "Load the demo release and queue evaluations of a few tiny offline models."
 
@@ -100,7 +124,7 @@ class Command(BaseCommand):
         from evaluation.model_check import local_fingerprint
         from evaluation.tiny_models import build_tiny_model
 
-        directory = Path(settings.LOCAL_MODELS_DIR) / spec.name.replace("/", "--")
+        directory = model_directory(spec)
         if not (directory / "config.json").exists():
             build_tiny_model(directory, seed=spec.seed, always_next=spec.always_next)
             self.stdout.write(f"Built {spec.name} in {directory}")

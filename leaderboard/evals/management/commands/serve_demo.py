@@ -17,6 +17,9 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from evaluation.benchmarks.divervalue.judges import JUDGES_ENV
+from leaderboard.evals.management.commands.demo import demo_judges
+
 
 class Command(BaseCommand):
     help = "Run the web server and a Celery worker (with the beat scheduler) together."
@@ -41,6 +44,8 @@ class Command(BaseCommand):
             # The demo's tiny random models never emit an end-of-text token, so every free
             # answer would run to the full budget; a short one keeps the demo to minutes.
             env.setdefault("EVAL_MAX_GEN_TOKENS", "24")
+            # The demo models as DiverValue-Bench's PAA judge panel, so PAA shows up.
+            env.setdefault(JUDGES_ENV, demo_judges())
             worker = subprocess.Popen(
                 [
                     sys.executable,

@@ -1,0 +1,250 @@
+"""DiverValue-Bench's `evaluate` and `export_tasks` over both methods: OPA from
+log-likelihoods (`harness`) and PAA from judged free answers (`paa_harness`), stored side by
+side in one result but never mixed (each method has its own scores and ranking).
+
+PAA runs only with a judge panel (`judges.configured_judges`, or `judges=` passed in); without
+one the card says PAA was not run and why, so the board can say so instead of a blank column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from evaluation import repro
+from evaluation.benchmarks.divervalue.judges import JUDGES_ENV, JudgeSpec, configured_judges
+from evaluation.benchmarks.divervalue.release import ITEMS_FILE, select_items
+from evaluation.release import sha256_file
+from evaluation.results import EvaluationResult, ProgressEvent, ReproCard, SampleRecord
+from evaluation.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from evaluation.benchmarks.divervalue.definition import DiverValueBench
+    from evaluation.benchmarks.divervalue.paa_harness import PaaRun
+
+OPA: Final = "opa"
+PAA: Final = "paa"
+METHODS: Final = (OPA, PAA)
+NO_JUDGES: Final = (
+    f"PAA was not run: no judge panel is configured on the worker ({JUDGES_ENV} is empty)."
+)
+
+
+def _methods(methods: Sequence[str] | None) -> list[str]:
+    chosen = list(methods or METHODS)
+    unknown = sorted(set(chosen) - set(METHODS))
+    if unknown:
+        raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from opa, paa")
+    return [m for m in METHODS if m in chosen]
+
+
+def paa_samples(run: PaaRun) -> list[SampleRecord]:
+    from evaluation.benchmarks.divervalue.paa import Verdict
+
+    return [
+        SampleRecord(
+            uid=item.uid,
+            method=PAA,
+            slices=dict(item.slices),
+            value=item.outcome[PAA],
+            correct=None if item.verdict is Verdict.ABSTAIN else item.verdict is Verdict.W,
+            chosen=str(item.verdict),
+            details={
+                "user_id": item.user_id,
+                "split": item.split,
+                "answer": item.answer,
+                "judges": item.judges,
+            },
+        )
+        for item in run.items
+    ]
+
+
+def _paa_only_card(
+    spec: ModelSpec, release_dir: Path, run: PaaRun, *, seed: int, device: str, limit: int | None
+) -> ReproCard:
+    items_file = release_dir / ITEMS_FILE
+    dimensions = sorted({key for item in run.items for key in item.slices})
+    return ReproCard(
+        model=spec.to_dict(),
+        judge={PAA: run.card},
+        release={
+            "path": str(release_dir),
+            "items_sha256": sha256_file(items_file) if items_file.exists() else None,
+        },
+        methods=[PAA],
+        slices={key: sorted({item.slices[key] for item in run.items}) for key in dimensions},
+        dtype=spec.dtype,
+        batch_size=spec.batch_size,
+        seed=seed,
+        device=device,
+        device_name=repro.device_name(device),
+        max_gen_toks=run.card["answer_max_gen_toks"],
+        limit=limit,
+        versions=repro.versions(spec),
+        command=run.commands[0],
+        lm_eval_commands=list(run.commands),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        duration_s=0.0,
+    )
+
+
+def evaluate(
+    spec: ModelSpec,
+    release_dir: Path,
+    *,
+    benchmark: DiverValueBench,
+    methods: Sequence[str] | None = None,
+    judges: Sequence[JudgeSpec] | None = None,
+    splits: Sequence[str] | None = None,
+    seed: int = 1234,
+    device: str = "auto",
+    limit: int | None = None,
+    max_gen_toks: int = 128,
+    out_dir: Path | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> EvaluationResult:
+    """OPA and (with a judge panel) PAA of `spec`; `judges` defaults to the configured panel."""
+    from evaluation.benchmarks.divervalue import harness
+    from evaluation.benchmarks.divervalue.harness import score_slices
+    from evaluation.benchmarks.divervalue.paa_harness import run_paa
+    from evaluation.benchmarks.divervalue.results import score_rows, to_evaluation_result
+
+    chosen = _methods(methods)
+    panel = list(configured_judges() if judges is None else judges)
+    if chosen == [PAA] and not panel:
+        raise ValueError(NO_JUDGES)
+    release_dir = Path(release_dir).resolve()
+    result: EvaluationResult | None = None
+    if OPA in chosen:
+        opa = harness.evaluate(
+            spec,
+            release_dir,
+            benchmark=benchmark,
+            splits=splits,
+            seed=seed,
+            device=device,
+            limit=limit,
+            out_dir=out_dir,
+            progress=progress,
+        )
+        result = to_evaluation_result(opa, spec)
+    if PAA not in chosen:
+        assert result is not None
+        return result
+    if not panel:
+        assert result is not None
+        result.card = dataclasses.replace(result.card, not_run={PAA: NO_JUDGES})
+        return result
+    items = select_items(release_dir, splits=splits, limit=limit)
+    with ExitStack() as stack:
+        if out_dir is None:
+            tasks_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dvb-paa-")))
+        else:
+            tasks_dir = Path(out_dir).resolve() / "tasks"
+        run = run_paa(
+            spec,
+            items,
+            panel,
+            benchmark,
+            tasks_dir=tasks_dir,
+            out_dir=Path(out_dir).resolve() if out_dir is not None else "OUT_DIR",
+            seed=seed,
+            device=device,
+            max_gen_toks=max_gen_toks,
+            progress=progress,
+        )
+    scores = score_rows(score_slices(run.items, benchmark, seed, method=PAA), run.items)
+    samples = paa_samples(run)
+    answers = {item.uid: item.answer for item in run.items}
+    if result is None:
+        result = EvaluationResult(
+            scores=scores,
+            samples=samples,
+            card=_paa_only_card(
+                spec,
+                release_dir,
+                run,
+                seed=seed,
+                device=repro.resolve_device(device, spec),
+                limit=limit,
+            ),
+            answers=answers,
+        )
+    else:
+        result.scores += scores
+        result.samples += samples
+        result.answers = answers
+        result.card = dataclasses.replace(
+            result.card,
+            judge={PAA: run.card},
+            methods=[*result.card.methods, PAA],
+            max_gen_toks=max_gen_toks,
+            # The export writes PAA's answering task too: with the run's generation budget.
+            lm_eval_commands=[
+                f"{result.card.lm_eval_commands[0]} --max-gen-toks {max_gen_toks}",
+                *result.card.lm_eval_commands[1:],
+                *run.commands,
+            ],
+        )
+    if out_dir is not None:
+        result.write(Path(out_dir))
+    return result
+
+
+def export_tasks(
+    items: Sequence[Mapping[str, Any]],
+    out_dir: Path,
+    *,
+    methods: Sequence[str] | None,
+    max_gen_toks: int,
+    answers: Mapping[str, str] | None,
+    judges: Sequence[JudgeSpec] | None = None,
+) -> list[str]:
+    """OPA's task, PAA's answering task and, given the model's answers, one judge task per
+    judge of the panel (their prompts embed the answers: the two-stage reproduction)."""
+    from evaluation.benchmarks.divervalue import lm_eval_tasks
+    from evaluation.benchmarks.divervalue.paa_prompts import (
+        ANSWER_SYSTEM,
+        JUDGE_SYSTEM,
+        answer_prompt,
+        judge_prompt,
+    )
+    from evaluation.benchmarks.divervalue.paa_tasks import (
+        ANSWER_TASK,
+        judge_task,
+        write_generate_task,
+    )
+
+    chosen = _methods(methods)
+    names: list[str] = []
+    if OPA in chosen:
+        names += lm_eval_tasks.export_tasks(items, out_dir)
+    if PAA in chosen:
+        prompts = {str(item["uid"]): answer_prompt(item) for item in items}
+        names.append(
+            write_generate_task(
+                out_dir, ANSWER_TASK, prompts, system=ANSWER_SYSTEM, max_gen_toks=max_gen_toks
+            )
+        )
+        if answers is not None:
+            missing = [uid for uid in prompts if uid not in answers]
+            if missing:
+                raise ValueError(f"no answer for {len(missing)} item(s), e.g. {missing[0]}")
+            judged = [(str(i["uid"]), judge_prompt(i, answers[str(i["uid"])])) for i in items]
+            for index, judge in enumerate(configured_judges() if judges is None else judges):
+                names.append(
+                    write_generate_task(
+                        out_dir,
+                        judge_task(index),
+                        judged,
+                        system=JUDGE_SYSTEM,
+                        max_gen_toks=judge.max_gen_toks,
+                    )
+                )
+    return names
