@@ -98,6 +98,6 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
                 "gender", "education", "marital_status"}}[declared]  # fmt: skip
         assert {row.dimension for row in stored} == dims, job
     region = EvaluationJob.objects.get(release=dvb, model=always_a).disparities.get(
-        dimension="region"
+        method="opa", dimension="region"
     )
     assert region.detail["n"] == dvb.items.filter(data__split="test").count()
