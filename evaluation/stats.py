@@ -111,3 +111,40 @@ def bootstrap_mean_cis(
     tail = (1.0 - level) / 2 * 100
     lows, highs = np.percentile(means, [tail, 100 - tail], axis=0)
     return [(float(low), float(high)) for low, high in zip(lows, highs, strict=True)]
+
+
+def cluster_indices(labels: Sequence[object]) -> np.ndarray:
+    """Each label's cluster number, in order of first appearance."""
+    index: dict[object, int] = {}
+    for label in labels:
+        index.setdefault(label, len(index))
+    return np.fromiter((index[label] for label in labels), dtype=np.int64, count=len(labels))
+
+
+def resampled_means(
+    sums: np.ndarray, counts: np.ndarray, seed: Sequence[int] | int, iters: int = BOOTSTRAP_ITERS
+) -> np.ndarray:
+    """Means of several subsets of the items (columns) under the same bootstrap replicates of
+    clusters (rows), drawn as `bootstrap_mean_cis` draws them.
+
+    `sums[c, j]` and `counts[c, j]` are the sum and number of cluster c's items in subset j.
+    Unlike `bootstrap_mean_cis`, whose columns are statistics of the same items, each subset
+    here holds its own items (a model's slices of one dimension), so each column has its own
+    counts; one replicate's draw serves every subset, so a statistic of several subsets' means
+    (best minus worst) is resampled as one. The picks are turned into per-cluster weights and
+    multiplied through, which serves dozens of subsets at once. Returns an iters x subsets
+    array; NaN where a replicate holds none of a subset's items.
+    """
+    k = sums.shape[0]
+    rng = np.random.default_rng(list(seed) if not isinstance(seed, int) else seed)
+    means = np.empty((iters, sums.shape[1]))
+    chunk = max(1, min(iters, 2_000_000 // max(k, 1)))
+    for start in range(0, iters, chunk):
+        size = min(chunk, iters - start)
+        picks = rng.integers(0, k, size=(size, k))
+        rows = np.repeat(np.arange(size), k)
+        weights = np.bincount(rows * k + picks.ravel(), minlength=size * k).reshape(size, k)
+        totals = weights @ counts
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[start : start + size] = np.where(totals > 0, (weights @ sums) / totals, np.nan)
+    return means

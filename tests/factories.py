@@ -432,6 +432,87 @@ def ranked_model(
     return model
 
 
+#: DiverValue-Bench users of `dvb_release`: (birth country/region, region, age, gender)
+DVB_COUNTRIES = (
+    ("United Kingdom", "Western", "25-34 years old", "Female"),
+    ("Japan", "East Asia", "35-44 years old", "Male"),
+    ("Nigeria", "Africa", "18-24 years old", "Female"),
+    ("Brazil", "Latin America", "45-54 years old", "Male"),
+)
+
+
+def dvb_release(
+    version: str = "dvb-1", *, users_per_country: int = 3, items_per_user: int = 4, **fields: Any
+) -> DatasetRelease:
+    """A published DiverValue-Bench release: DVB_COUNTRIES' users (test split) and one small
+    country of one user with 2 items (below the default min_n, greyed)."""
+    release = make_release(version, benchmark="divervalue", signal=False, **fields)
+    people = [
+        (f"{country[:2].lower()}{u}", country, region, age, gender, items_per_user)
+        for country, region, age, gender in DVB_COUNTRIES
+        for u in range(users_per_country)
+    ] + [("fj0", "Fiji", "Oceania", "55-64 years old", "Female", 2)]
+    items = [
+        Item(
+            release=release,
+            uid=f"{user}-{i}",
+            slices={
+                "birth_country": country,
+                "region": region,
+                "age": age,
+                "gender": gender,
+                "education": "University",
+                "marital_status": "Single",
+            },
+            data={
+                "user_id": user,
+                "split": "test",
+                "question": f"What matters most to {user}, question {i}?",
+                "answer_w": "An answer this user prefers.",
+                "answer_l": "An answer this user dislikes.",
+            },
+        )
+        for user, country, region, age, gender, count in people
+        for i in range(count)
+    ]
+    save_items(items)
+    return release
+
+
+def dvb_evaluate(
+    model: LanguageModel, release: DatasetRelease, margin: Mapping[str, float]
+) -> EvaluationJob:
+    """A finished OPA job whose per-item margins are MARGIN[birth country] plus a fixed
+    per-item wobble, each item's outcome as the harness computes it, and an overall score."""
+    from evaluation.benchmarks.divervalue.lm_eval_utils import item_outcome
+
+    job = finished_job(model, release, methods=["opa"])
+    rows = []
+    # As the harness: the DVB-test users' items only.
+    for item in release.items.filter(data__split="test").order_by("uid"):
+        wobble = (zlib.crc32(f"{model.name}/{item.uid}".encode()) % 400) / 100 - 2.0
+        value = margin[item.slices["birth_country"]] + wobble
+        outcome = item_outcome(value, 1, 0.0, 1)
+        rows.append(
+            SampleResult(
+                job=job,
+                triple=item,
+                method="opa",
+                value=outcome["margin"],
+                correct=value > 0,
+                chosen="answer_w" if value > 0 else "answer_l",
+                details={"user_id": item.data["user_id"], "outcome": outcome},
+            )
+        )
+    SampleResult.objects.bulk_create(rows)
+    opa = sum(r.details["outcome"]["opa"] for r in rows) / len(rows)
+    Score.objects.create(
+        job=job, slices={}, slice_key="", method="opa", metric="opa", value=opa, n=len(rows),
+        stderr=0.01, ci_low=max(0.0, opa - 0.1), ci_high=min(1.0, opa + 0.1),
+    )  # fmt: skip
+    return job
+
+
 def score_slices(
     model: LanguageModel,
     release: DatasetRelease,

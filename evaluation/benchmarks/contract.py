@@ -332,8 +332,12 @@ class Benchmark(ABC):
         """The file name of a release's download: "<slug>-<version>-<items>.<fmt>", without
         repeating the slug where the version already starts with it (a DiverValue-Bench
         release "divervalue-demo-1" gives "divervalue-demo-1-items.jsonl")."""
-        stem = version if version.startswith(self.slug) else f"{self.slug}-{version}"
-        return f"{stem}-{self.item_noun_plural}.{fmt}"
+        return f"{self.file_stem(version)}-{self.item_noun_plural}.{fmt}"
+
+    def file_stem(self, version: str) -> str:
+        """What every file name of a release starts with: "<slug>-<version>", or the version
+        alone where it already starts with the slug."""
+        return version if version.startswith(self.slug) else f"{self.slug}-{version}"
 
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.item_fields)
@@ -369,6 +373,18 @@ class Benchmark(ABC):
     def slice_of(self, item: Mapping[str, Any]) -> dict[str, str]:
         """An item's value on each slice dimension."""
         return {d.key: str(item.get(d.field) or "") for d in self.slices}
+
+    def unscored_reason(self, item: Mapping[str, Any]) -> str:
+        """Why evaluations give this item (its declared fields) no result, in plain words;
+        "" where they score it. By default: a value one of its dimensions declares unscored."""
+        for dimension in self.slices:
+            value = str(item.get(dimension.field) or "")
+            if value in dimension.unscored:
+                return (
+                    f"{dimension.label} {dimension.label_of(value)} items are browsable data "
+                    "only: they are never scored or ranked."
+                )
+        return ""
 
     def validate(self) -> None:
         """Fail loudly on a declaration that the site could not host."""

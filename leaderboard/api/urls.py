@@ -1,15 +1,48 @@
 """One router for the whole API; each app keeps its viewsets in its own `api` module."""
 
+from typing import Any
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import APIRootView, DefaultRouter
 
+from evaluation.benchmarks import benchmark_slugs
 from leaderboard.benchmark import api as benchmark_api
+from leaderboard.benchmark.api import benchmark_links
 from leaderboard.benchmark.scoping import under_benchmark
 from leaderboard.boards import api as boards_api
 from leaderboard.evals import api as evals_api
 
-router = DefaultRouter()
+
+class APIRoot(APIRootView):
+    """The API's entry points: each benchmark's own endpoints (`/api/benchmarks/<slug>/...`),
+    the site-wide ones, and NaVAB's endpoints at their addresses from before the site hosted
+    several benchmarks (`nations`, `modes`, `releases`, `triples`, `leaderboard`)."""
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response.data = {
+            "per_benchmark": {
+                slug: {
+                    key: request.build_absolute_uri(path)
+                    for key, path in benchmark_links(slug).items()
+                }
+                for slug in benchmark_slugs()
+            },
+            **response.data,
+            "navab_aliases": [f"/api/{key}/" for key in LEGACY_ALIASES],
+        }
+        return response
+
+
+class Router(DefaultRouter):
+    APIRootView = APIRoot
+
+
+LEGACY_ALIASES = ("nations", "modes", "releases", "triples", "leaderboard")
+router = Router()
 router.register("benchmarks", benchmark_api.BenchmarkViewSet, basename="benchmark")
 # Each benchmark's data and board, under its own address.
 router.register(
@@ -18,6 +51,9 @@ router.register(
 router.register(under_benchmark("items"), benchmark_api.ItemViewSet, basename="benchmark-item")
 router.register(
     under_benchmark("leaderboard"), boards_api.LeaderboardViewSet, basename="benchmark-leaderboard"
+)
+router.register(
+    under_benchmark("disparity"), boards_api.DisparityViewSet, basename="benchmark-disparity"
 )
 router.register("models", evals_api.ModelViewSet, basename="model")
 router.register("jobs", evals_api.JobViewSet, basename="job")

@@ -133,6 +133,9 @@ class BenchmarkSerializer(serializers.ModelSerializer[Benchmark]):
     item_fields = serializers.SerializerMethodField()
     methods = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
+    # Blank on the row where the publisher states none (DiverValue-Bench): said, not left "".
+    licence = serializers.SerializerMethodField()
+    licence_note = serializers.SerializerMethodField()
 
     class Meta:
         model = Benchmark
@@ -143,6 +146,7 @@ class BenchmarkSerializer(serializers.ModelSerializer[Benchmark]):
             "paper_title",
             "paper_url",
             "licence",
+            "licence_note",
             "citation",
             "slices",
             "item_fields",
@@ -169,7 +173,25 @@ class BenchmarkSerializer(serializers.ModelSerializer[Benchmark]):
         }
     )
     def get_links(self, benchmark: Benchmark) -> dict[str, str]:
-        return {key: f"/api/benchmarks/{benchmark.slug}/{key}/" for key in BENCHMARK_RESOURCES}
+        return benchmark_links(benchmark.slug)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_licence(self, benchmark: Benchmark) -> str | None:
+        return benchmark.licence or None
+
+    @extend_schema_field({"type": "string"})
+    def get_licence_note(self, benchmark: Benchmark) -> str:
+        if benchmark.licence:
+            return "The publisher's licence; each release states its own (its `license`)."
+        return (
+            "The publisher states no licence for this benchmark's data: each release states "
+            "the licence it was imported under (its `license`)."
+        )
+
+
+def benchmark_links(slug: str) -> dict[str, str]:
+    """The addresses of what a benchmark has under its own address."""
+    return {key: f"/api/benchmarks/{slug}/{key}/" for key in BENCHMARK_RESOURCES}
 
 
 SLICES_NOTE = (

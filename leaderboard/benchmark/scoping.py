@@ -23,7 +23,7 @@ LEGACY_BENCHMARK: Final = "navab"
 # The benchmark today's un-prefixed endpoints serve, as the pages' old URLs do.
 
 #: what each benchmark has under its own address
-BENCHMARK_RESOURCES = ("releases", "items", "leaderboard")
+BENCHMARK_RESOURCES = ("releases", "items", "leaderboard", "disparity")
 #: the URL keyword holding the benchmark's slug
 BENCHMARK_KWARG = "benchmark_slug"
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import Http404
 
-from leaderboard.benchmark.models import DatasetRelease, ReleaseQuerySet
+from leaderboard.benchmark.models import Benchmark, DatasetRelease, ReleaseQuerySet
 
 
 def is_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -18,3 +19,20 @@ def visible_releases(user: AbstractBaseUser | AnonymousUser) -> ReleaseQuerySet:
 
 def can_see(user: AbstractBaseUser | AnonymousUser, release: DatasetRelease) -> bool:
     return release.is_published or is_staff(user)
+
+
+def release_not_found(benchmark: str, version: str, *, staff: bool = False) -> Http404:
+    """The 404 for a `?release=` that is no release of BENCHMARK this user may see: it names
+    the benchmark, and the benchmark the version belongs to where it is another's."""
+    name = Benchmark.objects.filter(slug=benchmark).values_list("name", flat=True).first()
+    releases = DatasetRelease.objects.all() if staff else DatasetRelease.objects.published()
+    other = (
+        releases.filter(version=version)
+        .exclude(benchmark__slug=benchmark)
+        .select_related("benchmark")
+        .first()
+    )
+    message = f"No release {version!r} of {name or benchmark}"
+    if other is not None:
+        message += f": {version} is a {other.benchmark.name} release (see /{other.benchmark.slug}/)"
+    return Http404(message + ".")

@@ -25,9 +25,11 @@ from leaderboard.benchmark.scoping import (
 )
 from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.cache import cached_board
+from leaderboard.boards.disparity import board_disparities, disparity_state
 from leaderboard.boards.params import parse_board_query
 from leaderboard.boards.queries import OVERALL, SIZE_BUCKETS, SORT_KEYS, Board, BoardRow, Cell
 from leaderboard.boards.responses import cached_response
+from leaderboard.evals.disparity import as_api
 from leaderboard.evals.models import ModelType, Precision
 
 
@@ -299,3 +301,46 @@ class LegacyLeaderboardViewSet(LeaderboardViewSet):
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
+
+
+@extend_schema(parameters=[BENCHMARK_PARAMETER])
+class DisparityViewSet(BenchmarkScoped, viewsets.ViewSet):
+    """Every ranked model's disparity on one slice dimension of a release (the disparity
+    board): best minus worst ranked slice on the method's primary metric, with its 95%
+    interval, and the slices furthest below each model's own mean."""
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        parameters=[
+            _param("release", "A release version (default: the benchmark's newest)."),
+            _param("method", "A declared method (default: the first)."),
+            _param("dimension", "A declared slice dimension (default: the first)."),
+            _param("sort", "disparity (largest first), worst (lowest worst slice) or model."),
+        ],
+    )
+    def list(self, request: Request, benchmark_slug: str = "") -> Response:
+        slug = self.benchmark_row().slug
+        release, declared, method, dimension, sort = disparity_state(
+            request.query_params, staff=is_staff(request.user), benchmark=slug
+        )
+        rows = board_disparities(release, declared, method, dimension, sort)
+        return Response(
+            {
+                "benchmark": slug,
+                "release": release.version,
+                "method": method.key,
+                "metric": method.primary,
+                "dimension": dimension.key,
+                "min_n": dimension.min_n,
+                "sort": sort,
+                "rows": [
+                    {
+                        "model_id": row.model.pk if row.model else None,
+                        "model": row.model.name if row.model else "",
+                        "url": reverse("model-detail", args=[row.model.pk]) if row.model else "",
+                        **as_api(row.found, declared),
+                    }
+                    for row in rows
+                ],
+            }
+        )

@@ -10,6 +10,7 @@ from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.benchmarks.contract import SliceDimension
 from leaderboard.benchmark.counts import slice_values
 from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.benchmark.visibility import release_not_found
 from leaderboard.boards.queries import OVERALL, SIZE_BUCKETS, SORT_KEYS, BoardQuery
 from leaderboard.evals.models import ModelType, Precision
 
@@ -43,6 +44,8 @@ def resolve_release(
     if slug or not version:
         releases = releases.filter(benchmark__slug=slug or benchmark_slugs()[0])
     release = releases.filter(version=version).first() if version else releases.current()
+    if release is None and version and benchmark:
+        raise release_not_found(benchmark, version, staff=staff)
     if release is None:
         raise Http404(f"No release {version!r}" if version else "No published release yet")
     return release

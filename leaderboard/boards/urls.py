@@ -1,6 +1,14 @@
 from django.urls import path
 
-from leaderboard.boards.views import board, compare, maps, methodology, models, triple_results
+from leaderboard.boards.views import (
+    board,
+    compare,
+    disparity,
+    maps,
+    methodology,
+    models,
+    triple_results,
+)
 
 urlpatterns = [
     path("models/<int:pk>/", models.model_detail, name="model-detail"),
@@ -11,6 +19,8 @@ benchmark_urlpatterns = [
     path("board/", board.board, name="board"),
     path("board/export.<str:fmt>", board.board_export, name="board-export"),
     path("compare/", compare.compare_models, name="compare"),
+    path("disparity/", disparity.disparity_board, name="disparity"),
+    path("disparity/export.csv", disparity.disparity_export, name="disparity-export"),
     path("methodology/", methodology.methodology, name="methodology"),
     path("map/", maps.world_map, name="world-map"),
     path(

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import Q
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -26,6 +27,7 @@ from evaluation.model_check import (
 )
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import lifecycle
+from leaderboard.evals.disparity import latest_for_model
 from leaderboard.evals.models import (
     EvaluationJob,
     JobEvent,
@@ -270,6 +272,20 @@ class ModelViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Langua
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return SubmissionSerializer if self.action == "create" else LanguageModelSerializer
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        description=(
+            "The model's disparity per benchmark (its current release), method and slice "
+            "dimension: best minus worst ranked slice on the primary metric with a 95% "
+            "interval, and the slices furthest below its own mean (see each benchmark's "
+            "methodology page)."
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def disparity(self, request: Request, pk: str | None = None) -> Response:
+        model = self.get_object()
+        return Response({"model": model.pk, "benchmarks": latest_for_model(model)})
 
     @extend_schema(request=SubmissionSerializer, responses={201: SubmittedSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

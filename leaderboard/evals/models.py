@@ -457,3 +457,31 @@ class SampleResult(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} triple {self.triple_id} {self.method}: {self.chosen}"
+
+
+class JobDisparity(models.Model):
+    """How far apart a job's best and worst rankable slices of one dimension are on one
+    method's primary metric, and its slices furthest below its own mean: computed once from
+    the job's per-item results (`leaderboard.evals.disparity`), never per page request."""
+
+    job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="disparities")
+    method = models.CharField(max_length=32)
+    dimension = models.CharField(max_length=64)
+    metric = models.CharField(max_length=32)
+    value = models.FloatField(null=True, help_text="Best minus worst; null below two slices.")
+    ci_low = models.FloatField(null=True)
+    ci_high = models.FloatField(null=True)
+    detail = models.JSONField(
+        default=dict, help_text="evaluation.benchmarks.disparity.Disparity as a dict."
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "method", "dimension"], name="unique_disparity_per_job"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} {self.method} disparity by {self.dimension}: {self.value}"

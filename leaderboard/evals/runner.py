@@ -19,7 +19,7 @@ from evaluation.results import slice_key
 from evaluation.spec import Kind, parse_model_ref, vllm_available
 from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.models import Item
-from leaderboard.evals import lifecycle
+from leaderboard.evals import disparity, lifecycle
 from leaderboard.evals.models import (
     EvaluationJob,
     LanguageModel,
@@ -205,6 +205,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
             ),
             batch_size=2000,
         )
+        disparity.safely_compute(locked, result.card.seed)
         return "Finished; scores published"
 
     return lifecycle.finish(job, token, result.card.to_dict(), publish) is not None

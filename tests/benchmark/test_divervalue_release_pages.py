@@ -3,6 +3,8 @@ same views and templates as NaVAB's, every word of them from the declaration."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
@@ -89,3 +91,14 @@ def test_its_browser_counts_items_and_links_each_from_its_question(client, dvb):
     assert "triple" not in html.lower()
     row = response.context["rows"][0]
     assert row["values"][0] == row["item"].data["question"]
+
+
+def test_its_browser_shows_the_question_first_and_the_dimensions_after_it(client, dvb):
+    html = client.get(reverse("browse", args=["divervalue"])).content.decode()
+    header = html.split('<table class="table" id="items">')[1].split("</thead>")[0]
+    labels = re.findall(r'<th scope="col">([^<]+)</th>', header)
+    assert labels[:3] == ["Question", "Birth country/region", "Region"]
+    first_row = html.split("<tbody>")[1].split("</tr>")[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", first_row, re.S)
+    assert cells[0].startswith('<a href="/divervalue/releases/')
+    assert len(cells) == len(labels)

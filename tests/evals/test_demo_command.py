@@ -90,3 +90,14 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     ]
     world = client.get(reverse("world-map", args=["divervalue"]))
     assert world.context["models"] == 3 and world.context["picture"].script
+    # Each job's disparities were stored by the worker as it published the results.
+    for job in jobs:
+        stored = job.disparities.all()
+        declared = job.release.benchmark.slug
+        dims = {"navab": {"nation", "mode"}, "divervalue": {"birth_country", "region", "age",
+                "gender", "education", "marital_status"}}[declared]  # fmt: skip
+        assert {row.dimension for row in stored} == dims, job
+    region = EvaluationJob.objects.get(release=dvb, model=always_a).disparities.get(
+        method="opa", dimension="region"
+    )
+    assert region.detail["n"] == dvb.items.filter(data__split="test").count()

@@ -35,7 +35,7 @@ from evaluation.benchmarks.divervalue.paa_prompts import (
 )
 from evaluation.benchmarks.divervalue.prompts import OPA_TEMPLATE
 from evaluation.benchmarks.divervalue.reader import read_published
-from evaluation.benchmarks.divervalue.release import ITEMS_FILE
+from evaluation.benchmarks.divervalue.release import DEFAULT_SPLIT, ITEMS_FILE
 from evaluation.benchmarks.published import PublishedRead
 
 # A slice with fewer items is greyed and never ranked; DIVERVALUE_MIN_N sets another, read
@@ -259,6 +259,18 @@ class DiverValueBench(Benchmark):
         if min_n < 1:
             raise ValueError("min_n must be at least 1")
         self.slices = _dimensions(min_n)
+
+    def unscored_reason(self, item: Mapping[str, Any]) -> str:
+        # As published, OPA is scored on the DVB-test users (`release.select_items`); the
+        # train users are what alignment trains on, and the val users tune it.
+        split = str(item.get("split") or "")
+        if split and split != DEFAULT_SPLIT:
+            return (
+                f"This item is in the DVB-{split} split. Models are scored on the DVB-test "
+                "users only, as the publishers score them; the train and val users are kept "
+                "for aligning models (DPO), so their items have no model results."
+            )
+        return super().unscored_reason(item)
 
     def read_published(self, path: Path) -> PublishedRead:
         return read_published(path, self.slice_of)

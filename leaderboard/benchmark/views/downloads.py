@@ -20,7 +20,7 @@ from leaderboard.benchmark.exports import FORMATS, columns_for, release_file, st
 from leaderboard.benchmark.filters import item_filter_class
 from leaderboard.benchmark.models import DatasetRelease, Item
 from leaderboard.benchmark.views.pages import current_release
-from leaderboard.benchmark.visibility import can_see
+from leaderboard.benchmark.visibility import can_see, is_staff, release_not_found
 
 
 def _unknown_format(fmt: str) -> HttpResponse:
@@ -50,6 +50,9 @@ def download_filtered(request: HttpRequest, benchmark: str, fmt: str) -> HttpRes
         problems = "; ".join(
             f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()
         )
+        if "release" in filterset.errors:
+            version = data.get("release", "")
+            problems += f" ({release_not_found(benchmark, version, staff=is_staff(request.user))})"
         return HttpResponseBadRequest(
             f"Invalid filter: {problems}\n", content_type="text/plain; charset=utf-8"
         )
@@ -60,7 +63,7 @@ def download_filtered(request: HttpRequest, benchmark: str, fmt: str) -> HttpRes
         filterset.qs,
         columns_for(release),
         fmt,
-        f"{release.benchmark.slug}-{release.version}-filtered.{fmt}",
+        f"{get_benchmark(release.benchmark.slug).file_stem(release.version)}-filtered.{fmt}",
     )
 
 

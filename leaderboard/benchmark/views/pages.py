@@ -23,7 +23,7 @@ from leaderboard.benchmark.exports import FORMATS
 from leaderboard.benchmark.filters import field_filters, item_filter_class
 from leaderboard.benchmark.models import Benchmark as BenchmarkRow
 from leaderboard.benchmark.models import DatasetRelease, Item, ReleaseQuerySet
-from leaderboard.benchmark.visibility import is_staff, visible_releases
+from leaderboard.benchmark.visibility import is_staff, release_not_found, visible_releases
 
 PAGE_SIZE = 25
 
@@ -81,7 +81,7 @@ def _value(item: Item, field: ItemField) -> Any:
 
 
 def _listed(benchmark: Benchmark) -> list[ItemField]:
-    """The columns of the item list: the listed declared fields, slice fields first."""
+    """The listed declared fields of the item list (slice fields are shown as dimensions)."""
     slice_fields = {d.field for d in benchmark.slices}
     return [f for f in benchmark.content_fields() if f.listed and f.name not in slice_fields]
 
@@ -147,13 +147,22 @@ def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
             }
             for f in field_filters([declared])
         ],
-        "columns": [d.label for d in declared.slices] + [f.label for f in listed],
+        # The first listed field (the question, which links to the item) leads, then the
+        # slice dimensions, then the other listed fields.
+        "columns": [f.label for f in listed[:1]]
+        + [d.label for d in declared.slices]
+        + [f.label for f in listed[1:]],
         "rows": [_row(declared, item, listed) for item in page.object_list],
         "download_formats": list(FORMATS),
         "show_drafts": is_staff(request.user),
     }
     if current is not None:
         context["current_release"] = current
+    version = params.get("release", "")
+    if version and release is None:
+        # The form says the choice is invalid; this says which benchmark's release it was.
+        missing = release_not_found(benchmark, version, staff=is_staff(request.user))
+        context["release_problem"] = str(missing)
     return render(request, "benchmark/browse.html", context)
 
 

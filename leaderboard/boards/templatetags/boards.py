@@ -84,6 +84,27 @@ def metric(value: float | None, kind: str) -> str:
 
 
 @register.filter
+def difference(value: float | None, kind: str) -> str:
+    """A difference of two values of a metric: percentage points for a proportion ("12.5
+    pts"), a number otherwise; signed when negative only."""
+    if value is None:
+        return "—"
+    if kind == MetricKind.PROPORTION:
+        return f"{value * 100:.1f} pts"
+    return f"{value:.3f}"
+
+
+@register.filter
+def gap(value: float | None, kind: str) -> str:
+    """A signed difference from a mean: "-8.2 pts", "+0.40"."""
+    if value is None:
+        return "—"
+    if kind == MetricKind.PROPORTION:
+        return f"{value * 100:+.1f} pts"
+    return f"{value:+.3f}"
+
+
+@register.filter
 def interval(low: float | None, kind: str) -> str:
     """The start of a compact interval for a narrow cell: "25" of "25-100%" (an en dash)."""
     if low is None:

@@ -75,6 +75,11 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
             }
             for m in declared.methods
         ],
+        "disparity_intervals": [
+            f"{m.label}: {INTERVALS[m.primary_metric.interval]}"
+            + (f" (by {m.primary_metric.cluster_field})" if m.primary_metric.cluster_field else "")
+            for m in declared.methods
+        ],
         "bootstrap_iters": BOOTSTRAP_ITERS,
         "paired_resamples": DEFAULT_RESAMPLES,
         "stock_commands": declared.stock_commands(

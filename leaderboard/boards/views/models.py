@@ -22,6 +22,7 @@ from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards import charts
 from leaderboard.boards.alignment_effect import alignment_effect
 from leaderboard.boards.cache import cached_value
+from leaderboard.boards.disparity import MethodDisparities, model_disparities
 from leaderboard.boards.params import page_base
 from leaderboard.boards.population import Population, applies, population, score_rows
 from leaderboard.evals.models import (
@@ -198,6 +199,7 @@ class Section:
     job: EvaluationJob | None
     grid: ScoreGrid
     radar: SafeString | None
+    disparities: list[MethodDisparities]
     #: map and radars per slice (benchmarks scored per one-dimension slice, with a result)
     population: Population | None = None
 
@@ -226,6 +228,7 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
         job,
         grid,
         radar_script(benchmark, grid, f"chart-radar-{slug}"),
+        model_disparities(benchmark, job),
         population=(
             # Cached with the boards (plotly takes ~0.1 s to build a map and five radars).
             cached_value(

@@ -12,6 +12,7 @@ from leaderboard.benchmark.models import Item
 from leaderboard.benchmark.visibility import visible_releases
 from leaderboard.boards.queries import latest_finished_job
 from leaderboard.evals.models import LanguageModel, SampleResult
+from leaderboard.evals.slices import item_values
 
 
 def triple_results(request: HttpRequest, benchmark: str, version: str, uid: str) -> HttpResponse:
@@ -51,5 +52,8 @@ def triple_results(request: HttpRequest, benchmark: str, version: str, uid: str)
         "rows": [(s, labels.get(s.method, s.method)) for s in samples],
         "summary": summary,
         "summary_rows": [(labels[key], *counts) for key, counts in summary.items()],
+        # Said in plain words where the item is one evaluations never score.
+        "unscored_reason": "" if samples else declared.unscored_reason(item_values(declared, item)),
+        "evaluated_models": 0 if samples else latest_jobs.exclude(latest_job_id=None).count(),
     }
     return render(request, "boards/triple_results.html", context)

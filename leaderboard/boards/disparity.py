@@ -1,0 +1,150 @@
+"""Disparities as pages show them: a model's per dimension (its page), and every ranked model's
+on one dimension of a release (the disparity board). The numbers are stored per job
+(`leaderboard.evals.disparity`); this only labels and orders them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.http import Http404, QueryDict
+
+from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.contract import Benchmark, Method, MetricKind, SliceDimension
+from evaluation.benchmarks.disparity import Disparity, SliceGap
+from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.boards.params import resolve_release
+from leaderboard.boards.queries import models_on_release
+from leaderboard.evals import disparity as stored
+from leaderboard.evals.models import EvaluationJob, LanguageModel
+
+#: what the disparity board can be sorted by
+SORTS = ("disparity", "worst", "model")
+
+
+@dataclass(frozen=True)
+class LabelledGap:
+    gap: SliceGap
+    label: str
+
+
+@dataclass
+class DisparityRow:
+    dimension: SliceDimension
+    method: Method
+    found: Disparity
+    best: LabelledGap | None
+    worst: LabelledGap | None
+    lowest: list[LabelledGap]
+    #: greyed slices (below min_n), as (label, n)
+    greyed: list[tuple[str, int]]
+    model: LanguageModel | None = None
+
+    @property
+    def kind(self) -> MetricKind:
+        return self.method.primary_metric.kind
+
+
+@dataclass
+class MethodDisparities:
+    method: Method
+    rows: list[DisparityRow] = field(default_factory=list)
+
+    @property
+    def widest(self) -> DisparityRow | None:
+        """The dimension with the largest disparity: what the collapsed section says."""
+        found = [row for row in self.rows if row.found.value is not None]
+        return max(found, key=lambda row: row.found.value or 0.0) if found else None
+
+
+def labelled(benchmark: Benchmark, found: Disparity) -> DisparityRow:
+    dimension = benchmark.slice_dimension(found.dimension)
+
+    def gap(g: SliceGap | None) -> LabelledGap | None:
+        return LabelledGap(g, dimension.label_of(g.value)) if g is not None else None
+
+    return DisparityRow(
+        dimension=dimension,
+        method=benchmark.method(found.method),
+        found=found,
+        best=gap(found.best),
+        worst=gap(found.worst),
+        lowest=[LabelledGap(g, dimension.label_of(g.value)) for g in found.lowest],
+        greyed=sorted(
+            ((dimension.label_of(v), n) for v, n in found.greyed.items()), key=lambda p: p[0]
+        ),
+    )
+
+
+def model_disparities(benchmark: Benchmark, job: EvaluationJob | None) -> list[MethodDisparities]:
+    """The job's disparities per method (only methods it scored), each per dimension."""
+    if job is None or not benchmark.slices:
+        return []
+    by_method: dict[str, MethodDisparities] = {}
+    for found in stored.for_jobs([job])[job.pk]:
+        if found.n == 0:
+            continue  # a method this job did not run
+        method = benchmark.method(found.method)
+        by_method.setdefault(method.key, MethodDisparities(method)).rows.append(
+            labelled(benchmark, found)
+        )
+    return list(by_method.values())
+
+
+def board_disparities(
+    release: DatasetRelease,
+    benchmark: Benchmark,
+    method: Method,
+    dimension: SliceDimension,
+    sort: str = "disparity",
+) -> list[DisparityRow]:
+    """Every ranked model's disparity on `dimension` under `method`, from its latest rankable
+    job on the release (the board's), largest disparity first unless sorted otherwise."""
+    models = {m.latest_job_id: m for m in models_on_release(release)}  # type: ignore[attr-defined]
+    jobs = list(EvaluationJob.objects.filter(pk__in=models).select_related("release__benchmark"))
+    rows = []
+    for job_id, found_all in stored.for_jobs(jobs).items():
+        for found in found_all:
+            if found.method == method.key and found.dimension == dimension.key and found.n:
+                row = labelled(benchmark, found)
+                row.model = models[job_id]
+                rows.append(row)
+
+    def by_model(row: DisparityRow) -> tuple[str, int]:
+        assert row.model is not None
+        return (row.model.display_name.lower(), row.model.pk)
+
+    rows.sort(key=by_model)
+    if sort == "model":
+        return rows
+    if sort == "worst":
+        # Lowest worst slice first (a higher-is-better metric), models without one last.
+        sign = 1 if method.primary_metric.higher_is_better else -1
+        return sorted(
+            rows, key=lambda r: (r.worst is None, sign * (r.worst.gap.mean if r.worst else 0))
+        )
+    return sorted(rows, key=lambda r: (r.found.value is None, -(r.found.value or 0.0)))
+
+
+def disparity_state(
+    params: QueryDict, *, staff: bool, benchmark: str
+) -> tuple[DatasetRelease, Benchmark, Method, SliceDimension, str]:
+    """The release, method, dimension and sort the query string asks for (a 404 naming what
+    the benchmark does not declare)."""
+    release = resolve_release(params, staff=staff, benchmark=benchmark)
+    declared = get_benchmark(benchmark)
+    if not declared.slices:
+        raise Http404(f"{declared.name} declares no slice dimensions")
+    method_key = params.get("method") or declared.methods[0].key
+    if method_key not in [m.key for m in declared.methods]:
+        raise Http404(f"Unknown method {method_key!r}")
+    dimension_key = params.get("dimension") or declared.slices[0].key
+    if dimension_key not in [d.key for d in declared.slices]:
+        raise Http404(f"Unknown slice dimension {dimension_key!r}")
+    sort = params.get("sort", "disparity")
+    return (
+        release,
+        declared,
+        declared.method(method_key),
+        declared.slice_dimension(dimension_key),
+        sort if sort in SORTS else "disparity",
+    )

@@ -1,0 +1,189 @@
+"""A job's disparity per slice dimension and method, computed once from its stored per-item
+results (`evaluation.benchmarks.disparity` does the statistics) and kept in `JobDisparity`.
+
+`store_results` computes it when a job's results are published; jobs finished before this
+existed get theirs on first read (`for_jobs`), once, so pages never resample per request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from evaluation.benchmarks.contract import Benchmark, Method
+from evaluation.benchmarks.disparity import Disparity, disparities, item_metric_value
+from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.evals.models import (
+    EvaluationJob,
+    JobDisparity,
+    JobStatus,
+    LanguageModel,
+    SampleResult,
+)
+from leaderboard.evals.slices import declaration
+
+logger = logging.getLogger(__name__)
+
+
+def _cluster_path(benchmark: Benchmark, method: Method) -> str | None:
+    """Where an item's cluster label is stored (None: each item is its own)."""
+    field = method.primary_metric.cluster_field
+    if not field:
+        return None
+    if field == "uid":
+        return "triple__uid"
+    slice_fields = {d.field: d.key for d in benchmark.slices}
+    if field in slice_fields:
+        return f"triple__slices__{slice_fields[field]}"
+    return f"triple__data__{field}"
+
+
+def _records(
+    job: EvaluationJob, benchmark: Benchmark, method: Method
+) -> tuple[list[tuple[float, Mapping[str, str], str]], int]:
+    """(primary value, slice values, cluster) per item of the method, and how many items hold
+    no value of the primary metric. One query: only the few JSON keys needed are read."""
+    needs_outcome = method.primary != method.value_metric.key
+    cluster = _cluster_path(benchmark, method)
+    columns = ["value", "triple__slices", "triple__uid"]
+    columns += ["details__outcome"] if needs_outcome else []
+    columns += [cluster] if cluster else []
+    records: list[tuple[float, Mapping[str, str], str]] = []
+    missing = 0
+    for row in SampleResult.objects.filter(job=job, method=method.key).values_list(*columns):
+        value, slices, uid = row[0], row[1], row[2]
+        outcome = row[3] if needs_outcome else None
+        primary = item_metric_value(
+            method, method.primary, value, {"outcome": outcome} if needs_outcome else None
+        )
+        if primary is None:
+            missing += 1
+            continue
+        label = str(row[-1]) if cluster else uid
+        records.append((primary, {k: str(v) for k, v in (slices or {}).items()}, label))
+    return records, missing
+
+
+def compute(job: EvaluationJob, seed: int | None = None) -> list[JobDisparity]:
+    """The job's disparities from its stored per-item results, replacing any stored ones,
+    resampled with the run's seed (its card's)."""
+    benchmark = declaration(job.release)
+    if seed is None:
+        seed = int(job.repro_card.get("seed") or settings.EVAL_SEED)
+    rows = []
+    for method in benchmark.methods:
+        records, missing = _records(job, benchmark, method)
+        for found in disparities(method, benchmark.slices, records, seed):
+            if missing:
+                # Not computed on part of the items, and said so rather than hidden.
+                reason = (
+                    f"{missing} of {missing + len(records)} items hold no per-item value of "
+                    f"{method.primary_metric.label}"
+                )
+                found = dataclasses.replace(
+                    found, value=None, ci_low=None, ci_high=None, best=None, worst=None,
+                    lowest=[], reason=reason, n=missing + len(records),
+                )  # fmt: skip
+            rows.append(
+                JobDisparity(
+                    job=job,
+                    method=method.key,
+                    dimension=found.dimension,
+                    metric=found.metric,
+                    value=found.value,
+                    ci_low=found.ci_low,
+                    ci_high=found.ci_high,
+                    detail=found.to_dict(),
+                )
+            )
+    JobDisparity.objects.filter(job=job).delete()
+    return JobDisparity.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def for_jobs(jobs: Iterable[EvaluationJob]) -> dict[int, list[Disparity]]:
+    """job id -> its disparities in declared order (methods, then dimensions); one query for
+    the stored ones, a computation for each job that has none yet."""
+    jobs = list(jobs)
+    stored: dict[int, list[JobDisparity]] = {job.pk: [] for job in jobs}
+    for row in JobDisparity.objects.filter(job__in=jobs):
+        stored[row.job_id].append(row)
+    out: dict[int, list[Disparity]] = {}
+    for job in jobs:
+        benchmark = declaration(job.release)
+        if not stored[job.pk] and benchmark.slices and job.status == JobStatus.FINISHED:
+            stored[job.pk] = compute(job)
+        out[job.pk] = _ordered(benchmark, stored[job.pk])
+    return out
+
+
+def _ordered(benchmark: Benchmark, rows: list[JobDisparity]) -> list[Disparity]:
+    methods = [m.key for m in benchmark.methods]
+    dims = [d.key for d in benchmark.slices]
+
+    def key(row: JobDisparity) -> tuple[int, int]:
+        known = row.method in methods and row.dimension in dims
+        return (methods.index(row.method), dims.index(row.dimension)) if known else (99, 99)
+
+    return [
+        Disparity.from_dict(row.detail)
+        for row in sorted(rows, key=key)
+        if row.method in methods and row.dimension in dims
+    ]
+
+
+def as_api(found: Disparity, benchmark: Benchmark) -> dict[str, Any]:
+    """A disparity for the API: the stored fields plus the slices' labels."""
+    dimension = benchmark.slice_dimension(found.dimension)
+    data = found.to_dict()
+    for gap in [data["best"], data["worst"], *data["lowest"]]:
+        if gap:
+            gap["label"] = dimension.label_of(gap["value"])
+    return data
+
+
+def safely_compute(job: EvaluationJob, seed: int) -> None:
+    """Compute at publish time, inside its transaction: a failure here must not lose the
+    job's results (a savepoint keeps the transaction usable), and the page computes it on
+    first read instead (logged, not hidden)."""
+    try:
+        with transaction.atomic():
+            compute(job, seed)
+    except Exception:
+        logger.exception("disparity of job %s not computed; it will be on first read", job.pk)
+
+
+def latest_for_model(model: LanguageModel) -> list[dict[str, Any]]:
+    """The model's disparities on each benchmark's current published release, from its latest
+    finished evaluation there (a full-release one before a held-out one), for the API."""
+    out = []
+    for release in DatasetRelease.objects.published().select_related("benchmark"):
+        if release.pk != _current_pk(release):
+            continue
+        finished = model.jobs.evaluations().filter(release=release, status=JobStatus.FINISHED)
+        newest = ("-finished_at", "-id")
+        job = finished.filter(exclude_uids=[]).order_by(*newest).first()
+        job = job or finished.order_by(*newest).first()
+        if job is None:
+            continue
+        benchmark = declaration(release)
+        out.append(
+            {
+                "benchmark": benchmark.slug,
+                "release": release.version,
+                "job": job.pk,
+                "disparities": [
+                    as_api(found, benchmark) for found in for_jobs([job])[job.pk] if found.n
+                ],
+            }
+        )
+    return out
+
+
+def _current_pk(release: DatasetRelease) -> int | None:
+    current = DatasetRelease.objects.published().filter(benchmark=release.benchmark_id).current()
+    return current.pk if current else None
