@@ -442,6 +442,13 @@ class Benchmark(ABC):
         the last), and `reference_judge` (a `ModelSpec`, or None where the site has none) to
         a benchmark that declares a `reference_judge` method."""
 
+    def unavailable_methods(self) -> Mapping[str, str]:
+        """Methods this installation cannot run, each with the reason (a judged method whose
+        judges are not configured). Read where jobs are submitted, so a model that only such
+        a method could score is refused there with the reason instead of queued to fail; web
+        hosts and workers share the configuration."""
+        return {}
+
     def plan_alignment(
         self,
         training: Sequence[Mapping[str, Any]],

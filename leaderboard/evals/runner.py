@@ -141,8 +141,10 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
         except (ModelError, ValueError) as exc:
             raise lifecycle.ModelProblem(str(exc)) from exc
         finally:
-            if job.model.provider_id is not None:
-                # Kept whatever happened: a failed or stopped job has cost money too.
+            used = session.usage.requests or session.usage.cached or session.usage.retries
+            if job.model.provider_id is not None or used:
+                # Kept whatever happened: a failed or stopped job has cost money too. An open
+                # model's job pays a provider too when its judges are served (PAA's panel).
                 usage = session.usage.to_dict() | {"budget_usd": job.budget}
                 EvaluationJob.objects.filter(pk=job.pk).update(usage=usage)
     if not isinstance(result, EvaluationResult):

@@ -153,20 +153,28 @@ def releases_for_tracks(
     releases: list[DatasetRelease], provider: Provider | None, chosen: list[str]
 ) -> list[DatasetRelease]:
     """A chat model gives no log-likelihoods: only benchmarks with a method on its tracks
-    (the generated letter, a judge) can score it; asking for another is refused."""
+    (the generated letter, a judge) that this installation can run score it; asking for
+    another is refused with the reason (DiverValue-Bench's PAA without a judge panel)."""
     if provider is None or provider.api_kind != ApiKind.CHAT:
         return releases
     tracks = tracks_of("openai-chat")
-    fit = [
-        r
-        for r in releases
-        if any(m.track in tracks for m in get_benchmark(r.benchmark.slug).methods)
-    ]
-    unfit = [r.benchmark.slug for r in releases if r not in fit and r.benchmark.slug in chosen]
-    if unfit or not fit:
+    fit, reasons = [], []
+    for release in releases:
+        benchmark = get_benchmark(release.benchmark.slug)
+        on_track = [m.key for m in benchmark.methods if m.track in tracks]
+        missing = benchmark.unavailable_methods()
+        if any(key not in missing for key in on_track):
+            fit.append(release)
+        elif release.benchmark.slug in chosen:
+            why = "; ".join(missing[k].rstrip(".") for k in on_track)
+            reasons.append(
+                f"{release.benchmark.slug} cannot score a chat model here: "
+                f"{why or 'it has no method that reads generated text'}."
+            )
+    if reasons or not fit:
         raise SubmissionError(
-            f"{', '.join(unfit) or 'No benchmark'} cannot score a chat model (it has no method "
-            "that reads generated text).",
+            " ".join(reasons)
+            or "No benchmark can score a chat model (none has a method that reads text).",
             field="benchmarks",
         )
     return fit

@@ -307,6 +307,17 @@ class DiverValueBench(Benchmark):
 
         return evaluate(spec, release_dir, benchmark=self, **options)
 
+    def unavailable_methods(self) -> Mapping[str, str]:
+        """PAA without a judge panel (or with one that cannot be read)."""
+        from evaluation.benchmarks.divervalue.judges import configured_judges
+        from evaluation.benchmarks.divervalue.methods import NO_JUDGES
+
+        try:
+            panel = configured_judges()
+        except ValueError as exc:
+            return {"paa": f"PAA cannot run: the judge panel is misconfigured: {exc}"}
+        return {} if panel else {"paa": NO_JUDGES}
+
     def plan_alignment(
         self,
         training: Sequence[Mapping[str, Any]],

@@ -10,12 +10,15 @@ model path or hub id (`"/models/judge"`, `"org/judge@<40-hex commit>"`) or an ob
       "base_url": "https://api.example.com/v1/chat/completions", "api_key_env": "JUDGE_KEY"}]
 
 Kinds: `hf` (default; transformers through lm-eval, on the worker) and `openai-chat` (an
-OpenAI-compatible chat-completions endpoint through lm-eval's `local-chat-completions`; the
-key is read on the worker from the variable `api_key_env` names and never recorded). An empty
-or unset value means no panel: PAA is then not run, and the result says why.
+OpenAI-compatible chat-completions endpoint through the same metered client as served models,
+`evaluation.providers.client`: retries with back-off on 429, 5xx, timeouts and malformed
+answers, the job's response cache, budget and recorded usage; the key is read on the worker
+from the secret `api_key_env` names and never recorded). An `openai-chat` judge may carry the
+provider's limits and prices as `"serving": {...}` (`evaluation.spec.Serving`'s fields). An
+empty or unset value means no panel: PAA is then not run, and the result says why.
 
 Every backend implements `JudgeBackend.generate`; `open_backend` is the one place that maps a
-judge's kind onto a backend, where another client (the served-models chat client) plugs in.
+judge's kind onto a backend.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from evaluation.benchmarks.divervalue.paa_prompts import JUDGE_SYSTEM
 from evaluation.benchmarks.divervalue.paa_tasks import generated_text, write_generate_task
-from evaluation.spec import ModelSpec, is_local_path
+from evaluation.providers.secrets import check_secret_name
+from evaluation.spec import ModelSpec, Serving, is_local_path
 
 JUDGES_ENV: Final = "EVAL_PAA_JUDGES"
 #: the publisher's judges answer in at most this many tokens
@@ -51,6 +55,8 @@ class JudgeSpec:
     #: the worker's environment variable holding the endpoint's key (never the key itself)
     api_key_env: str | None = None
     max_gen_toks: int = DEFAULT_MAX_GEN_TOKS
+    #: an `openai-chat` judge's provider limits and prices (None: `Serving`'s defaults)
+    serving: Serving | None = None
 
     def __post_init__(self) -> None:
         if self.kind == "openai-chat":
@@ -67,10 +73,26 @@ class JudgeSpec:
                 raise ValueError(
                     f"judge {self.name}: an openai-chat judge needs an http(s) base_url"
                 )
+            if self.api_key_env:
+                check_secret_name(self.api_key_env)
+        elif self.serving is not None or self.api_key_env:
+            raise ValueError(f"judge {self.name}: serving and api_key_env are for openai-chat")
         else:
             self.model_spec()  # a hub id must be pinned to a commit, as for evaluated models
 
     def model_spec(self) -> ModelSpec:
+        """The judge as the model lm-eval loads: an `openai-chat` judge is a served chat model
+        (one conversation per request), so it goes through the metered client."""
+        if self.kind == "openai-chat":
+            return ModelSpec(
+                kind="openai-chat",
+                pretrained=self.model,
+                base_url=self.base_url,
+                batch_size=1,
+                apply_chat_template=True,
+                api_key_env=self.api_key_env,
+                serving=self.serving or Serving(),
+            )
         return ModelSpec(
             pretrained=self.model,
             revision=self.revision,
@@ -96,6 +118,8 @@ class JudgeSpec:
             "apply_chat_template": self.apply_chat_template,
             "base_url": self.base_url,
             "max_gen_toks": self.max_gen_toks,
+            # limits and prices only: the key is named by a secret and never held here
+            "serving": None if self.serving is None else asdict(self.serving),
         }
 
 
@@ -112,8 +136,12 @@ def _judge(entry: Any, index: int) -> JudgeSpec:
     fields = dict(entry)
     fields.setdefault("name", Path(str(fields.get("model", ""))).name)
     try:
+        if isinstance(fields.get("serving"), dict):
+            fields["serving"] = Serving(**fields["serving"])
+        elif fields.get("serving") is not None:
+            raise ValueError("serving is an object of provider limits and prices")
         return JudgeSpec(**fields)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ValueError(f"{JUDGES_ENV}[{index}]: {exc}") from exc
 
 
@@ -162,20 +190,13 @@ class LmEvalJudge(JudgeBackend):
         self.seed = seed
 
     def _load(self) -> Any:
-        # An `openai-chat` judge uses lm-eval's own chat client; the served-models client (a
-        # metered lm-eval chat model with retries, cache and budget) drops in here unchanged.
-        from lm_eval.api.registry import get_model
-
+        # One loader for evaluated models and judges: an `openai-chat` judge becomes the
+        # metered chat client, which joins the job's metering session (cache, budget, usage)
+        # and reads the key from the worker's secret there.
         from evaluation.lm_eval_runner import load_lm
 
-        if self.spec.kind == "hf":
-            return load_lm(self.spec.model_spec(), self.device)
-        header = {}
-        if self.spec.api_key_env:
-            # Passed here, not in model_args, so the key never reaches results or commands.
-            header = {"Authorization": f"Bearer {os.environ.get(self.spec.api_key_env, '')}"}
-        args = {"model": self.spec.model, "base_url": self.spec.base_url, "header": header}
-        return get_model("local-chat-completions").create_from_arg_obj(args, {"batch_size": 1})
+        device = "endpoint" if self.spec.kind == "openai-chat" else self.device
+        return load_lm(self.spec.model_spec(), device)
 
     def generate(self, prompts: Sequence[tuple[str, str]]) -> list[str]:
         from evaluation.lm_eval_runner import run_tasks

@@ -35,6 +35,11 @@ NO_JUDGES: Final = (
 )
 
 
+class NoJudgePanel(RuntimeError):
+    """Only PAA was asked for and this worker has no panel: the site's set-up, not the model
+    (a RuntimeError, so the site retries the job as an infrastructure failure)."""
+
+
 def _methods(methods: Sequence[str] | None) -> list[str]:
     chosen = list(methods or METHODS)
     unknown = sorted(set(chosen) - set(METHODS))
@@ -118,7 +123,7 @@ def evaluate(
     chosen = _methods(methods)
     panel = list(configured_judges() if judges is None else judges)
     if chosen == [PAA] and not panel:
-        raise ValueError(NO_JUDGES)
+        raise NoJudgePanel(f"{NO_JUDGES} Set it on the workers to judge this model's answers.")
     release_dir = Path(release_dir).resolve()
     result: EvaluationResult | None = None
     if OPA in chosen:

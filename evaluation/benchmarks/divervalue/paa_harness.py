@@ -208,16 +208,9 @@ def run_paa(
 def _judge_command(
     judge: JudgeSpec, task: str, tasks_dir: Path, out: str, seed: int, device: str
 ) -> str:
-    if judge.kind == "hf":
-        spec = judge.model_spec()
-        return repro.lm_eval_command(
-            spec, [task], tasks_dir, out, seed=seed, device=repro.resolve_device(device, spec)
-        )
-    return " ".join(
-        [
-            "lm_eval run --model local-chat-completions",
-            f"--model_args model={judge.model},base_url={judge.base_url}",
-            f"--tasks {task} --include_path {tasks_dir} --apply_chat_template",
-            f"--seed {seed} --log_samples --output_path {out}",
-        ]
+    # The judge's own spec, as for an evaluated model: a chat judge's command names
+    # `local-chat-completions` with batch size 1 and the chat template, its key by secret.
+    spec = judge.model_spec()
+    return repro.lm_eval_command(
+        spec, [task], tasks_dir, out, seed=seed, device=repro.resolve_device(device, spec)
     )
