@@ -170,3 +170,12 @@ def test_a_panel_entry_carries_the_providers_limits_and_refuses_bad_ones():
     ]:
         with pytest.raises(ValueError, match=message):
             parse_judges(json.dumps([entry]))
+
+
+def test_paa_alone_without_a_panel_is_the_sites_set_up_not_the_models(tiny_model, release):
+    from evaluation.benchmarks.divervalue.methods import NoJudgePanel
+
+    # A RuntimeError: the site retries it as an infrastructure failure, never blames the model.
+    with pytest.raises(NoJudgePanel, match="EVAL_PAA_JUDGES is empty") as raised:
+        run(tiny_model, release, [], Path("unused"))
+    assert not isinstance(raised.value, ValueError)
