@@ -179,3 +179,64 @@ def test_paa_alone_without_a_panel_is_the_sites_set_up_not_the_models(tiny_model
     with pytest.raises(NoJudgePanel, match="EVAL_PAA_JUDGES is empty") as raised:
         run(tiny_model, release, [], Path("unused"))
     assert not isinstance(raised.value, ValueError)
+
+
+@pytest.mark.slow
+def test_a_chat_models_card_reproduces_its_paa_answers_with_stock_lm_eval(
+    tiny_model, release, tmp_path, monkeypatch
+):
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    from evaluation.spec import ModelSpec
+
+    with OpenAIServer(tiny_model) as served:
+        # The judges' names get the scripted verdicts; the chat model is the tiny model.
+        def route(body):
+            judged = body.get("model") in ("strict-judge", "chatty-judge")
+            return chat_completions(body) if judged else served.chat_completions(body)
+
+        served.routes["/v1/chat/completions"] = route
+        monkeypatch.setenv(SECRET, KEY)
+        chat = ModelSpec(
+            kind="openai-chat",
+            pretrained="tiny-chat",
+            base_url=served.chat_url,
+            batch_size=1,
+            apply_chat_template=True,
+        )
+        out = tmp_path / "out"
+        with metering(cache_dir=tmp_path / "cache"):
+            result = BENCHMARK.evaluate(
+                chat,
+                release,
+                methods=["paa"],
+                judges=panel(served.chat_url, Serving())[:1],
+                device="cpu",
+                limit=LIMIT,
+                max_gen_toks=8,
+                out_dir=out,
+            )
+        commands = result.card.lm_eval_commands
+        assert result.card.methods == ["paa"] and "opa" not in json.dumps(commands)
+        export, answer = commands[0], commands[1]
+        assert "--methods paa" in export and "--answers" in commands[2]
+        assert answer.startswith("lm_eval run --model local-chat-completions")
+        for part in ("--apply_chat_template", "--batch_size 1", f"--include_path {out}/tasks"):
+            assert part in answer
+        # Export anew, as a reader would, then the stock run against the same endpoint.
+        shutil.rmtree(out / "tasks")
+        argv = shlex.split(export)
+        subprocess.run([sys.executable, *argv[1:]], check=True, capture_output=True)
+        argv = shlex.split(answer)
+        subprocess.run(
+            [sys.executable, "-m", "lm_eval", *argv[1:]], check=True, capture_output=True
+        )
+    [samples_file] = (out / "paa").glob("**/samples_divervalue_paa_answer_*.jsonl")
+    stock = {
+        json.loads(line)["doc"]["uid"]: json.loads(line)["filtered_resps"][0].strip()
+        for line in samples_file.read_text().splitlines()
+    }
+    assert stock == result.answers and len(stock) == LIMIT

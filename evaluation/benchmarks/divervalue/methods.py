@@ -9,6 +9,7 @@ one the card says PAA was not run and why, so the board can say so instead of a 
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -70,11 +71,43 @@ def paa_samples(run: PaaRun) -> list[SampleRecord]:
     ]
 
 
+def paa_export_commands(
+    release_dir: Path, out: Path | str, run: PaaRun, *, limit: int | None, max_gen_toks: int
+) -> tuple[str, str]:
+    """The two exports PAA's stock reproduction needs: the answering task, then (given the
+    run's answers.jsonl) one judge task per judge of `EVAL_PAA_JUDGES`."""
+    splits = sorted({item.split for item in run.items if item.split})
+    parts = [
+        "python", "-m", "evaluation", "export-tasks", "--benchmark", "divervalue",
+        str(release_dir), f"{out}/tasks", "--methods", PAA,
+        *(f"--slice=split={split}" for split in splits), "--max-gen-toks", str(max_gen_toks),
+    ]  # fmt: skip
+    if limit is not None:
+        parts += ["--limit", str(limit)]
+    answers = shlex.join([*parts, "--answers", f"{out}/answers.jsonl"])
+    return shlex.join(parts), answers
+
+
+def _paa_commands(run: PaaRun, judges_export: str) -> list[str]:
+    """The answering run, the judges' export, then each judge's run."""
+    return [run.commands[0], judges_export, *run.commands[1:]]
+
+
 def _paa_only_card(
-    spec: ModelSpec, release_dir: Path, run: PaaRun, *, seed: int, device: str, limit: int | None
+    spec: ModelSpec,
+    release_dir: Path,
+    run: PaaRun,
+    *,
+    seed: int,
+    device: str,
+    limit: int | None,
+    out: Path | str,
 ) -> ReproCard:
     items_file = release_dir / ITEMS_FILE
     dimensions = sorted({key for item in run.items for key in item.slices})
+    answer_export, judges_export = paa_export_commands(
+        release_dir, out, run, limit=limit, max_gen_toks=run.card["answer_max_gen_toks"]
+    )
     return ReproCard(
         model=spec.to_dict(),
         judge={PAA: run.card},
@@ -93,7 +126,8 @@ def _paa_only_card(
         limit=limit,
         versions=repro.versions(spec),
         command=run.commands[0],
-        lm_eval_commands=list(run.commands),
+        # A chat model's card too: export, answer, export the judges' tasks, judge.
+        lm_eval_commands=[answer_export, *_paa_commands(run, judges_export)],
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         duration_s=0.0,
     )
@@ -147,6 +181,7 @@ def evaluate(
         result.card = dataclasses.replace(result.card, not_run={PAA: NO_JUDGES})
         return result
     items = select_items(release_dir, splits=splits, limit=limit)
+    shown_out = Path(out_dir).resolve() if out_dir is not None else "OUT_DIR"
     with ExitStack() as stack:
         if out_dir is None:
             tasks_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dvb-paa-")))
@@ -158,7 +193,7 @@ def evaluate(
             panel,
             benchmark,
             tasks_dir=tasks_dir,
-            out_dir=Path(out_dir).resolve() if out_dir is not None else "OUT_DIR",
+            out_dir=shown_out,
             seed=seed,
             device=device,
             max_gen_toks=max_gen_toks,
@@ -178,6 +213,7 @@ def evaluate(
                 seed=seed,
                 device=repro.resolve_device(device, spec),
                 limit=limit,
+                out=shown_out,
             ),
             answers=answers,
         )
@@ -194,7 +230,12 @@ def evaluate(
             lm_eval_commands=[
                 f"{result.card.lm_eval_commands[0]} --max-gen-toks {max_gen_toks}",
                 *result.card.lm_eval_commands[1:],
-                *run.commands,
+                *_paa_commands(
+                    run,
+                    paa_export_commands(
+                        release_dir, shown_out, run, limit=limit, max_gen_toks=max_gen_toks
+                    )[1],
+                ),
             ],
         )
     if out_dir is not None:

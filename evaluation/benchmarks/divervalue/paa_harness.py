@@ -155,9 +155,11 @@ def run_paa(
     del lm  # free the evaluated model before the judges load
     tracker.finish_stage(len(items))
     answers = {uid: answers[uid].strip() for uid in by_uid}
+    # Commands name the folder the export writes (OUT_DIR/tasks), not this run's scratch copy.
+    shown_tasks = f"{out_dir}/tasks"
     commands = [
         repro.lm_eval_command(
-            spec, [ANSWER_TASK], tasks_dir, f"{out_dir}/paa", seed=seed, device=run_device
+            spec, [ANSWER_TASK], shown_tasks, f"{out_dir}/paa", seed=seed, device=run_device
         )
     ]
     raw: dict[str, list[tuple[JudgeSpec, str]]] = {uid: [] for uid in by_uid}
@@ -169,7 +171,7 @@ def run_paa(
         for (uid, _), output in zip(prompts, backend.generate(prompts), strict=True):
             raw[uid].append((judge, output))
         tracker.finish_stage(len(items) * (2 + index))
-        commands.append(_judge_command(judge, task, tasks_dir, f"{out_dir}/paa", seed, device))
+        commands.append(_judge_command(judge, task, shown_tasks, f"{out_dir}/paa", seed, device))
     dimensions = [d.key for d in benchmark.slices]
     verdicts = []
     for uid, item in by_uid.items():
@@ -206,7 +208,7 @@ def run_paa(
 
 
 def _judge_command(
-    judge: JudgeSpec, task: str, tasks_dir: Path, out: str, seed: int, device: str
+    judge: JudgeSpec, task: str, tasks_dir: Path | str, out: str, seed: int, device: str
 ) -> str:
     # The judge's own spec, as for an evaluated model: a chat judge's command names
     # `local-chat-completions` with batch size 1 and the chat template, its key by secret.
