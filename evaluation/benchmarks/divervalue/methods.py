@@ -4,6 +4,8 @@ side in one result but never mixed (each method has its own scores and ranking).
 
 PAA runs only with a judge panel (`judges.configured_judges`, or `judges=` passed in); without
 one the card says PAA was not run and why, so the board can say so instead of a blank column.
+A job asking for PAA alone (a chat model's) without a panel raises `NoJudgePanel`: the site
+refuses such submissions up front (`DiverValueBench.unavailable_methods`).
 """
 
 from __future__ import annotations
