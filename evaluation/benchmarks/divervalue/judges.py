@@ -10,8 +10,10 @@ model path or hub id (`"/models/judge"`, `"org/judge@<40-hex commit>"`) or an ob
       "base_url": "https://api.example.com/v1/chat/completions", "api_key_env": "JUDGE_KEY"}]
 
 Kinds: `hf` (default; transformers through lm-eval, on the worker) and `openai-chat` (an
-OpenAI-compatible chat-completions endpoint through lm-eval's `local-chat-completions`; the
-key is read on the worker from the variable `api_key_env` names and never recorded). An empty
+OpenAI-compatible chat-completions endpoint through the served models' metered lm-eval chat
+client, `evaluation.providers.client`: retried, cached and billed in the job's session; the
+key is read on the worker from the variable `api_key_env` names, or `<NAME>_FILE`, and never
+recorded). An empty
 or unset value means no panel: PAA is then not run, and the result says why.
 
 Every backend implements `JudgeBackend.generate`; `open_backend` is the one place that maps a
@@ -71,6 +73,17 @@ class JudgeSpec:
             self.model_spec()  # a hub id must be pinned to a commit, as for evaluated models
 
     def model_spec(self) -> ModelSpec:
+        if self.kind == "openai-chat":
+            # The served-models client: the key read as for evaluated models, requests
+            # metered, cached and retried in the job's session.
+            return ModelSpec(
+                kind="openai-chat",
+                pretrained=self.model,
+                base_url=self.base_url,
+                batch_size=1,
+                apply_chat_template=True,
+                api_key_env=self.api_key_env,
+            )
         return ModelSpec(
             pretrained=self.model,
             revision=self.revision,
@@ -162,20 +175,10 @@ class LmEvalJudge(JudgeBackend):
         self.seed = seed
 
     def _load(self) -> Any:
-        # An `openai-chat` judge uses lm-eval's own chat client; the served-models client (a
-        # metered lm-eval chat model with retries, cache and budget) drops in here unchanged.
-        from lm_eval.api.registry import get_model
-
         from evaluation.lm_eval_runner import load_lm
 
-        if self.spec.kind == "hf":
-            return load_lm(self.spec.model_spec(), self.device)
-        header = {}
-        if self.spec.api_key_env:
-            # Passed here, not in model_args, so the key never reaches results or commands.
-            header = {"Authorization": f"Bearer {os.environ.get(self.spec.api_key_env, '')}"}
-        args = {"model": self.spec.model, "base_url": self.spec.base_url, "header": header}
-        return get_model("local-chat-completions").create_from_arg_obj(args, {"batch_size": 1})
+        # A served judge runs on its endpoint: load_lm does not use the device for it.
+        return load_lm(self.spec.model_spec(), self.device)
 
     def generate(self, prompts: Sequence[tuple[str, str]]) -> list[str]:
         from evaluation.lm_eval_runner import run_tasks
