@@ -10,7 +10,7 @@ from django.contrib.admindocs.views import extract_views_from_urlpatterns, simpl
 from django.urls import get_resolver
 
 from leaderboard.boards.params import ALL_COLUMNS
-from tests.factories import make_release, ranked_model
+from tests.factories import dvb_evaluate, dvb_release, make_model, make_release, ranked_model
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +41,7 @@ PARAMETERS = [
     *("q", "family", "release", "nation", "mode", "method", "topic", "language", "uid"),
     *("status", "source", "type", "precision", "size", "sort", "order", "models", "model"),
     *("job", "kind", "correct", "is_demo", "page", "page_size", "ordering", "next", "col"),
+    *("dimension", "metric", "benchmark", "region", "target", "track"),
     *ALL_COLUMNS,
 ]
 PLACEHOLDER = re.compile(r"<[^>]+>")
@@ -117,9 +118,42 @@ def test_it_refuses_a_nul_on_every_route(client, data, admin_user):
         "/api/benchmarks/navab/leaderboard/?metric=%00",
         "/api/benchmarks/divervalue/leaderboard/?region=%00",
         "/api/scores/?benchmark=%00",
+        "/api/benchmarks/divervalue/disparity/?dimension=%00",
+        "/api/benchmarks/navab/disparity/?method=%00",
+        "/api/models/MODEL/disparity/?release=%00",
     ],
 )
 def test_it_refuses_a_nul_under_every_benchmarks_api(client, data, url):
-    response = client.get(url)
+    response = client.get(url.replace("MODEL", data["MODEL"]))
     assert response.status_code == 400, url
     assert_refused(response, url)
+
+
+# The pages and endpoints added with disparity, maps and DiverValue-Bench's population views,
+# with what a hostile or careless client sends besides NULs.
+ODD_VALUES = ["%ff%fe", "%c3%28", "x" * 3000, "%e2%80%ae", "nonsense", "-1", "1e999", "%0a"]
+ODD_ROUTES = [
+    "/divervalue/disparity/",
+    "/divervalue/disparity/export.csv",
+    "/divervalue/map/",
+    "/navab/disparity/",
+    "/navab/map/",
+    "/api/benchmarks/divervalue/disparity/",
+    "/api/models/MODEL/disparity/",
+    "/models/MODEL/",
+]
+
+
+def test_odd_bytes_and_unknown_values_on_the_new_views_are_never_a_server_error(client, data):
+    margins = {"United Kingdom": 6.0, "Japan": 0.0, "Nigeria": -6.0, "Brazil": 2.0, "Fiji": -9.0}
+    dvb_model = str(dvb_evaluate(make_model("org/dvb"), dvb_release(), margins).model_id)
+    answered = set()
+    for route in ODD_ROUTES:
+        for model in {data["MODEL"], dvb_model} if "MODEL" in route else {""}:
+            for name in ("dimension", "method", "release", "sort", "metric"):
+                for value in ODD_VALUES:
+                    url = f"{route.replace('MODEL', model)}?{name}={value}"
+                    status = client.get(url).status_code
+                    assert status < 500, (url[:100], status)
+                    answered.add(status)
+    assert {200, 400} <= answered or {200, 404} <= answered, answered
