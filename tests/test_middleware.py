@@ -3,6 +3,7 @@ the API, before any view or query sees it."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -157,3 +158,21 @@ def test_odd_bytes_and_unknown_values_on_the_new_views_are_never_a_server_error(
                     assert status < 500, (url[:100], status)
                     answered.add(status)
     assert {200, 400} <= answered or {200, 404} <= answered, answered
+
+
+@pytest.mark.parametrize("field", ["model_type", "precision", "provider", "name"])
+def test_a_lone_surrogate_in_a_json_body_is_a_400_not_a_500(owner, field):
+    """`"\\udcff"` is valid JSON but no text: a choice field quoting it in its error could not
+    render that error (a 500 before the API's parser refused it)."""
+    from rest_framework.test import APIClient
+
+    from tests.evals.test_api import authenticate
+
+    make_release(per_cell=1)
+    api = APIClient()
+    authenticate(api, owner)
+    body = {"name": "org/model", "model_type": "instruct", field: "a\\udcffb"}
+    raw = json.dumps(body).replace("\\\\udcff", "\\udcff").encode()
+    response = api.post("/api/models/", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert "surrogate" in response.json()["detail"]
