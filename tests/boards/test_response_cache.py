@@ -85,6 +85,14 @@ def test_a_huge_query_string_makes_a_short_key_of_its_own(client, release):
     assert all(len(key) < 100 for key in keys)
 
 
+def test_links_keep_the_scheme_each_visitor_came_by(client, release):
+    # The API's page links are absolute: one rendering per scheme, as per host.
+    add_models(release, 3)
+    plain = client.get(API, {"page_size": "1"}).json()["next"]
+    secure = client.get(API, {"page_size": "1"}, secure=True).json()["next"]
+    assert plain.startswith("http://") and secure.startswith("https://")
+
+
 def test_it_answers_not_modified_to_its_etag_or_a_later_date(client, release):
     add_models(release, 3)
     response = client.get(PAGE)
