@@ -3,14 +3,16 @@ the API, before any view or query sees it."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from django.contrib.admindocs.views import extract_views_from_urlpatterns, simplify_regex
+from django.core.cache import cache
 from django.urls import get_resolver
 
 from leaderboard.boards.params import ALL_COLUMNS
-from tests.factories import make_release, ranked_model
+from tests.factories import dvb_evaluate, dvb_release, make_model, make_release, ranked_model
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +43,7 @@ PARAMETERS = [
     *("q", "family", "release", "nation", "mode", "method", "topic", "language", "uid"),
     *("status", "source", "type", "precision", "size", "sort", "order", "models", "model"),
     *("job", "kind", "correct", "is_demo", "page", "page_size", "ordering", "next", "col"),
+    *("dimension", "metric", "benchmark", "region", "target", "track"),
     *ALL_COLUMNS,
 ]
 PLACEHOLDER = re.compile(r"<[^>]+>")
@@ -117,9 +120,63 @@ def test_it_refuses_a_nul_on_every_route(client, data, admin_user):
         "/api/benchmarks/navab/leaderboard/?metric=%00",
         "/api/benchmarks/divervalue/leaderboard/?region=%00",
         "/api/scores/?benchmark=%00",
+        "/api/benchmarks/divervalue/disparity/?dimension=%00",
+        "/api/benchmarks/navab/disparity/?method=%00",
+        "/api/models/MODEL/disparity/?release=%00",
     ],
 )
 def test_it_refuses_a_nul_under_every_benchmarks_api(client, data, url):
-    response = client.get(url)
+    response = client.get(url.replace("MODEL", data["MODEL"]))
     assert response.status_code == 400, url
     assert_refused(response, url)
+
+
+# The pages and endpoints added with disparity, maps and DiverValue-Bench's population views,
+# with what a hostile or careless client sends besides NULs.
+ODD_VALUES = ["%ff%fe", "%c3%28", "x" * 3000, "%e2%80%ae", "nonsense", "-1", "1e999", "%0a"]
+ODD_ROUTES = [
+    "/divervalue/disparity/",
+    "/divervalue/disparity/export.csv",
+    "/divervalue/map/",
+    "/navab/disparity/",
+    "/navab/map/",
+    "/api/benchmarks/divervalue/disparity/",
+    "/api/models/MODEL/disparity/",
+    "/models/MODEL/",
+]
+
+
+def test_odd_bytes_and_unknown_values_on_the_new_views_are_never_a_server_error(client, data):
+    margins = {"United Kingdom": 6.0, "Japan": 0.0, "Nigeria": -6.0, "Brazil": 2.0, "Fiji": -9.0}
+    dvb_model = str(dvb_evaluate(make_model("org/dvb"), dvb_release(), margins).model_id)
+    answered = set()
+    for route in ODD_ROUTES:
+        for model in {data["MODEL"], dvb_model} if "MODEL" in route else {""}:
+            for name in ("dimension", "method", "release", "sort", "metric"):
+                for value in ODD_VALUES:
+                    url = f"{route.replace('MODEL', model)}?{name}={value}"
+                    cache.clear()  # the API's throttle counts these: each must reach its view
+                    status = client.get(url).status_code
+                    assert status < 500, (url[:100], status)
+                    answered.add(status)
+    cache.clear()
+    assert 429 not in answered and ({200, 400} <= answered or {200, 404} <= answered), answered
+
+
+@pytest.mark.parametrize("field", ["model_type", "precision", "provider", "name"])
+def test_a_lone_surrogate_in_a_json_body_is_a_400_not_a_500(owner, field):
+    """`"\\udcff"` is valid JSON but no text: a choice field quoting it in its error could not
+    render that error (a 500 before the API's parser refused it)."""
+    from rest_framework.test import APIClient
+
+    from tests.evals.test_api import authenticate
+
+    make_release(per_cell=1)
+    api = APIClient()
+    authenticate(api, owner)
+    body = {"name": "org/model", "model_type": "instruct", field: "a\\udcffb"}
+    raw = json.dumps(body).replace("\\\\udcff", "\\udcff").encode()
+    response = api.post("/api/models/", raw, content_type="application/json")
+    cache.clear()  # the submission throttle counted it: later tests start afresh
+    assert response.status_code == 400
+    assert "surrogate" in response.json()["detail"]

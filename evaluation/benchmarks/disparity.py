@@ -6,7 +6,8 @@ Only rankable slices count (n at least the dimension's `min_n`, values not decla
 `unscored`); the greyed ones are listed, never compared. The interval re-chooses the best and
 the worst slice in every resample: the statistic reported is "best minus worst", and which
 slices are the extremes is itself uncertain. Holding the observed pair fixed would ignore that
-selection (the observed best is partly best by chance) and give too narrow an interval. Being a
+selection (the observed best is partly best by chance) and give too narrow an interval. The
+resampled ranges are centred on the observed one (see `_range_interval`). Being a
 range, the disparity is never negative; whether a particular slice is really below the model's
 mean is what each listed slice's gap interval says (it can cross zero).
 """
@@ -139,11 +140,12 @@ def disparity(
         # A resample drawing only greyed slices' clusters has no ranked slice: NaN, left out.
         warnings.simplefilter("ignore", RuntimeWarning)
         spread = np.nanmax(slice_means, axis=1) - np.nanmin(slice_means, axis=1)
-    low, high = _percentiles(spread)
     worst, best = order[0], order[-1]
+    value = means[ranked[best]] - means[ranked[worst]]
+    low, high = _range_interval(spread, value)
     return Disparity(
         **base,
-        value=means[ranked[best]] - means[ranked[worst]],
+        value=value,
         ci_low=low,
         ci_high=high,
         best=gap(best),
@@ -186,6 +188,17 @@ def _percentiles(values: np.ndarray, level: float = 0.95) -> tuple[float, float]
     tail = (1.0 - level) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return (float(low), float(high))
+
+
+def _range_interval(spread: np.ndarray, value: float) -> tuple[float, float]:
+    """The resampled ranges' 95% interval, moved so that their median sits on the observed
+    range. A range of noisy means overstates the true one, and a resample's range (noise on
+    noise) overstates the observed one by about as much: the raw percentiles sit above the
+    point, and for a model even across many slices they excluded it (3 seeds in 10 with 20
+    slices). The spread of the resamples is kept; a range is never below 0."""
+    low, high = _percentiles(spread)
+    shift = value - float(np.median(spread[~np.isnan(spread)]))
+    return (max(0.0, low + shift), high + shift)
 
 
 def disparities(

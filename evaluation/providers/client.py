@@ -160,6 +160,11 @@ class Metered(TemplateAPI):
             except requests.ConnectionError as exc:
                 problem = f"connection failed ({type(exc).__name__})"
                 continue
+            except requests.RequestException as exc:
+                # Not retried, and not quoted: requests' messages can hold the headers sent.
+                raise ModelError(
+                    f"{self.base_url}: the request could not be sent ({type(exc).__name__})"
+                ) from None
             status = response.status_code
             if status == 429 or status >= 500:
                 problem = f"HTTP {status}"

@@ -14,6 +14,7 @@ from pathlib import Path
 from evaluation.errors import ModelError
 
 SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
+KEY_CHARACTERS = re.compile(r"[!-~]+")
 
 
 class SecretError(ModelError):
@@ -31,13 +32,13 @@ def check_secret_name(name: str) -> str:
 
 def read_secret(name: str) -> str:
     check_secret_name(name)
-    value = os.environ.get(name)
+    value = _usable(name, os.environ.get(name, ""))
     if value:
         return value
     path = os.environ.get(f"{name}_FILE")
     if path:
         try:
-            value = Path(path).read_text(encoding="utf-8").strip()
+            value = _usable(name, Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
             raise SecretError(
                 f"the file named by {name}_FILE cannot be read: {exc.strerror}"
@@ -45,3 +46,16 @@ def read_secret(name: str) -> str:
         if value:
             return value
     raise SecretError(f"this worker has no value for the secret {name} (set {name} or {name}_FILE)")
+
+
+def _usable(name: str, value: str) -> str:
+    """VALUE without surrounding whitespace (a secret file's newline, which an env var set
+    from it keeps too). A key is printable ASCII without spaces: anything else would be refused
+    as a header by `requests` with an error quoting it, so it is refused here, unquoted."""
+    value = value.strip()
+    if value and not KEY_CHARACTERS.fullmatch(value):
+        raise SecretError(
+            f"the value of the secret {name} is not a key: it holds spaces, line breaks or "
+            "characters outside printable ASCII"
+        )
+    return value

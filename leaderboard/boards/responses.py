@@ -8,8 +8,8 @@ staff seeing drafts, API tokens) get a rendering of their own, still from the ca
 rendering is never kept if it used the CSRF token or set a cookie, whatever the request.
 
 The key is the board version (as read at most BOARD_VERSION_MEMO_MS ago: a warm request then
-makes no query), the host (API pages link to it), the path, the query string
-with its parameters sorted, and what the view adds (the API's output format). Every encoding
+makes no query) and a hash of the scheme and host (API pages link to them), the path, the
+query string with its parameters sorted, and what the view adds (the API's output format). Every encoding
 of a body lives in one entry, chosen per request from Accept-Encoding.
 
 A view served through here may show only what the board version covers (scores, models,
@@ -78,7 +78,11 @@ def normalised_query(request: HttpRequest) -> str:
 
 
 def request_key(request: HttpRequest, variant: str = "") -> str:
-    return f"response|{request.get_host()}|{request.path}|{normalised_query(request)}|{variant}"
+    # Hashed: the host, path and query are the visitor's to choose, and a cache key must stay
+    # short whatever they send (memcached refuses keys over 250 bytes; Redis keeps them all).
+    where = (request.scheme or "http", request.get_host(), request.path)
+    parts = "\n".join((*where, normalised_query(request), variant))
+    return f"response|{hashlib.sha256(parts.encode()).hexdigest()}"
 
 
 def _compressions(body: bytes) -> dict[str, bytes]:

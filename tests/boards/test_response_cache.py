@@ -5,17 +5,19 @@ again right after a change."""
 from __future__ import annotations
 
 import gzip
+import warnings
 from email.utils import formatdate
 from pathlib import Path
 
 import pytest
+from django.core.cache.backends.base import CacheKeyWarning
 from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from leaderboard.boards.cache import invalidate_boards
-from leaderboard.boards.responses import storable
+from leaderboard.boards.responses import request_key, storable
 from leaderboard.celery import app as celery_app
 from leaderboard.evals.runner import store_results
 from tests.boards.test_performance import running_job, scored_result
@@ -68,6 +70,27 @@ def test_the_order_of_parameters_does_not_make_another_entry(
     client.get(PAGE + "?nation=us&method=aj")
     with django_assert_max_num_queries(1):
         assert client.get(PAGE + "?method=aj&nation=us").status_code == 200
+
+
+def test_a_huge_query_string_makes_a_short_key_of_its_own(client, release):
+    add_models(release, 3)
+    huge = "x" * 5000
+    with warnings.catch_warnings():
+        # Django warns of keys memcached would refuse (over 250 bytes): here, an error.
+        warnings.simplefilter("error", CacheKeyWarning)
+        assert client.get(PAGE, {"q": huge}).status_code == 200
+        assert client.get(API, {"q": huge + "y"}).status_code == 200
+    keys = {request_key(RequestFactory().get(PAGE, {"q": huge + end})) for end in ("", "y")}
+    assert len(keys) == 2
+    assert all(len(key) < 100 for key in keys)
+
+
+def test_links_keep_the_scheme_each_visitor_came_by(client, release):
+    # The API's page links are absolute: one rendering per scheme, as per host.
+    add_models(release, 3)
+    plain = client.get(API, {"page_size": "1"}).json()["next"]
+    secure = client.get(API, {"page_size": "1"}, secure=True).json()["next"]
+    assert plain.startswith("http://") and secure.startswith("https://")
 
 
 def test_it_answers_not_modified_to_its_etag_or_a_later_date(client, release):

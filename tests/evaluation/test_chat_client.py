@@ -179,6 +179,24 @@ def test_the_secret_may_come_from_a_file(server, monkeypatch, tmp_path):
     assert server.headers[-1]["Authorization"] == f"Bearer {KEY}"
 
 
+def test_a_key_with_a_trailing_newline_is_sent_trimmed(server, monkeypatch):
+    # As `kubectl create secret --from-file` leaves it: requests refuses such a header with
+    # an error that quotes the value, which the job's log would then have shown.
+    monkeypatch.setenv("TINY_PROVIDER_KEY", KEY + "\n")
+    ask(load_lm(chat_spec(server), "cpu"), ["x"])
+    assert server.headers[-1]["Authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("value", [f"{KEY}\n{KEY}", f"{KEY} extra", f"{KEY}\u00e9"])
+def test_a_key_that_cannot_be_a_header_is_refused_without_quoting_it(server, monkeypatch, value):
+    monkeypatch.setenv("TINY_PROVIDER_KEY", value)
+    with pytest.raises(ModelError) as caught:
+        ask(load_lm(chat_spec(server), "cpu"), ["x"])
+    assert "TINY_PROVIDER_KEY" in str(caught.value)
+    assert KEY not in str(caught.value) and KEY not in repr(caught.value.__cause__)
+    assert server.headers == []
+
+
 def test_a_judge_can_ask_one_conversation_outside_a_task(server, tmp_path):
     messages = [{"role": "system", "content": "Score 0-100."}, {"role": "user", "content": "x"}]
     with metering(cache_dir=tmp_path) as session:

@@ -165,3 +165,38 @@ def test_the_export_writes_the_answer_task_and_given_answers_one_task_per_judge(
             answers=dict(list(answers.items())[:2]),
             judges=judges,
         )
+
+
+def test_an_api_judge_sends_the_key_its_secret_names_and_refuses_to_run_without_one(
+    tiny_model, tmp_path, monkeypatch
+):
+    """An API judge reads its key as evaluated models do (the variable or `<NAME>_FILE`) and
+    goes through the metered client: a cached answer is not asked for twice."""
+    from evaluation.benchmarks.divervalue.judges import LmEvalJudge
+    from evaluation.providers import SecretError, metering
+    from tests.openai_server import OpenAIServer
+
+    secret = tmp_path / "judge-key"
+    secret.write_text("s3cret-judge-key\n")
+    monkeypatch.delenv("JUDGE_KEY", raising=False)
+    monkeypatch.setenv("JUDGE_KEY_FILE", str(secret))
+    with OpenAIServer(tiny_model) as server:
+        spec = JudgeSpec(
+            name="api",
+            kind="openai-chat",
+            model="judge",
+            base_url=server.chat_url,
+            api_key_env="JUDGE_KEY",
+            max_gen_toks=4,
+        )
+        judge = LmEvalJudge(spec, tmp_path / "tasks", "judge_task", device="cpu", seed=1)
+        prompts = [("u1", "Rate this answer."), ("u2", "Rate that answer.")]
+        with metering(cache_dir=tmp_path / "cache") as session:
+            first = judge.generate(prompts)
+            assert judge.generate(prompts) == first
+        assert [h.get("Authorization") for h in server.headers] == ["Bearer s3cret-judge-key"] * 2
+        assert (session.usage.requests, session.usage.cached) == (2, 2)
+        monkeypatch.delenv("JUDGE_KEY_FILE")
+        with pytest.raises(SecretError, match="no value for the secret JUDGE_KEY"):
+            judge.generate(prompts)
+    assert len(server.headers) == 2  # nothing was sent without a key

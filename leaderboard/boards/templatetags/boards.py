@@ -87,21 +87,21 @@ def metric(value: float | None, kind: str) -> str:
 def difference(value: float | None, kind: str) -> str:
     """A difference of two values of a metric: percentage points for a proportion ("12.5
     pts"), a number otherwise; signed when negative only."""
-    if value is None:
-        return "—"
-    if kind == MetricKind.PROPORTION:
-        return f"{value * 100:.1f} pts"
-    return f"{value:.3f}"
+    return _amount(value, kind, "")
 
 
 @register.filter
 def gap(value: float | None, kind: str) -> str:
     """A signed difference from a mean: "-8.2 pts", "+0.40"."""
+    return _amount(value, kind, "+")
+
+
+def _amount(value: float | None, kind: str, sign: str) -> str:
     if value is None:
         return "—"
     if kind == MetricKind.PROPORTION:
-        return f"{value * 100:+.1f} pts"
-    return f"{value:+.3f}"
+        return f"{value * 100:{sign}.1f} pts"
+    return f"{value:{sign}.3f}"
 
 
 @register.filter
