@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from leaderboard.evals.models import EvaluationJob, JobStatus, SampleResult
-from tests.factories import evaluate, make_model, make_release
+from tests.factories import dvb_evaluate, dvb_release, evaluate, make_model, make_release
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +141,23 @@ def test_other_releases_are_reachable(client, job):
 
 def test_unknown_models_are_not_found(client, db):
     assert client.get(reverse("model-detail", args=[999])).status_code == 404
+
+
+def test_a_divervalue_card_names_its_release_and_the_items_files_hash():
+    """DiverValue-Bench's harness records the release's path and items.jsonl hash, no version:
+    the card must still say which release it ran on rather than leave the field blank."""
+    from django.test import Client
+
+    release = dvb_release("dvb-card")
+    model = make_model("org/dvb-carded")
+    job = dvb_evaluate(
+        model,
+        release,
+        {c: 1.0 for c in release.items.values_list("slices__birth_country", flat=True)},
+    )
+    job.repro_card["release"] = {"path": "/srv/releases/dvb-card", "items_sha256": "ab" * 32}
+    job.save(update_fields=["repro_card"])
+    page = Client().get(model.get_absolute_url()).content.decode()
+    card = page[page.index("<dt>Release</dt>") :][:400]
+    assert "dvb-card" in card
+    assert 'title="sha256 of items.jsonl">' + "ab" * 32 in card
