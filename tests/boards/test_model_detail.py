@@ -161,3 +161,21 @@ def test_a_divervalue_card_names_its_release_and_the_items_files_hash():
     card = page[page.index("<dt>Release</dt>") :][:400]
     assert "dvb-card" in card
     assert 'title="sha256 of items.jsonl">' + "ab" * 32 in card
+
+
+def test_per_example_details_show_counts_as_integers_and_measures_to_four_places():
+    from django.test import Client
+
+    release = dvb_release("dvb-details")
+    model = make_model("org/dvb-detailed")
+    countries = release.items.values_list("slices__birth_country", flat=True)
+    job = dvb_evaluate(model, release, dict.fromkeys(countries, 1.0))
+    sample = job.samples.order_by("triple_id", "method").first()
+    sample.details |= {
+        "tokens": {"answer_w": 96, "answer_l": 71},
+        "loglikelihoods": {"answer_w": -592.28494, "answer_l": -437.3},
+    }
+    sample.save(update_fields=["details"])
+    page = Client().get(model.get_absolute_url()).content.decode()
+    assert "answer_w: 96" in page and "answer_l: 71" in page and "96.0000" not in page
+    assert "answer_w: -592.2849" in page and "answer_l: -437.3000" in page
