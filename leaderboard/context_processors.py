@@ -59,12 +59,24 @@ def _current_release(benchmark: str) -> DatasetRelease | None:
     return releases.select_related("benchmark").current()
 
 
+def _demo_releases() -> list[DatasetRelease]:
+    current = (_current_release(slug) for slug in benchmark_slugs())
+    return [release for release in current if release is not None and release.is_demo]
+
+
 def site(request: HttpRequest) -> dict[str, Any]:
     slug = page_benchmark(request)
+    match = getattr(request, "resolver_match", None)
+    scoped = match is not None and bool(match.kwargs.get("benchmark"))
     return {
         "SITE_NAME": settings.SITE_NAME,
         "nav_links": navigation(request.path, slug),
         "nav_benchmark": get_benchmark(slug),
+        # A page below /<benchmark>/ is about that benchmark; any other (home, queue, a job)
+        # is about every benchmark, so its banner and citation name each, not the first.
+        "page_scoped": scoped,
+        "page_benchmarks": [get_benchmark(s) for s in ([slug] if scoped else benchmark_slugs())],
         # Lazy, so a page that passes its own `current_release` does not query it twice.
         "current_release": SimpleLazyObject(lambda: _current_release(slug)),
+        "demo_releases": SimpleLazyObject(_demo_releases),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -93,6 +94,13 @@ def score_vs_params(board: Board) -> go.Figure:
             hovertemplate="%{text}<br>%{customdata} parameters: %{y:.3f}<extra></extra>",
         )
     )
+    counts = [r.params_billions * 1e9 for r in rows if r.params_billions]
+    # The ticks sit on powers of ten; models within one decade (the demo's 57K and 72K) would
+    # leave the axis without a label, so the range always spans the decades around them.
+    decades: dict[str, list[float]] = {}
+    if counts:
+        low, high = math.floor(math.log10(min(counts))), math.ceil(math.log10(max(counts)))
+        decades = {"range": [low - 0.05, max(high, low + 1) + 0.05]}
     figure.update_layout(
         title="Score vs parameter count",
         xaxis={
@@ -100,6 +108,7 @@ def score_vs_params(board: Board) -> go.Figure:
             "title": "parameters",
             "tickvals": [10.0**e for e in range(3, 13)],
             "ticktext": [f"{10 ** (e % 3)}{'KMBT'[e // 3 - 1]}" for e in range(3, 13)],
+            **decades,
         },
         yaxis={"title": _metric_label(board), **_axis_range(board)},
         height=380,

@@ -92,6 +92,22 @@ def test_it_shows_a_demo_banner_when_the_current_release_is_demo_data(client):
     assert 'class="demo-banner"' in _html(client.get(reverse("release-list", args=["navab"])))
 
 
+def test_pages_about_every_benchmark_name_each_demo_release_and_cite_each_benchmark(client):
+    make_release("demo-1", is_demo=True, source=DatasetRelease.Source.DEMO)
+    make_release("dvb-demo-1", benchmark="divervalue", is_demo=True, signal=False)
+    queue = _html(client.get(reverse("queue")))
+    banner = queue[queue.index('class="demo-banner"') :][:900]
+    assert "demo-1</a>, <a" in banner and "dvb-demo-1</a>) are hand-written" in banner
+    assert "not the NaVAB or DiverValue-Bench releases" in banner
+    assert queue.count("<cite>") == 2
+    # A page below /<benchmark>/ keeps to its own benchmark's release and citation.
+    board = _html(client.get(reverse("release-list", args=["divervalue"])))
+    assert (
+        "dvb-demo-1</a>) is hand-written" in board and "not the DiverValue-Bench release:" in board
+    )
+    assert board.count("<cite>") == 1
+
+
 def test_it_shows_no_demo_banner_for_real_data(client):
     make_release("r1")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import pytest
@@ -172,3 +173,21 @@ def test_charts_are_embedded_as_json_and_plotly_is_served_locally(client, releas
 def test_an_empty_release_says_so(client, release):
     html = client.get(URL).content.decode()
     assert "No model has a finished evaluation on release r1 yet" in html
+
+
+def test_the_parameter_axis_keeps_a_labelled_tick_when_every_model_is_in_one_decade(
+    client, release
+):
+    # The demo's tiny models: 57K and 72K parameters, between the 10K and 100K ticks.
+    evaluate(make_model("org/small", params_billions=5.67e-5), release, skill=0.8)
+    evaluate(make_model("org/smaller", params_billions=7.16e-5), release, skill=0.4)
+    html = client.get(URL).content.decode()
+    chart = re.search(r'id="chart-params" type="application/json">(.*?)</script>', html, re.S)
+    xaxis = json.loads(chart.group(1))["layout"]["xaxis"]
+    low, high = xaxis["range"]
+    labelled = [
+        text
+        for t, text in zip(xaxis["tickvals"], xaxis["ticktext"], strict=True)
+        if low <= math.log10(t) <= high
+    ]
+    assert labelled == ["10K", "100K"]

@@ -97,7 +97,7 @@ def test_models_without_results_are_left_out_with_a_notice(client, release, pair
     strong, weak = pair
     idle = make_model("org/idle")
     html = client.get(URL, {"models": f"{strong.pk},{weak.pk},{idle.pk}"}).content.decode()
-    assert "1 of the models picked have no finished evaluation on release r1" in html
+    assert "1 of the models picked has no finished evaluation on release r1; it is left" in html
     assert 'id="compare-table"' in html
 
 

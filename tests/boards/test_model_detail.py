@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from leaderboard.evals.models import EvaluationJob, JobStatus, SampleResult
-from tests.factories import evaluate, make_model, make_release
+from tests.factories import dvb_evaluate, dvb_release, evaluate, make_model, make_release
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +141,41 @@ def test_other_releases_are_reachable(client, job):
 
 def test_unknown_models_are_not_found(client, db):
     assert client.get(reverse("model-detail", args=[999])).status_code == 404
+
+
+def test_a_divervalue_card_names_its_release_and_the_items_files_hash():
+    """DiverValue-Bench's harness records the release's path and items.jsonl hash, no version:
+    the card must still say which release it ran on rather than leave the field blank."""
+    from django.test import Client
+
+    release = dvb_release("dvb-card")
+    model = make_model("org/dvb-carded")
+    job = dvb_evaluate(
+        model,
+        release,
+        {c: 1.0 for c in release.items.values_list("slices__birth_country", flat=True)},
+    )
+    job.repro_card["release"] = {"path": "/srv/releases/dvb-card", "items_sha256": "ab" * 32}
+    job.save(update_fields=["repro_card"])
+    page = Client().get(model.get_absolute_url()).content.decode()
+    card = page[page.index("<dt>Release</dt>") :][:400]
+    assert "dvb-card" in card
+    assert 'title="sha256 of items.jsonl">' + "ab" * 32 in card
+
+
+def test_per_example_details_show_counts_as_integers_and_measures_to_four_places():
+    from django.test import Client
+
+    release = dvb_release("dvb-details")
+    model = make_model("org/dvb-detailed")
+    countries = release.items.values_list("slices__birth_country", flat=True)
+    job = dvb_evaluate(model, release, dict.fromkeys(countries, 1.0))
+    sample = job.samples.order_by("triple_id", "method").first()
+    sample.details |= {
+        "tokens": {"answer_w": 96, "answer_l": 71},
+        "loglikelihoods": {"answer_w": -592.28494, "answer_l": -437.3},
+    }
+    sample.save(update_fields=["details"])
+    page = Client().get(model.get_absolute_url()).content.decode()
+    assert "answer_w: 96" in page and "answer_l: 71" in page and "96.0000" not in page
+    assert "answer_w: -592.2849" in page and "answer_l: -437.3000" in page

@@ -63,3 +63,11 @@ def test_the_generative_boards_export_names_counts_as_counts(client, both_tracks
     body = client.get(url, {"method": "mc_gen"}).content.decode()
     assert '"unparsable_count": 15' in body.replace("15.0", "15")
     assert '"pos_rate"' in body and "unparsable_rate" not in body
+
+
+def test_a_method_no_model_was_scored_by_says_so_rather_than_calling_the_release_empty(client):
+    ranked_model("org/open-model", make_release(per_cell=1), 0.7)
+    page = board(client, "mc_gen")
+    assert "No model has a finished evaluation" not in page
+    assert "Multiple choice (generated letter) has scored no model on release" in page
+    assert "1 model evaluated on it has scores from other methods" in page

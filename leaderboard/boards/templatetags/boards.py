@@ -79,8 +79,9 @@ def metric(value: float | None, kind: str) -> str:
     if value is None:
         return "—"
     if kind == MetricKind.PROPORTION:
-        return f"{value * 100:.1f}%"
-    return f"{value:.3f}"
+        return f"{value * 100:z.1f}%"
+    # `z`: a value that rounds to zero reads 0.000, never -0.000.
+    return f"{value:z.3f}"
 
 
 @register.filter
@@ -100,8 +101,8 @@ def _amount(value: float | None, kind: str, sign: str) -> str:
     if value is None:
         return "—"
     if kind == MetricKind.PROPORTION:
-        return f"{value * 100:{sign}.1f} pts"
-    return f"{value:{sign}.3f}"
+        return f"{value * 100:{sign}z.1f} pts"
+    return f"{value:{sign}z.3f}"
 
 
 @register.filter
@@ -109,7 +110,7 @@ def interval(low: float | None, kind: str) -> str:
     """The start of a compact interval for a narrow cell: "25" of "25-100%" (an en dash)."""
     if low is None:
         return "—"
-    return f"{low * 100:.0f}" if kind == MetricKind.PROPORTION else f"{low:.2f}"
+    return f"{low * 100:z.0f}" if kind == MetricKind.PROPORTION else f"{low:z.2f}"
 
 
 @register.filter
@@ -118,4 +119,4 @@ def interval_end(high: float | None, kind: str) -> str:
     as they may be negative."""
     if high is None:
         return ""
-    return f"{DASH}{high * 100:.0f}%" if kind == MetricKind.PROPORTION else f" {DASH} {high:.2f}"
+    return f"{DASH}{high * 100:z.0f}%" if kind == MetricKind.PROPORTION else f" {DASH} {high:z.2f}"

@@ -28,9 +28,10 @@ def compare_models(request: HttpRequest, benchmark: str) -> HttpResponse:
         comparison = compare(release, ids, method or None)
         missing = len(ids) - len(comparison.models)
         if missing:
+            have, they = ("has", "it is") if missing == 1 else ("have", "they are")
             problem = (
-                f"{missing} of the models picked have no finished evaluation on release "
-                f"{release.version}; they are left out."
+                f"{missing} of the models picked {have} no finished evaluation on release "
+                f"{release.version}; {they} left out."
             )
         if len(comparison.models) < MIN_MODELS:
             comparison = None
