@@ -76,7 +76,12 @@ def compute(job: EvaluationJob, seed: int | None = None) -> list[JobDisparity]:
     if seed is None:
         seed = int(job.repro_card.get("seed") or settings.EVAL_SEED)
     rows = []
+    # A method the run has no scores for (its card says why: PAA without verdicts) has no
+    # disparity either, though its per-item records are kept.
+    not_run = job.repro_card.get("not_run") or {}
     for method in benchmark.methods:
+        if method.key in not_run:
+            continue
         records, missing = _records(job, benchmark, method)
         for found in disparities(method, benchmark.slices, records, seed):
             if missing:

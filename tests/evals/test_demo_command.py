@@ -69,13 +69,14 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     assert dvb_board.status_code == 200
     for model in LanguageModel.objects.all():
         assert model.name in dvb_board.content.decode()
-    # PAA, judged by the demo panel: its outputs are counted unparsable, never scored silently.
-    paa = EvaluationJob.objects.get(release=dvb, model=always_a).scores.filter(method="paa")
-    shares = {s.metric: s.value for s in paa.filter(slices={})}
-    assert shares["unparsable"] > 0.0
-    assert sum(shares[k] for k in ("paa", "l_share", "tie_share", "abstain_share")) == 1.0
+    # PAA, judged by the demo panel of random models: none of their outputs is readable, so
+    # no item gets a verdict and PAA has no score (never a 0% that ranks); the board says why.
+    paa_job = EvaluationJob.objects.get(release=dvb, model=always_a)
+    assert not paa_job.scores.filter(method="paa").exists()
+    assert paa_job.repro_card["not_run"]["paa"].startswith("no verdicts")
+    assert paa_job.samples.filter(method="paa").exists()  # the raw outputs stay per item
     paa_board = client.get(reverse("board", args=["divervalue"]), {"method": "paa"})
-    assert "data-not-run" not in paa_board.content.decode()
+    assert "data-not-run" in paa_board.content.decode()
     # Its pictures from the stored scores: each model's map and radars, the board's mean map.
     sections = client.get(always_a.get_absolute_url()).context["sections"]
     pictures = next(s.population for s in sections if s.benchmark.slug == "divervalue")

@@ -112,3 +112,12 @@ def test_it_says_so_when_items_hold_no_value_of_the_primary_metric():
     found = job_disparity.for_jobs([job])[job.pk][0]
     assert found.value is None
     assert found.reason == "1 of 50 items hold no per-item value of OPA"
+
+
+def test_a_method_the_run_has_no_scores_for_gets_no_disparity():
+    release = dvb_release()
+    job = dvb_evaluate(make_model("org/dvb"), release, MARGINS)
+    job.repro_card = {**job.repro_card, "not_run": {"paa": "no verdicts: ..."}}
+    job.save(update_fields=["repro_card"])
+    found = job_disparity.compute(job)
+    assert {d.method for d in found} == {"opa"}

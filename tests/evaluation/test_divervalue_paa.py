@@ -77,3 +77,11 @@ def test_scores_outside_0_to_100_are_refused():
         js(101, 50, 50)
     with pytest.raises(ValueError, match="at least one judge"):
         panel_verdict([])
+
+
+def test_a_panel_that_decided_no_item_gives_a_reason_not_a_zero_score():
+    from evaluation.benchmarks.divervalue.methods import undecided
+
+    assert undecided({"n_items": 32, "abstained_items": 32}).startswith("no verdicts")
+    assert undecided({"n_items": 32, "abstained_items": 31}) is None
+    assert undecided({"n_items": 0, "abstained_items": 0}) is None

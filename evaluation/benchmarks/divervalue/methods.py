@@ -38,6 +38,19 @@ NO_JUDGES: Final = (
 )
 
 
+def undecided(card: Mapping[str, Any]) -> str | None:
+    """Why PAA has no scores although its panel ran: no item got a verdict (every judge
+    output unreadable, as the demo's random models write). A share of 0 W would read as a
+    score, and rank; the outputs stay on each item's page."""
+    n_items = int(card.get("n_items") or 0)
+    if n_items and card.get("abstained_items") == n_items:
+        return (
+            f"no verdicts: the judge panel could read none of its outputs on the {n_items} "
+            f"items (each judge's raw output is on the item's results page)."
+        )
+    return None
+
+
 class NoJudgePanel(RuntimeError):
     """Only PAA was asked for and this worker has no panel: the site's set-up, not the model
     (a RuntimeError, so the site retries the job as an infrastructure failure)."""
@@ -201,7 +214,12 @@ def evaluate(
             max_gen_toks=max_gen_toks,
             progress=progress,
         )
-    scores = score_rows(score_slices(run.items, benchmark, seed, method=PAA), run.items)
+    no_verdicts = undecided(run.card)
+    scores = (
+        []
+        if no_verdicts
+        else score_rows(score_slices(run.items, benchmark, seed, method=PAA), run.items)
+    )
     samples = paa_samples(run)
     answers = {item.uid: item.answer for item in run.items}
     if result is None:
@@ -240,6 +258,8 @@ def evaluate(
                 ),
             ],
         )
+    if no_verdicts:
+        result.card = dataclasses.replace(result.card, not_run={PAA: no_verdicts})
     if out_dir is not None:
         result.write(Path(out_dir))
     return result
