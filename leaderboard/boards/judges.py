@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from evaluation.benchmarks.contract import Method
+from evaluation.benchmarks.contract import Method, Track
 from leaderboard.evals.models import EvaluationJob
 
 
@@ -19,13 +19,29 @@ def judge_name(judge: dict[str, Any]) -> str:
     return f"{name}@{revision}" if revision else name
 
 
-def reference_judges(job_ids: list[int]) -> list[str]:
-    """The reference judges the jobs' cards record, most used first: a judge changed between
-    runs shows as two."""
-    cards = EvaluationJob.objects.filter(pk__in=job_ids).values_list(
-        "repro_card__reference_judge", flat=True
-    )
-    named = Counter(judge_name(judge) for judge in cards if isinstance(judge, dict))
+def recorded_judges(job_ids: list[int], method: Method) -> list[str]:
+    """Who judged a judged method's numbers, as the jobs' cards record it, most used first (a
+    judge changed between runs shows as two): the site's reference judge, or each judge of a
+    panel (DiverValue-Bench's PAA)."""
+    jobs = EvaluationJob.objects.filter(pk__in=job_ids)
+    if method.reference_judge:
+        judges = [
+            judge
+            for judge in jobs.values_list("repro_card__reference_judge", flat=True)
+            if isinstance(judge, dict)
+        ]
+    elif method.track == Track.JUDGED:
+        panels = jobs.values_list(f"repro_card__judge__{method.key}__judges", flat=True)
+        judges = [
+            {"pretrained": judge.get("model", ""), "revision": judge.get("revision")}
+            for panel in panels
+            if isinstance(panel, list)
+            for judge in panel
+            if isinstance(judge, dict)
+        ]
+    else:
+        return []
+    named = Counter(judge_name(judge) for judge in judges)
     return [name for name, _ in named.most_common()]
 
 

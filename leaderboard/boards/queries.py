@@ -18,7 +18,7 @@ from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Query
 from evaluation.benchmarks.contract import Benchmark, Method, Metric
 from leaderboard.benchmark.counts import slice_values
 from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.boards.judges import reference_judges
+from leaderboard.boards.judges import recorded_judges
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
 from leaderboard.evals.models import EvaluationJob, LanguageModel, Score, model_display_name
 from leaderboard.evals.slices import declaration, item_slice_paths, slice_order
@@ -210,7 +210,7 @@ class Board:
     metric: Metric | None = None
     #: the chosen value of each dimension other than the averaged one (defaults filled in)
     selected: dict[str, str] = field(default_factory=dict)
-    #: the reference judges (name@revision) behind a reference-judged method's numbers
+    #: the judges (name@revision) behind a judged method's numbers: the reference judge or a panel
     judges: list[str] = field(default_factory=list)
 
     @property
@@ -419,7 +419,7 @@ def build_board(query: BoardQuery) -> Board:
         method=method,
         metric=metric,
         selected=selected,
-        judges=reference_judges(list(rows)) if method.reference_judge else [],
+        judges=recorded_judges(list(rows), method),
     )
 
 

@@ -164,6 +164,14 @@ def test_stored_verdicts_and_raw_judge_outputs_show_on_the_item_and_model_pages(
     # The card names every judge of the panel, with its unparsable count.
     assert "PAA judges" in model_page and "chatty-judge" in model_page
     assert f"{LIMIT} of {LIMIT} outputs unparsable" in model_page  # the tiny judge
+    # The PAA board and its export name the panel behind the numbers.
+    export = client.get(
+        reverse("board-export", args=["divervalue", "json"]), {"method": "paa"}
+    ).json()
+    panel = result.card.judge["paa"]["judges"]
+    assert export["track"] == "judged"
+    named = {f"{j['model']}@{j['revision']}" if j.get("revision") else j["model"] for j in panel}
+    assert sorted(export["judges"]) == sorted(named)
 
 
 def published_demo(version: str = "dvb-1"):
