@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
 # Examples named in a notice about repeated records.
 REPEATS_SHOWN: Final = 5
+# Characters of a value quoted in a problem.
+SHOWN_CHARS: Final = 120
 
 Unit = Literal["record", "line"]
 
@@ -92,8 +94,16 @@ class PublishedRecord:
 
     def problem(self, reason: str, key: str | None = None) -> Problem:
         """A problem of this record, located as its file's problems are."""
-        index = self.source_index + 1 if self.unit == "line" else self.source_index
-        return Problem(self.source_file, index, reason, unit=self.unit, key=key)
+        return Problem(self.source_file, self._index, reason, unit=self.unit, key=key)
+
+    @property
+    def location(self) -> str:
+        """Where the record is, as its problems name it ("US/x.json record 3")."""
+        return f"{self.source_file} {self.unit} {self._index}"
+
+    @property
+    def _index(self) -> int:
+        return self.source_index + 1 if self.unit == "line" else self.source_index
 
 
 @dataclass(slots=True)
@@ -123,9 +133,12 @@ class PublishedRead:
         source.imported += 1
         self.records.append(record)
 
-    def dedupe(self, same: str) -> PublishedRead:
+    def dedupe(self, same: str, agree: Mapping[str, str]) -> PublishedRead:
         """Keep the first record of each uid; count the repeats against their files. SAME says
-        what a shared uid means (e.g. "same nation, mode, question and statement")."""
+        what a shared uid means (e.g. "same nation, mode, question and statement"); AGREE maps
+        each field a repeat must share with the first to the layout's key for it (the key a
+        problem names). A record that shares the uid but not those fields is no repeat: it is
+        a conflict, refused with both records named, never one of them silently kept."""
         files = {f.name: f for f in self.files}
         first: dict[str, PublishedRecord] = {}
         kept: list[PublishedRecord] = []
@@ -136,20 +149,39 @@ class PublishedRead:
                 first[record.uid] = record
                 kept.append(record)
                 continue
-            files[record.source_file].duplicates += 1
             files[record.source_file].imported -= 1
+            differ = [n for n in agree if record.fields.get(n) != earlier.fields.get(n)]
+            if differ:
+                self.problems += [
+                    record.problem(
+                        f"conflicts with {earlier.location} ({same}) but another {name}: "
+                        f"{_shown(earlier.fields.get(name))} there, "
+                        f"{_shown(record.fields.get(name))} here; conflicting records are "
+                        "not duplicates: correct or remove one of them",
+                        key=agree[name],
+                    )
+                    for name in differ
+                ]
+                continue
+            files[record.source_file].duplicates += 1
             if len(examples) < REPEATS_SHOWN:
                 examples.append(
                     f"{record.source_file} #{record.source_index} repeats "
                     f"{earlier.source_file} #{earlier.source_index}"
                 )
         if examples:
-            count = len(self.records) - len(kept)
+            count = sum(f.duplicates for f in files.values())
             self.notices.append(
                 f"{count} duplicate record(s) ({same}) kept once, e.g. {'; '.join(examples)}"
             )
         self.records = kept
         return self
+
+
+def _shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """A value quoted for a problem, cut where it is long."""
+    whole = str(value)
+    return repr(whole if len(whole) <= limit else f"{whole[: limit - 1]}…")
 
 
 # --- files ----------------------------------------------------------------------------------

@@ -168,6 +168,23 @@ def test_duplicate_records_are_kept_once_and_counted(tmp_path: Path):
     assert report.release.manifest["files"]["US/human_statement_result.json"]["duplicates"] == 1
 
 
+def test_conflicting_records_refuse_the_import_naming_both(tmp_path: Path):
+    other = "Public hospitals should be sold (item 0)."
+    root = write_navab(
+        tmp_path / "navab",
+        {"US/human_statement_result.json": [navab_record(0), navab_record(0, reverse=other)]},
+    )
+
+    problems = import_problems(root)
+
+    assert (
+        "US/human_statement_result.json record 1: conflicts with "
+        "US/human_statement_result.json record 0 (same nation, mode, question and statement) "
+        "but another reverse_statement: "
+        f"{navab_record(0)['generated reverse statement']!r} there, {other!r} here"
+    ) in problems
+
+
 def test_a_draft_reimported_with_other_content_is_replaced(tmp_path: Path):
     root = write_navab(tmp_path / "navab", {"US/human_statement_result.json": [navab_record(0)]})
     import_release(root, version="v1")

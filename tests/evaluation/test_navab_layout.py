@@ -194,6 +194,54 @@ def test_a_folder_of_splits_for_a_nation_navab_does_not_declare_is_refused_by_na
     assert "docs/: not a NaVAB nation folder, skipped" in result.notices
 
 
+def test_a_repeated_record_is_a_duplicate_kept_once(tmp_path: Path):
+    root = write_navab(tmp_path / "navab", {US_QUOTED: [navab_record(0), navab_record(0)]})
+
+    result = read(root)
+
+    assert (result.problems, len(result.records), result.duplicates) == ([], 1, 1)
+
+
+def test_the_same_question_and_statement_with_another_reverse_statement_is_a_conflict(
+    tmp_path: Path,
+):
+    # Not a duplicate: which reverse statement the item is scored against decides its result.
+    other = "The state should close public hospitals (item 0)."
+    root = write_navab(
+        tmp_path / "navab",
+        {US_QUOTED: [navab_record(0), navab_record(1), navab_record(0, reverse=other)]},
+    )
+
+    result = read(root)
+
+    [problem] = result.problems
+    assert (problem.file, problem.index, problem.key) == (
+        US_QUOTED,
+        2,
+        "generated reverse statement",
+    )
+    assert f"conflicts with {US_QUOTED} record 0" in problem.reason
+    assert navab_record(0)["generated reverse statement"] in problem.reason
+    assert other in problem.reason
+    assert result.duplicates == 0
+
+
+def test_a_jsonl_line_reusing_a_uid_for_another_triple_is_a_conflict(tmp_path: Path):
+    first = TripleRecord(
+        uid="a1", nation="us", mode="quoted", question="Q?", statement="S.", reverse_statement="R."
+    ).to_dict()
+    path = tmp_path / "triples.jsonl"
+    lines = [first, first, {**first, "statement": "Another S."}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+    result = read(path)
+
+    [problem] = result.problems
+    assert (problem.index, problem.unit, problem.key) == (3, "line", "statement")
+    assert "conflicts with triples.jsonl line 1" in problem.reason
+    assert result.duplicates == 1
+
+
 # --- our JSONL export and release directories ----------------------------------------------
 
 

@@ -127,7 +127,7 @@ class ToyBenchmark(Benchmark):
             )
             read.add(source, record)
         check_manifest_checksums(read, MANIFEST_FILE)
-        return read.dedupe("same uid")
+        return read.dedupe("same uid", {name: name for name in REQUIRED})
 
     def export_tasks(
         self,

@@ -63,6 +63,10 @@ _UID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 # What a shared uid means in each layout (named in the notice about repeats).
 _SAME_TRIPLE: Final = "same nation, mode, question and statement"
 _SAME_UID: Final = "same uid"
+# What a repeat must share with the first record of its uid, else the two conflict: the
+# triple's fields, by each layout's key for them.
+_TRIPLE_KEYS: Final = {"question": Q_KEY, "statement": "statement", "reverse_statement": RS_KEY}
+_JSONL_TRIPLE_KEYS: Final = {key: key for key in JSONL_REQUIRED if key != "uid"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +117,7 @@ def read_release(path: Path, names: ReleaseNames) -> PublishedRead:
                     path.name, None, "expected a NaVAB folder, a release directory or a .jsonl file"
                 )
             )
-        return read.dedupe(_SAME_UID)
+        return read.dedupe(_SAME_UID, _JSONL_TRIPLE_KEYS)
     if not path.is_dir():
         read = PublishedRead(layout="navab")
         read.problems.append(Problem(str(path), None, "no such file or directory"))
@@ -123,10 +127,10 @@ def read_release(path: Path, names: ReleaseNames) -> PublishedRead:
         read.metadata = read_manifest(path / MANIFEST_FILE, read)
         _read_jsonl(path / TRIPLES_FILE, TRIPLES_FILE, read, names)
         check_manifest_checksums(read, MANIFEST_FILE)
-        return read.dedupe(_SAME_UID)
+        return read.dedupe(_SAME_UID, _JSONL_TRIPLE_KEYS)
     read = PublishedRead(layout="navab")
     _read_navab(path, names, read)
-    return read.dedupe(_SAME_TRIPLE)
+    return read.dedupe(_SAME_TRIPLE, _TRIPLE_KEYS)
 
 
 def _triple(
