@@ -359,6 +359,13 @@ class Benchmark(ABC):
         splits back into its values (`count_values`)."""
         return "/".join(_escape(str(slices.get(d.key, ""))) for d in self.slices)
 
+    def cell_key(self, slices: Mapping[str, str]) -> str | None:
+        """The count key of the one cell SLICES names; None where it leaves a dimension blank
+        (a source file of several cells, such as DiverValue-Bench's split files)."""
+        if all(slices.get(d.key) for d in self.slices):
+            return self.count_key(slices)
+        return None
+
     def count_values(self, key: str) -> dict[str, str]:
         """The slice values a `count_key` names, by dimension."""
         parts = [unquote(part) for part in key.split("/")]

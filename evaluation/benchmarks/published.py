@@ -52,6 +52,8 @@ class PublishedFile:
     duplicates: int = 0
     # Records of an auxiliary split that are not complete items: counted, not refused.
     incomplete: int = 0
+    # Items of a split the operator chose to drop at import (a split repeating another).
+    dropped: int = 0
     # The slice the file holds, where the layout splits files by slice (NaVAB: nation, mode).
     slice: dict[str, str] = field(default_factory=dict)
 
@@ -64,6 +66,7 @@ class PublishedFile:
             "skipped": self.skipped,
             "duplicates": self.duplicates,
             "incomplete": self.incomplete,
+            "dropped": self.dropped,
             **self.slice,
         }
 
@@ -106,6 +109,34 @@ class PublishedRecord:
         return self.source_index + 1 if self.unit == "line" else self.source_index
 
 
+@dataclass(frozen=True, slots=True)
+class SplitOverlap:
+    """Two split files of one group (NaVAB: a nation's quoted and official files) holding some
+    of the same items, so a ranking on one partly repeats the other."""
+
+    first: PublishedFile
+    second: PublishedFile
+    #: items of the first that the second holds too
+    shared: int
+
+    @property
+    def identical(self) -> bool:
+        return self.first.sha256 == self.second.sha256
+
+    @property
+    def most(self) -> bool:
+        """Identical files, or more than half of the smaller one's items shared: the import
+        needs the operator's choice (keep both, or drop one)."""
+        return self.identical or 2 * self.shared > min(self.first.imported, self.second.imported)
+
+    def __str__(self) -> str:
+        how = "identical files" if self.identical else "different files"
+        return (
+            f"{self.first.name} and {self.second.name} share {self.shared} item(s) "
+            f"({how}; {self.first.imported} and {self.second.imported} items)"
+        )
+
+
 @dataclass(slots=True)
 class PublishedRead:
     #: the layout that was read, recorded as the import's format ("navab", "jsonl", ...)
@@ -116,6 +147,8 @@ class PublishedRead:
     notices: list[str] = field(default_factory=list)
     # The manifest.json of a release directory, when there is one.
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Split files sharing items, where the layout has several splits of one group.
+    overlaps: list[SplitOverlap] = field(default_factory=list)
 
     @property
     def skipped(self) -> int:
@@ -128,6 +161,10 @@ class PublishedRead:
     @property
     def incomplete(self) -> int:
         return sum(f.incomplete for f in self.files)
+
+    @property
+    def dropped(self) -> int:
+        return sum(f.dropped for f in self.files)
 
     def add(self, source: PublishedFile, record: PublishedRecord) -> None:
         source.imported += 1

@@ -76,6 +76,7 @@ class ImportReport:
     skipped: int
     duplicates: int
     incomplete: int
+    dropped: int
     files: list[PublishedFile] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
@@ -95,6 +96,8 @@ class ImportReport:
         lines.append(f"  duplicates kept once: {self.duplicates}")
         if self.incomplete:
             lines.append(f"  not complete items (auxiliary splits): {self.incomplete}")
+        if self.dropped:
+            lines.append(f"  in splits dropped as asked: {self.dropped}")
         return lines
 
 
@@ -110,6 +113,8 @@ def import_release(
     is_demo: bool = False,
     publish: bool = False,
     show_progress: bool = False,
+    keep_overlapping_splits: bool = False,
+    drop_splits: Sequence[str] = (),
 ) -> ImportReport:
     """Import PATH as the release VERSION of BENCHMARK (a registered slug); raises
     ImportFailed with every problem found.
@@ -119,6 +124,11 @@ def import_release(
     manifest version, else to the folder or file name. LICENCE defaults to the benchmark's
     declared one; a benchmark whose publisher states none needs one here. SOURCE defaults to
     "demo" for demo data, "pipeline" for a pipeline run's output, else "imported".
+
+    Two split files that mostly hold the same items (`SplitOverlap.most`) refuse the import
+    unless the operator chooses: KEEP_OVERLAPPING_SPLITS imports both, DROP_SPLITS (count
+    keys, NaVAB "cn/official") leaves those splits out. Either way the manifest and the
+    release card say so.
     """
     path = Path(path)
     try:
@@ -129,6 +139,10 @@ def import_release(
     version = version or _default_version(path, read.metadata, declaration.slug)
     licence = licence.strip() or declaration.licence or ""
     problems = list(read.problems)
+    overlaps = _resolve_overlaps(
+        declaration, read, set(drop_splits), keep=keep_overlapping_splits, problems=problems
+    )
+    dropped = _drop(declaration, read, drop_splits, problems)
     if not licence:
         problems.append(
             Problem(
@@ -188,7 +202,11 @@ def import_release(
                 licence=licence,
                 source=source or _default_source(read, is_demo),
                 is_demo=is_demo,
-                manifest=_manifest(path, declaration, read, fingerprint),
+                manifest={
+                    **_manifest(path, declaration, read, fingerprint),
+                    "overlaps": overlaps,
+                    "dropped_splits": dropped,
+                },
                 declaration=declaration,
                 show_progress=show_progress,
             )
@@ -202,6 +220,7 @@ def import_release(
         skipped=read.skipped,
         duplicates=read.duplicates,
         incomplete=read.incomplete,
+        dropped=read.dropped,
         files=read.files,
         notices=read.notices,
     )
@@ -310,9 +329,10 @@ def _manifest(
         "skipped": read.skipped,
         "duplicates": read.duplicates,
         "incomplete": read.incomplete,
-        # Source records that did not become items (filtered out by the release, repeats, or
-        # records of an auxiliary split that are not complete items).
-        "rejected": read.skipped + read.duplicates + read.incomplete,
+        "dropped": read.dropped,
+        # Source records that did not become items (filtered out by the release, repeats,
+        # records of an auxiliary split that are not complete items, or splits dropped).
+        "rejected": read.skipped + read.duplicates + read.incomplete + read.dropped,
         "notices": read.notices,
         "content_sha256": fingerprint,
     }
@@ -328,9 +348,83 @@ def _cell_counts(declaration: BenchmarkDeclaration, read: PublishedRead) -> dict
     {"split": ...}) is not, and would add an all-blank one."""
     counts = Counter(declaration.count_key(r.slice) for r in read.records)
     for source in read.files:
-        if all(source.slice.get(d.key) for d in declaration.slices):
-            counts[declaration.count_key(source.slice)] += 0
+        cell = declaration.cell_key(source.slice)
+        if cell is not None and not source.dropped:
+            counts[cell] += 0
     return {key: counts[key] for key in sorted(counts, key=declaration.count_sort_key)}
+
+
+# --- split files holding the same items ----------------------------------------------------
+
+
+def _resolve_overlaps(
+    declaration: BenchmarkDeclaration,
+    read: PublishedRead,
+    drop: set[str],
+    *,
+    keep: bool,
+    problems: list[Problem],
+) -> list[dict[str, Any]]:
+    """Each overlap as the manifest records it, with what became of it; one that needs the
+    operator's choice and has none is a problem. Said in the notices too."""
+    recorded = []
+    for overlap in read.overlaps:
+        splits = [declaration.count_key(f.slice) for f in (overlap.first, overlap.second)]
+        chosen = [key for key in splits if key in drop]
+        if chosen:
+            outcome = f"dropped {' and '.join(chosen)} as asked"
+        elif not overlap.most:
+            outcome = "both imported: less than half of the smaller split is shared"
+        elif keep:
+            outcome = "both imported as asked: their scores are not independent"
+        else:
+            problems.append(
+                Problem(
+                    overlap.second.name,
+                    None,
+                    f"{overlap}: {splits[0]} and {splits[1]} would rank models on the same "
+                    "items twice; import both anyway (--keep-overlapping-splits) or drop one "
+                    f"(--drop-split {splits[0]} or --drop-split {splits[1]})",
+                )
+            )
+            continue
+        read.notices.append(f"{overlap}: {outcome}")
+        recorded.append(
+            {
+                "files": [overlap.first.name, overlap.second.name],
+                "splits": splits,
+                "items": [overlap.first.imported, overlap.second.imported],
+                "shared": overlap.shared,
+                "identical": overlap.identical,
+                "outcome": outcome,
+            }
+        )
+    return recorded
+
+
+def _drop(
+    declaration: BenchmarkDeclaration,
+    read: PublishedRead,
+    drop: Sequence[str],
+    problems: list[Problem],
+) -> dict[str, list[str]]:
+    """Leave out the splits (count keys) the operator dropped: their files, counted as
+    dropped; a key no file holds is a problem."""
+    dropped: dict[str, list[str]] = {}
+    for key in drop:
+        files = [f for f in read.files if declaration.cell_key(f.slice) == key]
+        if not files:
+            held = sorted({declaration.cell_key(f.slice) or "" for f in read.files} - {""})
+            problems.append(
+                Problem(key, None, f"no split file holds {key} to drop (splits: {', '.join(held)})")
+            )
+            continue
+        for source in files:
+            source.dropped, source.imported = source.imported, 0
+        dropped[key] = [f.name for f in files]
+    names = {name for names in dropped.values() for name in names}
+    read.records = [r for r in read.records if r.source_file not in names]
+    return dropped
 
 
 # --- content fingerprints -----------------------------------------------------------------

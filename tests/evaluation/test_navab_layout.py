@@ -176,7 +176,7 @@ def test_a_folder_without_nations_is_refused(tmp_path: Path):
 
     [problem] = problems(tmp_path / "empty")
 
-    assert problem.startswith("empty: no NaVAB nation folders (china, cn, de, fr, french, german")
+    assert problem.startswith("empty: no NaVAB nation folders (china, cn, de, de-de, en-gb, en-us")
 
 
 def test_a_folder_of_splits_for_a_nation_navab_does_not_declare_is_refused_by_name(
@@ -240,6 +240,114 @@ def test_a_jsonl_line_reusing_a_uid_for_another_triple_is_a_conflict(tmp_path: P
     assert (problem.index, problem.unit, problem.key) == (3, "line", "statement")
     assert "conflicts with triples.jsonl line 1" in problem.reason
     assert result.duplicates == 1
+
+
+@pytest.mark.parametrize(
+    ("folder", "nation"),
+    [
+        ("zh", "cn"),
+        ("ZH", "cn"),
+        ("cn", "cn"),
+        ("zh-CN", "cn"),
+        ("en-us", "us"),
+        ("US", "us"),
+        ("uk", "uk"),
+        ("gb", "uk"),
+        ("en-GB", "uk"),
+        ("fr", "fr"),
+        ("Fr-fr", "fr"),
+        ("de", "de"),
+        ("DE-de", "de"),
+    ],
+)
+def test_a_folder_named_by_a_nations_language_or_iso_code_is_that_nation(
+    tmp_path: Path, folder: str, nation: str
+):
+    root = write_navab(
+        tmp_path / "navab", {f"{folder}/official_statement_result.json": [navab_record(0)]}
+    )
+
+    result = read(root)
+
+    assert result.problems == []
+    assert [r.slice for r in result.records] == [{"nation": nation, "mode": "official"}]
+    assert result.records[0].source_file == f"{folder}/official_statement_result.json"
+
+
+def test_english_names_no_one_nation(tmp_path: Path):
+    root = write_navab(tmp_path / "navab", {"en/human_statement_result.json": [navab_record(0)]})
+
+    problem, *_ = read(root).problems
+
+    assert problem.file == "en/"
+    assert "names no declared nation" in problem.reason
+
+
+def test_a_nations_splits_may_sit_in_two_folders(tmp_path: Path):
+    root = write_navab(
+        tmp_path / "navab",
+        {
+            "China/human_statement_result.json": [navab_record(0)],
+            "zh/official_statement_result.json": [navab_record(1, source="unknown")],
+        },
+    )
+
+    result = read(root)
+
+    assert result.problems == []
+    assert sorted((r.source_file, r.slice["mode"]) for r in result.records) == [
+        ("China/human_statement_result.json", "quoted"),
+        ("zh/official_statement_result.json", "official"),
+    ]
+    assert "cn: split files read from 2 folders (China/, zh/)" in result.notices
+
+
+@pytest.mark.parametrize(
+    ("same", "described"), [(True, "an identical file"), (False, "a different file")]
+)
+def test_the_same_split_in_two_folders_is_a_conflict_never_merged(
+    tmp_path: Path, same: bool, described: str
+):
+    root = write_navab(
+        tmp_path / "navab",
+        {
+            "China/official_statement_result.json": [navab_record(0)],
+            "zh/official_statement_result.json": [navab_record(0 if same else 1)],
+        },
+    )
+
+    result = read(root)
+
+    assert [str(p) for p in result.problems] == [
+        f"zh/official_statement_result.json: cn/official is also in "
+        f"China/official_statement_result.json ({described}): a split is read from one file, "
+        "never merged from two; remove one of them"
+    ]
+
+
+def test_a_nations_splits_sharing_triples_are_reported_with_the_count(tmp_path: Path):
+    quoted = [navab_record(i) for i in range(4)]
+    root = write_navab(
+        tmp_path / "navab",
+        {
+            "China/human_statement_result.json": quoted,
+            "China/official_statement_result.json": [*quoted[:3], navab_record(9)],
+            "US/human_statement_result.json": quoted,
+            "german/human_statement_result.json": [navab_record(20)],
+            "german/statements.json": [navab_record(20)],
+        },
+    )
+
+    result = read(root)
+
+    # China's two splits share 3 of 4; another nation's identical file and German's
+    # unscored source split are no overlap.
+    [overlap] = result.overlaps
+    assert (overlap.first.name, overlap.second.name) == (
+        "China/human_statement_result.json",
+        "China/official_statement_result.json",
+    )
+    assert (overlap.shared, overlap.identical, overlap.most) == (3, False, True)
 
 
 # --- our JSONL export and release directories ----------------------------------------------

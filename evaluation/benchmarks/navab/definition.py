@@ -8,6 +8,7 @@ and ranked like these five.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -38,7 +39,10 @@ class KnownNation(NamedTuple):
     name: str
     #: the folder of the published release, lower-cased
     release_folder: str
+    #: the first is the nation's own language
     languages: tuple[str, ...]
+    #: ISO 3166-1 alpha-2 (the United Kingdom's is GB)
+    iso: str
 
 
 class KnownMode(NamedTuple):
@@ -52,12 +56,29 @@ class KnownMode(NamedTuple):
 
 
 NATIONS: Final = (
-    KnownNation("cn", "China", "china", ("zh", "en")),
-    KnownNation("us", "United States", "us", ("en",)),
-    KnownNation("uk", "United Kingdom", "uk", ("en",)),
-    KnownNation("fr", "France", "french", ("fr", "en")),
-    KnownNation("de", "Germany", "german", ("de", "en")),
+    KnownNation("cn", "China", "china", ("zh", "en"), "CN"),
+    KnownNation("us", "United States", "us", ("en",), "US"),
+    KnownNation("uk", "United Kingdom", "uk", ("en",), "GB"),
+    KnownNation("fr", "France", "french", ("fr", "en"), "FR"),
+    KnownNation("de", "Germany", "german", ("de", "en"), "DE"),
 )
+
+
+def release_folders() -> dict[str, str]:
+    """Every folder name a release may give a nation's files, to the nation's code: the card's
+    folder, the ISO code, the language tag (`en-us`, `zh-cn`), and the nation's own language
+    where it is no other nation's (the hub moved China's official file to `zh/`; `en` names
+    no one nation). The code names its folder too (`ReleaseNames.of`)."""
+    first_languages = Counter(n.languages[0] for n in NATIONS)
+    folders: dict[str, str] = {}
+    for nation in NATIONS:
+        language = nation.languages[0]
+        names = [nation.release_folder, nation.iso, f"{language}-{nation.iso}"]
+        if first_languages[language] == 1:
+            names.append(language)
+        folders.update({name.lower(): nation.code for name in names})
+    return folders
+
 
 MODES: Final = (
     KnownMode(
@@ -333,7 +354,7 @@ class NaVAB(Benchmark):
 
     def read_published(self, path: Path) -> PublishedRead:
         names = ReleaseNames.of(
-            folders={n.release_folder: n.code for n in NATIONS},
+            folders=release_folders(),
             mode_files={m.release_filename: m.code for m in MODES},
             auxiliary_modes=UNSCORED_MODES,
         )

@@ -5,15 +5,19 @@ bare .jsonl file).
 The names the release uses for nations and modes come from NaVAB's declaration (`NATIONS`,
 `MODES`), passed in as `ReleaseNames`. A folder holding split files under a name no declared
 nation has is refused by name rather than skipped: its triples would otherwise vanish from the
-import without a word.
+import without a word. A nation's splits may sit in several folders (any name the declaration
+gives it: the hub moved China's official file to `zh/`), a split never in two; a nation's
+scored splits that share triples are recorded (`PublishedRead.overlaps`) for the importer.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 from typing import Any, Final
 
@@ -24,6 +28,7 @@ from evaluation.benchmarks.published import (
     PublishedFile,
     PublishedRead,
     PublishedRecord,
+    SplitOverlap,
     Unit,
     check_manifest_checksums,
     check_strings,
@@ -130,7 +135,9 @@ def read_release(path: Path, names: ReleaseNames) -> PublishedRead:
         return read.dedupe(_SAME_UID, _JSONL_TRIPLE_KEYS)
     read = PublishedRead(layout="navab")
     _read_navab(path, names, read)
-    return read.dedupe(_SAME_TRIPLE, _TRIPLE_KEYS)
+    read.dedupe(_SAME_TRIPLE, _TRIPLE_KEYS)
+    _find_overlaps(read, names)
+    return read
 
 
 def _triple(
@@ -166,7 +173,7 @@ def _triple(
 
 
 def _read_navab(root: Path, names: ReleaseNames, read: PublishedRead) -> None:
-    seen: dict[str, str] = {}
+    folders: dict[str, list[Path]] = {}
     for child in sorted(root.iterdir()):
         if child.name.startswith("."):
             continue
@@ -178,16 +185,10 @@ def _read_navab(root: Path, names: ReleaseNames, read: PublishedRead) -> None:
         if nation is None:
             _unknown_folder(child, names, read)
             continue
-        if nation in seen:
-            read.problems.append(
-                Problem(
-                    child.name, None, f"second folder for nation {nation} (also {seen[nation]})"
-                )
-            )
-            continue
-        seen[nation] = child.name
-        _read_nation_folder(child, nation, names, read)
-    if not seen:
+        folders.setdefault(nation, []).append(child)
+    for nation, held in folders.items():
+        _read_nation(held, nation, names, read)
+    if not folders:
         read.problems.append(
             Problem(
                 root.name,
@@ -195,6 +196,20 @@ def _read_navab(root: Path, names: ReleaseNames, read: PublishedRead) -> None:
                 f"no NaVAB nation folders ({_folder_names(names)}) and no {TRIPLES_FILE}",
             )
         )
+
+
+def _find_overlaps(read: PublishedRead, names: ReleaseNames) -> None:
+    """A nation's scored splits holding the same triples (the hub shows China's quoted and
+    official splits with exactly the same row count): recorded for the importer to report."""
+    triples: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+    for record in read.records:
+        triples[record.source_file].add(tuple(record.fields[f] for f in _TRIPLE_KEYS))
+    scored = [f for f in read.files if f.slice and f.slice["mode"] not in names.auxiliary_modes]
+    for first, second in combinations(scored, 2):
+        if first.slice["nation"] == second.slice["nation"]:
+            shared = len(triples[first.name] & triples[second.name])
+            if shared:
+                read.overlaps.append(SplitOverlap(first, second, shared))
 
 
 def _unknown_folder(folder: Path, names: ReleaseNames, read: PublishedRead) -> None:
@@ -223,29 +238,49 @@ def _mode_of(path: Path, names: ReleaseNames) -> str | None:
     return names.mode_files.get(MODE_FILE_ALIASES.get(lowered, lowered))
 
 
-def _read_nation_folder(
-    folder: Path, nation: str, names: ReleaseNames, read: PublishedRead
+def _read_nation(
+    folders: list[Path], nation: str, names: ReleaseNames, read: PublishedRead
 ) -> None:
-    found: dict[str, str] = {}
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        mode = _mode_of(path, names)
-        name = f"{folder.name}/{path.name}"
-        if mode is None:
-            if path.name.lower().endswith(".json"):
-                read.notices.append(f"{name}: not a NaVAB split file, skipped")
-            continue
-        if mode in found:
-            read.problems.append(
-                Problem(name, None, f"second file for mode {mode} (also {found[mode]})")
-            )
-            continue
-        found[mode] = name
-        _read_navab_file(path, name, nation, mode, mode in names.auxiliary_modes, read)
+    """A nation's split files, from one folder or several (the hub moved China's official file
+    to `zh/` beside `China/`); a split found twice is refused, never merged."""
+    found: dict[str, Path] = {}
+    for folder in folders:
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or not path.is_file():
+                continue
+            mode = _mode_of(path, names)
+            name = _file_name(path)
+            if mode is None:
+                if path.name.lower().endswith(".json"):
+                    read.notices.append(f"{name}: not a NaVAB split file, skipped")
+                continue
+            if mode in found:
+                read.problems.append(
+                    Problem(name, None, _split_again(nation, mode, found[mode], path))
+                )
+                continue
+            found[mode] = path
+            _read_navab_file(path, name, nation, mode, mode in names.auxiliary_modes, read)
+    shown = ", ".join(f"{folder.name}/" for folder in folders)
+    if len(folders) > 1:
+        read.notices.append(f"{nation}: split files read from {len(folders)} folders ({shown})")
     missing = sorted(names.modes - names.auxiliary_modes - set(found))
     if missing:
-        read.notices.append(f"{folder.name}/: no file for mode(s) {', '.join(missing)}")
+        read.notices.append(f"{shown}: no file for mode(s) {', '.join(missing)}")
+
+
+def _file_name(path: Path) -> str:
+    """A split file as the release names it: its folder and file."""
+    return f"{path.parent.name}/{path.name}"
+
+
+def _split_again(nation: str, mode: str, first: Path, again: Path) -> str:
+    same = first.read_bytes() == again.read_bytes()
+    return (
+        f"{nation}/{mode} is also in {_file_name(first)} "
+        f"({'an identical file' if same else 'a different file'}): a split is read from one "
+        "file, never merged from two; remove one of them"
+    )
 
 
 def _read_navab_file(

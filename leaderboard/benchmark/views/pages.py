@@ -232,6 +232,32 @@ def _file_split(benchmark: Benchmark, info: dict[str, Any]) -> str:
     return "/".join([*ordered, *held.values()])
 
 
+@dataclass(frozen=True)
+class CellSource:
+    """The file a cell's items were read from, as the card lists it."""
+
+    cell: str
+    folder: str
+    file: str
+    info: dict[str, Any]
+
+
+def _cell_sources(benchmark: Benchmark, files: dict[str, Any]) -> list[CellSource]:
+    """Each file that holds one cell (a value on every dimension: NaVAB's nation and mode
+    files), in the declared cell order: where that cell's items came from."""
+    found = []
+    for name, info in files.items():
+        held = manifest_file_slice(info) if isinstance(info, dict) else {}
+        cell = benchmark.cell_key(held)
+        if cell is None:
+            continue
+        folder, _, file = name.rpartition("/")
+        label = " · ".join(d.label_of(held[d.key]) for d in benchmark.slices)
+        order = benchmark.count_sort_key(cell)
+        found.append((order, name, CellSource(label, folder, file, info)))
+    return [source for _, _, source in sorted(found, key=lambda row: row[:2])]
+
+
 def release_detail(request: HttpRequest, benchmark: str, version: str) -> HttpResponse:
     release = get_object_or_404(
         benchmark_releases(request, benchmark).select_related("benchmark"), version=version
@@ -256,11 +282,16 @@ def release_detail(request: HttpRequest, benchmark: str, version: str) -> HttpRe
         if isinstance(info, dict)
     ]
     citation = declared.citation
+    overlaps = manifest.get("overlaps")
     context = {
         "release": release,
         "benchmark": declared,
         "counts": count_table(release),
         "files": files,
+        "cell_sources": _cell_sources(declared, _section(manifest, "files")),
+        "overlaps": [o for o in overlaps if isinstance(o, dict)]
+        if isinstance(overlaps, list)
+        else [],
         "checksum_name": declared.download_name(release.version, "jsonl"),
         "notices": [str(n) for n in notices] if isinstance(notices, list) else [],
         "downloads": downloads,

@@ -52,6 +52,20 @@ class Command(BaseCommand):
             help="Mark the release as demo data, not the benchmark's.",
         )
         parser.add_argument(
+            "--keep-overlapping-splits",
+            action="store_true",
+            help="Import two split files that mostly hold the same items anyway (the card "
+            "says so); without this or --drop-split such an import is refused.",
+        )
+        parser.add_argument(
+            "--drop-split",
+            action="append",
+            default=[],
+            metavar="SPLIT",
+            help="Leave out this split (NaVAB NATION/MODE, e.g. cn/official), e.g. one that "
+            "repeats another; repeatable. The card names it.",
+        )
+        parser.add_argument(
             "--skip-exports",
             action="store_true",
             help="Do not build the whole-release JSONL/CSV/Parquet files now (built on first download).",
@@ -68,6 +82,8 @@ class Command(BaseCommand):
                 is_demo=options["demo"],
                 publish=options["publish"],
                 show_progress=options["verbosity"] >= 1,
+                keep_overlapping_splits=options["keep_overlapping_splits"],
+                drop_splits=options["drop_split"],
             )
         except ImportFailed as exc:
             raise CommandError(exc.describe()) from exc
