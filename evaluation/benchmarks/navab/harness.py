@@ -46,7 +46,7 @@ from evaluation.benchmarks.navab.lm_eval_tasks import (
 from evaluation.benchmarks.navab.prompts import LETTERS
 from evaluation.lm_eval_runner import Progress, ProgressCallback, load_lm, run_tasks
 from evaluation.providers.letters import parse_letter
-from evaluation.release import iter_triples
+from evaluation.release import TripleRecord
 from evaluation.results import EvaluationResult, Part, SampleRecord, ScoreRow
 from evaluation.spec import ModelSpec
 from evaluation.stats import cell_seed, stderr
@@ -94,7 +94,8 @@ def release_cells(
     each cell (both halves stay represented)."""
     if limit is not None and limit < 1:
         raise ValueError("limit must be a positive number of items per nation x mode")
-    triples = list(iter_triples(Path(release_dir)))
+    # Any form of the release: a release directory, the publisher's folders, a download.
+    triples = [TripleRecord.from_dict(item) for item in _navab().release_items(Path(release_dir))]
     chosen_nations = _choose(nations, _in_order({t.nation for t in triples}), "nation")
     held_modes = _in_order({t.mode for t in triples})
     if not modes:
