@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from evaluation.context import TooLong, leave_out_too_long
 from evaluation.errors import ModelError
 from evaluation.results import ProgressEvent
 from evaluation.spec import SERVED, ModelSpec, Serving, vllm_available
@@ -101,6 +102,15 @@ def load_lm(spec: ModelSpec, device: str) -> Any:
         raise ModelError(f"could not load {spec.pretrained}: {exc}") from exc
 
 
+class TaskSamples(dict[str, list[dict[str, Any]]]):
+    """lm-eval's logged samples per task, and the documents left out of the run because the
+    model's context cannot hold them (`evaluation.context`)."""
+
+    def __init__(self, samples: dict[str, list[dict[str, Any]]], too_long: list[TooLong]) -> None:
+        super().__init__(samples)
+        self.too_long = too_long
+
+
 def run_tasks(
     lm: Any,
     spec: ChatTemplateChoice,
@@ -108,18 +118,23 @@ def run_tasks(
     tasks_dir: Path,
     seed: int,
     metadata: dict[str, Any] | None = None,
-) -> dict[str, list[dict[str, Any]]]:
-    """Run `names` from `tasks_dir` on `lm`. `metadata` reaches the tasks' dataset loaders, as
-    the stock CLI passes them its `model_args` (a task may need the model's tokenizer)."""
+) -> TaskSamples:
+    """Run `names` from `tasks_dir` on `lm`, less the documents that do not fit its context
+    (returned as `too_long`; ModelError where none fits). `metadata` reaches the tasks'
+    dataset loaders, as the stock CLI passes them its `model_args` (a task may need the
+    model's tokenizer)."""
     import lm_eval
-    from lm_eval.tasks import TaskManager
+    from lm_eval.tasks import TaskManager, get_task_dict
 
     manager = TaskManager(
         include_path=str(tasks_dir), include_defaults=False, metadata=metadata or None
     )
+    tasks = get_task_dict(list(names), manager)
+    too_long = leave_out_too_long(lm, tasks, spec.apply_chat_template)
+    runnable = [task for task in tasks.values() if len(task.eval_docs)]
     output = lm_eval.simple_evaluate(
         model=lm,
-        tasks=list(names),
+        tasks=runnable,
         task_manager=manager,
         log_samples=True,
         bootstrap_iters=0,  # our own intervals are computed from the samples
@@ -132,4 +147,4 @@ def run_tasks(
     if output is None:
         raise RuntimeError("lm-eval returned no results (not the main process?)")
     samples: dict[str, list[dict[str, Any]]] = output["samples"]
-    return samples
+    return TaskSamples(samples, too_long)

@@ -146,6 +146,9 @@ class ReproCard:
     not_run: dict[str, str] = field(default_factory=dict)
     #: the site's reference judge of the reference-judged methods (None: none ran)
     reference_judge: dict[str, Any] | None = None
+    #: per method, the items left out because the model's context cannot hold them (never
+    #: cut): {"context": tokens, "n": items, "cells": [{"slices": {...}, "n": items}]}
+    too_long: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

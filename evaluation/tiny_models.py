@@ -70,6 +70,7 @@ def build_tiny_model(
     seed: int = 0,
     always_next: str | None = None,
     vocab_size: int = 600,
+    n_positions: int = 512,
 ) -> Path:
     """Save a 2-layer GPT-2 and its tokenizer in `directory`; returns the directory.
 
@@ -88,7 +89,7 @@ def build_tiny_model(
     torch.manual_seed(seed)
     config = GPT2Config(
         vocab_size=len(fast),
-        n_positions=512,
+        n_positions=n_positions,
         n_embd=32,
         n_layer=2,
         n_head=2,

@@ -426,6 +426,26 @@ class Benchmark(ABC):
         record, file and problem, without raising on bad input; the site writes the records
         only when there are no problems."""
 
+    def release_items(self, path: Path) -> list[dict[str, Any]]:
+        """The items of any form of a release, by field: a release directory (its
+        `items_file`, as the site's workers and the pipeline write it), else whatever
+        `read_published` reads (the publisher's layout, the site's downloads). ValueError
+        naming the problems where it is not a readable release."""
+        from evaluation.release import iter_items
+
+        path = Path(path)
+        if (path / self.items_file).is_file():
+            return list(iter_items(path, self.items_file))
+        read = self.read_published(path)
+        if read.problems:
+            listed = "; ".join(str(p) for p in read.problems[:10])
+            more = len(read.problems) - 10
+            raise ValueError(
+                f"{path} is not a readable {self.name} release: {listed}"
+                + (f" (and {more} more)" if more > 0 else "")
+            )
+        return [{"uid": record.uid, **record.fields} for record in read.records]
+
     @abstractmethod
     def export_tasks(
         self,

@@ -8,7 +8,9 @@ only writes what they return. Nothing here knows a benchmark's fields.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -262,6 +264,80 @@ def jsonl_lines(path: Path, source: PublishedFile) -> Iterator[tuple[int, bytes]
             source.bytes += len(line)
             yield line_no, line
     source.sha256 = digest.hexdigest()
+
+
+# The site's whole-release downloads (`leaderboard.benchmark.exports`): one row per item in
+# `Benchmark.export_columns`, every value a string (nested values as JSON text).
+DOWNLOAD_FORMATS: Final = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
+
+
+def download_format(path: Path) -> str | None:
+    """ "jsonl", "csv" or "parquet" for a file named as the site's downloads are, else None."""
+    return DOWNLOAD_FORMATS.get(path.suffix.lower()) if path.is_file() else None
+
+
+def download_files(folder: Path) -> list[Path]:
+    """The files of FOLDER (not its sub-folders) that are named as the site's downloads."""
+    return sorted(p for p in folder.iterdir() if download_format(p) is not None)
+
+
+@dataclass(slots=True)
+class DownloadRows:
+    """A download file's rows as objects, each with where a problem of it is located."""
+
+    source: PublishedFile
+    unit: Unit
+    #: (index, row): a JSONL row's 1-based line, a CSV or Parquet row's 0-based position
+    rows: list[tuple[int, dict[str, Any]]]
+
+
+def read_download(path: Path, read: PublishedRead) -> DownloadRows:
+    """Every row of a download file as an object; a row that is not one, and a file that cannot
+    be read, are problems."""
+    raw = path.read_bytes()
+    source = PublishedFile(name=path.name, sha256=hashlib.sha256(raw).hexdigest(), bytes=len(raw))
+    read.files.append(source)
+    fmt = download_format(path)
+    found = DownloadRows(source, "line" if fmt == "jsonl" else "record", [])
+    try:
+        if fmt == "jsonl":
+            found.rows = _jsonl_objects(raw, path.name, read)
+        elif fmt == "csv":
+            reader = csv.DictReader(io.StringIO(raw.decode("utf-8"), newline=""))
+            found.rows = list(enumerate(reader))
+        else:
+            import pyarrow.parquet as pq
+
+            found.rows = list(enumerate(pq.read_table(io.BytesIO(raw)).to_pylist()))
+    except UnicodeDecodeError as exc:
+        read.problems.append(Problem(path.name, None, f"not UTF-8 text (byte {exc.start})"))
+    except (csv.Error, OSError, ValueError) as exc:
+        read.problems.append(Problem(path.name, None, f"not a readable {fmt} file: {exc}"))
+    source.records = len(found.rows)
+    return found
+
+
+def _jsonl_objects(raw: bytes, name: str, read: PublishedRead) -> list[tuple[int, dict[str, Any]]]:
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for line_no, line in enumerate(raw.decode("utf-8").split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            read.problems.append(Problem(name, line_no, f"invalid JSON: {exc.msg}", unit="line"))
+            continue
+        if not isinstance(row, dict):
+            reason = f"expected an object, found {type_name(row)}"
+            read.problems.append(Problem(name, line_no, reason, unit="line"))
+            continue
+        rows.append((line_no, row))
+    return rows
 
 
 def read_manifest(path: Path, read: PublishedRead) -> dict[str, Any]:

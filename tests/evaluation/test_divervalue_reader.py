@@ -154,7 +154,9 @@ def test_an_unknown_key_that_jsonb_cannot_hold_is_a_problem(tmp_path):
 
 def test_the_benchmark_reads_through_its_declared_method(tmp_path):
     result = BENCHMARK.read_published(tmp_path)
-    assert result.problems == [Problem(str(tmp_path), None, "no JSON files found")]
+    assert result.problems == [
+        Problem(str(tmp_path), None, "no JSON, JSONL, CSV or Parquet files found")
+    ]
     missing = tmp_path / "absent"
     assert [p.reason for p in BENCHMARK.read_published(missing).problems] == [
         "no such file or directory"

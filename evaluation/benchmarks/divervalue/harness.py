@@ -30,6 +30,7 @@ from evaluation.benchmarks.divervalue.results import (
     SliceScore,
 )
 from evaluation.benchmarks.intervals import metric_intervals
+from evaluation.context import left_out_counts
 from evaluation.lm_eval_runner import Progress, load_lm, run_tasks
 from evaluation.release import sha256_file
 from evaluation.results import ProgressEvent
@@ -180,6 +181,7 @@ def evaluate(
         ),
         "started_at": started_at,
         "duration_s": round(time.monotonic() - started, 3),
+        "too_long": left_out_counts({"opa": samples.too_long}, benchmark),
     }
     result = DiverValueResult(
         scores=score_slices(margins, benchmark, seed),

@@ -4,12 +4,15 @@ The publisher ships `DiverValue-Bench_dataset.json` (every item) and the user-di
 `DVB-train.json`, `DVB-val.json`, `DVB-test.json`; before the rename the splits were
 `mvpbench_train.json`, `mvpbench_val.json`, `mvpbench_test.json`. A file is recognised by its
 records (a list of objects holding the DiverValue-Bench keys), its name only says which split it
-is; a file of such records under any other name is read as items without a split. Nothing is
-returned as a record when any problem is found: the caller writes all or nothing.
+is; a file of such records under any other name is read as items without a split. The site's
+own downloads of a release (JSONL, CSV, Parquet: the site's fields, split included) are read
+too, as a file or in the folder. Nothing is returned as a record when any problem is found:
+the caller writes all or nothing.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +27,10 @@ from evaluation.benchmarks.published import (
     PublishedRead,
     PublishedRecord,
     check_strings,
+    download_files,
+    download_format,
     json_problems,
+    read_download,
     read_json_list,
     type_name,
 )
@@ -54,6 +60,8 @@ OPTIONAL_TEXT_KEYS: Final = (
 KNOWN_KEYS: Final = frozenset(
     {*ID_KEYS, "stated_prefs", *TEXT_KEYS, *DEMOGRAPHIC_KEYS, *OPTIONAL_TEXT_KEYS}
 )
+# The site's fields that are no publisher keys (`to_fields`), and the downloads' release column.
+_SITE_KEYS: Final = frozenset({"uid", "split", "region", "birth_country", "extra", "release"})
 # What makes a list of objects DiverValue-Bench records.
 _SIGNATURE: Final = frozenset({"id", "user_id", "question", "answer_w", "answer_l"})
 
@@ -152,11 +160,19 @@ def read_published(path: Path, slice_of: SliceOf) -> PublishedRead:
     if not path.exists():
         read.problems.append(Problem(str(path), None, "no such file or directory"))
         return read
-    paths = sorted(p for p in path.glob("*.json") if p.is_file()) if path.is_dir() else [path]
-    if not paths:
-        read.problems.append(Problem(str(path), None, "no JSON files found"))
+    if path.is_dir():
+        paths = sorted(p for p in path.glob("*.json") if p.is_file())
+        downloads = download_files(path)
+    else:
+        downloads = [path] if download_format(path) else []
+        paths = [] if downloads else [path]
+    if not paths and not downloads:
+        read.problems.append(Problem(str(path), None, "no JSON, JSONL, CSV or Parquet files found"))
         return read
+    if downloads and not paths:
+        read.layout = str(download_format(downloads[0]))
     files = [f for p in paths if (f := _read_file(p, read)) is not None]
+    files += [_read_download(p, read) for p in downloads]
     _merge(files, read, slice_of)
     if read.problems:
         read.records = []
@@ -202,6 +218,58 @@ def _read_file(path: Path, read: PublishedRead) -> _File | None:
         seen[uid] = index
         checked.items.append((index, uid, to_fields(record)))
     return checked
+
+
+def _read_download(path: Path, read: PublishedRead) -> _File:
+    """A download of the site's: each row back in the publisher's keys, checked as a published
+    record is, with the split it holds."""
+    found = read_download(path, read)
+    checked = _File("items", found.source)
+    seen: dict[str, int] = {}
+    for index, row in found.rows:
+        record, reasons = _publisher_record(row)
+        reasons += [] if reasons else _check(record)
+        read.problems += [
+            Problem(path.name, index, reason, unit=found.unit, key=key) for key, reason in reasons
+        ]
+        if reasons:
+            continue
+        uid = str(record["id"])
+        if uid in seen:
+            reason = f"uid {uid!r} repeats row {seen[uid]}"
+            read.problems.append(Problem(path.name, index, reason, unit=found.unit, key="uid"))
+            continue
+        seen[uid] = index
+        checked.items.append((index, uid, {**to_fields(record), "split": row.get("split") or ""}))
+    return checked
+
+
+def _publisher_record(row: dict[str, Any]) -> tuple[dict[str, Any], list[KeyReason]]:
+    """A download's row in the publisher's keys (its JSON-text values decoded), and the reasons
+    it cannot be one."""
+    reasons: list[KeyReason] = []
+    decoded: dict[str, Any] = {}
+    for key in ("stated_prefs", "extra"):
+        value = row.get(key)
+        try:
+            decoded[key] = json.loads(value) if isinstance(value, str) and value else value
+        except json.JSONDecodeError:
+            reasons.append((key, f"{key!r} is not JSON text"))
+    extra = decoded.get("extra") or {}
+    if not isinstance(extra, dict):
+        reasons.append(("extra", f"'extra' must be an object, found {type_name(extra)}"))
+        extra = {}
+    split = row.get("split") or ""
+    if split not in ("", *SPLITS):
+        reasons.append(("split", f"unknown split {split!r}; the splits are {', '.join(SPLITS)}"))
+    record = {
+        **{k: v for k, v in extra.items() if k not in KNOWN_KEYS},
+        **{k: v for k, v in row.items() if k not in _SITE_KEYS},
+        "stated_prefs": decoded.get("stated_prefs") or None,
+        "id": row.get("uid"),
+        "birth_country/region": row.get("birth_country"),
+    }
+    return record, reasons
 
 
 def _merge(files: list[_File], read: PublishedRead, slice_of: SliceOf) -> None:

@@ -1,5 +1,6 @@
 """A DiverValue-Bench release directory: `items.jsonl` (one item per line, in the site's fields)
-or, where that is absent, the published layout itself (read and checked by `read_published`).
+or, where that is absent, the published layout or a download of the site's (read and checked
+by `read_published`).
 
 OPA is published on the DVB-test users, so the items scored by default are the test split's
 where the release has one; `splits=["all"]` scores every item.
@@ -31,20 +32,7 @@ def write_items(release_dir: Path, items: Iterable[Mapping[str, Any]]) -> Path:
 
 
 def load_items(release_dir: Path) -> list[dict[str, Any]]:
-    release_dir = Path(release_dir)
-    path = release_dir / ITEMS_FILE
-    if path.exists():
-        with path.open(encoding="utf-8") as handle:
-            return [json.loads(line) for line in handle if line.strip()]
-    read = get_benchmark("divervalue").read_published(release_dir)
-    if read.problems:
-        listed = "; ".join(str(p) for p in read.problems[:10])
-        more = len(read.problems) - 10
-        raise ValueError(
-            f"{release_dir} is not a readable DiverValue-Bench release: {listed}"
-            + (f" (and {more} more)" if more > 0 else "")
-        )
-    return [{"uid": record.uid, **record.fields} for record in read.records]
+    return get_benchmark("divervalue").release_items(release_dir)
 
 
 def select_items(

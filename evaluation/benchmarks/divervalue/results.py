@@ -184,5 +184,6 @@ def to_evaluation_result(result: DiverValueResult, spec: Any) -> Any:
             lm_eval_commands=[export, card["lm_eval_command"]],
             started_at=card["started_at"],
             duration_s=card["duration_s"],
+            too_long=card.get("too_long") or {},
         ),
     )

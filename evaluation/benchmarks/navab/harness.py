@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,9 +45,10 @@ from evaluation.benchmarks.navab.lm_eval_tasks import (
     write_judge_tasks,
 )
 from evaluation.benchmarks.navab.prompts import LETTERS
+from evaluation.context import TooLong, left_out_counts
 from evaluation.lm_eval_runner import Progress, ProgressCallback, load_lm, run_tasks
 from evaluation.providers.letters import parse_letter
-from evaluation.release import iter_triples
+from evaluation.release import TripleRecord
 from evaluation.results import EvaluationResult, Part, SampleRecord, ScoreRow
 from evaluation.spec import ModelSpec
 from evaluation.stats import cell_seed, stderr
@@ -94,7 +96,8 @@ def release_cells(
     each cell (both halves stay represented)."""
     if limit is not None and limit < 1:
         raise ValueError("limit must be a positive number of items per nation x mode")
-    triples = list(iter_triples(Path(release_dir)))
+    # Any form of the release: a release directory, the publisher's folders, a download.
+    triples = [TripleRecord.from_dict(item) for item in _navab().release_items(Path(release_dir))]
     chosen_nations = _choose(nations, _in_order({t.nation for t in triples}), "nation")
     held_modes = _in_order({t.mode for t in triples})
     if not modes:
@@ -246,13 +249,16 @@ def judge_answers(
     method: str,
     exported: ExportedTasks,
     seed: int,
+    too_long: list[TooLong] | None = None,
 ) -> list[SampleRecord]:
     """Judge `items` (answers from any source: this run's generation stage, an API model, a
-    stored answers file) with `lm` under `method`'s own task names."""
+    stored answers file) with `lm` under `method`'s own task names; the items the judge's
+    context cannot hold are added to `too_long`."""
     write_judge_tasks(items, exported.directory, exported, [method])
-    return _choice_records(
-        run_tasks(lm, spec, exported.names(method), exported.directory, seed), method
-    )
+    samples = run_tasks(lm, spec, exported.names(method), exported.directory, seed)
+    if too_long is not None:
+        too_long += samples.too_long
+    return _choice_records(samples, method)
 
 
 def evaluate(
@@ -324,17 +330,27 @@ def evaluate(
         tracker.attach(lm)
         records: list[SampleRecord] = []
         answers: dict[str, str] = {}
+        # Per method, the items left out because a model's context cannot hold them.
+        too_long: dict[str, list[TooLong]] = {m: [] for m in methods}
         if MC in methods:
             tracker.start("mc")
-            records += _choice_records(run_tasks(lm, spec, exported.names(MC), tasks_dir, seed), MC)
+            samples = run_tasks(lm, spec, exported.names(MC), tasks_dir, seed)
+            too_long[MC] += samples.too_long
+            records += _choice_records(samples, MC)
             tracker.finish_stage(2 * n_items)
         if MC_GEN in methods:
             tracker.start("mc: generated letters")
-            records += _letter_records(run_tasks(lm, spec, exported.names(MC_GEN), tasks_dir, seed))
+            samples = run_tasks(lm, spec, exported.names(MC_GEN), tasks_dir, seed)
+            too_long[MC_GEN] += samples.too_long
+            records += _letter_records(samples)
             tracker.finish_stage((2 * n_items if MC in methods else 0) + n_items)
         if judged:
             tracker.start("aj: answering")
-            for task_samples in run_tasks(lm, spec, exported.names(GEN), tasks_dir, seed).values():
+            generated = run_tasks(lm, spec, exported.names(GEN), tasks_dir, seed)
+            for method in judged:
+                # An item without an answer is not judged (`judge_items`).
+                too_long[method] += generated.too_long
+            for task_samples in generated.values():
                 for sample in task_samples:
                     answers[sample["doc"]["uid"]] = free_answer(str(sample["filtered_resps"][0]))
             tracker.finish_stage(
@@ -359,7 +375,9 @@ def evaluate(
                     tracker.attach(lm)
                 tracker.start("aj: judging" if method == AJ else "aj_ref: reference judge")
                 start = tracker.done
-                records += judge_answers(lm, judge_spec, items, method, exported, seed)
+                records += judge_answers(
+                    lm, judge_spec, items, method, exported, seed, too_long[method]
+                )
                 tracker.finish_stage(start + 2 * n_items)
         tracker.start("scoring")
         rows = score_rows(records, seed)
@@ -383,6 +401,7 @@ def evaluate(
         started_at=started_at,
         duration_s=time.monotonic() - started,
     )
+    card = replace(card, too_long=left_out_counts(too_long, _navab()))
     result = EvaluationResult(scores=rows, samples=records, card=card, answers=answers)
     if out_dir is not None:
         result.write(Path(out_dir))

@@ -1,6 +1,6 @@
 """NaVAB's published layouts: the hub's release folders (one folder per nation, one JSON list
 per mode), and our own export (a release directory with triples.jsonl and manifest.json, or a
-bare .jsonl file).
+bare .jsonl file, alone or in a folder).
 
 The names the release uses for nations and modes come from NaVAB's declaration (`NATIONS`,
 `MODES`), passed in as `ReleaseNames`. A folder holding split files under a name no declared
@@ -32,6 +32,8 @@ from evaluation.benchmarks.published import (
     Unit,
     check_manifest_checksums,
     check_strings,
+    download_files,
+    download_format,
     json_problems,
     jsonl_lines,
     read_json_list,
@@ -111,7 +113,8 @@ class ReleaseNames:
 
 
 def read_release(path: Path, names: ReleaseNames) -> PublishedRead:
-    """Read a NaVAB folder, a release directory (triples.jsonl + manifest.json) or a .jsonl file."""
+    """Read a NaVAB folder, a release directory (triples.jsonl + manifest.json), a .jsonl file
+    (the release page's download) or a folder holding one."""
     if path.is_file():
         read = PublishedRead(layout="jsonl")
         if path.suffix.lower() in (".jsonl", ".ndjson"):
@@ -132,6 +135,13 @@ def read_release(path: Path, names: ReleaseNames) -> PublishedRead:
         read.metadata = read_manifest(path / MANIFEST_FILE, read)
         _read_jsonl(path / TRIPLES_FILE, TRIPLES_FILE, read, names)
         check_manifest_checksums(read, MANIFEST_FILE)
+        return read.dedupe(_SAME_UID, _JSONL_TRIPLE_KEYS)
+    downloads = [p for p in download_files(path) if download_format(p) == "jsonl"]
+    if downloads:
+        # A folder the release page's JSONL download was saved into, under its served name.
+        read = PublishedRead(layout="jsonl")
+        for download in downloads:
+            _read_jsonl(download, download.name, read, names)
         return read.dedupe(_SAME_UID, _JSONL_TRIPLE_KEYS)
     read = PublishedRead(layout="navab")
     _read_navab(path, names, read)

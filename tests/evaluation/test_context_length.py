@@ -1,0 +1,74 @@
+"""A model whose context is shorter than some items: those items are left out of its scores
+and counted per cell on its card (lm-eval would cut their prompts or assert); a model that
+fits none fails as the model's problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evaluation.benchmarks.navab.harness import evaluate
+from evaluation.errors import ModelError
+from evaluation.release import TripleRecord, write_release
+from tests.evaluation.conftest import cpu_spec, tiny_records
+from tests.tiny_models import build_tiny_model
+
+# A tiny record needs 68 tokens (prompt and letter); a long one well over 96.
+SHORT_CONTEXT = 96
+
+
+@pytest.fixture(scope="module")
+def short_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "short", n_positions=SHORT_CONTEXT)
+
+
+def _release(directory: Path, records: list[TripleRecord]) -> Path:
+    write_release(directory, records, {"version": "context-1"})
+    return directory
+
+
+def test_it_leaves_out_and_counts_per_cell_the_items_longer_than_the_context(short_model, tmp_path):
+    records = [r for r in tiny_records() if r.nation == "us" and r.mode == "quoted"]
+    long = [
+        TripleRecord(
+            uid=f"us-long-{i}",
+            nation="us",
+            mode="quoted",
+            question="Should the government adopt this policy? " * 8,
+            statement=f"The nation supports policy {i}.",
+            reverse_statement=f"The nation opposes policy {i}.",
+        )
+        for i in range(2)
+    ]
+    release = _release(tmp_path / "release", records + long)
+
+    result = evaluate(cpu_spec(short_model), release, methods=["mc"], device="cpu")
+
+    scored = {s.uid for s in result.samples}
+    assert scored == {r.uid for r in records}
+    assert result.score({"nation": "us", "mode": "quoted"}, "mc").n == len(records)
+    assert result.card.too_long == {
+        "mc": {
+            "context": SHORT_CONTEXT,
+            "n": 2,
+            "cells": [{"slices": {"nation": "us", "mode": "quoted"}, "n": 2}],
+        }
+    }
+
+
+def test_a_model_that_fits_no_item_fails_as_the_models_problem(short_model, tmp_path):
+    long = [
+        TripleRecord(
+            uid="us-long",
+            nation="us",
+            mode="quoted",
+            question="Should the government adopt this policy? " * 8,
+            statement="The nation supports the policy.",
+            reverse_statement="The nation opposes the policy.",
+        )
+    ]
+    release = _release(tmp_path / "release", long)
+
+    with pytest.raises(ModelError, match=f"no item fits the model's context of {SHORT_CONTEXT}"):
+        evaluate(cpu_spec(short_model), release, methods=["mc"], device="cpu")
