@@ -66,6 +66,9 @@ class ScoreRow:
     ci_high: float
     #: the method's declared sub-metrics, by key (NaVAB: "pos", "neg")
     parts: dict[str, Part] = field(default_factory=dict)
+    #: the clusters (users) a cluster interval resampled; None where items are independent.
+    #: One cluster has no interval at all: pages say so and boards never rank on it.
+    clusters: int | None = None
 
 
 @dataclass(frozen=True)

@@ -251,3 +251,61 @@ def test_triples_become_items_with_slices_and_data_and_keep_their_results():
         assert [(r.value.key, [c.n for c in r.cells]) for r in table.rows] == [("fr", [1])]
     finally:
         MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scores_from_before_cluster_counts_get_their_users_counted_and_keep_everything():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] != "evals"] + [("evals", "0009_job_disparity")]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        benchmark, _ = old.get_model("benchmark", "Benchmark").objects.get_or_create(
+            slug="divervalue", defaults={"name": "DiverValue-Bench"}
+        )
+        release = old.get_model("benchmark", "DatasetRelease").objects.create(
+            benchmark=benchmark, version="dvb-old", title="Old", status="published"
+        )
+        Item = old.get_model("benchmark", "Item")
+        users = [("jp0", "Japan")] * 3 + [("uk0", "United Kingdom"), ("uk1", "United Kingdom")]
+        items = [
+            Item.objects.create(
+                release=release,
+                uid=f"i{i}",
+                slices={"birth_country": country},
+                data={"user_id": user, "split": "test"},
+            )
+            for i, (user, country) in enumerate(users)
+        ]
+        model = old.get_model("evals", "LanguageModel").objects.create(name="org/m", revision="a")
+        job = old.get_model("evals", "EvaluationJob").objects.create(
+            model=model, release=release, status="finished", methods=["opa"]
+        )
+        for item in items:
+            old.get_model("evals", "SampleResult").objects.create(
+                job=job, triple=item, method="opa", value=0.5
+            )
+        Score = old.get_model("evals", "Score")
+        for slices in ({}, {"birth_country": "Japan"}, {"birth_country": "United Kingdom"}):
+            Score.objects.create(
+                job=job, slices=slices, slice_key=str(slices), method="opa", metric="opa",
+                value=0.25, n=3, stderr=0.1, ci_low=0.1, ci_high=0.4, parts={},
+            )  # fmt: skip
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+        new = executor.loader.project_state(latest).apps
+        migrated = new.get_model("evals", "Score").objects.filter(job_id=job.pk)
+        counted = {str(s.slices): s.clusters for s in migrated}
+        assert counted == {
+            "{}": 3,
+            str({"birth_country": "Japan"}): 1,
+            str({"birth_country": "United Kingdom"}): 2,
+        }
+        assert {(s.value, s.n, s.ci_low, s.ci_high) for s in migrated} == {(0.25, 3, 0.1, 0.4)}
+    finally:
+        MigrationExecutor(connection).migrate(latest)

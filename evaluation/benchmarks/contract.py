@@ -131,6 +131,8 @@ class Metric:
     #: the item field naming an item's cluster (required for a cluster interval)
     cluster_field: str | None = None
     description: str = ""
+    #: what one cluster is, for pages ("user": a slice of one user has no interval)
+    cluster_noun: str = "cluster"
 
     def __post_init__(self) -> None:
         if self.interval is IntervalMethod.CLUSTER and not self.cluster_field:

@@ -112,10 +112,19 @@ def disparity(
     if not items:
         return Disparity(**base, **none, overall=0.0, n=0, reason="no scored items")
     members: dict[str, list[float]] = defaultdict(list)
+    clusters: dict[str, set[str]] = defaultdict(set)
     for item in items:
         members[item.slice].append(item.value)
+        clusters[item.slice].add(item.cluster)
     overall = sum(item.value for item in items) / len(items)
-    greyed = {v: len(xs) for v, xs in members.items() if len(xs) < dimension.min_n}
+    # A slice of one cluster (one user's items) has no interval where clusters are resampled:
+    # never ranked, so never the best or the worst, whatever its number of items.
+    alone = metric.interval is IntervalMethod.CLUSTER
+    greyed = {
+        v: len(xs)
+        for v, xs in members.items()
+        if len(xs) < dimension.min_n or (alone and len(clusters[v]) < 2)
+    }
     ranked = sorted((v for v in members if v not in greyed), key=dimension.sort_key)
     base.update(overall=overall, n=len(items), ranked=len(ranked), greyed=greyed)
     if not ranked:

@@ -14,8 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from evaluation.benchmarks import all_benchmarks, get_benchmark
-from evaluation.benchmarks.contract import Benchmark, SliceDimension
+from evaluation.benchmarks.contract import Benchmark, Method, SliceDimension
 from leaderboard.api.pagination import Pagination
+from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.benchmark.scoping import (
     BENCHMARK_PARAMETER,
     LEGACY_BENCHMARK,
@@ -27,7 +28,15 @@ from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.cache import cached_board
 from leaderboard.boards.disparity import board_disparities, disparity_state
 from leaderboard.boards.params import parse_board_query
-from leaderboard.boards.queries import OVERALL, SIZE_BUCKETS, SORT_KEYS, Board, BoardRow, Cell
+from leaderboard.boards.queries import (
+    OVERALL,
+    SIZE_BUCKETS,
+    SORT_KEYS,
+    Board,
+    BoardRow,
+    Cell,
+    methods_not_run,
+)
 from leaderboard.boards.responses import cached_response
 from leaderboard.evals.disparity import as_api
 from leaderboard.evals.models import ModelType, Precision
@@ -42,6 +51,11 @@ class CellSerializer(serializers.Serializer[Cell]):
     parts = serializers.DictField(
         child=serializers.DictField(),
         help_text='The method\'s declared sub-metrics: key -> {"value": float | null, "n": int}.',
+    )
+    clusters = serializers.IntegerField(
+        allow_null=True,
+        help_text="Clusters (users) the interval resampled; null where items are independent. "
+        "One cluster has no interval and is never ranked.",
     )
 
 
@@ -99,6 +113,8 @@ class BoardPagination(Pagination):
             "columns": [{"code": c.code, "name": c.name} for c in board.columns],
             "parts": [{"key": key, "label": label} for key, label in board.parts],
             "total_models": board.total,
+            # As the page says it: why models have no scores of the method.
+            "no_scores": no_scores(board.query.release, board.method),
         }
 
     def get_paginated_response(self, data: Any) -> Response:
@@ -148,7 +164,22 @@ HEADER_SCHEMA: dict[str, Any] = {
         "description": "The method's declared sub-metrics (NaVAB: the position halves).",
     },
     "total_models": {"type": "integer"},
+    "no_scores": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"reason": TEXT, "models": {"type": "integer"}},
+        },
+        "description": "Why models evaluated on the release have no scores of the method "
+        "(their runs left it out: PAA without a judge panel or without a verdict), with how "
+        "many models each reason applies to; the page says the same. Empty when none.",
+    },
 }
+
+
+def no_scores(release: DatasetRelease, method: Method) -> list[dict[str, Any]]:
+    """Why models evaluated on RELEASE have no scores of METHOD, with how many each."""
+    return [{"reason": r, "models": n} for r, n in methods_not_run(release, method.key)]
 
 
 def board_slices(board: Board) -> dict[str, str]:
@@ -333,6 +364,8 @@ class DisparityViewSet(BenchmarkScoped, viewsets.ViewSet):
                 "dimension": dimension.key,
                 "min_n": dimension.min_n,
                 "sort": sort,
+                # As the page: why models have no disparity of the method (no scores).
+                "no_scores": no_scores(release, method),
                 "rows": [
                     {
                         "model_id": row.model.pk if row.model else None,

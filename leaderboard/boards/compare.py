@@ -3,8 +3,8 @@
 The cells are the board's, read from the declaration: where the benchmark averages over a
 dimension (NaVAB: nations), each value of it crossed with the other tab dimensions (nation x
 mode); elsewhere the overall and each value of each tab dimension (DiverValue-Bench: each
-region). Each cell pairs the models' per-item values (a correct rate's 1/0, a margin) on the
-items every model answered.
+region). Each cell pairs the models' per-item values of the metric the board ranks by (a
+correct rate's 1/0, an item's OPA over its thresholds) on the items every model answered.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from typing import Any
 from django.db.models import QuerySet
 
 from evaluation.benchmarks.contract import Benchmark, ItemField, MetricKind
+from evaluation.benchmarks.disparity import item_metric_value
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.paired import PairedResult, paired_bootstrap
 from leaderboard.boards.queries import latest_finished_job
-from leaderboard.evals.models import LanguageModel, SampleResult
+from leaderboard.evals.models import EvaluationJob, LanguageModel, SampleResult
+from leaderboard.evals.score_table import scored_methods
 from leaderboard.evals.slices import declaration
 
 MAX_MODELS = 4
@@ -36,7 +38,7 @@ class CompareCell:
     labels: list[str]
     method: str
     method_label: str
-    #: what the per-item values measure (the method's item metric), which labels and formats them
+    #: the method's primary metric (the board ranks by it): per-item values of it are paired
     metric_label: str
     kind: MetricKind
     rates: list[float | None]
@@ -75,6 +77,8 @@ class Comparison:
     cells: list[CompareCell] = field(default_factory=list)
     disagreements: list[Disagreement] = field(default_factory=list)
     disagreement_total: int = 0
+    #: methods left out because a compared model has no score of them: (method label, why)
+    unscored: list[tuple[str, str]] = field(default_factory=list)
 
 
 def comparable_models(release: DatasetRelease, ids: list[int]) -> QuerySet[LanguageModel]:
@@ -103,6 +107,31 @@ def _seed(key: CellKey) -> int:
     return zlib.crc32(repr(key).encode())
 
 
+def _scored(
+    benchmark: Benchmark, models: list[LanguageModel], methods: list[str]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The METHODS every model's job has scores of, and (method label, why) for the others: a
+    method a run left out keeps its per-item records, whose paired difference would read as
+    a measurement ("Δ 0.0%, p = 1.000" between two PAA runs without a verdict)."""
+    jobs = list(
+        EvaluationJob.objects.filter(pk__in=[m.latest_job_id for m in models])  # type: ignore[attr-defined]
+    )
+    scored = scored_methods(jobs)
+    cards = {job.pk: job.repro_card.get("not_run") or {} for job in jobs}
+    kept, left_out = [], []
+    for key in methods:
+        missing = [m for m in models if (m.latest_job_id, key) not in scored]  # type: ignore[attr-defined]
+        if not missing:
+            kept.append(key)
+            continue
+        why = "; ".join(
+            f"{m.display_name}: {cards[m.latest_job_id].get(key) or 'no scores'}"  # type: ignore[attr-defined]
+            for m in missing
+        )
+        left_out.append((benchmark.method(key).label, f"no scores for {why}"))
+    return kept, left_out
+
+
 def compare(release: DatasetRelease, ids: list[int], method: str | None = None) -> Comparison:
     benchmark = declaration(release)
     found = {m.pk: m for m in comparable_models(release, ids)}
@@ -116,15 +145,19 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
         return result
     job_ids = [m.latest_job_id for m in models]  # type: ignore[attr-defined]
     position = {job_id: i for i, job_id in enumerate(job_ids)}
-    samples = SampleResult.objects.filter(job_id__in=job_ids)
-    if method:
-        samples = samples.filter(method=method)
-    # outcome[(item, method)][model index] = (chosen, correct, value)
+    compared = [m.key for m in benchmark.methods if not method or m.key == method]
+    scored, result.unscored = _scored(benchmark, models, compared)
+    samples = SampleResult.objects.filter(job_id__in=job_ids, method__in=scored)
+    # outcome[(item, method)][model index] = (chosen, correct, the item's primary value)
     outcome: dict[tuple[int, str], dict[int, tuple[str, bool | None, float]]] = defaultdict(dict)
-    for job_id, triple_id, meth, chosen, correct, value in samples.values_list(
-        "job_id", "triple_id", "method", "chosen", "correct", "value"
+    for job_id, triple_id, meth, chosen, correct, value, details in samples.values_list(
+        "job_id", "triple_id", "method", "chosen", "correct", "value", "details__outcome"
     ):
-        outcome[(triple_id, meth)][position[job_id]] = (chosen, correct, value)
+        # The board's ranking metric, per item (DiverValue-Bench: OPA, not the stored margin).
+        declared = benchmark.method(meth)
+        primary = item_metric_value(declared, declared.primary, value, {"outcome": details})
+        if primary is not None:
+            outcome[(triple_id, meth)][position[job_id]] = (chosen, correct, primary)
     items: dict[int, dict[str, Any]] = {
         pk: {"uid": uid, "slices": slices, "data": data}
         for pk, uid, slices, data in release.items.values_list("pk", "uid", "slices", "data")
@@ -147,13 +180,13 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
         cell, meth = key
         dims = [d.key for d in benchmark.slices]
         values = tuple((dims.index(k), benchmark.slice_dimension(k).sort_key(v)) for k, v in cell)
-        return (len(cell), values, methods.index(meth) if meth in methods else len(methods))
+        return (len(cell), values, methods.index(meth))
 
     for key in sorted(by_cell, key=cell_order):
         cell, meth = key
         rows = by_cell[key]
-        declared = benchmark.method(meth) if meth in methods else None
-        measured = declared.value_metric if declared else None
+        declared = benchmark.method(meth)
+        measured = declared.primary_metric
         columns = list(zip(*rows, strict=True))
         rates: list[float | None] = [sum(c) / len(c) for c in columns]
         tests: list[PairedResult | None] = [None] + [
@@ -167,9 +200,9 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
                     d.label_of(slices[d.key]) if d.key in slices else "All" for d in shown_dims
                 ],
                 method=meth,
-                method_label=declared.label if declared else meth,
-                metric_label=measured.label if measured else "",
-                kind=measured.kind if measured else MetricKind.MEAN,
+                method_label=declared.label,
+                metric_label=measured.label,
+                kind=measured.kind,
                 rates=rates,
                 tests=tests,
             )
@@ -186,7 +219,6 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
     shown = _shown_fields(benchmark)
     for triple_id, meth, per_model in disagreeing[:MAX_DISAGREEMENTS]:
         item = items[triple_id]
-        declared = benchmark.method(meth) if meth in methods else None
         result.disagreements.append(
             Disagreement(
                 triple_id=triple_id,
@@ -196,7 +228,7 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
                 ),
                 fields=[(f.label, str(item["data"].get(f.name, ""))) for f in shown],
                 method=meth,
-                method_label=declared.label if declared else meth,
+                method_label=benchmark.method(meth).label,
                 chosen=[per_model[i][0] for i in range(len(models))],
                 correct=[per_model[i][1] for i in range(len(models))],
             )

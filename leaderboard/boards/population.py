@@ -42,9 +42,16 @@ class Point:
     low: float
     high: float
     n: int
+    #: not ranked: below the dimension's min_n, or one cluster (no interval)
     small: bool
     models: int = 1
     code: str | None = None
+    #: the clusters (users) behind the interval; None where items are independent
+    clusters: int | None = None
+
+    @property
+    def one_cluster(self) -> bool:
+        return self.clusters == 1
 
 
 @dataclass
@@ -113,8 +120,10 @@ def applies(benchmark: Benchmark) -> bool:
     return benchmark.averaged_dimension is None
 
 
-# One row of a stored score: (slices, value, ci_low, ci_high, stderr, n).
-ScoreRow = tuple[dict[str, str], float, float, float, float, int]
+# One row of a stored score: (slices, value, ci_low, ci_high, stderr, n, clusters).
+ScoreRow = tuple[dict[str, str], float, float, float, float, int, int | None]
+#: the Score fields a ScoreRow holds, in order
+SCORE_ROW_FIELDS = ("slices", "value", "ci_low", "ci_high", "stderr", "n", "clusters")
 
 
 def _points(
@@ -137,8 +146,11 @@ def _points(
         )
         for value in values:
             group = grouped[(dimension.key, value)]
+            # The fewest clusters among the models' scores (they share the release's items).
+            known = [r[6] for r in group if r[6] is not None]
+            clusters = min(known) if known else None
             if len(group) == 1:
-                _, score, low, high, _, n = group[0]
+                _, score, low, high, _, n, _ = group[0]
             else:
                 mean = mean_interval(
                     [r[1] for r in group],
@@ -156,9 +168,10 @@ def _points(
                     low=low,
                     high=high,
                     n=n,
-                    small=n < dimension.min_n,
+                    small=n < dimension.min_n or clusters == 1,
                     models=len(group),
                     code=dimension.iso3(value) if dimension.iso3 else None,
+                    clusters=clusters,
                 )
             )
     return points
@@ -178,11 +191,15 @@ def _hover(metric: Metric, averaged: bool) -> str:
     )
 
 
-def _customdata(points: Sequence[Point], dimension: SliceDimension) -> list[list[Any]]:
-    note = f" · too few items (below {dimension.min_n}): not ranked"
-    return [
-        [p.label, p.score, p.low, p.high, p.models, p.n, note if p.small else ""] for p in points
-    ]
+def _customdata(
+    points: Sequence[Point], dimension: SliceDimension, metric: Metric
+) -> list[list[Any]]:
+    def note(p: Point) -> str:
+        if p.one_cluster:
+            return f" · one {metric.cluster_noun}: no interval, not ranked"
+        return f" · too few items (below {dimension.min_n}): not ranked" if p.small else ""
+
+    return [[p.label, p.score, p.low, p.high, p.models, p.n, note(p)] for p in points]
 
 
 def world_map_figure(
@@ -199,7 +216,7 @@ def world_map_figure(
             zmax=metric.upper,
             colorscale=SCORE_SCALE,
             colorbar={"title": {"text": metric.label}, "tickformat": _format(metric)},
-            customdata=_customdata(scored, picture.dimension),
+            customdata=_customdata(scored, picture.dimension, metric),
             hovertemplate=_hover(metric, averaged),
             marker={"line": {"color": "#ffffff", "width": 0.5}},
             name=metric.label,
@@ -213,7 +230,7 @@ def world_map_figure(
             colorscale=[[0.0, SMALL_COLOUR], [1.0, SMALL_COLOUR]],
             showscale=False,
             showlegend=bool(small),
-            customdata=_customdata(small, picture.dimension),
+            customdata=_customdata(small, picture.dimension, metric),
             hovertemplate=_hover(metric, averaged),
             marker={"line": {"color": "#ffffff", "width": 0.5}},
             name=f"too few items (n < {picture.dimension.min_n})",
@@ -259,7 +276,7 @@ def radar_figure(picture: Picture, metric: Metric, title: str) -> go.Figure:
         go.Scatterpolar(
             r=[p.score for p in points] + [points[0].score],
             theta=[_wrapped(p.label) for p in [*points, points[0]]],
-            customdata=_customdata([*points, points[0]], picture.dimension),
+            customdata=_customdata([*points, points[0]], picture.dimension, metric),
             hovertemplate=_hover(metric, averaged=False),
             fill="toself",
             mode="lines+markers",
@@ -350,7 +367,7 @@ def score_rows(benchmark: Benchmark, scores: Iterable[Any]) -> list[tuple[str, S
     """(job, row) pairs of Score instances of the benchmark's first method's primary metric."""
     method = benchmark.methods[0]
     return [
-        (str(s.job_id), (s.slices, s.value, s.ci_low, s.ci_high, s.stderr, s.n))
+        (str(s.job_id), tuple(getattr(s, name) for name in SCORE_ROW_FIELDS))
         for s in scores
         if s.method == method.key and s.metric == method.primary
     ]

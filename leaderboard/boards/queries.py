@@ -100,6 +100,8 @@ class Cell:
     n: int
     #: the method's declared sub-metrics: key -> {"value", "n"}
     parts: dict[str, Any] = field(default_factory=dict)
+    #: the clusters (users) behind a cluster interval; None where items are independent
+    clusters: int | None = None
 
 
 @dataclass(frozen=True)
@@ -378,17 +380,19 @@ def build_board(query: BoardQuery) -> Board:
     }
     scores = Score.objects.filter(
         job_id__in=list(rows), method=method.key, metric=metric.key
-    ).values_list("job_id", "slices", "value", "ci_low", "ci_high", "stderr", "n", "parts")
+    ).values_list(
+        "job_id", "slices", "value", "ci_low", "ci_high", "stderr", "n", "parts", "clusters"
+    )
     # A model with no score for this method at all is on another track (a chat model on a
     # log-likelihood board, or the reverse): it is left off, never listed as incomplete.
     scored_jobs: set[int] = set()
-    for job_id, cell_slices, value, low, high, se, n, parts in scores:
+    for job_id, cell_slices, value, low, high, se, n, parts, clusters in scores:
         scored_jobs.add(job_id)
         # The score of exactly the chosen slice (and one column of the averaged dimension).
         if {k: v for k, v in cell_slices.items() if k != column_key} != selected:
             continue
         rows[job_id].cells[str(cell_slices.get(column_key, ""))] = Cell(
-            value, low, high, se, n, parts
+            value, low, high, se, n, parts, clusters
         )
     min_n = max(
         [d.min_n for d in benchmark.slices if d.key in selected or d.key == column_key] or [1]
@@ -465,8 +469,10 @@ def _primary(
             upper=metric.upper,
         )
     cell = row.cells.get(column)
-    if cell is None or cell.n < min_n:
-        return None  # a slice too small to rank is shown but never ranked
+    if cell is None or cell.n < min_n or cell.clusters == 1:
+        # A slice too small to rank, or of one cluster (one user: its interval is no
+        # interval), is shown but never ranked.
+        return None
     return Interval(cell.value, cell.ci_low, cell.ci_high)
 
 

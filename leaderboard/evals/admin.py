@@ -13,7 +13,6 @@ from leaderboard.evals.models import (
     Provider,
     Score,
 )
-from leaderboard.evals.slices import declaration
 
 
 @admin.register(Provider)
@@ -147,10 +146,4 @@ class AlignmentJobAdmin(EvaluationJobAdmin):
 
     @admin.display(description="Toward")
     def target(self, job: AlignmentJob) -> str:
-        benchmark = declaration(job.release)
-        target = ", ".join(
-            benchmark.slice_dimension(key).label_of(value)
-            for key, value in job.alignment_target.items()
-        )
-        narrowed = "; ".join(", ".join(values) for values in job.alignment_narrowing.values())
-        return f"{target or '?'} ({narrowed})" if narrowed else target or "?"
+        return job.alignment_label

@@ -166,6 +166,7 @@ class ScoreSerializer(serializers.ModelSerializer[Score]):
             "ci_low",
             "ci_high",
             "parts",
+            "clusters",
         ]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from evaluation.benchmarks.contract import Benchmark, Method
 from evaluation.benchmarks.disparity import Disparity, disparities, item_metric_value
@@ -24,7 +25,9 @@ from leaderboard.evals.models import (
     JobStatus,
     LanguageModel,
     SampleResult,
+    Score,
 )
+from leaderboard.evals.score_table import scored_methods
 from leaderboard.evals.slices import declaration
 
 logger = logging.getLogger(__name__)
@@ -77,10 +80,11 @@ def compute(job: EvaluationJob, seed: int | None = None) -> list[JobDisparity]:
         seed = int(job.repro_card.get("seed") or settings.EVAL_SEED)
     rows = []
     # A method the run has no scores for (its card says why: PAA without verdicts) has no
-    # disparity either, though its per-item records are kept.
-    not_run = job.repro_card.get("not_run") or {}
+    # disparity either, though its per-item records are kept: a gap between slices of a
+    # method without a score would read as a measurement (every slice 0%, "0.0 pts").
+    scored = scored_methods([job])
     for method in benchmark.methods:
-        if method.key in not_run:
+        if (job.pk, method.key) not in scored:
             continue
         records, missing = _records(job, benchmark, method)
         for found in disparities(method, benchmark.slices, records, seed):
@@ -112,11 +116,15 @@ def compute(job: EvaluationJob, seed: int | None = None) -> list[JobDisparity]:
 
 def for_jobs(jobs: Iterable[EvaluationJob]) -> dict[int, list[Disparity]]:
     """job id -> its disparities in declared order (methods, then dimensions); one query for
-    the stored ones, a computation for each job that has none yet."""
+    the stored ones, a computation for each job that has none yet. Rows stored for a method
+    the job has no score for (before that was checked) are left out."""
     jobs = list(jobs)
     stored: dict[int, list[JobDisparity]] = {job.pk: [] for job in jobs}
-    for row in JobDisparity.objects.filter(job__in=jobs):
-        stored[row.job_id].append(row)
+    not_run = {(job.pk, key) for job in jobs for key in job.repro_card.get("not_run") or {}}
+    scored = Score.objects.filter(job=OuterRef("job_id"), method=OuterRef("method"))
+    for row in JobDisparity.objects.filter(Exists(scored), job__in=jobs):
+        if (row.job_id, row.method) not in not_run:
+            stored[row.job_id].append(row)
     out: dict[int, list[Disparity]] = {}
     for job in jobs:
         benchmark = declaration(job.release)
@@ -183,6 +191,11 @@ def latest_for_model(model: LanguageModel) -> list[dict[str, Any]]:
                 "job": job.pk,
                 "disparities": [
                     as_api(found, benchmark) for found in for_jobs([job])[job.pk] if found.n
+                ],
+                # The methods the run left out, which have no score and so no disparity.
+                "no_scores": [
+                    {"method": str(key), "reason": str(reason)}
+                    for key, reason in (job.repro_card.get("not_run") or {}).items()
                 ],
             }
         )

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import Track
 from evaluation.providers.secrets import check_secret_name
 from evaluation.spec import Kind, Serving, tracks_of
@@ -355,6 +356,41 @@ class EvaluationJob(TrackedWork):
         return {"mode": [str(m) for m in options["modes"]]} if options.get("modes") else {}
 
     @property
+    def alignment_label(self) -> str:
+        """An ALIGN job's target and the values its training items are narrowed to, as its
+        benchmark labels them, e.g. "China (Quoted statements, Official positions)"; "" for
+        an evaluation."""
+        if self.kind != JobKind.ALIGN:
+            return ""
+        dimensions = {d.key: d for d in get_benchmark(self.release.benchmark.slug).slices}
+
+        def label(key: str, value: str) -> str:
+            return dimensions[key].label_of(value) if key in dimensions else value
+
+        target = ", ".join(label(k, v) for k, v in self.alignment_target.items()) or "?"
+        narrowed = "; ".join(
+            ", ".join(label(k, v) for v in values) for k, values in self.alignment_narrowing.items()
+        )
+        return f"{target} ({narrowed})" if narrowed else target
+
+    def attempts(self) -> list[EvaluationJob]:
+        """Every attempt at this job, newest first: the same kind of work on the same model
+        and release (an alignment toward the same target, an evaluation leaving out the
+        same items), which a re-run repeats; not the model's other jobs there."""
+        same = EvaluationJob.objects.filter(
+            model_id=self.model_id, release_id=self.release_id, kind=self.kind
+        ).order_by("-attempt", "-id")
+        return [job for job in same if job._lineage == self._lineage]
+
+    @property
+    def _lineage(self) -> tuple[Any, ...]:
+        return (
+            sorted(self.exclude_uids),
+            sorted(self.alignment_target.items()),
+            sorted(self.alignment_narrowing.items()),
+        )
+
+    @property
     def held_out_exclusions(self) -> list[str]:
         """The items a finished ALIGN job's held-out evaluations leave out. Cards written
         before benchmarks declared their alignment name only the training items."""
@@ -419,6 +455,11 @@ class Score(models.Model):
     parts = models.JSONField(
         default=dict, help_text='Declared sub-metrics: key -> {"value": float | null, "n": int}.'
     )
+    clusters = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Clusters (users) the interval resampled; null where items are independent.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -430,6 +471,11 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} {self.slice_key} {self.method}/{self.metric}: {self.value:.3f}"
+
+    @property
+    def one_cluster(self) -> bool:
+        """A cluster interval over a single cluster (one user): no interval, never ranked."""
+        return self.clusters == 1
 
 
 class SampleResult(models.Model):

@@ -188,6 +188,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
                 ci_low=row.ci_low,
                 ci_high=row.ci_high,
                 parts=row.parts,
+                clusters=row.clusters,
             )
             for row in result.scores
         )

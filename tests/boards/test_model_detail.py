@@ -36,7 +36,7 @@ def test_it_shows_every_cell_with_its_interval_and_position_rates(client, job):
     # A correct rate is a proportion: shown as a percentage, as the declaration says.
     assert f"[{score.ci_low * 100:.1f}%, {score.ci_high * 100:.1f}%]" in html
     pos, neg = score.parts["pos"]["value"], score.parts["neg"]["value"]
-    assert f"n={score.n} · {pos * 100:.1f}% / {neg * 100:.1f}%" in html
+    assert f"n={score.n} · {pos * 100:.1f}% / {neg * 100:.1f}%" in re.sub(r"<[^>]+>", "", html)
     grid = html.split('id="score-grid"')[1].split("</table>")[0]
     assert grid.count('<th scope="row">') == 5
     assert grid.count("Answer judgement") == 2 and grid.count("Multiple choice") == 2

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from evaluation.benchmarks.divervalue.lm_eval_utils import item_outcome
 from evaluation.results import slice_key
 from leaderboard.benchmark.models import DatasetRelease, Item
 from leaderboard.evals.models import SampleResult, Score
@@ -168,25 +169,37 @@ def test_the_board_api_link_answers_with_that_benchmarks_rows(client, dvb):
         assert [row["model"] for row in response.json()["results"]] == [expected]
 
 
-def test_its_compare_labels_and_formats_per_item_margins_as_margins(client, dvb):
-    # OPA's per-item values are margins (its primary metric is a share over thresholds).
+def test_its_compare_pairs_opa_the_metric_its_board_ranks_by(client, dvb):
+    # OPA's per-item values are margins; each item's OPA (its share of thresholds passed) is
+    # in its outcome, and the compare page pairs that, as the board ranks by OPA.
     ids = []
     for name, margin in (("org/base", 0.25), ("org/other", -0.5)):
         job = finished_job(make_model(name), dvb, methods=["opa"])
+        outcome = item_outcome(margin, 1, 0.0, 1)
         SampleResult.objects.bulk_create(
             SampleResult(
-                job=job, triple=item, method="opa", value=margin, correct=margin > 0, chosen="w"
+                job=job,
+                triple=item,
+                method="opa",
+                value=margin,
+                correct=margin > 0,
+                chosen="w",
+                details={"outcome": outcome},
             )
             for item in dvb.items.all()
         )
+        Score.objects.create(
+            job=job, slices={}, slice_key="", method="opa", metric="opa", value=outcome["opa"],
+            n=dvb.items.count(), stderr=0.0, ci_low=outcome["opa"], ci_high=outcome["opa"],
+        )  # fmt: skip
         ids.append(str(job.model_id))
     html = client.get(reverse("compare", args=["divervalue"]), {"models": ",".join(ids)})
     table = html.content.decode().split('id="compare-table"')[1].split("</table>")[0]
     overall = table.split('<th scope="row">All</th>')[1].split("</tr>")[0]
-    assert "<td>OPA · Mean margin</td>" in overall
-    assert '<td class="num">0.250' in overall and "Δ -0.750" in overall
-    assert "[-0.750, -0.750]" in overall
-    assert not re.search(r"\d\.\d%", overall)  # no value shown as a percentage
+    assert "<td>OPA · OPA</td>" in overall
+    # 0.25 passes the thresholds 0 and 0.2 of six; -0.5 passes none.
+    assert '<td class="num">33.3%' in overall and "Δ -33.3%" in overall
+    assert "Mean margin" not in table
 
 
 def test_its_board_heading_names_the_method_and_slice_as_declared(client, dvb):

@@ -161,7 +161,10 @@ def test_staff_see_alignment_runs_on_their_own_in_the_admin(admin_client, model,
     )
     assert list(AlignmentJob.objects.values_list("pk", flat=True)) == [align.pk]
     page = admin_client.get(reverse("admin:evals_alignmentjob_changelist"))
-    assert page.status_code == 200 and "United States (quoted, official)" in page.content.decode()
+    shown = page.content.decode()
+    assert (
+        page.status_code == 200 and "United States (Quoted statements, Official positions)" in shown
+    )
 
 
 def test_a_baseline_skipped_while_the_base_was_busy_is_queued_once_it_is_free(

@@ -8,9 +8,9 @@ import pytest
 
 from evaluation.benchmarks.disparity import ItemValue, disparity
 from evaluation.benchmarks.divervalue.definition import BENCHMARK as DVB
-from evaluation.results import EvaluationResult, ReproCard, SampleRecord
+from evaluation.results import EvaluationResult, ReproCard, SampleRecord, ScoreRow
 from leaderboard.evals import disparity as job_disparity
-from leaderboard.evals.models import EvaluationJob, JobDisparity, JobStatus
+from leaderboard.evals.models import EvaluationJob, JobDisparity, JobStatus, SampleResult
 from leaderboard.evals.runner import store_results
 from tests.factories import (
     SEED,
@@ -31,12 +31,9 @@ def test_it_computes_each_dimension_from_stored_results_once_then_reads_it(
     release = dvb_release()
     job = dvb_evaluate(make_model("org/dvb"), release, MARGINS)
     found = job_disparity.for_jobs([job])[job.pk]
-    # Every declared method gets a row per dimension; one the job did not run has no items.
-    assert [(d.method, d.dimension) for d in found] == [
-        (m.key, d.key) for m in DVB.methods for d in DVB.slices
-    ]
-    assert [d.n for d in found if d.method == "paa"] == [0] * len(DVB.slices)
-    assert JobDisparity.objects.filter(job=job).count() == len(DVB.methods) * len(DVB.slices)
+    # A row per dimension of each method the job has scores for (not PAA, which it did not run).
+    assert [(d.method, d.dimension) for d in found] == [("opa", d.key) for d in DVB.slices]
+    assert JobDisparity.objects.filter(job=job).count() == len(DVB.slices)
     with django_assert_max_num_queries(1):
         again = job_disparity.for_jobs([job])[job.pk]
     assert again == found
@@ -89,8 +86,11 @@ def test_publishing_a_jobs_results_stores_its_disparities(tmp_path):
         for correct in [item.slices["nation"] in strong or i % 3 == 0]
     ]
     card = ReproCard(**repro_card(model, release, ["mc"]))
+    # A disparity is of a method the job has a score for.
+    overall = sum(s.value for s in samples) / len(samples)
+    score = ScoreRow({}, "mc", "acc", overall, len(samples), 0.01, overall - 0.02, overall + 0.02)
     assert store_results(
-        job, "t", EvaluationResult(scores=[], samples=samples, card=card), tmp_path
+        job, "t", EvaluationResult(scores=[score], samples=samples, card=card), tmp_path
     )
     stored = {row.dimension: row for row in JobDisparity.objects.filter(job=job, method="mc")}
     assert set(stored) == {"nation", "mode"}
@@ -121,3 +121,35 @@ def test_a_method_the_run_has_no_scores_for_gets_no_disparity():
     job.save(update_fields=["repro_card"])
     found = job_disparity.compute(job)
     assert {d.method for d in found} == {"opa"}
+
+
+def test_a_method_with_per_item_records_but_no_score_gets_no_disparity():
+    # A run from before cards said why (or any run) that kept PAA's per-item records without
+    # a PAA score: a gap between its slices would read "0.0 pts" where there is no score.
+    release = dvb_release()
+    job = dvb_evaluate(make_model("org/dvb"), release, MARGINS)
+    SampleResult.objects.bulk_create(
+        SampleResult(job=job, triple=s.triple, method="paa", value=0.0, correct=None)
+        for s in job.samples.select_related("triple")
+    )
+    assert {d.method for d in job_disparity.compute(job)} == {"opa"}
+    assert {d.method for d in job_disparity.for_jobs([job])[job.pk]} == {"opa"}
+
+
+def test_rows_stored_for_a_method_without_scores_are_not_shown():
+    release = dvb_release()
+    job = dvb_evaluate(make_model("org/dvb"), release, MARGINS)
+    job_disparity.compute(job)
+    JobDisparity.objects.create(job=job, method="paa", dimension="region", metric="paa", value=0.0)
+    assert {d.method for d in job_disparity.for_jobs([job])[job.pk]} == {"opa"}
+
+
+def test_a_slice_of_one_user_is_never_the_best_or_the_worst():
+    # Twelve items each (above min_n), but Japan's are one user's: no interval, not ranked.
+    items = [ItemValue(0.9, "Japan", "jp0") for _ in range(12)]
+    items += [ItemValue(0.5 + 0.01 * i, "Brazil", f"br{i % 3}") for i in range(12)]
+    items += [ItemValue(0.2 + 0.01 * i, "Nigeria", f"ng{i % 3}") for i in range(12)]
+    found = disparity(DVB.method("opa"), DVB.slice_dimension("birth_country"), items, SEED)
+    assert found.greyed == {"Japan": 12}
+    assert found.best is not None and found.best.value == "Brazil"
+    assert found.worst is not None and found.worst.value == "Nigeria"

@@ -65,6 +65,7 @@ OPA_METRIC = Metric(
     lower=0.0,
     upper=1.0,
     cluster_field=CLUSTER,
+    cluster_noun="user",
     description=(
         "Mean over delta in {0, 0.2, 2, 4, 6, 8} of the share of items whose margin "
         "(per-token log-likelihood of answer_w minus that of answer_l) exceeds delta."
@@ -78,6 +79,7 @@ ACC_0 = Metric(
     lower=0.0,
     upper=1.0,
     cluster_field=CLUSTER,
+    cluster_noun="user",
     description="Share of items where answer_w is more likely per token than answer_l.",
 )
 MARGIN = Metric(
@@ -86,6 +88,7 @@ MARGIN = Metric(
     kind=MetricKind.MARGIN,
     interval=IntervalMethod.CLUSTER,
     cluster_field=CLUSTER,
+    cluster_noun="user",
     description="Mean per-token log-likelihood of answer_w minus that of answer_l (nats).",
 )
 
@@ -113,6 +116,7 @@ def _share(key: str, label: str, description: str, higher_is_better: bool = True
         lower=0.0,
         upper=1.0,
         cluster_field=CLUSTER,
+        cluster_noun="user",
         description=description,
     )
 

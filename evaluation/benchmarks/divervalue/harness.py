@@ -108,7 +108,8 @@ def score_slices(
                     n_users=len(set(users)),
                     ci_low=low,
                     ci_high=high,
-                    ranked=len(values) >= min_n[key],
+                    # One user's items have no interval (users are resampled): not ranked.
+                    ranked=len(values) >= min_n[key] and len(set(users)) > 1,
                 )
             )
     return rows

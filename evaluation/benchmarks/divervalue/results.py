@@ -120,6 +120,7 @@ def score_rows(rows: Sequence[SliceScore], items: Sequence[Any]) -> list[Any]:
             ),
             ci_low=row.ci_low,
             ci_high=row.ci_high,
+            clusters=row.n_users,
         )
         for row in rows
     ]

@@ -13,7 +13,7 @@ from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.params import parse_board_query
-from leaderboard.boards.population import Population, population
+from leaderboard.boards.population import SCORE_ROW_FIELDS, Population, population
 from leaderboard.boards.queries import OVERALL
 from leaderboard.evals.models import Score
 
@@ -33,13 +33,10 @@ def world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
     def build() -> Population:
         rows = Score.objects.filter(
             job_id__in=[r.job_id for r in ranked], method=method.key, metric=method.primary
-        ).values_list("job_id", "slices", "value", "ci_low", "ci_high", "stderr", "n")
+        ).values_list("job_id", *SCORE_ROW_FIELDS)
         return population(
             declared,
-            [
-                (str(job), (slices, v, low, high, se, n))
-                for job, slices, v, low, high, se, n in rows
-            ],
+            [(str(job), tuple(row)) for job, *row in rows],
             "chart-board",
             f"Mean over {len(ranked)} ranked model{'s' if len(ranked) != 1 else ''}",
         )

@@ -34,6 +34,7 @@ from leaderboard.evals.models import (
     Score,
 )
 from leaderboard.evals.permissions import can_manage_model
+from leaderboard.evals.score_table import ShownPart, shown_parts
 
 SAMPLES_PER_PAGE = 25
 MAX_FIELD_VALUES = 200  # suggestions offered for a field filter
@@ -54,6 +55,10 @@ class GridColumn:
 class GridCell:
     score: Score
     kind: MetricKind
+    #: the method's declared sub-metrics, by key (stored parts have no reliable order)
+    parts: list[ShownPart]
+    #: what one cluster of the metric's interval is ("user": one user's slice has none)
+    cluster_noun: str
 
 
 @dataclass
@@ -125,7 +130,7 @@ def score_grid(benchmark: Benchmark, scores: list[Score]) -> ScoreGrid:
         else:
             label = _slice_label(benchmark, dict(row)) or "Overall"
         cells = [
-            GridCell(by_cell[(row, c)], column_keys[c].metric.kind) if (row, c) in by_cell else None
+            _grid_cell(by_cell[(row, c)], column_keys[c]) if (row, c) in by_cell else None
             for c in ordered_columns
         ]
         rows.append((label, cells))
@@ -133,6 +138,15 @@ def score_grid(benchmark: Benchmark, scores: list[Score]) -> ScoreGrid:
         row_label=averaged.label if averaged else "Slice",
         columns=[column_keys[c] for c in ordered_columns],
         rows=rows,
+    )
+
+
+def _grid_cell(score: Score, column: GridColumn) -> GridCell:
+    return GridCell(
+        score,
+        column.metric.kind,
+        shown_parts(column.method.submetrics, score.parts or {}),
+        column.metric.cluster_noun,
     )
 
 

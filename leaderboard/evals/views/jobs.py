@@ -101,7 +101,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job,
         "events": job.events.all(),
         "scores": score_table(declaration(job.release), job.scores.all()),
-        "attempts": job.model.jobs.filter(release=job.release).order_by("-attempt"),
+        "attempts": job.attempts(),
         "can_manage": can_manage(request.user, job),
     }
     return render(request, "evals/job_detail.html", context)
