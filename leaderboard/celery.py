@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue  # type: ignore[attr-defined]
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leaderboard.settings")
@@ -13,3 +17,22 @@ app = Celery("leaderboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("gpu"))  # type: ignore[no-untyped-call]
 app.autodiscover_tasks()
+
+# How often the beat of `worker --beat` checks that its worker still runs.
+BEAT_WATCH_S = 1.0
+
+
+@signals.beat_embedded_init.connect
+def end_beat_with_its_worker(**kwargs: Any) -> None:
+    """`worker --beat` runs beat as a child process, which a `kill -9` of the worker leaves
+    running (reparented); each restart would add one more beat, and the reaper would run once
+    per beat. The child ends itself once its parent is gone: SIGTERM, so beat syncs its
+    schedule file and exits as on any warm shutdown."""
+    worker = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == worker:
+            time.sleep(BEAT_WATCH_S)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="beat-watch", daemon=True).start()

@@ -154,8 +154,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis, with local memory standing in while it is down (leaderboard/shared_cache.py).
+            "BACKEND": "leaderboard.shared_cache.FallbackRedisCache",
             "LOCATION": envstr("CACHE_URL", ""),
+            # An unreachable host must not hold every request for the system's TCP timeout.
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 5.0},
         }
         if envstr("CACHE_URL", "").startswith("redis")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "navab"}

@@ -51,9 +51,13 @@ def purge_queues() -> None:
 
 @contextmanager
 def running_worker(
-    log_path: Path, extra_env: dict[str, str] | None = None, queues: str = "default,gpu"
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+    queues: str = "default,gpu",
+    beat: bool = False,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `celery worker` (prefork, one child) on QUEUES and wait until it is ready."""
+    """Start `celery worker` (prefork, one child; with its embedded beat where BEAT) on QUEUES
+    and wait until it is ready."""
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     log = log_path.open("ab")
     proc = subprocess.Popen(
@@ -74,6 +78,7 @@ def running_worker(
             name,
             "--without-mingle",
             "--without-gossip",
+            *(["--beat"] if beat else []),
         ],
         cwd=ROOT,
         env=worker_env(extra_env),

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -399,10 +400,25 @@ def check_strings(
             reasons.append((key, f"{key!r} must be a string, found {type_name(value)}"))
     for key in (*required, *optional):
         value = item.get(key)
-        # PostgreSQL text cannot hold NUL; refuse it here rather than fail mid-insert.
-        if isinstance(value, str) and "\x00" in value:
-            reasons.append((key, f"{key!r} contains a NUL character"))
+        problem = not_text(key, value) if isinstance(value, str) else None
+        if problem:
+            reasons.append((key, problem))
     return reasons
+
+
+# A lone surrogate: JSON may spell one (`"\ud800"`), and Python decodes it into a str that
+# no encoder takes (uids are hashes of UTF-8, PostgreSQL stores UTF-8).
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def not_text(key: str, value: str) -> str | None:
+    """Why VALUE (of KEY) cannot be stored as text, or None."""
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail mid-insert.
+    if "\x00" in value:
+        return f"{key!r} contains a NUL character"
+    if _SURROGATE.search(value):
+        return f"{key!r} holds a lone surrogate (an unpaired \\ud800-\\udfff escape): not text"
+    return None
 
 
 def json_problems(key: str, value: object) -> list[str]:
@@ -411,8 +427,8 @@ def json_problems(key: str, value: object) -> list[str]:
     stack = [key, value]
     while stack:
         current = stack.pop()
-        if isinstance(current, str) and "\x00" in current:
-            found.add(f"{key!r} contains a NUL character")
+        if isinstance(current, str) and (problem := not_text(key, current)):
+            found.add(problem)
         elif isinstance(current, float) and not math.isfinite(current):
             found.add(f"{key!r} contains NaN or Infinity")
         elif isinstance(current, dict):

@@ -22,7 +22,8 @@ lm-eval's chat pitfalls, as of lm-eval 0.4.x, and what this client does about ea
 - a response withheld by a content filter (or carrying no message) silently becomes "": here
   it becomes the `letters.BLOCKED` marker, counted as blocked, never as an empty answer.
 
-Errors never carry the key: any header value found in a message is replaced.
+Errors never carry the key: any header value found in a message is replaced, before any
+cut, and so is a piece of one where a quoted body was cut through it.
 """
 
 from __future__ import annotations
@@ -44,10 +45,13 @@ from lm_eval.models.utils import handle_stop_sequences
 
 from evaluation.errors import ModelError
 from evaluation.providers.letters import BLOCKED
+from evaluation.providers.secrets import redact
 from evaluation.providers.session import Prices, current_session
 
 MAX_STOP_SEQUENCES = 4
 MAX_RETRY_AFTER_S = 30.0
+# How much of a refusal's body an error quotes (it becomes the job's public failure reason).
+ERROR_BODY_CHARS = 300
 
 
 class ProviderUnavailable(RuntimeError):
@@ -110,12 +114,9 @@ class Metered(TemplateAPI):
 
     # -- the one HTTP call -------------------------------------------------------------
 
-    def _redact(self, text: str) -> str:
-        for value in (self._header or {}).values():
-            for secret in {value, value.removeprefix("Bearer ")}:
-                if len(secret) >= 4:
-                    text = text.replace(secret, "[redacted]")
-        return text
+    def _redact(self, text: str, limit: int | None = None) -> str:
+        values = (self._header or {}).values()
+        return redact(text, [s for v in values for s in (v, v.removeprefix("Bearer "))], limit)
 
     def model_call(
         self,
@@ -172,9 +173,8 @@ class Metered(TemplateAPI):
                 continue
             if not response.ok:
                 raise ModelError(
-                    self._redact(
-                        f"{self.base_url} refused the request: HTTP {status}: {response.text[:300]}"
-                    )
+                    f"{self.base_url} refused the request: HTTP {status}: "
+                    + self._redact(response.text, limit=ERROR_BODY_CHARS)
                 )
             try:
                 answer = response.json()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from evaluation.errors import ModelError
@@ -59,3 +60,36 @@ def _usable(name: str, value: str) -> str:
             "characters outside printable ASCII"
         )
     return value
+
+
+REDACTED = "[redacted]"
+# Shorter pieces of a key are too common in ordinary text to be told from it.
+MIN_PIECE = 4
+
+
+def redact(text: str, secrets: Iterable[str], limit: int | None = None) -> str:
+    """TEXT with every secret replaced, then cut to LIMIT characters.
+
+    Replacing comes first: a cut through a key would leave a piece no longer matched. A piece
+    of a secret that the text starts or ends with (the end of the text is where a cut falls;
+    its start may be a cut made by whoever sent it) is a piece of the key too, and goes."""
+    keys = sorted({s for s in secrets if len(s) >= MIN_PIECE}, key=len, reverse=True)
+    for key in keys:
+        text = text.replace(key, REDACTED)
+    if limit is not None and len(text) > limit:
+        text = text[:limit]
+    for key in keys:
+        text = _strip_piece(text, key)
+    return text
+
+
+def _strip_piece(text: str, key: str) -> str:
+    for size in range(min(len(key) - 1, len(text)), MIN_PIECE - 1, -1):
+        if text.endswith(key[:size]):
+            text = text[:-size] + REDACTED
+            break
+    for size in range(min(len(key) - 1, len(text)), MIN_PIECE - 1, -1):
+        if text.startswith(key[-size:]):
+            text = REDACTED + text[size:]
+            break
+    return text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,6 +14,7 @@ from evaluation.release import load_manifest
 from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.importer import ImportFailed, import_release
 from leaderboard.benchmark.models import DatasetRelease, Item
+from tests.navab_files import navab_record, write_navab
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +112,65 @@ def test_split_files_add_no_blank_cell_to_the_counts():
     assert counts
     for key in counts:
         assert all(benchmark.count_values(key).values()), key
+
+
+SURROGATE = "\ud800"  # written as the JSON escape "\ud800": valid JSON, not text
+
+
+def surrogate_record(key: str, record: dict[str, Any]) -> dict[str, Any]:
+    if key == "nested":
+        return record | {"annotations": {"notes": [f"a{SURROGATE}b"]}}
+    return record | {key: f"{record.get(key) or 'text'} {SURROGATE}"}
+
+
+@pytest.mark.parametrize("key", ["generated Q", "statement", "filter_flag", "source", "nested"])
+def test_a_lone_surrogate_in_a_navab_record_is_reported_by_file_index_and_key(tmp_path, key):
+    records = [navab_record(0), surrogate_record(key, navab_record(1))]
+    if key == "filter_flag":
+        records[1]["filter_flag"] = f"{SURROGATE} ## yes"
+    # json.dumps escapes the surrogate (ASCII output), as a publisher's file would spell it.
+    folder = write_navab(
+        tmp_path / "navab", {"US/human_statement_result.json": json.dumps(records)}
+    )
+
+    with pytest.raises(CommandError) as refused:
+        run_import("--benchmark", "navab", str(folder), "--version", "bad")
+
+    shown = "annotations" if key == "nested" else key
+    assert f"US/human_statement_result.json record 1: {shown!r} holds a lone surrogate" in str(
+        refused.value
+    )
+    assert not DatasetRelease.objects.exists()
+
+
+def test_a_lone_surrogate_in_a_navab_export_line_is_reported_by_line_and_key(tmp_path):
+    line = {
+        "uid": "a1",
+        "nation": "us",
+        "mode": "quoted",
+        "question": f"Why {SURROGATE}?",
+        "statement": "Because.",
+        "reverse_statement": "Not because.",
+    }
+    (tmp_path / "triples.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+
+    with pytest.raises(CommandError) as refused:
+        run_import("--benchmark", "navab", str(tmp_path), "--version", "bad")
+
+    assert "triples.jsonl line 1: 'question' holds a lone surrogate" in str(refused.value)
+
+
+@pytest.mark.parametrize("key", ["id", "question", "answer_w", "gender", "stated_prefs"])
+def test_a_lone_surrogate_in_a_divervalue_record_is_reported_by_file_index_and_key(tmp_path, key):
+    records = json.loads((DIVERVALUE_DEMO / "DVB-val.json").read_text(encoding="utf-8"))
+    if key == "stated_prefs":
+        records[2]["stated_prefs"] = records[2]["stated_prefs"] | {"other_text": SURROGATE}
+    else:
+        records[2] = surrogate_record(key, records[2])
+    (tmp_path / "DVB-val.json").write_text(json.dumps(records), encoding="utf-8")
+
+    with pytest.raises(CommandError) as refused:
+        run_import("--benchmark", "divervalue", str(tmp_path), "--version", "bad", "--licence", "x")
+
+    assert f"DVB-val.json record 2: {key!r} holds a lone surrogate" in str(refused.value)
+    assert not DatasetRelease.objects.exists()

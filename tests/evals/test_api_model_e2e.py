@@ -150,3 +150,36 @@ def test_the_budget_stops_a_job_with_its_reason_and_its_cost(
     assert 0 < job.usage["requests"] < 20 and job.usage["cost_usd"] >= 0.5
     page = client.get(job.get_absolute_url()).content.decode()
     assert "budget of $0.5000 is spent" in page and KEY not in page
+
+
+def test_a_key_echoed_across_the_cut_of_an_error_reaches_no_page_api_or_log(
+    client, owner, worker_settings, tiny_model, tmp_path
+):
+    """A provider's 400 that quotes the key about 266 characters in: the error keeps 300
+    characters of the body, so the key straddles the cut."""
+    make_release("echo", per_cell=1)
+    key = "sk-Zq8vW3xK7pR2mN5tY9bC4jH6gF1dQ0u"
+
+    def echo_the_key(body: dict[str, object], fault: str = "") -> dict[str, object]:
+        raise ValueError("." * 243 + f"bad key {key}, try again later")
+
+    with OpenAIServer(tiny_model) as server:
+        server.chat_completions = echo_the_key  # type: ignore[method-assign]
+        register(server)
+        with running_worker(tmp_path / "worker.log", {SECRET: key}):
+            job = submit(client, owner)
+            wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 300, "the job to end")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "HTTP 400" in job.failure_reason
+    assert "[redacted]" in job.failure_reason
+    texts = {
+        "failure reason": job.failure_reason,
+        "log tail": job.log_tail,
+        "events": json.dumps(list(job.events.values_list("message", flat=True))),
+        "job page": client.get(job.get_absolute_url()).content.decode(),
+        "job API": client.get(reverse("api:job-detail", args=[job.pk])).content.decode(),
+        "worker log": (tmp_path / "worker.log").read_text(errors="replace"),
+    }
+    for where, text in texts.items():
+        pieces = [key[i : i + 4] for i in range(len(key) - 3) if key[i : i + 4] in text]
+        assert pieces == [], where

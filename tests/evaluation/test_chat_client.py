@@ -165,6 +165,43 @@ def test_the_key_is_sent_and_never_appears_in_an_error(server, monkeypatch):
     assert "[redacted]" in str(caught.value)
 
 
+# A key with no piece of four characters that an error message would hold anyway.
+ODD_KEY = "sk-Zq8vW3xK7pR2mN5tY9bC4jH6gF1dQ0u"
+
+
+def key_pieces(text: str, key: str = ODD_KEY) -> list[str]:
+    return [key[i : i + 4] for i in range(len(key) - 3) if key[i : i + 4] in text]
+
+
+def test_no_piece_of_the_key_survives_the_cut_of_an_error_body_at_any_offset(server, monkeypatch):
+    monkeypatch.setenv("TINY_PROVIDER_KEY", ODD_KEY)
+    padding = {"chars": 0}
+
+    def echo_the_key(body: dict[str, Any], fault: str = "") -> dict[str, Any]:
+        raise ValueError("." * padding["chars"] + f"bad key {ODD_KEY}, try again later")
+
+    monkeypatch.setattr(server, "chat_completions", echo_the_key)
+    lm = load_lm(chat_spec(server), "cpu")
+    # The body is OpenAI's error shape: the key starts 23 + padding + 8 characters in, so
+    # these offsets put it wholly before, across and wholly after the 300-character cut.
+    for chars in range(300 - 31 - len(ODD_KEY) - 2, 300 - 31 + 3):
+        padding["chars"] = chars
+        with pytest.raises(ModelError) as caught:
+            ask(lm, ["x"])
+        assert "HTTP 400" in str(caught.value)
+        assert key_pieces(str(caught.value)) == [], (chars, str(caught.value)[-60:])
+
+
+def test_a_quoted_body_that_starts_or_ends_inside_the_key_loses_that_piece():
+    from evaluation.providers.secrets import redact
+
+    for size in range(4, len(ODD_KEY)):
+        assert key_pieces(redact("error: " + ODD_KEY[:size], [ODD_KEY])) == []
+        assert key_pieces(redact(ODD_KEY[-size:] + " was refused", [ODD_KEY])) == []
+    assert redact("abc " + ODD_KEY + " def", [ODD_KEY], limit=12) == "abc [redacte"
+    assert redact("ok sk-", [ODD_KEY]) == "ok sk-"  # too short to be told from text
+
+
 def test_a_missing_secret_names_the_variable(server, monkeypatch):
     monkeypatch.delenv("TINY_PROVIDER_KEY")
     with pytest.raises(ModelError, match="TINY_PROVIDER_KEY or TINY_PROVIDER_KEY_FILE"):

@@ -30,6 +30,7 @@ from evaluation.benchmarks.published import (
     download_files,
     download_format,
     json_problems,
+    not_text,
     read_download,
     read_json_list,
     type_name,
@@ -100,8 +101,8 @@ def _check(record: dict[str, Any]) -> list[KeyReason]:
         value = record.get(key)
         if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
             found.append((key, f"missing or empty {key!r} (a string or an integer is needed)"))
-        elif isinstance(value, str) and "\x00" in value:
-            found.append((key, f"{key!r} contains a NUL character"))
+        elif isinstance(value, str) and (problem := not_text(key, value)):
+            found.append((key, problem))
     # The demographics may be empty (a user who did not say) but must be there, as text.
     for key in DEMOGRAPHIC_KEYS:
         if key not in record:

@@ -345,6 +345,7 @@ def _navab_record(
     if flag is False:
         return None
     reasons += check_strings(item, NAVAB_REQUIRED, NAVAB_OPTIONAL)
+    reasons += [(FLAG_KEY, reason) for reason in json_problems(FLAG_KEY, item.get(FLAG_KEY))]
     extra = {key: value for key, value in item.items() if key not in NAVAB_KEYS}
     reasons += [(key, reason) for key in extra for reason in json_problems(key, extra[key])]
     if reasons:
