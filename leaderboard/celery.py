@@ -1,4 +1,5 @@
-"""The Celery app: `default` for CPU work, `gpu` for model evaluation and training."""
+"""The Celery app; its queues (`default` for CPU work, `gpu` for model evaluation and training)
+are named in settings.BROKER_QUEUES."""
 
 from __future__ import annotations
 
@@ -9,13 +10,11 @@ import time
 from typing import Any
 
 from celery import Celery, signals
-from kombu import Queue  # type: ignore[attr-defined]
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leaderboard.settings")
 
 app = Celery("leaderboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = (Queue("default"), Queue("gpu"))  # type: ignore[no-untyped-call]
 app.autodiscover_tasks()
 
 # How often the beat of `worker --beat` checks that its worker still runs.

@@ -14,6 +14,7 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from kombu import Queue  # type: ignore[attr-defined]
 
 from evaluation.benchmarks.divervalue.judges import configured_judges
 from leaderboard.env import envbool, envint, envlist, envstr, local_secret
@@ -186,7 +187,16 @@ if CELERY_BROKER_URL.startswith("filesystem"):
     }
 CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
-CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues by role (`default`: CPU work; `gpu`: evaluation and training), and the exchanges
+# workers answer broadcasts and send events on. Sites, or test runs, that share one broker
+# set a namespace each: none then takes the others' messages or answers their broadcasts.
+BROKER_NAMESPACE = envstr("BROKER_NAMESPACE", "")
+_ns = f"{BROKER_NAMESPACE}." if BROKER_NAMESPACE else ""
+BROKER_QUEUES = {role: _ns + role for role in ("default", "gpu")}
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in BROKER_QUEUES.values())  # type: ignore[no-untyped-call]
+CELERY_TASK_DEFAULT_QUEUE = BROKER_QUEUES["default"]
+CELERY_CONTROL_EXCHANGE = _ns + "celery"
+CELERY_EVENT_EXCHANGE = _ns + "celeryev"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -316,6 +326,6 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {
         "task": "leaderboard.evals.tasks.reap_stale_jobs",
         "schedule": float(EVAL_REAPER_INTERVAL),
-        "options": {"queue": "default"},
+        "options": {"queue": BROKER_QUEUES["default"]},
     },
 }

@@ -6,12 +6,18 @@ from pytest-django, `admin_user` (a superuser, e.g. a pipeline operator) and `cl
 (anonymous). Each signed-in persona has its own client: `owner_client`, `other_client`,
 `staff_client`, `admin_client`."""
 
+import multiprocessing.process
 import os
+import subprocess
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.test import Client
+
+pytest_plugins = ["tests.worker"]
 
 # Model weights and datasets never come from a hub during tests.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -21,6 +27,62 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Tests change boards from worker processes and roll the version row back between tests: read
 # the board version on every request (tests/boards/test_version_memo.py sets it where tested).
 django_settings.BOARD_VERSION_MEMO_MS = 0
+
+# Tests that start processes (workers, servers, lm-eval or scripts in subprocesses, browsers)
+# carry one of these markers: `make check` leaves them out, and they get a longer timeout.
+PROCESS_MARKERS = ("slow", "e2e")
+PROCESS_TIMEOUT_S = 900
+_running: list[pytest.Item] = []
+_started: dict[str, list[str]] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _may_start_processes(item) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(PROCESS_TIMEOUT_S))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    _running.append(item)  # set-up included: a session fixture may start the process
+    try:
+        return (yield)
+    finally:
+        _running.pop()
+
+
+def _may_start_processes(item: pytest.Item) -> bool:
+    return any(item.get_closest_marker(name) for name in PROCESS_MARKERS)
+
+
+def _noting(start: Any, describe: Any) -> Any:
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _running and not _may_start_processes(_running[-1]):
+            _started.setdefault(_running[-1].nodeid, []).append(describe(self, args))
+        return start(self, *args, **kwargs)
+
+    return wrapped
+
+
+subprocess.Popen._execute_child = _noting(  # type: ignore[attr-defined]
+    subprocess.Popen._execute_child,  # type: ignore[attr-defined]
+    lambda _popen, args: " ".join(map(str, args[0] if isinstance(args[0], list) else [args[0]])),
+)
+multiprocessing.process.BaseProcess.start = _noting(
+    multiprocessing.process.BaseProcess.start, lambda process, _args: f"process {process.name}"
+)
+
+
+@pytest.fixture(autouse=True)
+def processes_are_marked(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a test that starts a process without a marker saying so (see PROCESS_MARKERS)."""
+    yield
+    started = _started.pop(request.node.nodeid, [])
+    if started:
+        pytest.fail(
+            f"started {len(started)} process(es) without @pytest.mark.slow (or e2e): "
+            + "; ".join(command[:200] for command in started)
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,8 @@
-"""A real Celery worker in a subprocess, on the broker and test database the tests use."""
+"""A real Celery worker in a subprocess, on the broker and test database the tests use.
+
+A pytest plugin (tests/conftest.py loads it): `worker_settings` is the set-up every worker test
+shares, and the run's own queues (tests/settings.py names them) are removed when it ends.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import pytest
 from django.conf import settings
 from django.db import connection
 
@@ -44,20 +50,49 @@ def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def purge_queues() -> None:
+    """Empty this run's queues; another run's, on the same broker, are not this run's to empty."""
     with app.connection_for_write() as conn:
-        for queue in ("default", "gpu"):
+        for queue in settings.BROKER_QUEUES.values():
             conn.default_channel.queue_purge(queue)
+
+
+@pytest.fixture
+def worker_settings(settings: Any, tmp_path: Path) -> Any:
+    """Files the worker writes go to the test's folder, and the queues start empty."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EVAL_RESULTS_DIR = tmp_path / "results"
+    purge_queues()
+    return settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_queues_removed() -> Iterator[None]:
+    """Messages tests sent and no worker took leave the broker with the run."""
+    yield
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1)
+        for queue in settings.BROKER_QUEUES.values():
+            conn.default_channel.queue_delete(queue)
+
+
+def queue_option(roles: Sequence[str]) -> list[str]:
+    """`-Q` with the names of ROLES in this run's namespace; none for every role, so that the
+    worker consumes the queues its own settings name (a worker of another namespace, its own)."""
+    if set(roles) == set(settings.BROKER_QUEUES):
+        return []
+    return ["-Q", ",".join(settings.BROKER_QUEUES[role] for role in roles)]
 
 
 @contextmanager
 def running_worker(
     log_path: Path,
     extra_env: dict[str, str] | None = None,
-    queues: str = "default,gpu",
+    queues: Sequence[str] = ("default", "gpu"),
     beat: bool = False,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `celery worker` (prefork, one child; with its embedded beat where BEAT) on QUEUES
-    and wait until it is ready."""
+    """Start `celery worker` (prefork, one child; with its embedded beat where BEAT) on the
+    QUEUES roles (settings.BROKER_QUEUES names them in the run's namespace) and wait until it
+    is ready."""
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     log = log_path.open("ab")
     proc = subprocess.Popen(
@@ -68,8 +103,7 @@ def running_worker(
             "-A",
             "leaderboard",
             "worker",
-            "-Q",
-            queues,
+            *queue_option(queues),
             "--concurrency",
             "1",
             "--loglevel",

@@ -132,7 +132,7 @@ def enqueue(job_id: int, *, resend: bool = False) -> bool:
             record_event(job, "Queued for a GPU worker")
     try:
         task = current_app.signature(TASK_NAMES[JobKind(job.kind)], args=[job_id, token])
-        task.apply_async(queue="gpu", task_id=token)
+        task.apply_async(queue=settings.BROKER_QUEUES["gpu"], task_id=token)
     except Exception as exc:  # broker down: the reaper sends again later
         EvaluationJob.append_log(job_id, f"Could not reach the broker ({exc}); will retry.")
         return False
@@ -364,7 +364,7 @@ def reap_stale_jobs() -> list[int]:
     waiting = [job for job in suspects if job.status != JobStatus.RUNNING]
     # The queue first, then the workers: a message moving from one to the other meanwhile
     # is seen by the second look, never missed by both.
-    on_queue = broker.queued_task_ids("gpu") if waiting else None
+    on_queue = broker.queued_task_ids(settings.BROKER_QUEUES["gpu"]) if waiting else None
     workers = functools.cache(lambda: broker.ask_workers(with_reserved=True))
     if waiting:
         workers()

@@ -170,7 +170,8 @@ def build_workflow(run: PipelineRun) -> chain:
     config = run.pipeline_config()
     signatures: list[Signature[Any]] = [
         current_app.signature(STAGE_TASK, args=(run.pk, name), immutable=True).set(
-            queue=get_stage(name).queue(config), task_id=run.celery_task_ids[name]
+            queue=settings.BROKER_QUEUES[get_stage(name).queue(config)],
+            task_id=run.celery_task_ids[name],
         )
         for name in run.sent_stages()
     ]

@@ -18,7 +18,7 @@ from leaderboard.evals import lifecycle
 from leaderboard.evals.models import EvaluationJob, JobStatus
 from tests.worker import ROOT, purge_queues, running_worker, worker_env
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 # A web process whose broker is down (nothing listens on port 9) queues the job.
 ENQUEUE = (
@@ -115,8 +115,9 @@ def in_subprocess(code: str, broker_url: str, extra: dict[str, str] | None = Non
     return run.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.slow
-def test_a_message_lost_in_a_broker_restart_is_sent_again_within_a_minute(model, release, tmp_path):
+def test_a_message_lost_in_a_broker_restart_is_sent_again_within_a_minute(
+    model, release, settings, tmp_path
+):
     job, _ = EvaluationJob.objects.get_or_create(model=model, release=release)
     EvaluationJob.objects.filter(pk=job.pk).update(
         status=JobStatus.PENDING, sent_at=None, celery_task_id=""
@@ -130,7 +131,7 @@ def test_a_message_lost_in_a_broker_restart_is_sent_again_within_a_minute(model,
         job.refresh_from_db()
         token = job.celery_task_id
         # A worker that answers broadcasts but takes no GPU work: the message stays queued.
-        with running_worker(tmp_path / "worker.log", {"CELERY_BROKER_URL": url}, "default"):
+        with running_worker(tmp_path / "worker.log", {"CELERY_BROKER_URL": url}, ["default"]):
             time.sleep(1.5)
             assert in_subprocess(REAP, url, reaper) == "[]"  # it is on the queue: no copy
 
@@ -141,7 +142,7 @@ def test_a_message_lost_in_a_broker_restart_is_sent_again_within_a_minute(model,
                 deadline = time.monotonic() + 60
                 while (reaped := in_subprocess(REAP, url, reaper)) == "[]":
                     assert time.monotonic() < deadline, "the lost message was never re-sent"
-                queued = redis.Redis(port=port).lrange("gpu", 0, -1)
+                queued = redis.Redis(port=port).lrange(settings.BROKER_QUEUES["gpu"], 0, -1)
                 assert reaped == f"[{job.pk}]"
                 assert [json.loads(m)["headers"]["id"] for m in queued] == [token]
     job.refresh_from_db()

@@ -18,7 +18,7 @@ def no_broker_sends():
 
 
 def test_it_queues_the_job_after_commit(
-    model, release, no_broker_sends, django_capture_on_commit_callbacks
+    model, release, settings, no_broker_sends, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         job = lifecycle.create_job(model, release)
@@ -28,7 +28,7 @@ def test_it_queues_the_job_after_commit(
     assert job.sent_at is not None
     # Sent by name through a signature, which hands the task its arguments positionally.
     send = no_broker_sends.call_args
-    assert send.kwargs["queue"] == "gpu"
+    assert send.kwargs["queue"] == settings.BROKER_QUEUES["gpu"]
     assert list(send.args[0]) == [job.pk, job.celery_task_id]
     assert [e.message for e in job.events.all()] == ["Submitted", "Queued for a GPU worker"]
 

@@ -6,6 +6,7 @@ import dataclasses
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from leaderboard.celery import app as celery_app
@@ -26,7 +27,8 @@ def test_the_workflow_sends_llm_stages_to_the_gpu_queue(demo_run):
     queues = {sig.options["queue"]: set() for sig in chain.tasks}
     for sig in chain.tasks:
         queues[sig.options["queue"]].add(sig.args[1])
-    assert queues == {"gpu": LLM_STAGES, "default": set(STAGE_NAMES) - LLM_STAGES}
+    gpu, default = settings.BROKER_QUEUES["gpu"], settings.BROKER_QUEUES["default"]
+    assert queues == {gpu: LLM_STAGES, default: set(STAGE_NAMES) - LLM_STAGES}
     assert [sig.task for sig in chain.tasks] == [run_pipeline_stage.name] * len(STAGE_NAMES)
     # Each link carries the task id stored on the run, so stale deliveries can be told apart.
     assert {sig.args[1]: sig.options["task_id"] for sig in chain.tasks} == (
@@ -42,8 +44,8 @@ def test_embedding_screening_runs_on_the_default_queue(demo_run):
     demo_run.save()
     workflow.prepare(demo_run)
     queues = {sig.args[1]: sig.options["queue"] for sig in workflow.build_workflow(demo_run).tasks}
-    assert queues["screening"] == "default"
-    assert queues["tags"] == "gpu"
+    assert queues["screening"] == settings.BROKER_QUEUES["default"]
+    assert queues["tags"] == settings.BROKER_QUEUES["gpu"]
 
 
 def test_a_delivery_from_an_older_send_does_nothing(demo_run):
