@@ -1,5 +1,7 @@
 # Targets a new user needs: `make demo` serves the site with demo data on the embedded
-# default (SQLite + filesystem broker); `make test` runs the suite against PostgreSQL and Redis.
+# default (SQLite + filesystem broker); `make test` runs the suite against PostgreSQL and Redis,
+# `make check` the part that starts no process (tests marked slow or e2e left out). Each run
+# has its own test database and broker namespace (tests/settings.py): runs may overlap.
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -10,7 +12,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 # The demo's reference judge (aj_ref): one of its own tiny models, built by `manage.py demo`.
 DEMO_REFERENCE_JUDGE ?= $(or $(EVAL_REFERENCE_JUDGE),$(CURDIR)/var/models/demo--tiny-gpt2-seed1)
 
-.PHONY: install demo test lint
+.PHONY: install demo test check lint
 
 install: $(VENV)/.installed
 
@@ -29,6 +31,10 @@ demo: install
 
 test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+check: install
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+		$(PY) -m pytest -m "not slow and not e2e" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

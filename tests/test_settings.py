@@ -3,6 +3,10 @@
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each test starts a Python process
+
 
 def test_a_site_with_an_unpinned_reference_judge_does_not_start():
     code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='leaderboard.settings'; django.setup()"

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
+pytestmark = pytest.mark.slow  # runs the script in a subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -18,6 +18,7 @@ from evaluation.stats import bootstrap_mean_ci
 from tests.evaluation.conftest import cpu_spec
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_listing_benchmarks_imports_none_of_them():
     code = (
         "import sys, evaluation.benchmarks as b; print(b.benchmark_slugs()); "

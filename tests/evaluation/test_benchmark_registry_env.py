@@ -15,6 +15,7 @@ from tests.toy_benchmark import REGISTRATION
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_a_process_finds_the_benchmarks_named_in_its_environment():
     code = "from evaluation.benchmarks import benchmark_slugs, get_benchmark as g; print(benchmark_slugs(), g('toy').name)"
     env = {**os.environ, EXTRA_ENV: REGISTRATION}

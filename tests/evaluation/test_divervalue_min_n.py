@@ -7,7 +7,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.pipeline.conftest import REPO
+
+pytestmark = pytest.mark.slow  # each test starts a Python process
 
 READ = (
     "from evaluation.benchmarks.divervalue.definition import BENCHMARK;"

@@ -33,6 +33,7 @@ def navab_dir(tmp_path: Path) -> Path:
     return write_navab(tmp_path / "NaVAB", small_navab_files())
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_reading_a_release_imports_no_django():
     code = (
         "import sys; from pathlib import Path; from evaluation.benchmarks import get_benchmark; "
