@@ -9,11 +9,15 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlparse
 
 import psycopg
 import pytest
+
+pytestmark = pytest.mark.slow  # runs the script, which starts gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,10 +52,35 @@ def command(db_url: str, *extra: str) -> list[str]:
     return [sys.executable, "benchmarks/web_load.py", "--db-url", db_url, *small, *port, *extra]
 
 
-def web_load(db_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command(db_url, *extra), cwd=ROOT, capture_output=True, text=True, timeout=300
+@contextmanager
+def script(db_url: str, *extra: str) -> Iterator[subprocess.Popen[str]]:
+    """The script in a process group of its own, with the gunicorn it starts: however the test
+    ends (a failed assertion, its timeout), the script gets SIGTERM to clean up, then what is
+    left of the group is killed."""
+    proc = subprocess.Popen(
+        command(db_url, *extra),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
+                proc.communicate(timeout=60)
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def web_load(db_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    with script(db_url, *extra) as proc:
+        out, err = proc.communicate(timeout=300)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def temporary_folder(stdout: str) -> Path:
@@ -82,22 +111,16 @@ def test_it_drops_its_database_when_it_fails(db_url):
 
 
 def test_it_removes_what_it_created_when_interrupted(db_url):
-    proc = subprocess.Popen(
-        command(db_url, "--requests", "100000"),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    seen = []
-    for line in proc.stdout:  # wait until the database is full and gunicorn about to start
-        seen.append(line)
-        if line.startswith("fill took"):
-            break
-    assert database_exists(db_url)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    with script(db_url, "--requests", "100000") as proc:
+        assert proc.stdout is not None
+        seen = []
+        for line in proc.stdout:  # wait until the database is full and gunicorn about to start
+            seen.append(line)
+            if line.startswith("fill took"):
+                break
+        assert database_exists(db_url)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
     assert proc.returncode != 0
     assert "interrupted" in err
     assert "removed: server, temporary folder, database" in out
