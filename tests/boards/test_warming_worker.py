@@ -17,9 +17,9 @@ from leaderboard.evals.runner import store_results
 from tests.boards.test_performance import running_job, scored_result
 from tests.evals.test_broker_outage import free_port, own_redis
 from tests.factories import make_model, make_release, ranked_model
-from tests.worker import purge_queues, running_worker
+from tests.worker import running_worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 PAGE = reverse("board", args=["navab"])
 
 
@@ -33,12 +33,12 @@ def wait_for_rendering(path: str, timeout: float = 90.0) -> None:
 
 
 def test_a_worker_renders_the_board_for_the_next_visitor(
-    client, settings, tmp_path: Path, django_assert_max_num_queries
+    client, worker_settings, tmp_path: Path, django_assert_max_num_queries
 ):
     port = free_port()
     cache_url = f"redis://127.0.0.1:{port}/0"
     with own_redis(port):
-        settings.CACHES = {
+        worker_settings.CACHES = {
             "default": {
                 "BACKEND": "django.core.cache.backends.redis.RedisCache",
                 "LOCATION": cache_url,
@@ -48,8 +48,7 @@ def test_a_worker_renders_the_board_for_the_next_visitor(
         for i in range(3):
             ranked_model(f"org/model-{i}", release, 0.4 + i / 10)
         assert client.get(PAGE).status_code == 200  # a visitor asked: remembered
-        purge_queues()
-        with running_worker(tmp_path / "worker.log", {"CACHE_URL": cache_url}, "default"):
+        with running_worker(tmp_path / "worker.log", {"CACHE_URL": cache_url}, ["default"]):
             newcomer = make_model("org/newcomer")
             job = running_job(newcomer, release)
             assert store_results(job, "token-1", scored_result(newcomer, release, 0.99), tmp_path)

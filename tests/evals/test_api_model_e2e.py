@@ -23,7 +23,7 @@ from tests.evals.test_worker_e2e import status_of, wait_for
 from tests.factories import make_release
 from tests.openai_server import OpenAIServer
 from tests.tiny_models import build_tiny_model
-from tests.worker import purge_queues, running_worker
+from tests.worker import running_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -35,14 +35,6 @@ FAULTS = ("429", "500", "malformed", "slow", "reply:A", "think", "refuse", "bloc
 @pytest.fixture
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-gpt2")
-
-
-@pytest.fixture
-def worker_settings(settings, tmp_path: Path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    purge_queues()
-    return settings
 
 
 def register(server: OpenAIServer, **fields: object) -> Provider:

@@ -10,18 +10,15 @@ from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals.management.commands.demo import demo_judges
 from leaderboard.evals.models import TERMINAL_STATUSES, EvaluationJob, JobStatus, LanguageModel
 from tests.evals.test_worker_e2e import wait_for
-from tests.worker import purge_queues, running_worker
+from tests.worker import running_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def demo_settings(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    settings.LOCAL_MODELS_DIR = tmp_path / "models"
-    purge_queues()
-    return settings
+def demo_settings(worker_settings, tmp_path):
+    worker_settings.LOCAL_MODELS_DIR = tmp_path / "models"
+    return worker_settings
 
 
 def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(

@@ -27,7 +27,7 @@ from leaderboard.evals.models import (
 )
 from tests.evals.test_worker_e2e import status_of, wait_for
 from tests.tiny_models import build_tiny_model
-from tests.worker import purge_queues, running_worker
+from tests.worker import running_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -36,10 +36,7 @@ TARGET = {"gender": "Female"}
 
 
 @pytest.fixture
-def setup(settings, tmp_path: Path, owner):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    purge_queues()
+def setup(worker_settings, tmp_path: Path, owner):
     release = import_release(
         DVB.demo_dir, benchmark="divervalue", version="dvb-align", licence="cc-by-4.0", publish=True
     ).release

@@ -29,7 +29,7 @@ from tests.factories import finished_job
 from tests.openai_server import OpenAIServer
 from tests.scripted_judge import chat_completions as scripted_judges
 from tests.tiny_models import build_tiny_model
-from tests.worker import purge_queues, running_worker
+from tests.worker import running_worker
 
 JUDGES = ("strict-judge", "chatty-judge")
 CHAT_MODEL = "qwen2.5-tiny-chat"
@@ -75,11 +75,8 @@ def open_model_with_paa(release) -> LanguageModel:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_chat_model_gets_paa_through_the_metered_client_and_ranks_beside_open_models(
-    client, owner, settings, tmp_path, monkeypatch
+    client, owner, worker_settings, tmp_path, monkeypatch
 ):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    purge_queues()
     tiny = build_tiny_model(tmp_path / "tiny-gpt2")
     release = published_demo()
     open_model = open_model_with_paa(release)

@@ -202,16 +202,13 @@ def test_without_a_judge_panel_the_board_says_why_paa_was_not_run(client, owner)
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_job_runs_paa_on_the_tiny_model_with_a_tiny_judge_panel(
-    settings, owner, tiny_model, tmp_path
+    worker_settings, owner, tiny_model, tmp_path
 ):
     from leaderboard.evals import lifecycle
     from leaderboard.evals.models import TERMINAL_STATUSES
     from tests.evals.test_worker_e2e import wait_for
-    from tests.worker import purge_queues, running_worker
+    from tests.worker import running_worker
 
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    purge_queues()
     release = published_demo()
     model = LanguageModel.objects.create(
         name=str(tiny_model), revision="local-tiny", precision="float32", submitter=owner

@@ -21,7 +21,7 @@ from leaderboard.evals.models import (
 )
 from tests.factories import make_release
 from tests.tiny_models import build_tiny_model
-from tests.worker import purge_queues, running_worker
+from tests.worker import running_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -38,11 +38,8 @@ def finish(job: EvaluationJob, timeout: float = 300) -> EvaluationJob:
 
 
 def test_one_job_scores_aj_and_aj_ref_and_a_changed_judge_is_recorded(
-    client, settings, tmp_path: Path
+    client, worker_settings, tmp_path: Path
 ):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    purge_queues()
     models = tmp_path / "models"
     tiny = build_tiny_model(models / "tiny-gpt2")
     letter_a = build_tiny_model(models / "judge-always-a", always_next=" A")
@@ -78,7 +75,7 @@ def test_one_job_scores_aj_and_aj_ref_and_a_changed_judge_is_recorded(
     }
     assert aj[first.pk] == aj[second.pk]
 
-    settings.EVAL_REFERENCE_JUDGE = str(other)
+    worker_settings.EVAL_REFERENCE_JUDGE = str(other)
     board = build_board(BoardQuery(release=release, method="aj_ref"))
     assert [r.job_id for r in board.rows] == [second.pk] and board.judges == [str(other)]
     page = client.get(reverse("model-detail", args=[model.pk]), {"release": release.version})
@@ -88,18 +85,15 @@ def test_one_job_scores_aj_and_aj_ref_and_a_changed_judge_is_recorded(
 
 
 def test_the_aj_ref_board_ranks_a_served_chat_model_beside_an_open_one(
-    client, owner, settings, tmp_path: Path
+    client, owner, worker_settings, tmp_path: Path
 ):
     from tests.evals.test_api_model_e2e import KEY, SECRET, register, submit
     from tests.openai_server import OpenAIServer
 
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    purge_queues()
     tiny = build_tiny_model(tmp_path / "models" / "tiny-gpt2")
     judge = build_tiny_model(tmp_path / "models" / "judge-seed1", seed=1)
     release = make_release("rj-api", per_cell=2, signal=False)
-    settings.EVAL_REFERENCE_JUDGE = str(judge)
+    worker_settings.EVAL_REFERENCE_JUDGE = str(judge)
     with OpenAIServer(tiny) as server:
         register(server)
         env = {SECRET: KEY, "EVAL_REFERENCE_JUDGE": str(judge)}

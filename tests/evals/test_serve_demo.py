@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.worker import ROOT, kill_worker, purge_queues, worker_env
+from tests.worker import ROOT, kill_worker, worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -67,10 +67,7 @@ def wait_for_text(path: Path, text: str, proc: subprocess.Popen[bytes], timeout:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_it_stops_its_worker_when_signalled(settings, tmp_path, sig):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    purge_queues()
+def test_it_stops_its_worker_when_signalled(worker_settings, tmp_path, sig):
     log_path = tmp_path / "serve_demo.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

@@ -23,7 +23,7 @@ from leaderboard.evals.models import (
 )
 from tests.factories import make_release
 from tests.tiny_models import build_tiny_model
-from tests.worker import kill_worker, pool_processes, purge_queues, running_worker
+from tests.worker import kill_worker, pool_processes, running_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -48,12 +48,9 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def worker_settings(settings, tmp_path: Path, tiny_model: Path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    settings.SUBMISSION_LOCAL_ROOTS = [tiny_model.parent]
-    purge_queues()
-    return settings
+def worker_settings(worker_settings, tiny_model: Path):
+    worker_settings.SUBMISSION_LOCAL_ROOTS = [tiny_model.parent]
+    return worker_settings
 
 
 def test_a_form_submission_is_evaluated_by_the_worker_and_its_scores_appear(

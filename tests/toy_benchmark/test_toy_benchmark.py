@@ -30,7 +30,7 @@ from leaderboard.evals.models import (
 )
 from tests.tiny_models import build_tiny_model
 from tests.toy_benchmark import BENCHMARK, REGISTRATION
-from tests.worker import purge_queues, running_worker
+from tests.worker import running_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -42,14 +42,6 @@ def toy() -> Iterator[Declaration]:
     sync_benchmarks(Benchmark)
     yield get_benchmark(slug)
     unregister(slug)
-
-
-@pytest.fixture
-def worker_settings(settings, tmp_path: Path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    purge_queues()
-    return settings
 
 
 def finished(job: EvaluationJob, timeout: float = 300) -> EvaluationJob:
