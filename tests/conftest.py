@@ -9,6 +9,7 @@ from pytest-django, `admin_user` (a superuser, e.g. a pipeline operator) and `cl
 import multiprocessing.process
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,7 +58,10 @@ def _may_start_processes(item: pytest.Item) -> bool:
 
 def _noting(start: Any, describe: Any) -> Any:
     def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if _running and not _may_start_processes(_running[-1]):
+        # ctypes.util.find_library probes with ldconfig/gcc when a library is first imported
+        # (e.g. django.contrib.gis by drf-spectacular): the import, not the test, starts them.
+        probing = sys._getframe(2).f_globals.get("__name__") == "ctypes.util"  # Popen(...)
+        if _running and not probing and not _may_start_processes(_running[-1]):
             _started.setdefault(_running[-1].nodeid, []).append(describe(self, args))
         return start(self, *args, **kwargs)
 

@@ -25,6 +25,8 @@ from tests.openai_server import OpenAIServer
 from tests.scripted_judge import REASON, case_of, chat_completions
 from tests.tiny_models import build_tiny_model
 
+pytestmark = pytest.mark.slow  # its runs go through lm-eval, which starts processes
+
 BENCHMARK = get_benchmark("divervalue")
 LIMIT = 10
 

@@ -21,6 +21,8 @@ from tests.openai_server import OpenAIServer
 from tests.scripted_judge import chat_completions
 from tests.tiny_models import build_tiny_model
 
+pytestmark = pytest.mark.slow  # its runs go through lm-eval, which starts processes
+
 BENCHMARK = get_benchmark("divervalue")
 LIMIT = 10  # the first ten items cover the W, L and TIE cases
 KEY = "sk-judge-7c2f0d9e41b3"

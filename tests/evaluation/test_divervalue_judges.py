@@ -167,6 +167,7 @@ def test_the_export_writes_the_answer_task_and_given_answers_one_task_per_judge(
         )
 
 
+@pytest.mark.slow  # the run goes through lm-eval, which starts processes
 def test_an_api_judge_sends_the_key_its_secret_names_and_refuses_to_run_without_one(
     tiny_model, tmp_path, monkeypatch
 ):

@@ -19,6 +19,8 @@ from evaluation.benchmarks.divervalue.release import load_items, select_items, w
 from evaluation.benchmarks.divervalue.results import OVERALL
 from tests.evaluation.conftest import cpu_spec
 
+pytestmark = pytest.mark.slow  # its runs go through lm-eval, which starts processes
+
 BENCHMARK = get_benchmark("divervalue")
 
 

@@ -60,6 +60,7 @@ def test_stages_declare_which_need_the_llm(make_config, small_corpus):
     }
 
 
+@pytest.mark.slow  # the whole pipeline: minutes
 def test_a_run_waits_for_approval_then_writes_a_draft_release(make_config, small_corpus, embedder):
     config = make_config(small_corpus)
     events = []
@@ -108,6 +109,7 @@ def test_a_run_waits_for_approval_then_writes_a_draft_release(make_config, small
     assert len(list(iter_triples(release_dir))) == len(triples)
 
 
+@pytest.mark.slow  # the whole pipeline: minutes
 def test_a_crash_mid_stage_resumes_from_the_llm_cache(make_config, small_corpus, embedder):
     import dataclasses
 
