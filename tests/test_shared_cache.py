@@ -96,6 +96,7 @@ def redis_port(tmp_path: Path):
             proc.wait()
 
 
+@pytest.mark.slow  # its fixture starts a redis-server
 def test_it_falls_back_to_memory_during_an_outage_and_returns_to_redis(
     redis_port, monkeypatch, caplog
 ):

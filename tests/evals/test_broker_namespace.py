@@ -56,6 +56,7 @@ def another_runs_gpu_queue() -> Iterator[str]:
 
 
 def test_purging_empties_this_runs_queues_only():
+    purge_queues()  # earlier tests may have left messages on this run's queues
     with another_runs_gpu_queue() as theirs:
         with app.connection_for_write() as conn:
             ours = app.conf.task_default_queue
