@@ -53,12 +53,10 @@ class Part(TypedDict):
 
 
 @dataclass(frozen=True)
-class ScoreRow:
-    """One metric of one method on one slice cell (e.g. {"nation": "us", "mode": "quoted"})."""
+class Measure:
+    """What a score measured on its cell: the one definition of a score's measured fields,
+    which the stored `Score`, the boards' cells, the serializers and the admin read."""
 
-    slices: dict[str, str]
-    method: str
-    metric: str
     value: float
     n: int
     stderr: float
@@ -69,6 +67,23 @@ class ScoreRow:
     #: the clusters (users) a cluster interval resampled; None where items are independent.
     #: One cluster has no interval at all: pages say so and boards never rank on it.
     clusters: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoreRow(Measure):
+    """One metric of one method on one slice cell (e.g. {"nation": "us", "mode": "quoted"})."""
+
+    slices: dict[str, str]
+    method: str
+    metric: str
+
+
+#: what a score measured; a score's fields: its cell, then its measure (the API's order)
+MEASURE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Measure))
+SCORE_FIELDS: tuple[str, ...] = (
+    *(f.name for f in fields(ScoreRow) if f.name not in MEASURE_FIELDS),
+    *MEASURE_FIELDS,
+)
 
 
 @dataclass(frozen=True)

@@ -168,21 +168,13 @@ def _jobs(aligned: LanguageModel) -> tuple[EvaluationJob, EvaluationJob, Evaluat
     )
     if align_job is None:
         return None
-    aligned_job = (
-        aligned.jobs.evaluations()
-        .filter(status="finished", release=align_job.release)
-        .order_by("-finished_at", "-id")
-        .first()
-    )
+    aligned_job = aligned.jobs.filter(release=align_job.release).latest_finished()
     if aligned_job is None:
         return None
     # The base's run on the very same held-out release (same items, same option order).
-    base_job = (
-        align_job.model.jobs.evaluations()
-        .filter(status="finished", release=align_job.release, exclude_uids=aligned_job.exclude_uids)
-        .order_by("-finished_at", "-id")
-        .first()
-    )
+    base_job = align_job.model.jobs.filter(
+        release=align_job.release, exclude_uids=aligned_job.exclude_uids
+    ).latest_finished()
     if base_job is None:
         return None
     return align_job, aligned_job, base_job

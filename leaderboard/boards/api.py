@@ -34,29 +34,12 @@ from leaderboard.boards.queries import (
     SORT_KEYS,
     Board,
     BoardRow,
-    Cell,
     methods_not_run,
 )
 from leaderboard.boards.responses import cached_response
+from leaderboard.evals.api import MeasureSerializer
 from leaderboard.evals.disparity import as_api
 from leaderboard.evals.models import ModelType, Precision
-
-
-class CellSerializer(serializers.Serializer[Cell]):
-    value = serializers.FloatField()
-    ci_low = serializers.FloatField()
-    ci_high = serializers.FloatField()
-    stderr = serializers.FloatField()
-    n = serializers.IntegerField()
-    parts = serializers.DictField(
-        child=serializers.DictField(),
-        help_text='The method\'s declared sub-metrics: key -> {"value": float | null, "n": int}.',
-    )
-    clusters = serializers.IntegerField(
-        allow_null=True,
-        help_text="Clusters (users) the interval resampled; null where items are independent. "
-        "One cluster has no interval and is never ranked.",
-    )
 
 
 class BoardRowSerializer(serializers.Serializer[BoardRow]):
@@ -83,7 +66,7 @@ class BoardRowSerializer(serializers.Serializer[BoardRow]):
         help_text="The declared sub-metrics over the ranked cells (NaVAB: pos, neg).",
     )
     cells = serializers.DictField(
-        child=CellSerializer(),
+        child=MeasureSerializer(),
         help_text="Scores per column: the averaged dimension's values (NaVAB: nation codes).",
     )
     url = serializers.SerializerMethodField()

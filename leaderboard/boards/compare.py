@@ -20,7 +20,6 @@ from evaluation.benchmarks.contract import Benchmark, ItemField, MetricKind
 from evaluation.benchmarks.disparity import item_metric_value
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.paired import PairedResult, paired_bootstrap
-from leaderboard.boards.queries import latest_finished_job
 from leaderboard.evals.models import EvaluationJob, LanguageModel, SampleResult
 from leaderboard.evals.score_table import scored_methods
 from leaderboard.evals.slices import declaration
@@ -82,9 +81,7 @@ class Comparison:
 
 
 def comparable_models(release: DatasetRelease, ids: list[int]) -> QuerySet[LanguageModel]:
-    return LanguageModel.objects.filter(pk__in=ids).annotate(
-        latest_job_id=latest_finished_job(release)
-    )
+    return LanguageModel.objects.filter(pk__in=ids).with_latest_job(release)
 
 
 def item_cells(benchmark: Benchmark, slices: dict[str, str]) -> list[tuple[tuple[str, str], ...]]:

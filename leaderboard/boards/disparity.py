@@ -13,7 +13,6 @@ from evaluation.benchmarks.contract import Benchmark, Method, MetricKind, SliceD
 from evaluation.benchmarks.disparity import Disparity, SliceGap
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.params import resolve_release
-from leaderboard.boards.queries import models_on_release
 from leaderboard.evals import disparity as stored
 from leaderboard.evals.models import EvaluationJob, LanguageModel
 
@@ -99,7 +98,7 @@ def board_disparities(
 ) -> list[DisparityRow]:
     """Every ranked model's disparity on `dimension` under `method`, from its latest rankable
     job on the release (the board's), largest disparity first unless sorted otherwise."""
-    models = {m.latest_job_id: m for m in models_on_release(release)}  # type: ignore[attr-defined]
+    models = {m.latest_job_id: m for m in LanguageModel.objects.on_release(release)}  # type: ignore[attr-defined]
     jobs = list(EvaluationJob.objects.filter(pk__in=models).select_related("release__benchmark"))
     rows = []
     for job_id, found_all in stored.for_jobs(jobs).items():

@@ -13,14 +13,15 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 
 from evaluation.benchmarks.contract import Benchmark, Method, Metric
+from evaluation.results import MEASURE_FIELDS, Measure
 from leaderboard.benchmark.counts import slice_values
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.judges import recorded_judges
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
-from leaderboard.evals.models import EvaluationJob, LanguageModel, Score, model_display_name
+from leaderboard.evals.models import LanguageModel, Score, model_display_name
 from leaderboard.evals.slices import declaration, item_slice_paths, slice_order
 
 OVERALL = "overall"
@@ -91,19 +92,6 @@ class BoardQuery:
         return f"board:{digest}"
 
 
-@dataclass
-class Cell:
-    value: float
-    ci_low: float
-    ci_high: float
-    stderr: float
-    n: int
-    #: the method's declared sub-metrics: key -> {"value", "n"}
-    parts: dict[str, Any] = field(default_factory=dict)
-    #: the clusters (users) behind a cluster interval; None where items are independent
-    clusters: int | None = None
-
-
 @dataclass(frozen=True)
 class Column:
     """A value of the benchmark's averaged dimension (NaVAB: a nation) shown as a column."""
@@ -127,7 +115,7 @@ class BoardRow:
     params_billions: float | None
     family: str
     job_id: int
-    cells: dict[str, Cell] = field(default_factory=dict)
+    cells: dict[str, Measure] = field(default_factory=dict)
     primary: Interval | None = None  # the ranked score: the column's cell, or the mean
     rank: int | None = None
     # Over the cells behind `primary`: items, and each declared sub-metric (mean over cells).
@@ -245,28 +233,10 @@ class Board:
         return [r for r in self.rows if not r.complete]
 
 
-def latest_finished_job(release: DatasetRelease) -> Subquery:
-    return Subquery(
-        EvaluationJob.objects.rankable()
-        .filter(model=OuterRef("pk"), release=release)
-        .order_by("-finished_at", "-id")
-        .values("pk")[:1]
-    )
-
-
-def models_on_release(release: DatasetRelease) -> QuerySet[LanguageModel]:
-    return LanguageModel.objects.annotate(latest_job_id=latest_finished_job(release)).filter(
-        latest_job_id__isnull=False
-    )
-
-
 def methods_not_run(release: DatasetRelease, method: str) -> list[tuple[str, int]]:
     """Why the latest runs on `release` left `method` out (their cards' `not_run`), with how
     many models each reason applies to, most frequent first."""
-    latest = LanguageModel.objects.annotate(latest_job_id=latest_finished_job(release))
-    cards = EvaluationJob.objects.filter(pk__in=latest.values("latest_job_id")).values_list(
-        "repro_card", flat=True
-    )
+    cards = LanguageModel.objects.latest_jobs(release).values_list("repro_card", flat=True)
     reasons = Counter(
         str(card["not_run"][method])
         for card in cards
@@ -278,7 +248,11 @@ def methods_not_run(release: DatasetRelease, method: str) -> list[tuple[str, int
 def model_choices(release: DatasetRelease) -> list[LanguageModel]:
     """The models a picker offers on a release, by name; instances, so that a picker shows
     each one's `display_name`."""
-    return list(models_on_release(release).only("pk", "name", "revision").order_by("name", "pk"))
+    return list(
+        LanguageModel.objects.on_release(release)
+        .only("pk", "name", "revision")
+        .order_by("name", "pk")
+    )
 
 
 def filters_q(query: BoardQuery) -> Q:
@@ -350,7 +324,7 @@ def build_board(query: BoardQuery) -> Board:
     condition = filters_q(query)
     shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
     models = list(
-        models_on_release(query.release)
+        LanguageModel.objects.on_release(query.release)
         .annotate(shown=shown)
         .values(
             "pk",
@@ -380,19 +354,17 @@ def build_board(query: BoardQuery) -> Board:
     }
     scores = Score.objects.filter(
         job_id__in=list(rows), method=method.key, metric=metric.key
-    ).values_list(
-        "job_id", "slices", "value", "ci_low", "ci_high", "stderr", "n", "parts", "clusters"
-    )
+    ).values_list("job_id", "slices", *MEASURE_FIELDS)
     # A model with no score for this method at all is on another track (a chat model on a
     # log-likelihood board, or the reverse): it is left off, never listed as incomplete.
     scored_jobs: set[int] = set()
-    for job_id, cell_slices, value, low, high, se, n, parts, clusters in scores:
+    for job_id, cell_slices, *measured in scores:
         scored_jobs.add(job_id)
         # The score of exactly the chosen slice (and one column of the averaged dimension).
         if {k: v for k, v in cell_slices.items() if k != column_key} != selected:
             continue
-        rows[job_id].cells[str(cell_slices.get(column_key, ""))] = Cell(
-            value, low, high, se, n, parts, clusters
+        rows[job_id].cells[str(cell_slices.get(column_key, ""))] = Measure(
+            **dict(zip(MEASURE_FIELDS, measured, strict=True))
         )
     min_n = max(
         [d.min_n for d in benchmark.slices if d.key in selected or d.key == column_key] or [1]
@@ -484,9 +456,13 @@ def _scope_stats(row: BoardRow, codes: list[str], part_keys: list[str], counted:
     for key in part_keys:
         if key in counted:
             # Items nobody could score (unparsable, refused answers): a count, summed.
-            row.parts[key] = float(sum(int((c.parts.get(key) or {}).get("n") or 0) for c in cells))
+            row.parts[key] = float(
+                sum(int(part.get("n") or 0) for c in cells if (part := c.parts.get(key)))
+            )
             continue
-        values = [v for c in cells if (v := (c.parts.get(key) or {}).get("value")) is not None]
+        values = [
+            v for c in cells if (part := c.parts.get(key)) and (v := part.get("value")) is not None
+        ]
         # Means over columns, like the score itself (a part missing anywhere leaves it unknown).
         row.parts[key] = sum(values) / len(values) if len(values) == len(cells) else None
 

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from evaluation.results import SCORE_FIELDS
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
@@ -98,17 +99,7 @@ class JobEventInline(admin.TabularInline[JobEvent, EvaluationJob]):
 class ScoreInline(admin.TabularInline[Score, EvaluationJob]):
     model = Score
     extra = 0
-    readonly_fields = [
-        "slice_key",
-        "method",
-        "metric",
-        "value",
-        "n",
-        "stderr",
-        "ci_low",
-        "ci_high",
-        "parts",
-    ]
+    readonly_fields = ["slice_key", *SCORE_FIELDS]
     can_delete = False
 
 

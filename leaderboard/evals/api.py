@@ -25,6 +25,7 @@ from evaluation.model_check import (
     SUBMITTED_NAME_MAX_LENGTH,
     SUBMITTED_NAME_MESSAGE,
 )
+from evaluation.results import MEASURE_FIELDS, SCORE_FIELDS
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.evals import lifecycle
 from leaderboard.evals.disparity import latest_for_model
@@ -143,11 +144,10 @@ class JobEventSerializer(serializers.ModelSerializer[JobEvent]):
         fields = ["at", "status", "message"]
 
 
-class ScoreSerializer(serializers.ModelSerializer[Score]):
-    slices = serializers.DictField(
-        child=serializers.CharField(),
-        help_text='The cell, e.g. {"nation": "us", "mode": "quoted"}.',
-    )
+class MeasureSerializer(serializers.ModelSerializer[Score]):
+    """What a score measured (`evaluation.results.MEASURE_FIELDS`), read from a stored score
+    or from a board's cell."""
+
     parts = serializers.DictField(
         child=serializers.DictField(),
         help_text='The method\'s declared sub-metrics: key -> {"value": float | null, "n": int}.',
@@ -155,19 +155,23 @@ class ScoreSerializer(serializers.ModelSerializer[Score]):
 
     class Meta:
         model = Score
-        fields = [
-            "job",
-            "slices",
-            "method",
-            "metric",
-            "value",
-            "n",
-            "stderr",
-            "ci_low",
-            "ci_high",
-            "parts",
-            "clusters",
-        ]
+        fields = list(MEASURE_FIELDS)
+        extra_kwargs = {
+            "clusters": {
+                "help_text": "Clusters (users) the interval resampled; null where items are "
+                "independent. One cluster has no interval and is never ranked."
+            }
+        }
+
+
+class ScoreSerializer(MeasureSerializer):
+    slices = serializers.DictField(
+        child=serializers.CharField(),
+        help_text='The cell, e.g. {"nation": "us", "mode": "quoted"}.',
+    )
+
+    class Meta(MeasureSerializer.Meta):
+        fields = ["job", *SCORE_FIELDS]
 
 
 class JobSerializer(serializers.ModelSerializer[EvaluationJob]):

@@ -177,10 +177,7 @@ def latest_for_model(model: LanguageModel) -> list[dict[str, Any]]:
     for release in DatasetRelease.objects.published().select_related("benchmark"):
         if release.pk != _current_pk(release):
             continue
-        finished = model.jobs.evaluations().filter(release=release, status=JobStatus.FINISHED)
-        newest = ("-finished_at", "-id")
-        job = finished.filter(exclude_uids=[]).order_by(*newest).first()
-        job = job or finished.order_by(*newest).first()
+        job = model.jobs.filter(release=release).latest_finished()
         if job is None:
             continue
         benchmark = declaration(release)

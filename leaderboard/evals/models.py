@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -119,6 +119,31 @@ class Provider(models.Model):
         )
 
 
+class LanguageModelQuerySet(models.QuerySet["LanguageModel"]):
+    def with_latest_job(self, release: DatasetRelease) -> LanguageModelQuerySet:
+        """Each model annotated with `latest_job_id`: its latest rankable job on RELEASE (the
+        run a board ranks it on; None without one), in the same query (a Subquery, as
+        djangoproject.com's `with_latest()`)."""
+        latest = (
+            EvaluationJob.objects.rankable()
+            .filter(model=OuterRef("pk"), release=release)
+            .newest_first()
+            .values("pk")[:1]
+        )
+        return self.annotate(latest_job_id=Subquery(latest))
+
+    def on_release(self, release: DatasetRelease) -> LanguageModelQuerySet:
+        """The models a board of RELEASE ranks, each with its `latest_job_id`."""
+        # A Q: the stubs cannot see the annotation across methods.
+        return self.with_latest_job(release).filter(Q(latest_job_id__isnull=False))
+
+    def latest_jobs(self, release: DatasetRelease) -> JobQuerySet:
+        """The latest rankable job on RELEASE of each of these models (one query)."""
+        # The stubs cannot see an annotation made in another method.
+        latest = self.with_latest_job(release).values("latest_job_id")  # type: ignore[misc]
+        return EvaluationJob.objects.filter(pk__in=latest)
+
+
 class LanguageModel(models.Model):
     """A model as submitted: what to load, pinned, and how to run it."""
 
@@ -161,6 +186,8 @@ class LanguageModel(models.Model):
     )
     is_demo = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = LanguageModelQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -223,16 +250,29 @@ class JobQuerySet(models.QuerySet["EvaluationJob"]):
     def evaluations(self) -> JobQuerySet:
         return self.filter(kind=JobKind.EVALUATE)
 
+    def finished_evaluations(self) -> JobQuerySet:
+        return self.evaluations().filter(status=JobStatus.FINISHED)
+
+    def newest_first(self) -> JobQuerySet:
+        return self.order_by("-finished_at", "-id")
+
     def rankable(self) -> JobQuerySet:
         """Finished evaluations on the whole release: the only ones a board may rank.
 
         Aligned models are never ranked: they were fine-tuned on this benchmark's items.
         """
         return (
-            self.evaluations()
-            .filter(status=JobStatus.FINISHED, exclude_uids=[])
+            self.finished_evaluations()
+            .filter(exclude_uids=[])
             .exclude(model__model_type=ModelType.ALIGNED)
         )
+
+    def latest_finished(self) -> EvaluationJob | None:
+        """The newest finished evaluation among these: a full-release one before a held-out
+        one (held-out runs are all an aligned model has, and all its base has while only its
+        alignment baseline has run). Filter by model and release first."""
+        finished = self.finished_evaluations().newest_first()
+        return finished.filter(exclude_uids=[]).first() or finished.first()
 
     def stale(self, now: Any, quiet_for: timedelta, waiting_for: timedelta) -> JobQuerySet:
         """Running jobs whose worker has not beaten for QUIET_FOR, and waiting jobs no worker

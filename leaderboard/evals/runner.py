@@ -15,7 +15,7 @@ from evaluation.benchmarks import get_benchmark
 from evaluation.errors import ModelError
 from evaluation.providers import metering
 from evaluation.release import iter_items, write_benchmark_release
-from evaluation.results import slice_key
+from evaluation.results import SCORE_FIELDS, slice_key
 from evaluation.spec import Kind, parse_model_ref, vllm_available
 from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.models import Item
@@ -178,17 +178,8 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
         Score.objects.bulk_create(
             Score(
                 job=locked,
-                slices=row.slices,
                 slice_key=slice_key(row.slices),
-                method=row.method,
-                metric=row.metric,
-                value=row.value,
-                n=row.n,
-                stderr=row.stderr,
-                ci_low=row.ci_low,
-                ci_high=row.ci_high,
-                parts=row.parts,
-                clusters=row.clusters,
+                **{name: getattr(row, name) for name in SCORE_FIELDS},
             )
             for row in result.scores
         )

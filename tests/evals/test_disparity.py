@@ -88,7 +88,10 @@ def test_publishing_a_jobs_results_stores_its_disparities(tmp_path):
     card = ReproCard(**repro_card(model, release, ["mc"]))
     # A disparity is of a method the job has a score for.
     overall = sum(s.value for s in samples) / len(samples)
-    score = ScoreRow({}, "mc", "acc", overall, len(samples), 0.01, overall - 0.02, overall + 0.02)
+    score = ScoreRow(
+        slices={}, method="mc", metric="acc", value=overall, n=len(samples), stderr=0.01,
+        ci_low=overall - 0.02, ci_high=overall + 0.02,
+    )  # fmt: skip
     assert store_results(
         job, "t", EvaluationResult(scores=[score], samples=samples, card=card), tmp_path
     )

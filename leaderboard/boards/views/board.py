@@ -34,7 +34,6 @@ from leaderboard.boards.queries import (
     BoardQuery,
     BoardRow,
     methods_not_run,
-    models_on_release,
 )
 from leaderboard.boards.responses import cached_response
 from leaderboard.evals.models import LanguageModel, ModelType, Precision
@@ -214,7 +213,9 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "not_run": methods_not_run(query.release, result.method.key),
         # An empty board of one method is not an empty release: other methods may have
         # scored models (a chat-only method on a release of open models), so say which.
-        "evaluated_models": 0 if result.total else models_on_release(query.release).count(),
+        "evaluated_models": 0
+        if result.total
+        else LanguageModel.objects.on_release(query.release).count(),
         "column_name": column_name,
         # As declared: lowercasing turned "OPA" into "opa" and place names into common nouns.
         "view_label": ", ".join([*selected_labels, result.method.label]),

@@ -19,7 +19,6 @@ from leaderboard.boards.judges import configured_judge, missing_judge_notice
 from leaderboard.boards.paired import DEFAULT_RESAMPLES
 from leaderboard.boards.queries import model_choices
 from leaderboard.boards.reproduce import RELEASE_DIR, TASKS_DIR, card_commands
-from leaderboard.boards.views.models import latest_finished
 from leaderboard.evals.models import LanguageModel
 
 INTERVALS = {
@@ -41,7 +40,7 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
     model_id = request.GET.get("model", "")
     if model_id.isdigit():
         model = LanguageModel.objects.filter(pk=int(model_id)).first()
-        job = latest_finished(model, release) if model and release else None
+        job = model.jobs.filter(release=release).latest_finished() if model and release else None
         model_commands = card_commands(job.repro_card) if job else []
     download_command = ""
     candidates: list[LanguageModel] = []

@@ -170,16 +170,6 @@ def radar_script(benchmark: Benchmark, grid: ScoreGrid, element_id: str) -> Safe
     return charts.as_script(charts.radar(names, series, title), element_id)
 
 
-def latest_finished(model: LanguageModel, release: DatasetRelease | None) -> EvaluationJob | None:
-    """The latest full-release evaluation; else the latest held-out one (all an aligned model
-    has, and what a base has while only its alignment baseline has run)."""
-    jobs = model.jobs.evaluations().filter(status=JobStatus.FINISHED).select_related("release")
-    if release is not None:
-        jobs = jobs.filter(release=release)
-    newest = ("-finished_at", "-id")
-    return jobs.filter(exclude_uids=[]).order_by(*newest).first() or jobs.order_by(*newest).first()
-
-
 def filtered_samples(
     job: EvaluationJob, benchmark: Benchmark, params: QueryDict
 ) -> QuerySet[SampleResult]:
@@ -227,7 +217,11 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
     published = DatasetRelease.objects.published().filter(benchmark__slug=slug)
     release = requested if requested is not None and requested.benchmark.slug == slug else None
     release = release or published.select_related("benchmark").current()
-    job = latest_finished(model, release)
+    job = (
+        model.jobs.filter(release=release).select_related("release").latest_finished()
+        if release is not None
+        else None
+    )
     scores = list(job.scores.all()) if job else []
     grid = score_grid(benchmark, scores)
     evaluated = list(

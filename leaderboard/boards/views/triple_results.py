@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, render
 from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.models import Item
 from leaderboard.benchmark.visibility import visible_releases
-from leaderboard.boards.queries import latest_finished_job
 from leaderboard.evals.models import LanguageModel, SampleResult
 from leaderboard.evals.slices import item_values
 
@@ -24,9 +23,7 @@ def triple_results(request: HttpRequest, benchmark: str, version: str, uid: str)
     )
     declared = get_benchmark(benchmark)
     # Each model's latest full-release evaluation: the run the board ranks it on.
-    latest_jobs = LanguageModel.objects.annotate(
-        latest_job_id=latest_finished_job(item.release)
-    ).values("latest_job_id")
+    latest_jobs = LanguageModel.objects.latest_jobs(item.release)
     samples = list(
         SampleResult.objects.filter(triple=item, job_id__in=latest_jobs)
         .select_related("job__model")
@@ -54,6 +51,6 @@ def triple_results(request: HttpRequest, benchmark: str, version: str, uid: str)
         "summary_rows": [(labels[key], *counts) for key, counts in summary.items()],
         # Said in plain words where the item is one evaluations never score.
         "unscored_reason": "" if samples else declared.unscored_reason(item_values(declared, item)),
-        "evaluated_models": 0 if samples else latest_jobs.exclude(latest_job_id=None).count(),
+        "evaluated_models": 0 if samples else latest_jobs.count(),
     }
     return render(request, "boards/triple_results.html", context)
