@@ -17,6 +17,7 @@ from evaluation.benchmarks.contract import Track
 from evaluation.providers.secrets import check_secret_name
 from evaluation.spec import Kind, Serving, tracks_of
 from leaderboard.benchmark.models import DatasetRelease, Item
+from leaderboard.evals.card import JobCard
 from leaderboard.tracking import NUL_SUBSTITUTE as NUL_SUBSTITUTE  # stored text's NUL
 from leaderboard.tracking import TrackedWork
 
@@ -361,6 +362,11 @@ class EvaluationJob(TrackedWork):
 
     def get_absolute_url(self) -> str:
         return reverse("job-detail", args=[self.pk])
+
+    @property
+    def card(self) -> JobCard:
+        """The reproducibility card, typed alike for every benchmark (what pages read)."""
+        return JobCard(self.repro_card or {}, job_release=self.release.version)
 
     @property
     def budget(self) -> float | None:

@@ -25,6 +25,7 @@ from leaderboard.boards.cache import cached_value
 from leaderboard.boards.disparity import MethodDisparities, model_disparities
 from leaderboard.boards.params import page_base
 from leaderboard.boards.population import Population, applies, population, score_rows
+from leaderboard.evals.card import JobCard
 from leaderboard.evals.models import (
     EvaluationJob,
     JobStatus,
@@ -208,8 +209,8 @@ class Section:
     population: Population | None = None
 
     @property
-    def card(self) -> dict[str, Any]:
-        return self.job.repro_card if self.job else {}
+    def card(self) -> JobCard:
+        return self.job.card if self.job else JobCard()
 
 
 def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) -> Section:
