@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from evaluation.benchmarks.contract import Method, Track
+from evaluation.local_models import public_name
 from leaderboard.evals.models import EvaluationJob
 
 
@@ -47,7 +48,7 @@ def recorded_judges(job_ids: list[int], method: Method) -> list[str]:
 
 def configured_judge() -> str:
     """The site's reference judge as configured now ("" where none is)."""
-    return str(settings.EVAL_REFERENCE_JUDGE)
+    return public_name(str(settings.EVAL_REFERENCE_JUDGE))
 
 
 def missing_judge_notice(method: Method) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Value
 
 from evaluation.benchmarks.contract import Benchmark, Method, Metric
+from evaluation.local_models import public_name
 from leaderboard.benchmark.counts import slice_values
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.judges import recorded_judges
@@ -367,7 +368,7 @@ def build_board(query: BoardQuery) -> Board:
     rows = {
         m["latest_job_id"]: BoardRow(
             model_id=m["pk"],
-            name=m["name"],
+            name=public_name(m["name"]),
             display_name=model_display_name(m["name"], m["revision"]),
             revision=m["revision"],
             model_type=m["model_type"],
