@@ -14,8 +14,9 @@ from leaderboard.evals.models import EvaluationJob
 
 
 def judge_name(judge: dict[str, Any]) -> str:
-    """name@revision, as a card's model entry holds it."""
-    name = str(judge.get("pretrained", ""))
+    """name@revision, as a card's model entry holds it (a local judge by its folder's name, also
+    on cards stored before they were published without server paths)."""
+    name = public_name(str(judge.get("pretrained", "")))
     revision = judge.get("revision")
     return f"{name}@{revision}" if revision else name
 
