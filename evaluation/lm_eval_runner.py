@@ -4,7 +4,8 @@ with samples logged, and progress counted per model request."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -14,6 +15,8 @@ from evaluation.results import ProgressEvent
 from evaluation.spec import SERVED, ModelSpec, Serving, vllm_available
 
 ProgressCallback = Callable[[ProgressEvent], None]
+#: The stage a run reports last.
+FINISHED = "finished"
 
 
 class ChatTemplateChoice(Protocol):
@@ -50,6 +53,9 @@ class Progress:
         self.done = done
         self.emit()
 
+    def finish(self) -> None:
+        self.start(FINISHED)
+
     def attach(self, lm: Any) -> None:
         from lm_eval.api.model import CacheHook
 
@@ -60,6 +66,23 @@ class Progress:
                 tracker.advance()
 
         lm.set_cache_hook(ProgressHook(None))
+
+
+def chained(callback: ProgressCallback | None, totals: Sequence[int]) -> list[ProgressCallback]:
+    """Callbacks for runs done one after another (DiverValue-Bench's OPA, then PAA) that report
+    as one run: each counts on from the runs before it, out of the sum of all, and only the
+    last may say it finished, so a watcher never sees "finished 100%" and then "judge 66%"."""
+    grand = sum(totals)
+
+    def part(offset: int, last: bool) -> ProgressCallback:
+        def report(event: ProgressEvent) -> None:
+            if callback is not None and (last or event.stage != FINISHED):
+                callback(ProgressEvent(event.stage, offset + event.done, grand))
+
+        return report
+
+    offsets = list(accumulate([0, *totals[:-1]]))
+    return [part(offset, i == len(totals) - 1) for i, offset in enumerate(offsets)]
 
 
 def load_lm(spec: ModelSpec, device: str) -> Any:

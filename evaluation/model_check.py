@@ -119,9 +119,11 @@ def local_fingerprint(path: Path) -> str:
 def check_local(path: Path, allowed_roots: list[Path]) -> ModelInfo:
     resolved = path.resolve()
     if not any(resolved.is_relative_to(root.resolve()) for root in allowed_roots):
+        allowed = ", ".join(str(root) for root in allowed_roots) or "none configured"
         raise ModelCheckError(
-            "Local paths are only accepted under the directories this site allows "
-            "(SUBMISSION_LOCAL_ROOTS); submit a Hugging Face id instead."
+            f"Local paths are only accepted under the directories this site allows "
+            f"(SUBMISSION_LOCAL_ROOTS: {allowed}); put the model there or submit a Hugging "
+            "Face id instead."
         )
     config_file = resolved / "config.json"
     if not config_file.is_file():

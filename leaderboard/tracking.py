@@ -8,12 +8,17 @@ can be retried); what a watcher reads is the same, and is written here once.
 
 from __future__ import annotations
 
+import io
+import logging
+import re
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr
 from typing import Any
 
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 LOG_TAIL_CHARS = 8000
@@ -67,11 +72,102 @@ class TrackedWork(models.Model):
         ]
 
     @classmethod
-    def append_log(cls, pk: int, line: str) -> None:
+    def append_log(cls, pk: int, *lines: str) -> None:
         with transaction.atomic():
             work = cls._default_manager.select_for_update().get(pk=pk)
-            work.add_log_line(line)
+            for line in lines:
+                work.add_log_line(line)
             work.save(update_fields=["log_tail"])
+
+
+logger = logging.getLogger(__name__)
+#: The loggers whose INFO lines a job's log tail shows, whatever the worker's --loglevel.
+WORK_LOGGERS = ("lm_eval", "evaluation", "pipeline", __name__)
+
+
+class LogTail(logging.Handler):
+    """The log records of one thread (the worker's, running the work) appended to the work's
+    log tail at most once a second, so its page shows what the worker is doing meanwhile."""
+
+    def __init__(self, model: type[TrackedWork], pk: int) -> None:
+        super().__init__(logging.INFO)
+        self.model, self.pk = model, pk
+        self.thread = threading.get_ident()
+        self.lines: list[str] = []
+        self.last_flush = 0.0
+        self.writing = False
+        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread or self.writing:
+            return  # another thread's, or the database's own records while writing
+        self.lines.append(self.format(record))
+        if time.monotonic() - self.last_flush >= PROGRESS_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.lines or self.writing:
+            return
+        lines, self.lines = self.lines, []
+        self.writing, self.last_flush = True, time.monotonic()
+        try:
+            self.model.append_log(self.pk, *lines)
+        except DatabaseError:
+            pass  # the work's own error handling reports a broken database; a lost line is not
+        finally:
+            self.writing = False
+
+
+# What a tqdm bar writes: a line redrawn after "\r" on every refresh ("42%|####  | 21/50").
+_PROGRESS_BAR = re.compile(r"\r|\d+%\|")
+
+
+class WithoutProgressBars(io.TextIOBase):
+    """stderr while work runs in a worker: progress bars are dropped, anything else passes.
+
+    lm-eval draws tqdm bars (some with `disable=False` passed explicitly, so tqdm's own
+    switches cannot turn them off), and Celery logs what a task writes to stderr as one
+    WARNING line per refresh: a thousand lines on the demo's console for one small job. The
+    work's progress is on its page already."""
+
+    def __init__(self, target: Any) -> None:
+        super().__init__()
+        self.target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not _PROGRESS_BAR.search(text):
+            self.target.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
+@contextmanager
+def log_tail(model: type[TrackedWork], pk: int) -> Iterator[None]:
+    """While the block runs in this thread, its INFO log lines go to the work's log tail and
+    its progress bars nowhere."""
+    handler = LogTail(model, pk)
+    lowered = [
+        (log, log.level)
+        for log in map(logging.getLogger, WORK_LOGGERS)
+        if not log.isEnabledFor(logging.INFO)
+    ]
+    for log, _ in lowered:
+        log.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with redirect_stderr(WithoutProgressBars(sys.stderr)):
+            yield
+    finally:
+        root.removeHandler(handler)
+        for log, level in lowered:
+            log.setLevel(level)
+        handler.flush()
 
 
 class ProgressReporter:
@@ -94,10 +190,14 @@ class ProgressReporter:
         self.current, self.stopped = current, stopped
         self.stage_field, self.cancelled = stage_field, cancelled
         self.last_report = 0.0
+        self.last_stage = ""
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.cancelled is not None and self.cancelled.is_set():
             raise self.stopped()
+        if stage != self.last_stage:
+            self.last_stage = stage
+            logger.info("%s (%d / %d)", stage, done, total)
         now = time.monotonic()
         if now - self.last_report < PROGRESS_EVERY_S and done < total:
             return

@@ -91,7 +91,13 @@ class ImportReport:
         else:
             head = f"Release {self.version} ({state}) {self.outcome}: {self.total} items."
         lines = [head]
-        lines += [f"  {cell}: {n}" for cell, n in self.counts.items()]
+        # Each cell by its values, as written: its count key percent-escapes a "/" in a value
+        # ("Non-binary %2F third gender"), which is for splitting keys, not for reading.
+        declaration = get_benchmark(self.release.benchmark.slug)
+        lines += [
+            f"  {' · '.join(declaration.count_values(cell).values())}: {n}"
+            for cell, n in self.counts.items()
+        ]
         lines.append(f"  skipped (filtered out by the release): {self.skipped}")
         lines.append(f"  duplicates kept once: {self.duplicates}")
         if self.incomplete:

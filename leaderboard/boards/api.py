@@ -352,7 +352,7 @@ class DisparityViewSet(BenchmarkScoped, viewsets.ViewSet):
                 "rows": [
                     {
                         "model_id": row.model.pk if row.model else None,
-                        "model": row.model.name if row.model else "",
+                        "model": row.model.public_name if row.model else "",
                         "url": reverse("model-detail", args=[row.model.pk]) if row.model else "",
                         **as_api(row.found, declared),
                     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.utils.html import json_script
 from django.utils.safestring import SafeString
 from plotly.utils import PlotlyJSONEncoder
 
+from evaluation.benchmarks.contract import Metric, MetricKind
 from leaderboard.boards.alignment_effect import AlignmentEffect
 from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.queries import Board, BoardQuery
@@ -41,18 +43,54 @@ def _metric_label(board: Board) -> str:
     return board.metric.label if board.metric else "score"
 
 
-def _axis_range(board: Board) -> dict[str, Any]:
-    """The metric's declared bounds as the axis range (a margin has none: plotly fits it)."""
-    metric = board.metric
-    if metric is None or metric.lower is None or metric.upper is None:
-        return {}
-    return {"range": [metric.lower, metric.upper]}
+def fitted_range(
+    lows: Iterable[float], highs: Iterable[float], metric: Metric | None
+) -> tuple[float, float] | None:
+    """A scale that fits the data (intervals included) with a small margin, inside the
+    metric's declared bounds: a fixed 0-1 axis flattens OPA's 0.02-0.09 into one line and
+    paints every country of a map the same colour. None where there is no data."""
+    low_values, high_values = list(lows), list(highs)
+    if not low_values or not high_values:
+        return None
+    low, high = min(low_values), max(high_values)
+    pad = max((high - low) * 0.08, abs(high) * 0.02, 1e-3)
+    low, high = low - pad, high + pad
+    if metric is not None and metric.lower is not None:
+        low = max(low, metric.lower)
+    if metric is not None and metric.upper is not None:
+        high = min(high, metric.upper)
+    return low, high
+
+
+def format_value(metric: Metric | None, value: float) -> str:
+    if metric is not None and metric.kind is MetricKind.PROPORTION:
+        return f"{value:.1%}"
+    return f"{value:.3f}"
+
+
+def range_note(what: str, span: tuple[float, float] | None, metric: Metric | None) -> str:
+    """The sentence a caption states a fitted scale with, and the metric's own bounds."""
+    if span is None:
+        return ""
+    note = (
+        f"{what} runs from {format_value(metric, span[0])} to {format_value(metric, span[1])}, "
+        "fitted to the data"
+    )
+    if metric is not None and metric.lower is not None and metric.upper is not None:
+        bounds = f"{format_value(metric, metric.lower)}-{format_value(metric, metric.upper)}"
+        note += f" (the metric's scale is {bounds})"
+    return note + "."
+
+
+def _range(span: tuple[float, float] | None) -> dict[str, Any]:
+    return {"range": list(span)} if span is not None else {}
 
 
 def column_heatmap(board: Board, dimension: str) -> go.Figure:
     rows = [r for r in board.rows if r.cells][:MAX_HEATMAP_MODELS]
     z = [[(r.cells[c].value if c in r.cells else None) for c in board.column_codes] for r in rows]
-    bounds = _axis_range(board).get("range", [None, None])
+    values = [v for line in z for v in line if v is not None]
+    bounds = fitted_range(values, values, board.metric) or (None, None)
     figure = go.Figure(
         go.Heatmap(
             z=z,
@@ -75,8 +113,17 @@ def column_heatmap(board: Board, dimension: str) -> go.Figure:
     return figure
 
 
+def _params_rows(board: Board) -> list[Any]:
+    return [r for r in board.ranked if r.params_billions and r.primary]
+
+
 def score_vs_params(board: Board) -> go.Figure:
-    rows = [r for r in board.ranked if r.params_billions]
+    rows = _params_rows(board)
+    span = fitted_range(
+        (r.primary.low for r in rows if r.primary),
+        (r.primary.high for r in rows if r.primary),
+        board.metric,
+    )
     figure = go.Figure(
         go.Scatter(
             # Plotted as a raw count so the axis reads 7B, 70B (or 56k for the demo's tiny models).
@@ -110,7 +157,7 @@ def score_vs_params(board: Board) -> go.Figure:
             "ticktext": [f"{10 ** (e % 3)}{'KMBT'[e // 3 - 1]}" for e in range(3, 13)],
             **decades,
         },
-        yaxis={"title": _metric_label(board), **_axis_range(board)},
+        yaxis={"title": _metric_label(board), **_range(span)},
         height=380,
         **_LAYOUT,
     )
@@ -123,9 +170,9 @@ def method_agreement(first: Board, second: Board) -> go.Figure:
     y_label = second.method.label if second.method else "second"
     by_model = {r.model_id: r for r in second.ranked}
     pairs = [(r, by_model[r.model_id]) for r in first.ranked if r.model_id in by_model]
-    values = [v for a, b in pairs for v in (a.primary, b.primary) if v is not None]
-    low = min([0.0, *(v.value for v in values)])
-    high = max([1.0, *(v.value for v in values)])
+    values = [v.value for a, b in pairs for v in (a.primary, b.primary) if v is not None]
+    # One scale on both axes, fitted to the scores, so the dotted line stays the diagonal.
+    low, high = fitted_range(values, values, first.metric) or (0.0, 1.0)
     figure = go.Figure(
         [
             go.Scatter(
@@ -149,8 +196,8 @@ def method_agreement(first: Board, second: Board) -> go.Figure:
     )
     figure.update_layout(
         title=f"{x_label} vs {y_label} agreement",
-        xaxis={"title": f"{x_label} {_metric_label(first)}", **_axis_range(first)},
-        yaxis={"title": f"{y_label} {_metric_label(second)}", **_axis_range(second)},
+        xaxis={"title": f"{x_label} {_metric_label(first)}", "range": [low, high]},
+        yaxis={"title": f"{y_label} {_metric_label(second)}", "range": [low, high]},
         height=380,
         showlegend=False,
         **_LAYOUT,
@@ -168,8 +215,18 @@ def radar(names: list[str], series: dict[str, list[float | None]], title: str) -
             if values
         ]
     )
+    values = [v for vs in series.values() for v in vs if v is not None]
+    span = fitted_range(values, values, None) or (0.0, 1.0)
     figure.update_layout(
-        title=title, polar={"radialaxis": {"range": [0, 1]}}, height=380, **_LAYOUT
+        title=title,
+        polar={
+            # Fitted to the scores (a 0-1 radius drew 0.4-0.6 as a small blob), tick labels
+            # between the first two spokes so they never cover a name.
+            "radialaxis": {"range": list(span), "angle": 90 + 180 / max(len(names), 1)},
+            "angularaxis": {"rotation": 90, "direction": "clockwise"},
+        },
+        height=400,
+        **_LAYOUT,
     )
     return figure
 
@@ -214,6 +271,20 @@ def alignment_deltas(effect: AlignmentEffect) -> go.Figure:
     return figure
 
 
+def scale_note(figure: go.Figure, metric: Metric | None) -> str:
+    """The caption sentence stating the scale a figure was drawn with: its y axis, else its
+    colour scale."""
+    axis = figure.layout.yaxis.range
+    if axis is not None and figure.layout.xaxis.type != "log" and figure.layout.xaxis.range:
+        return range_note("Both axes", tuple(axis), metric)
+    if axis is not None:
+        return range_note("The score axis", tuple(axis), metric)
+    trace = figure.data[0] if figure.data else None
+    if trace is not None and getattr(trace, "zmin", None) is not None:
+        return range_note("The colour scale", (trace.zmin, trace.zmax), metric)
+    return ""
+
+
 def board_figures(query: BoardQuery, result: Board) -> dict[str, str]:
     """The board's figures, ready to embed, cached with the board (plotly is slow to build)."""
 
@@ -224,8 +295,11 @@ def board_figures(query: BoardQuery, result: Board) -> dict[str, str]:
         if result.rows and result.columns and averaged is not None:
             heatmap = column_heatmap(result, averaged.label)
             figures["heatmap"] = as_script(heatmap, "chart-heatmap")
-        if any(r.params_billions for r in result.ranked):
-            figures["params"] = as_script(score_vs_params(result), "chart-params")
+            figures["heatmap_scale"] = scale_note(heatmap, result.metric)
+        if _params_rows(result):
+            params = score_vs_params(result)
+            figures["params"] = as_script(params, "chart-params")
+            figures["params_scale"] = scale_note(params, result.metric)
         # The first two methods of one track, side by side (NaVAB: MC against AJ).
         methods = [m for m in benchmark.methods if result.method and m.track == result.method.track]
         if len(methods) >= 2 and result.method in methods[:2]:
@@ -234,7 +308,9 @@ def board_figures(query: BoardQuery, result: Board) -> dict[str, str]:
             other_board = cached_board(replace(query, method=other.key, metric=""))
             one, two = (result, other_board) if result.method == first else (other_board, result)
             if one.ranked and two.ranked:
-                figures["agreement"] = as_script(method_agreement(one, two), "chart-agreement")
+                agreement = method_agreement(one, two)
+                figures["agreement"] = as_script(agreement, "chart-agreement")
+                figures["agreement_scale"] = scale_note(agreement, one.metric)
         return figures
 
     return cached_value(f"{query.cache_key()}|charts", build)

@@ -9,12 +9,14 @@ from typing import Any
 from django.conf import settings
 
 from evaluation.benchmarks.contract import Method, Track
+from evaluation.local_models import public_name
 from leaderboard.evals.models import EvaluationJob
 
 
 def judge_name(judge: dict[str, Any]) -> str:
-    """name@revision, as a card's model entry holds it."""
-    name = str(judge.get("pretrained", ""))
+    """name@revision, as a card's model entry holds it (a local judge by its folder's name, also
+    on cards stored before they were published without server paths)."""
+    name = public_name(str(judge.get("pretrained", "")))
     revision = judge.get("revision")
     return f"{name}@{revision}" if revision else name
 
@@ -47,7 +49,7 @@ def recorded_judges(job_ids: list[int], method: Method) -> list[str]:
 
 def configured_judge() -> str:
     """The site's reference judge as configured now ("" where none is)."""
-    return str(settings.EVAL_REFERENCE_JUDGE)
+    return public_name(str(settings.EVAL_REFERENCE_JUDGE))
 
 
 def missing_judge_notice(method: Method) -> str:

@@ -71,6 +71,8 @@ class Picture:
     shared: list[Point] = field(default_factory=list)
     #: the points the map colours, one per shape
     drawn: list[Point] = field(default_factory=list)
+    #: the caption's sentence on the scale the picture is drawn with (fitted to the data)
+    scale: str = ""
 
     @property
     def small(self) -> list[Point]:
@@ -207,13 +209,15 @@ def world_map_figure(
 ) -> go.Figure:
     scored = [p for p in picture.drawn if not p.small]
     small = [p for p in picture.drawn if p.small]
+    scores = [p.score for p in scored]
+    zmin, zmax = charts.fitted_range(scores, scores, metric) or (metric.lower, metric.upper)
     traces = [
         go.Choropleth(
             locations=[p.code for p in scored],
             locationmode="ISO-3",
             z=[p.score for p in scored],
-            zmin=metric.lower,
-            zmax=metric.upper,
+            zmin=zmin,
+            zmax=zmax,
             colorscale=SCORE_SCALE,
             colorbar={"title": {"text": metric.label}, "tickformat": _format(metric)},
             customdata=_customdata(scored, picture.dimension, metric),
@@ -289,13 +293,28 @@ def radar_figure(picture: Picture, metric: Metric, title: str) -> go.Figure:
             name=metric.label,
         )
     )
-    radial: dict[str, Any] = {"tickformat": _format(metric)}
-    if metric.lower is not None and metric.upper is not None:
-        radial["range"] = [metric.lower, metric.upper]
-    # Wide side margins: slice labels ("Completed Secondary School") sit outside the circle.
-    layout = {**charts._LAYOUT, "margin": {"l": 90, "r": 90, "t": 50, "b": 40}}
+    scores = [p.score for p in points]
+    span = charts.fitted_range(scores, scores, metric)
+    # The tick labels run along a line between the first two spokes, so they never sit on a
+    # slice's name; the first spoke points up.
+    radial: dict[str, Any] = {
+        "tickformat": _format(metric),
+        "angle": 90 + 180 / len(points),
+        "tickangle": 0,
+        "nticks": 4,
+        "tickfont": {"size": 10, "color": "#6b7280"},
+    }
+    if span is not None:
+        radial["range"] = list(span)
+    angular = {"rotation": 90, "direction": "clockwise", "tickfont": {"size": 11}}
+    # Side margins: slice labels ("Completed Secondary School") sit outside the circle.
+    layout = {**charts._LAYOUT, "margin": {"l": 70, "r": 70, "t": 50, "b": 30}}
     figure.update_layout(
-        title=title, polar={"radialaxis": radial}, height=360, showlegend=False, **layout
+        title=title,
+        polar={"radialaxis": radial, "angularaxis": angular},
+        height=400,
+        showlegend=False,
+        **layout,
     )
     return figure
 
@@ -326,6 +345,7 @@ def _map_picture(
             picture, metric, title, averaged=any(p.models > 1 for p in points)
         )
         picture.script = charts.as_script(figure, picture.element_id)
+        picture.scale = charts.scale_note(figure, metric)
     return picture
 
 
@@ -359,6 +379,8 @@ def population(
         if len(points) >= MIN_SPOKES:
             figure = radar_figure(picture, metric, f"{metric.label} by {dimension.label.lower()}")
             picture.script = charts.as_script(figure, picture.element_id)
+            span = figure.layout.polar.radialaxis.range
+            picture.scale = charts.range_note("The radius", tuple(span) if span else None, metric)
         radars.append(picture)
     return Population(metric, world, radars)
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 
 from evaluation.benchmarks.contract import Benchmark, Method, Metric
+from evaluation.local_models import public_name
 from evaluation.results import MEASURE_FIELDS, Measure
 from leaderboard.benchmark.counts import slice_values
 from leaderboard.benchmark.models import DatasetRelease
@@ -341,7 +342,7 @@ def build_board(query: BoardQuery) -> Board:
     rows = {
         m["latest_job_id"]: BoardRow(
             model_id=m["pk"],
-            name=m["name"],
+            name=public_name(m["name"]),
             display_name=model_display_name(m["name"], m["revision"]),
             revision=m["revision"],
             model_type=m["model_type"],

@@ -75,6 +75,11 @@ class LanguageModelSerializer(serializers.ModelSerializer[LanguageModel]):
     def get_url(self, obj: LanguageModel) -> str:
         return obj.get_absolute_url()
 
+    def to_representation(self, instance: LanguageModel) -> dict[str, Any]:
+        data = dict(super().to_representation(instance))
+        data["name"] = instance.public_name  # a local model's folder, not the server's path
+        return data
+
 
 BENCHMARK_SLUG = r"^[a-z0-9_-]{1,32}$"
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms
+from django.conf import settings
 
 from evaluation.alignment.train import benchmark_settings
 from evaluation.benchmarks.contract import Benchmark
@@ -60,6 +61,13 @@ class SubmissionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        roots = ", ".join(str(root) for root in settings.SUBMISSION_LOCAL_ROOTS)
+        self.fields["name"].help_text = (
+            "Hugging Face id (organisation/model-name); the served model name for an endpoint "
+            "or provider; or the absolute path of a model directory on this server, under "
+            f"{roots or 'no directory (none is allowed)'} (pages show its folder name and a "
+            "fingerprint of its files, never the path)."
+        )
         releases = current_releases()
         field = self.fields["benchmarks"]
         field.choices = [  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import Track
+from evaluation.local_models import public_name
 from evaluation.providers.secrets import check_secret_name
 from evaluation.spec import Kind, Serving, tracks_of
 from leaderboard.benchmark.models import DatasetRelease, Item
@@ -209,6 +210,12 @@ class LanguageModel(models.Model):
         return model_display_name(self.name, self.revision)
 
     @property
+    def public_name(self) -> str:
+        """The name pages and the API show: a local model by its folder's name (its revision
+        is its content fingerprint), never the server path the workers load it from."""
+        return public_name(self.name)
+
+    @property
     def served_kind(self) -> Kind | None:
         """The spec kind of a served model (None: weights the worker loads)."""
         if self.provider is not None:
@@ -382,6 +389,18 @@ class EvaluationJob(TrackedWork):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def progress_label(self) -> str:
+        """What the progress bar says: the worker's stage while the job is active; once it
+        ended, its end (a failed job stopped somewhere, it is not "loading model" any more)."""
+        counts = f" ({self.progress_done} / {self.progress_total})" if self.progress_total else ""
+        if self.is_active:
+            return f"{self.progress_percent}% {self.progress_stage}{counts}".rstrip()
+        if self.status == JobStatus.FINISHED:
+            return "100% finished"
+        stopped = f", stopped at {self.progress_stage}{counts}" if self.progress_stage else ""
+        return f"{self.get_status_display()}{stopped}"
 
     @property
     def alignment_target(self) -> dict[str, str]:

@@ -13,6 +13,7 @@ from django.db import DataError
 from evaluation import EvaluationResult, ModelSpec, ProgressEvent
 from evaluation.benchmarks import get_benchmark
 from evaluation.errors import ModelError
+from evaluation.local_models import public_card
 from evaluation.providers import metering
 from evaluation.release import iter_items, write_benchmark_release
 from evaluation.results import SCORE_FIELDS, slice_key
@@ -202,4 +203,8 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
         disparity.safely_compute(locked, result.card.seed)
         return "Finished; scores published"
 
-    return lifecycle.finish(job, token, result.card.to_dict(), publish) is not None
+    # The card is published (pages, API, downloads): local models and judges by name and
+    # fingerprint, never by the path they sit at on this worker.
+    known = {job.model.name: job.model.revision} if job.model.revision.startswith("local-") else {}
+    card = public_card(result.card.to_dict(), known)
+    return lifecycle.finish(job, token, card, publish) is not None

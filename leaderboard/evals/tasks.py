@@ -15,6 +15,7 @@ from django.db import DatabaseError, connection
 
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import EvaluationJob, FailureKind, JobKind
+from leaderboard.tracking import log_tail
 
 
 class Heartbeat:
@@ -64,7 +65,8 @@ def _run_tracked(task: Task, job_id: int, token: str, runner: Callable[..., None
         return "skipped: stale delivery or job already ended"
     with Heartbeat(job_id, token, settings.EVAL_HEARTBEAT_INTERVAL) as beat:
         try:
-            runner(job, token, cancelled=beat.cancelled)
+            with log_tail(EvaluationJob, job_id):
+                runner(job, token, cancelled=beat.cancelled)
         except lifecycle.JobCancelled:
             return "cancelled"
         except lifecycle.ModelProblem as exc:

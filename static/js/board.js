@@ -19,8 +19,42 @@
       // Maps: Plotly fetches its topojson from cdn.plot.ly unless told where the site serves it.
       var topojson = holder.getAttribute("data-topojson");
       if (topojson) config.topojsonURL = topojson;
-      window.Plotly.newPlot(holder, figure.data || [], figure.layout || {}, config);
+      var data = figure.data || [];
+      var layout = figure.layout || {};
+      if (holder.clientWidth < NARROW) narrow(holder.clientWidth, data, layout);
+      window.Plotly.newPlot(holder, data, layout, config);
     });
+  }
+
+  // Below this width (a phone) a figure built for a desktop page is reshaped: a map's colour
+  // bar goes under it and its height follows its width (it was a 170 px map beside a bar
+  // taller than itself), a radar's circle takes the width, margins shrink.
+  var NARROW = 600;
+
+  function narrow(width, data, layout) {
+    var title = layout.title && layout.title.text !== undefined ? layout.title : { text: layout.title };
+    layout.title = Object.assign({}, title, { font: { size: 13 } });
+    if (layout.geo) {
+      data.forEach(function (trace) {
+        if (trace.colorbar) {
+          trace.colorbar = Object.assign({}, trace.colorbar, {
+            orientation: "h", x: 0.5, xanchor: "center", y: 0, yanchor: "top",
+            thickness: 12, len: 0.9, title: { text: "", side: "top" },
+          });
+        }
+      });
+      layout.margin = { l: 0, r: 0, t: 36, b: 64 };
+      layout.height = Math.round(width * 0.52) + 100;
+      layout.legend = Object.assign({}, layout.legend, { y: -0.35 });
+    } else if (layout.polar) {
+      layout.margin = { l: 56, r: 56, t: 44, b: 24 };
+      layout.height = Math.max(280, width - 30);
+      var angular = Object.assign({}, layout.polar.angularaxis);
+      angular.tickfont = { size: 10 };
+      layout.polar = Object.assign({}, layout.polar, { angularaxis: angular });
+    } else {
+      layout.margin = Object.assign({}, layout.margin, { l: 48, r: 8 });
+    }
   }
 
   // Columns: the table hides a column with the class "hide-<key>"; the URL keeps the choice

@@ -9,8 +9,7 @@
     status.textContent = data.status_label;
     status.className = "status status-" + data.status;
     document.getElementById("job-progress").value = data.percent;
-    const counts = data.total ? ` (${data.done} / ${data.total})` : "";
-    text("job-progress-label", `${data.percent}% ${data.stage}${counts}`);
+    text("job-progress-label", data.label);
     text("job-log", data.log_tail || "(empty)");
     const failure = document.getElementById("job-failure");
     failure.hidden = data.status !== "failed";

@@ -174,3 +174,19 @@ def test_a_lone_surrogate_in_a_divervalue_record_is_reported_by_file_index_and_k
 
     assert f"DVB-val.json record 2: {key!r} holds a lone surrogate" in str(refused.value)
     assert not DatasetRelease.objects.exists()
+
+
+def test_it_prints_slice_values_as_written_not_percent_escaped():
+    output = run_import(
+        "--benchmark",
+        "divervalue",
+        str(DIVERVALUE_DEMO),
+        "--version",
+        "dvb-1",
+        "--licence",
+        "cc-by-nc-4.0",
+        "--skip-exports",
+    )
+
+    assert "%2F" not in output
+    assert "Non-binary / third gender" in output

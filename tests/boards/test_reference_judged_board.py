@@ -16,6 +16,7 @@ from tests.factories import finished_job, make_model, set_scores, uniform_cells
 pytestmark = pytest.mark.django_db
 URL = reverse("board", args=["navab"])
 JUDGE = "/srv/judges/tiny-judge"
+SHOWN = "./tiny-judge"  # a local judge by its folder's name, never the server path
 
 
 def row_names(html: str) -> list[str]:
@@ -55,23 +56,23 @@ def test_it_ranks_open_and_served_models_together_by_aj_ref(client, release, mod
         ("org/open-b", 2),
         ("org/open-a", 3),
     ]
-    assert board.total == 3 and board.judges == [JUDGE]
+    assert board.total == 3 and board.judges == [SHOWN]
     html = client.get(URL, {"method": "aj_ref"}).content.decode()
     assert row_names(html) == ["served-chat", "org/open-b", "org/open-a"]
     assert "<strong>Judged track</strong>" in html
-    assert f'<span class="mono">{JUDGE}</span>' in html
+    assert f'<span class="mono">{SHOWN}</span>' in html
     assert 'id="judge-notice"' not in html
     api = client.get(
         reverse("api:benchmark-leaderboard-list", args=["navab"]), {"method": "aj_ref"}
     )
-    assert (api.json()["track"], api.json()["judges"]) == ("judged", [JUDGE])
+    assert (api.json()["track"], api.json()["judges"]) == ("judged", [SHOWN])
     assert [r["model"] for r in api.json()["results"]] == [
         "served-chat",
         "org/open-b",
         "org/open-a",
     ]
     export = client.get(reverse("board-export", args=["navab", "json"]), {"method": "aj_ref"})
-    assert (export.json()["track"], export.json()["judges"]) == ("judged", [JUDGE])
+    assert (export.json()["track"], export.json()["judges"]) == ("judged", [SHOWN])
 
 
 def test_log_likelihood_boards_never_list_a_model_without_log_likelihoods(client, release, models):
@@ -89,7 +90,10 @@ def test_a_changed_reference_judge_shows_both_judges(release, models):
     other = "/srv/judges/other-judge"
     judged(open_a, release, {"mc": 0.9, "aj": 0.9, "aj_ref": 0.7}, judge=other)
     board = build_board(BoardQuery(release=release, method="aj_ref"))
-    assert board.judges == [JUDGE, other]  # two jobs still judged by the first, one by the new
+    assert board.judges == [
+        SHOWN,
+        "./other-judge",
+    ]  # two jobs still judged by the first, one by the new
     assert next(r for r in board.rows if r.name == "org/open-a").primary.value == 0.7
 
 
@@ -102,4 +106,4 @@ def test_without_a_reference_judge_the_board_says_why(client, release, settings)
     assert "No reference judge is configured" in methodology
     settings.EVAL_REFERENCE_JUDGE = JUDGE
     methodology = client.get(reverse("methodology", args=["navab"])).content.decode()
-    assert f'The site\'s reference judge: <span class="mono">{JUDGE}</span>' in methodology
+    assert f'The site\'s reference judge: <span class="mono">{SHOWN}</span>' in methodology

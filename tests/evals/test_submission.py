@@ -107,7 +107,10 @@ def test_the_daily_limit_does_not_count_failed_or_cancelled_jobs(owner, release,
 def test_local_models_need_an_allowed_root_and_get_a_fingerprint(
     owner, release, settings, config_only_model
 ):
-    with pytest.raises(SubmissionError, match="SUBMISSION_LOCAL_ROOTS"):
+    allowed = config_only_model.parent / "elsewhere"
+    settings.SUBMISSION_LOCAL_ROOTS = [allowed]
+    # The refusal names the directory that is allowed.
+    with pytest.raises(SubmissionError, match=f"SUBMISSION_LOCAL_ROOTS: {allowed}"):
         submit(Submission(name=str(config_only_model)), owner)
     settings.SUBMISSION_LOCAL_ROOTS = [config_only_model.parent]
     [job] = submit(Submission(name=str(config_only_model)), owner)

@@ -253,3 +253,30 @@ def test_output_postgresql_refuses_fails_as_a_model_problem_without_retries(
     assert job.failure_kind == FailureKind.MODEL, job.log_tail
     assert job.infra_retries == 0
     assert "could not be stored" in job.failure_reason
+
+
+def test_a_running_jobs_log_tail_shows_the_workers_lines_and_the_console_no_progress_bars(
+    client, owner, worker_settings, tiny_model, tmp_path
+):
+    make_release("log", per_cell=2)
+    log = tmp_path / "worker.log"
+    seen_while_running = ""
+    with running_worker(log):
+        client.force_login(owner)
+        response = client.post(
+            reverse("submit"),
+            {"name": str(tiny_model), "precision": "float32", "model_type": "base"},
+        )
+        assert response.status_code == 302, response.content.decode()[-2000:]
+        job = EvaluationJob.objects.get()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and status_of(job) not in TERMINAL_STATUSES:
+            if job.status == JobStatus.RUNNING and job.log_tail and not seen_while_running:
+                seen_while_running = job.log_tail
+            time.sleep(0.1)
+    assert job.status == JobStatus.FINISHED, job.log_tail
+    # The worker's own lines (its stages, lm-eval's log) while the job ran, not "(empty)".
+    assert "(0 / " in seen_while_running, seen_while_running
+    # lm-eval's tqdm bars, which Celery logs as one WARNING line per refresh, are off.
+    bars = [line for line in log.read_text().splitlines() if "%|" in line]
+    assert bars == [], log.read_text()[-3000:]

@@ -192,5 +192,5 @@ def evaluate(
     )
     if out_dir is not None:
         result.write(Path(out_dir))
-    tracker.start("finished")
+    tracker.finish()
     return result

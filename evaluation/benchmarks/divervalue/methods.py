@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 from evaluation import repro
 from evaluation.benchmarks.divervalue.judges import JUDGES_ENV, JudgeSpec, configured_judges
 from evaluation.benchmarks.divervalue.release import ITEMS_FILE, select_items
+from evaluation.lm_eval_runner import chained
 from evaluation.release import sha256_file
 from evaluation.results import EvaluationResult, ProgressEvent, ReproCard, SampleRecord
 from evaluation.spec import ModelSpec
@@ -174,6 +175,12 @@ def evaluate(
     if chosen == [PAA] and not panel:
         raise NoJudgePanel(f"{NO_JUDGES} Set it on the workers to judge this model's answers.")
     release_dir = Path(release_dir).resolve()
+    items = select_items(release_dir, splits=splits, limit=limit)
+    # One job, one count: OPA's two requests per item, then PAA's answer and judgements.
+    runs = {OPA: 2 * len(items)} if OPA in chosen else {}
+    if PAA in chosen and panel:
+        runs[PAA] = len(items) * (1 + len(panel))
+    reporters = dict(zip(runs, chained(progress, list(runs.values())), strict=True))
     result: EvaluationResult | None = None
     if OPA in chosen:
         opa = harness.evaluate(
@@ -185,7 +192,7 @@ def evaluate(
             device=device,
             limit=limit,
             out_dir=out_dir,
-            progress=progress,
+            progress=reporters[OPA],
         )
         result = to_evaluation_result(opa, spec)
     if PAA not in chosen:
@@ -195,7 +202,6 @@ def evaluate(
         assert result is not None
         result.card = dataclasses.replace(result.card, not_run={PAA: NO_JUDGES})
         return result
-    items = select_items(release_dir, splits=splits, limit=limit)
     shown_out = Path(out_dir).resolve() if out_dir is not None else "OUT_DIR"
     with ExitStack() as stack:
         if out_dir is None:
@@ -212,7 +218,7 @@ def evaluate(
             seed=seed,
             device=device,
             max_gen_toks=max_gen_toks,
-            progress=progress,
+            progress=reporters[PAA],
         )
     no_verdicts = undecided(run.card)
     scores = (

@@ -405,5 +405,5 @@ def evaluate(
     result = EvaluationResult(scores=rows, samples=records, card=card, answers=answers)
     if out_dir is not None:
         result.write(Path(out_dir))
-    tracker.start("finished")
+    tracker.finish()
     return result

@@ -50,7 +50,7 @@ def _record(row: DisparityRow) -> dict[str, Any]:
     assert model is not None
     return {
         "model_id": model.pk,
-        "model": model.name,
+        "model": model.public_name,
         "revision": model.revision,
         "method": found.method,
         "metric": found.metric,

@@ -120,6 +120,7 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
             "done": job.progress_done,
             "total": job.progress_total,
             "percent": job.progress_percent,
+            "label": job.progress_label,
             "elapsed_s": int(elapsed.total_seconds()) if elapsed else None,
             "heartbeat_at": job.heartbeat_at.isoformat() if job.heartbeat_at else None,
             "worker": job.worker_host,
