@@ -32,6 +32,16 @@ class TooLong:
     context: int
 
 
+class NoItemFits(ModelError):
+    """No document of any task fits the model's context: the run would score nothing. A
+    judge's caller may catch it (the judge is not the evaluated model); `too_long` holds what
+    was left out."""
+
+    def __init__(self, message: str, too_long: list[TooLong]) -> None:
+        super().__init__(message)
+        self.too_long = too_long
+
+
 def context_length(lm: Any) -> int | None:
     """The model's context in tokens as lm-eval cuts to it (HF: `max_length` given, else the
     config's n_positions / max_position_embeddings / n_ctx, else the tokenizer's
@@ -62,7 +72,7 @@ def leave_out_too_long(
     lm: Any, tasks: Mapping[str, Any], apply_chat_template: bool
 ) -> list[TooLong]:
     """Measure every request of TASKS (name -> lm-eval Task) and drop from each task's
-    documents those that would be cut; returns what was dropped. ModelError where no
+    documents those that would be cut; returns what was dropped. NoItemFits where no
     document of any task fits (the run would score nothing)."""
     context = context_length(lm)
     if context is None:
@@ -92,9 +102,10 @@ def leave_out_too_long(
             task.dataset[split] = task.dataset[split].select(fits)
     if dropped and kept == 0:
         shortest = min(d.tokens for d in dropped)
-        raise ModelError(
+        raise NoItemFits(
             f"no item fits the model's context of {context} tokens: the shortest needs "
-            f"{shortest} ({len(dropped)} item(s) left out)"
+            f"{shortest} ({len(dropped)} item(s) left out)",
+            dropped,
         )
     return dropped
 

@@ -155,6 +155,8 @@ def run_tasks(
     tasks = get_task_dict(list(names), manager)
     too_long = leave_out_too_long(lm, tasks, spec.apply_chat_template)
     runnable = [task for task in tasks.values() if len(task.eval_docs)]
+    if not runnable:
+        return TaskSamples({}, too_long)  # nothing to run (lm-eval refuses an empty task list)
     output = lm_eval.simple_evaluate(
         model=lm,
         tasks=runnable,

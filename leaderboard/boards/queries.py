@@ -237,13 +237,25 @@ class Board:
 def methods_not_run(release: DatasetRelease, method: str) -> list[tuple[str, int]]:
     """Why the latest runs on `release` left `method` out (their cards' `not_run`), with how
     many models each reason applies to, most frequent first."""
-    cards = LanguageModel.objects.latest_jobs(release).values_list("repro_card", flat=True)
     reasons = Counter(
         str(card["not_run"][method])
-        for card in cards
+        for card in LanguageModel.objects.latest_jobs(release).values_list("repro_card", flat=True)
         if isinstance(card, dict) and method in (card.get("not_run") or {})
     )
     return reasons.most_common()
+
+
+def methods_left_out(release: DatasetRelease, method: str) -> list[tuple[LanguageModel, int, int]]:
+    """The models whose latest run on `release` left items of `method` out as longer than a
+    context (their cards' `too_long`): the model, how many items, the context in tokens."""
+    left = []
+    for job in (
+        LanguageModel.objects.latest_jobs(release).select_related("model").order_by("model__name")
+    ):
+        counts = (job.repro_card or {}).get("too_long") or {}
+        if method in counts:
+            left.append((job.model, int(counts[method]["n"]), int(counts[method]["context"])))
+    return left
 
 
 def model_choices(release: DatasetRelease) -> list[LanguageModel]:

@@ -33,7 +33,9 @@ LIMIT = 10
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-gpt2")
+    # It judges too: a judge prompt (profile, question, both references, the answer) is about
+    # 1,600 tokens, and a judge's context must hold it whole (a longer one is left out).
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-gpt2", n_positions=2048)
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.benchmarks.navab.harness import evaluate
+from evaluation.benchmarks.navab.harness import evaluate, judge_answers, release_cells
+from evaluation.benchmarks.navab.judging import judge_items
+from evaluation.benchmarks.navab.lm_eval_tasks import AJ, export_tasks
 from evaluation.errors import ModelError
+from evaluation.lm_eval_runner import load_lm
 from evaluation.release import TripleRecord, write_release
 from tests.evaluation.conftest import cpu_spec, tiny_records
 from tests.tiny_models import build_tiny_model
@@ -72,3 +75,22 @@ def test_a_model_that_fits_no_item_fails_as_the_models_problem(short_model, tmp_
 
     with pytest.raises(ModelError, match=f"no item fits the model's context of {SHORT_CONTEXT}"):
         evaluate(cpu_spec(short_model), release, methods=["mc"], device="cpu")
+
+
+def test_a_judged_cell_whose_items_all_lack_an_answer_is_judged_as_nothing(
+    letter_a_model, tiny_release, tmp_path
+):
+    """Items left out of the answering stage have no answer: their cell has nothing to judge.
+    A cell with none is skipped, and a method with none at all judges nothing (lm-eval refuses
+    an empty task list)."""
+    cells = release_cells(tiny_release, ["us", "fr"], ["quoted"])
+    us_first = cells[("us", "quoted")][0]
+    judge = cpu_spec(letter_a_model)
+    lm = load_lm(judge, "cpu")
+
+    exported = export_tasks(cells, tmp_path / "some", methods=[AJ])
+    some = judge_answers(lm, judge, judge_items(cells, {us_first.uid: "Yes."}), AJ, exported, 3)
+    assert [(r.uid, r.slices["nation"]) for r in some] == [(us_first.uid, "us")]
+
+    exported = export_tasks(cells, tmp_path / "none", methods=[AJ])
+    assert judge_answers(lm, judge, judge_items(cells, {}), AJ, exported, 3) == []

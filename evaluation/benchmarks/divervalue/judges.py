@@ -27,12 +27,13 @@ import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from evaluation.benchmarks.divervalue.paa_prompts import JUDGE_SYSTEM
 from evaluation.benchmarks.divervalue.paa_tasks import generated_text, write_generate_task
+from evaluation.context import NoItemFits, TooLong
 from evaluation.providers.secrets import check_secret_name
 from evaluation.spec import ModelSpec, Serving, is_local_path
 
@@ -167,15 +168,24 @@ def configured_judges() -> list[JudgeSpec]:
     return parse_judges(os.environ.get(JUDGES_ENV, ""))
 
 
+@dataclass
+class JudgeOutputs:
+    """A judge's raw output per uid, less the prompts longer than its context (never cut)."""
+
+    outputs: dict[str, str]
+    too_long: list[TooLong] = field(default_factory=list)
+
+
 class JudgeBackend(ABC):
-    """A judge that writes one output per prompt."""
+    """A judge that writes one output per prompt it can read whole."""
 
     def __init__(self, spec: JudgeSpec) -> None:
         self.spec = spec
 
     @abstractmethod
-    def generate(self, prompts: Sequence[tuple[str, str]]) -> list[str]:
-        """The raw output for each (uid, prompt), in order."""
+    def generate(self, prompts: Sequence[tuple[str, str]]) -> JudgeOutputs:
+        """The raw output for each (uid, prompt) that fits the judge's context, and the
+        prompts left out."""
 
 
 class LmEvalJudge(JudgeBackend):
@@ -198,7 +208,7 @@ class LmEvalJudge(JudgeBackend):
         device = "endpoint" if self.spec.kind == "openai-chat" else self.device
         return load_lm(self.spec.model_spec(), device)
 
-    def generate(self, prompts: Sequence[tuple[str, str]]) -> list[str]:
+    def generate(self, prompts: Sequence[tuple[str, str]]) -> JudgeOutputs:
         from evaluation.lm_eval_runner import run_tasks
 
         write_generate_task(
@@ -209,9 +219,13 @@ class LmEvalJudge(JudgeBackend):
             max_gen_toks=self.spec.max_gen_toks,
         )
         lm = self._load()
-        samples = run_tasks(lm, self.spec, [self.task], self.tasks_dir, self.seed)
-        outputs = generated_text(samples[self.task])
-        return [outputs[uid] for uid, _ in prompts]
+        try:
+            samples = run_tasks(lm, self.spec, [self.task], self.tasks_dir, self.seed)
+        except NoItemFits as exc:
+            # The judge's context, not the evaluated model's: every item is left out of the
+            # verdicts (and the run says so), the job is not failed as the model's problem.
+            return JudgeOutputs({}, exc.too_long)
+        return JudgeOutputs(generated_text(samples.get(self.task, [])), samples.too_long)
 
 
 def open_backend(

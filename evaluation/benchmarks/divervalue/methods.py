@@ -44,7 +44,12 @@ def undecided(card: Mapping[str, Any]) -> str | None:
     output unreadable, as the demo's random models write). A share of 0 W would read as a
     score, and rank; the outputs stay on each item's page."""
     n_items = int(card.get("n_items") or 0)
-    if n_items and card.get("abstained_items") == n_items:
+    if not n_items:
+        return (
+            "no verdicts: every item's prompt was longer than the context of the model or of "
+            "a judge of the panel, and was left out (never cut)."
+        )
+    if card.get("abstained_items") == n_items:
         return (
             f"no verdicts: the judge panel could read none of its outputs on the {n_items} "
             f"items (each judge's raw output is on the item's results page)."
@@ -169,6 +174,7 @@ def evaluate(
     from evaluation.benchmarks.divervalue.harness import score_slices
     from evaluation.benchmarks.divervalue.paa_harness import run_paa
     from evaluation.benchmarks.divervalue.results import score_rows, to_evaluation_result
+    from evaluation.context import left_out_counts
 
     chosen = _methods(methods)
     panel = list(configured_judges() if judges is None else judges)
@@ -221,6 +227,7 @@ def evaluate(
             progress=reporters[PAA],
         )
     no_verdicts = undecided(run.card)
+    left_out = left_out_counts({PAA: run.too_long}, benchmark)
     scores = (
         []
         if no_verdicts
@@ -243,6 +250,7 @@ def evaluate(
             ),
             answers=answers,
         )
+        result.card = dataclasses.replace(result.card, too_long=left_out)
     else:
         result.scores += scores
         result.samples += samples
@@ -251,6 +259,7 @@ def evaluate(
             result.card,
             judge={PAA: run.card},
             methods=[*result.card.methods, PAA],
+            too_long={**result.card.too_long, **left_out},
             max_gen_toks=max_gen_toks,
             # The export writes PAA's answering task too: with the run's generation budget.
             lm_eval_commands=[

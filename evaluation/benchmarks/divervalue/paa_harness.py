@@ -14,7 +14,7 @@ interval that resamples users, like OPA's.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from evaluation.benchmarks.divervalue.paa_tasks import (
     judge_task,
     write_generate_task,
 )
+from evaluation.context import TooLong
 from evaluation.lm_eval_runner import Progress, load_lm, run_tasks
 from evaluation.results import ProgressEvent
 from evaluation.spec import ModelSpec
@@ -74,6 +75,8 @@ class PaaRun:
     #: what the reproducibility card records about PAA
     card: dict[str, Any]
     commands: list[str] = field(default_factory=list)
+    #: the items left out because the model's or a judge's context cannot hold their prompt
+    too_long: list[TooLong] = field(default_factory=list)
 
 
 def rule() -> dict[str, Any]:
@@ -151,10 +154,15 @@ def run_paa(
     lm = load_lm(spec, run_device)
     tracker.attach(lm)
     tracker.start("paa: answering")
-    answers = generated_text(run_tasks(lm, spec, [ANSWER_TASK], tasks_dir, seed)[ANSWER_TASK])
+    answered = run_tasks(lm, spec, [ANSWER_TASK], tasks_dir, seed)
     del lm  # free the evaluated model before the judges load
     tracker.finish_stage(len(items))
-    answers = {uid: answers[uid].strip() for uid in by_uid}
+    # An item whose prompt the model cannot read whole has no answer: it is left out (and
+    # counted), never judged. None fitting failed above, as the model's problem.
+    answers = {
+        uid: text.strip() for uid, text in generated_text(answered.get(ANSWER_TASK, [])).items()
+    }
+    too_long = [_as_item(left, by_uid) for left in answered.too_long]
     # Commands name the folder the export writes (OUT_DIR/tasks), not this run's scratch copy.
     shown_tasks = f"{out_dir}/tasks"
     commands = [
@@ -162,20 +170,26 @@ def run_paa(
             spec, [ANSWER_TASK], shown_tasks, f"{out_dir}/paa", seed=seed, device=run_device
         )
     ]
-    raw: dict[str, list[tuple[JudgeSpec, str]]] = {uid: [] for uid in by_uid}
+    raw: dict[str, list[tuple[JudgeSpec, str]]] = {uid: [] for uid in by_uid if uid in answers}
     for index, judge in enumerate(judges):
         task = judge_task(index)
         tracker.start(f"paa: judge {judge.name}")
-        backend = open_backend(judge, tasks_dir, task, device=device, seed=seed)
-        prompts = [(uid, judge_prompt(by_uid[uid], answers[uid])) for uid in by_uid]
-        for (uid, _), output in zip(prompts, backend.generate(prompts), strict=True):
-            raw[uid].append((judge, output))
+        if raw:
+            backend = open_backend(judge, tasks_dir, task, device=device, seed=seed)
+            judged = backend.generate(
+                [(uid, judge_prompt(by_uid[uid], answers[uid])) for uid in raw]
+            )
+            # The panel's verdict needs every judge's output: an item one judge cannot read
+            # whole is left out of the verdicts.
+            too_long += [_as_item(left, by_uid) for left in judged.too_long]
+            raw = {uid: [*raw[uid], (judge, judged.outputs[uid])] for uid in judged.outputs}
         tracker.finish_stage(len(items) * (2 + index))
         commands.append(_judge_command(judge, task, shown_tasks, f"{out_dir}/paa", seed, device))
     dimensions = [d.key for d in benchmark.slices]
     verdicts = []
-    for uid, item in by_uid.items():
-        verdict, records, unparsable = judge_item(uid, raw[uid])
+    for uid, judged_item in raw.items():
+        item = by_uid[uid]
+        verdict, records, unparsable = judge_item(uid, judged_item)
         verdicts.append(
             ItemVerdict(
                 uid=uid,
@@ -204,7 +218,18 @@ def run_paa(
         "abstained_items": sum(v.verdict is Verdict.ABSTAIN for v in verdicts),
     }
     tracker.start("paa: scored")
-    return PaaRun(items=sorted(verdicts, key=lambda v: v.uid), card=card, commands=commands)
+    return PaaRun(
+        items=sorted(verdicts, key=lambda v: v.uid),
+        card=card,
+        commands=commands,
+        too_long=too_long,
+    )
+
+
+def _as_item(left: TooLong, by_uid: Mapping[str, Mapping[str, Any]]) -> TooLong:
+    """A left-out task document as the release item it renders, which carries the slices
+    the card counts it under."""
+    return replace(left, doc=dict(by_uid[str(left.doc["uid"])]))
 
 
 def _judge_command(

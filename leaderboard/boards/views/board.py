@@ -33,6 +33,7 @@ from leaderboard.boards.queries import (
     Board,
     BoardQuery,
     BoardRow,
+    methods_left_out,
     methods_not_run,
 )
 from leaderboard.boards.responses import cached_response
@@ -211,6 +212,7 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "overall": overall,
         "rows_html": board_rows_html(query, result, page, overall),
         "not_run": methods_not_run(query.release, result.method.key),
+        "left_out": methods_left_out(query.release, result.method.key),
         # An empty board of one method is not an empty release: other methods may have
         # scored models (a chat-only method on a release of open models), so say which.
         "evaluated_models": 0
