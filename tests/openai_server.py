@@ -12,6 +12,10 @@ contents joined by blank lines), the model continues it greedily for `max_tokens
 `max_completion_tokens`) tokens, cut at the first `stop`, and `usage` counts the prompt's and
 the answer's tokens.
 
+Set `honours_stop = False` to play a server that ignores `stop` (as some do): the model's
+continuation, or a `reply:TEXT`, comes back whole. A `reply:TEXT` is otherwise cut at `stop`
+like a generated answer.
+
 Routes live in `OpenAIServer.routes` (path -> handler taking the JSON body and returning the
 JSON answer), and every request is recorded in `requests` (its headers in `headers`) for tests
 to inspect. Faults are queued with `inject(...)`, one consumed per request, in order:
@@ -130,6 +134,7 @@ class OpenAIServer:
     headers: list[dict[str, str]] = field(default_factory=list)
     faults: deque[str] = field(default_factory=deque)
     slow_s: float = 3.0
+    honours_stop: bool = True
 
     def __post_init__(self) -> None:
         self.model = TinyModel(self.model_dir)
@@ -164,10 +169,13 @@ class OpenAIServer:
         self.httpd.server_close()
         self.thread.join()
 
+    def _stops(self, body: Json) -> list[str]:
+        stop = (body.get("stop") or []) if self.honours_stop else []
+        return [stop] if isinstance(stop, str) else list(stop)
+
     def completions(self, body: Json) -> Json:
         max_tokens = int(body.get("max_tokens", 16))
         logprobs = body.get("logprobs")
-        stop = body.get("stop") or []
         choices = [
             {
                 "index": i,
@@ -176,7 +184,7 @@ class OpenAIServer:
                     max_tokens,
                     bool(body.get("echo", False)),
                     None if logprobs is None else int(logprobs),
-                    [stop] if isinstance(stop, str) else list(stop),
+                    self._stops(body),
                 ),
             }
             for i, prompt in enumerate(_prompts(body))
@@ -200,10 +208,8 @@ class OpenAIServer:
         else:
             prompt = "\n\n".join(str(m.get("content", "")) for m in messages)
         max_tokens = int(body.get("max_completion_tokens") or body.get("max_tokens") or 16)
-        stop = body.get("stop") or []
-        text = self.model.complete(
-            prompt, max_tokens, False, None, [stop] if isinstance(stop, str) else list(stop)
-        )["text"]
+        stops = self._stops(body)
+        text = self.model.complete(prompt, max_tokens, False, None, stops)["text"]
         content: str | None = text
         reason = "stop"
         if fault == "blocked":
@@ -214,6 +220,9 @@ class OpenAIServer:
             content = f"<think>Option A or option B? Let me weigh both.</think>{text}"
         elif fault.startswith("reply:"):
             content = fault.removeprefix("reply:")
+            for marker in stops:
+                if marker and marker in content:
+                    content = content[: content.index(marker)]
         return {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",

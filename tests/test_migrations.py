@@ -309,3 +309,41 @@ def test_scores_from_before_cluster_counts_get_their_users_counted_and_keep_ever
         assert {(s.value, s.n, s.ci_low, s.ci_high) for s in migrated} == {(0.25, 3, 0.1, 0.4)}
     finally:
         MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_models_keep_everything_when_served_names_become_unique_per_provider():
+    from django.db import IntegrityError, connection, transaction
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] != "evals"] + [("evals", "0010_score_clusters")]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        acme = old.get_model("evals", "Provider").objects.create(
+            name="acme", base_url="https://acme.example/v1/chat/completions"
+        )
+        Model = old.get_model("evals", "LanguageModel")
+        Model.objects.create(name="chat-1", provider=acme)
+        Model.objects.create(name="org/m", revision="a" * 40)
+        kept = sorted(Model.objects.values_list("name", "revision", "provider__name"))
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+        new = executor.loader.project_state(latest).apps
+        Model = new.get_model("evals", "LanguageModel")
+        assert sorted(Model.objects.values_list("name", "revision", "provider__name")) == kept
+        other = new.get_model("evals", "Provider").objects.create(
+            name="other", base_url="https://other.example/v1/chat/completions"
+        )
+        Model.objects.create(name="chat-1", provider=other)  # another provider's model
+        for duplicate in (
+            {"name": "chat-1", "provider_id": other.pk},
+            {"name": "org/m", "revision": "a" * 40},
+        ):
+            with pytest.raises(IntegrityError), transaction.atomic():
+                Model.objects.create(**duplicate)
+    finally:
+        MigrationExecutor(connection).migrate(latest)

@@ -5,9 +5,10 @@ takes over the one HTTP call so that every request is:
 
 - answered from the job's cache when the same model was sent the same request before (a
   retried or resumed job never pays twice), else
-- checked against the job's budget, spaced to the provider's requests per minute, sent with
+- sent only where the job's budget can pay for the most it may cost (reserved before it is
+  sent, settled from its `usage`), spaced to the provider's requests per minute, sent with
   the provider's timeout, retried with exponential back-off (honouring `Retry-After`) on 429,
-  5xx, timeouts, dropped connections and malformed JSON, and billed from its `usage`.
+  5xx, timeouts, dropped connections and malformed JSON.
 
 lm-eval's chat pitfalls, as of lm-eval 0.4.x, and what this client does about each:
 
@@ -15,6 +16,9 @@ lm-eval's chat pitfalls, as of lm-eval 0.4.x, and what this client does about ea
   the site's spec; concurrency comes from `num_concurrent` parallel requests instead;
 - only the first four stop sequences are sent (`stop[:4]`): a task asking for more is refused
   here rather than silently cut;
+- servers that ignore `stop` return the model's invented continuation ("...\n\nQuestion:
+  ... Answer: A"), which lm-eval keeps: every generated text is cut at its stop sequences
+  here too, as a server honouring them would have;
 - `openai-chat-completions` drops the stop sequences and forces temperature 1 for any model
   whose name contains "o1", "o3", "o4" or "5" (which "qwen2.5" matches): this client derives
   from `local-chat-completions`, which has no such rule, and the site's reproduction commands
@@ -52,6 +56,8 @@ MAX_STOP_SEQUENCES = 4
 MAX_RETRY_AFTER_S = 30.0
 # How much of a refusal's body an error quotes (it becomes the job's public failure reason).
 ERROR_BODY_CHARS = 300
+#: the answer length a request without `max_tokens` is budgeted for
+UNBOUNDED_MAX_TOKENS = 4096
 
 
 class ProviderUnavailable(RuntimeError):
@@ -138,13 +144,25 @@ class Metered(TemplateAPI):
         cached = session.cached(key)
         if cached is not None:
             return cached
+        reserved = session.reserve(self._worst_cost(payload))
+        try:
+            answer = self._send(payload)
+        except BaseException:
+            session.release(reserved)
+            raise
+        self._bill(payload, answer, reserved)
+        session.store(key, answer)
+        return answer
+
+    def _send(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The provider's answer to `payload`, retried as the module says."""
+        session = self.session
         problem, retry_after = "", None
         for attempt in range(self.attempts):
             if attempt:
                 session.record_retry()
                 time.sleep(self._backoff(attempt, retry_after))
                 retry_after = None
-            session.check_budget()
             if self.spacing is not None:
                 self.spacing.wait()
             try:
@@ -184,12 +202,22 @@ class Metered(TemplateAPI):
             if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
                 problem = "an answer without choices"
                 continue
-            self._bill(payload, answer)
-            session.store(key, answer)
             return answer
         raise ProviderUnavailable(
             self._redact(f"{self.base_url}: {problem} after {self.attempts} attempts")
         )
+
+    def _worst_cost(self, payload: dict[str, Any]) -> float:
+        """The most `payload` can cost: a token is at least one byte of the prompt as sent
+        (the chat template's few markers are outweighed by the JSON around each message), and
+        each prompt's answer at most `max_tokens`."""
+        prompt = payload.get("messages") or payload.get("prompt") or ""
+        sent = len(json.dumps(prompt, ensure_ascii=False).encode())
+        batched = isinstance(prompt, list) and bool(prompt) and "prompt" in payload
+        prompts = len(prompt) if batched and not isinstance(prompt[0], int) else 1
+        limit = payload.get("max_tokens") or payload.get("max_completion_tokens")
+        most = int(limit) if isinstance(limit, int | float) else UNBOUNDED_MAX_TOKENS
+        return self.prices.cost(sent, most * prompts)
 
     def _backoff(self, attempt: int, retry_after: str | None) -> float:
         wait = self.retry_backoff_s * 2 ** (attempt - 1)
@@ -199,7 +227,7 @@ class Metered(TemplateAPI):
                 wait = max(wait, min(float(retry_after), MAX_RETRY_AFTER_S))
         return wait
 
-    def _bill(self, payload: dict[str, Any], answer: dict[str, Any]) -> None:
+    def _bill(self, payload: dict[str, Any], answer: dict[str, Any], reserved: float) -> None:
         usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else None
         if usage and "prompt_tokens" in usage:
             self.session.record(
@@ -207,11 +235,14 @@ class Metered(TemplateAPI):
                 int(usage.get("completion_tokens") or 0),
                 self.prices,
                 estimated=False,
+                reserved_usd=reserved,
             )
             return
         sent = len(json.dumps(payload.get("messages") or payload.get("prompt") or ""))
         got = sum(len(text or "") for text in self.parse_generations(answer))
-        self.session.record(sent // 4 + 1, got // 4, self.prices, estimated=True)
+        self.session.record(
+            sent // 4 + 1, got // 4, self.prices, estimated=True, reserved_usd=reserved
+        )
 
     # -- generation --------------------------------------------------------------------
 
@@ -224,7 +255,7 @@ class Metered(TemplateAPI):
             answer = self.model_call(
                 messages=[self._context(context)], generate=True, gen_kwargs=gen_kwargs
             )
-            return str(self.parse_generations(answer)[0])
+            return self._until_stop(str(self.parse_generations(answer)[0]), gen_kwargs)
 
         texts = []
         with ThreadPoolExecutor(max_workers=max(1, self._concurrent)) as pool:
@@ -235,6 +266,14 @@ class Metered(TemplateAPI):
 
     def _context(self, context: Any) -> Any:
         return context
+
+    def _until_stop(self, text: str, gen_kwargs: dict[str, Any] | None) -> str:
+        """`text` up to its first stop sequence (the ones the request sent)."""
+        stops = handle_stop_sequences(
+            copy.deepcopy((gen_kwargs or {}).get("until")), self.eos_string
+        )
+        cut = min((text.find(s) for s in stops or () if s and s in text), default=len(text))
+        return text[:cut]
 
 
 @register_model("metered-completions")
@@ -309,9 +348,8 @@ class MeteredChatCompletion(Metered, LocalChatCompletion):
 
         context = JsonChatStr(json.dumps(messages, ensure_ascii=False))
         kwargs = {"max_gen_toks": max_tokens, "temperature": temperature, "until": list(stop)}
-        return self.parse_generations(
-            self.model_call(messages=[context], generate=True, gen_kwargs=kwargs)
-        )[0]
+        answer = self.model_call(messages=[context], generate=True, gen_kwargs=kwargs)
+        return self._until_stop(self.parse_generations(answer)[0], kwargs)
 
 
 def _user_turn(prompt: str) -> Any:

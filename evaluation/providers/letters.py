@@ -8,15 +8,24 @@ Self-contained (standard library only): the lm-eval export copies this file as i
    that open the block in the prompt), only what follows the last one is the answer; a block
    left open means the answer was cut off while thinking (`unparsable`).
 2. Strict: the whole answer is one letter, optionally bracketed, bold or followed by "." or
-   ")" — "A", "(B)", "**A**", "B.".
+   ")" — "A", "(B)", "**A**", "B.", "b".
 3. Fallback: the answer states a letter explicitly — it starts with one followed by ":", ".",
-   ")" or "-" ("A: yes", "B. Because ..."), or names one after "answer", "choice" or
-   "option" ("The answer is B", "Option (A)"). Used only when every such statement names the
-   same letter; both letters named is `unparsable`.
+   ")" or "-" ("A: yes", "b. Because ..."), or names one after "answer", "choice" or
+   "option" ("The answer is B", "Option (A)", "Answer: b"). A lower-case "a" counts there
+   only where it cannot be the article: bracketed, bold, or ending the clause ("answer: a.",
+   "option (a)"; never "Neither option is a good fit"). Used only when every such statement
+   names the same letter.
 4. Otherwise the response is `empty` (nothing but whitespace), `blocked` (the provider
    withheld it: the client's BLOCKED marker), `refused` (an apology or refusal without a
-   letter) or `unparsable`. None of these is ever replaced by a guess: they score 0 and are
-   counted per cell.
+   letter), `ambiguous` (both letters given as the answer: "A or B, hard to say", "Answer: A,
+   or maybe option B") or `unparsable`. None of these is ever replaced by a guess: they score
+   0 and are counted per cell.
+
+Letters are returned upper-case, as the gold letters are.
+
+`process_judged` is the metric of the reference-judged AJ tasks, exported beside: an empty
+free answer is no answer, scored 0 as an unanswered letter is, whichever reference the judge
+leans to.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from typing import Any
 
 LETTERS = ("A", "B")
 PARSED = ("strict", "fallback")
-UNANSWERED = ("empty", "blocked", "refused", "unparsable")
+UNANSWERED = ("empty", "blocked", "refused", "ambiguous", "unparsable")
 #: what the chat client returns for a response the provider withheld (content filter, no
 #: message); lm-eval's own client turns these into "" silently
 BLOCKED = "[[blocked by the provider: {reason}]]"
@@ -36,10 +45,21 @@ _NAMES = "|".join(_BLOCKS)
 _CLOSED = re.compile(rf"<({_NAMES})>.*?</\1>", re.IGNORECASE | re.DOTALL)
 _OPEN = re.compile(rf"<({_NAMES})>", re.IGNORECASE)
 _CLOSE = re.compile(rf"</({_NAMES})>", re.IGNORECASE)
-_STRICT = re.compile(r"^\**\(?([AB])\)?\**[.)]?$")
-_LEADING = re.compile(r"^\**\(?([AB])\)?\**\s*[:.)\-]")
+_STRICT = re.compile(r"^\**\(?([AB])\)?\**[.)]?$", re.IGNORECASE)
+_LEADING = re.compile(r"^\**\(?([AB])\)?\**\s*[:.)\-]", re.IGNORECASE)
+# A letter after "answer", "choice" or "option", as a word of its own; a lower-case "a" only
+# where it cannot be the article (bracketed, bold, or ending the clause). A letter followed
+# by "or"/"/" and the other letter is no answer ("the answer is A or B").
+_LETTER = (
+    r"(?:\*\*([AaBb])\*\*|\(([AaBb])\)|([ABb])(?![A-Za-z])|(a)(?=\s*(?:$|[.,;!?)\n])))"
+    r"(?!\s*(?:or|/)\s*\(?[AaBb]\b)"
+)
 _NAMED = re.compile(
-    r"\b(?:answer|choice|option)\b[^A-Za-z\n]{0,6}(?:is\s*)?[:\-]?\s*\**\(?([AB])\)?\**(?![A-Za-z])",
+    r"\b(?i:answer|choice|option)\b[^A-Za-z\n]{0,6}(?:(?i:is)\s*)?[:\-]?\s*" + _LETTER
+)
+# Both letters offered together as the answer: "A or B", "(a)/(b)", "B or A".
+_BOTH = re.compile(
+    r"(?<![A-Za-z])\(?(?:A\)?\s*(?:or|/)\s*\(?B|B\)?\s*(?:or|/)\s*\(?A)\)?(?![A-Za-z])",
     re.IGNORECASE,
 )
 _REFUSAL = re.compile(
@@ -73,15 +93,19 @@ def parse_letter(text: str | None) -> tuple[str | None, str]:
         return None, "unparsable" if cut_off else "empty"
     strict = _STRICT.match(answer)
     if strict:
-        return strict.group(1), "strict"
-    named = {m.group(1) for m in _NAMED.finditer(answer)}
+        return strict.group(1).upper(), "strict"
+    named = {next(g for g in m.groups() if g).upper() for m in _NAMED.finditer(answer)}
     leading = _LEADING.match(answer)
     if leading:
-        named.add(leading.group(1))
+        named.add(leading.group(1).upper())
     if len(named) == 1:
         return named.pop(), "fallback"
-    if not named and _REFUSAL.search(answer):
+    if named:
+        return None, "ambiguous"
+    if _REFUSAL.search(answer):
         return None, "refused"
+    if _BOTH.search(answer):
+        return None, "ambiguous"
     return None, "unparsable"
 
 
@@ -89,3 +113,13 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]
     """lm-eval's per-document metric: 1 for the gold letter, 0 otherwise (never a guess)."""
     letter, _ = parse_letter(results[0] if results else None)
     return {"acc": float(letter is not None and letter == LETTERS[int(doc["gold"])])}
+
+
+def process_judged(doc: dict[str, Any], results: list[tuple[float, bool]]) -> dict[str, float]:
+    """lm-eval's per-document metric of a judged free answer: 1 where the judge's likelier
+    reference (the first on a tie, as lm-eval's argmax) is the gold one; 0 for an empty
+    answer, which states nothing to judge."""
+    if not str(doc.get("answer") or "").strip():
+        return {"acc": 0.0}
+    lls = [float(ll) for ll, _ in results]
+    return {"acc": float(lls.index(max(lls)) == int(doc["gold"]))}

@@ -2,7 +2,14 @@
 response cache keyed on model and request, so a retried or resumed job never pays twice.
 
 The runner opens a session around an evaluation (`with metering(...) as session:`); the chat
-client picks it up when it is created, so the usage survives a failure mid-job.
+client picks it up when it is created, so the usage survives a failure mid-job. A retried
+job's session starts from the usage its earlier attempts recorded (`usage=`): the spend and
+the budget are the job's, not one attempt's.
+
+The budget is never overshot by requests in flight: before a request is sent, the most it
+can cost (its prompt's bytes as input tokens, at most one token each, and its `max_tokens`)
+is reserved, and the request is refused where the spend plus every reservation would pass
+the budget; the answer's own `usage` then settles the reservation.
 """
 
 from __future__ import annotations
@@ -38,6 +45,13 @@ class Usage:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {"cost_usd": round(self.cost_usd, 6)}
 
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> Usage:
+        """The usage a job stored (`to_dict`, perhaps with other keys beside it)."""
+        known = {f for f in cls.__dataclass_fields__ if f in stored}
+        values: dict[str, Any] = {f: stored[f] for f in known}
+        return cls(**values)
+
 
 @dataclass(frozen=True)
 class Prices:
@@ -51,28 +65,63 @@ class Prices:
 
 
 class JobSession:
-    def __init__(self, budget_usd: float | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        budget_usd: float | None = None,
+        cache_dir: Path | None = None,
+        usage: Usage | None = None,
+    ) -> None:
         if budget_usd is not None and budget_usd < 0:
             raise ValueError("a budget cannot be negative")
         self.budget_usd = budget_usd
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self.usage = Usage()
+        self.usage = usage if usage is not None else Usage()
+        #: the most the requests in flight can still cost
+        self.reserved_usd = 0.0
+        #: the most the request the budget refused could have cost
+        self.refused_usd: float | None = None
         self._lock = threading.Lock()
 
     # -- budget ------------------------------------------------------------------------
 
-    def check_budget(self) -> None:
-        """Before each billed request: refuse once the spend has reached the budget."""
-        if self.budget_usd is not None and self.usage.cost_usd >= self.budget_usd:
-            raise BudgetExceeded(
-                f"Stopped: the job's budget of ${self.budget_usd:.4f} is spent "
-                f"(${self.usage.cost_usd:.4f} estimated after {self.usage.requests} requests)."
-            )
+    def budget_exceeded(self) -> BudgetExceeded:
+        """The stop, worded from the usage as it stands (ask again once the requests in
+        flight have landed, so that the message counts what the job stores)."""
+        after = f"${self.usage.cost_usd:.4f} estimated after {self.usage.requests} requests"
+        if self.refused_usd is not None:
+            after += f"; the next could cost up to ${self.refused_usd:.4f}"
+        return BudgetExceeded(
+            f"Stopped: the job's budget of ${self.budget_usd:.4f} is spent ({after})."
+        )
+
+    def reserve(self, worst_usd: float) -> float:
+        """Before a billed request: hold the most it can cost, or refuse it where the budget
+        cannot pay for it on top of the spend and the requests in flight."""
+        with self._lock:
+            if self.budget_usd is not None and (
+                self.usage.cost_usd + self.reserved_usd + worst_usd > self.budget_usd
+            ):
+                self.refused_usd = worst_usd
+                raise self.budget_exceeded()
+            self.reserved_usd += worst_usd
+        return worst_usd
+
+    def release(self, reserved_usd: float) -> None:
+        """A request that was never answered (it failed, or it was refused) costs nothing."""
+        with self._lock:
+            self.reserved_usd = max(0.0, self.reserved_usd - reserved_usd)
 
     def record(
-        self, input_tokens: int, output_tokens: int, prices: Prices, estimated: bool
+        self,
+        input_tokens: int,
+        output_tokens: int,
+        prices: Prices,
+        estimated: bool,
+        reserved_usd: float = 0.0,
     ) -> None:
+        """An answered request, billed; its reservation (if any) is settled."""
         with self._lock:
+            self.reserved_usd = max(0.0, self.reserved_usd - reserved_usd)
             self.usage.requests += 1
             self.usage.input_tokens += input_tokens
             self.usage.output_tokens += output_tokens
@@ -126,9 +175,10 @@ def current_session() -> JobSession:
 
 @contextmanager
 def metering(
-    budget_usd: float | None = None, cache_dir: Path | None = None
+    budget_usd: float | None = None, cache_dir: Path | None = None, usage: Usage | None = None
 ) -> Iterator[JobSession]:
-    session = JobSession(budget_usd, cache_dir)
+    """A session for one job: `usage` carries what the job's earlier attempts spent."""
+    session = JobSession(budget_usd, cache_dir, usage)
     token = _current.set(session)
     try:
         yield session

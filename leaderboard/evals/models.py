@@ -193,10 +193,19 @@ class LanguageModel(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # A served model is named by its provider: the same name at two providers is two
+        # models (each provider's own weights, prices and answers).
         constraints = [
             models.UniqueConstraint(
-                fields=["name", "revision", "precision"], name="unique_model_revision_precision"
-            )
+                fields=["name", "revision", "precision"],
+                condition=Q(provider__isnull=True),
+                name="unique_model_revision_precision",
+            ),
+            models.UniqueConstraint(
+                fields=["name", "revision", "precision", "provider"],
+                condition=Q(provider__isnull=False),
+                name="unique_served_model_per_provider",
+            ),
         ]
 
     def __str__(self) -> str:

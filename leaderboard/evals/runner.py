@@ -14,7 +14,7 @@ from evaluation import EvaluationResult, ModelSpec, ProgressEvent
 from evaluation.benchmarks import get_benchmark
 from evaluation.errors import ModelError
 from evaluation.local_models import public_card
-from evaluation.providers import metering
+from evaluation.providers import BudgetExceeded, Usage, metering
 from evaluation.release import iter_items, write_benchmark_release
 from evaluation.results import SCORE_FIELDS, slice_key
 from evaluation.spec import Kind, parse_model_ref, vllm_available
@@ -124,9 +124,12 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
     benchmark = get_benchmark(job.release.benchmark.slug)
     release_dir = job_release_directory(job)
     methods, options = job_methods(job)
-    # Answers a provider already gave (to an earlier attempt too) are not paid for again.
-    cache_dir = Path(settings.EVAL_RESULTS_DIR) / "api-cache"
-    with metering(budget_usd=job.budget, cache_dir=cache_dir) as session:
+    # Answers a provider gave to this job's earlier tries are not paid for again; a re-run
+    # is a new job and asks again (the point of re-running a served model).
+    cache_dir = Path(settings.EVAL_RESULTS_DIR) / "api-cache" / f"job-{job.pk}"
+    # The job's spend so far: its usage and budget are the job's, not this try's.
+    spent = EvaluationJob.objects.filter(pk=job.pk).values_list("usage", flat=True).get()
+    with metering(job.budget, cache_dir, Usage.from_dict(spent or {})) as session:
         try:
             spec = model_spec(job.model)
             result = benchmark.evaluate(
@@ -139,6 +142,9 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
                 max_gen_toks=settings.EVAL_MAX_GEN_TOKENS,
                 progress=on_progress,
             )
+        except BudgetExceeded as exc:
+            # Worded now that the requests in flight have landed: it counts what is stored.
+            raise lifecycle.ModelProblem(str(session.budget_exceeded())) from exc
         except (ModelError, ValueError) as exc:
             raise lifecycle.ModelProblem(str(exc)) from exc
         finally:

@@ -232,11 +232,12 @@ def submit(sub: Submission, user: Any) -> list[EvaluationJob]:
             field="params_billions",
         )
     existing = LanguageModel.objects.filter(
-        name=sub.name, revision=info.revision, precision=sub.precision
+        name=sub.name, revision=info.revision, precision=sub.precision, provider=provider
     ).first()
     if existing is not None:
+        at = f" at {provider}" if provider is not None else ""
         raise SubmissionError(
-            f"{existing.display_name} in {sub.precision} was already submitted "
+            f"{existing.display_name}{at} in {sub.precision} was already submitted "
             f"(see {existing.get_absolute_url()}).",
             field="name",
         )

@@ -30,6 +30,7 @@ def both_tracks():
     for score in Score.objects.filter(job=job):
         score.parts |= {
             "unparsable": {"value": 0.0, "n": 3},
+            "ambiguous": {"value": 0.0, "n": 2},
             "empty": {"value": None, "n": 0},
             "refused": {"value": 0.0, "n": 1},
             "blocked": {"value": None, "n": 0},
@@ -53,9 +54,9 @@ def test_each_model_is_ranked_on_its_own_track_only(client, both_tracks):
 
 def test_the_generative_board_counts_unanswered_items(client, both_tracks):
     page = board(client, "mc_gen")
-    assert "Unparsable / Empty / Refused / Blocked" in page
-    # The overall column sums each count over the five nations (3 and 1 per cell).
-    assert "/ 15 / 0 / 5 / 0" in page
+    assert "Unparsable / Ambiguous / Empty / Refused / Blocked" in page
+    # The overall column sums each count over the five nations (3, 2 and 1 per cell).
+    assert "/ 15 / 10 / 0 / 5 / 0" in page
 
 
 def test_the_generative_boards_export_names_counts_as_counts(client, both_tracks):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
     TERMINAL_STATUSES,
     EvaluationJob,
@@ -98,7 +99,7 @@ def test_an_api_model_is_submitted_evaluated_over_http_and_ranked_on_the_generat
     board = client.get(reverse("board", args=["navab"]) + "?method=mc_gen").content.decode()
     assert job.model.display_name in board
     assert "generative track" in board
-    assert "Unparsable / Empty / Refused / Blocked" in board
+    assert "Unparsable / Ambiguous / Empty / Refused / Blocked" in board
     loglik_board = client.get(reverse("board", args=["navab"]) + "?method=mc").content.decode()
     assert job.model.display_name not in loglik_board
 
@@ -131,7 +132,8 @@ def test_the_budget_stops_a_job_with_its_reason_and_its_cost(
 ):
     make_release("budget", per_cell=2)
     with OpenAIServer(tiny_model) as server:
-        register(server, input_price_per_m=1e5, budget_usd=0.5)  # a few requests spend it
+        # A few requests spend it, two at a time: none is sent that the budget cannot pay.
+        register(server, input_price_per_m=1e3, budget_usd=0.5, concurrency=2)
         server.inject("500")  # a failing request's error carries no key either
         with running_worker(tmp_path / "worker.log", {SECRET: KEY}):
             job = submit(client, owner)
@@ -139,7 +141,10 @@ def test_the_budget_stops_a_job_with_its_reason_and_its_cost(
     assert job.status == JobStatus.FAILED
     assert job.failure_kind == FailureKind.MODEL and job.infra_retries == 0
     assert "budget of $0.5000 is spent" in job.failure_reason
-    assert 0 < job.usage["requests"] < 20 and job.usage["cost_usd"] >= 0.5
+    assert 0 < job.usage["requests"] < 20 and 0 < job.usage["cost_usd"] <= 0.5
+    answered = len(server.requests_to("/v1/chat/completions")) - 1  # the 500
+    assert job.usage["requests"] == answered
+    assert f"after {answered} requests" in job.failure_reason
     page = client.get(job.get_absolute_url()).content.decode()
     assert "budget of $0.5000 is spent" in page and KEY not in page
 
@@ -175,3 +180,33 @@ def test_a_key_echoed_across_the_cut_of_an_error_reaches_no_page_api_or_log(
     for where, text in texts.items():
         pieces = [key[i : i + 4] for i in range(len(key) - 3) if key[i : i + 4] in text]
         assert pieces == [], where
+
+
+def test_a_jobs_usage_adds_up_over_its_retries_and_a_rerun_asks_the_provider_again(
+    client, owner, worker_settings, tiny_model, tmp_path
+):
+    release = make_release("retried", per_cell=2)
+    items = release.items.count()
+    chat = "/v1/chat/completions"
+    with OpenAIServer(tiny_model) as server:
+        register(server)
+        # Three answers, then one request fails every attempt: the try fails as
+        # infrastructure and the job is retried; the answers already paid for are cached.
+        server.inject("", "", "", *["500"] * 6)
+        with running_worker(tmp_path / "worker.log", {SECRET: KEY}):
+            job = submit(client, owner)
+            wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 300, "the job to end")
+            assert job.status == JobStatus.FINISHED, f"{job.failure_reason}\n{job.log_tail}"
+            assert job.infra_retries == 1
+            answered = len(server.requests_to(chat)) - 6
+            assert answered == items
+            # Every answer the provider gave the job is on its meter, once.
+            assert job.usage["requests"] == items and job.usage["cached"] >= 3
+            assert job.usage["retries"] == 5
+
+            rerun = lifecycle.rerun(job, owner)
+            wait_for(lambda: status_of(rerun) in TERMINAL_STATUSES, 300, "the re-run to end")
+    assert rerun.status == JobStatus.FINISHED, f"{rerun.failure_reason}\n{rerun.log_tail}"
+    # A re-run asks the provider again, on its own meter.
+    assert len(server.requests_to(chat)) - 6 == 2 * items
+    assert (rerun.usage["requests"], rerun.usage["cached"]) == (items, 0)

@@ -4,6 +4,8 @@ model can be scored on."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -132,3 +134,21 @@ def test_the_form_lists_providers_accepting_submissions(client, owner):
     page = client.get(reverse("submit")).content.decode()
     assert '<option value="acme">acme</option>' in page
     assert "closed" not in page
+
+
+def test_the_same_model_name_at_two_providers_is_two_models(owner):
+    make_release(per_cell=1)
+    provider()
+    provider(name="other-cloud", base_url="https://api.other.example/v1/chat/completions")
+    api = APIClient()
+    authenticate(api, owner)
+    for name in ("acme", "other-cloud"):
+        response = api.post(
+            "/api/models/", {"name": "shared-chat", "provider": name}, format="json"
+        )
+        assert response.status_code == 201, response.json()
+    again = api.post("/api/models/", {"name": "shared-chat", "provider": "acme"}, format="json")
+    assert again.status_code == 400
+    assert "shared-chat at acme in bfloat16 was already submitted" in json.dumps(again.json())
+    served = EvaluationJob.objects.values_list("model__provider__name", flat=True)
+    assert sorted(served) == ["acme", "other-cloud"]

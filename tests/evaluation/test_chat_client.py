@@ -12,7 +12,7 @@ import pytest
 
 from evaluation.errors import ModelError
 from evaluation.lm_eval_runner import load_lm
-from evaluation.providers import BudgetExceeded, metering
+from evaluation.providers import BudgetExceeded, Usage, metering
 from evaluation.providers.client import ProviderUnavailable
 from evaluation.providers.letters import BLOCKED
 from evaluation.spec import ModelSpec, Serving
@@ -105,13 +105,23 @@ def test_a_retried_job_is_answered_from_the_cache_and_pays_once(server, tmp_path
 
 
 def test_the_budget_stops_the_job_with_its_reason(server):
-    spec = chat_spec(server, input_price_per_m=1e6)  # a dollar a token: one request spends it
+    spec = chat_spec(server, input_price_per_m=5e3)  # half a cent a token: a few requests
     with metering(budget_usd=0.5) as session:
         lm = load_lm(spec, "cpu")
-        with pytest.raises(BudgetExceeded, match=r"budget of \$0.5000 is spent"):
-            ask(lm, ["Q: one?", "Q: two?", "Q: three?"])
-    assert session.usage.requests == 1
-    assert len(server.requests_to(CHAT)) == 1
+        with pytest.raises(BudgetExceeded, match=r"budget of \$0.5000 is spent") as stop:
+            ask(lm, [f"Q: question number {i}?" for i in range(40)])
+    assert 0 < session.usage.requests == len(server.requests_to(CHAT)) < 40
+    assert session.usage.cost_usd <= 0.5
+    assert f"after {session.usage.requests} requests; the next could cost up to $" in str(
+        stop.value
+    )
+
+
+def test_a_request_the_budget_cannot_pay_for_is_never_sent(server):
+    spec = chat_spec(server, input_price_per_m=1e6)  # a dollar a token
+    with metering(budget_usd=0.5) as session, pytest.raises(BudgetExceeded):
+        ask(load_lm(spec, "cpu"), ["Q: one?"])
+    assert server.requests_to(CHAT) == [] and session.usage.requests == 0
 
 
 def test_it_spaces_requests_to_the_providers_rate(server):
@@ -245,3 +255,46 @@ def test_a_judge_can_ask_one_conversation_outside_a_task(server, tmp_path):
     [first, second] = server.requests_to(CHAT)
     assert first == second and first["messages"] == messages and first["max_tokens"] == 4
     assert (session.usage.requests, session.usage.cached, session.usage.retries) == (1, 1, 1)
+
+
+def test_an_answer_from_a_server_that_ignores_stop_is_cut_at_the_stop_sequences(server):
+    server.honours_stop = False
+    server.inject("reply:B\n\nQuestion: Is it so?\nAnswer: A", "reply:87 points\nThis is more")
+    lm = load_lm(chat_spec(server), "endpoint")
+    assert ask(lm, ["x"], until=["\n\n", "\nQuestion:"]) == ["B"]
+    assert lm.chat([{"role": "user", "content": "y"}], stop=["\nThis"]) == "87 points"
+    assert server.requests_to(CHAT)[0]["stop"] == ["\n\n", "\nQuestion:"]
+
+
+def test_requests_in_flight_never_take_the_spend_past_the_budget(server):
+    """Four requests at a time: each is sent only once the budget can pay for the most it
+    may cost, so the spend stays within the budget; the stop counts what was billed."""
+    spec = chat_spec(server, concurrency=4, input_price_per_m=1.0, output_price_per_m=1.0)
+    with metering(budget_usd=0.0003) as session:
+        lm = load_lm(spec, "cpu")
+        with pytest.raises(BudgetExceeded):
+            ask(lm, [f"Q: question number {i}?" for i in range(40)])
+    assert 0 < session.usage.requests < 40
+    assert session.usage.requests == len(server.requests_to(CHAT))
+    assert session.usage.cost_usd <= 0.0003
+    assert session.reserved_usd == 0
+    assert f"after {session.usage.requests} requests" in str(session.budget_exceeded())
+
+
+def test_a_retried_jobs_spend_counts_against_its_budget(server):
+    """A job's second try starts from the usage its first recorded, not from zero: a budget
+    the first try spent sends nothing more."""
+    spec = chat_spec(server, input_price_per_m=1.0, output_price_per_m=1.0)
+    prompts = [f"Q: question number {i}?" for i in range(40)]
+    with metering(budget_usd=0.0003) as first, pytest.raises(BudgetExceeded):
+        ask(load_lm(spec, "cpu"), prompts)
+    sent = len(server.requests_to(CHAT))
+    spent = Usage.from_dict(first.usage.to_dict() | {"budget_usd": 0.0003})
+    assert spent.requests == first.usage.requests == sent
+    assert spent.cost_usd == pytest.approx(first.usage.cost_usd)
+    with (
+        metering(budget_usd=0.0003, usage=spent) as second,
+        pytest.raises(BudgetExceeded, match=f"after {sent} requests"),
+    ):
+        ask(load_lm(spec, "cpu"), prompts)
+    assert len(server.requests_to(CHAT)) == sent and second.usage.requests == sent

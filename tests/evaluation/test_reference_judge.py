@@ -143,10 +143,11 @@ def test_a_chat_models_free_answers_are_judged_by_the_reference_judge(
     assert len(judged) == len(result.answers) == 2 * PER_CELL
     assert "It should, for the common good." in result.answers.values()
     assert {s.details["answer"] for s in judged} == set(result.answers.values())
-    assert {s.chosen for s in judged} == {"A"}  # the reference judge decided, not the chat model
-    # The withheld response is no answer (not the client's marker): judged as the stock run
-    # judges it, and counted.
-    assert [s.parts["answer"] for s in judged].count("empty") == 1
+    # The reference judge decided, not the chat model; the withheld response is no answer
+    # (not the client's marker): it chose nothing, scores 0, and is counted.
+    assert sorted(s.chosen for s in judged) == ["", "A", "A", "A"]
+    [withheld] = [s for s in judged if s.parts["answer"] == "empty"]
+    assert (withheld.chosen, withheld.value, withheld.details["answer"]) == ("", 0.0, "")
     assert "" in result.answers.values() and not any("[[" in a for a in result.answers.values())
     rows = [r for r in result.scores if r.method == "aj_ref"]
     assert sum(r.parts["empty"]["n"] or 0 for r in rows) == 1
@@ -155,6 +156,44 @@ def test_a_chat_models_free_answers_are_judged_by_the_reference_judge(
     assert ref_command.startswith("lm_eval run --model hf ") and "--device cpu" in ref_command
     (gen_command,) = [c for c in result.card.lm_eval_commands if "/lm_eval/aj_gen" in c]
     assert "--model local-chat-completions" in gen_command
+
+
+def test_empty_free_answers_earn_no_aj_ref_credit_here_or_in_the_stock_task(
+    tiny_model, letter_a_model, tiny_release, tmp_path, monkeypatch
+):
+    """A judge that always says A would credit every empty answer on the half where S is A;
+    an empty answer is no answer: 0, counted, in the site's score and the exported task."""
+    from evaluation.benchmarks.navab.lm_eval_tasks import _task_config
+    from evaluation.providers import metering
+    from evaluation.providers.letters import process_judged
+    from tests.evaluation.test_generative_mc import KEY, chat_spec
+    from tests.openai_server import OpenAIServer
+
+    monkeypatch.setenv("GEN_TEST_KEY", KEY)
+    with OpenAIServer(tiny_model) as server, metering(cache_dir=tmp_path / "cache"):
+        server.inject(*["reply:A"] * 4, *["reply:   "] * 4)
+        result = evaluate(
+            chat_spec(server.chat_url),
+            tiny_release,
+            nations=["us"],
+            max_gen_toks=4,
+            reference_judge=cpu_spec(letter_a_model),
+            out_dir=tmp_path / "out",
+        )
+    judged = [s for s in result.samples if s.method == "aj_ref"]
+    assert {s.details["answer"] for s in judged} == {""}
+    assert {(s.value, s.chosen, s.parts["answer"]) for s in judged} == {(0.0, "", "empty")}
+    assert {s.parts["half"] for s in judged} == {"pos", "neg"}
+    rows = [r for r in result.scores if r.method == "aj_ref"]
+    assert {r.value for r in rows} == {0.0}
+    assert sum(r.parts["empty"]["n"] or 0 for r in rows) == len(judged)
+    # The stock task scores with the same rule.
+    config = _task_config("t", tmp_path / "t.jsonl", AJ_REF, 0)
+    assert str(config["process_results"]) == "utils.process_judged"
+    leans_to_gold = [(-0.1, True), (-5.0, False)]
+    assert process_judged({"gold": 0, "answer": " "}, leans_to_gold) == {"acc": 0.0}
+    assert process_judged({"gold": 0, "answer": "It should."}, leans_to_gold) == {"acc": 1.0}
+    assert process_judged({"gold": 1, "answer": "It should."}, leans_to_gold) == {"acc": 0.0}
 
 
 def test_the_judge_sees_the_answer_without_thinking_or_a_blocked_marker():

@@ -174,7 +174,7 @@ AJ_REF = Method(
             value="empty",
             counted=True,
             description="Items whose free answer was empty or withheld by the provider "
-            "(blocked); the judge still scores them, as the stock run does.",
+            "(blocked): no answer, scored 0 whichever reference the judge leans to.",
         ),
     ),
     reference_judge=True,
@@ -189,6 +189,7 @@ AJ_REF = Method(
 # What a generated answer that names no letter was, counted per cell (each scores 0).
 UNANSWERED: Final = (
     SubMetric("unparsable", "Unparsable", selector="parse", value="unparsable", counted=True),
+    SubMetric("ambiguous", "Ambiguous", selector="parse", value="ambiguous", counted=True),
     SubMetric("empty", "Empty", selector="parse", value="empty", counted=True),
     SubMetric("refused", "Refused", selector="parse", value="refused", counted=True),
     SubMetric("blocked", "Blocked", selector="parse", value="blocked", counted=True),
@@ -204,8 +205,8 @@ MC_GEN = Method(
     description=(
         "For models without log-likelihoods (chat endpoints): the MC question asked with "
         "an instruction to answer with the letter; the letter is read strictly, then by a "
-        "documented fallback (evaluation/providers/letters.py). Unparsable, empty, refused "
-        "and blocked answers score 0 and are counted per cell, never guessed. Ranked apart "
+        "documented fallback (evaluation/providers/letters.py). Unparsable, ambiguous (both "
+        "letters given), empty, refused and blocked answers score 0 and are counted per cell, never guessed. Ranked apart "
         "from the log-likelihood MC."
     ),
 )

@@ -115,7 +115,7 @@ def release_cells(
 def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> list[SampleRecord]:
     navab = _navab()
     # A method that counts empty answers (aj_ref: a chat model's blocked response arrives as
-    # "") marks each judged item; the judge still scores it, as the stock run does.
+    # "") marks each judged item; its task scores an empty one 0 (letters.process_judged).
     marks_answers = any(sub.selector == "answer" for sub in navab.method(method).submetrics)
     records = []
     for task in sorted(samples):
@@ -125,6 +125,8 @@ def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> li
             # lm-eval's argmax: the first maximum wins, so a tie goes to A.
             chosen = 0 if lls[0] >= lls[1] else 1
             correct = bool(sample["acc"])
+            # An empty answer chose nothing; the judge's lean stays in the log-likelihoods.
+            empty = marks_answers and not str(doc.get("answer") or "").strip()
             details: dict[str, Any] = {"loglikelihoods": dict(zip(LETTERS, lls, strict=True))}
             if doc.get("answer") is not None:
                 details["answer"] = doc["answer"]
@@ -135,9 +137,9 @@ def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> li
                     slices=navab.slice_of(doc),
                     value=float(correct),
                     correct=correct,
-                    chosen=LETTERS[chosen],
+                    chosen="" if empty else LETTERS[chosen],
                     parts={"half": doc["half"]}
-                    | ({"answer": "given" if doc["answer"] else "empty"} if marks_answers else {}),
+                    | ({"answer": "empty" if empty else "given"} if marks_answers else {}),
                     details=details,
                 )
             )
@@ -146,7 +148,8 @@ def _choice_records(samples: dict[str, list[dict[str, Any]]], method: str) -> li
 
 def _letter_records(samples: dict[str, list[dict[str, Any]]]) -> list[SampleRecord]:
     """mc_gen: the letter read from each generated answer; an answer without one scores 0 and
-    keeps why (`parse`), so every cell counts its unparsable, empty, refused, blocked items."""
+    keeps why (`parse`), so every cell counts its unparsable, ambiguous, empty, refused and
+    blocked items."""
     navab = _navab()
     records = []
     for task in sorted(samples):

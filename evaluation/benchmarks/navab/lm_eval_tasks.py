@@ -137,6 +137,9 @@ def _task_config(name: str, data_file: Path, kind: str, max_gen_toks: int) -> di
             "target_delimiter": "",
             "metric_list": [{"metric": "acc", "aggregation": "mean", "higher_is_better": True}],
         }
+        if kind == AJ_REF:
+            # An empty free answer is no answer: 0, however the judge leans (utils.py).
+            config["process_results"] = Function("utils.process_judged")
     return config
 
 
@@ -178,6 +181,10 @@ def _write_kind(
         exported.tasks.setdefault(kind, []).append(name)
         exported.cells[name] = (nation, mode)
         by_nation.setdefault(nation, []).append(name)
+        if kind in (MC_GEN, AJ_REF):
+            # The letter parser and the judged metric travel with the tasks, so stock lm-eval
+            # scores them as the site does.
+            shutil.copyfile(letters.__file__, out_dir / "utils.py")
     if by_nation:
         _write_groups(out_dir, kind, by_nation)
 
@@ -221,8 +228,6 @@ def export_tasks(
             for key, items in cells.items()
         }
         _write_kind(out_dir, exported, MC_GEN, gen_mc_docs, max_gen_toks)
-        # The letter parser travels with the tasks, so stock lm-eval reads letters as we do.
-        shutil.copyfile(letters.__file__, out_dir / "utils.py")
     if any(kind in methods for kind in JUDGED):
         gen_docs = {
             key: [
@@ -297,7 +302,8 @@ samples whose document has `half` = pos / neg.
 
    The reference-judged AJ (`aj_ref`) judges the same answers (of any model, open or served)
    with the site's reference judge: its tasks `navab_aj_ref_<nation>_<mode>` hold the same
-   documents, run with `--model hf --model_args pretrained=REFERENCE_JUDGE,revision=SHA`.
+   documents, run with `--model hf --model_args pretrained=REFERENCE_JUDGE,revision=SHA`;
+   their `acc` (`utils.process_judged`) scores an empty answer 0, as no answer.
 
 ## MC answered by a generated letter (chat models, `navab_mc_gen`)
 
