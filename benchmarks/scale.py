@@ -139,6 +139,9 @@ def write_navab(folder: Path, preset: Preset) -> None:
         rows = [
             navab_record(
                 i,
+                # Each file its own triples: a triple in two splits would rank models twice.
+                question=f"Should the state expand public hospitals ({name}, item {i})?",
+                statement=f" The state should expand public hospitals ({name}, item {i}).",
                 source="unknown" if official else " Minister of Health",
                 raw_news=news.format(i=f"{name} {i}") * 8,  # about 2 KB, as a news article
             )
