@@ -36,7 +36,7 @@ def _score_fields(value: float, n: int, proportion: bool = True) -> dict[str, ob
     }
 
 
-def make_models(count: int) -> list:
+def make_models(count: int, start: int = 0) -> list:
     from leaderboard.evals.models import LanguageModel
 
     types = ("base", "instruct", "moe", "aligned")
@@ -49,7 +49,7 @@ def make_models(count: int) -> list:
             precision="bfloat16",
             family=f"family-{i % 20}",
         )
-        for i in range(count)
+        for i in range(start, start + count)
     )
 
 
@@ -70,44 +70,48 @@ def _release(slug: str, version: str):
 def _items(release, rows: list[tuple[str, dict[str, str], dict[str, str]]]) -> None:
     """Items (uid, slices, data) with their slice index: the board shows the slices a
     release holds, so a release without items ranks nobody."""
-    from leaderboard.benchmark.models import Item, ItemSlice
+    from leaderboard.benchmark.facets import refresh_facets
+    from leaderboard.benchmark.models import DatasetRelease, Item, ItemSlice
     from leaderboard.benchmark.slices import index_slices
 
     Item.objects.bulk_create(
         Item(release=release, uid=uid, slices=slices, data=data) for uid, slices, data in rows
     )
     index_slices(Item, ItemSlice, release.items.all())
+    refresh_facets(DatasetRelease, Item, release)
 
 
-def fill_navab(models: list) -> int:
-    """One triple per nation x mode; per model a finished job with every cell (5 nations x 2
-    modes x 2 methods) and an older, superseded attempt with the 10 MC cells (the board must
-    pick the newest): 30 scores a model."""
+def fill_navab(models: list, release=None) -> list:
+    """Per model a finished job with every cell (5 nations x 2 modes x 2 methods) and an older,
+    superseded attempt with the 10 MC cells (the board must pick the newest): 30 scores a
+    model. On RELEASE, else on a new one of one triple per nation x mode. Returns the newest
+    jobs."""
     from django.utils import timezone
 
     from leaderboard.benchmark.models import Mode, Nation, make_triple_uid
     from leaderboard.evals.models import EvaluationJob, JobStatus, Score
 
     now = timezone.now()
-    release = _release("navab", "load-1")
     nations = list(Nation.objects.filter(code__in=NATIONS))
     modes = list(Mode.objects.evaluated())
-    _items(
-        release,
-        [
-            (
-                make_triple_uid(nation.code, mode.code, f"Q {nation.code}", f"S {mode.code}"),
-                {"nation": nation.code, "mode": mode.code},
-                {
-                    "question": f"Q {nation.code}",
-                    "statement": f"S {mode.code}",
-                    "reverse_statement": f"RS {mode.code}",
-                },
-            )
-            for nation in nations
-            for mode in modes
-        ],
-    )
+    if release is None:
+        release = _release("navab", "load-1")
+        _items(
+            release,
+            [
+                (
+                    make_triple_uid(nation.code, mode.code, f"Q {nation.code}", f"S {mode.code}"),
+                    {"nation": nation.code, "mode": mode.code},
+                    {
+                        "question": f"Q {nation.code}",
+                        "statement": f"S {mode.code}",
+                        "reverse_statement": f"RS {mode.code}",
+                    },
+                )
+                for nation in nations
+                for mode in modes
+            ],
+        )
     jobs = EvaluationJob.objects.bulk_create(
         EvaluationJob(
             model=model,
@@ -141,17 +145,61 @@ def fill_navab(models: list) -> int:
                         )
                     )
     Score.objects.bulk_create(scores, batch_size=5000)
-    return len(scores)
+    return [job for job in jobs if job.attempt == 2]
 
 
-def fill_dvb(models: list) -> int:
-    """Users in one birth country per region; per model a finished OPA job with the overall,
-    each region and each country, for its three metrics (OPA, accuracy at 0, mean margin)."""
+def fill_dvb(models: list, release=None) -> list:
+    """Per model a finished OPA job with the overall, each region and each country, for its
+    three metrics (OPA, accuracy at 0, mean margin). On RELEASE (its countries), else on a new
+    one with users in one birth country per region. Returns the jobs."""
     from django.utils import timezone
 
     from evaluation.results import slice_key
+    from leaderboard.benchmark.counts import slice_values
     from leaderboard.evals.models import EvaluationJob, JobStatus, Score
 
+    if release is None:
+        release = _dvb_release()
+    held = slice_values(release)
+    countries = held.get("birth_country", [])
+    regions = held.get("region", [])
+    jobs = EvaluationJob.objects.bulk_create(
+        EvaluationJob(
+            model=model,
+            release=release,
+            status=JobStatus.FINISHED,
+            methods=["opa"],
+            finished_at=timezone.now(),
+        )
+        for model in models
+    )
+    cells: list[dict[str, str]] = [{}]
+    cells += [{"region": region} for region in regions]
+    cells += [{"birth_country": country} for country in countries]
+    scores = []
+    for index, job in enumerate(jobs):
+        for c, cell in enumerate(cells):
+            for m, metric in enumerate(DVB_METRICS):
+                value = _value(index, c * 3 + m)
+                if metric == "margin":
+                    value = 4 * value - 2
+                scores.append(
+                    Score(
+                        job=job,
+                        slices=cell,
+                        slice_key=slice_key(cell),
+                        method="opa",
+                        metric=metric,
+                        parts={},
+                        **_score_fields(value, 400, proportion=metric != "margin"),
+                    )
+                )
+    Score.objects.bulk_create(scores, batch_size=5000)
+    return jobs
+
+
+def _dvb_release():
+    """Users in one birth country per region, three items each."""
     release = _release("divervalue", "load-dvb-1")
     demographics = {
         "age": "25-34 years old",
@@ -179,43 +227,51 @@ def fill_dvb(models: list) -> int:
             for i in range(3)
         ],
     )
-    jobs = EvaluationJob.objects.bulk_create(
-        EvaluationJob(
-            model=model,
-            release=release,
-            status=JobStatus.FINISHED,
-            methods=["opa"],
-            finished_at=timezone.now(),
-        )
-        for model in models
-    )
-    cells: list[dict[str, str]] = [{}]
-    cells += [{"region": region} for region in DVB_COUNTRIES.values()]
-    cells += [{"birth_country": country} for country in DVB_COUNTRIES]
-    scores = []
-    for index, job in enumerate(jobs):
-        for c, cell in enumerate(cells):
-            for m, metric in enumerate(DVB_METRICS):
-                value = _value(index, c * 3 + m)
-                if metric == "margin":
-                    value = 4 * value - 2
-                scores.append(
-                    Score(
-                        job=job,
-                        slices=cell,
-                        slice_key=slice_key(cell),
-                        method="opa",
-                        metric=metric,
-                        parts={},
-                        **_score_fields(value, 400, proportion=metric != "margin"),
-                    )
-                )
-    Score.objects.bulk_create(scores, batch_size=5000)
-    return len(scores)
+    return release
 
 
 def fill(count: int) -> str:
     models = make_models(count)
     navab = fill_navab(models)
     dvb = fill_dvb(models)
-    return f"{count} models; scores: {navab} NaVAB (2 jobs a model), {dvb} DiverValue-Bench"
+    return (
+        f"{count} models; scores: {30 * len(navab)} NaVAB (2 jobs a model), "
+        f"{len(dvb) * (1 + 2 * len(DVB_COUNTRIES)) * len(DVB_METRICS)} DiverValue-Bench"
+    )
+
+
+def fill_samples(jobs: list, items: list[tuple[int, str]], methods: tuple[str, ...]) -> int:
+    """Per job, a per-example result per item (id, uid) and method, shaped as the harnesses
+    store them (OPA: the item's outcome at each threshold; MC/AJ: the letters'
+    log-likelihoods)."""
+    from leaderboard.evals.models import SampleResult
+
+    written = 0
+    for index, job in enumerate(jobs):
+        rows = []
+        for i, (item_id, _uid) in enumerate(items):
+            value = _value(index, i)
+            for method in methods:
+                rows.append(
+                    SampleResult(
+                        job=job,
+                        triple_id=item_id,
+                        method=method,
+                        value=4 * value - 2 if method == "opa" else float(value > 0.5),
+                        correct=value > 0.5,
+                        chosen="answer_w" if method == "opa" else "A",
+                        parts={} if method == "opa" else {"half": "pos" if i % 2 else "neg"},
+                        details=_details(method, value),
+                    )
+                )
+        SampleResult.objects.bulk_create(rows, batch_size=5000)
+        written += len(rows)
+    return written
+
+
+def _details(method: str, value: float) -> dict[str, object]:
+    if method == "opa":
+        margin = 4 * value - 2
+        acc = {f"acc_{d:g}": float(margin > d) for d in (0, 0.2, 2, 4, 6, 8)}
+        return {"outcome": {"margin": margin, **acc, "opa": sum(acc.values()) / 6}}
+    return {"loglikelihoods": {"A": -1.0 - value, "B": -1.5 + value}}

@@ -22,6 +22,7 @@ from evaluation.benchmarks.navab.lm_eval_tasks import AJ, GEN, MC, task_name
 from evaluation.results import ReproCard, slice_key
 from evaluation.spec import ModelSpec
 from evaluation.stats import bootstrap_ci, cell_seed, stderr
+from leaderboard.benchmark.facets import refresh_facets
 from leaderboard.benchmark.models import (
     Benchmark,
     DatasetRelease,
@@ -173,6 +174,7 @@ def save_items(items: list[Item]) -> list[Item]:
         added = Item.objects.filter(pk__in=[t.pk for t in created if t.release == release])
         index_slices(Item, ItemSlice, added)
         refresh_search_documents(added, get_benchmark(release.benchmark.slug))
+        refresh_facets(DatasetRelease, Item, release)
     return created
 
 

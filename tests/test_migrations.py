@@ -347,3 +347,41 @@ def test_models_keep_everything_when_served_names_become_unique_per_provider():
                 Model.objects.create(**duplicate)
     finally:
         MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_releases_from_before_stored_facets_get_theirs_from_their_items():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] != "benchmark"] + [
+        ("benchmark", "0005_items_generic_over_slices")
+    ]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        release = old.get_model("benchmark", "DatasetRelease").objects.create(
+            version="old-3",
+            title="Old",
+            benchmark=old.get_model("benchmark", "Benchmark").objects.get(slug="navab"),
+        )
+        Item = old.get_model("benchmark", "Item")
+        for i, (topic, language) in enumerate((("trade", "en"), ("trade", "zh"), ("", "en"))):
+            Item.objects.create(
+                release=release,
+                uid=f"u{i}",
+                slices={"nation": "us", "mode": "quoted"},
+                data={"question": "Q?", "topic": topic, "language": language},
+            )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+        new = executor.loader.project_state(latest).apps
+        migrated = new.get_model("benchmark", "DatasetRelease").objects.get(version="old-3")
+        assert migrated.facets["topic"] == [["trade", 2]]
+        assert migrated.facets["language"] == [["en", 2], ["zh", 1]]
+        assert migrated.items.count() == 3
+    finally:
+        MigrationExecutor(connection).migrate(latest)

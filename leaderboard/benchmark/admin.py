@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from evaluation.benchmarks import get_benchmark
+from leaderboard.benchmark.facets import refresh_facets
 from leaderboard.benchmark.importer import release_fingerprint
 from leaderboard.benchmark.models import DatasetRelease, Item, ItemSlice, Mode, Nation
 from leaderboard.benchmark.search import refresh_search_documents
@@ -144,6 +145,7 @@ class ItemAdmin(admin.ModelAdmin[Item]):
         # step with hand edits.
         index_slices(Item, ItemSlice, edited)
         refresh_search_documents(edited, get_benchmark(obj.release.benchmark.slug))
+        refresh_facets(DatasetRelease, Item, obj.release)
         # The release's content checksum keys its download files and harness directory: a new
         # one makes both rebuild, so no download or evaluation serves the text before the edit.
         fingerprint = release_fingerprint(obj.release)

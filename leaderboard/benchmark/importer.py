@@ -30,6 +30,8 @@ from tqdm import tqdm
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import Benchmark as BenchmarkDeclaration
 from evaluation.benchmarks.published import Problem, PublishedFile, PublishedRead, PublishedRecord
+from leaderboard.benchmark.facets import count_facets
+from leaderboard.benchmark.filters import field_filters
 from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item, ItemSlice
 from leaderboard.benchmark.search import refresh_search_documents
 from leaderboard.benchmark.slices import index_slices
@@ -295,6 +297,11 @@ def _write(
     items = Item.objects.filter(release=release)
     index_slices(Item, ItemSlice, items)
     refresh_search_documents(items, declaration)
+    # From the records in hand (the items' declared fields): counting them again from the
+    # database would read every item.
+    names = [f.name for f in field_filters([declaration])]
+    release.facets = count_facets(names, (r.fields for r in read.records))
+    release.save(update_fields=["facets"])
     return release
 
 

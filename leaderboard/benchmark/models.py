@@ -122,6 +122,9 @@ class DatasetRelease(models.Model):
     # {"files": {name: {"sha256", "bytes", "records", ...}}, "counts": {"us/quoted": n, ...},
     #  "exports": {format: {"path", "sha256", "bytes"}}, "rejected": n}
     manifest = models.JSONField(default=dict, blank=True)
+    # The values of each filterable field with their item counts (see benchmark.facets),
+    # written with the items so that no page scans them for its dropdowns.
+    facets = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
 

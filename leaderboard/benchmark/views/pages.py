@@ -20,6 +20,7 @@ from evaluation.benchmarks.contract import Benchmark, ItemField
 from evaluation.benchmarks.published import manifest_file_slice
 from leaderboard.benchmark.counts import CountTable, count_table, slice_values
 from leaderboard.benchmark.exports import FORMATS
+from leaderboard.benchmark.facets import facet_values
 from leaderboard.benchmark.filters import field_filters, item_filter_class
 from leaderboard.benchmark.models import Benchmark as BenchmarkRow
 from leaderboard.benchmark.models import DatasetRelease, Item, ReleaseQuerySet
@@ -57,20 +58,6 @@ def current_release(benchmark: str) -> DatasetRelease | None:
     """The benchmark's newest published release: the one its board evaluates against."""
     releases = DatasetRelease.objects.filter(benchmark__slug=benchmark)
     return releases.select_related("benchmark").current()
-
-
-def _distinct(release: DatasetRelease | None, field: str) -> list[str]:
-    if release is None:
-        return []
-    values = (
-        Item.objects.filter(release=release)
-        .exclude(**{f"data__{field}": ""})
-        .exclude(**{f"data__{field}__isnull": True})
-        .order_by(f"data__{field}")
-        .values_list(f"data__{field}", flat=True)
-        .distinct()
-    )
-    return [str(v) for v in values]
 
 
 def _value(item: Item, field: ItemField) -> Any:
@@ -142,7 +129,7 @@ def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
             {
                 "key": f.name,
                 "label": f.label,
-                "options": _distinct(release, f.name),
+                "options": facet_values(release.facets, f.name) if release else [],
                 "selected": selected.get(f.name, ""),
             }
             for f in field_filters([declared])

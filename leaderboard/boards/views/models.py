@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.benchmarks.contract import Benchmark, ItemField, Method, Metric, MetricKind
 from leaderboard.benchmark.counts import slice_values
+from leaderboard.benchmark.facets import facet_values
 from leaderboard.benchmark.filters import field_filters
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards import charts
@@ -283,16 +284,14 @@ def _viewer(section: Section, params: QueryDict) -> ExampleViewer | None:
         }
         for d in benchmark.slices
     ]
-    fields = []
-    for field in field_filters([benchmark]):
-        values = (
-            job.release.items.exclude(**{f"data__{field.name}": ""})
-            .exclude(**{f"data__{field.name}__isnull": True})
-            .order_by(f"data__{field.name}")
-            .values_list(f"data__{field.name}", flat=True)
-            .distinct()[:MAX_FIELD_VALUES]
-        )
-        fields.append({"key": field.name, "label": field.label, "values": [str(v) for v in values]})
+    fields = [
+        {
+            "key": field.name,
+            "label": field.label,
+            "values": facet_values(job.release.facets, field.name)[:MAX_FIELD_VALUES],
+        }
+        for field in field_filters([benchmark])
+    ]
     # The item's own text, as the benchmark declares it required (NaVAB: Q, S, RS).
     shown = [f for f in benchmark.content_fields() if f.required and f.kind == "text"]
     return ExampleViewer(section, page, shown, slice_filters, fields)

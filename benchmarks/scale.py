@@ -1,0 +1,495 @@
+"""The publishers' real sizes at interactive speed: every figure of issue 20 from one run.
+
+Writes full-size releases in each publisher's layout (DiverValue-Bench: 23,763 items of 1,396
+users in 74 countries, long-tailed, answers of realistic length, `DiverValue-Bench_dataset.json`
+and user-disjoint `DVB-train/val/test.json`; NaVAB: 63,000 triples in the hub's folders, China
+26,200 quoted + 26,200 official, French `officia`, German's `source` split), imports them with
+`manage.py import_release` (wall time, peak RSS, a no-op re-import), fills 200 then 1,000 models
+(benchmarks/board_data.py: jobs, scores, per-example results on DVB-test), starts gunicorn
+(2 workers x 4 threads) and measures each page warm and cold, its queries, bytes per
+per-example row, a filtered Parquet download's memory and the first request after start-up.
+Prints each figure beside its goal.
+
+    .venv/bin/python benchmarks/scale.py [--database postgresql|sqlite] [--small]
+
+Its database (PostgreSQL `navab_scale`, or a SQLite file) and temporary folder are removed at
+the end, on failure and on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import board_data  # benchmarks/, next to this script
+from tqdm import tqdm
+from web_load import _interrupted, drop_database, wait_until_up
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from evaluation.benchmarks.divervalue.demo import make_demo  # noqa: E402
+from evaluation.benchmarks.divervalue.regions import _BY_REGION  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Preset:
+    dvb_users: int
+    dvb_items: int
+    navab: dict[str, int]  # file under the release folder: records
+    models: tuple[int, int]
+    repeats: int
+
+
+# The hub viewer's sizes: China 52.4k (26.2k a split), UK 6.4k, US 2.04k, French 1.94k; German
+# the rest of about 63k, and its `source` split beside them.
+FULL = Preset(
+    1396,
+    23763,
+    {
+        "China/human_statement_result.json": 26200,
+        "China/official_statement_result.json": 26200,
+        "UK/human_statement_result.json": 3200,
+        "UK/official_statement_result.json": 3200,
+        "US/human_statement_result.json": 1020,
+        "US/official_statement_result.json": 1020,
+        "french/human_statement_result.json": 970,
+        "french/officia_statement_result.json": 970,
+        "german/human_statement_result.json": 110,
+        "german/official_statement_result.json": 110,
+        "german/statements.json": 400,
+    },
+    (200, 1000),
+    10,
+)
+SMALL = Preset(60, 1000, {k: max(4, v // 250) for k, v in FULL.navab.items()}, (4, 8), 3)
+
+# Every country the publisher maps to a region, then a few it does not (they read as Other),
+# to 74; the first ones hold most users, as PRISM's.
+UNMAPPED = ["Prefer not to say", "Egypt", "Greece", "Peru", "Thailand", "Morocco"]
+COUNTRIES = [*(c for names in _BY_REGION.values() for c in names), *UNMAPPED][:74]
+MS = 1000.0
+GOALS = {"warm": 300.0, "cold": 1000.0, "ratio": 1.5, "row": 150.0, "first": 1000.0}
+
+
+# --- releases in the publishers' layouts ------------------------------------------------------
+
+
+def _long(text: str, words: int, rng: random.Random) -> str:
+    """TEXT grown to about WORDS words from its own sentences (PRISM answers run 100-300)."""
+    pieces = text.split()
+    return " ".join(pieces[i % len(pieces)] for i in range(words + rng.randrange(words // 2)))
+
+
+def write_divervalue(folder: Path, preset: Preset) -> None:
+    rng = random.Random(20)
+    weights = [1 / (rank + 1) ** 1.1 for rank in range(len(COUNTRIES))]
+    countries = rng.choices(COUNTRIES, weights, k=preset.dvb_users)
+    countries[: len(COUNTRIES)] = COUNTRIES[: preset.dvb_users]  # every country has a user
+    per_user = [preset.dvb_items // preset.dvb_users] * preset.dvb_users
+    for u in range(preset.dvb_items - sum(per_user)):
+        per_user[u] += 1
+    records, splits = [], {"train": [], "val": [], "test": []}
+    for u, (country, n) in enumerate(zip(countries, per_user, strict=True)):
+        profile = make_demo.user(u)
+        personal = profile.pop("personal")
+        profile.update(user_id=f"user{u:05d}", **{"birth_country/region": country})
+        split = "test" if u % 10 == 0 else "val" if u % 10 == 1 else "train"
+        for k in range(n):
+            question, factual, creative, dismissive = make_demo.QUESTIONS[
+                (u * 7 + k) % len(make_demo.QUESTIONS)
+            ]
+            aligned, misaligned = (creative, dismissive) if personal else (factual, creative)
+            record = {
+                "id": f"c{u:05d}-{k:03d}",
+                "question": question,
+                "answer_w": _long(aligned, 180, rng),
+                "answer_l": _long(misaligned, 150, rng),
+                "preference": make_demo.preference_text(profile["stated_prefs"]),  # type: ignore[arg-type]
+                **profile,
+            }
+            records.append(record)
+            splits[split].append(record)
+    folder.mkdir(parents=True)
+    (folder / "DiverValue-Bench_dataset.json").write_text(json.dumps(records), encoding="utf-8")
+    for split, rows in splits.items():
+        (folder / f"DVB-{split}.json").write_text(json.dumps(rows), encoding="utf-8")
+
+
+def write_navab(folder: Path, preset: Preset) -> None:
+    from tests.navab_files import navab_record
+
+    news = (
+        "Officials presented the plan at a briefing on {i}, saying it would change how public "
+        "services are funded; critics said the costs were understated and asked for a review. "
+    )
+    for name, n in preset.navab.items():
+        official = "official" in name or "officia_" in name
+        rows = [
+            navab_record(
+                i,
+                # Each file its own triples: a triple in two splits would rank models twice.
+                question=f"Should the state expand public hospitals ({name}, item {i})?",
+                statement=f" The state should expand public hospitals ({name}, item {i}).",
+                source="unknown" if official else " Minister of Health",
+                raw_news=news.format(i=f"{name} {i}") * 8,  # about 2 KB, as a news article
+            )
+            for i in range(n)
+        ]
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Imported:
+    seconds: float
+    peak_mib: float
+    noop_seconds: float
+    lines: int
+
+
+def run_import(
+    args: list[str], env: dict[str, str], *, check: bool = True
+) -> tuple[float, float, str]:
+    """Wall seconds (inf where it failed and CHECK is off), the child's peak RSS (MiB) and
+    its output."""
+    command = [sys.executable, "manage.py", "import_release", *args]
+    began = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - began
+    if proc.returncode:
+        if check:
+            raise SystemExit(f"import_release {' '.join(args)} failed:\n{out[-3000:]}")
+        print(f"import_release {' '.join(args)} failed (reported as FAIL)", flush=True)
+        seconds = float("inf")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+def import_both(data: Path, env: dict[str, str]) -> dict[str, Imported]:
+    results = {}
+    for slug, folder, extra in (
+        ("divervalue", data / "dvb", ["--licence", "CC-BY-NC-4.0"]),
+        ("navab", data / "NaVAB", []),
+    ):
+        args = ["--benchmark", slug, str(folder), "--version", f"scale-{slug}", *extra, "--publish"]
+        seconds, peak, out = run_import(args, env)
+        noop, _, _ = run_import(args, env, check=False)  # refused: a figure, not the end
+        results[slug] = Imported(seconds, peak, noop, len(out.splitlines()))
+        print(f"imported {slug}: {seconds:.1f} s, peak RSS {peak:.0f} MiB", flush=True)
+    return results
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@dataclass
+class PageTimes:
+    warm: list[float] = field(default_factory=list)
+    cold: list[float] = field(default_factory=list)
+    queries: int = 0
+
+    @staticmethod
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * MS
+
+
+def pages() -> dict[str, str]:
+    """Every page a visitor reaches, on the imported releases (call after the fill)."""
+    from leaderboard.benchmark.models import DatasetRelease
+    from leaderboard.evals.models import EvaluationJob
+
+    dvb = DatasetRelease.objects.get(version="scale-divervalue")
+    navab = DatasetRelease.objects.get(version="scale-navab")
+    item = dvb.items.order_by("id").first()
+    job = EvaluationJob.objects.filter(release=dvb).order_by("id").first()
+    assert item is not None and job is not None
+    model = job.model_id
+    other = EvaluationJob.objects.filter(release=dvb).order_by("-id").first()
+    assert other is not None
+    return {
+        "dvb items": "/divervalue/items/",
+        "dvb items filtered": "/divervalue/items/?region=East+Asia&gender=Female&split=test",
+        "dvb items search": "/divervalue/items/?q=climate+policy",
+        "navab items": "/navab/items/?nation=cn&mode=official",
+        "item page": item.get_absolute_url(),
+        "release card": dvb.get_absolute_url(),
+        "navab release card": navab.get_absolute_url(),
+        "navab board": "/navab/board/",
+        "navab board us/aj": "/navab/board/?nation=us&mode=official&method=aj",
+        "dvb board": "/divervalue/board/",
+        "dvb board region": "/divervalue/board/?region=East+Asia&metric=margin",
+        "map": "/divervalue/map/",
+        "disparity": "/divervalue/disparity/",
+        "model page": f"/models/{model}/",
+        "compare": f"/divervalue/compare/?models={model}&models={other.model_id}",
+        "job page": f"/jobs/{job.pk}/",
+    }
+
+
+def get(port: int, path: str) -> float:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    began = time.perf_counter()
+    conn.request("GET", path)
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        raise SystemExit(f"{path} answered {response.status}")
+    conn.close()
+    return time.perf_counter() - began
+
+
+def count_queries(path: str) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from leaderboard.boards.cache import invalidate_boards
+
+    Client().get(path)  # what a process does once (memos) is not the page's
+    invalidate_boards()
+    with CaptureQueriesContext(connection) as captured:
+        Client().get(path)
+    return len(captured.captured_queries)
+
+
+def measure_pages(port: int, targets: dict[str, str], repeats: int) -> dict[str, PageTimes]:
+    from django.core.cache import cache
+
+    from leaderboard.boards.cache import invalidate_boards
+
+    times = {label: PageTimes() for label in targets}
+    for label, path in tqdm(targets.items(), desc="pages", file=sys.stderr):
+        t = times[label]
+        t.queries = count_queries(path)
+        for _ in range(repeats):
+            invalidate_boards()  # every cached board and response is stale
+            cache.clear()
+            t.cold.append(get(port, path))
+            t.cold.append(get(port, path))  # the other worker's first request
+            t.warm.append(get(port, path))
+        for _ in range(repeats):
+            t.warm.append(get(port, path))
+    return times
+
+
+def worker_rss(server: subprocess.Popen[bytes]) -> float:
+    import psutil
+
+    return sum(c.memory_info().rss for c in psutil.Process(server.pid).children()) / 2**20
+
+
+def download_growth(port: int, server: subprocess.Popen[bytes]) -> float:
+    """The web workers' RSS growth (MiB) over a filtered Parquet download of most items."""
+    before = worker_rss(server)
+    get(port, "/divervalue/items/download.parquet?split=train")
+    return worker_rss(server) - before
+
+
+def bytes_per_sample() -> tuple[float, int]:
+    from django.db import connection
+
+    from leaderboard.evals.models import SampleResult
+
+    rows = SampleResult.objects.count()
+    table = SampleResult._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_total_relation_size(%s)", [table])
+        else:
+            cursor.execute(
+                "SELECT SUM(pgsize) FROM dbstat WHERE name = %s OR name IN "
+                "(SELECT name FROM sqlite_master WHERE tbl_name = %s)",
+                [table, table],
+            )
+        size = cursor.fetchone()[0] or 0
+    return size / max(rows, 1), rows
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def fill(count: int, start: int, sample_models: int) -> None:
+    """COUNT more models with jobs and scores on both releases, and per-example results on
+    DVB-test for those among the first SAMPLE_MODELS (writing 2,400 rows a model for 1,000
+    models takes longer than the rest of the run; the boards read scores, not those rows)."""
+    from leaderboard.benchmark.models import DatasetRelease
+    from leaderboard.boards.cache import invalidate_boards
+
+    dvb = DatasetRelease.objects.get(version="scale-divervalue")
+    navab = DatasetRelease.objects.get(version="scale-navab")
+    test_items = list(dvb.items.filter(data__split="test").values_list("id", "uid"))
+    models = board_data.make_models(count, start)
+    for chunk in tqdm(range(0, len(models), 50), desc=f"fill {count} models", file=sys.stderr):
+        part = models[chunk : chunk + 50]
+        board_data.fill_navab(part, navab)
+        jobs = board_data.fill_dvb(part, dvb)
+        sampled = max(0, min(len(jobs), sample_models - start - chunk))
+        board_data.fill_samples(jobs[:sampled], test_items, ("opa",))
+    invalidate_boards()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--db-url", default="postgres://postgres@127.0.0.1:5432/navab_scale")
+    parser.add_argument("--small", action="store_true", help="a tiny run, for the test")
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument(
+        "--sample-models", type=int, default=200, help="models with per-example results"
+    )
+    args = parser.parse_args()
+    preset = SMALL if args.small else FULL
+
+    var_dir = Path(tempfile.mkdtemp(prefix="navab-scale-"))
+    db_url = args.db_url if args.database == "postgresql" else f"sqlite:///{var_dir}/scale.sqlite3"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leaderboard.settings",
+        "DATABASE_URL": db_url,
+        "DB_CONN_MAX_AGE": "60",
+        "DEBUG": "0",
+        "NAVAB_VAR_DIR": str(var_dir),
+        "BOARD_VERSION_MEMO_MS": "0",  # a cold request is cold in every worker
+        "PYTHONPATH": str(ROOT),
+    }
+    os.environ.update(env)
+    print(f"database {db_url.rsplit('/', 1)[-1]} (fresh); temporary folder {var_dir}", flush=True)
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+    signal.signal(signal.SIGTERM, _interrupted)
+    if args.database == "postgresql":
+        drop_database(db_url, create=True)
+    server: subprocess.Popen[bytes] | None = None
+    ok = False
+    try:
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        write_divervalue(var_dir / "data" / "dvb", preset)
+        write_navab(var_dir / "data" / "NaVAB", preset)
+        imported = import_both(var_dir / "data", env)
+        results: dict[int, dict[str, PageTimes]] = {}
+        filled = 0
+        for count in preset.models:
+            fill(count - filled, filled, args.sample_models)
+            filled = count
+            if server is None:
+                row, rows = bytes_per_sample()
+                server, first_ms = start_server(args.port, env)
+                growth = download_growth(args.port, server)
+            results[count] = measure_pages(args.port, pages(), preset.repeats)
+        report(args, preset, imported, results, (row, rows), first_ms, growth)
+        ok = True
+    except KeyboardInterrupt:
+        print("interrupted: removing what this run created", file=sys.stderr, flush=True)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        if args.database == "postgresql":
+            drop_database(db_url)
+        shutil.rmtree(var_dir, ignore_errors=True)
+        print("removed: server, temporary folder, database", flush=True)
+    if not ok:
+        raise SystemExit(130)
+
+
+def start_server(port: int, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], float]:
+    """gunicorn as production runs it, and its first page request (ms) once it listens."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "leaderboard.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--threads", "4", "--worker-class", "gthread", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    wait_until_up(port, "/static/css/site.css", server, timeout=120)
+    return server, get(port, "/divervalue/items/") * MS
+
+
+def report(
+    args: argparse.Namespace,
+    preset: Preset,
+    imported: dict[str, Imported],
+    results: dict[int, dict[str, PageTimes]],
+    samples: tuple[float, int],
+    first_ms: float,
+    growth: float,
+) -> None:
+    few, many = preset.models
+    print(
+        f"\n{args.database}, gunicorn 2 workers x 4 threads, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()}; {preset.repeats} cold and {2 * preset.repeats} warm "
+        "requests a page"
+    )
+
+    def line(text: str, value: str, goal: str, ok: bool) -> None:
+        print(f"  {text:<44}{value:>12}  {goal:<14}{'pass' if ok else 'FAIL'}")
+
+    cold_goal = GOALS["cold"] if args.database == "postgresql" else 2000.0
+    warm_goal = GOALS["warm"] if args.database == "postgresql" else 2000.0
+    head = f"{'page':<22}{'queries':>8}{'warm p50':>10}{'warm p95':>10}"
+    print(f"\n{head}{'cold p50':>10}{'cold p95':>10}{f'x{many}/{few}':>10}  (ms, {few} models)")
+    for label, t in results[few].items():
+        ratio = PageTimes.pct(results[many][label].warm, 0.5) / max(
+            PageTimes.pct(t.warm, 0.5), 1e-6
+        )
+        print(
+            f"{label:<22}{t.queries:>8}{t.pct(t.warm, 0.5):>10.0f}{t.pct(t.warm, 0.95):>10.0f}"
+            f"{t.pct(t.cold, 0.5):>10.0f}{t.pct(t.cold, 0.95):>10.0f}{ratio:>10.2f}"
+        )
+    print("\ngoals:")
+    for label, t in results[few].items():
+        line(f"{label}: warm p95", f"{t.pct(t.warm, 0.95):.0f} ms", f"<= {warm_goal:.0f} ms",
+             t.pct(t.warm, 0.95) <= warm_goal)  # fmt: skip
+        line(f"{label}: cold p95", f"{t.pct(t.cold, 0.95):.0f} ms", f"<= {cold_goal:.0f} ms",
+             t.pct(t.cold, 0.95) <= cold_goal)  # fmt: skip
+        grown = results[many][label].queries
+        line(f"{label}: queries {few} -> {many} models", f"{t.queries} -> {grown}", "same",
+             grown == t.queries)  # fmt: skip
+        ratio = PageTimes.pct(results[many][label].warm, 0.5) / max(
+            PageTimes.pct(t.warm, 0.5), 1e-6
+        )
+        line(f"{label}: time {many}/{few} models", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
+    for slug, limit in (("divervalue", 30.0), ("navab", 60.0)):
+        i = imported[slug]
+        line(f"import {slug}", f"{i.seconds:.1f} s", f"<= {limit:.0f} s", i.seconds <= limit)
+        line(f"import {slug}: peak RSS", f"{i.peak_mib:.0f} MiB", "<= 400 MiB", i.peak_mib <= 400)
+        line(f"import {slug}: no-op re-import", f"{i.noop_seconds:.1f} s", "<= 5 s",
+             i.noop_seconds <= 5)  # fmt: skip
+        line(f"import {slug}: summary lines", f"{i.lines}", "<= 40", i.lines <= 40)
+    row, rows = samples
+    line(f"bytes per per-example row ({rows} rows)", f"{row:.0f} B", "<= 150 B", row <= 150)
+    line(
+        "parquet download: web workers' RSS growth", f"{growth:.0f} MiB", "<= 20 MiB", growth <= 20
+    )
+    line("first request after start-up", f"{first_ms:.0f} ms", "<= 1000 ms", first_ms <= 1000)
+
+
+if __name__ == "__main__":
+    main()

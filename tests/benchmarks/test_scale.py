@@ -1,0 +1,54 @@
+"""benchmarks/scale.py as shipped, on its tiny preset: it generates both publishers' layouts,
+imports them through the command, measures every page and prints each figure beside its goal,
+then removes its database and folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.benchmarks.test_web_load import database_exists, free_port, temporary_folder
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ("dvb items filtered", "item page", "release card", "dvb board", "map", "disparity",
+         "model page", "compare", "job page")  # fmt: skip
+FIGURES = ("import divervalue: peak RSS", "import navab: no-op re-import",
+           "bytes per per-example row", "parquet download", "first request after start-up")  # fmt: skip
+
+pytestmark = pytest.mark.slow
+
+
+def scale(*extra: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "benchmarks/scale.py", "--small", "--port", str(free_port())]
+    return subprocess.run([*command, *extra], cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
+def assert_reported(out: str) -> None:
+    for label in PAGES:
+        assert re.search(rf"^{label} +\d+ +\d+ +\d+ +\d+ +\d+ +[\d.]+$", out, re.M), label
+        assert re.search(rf"^  {label}: time 8/4 models .*(pass|FAIL)$", out, re.M), label
+    for figure in FIGURES:
+        assert re.search(rf"^  {figure}.*(pass|FAIL)$", out, re.M), figure
+    assert "load average" in out
+    assert not temporary_folder(out).exists()
+
+
+def test_it_reports_every_figure_on_postgresql_and_drops_its_database():
+    parsed = urlparse(os.environ["DATABASE_URL"])
+    db_url = parsed._replace(path=f"{parsed.path}_scale").geturl()
+    result = scale("--db-url", db_url)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_reported(result.stdout)
+    assert not database_exists(db_url)
+
+
+def test_it_reports_every_figure_on_sqlite():
+    result = scale("--database", "sqlite")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_reported(result.stdout)
