@@ -49,7 +49,16 @@ def local_job(settings, tmp_path: Path, served_root: Path) -> EvaluationJob:
     card["reference_judge"] = ModelSpec(pretrained=str(judge_dir)).to_dict()
     card["command"] += f" --reference-judge {judge_dir}"
     rows = [
-        ScoreRow({"nation": n, "mode": m}, method, "acc", 0.6, 10, 0.05, 0.5, 0.7)
+        ScoreRow(
+            value=0.6,
+            n=10,
+            stderr=0.05,
+            ci_low=0.5,
+            ci_high=0.7,
+            slices={"nation": n, "mode": m},
+            method=method,
+            metric="acc",
+        )
         for n in NATIONS
         for m in MODES
         for method in ("mc", "aj_ref")
