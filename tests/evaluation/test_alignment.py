@@ -4,19 +4,12 @@ import json
 
 import pytest
 
-from evaluation.alignment import (
-    DPOSettings,
-    build_pairs,
-    load_scoring_model,
-    measure_margins,
-    prepare_pairs,
-    read_release_source,
-    select_records,
-    split_by_topic,
-    train_dpo,
-    write_pair_set,
-)
-from evaluation.benchmarks.navab.alignment.split import group_key
+from evaluation.alignment import DPOSettings, train_dpo
+from evaluation.benchmarks.navab.alignment.margins import load_scoring_model, measure_margins
+from evaluation.benchmarks.navab.alignment.pairs import build_pairs, select_records
+from evaluation.benchmarks.navab.alignment.pairset import prepare_pairs, write_pair_set
+from evaluation.benchmarks.navab.alignment.source import read_release_source
+from evaluation.benchmarks.navab.alignment.split import group_key, split_by_topic
 from evaluation.benchmarks.navab.prompts import answer_prompt
 from evaluation.benchmarks.navab.records import TripleRecord, iter_triples, write_release
 from evaluation.cli import main
