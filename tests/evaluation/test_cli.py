@@ -23,10 +23,8 @@ def test_export_tasks_with_answers_adds_judge_tasks(tiny_release, tmp_path):
 
 
 def test_run_reports_bad_input_without_a_traceback(tiny_release, tmp_path, capsys):
-    code = main(
-        ["run", "--benchmark", "navab", "--model", "org/model"]
-        + ["--release", str(tiny_release), "--out", str(tmp_path)]
-    )
+    argv = ["run", "--benchmark", "navab", "--model", "org/model"]
+    code = main([*argv, "--release", str(tiny_release), "--out", str(tmp_path)])
     assert code == 2
     assert "40-character commit" in capsys.readouterr().err
 
