@@ -13,7 +13,7 @@ from pathlib import Path
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.divervalue.release import load_items, write_items
 from evaluation.benchmarks.navab import MODES, NATIONS
-from evaluation.release import TripleRecord, write_release
+from evaluation.benchmarks.navab.records import TripleRecord, write_release
 
 ITEMS_PER_USER = 17
 PROFILE_FIELDS = (

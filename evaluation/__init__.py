@@ -1,7 +1,8 @@
 """Evaluation harness: plain Python on top of EleutherAI lm-eval (no Django here).
 
-The entry point is `evaluate(spec, release_dir, ...)`; `python -m evaluation` wraps it.
-Benchmarks are declared under `evaluation.benchmarks`. Names are imported on first use, so
+The entry point is `evaluate(benchmark, spec, release_dir, ...)`, which hands the run to the
+benchmark's own harness through its contract; `python -m evaluation` wraps it. Benchmarks are
+declared under `evaluation.benchmarks`. Names are imported on first use, so
 importing a submodule (a benchmark's definition, the release format) loads nothing else.
 """
 
@@ -11,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from evaluation.benchmarks.navab.harness import evaluate
+    from evaluation.benchmarks import evaluate
     from evaluation.errors import ModelError
     from evaluation.results import (
         EvaluationResult,
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "ModelError": "evaluation.errors",
-    "evaluate": "evaluation.benchmarks.navab.harness",
+    "evaluate": "evaluation.benchmarks",
     "EvaluationResult": "evaluation.results",
     "ProgressEvent": "evaluation.results",
     "ReproCard": "evaluation.results",

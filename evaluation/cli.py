@@ -1,5 +1,8 @@
-"""Command line: `python -m evaluation run ...`, `export-tasks ...`, `dpo-pairs ...`, `align ...`,
-`align-population ...`."""
+"""Command line: `python -m evaluation run|export-tasks|align --benchmark SLUG [--slice DIM=V]...`.
+
+Each command dispatches to the named benchmark through its contract (`Benchmark.evaluate`,
+`export_tasks`, `plan_alignment` and `dpo_pairs`), so a registered benchmark works here with
+no code written for it."""
 
 from __future__ import annotations
 
@@ -7,29 +10,32 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from evaluation.alignment.cli import add_commands as add_alignment_commands
-from evaluation.alignment.population import add_population_command
-from evaluation.cli_args import csv_list
+from evaluation.alignment.cli import add_align_command
+from evaluation.cli_args import add_benchmark_arguments, csv_list, slice_values
 from evaluation.spec import KINDS
+
+if TYPE_CHECKING:
+    from evaluation.benchmarks.contract import Benchmark
 
 
 def _batch_size(value: str) -> int | str:
     return value if value == "auto" else int(value)
 
 
+SLICE_HELP = (
+    "keep these values of a slice dimension (NaVAB: nation=us,cn; DiverValue-Bench: split=test)"
+)
+
+
 def _add_filters(parser: argparse.ArgumentParser) -> None:
+    add_benchmark_arguments(parser, SLICE_HELP)
     parser.add_argument(
         "--methods", type=csv_list, default=None, help="e.g. mc (default: all the benchmark's)"
     )
-    parser.add_argument(
-        "--nations", type=csv_list, default=None, help="e.g. us,cn (default: all the release holds)"
-    )
-    parser.add_argument(
-        "--modes", type=csv_list, default=None, help="e.g. quoted (default: all the release holds)"
-    )
-    parser.add_argument("--limit", type=int, help="first N balanced items per nation x mode")
-    parser.add_argument("--max-gen-toks", type=int, default=128, help="AJ answer length")
+    parser.add_argument("--limit", type=int, help="first N items per slice cell")
+    parser.add_argument("--max-gen-toks", type=int, default=128, help="length of generated answers")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,27 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-tasks", help="write lm-eval task configs for a release")
     export.add_argument("release", type=Path)
     export.add_argument("out", type=Path)
-    export.add_argument("--benchmark", default="navab", help="a registered benchmark's slug")
-    export.add_argument(
-        "--slice",
-        action="append",
-        default=[],
-        metavar="DIM=V1,V2",
-        help="keep these values of a dimension (DiverValue-Bench: split=test)",
-    )
     export.add_argument(
         "--answers", type=Path, help="answers.jsonl of a run: adds the judge tasks (aj, aj_ref)"
     )
     _add_filters(export)
-    add_alignment_commands(commands)
-    add_population_command(commands)
+    add_align_command(commands)
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from evaluation.benchmarks.navab.harness import evaluate
+    from evaluation.benchmarks import get_benchmark
     from evaluation.results import ProgressEvent
     from evaluation.spec import ModelSpec
 
@@ -122,21 +119,25 @@ def _run(args: argparse.Namespace) -> int:
             bar.set_description(event.stage)
             bar.update(event.done - bar.n)
 
-        result = evaluate(
+        benchmark = get_benchmark(args.benchmark)
+        result = benchmark.evaluate(
             spec,
             args.release,
-            methods=args.methods,
-            nations=args.nations,
-            modes=args.modes,
+            methods=_methods(benchmark, args.methods),
             seed=args.seed,
             device=args.device,
-            limit=args.limit,
             max_gen_toks=args.max_gen_toks,
-            judge=judge,
-            reference_judge=reference_judge,
             out_dir=args.out,
             progress=show,
+            # Options a benchmark may not take are passed only when given (the contract).
+            **_given(
+                slices=slice_values(args.slice) or None,
+                limit=args.limit,
+                judge=judge,
+                reference_judge=reference_judge,
+            ),
         )
+    result.write(args.out)
     for row in result.scores:
         cell = "/".join(row.slices.values())
         parts = " ".join(f"{key}={_rate(part['value'])}" for key, part in row.parts.items())
@@ -146,6 +147,20 @@ def _run(args: argparse.Namespace) -> int:
         )
     print(f"results: {args.out / 'results.json'}  per-example: {args.out / 'samples.jsonl'}")
     return 0
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _methods(benchmark: Benchmark, asked: Sequence[str] | None) -> list[str] | None:
+    """The methods asked for, in declared order (None: the benchmark's default); ValueError
+    for one the benchmark does not declare."""
+    declared = [m.key for m in benchmark.methods]
+    unknown = sorted(set(asked or []) - set(declared))
+    if unknown:
+        raise ValueError(f"unknown method(s) {', '.join(unknown)}; {benchmark.name} has {declared}")
+    return [m for m in declared if m in asked] if asked else None
 
 
 def _rate(value: float | None) -> str:
@@ -163,27 +178,12 @@ def _export(args: argparse.Namespace) -> int:
     from evaluation.benchmarks import get_benchmark
 
     benchmark = get_benchmark(args.benchmark)
-    slices: dict[str, list[str]] = {}
-    for given in args.slice:
-        key, sep, values = given.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--slice takes DIM=V1,V2, not {given!r}")
-        slices[key] = csv_list(values)
-    # NaVAB's shorthands.
-    if args.nations:
-        slices["nation"] = args.nations
-    if args.modes:
-        slices["mode"] = args.modes
-    declared = [m.key for m in benchmark.methods]
-    unknown = sorted(set(args.methods or []) - set(declared))
-    if unknown:
-        raise ValueError(f"unknown method(s) {', '.join(unknown)}; {benchmark.name} has {declared}")
-    methods = [m for m in declared if m in (args.methods or declared)]
+    methods = _methods(benchmark, args.methods) or [m.key for m in benchmark.methods]
     names = benchmark.export_tasks(
         args.release,
         args.out,
         methods=methods,
-        slices=slices or None,
+        slices=slice_values(args.slice) or None,
         limit=args.limit,
         max_gen_toks=args.max_gen_toks,
         answers=args.answers,

@@ -1,9 +1,10 @@
 """The release directory: the one on-disk format shared by the site, the harness and the pipeline.
 
-A release directory holds its benchmark's items file (one JSON object per line; NaVAB's is
-`triples.jsonl`, keys as in `TripleRecord`) and `manifest.json` (version, item counts per
+A release directory holds its benchmark's items file (`Benchmark.items_file`, one JSON object
+per line, keys as the benchmark declares them) and `manifest.json` (version, item counts per
 slice cell keyed like `Benchmark.count_key`, sha256 and size of every file). The site writes
-it on export, the pipeline writes NaVAB's as its output, and each benchmark's harness reads it.
+it on export, the pipeline writes NaVAB's as its output, and each benchmark's harness reads it
+(NaVAB's records: `evaluation.benchmarks.navab.records`).
 """
 
 from __future__ import annotations
@@ -12,54 +13,13 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from evaluation.benchmarks.contract import Benchmark
 
-TRIPLES_FILE = "triples.jsonl"
 MANIFEST_FILE = "manifest.json"
-
-
-@dataclass(frozen=True, slots=True)
-class TripleRecord:
-    uid: str
-    nation: str
-    mode: str
-    question: str
-    statement: str
-    reverse_statement: str
-    speaker: str = ""
-    topic: str = ""
-    language: str = "en"
-    news_excerpt: str = ""
-    release: str = ""
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TripleRecord:
-        known = {f.name for f in fields(cls)}
-        missing = [
-            n
-            for n in ("uid", "nation", "mode", "question", "statement", "reverse_statement")
-            if not data.get(n)
-        ]
-        if missing:
-            raise ValueError(f"missing required field(s): {', '.join(missing)}")
-        return cls(**{k: ("" if v is None else str(v)) for k, v in data.items() if k in known})
-
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
-
-
-RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TripleRecord))
-
-
-def triple_uid(nation: str, mode: str, question: str, statement: str) -> str:
-    """A content hash, so the same triple keeps its uid across re-imports, runs and releases."""
-    payload = "\x1f".join([nation, mode, question.strip(), statement.strip()])
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
@@ -68,18 +28,6 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def iter_triples(release_dir: Path) -> Iterator[TripleRecord]:
-    path = Path(release_dir) / TRIPLES_FILE
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield TripleRecord.from_dict(json.loads(line))
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{path}:{line_no}: {exc}") from exc
 
 
 def load_manifest(release_dir: Path) -> dict[str, Any]:
@@ -141,15 +89,3 @@ def write_benchmark_release(
         lambda item: benchmark.count_key(benchmark.slice_of(item)),
         {"benchmark": benchmark.slug, **(metadata or {})},
     )
-
-
-def _nation_mode(item: Mapping[str, Any]) -> str:
-    return f"{item['nation']}/{item['mode']}"
-
-
-def write_release(
-    release_dir: Path, records: Iterable[TripleRecord], metadata: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Write NaVAB's triples.jsonl and manifest.json; returns the manifest."""
-    items = (record.to_dict() for record in records)
-    return write_items(release_dir, TRIPLES_FILE, items, _nation_mode, metadata)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from evaluation.spec import SERVED, ModelSpec
@@ -48,13 +48,12 @@ def _join(parts: Sequence[str | Path]) -> str:
     return shlex.join(str(part) for part in parts)
 
 
-def _filters(methods: Sequence[str], nations: Sequence[str], modes: Sequence[str]) -> list[str]:
-    """The selection flags; an empty list of nations or modes means all the release holds."""
+def _filters(methods: Sequence[str], slices: Mapping[str, Sequence[str]]) -> list[str]:
+    """The selection flags; a dimension with no values given keeps all the release holds."""
     parts = ["--methods", ",".join(methods)]
-    if nations:
-        parts += ["--nations", ",".join(nations)]
-    if modes:
-        parts += ["--modes", ",".join(modes)]
+    for key, values in slices.items():
+        if values:
+            parts += ["--slice", f"{key}={','.join(values)}"]
     return parts
 
 
@@ -64,9 +63,9 @@ def run_command(
     release_dir: Path,
     out_dir: Path | str,
     *,
+    benchmark: str,
     methods: Sequence[str],
-    nations: Sequence[str],
-    modes: Sequence[str],
+    slices: Mapping[str, Sequence[str]],
     seed: int,
     device: str,
     limit: int | None,
@@ -74,7 +73,8 @@ def run_command(
     reference_judge: ModelSpec | None = None,
 ) -> str:
     """The `python -m evaluation run` command that repeats this run."""
-    parts: list[str | Path] = ["python", "-m", "evaluation", "run", "--kind", spec.kind]
+    parts: list[str | Path] = ["python", "-m", "evaluation", "run", "--benchmark", benchmark]
+    parts += ["--kind", spec.kind]
     parts += ["--model", spec.pretrained]
     if spec.revision:
         parts += ["--revision", spec.revision]
@@ -93,7 +93,7 @@ def run_command(
         parts += ["--reference-judge", reference_judge.pretrained]
         if reference_judge.revision:
             parts += ["--reference-judge-revision", reference_judge.revision]
-    parts += _filters(methods, nations, modes)
+    parts += _filters(methods, slices)
     parts += ["--release", release_dir, "--out", out_dir, "--seed", str(seed)]
     parts += ["--device", device, "--max-gen-toks", str(max_gen_toks)]
     if limit is not None:
@@ -105,15 +105,16 @@ def export_command(
     release_dir: Path,
     tasks_dir: Path | str,
     *,
+    benchmark: str,
     methods: Sequence[str],
-    nations: Sequence[str],
-    modes: Sequence[str],
+    slices: Mapping[str, Sequence[str]],
     limit: int | None,
     max_gen_toks: int,
     answers: Path | str | None = None,
 ) -> str:
-    parts: list[str | Path] = ["python", "-m", "evaluation", "export-tasks", release_dir, tasks_dir]
-    parts += [*_filters(methods, nations, modes), "--max-gen-toks", str(max_gen_toks)]
+    parts: list[str | Path] = ["python", "-m", "evaluation", "export-tasks"]
+    parts += ["--benchmark", benchmark, release_dir, tasks_dir, *_filters(methods, slices)]
+    parts += ["--max-gen-toks", str(max_gen_toks)]
     if limit is not None:
         parts += ["--limit", str(limit)]
     if answers is not None:

@@ -11,7 +11,7 @@ Celery task can run one stage at a time (`run_stage`) and the CLI can run them a
             break
 """
 
-from evaluation.release import triple_uid
+from evaluation.benchmarks.navab.records import triple_uid
 from pipeline.config import PipelineConfig, load_config
 from pipeline.runner import (
     STAGE_NAMES,

@@ -21,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-from evaluation.alignment.cli import add_commands as add_alignment_commands
+from evaluation.benchmarks.navab.alignment.cli import add_commands as add_alignment_commands
 from pipeline.config import ConfigError, load_config
 from pipeline.llm.base import LLMError
 from pipeline.pair_source import read_pre_cr_source

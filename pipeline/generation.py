@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from evaluation.release import triple_uid
+from evaluation.benchmarks.navab.records import triple_uid
 from pipeline.checkpoint import read_jsonl, write_jsonl
 from pipeline.context import StageContext
 from pipeline.prompts import TRIPLE_GENERATION

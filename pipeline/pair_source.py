@@ -1,4 +1,4 @@
-"""DPO pairs from a run before Conflict Reduction (`evaluation.alignment.source`, kind "pre-cr").
+"""DPO pairs from a run before Conflict Reduction (`evaluation.benchmarks.navab.alignment.source`, kind "pre-cr").
 
 Pairs come from the generation stage's triples; held-out items from the run's release, so an
 aligned model is scored on the same items whichever source it trained on. The run's layout
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evaluation.alignment.source import PairSource, read_release
-from evaluation.release import TripleRecord
+from evaluation.benchmarks.navab.alignment.source import PairSource, read_release
+from evaluation.benchmarks.navab.records import TripleRecord
 from pipeline.checkpoint import is_done, read_jsonl
 from pipeline.release import RELEASE_SUBDIR
 from pipeline.runner import stage_dir

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from evaluation.release import TripleRecord, write_release
+from evaluation.benchmarks.navab.records import TripleRecord, write_release
 from pipeline.checkpoint import is_done, read_done, read_jsonl
 from pipeline.context import StageContext
 

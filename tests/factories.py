@@ -211,7 +211,11 @@ def repro_card(
     release_dir = Path(f"/srv/navab/releases/{release.version}")
     out = f"/srv/navab/results/{model.pk}"
     tasks_dir = f"{out}/tasks"
-    filters: dict[str, Any] = {"methods": methods, "nations": list(NATIONS), "modes": list(MODES)}
+    filters: dict[str, Any] = {
+        "benchmark": "navab",
+        "methods": methods,
+        "slices": {"nation": list(NATIONS), "mode": list(MODES)},
+    }
     commands = [
         repro.export_command(release_dir, tasks_dir, limit=None, max_gen_toks=128, **filters)
     ]

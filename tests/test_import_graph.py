@@ -90,12 +90,40 @@ def app(module: str) -> str:
     return module
 
 
+def package(module: str, files: dict[str, Path]) -> str:
+    """The package holding MODULE (a package's `__init__` stands for the package itself)."""
+    return module if files[module].name == "__init__.py" else module.rpartition(".")[0]
+
+
+def subpackage_cycles(graph: nx.DiGraph, files: dict[str, Path]) -> set[frozenset[str]]:
+    """Cycles between packages neither of which holds the other (evaluation.alignment and
+    evaluation.benchmarks.navab). A package may use its parent (the shared core) and a parent
+    may gather its children (a command line), so edges along one line of descent are left out;
+    a benchmark's folder and a shared package must not lean on each other."""
+
+    def related(a: str, b: str) -> bool:
+        return a.startswith(f"{b}.") or b.startswith(f"{a}.")
+
+    grouped = nx.DiGraph()
+    for a, b in graph.edges:
+        if a.split(".")[0] == "leaderboard":
+            continue  # the site's packages are Django apps: `test_no_app_imports_itself_back`
+        pa, pb = package(a, files), package(b, files)
+        if pa != pb and not related(pa, pb):
+            grouped.add_edge(pa, pb)
+    return {frozenset(c) for c in nx.strongly_connected_components(grouped) if len(c) > 1}
+
+
 def test_no_module_imports_itself_back():
     assert cycles(import_graph(ROOT), lambda m: m) == set()
 
 
 def test_no_app_imports_itself_back():
     assert cycles(import_graph(ROOT), app) == set()
+
+
+def test_no_package_imports_an_unrelated_package_back():
+    assert subpackage_cycles(import_graph(ROOT), module_files(ROOT)) == set()
 
 
 def test_evaluation_and_pipeline_never_import_each_other_back_nor_django():
@@ -119,3 +147,27 @@ def test_it_finds_a_cycle_hidden_in_a_function(tmp_path):
     graph = import_graph(tmp_path)
     assert cycles(graph, lambda m: m) == {frozenset({"leaderboard.a", "leaderboard.b"})}
     assert not graph.has_edge("pipeline.c", "leaderboard.a")
+
+
+def test_it_finds_a_cycle_between_sibling_packages_but_not_with_a_parent(tmp_path):
+    for folder in ("evaluation", "evaluation/core", "evaluation/bench", "evaluation/bench/sub"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "__init__.py").write_text("")
+    for package in PACKAGES:
+        (tmp_path / package).mkdir(exist_ok=True)
+        (tmp_path / package / "__init__.py").touch()
+    (tmp_path / "evaluation" / "core" / "a.py").write_text("from evaluation.bench import b\n")
+    (tmp_path / "evaluation" / "bench" / "b.py").write_text(
+        "def f():\n    from evaluation.core.c import x\n"
+    )
+    (tmp_path / "evaluation" / "core" / "c.py").write_text("")
+    # A sub-package and its parent use each other: not a cycle between unrelated packages.
+    (tmp_path / "evaluation" / "bench" / "d.py").write_text("from evaluation.bench.sub import e\n")
+    (tmp_path / "evaluation" / "bench" / "sub" / "e.py").write_text(
+        "from evaluation.bench.f import y\n"
+    )
+    (tmp_path / "evaluation" / "bench" / "f.py").write_text("")
+    graph = import_graph(tmp_path)
+    assert cycles(graph, lambda m: m) == set()
+    found = subpackage_cycles(graph, module_files(tmp_path))
+    assert found == {frozenset({"evaluation.core", "evaluation.bench"})}

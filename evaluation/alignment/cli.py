@@ -1,7 +1,15 @@
-"""`python -m evaluation dpo-pairs ...` and `python -m evaluation align ...`.
+"""`python -m evaluation align`: DPO + LoRA toward any benchmark's population, as its
+declaration says (`Benchmark.alignment`, `plan_alignment`, `dpo_pairs`): what the site's
+alignment jobs do, from a release folder on a notebook or a GPU box.
 
-The same commands serve `python -m pipeline dpo-pairs|align RUN_DIR`, which reads its pairs
-from a run before Conflict Reduction: the caller says where pairs come from (`add_commands`).
+    python -m evaluation align --benchmark divervalue RELEASE \\
+        --slice gender=Female --model PATH --out OUT
+
+A `--slice` on one of the declared target dimensions names the population; one on a narrowing
+dimension (NaVAB's mode) keeps only those values. It writes OUT/plan.json (the target, the
+split, what trains and what is scored), the training pairs, OUT/heldout (a release of the items
+to score base and aligned model on) and the adapter, then prints how to score both on those
+items with the stock tools.
 """
 
 from __future__ import annotations
@@ -10,45 +18,33 @@ import argparse
 import dataclasses
 import json
 import shlex
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from evaluation.alignment.pairset import PairSet, prepare_pairs, write_pair_set
-from evaluation.alignment.source import PairSource, read_release_source
-from evaluation.alignment.train import DPOSettings
-from evaluation.cli_args import csv_list
+from evaluation.alignment.train import DPOSettings, PreferencePair, benchmark_settings
+from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.contract import Benchmark, StockCommand
+from evaluation.cli_args import add_benchmark_arguments, csv_list, slice_values
+from evaluation.release import write_benchmark_release
 
-MARGINS_FILE = "margins.json"
+PLAN_FILE = "plan.json"
+TRAIN_PAIRS_FILE = "train_pairs.jsonl"
+HELDOUT_DIR = "heldout"
 
 
-def _add_pair_arguments(parser: argparse.ArgumentParser, data_help: str) -> None:
-    parser.add_argument("data", type=Path, help=data_help)
-    parser.add_argument("--nation", required=True, help="a nation code the release holds")
-    parser.add_argument(
-        "--modes", type=csv_list, default=None, help="e.g. quoted (default: all the release holds)"
+def add_align_command(commands: Any) -> None:
+    command = commands.add_parser(
+        "align", help="DPO + LoRA toward a benchmark's population (its declaration)"
     )
-    parser.add_argument("--test-fraction", type=float, default=0.2, help="share of topics held out")
-    parser.add_argument("--seed", type=int, default=0, help="split and training seed")
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
-
-
-def add_commands(
-    commands: Any,
-    read: Callable[[Path], PairSource] = read_release_source,
-    data_help: str = "release directory: pairs and held-out items both come from it",
-) -> None:
-    """Add the alignment subcommands to a parser's subcommands; READ turns the `data`
-    argument into the pairs' source."""
-    pairs = commands.add_parser("dpo-pairs", help="write DPO pairs and a held-out release")
-    _add_pair_arguments(pairs, data_help)
-    pairs.set_defaults(func=_pairs, read=read)
-
-    align = commands.add_parser("align", help="DPO + LoRA toward a nation's statements")
-    _add_pair_arguments(align, data_help)
-    align.add_argument("--margins", action="store_true", help="measure S-RS margins before/after")
-    add_training_arguments(align)
-    align.set_defaults(func=_align, read=read)
+    command.add_argument("data", type=Path, help="the release: published layout or site export")
+    add_benchmark_arguments(command, "the population, e.g. gender=Female, nation=us")
+    command.add_argument("--test-fraction", type=float, default=0.2, help="where it applies")
+    command.add_argument("--seed", type=int, default=0, help="split and training seed")
+    command.add_argument("--out", type=Path, required=True, help="output directory")
+    command.add_argument("--pairs-only", action="store_true", help="write the data, train nothing")
+    add_training_arguments(command)
+    command.set_defaults(func=align)
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,91 +96,124 @@ def settings_from_args(args: argparse.Namespace, base: DPOSettings | None = None
     )
 
 
-def _prepare(args: argparse.Namespace) -> PairSet:
-    source: PairSource = args.read(args.data)
-    return prepare_pairs(
-        source, args.nation, args.modes, test_fraction=args.test_fraction, seed=args.seed
+def read_items(benchmark: Benchmark, path: Path) -> list[dict[str, Any]]:
+    """The release's items by the benchmark's field names; ValueError listing the first
+    problems where its reader found any."""
+    read = benchmark.read_published(Path(path))
+    if read.problems:
+        shown = "; ".join(f"{p.file}[{p.index}] {p.reason}" for p in read.problems[:5])
+        raise ValueError(f"{path}: {len(read.problems)} problem(s) in the release: {shown}")
+    if not read.records:
+        raise ValueError(f"{path}: no {benchmark.item_noun_plural} found")
+    fields = {d.key: d.field for d in benchmark.slices}
+    return [
+        {
+            **r.fields,
+            **{fields[key]: value for key, value in r.slice.items() if key in fields},
+            "uid": r.uid,
+        }
+        for r in read.records
+    ]
+
+
+def target_and_narrowing(
+    benchmark: Benchmark, slices: Mapping[str, Sequence[str]]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Split `--slice` values into the alignment's target (one value of a declared target
+    dimension) and the values narrowing its training items; ValueError for anything else."""
+    declaration = benchmark.alignment
+    if declaration is None:
+        raise ValueError(f"{benchmark.name} offers no alignment")
+    target: dict[str, str] = {}
+    narrow: dict[str, list[str]] = {}
+    for key, values in slices.items():
+        if key in declaration.targets:
+            if len(values) != 1:
+                raise ValueError(f"--slice {key}=... names one target value, not {list(values)}")
+            target[key] = values[0]
+        elif key in declaration.narrowing:
+            narrow[key] = list(values)
+        else:
+            offered = ", ".join((*declaration.targets, *declaration.narrowing))
+            raise ValueError(f"{benchmark.name} aligns along {offered}, not {key!r}")
+    benchmark.check_alignment_target(target)
+    return target, narrow
+
+
+def _pair_dict(pair: PreferencePair) -> dict[str, Any]:
+    """A pair as a line of the pairs file: its own fields where it says them (`to_dict`),
+    else the three DPO trains on."""
+    to_dict = getattr(pair, "to_dict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    return {"prompt": pair.prompt, "chosen": pair.chosen, "rejected": pair.rejected}
+
+
+def align(args: argparse.Namespace) -> int:
+    benchmark = get_benchmark(args.benchmark)
+    target, narrow = target_and_narrowing(benchmark, slice_values(args.slice))
+    items = read_items(benchmark, args.data)
+    plan = benchmark.plan_alignment(
+        items,
+        items,
+        target,
+        narrow=narrow or None,
+        test_fraction=args.test_fraction,
+        seed=args.seed,
     )
-
-
-def _counts(counts: dict[str, int]) -> str:
-    return " ".join(f"{key}={n}" for key, n in counts.items()) or "none"
-
-
-def _report_pairs(pair_set: PairSet, heldout_dir: Path) -> None:
-    summary = pair_set.summary()
-    split = pair_set.split.to_dict()
-    print(
-        f"train pairs: {_counts(summary['train_pairs'])} on {len(split['train']['topics'])} topic(s)"
+    settings = settings_from_args(args, benchmark_settings(benchmark, {}))
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = benchmark.dpo_pairs(plan.train)
+    with (out / TRAIN_PAIRS_FILE).open("w", encoding="utf-8") as handle:
+        for pair in pairs:
+            handle.write(json.dumps(_pair_dict(pair), ensure_ascii=False) + "\n")
+    scored = set(plan.evaluate_uids)
+    heldout = out / HELDOUT_DIR
+    write_benchmark_release(
+        heldout,
+        benchmark,
+        (item for item in items if item["uid"] in scored),
+        {"version": f"{benchmark.slug}-heldout-{args.seed}", "source": "alignment-heldout"},
     )
-    print(
-        f"held out:    {_counts(summary['test_pairs'])} on {len(split['test']['topics'])} topic(s)"
-    )
-    print(f"held-out release: {heldout_dir}")
-
-
-def _pairs(args: argparse.Namespace) -> int:
-    pair_set = _prepare(args)
-    _report_pairs(pair_set, write_pair_set(pair_set, args.out))
-    return 0
-
-
-def _margins(args: argparse.Namespace, pair_set: PairSet, adapter: Path | None) -> dict[str, Any]:
-    from evaluation.alignment.margins import load_scoring_model, measure_margins
-
-    model, tokenizer = load_scoring_model(
-        args.model, adapter=adapter, revision=args.revision, device=args.device
-    )
-    return {
-        name: measure_margins(model, tokenizer, pairs).to_dict()
-        for name, pairs in (("train", pair_set.train), ("test", pair_set.test))
+    record = {
+        "benchmark": benchmark.slug,
+        "target": target,
+        "narrowing": narrow,
+        "counts": dict(plan.counts),
+        "summary": [list(line) for line in plan.summary],
+        "split": dict(plan.split),
+        "settings": settings.to_dict(),
     }
-
-
-def _align(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from evaluation.alignment.pairs import pair_counts
+    (out / PLAN_FILE).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    for label, text in plan.summary:
+        print(f"{label}: {text}")
+    print(f"training pairs: {len(pairs)}; held-out release: {heldout}")
+    if args.pairs_only:
+        return 0
     from evaluation.alignment.train import train_dpo
 
-    settings = settings_from_args(args)
-    pair_set = _prepare(args)
-    heldout_dir = write_pair_set(pair_set, args.out)
-    _report_pairs(pair_set, heldout_dir)
-    before = _margins(args, pair_set, None) if args.margins else None
-    with tqdm(total=0, unit="step", desc="DPO", dynamic_ncols=True) as bar:
-
-        def show(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        result = train_dpo(
-            args.model,
-            pair_set.train,
-            args.out,
-            settings,
-            revision=args.revision,
-            merge=args.merge,
-            device=args.device,
-            progress=show,
-            counts=pair_counts(pair_set.train),
-        )
-    last_loss = f"{result.loss_history[-1][1]:.4f}" if result.loss_history else "-"
-    print(f"{result.steps} step(s) in {result.seconds:.1f}s, last loss {last_loss}")
+    result = train_dpo(
+        args.model,
+        pairs,
+        out,
+        settings,
+        revision=args.revision,
+        merge=args.merge,
+        device=args.device,
+        counts=plan.counts,
+    )
+    last = f"{result.loss_history[-1][1]:.4f}" if result.loss_history else "-"
+    print(f"{result.steps} step(s) in {result.seconds:.1f}s, last loss {last}")
     print(f"adapter: {result.adapter_dir}")
-    if before is not None:
-        after = _margins(args, pair_set, result.adapter_dir)
-        margins = {"before": before, "after": after}
-        (args.out / MARGINS_FILE).write_text(json.dumps(margins, indent=2) + "\n")
-        for side in ("train", "test"):
-            print(
-                f"{side} margin log p(S) - log p(RS): "
-                f"{before[side]['mean']:.4f} -> {after[side]['mean']:.4f}"
-            )
     if result.merged_dir is not None:
         print(f"merged model: {result.merged_dir}")
-        command = ["python", "-m", "evaluation", "run", "--model", str(result.merged_dir)]
-        command += ["--release", str(heldout_dir), "--nations", args.nation]
-        command += ["--modes", ",".join(pair_set.modes), "--out", str(args.out / "eval")]
-        print(f"evaluate it on the held-out items: {shlex.join(command)}")
+    # Base and aligned are compared on the same held-out items, with the stock tools.
+    steps = benchmark.stock_commands(str(heldout), "tasks", seed=args.seed, max_gen_toks=128)
+    if not steps:
+        export = ["python", "-m", "evaluation", "export-tasks", "--benchmark", benchmark.slug]
+        steps = [StockCommand("export its tasks", shlex.join([*export, str(heldout), "tasks"]))]
+    print("score base and aligned model on the held-out items (ORG/MODEL: each in turn):")
+    for step in steps:
+        print(f"  {step.label}: {step.command}")
     return 0

@@ -14,9 +14,14 @@ from __future__ import annotations
 import importlib
 import os
 from functools import cache
-from typing import Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 from evaluation.benchmarks.contract import Benchmark
+
+if TYPE_CHECKING:
+    from evaluation.results import EvaluationResult
+    from evaluation.spec import ModelSpec
 
 REGISTRY: Final[dict[str, str]] = {
     "navab": "evaluation.benchmarks.navab:BENCHMARK",
@@ -77,3 +82,12 @@ def get_benchmark(slug: str) -> Benchmark:
 
 def all_benchmarks() -> list[Benchmark]:
     return [get_benchmark(slug) for slug in benchmark_slugs()]
+
+
+def evaluate(
+    benchmark: str, spec: ModelSpec, release_dir: Path, **options: Any
+) -> EvaluationResult:
+    """Score SPEC on a release of the benchmark registered as BENCHMARK, by its own harness
+    (`Benchmark.evaluate`, which documents the options)."""
+    result: EvaluationResult = get_benchmark(benchmark).evaluate(spec, Path(release_dir), **options)
+    return result

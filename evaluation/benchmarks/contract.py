@@ -465,11 +465,14 @@ class Benchmark(ABC):
     @abstractmethod
     def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
         """Score a model (`evaluation.spec.ModelSpec`) on a release directory; returns the
-        benchmark's `EvaluationResult`. Options are the benchmark's own (methods, slices,
-        limit, seed, device, judge, out_dir, progress); the site's runner passes methods,
-        seed, device, progress and max_gen_toks (a benchmark that generates nothing ignores
-        the last), and `reference_judge` (a `ModelSpec`, or None where the site has none) to
-        a benchmark that declares a `reference_judge` method."""
+        benchmark's `EvaluationResult`. Every caller passes `methods` (None: the benchmark's
+        default), `seed`, `device`, `progress` and `max_gen_toks` (a benchmark that generates
+        nothing ignores it); `python -m evaluation run` adds `out_dir` (a folder for the
+        benchmark's own files, such as its exported tasks: the command writes the result
+        there itself) and, only where the user gave them, `slices` (dimension -> values to
+        keep), `limit`, `judge` and `reference_judge` (the site's runner passes the last,
+        or None, to a benchmark that declares a `reference_judge` method). A benchmark that
+        cannot honour an option raises ValueError saying so."""
 
     def unavailable_methods(self) -> Mapping[str, str]:
         """Methods this installation cannot run, each with the reason (a judged method whose

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evaluation.benchmarks.navab import UNSCORED_MODES
-from evaluation.release import triple_uid
+from evaluation.benchmarks.navab.records import triple_uid
 
 
 class Nation(models.Model):

@@ -13,7 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from evaluation.release import RECORD_FIELDS, iter_triples, load_manifest
+from evaluation.benchmarks.navab.records import RECORD_FIELDS, iter_triples
+from evaluation.release import load_manifest
 from leaderboard.benchmark import exports
 from leaderboard.benchmark.exports import release_directory, release_file
 from leaderboard.benchmark.importer import import_release

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from evaluation.benchmarks import get_benchmark
-from evaluation.release import TripleRecord, write_release
+from evaluation.benchmarks.navab.records import TripleRecord, write_release
 from leaderboard.benchmark import importer
 from leaderboard.benchmark.exports import release_directory, release_file
 from leaderboard.benchmark.importer import ImportFailed, import_release

@@ -36,7 +36,7 @@ def test_it_explains_intervals_and_shared_ranks(client, release):
 
 def test_it_gives_stock_lm_eval_commands(client, release):
     html = page(client)
-    assert "python -m evaluation export-tasks RELEASE_DIR OUT_DIR" in html
+    assert "python -m evaluation export-tasks --benchmark navab RELEASE_DIR OUT_DIR" in html
     assert (
         "lm_eval run --model hf --model_args pretrained=ORG/MODEL,dtype=bfloat16,revision=COMMIT"
         in html

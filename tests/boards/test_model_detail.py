@@ -68,7 +68,7 @@ def test_the_card_shows_the_run_and_its_exact_commands(client, job):
         assert command in html
     assert "lm_eval run --model hf --model_args pretrained=org/alpha," in html
     assert f"revision={job.model.revision}" in html
-    assert "python -m evaluation export-tasks /srv/navab/releases/r1" in html
+    assert "python -m evaluation export-tasks --benchmark navab /srv/navab/releases/r1" in html
     for label in ("NVIDIA H100 80GB HBM3", "bfloat16", "0.4.13", "1234"):
         assert label in html
 

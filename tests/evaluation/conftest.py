@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from evaluation.benchmarks.navab import MODES, NATIONS
-from evaluation.release import TripleRecord, write_release
+from evaluation.benchmarks.navab.records import TripleRecord, write_release
 from evaluation.spec import ModelSpec
 from tests.tiny_models import build_tiny_model
 

@@ -4,22 +4,16 @@ import json
 
 import pytest
 
-from evaluation.alignment import (
-    DPOSettings,
-    build_pairs,
-    load_scoring_model,
-    measure_margins,
-    prepare_pairs,
-    read_release_source,
-    select_records,
-    split_by_topic,
-    train_dpo,
-    write_pair_set,
-)
-from evaluation.alignment.split import group_key
+from evaluation.alignment import DPOSettings, train_dpo
+from evaluation.benchmarks.navab.alignment.margins import load_scoring_model, measure_margins
+from evaluation.benchmarks.navab.alignment.pairs import build_pairs, select_records
+from evaluation.benchmarks.navab.alignment.pairset import prepare_pairs, write_pair_set
+from evaluation.benchmarks.navab.alignment.source import read_release_source
+from evaluation.benchmarks.navab.alignment.split import group_key, split_by_topic
 from evaluation.benchmarks.navab.prompts import answer_prompt
+from evaluation.benchmarks.navab.records import TripleRecord, iter_triples, write_release
 from evaluation.cli import main
-from evaluation.release import TripleRecord, iter_triples, load_manifest, write_release
+from evaluation.release import load_manifest
 from pipeline.__main__ import main as pipeline_main
 from pipeline.checkpoint import DONE_FILE, write_jsonl
 from pipeline.pair_source import read_pre_cr_source
@@ -212,20 +206,27 @@ def test_dpo_settings_reject_nonsense():
         DPOSettings(lora_dropout=1.0)
 
 
-def test_dpo_pairs_command_writes_pairs_and_the_heldout_release(release_dir, tmp_path, capsys):
+def test_align_pairs_only_writes_a_nations_pairs_and_the_heldout_release(
+    release_dir, tmp_path, capsys
+):
     out = tmp_path / "out"
-    code = main(
-        ["dpo-pairs", str(release_dir), "--nation", "cn", "--modes", "quoted", "--out", str(out)]
-    )
-    assert code == 0
+    argv = ["align", "--benchmark", "navab", str(release_dir), "--slice", "nation=cn"]
+    argv += ["--slice", "mode=quoted", "--model", "unused", "--pairs-only", "--out", str(out)]
+    assert main(argv) == 0
     assert "held-out release" in capsys.readouterr().out
-    assert {(r.nation, r.mode) for r in iter_triples(out / "heldout")} == {("cn", "quoted")}
-    assert (out / "train_pairs.jsonl").read_text()
+    pairs = [json.loads(line) for line in (out / "train_pairs.jsonl").read_text().splitlines()]
+    assert pairs and {(p["nation"], p["mode"]) for p in pairs} == {("cn", "quoted")}
+    heldout = {r.uid for r in iter_triples(out / "heldout")}
+    assert heldout and not heldout & {p["uid"] for p in pairs}
 
 
-def test_dpo_pairs_command_reports_bad_input_without_a_traceback(tmp_path, capsys):
-    assert main(["dpo-pairs", str(tmp_path), "--nation", "us", "--out", str(tmp_path / "o")]) == 2
-    assert "not a release directory" in capsys.readouterr().err
+def test_align_reports_bad_input_without_a_traceback(tmp_path, capsys):
+    argv = ["align", "--benchmark", "navab", str(tmp_path), "--slice", "nation=us"]
+    assert main([*argv, "--model", "m", "--out", str(tmp_path / "o")]) == 2
+    assert "problem(s) in the release" in capsys.readouterr().err
+    argv = ["align", "--benchmark", "navab", str(tmp_path), "--slice", "topic=x"]
+    assert main([*argv, "--model", "m", "--out", str(tmp_path / "o")]) == 2
+    assert "aligns along nation, mode, not 'topic'" in capsys.readouterr().err
 
 
 def test_the_pipeline_command_writes_pairs_from_before_conflict_reduction(tmp_path, capsys):
@@ -312,7 +313,8 @@ def test_dpo_trains_the_adapter_and_reports_its_run(trained):
 def test_merged_model_loads_scores_like_the_adapter_and_evaluates(trained):
     from transformers import AutoModelForCausalLM
 
-    from evaluation import ModelSpec, evaluate
+    from evaluation import ModelSpec
+    from evaluation.benchmarks.navab.harness import evaluate
 
     model, pair_set, _, result, _, heldout = trained
     merged = AutoModelForCausalLM.from_pretrained(result.merged_dir)

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from evaluation import evaluate
 from evaluation.benchmarks import benchmark_slugs, get_benchmark, register, unregister
 from evaluation.benchmarks.contract import IntervalMethod, Method, Metric, MetricKind, Track
 from evaluation.benchmarks.intervals import metric_interval
-from evaluation.release import TripleRecord, write_release
+from evaluation.benchmarks.navab.harness import evaluate
+from evaluation.benchmarks.navab.records import TripleRecord, write_release
 from evaluation.stats import bootstrap_mean_ci
 from tests.evaluation.conftest import cpu_spec
 

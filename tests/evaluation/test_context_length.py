@@ -11,9 +11,9 @@ import pytest
 from evaluation.benchmarks.navab.harness import evaluate, judge_answers, release_cells
 from evaluation.benchmarks.navab.judging import judge_items
 from evaluation.benchmarks.navab.lm_eval_tasks import AJ, export_tasks
+from evaluation.benchmarks.navab.records import TripleRecord, write_release
 from evaluation.errors import ModelError
 from evaluation.lm_eval_runner import load_lm
-from evaluation.release import TripleRecord, write_release
 from tests.evaluation.conftest import cpu_spec, tiny_records
 from tests.tiny_models import build_tiny_model
 

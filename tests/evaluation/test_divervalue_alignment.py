@@ -111,8 +111,8 @@ def test_a_long_prompt_keeps_its_end(tmp_path: Path):
 def test_the_command_trains_toward_a_group_and_writes_the_items_to_score_on(tmp_path: Path, capsys):
     model = build_tiny_model(tmp_path / "tiny")
     out = tmp_path / "out"
-    argv = ["align-population", "--benchmark", "divervalue", str(DVB.demo_dir)]
-    argv += ["--target", "gender=Female", "--model", str(model), "--out", str(out)]
+    argv = ["align", "--benchmark", "divervalue", str(DVB.demo_dir)]
+    argv += ["--slice", "gender=Female", "--model", str(model), "--out", str(out)]
     assert main([*argv, "--device", "cpu", "--max-steps", "2", "--lr", "1e-3"]) == 0
 
     printed = capsys.readouterr().out
@@ -138,7 +138,7 @@ def test_the_command_trains_toward_a_group_and_writes_the_items_to_score_on(tmp_
 
 
 def test_the_command_refuses_a_target_without_train_items(tmp_path: Path, capsys):
-    argv = ["align-population", "--benchmark", "divervalue", str(DVB.demo_dir), "--pairs-only"]
-    argv += ["--target", "birth_country=Atlantis", "--model", "x", "--out", str(tmp_path)]
+    argv = ["align", "--benchmark", "divervalue", str(DVB.demo_dir), "--pairs-only"]
+    argv += ["--slice", "birth_country=Atlantis", "--model", "x", "--out", str(tmp_path)]
     assert main(argv) == 2
     assert "the train split has no items of birth_country=Atlantis" in capsys.readouterr().err

@@ -4,7 +4,8 @@ from dataclasses import asdict
 
 import pytest
 
-from evaluation import EvaluationResult, ModelError, ProgressEvent, evaluate
+from evaluation import EvaluationResult, ModelError, ProgressEvent
+from evaluation.benchmarks.navab.harness import evaluate
 from tests.evaluation.conftest import PER_CELL, cpu_spec
 
 pytestmark = pytest.mark.slow
@@ -71,7 +72,7 @@ def test_results_round_trip_through_the_files_and_the_card_is_complete(run):
     assert card.device == "cpu"
     assert {"lm_eval", "transformers", "torch"} <= set(card.versions)
     assert card.release["version"] == "test-1"
-    assert card.command.startswith("python -m evaluation run --kind hf --model ")
+    assert card.command.startswith("python -m evaluation run --benchmark navab --kind hf --model ")
     assert any(c.startswith("lm_eval run --model hf") for c in card.lm_eval_commands)
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.navab.records import TripleRecord, write_release
 from evaluation.benchmarks.published import PublishedRead
-from evaluation.release import TripleRecord, write_release
 from tests.navab_files import DROPPED_FLAG, KEPT_FLAG, navab_record, small_navab_files, write_navab
 
 DEMO_RELEASE = get_benchmark("navab").demo_dir

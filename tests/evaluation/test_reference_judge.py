@@ -6,8 +6,13 @@ from dataclasses import asdict
 
 import pytest
 
-from evaluation import ProgressEvent, evaluate
-from evaluation.benchmarks.navab.harness import NO_REFERENCE_JUDGE, judge_answers, release_cells
+from evaluation import ProgressEvent
+from evaluation.benchmarks.navab.harness import (
+    NO_REFERENCE_JUDGE,
+    evaluate,
+    judge_answers,
+    release_cells,
+)
 from evaluation.benchmarks.navab.judging import judge_items
 from evaluation.benchmarks.navab.lm_eval_tasks import AJ_REF, export_tasks
 from evaluation.lm_eval_runner import load_lm

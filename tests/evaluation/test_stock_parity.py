@@ -49,9 +49,9 @@ def test_stock_lm_eval_reproduces_our_scores(tiny_model, tiny_release, tmp_path)
     out = tmp_path / "run"
     code = main(
         [
-            "run", "--model", str(tiny_model), "--dtype", "float32", "--batch-size", "4",
+            "run", "--benchmark", "navab", "--model", str(tiny_model), "--dtype", "float32", "--batch-size", "4",
             "--release", str(tiny_release), "--out", str(out), "--device", "cpu",
-            "--max-gen-toks", "3", "--nations", "us,fr",
+            "--max-gen-toks", "3", "--slice", "nation=us,fr",
         ]
     )  # fmt: skip
     assert code == 0
@@ -88,9 +88,9 @@ def test_stock_lm_eval_with_the_reference_judge_reproduces_aj_ref(
     out = tmp_path / "run"
     code = main(
         [
-            "run", "--model", str(tiny_model), "--dtype", "float32", "--batch-size", "4",
+            "run", "--benchmark", "navab", "--model", str(tiny_model), "--dtype", "float32", "--batch-size", "4",
             "--release", str(tiny_release), "--out", str(out), "--device", "cpu",
-            "--max-gen-toks", "3", "--nations", "us,cn", "--methods", "aj,aj_ref",
+            "--max-gen-toks", "3", "--slice", "nation=us,cn", "--methods", "aj,aj_ref",
             "--reference-judge", str(letter_a_model),
         ]
     )  # fmt: skip

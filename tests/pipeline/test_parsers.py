@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from evaluation.release import triple_uid
+from evaluation.benchmarks.navab.records import triple_uid
 from pipeline.checkpoint import read_jsonl, write_jsonl
 from pipeline.config import LLMSpec, PipelineConfig
 from pipeline.context import StageContext

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.release import iter_triples, load_manifest, sha256_file
+from evaluation.benchmarks.navab.records import iter_triples
+from evaluation.release import load_manifest, sha256_file
 from pipeline import (
     STAGES,
     read_proposal,

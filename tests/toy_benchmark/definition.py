@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from evaluation.benchmarks.contract import (
+    AlignmentDeclaration,
+    AlignmentPlan,
     Benchmark,
     Citation,
     IntervalMethod,
@@ -90,6 +93,11 @@ class ToyBenchmark(Benchmark):
     methods = (PICK,)
     items_file = ITEMS_FILE
     demo_dir = Path(__file__).resolve().parent / "demo"
+    alignment = AlignmentDeclaration(
+        targets=("country",),
+        split_description="The country's items, the last share of them (by uid) held out.",
+        dpo_defaults={"max_steps": 2, "batch_size": 2},
+    )
 
     def read_published(self, path: Path) -> PublishedRead:
         path = Path(path)
@@ -142,15 +150,52 @@ class ToyBenchmark(Benchmark):
     ) -> list[str]:
         from tests.toy_benchmark.harness import export_tasks
 
-        return export_tasks(self, release_dir, out_dir)
+        return export_tasks(self, release_dir, out_dir, slices)
 
     def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
         from tests.toy_benchmark.harness import evaluate
 
         return evaluate(self, spec, release_dir, **options)
 
+    def plan_alignment(
+        self,
+        training: Sequence[Mapping[str, Any]],
+        evaluation: Sequence[Mapping[str, Any]],
+        target: Mapping[str, str],
+        *,
+        narrow: Mapping[str, Sequence[str]] | None = None,
+        test_fraction: float = 0.2,
+        seed: int = 0,
+    ) -> AlignmentPlan:
+        self.check_alignment_target(target)
+        mine = sorted((i for i in training if i["country"] == target["country"]), key=_uid)
+        held = max(1, round(len(mine) * test_fraction))
+        if len(mine) <= held:
+            raise ValueError(f"country {target['country']!r} has too few items to hold some out")
+        train = tuple(mine[:-held])
+        trained = {i["uid"] for i in train}
+        return AlignmentPlan(
+            train=train,
+            exclude_uids=tuple(sorted(trained)),
+            evaluate_uids=tuple(i["uid"] for i in evaluation if i["uid"] not in trained),
+            counts={self.count_key({"country": target["country"]}): len(train)},
+            summary=(("Trained items", str(len(train))), ("Held out", str(held))),
+            split={"train": sorted(trained)},
+        )
+
     def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:
-        return [(item["prompt"], item["right"], item["wrong"]) for item in items]
+        return [ToyPair(item["prompt"], f" {item['right']}", f" {item['wrong']}") for item in items]
+
+
+@dataclass(frozen=True)
+class ToyPair:
+    prompt: str
+    chosen: str
+    rejected: str
+
+
+def _uid(item: Mapping[str, Any]) -> str:
+    return str(item["uid"])
 
 
 def json_object(line: bytes) -> dict[str, Any]:

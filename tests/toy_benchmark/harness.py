@@ -7,7 +7,7 @@ import json
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -27,12 +27,24 @@ TASK: Final = "toy_pick"
 CHOICES: Final = ("right", "wrong")
 
 
-def export_tasks(benchmark: Benchmark, release_dir: Path, out_dir: Path) -> list[str]:
+def export_tasks(
+    benchmark: Benchmark,
+    release_dir: Path,
+    out_dir: Path,
+    slices: Mapping[str, Sequence[str]] | None = None,
+) -> list[str]:
+    """The task over the items whose slice values SLICES keeps (default: all)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     docs = out_dir / f"{TASK}.jsonl"
+    unknown = sorted(set(slices or {}) - {d.key for d in benchmark.slices})
+    if unknown:
+        raise ValueError(f"the toy benchmark has no slice dimension {', '.join(unknown)}")
     with docs.open("w", encoding="utf-8") as handle:
         for item in iter_items(release_dir, benchmark.items_file):
+            cell = benchmark.slice_of(item)
+            if any(cell[key] not in values for key, values in (slices or {}).items()):
+                continue
             doc = {**item, "choices": [f" {item['right']}", f" {item['wrong']}"]}
             handle.write(json.dumps(doc, ensure_ascii=False) + "\n")
     config = {
@@ -60,8 +72,11 @@ def evaluate(
     seed: int = 1234,
     device: str = "auto",
     max_gen_toks: int = 0,
+    slices: Mapping[str, Sequence[str]] | None = None,
+    out_dir: Path | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
 ) -> EvaluationResult:
+    """Scores on the items SLICES keeps; with OUT_DIR its tasks are kept in OUT_DIR/tasks."""
     import lm_eval
     from lm_eval.tasks import TaskManager
 
@@ -69,8 +84,9 @@ def evaluate(
         raise ValueError(f"the toy benchmark has one method, 'pick' (asked: {methods})")
     started, started_at = time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds")
     run_device = repro.resolve_device(device, spec)
-    with tempfile.TemporaryDirectory(prefix="toy-") as tasks_dir:
-        names = export_tasks(benchmark, release_dir, Path(tasks_dir))
+    with tempfile.TemporaryDirectory(prefix="toy-") as scratch:
+        tasks_dir = str(Path(out_dir) / "tasks") if out_dir is not None else scratch
+        names = export_tasks(benchmark, release_dir, Path(tasks_dir), slices)
         if progress:
             progress(ProgressEvent("pick", 0, 1))
         output = lm_eval.simple_evaluate(

@@ -309,6 +309,14 @@ class DiverValueBench(Benchmark):
         benchmark's results take (`evaluation.results`)."""
         from evaluation.benchmarks.divervalue.methods import evaluate
 
+        # Every demographic slice is scored; `slices` may only choose the split (as in
+        # export-tasks: split=test).
+        slices = dict(options.pop("slices", None) or {})
+        unknown = sorted(set(slices) - {"split"})
+        if unknown:
+            raise ValueError(f"{self.name} scores every slice; only split=... narrows a run")
+        if slices.get("split"):
+            options["splits"] = list(slices["split"])
         return evaluate(spec, release_dir, benchmark=self, **options)
 
     def unavailable_methods(self) -> Mapping[str, str]:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from evaluation.release import TripleRecord
+from evaluation.benchmarks.navab.records import TripleRecord
 
 POS = "pos"
 NEG = "neg"

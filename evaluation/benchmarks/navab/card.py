@@ -40,6 +40,7 @@ def build_card(
         "total": manifest.get("total"),
         "triples_sha256": sha256_file(release_dir / "triples.jsonl"),
     }
+    slices = {"nation": list(nations), "mode": list(modes)}
     out: Path | str = Path(out_dir).resolve() if out_dir is not None else "OUT_DIR"
     tasks_dir = f"{out}/tasks"
 
@@ -47,9 +48,9 @@ def build_card(
         return repro.export_command(
             release_dir,
             tasks_dir,
+            benchmark="navab",
             methods=methods,
-            nations=nations,
-            modes=modes,
+            slices=slices,
             limit=limit,
             max_gen_toks=max_gen_toks,
             answers=answers,
@@ -82,7 +83,7 @@ def build_card(
         not_run=not_run,
         release=release,
         methods=methods,
-        slices={"nation": nations, "mode": modes},
+        slices=slices,
         dtype=spec.dtype,
         batch_size=spec.batch_size,
         seed=seed,
@@ -96,9 +97,9 @@ def build_card(
             judge,
             release_dir,
             out,
+            benchmark="navab",
             methods=methods,
-            nations=nations,
-            modes=modes,
+            slices=slices,
             seed=seed,
             device=device,
             limit=limit,

@@ -318,9 +318,9 @@ class NaVAB(Benchmark):
         export = repro.export_command(
             Path(release_dir),
             tasks_dir,
+            benchmark=self.slug,
             methods=[MC, "aj", MC_GEN, "aj_ref"],
-            nations=[],  # all the release holds
-            modes=[],
+            slices={},  # all the release holds
             limit=None,
             max_gen_toks=max_gen_toks,
         )
@@ -388,8 +388,17 @@ class NaVAB(Benchmark):
         return [name for names in exported.tasks.values() for name in names]
 
     def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
+        """The harness; `slices` ({"nation": [...], "mode": [...]}) are its nations and modes."""
         from evaluation.benchmarks.navab.harness import evaluate
 
+        slices = dict(options.pop("slices", None) or {})
+        unknown = sorted(set(slices) - {"nation", "mode"})
+        if unknown:
+            raise ValueError(f"{self.name} slices by nation and mode, not {', '.join(unknown)}")
+        if slices.get("nation"):
+            options["nations"] = list(slices["nation"])
+        if slices.get("mode"):
+            options["modes"] = list(slices["mode"])
         return evaluate(spec, release_dir, **options)
 
     def plan_alignment(
@@ -402,7 +411,7 @@ class NaVAB(Benchmark):
         test_fraction: float = 0.2,
         seed: int = 0,
     ) -> AlignmentPlan:
-        from evaluation.benchmarks.navab.alignment import plan_alignment
+        from evaluation.benchmarks.navab.alignment.plan import plan_alignment
 
         self.check_alignment_target(target)
         # Unscored modes (German source statements) are not triples: never trained on.
@@ -414,8 +423,8 @@ class NaVAB(Benchmark):
         )
 
     def dpo_pairs(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:
-        from evaluation.alignment.pairs import build_pairs
-        from evaluation.release import TripleRecord
+        from evaluation.benchmarks.navab.alignment.pairs import build_pairs
+        from evaluation.benchmarks.navab.records import TripleRecord
 
         return list(build_pairs(TripleRecord.from_dict(dict(item)) for item in items))
 

@@ -45,10 +45,10 @@ from evaluation.benchmarks.navab.lm_eval_tasks import (
     write_judge_tasks,
 )
 from evaluation.benchmarks.navab.prompts import LETTERS
+from evaluation.benchmarks.navab.records import TripleRecord
 from evaluation.context import TooLong, left_out_counts
 from evaluation.lm_eval_runner import Progress, ProgressCallback, load_lm, run_tasks
 from evaluation.providers.letters import parse_letter
-from evaluation.release import TripleRecord
 from evaluation.results import EvaluationResult, Part, SampleRecord, ScoreRow
 from evaluation.spec import ModelSpec
 from evaluation.stats import cell_seed, stderr

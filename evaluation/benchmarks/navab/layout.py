@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from evaluation.benchmarks.navab.language import detect_language
+from evaluation.benchmarks.navab.records import TRIPLES_FILE, triple_uid
 from evaluation.benchmarks.published import (
     KeyReason,
     Problem,
@@ -41,7 +42,7 @@ from evaluation.benchmarks.published import (
     text,
     type_name,
 )
-from evaluation.release import MANIFEST_FILE, TRIPLES_FILE, triple_uid
+from evaluation.release import MANIFEST_FILE
 
 # NaVAB record keys (the published JSON files).
 Q_KEY: Final = "generated Q"

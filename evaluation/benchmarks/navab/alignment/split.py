@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluation.release import TripleRecord, write_release
+from evaluation.benchmarks.navab.records import TripleRecord, write_release
 
 UID_GROUP = "uid:"
 TOPIC_GROUP = "topic:"

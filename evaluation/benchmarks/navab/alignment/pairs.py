@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from evaluation.benchmarks.navab.prompts import answer_prompt
-from evaluation.release import TripleRecord
+from evaluation.benchmarks.navab.records import TripleRecord
 
 
 @dataclass(frozen=True, slots=True)

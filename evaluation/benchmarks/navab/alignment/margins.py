@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import repro
-from evaluation.alignment.pairs import DPOPair
 from evaluation.alignment.train import load_tokenizer, precision
+from evaluation.benchmarks.navab.alignment.pairs import DPOPair
 from evaluation.spec import ModelSpec
 
 

@@ -8,21 +8,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluation.alignment.pairs import (
+from evaluation.alignment.cli import HELDOUT_DIR, TRAIN_PAIRS_FILE
+from evaluation.benchmarks.navab.alignment.pairs import (
     DPOPair,
     build_pairs,
     pair_counts,
     select_records,
     write_pairs,
 )
-from evaluation.alignment.source import PairSource
-from evaluation.alignment.split import Split, split_by_topic, write_heldout_release
-from evaluation.release import TripleRecord
+from evaluation.benchmarks.navab.alignment.source import PairSource
+from evaluation.benchmarks.navab.alignment.split import Split, split_by_topic, write_heldout_release
+from evaluation.benchmarks.navab.records import TripleRecord
 
-TRAIN_PAIRS_FILE = "train_pairs.jsonl"
 TEST_PAIRS_FILE = "test_pairs.jsonl"
 SPLIT_FILE = "split.json"
-HELDOUT_DIR = "heldout"
 
 
 @dataclass(frozen=True)

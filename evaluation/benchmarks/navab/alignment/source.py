@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from evaluation.release import TRIPLES_FILE, TripleRecord, iter_triples, load_manifest
+from evaluation.benchmarks.navab.records import TRIPLES_FILE, TripleRecord, iter_triples
+from evaluation.release import load_manifest
 
 SourceKind = Literal["release", "pre-cr"]
 

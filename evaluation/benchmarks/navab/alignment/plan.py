@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from evaluation.alignment.pairs import pair_counts
-from evaluation.alignment.pairset import prepare_pairs
-from evaluation.alignment.source import PairSource
 from evaluation.benchmarks.contract import AlignmentPlan
-from evaluation.release import TripleRecord
+from evaluation.benchmarks.navab.alignment.pairs import pair_counts
+from evaluation.benchmarks.navab.alignment.pairset import prepare_pairs
+from evaluation.benchmarks.navab.alignment.source import PairSource
+from evaluation.benchmarks.navab.records import TripleRecord
 
 
 def plan_alignment(
