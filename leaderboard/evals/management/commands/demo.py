@@ -126,7 +126,11 @@ class Command(BaseCommand):
 
         directory = model_directory(spec)
         if not (directory / "config.json").exists():
-            build_tiny_model(directory, seed=spec.seed, always_next=spec.always_next)
+            # DiverValue-Bench's judge prompts run to ~1,600 tokens: a 512-position model
+            # would leave every PAA item out as longer than its context.
+            build_tiny_model(
+                directory, seed=spec.seed, always_next=spec.always_next, n_positions=2048
+            )
             self.stdout.write(f"Built {spec.name} in {directory}")
         model, created = LanguageModel.objects.get_or_create(
             name=spec.name,
