@@ -385,3 +385,55 @@ def test_releases_from_before_stored_facets_get_theirs_from_their_items():
         assert migrated.items.count() == 3
     finally:
         MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cards_stored_with_server_paths_name_local_models_by_folder_and_fingerprint(tmp_path):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from evaluation.model_check import local_fingerprint
+
+    model_dir = tmp_path / "srv" / "var" / "models" / "tiny-local"
+    model_dir.mkdir(parents=True)
+    (model_dir / "config.json").write_text('{"model_type": "gpt2"}')
+    judge_dir = tmp_path / "srv" / "var" / "models" / "tiny-judge"  # gone since
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] != "evals"] + [("evals", "0011_model_unique_per_provider")]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        benchmark, _ = old.get_model("benchmark", "Benchmark").objects.get_or_create(
+            slug="navab", defaults={"name": "NaVAB"}
+        )
+        release = old.get_model("benchmark", "DatasetRelease").objects.create(
+            benchmark=benchmark, version="old-paths", title="Old", status="published"
+        )
+        model = old.get_model("evals", "LanguageModel").objects.create(name=str(model_dir))
+        card = {
+            "model": {"pretrained": str(model_dir), "revision": None},
+            "reference_judge": {"pretrained": str(judge_dir)},
+            "command": f"python -m evaluation run --model {model_dir} --reference-judge {judge_dir}",
+            "device": "cpu",
+        }
+        job = old.get_model("evals", "EvaluationJob").objects.create(
+            model=model, release=release, status="finished", methods=["mc"], repro_card=card
+        )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+        new = executor.loader.project_state(latest).apps
+        migrated = new.get_model("evals", "EvaluationJob").objects.get(pk=job.pk).repro_card
+        assert str(tmp_path) not in str(migrated)
+        assert migrated["model"] == {
+            "pretrained": "./tiny-local",
+            "revision": local_fingerprint(model_dir),
+        }
+        assert migrated["reference_judge"]["pretrained"] == "./tiny-judge"
+        assert migrated["command"] == (
+            "python -m evaluation run --model ./tiny-local --reference-judge ./tiny-judge"
+        )
+        assert migrated["device"] == "cpu"
+    finally:
+        MigrationExecutor(connection).migrate(latest)
