@@ -16,7 +16,6 @@ import dj_database_url
 import django_stubs_ext
 from kombu import Queue  # type: ignore[attr-defined]
 
-from evaluation.benchmarks.divervalue.judges import configured_judges
 from leaderboard.env import envbool, envint, envlist, envstr, local_secret
 
 # Lets typed generics such as admin.ModelAdmin[Model] work at run time.
@@ -295,10 +294,6 @@ if EVAL_BACKEND not in ("hf", "vllm"):
 EVAL_SEED = envint("EVAL_SEED", 1234)
 EVAL_MAX_GEN_TOKENS = envint("EVAL_MAX_GEN_TOKENS", 128)
 EVAL_RESULTS_DIR = Path(envstr("EVAL_RESULTS_DIR", str(VAR_DIR / "results")))
-# DiverValue-Bench's PAA judge panel, a JSON list (see evaluation/benchmarks/divervalue/judges.py).
-# Workers read it from the environment, as every process reads EVAL_EXTRA_BENCHMARKS; parsed here
-# so that a malformed panel stops the site and the worker at start-up, not each job.
-EVAL_PAA_JUDGES = configured_judges()
 # The reference judge of judged methods (NaVAB's aj_ref): one open model, "ORG/NAME@COMMIT" or
 # a local directory, that judges every model's free answers alike. Unset: those methods are
 # not run, and their boards say so. Set it the same on web hosts and workers.

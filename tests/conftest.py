@@ -90,11 +90,12 @@ def processes_are_marked(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def reference_data(request: pytest.FixtureRequest) -> None:
-    """Nations and modes, as the migration seeds them, in every test that uses the database.
+def benchmark_rows(request: pytest.FixtureRequest) -> None:
+    """The benchmark rows, as the migrations write them from the registry, in every test that
+    uses the database.
 
     A transactional test ends with a flush that empties every table, seeded ones included;
-    without this, later tests would silently see no nations.
+    without this, later tests would silently see no benchmarks.
     """
     marker = request.node.get_closest_marker("django_db")
     names = request.fixturenames
@@ -107,12 +108,10 @@ def reference_data(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("db")
     else:
         return
-    from leaderboard.benchmark.models import Benchmark, Mode, Nation
-    from leaderboard.benchmark.nations import seed_reference_data
+    from leaderboard.benchmark.models import Benchmark
     from leaderboard.benchmark.registry_sync import sync_benchmarks
 
     sync_benchmarks(Benchmark)
-    seed_reference_data(Nation, Mode)
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from evaluation import repro
 from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.navab import MODES as NAVAB_MODES
+from evaluation.benchmarks.navab import NATIONS as NAVAB_NATIONS
 from evaluation.benchmarks.navab.lm_eval_tasks import AJ, GEN, MC, task_name
 from evaluation.results import ReproCard, slice_key
 from evaluation.spec import ModelSpec
@@ -28,8 +30,6 @@ from leaderboard.benchmark.models import (
     DatasetRelease,
     Item,
     ItemSlice,
-    Mode,
-    Nation,
     make_triple_uid,
 )
 from leaderboard.benchmark.search import refresh_search_documents
@@ -83,8 +83,8 @@ def make_release(
 def _policy_triples(release: DatasetRelease, per_cell: int) -> list[Item]:
     """`per_cell` distinct triples in every nation x evaluated mode, topics in rotation."""
     items = []
-    for nation in Nation.objects.all():
-        for mode in Mode.objects.evaluated():
+    for nation in NAVAB_NATIONS:
+        for mode in (m for m in NAVAB_MODES if m.scored):
             for i in range(per_cell):
                 cell = f"policy {i} ({mode.code})"
                 items.append(
@@ -306,13 +306,12 @@ def evaluate(
     methods = list(methods)
     nations = set(nations)
     job = finished_job(model, release, methods=methods, finished_at=finished_at)
-    nation_rows = {n.code: n for n in Nation.objects.all()}
-    mode_rows = {m.code: m for m in Mode.objects.all()}
+    navab = get_benchmark("navab")
     triples = sorted(
         release.items.filter(slice_values__dimension="nation", slice_values__value__in=nations),
         key=lambda t: (
-            nation_rows[t.slices["nation"]].sort_order,
-            mode_rows[t.slices["mode"]].sort_order,
+            navab.slice_dimension("nation").sort_key(t.slices["nation"]),
+            navab.slice_dimension("mode").sort_key(t.slices["mode"]),
             t.uid,
         ),
     )
@@ -350,10 +349,9 @@ def evaluate(
             )
     if samples:
         SampleResult.objects.bulk_create(rows)
-    by_cell: dict[tuple[Nation, Mode, str], list[tuple[bool, bool]]] = defaultdict(list)
+    by_cell: dict[tuple[str, str, str], list[tuple[bool, bool]]] = defaultdict(list)
     for (triple, method), values in outcomes.items():
-        nation, mode = nation_rows[triple.slices["nation"]], mode_rows[triple.slices["mode"]]
-        by_cell[(nation, mode, method)].extend(values)
+        by_cell[(triple.slices["nation"], triple.slices["mode"], method)].extend(values)
     Score.objects.bulk_create(
         _score(job, nation, mode, method, values)
         for (nation, mode, method), values in by_cell.items()
@@ -362,13 +360,13 @@ def evaluate(
 
 
 def _score(
-    job: EvaluationJob, nation: Nation, mode: Mode, method: str, values: list[tuple[bool, bool]]
+    job: EvaluationJob, nation: str, mode: str, method: str, values: list[tuple[bool, bool]]
 ) -> Score:
     correct = [c for c, _ in values]
     pos = [c for c, is_a in values if is_a]
     neg = [c for c, is_a in values if not is_a]
-    low, high = bootstrap_ci(correct, cell_seed(SEED, nation.code, mode.code, method))
-    cell = {"nation": nation.code, "mode": mode.code}
+    low, high = bootstrap_ci(correct, cell_seed(SEED, nation, mode, method))
+    cell = {"nation": nation, "mode": mode}
     return Score(
         job=job,
         slices=cell,

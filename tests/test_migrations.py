@@ -437,3 +437,38 @@ def test_cards_stored_with_server_paths_name_local_models_by_folder_and_fingerpr
         assert migrated["device"] == "cpu"
     finally:
         MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nation_and_mode_tables_go_and_the_api_answers_what_they_held(client):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] != "benchmark"] + [
+        ("benchmark", "0005_items_generic_over_slices")
+    ]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        nations = old.get_model("benchmark", "Nation").objects.order_by("sort_order", "code")
+        modes = old.get_model("benchmark", "Mode").objects.order_by("sort_order", "code")
+        held = {
+            "/api/nations/": [
+                {"code": n.code, "name": n.name, "languages": n.languages} for n in nations
+            ],
+            "/api/modes/": [
+                {"code": m.code, "name": m.name, "description": m.description} for m in modes
+            ],
+        }
+        assert [n["code"] for n in held["/api/nations/"]] == ["cn", "us", "uk", "fr", "de"]
+        assert [m["code"] for m in held["/api/modes/"]] == ["quoted", "official", "source"]
+
+        MigrationExecutor(connection).migrate(latest)
+        tables = connection.introspection.table_names()
+        assert "benchmark_nation" not in tables and "benchmark_mode" not in tables
+        for url, rows in held.items():
+            assert client.get(url).json()["results"] == rows
+    finally:
+        MigrationExecutor(connection).migrate(latest)

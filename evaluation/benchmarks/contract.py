@@ -474,6 +474,13 @@ class Benchmark(ABC):
         or None, to a benchmark that declares a `reference_judge` method). A benchmark that
         cannot honour an option raises ValueError saying so."""
 
+    def check_configuration(self, env: Mapping[str, str]) -> list[str]:
+        """What is wrong with this benchmark's settings in ENV (a process environment), one
+        message per problem, each naming its variable. Run for every registered benchmark as
+        a Django system check (`manage.py check`, and before `runserver` and `migrate`), so
+        a benchmark's own variables need no line in the site's settings."""
+        return []
+
     def unavailable_methods(self) -> Mapping[str, str]:
         """Methods this installation cannot run, each with the reason (a judged method whose
         judges are not configured). Read where jobs are submitted, so a model that only such

@@ -11,21 +11,9 @@ from django.utils.html import format_html
 from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.facets import refresh_facets
 from leaderboard.benchmark.importer import release_fingerprint
-from leaderboard.benchmark.models import DatasetRelease, Item, ItemSlice, Mode, Nation
+from leaderboard.benchmark.models import DatasetRelease, Item, ItemSlice
 from leaderboard.benchmark.search import refresh_search_documents
 from leaderboard.benchmark.slices import index_slices
-
-
-@admin.register(Nation)
-class NationAdmin(admin.ModelAdmin[Nation]):
-    list_display = ["code", "name", "release_folder", "languages", "sort_order"]
-    search_fields = ["code", "name"]
-
-
-@admin.register(Mode)
-class ModeAdmin(admin.ModelAdmin[Mode]):
-    list_display = ["code", "name", "release_filename", "sort_order"]
-    search_fields = ["code", "name"]
 
 
 @admin.register(DatasetRelease)

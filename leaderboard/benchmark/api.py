@@ -9,13 +9,17 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
+from evaluation.benchmarks.navab import MODES, NATIONS
 from leaderboard.api import declaration as declared
 from leaderboard.benchmark.exports import FORMATS
 from leaderboard.benchmark.filters import ItemFilterBase, item_filter_class
-from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item, Mode, Nation
+from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item
 from leaderboard.benchmark.scoping import (
     BENCHMARK_PARAMETER,
     BENCHMARK_RESOURCES,
@@ -27,16 +31,20 @@ from leaderboard.benchmark.scoping import (
 from leaderboard.benchmark.visibility import visible_releases
 
 
-class NationSerializer(serializers.ModelSerializer[Nation]):
-    class Meta:
-        model = Nation
-        fields = ["code", "name", "languages"]
+class NationSerializer(serializers.Serializer[Any]):
+    """One of NaVAB's declared nations (`evaluation.benchmarks.navab.NATIONS`)."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField())
 
 
-class ModeSerializer(serializers.ModelSerializer[Mode]):
-    class Meta:
-        model = Mode
-        fields = ["code", "name", "description"]
+class ModeSerializer(serializers.Serializer[Any]):
+    """One of NaVAB's declared modes (`evaluation.benchmarks.navab.MODES`)."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
 
 
 class ReleaseSerializer(serializers.ModelSerializer[DatasetRelease]):
@@ -200,16 +208,37 @@ SLICES_NOTE = (
 )
 
 
+class DeclaredValues(mixins.ListModelMixin, viewsets.GenericViewSet[Any]):
+    """Values NaVAB declares, read-only at the addresses its clients know, in the shape the
+    viewsets over their former tables gave (a paginated list, one value by code)."""
+
+    #: the declared values, in their declared order
+    values: tuple[Any, ...] = ()
+    noun = ""
+    lookup_field = "code"
+    # A few constants: nothing to filter or order in the database.
+    filter_backends = ()
+
+    def get_queryset(self) -> Any:
+        return list(self.values)
+
+    def retrieve(self, request: Request, code: str) -> Response:
+        for value in self.values:
+            if value.code == code:
+                return Response(self.get_serializer(value).data)
+        raise NotFound(f"No {self.noun} matches the given query.")
+
+
 @extend_schema_view(
     list=extend_schema(description=f"NaVAB's nations; {SLICES_NOTE}"),
     retrieve=extend_schema(description="One of NaVAB's nations, with its languages."),
 )
-class NationViewSet(viewsets.ReadOnlyModelViewSet[Nation]):
+class NationViewSet(DeclaredValues):
     """The nations NaVAB covers."""
 
-    queryset = Nation.objects.all()
+    values = NATIONS
+    noun = "Nation"
     serializer_class = NationSerializer
-    lookup_field = "code"
 
 
 class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet[Benchmark]):
@@ -229,12 +258,12 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet[Benchmark]):
     list=extend_schema(description=f"NaVAB's modes; {SLICES_NOTE}"),
     retrieve=extend_schema(description="One of NaVAB's modes."),
 )
-class ModeViewSet(viewsets.ReadOnlyModelViewSet[Mode]):
+class ModeViewSet(DeclaredValues):
     """How a nation's stance is attested: `quoted` (named speaker) or `official`."""
 
-    queryset = Mode.objects.all()
+    values = MODES
+    noun = "Mode"
     serializer_class = ModeSerializer
-    lookup_field = "code"
 
 
 @extend_schema(parameters=[BENCHMARK_PARAMETER])

@@ -19,3 +19,4 @@ class BenchmarkConfig(AppConfig):
     def ready(self) -> None:
         # A benchmark registered after the migrations ran gets its row at the next migrate.
         post_migrate.connect(_sync_after_migrate, sender=self)
+        from leaderboard.benchmark import checks  # noqa: F401  (registers the system check)

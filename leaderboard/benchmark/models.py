@@ -1,5 +1,4 @@
-"""The benchmarks' data: benchmarks, dataset releases and their items (and NaVAB's nations and
-modes, which its published-layout reader maps folder and file names with)."""
+"""The benchmarks' data: benchmarks, dataset releases and their items."""
 
 from __future__ import annotations
 
@@ -8,59 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from evaluation.benchmarks.navab import UNSCORED_MODES
 from evaluation.benchmarks.navab.records import triple_uid
-
-
-class Nation(models.Model):
-    code = models.SlugField(max_length=8, unique=True, help_text="Short code, e.g. us, uk, cn.")
-    name = models.CharField(max_length=64)
-    # The folder names used by the NaVAB release (US, UK, China, German, French), lower-cased.
-    release_folder = models.CharField(max_length=32, unique=True)
-    languages = models.JSONField(default=list, help_text="ISO 639-1 codes, primary first.")
-    sort_order = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["sort_order", "code"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("browse", args=["navab"]) + f"?nation={self.code}"
-
-
-class ModeQuerySet(models.QuerySet["Mode"]):
-    def evaluated(self) -> ModeQuerySet:
-        """The modes models are scored and ranked on; others (German's `source` split) are
-        browsable data only, never a board and never part of a board's coverage."""
-        return self.exclude(code__in=UNSCORED_MODES)
-
-
-class Mode(models.Model):
-    """How a nation's stance is attested: a quoted speaker or the official media position."""
-
-    QUOTED = "quoted"
-    OFFICIAL = "official"
-
-    code = models.SlugField(max_length=16, unique=True)
-    name = models.CharField(max_length=64)
-    description = models.TextField(blank=True)
-    # The file holding this mode's records in each nation folder of the NaVAB release.
-    release_filename = models.CharField(max_length=64, unique=True)
-    sort_order = models.PositiveSmallIntegerField(default=0)
-
-    objects = ModeQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["sort_order", "code"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def is_evaluated(self) -> bool:
-        return self.code not in UNSCORED_MODES
 
 
 class Benchmark(models.Model):

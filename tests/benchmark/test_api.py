@@ -27,12 +27,47 @@ def _get(client, url, **params):
     return response.json()
 
 
-def test_it_lists_nations_and_modes(client):
-    nations = _get(client, reverse("api:nation-list"))
-    assert [n["code"] for n in nations["results"]] == ["cn", "us", "uk", "fr", "de"]
-    assert _get(client, reverse("api:nation-detail", args=["fr"]))["name"] == "France"
-    modes = _get(client, reverse("api:mode-list"))
-    assert [m["code"] for m in modes["results"]] == ["quoted", "official", "source"]
+# What `/api/nations/` and `/api/modes/` answered when they read the Nation and Mode tables;
+# they answer from NaVAB's declaration now, with the same responses.
+NATIONS_ANSWERED = [
+    {"code": "cn", "name": "China", "languages": ["zh", "en"]},
+    {"code": "us", "name": "United States", "languages": ["en"]},
+    {"code": "uk", "name": "United Kingdom", "languages": ["en"]},
+    {"code": "fr", "name": "France", "languages": ["fr", "en"]},
+    {"code": "de", "name": "Germany", "languages": ["de", "en"]},
+]
+MODES_ANSWERED = [
+    {
+        "code": "quoted",
+        "name": "Quoted statements",
+        "description": "Statements attributed to a named speaker in the nation's news.",
+    },
+    {
+        "code": "official",
+        "name": "Official positions",
+        "description": "Positions stated by official or mainstream media without a named speaker.",
+    },
+    {
+        "code": "source",
+        "name": "Source statements",
+        "description": "The German release's extra `source` split: statements with their source "
+        "judgement. Browsable here; not scored on the boards.",
+    },
+]
+
+
+def test_nations_and_modes_answer_as_they_did_from_their_tables(client):
+    def page(results):
+        return {"count": len(results), "next": None, "previous": None, "results": results}
+
+    assert _get(client, reverse("api:nation-list")) == page(NATIONS_ANSWERED)
+    assert _get(client, reverse("api:mode-list")) == page(MODES_ANSWERED)
+    assert _get(client, reverse("api:nation-detail", args=["us"])) == NATIONS_ANSWERED[1]
+    assert _get(client, reverse("api:mode-detail", args=["source"])) == MODES_ANSWERED[2]
+    for missing in (reverse("api:nation-detail", args=["xx"]), "/api/nations/?page=2"):
+        response = client.get(missing)
+        assert response.status_code == 404
+        assert set(response.json()) == {"detail"}
 
 
 def test_releases_hide_drafts_from_anonymous_users(client, admin_client):

@@ -9,7 +9,8 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from leaderboard.benchmark.models import DatasetRelease, Mode, Nation
+from evaluation.benchmarks.navab import MODES, NATIONS
+from leaderboard.benchmark.models import DatasetRelease
 from tests.factories import make_release
 
 MB = 1024 * 1024
@@ -20,8 +21,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 def insert_triples(release: DatasetRelease, count: int) -> None:
     """`count` NaVAB items of about 350 characters each, generated inside PostgreSQL."""
-    nations = list(Nation.objects.values_list("code", flat=True))
-    modes = list(Mode.objects.values_list("code", flat=True))
+    nations = [n.code for n in NATIONS]
+    modes = [m.code for m in MODES]
     with connection.cursor() as cursor:
         cursor.execute(
             """

@@ -15,7 +15,7 @@ from evaluation.benchmarks.navab.records import TripleRecord, write_release
 from leaderboard.benchmark import importer
 from leaderboard.benchmark.exports import release_directory, release_file
 from leaderboard.benchmark.importer import ImportFailed, import_release
-from leaderboard.benchmark.models import DatasetRelease, Item, Nation, make_triple_uid
+from leaderboard.benchmark.models import DatasetRelease, Item, make_triple_uid
 from leaderboard.benchmark.search import search_items
 from tests.navab_files import navab_record, write_navab
 
@@ -249,14 +249,6 @@ def test_a_folder_of_splits_for_an_undeclared_nation_writes_nothing(navab_dir: P
     message = import_problems(navab_dir)
 
     assert "Japan/: holds NaVAB split files but names no declared nation" in message
-
-
-def test_items_need_no_nation_rows_their_slices_are_the_release_values(navab_dir: Path):
-    Nation.objects.all().delete()
-
-    import_release(navab_dir, version="v1")
-
-    assert Item.objects.in_slice("nation", "us").in_slice("mode", "quoted").count() == 2
 
 
 # --- our own JSONL export -----------------------------------------------------------------

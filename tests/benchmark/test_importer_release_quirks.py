@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.importer import ImportFailed, import_release
-from leaderboard.benchmark.models import Item, Mode
+from leaderboard.benchmark.models import Item
 from tests.navab_files import navab_record, write_navab
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_the_german_source_split_is_its_own_mode_and_says_what_was_left_out(
     assert (source.slices["nation"], source.source_file) == ("de", "german/statements.json")
     assert report.counts["de/source"] == 1
     assert report.incomplete == 1
-    assert "source" not in Mode.objects.evaluated().values_list("code", flat=True)
+    assert get_benchmark("navab").slice_dimension("mode").unscored == {"source"}
     [notice] = [n for n in report.notices if n.startswith("german/statements.json")]
     assert "1 of 2 record(s) are not complete triples" in notice
     assert "#1 (missing key 'generated Q'; missing key 'generated reverse statement')" in notice

@@ -319,6 +319,21 @@ class DiverValueBench(Benchmark):
             options["splits"] = list(slices["split"])
         return evaluate(spec, release_dir, benchmark=self, **options)
 
+    def check_configuration(self, env: Mapping[str, str]) -> list[str]:
+        """DIVERVALUE_MIN_N a count, and EVAL_PAA_JUDGES a judge panel (or unset)."""
+        from evaluation.benchmarks.divervalue.judges import JUDGES_ENV, parse_judges
+
+        problems = []
+        try:
+            min_n_from(env.get(MIN_N_ENV, ""))
+        except ValueError as exc:
+            problems.append(str(exc))
+        try:
+            parse_judges(env.get(JUDGES_ENV, ""))
+        except ValueError as exc:
+            problems.append(str(exc) if JUDGES_ENV in str(exc) else f"{JUDGES_ENV}: {exc}")
+        return problems
+
     def unavailable_methods(self) -> Mapping[str, str]:
         """PAA without a judge panel (or with one that cannot be read)."""
         from evaluation.benchmarks.divervalue.judges import configured_judges
@@ -351,14 +366,19 @@ class DiverValueBench(Benchmark):
         return build_pairs(items)
 
 
-def min_n_from_env() -> int:
-    raw = os.environ.get(MIN_N_ENV, "").strip()
-    if not raw:
+def min_n_from(raw: str) -> int:
+    """The value of DIVERVALUE_MIN_N (the default where it is blank)."""
+    if not raw.strip():
         return DEFAULT_MIN_N
     try:
-        return int(raw)
+        min_n = int(raw)
     except ValueError:
-        raise ValueError(f"{MIN_N_ENV} must be a whole number, not {raw!r}") from None
+        raise ValueError(f"{MIN_N_ENV} must be a whole number, not {raw.strip()!r}") from None
+    if min_n < 1:
+        raise ValueError(f"{MIN_N_ENV} must be at least 1, not {min_n}")
+    return min_n
 
 
-BENCHMARK: Final = DiverValueBench(min_n_from_env())
+# A bad value stops every process that loads the benchmark (web, worker, command) with the
+# message `check_configuration` gives.
+BENCHMARK: Final = DiverValueBench(min_n_from(os.environ.get(MIN_N_ENV, "")))

@@ -4,7 +4,7 @@ from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
-from leaderboard.benchmark.nations import seed_reference_data
+from leaderboard.benchmark.migrations._navab_reference import seed_reference_data
 
 _INDEX = "benchmark_triple_search_gin"
 

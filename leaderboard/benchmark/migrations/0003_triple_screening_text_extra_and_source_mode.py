@@ -5,7 +5,7 @@ from django.db import migrations, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
-from leaderboard.benchmark.nations import seed_reference_data
+from leaderboard.benchmark.migrations._navab_reference import seed_reference_data
 
 
 def seed(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:

@@ -1,5 +1,6 @@
-"""The NaVAB nations and modes as database rows, written from NaVAB's declaration (the one
-list of them, in `evaluation.benchmarks.navab`)."""
+"""NaVAB's nations and modes as the rows of the former Nation and Mode tables, written from
+its declaration (`evaluation.benchmarks.navab`). Only migrations use this: 0002 and 0003 seeded
+the tables, and going back past 0007, which deletes them, seeds them again."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from evaluation.benchmarks.navab import MODES, NATIONS
 
 
 def seed_reference_data(nation_model: Any, mode_model: Any) -> None:
-    """Create or update the nations and modes. The migration passes its historical models;
-    tests call it again after a transactional test's flush emptied the tables."""
+    """Create or update the nations and modes in the migration's historical models."""
     for order, nation in enumerate(NATIONS):
         nation_model.objects.update_or_create(
             code=nation.code,
