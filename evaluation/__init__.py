@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from evaluation.benchmarks.navab.harness import evaluate
-    from evaluation.errors import ModelError
+    from evaluation.errors import ModelError, SetupError
     from evaluation.results import (
         EvaluationResult,
         ProgressEvent,
@@ -31,6 +31,7 @@ _EXPORTS = {
     "SampleRecord": "evaluation.results",
     "ScoreRow": "evaluation.results",
     "ModelSpec": "evaluation.spec",
+    "SetupError": "evaluation.errors",
 }
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "ReproCard",
     "SampleRecord",
     "ScoreRow",
+    "SetupError",
     "evaluate",
 ]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from evaluation.alignment.cli import add_commands as add_alignment_commands
 from evaluation.alignment.population import add_population_command
 from evaluation.cli_args import csv_list
+from evaluation.errors import ModelError, SetupError
 from evaluation.spec import KINDS
 
 
@@ -203,6 +204,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export-tasks":
             return _export(args)
         return int(args.func(args))
-    except ValueError as exc:
+    except (ValueError, ModelError, SetupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -16,10 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from evaluation.benchmarks.published import PublishedRead
+
+if TYPE_CHECKING:
+    from evaluation.results import EvaluationResult
 
 
 class MetricKind(StrEnum):
@@ -463,13 +466,21 @@ class Benchmark(ABC):
         """Write lm-eval task configs (and their data) for a release; returns the task names."""
 
     @abstractmethod
-    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
-        """Score a model (`evaluation.spec.ModelSpec`) on a release directory; returns the
-        benchmark's `EvaluationResult`. Options are the benchmark's own (methods, slices,
+    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> EvaluationResult:
+        """Score a model (`evaluation.spec.ModelSpec`) on a release directory; returns an
+        `evaluation.results.EvaluationResult`. Options are the benchmark's own (methods, slices,
         limit, seed, device, judge, out_dir, progress); the site's runner passes methods,
         seed, device, progress and max_gen_toks (a benchmark that generates nothing ignores
         the last), and `reference_judge` (a `ModelSpec`, or None where the site has none) to
-        a benchmark that declares a `reference_judge` method."""
+        a benchmark that declares a `reference_judge` method.
+
+        Who is blamed for a failure is decided by what it raises (`evaluation.errors`):
+        `ModelError` where the model is at fault (it cannot load, refuses, fits no item: the
+        job fails for good and the submitter reads the message); `SetupError` where this
+        installation is (a judge missing or misconfigured, options or a release it cannot
+        score: the job fails for good, the submitter is told it is not their model's fault
+        and the operators get the message); anything else is infrastructure and the job is
+        retried. A `ValueError` is not the model's fault unless it is raised as `ModelError`."""
 
     def unavailable_methods(self) -> Mapping[str, str]:
         """Methods this installation cannot run, each with the reason (a judged method whose
