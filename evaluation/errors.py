@@ -25,6 +25,10 @@ class ModelError(RuntimeError):
     """The model cannot be evaluated; the message says why, for the submitter."""
 
 
+class BudgetExceeded(ModelError):
+    """The job's estimated cost reached its budget; it stops with this message."""
+
+
 class SetupError(RuntimeError):
     """This installation cannot run the evaluation as configured; the message says what to fix,
     for the operators (the submitter is told it is not their model's fault)."""
@@ -34,8 +38,11 @@ class SetupError(RuntimeError):
 def judged_by_setup(judge: str) -> Iterator[None]:
     """Run a judge the installation chose (a reference judge, a judge panel): the model under
     evaluation is not to blame when that judge cannot load or answer, so its `ModelError`
-    becomes a `SetupError` naming it."""
+    becomes a `SetupError` naming it. The job's budget, which its judges spend too, stays
+    spent whoever spent it (`BudgetExceeded` passes as it is)."""
     try:
         yield
+    except BudgetExceeded:
+        raise
     except ModelError as exc:
         raise SetupError(f"judge {judge}: {exc}") from exc

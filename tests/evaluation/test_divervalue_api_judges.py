@@ -135,11 +135,10 @@ def test_the_budget_stops_the_panel_with_its_reason(
 def test_a_judge_without_its_secret_on_the_worker_fails_naming_the_secret(
     tiny_model, release, server, tmp_path, monkeypatch
 ):
-    from evaluation.providers import SecretError
-
     monkeypatch.delenv(SECRET, raising=False)
     monkeypatch.delenv(f"{SECRET}_FILE", raising=False)
-    with pytest.raises(SecretError, match=f"no value for the secret {SECRET}"):
+    # The site's judge, not the model: a set-up error that names the secret to set.
+    with pytest.raises(SetupError, match=f"no value for the secret {SECRET}"):
         run(tiny_model, release, panel(server.chat_url), tmp_path / "out")
     assert not server.requests  # nothing was sent without the key
 
