@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evals', '0010_score_clusters'),
+        ('evals', '0011_model_unique_per_provider'),
     ]
 
     operations = [
