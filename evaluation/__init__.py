@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from evaluation.benchmarks import evaluate
-    from evaluation.errors import ModelError
+    from evaluation.errors import ModelError, SetupError
     from evaluation.results import (
         EvaluationResult,
         ProgressEvent,
@@ -32,6 +32,7 @@ _EXPORTS = {
     "SampleRecord": "evaluation.results",
     "ScoreRow": "evaluation.results",
     "ModelSpec": "evaluation.spec",
+    "SetupError": "evaluation.errors",
 }
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "ReproCard",
     "SampleRecord",
     "ScoreRow",
+    "SetupError",
     "evaluate",
 ]
 

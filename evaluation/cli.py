@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from evaluation.alignment.cli import add_align_command
 from evaluation.cli_args import add_benchmark_arguments, csv_list, slice_values
+from evaluation.errors import ModelError, SetupError
 from evaluation.spec import KINDS
 
 if TYPE_CHECKING:
@@ -203,6 +204,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export-tasks":
             return _export(args)
         return int(args.func(args))
-    except ValueError as exc:
+    except (ValueError, ModelError, SetupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

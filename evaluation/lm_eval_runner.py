@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from evaluation.context import TooLong, leave_out_too_long
-from evaluation.errors import ModelError
+from evaluation.errors import ModelError, SetupError
 from evaluation.results import ProgressEvent
 from evaluation.spec import SERVED, ModelSpec, Serving, vllm_available
 
@@ -90,7 +90,7 @@ def load_lm(spec: ModelSpec, device: str) -> Any:
     from lm_eval.api.registry import get_model
 
     if spec.kind == "vllm" and not vllm_available():
-        raise ModelError("vLLM is not installed on this worker; install the 'vllm' extra.")
+        raise SetupError("vLLM is not installed on this worker; install the 'vllm' extra.")
     args = spec.to_lm_eval_args()
     if args.get("trust_remote_code") is not False:
         raise AssertionError("trust_remote_code must stay False")

@@ -16,10 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from evaluation.benchmarks.published import PublishedRead
+
+if TYPE_CHECKING:
+    from evaluation.results import EvaluationResult
 
 
 class MetricKind(StrEnum):
@@ -463,16 +466,24 @@ class Benchmark(ABC):
         """Write lm-eval task configs (and their data) for a release; returns the task names."""
 
     @abstractmethod
-    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
-        """Score a model (`evaluation.spec.ModelSpec`) on a release directory; returns the
-        benchmark's `EvaluationResult`. Every caller passes `methods` (None: the benchmark's
-        default), `seed`, `device`, `progress` and `max_gen_toks` (a benchmark that generates
-        nothing ignores it); `python -m evaluation run` adds `out_dir` (a folder for the
-        benchmark's own files, such as its exported tasks: the command writes the result
+    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> EvaluationResult:
+        """Score a model (`evaluation.spec.ModelSpec`) on a release directory; returns an
+        `evaluation.results.EvaluationResult`. Every caller passes `methods` (None: the
+        benchmark's default), `seed`, `device`, `progress` and `max_gen_toks` (a benchmark that
+        generates nothing ignores it); `python -m evaluation run` adds `out_dir` (a folder for
+        the benchmark's own files, such as its exported tasks: the command writes the result
         there itself) and, only where the user gave them, `slices` (dimension -> values to
-        keep), `limit`, `judge` and `reference_judge` (the site's runner passes the last,
-        or None, to a benchmark that declares a `reference_judge` method). A benchmark that
-        cannot honour an option raises ValueError saying so."""
+        keep), `limit`, `judge` and `reference_judge` (the site's runner passes the last, a
+        `ModelSpec` or None, to a benchmark that declares a `reference_judge` method).
+
+        Who is blamed for a failure is decided by what it raises (`evaluation.errors`):
+        `ModelError` where the model is at fault (it cannot load, refuses, fits no item: the
+        job fails for good and the submitter reads the message); `SetupError` where this
+        installation is (a judge missing or misconfigured, options, slices or a release it
+        cannot score: the job fails for good, the submitter is told it is not their model's
+        fault and the operators get the message); anything else is infrastructure and the job
+        is retried. A `ValueError` is not the model's fault unless it is raised as
+        `ModelError`."""
 
     def check_configuration(self, env: Mapping[str, str]) -> list[str]:
         """What is wrong with this benchmark's settings in ENV (a process environment), one

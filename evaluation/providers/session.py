@@ -24,11 +24,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluation.errors import ModelError
+from evaluation.errors import BudgetExceeded
 
-
-class BudgetExceeded(ModelError):
-    """The job's estimated cost reached its budget; it stops with this message."""
+__all__ = ["BudgetExceeded", "JobSession", "Usage", "metering"]
 
 
 @dataclass

@@ -1,12 +1,14 @@
 """Job state transitions. Every change goes through here so the timeline stays complete.
 
 PENDING -> QUEUED -> RUNNING -> FINISHED | FAILED | CANCELLED. Infrastructure failures go
-back to QUEUED until `EVAL_MAX_INFRA_RETRIES` is spent; model failures are final.
+back to QUEUED until `EVAL_MAX_INFRA_RETRIES` is spent; model failures and site set-up
+failures (logged at ERROR for the operators) are final.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 import uuid
@@ -36,6 +38,14 @@ from leaderboard.evals.models import (
 from leaderboard.evals.notify import notify_requester
 from leaderboard.evals.signals import job_finished
 from leaderboard.tracking import ProgressReporter, storable_text
+
+log = logging.getLogger(__name__)
+
+#: What the submitter reads after a site set-up failure's reason.
+NOT_THE_MODEL = (
+    "This is not a fault of the model: the site's set-up cannot run this job; its operators "
+    "have been told and will run it again once it is fixed."
+)
 
 #: The Celery task that runs each kind of job, by name: the tasks module imports this one,
 #: so this one sends by name and never imports it back.
@@ -291,6 +301,10 @@ def fail(job_id: int, token: str | None, kind: FailureKind, reason: str) -> Eval
             )
             transaction.on_commit(lambda: enqueue(job_id))
             return job
+        if kind == FailureKind.SETUP:
+            # Nothing to retry and nothing for the submitter to fix: the operators must.
+            log.error("job %s cannot run on this installation: %s", job_id, reason)
+            reason = f"{reason} {NOT_THE_MODEL}"
         job.status = JobStatus.FAILED
         job.failure_kind = kind
         job.failure_reason = reason

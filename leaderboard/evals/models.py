@@ -258,6 +258,8 @@ class FailureKind(models.TextChoices):
     NONE = "", "—"
     INFRA = "infra", "Infrastructure"
     MODEL = "model", "Model"
+    #: the installation's (a judge missing or misconfigured): final, not the model's fault
+    SETUP = "setup", "Site set-up"
 
 
 class JobQuerySet(models.QuerySet["EvaluationJob"]):

@@ -12,7 +12,7 @@ from django.db import DataError
 
 from evaluation import EvaluationResult, ModelSpec, ProgressEvent
 from evaluation.benchmarks import get_benchmark
-from evaluation.errors import ModelError
+from evaluation.errors import ModelError, SetupError
 from evaluation.local_models import public_card
 from evaluation.providers import BudgetExceeded, Usage, metering
 from evaluation.release import iter_items, write_benchmark_release
@@ -84,8 +84,8 @@ def job_methods(job: EvaluationJob) -> tuple[list[str] | None, dict[str, Any]]:
     if judge is None and methods:
         methods = [m for m in methods if m not in judged]
         if not methods:
-            # The site's set-up, not the model: a worker with a reference judge can run it.
-            raise RuntimeError(
+            # The site's set-up, not the model: the operators must configure the judge.
+            raise SetupError(
                 f"{', '.join(sorted(judged))} needs the site's reference judge; set "
                 "EVAL_REFERENCE_JUDGE on the workers"
             )
@@ -129,9 +129,15 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
     cache_dir = Path(settings.EVAL_RESULTS_DIR) / "api-cache" / f"job-{job.pk}"
     # The job's spend so far: its usage and budget are the job's, not this try's.
     spent = EvaluationJob.objects.filter(pk=job.pk).values_list("usage", flat=True).get()
+    try:
+        spec = model_spec(job.model)
+    except ValueError as exc:
+        # The spec is the submitted model's own description (its kind, endpoint, precision).
+        raise lifecycle.ModelProblem(str(exc)) from exc
     with metering(job.budget, cache_dir, Usage.from_dict(spent or {})) as session:
         try:
-            spec = model_spec(job.model)
+            # What the benchmark raises says who is blamed (`evaluation.errors`): ModelError
+            # the model; SetupError the site (handled by the task); anything else is retried.
             result = benchmark.evaluate(
                 spec,
                 release_dir,
@@ -145,7 +151,7 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
         except BudgetExceeded as exc:
             # Worded now that the requests in flight have landed: it counts what is stored.
             raise lifecycle.ModelProblem(str(session.budget_exceeded())) from exc
-        except (ModelError, ValueError) as exc:
+        except ModelError as exc:
             raise lifecycle.ModelProblem(str(exc)) from exc
         finally:
             used = session.usage.requests or session.usage.cached or session.usage.retries
@@ -156,7 +162,7 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
                 EvaluationJob.objects.filter(pk=job.pk).update(usage=usage)
     if not isinstance(result, EvaluationResult):
         # The site stores the generic results only; anything else is the deployment's fault.
-        raise TypeError(
+        raise SetupError(
             f"{benchmark.slug}'s evaluate returned {type(result).__name__}, not an "
             "evaluation.results.EvaluationResult"
         )

@@ -13,6 +13,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+from evaluation.errors import SetupError
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import EvaluationJob, FailureKind, JobKind
 from leaderboard.tracking import log_tail
@@ -72,6 +73,9 @@ def _run_tracked(task: Task, job_id: int, token: str, runner: Callable[..., None
         except lifecycle.ModelProblem as exc:
             lifecycle.fail(job_id, token, FailureKind.MODEL, str(exc))
             return "failed: model"
+        except SetupError as exc:
+            lifecycle.fail(job_id, token, FailureKind.SETUP, str(exc))
+            return "failed: setup"
         except SoftTimeLimitExceeded:
             # Too slow for the time limit: another attempt would only burn the same GPU hours.
             limit = settings.CELERY_TASK_SOFT_TIME_LIMIT

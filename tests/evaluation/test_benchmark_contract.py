@@ -14,6 +14,7 @@ from evaluation.benchmarks.contract import IntervalMethod, Method, Metric, Metri
 from evaluation.benchmarks.intervals import metric_interval
 from evaluation.benchmarks.navab.harness import evaluate
 from evaluation.benchmarks.navab.records import TripleRecord, write_release
+from evaluation.errors import SetupError
 from evaluation.stats import bootstrap_mean_ci
 from tests.evaluation.conftest import cpu_spec
 
@@ -138,7 +139,7 @@ def test_an_export_takes_its_nations_from_the_release(tmp_path):
     assert sorted(names) == ["navab_mc_jp_quoted", "navab_mc_us_quoted"]
     docs = (tmp_path / "tasks" / "data" / "navab_mc_jp_quoted.jsonl").read_text().splitlines()
     assert [json.loads(d)["nation"] for d in docs] == ["jp", "jp"]
-    with pytest.raises(ValueError, match=r"unknown nation.*choose from us, jp"):
+    with pytest.raises(SetupError, match=r"unknown nation.*choose from us, jp"):
         get_benchmark("navab").export_tasks(release, tmp_path / "t2", slices={"nation": ["fr"]})
 
 

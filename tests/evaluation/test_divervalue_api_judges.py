@@ -14,6 +14,7 @@ import pytest
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.divervalue.judges import JudgeSpec, parse_judges
 from evaluation.benchmarks.divervalue.release import load_items, write_items
+from evaluation.errors import ModelError, SetupError
 from evaluation.providers import BudgetExceeded, metering
 from evaluation.spec import Serving
 from tests.evaluation.conftest import cpu_spec
@@ -134,11 +135,10 @@ def test_the_budget_stops_the_panel_with_its_reason(
 def test_a_judge_without_its_secret_on_the_worker_fails_naming_the_secret(
     tiny_model, release, server, tmp_path, monkeypatch
 ):
-    from evaluation.providers import SecretError
-
     monkeypatch.delenv(SECRET, raising=False)
     monkeypatch.delenv(f"{SECRET}_FILE", raising=False)
-    with pytest.raises(SecretError, match=f"no value for the secret {SECRET}"):
+    # The site's judge, not the model: a set-up error that names the secret to set.
+    with pytest.raises(SetupError, match=f"no value for the secret {SECRET}"):
         run(tiny_model, release, panel(server.chat_url), tmp_path / "out")
     assert not server.requests  # nothing was sent without the key
 
@@ -177,10 +177,10 @@ def test_a_panel_entry_carries_the_providers_limits_and_refuses_bad_ones():
 def test_paa_alone_without_a_panel_is_the_sites_set_up_not_the_models(tiny_model, release):
     from evaluation.benchmarks.divervalue.methods import NoJudgePanel
 
-    # A RuntimeError: the site retries it as an infrastructure failure, never blames the model.
+    # A SetupError: the job fails as the site's set-up, never blames the model.
     with pytest.raises(NoJudgePanel, match="EVAL_PAA_JUDGES is empty") as raised:
         run(tiny_model, release, [], Path("unused"))
-    assert not isinstance(raised.value, ValueError)
+    assert isinstance(raised.value, SetupError) and not isinstance(raised.value, ModelError)
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from evaluation.benchmarks.navab.harness import evaluate
+from evaluation.errors import ModelError
 from evaluation.providers import metering
 from evaluation.spec import ModelSpec, Serving
 from tests.evaluation.conftest import cpu_spec
@@ -74,13 +75,13 @@ def test_a_chat_model_is_scored_from_generated_letters_with_unanswered_items_cou
 
 
 def test_a_model_with_log_likelihoods_is_not_asked_for_generated_letters(tiny_model, tiny_release):
-    with pytest.raises(ValueError, match="mc_gen cannot score a hf model"):
+    with pytest.raises(ModelError, match="mc_gen cannot score a hf model"):
         evaluate(cpu_spec(tiny_model), tiny_release, methods=["mc_gen"], device="cpu")
 
 
 def test_a_chat_model_is_not_scored_on_log_likelihoods(tiny_release):
     spec = chat_spec("http://127.0.0.1:9/v1/chat/completions")
-    with pytest.raises(ValueError, match="mc cannot score a openai-chat model"):
+    with pytest.raises(ModelError, match="mc cannot score a openai-chat model"):
         evaluate(spec, tiny_release, methods=["mc"])
 
 

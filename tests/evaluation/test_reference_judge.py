@@ -15,6 +15,7 @@ from evaluation.benchmarks.navab.harness import (
 )
 from evaluation.benchmarks.navab.judging import judge_items
 from evaluation.benchmarks.navab.lm_eval_tasks import AJ_REF, export_tasks
+from evaluation.errors import ModelError, SetupError
 from evaluation.lm_eval_runner import load_lm
 from evaluation.results import EvaluationResult, read_answers
 from tests.evaluation.conftest import PER_CELL, cpu_spec
@@ -117,7 +118,7 @@ def test_without_a_reference_judge_aj_ref_is_skipped_and_the_card_says_why(
     assert {row.method for row in result.scores} == {"mc", "aj"}
     assert result.card.not_run == {"aj_ref": NO_REFERENCE_JUDGE}
     assert result.card.reference_judge is None
-    with pytest.raises(ValueError, match="aj_ref needs a reference judge"):
+    with pytest.raises(SetupError, match="aj_ref needs a reference judge"):
         evaluate(cpu_spec(tiny_model), tiny_release, methods=["aj_ref"], device="cpu")
 
 
@@ -209,3 +210,16 @@ def test_the_judge_sees_the_answer_without_thinking_or_a_blocked_marker():
     assert free_answer("  It should.\n") == "It should."
     assert free_answer(BLOCKED.format(reason="content_filter")) == ""
     assert free_answer("It depends <think>on the") == "It depends"
+
+
+def test_a_reference_judge_that_cannot_load_is_the_sites_set_up_not_the_model(
+    tiny_model, tiny_release, tmp_path
+):
+    # The evaluated model loads and answers; the judge the site configured does not.
+    missing = cpu_spec(tmp_path / "no-judge")
+    with pytest.raises(SetupError, match=r"judge .*no-judge: could not load") as raised:
+        evaluate(
+            cpu_spec(tiny_model), tiny_release, nations=["us"], modes=["quoted"],
+            methods=["aj_ref"], device="cpu", max_gen_toks=2, reference_judge=missing,
+        )  # fmt: skip
+    assert not isinstance(raised.value, ModelError)

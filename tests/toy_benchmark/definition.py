@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from evaluation.benchmarks.contract import (
     AlignmentDeclaration,
@@ -32,6 +32,9 @@ from evaluation.benchmarks.published import (
     read_manifest,
 )
 from evaluation.release import MANIFEST_FILE
+
+if TYPE_CHECKING:
+    from evaluation.results import EvaluationResult
 
 SLUG: Final = "toy"
 #: what a process puts in EVAL_EXTRA_BENCHMARKS to find this benchmark
@@ -152,7 +155,7 @@ class ToyBenchmark(Benchmark):
 
         return export_tasks(self, release_dir, out_dir, slices)
 
-    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
+    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> EvaluationResult:
         from tests.toy_benchmark.harness import evaluate
 
         return evaluate(self, spec, release_dir, **options)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from evaluation.benchmarks.contract import (
     AlignmentDeclaration,
@@ -37,6 +37,9 @@ from evaluation.benchmarks.divervalue.prompts import OPA_TEMPLATE
 from evaluation.benchmarks.divervalue.reader import read_published
 from evaluation.benchmarks.divervalue.release import DEFAULT_SPLIT, ITEMS_FILE
 from evaluation.benchmarks.published import PublishedRead
+
+if TYPE_CHECKING:
+    from evaluation.results import EvaluationResult
 
 # A slice with fewer items is greyed and never ranked; DIVERVALUE_MIN_N sets another, read
 # from the environment so the web processes and the workers agree.
@@ -304,7 +307,7 @@ class DiverValueBench(Benchmark):
             answers=read_answers(answers) if answers is not None else None,
         )
 
-    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
+    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> EvaluationResult:
         """OPA and, with a judge panel configured (`judges`), PAA, in the shape every
         benchmark's results take (`evaluation.results`)."""
         from evaluation.benchmarks.divervalue.methods import evaluate

@@ -31,6 +31,7 @@ from evaluation.benchmarks.divervalue.results import (
 )
 from evaluation.benchmarks.intervals import metric_intervals
 from evaluation.context import left_out_counts
+from evaluation.errors import SetupError
 from evaluation.lm_eval_runner import Progress, load_lm, run_tasks
 from evaluation.release import sha256_file
 from evaluation.results import ProgressEvent
@@ -138,7 +139,7 @@ def evaluate(
     # Through the registry: the definition imports this harness for its operations.
     benchmark = benchmark or cast("DiverValueBench", get_benchmark("divervalue"))
     if methods and set(methods) != {"opa"}:
-        raise ValueError("DiverValue-Bench's harness computes OPA only; PAA is judged separately")
+        raise SetupError("DiverValue-Bench's harness computes OPA only; PAA is judged separately")
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     release_dir = Path(release_dir).resolve()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 from evaluation import repro
 from evaluation.benchmarks.divervalue.judges import JUDGES_ENV, JudgeSpec, configured_judges
 from evaluation.benchmarks.divervalue.release import ITEMS_FILE, select_items
+from evaluation.errors import SetupError
 from evaluation.lm_eval_runner import chained
 from evaluation.release import sha256_file
 from evaluation.results import EvaluationResult, ProgressEvent, ReproCard, SampleRecord
@@ -57,16 +58,15 @@ def undecided(card: Mapping[str, Any]) -> str | None:
     return None
 
 
-class NoJudgePanel(RuntimeError):
-    """Only PAA was asked for and this worker has no panel: the site's set-up, not the model
-    (a RuntimeError, so the site retries the job as an infrastructure failure)."""
+class NoJudgePanel(SetupError):
+    """Only PAA was asked for and this worker has no panel: the site's set-up, not the model."""
 
 
 def _methods(methods: Sequence[str] | None) -> list[str]:
     chosen = list(methods or METHODS)
     unknown = sorted(set(chosen) - set(METHODS))
     if unknown:
-        raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from opa, paa")
+        raise SetupError(f"unknown method(s) {', '.join(unknown)}; choose from opa, paa")
     return [m for m in METHODS if m in chosen]
 
 

@@ -38,6 +38,7 @@ from evaluation.benchmarks.divervalue.paa_tasks import (
     write_generate_task,
 )
 from evaluation.context import TooLong
+from evaluation.errors import SetupError, judged_by_setup
 from evaluation.lm_eval_runner import Progress, load_lm, run_tasks
 from evaluation.results import ProgressEvent
 from evaluation.spec import ModelSpec
@@ -139,7 +140,7 @@ def run_paa(
 ) -> PaaRun:
     """Answer every item with `spec` and judge each answer with every judge of the panel."""
     if not judges:
-        raise ValueError("PAA needs at least one judge")
+        raise SetupError("PAA needs at least one judge")
     by_uid = {str(item["uid"]): item for item in items}
     tracker = Progress(total=len(items) * (1 + len(judges)), callback=progress)
     run_device = repro.resolve_device(device, spec)
@@ -175,10 +176,11 @@ def run_paa(
         task = judge_task(index)
         tracker.start(f"paa: judge {judge.name}")
         if raw:
-            backend = open_backend(judge, tasks_dir, task, device=device, seed=seed)
-            judged = backend.generate(
-                [(uid, judge_prompt(by_uid[uid], answers[uid])) for uid in raw]
-            )
+            with judged_by_setup(judge.name):
+                backend = open_backend(judge, tasks_dir, task, device=device, seed=seed)
+                judged = backend.generate(
+                    [(uid, judge_prompt(by_uid[uid], answers[uid])) for uid in raw]
+                )
             # The panel's verdict needs every judge's output: an item one judge cannot read
             # whole is left out of the verdicts.
             too_long += [_as_item(left, by_uid) for left in judged.too_long]

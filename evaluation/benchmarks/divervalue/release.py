@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.divervalue.reader import SPLITS
+from evaluation.errors import SetupError
 
 ITEMS_FILE: Final = "items.jsonl"
 ALL: Final = "all"
@@ -41,20 +42,20 @@ def select_items(
     """The items to score, sorted by uid: of `splits` (default: the test split where the
     release has one, else all items); `limit` keeps the first N."""
     if limit is not None and limit < 1:
-        raise ValueError("limit must be a positive number of items")
+        raise SetupError("limit must be a positive number of items")
     items = sorted(load_items(release_dir), key=lambda item: str(item["uid"]))
     held = {str(item.get("split") or "") for item in items}
     if not splits:
         splits = [DEFAULT_SPLIT] if DEFAULT_SPLIT in held else [ALL]
     unknown = sorted(set(splits) - {*SPLITS, ALL})
     if unknown:
-        raise ValueError(
+        raise SetupError(
             f"unknown split(s) {', '.join(unknown)}; choose from {', '.join((*SPLITS, ALL))}"
         )
     if ALL not in splits:
         items = [item for item in items if item.get("split") in splits]
     if not items:
-        raise ValueError(
+        raise SetupError(
             f"the release in {release_dir} has no items in split(s) {', '.join(splits)}"
         )
     return items[:limit] if limit else items

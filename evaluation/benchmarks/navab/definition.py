@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from evaluation.benchmarks.contract import (
     AlignmentDeclaration,
@@ -32,6 +32,10 @@ from evaluation.benchmarks.contract import (
 from evaluation.benchmarks.navab import prompts as templates
 from evaluation.benchmarks.navab.layout import ReleaseNames, read_release
 from evaluation.benchmarks.published import PublishedRead
+from evaluation.errors import SetupError
+
+if TYPE_CHECKING:
+    from evaluation.results import EvaluationResult
 
 
 class KnownNation(NamedTuple):
@@ -387,14 +391,14 @@ class NaVAB(Benchmark):
         )
         return [name for names in exported.tasks.values() for name in names]
 
-    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> Any:
+    def evaluate(self, spec: Any, release_dir: Path, **options: Any) -> EvaluationResult:
         """The harness; `slices` ({"nation": [...], "mode": [...]}) are its nations and modes."""
         from evaluation.benchmarks.navab.harness import evaluate
 
         slices = dict(options.pop("slices", None) or {})
         unknown = sorted(set(slices) - {"nation", "mode"})
         if unknown:
-            raise ValueError(f"{self.name} slices by nation and mode, not {', '.join(unknown)}")
+            raise SetupError(f"{self.name} slices by nation and mode, not {', '.join(unknown)}")
         if slices.get("nation"):
             options["nations"] = list(slices["nation"])
         if slices.get("mode"):

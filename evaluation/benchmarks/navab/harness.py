@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +47,7 @@ from evaluation.benchmarks.navab.lm_eval_tasks import (
 from evaluation.benchmarks.navab.prompts import LETTERS
 from evaluation.benchmarks.navab.records import TripleRecord
 from evaluation.context import TooLong, left_out_counts
+from evaluation.errors import ModelError, SetupError, judged_by_setup
 from evaluation.lm_eval_runner import Progress, ProgressCallback, load_lm, run_tasks
 from evaluation.providers.letters import parse_letter
 from evaluation.results import EvaluationResult, Part, SampleRecord, ScoreRow
@@ -54,12 +55,18 @@ from evaluation.spec import ModelSpec
 from evaluation.stats import cell_seed, stderr
 
 
+def _judge_blamed(chosen: bool, judge: ModelSpec) -> AbstractContextManager[None]:
+    """A judge the caller chose (a reference judge, `judge=`) is the set-up's to fix when it
+    fails; the model judging its own answers is the model's."""
+    return judged_by_setup(judge.pretrained) if chosen else nullcontext()
+
+
 def _choose(values: Sequence[str] | None, allowed: Sequence[str], what: str) -> list[str]:
     if not values:
         return list(allowed)
     unknown = sorted(set(values) - set(allowed))
     if unknown:
-        raise ValueError(
+        raise SetupError(
             f"unknown {what}(s): {', '.join(unknown)}; choose from {', '.join(allowed)}"
         )
     return [v for v in allowed if v in values]
@@ -95,7 +102,7 @@ def release_cells(
     ones; asking for one it lacks is an error). `limit` keeps the first N balanced items of
     each cell (both halves stay represented)."""
     if limit is not None and limit < 1:
-        raise ValueError("limit must be a positive number of items per nation x mode")
+        raise SetupError("limit must be a positive number of items per nation x mode")
     # Any form of the release: a release directory, the publisher's folders, a download.
     triples = [TripleRecord.from_dict(item) for item in _navab().release_items(Path(release_dir))]
     chosen_nations = _choose(nations, _in_order({t.nation for t in triples}), "nation")
@@ -233,12 +240,13 @@ def _methods(
     judge is given (the card says so). Asking for aj_ref without one, or for a method off the
     model's tracks, is an error."""
     if requested and AJ_REF in requested and reference_judge is None:
-        raise ValueError(f"{AJ_REF} needs a reference judge; none is configured")
+        raise SetupError(f"{AJ_REF} needs a reference judge; none is configured")
     defaults = [m for m in default_methods(spec) if m != AJ_REF or reference_judge is not None]
     methods = _choose(requested or defaults, METHODS, "method")
     off_track = [m for m in methods if _navab().method(m).track not in spec.tracks]
     if off_track:
-        raise ValueError(
+        # The model's kind gives no log-likelihoods (or no letters) for these methods.
+        raise ModelError(
             f"{', '.join(off_track)} cannot score a {spec.kind} model (its track is not one of "
             f"{', '.join(t.value for t in spec.tracks)})"
         )
@@ -295,12 +303,12 @@ def evaluate(
     methods = _methods(methods, reference_judge, spec)
     not_run = {AJ_REF: NO_REFERENCE_JUDGE} if reference_judge is None else {}
     if max_gen_toks < 1:
-        raise ValueError("max_gen_toks must be at least 1")
+        raise SetupError("max_gen_toks must be at least 1")
     release_dir = Path(release_dir).resolve()
     cells = release_cells(release_dir, nations, modes, limit=limit)
     n_items = sum(len(items) for items in cells.values())
     if n_items == 0:
-        raise ValueError(
+        raise SetupError(
             f"the release in {release_dir} has no triples for nations "
             f"{', '.join(nations or ['(all)'])} and modes {', '.join(modes or ['(all)'])}"
         )
@@ -373,14 +381,16 @@ def evaluate(
                 if judge_spec != loaded:
                     tracker.start(f"loading {'reference judge' if method == AJ_REF else 'judge'}")
                     del lm  # free the model before loading the next one
-                    lm = load_lm(judge_spec, judge_device)
+                    with _judge_blamed(judge_spec is not spec, judge_spec):
+                        lm = load_lm(judge_spec, judge_device)
                     loaded = judge_spec
                     tracker.attach(lm)
                 tracker.start("aj: judging" if method == AJ else "aj_ref: reference judge")
                 start = tracker.done
-                records += judge_answers(
-                    lm, judge_spec, items, method, exported, seed, too_long[method]
-                )
+                with _judge_blamed(judge_spec is not spec, judge_spec):
+                    records += judge_answers(
+                        lm, judge_spec, items, method, exported, seed, too_long[method]
+                    )
                 tracker.finish_stage(start + 2 * n_items)
         tracker.start("scoring")
         rows = score_rows(records, seed)

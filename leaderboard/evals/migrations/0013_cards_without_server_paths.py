@@ -22,6 +22,6 @@ def hide_server_paths(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("evals", "0011_model_unique_per_provider")]
+    dependencies = [("evals", "0012_failure_kind_setup")]
 
     operations = [migrations.RunPython(hide_server_paths, migrations.RunPython.noop)]
