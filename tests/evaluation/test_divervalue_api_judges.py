@@ -119,17 +119,21 @@ def test_api_judges_give_the_same_verdicts_through_faults_and_a_rerun_pays_nothi
     assert KEY not in json.dumps(card, default=str)
 
 
-def test_the_budget_stops_the_panel_with_its_reason(
+def test_the_budget_stops_the_panel_before_a_request_it_cannot_pay_for(
     tiny_model, release, server, tmp_path, monkeypatch
 ):
     monkeypatch.setenv(SECRET, KEY)
-    costly = Serving(input_price_per_m=1e6)  # a dollar a token: the first answer spends it
+    # A dollar a token: no judge request fits a $0.50 budget, so none is sent (a request is
+    # only sent when the budget can pay for the most it could cost).
+    costly = Serving(input_price_per_m=1e6)
+    sent = len(server.requests)
     with (
         metering(budget_usd=0.5, cache_dir=tmp_path / "cache") as session,
         pytest.raises(BudgetExceeded, match=r"budget of \$0\.5000 is spent"),
     ):
         run(tiny_model, release, panel(server.chat_url, costly), tmp_path / "out")
-    assert session.usage.requests == 1 and session.usage.cost_usd >= 0.5
+    assert (session.usage.requests, session.usage.cost_usd) == (0, 0.0)
+    assert len(server.requests) == sent
 
 
 def test_a_judge_without_its_secret_on_the_worker_fails_naming_the_secret(
