@@ -27,12 +27,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 
 from leaderboard.boards import cache as board_cache
-from leaderboard.boards import warming
 
 try:  # brotli is optional: only when the server has it installed
     import brotli  # type: ignore[import-not-found,unused-ignore]
@@ -43,10 +43,6 @@ except ImportError:  # pragma: no cover - depends on the installation
 KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
 #: too small to be worth compressing (a header and a few rows)
 MIN_COMPRESSED = 512
-
-# Responses are larger than boards (a 1,000-model page is ~300 KB plus its gzip copy) and
-# many more requests map to them, so they get their own memory, not the boards'.
-_recent_responses = board_cache.RecentValues(size=48)
 
 
 @dataclass(frozen=True)
@@ -155,12 +151,11 @@ def cached_response(
     if not cacheable(request):
         return build()
     versioned = board_cache.versioned_key(request_key(request, variant), recent=True)
-    stored: StoredResponse | None = board_cache.read(versioned, _recent_responses)
+    stored: StoredResponse | None = cache.get(versioned)
     if stored is None:
         response = build()
         stored = storable(request, response)
         if stored is None:
             return response
-        board_cache.keep(versioned, stored, _recent_responses)
-        warming.remember(request)
+        cache.set(versioned, stored, board_cache.TIMEOUT_S)
     return serve(request, stored)
