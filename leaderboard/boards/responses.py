@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -43,6 +45,37 @@ except ImportError:  # pragma: no cover - depends on the installation
 KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
 #: too small to be worth compressing (a header and a few rows)
 MIN_COMPRESSED = 512
+
+
+class RecentResponses:
+    """The last few renderings this process served, by versioned key.
+
+    With a shared cache (Redis) a warm request would otherwise fetch and unpickle every
+    encoding of its body (a 1,000-model page is ~300 KB plus its gzip copy), about as long as
+    the rest of the request; the version in the key keeps this exactly as fresh as the cache.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.values: OrderedDict[str, StoredResponse] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> StoredResponse | None:
+        with self.lock:
+            value = self.values.get(key)
+            if value is not None:
+                self.values.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: StoredResponse) -> None:
+        with self.lock:
+            self.values[key] = value
+            self.values.move_to_end(key)
+            while len(self.values) > self.size:
+                self.values.popitem(last=False)
+
+
+_recent = RecentResponses(size=48)
 
 
 @dataclass(frozen=True)
@@ -151,11 +184,12 @@ def cached_response(
     if not cacheable(request):
         return build()
     versioned = board_cache.versioned_key(request_key(request, variant), recent=True)
-    stored: StoredResponse | None = cache.get(versioned)
+    stored = _recent.get(versioned) or cache.get(versioned)
     if stored is None:
         response = build()
         stored = storable(request, response)
         if stored is None:
             return response
         cache.set(versioned, stored, board_cache.TIMEOUT_S)
+    _recent.put(versioned, stored)
     return serve(request, stored)
