@@ -7,11 +7,9 @@ process; they expire on their own. No key listing or pattern delete is needed.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -72,65 +70,19 @@ def invalidate_boards() -> None:
     forget_board_version()  # this process shows its own change at once
 
 
-class RecentValues:
-    """The last few values this process read, by versioned key.
-
-    A 1,000-model board takes tens of milliseconds to unpickle from the cache, more than the
-    rest of a request; keeping recent ones as objects skips that. The version in the key keeps
-    this exactly as fresh as the shared cache. Values are never mutated once built.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.values: OrderedDict[str, Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> Any:
-        with self.lock:
-            value = self.values.get(key)
-            if value is not None:
-                self.values.move_to_end(key)
-            return value
-
-    def put(self, key: str, value: Any) -> None:
-        with self.lock:
-            self.values[key] = value
-            self.values.move_to_end(key)
-            while len(self.values) > self.size:
-                self.values.popitem(last=False)
-
-
-_recent = RecentValues(size=64)
-
-
 def versioned_key(key: str, *, recent: bool = False) -> str:
     """KEY as of the current board version (one primary-key query), or as of the version
     read lately (`recent_board_version`)."""
     return f"{key}|v{recent_board_version() if recent else board_version()}"
 
 
-def read(versioned: str, recent: RecentValues = _recent) -> Any:
-    """The value kept under a versioned key, from this process's memory or the shared cache."""
-    value = recent.get(versioned)
-    if value is None:
-        value = cache.get(versioned)
-        if value is not None:
-            recent.put(versioned, value)
-    return value
-
-
-def keep(versioned: str, value: Any, recent: RecentValues = _recent) -> None:
-    cache.set(versioned, value, TIMEOUT_S)
-    recent.put(versioned, value)
-
-
 def cached_value(key: str, build: Callable[[], T]) -> T:
     """`build()` once per board version for `key` (anything derived from boards)."""
     versioned = versioned_key(key)
-    value: T | None = read(versioned)
+    value: T | None = cache.get(versioned)
     if value is None:
         value = build()
-        keep(versioned, value)
+        cache.set(versioned, value, TIMEOUT_S)
     return value
 
 

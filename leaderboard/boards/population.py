@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString
 
 from evaluation.benchmarks.contract import Benchmark, Metric, MetricKind, SliceDimension
 from evaluation.benchmarks.countries import is_unstated
+from evaluation.results import MEASURE_FIELDS, Measure
 from leaderboard.boards import charts
 from leaderboard.boards.ranking import mean_interval
 
@@ -122,10 +123,15 @@ def applies(benchmark: Benchmark) -> bool:
     return benchmark.averaged_dimension is None
 
 
-# One row of a stored score: (slices, value, ci_low, ci_high, stderr, n, clusters).
-ScoreRow = tuple[dict[str, str], float, float, float, float, int, int | None]
-#: the Score fields a ScoreRow holds, in order
-SCORE_ROW_FIELDS = ("slices", "value", "ci_low", "ci_high", "stderr", "n", "clusters")
+# One stored score: its slice cell and what it measured.
+ScoreRow = tuple[dict[str, str], Measure]
+#: the Score fields `score_row` reads, in order
+SCORE_ROW_FIELDS = ("slices", *MEASURE_FIELDS)
+
+
+def score_row(slices: dict[str, str], *measured: Any) -> ScoreRow:
+    """A ScoreRow from the values of SCORE_ROW_FIELDS."""
+    return slices, Measure(**dict(zip(MEASURE_FIELDS, measured, strict=True)))
 
 
 def _points(
@@ -149,19 +155,20 @@ def _points(
         for value in values:
             group = grouped[(dimension.key, value)]
             # The fewest clusters among the models' scores (they share the release's items).
-            known = [r[6] for r in group if r[6] is not None]
+            known = [m.clusters for _, m in group if m.clusters is not None]
             clusters = min(known) if known else None
             if len(group) == 1:
-                _, score, low, high, _, n, _ = group[0]
+                only = group[0][1]
+                score, low, high, n = only.value, only.ci_low, only.ci_high, only.n
             else:
                 mean = mean_interval(
-                    [r[1] for r in group],
-                    [r[4] for r in group],
+                    [m.value for _, m in group],
+                    [m.stderr for _, m in group],
                     lower=metric.lower,
                     upper=metric.upper,
                 )
                 score, low, high = mean.value, mean.low, mean.high
-                n = max(r[5] for r in group)
+                n = max(m.n for _, m in group)
             points[dimension.key].append(
                 Point(
                     value=value,
@@ -389,7 +396,7 @@ def score_rows(benchmark: Benchmark, scores: Iterable[Any]) -> list[tuple[str, S
     """(job, row) pairs of Score instances of the benchmark's first method's primary metric."""
     method = benchmark.methods[0]
     return [
-        (str(s.job_id), tuple(getattr(s, name) for name in SCORE_ROW_FIELDS))
+        (str(s.job_id), score_row(*(getattr(s, name) for name in SCORE_ROW_FIELDS)))
         for s in scores
         if s.method == method.key and s.metric == method.primary
     ]

@@ -5,9 +5,6 @@ so with `job_finished` (it does not know boards exist). The model signals cover 
 admin or the shell: a model's name, size or type, a release published or withdrawn, a job or its
 scores deleted. Job saves are not watched: heartbeats save every few seconds and never change a
 board.
-
-Each change also queues the warming of what it made stale (`warming`), so the first visitor
-after it reads a cached rendering.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ from django.dispatch import receiver
 
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.cache import invalidate_boards
-from leaderboard.boards.tasks import warm_soon
 from leaderboard.evals.models import EvaluationJob, LanguageModel
 from leaderboard.evals.signals import job_finished
 
@@ -31,15 +27,10 @@ from leaderboard.evals.signals import job_finished
 @receiver(post_delete, sender=DatasetRelease)
 @receiver(post_delete, sender=EvaluationJob)
 def boards_changed(sender: type[Any], **kwargs: Any) -> None:
-    transaction.on_commit(invalidate_and_warm)
-
-
-def invalidate_and_warm() -> None:
-    invalidate_boards()
-    warm_soon()
+    transaction.on_commit(invalidate_boards)
 
 
 @receiver(job_finished, sender=EvaluationJob)
 def job_results_published(sender: type[EvaluationJob], job: EvaluationJob, **kwargs: Any) -> None:
     # Sent after commit: the new scores are already visible to the connection that rebuilds.
-    invalidate_and_warm()
+    invalidate_boards()

@@ -20,19 +20,21 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 
 from leaderboard.boards import cache as board_cache
-from leaderboard.boards import warming
 
 try:  # brotli is optional: only when the server has it installed
     import brotli  # type: ignore[import-not-found,unused-ignore]
@@ -44,9 +46,36 @@ KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
 #: too small to be worth compressing (a header and a few rows)
 MIN_COMPRESSED = 512
 
-# Responses are larger than boards (a 1,000-model page is ~300 KB plus its gzip copy) and
-# many more requests map to them, so they get their own memory, not the boards'.
-_recent_responses = board_cache.RecentValues(size=48)
+
+class RecentResponses:
+    """The last few renderings this process served, by versioned key.
+
+    With a shared cache (Redis) a warm request would otherwise fetch and unpickle every
+    encoding of its body (a 1,000-model page is ~300 KB plus its gzip copy), about as long as
+    the rest of the request; the version in the key keeps this exactly as fresh as the cache.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.values: OrderedDict[str, StoredResponse] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> StoredResponse | None:
+        with self.lock:
+            value = self.values.get(key)
+            if value is not None:
+                self.values.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: StoredResponse) -> None:
+        with self.lock:
+            self.values[key] = value
+            self.values.move_to_end(key)
+            while len(self.values) > self.size:
+                self.values.popitem(last=False)
+
+
+_recent = RecentResponses(size=48)
 
 
 @dataclass(frozen=True)
@@ -155,12 +184,12 @@ def cached_response(
     if not cacheable(request):
         return build()
     versioned = board_cache.versioned_key(request_key(request, variant), recent=True)
-    stored: StoredResponse | None = board_cache.read(versioned, _recent_responses)
+    stored = _recent.get(versioned) or cache.get(versioned)
     if stored is None:
         response = build()
         stored = storable(request, response)
         if stored is None:
             return response
-        board_cache.keep(versioned, stored, _recent_responses)
-        warming.remember(request)
+        cache.set(versioned, stored, board_cache.TIMEOUT_S)
+    _recent.put(versioned, stored)
     return serve(request, stored)

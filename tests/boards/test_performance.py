@@ -139,7 +139,7 @@ def test_the_version_is_shared_through_the_database(client, release):
     database, whatever cache backend each of them has."""
     ranked_model("org/first", release, 0.5)
     before = board_version()
-    assert board_models(client) == ["org/first"]  # cached (shared cache and process memory)
+    assert board_models(client) == ["org/first"]  # cached
     ranked_model("org/second", release, 0.9)
     assert board_models(client) == ["org/first"]
     BoardVersion.objects.update(version=F("version") + 1)  # what another process's bump does

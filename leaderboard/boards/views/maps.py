@@ -13,7 +13,7 @@ from evaluation.benchmarks import get_benchmark
 from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.params import parse_board_query
-from leaderboard.boards.population import SCORE_ROW_FIELDS, Population, population
+from leaderboard.boards.population import SCORE_ROW_FIELDS, Population, population, score_row
 from leaderboard.boards.queries import OVERALL
 from leaderboard.evals.models import Score
 
@@ -36,7 +36,7 @@ def world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
         ).values_list("job_id", *SCORE_ROW_FIELDS)
         return population(
             declared,
-            [(str(job), tuple(row)) for job, *row in rows],
+            [(str(job), score_row(*row)) for job, *row in rows],
             "chart-board",
             f"Mean over {len(ranked)} ranked model{'s' if len(ranked) != 1 else ''}",
         )
