@@ -154,7 +154,11 @@ def run_tasks(
     )
     tasks = get_task_dict(list(names), manager)
     too_long = leave_out_too_long(lm, tasks, spec.apply_chat_template)
-    runnable = [task for task in tasks.values() if len(task.eval_docs)]
+    # By name where nothing was left out: lm-eval then loads the tasks itself, exactly as the
+    # stock command on the card does (same request order, so the same answers from a server).
+    runnable: list[Any] = (
+        [task for task in tasks.values() if len(task.eval_docs)] if too_long else list(names)
+    )
     if not runnable:
         return TaskSamples({}, too_long)  # nothing to run (lm-eval refuses an empty task list)
     output = lm_eval.simple_evaluate(
