@@ -34,7 +34,7 @@ from leaderboard.boards.queries import (
     SORT_KEYS,
     Board,
     BoardRow,
-    methods_not_run,
+    method_gaps,
 )
 from leaderboard.boards.responses import cached_response
 from leaderboard.evals.api import MeasureSerializer
@@ -162,7 +162,7 @@ HEADER_SCHEMA: dict[str, Any] = {
 
 def no_scores(release: DatasetRelease, method: Method) -> list[dict[str, Any]]:
     """Why models evaluated on RELEASE have no scores of METHOD, with how many each."""
-    return [{"reason": r, "models": n} for r, n in methods_not_run(release, method.key)]
+    return [{"reason": r, "models": n} for r, n in method_gaps(release, method.key).not_run]
 
 
 def board_slices(board: Board) -> dict[str, str]:

@@ -234,28 +234,30 @@ class Board:
         return [r for r in self.rows if not r.complete]
 
 
-def methods_not_run(release: DatasetRelease, method: str) -> list[tuple[str, int]]:
-    """Why the latest runs on `release` left `method` out (their cards' `not_run`), with how
-    many models each reason applies to, most frequent first."""
-    reasons = Counter(
-        str(card["not_run"][method])
-        for card in LanguageModel.objects.latest_jobs(release).values_list("repro_card", flat=True)
-        if isinstance(card, dict) and method in (card.get("not_run") or {})
-    )
-    return reasons.most_common()
+@dataclass(frozen=True)
+class MethodGaps:
+    """What the latest runs on a release did not score of one method: why they left it out
+    (their cards' `not_run`, with how many models each reason applies to, most frequent
+    first), and the models that left items out as longer than a context (their cards'
+    `too_long`: the model, how many items, the context in tokens)."""
+
+    not_run: list[tuple[str, int]]
+    left_out: list[tuple[LanguageModel, int, int]]
 
 
-def methods_left_out(release: DatasetRelease, method: str) -> list[tuple[LanguageModel, int, int]]:
-    """The models whose latest run on `release` left items of `method` out as longer than a
-    context (their cards' `too_long`): the model, how many items, the context in tokens."""
+def method_gaps(release: DatasetRelease, method: str) -> MethodGaps:
+    """The gaps of METHOD on RELEASE, read from the latest jobs' cards in one query."""
+    reasons: Counter[str] = Counter()
     left = []
-    for job in (
-        LanguageModel.objects.latest_jobs(release).select_related("model").order_by("model__name")
-    ):
-        counts = (job.repro_card or {}).get("too_long") or {}
-        if method in counts:
-            left.append((job.model, int(counts[method]["n"]), int(counts[method]["context"])))
-    return left
+    jobs = LanguageModel.objects.latest_jobs(release).select_related("model")
+    for job in jobs.order_by("model__name"):
+        card = job.repro_card if isinstance(job.repro_card, dict) else {}
+        if method in (card.get("not_run") or {}):
+            reasons[str(card["not_run"][method])] += 1
+        counts = (card.get("too_long") or {}).get(method)
+        if counts:
+            left.append((job.model, int(counts["n"]), int(counts["context"])))
+    return MethodGaps(reasons.most_common(), left)
 
 
 def model_choices(release: DatasetRelease) -> list[LanguageModel]:

@@ -33,8 +33,7 @@ from leaderboard.boards.queries import (
     Board,
     BoardQuery,
     BoardRow,
-    methods_left_out,
-    methods_not_run,
+    method_gaps,
 )
 from leaderboard.boards.responses import cached_response
 from leaderboard.evals.models import LanguageModel, ModelType, Precision
@@ -165,6 +164,7 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
     selected_labels = [
         declared.slice_dimension(key).label_of(value) for key, value in result.selected.items()
     ]
+    gaps = method_gaps(query.release, result.method.key)
     context = {
         "benchmark": declared,
         "board": result,
@@ -211,8 +211,8 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "releases": DatasetRelease.objects.published().filter(benchmark__slug=benchmark),
         "overall": overall,
         "rows_html": board_rows_html(query, result, page, overall),
-        "not_run": methods_not_run(query.release, result.method.key),
-        "left_out": methods_left_out(query.release, result.method.key),
+        "not_run": gaps.not_run,
+        "left_out": gaps.left_out,
         # An empty board of one method is not an empty release: other methods may have
         # scored models (a chat-only method on a release of open models), so say which.
         "evaluated_models": 0

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.disparity import DisparityRow, board_disparities, disparity_state
-from leaderboard.boards.queries import methods_not_run
+from leaderboard.boards.queries import method_gaps
 from leaderboard.boards.views.board import spreadsheet_safe
 
 
@@ -30,7 +30,7 @@ def disparity_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "sort": sort,
         "rows": rows,
         # Models whose runs left the method out have no disparity: say why, as the board does.
-        "not_run": methods_not_run(release, method.key),
+        "not_run": method_gaps(release, method.key).not_run,
         "kind": method.primary_metric.kind,
         "querystring": request.GET.urlencode(),
         "releases": DatasetRelease.objects.published().filter(benchmark__slug=benchmark),
