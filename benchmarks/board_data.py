@@ -88,24 +88,25 @@ def fill_navab(models: list, release=None) -> list:
     jobs."""
     from django.utils import timezone
 
-    from leaderboard.benchmark.models import Mode, Nation, make_triple_uid
+    from evaluation.benchmarks.navab import MODES
+    from leaderboard.benchmark.models import make_triple_uid
     from leaderboard.evals.models import EvaluationJob, JobStatus, Score
 
     now = timezone.now()
-    nations = list(Nation.objects.filter(code__in=NATIONS))
-    modes = list(Mode.objects.evaluated())
+    nations = NATIONS
+    modes = [mode.code for mode in MODES if mode.scored]
     if release is None:
         release = _release("navab", "load-1")
         _items(
             release,
             [
                 (
-                    make_triple_uid(nation.code, mode.code, f"Q {nation.code}", f"S {mode.code}"),
-                    {"nation": nation.code, "mode": mode.code},
+                    make_triple_uid(nation, mode, f"Q {nation}", f"S {mode}"),
+                    {"nation": nation, "mode": mode},
                     {
-                        "question": f"Q {nation.code}",
-                        "statement": f"S {mode.code}",
-                        "reverse_statement": f"RS {mode.code}",
+                        "question": f"Q {nation}",
+                        "statement": f"S {mode}",
+                        "reverse_statement": f"RS {mode}",
                     },
                 )
                 for nation in nations
@@ -126,15 +127,15 @@ def fill_navab(models: list, release=None) -> list:
     )
     scores = []
     for index, job in enumerate(jobs):
-        for nation in nations:
-            for mode in modes:
+        for n, nation in enumerate(nations, 1):
+            for m, mode in enumerate(modes, 1):
                 for method in ("mc", "aj") if job.attempt == 2 else ("mc",):
-                    value = _value(index, nation.pk * 7 + mode.pk)
+                    value = _value(index, n * 7 + m)
                     scores.append(
                         Score(
                             job=job,
-                            slices={"nation": nation.code, "mode": mode.code},
-                            slice_key=f"mode={mode.code}|nation={nation.code}",
+                            slices={"nation": nation, "mode": mode},
+                            slice_key=f"mode={mode}|nation={nation}",
                             method=method,
                             metric="acc",
                             parts={

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import board_data  # benchmarks/, next to this script
 from tqdm import tqdm
-from web_load import _interrupted, drop_database, wait_until_up
+from web_load import _interrupted, create_database, drop_database, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -360,6 +360,8 @@ def main() -> None:
     args = parser.parse_args()
     preset = SMALL if args.small else FULL
 
+    if args.database == "postgresql":
+        create_database(args.db_url)  # first: a run refused its database leaves nothing behind
     var_dir = Path(tempfile.mkdtemp(prefix="navab-scale-"))
     db_url = args.db_url if args.database == "postgresql" else f"sqlite:///{var_dir}/scale.sqlite3"
     env = {
@@ -376,8 +378,6 @@ def main() -> None:
     print(f"database {db_url.rsplit('/', 1)[-1]} (fresh); temporary folder {var_dir}", flush=True)
     print(f"load average at start: {os.getloadavg()}", flush=True)
     signal.signal(signal.SIGTERM, _interrupted)
-    if args.database == "postgresql":
-        drop_database(db_url, create=True)
     server: subprocess.Popen[bytes] | None = None
     ok = False
     try:

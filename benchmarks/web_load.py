@@ -76,14 +76,30 @@ def _admin(url: str) -> tuple[str, str]:
     return parsed._replace(path="/postgres").geturl(), parsed.path.lstrip("/")
 
 
-def drop_database(url: str, *, create: bool = False) -> None:
+def create_database(url: str) -> None:
+    """Create the run's database, refusing one that exists: it may be another run's. Dropping
+    it first, as runs did, ended that run's connections and left the two runs writing one
+    database (a full-size import found the small run's release and was refused)."""
+    import psycopg
+
+    admin, name = _admin(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        try:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        except psycopg.errors.DuplicateDatabase:
+            raise SystemExit(
+                f"database {name} exists: another run may be using it. Name another "
+                f'(--db-url), or drop it if no run is (DROP DATABASE "{name}")'
+            ) from None
+
+
+def drop_database(url: str) -> None:
+    """Drop the run's own database (after create_database), ending its connections."""
     import psycopg
 
     admin, name = _admin(url)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 @dataclass(frozen=True)
@@ -238,6 +254,7 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
     args = parser.parse_args()
 
+    create_database(args.db_url)  # first: a run refused its database leaves nothing behind
     var_dir = Path(tempfile.mkdtemp(prefix="navab-webload-"))
     env = {
         **os.environ,
@@ -258,7 +275,6 @@ def main() -> None:
     targets = [*TARGETS, *(Target(path, path, "page") for path in args.path)]
     # SIGTERM ends the run as Ctrl-C does, through the clean-up below.
     signal.signal(signal.SIGTERM, _interrupted)
-    drop_database(args.db_url, create=True)
     # Whatever fails from here on (migrate, fill, the page, gunicorn, Ctrl-C), what this run
     # created goes: the database (unless --keep-db), the var folder and the server.
     server: subprocess.Popen[bytes] | None = None

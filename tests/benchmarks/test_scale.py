@@ -41,7 +41,8 @@ def assert_reported(out: str) -> None:
 
 def test_it_reports_every_figure_on_postgresql_and_drops_its_database():
     parsed = urlparse(os.environ["DATABASE_URL"])
-    db_url = parsed._replace(path=f"{parsed.path}_scale").geturl()
+    # Its run's own name: a second run given one that exists (a full-size run's) is refused.
+    db_url = parsed._replace(path=f"{parsed.path}_scale_{os.environ['TEST_RUN_ID']}").geturl()
     result = scale("--db-url", db_url)
     assert result.returncode == 0, result.stderr[-3000:]
     assert_reported(result.stdout)

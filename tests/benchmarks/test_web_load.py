@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def db_url() -> str:
-    # A database of its own next to the test database: the script creates and drops it.
+    # A database of its own next to the test database, named for the run: the script creates
+    # and drops it, and refuses one that exists.
     parsed = urlparse(os.environ["DATABASE_URL"])
-    return parsed._replace(path=f"{parsed.path}_webload").geturl()
+    return parsed._replace(path=f"{parsed.path}_webload_{os.environ['TEST_RUN_ID']}").geturl()
 
 
 def database_exists(url: str) -> bool:
