@@ -37,6 +37,7 @@ from evaluation.benchmarks.divervalue.prompts import OPA_TEMPLATE
 from evaluation.benchmarks.divervalue.reader import read_published
 from evaluation.benchmarks.divervalue.release import DEFAULT_SPLIT, ITEMS_FILE
 from evaluation.benchmarks.published import PublishedRead
+from evaluation.errors import SetupError
 
 if TYPE_CHECKING:
     from evaluation.results import EvaluationResult
@@ -317,7 +318,7 @@ class DiverValueBench(Benchmark):
         slices = dict(options.pop("slices", None) or {})
         unknown = sorted(set(slices) - {"split"})
         if unknown:
-            raise ValueError(f"{self.name} scores every slice; only split=... narrows a run")
+            raise SetupError(f"{self.name} scores every slice; only split=... narrows a run")
         if slices.get("split"):
             options["splits"] = list(slices["split"])
         return evaluate(spec, release_dir, benchmark=self, **options)
