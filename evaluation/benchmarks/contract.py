@@ -308,6 +308,9 @@ class Benchmark(ABC):
     item_noun_plural: str = "items"
     #: how it is aligned toward a population; None where it offers no alignment
     alignment: AlignmentDeclaration | None = None
+    #: the slice dimensions a run's `limit` counts items per (NaVAB: nation and mode); empty
+    #: where the limit keeps the first N items of the release
+    limit_per: tuple[str, ...] = ()
 
     # -- the declaration, read by every layer --------------------------------------------
 

@@ -58,6 +58,8 @@ class EffectRow:
     aligned: float
     aligned_ci: tuple[float, float]
     paired: PairedResult
+    #: what one cluster is (the metric's `cluster_noun`), where items cluster
+    cluster_noun: str = ""
 
     @property
     def significant(self) -> bool:
@@ -112,6 +114,7 @@ def _measures(method: Method) -> list[tuple[str, Metric, bool]]:
             lower=0.0,
             upper=1.0,
             cluster_field=cluster,
+            cluster_noun=metric.cluster_noun,
         )
         measures.append(("Correct rate", correct, True))
     return measures
@@ -154,6 +157,7 @@ def _row(
                 aligned=sum(b) / len(b),
                 aligned_ci=metric_interval(metric, b, cell_seed(seed, "aligned", *cell), clusters),
                 paired=paired_bootstrap(a, b, seed=seed, clusters=clusters),
+                cluster_noun=metric.cluster_noun if clustered else "",
             )
         )
     return rows

@@ -42,6 +42,13 @@ class DisparityRow:
     def kind(self) -> MetricKind:
         return self.method.primary_metric.kind
 
+    @property
+    def resampled(self) -> str:
+        """What the disparity's interval resamples: whole clusters (DiverValue-Bench's users)
+        where the primary metric clusters its items, else single items."""
+        metric = self.method.primary_metric
+        return f"{metric.cluster_noun}s" if metric.cluster_field else "items"
+
 
 @dataclass
 class MethodDisparities:

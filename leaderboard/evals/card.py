@@ -46,6 +46,9 @@ class JobCard:
     raw: dict[str, Any] = field(default_factory=dict)
     #: the job's release version, for cards that do not name it
     job_release: str = ""
+    #: the labels of the slice dimensions the run's limit counts items per (its benchmark's
+    #: `limit_per`; empty: the limit keeps the release's first N items)
+    limit_per: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.raw)
@@ -75,6 +78,17 @@ class JobCard:
         return next(
             (str(self._release[key]) for key in RELEASE_FILES if self._release.get(key)), ""
         )
+
+    @property
+    def limit_text(self) -> str:
+        """What the run's limit kept, in the benchmark's own dimensions ("" without one)."""
+        limit = self.raw.get("limit")
+        if not limit:
+            return ""
+        if self.limit_per:
+            cells = " \N{MULTIPLICATION SIGN} ".join(d.lower() for d in self.limit_per)
+            return f"{limit} items per {cells}"
+        return f"the first {limit} items"
 
     @property
     def _judge(self) -> dict[str, Any]:

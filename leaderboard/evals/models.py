@@ -384,7 +384,12 @@ class EvaluationJob(TrackedWork):
     @property
     def card(self) -> JobCard:
         """The reproducibility card, typed alike for every benchmark (what pages read)."""
-        return JobCard(self.repro_card or {}, job_release=self.release.version)
+        benchmark = get_benchmark(self.release.benchmark.slug)
+        return JobCard(
+            self.repro_card or {},
+            job_release=self.release.version,
+            limit_per=tuple(benchmark.slice_dimension(key).label for key in benchmark.limit_per),
+        )
 
     @property
     def budget(self) -> float | None:

@@ -269,6 +269,7 @@ class NaVAB(Benchmark):
     )
     methods = (MC, AJ, MC_GEN, AJ_REF)
     items_file = "triples.jsonl"
+    limit_per = ("nation", "mode")
     item_noun = "triple"
     item_noun_plural = "triples"
     demo_dir = Path(__file__).resolve().parent / "demo"
