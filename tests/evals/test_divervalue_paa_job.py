@@ -17,6 +17,7 @@ from django.urls import reverse
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.divervalue.judges import JudgeSpec
 from evaluation.benchmarks.divervalue.release import load_items, select_items, write_items
+from evaluation.local_models import public_name
 from leaderboard.benchmark.importer import import_release
 from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel, SampleResult, Score
 from leaderboard.evals.runner import store_results
@@ -174,7 +175,9 @@ def test_stored_verdicts_and_raw_judge_outputs_show_on_the_item_and_model_pages(
     ).json()
     panel = result.card.judge["paa"]["judges"]
     assert export["track"] == "judged"
-    named = {f"{j['model']}@{j['revision']}" if j.get("revision") else j["model"] for j in panel}
+    # Local judges by their folder's name, never their server path.
+    names = [public_name(j["model"]) for j in panel]
+    named = {f"{n}@{j['revision']}" if j.get("revision") else n for n, j in zip(names, panel)}
     assert sorted(export["judges"]) == sorted(named)
 
 
