@@ -17,6 +17,9 @@ from evaluation.lm_eval_runner import load_lm
 from tests.evaluation.conftest import cpu_spec, tiny_records
 from tests.tiny_models import build_tiny_model
 
+# lm-eval runs in process: it starts probe processes (git, pip, nvidia-smi).
+pytestmark = pytest.mark.slow
+
 # A tiny record needs 68 tokens (prompt and letter); a long one well over 96.
 SHORT_CONTEXT = 96
 

@@ -14,6 +14,9 @@ from evaluation.results import ProgressEvent
 from tests.evaluation.conftest import cpu_spec
 from tests.tiny_models import build_tiny_model
 
+# lm-eval runs in process: it starts probe processes (git, pip, nvidia-smi).
+pytestmark = pytest.mark.slow
+
 BENCHMARK = get_benchmark("divervalue")
 
 
