@@ -177,7 +177,10 @@ def test_stored_verdicts_and_raw_judge_outputs_show_on_the_item_and_model_pages(
     assert export["track"] == "judged"
     # Local judges by their folder's name, never their server path.
     names = [public_name(j["model"]) for j in panel]
-    named = {f"{n}@{j['revision']}" if j.get("revision") else n for n, j in zip(names, panel, strict=True)}
+    named = {
+        f"{n}@{j['revision']}" if j.get("revision") else n
+        for n, j in zip(names, panel, strict=True)
+    }
     assert sorted(export["judges"]) == sorted(named)
 
 
