@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from evaluation.local_models import public_name
 from leaderboard.boards.queries import BoardQuery, build_board
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
@@ -52,7 +53,7 @@ def test_one_job_scores_aj_and_aj_ref_and_a_changed_judge_is_recorded(
     scores = Score.objects.filter(job=first)
     assert sorted(set(scores.values_list("method", flat=True))) == ["aj", "aj_ref", "mc"]
     assert scores.count() == 5 * 2 * 3
-    assert first.repro_card["reference_judge"]["pretrained"] == str(letter_a)
+    assert first.repro_card["reference_judge"]["pretrained"] == public_name(str(letter_a))
     assert first.repro_card["not_run"] == {}
     # The always-"A" judge picks S exactly on the half where S is reference A.
     for score in scores.filter(method="aj_ref"):
@@ -66,8 +67,10 @@ def test_one_job_scores_aj_and_aj_ref_and_a_changed_judge_is_recorded(
 
     with running_worker(tmp_path / "w2.log", {"EVAL_REFERENCE_JUDGE": str(other)}):
         second = finish(lifecycle.create_job(model, release))
-    assert second.repro_card["reference_judge"]["pretrained"] == str(other)
-    assert any(f"pretrained={other}," in c for c in second.repro_card["lm_eval_commands"])
+    assert second.repro_card["reference_judge"]["pretrained"] == public_name(str(other))
+    assert any(
+        f"pretrained={public_name(str(other))}," in c for c in second.repro_card["lm_eval_commands"]
+    )
     # Same model, same seed: the self-judged AJ is unchanged by the reference judge.
     aj = {
         job.pk: sorted(Score.objects.filter(job=job, method="aj").values_list("slice_key", "value"))
@@ -77,10 +80,14 @@ def test_one_job_scores_aj_and_aj_ref_and_a_changed_judge_is_recorded(
 
     worker_settings.EVAL_REFERENCE_JUDGE = str(other)
     board = build_board(BoardQuery(release=release, method="aj_ref"))
-    assert [r.job_id for r in board.rows] == [second.pk] and board.judges == [str(other)]
+    assert [r.job_id for r in board.rows] == [second.pk]
+    # A local judge by its folder's name and content fingerprint.
+    assert [j.split("@")[0] for j in board.judges] == [public_name(str(other))]
     page = client.get(reverse("model-detail", args=[model.pk]), {"release": release.version})
     html = page.content.decode()
-    assert "Reference judge" in html and str(other) in html
+    # Named by its folder, never by its server path.
+    assert "Reference judge" in html and public_name(str(other)) in html
+    assert str(other) not in html
     assert "navab_aj_ref_us_quoted" in html
 
 
@@ -107,12 +114,12 @@ def test_the_aj_ref_board_ranks_a_served_chat_model_beside_an_open_one(
         "aj_ref",
         "mc_gen",
     ]
-    assert chat.repro_card["reference_judge"]["pretrained"] == str(judge)
+    assert chat.repro_card["reference_judge"]["pretrained"] == public_name(str(judge))
     assert chat.usage["requests"] == 2 * release.items.count()  # letters, then free answers
 
     board = build_board(BoardQuery(release=release, method="aj_ref"))
     assert sorted(r.job_id for r in board.ranked) == sorted([chat.pk, local.pk])
-    assert board.judges == [str(judge)]
+    assert [j.split("@")[0] for j in board.judges] == [public_name(str(judge))]
     assert [r.job_id for r in build_board(BoardQuery(release=release, method="mc")).rows] == [
         local.pk
     ]
