@@ -81,6 +81,7 @@ def test_it_finds_the_advertised_syntax_on_postgresql():
     assert found_per_query() == EXPECTED
 
 
+@pytest.mark.slow  # a process of its own on a SQLite database
 def test_it_finds_the_same_on_sqlite(tmp_path: Path):
     env = {
         **os.environ,

@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 import pytest
 
-from evaluation import EvaluationResult, ModelError, ProgressEvent
+from evaluation import EvaluationResult, ModelError, ProgressEvent, SetupError
 from evaluation.benchmarks.navab.harness import evaluate
 from tests.evaluation.conftest import PER_CELL, cpu_spec
 
@@ -118,9 +118,10 @@ def test_limit_keeps_both_halves_and_filters_apply(tiny_model, tiny_release):
 
 
 def test_bad_selections_and_models_fail_clearly(tiny_model, tiny_release, tmp_path):
-    with pytest.raises(ValueError, match="unknown nation"):
+    # A selection the installation cannot score is its set-up's fault, not the model's.
+    with pytest.raises(SetupError, match="unknown nation"):
         evaluate(cpu_spec(tiny_model), tiny_release, nations=["xx"])
-    with pytest.raises(ValueError, match="unknown method"):
+    with pytest.raises(SetupError, match="unknown method"):
         evaluate(cpu_spec(tiny_model), tiny_release, methods=["free-text"])
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(ModelError):

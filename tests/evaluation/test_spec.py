@@ -1,6 +1,6 @@
 import pytest
 
-from evaluation.errors import ModelError
+from evaluation.errors import ModelError, SetupError
 from evaluation.lm_eval_runner import load_lm
 from evaluation.spec import ModelSpec, parse_model_ref, vllm_available
 
@@ -51,8 +51,8 @@ def test_it_rejects_invalid_settings(tmp_path, field, value):
 
 
 @pytest.mark.skipif(vllm_available(), reason="vLLM is installed here")
-def test_vllm_without_the_package_is_a_model_error(tmp_path):
-    with pytest.raises(ModelError, match="vLLM is not installed"):
+def test_vllm_without_the_package_is_the_sites_set_up_not_the_model(tmp_path):
+    with pytest.raises(SetupError, match="vLLM is not installed"):
         load_lm(ModelSpec(pretrained=str(tmp_path), kind="vllm"), "cpu")
 
 
