@@ -90,6 +90,14 @@ class DatasetRelease(models.Model):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
+    def record_origin(self, origin: dict[str, str]) -> None:
+        """Record where the release's files were downloaded from (hub repository, commit) on
+        its card; the homepage points there unless one was given."""
+        manifest = self.manifest if isinstance(self.manifest, dict) else {}
+        self.manifest = {**manifest, "origin": origin}
+        self.homepage = self.homepage or origin.get("url", "")
+        self.save(update_fields=["manifest", "homepage"])
+
     def publish(self) -> None:
         """Publish, then (after commit) let listeners queue re-evaluation on this release."""
         from leaderboard.benchmark.signals import release_published

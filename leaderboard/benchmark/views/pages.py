@@ -283,6 +283,7 @@ def release_detail(request: HttpRequest, benchmark: str, version: str) -> HttpRe
         "notices": [str(n) for n in notices] if isinstance(notices, list) else [],
         "downloads": downloads,
         "rejected": manifest.get("rejected"),
+        "origin": _section(manifest, "origin"),
         "bibtex": citation.bibtex,
         "paper_url": citation.url,
     }

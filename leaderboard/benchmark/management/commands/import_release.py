@@ -6,9 +6,12 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.text import slugify
 
 from evaluation.benchmarks import benchmark_slugs
+from evaluation.hub_release import HubDownloadFailed, HubRelease, download_release
 from leaderboard.benchmark.exports import release_files
 from leaderboard.benchmark.importer import ImportFailed, import_release
 
@@ -29,7 +32,24 @@ class Command(BaseCommand):
         return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("path", type=Path)
+        parser.add_argument(
+            "path", type=Path, nargs="?", help="The published files (or use --from-hub)."
+        )
+        parser.add_argument(
+            "--from-hub",
+            metavar="ORG/NAME",
+            help="Download the dataset repository ORG/NAME from the Hugging Face hub (into "
+            "MEDIA_ROOT/hub/) and import it; the card records the commit.",
+        )
+        parser.add_argument(
+            "--revision",
+            help="With --from-hub: the commit to import (a branch or tag is resolved to its "
+            "commit, and both are recorded).",
+        )
+        parser.add_argument(
+            "--hub-endpoint",
+            help="With --from-hub: the hub's address (default: HF_ENDPOINT, else huggingface.co).",
+        )
         if self.benchmark is None:
             parser.add_argument(
                 "--benchmark", required=True, choices=benchmark_slugs(), help="Benchmark slug."
@@ -72,9 +92,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        path, hub = self._source(options)
         try:
             report = import_release(
-                options["path"],
+                path,
                 benchmark=self.benchmark or options["benchmark"],
                 version=options["release_version"],
                 title=options["title"],
@@ -87,6 +108,9 @@ class Command(BaseCommand):
             )
         except ImportFailed as exc:
             raise CommandError(exc.describe()) from exc
+        if hub is not None:
+            report.release.record_origin(hub.origin())
+            self.stdout.write(f"From {hub.repo_id} at commit {hub.commit} ({hub.url})")
         for notice in report.notices:
             self.stdout.write(self.style.WARNING(f"Notice: {notice}"))
         for line in report.summary():
@@ -95,3 +119,31 @@ class Command(BaseCommand):
             for fmt, export in release_files(report.release).items():
                 self.stdout.write(f"  triples.{fmt}: {export.bytes} bytes, sha256 {export.sha256}")
         self.stdout.write(self.style.SUCCESS(f"Done: release {report.version} {report.outcome}."))
+
+    def _source(self, options: dict[str, Any]) -> tuple[Path, HubRelease | None]:
+        """The folder to import: PATH, or what --from-hub downloads."""
+        repo_id, path = options["from_hub"], options["path"]
+        if bool(repo_id) == (path is not None):
+            raise CommandError("Give either PATH or --from-hub ORG/NAME (with --revision).")
+        if not repo_id:
+            if options["revision"] or options["hub_endpoint"]:
+                raise CommandError("--revision and --hub-endpoint go with --from-hub.")
+            return Path(path), None
+        if not options["revision"]:
+            raise CommandError("--from-hub needs --revision: the commit the card will record.")
+        try:
+            hub = download_release(
+                repo_id,
+                options["revision"],
+                Path(settings.MEDIA_ROOT) / "hub",
+                endpoint=options["hub_endpoint"],
+                progress=options["verbosity"] >= 1,
+            )
+        except HubDownloadFailed as exc:
+            raise CommandError(f"Could not download {repo_id}: {exc}") from exc
+        self.stdout.write(f"Downloaded {len(hub.files)} files of {repo_id} at {hub.commit}.")
+        # The folder is named for the commit; a readable default names the repository too.
+        options["release_version"] = options["release_version"] or slugify(
+            f"{repo_id.split('/')[1]}-{hub.commit[:8]}"
+        )
+        return hub.path, hub
