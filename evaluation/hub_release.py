@@ -58,19 +58,14 @@ def download_release(
     recorded are the same files however the branch moves later. Raises HubDownloadFailed.
     """
     from httpx2 import HTTPError
-    from huggingface_hub import (
-        HfApi,
-        constants,
-        disable_progress_bars,
-        enable_progress_bars,
-        snapshot_download,
-    )
+    from huggingface_hub import HfApi, constants, snapshot_download
     from huggingface_hub.errors import (
         HfHubHTTPError,
         OfflineModeIsEnabled,
         RepositoryNotFoundError,
         RevisionNotFoundError,
     )
+    from huggingface_hub.utils.tqdm import disable_progress_bars, enable_progress_bars
 
     if not REPO_ID.fullmatch(repo_id):
         raise HubDownloadFailed(f"{repo_id!r} is not a hub repository name (ORG/NAME)")
