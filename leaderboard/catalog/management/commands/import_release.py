@@ -1,0 +1,97 @@
+"""Import a dataset release of any registered benchmark, as its declaration reads it."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from evaluation.benchmarks import benchmark_slugs
+from leaderboard.catalog.exports import release_files
+from leaderboard.catalog.importer import ImportFailed, import_release
+
+
+class Command(BaseCommand):
+    help = (
+        "Import PATH as a dataset release of --benchmark SLUG: whatever that benchmark reads "
+        "(its published layout, or a release directory this site exported). Nothing is "
+        "written unless every record is valid; importing the same content again changes "
+        "nothing."
+    )
+    #: set by a benchmark's alias command (`import_navab`); otherwise --benchmark is required
+    benchmark: str | None = None
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # Our --version names the release; it replaces Django's --version (the Django version).
+        kwargs.setdefault("conflict_handler", "resolve")
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("path", type=Path)
+        if self.benchmark is None:
+            parser.add_argument(
+                "--benchmark", required=True, choices=benchmark_slugs(), help="Benchmark slug."
+            )
+        parser.add_argument(
+            "--version",
+            dest="release_version",
+            help="Release version slug (default: the manifest's version, else the folder name).",
+        )
+        parser.add_argument("--title", default="", help="Release title.")
+        parser.add_argument(
+            "--licence",
+            default="",
+            help="The data's licence (default: the benchmark's; required where it states none).",
+        )
+        parser.add_argument("--publish", action="store_true", help="Publish after importing.")
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Mark the release as demo data, not the benchmark's.",
+        )
+        parser.add_argument(
+            "--keep-overlapping-splits",
+            action="store_true",
+            help="Import two split files that mostly hold the same items anyway (the card "
+            "says so); without this or --drop-split such an import is refused.",
+        )
+        parser.add_argument(
+            "--drop-split",
+            action="append",
+            default=[],
+            metavar="SPLIT",
+            help="Leave out this split (NaVAB NATION/MODE, e.g. cn/official), e.g. one that "
+            "repeats another; repeatable. The card names it.",
+        )
+        parser.add_argument(
+            "--skip-exports",
+            action="store_true",
+            help="Do not build the whole-release JSONL/CSV/Parquet files now (built on first download).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            report = import_release(
+                options["path"],
+                benchmark=self.benchmark or options["benchmark"],
+                version=options["release_version"],
+                title=options["title"],
+                licence=options["licence"],
+                is_demo=options["demo"],
+                publish=options["publish"],
+                show_progress=options["verbosity"] >= 1,
+                keep_overlapping_splits=options["keep_overlapping_splits"],
+                drop_splits=options["drop_split"],
+            )
+        except ImportFailed as exc:
+            raise CommandError(exc.describe()) from exc
+        for notice in report.notices:
+            self.stdout.write(self.style.WARNING(f"Notice: {notice}"))
+        for line in report.summary():
+            self.stdout.write(line)
+        if not options["skip_exports"]:
+            for fmt, export in release_files(report.release).items():
+                self.stdout.write(f"  items.{fmt}: {export.bytes} bytes, sha256 {export.sha256}")
+        self.stdout.write(self.style.SUCCESS(f"Done: release {report.version} {report.outcome}."))
