@@ -125,13 +125,13 @@ def test_item_detail_adds_provenance_and_hides_drafts(client, admin_client):
     [published] = add_triples(make_release("r1"), raw_generation="Q: a ## S: b ## RS: c")
     [draft] = add_triples(make_release("r2", published=False))
 
-    detail = _get(client, reverse("api:item-detail", args=[published.pk]))
+    detail = _get(client, reverse("api:triple-detail", args=[published.pk]))
     assert detail["uid"] == published.uid
     assert detail["raw_generation"] == "Q: a ## S: b ## RS: c"
     assert detail["url"] == published.get_absolute_url()
     assert "raw_generation" not in _get(client, TRIPLES)["results"][0]
-    assert client.get(reverse("api:item-detail", args=[draft.pk])).status_code == 404
-    assert admin_client.get(reverse("api:item-detail", args=[draft.pk])).status_code == 200
+    assert client.get(reverse("api:triple-detail", args=[draft.pk])).status_code == 404
+    assert admin_client.get(reverse("api:triple-detail", args=[draft.pk])).status_code == 200
     # Naming a draft in a list filter does not reveal its triples either.
     assert _get(client, TRIPLES, release="r2")["count"] == 0
 
@@ -142,7 +142,7 @@ def test_writes_are_refused(client, admin_client):
 
     assert client.post(TRIPLES, {"question": "x"}).status_code == 401
     assert admin_client.post(TRIPLES, {"question": "x"}).status_code == 405
-    detail = reverse("api:item-detail", args=[triple.pk])
+    detail = reverse("api:triple-detail", args=[triple.pk])
     assert admin_client.delete(detail).status_code == 405
     release_url = reverse("api:release-detail", args=["r1"])
     assert admin_client.patch(release_url, {}, content_type="application/json").status_code == 405
