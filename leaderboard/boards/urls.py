@@ -4,10 +4,10 @@ from leaderboard.boards.views import (
     board,
     compare,
     disparity,
+    item_results,
     maps,
     methodology,
     models,
-    triple_results,
 )
 
 urlpatterns = [
@@ -25,7 +25,7 @@ benchmark_urlpatterns = [
     path("map/", maps.world_map, name="world-map"),
     path(
         "releases/<slug:version>/items/<str:uid>/results/",
-        triple_results.triple_results,
-        name="triple-results",
+        item_results.item_results,
+        name="item-results",
     ),
 ]
