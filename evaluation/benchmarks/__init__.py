@@ -75,7 +75,7 @@ def get_benchmark(slug: str) -> BenchmarkDefinition:
     module_name, _, attr = target.partition(":")
     benchmark = getattr(importlib.import_module(module_name), attr)
     if not isinstance(benchmark, BenchmarkDefinition) or benchmark.slug != slug:
-        raise TypeError(f"{target} is not the BenchmarkDefinition {slug!r}")
+        raise TypeError(f"{target} is not the definition of benchmark {slug!r}")
     benchmark.validate()
     return benchmark
 
