@@ -1,6 +1,7 @@
 from django.urls import path
 
 from leaderboard.boards.views import (
+    agreement,
     board,
     compare,
     disparity,
@@ -19,6 +20,7 @@ benchmark_urlpatterns = [
     path("board/", board.board, name="board"),
     path("board/export.<str:fmt>", board.board_export, name="board-export"),
     path("compare/", compare.compare_models, name="compare"),
+    path("agreement/", agreement.method_agreement, name="agreement"),
     path("disparity/", disparity.disparity_board, name="disparity"),
     path("disparity/export.csv", disparity.disparity_export, name="disparity-export"),
     path("methodology/", methodology.methodology, name="methodology"),

@@ -232,6 +232,7 @@ class DiverValueBench(BenchmarkDefinition):
         ItemField("extra", "Other published keys", kind="json"),
     )
     methods = (OPA, PAA)
+    method_pairs = (("opa", "paa"),)
     prompts = (
         Prompt("OPA, the answers scored as continuations", OPA_TEMPLATE),
         Prompt("PAA, the system message of the model's answer", ANSWER_SYSTEM),

@@ -270,6 +270,7 @@ class NaVAB(BenchmarkDefinition):
     methods = (MC, AJ, MC_GEN, AJ_REF)
     items_file = "triples.jsonl"
     limit_per = ("nation", "mode")
+    method_pairs = (("mc", "aj"), ("mc", "aj_ref"))
     item_noun = "triple"
     item_noun_plural = "triples"
     demo_dir = Path(__file__).resolve().parent / "demo"
