@@ -9,10 +9,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.http import Http404, QueryDict
+
+from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.agreement import Agreement, method_agreement
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, SliceDimension
 from evaluation.stats import cell_seed
 from leaderboard.boards.cache import cached_value
+from leaderboard.boards.params import resolve_release
 from leaderboard.catalog.models import DatasetRelease, Item
 from leaderboard.evals.models import LanguageModel, SampleResult
 
@@ -78,6 +82,40 @@ class ModelAgreement:
 
 def method_pairs(benchmark: BenchmarkDefinition) -> list[MethodPair]:
     return [MethodPair(benchmark.method(a), benchmark.method(b)) for a, b in benchmark.method_pairs]
+
+
+def agreement_state(
+    params: QueryDict, *, staff: bool, benchmark: str
+) -> tuple[DatasetRelease, BenchmarkDefinition, list[MethodPair], MethodPair]:
+    """The release and method pair the query string asks for (`?pair=mc-aj`; default the
+    first declared), a 404 naming what the benchmark does not declare."""
+    release = resolve_release(params, staff=staff, benchmark=benchmark)
+    declared = get_benchmark(benchmark)
+    pairs = method_pairs(declared)
+    if not pairs:
+        raise Http404(f"{declared.name} declares no pair of methods scoring the same items")
+    wanted = params.get("pair") or pairs[0].key
+    pair = next((p for p in pairs if p.key == wanted), None)
+    if pair is None:
+        raise Http404(f"Unknown method pair {wanted!r}")
+    return release, declared, pairs, pair
+
+
+def as_api(agreement: Agreement) -> dict[str, Any]:
+    """An agreement as the API gives it (rates as proportions, intervals as [low, high])."""
+    return {
+        "n": agreement.n,
+        "clusters": agreement.clusters,
+        "same_verdict": agreement.agree,
+        "kappa": agreement.kappa,
+        "aligned_a": agreement.rate_a,
+        "aligned_a_ci": list(agreement.ci_a),
+        "aligned_b": agreement.rate_b,
+        "aligned_b_ci": list(agreement.ci_b),
+        "difference": agreement.diff,
+        "difference_ci": list(agreement.ci_diff),
+        "disagree": agreement.disagrees,
+    }
 
 
 def _cluster_field(pair: MethodPair) -> str | None:

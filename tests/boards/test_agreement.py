@@ -108,3 +108,22 @@ def test_users_are_resampled_and_a_one_user_country_is_greyed(client: Client) ->
     assert status == 200
     fiji = html.split("Birth country/region: Fiji")[1].split("</tr>")[0]
     assert "no interval" in fiji and "flagged" not in fiji
+
+
+def test_the_api_gives_the_same_rows(client: Client, release: DatasetRelease) -> None:
+    steady, split = two_models(release)
+    response = client.get("/api/benchmarks/navab/agreement/", {"pair": "mc-aj"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["pairs"] == ["mc-aj", "mc-aj_ref"]
+    rows = {row["model"]: row for row in body["rows"]}
+    assert rows[split.name]["overall"]["disagree"] is True
+    assert rows[split.name]["overall"]["aligned_a"] == 1.0
+    assert rows[split.name]["overall"]["aligned_b"] == pytest.approx(0.2)
+    assert rows[split.name]["flagged_slices"] == 6
+    assert rows[steady.name]["overall"]["disagree"] is False
+    assert rows[steady.name]["disagreeing_items"] == []
+    item = rows[split.name]["disagreeing_items"][0]
+    assert item["url"].endswith(f"/items/{item['uid']}/results/")
+    assert client.get("/api/benchmarks/navab/agreement/", {"pair": "x"}).status_code == 404
+    assert client.get("/api/benchmarks/toy/agreement/").status_code == 404
