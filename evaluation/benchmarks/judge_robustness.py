@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from evaluation.stats import cluster_indices
+
 #: a vote that says nothing (the judge's output could not be read)
 ABSTAIN = "ABSTAIN"
 ALPHA_RESAMPLES = 200
@@ -49,7 +51,13 @@ def krippendorff_alpha(
 ) -> JudgeAlpha:
     """Alpha of nominal votes (one mapping judge -> vote per item), with a 95% percentile
     interval from resampling items (whole clusters where given); None below two judges or
-    where every vote is the same (alpha is undefined without variation)."""
+    where every vote is the same (alpha is undefined without variation).
+
+    The point value is the `krippendorff` package's. The interval resamples each item's
+    coincidences (the pairs of votes it contributes): alpha of a resample is a ratio of
+    weighted sums of those, so every replicate is one matrix product, not a new computation
+    over the items (200 replicates over thousands of answers per model in milliseconds).
+    """
     import krippendorff
 
     usable = [
@@ -68,33 +76,46 @@ def krippendorff_alpha(
                 matrix[row, column] = codes.setdefault(vote, len(codes))
     if len(codes) < 2:
         return JudgeAlpha(None, None, len(usable))
-    domain = list(range(len(codes)))
-
-    def alpha_of(columns: np.ndarray) -> float:
-        return float(
-            krippendorff.alpha(
-                reliability_data=matrix[:, columns],
-                value_domain=domain,
-                level_of_measurement="nominal",
-            )
+    point = float(
+        krippendorff.alpha(
+            reliability_data=matrix,
+            value_domain=list(range(len(codes))),
+            level_of_measurement="nominal",
         )
-
-    point = alpha_of(np.arange(len(usable)))
+    )
+    coincidences = _coincidences(matrix, len(codes))
     labels = [clusters[i] for i in usable] if clusters is not None else list(range(len(usable)))
-    groups: dict[object, list[int]] = {}
-    for column, label in enumerate(labels):
-        groups.setdefault(label, []).append(column)
-    members = list(groups.values())
+    groups = cluster_indices(labels)
+    per_cluster = np.zeros((int(groups.max()) + 1, len(codes), len(codes)))
+    np.add.at(per_cluster, groups, coincidences)
     rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(resamples):
-        picks = rng.integers(0, len(members), size=len(members))
-        columns = np.concatenate([members[p] for p in picks])
-        value = alpha_of(columns)
-        if not np.isnan(value):
-            draws.append(value)
+    k = per_cluster.shape[0]
+    weights = np.stack(
+        [np.bincount(rng.integers(0, k, size=k), minlength=k) for _ in range(resamples)]
+    )
+    draws = [a for a in _alphas(np.einsum("rc,cij->rij", weights, per_cluster)) if not np.isnan(a)]
     ci = (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))) if draws else None
     return JudgeAlpha(None if np.isnan(point) else point, ci, len(usable))
+
+
+def _coincidences(matrix: np.ndarray, k: int) -> np.ndarray:
+    """Each item's coincidence matrix (items x k x k): its ordered pairs of votes by two
+    judges, each pair weighted 1 / (votes - 1), as Krippendorff defines them."""
+    counts = np.stack([(matrix == code).sum(axis=0) for code in range(k)], axis=1).astype(float)
+    pairable = counts.sum(axis=1)
+    pairs = counts[:, :, None] * counts[:, None, :] - np.einsum("ui,ij->uij", counts, np.eye(k))
+    return pairs / (pairable - 1)[:, None, None]
+
+
+def _alphas(coincidence: np.ndarray) -> np.ndarray:
+    """Nominal alpha of each coincidence matrix (replicates x k x k)."""
+    totals = coincidence.sum(axis=2)
+    n = totals.sum(axis=1)
+    off = 1 - np.eye(coincidence.shape[1])
+    observed = (coincidence * off).sum(axis=(1, 2))
+    expected = (totals[:, :, None] * totals[:, None, :] * off).sum(axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(1 - (n - 1) * observed / expected, dtype=float)
 
 
 @dataclass(frozen=True)

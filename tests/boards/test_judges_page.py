@@ -137,3 +137,28 @@ def test_the_api_gives_the_same_numbers(client: Client, release: DatasetRelease)
     assert row["by_judge"]["j3"] == {"aligned": 0.0, "rank": 2}
     assert client.get("/api/benchmarks/navab/judges/").json()["panel"] is False
     assert client.get("/api/benchmarks/navab/judges/", {"method": "mc"}).status_code == 404
+
+
+def test_the_resampled_alpha_is_krippendorffs_on_each_replicate() -> None:
+    import krippendorff
+    import numpy as np
+
+    from evaluation.benchmarks.judge_robustness import _alphas, _coincidences
+
+    rng = np.random.default_rng(7)
+    matrix = rng.integers(0, 3, size=(3, 50)).astype(float)
+    matrix[0, :5] = np.nan  # some abstentions
+    library = krippendorff.alpha(
+        reliability_data=matrix, value_domain=[0, 1, 2], level_of_measurement="nominal"
+    )
+    ours = _alphas(_coincidences(matrix, 3).sum(axis=0)[None])[0]
+    assert ours == pytest.approx(library)
+    # A resample (items drawn with replacement) is the weighted sum of their coincidences.
+    picks = rng.integers(0, 50, size=50)
+    resampled = krippendorff.alpha(
+        reliability_data=matrix[:, picks], value_domain=[0, 1, 2], level_of_measurement="nominal"
+    )
+    weights = np.bincount(picks, minlength=50).astype(float)
+    assert _alphas(np.einsum("u,uij->ij", weights, _coincidences(matrix, 3))[None])[0] == (
+        pytest.approx(resampled)
+    )
