@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 
 from evaluation.alignment.train import benchmark_settings
-from evaluation.benchmarks.contract import Benchmark
+from evaluation.benchmarks.contract import BenchmarkDefinition
 from evaluation.model_check import SUBMITTED_NAME, SUBMITTED_NAME_MESSAGE
 from evaluation.providers.generation import (
     MAX_OUTPUT_TOKENS,
@@ -18,7 +18,7 @@ from evaluation.providers.generation import (
     REASONING_EFFORTS,
     Generation,
 )
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import ModelType, Precision, Provider
 from leaderboard.evals.submission import Submission, current_releases
 
@@ -177,7 +177,9 @@ class AlignmentTarget:
         return f"{self.dimension}={self.value}"
 
 
-def alignment_targets(release: DatasetRelease, benchmark: Benchmark) -> list[AlignmentTarget]:
+def alignment_targets(
+    release: DatasetRelease, benchmark: BenchmarkDefinition
+) -> list[AlignmentTarget]:
     """The release's values of each declared target dimension, with their trainable items
     (DiverValue-Bench: the train split's), in the declaration's order."""
     declared = benchmark.alignment
@@ -247,7 +249,7 @@ class AlignmentForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        benchmark: Benchmark,
+        benchmark: BenchmarkDefinition,
         release: DatasetRelease,
         run_dir: str = "",
         **kwargs: Any,
