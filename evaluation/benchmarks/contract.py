@@ -225,6 +225,35 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class ShownPrompt:
+    """One request a method made for one item, as its lm-eval task renders it: the text the
+    model (or judge) was given and the continuations scored after it, or, for a generated
+    answer, what ended the generation and the text the model wrote."""
+
+    #: who was asked: "Model", "Judge", "Reference judge", ...
+    label: str
+    text: str
+    #: the continuations whose log-likelihoods were compared, in the task's order
+    continuations: tuple[str, ...] = ()
+    #: the system message sent with the prompt, if any
+    system: str = ""
+    #: generation stops (generated answers only)
+    until: tuple[str, ...] = ()
+    #: what the model wrote (generated answers only; empty where none was recorded)
+    generated: str = ""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word the pages use, explained in one or two sentences where it appears, with the
+    methodology section (an anchor id on that page) that tells more."""
+
+    label: str
+    text: str
+    section: str = ""
+
+
+@dataclass(frozen=True)
 class StockCommand:
     """One step of reproducing a score with the stock tools, with placeholders (ORG/MODEL,
     COMMIT, RELEASE_DIR) for the reader to fill in."""
@@ -311,6 +340,8 @@ class Benchmark(ABC):
     #: the slice dimensions a run's `limit` counts items per (NaVAB: nation and mode); empty
     #: where the limit keeps the first N items of the release
     limit_per: tuple[str, ...] = ()
+    #: the words its pages use, by the label they appear under ("half neg", "OPA", ...)
+    glossary: tuple[Term, ...] = ()
 
     # -- the declaration, read by every layer --------------------------------------------
 
@@ -401,6 +432,10 @@ class Benchmark(ABC):
                 )
         return ""
 
+    def term(self, label: str) -> Term | None:
+        """The glossary entry for LABEL, if the declaration explains it."""
+        return next((t for t in self.glossary if t.label == label), None)
+
     def validate(self) -> None:
         """Fail loudly on a declaration that the site could not host."""
         names = self.field_names()
@@ -487,6 +522,19 @@ class Benchmark(ABC):
         fault and the operators get the message); anything else is infrastructure and the job
         is retried. A `ValueError` is not the model's fault unless it is raised as
         `ModelError`."""
+
+    def item_prompts(
+        self,
+        item: Mapping[str, Any],
+        method: str,
+        parts: Mapping[str, Any],
+        details: Mapping[str, Any],
+    ) -> list[ShownPrompt]:
+        """The requests METHOD made for ITEM, in order, rendered by the code that writes its
+        lm-eval task (never a second copy of a template), given the per-item record stored
+        for one model (its `parts` and `details`: a position, a free answer). Empty where the
+        benchmark shows none."""
+        return []
 
     def check_configuration(self, env: Mapping[str, str]) -> list[str]:
         """What is wrong with this benchmark's settings in ENV (a process environment), one

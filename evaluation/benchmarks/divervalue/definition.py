@@ -23,6 +23,7 @@ from evaluation.benchmarks.contract import (
     Metric,
     MetricKind,
     Prompt,
+    ShownPrompt,
     SliceDimension,
     Track,
 )
@@ -337,6 +338,17 @@ class DiverValueBench(Benchmark):
         except ValueError as exc:
             problems.append(str(exc) if JUDGES_ENV in str(exc) else f"{JUDGES_ENV}: {exc}")
         return problems
+
+    def item_prompts(
+        self,
+        item: Mapping[str, Any],
+        method: str,
+        parts: Mapping[str, Any],
+        details: Mapping[str, Any],
+    ) -> list[ShownPrompt]:
+        from evaluation.benchmarks.divervalue.shown import shown_prompts
+
+        return shown_prompts(method, item, details)
 
     def unavailable_methods(self) -> Mapping[str, str]:
         """PAA without a judge panel (or with one that cannot be read)."""

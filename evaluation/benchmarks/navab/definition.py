@@ -24,6 +24,7 @@ from evaluation.benchmarks.contract import (
     Metric,
     MetricKind,
     Prompt,
+    ShownPrompt,
     SliceDimension,
     StockCommand,
     SubMetric,
@@ -291,6 +292,31 @@ class NaVAB(Benchmark):
         narrowing=("mode",),
         holds_out_share=True,
     )
+
+    def item_prompts(
+        self,
+        item: Mapping[str, Any],
+        method: str,
+        parts: Mapping[str, Any],
+        details: Mapping[str, Any],
+    ) -> list[ShownPrompt]:
+        """The item's options on the half the model's record says it ran on."""
+        from evaluation.benchmarks.navab.balance import arrange
+        from evaluation.benchmarks.navab.lm_eval_tasks import shown_prompts
+        from evaluation.benchmarks.navab.records import TripleRecord
+
+        half = parts.get("half")
+        if not isinstance(half, str):
+            return []
+        balanced = arrange(TripleRecord.from_dict(dict(item)), half)
+        answer = details.get("answer")
+        response = details.get("response")
+        return shown_prompts(
+            method,
+            balanced,
+            answer=answer if isinstance(answer, str) else "",
+            response=response if isinstance(response, str) else "",
+        )
 
     def stock_commands(
         self, release_dir: str, tasks_dir: str, *, seed: int, max_gen_toks: int

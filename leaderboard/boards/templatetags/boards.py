@@ -6,9 +6,11 @@ from typing import Any
 
 from django import template
 
-from evaluation.benchmarks.contract import MetricKind
+from evaluation.benchmarks.contract import MetricKind, ShownPrompt
 from leaderboard.boards.params import query_string_with
 from leaderboard.boards.queries import BoardQuery
+from leaderboard.evals.models import SampleResult
+from leaderboard.evals.prompts import shown_prompts
 
 register = template.Library()
 DASH = "\u2013"  # an en dash, between an interval's bounds
@@ -120,3 +122,15 @@ def interval_end(high: float | None, kind: str) -> str:
     if high is None:
         return ""
     return f"{DASH}{high * 100:z.0f}%" if kind == MetricKind.PROPORTION else f" {DASH} {high:z.2f}"
+
+
+@register.simple_tag
+def prompts_of(sample: SampleResult) -> list[ShownPrompt]:
+    """The requests behind one per-item result (`leaderboard.evals.prompts`)."""
+    return shown_prompts(sample)
+
+
+@register.filter
+def visible_stop(text: str) -> str:
+    """A generation stop with its newlines written as \\n, so a blank line is readable."""
+    return text.replace("\n", "\\n")
