@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -209,6 +209,13 @@ class Method:
     @property
     def primary_metric(self) -> Metric:
         return self.metric(self.primary)
+
+    def part_label(self, selector: str, value: object) -> str:
+        """How a per-item record's part (`half`: `neg`) is named: its sub-metric's label."""
+        for sub in self.submetrics:
+            if sub.selector == selector and sub.value == value:
+                return sub.label
+        return f"{selector} {value}"
 
     @property
     def value_metric(self) -> Metric:
@@ -432,9 +439,40 @@ class Benchmark(ABC):
                 )
         return ""
 
-    def term(self, label: str) -> Term | None:
-        """The glossary entry for LABEL, if the declaration explains it."""
-        return next((t for t in self.glossary if t.label == label), None)
+    def terms(self) -> dict[str, Term]:
+        """Every word its pages use, by label, with its explanation: each method (by label
+        and key), metric and sub-metric that carries a description, then the declared
+        glossary (which wins), so each explanation is written once, in the declaration."""
+        found: dict[str, Term] = {}
+        for method in self.methods:
+            section = f"method-{method.key}"
+            described = [(method.label, method.description), (method.key, method.description)]
+            described += [(m.label, m.description) for m in method.metrics]
+            described += [(s.label, s.description) for s in method.submetrics]
+            for label, text in described:
+                if not text:
+                    continue
+                known = found.get(label)
+                if known is None:
+                    found[label] = Term(label, text, section)
+                elif text not in known.text:  # a metric named as its method ("OPA")
+                    found[label] = Term(label, f"{known.text} {text}", section)
+        found.update((t.label, t) for t in self.glossary)
+        return found
+
+    def terms_for(self, labels: Iterable[str]) -> list[Term]:
+        """The explained words among LABELS, in their order; words explained alike (a
+        method's label and key) share one entry ("Multiple choice (mc)")."""
+        known = self.terms()
+        merged: dict[str, Term] = {}
+        for label in dict.fromkeys(labels):
+            term = known.get(label)
+            if term is None:
+                continue
+            same = merged.get(term.text)
+            name = f"{same.label} ({label})" if same else label
+            merged[term.text] = Term(name, term.text, term.section)
+        return list(merged.values())
 
     def validate(self) -> None:
         """Fail loudly on a declaration that the site could not host."""

@@ -205,6 +205,10 @@ class Board:
     judges: list[str] = field(default_factory=list)
 
     @property
+    def part_labels(self) -> list[str]:
+        return [label for _, label in self.parts]
+
+    @property
     def column_codes(self) -> list[str]:
         return [c.code for c in self.columns]
 

@@ -28,6 +28,7 @@ from evaluation.benchmarks.contract import (
     SliceDimension,
     StockCommand,
     SubMetric,
+    Term,
     Track,
 )
 from evaluation.benchmarks.navab import prompts as templates
@@ -137,8 +138,22 @@ ACCURACY = Metric(
 
 # Position balancing: half the items put S as option A ("pos"), half put RS as A ("neg").
 HALVES: Final = (
-    SubMetric("pos", "S as option A", selector="half", value="pos"),
-    SubMetric("neg", "RS as option A", selector="half", value="neg"),
+    SubMetric(
+        "pos",
+        "S as option A",
+        selector="half",
+        value="pos",
+        description="The half of the items that put the nation's statement S as option (or "
+        "reference) A and its reverse RS as B; the score over those items only.",
+    ),
+    SubMetric(
+        "neg",
+        "RS as option A",
+        selector="half",
+        value="neg",
+        description="The other half: the reverse statement RS as A and S as B. A model that "
+        "always answers A scores 1 on the first half and 0 here.",
+    ),
 )
 
 MC = Method(
@@ -271,6 +286,15 @@ class NaVAB(Benchmark):
     methods = (MC, AJ, MC_GEN, AJ_REF)
     items_file = "triples.jsonl"
     limit_per = ("nation", "mode")
+    glossary = (
+        Term(
+            "S",
+            "The statement: what the nation's side said on the question (quoted, or its "
+            "official media's position). Siding with S is correct.",
+            "items",
+        ),
+        Term("RS", "The reverse statement: S turned to the opposite position.", "items"),
+    )
     item_noun = "triple"
     item_noun_plural = "triples"
     demo_dir = Path(__file__).resolve().parent / "demo"

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from evaluation.benchmarks.contract import MetricKind, ShownPrompt
+from evaluation.benchmarks.contract import Benchmark, Method, MetricKind, ShownPrompt
 from leaderboard.boards.params import query_string_with
 from leaderboard.boards.queries import BoardQuery
 from leaderboard.evals.models import SampleResult
@@ -134,3 +134,27 @@ def prompts_of(sample: SampleResult) -> list[ShownPrompt]:
 def visible_stop(text: str) -> str:
     """A generation stop with its newlines written as \\n, so a blank line is readable."""
     return text.replace("\n", "\\n")
+
+
+@register.inclusion_tag("boards/partials/terms.html")
+def explain(benchmark: Benchmark, *labels: Any) -> dict[str, Any]:
+    """A caption explaining the declaration's words among LABELS (strings, or lists of them),
+    each linked to its methodology section: always visible, so it reads on a phone too."""
+    flat = [
+        str(x)
+        for label in labels
+        for x in (label if isinstance(label, list | tuple) else [label])
+        if x
+    ]
+    return {"benchmark": benchmark, "terms": benchmark.terms_for(flat)}
+
+
+@register.simple_tag
+def part_labels(method: Method, parts: dict[str, Any]) -> list[str]:
+    """A per-item record's parts as their sub-metrics name them ("RS as option A")."""
+    return [method.part_label(key, value) for key, value in parts.items()]
+
+
+@register.filter
+def method_of(benchmark: Benchmark, key: str) -> Method | None:
+    return next((m for m in benchmark.methods if m.key == key), None)
