@@ -347,6 +347,9 @@ class Benchmark(ABC):
     #: the slice dimensions a run's `limit` counts items per (NaVAB: nation and mode); empty
     #: where the limit keeps the first N items of the release
     limit_per: tuple[str, ...] = ()
+    #: which of a release's items are scored and why, where not all are (shown beside every
+    #: count of a release's items, so a board's n and the release's size do not disagree)
+    scored_items: str = ""
     #: the words its pages use, by the label they appear under ("half neg", "OPA", ...)
     glossary: tuple[Term, ...] = ()
 

@@ -234,6 +234,12 @@ class DiverValueBench(Benchmark):
         ItemField("extra", "Other published keys", kind="json"),
     )
     methods = (OPA, PAA)
+    scored_items = (
+        "Only the DVB-test users' items are scored, as the publishers score them; the DVB-train "
+        "and DVB-val users are kept for aligning models, so a release's item count is larger "
+        "than a board's n, and a place whose users are in those splits has few or no scored "
+        "items."
+    )
     glossary = (
         Term("answer_w", "The answer written to fit the user's stated values.", "items"),
         Term("answer_l", "The answer written to go against them or ignore them.", "items"),

@@ -158,3 +158,12 @@ def part_labels(method: Method, parts: dict[str, Any]) -> list[str]:
 @register.filter
 def method_of(benchmark: Benchmark, key: str) -> Method | None:
     return next((m for m in benchmark.methods if m.key == key), None)
+
+
+@register.filter
+def fewer_than(n: int, noun: str) -> str:
+    """ "fewer than 3 items", in plain English for any N ("no items" below 2, never "fewer
+    than 1 items")."""
+    if n <= 1:
+        return f"no {noun}s"
+    return f"fewer than {n} {noun}s"

@@ -22,6 +22,7 @@ from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.judges import missing_judge_notice
 from leaderboard.boards.params import (
     ALL_COLUMNS,
+    empty_columns,
     page_base,
     parse_board_query,
     parse_columns,
@@ -155,7 +156,7 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
     declared = declaration(query.release)
     assert result.method is not None and result.metric is not None
     page = Paginator(result.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    columns = parse_columns(request.GET)
+    columns = parse_columns(request.GET, empty_columns(result.rows))
     averaged = declared.averaged_dimension
     overall = averaged is not None and query.column == OVERALL
     column_name = next((c.name for c in result.columns if c.code == query.column), "")
