@@ -11,6 +11,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
@@ -22,7 +23,13 @@ from leaderboard.benchmark.counts import slice_values
 from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.judges import recorded_judges
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
-from leaderboard.evals.models import LanguageModel, Score, model_display_name
+from leaderboard.evals.models import (
+    EvaluationJob,
+    LanguageModel,
+    Score,
+    hub_card_url,
+    model_display_name,
+)
 from leaderboard.evals.slices import declaration, item_slice_paths, slice_order
 
 OVERALL = "overall"
@@ -122,6 +129,9 @@ class BoardRow:
     # Over the cells behind `primary`: items, and each declared sub-metric (mean over cells).
     n: int | None = None
     parts: dict[str, float | None] = field(default_factory=dict)
+    #: when its job finished, and the hub page of the model at its pinned commit ("" if none)
+    evaluated_at: datetime | None = None
+    card_url: str = ""
 
     @property
     def complete(self) -> bool:
@@ -355,6 +365,14 @@ def build_board(query: BoardQuery) -> Board:
             "family",
             "latest_job_id",
             "shown",
+            "provider_id",
+            "endpoint_url",
+            "weights_path",
+        )
+    )
+    finished = dict(
+        EvaluationJob.objects.filter(pk__in=[m["latest_job_id"] for m in models]).values_list(
+            "pk", "finished_at"
         )
     )
     rows = {
@@ -368,6 +386,10 @@ def build_board(query: BoardQuery) -> Board:
             params_billions=m["params_billions"],
             family=m["family"],
             job_id=m["latest_job_id"],
+            evaluated_at=finished.get(m["latest_job_id"]),
+            card_url=""
+            if m["provider_id"] or m["endpoint_url"] or m["weights_path"]
+            else hub_card_url(m["name"], m["revision"]),
         )
         for m in models
     }

@@ -82,6 +82,8 @@ def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], over
             "tied_ranks": result.tied_ranks,
             "kind": result.metric.kind if result.metric else "",
             "counted": result.counted,
+            # A board of an older release says so on every row.
+            "current": DatasetRelease.objects.filter(benchmark=query.release.benchmark).current(),
         }
         return render_to_string("boards/partials/board_rows.html", context)
 
