@@ -80,9 +80,6 @@ def test_it_stops_its_worker_when_signalled(worker_settings, tmp_path, sig):
         )
     try:
         wait_for_text(log_path, "ready.", proc, 120)  # the worker's own log line
-        # A task run (the beat's first reaper) brings up the pool child a stop must not kill
-        # from outside (Celery logs that at ERROR).
-        wait_for_text(log_path, "succeeded in", proc, 120)
         started = descendants(proc.pid)
         assert len(started) >= 2  # the worker and at least its pool child
 
