@@ -33,3 +33,15 @@ def test_a_board_of_an_older_release_says_so_on_each_row(client, release):
     newer.save()
     html = client.get(URL, {"release": release.version}).content.decode()
     assert "data-older-release" in html and "r-newer" in html
+
+
+def test_the_model_page_links_a_hub_model_to_its_card_and_a_served_one_nowhere(client, release):
+    model = ranked_model("org/alpha", release, 0.6, revision=COMMIT)
+    page = client.get(model.get_absolute_url()).content.decode()
+    assert (
+        f'href="https://huggingface.co/org/alpha/tree/{COMMIT}" rel="noopener noreferrer" id="model-card"'
+        in page
+    )
+    model.endpoint_url = "http://127.0.0.1:9/v1"
+    model.save()
+    assert 'id="model-card"' not in client.get(model.get_absolute_url()).content.decode()

@@ -39,6 +39,8 @@ def test_a_newcomer_finds_the_prompt_two_clicks_from_the_board_with_words_explai
     assert caption.is_visible()
     assert "RS as option A" in caption.inner_text()
     assert caption.locator("a[href$='#method-mc']").count() >= 1
+    evaluated = page.locator("[data-evaluated]").first
+    assert evaluated.is_visible() and "on r1" in evaluated.inner_text()
     shoot(f"newcomer-board-{width}")
 
     # Click 1: the model; click 2: one of its per-example results.
