@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, Value
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery, Value
 
 from evaluation.benchmarks.contract import Benchmark, Method, Metric
 from evaluation.local_models import public_name
@@ -352,9 +352,12 @@ def build_board(query: BoardQuery) -> Board:
     columns = [Column(code, averaged.label_of(code) if averaged else code) for code in codes]
     condition = filters_q(query)
     shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
+    finished_at = EvaluationJob.objects.filter(pk=OuterRef("latest_job_id")).values("finished_at")[
+        :1
+    ]
     models = list(
         LanguageModel.objects.on_release(query.release)
-        .annotate(shown=shown)
+        .annotate(shown=shown, evaluated_at=Subquery(finished_at))
         .values(
             "pk",
             "name",
@@ -368,13 +371,10 @@ def build_board(query: BoardQuery) -> Board:
             "provider_id",
             "endpoint_url",
             "weights_path",
+            "evaluated_at",
         )
     )
-    finished = dict(
-        EvaluationJob.objects.filter(pk__in=[m["latest_job_id"] for m in models]).values_list(
-            "pk", "finished_at"
-        )
-    )
+
     rows = {
         m["latest_job_id"]: BoardRow(
             model_id=m["pk"],
@@ -386,7 +386,7 @@ def build_board(query: BoardQuery) -> Board:
             params_billions=m["params_billions"],
             family=m["family"],
             job_id=m["latest_job_id"],
-            evaluated_at=finished.get(m["latest_job_id"]),
+            evaluated_at=m["evaluated_at"],
             card_url=""
             if m["provider_id"] or m["endpoint_url"] or m["weights_path"]
             else hub_card_url(m["name"], m["revision"]),

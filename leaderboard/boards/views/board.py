@@ -68,7 +68,13 @@ class SliceChoice:
     optional: bool
 
 
-def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], overall: bool) -> str:
+def board_rows_html(
+    query: BoardQuery,
+    result: Board,
+    page: Page[BoardRow],
+    overall: bool,
+    current: DatasetRelease | None,
+) -> str:
     """The table body, rendered once per board version and page: formatting a hundred rows of
     numbers costs far more than the rest of the request, and only changes with the results.
     Every column is rendered; the chooser hides some with a class on the table."""
@@ -83,7 +89,7 @@ def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], over
             "kind": result.metric.kind if result.metric else "",
             "counted": result.counted,
             # A board of an older release says so on every row.
-            "current": DatasetRelease.objects.filter(benchmark=query.release.benchmark).current(),
+            "current": current,
         }
         return render_to_string("boards/partials/board_rows.html", context)
 
@@ -168,6 +174,14 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         declared.slice_dimension(key).label_of(value) for key, value in result.selected.items()
     ]
     gaps = method_gaps(query.release, result.method.key)
+    # The release menu's releases; the newest is the current one (a board of an older
+    # release says so on each row).
+    releases = list(
+        DatasetRelease.objects.published()
+        .filter(benchmark__slug=benchmark)
+        .order_by("-published_at", "-id")
+    )
+    current = releases[0] if releases else None
     context = {
         "benchmark": declared,
         "board": result,
@@ -211,9 +225,9 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         .order_by("family")
         .values_list("family", flat=True)
         .distinct(),
-        "releases": DatasetRelease.objects.published().filter(benchmark__slug=benchmark),
+        "releases": releases,
         "overall": overall,
-        "rows_html": board_rows_html(query, result, page, overall),
+        "rows_html": board_rows_html(query, result, page, overall, current),
         "not_run": gaps.not_run,
         "left_out": gaps.left_out,
         # An empty board of one method is not an empty release: other methods may have
