@@ -11,10 +11,10 @@ from leaderboard.evals.slices import declaration, item_values
 def shown_prompts(sample: SampleResult) -> list[ShownPrompt]:
     """Empty where the benchmark shows none, or where the stored item or record no longer
     holds what its prompt needs (a page then says so instead of failing)."""
-    benchmark = declaration(sample.triple.release)
+    benchmark = declaration(sample.item.release)
     try:
         return benchmark.item_prompts(
-            item_values(benchmark, sample.triple), sample.method, sample.parts, sample.details
+            item_values(benchmark, sample.item), sample.method, sample.parts, sample.details
         )
     except (KeyError, ValueError, TypeError):
         return []

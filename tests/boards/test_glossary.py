@@ -38,7 +38,7 @@ def test_item_results_name_the_half_and_explain_it(client):
     release = make_release("r-terms", per_cell=2, signal=False)
     evaluate(make_model("org/words"), release, methods=["mc"])
     item = release.items.first()
-    url = reverse("triple-results", args=["navab", release.version, item.uid])
+    url = reverse("item-results", args=["navab", release.version, item.uid])
     html = client.get(url).content.decode()
     assert "half neg" not in html and "half pos" not in html
     assert "· S as option A" in html or "· RS as option A" in html

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from evaluation.benchmarks.contract import (
     AlignmentDeclaration,
     AlignmentPlan,
-    Benchmark,
+    BenchmarkDefinition,
     Citation,
     IntervalMethod,
     ItemField,
@@ -187,7 +187,7 @@ def _dimensions(min_n: int) -> tuple[SliceDimension, ...]:
     )
 
 
-class DiverValueBench(Benchmark):
+class DiverValueBench(BenchmarkDefinition):
     slug = "divervalue"
     name = "DiverValue-Bench"
     description = (
@@ -262,6 +262,7 @@ class DiverValueBench(Benchmark):
         Term("TIE", "No W or L majority among the judges.", "method-paa"),
         Term("ABSTAIN", "Too few judges gave a readable output to decide.", "method-paa"),
     )
+    method_pairs = (("opa", "paa"),)
     prompts = (
         Prompt("OPA, the answers scored as continuations", OPA_TEMPLATE),
         Prompt("PAA, the system message of the model's answer", ANSWER_SYSTEM),

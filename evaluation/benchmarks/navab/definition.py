@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from evaluation.benchmarks.contract import (
     AlignmentDeclaration,
     AlignmentPlan,
-    Benchmark,
+    BenchmarkDefinition,
     Citation,
     IntervalMethod,
     ItemField,
@@ -232,7 +232,7 @@ MC_GEN = Method(
 )
 
 
-class NaVAB(Benchmark):
+class NaVAB(BenchmarkDefinition):
     slug = "navab"
     name = "NaVAB"
     description = (
@@ -295,6 +295,7 @@ class NaVAB(Benchmark):
         ),
         Term("RS", "The reverse statement: S turned to the opposite position.", "items"),
     )
+    method_pairs = (("mc", "aj"), ("mc", "aj_ref"))
     item_noun = "triple"
     item_noun_plural = "triples"
     demo_dir = Path(__file__).resolve().parent / "demo"

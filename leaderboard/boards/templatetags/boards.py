@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from evaluation.benchmarks.contract import Benchmark, Method, MetricKind, ShownPrompt
+from evaluation.benchmarks.contract import BenchmarkDefinition, Method, MetricKind, ShownPrompt
 from leaderboard.boards.params import query_string_with
 from leaderboard.boards.queries import BoardQuery
 from leaderboard.evals.models import SampleResult
@@ -137,7 +137,7 @@ def visible_stop(text: str) -> str:
 
 
 @register.inclusion_tag("boards/partials/terms.html")
-def explain(benchmark: Benchmark, *labels: Any) -> dict[str, Any]:
+def explain(benchmark: BenchmarkDefinition, *labels: Any) -> dict[str, Any]:
     """A caption explaining the declaration's words among LABELS (strings, or lists of them),
     each linked to its methodology section: always visible, so it reads on a phone too."""
     flat = [
@@ -156,7 +156,7 @@ def part_labels(method: Method, parts: dict[str, Any]) -> list[str]:
 
 
 @register.filter
-def method_of(benchmark: Benchmark, key: str) -> Method | None:
+def method_of(benchmark: BenchmarkDefinition, key: str) -> Method | None:
     return next((m for m in benchmark.methods if m.key == key), None)
 
 
