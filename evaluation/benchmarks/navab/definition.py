@@ -295,7 +295,9 @@ class NaVAB(BenchmarkDefinition):
         ),
         Term("RS", "The reverse statement: S turned to the opposite position.", "items"),
     )
-    method_pairs = (("mc", "aj"), ("mc", "aj_ref"))
+    # AJ and aj_ref judge the same free answers: the model's own judgement against the
+    # site's reference judge (the judges page points here, aj_ref having one judge).
+    method_pairs = (("mc", "aj"), ("mc", "aj_ref"), ("aj", "aj_ref"))
     item_noun = "triple"
     item_noun_plural = "triples"
     demo_dir = Path(__file__).resolve().parent / "demo"

@@ -167,3 +167,10 @@ def fewer_than(n: int, noun: str) -> str:
     if n <= 1:
         return f"no {noun}s"
     return f"fewer than {n} {noun}s"
+
+
+@register.filter
+def judge_cells(row: Any, judges: list[str]) -> list[tuple[str, float | None, int | None]]:
+    """`{% for judge, share, rank in row|judge_cells:board.judges %}` on the judges page."""
+    cells: list[tuple[str, float | None, int | None]] = row.judge_cells(judges)
+    return cells
