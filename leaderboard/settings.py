@@ -173,6 +173,11 @@ BOARD_VERSION_MEMO_MS = envint("BOARD_VERSION_MEMO_MS", 1000)
 # --- Celery -----------------------------------------------------------------------------
 _broker_dir = VAR_DIR / "broker"
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.rstrip("/") == "filesystem:":
+    # kombu logs "No hostname was supplied. Reverting to default 'localhost'" at WARNING on
+    # every connection to a URL without a host; the filesystem transport ignores the host,
+    # so name the one kombu would use and the demo's log keeps its warnings for real ones.
+    CELERY_BROKER_URL = "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
 if CELERY_BROKER_URL.startswith("filesystem"):
     for sub in ("queue", "processed", "control"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -151,6 +152,17 @@ class LanguageModelQuerySet(models.QuerySet["LanguageModel"]):
         return EvaluationJob.objects.filter(pk__in=latest)
 
 
+HUB_URL = "https://huggingface.co"
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+
+
+def hub_card_url(name: str, revision: str) -> str:
+    """The hub page of model NAME at commit REVISION; "" for what is no hub id."""
+    if not _HUB_ID.fullmatch(name) or not revision:
+        return ""
+    return f"{HUB_URL}/{name}/tree/{revision}"
+
+
 class LanguageModel(models.Model):
     """A model as submitted: what to load, pinned, and how to run it."""
 
@@ -236,6 +248,12 @@ class LanguageModel(models.Model):
         """The name pages and the API show: a local model by its folder's name (its revision
         is its content fingerprint), never the server path the workers load it from."""
         return public_name(self.name)
+
+    @property
+    def card_url(self) -> str:
+        """Its model card on the hub at the pinned commit ("" unless loaded from the hub)."""
+        served = self.provider_id is not None or bool(self.endpoint_url)
+        return "" if served or self.weights_path else hub_card_url(self.name, self.revision)
 
     @property
     def served_kind(self) -> Kind | None:
