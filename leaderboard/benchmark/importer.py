@@ -51,11 +51,13 @@ PROGRESS_MIN_RECORDS: Final = 5000
 # What the command prints stays on a screen, whatever the release: the problems, and the
 # values of a dimension, beyond these are in the full report file.
 PROBLEMS_SHOWN: Final = 10
-VALUES_SHOWN: Final = 8
+LINE_CHARS: Final = 150
 REPORT_FILE: Final = "import-report.txt"
 # Bumped when reading the same files would import other items (a reader changed): a release
 # imported under another format is read again, not taken as unchanged.
 IMPORT_FORMAT: Final = 1
+# The manifest key of `source_digest`: the files the release's items were imported from.
+SOURCE_DIGEST: Final = "source_sha256"
 
 # The benchmark of callers that name none: the pipeline builds NaVAB releases.
 DEFAULT_BENCHMARK: Final = "navab"
@@ -170,11 +172,9 @@ class ImportReport:
         return lines
 
 
-def dimension_lines(
-    slug: str, counts: dict[str, int], shown: int | None = VALUES_SHOWN
-) -> list[str]:
-    """One line per slice dimension: its values with their items, the largest first, at most
-    SHOWN of them (None: all)."""
+def dimension_lines(slug: str, counts: dict[str, int], width: int | None = LINE_CHARS) -> list[str]:
+    """One line per slice dimension: its values with their items, the largest first, as many
+    as fit in WIDTH characters (None: all of them)."""
     declaration = get_benchmark(slug)
     per: dict[str, Counter[str]] = {d.key: Counter() for d in declaration.slices}
     for cell, n in counts.items():
@@ -187,10 +187,15 @@ def dimension_lines(
         values = sorted(
             per[dimension.key].items(), key=lambda vn: (-vn[1], dimension.sort_key(vn[0]))
         )
-        listed = ", ".join(f"{value or '(blank)'} {n}" for value, n in values[:shown])
-        more = len(values) - len(values[:shown])
-        tail = f", and {more} more" if more else ""
-        lines.append(f"{dimension.label} ({len(values)} values): {listed}{tail}")
+        line = f"{dimension.label} ({len(values)} values):"
+        for shown, (value, n) in enumerate(values):
+            part = f" {value or '(blank)'} {n}"
+            more = f" and {len(values) - shown} more"
+            if width is not None and shown and len(line) + len(part) + len(more) > width:
+                line += more
+                break
+            line += part if not shown else f",{part}"
+        lines.append(line)
     return lines
 
 
@@ -348,7 +353,7 @@ def _import(
                     **_manifest(path, read, fingerprint, counts),
                     "overlaps": overlaps,
                     "dropped_splits": dropped,
-                    "source_sha256": digest,
+                    SOURCE_DIGEST: digest,
                 },
                 declaration=declaration,
                 show_progress=show_progress,
@@ -433,7 +438,7 @@ def _unchanged(
             release is None
             or release.benchmark.slug != declaration.slug
             or not isinstance(manifest, dict)
-            or manifest.get("source_sha256") != digest
+            or manifest.get(SOURCE_DIGEST) != digest
         ):
             return None
         if title and title != release.title:
