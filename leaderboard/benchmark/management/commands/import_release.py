@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        began = time.perf_counter()
         try:
             report = import_release(
                 options["path"],
@@ -87,11 +89,16 @@ class Command(BaseCommand):
             )
         except ImportFailed as exc:
             raise CommandError(exc.describe()) from exc
+        imported = time.perf_counter() - began
         for notice in report.notices:
             self.stdout.write(self.style.WARNING(f"Notice: {notice}"))
         for line in report.summary():
             self.stdout.write(line)
+        timing = f"Took {imported:.1f} s to import"
         if not options["skip_exports"]:
+            began = time.perf_counter()
             for fmt, export in release_files(report.release).items():
                 self.stdout.write(f"  triples.{fmt}: {export.bytes} bytes, sha256 {export.sha256}")
+            timing += f", {time.perf_counter() - began:.1f} s for the download files"
+        self.stdout.write(f"{timing}.")
         self.stdout.write(self.style.SUCCESS(f"Done: release {report.version} {report.outcome}."))
