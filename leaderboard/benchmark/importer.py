@@ -46,6 +46,9 @@ from leaderboard.benchmark.slices import index_slices
 # Smaller INSERTs are faster here: Django and psycopg spend time per placeholder of a statement.
 INSERT_BATCH: Final = 500
 FETCH_BATCH: Final = 2000
+# Batches sent to PostgreSQL ahead of its answers: enough to keep it busy while this process
+# reads the next ones, few enough that their memory does not add up.
+PIPELINE_DEPTH: Final = 4
 # Below this many items the import is over before a progress bar would say anything.
 PROGRESS_MIN_RECORDS: Final = 5000
 # What the command prints stays on a screen, whatever the release: the problems, and the
@@ -584,8 +587,12 @@ def _insert_postgres(
     )
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        with raw.connection.pipeline():
-            for batch in _batches(rows):
+        with raw.connection.pipeline() as pipeline:
+            for number, batch in enumerate(_batches(rows), start=1):
+                # The pipeline queues what the server has not read yet in this process:
+                # waiting for it now and then keeps that to a few batches, not the release.
+                if number % PIPELINE_DEPTH == 0:
+                    pipeline.sync()
                 uid, sliced, data, extra, source_file, source_index = zip(*batch, strict=True)
                 raw.execute(
                     statement,

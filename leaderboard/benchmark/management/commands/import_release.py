@@ -10,7 +10,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evaluation.benchmarks import benchmark_slugs
-from leaderboard.benchmark.exports import release_files
 from leaderboard.benchmark.importer import ImportFailed, import_release
 
 
@@ -96,6 +95,10 @@ class Command(BaseCommand):
             self.stdout.write(line)
         timing = f"Took {imported:.1f} s to import"
         if not options["skip_exports"]:
+            # Imported here, after the import: pyarrow adds some 70 MB to the process, which
+            # the import's peak memory need not carry.
+            from leaderboard.benchmark.exports import release_files
+
             began = time.perf_counter()
             for fmt, export in release_files(report.release).items():
                 self.stdout.write(f"  triples.{fmt}: {export.bytes} bytes, sha256 {export.sha256}")
