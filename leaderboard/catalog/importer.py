@@ -56,6 +56,9 @@ PROGRESS_MIN_RECORDS: Final = 5000
 PROBLEMS_SHOWN: Final = 10
 LINE_CHARS: Final = 150
 REPORT_FILE: Final = "import-report.txt"
+# A refused import's problems: beside the report, not over it (a refused re-import of a
+# release leaves the report of what it holds).
+PROBLEMS_FILE: Final = "import-problems.txt"
 # Bumped when reading the same files would import other items (a reader changed): a release
 # imported under another format is read again, not taken as unchanged.
 IMPORT_FORMAT: Final = 1
@@ -91,12 +94,13 @@ class ImportFailed(Exception):
         return "\n".join(lines)
 
     def write_problems(self, version: str) -> None:
-        """Every problem, one a line, in the release's report file (the message shows the
-        first few)."""
+        """Every problem, one a line, in a file in the release's folder (the message shows
+        the first few)."""
         self.report_path = _write_report(
             version,
             [f"{len(self.problems)} problem(s); nothing was imported:"]
             + [f"  {problem}" for problem in self.problems],
+            PROBLEMS_FILE,
         )
         self.args = (self.describe(),)
 
@@ -207,8 +211,8 @@ def report_dir(version: str) -> Path:
     return Path(settings.MEDIA_ROOT) / "releases" / (slugify(version) or "unnamed")
 
 
-def _write_report(version: str, lines: list[str]) -> Path | None:
-    path = report_dir(version) / REPORT_FILE
+def _write_report(version: str, lines: list[str], name: str = REPORT_FILE) -> Path | None:
+    path = report_dir(version) / name
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -240,7 +240,7 @@ def test_the_problem_list_is_capped_and_every_problem_is_in_the_report_file(tmp_
     assert "60 problem(s)" in message
     assert "record 9:" in message
     assert "record 10:" not in message
-    report = Path(settings.MEDIA_ROOT) / "releases" / "broken" / "import-report.txt"
+    report = Path(settings.MEDIA_ROOT) / "releases" / "broken" / "import-problems.txt"
     assert f"... and 50 more: all in {report}" in message
     written = report.read_text(encoding="utf-8")
     assert "record 10: empty 'generated Q'" in written
