@@ -429,6 +429,12 @@ class BenchmarkDefinition(ABC):
 
     # -- the operations --------------------------------------------------------------------
 
+    def judge_panel(self, method: str) -> Any:
+        """How a judged method's panel votes and decides, read from a per-item result's
+        details (an `evaluation.benchmarks.judge_robustness.JudgePanel`), for the judges page;
+        None where the method has no panel of several judges (the default)."""
+        return None
+
     def stock_commands(
         self, release_dir: str, tasks_dir: str, *, seed: int, max_gen_toks: int
     ) -> list[StockCommand]:

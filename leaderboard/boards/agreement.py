@@ -126,7 +126,7 @@ def _cluster_field(pair: MethodPair) -> str | None:
     return None
 
 
-def _items(release: DatasetRelease, cluster: str | None) -> dict[int, ItemRow]:
+def item_rows(release: DatasetRelease, cluster: str | None) -> dict[int, ItemRow]:
     """Each item's uid, slices and cluster label, by primary key (one query)."""
     fields = ["pk", "uid", "slices"] + ([f"data__{cluster}"] if cluster else [])
     return {
@@ -197,7 +197,7 @@ def agreement_board(
 
     def build() -> list[ModelAgreement]:
         cluster = _cluster_field(pair)
-        items = _items(release, cluster)
+        items = item_rows(release, cluster)
         found = []
         for model in LanguageModel.objects.on_release(release):
             agreement = _model_agreement(

@@ -350,6 +350,11 @@ class DiverValueBench(BenchmarkDefinition):
             return {"paa": f"PAA cannot run: the judge panel is misconfigured: {exc}"}
         return {} if panel else {"paa": NO_JUDGES}
 
+    def judge_panel(self, method: str) -> Any:
+        from evaluation.benchmarks.divervalue.panel import PaaPanel
+
+        return PaaPanel() if method == PAA.key else None
+
     def plan_alignment(
         self,
         training: Sequence[Mapping[str, Any]],
