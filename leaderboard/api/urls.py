@@ -55,6 +55,9 @@ router.register(
 router.register(
     under_benchmark("disparity"), boards_api.DisparityViewSet, basename="benchmark-disparity"
 )
+router.register(
+    under_benchmark("reported"), boards_api.ReportedViewSet, basename="benchmark-reported"
+)
 router.register("models", evals_api.ModelViewSet, basename="model")
 router.register("jobs", evals_api.JobViewSet, basename="job")
 router.register("scores", evals_api.ScoreViewSet, basename="score")

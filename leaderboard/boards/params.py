@@ -14,8 +14,9 @@ from leaderboard.benchmark.visibility import release_not_found
 from leaderboard.boards.queries import OVERALL, SIZE_BUCKETS, SORT_KEYS, BoardQuery
 from leaderboard.evals.models import ModelType, Precision
 
-DEFAULT_COLUMNS = ("params", "type", "precision", "ci", "n", "posneg")
+DEFAULT_COLUMNS = ("ranks", "params", "type", "precision", "ci", "n", "posneg")
 ALL_COLUMNS = {
+    "ranks": "Rank range",
     "params": "Parameters",
     "type": "Type",
     "precision": "Precision",

@@ -120,3 +120,20 @@ def interval_end(high: float | None, kind: str) -> str:
     if high is None:
         return ""
     return f"{DASH}{high * 100:z.0f}%" if kind == MetricKind.PROPORTION else f" {DASH} {high:z.2f}"
+
+
+@register.filter
+def reported(value: float | None, kind: str) -> str:
+    """A publisher's figure with the two decimals papers print ("79.27%"), so the page reads
+    as the source does."""
+    if value is None:
+        return "—"
+    return f"{value * 100:z.2f}%" if kind == MetricKind.PROPORTION else f"{value:z.3f}"
+
+
+@register.filter
+def plus_minus(value: float | None, kind: str) -> str:
+    """A reported ± ("± 0.13" points of a percentage); empty when none was reported."""
+    if value is None:
+        return ""
+    return f"± {value * 100:z.2f}" if kind == MetricKind.PROPORTION else f"± {value:z.3f}"

@@ -35,6 +35,7 @@ from leaderboard.boards.queries import (
     BoardRow,
     method_gaps,
 )
+from leaderboard.boards.reported import board_reported
 from leaderboard.boards.responses import cached_response
 from leaderboard.evals.models import LanguageModel, ModelType, Precision
 from leaderboard.evals.slices import declaration
@@ -222,8 +223,13 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         # As declared: lowercasing turned "OPA" into "opa" and place names into common nouns.
         "view_label": ", ".join([*selected_labels, result.method.label]),
         "charts": charts.board_figures(query, result),
+        "reported": board_reported(result),
         "querystring": export_query(request.GET),
         "reset_query": urlencode(result.state()),
+        "ranks_caption": (
+            "Each ranked model's score with its 95% interval, best first (the first 40); "
+            "hover for its rank and rank range."
+        ),
         "heatmap_label": f"Heatmap by {averaged.label.lower()} and model" if averaged else "",
         "heatmap_caption": (
             f"{averaged.label} by model, in the board's order (first 40 rows)." if averaged else ""
@@ -275,7 +281,11 @@ def render_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpRespons
             "total_models": result.total,
             "track": result.method.track.value if result.method else "",
             "judges": result.judges,
+            "rank_resamples": result.rank_resamples,
+            "rank_spread_note": result.rank_spread_note,
             "rows": records,
+            # Never ranked: the publishers' own figures for this view, with their sources.
+            "reported": [row.as_dict() for row in board_reported(result)],
         }
         response = HttpResponse(json.dumps(payload, indent=2), content_type="application/json")
     else:
