@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 
 from evaluation.benchmarks import get_benchmark
 from evaluation.results import slice_key
@@ -138,3 +140,40 @@ def reported_problems(
             if key not in dimensions
         ]
     return found
+
+
+class BoardSnapshot(models.Model):
+    """A board view frozen by staff: every row, interval and rank range, the release's
+    fingerprint, each run's harness versions and reproduction commands, stored whole at
+    freezing (`leaderboard.boards.snapshots`). Later runs never change it: it is written once
+    and never updated, so its permanent URL can be cited."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    benchmark = models.ForeignKey(
+        "benchmark.Benchmark", on_delete=models.PROTECT, related_name="snapshots"
+    )
+    release = models.ForeignKey(
+        "benchmark.DatasetRelease", on_delete=models.PROTECT, related_name="snapshots"
+    )
+    title = models.CharField(max_length=200)
+    note = models.TextField(blank=True)
+    #: everything the page and the JSON show, as frozen
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValidationError("A board snapshot is immutable: freeze a new one instead.")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("snapshot-detail", args=[self.benchmark.slug, self.slug])

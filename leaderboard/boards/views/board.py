@@ -224,6 +224,8 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "view_label": ", ".join([*selected_labels, result.method.label]),
         "charts": charts.board_figures(query, result),
         "reported": board_reported(result),
+        # Staff freeze the view as a citable snapshot (filters are dropped: the whole view).
+        "can_freeze": is_staff(request.user),
         "querystring": export_query(request.GET),
         "reset_query": urlencode(result.state()),
         "ranks_caption": (
