@@ -223,7 +223,7 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         # As declared: lowercasing turned "OPA" into "opa" and place names into common nouns.
         "view_label": ", ".join([*selected_labels, result.method.label]),
         "charts": charts.board_figures(query, result),
-        "reported": board_reported(result),
+        "reported": cached_value(f"{query.cache_key()}|reported", lambda: board_reported(result)),
         # Staff freeze the view as a citable snapshot (filters are dropped: the whole view).
         "can_freeze": is_staff(request.user),
         "querystring": export_query(request.GET),
