@@ -4,7 +4,7 @@ exporter can host it without code written for it.
 A benchmark is data (its item fields, slice dimensions, methods and metrics) plus a few
 operations (read its published layout, export lm-eval tasks, evaluate a model, build DPO
 pairs). The data lives in frozen dataclasses that every layer reads; the operations are
-methods of a `Benchmark` subclass whose heavy imports (lm-eval, torch) stay inside them, so
+methods of a `BenchmarkDefinition` subclass whose heavy imports (lm-eval, torch) stay inside them, so
 importing a benchmark's definition costs nothing.
 """
 
@@ -283,7 +283,7 @@ class AlignmentPlan:
     split: Mapping[str, Any]
 
 
-class Benchmark(ABC):
+class BenchmarkDefinition(ABC):
     """A benchmark's declaration and operations. Subclasses set the class attributes and
     implement the operations; `evaluation.benchmarks.get_benchmark` finds them by slug."""
 

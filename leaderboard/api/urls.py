@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from evaluation.benchmarks import benchmark_slugs
-from leaderboard.benchmark import api as benchmark_api
-from leaderboard.benchmark.api import benchmark_links
-from leaderboard.benchmark.scoping import under_benchmark
 from leaderboard.boards import api as boards_api
+from leaderboard.catalog import api as benchmark_api
+from leaderboard.catalog.api import benchmark_links
+from leaderboard.catalog.scoping import under_benchmark
 from leaderboard.evals import api as evals_api
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 
-from evaluation.benchmarks.contract import Benchmark, IntervalMethod, Method, Metric
+from evaluation.benchmarks.contract import BenchmarkDefinition, IntervalMethod, Method, Metric
 from evaluation.benchmarks.disparity import item_metric_value
 from evaluation.stats import cell_seed, resampled_means
 from leaderboard.boards.ranking import rank_ranges
@@ -49,7 +49,7 @@ class Spread:
 
 
 def rank_spread(
-    benchmark: Benchmark,
+    benchmark: BenchmarkDefinition,
     method: Method,
     metric: Metric,
     selected: dict[str, str],
@@ -89,7 +89,7 @@ ItemValues = dict[tuple[int, str], list[tuple[str, float]]]
 
 
 def _item_values(
-    benchmark: Benchmark,
+    benchmark: BenchmarkDefinition,
     method: Method,
     metric: Metric,
     selected: dict[str, str],
@@ -100,14 +100,14 @@ def _item_values(
     """Every ranked job's per-item values of METRIC in the board's cell(s), in one query; each
     with its resampling unit (its cluster, or the item itself)."""
     narrowed: dict[str, str | list[str]] = {
-        f"triple__slices__{key}": value for key, value in selected.items()
+        f"item__slices__{key}": value for key, value in selected.items()
     }
     if column_key:
-        narrowed[f"triple__slices__{column_key}__in"] = columns
+        narrowed[f"item__slices__{column_key}__in"] = columns
     needs_outcome = metric.key != method.value_metric.key
     cluster = cluster_path(benchmark, metric) if metric.interval is IntervalMethod.CLUSTER else None
-    fields = ["job_id", "value", "triple_id"]
-    fields += [f"triple__slices__{column_key}"] if column_key else []
+    fields = ["job_id", "value", "item_id"]
+    fields += [f"item__slices__{column_key}"] if column_key else []
     fields += ["details__outcome"] if needs_outcome else []
     fields += [cluster] if cluster else []
     found: ItemValues = {}

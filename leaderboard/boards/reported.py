@@ -26,9 +26,9 @@ from django.db import transaction
 
 from evaluation.benchmarks.contract import Metric
 from evaluation.results import slice_key
-from leaderboard.benchmark.models import Benchmark
 from leaderboard.boards.models import ReportedResult, reported_problems
 from leaderboard.boards.queries import OVERALL, Board
+from leaderboard.catalog.models import Benchmark
 from leaderboard.evals.models import LanguageModel
 from leaderboard.evals.slices import declaration
 

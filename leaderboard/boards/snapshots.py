@@ -18,9 +18,9 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from leaderboard.benchmark.importer import release_fingerprint
 from leaderboard.boards.models import BoardSnapshot
 from leaderboard.boards.queries import Board, BoardQuery, build_board
+from leaderboard.catalog.importer import release_fingerprint
 from leaderboard.evals.card import JobCard
 from leaderboard.evals.models import EvaluationJob
 from leaderboard.evals.slices import declaration

@@ -4,11 +4,11 @@ from leaderboard.boards.views import (
     board,
     compare,
     disparity,
+    item_results,
     maps,
     methodology,
     models,
     snapshots,
-    triple_results,
 )
 
 urlpatterns = [
@@ -30,7 +30,7 @@ benchmark_urlpatterns = [
     path("snapshots/<slug:slug>.json", snapshots.snapshot_json, name="snapshot-json"),
     path(
         "releases/<slug:version>/items/<str:uid>/results/",
-        triple_results.triple_results,
-        name="triple-results",
+        item_results.item_results,
+        name="item-results",
     ),
 ]

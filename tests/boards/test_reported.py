@@ -13,9 +13,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.benchmark.models import Benchmark
 from leaderboard.boards.models import ReportedResult
 from leaderboard.boards.reported import ReportedFileError, import_reported
+from leaderboard.catalog.models import Benchmark
 from tests.factories import dvb_evaluate, dvb_release, make_model
 
 pytestmark = pytest.mark.django_db

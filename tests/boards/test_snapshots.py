@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from leaderboard.benchmark.importer import release_fingerprint
 from leaderboard.boards.cache import invalidate_boards
 from leaderboard.boards.models import BoardSnapshot
+from leaderboard.catalog.importer import release_fingerprint
 from leaderboard.evals.models import LanguageModel
 from tests.factories import evaluate, make_model, make_release
 

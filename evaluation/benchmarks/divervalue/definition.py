@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from evaluation.benchmarks.contract import (
     AlignmentDeclaration,
     AlignmentPlan,
-    Benchmark,
+    BenchmarkDefinition,
     Citation,
     IntervalMethod,
     ItemField,
@@ -185,7 +185,7 @@ def _dimensions(min_n: int) -> tuple[SliceDimension, ...]:
     )
 
 
-class DiverValueBench(Benchmark):
+class DiverValueBench(BenchmarkDefinition):
     slug = "divervalue"
     name = "DiverValue-Bench"
     description = (

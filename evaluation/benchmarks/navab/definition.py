@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from evaluation.benchmarks.contract import (
     AlignmentDeclaration,
     AlignmentPlan,
-    Benchmark,
+    BenchmarkDefinition,
     Citation,
     IntervalMethod,
     ItemField,
@@ -216,7 +216,7 @@ MC_GEN = Method(
 )
 
 
-class NaVAB(Benchmark):
+class NaVAB(BenchmarkDefinition):
     slug = "navab"
     name = "NaVAB"
     description = (

@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.models import BoardSnapshot
 from leaderboard.boards.params import parse_board_query
 from leaderboard.boards.snapshots import freeze
+from leaderboard.catalog.visibility import is_staff
 
 
 @require_POST
