@@ -10,6 +10,8 @@ from rest_framework.routers import APIRootView, DefaultRouter
 
 from evaluation.benchmarks import benchmark_slugs
 from leaderboard.boards import api as boards_api
+from leaderboard.boards.agreement_api import AgreementViewSet
+from leaderboard.boards.judges_api import JudgesViewSet
 from leaderboard.catalog import api as benchmark_api
 from leaderboard.catalog.api import benchmark_links
 from leaderboard.catalog.scoping import under_benchmark
@@ -58,6 +60,8 @@ router.register(
 router.register(
     under_benchmark("reported"), boards_api.ReportedViewSet, basename="benchmark-reported"
 )
+router.register(under_benchmark("agreement"), AgreementViewSet, basename="benchmark-agreement")
+router.register(under_benchmark("judges"), JudgesViewSet, basename="benchmark-judges")
 router.register("models", evals_api.ModelViewSet, basename="model")
 router.register("jobs", evals_api.JobViewSet, basename="job")
 router.register("scores", evals_api.ScoreViewSet, basename="score")

@@ -1,10 +1,12 @@
 from django.urls import path
 
 from leaderboard.boards.views import (
+    agreement,
     board,
     compare,
     disparity,
     item_results,
+    judges,
     maps,
     methodology,
     models,
@@ -20,6 +22,8 @@ benchmark_urlpatterns = [
     path("board/", board.board, name="board"),
     path("board/export.<str:fmt>", board.board_export, name="board-export"),
     path("compare/", compare.compare_models, name="compare"),
+    path("agreement/", agreement.method_agreement, name="agreement"),
+    path("judges/", judges.judges_page, name="judges"),
     path("disparity/", disparity.disparity_board, name="disparity"),
     path("disparity/export.csv", disparity.disparity_export, name="disparity-export"),
     path("methodology/", methodology.methodology, name="methodology"),

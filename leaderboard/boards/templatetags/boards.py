@@ -137,3 +137,10 @@ def plus_minus(value: float | None, kind: str) -> str:
     if value is None:
         return ""
     return f"± {value * 100:z.2f}" if kind == MetricKind.PROPORTION else f"± {value:z.3f}"
+
+
+@register.filter
+def judge_cells(row: Any, judges: list[str]) -> list[tuple[str, float | None, int | None]]:
+    """`{% for judge, share, rank in row|judge_cells:board.judges %}` on the judges page."""
+    cells: list[tuple[str, float | None, int | None]] = row.judge_cells(judges)
+    return cells
