@@ -3,6 +3,10 @@ import io
 import pytest
 from django.core.management import call_command
 
+# The boards app's later tables point at benchmarks, releases and models: a database rolled
+# back to before those existed holds the boards app's first migration only.
+BOARDS_FIRST = ("boards", "0001_initial")
+
 
 @pytest.mark.django_db
 def test_models_have_no_pending_migrations():
@@ -22,10 +26,14 @@ def test_a_database_from_before_benchmarks_keeps_everything_and_its_releases_bec
     latest = executor.loader.graph.leaf_nodes()
     # Every app at its latest migration, but the benchmark app just before benchmarks existed
     # (and evals before generic scores, which come after).
-    before = [n for n in latest if n[0] not in ("benchmark", "evals")] + [
-        ("benchmark", "0003_triple_screening_text_extra_and_source_mode"),
-        ("evals", "0005_alignment_job_proxy"),
-    ]
+    before = (
+        [n for n in latest if n[0] not in ("benchmark", "evals", "boards")]
+        + [BOARDS_FIRST]
+        + [
+            ("benchmark", "0003_triple_screening_text_extra_and_source_mode"),
+            ("evals", "0005_alignment_job_proxy"),
+        ]
+    )
     executor.migrate(before)
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps
@@ -77,10 +85,14 @@ def test_scores_and_samples_from_before_generic_results_keep_everything():
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
     # Results before they became generic (and so items before they did, which come after).
-    before = [n for n in latest if n[0] not in ("benchmark", "evals")] + [
-        ("evals", "0005_alignment_job_proxy"),
-        ("benchmark", "0004_benchmarks_own_releases"),
-    ]
+    before = (
+        [n for n in latest if n[0] not in ("benchmark", "evals", "boards")]
+        + [BOARDS_FIRST]
+        + [
+            ("evals", "0005_alignment_job_proxy"),
+            ("benchmark", "0004_benchmarks_own_releases"),
+        ]
+    )
     executor.migrate(before)
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps
@@ -166,10 +178,14 @@ def test_triples_become_items_with_slices_and_data_and_keep_their_results():
 
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [n for n in latest if n[0] not in ("benchmark", "evals")] + [
-        ("evals", "0006_generic_scores_and_samples"),
-        ("benchmark", "0004_benchmarks_own_releases"),
-    ]
+    before = (
+        [n for n in latest if n[0] not in ("benchmark", "evals", "boards")]
+        + [BOARDS_FIRST]
+        + [
+            ("evals", "0006_generic_scores_and_samples"),
+            ("benchmark", "0004_benchmarks_own_releases"),
+        ]
+    )
     executor.migrate(before)
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps
@@ -260,7 +276,11 @@ def test_scores_from_before_cluster_counts_get_their_users_counted_and_keep_ever
 
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [n for n in latest if n[0] != "evals"] + [("evals", "0009_job_disparity")]
+    before = (
+        [n for n in latest if n[0] not in ("evals", "boards")]
+        + [BOARDS_FIRST]
+        + [("evals", "0009_job_disparity")]
+    )
     executor.migrate(before)
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps
@@ -318,7 +338,11 @@ def test_models_keep_everything_when_served_names_become_unique_per_provider():
 
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [n for n in latest if n[0] != "evals"] + [("evals", "0010_score_clusters")]
+    before = (
+        [n for n in latest if n[0] not in ("evals", "boards")]
+        + [BOARDS_FIRST]
+        + [("evals", "0010_score_clusters")]
+    )
     executor.migrate(before)
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps
@@ -356,9 +380,11 @@ def test_releases_from_before_stored_facets_get_theirs_from_their_items():
 
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [n for n in latest if n[0] != "benchmark"] + [
-        ("benchmark", "0005_items_generic_over_slices")
-    ]
+    before = (
+        [n for n in latest if n[0] not in ("benchmark", "boards")]
+        + [BOARDS_FIRST]
+        + [("benchmark", "0005_items_generic_over_slices")]
+    )
     executor.migrate(before)
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps
@@ -400,7 +426,11 @@ def test_cards_stored_with_server_paths_name_local_models_by_folder_and_fingerpr
     judge_dir = tmp_path / "srv" / "var" / "models" / "tiny-judge"  # gone since
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [n for n in latest if n[0] != "evals"] + [("evals", "0011_model_unique_per_provider")]
+    before = (
+        [n for n in latest if n[0] not in ("evals", "boards")]
+        + [BOARDS_FIRST]
+        + [("evals", "0011_model_unique_per_provider")]
+    )
     executor.migrate(before)
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps
@@ -446,9 +476,11 @@ def test_nation_and_mode_tables_go_and_the_api_answers_what_they_held(client):
 
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [n for n in latest if n[0] != "benchmark"] + [
-        ("benchmark", "0005_items_generic_over_slices")
-    ]
+    before = (
+        [n for n in latest if n[0] not in ("benchmark", "boards")]
+        + [BOARDS_FIRST]
+        + [("benchmark", "0005_items_generic_over_slices")]
+    )
     executor.migrate(before)
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps

@@ -57,6 +57,9 @@ router.register(
 router.register(
     under_benchmark("disparity"), boards_api.DisparityViewSet, basename="benchmark-disparity"
 )
+router.register(
+    under_benchmark("reported"), boards_api.ReportedViewSet, basename="benchmark-reported"
+)
 router.register(under_benchmark("agreement"), AgreementViewSet, basename="benchmark-agreement")
 router.register(under_benchmark("judges"), JudgesViewSet, basename="benchmark-judges")
 router.register("models", evals_api.ModelViewSet, basename="model")

@@ -18,6 +18,7 @@ from evaluation.benchmarks.contract import BenchmarkDefinition, Method, SliceDim
 from leaderboard.api.pagination import Pagination
 from leaderboard.boards.cache import cached_board
 from leaderboard.boards.disparity import board_disparities, disparity_state
+from leaderboard.boards.models import ReportedResult
 from leaderboard.boards.params import parse_board_query
 from leaderboard.boards.queries import (
     OVERALL,
@@ -27,6 +28,7 @@ from leaderboard.boards.queries import (
     BoardRow,
     method_gaps,
 )
+from leaderboard.boards.reported import board_reported, result_dict
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.catalog.scoping import (
@@ -45,6 +47,14 @@ from leaderboard.evals.models import ModelType, Precision
 class BoardRowSerializer(serializers.Serializer[BoardRow]):
     rank = serializers.IntegerField(
         allow_null=True, help_text="Shared rank; null when the model's scores are incomplete."
+    )
+    rank_best = serializers.IntegerField(
+        allow_null=True,
+        help_text="Best rank over the board's bootstrap resamples (`rank_resamples`); null when "
+        "unranked or when the board has no rank spread (`rank_spread_note` says why).",
+    )
+    rank_worst = serializers.IntegerField(
+        allow_null=True, help_text="Worst rank over the board's bootstrap resamples."
     )
     complete = serializers.BooleanField()
     model_id = serializers.IntegerField()
@@ -96,6 +106,9 @@ class BoardPagination(Pagination):
             "columns": [{"code": c.code, "name": c.name} for c in board.columns],
             "parts": [{"key": key, "label": label} for key, label in board.parts],
             "total_models": board.total,
+            "rank_resamples": board.rank_resamples,
+            "rank_spread_note": board.rank_spread_note,
+            "reported": [row.as_dict() for row in board_reported(board)],
             # As the page says it: why models have no scores of the method.
             "no_scores": no_scores(board.query.release, board.method),
         }
@@ -147,6 +160,23 @@ HEADER_SCHEMA: dict[str, Any] = {
         "description": "The method's declared sub-metrics (NaVAB: the position halves).",
     },
     "total_models": {"type": "integer"},
+    "rank_resamples": {
+        "type": "integer",
+        "description": "Paired bootstrap resamples of the items each row's `rank_best` and "
+        "`rank_worst` are taken over.",
+    },
+    "rank_spread_note": {
+        "type": "string",
+        "description": "Why the rows have no rank range (empty when they have one).",
+    },
+    "reported": {
+        "type": "array",
+        "items": {"type": "object"},
+        "description": "Results the benchmark's publisher reported for this view's method and "
+        "cell, with their sources: not run here and never ranked. `site_value` is the site's "
+        "score of the same model on this view, `difference` the site's minus the publisher's "
+        "where both measured the same items (`comparable`).",
+    },
     "no_scores": {
         "type": "array",
         "items": {
@@ -360,3 +390,20 @@ class DisparityViewSet(BenchmarkScoped, viewsets.ViewSet):
                 ],
             }
         )
+
+
+@extend_schema(parameters=[BENCHMARK_PARAMETER])
+class ReportedViewSet(BenchmarkScoped, viewsets.ViewSet):
+    """Every result the benchmark's publisher reported (a paper's table, a README), with its
+    source: labelled "reported by the publisher, not run here", never ranked."""
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        parameters=[_param("method", "A declared method (default: every method).")],
+    )
+    def list(self, request: Request, benchmark_slug: str = "") -> Response:
+        benchmark = self.benchmark_row()
+        results = ReportedResult.objects.filter(benchmark=benchmark)
+        if request.query_params.get("method"):
+            results = results.filter(method=request.query_params["method"])
+        return Response({"benchmark": benchmark.slug, "results": [result_dict(r) for r in results]})

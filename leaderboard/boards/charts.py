@@ -16,7 +16,7 @@ from plotly.utils import PlotlyJSONEncoder
 from evaluation.benchmarks.contract import Metric, MetricKind
 from leaderboard.boards.alignment_effect import AlignmentEffect
 from leaderboard.boards.cache import cached_board, cached_value
-from leaderboard.boards.queries import Board, BoardQuery
+from leaderboard.boards.queries import Board, BoardQuery, BoardRow
 from leaderboard.evals.slices import declaration
 
 _LAYOUT: dict[str, Any] = {
@@ -108,6 +108,61 @@ def column_heatmap(board: Board, dimension: str) -> go.Figure:
         height=max(260, 28 * len(rows) + 120),
         yaxis={"autorange": "reversed", "automargin": True},
         xaxis={"automargin": True},
+        **_LAYOUT,
+    )
+    return figure
+
+
+def _rank_label(row: BoardRow) -> str:
+    if row.rank_best is None or row.rank_worst is None:
+        return f"rank {row.rank}"
+    spread = (
+        str(row.rank_best)
+        if row.rank_best == row.rank_worst
+        else f"{row.rank_best}\u2013{row.rank_worst}"
+    )
+    return f"rank {row.rank}, range {spread}"
+
+
+def rank_whiskers(board: Board) -> go.Figure:
+    """The ranked models' scores with their 95% intervals, best first (a whisker plot): one
+    line per model, so a reader sees which intervals overlap and how far ranks could move."""
+    sign = 1.0 if board.metric is None or board.metric.higher_is_better else -1.0
+    rows = sorted(
+        [r for r in board.ranked if r.primary],
+        key=lambda r: -sign * r.primary.value if r.primary else 0.0,
+    )[:MAX_HEATMAP_MODELS]
+    intervals = [r.primary for r in rows if r.primary]
+    span = fitted_range((i.low for i in intervals), (i.high for i in intervals), board.metric)
+    figure = go.Figure(
+        go.Scatter(
+            x=[i.value for i in intervals],
+            y=[r.display_name for r in rows],
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [i.high - i.value for i in intervals],
+                "arrayminus": [i.value - i.low for i in intervals],
+            },
+            mode="markers",
+            customdata=[
+                [
+                    _rank_label(r),
+                    format_value(board.metric, i.low),
+                    format_value(board.metric, i.high),
+                ]
+                for r, i in zip(rows, intervals, strict=True)
+            ],
+            hovertemplate="%{y}<br>%{customdata[0]}<br>%{x:.3f} "
+            "(95% CI %{customdata[1]} to %{customdata[2]})<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=f"{_metric_label(board)} with 95% intervals, by rank",
+        height=max(260, 28 * len(rows) + 120),
+        xaxis={"title": _metric_label(board), **_range(span)},
+        # The first ranked model on top.
+        yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
         **_LAYOUT,
     )
     return figure
@@ -296,6 +351,12 @@ def board_figures(query: BoardQuery, result: Board) -> dict[str, str]:
             heatmap = column_heatmap(result, averaged.label)
             figures["heatmap"] = as_script(heatmap, "chart-heatmap")
             figures["heatmap_scale"] = scale_note(heatmap, result.metric)
+        if result.ranked:
+            whiskers = rank_whiskers(result)
+            figures["ranks"] = as_script(whiskers, "chart-ranks")
+            figures["ranks_scale"] = range_note(
+                "The score axis", tuple(whiskers.layout.xaxis.range), result.metric
+            )
         if _params_rows(result):
             params = score_vs_params(result)
             figures["params"] = as_script(params, "chart-params")

@@ -15,8 +15,9 @@ from leaderboard.catalog.models import DatasetRelease
 from leaderboard.catalog.visibility import release_not_found
 from leaderboard.evals.models import ModelType, Precision
 
-DEFAULT_COLUMNS = ("params", "type", "precision", "ci", "n", "posneg")
+DEFAULT_COLUMNS = ("ranks", "params", "type", "precision", "ci", "n", "posneg")
 ALL_COLUMNS = {
+    "ranks": "Rank range",
     "params": "Parameters",
     "type": "Type",
     "precision": "Precision",
@@ -122,6 +123,7 @@ def empty_columns(rows: Iterable[BoardRow]) -> set[str]:
     """The optional columns that would read "—" in every row."""
     rows = list(rows)
     filled: dict[str, Callable[[BoardRow], bool]] = {
+        "ranks": lambda r: r.rank_best is not None,
         "params": lambda r: r.params_billions is not None,
         "type": lambda r: bool(r.model_type),
         "precision": lambda r: bool(r.precision),

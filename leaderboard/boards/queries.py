@@ -20,6 +20,7 @@ from evaluation.benchmarks.contract import BenchmarkDefinition, Method, Metric
 from evaluation.local_models import public_name
 from evaluation.results import MEASURE_FIELDS, Measure
 from leaderboard.boards.judges import recorded_judges
+from leaderboard.boards.rank_spread import RANK_RESAMPLES, RankedScore, rank_spread
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.models import DatasetRelease
@@ -126,6 +127,9 @@ class BoardRow:
     cells: dict[str, Measure] = field(default_factory=dict)
     primary: Interval | None = None  # the ranked score: the column's cell, or the mean
     rank: int | None = None
+    # The best and worst rank over the board's bootstrap resamples (rank_spread.py).
+    rank_best: int | None = None
+    rank_worst: int | None = None
     # Over the cells behind `primary`: items, and each declared sub-metric (mean over cells).
     n: int | None = None
     parts: dict[str, float | None] = field(default_factory=dict)
@@ -149,6 +153,8 @@ class BoardRow:
         """The keys of `as_dict`, in order (a CSV of no rows still gets its header)."""
         head = [
             "rank",
+            "rank_best",
+            "rank_worst",
             "complete",
             "model_id",
             "model",
@@ -172,6 +178,8 @@ class BoardRow:
     ) -> dict[str, Any]:
         record: dict[str, Any] = {
             "rank": self.rank,
+            "rank_best": self.rank_best,
+            "rank_worst": self.rank_worst,
             "complete": self.complete,
             "model_id": self.model_id,
             "model": self.name,
@@ -213,6 +221,9 @@ class Board:
     selected: dict[str, str] = field(default_factory=dict)
     #: the judges (name@revision) behind a judged method's numbers: the reference judge or a panel
     judges: list[str] = field(default_factory=list)
+    #: the replicates each row's rank range is drawn from, and why there is none ("" if any)
+    rank_resamples: int = RANK_RESAMPLES
+    rank_spread_note: str = ""
 
     @property
     def part_labels(self) -> list[str]:
@@ -422,6 +433,22 @@ def build_board(query: BoardQuery) -> Board:
     ranks = shared_ranks([r.primary for r in everyone], higher_is_better=metric.higher_is_better)
     for row, rank in zip(everyone, ranks, strict=True):
         row.rank = rank
+    ranked = [row for row in everyone if row.primary is not None]
+    spread = rank_spread(
+        benchmark,
+        method,
+        metric,
+        selected,
+        column_key,
+        [
+            RankedScore(
+                row.job_id, {code: (row.cells[code].value, row.cells[code].n) for code in scope}
+            )
+            for row in ranked
+        ],
+    )
+    for row in ranked:
+        row.rank_best, row.rank_worst = spread.ranges.get(row.job_id, (None, None))
     counts = Counter(rank for rank in ranks if rank is not None)
     visible_jobs = {m["latest_job_id"] for m in models if m["shown"]}
     visible = [row for row in everyone if row.job_id in visible_jobs]
@@ -437,6 +464,7 @@ def build_board(query: BoardQuery) -> Board:
         metric=metric,
         selected=selected,
         judges=recorded_judges(list(rows), method),
+        rank_spread_note=spread.note,
     )
 
 

@@ -6,6 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 Z_95 = 1.959963984540054
 
 
@@ -66,3 +68,28 @@ def mean_interval(
         low if lower is None else max(lower, low),
         high if upper is None else min(upper, high),
     )
+
+
+def rank_ranges(
+    replicates: Sequence[Sequence[float]], *, higher_is_better: bool = True
+) -> list[tuple[int, int] | None]:
+    """Each model's best and worst rank over bootstrap replicates of every model's score
+    (rows: replicates, columns: models). In each replicate a model's rank is 1 + the number
+    of models strictly better, so equal scores share the better rank. A replicate where a
+    model has no value (NaN: the resample drew none of its items) is left out for everyone:
+    ranking the rest of that replicate would flatter the missing model. None for every model
+    when no replicate is whole."""
+    table = np.asarray(replicates, dtype=float)
+    if table.ndim != 2 or table.shape[1] == 0:
+        return []
+    whole = table[~np.isnan(table).any(axis=1)]
+    if not whole.shape[0]:
+        return [None] * table.shape[1]
+    oriented = whole if higher_is_better else -whole
+    # better[r, i] = models strictly above model i in replicate r.
+    better = (oriented[:, None, :] > oriented[:, :, None]).sum(axis=2)
+    ranks = 1 + better
+    return [
+        (int(low), int(high))
+        for low, high in zip(ranks.min(axis=0), ranks.max(axis=0), strict=True)
+    ]

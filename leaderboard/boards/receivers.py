@@ -3,7 +3,7 @@
 A finished job's scores arrive by bulk insert, which sends no model signals: the evals app says
 so with `job_finished` (it does not know boards exist). The model signals cover edits from the
 admin or the shell: a model's name, size or type, a release published or withdrawn, a job or its
-scores deleted. Job saves are not watched: heartbeats save every few seconds and never change a
+scores deleted, a publisher's reported result edited. Job saves are not watched: heartbeats save every few seconds and never change a
 board.
 """
 
@@ -16,6 +16,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from leaderboard.boards.cache import invalidate_boards
+from leaderboard.boards.models import ReportedResult
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import EvaluationJob, LanguageModel
 from leaderboard.evals.signals import job_finished
@@ -26,6 +27,8 @@ from leaderboard.evals.signals import job_finished
 @receiver(post_save, sender=DatasetRelease)
 @receiver(post_delete, sender=DatasetRelease)
 @receiver(post_delete, sender=EvaluationJob)
+@receiver(post_save, sender=ReportedResult)
+@receiver(post_delete, sender=ReportedResult)
 def boards_changed(sender: type[Any], **kwargs: Any) -> None:
     transaction.on_commit(invalidate_boards)
 

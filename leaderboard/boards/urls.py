@@ -10,6 +10,7 @@ from leaderboard.boards.views import (
     maps,
     methodology,
     models,
+    snapshots,
 )
 
 urlpatterns = [
@@ -27,6 +28,10 @@ benchmark_urlpatterns = [
     path("disparity/export.csv", disparity.disparity_export, name="disparity-export"),
     path("methodology/", methodology.methodology, name="methodology"),
     path("map/", maps.world_map, name="world-map"),
+    path("snapshots/", snapshots.snapshot_list, name="snapshot-list"),
+    path("snapshots/freeze/", snapshots.freeze_board, name="snapshot-freeze"),
+    path("snapshots/<slug:slug>/", snapshots.snapshot_detail, name="snapshot-detail"),
+    path("snapshots/<slug:slug>.json", snapshots.snapshot_json, name="snapshot-json"),
     path(
         "releases/<slug:version>/items/<str:uid>/results/",
         item_results.item_results,

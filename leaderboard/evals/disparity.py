@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from evaluation.benchmarks.contract import BenchmarkDefinition, Method
+from evaluation.benchmarks.contract import BenchmarkDefinition, Method, Metric
 from evaluation.benchmarks.disparity import Disparity, disparities, item_metric_value
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import (
@@ -33,9 +33,10 @@ from leaderboard.evals.slices import declaration
 logger = logging.getLogger(__name__)
 
 
-def _cluster_path(benchmark: BenchmarkDefinition, method: Method) -> str | None:
-    """Where an item's cluster label is stored (None: each item is its own)."""
-    field = method.primary_metric.cluster_field
+def cluster_path(benchmark: BenchmarkDefinition, metric: Metric) -> str | None:
+    """Where an item's cluster label of METRIC is stored, as a SampleResult lookup (None:
+    each item is its own)."""
+    field = metric.cluster_field
     if not field:
         return None
     if field == "uid":
@@ -52,7 +53,7 @@ def _records(
     """(primary value, slice values, cluster) per item of the method, and how many items hold
     no value of the primary metric. One query: only the few JSON keys needed are read."""
     needs_outcome = method.primary != method.value_metric.key
-    cluster = _cluster_path(benchmark, method)
+    cluster = cluster_path(benchmark, method.primary_metric)
     columns = ["value", "item__slices", "item__uid"]
     columns += ["details__outcome"] if needs_outcome else []
     columns += [cluster] if cluster else []

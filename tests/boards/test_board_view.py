@@ -97,8 +97,8 @@ def test_the_column_chooser_state_lives_in_the_url(client, release):
     assert re.search(r'class="table board hide-family hide-revision"', default)
     chosen = client.get(URL + "?col=family&col=ci").content.decode()
     assert (
-        'class="table board hide-params hide-type hide-precision hide-n hide-posneg hide-revision"'
-        in chosen
+        'class="table board hide-ranks hide-params hide-type hide-precision hide-n hide-posneg '
+        'hide-revision"' in chosen
     )
     assert 'value="family" data-column checked' in chosen
     nothing = client.get(URL + "?col=").content.decode()

@@ -170,6 +170,23 @@ def fewer_than(n: int, noun: str) -> str:
 
 
 @register.filter
+def reported(value: float | None, kind: str) -> str:
+    """A publisher's figure with the two decimals papers print ("79.27%"), so the page reads
+    as the source does."""
+    if value is None:
+        return "—"
+    return f"{value * 100:z.2f}%" if kind == MetricKind.PROPORTION else f"{value:z.3f}"
+
+
+@register.filter
+def plus_minus(value: float | None, kind: str) -> str:
+    """A reported ± ("± 0.13" points of a percentage); empty when none was reported."""
+    if value is None:
+        return ""
+    return f"± {value * 100:z.2f}" if kind == MetricKind.PROPORTION else f"± {value:z.3f}"
+
+
+@register.filter
 def judge_cells(row: Any, judges: list[str]) -> list[tuple[str, float | None, int | None]]:
     """`{% for judge, share, rank in row|judge_cells:board.judges %}` on the judges page."""
     cells: list[tuple[str, float | None, int | None]] = row.judge_cells(judges)

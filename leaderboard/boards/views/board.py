@@ -33,6 +33,7 @@ from leaderboard.boards.queries import (
     BoardRow,
     method_gaps,
 )
+from leaderboard.boards.reported import board_reported
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.models import DatasetRelease
@@ -241,8 +242,15 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         # As declared: lowercasing turned "OPA" into "opa" and place names into common nouns.
         "view_label": ", ".join([*selected_labels, result.method.label]),
         "charts": charts.board_figures(query, result),
+        "reported": cached_value(f"{query.cache_key()}|reported", lambda: board_reported(result)),
+        # Staff freeze the view as a citable snapshot (filters are dropped: the whole view).
+        "can_freeze": is_staff(request.user),
         "querystring": export_query(request.GET),
         "reset_query": urlencode(result.state()),
+        "ranks_caption": (
+            "Each ranked model's score with its 95% interval, best first (the first 40); "
+            "hover for its rank and rank range."
+        ),
         "heatmap_label": f"Heatmap by {averaged.label.lower()} and model" if averaged else "",
         "heatmap_caption": (
             f"{averaged.label} by model, in the board's order (first 40 rows)." if averaged else ""
@@ -294,7 +302,11 @@ def render_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpRespons
             "total_models": result.total,
             "track": result.method.track.value if result.method else "",
             "judges": result.judges,
+            "rank_resamples": result.rank_resamples,
+            "rank_spread_note": result.rank_spread_note,
             "rows": records,
+            # Never ranked: the publishers' own figures for this view, with their sources.
+            "reported": [row.as_dict() for row in board_reported(result)],
         }
         response = HttpResponse(json.dumps(payload, indent=2), content_type="application/json")
     else:
