@@ -245,6 +245,7 @@ def fill_samples(jobs: list, items: list[tuple[int, str]], methods: tuple[str, .
     """Per job, a per-example result per item (id, uid) and method, shaped as the harnesses
     store them (OPA: the item's outcome at each threshold; MC/AJ: the letters'
     log-likelihoods)."""
+    from leaderboard.evals import sample_details
     from leaderboard.evals.models import SampleResult
 
     written = 0
@@ -254,18 +255,18 @@ def fill_samples(jobs: list, items: list[tuple[int, str]], methods: tuple[str, .
             value = _value(index, i)
             for method in methods:
                 rows.append(
-                    SampleResult(
+                    SampleResult.with_long(
+                        {} if method == "opa" else {"half": "pos" if i % 2 else "neg"},
+                        _details(method, value),
                         job=job,
                         triple_id=item_id,
                         method=method,
                         value=4 * value - 2 if method == "opa" else float(value > 0.5),
                         correct=value > 0.5,
                         chosen="answer_w" if method == "opa" else "A",
-                        parts={} if method == "opa" else {"half": "pos" if i % 2 else "neg"},
-                        details=_details(method, value),
                     )
                 )
-        SampleResult.objects.bulk_create(rows, batch_size=5000)
+        sample_details.store(job.pk, rows)
         written += len(rows)
     return written
 

@@ -20,7 +20,7 @@ from evaluation.results import SCORE_FIELDS, slice_key
 from evaluation.spec import Kind, parse_model_ref, vllm_available
 from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.models import Item
-from leaderboard.evals import disparity, lifecycle
+from leaderboard.evals import disparity, lifecycle, sample_details
 from leaderboard.evals.models import (
     EvaluationJob,
     LanguageModel,
@@ -196,21 +196,21 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
             )
             for row in result.scores
         )
-        SampleResult.objects.bulk_create(
-            (
-                SampleResult(
+        sample_details.store(
+            locked.pk,
+            [
+                SampleResult.with_long(
+                    s.parts,
+                    storable_json(s.details),
                     job=locked,
                     triple_id=triple_ids[s.uid],
                     method=s.method,
                     value=s.value,
                     correct=s.correct,
                     chosen=s.chosen,
-                    parts=s.parts,
-                    details=storable_json(s.details),
                 )
                 for s in result.samples
-            ),
-            batch_size=2000,
+            ],
         )
         disparity.safely_compute(locked, result.card.seed)
         return "Finished; scores published"

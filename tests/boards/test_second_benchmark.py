@@ -12,6 +12,7 @@ from django.urls import reverse
 from evaluation.benchmarks.divervalue.lm_eval_utils import item_outcome
 from evaluation.results import slice_key
 from leaderboard.benchmark.models import DatasetRelease, Item
+from leaderboard.evals import sample_details
 from leaderboard.evals.models import SampleResult, Score
 from tests.factories import finished_job, make_model, make_release, ranked_model, save_items
 
@@ -176,17 +177,21 @@ def test_its_compare_pairs_opa_the_metric_its_board_ranks_by(client, dvb):
     for name, margin in (("org/base", 0.25), ("org/other", -0.5)):
         job = finished_job(make_model(name), dvb, methods=["opa"])
         outcome = item_outcome(margin, 1, 0.0, 1)
-        SampleResult.objects.bulk_create(
-            SampleResult(
-                job=job,
-                triple=item,
-                method="opa",
-                value=margin,
-                correct=margin > 0,
-                chosen="w",
-                details={"outcome": outcome},
-            )
-            for item in dvb.items.all()
+        sample_details.store(
+            job.pk,
+            [
+                SampleResult.with_long(
+                    {},
+                    {"outcome": outcome},
+                    job=job,
+                    triple=item,
+                    method="opa",
+                    value=margin,
+                    correct=margin > 0,
+                    chosen="w",
+                )
+                for item in dvb.items.all()
+            ],
         )
         Score.objects.create(
             job=job, slices={}, slice_key="", method="opa", metric="opa", value=outcome["opa"],

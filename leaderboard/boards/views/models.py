@@ -26,6 +26,7 @@ from leaderboard.boards.cache import cached_value
 from leaderboard.boards.disparity import MethodDisparities, model_disparities
 from leaderboard.boards.params import page_base
 from leaderboard.boards.population import Population, applies, population, score_rows
+from leaderboard.evals import sample_details
 from leaderboard.evals.card import JobCard
 from leaderboard.evals.models import (
     EvaluationJob,
@@ -275,6 +276,7 @@ def _viewer(section: Section, params: QueryDict) -> ExampleViewer | None:
     benchmark = section.benchmark
     samples = filtered_samples(job, benchmark, params)
     page = Paginator(samples, SAMPLES_PER_PAGE).get_page(params.get("page"))
+    sample_details.attach(page.object_list)  # one read of the job's file for the page shown
     held = slice_values(job.release)
     slice_filters = [
         {
