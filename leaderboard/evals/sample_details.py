@@ -75,6 +75,13 @@ def write_job(
     return path
 
 
+def rewrite(job_id: int, changed: Long, base: Path | None = None) -> None:
+    """The job's file with the long part of CHANGED (item id, method) replaced (a correction;
+    a run's results are written whole by `store`)."""
+    long = read_job(job_id, base=base) | changed
+    write_job(job_id, ((i, m, p, d) for (i, m), (p, d) in long.items()), base)
+
+
 def remove_job(job_id: int, base: Path | None = None) -> None:
     job_path(job_id, base).unlink(missing_ok=True)
 
