@@ -245,7 +245,6 @@ def fill_samples(jobs: list, items: list[tuple[int, str]], methods: tuple[str, .
     """Per job, a per-example result per item (id, uid) and method, shaped as the harnesses
     store them (OPA: the item's outcome at each threshold; MC/AJ: the letters'
     log-likelihoods)."""
-    from leaderboard.evals import sample_details
     from leaderboard.evals.models import SampleResult
 
     written = 0
@@ -266,7 +265,7 @@ def fill_samples(jobs: list, items: list[tuple[int, str]], methods: tuple[str, .
                         chosen="answer_w" if method == "opa" else "A",
                     )
                 )
-        sample_details.store(job.pk, rows)
+        SampleResult.store(job.pk, rows)
         written += len(rows)
     return written
 

@@ -34,7 +34,6 @@ from leaderboard.benchmark.models import (
 )
 from leaderboard.benchmark.search import refresh_search_documents
 from leaderboard.benchmark.slices import index_slices
-from leaderboard.evals import sample_details
 from leaderboard.evals.models import (
     EvaluationJob,
     JobStatus,
@@ -349,7 +348,7 @@ def evaluate(
                 )
             )
     if samples:
-        sample_details.store(job.pk, rows)
+        SampleResult.store(job.pk, rows)
     by_cell: dict[tuple[str, str, str], list[tuple[bool, bool]]] = defaultdict(list)
     for (triple, method), values in outcomes.items():
         by_cell[(triple.slices["nation"], triple.slices["mode"], method)].extend(values)
@@ -510,7 +509,7 @@ def dvb_evaluate(
                 chosen="answer_w" if value > 0 else "answer_l",
             )
         )
-    sample_details.store(job.pk, rows)
+    SampleResult.store(job.pk, rows)
     opa = sum(r.details["outcome"]["opa"] for r in rows) / len(rows)
     Score.objects.create(
         job=job, slices={}, slice_key="", method="opa", metric="opa", value=opa, n=len(rows),

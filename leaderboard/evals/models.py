@@ -600,6 +600,17 @@ class SampleResult(models.Model):
         sample.keep_long(parts, details)
         return sample
 
+    @classmethod
+    def store(cls, job_id: int, samples: list[SampleResult]) -> None:
+        """Store a job's results: the long part in its file first (a file whose rows never
+        landed is overwritten by the next run and read by nothing), then the rows."""
+        from leaderboard.evals import sample_details
+
+        sample_details.write_job(
+            job_id, ((s.triple_id, s.method, s.parts, s.details) for s in samples)
+        )
+        SampleResult.objects.bulk_create(samples, batch_size=2000)
+
     def keep_long(self, parts: dict[str, Any], details: dict[str, Any]) -> None:
         self._long = (parts, details)
 

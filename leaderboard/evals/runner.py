@@ -20,7 +20,7 @@ from evaluation.results import SCORE_FIELDS, slice_key
 from evaluation.spec import Kind, parse_model_ref, vllm_available
 from leaderboard.benchmark.exports import release_directory
 from leaderboard.benchmark.models import Item
-from leaderboard.evals import disparity, lifecycle, sample_details
+from leaderboard.evals import disparity, lifecycle
 from leaderboard.evals.models import (
     EvaluationJob,
     LanguageModel,
@@ -196,7 +196,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
             )
             for row in result.scores
         )
-        sample_details.store(
+        SampleResult.store(
             locked.pk,
             [
                 SampleResult.with_long(

@@ -1,12 +1,17 @@
 """The long part of per-example results (a method's sub-metric `parts` and the `details`:
-log-likelihoods, a free answer, a judge's output) kept per job in one Parquet file under
-MEDIA_ROOT, not in `SampleResult` rows.
+log-likelihoods, a free answer, a judge's output) kept per job in one file under MEDIA_ROOT,
+not in `SampleResult` rows.
 
 Why: at 200 models on both full releases the rows are tens of millions; the JSON made a row
 ~580 bytes on PostgreSQL. Pages filter and sort on the row's short columns only; the long part
 is read for the rows a page shows (an item page, a page of a job's results, one API page) or,
-for compare and disparity, one method's outcomes of a job. The file is sorted by item with
-small row groups, so reading one item out of it touches one row group.
+for compare and disparity, one method's outcomes of a job.
+
+The file: the job's results sorted by item, in blocks of BLOCK results (JSON lines, each block
+zlib-compressed on its own), then an index of each block's first and last item, offset and
+length, then the index's offset and block count. An item page reads one item from each of up
+to hundreds of job files, so one item costs the index and one small block, not a row group of
+thousands of answers (a Parquet file's smallest unit).
 
 This module knows only paths and ids: the data migration that moved the JSON out of the rows
 calls it with its own historical rows.
@@ -16,25 +21,17 @@ from __future__ import annotations
 
 import json
 import os
+import struct
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-
-# Small row groups: an item page reads one per job file, so a group is what one item costs.
-ROW_GROUP = 2048
-SCHEMA = pa.schema(
-    [
-        ("item_id", pa.int64()),
-        ("method", pa.string()),
-        ("parts", pa.string()),
-        ("details", pa.string()),
-    ]
-)
+BLOCK = 32  # results a block: a few of one item's neighbours decompressed for it
+MAGIC = b"NVSD1\n"
+ENTRY = struct.Struct("<qqqq")  # first item, last item, offset, length
+TAIL = struct.Struct("<qq")  # index offset, blocks
 
 # (item id, method) -> (parts, details)
 Long = dict[tuple[int, str], tuple[dict[str, Any], dict[str, Any]]]
@@ -47,7 +44,7 @@ def details_dir() -> Path:
 
 
 def job_path(job_id: int, base: Path | None = None) -> Path:
-    return (base or details_dir()) / f"job-{job_id}.parquet"
+    return (base or details_dir()) / f"job-{job_id}.jsonz"
 
 
 def write_job(
@@ -58,19 +55,21 @@ def write_job(
     """Replace the job's file with ROWS (item id, method, parts, details). Written to a
     temporary name and moved, so a reader never sees half a file."""
     ordered = sorted(rows, key=lambda r: (r[0], r[1]))
-    table = pa.table(
-        {
-            "item_id": [r[0] for r in ordered],
-            "method": [r[1] for r in ordered],
-            "parts": [json.dumps(r[2], ensure_ascii=False) for r in ordered],
-            "details": [json.dumps(r[3], ensure_ascii=False) for r in ordered],
-        },
-        schema=SCHEMA,
-    )
     path = job_path(job_id, base)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.partial")
-    pq.write_table(table, partial, row_group_size=ROW_GROUP, compression="zstd")
+    index = []
+    with partial.open("wb") as out:
+        out.write(MAGIC)
+        for start in range(0, len(ordered), BLOCK):
+            block = ordered[start : start + BLOCK]
+            lines = "\n".join(json.dumps(list(r), ensure_ascii=False) for r in block)
+            data = zlib.compress(lines.encode(), 6)
+            index.append(ENTRY.pack(block[0][0], block[-1][0], out.tell(), len(data)))
+            out.write(data)
+        at = out.tell()
+        out.write(b"".join(index))
+        out.write(TAIL.pack(at, len(index)))
     partial.replace(path)
     return path
 
@@ -94,31 +93,54 @@ def read_job(
 ) -> Long:
     """The long part of the job's results, of ITEMS only (all when None) and of one METHOD
     (all when None). A job without a file (never stored, or deleted) has none."""
-    path = job_path(job_id, base)
-    if not path.exists():
-        return {}
     wanted = None if items is None else sorted(set(items))
     if wanted == []:
         return {}
-    condition = None
-    if wanted is not None:
-        condition = pc.field("item_id").isin(wanted)
-        # The file is sorted by item: the range lets the reader skip row groups by statistics.
-        condition &= (pc.field("item_id") >= wanted[0]) & (pc.field("item_id") <= wanted[-1])
-    if method is not None:
-        by_method = pc.field("method") == method
-        condition = by_method if condition is None else condition & by_method
-    table = pq.read_table(path, filters=condition)
-    return {
-        (item, meth): (json.loads(parts), json.loads(details))
-        for item, meth, parts, details in zip(
-            table.column("item_id").to_pylist(),
-            table.column("method").to_pylist(),
-            table.column("parts").to_pylist(),
-            table.column("details").to_pylist(),
-            strict=True,
-        )
-    }
+    try:
+        handle = job_path(job_id, base).open("rb")
+    except FileNotFoundError:
+        return {}
+    found: Long = {}
+    keep = None if wanted is None else set(wanted)
+    with handle:
+        for offset, length in _blocks(handle, wanted):
+            handle.seek(offset)
+            for line in zlib.decompress(handle.read(length)).decode().split("\n"):
+                item, meth, parts, details = json.loads(line)
+                if (keep is None or item in keep) and (method is None or meth == method):
+                    found[(item, meth)] = (parts, details)
+    return found
+
+
+def _blocks(handle: BinaryIO, wanted: list[int] | None) -> list[tuple[int, int]]:
+    """(offset, length) of the blocks that may hold WANTED items (all where None)."""
+    handle.seek(-TAIL.size, os.SEEK_END)
+    at, count = TAIL.unpack(handle.read(TAIL.size))
+    handle.seek(at)
+    index = handle.read(count * ENTRY.size)
+    if wanted is None:
+        return [(offset, length) for _, _, offset, length in ENTRY.iter_unpack(index)]
+
+    def entry(block: int) -> tuple[int, int, int, int]:
+        return ENTRY.unpack_from(index, block * ENTRY.size)
+
+    chosen: set[int] = set()
+    for item in wanted:
+        # The last block starting at or before the item (a binary search over the index
+        # as read, not unpacked: a NaVAB job's index has thousands of entries)...
+        low, high = 0, count
+        while low < high:
+            middle = (low + high) // 2
+            if entry(middle)[0] <= item:
+                low = middle + 1
+            else:
+                high = middle
+        # ...and those before it that the item's results run over from.
+        block = low - 1
+        while block >= 0 and entry(block)[1] >= item:
+            chosen.add(block)
+            block -= 1
+    return [(entry(b)[2], entry(b)[3]) for b in sorted(chosen)]
 
 
 class HasLong(Protocol):
@@ -147,16 +169,3 @@ def outcomes(job_id: int, method: str) -> dict[int, Any]:
         item: details.get("outcome")
         for (item, _), (_, details) in read_job(job_id, method=method).items()
     }
-
-
-if TYPE_CHECKING:
-    from leaderboard.evals.models import SampleResult
-
-
-def store(job_id: int, samples: list[SampleResult]) -> None:
-    """Store a job's results: the long part in its file first (a file whose rows never
-    landed is overwritten by the next run and read by nothing), then the rows."""
-    from leaderboard.evals.models import SampleResult
-
-    write_job(job_id, ((s.triple_id, s.method, s.parts, s.details) for s in samples))
-    SampleResult.objects.bulk_create(samples, batch_size=2000)

@@ -12,7 +12,6 @@ from django.urls import reverse
 from evaluation.benchmarks.divervalue.lm_eval_utils import item_outcome
 from evaluation.results import slice_key
 from leaderboard.benchmark.models import DatasetRelease, Item
-from leaderboard.evals import sample_details
 from leaderboard.evals.models import SampleResult, Score
 from tests.factories import finished_job, make_model, make_release, ranked_model, save_items
 
@@ -177,7 +176,7 @@ def test_its_compare_pairs_opa_the_metric_its_board_ranks_by(client, dvb):
     for name, margin in (("org/base", 0.25), ("org/other", -0.5)):
         job = finished_job(make_model(name), dvb, methods=["opa"])
         outcome = item_outcome(margin, 1, 0.0, 1)
-        sample_details.store(
+        SampleResult.store(
             job.pk,
             [
                 SampleResult.with_long(

@@ -6,7 +6,6 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from leaderboard.evals import sample_details
 from leaderboard.evals.models import EvaluationJob, JobKind, JobStatus, SampleResult, Score
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +69,7 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
         model=model, release=release, status=JobStatus.FAILED, attempt=2
     )
     us = release.items.in_slice("nation", "us")
-    sample_details.store(
+    SampleResult.store(
         job.pk,
         [
             SampleResult.with_long(
