@@ -215,7 +215,7 @@ class PageTimes:
 
 def pages() -> dict[str, str]:
     """Every page a visitor reaches, on the imported releases (call after the fill)."""
-    from leaderboard.benchmark.models import DatasetRelease
+    from leaderboard.catalog.models import DatasetRelease
     from leaderboard.evals.models import EvaluationJob
 
     dvb = DatasetRelease.objects.get(version="scale-divervalue")
@@ -354,6 +354,7 @@ def sample_rows(jobs_a_benchmark: int) -> SampleRows:
     NaVAB MC, AJ and aj_ref on every item; DiverValue-Bench OPA and PAA on DVB-test (those
     jobs' OPA-only rows from `fill` replaced). Then bytes a row (`bytes_per_sample`)."""
     from leaderboard.benchmark.models import DatasetRelease
+
     from leaderboard.evals import sample_details
     from leaderboard.evals.models import EvaluationJob, JobStatus, SampleResult
 
@@ -404,8 +405,8 @@ def fill(count: int, start: int, sample_models: int) -> None:
     """COUNT more models with jobs and scores on both releases, and per-example results on
     DVB-test for those among the first SAMPLE_MODELS (writing 2,400 rows a model for 1,000
     models takes longer than the rest of the run; the boards read scores, not those rows)."""
-    from leaderboard.benchmark.models import DatasetRelease
     from leaderboard.boards.cache import invalidate_boards
+    from leaderboard.catalog.models import DatasetRelease
 
     dvb = DatasetRelease.objects.get(version="scale-divervalue")
     navab = DatasetRelease.objects.get(version="scale-navab")

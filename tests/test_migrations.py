@@ -147,9 +147,9 @@ def test_scores_and_samples_from_before_generic_results_keep_everything():
         from leaderboard.evals import sample_details
         from leaderboard.evals.models import SampleResult
 
-        samples = list(SampleResult.objects.filter(job_id=job.pk).select_related("triple"))
+        samples = list(SampleResult.objects.filter(job_id=job.pk).select_related("item"))
         sample_details.attach(samples)
-        by_uid = {s.triple.uid: s for s in samples}
+        by_uid = {s.item.uid: s for s in samples}
         assert {uid: (s.value, s.correct, s.chosen, s.parts) for uid, s in by_uid.items()} == {
             "u0": (1.0, True, "A", {"half": "pos"}),
             "u1": (1.0, True, "A", {"half": "pos"}),
@@ -240,13 +240,13 @@ def test_triples_become_items_with_slices_and_data_and_keep_their_results():
             ("mode", "official"),
         }
         sample = new.get_model("evals", "SampleResult").objects.get(job_id=job.pk)
-        assert sample.triple_id == item.pk
+        assert sample.item_id == item.pk
 
         # The site reads the migrated rows: filtering by slice, full-text search, the card.
         from evaluation.benchmarks import get_benchmark
-        from leaderboard.benchmark.counts import count_table
-        from leaderboard.benchmark.models import DatasetRelease, Item
-        from leaderboard.benchmark.search import search_items
+        from leaderboard.catalog.counts import count_table
+        from leaderboard.catalog.models import DatasetRelease, Item
+        from leaderboard.catalog.search import search_items
 
         assert Item.objects.in_slice("nation", "fr").in_slice("mode", "official").get().uid == "u1"
         assert not Item.objects.in_slice("nation", "us").exists()
@@ -480,6 +480,52 @@ def test_nation_and_mode_tables_go_and_the_api_answers_what_they_held(client):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_per_item_results_keep_their_rows_when_triple_becomes_item():
+    from django.db import IntegrityError, connection, transaction
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] != "evals"] + [("evals", "0013_cards_without_server_paths")]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        benchmark, _ = old.get_model("benchmark", "Benchmark").objects.get_or_create(
+            slug="navab", defaults={"name": "NaVAB"}
+        )
+        release = old.get_model("benchmark", "DatasetRelease").objects.create(
+            benchmark=benchmark, version="r-rename", title="Old", status="published"
+        )
+        item = old.get_model("benchmark", "Item").objects.create(
+            release=release, uid="u0", slices={"nation": "us", "mode": "quoted"}
+        )
+        model = old.get_model("evals", "LanguageModel").objects.create(name="org/m", revision="a")
+        job = old.get_model("evals", "EvaluationJob").objects.create(
+            model=model, release=release, status="finished", methods=["mc"]
+        )
+        old.get_model("evals", "SampleResult").objects.create(
+            job=job, triple=item, method="mc", value=1.0, correct=True, chosen="A"
+        )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+        new = executor.loader.project_state(latest).apps
+        Sample = new.get_model("evals", "SampleResult")
+        sample = Sample.objects.select_related("item").get(job_id=job.pk)
+        assert (sample.item.uid, sample.method, sample.value, sample.chosen) == (
+            "u0",
+            "mc",
+            1.0,
+            "A",
+        )
+        # The uniqueness of one result per job, item and method is kept through the rename.
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Sample.objects.create(job_id=job.pk, item_id=item.pk, method="mc", value=0.0)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_per_example_results_keep_every_shown_field_when_their_long_part_moves_to_job_files(
     settings, tmp_path
 ):
@@ -489,7 +535,7 @@ def test_per_example_results_keep_every_shown_field_when_their_long_part_moves_t
     settings.MEDIA_ROOT = tmp_path / "media"
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [n for n in latest if n[0] != "evals"] + [("evals", "0013_cards_without_server_paths")]
+    before = [n for n in latest if n[0] != "evals"] + [("evals", "0014_sample_result_item")]
     executor.migrate(before)
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps
@@ -520,7 +566,7 @@ def test_per_example_results_keep_every_shown_field_when_their_long_part_moves_t
                 for method in ("mc", "aj"):
                     Sample.objects.create(
                         job=job,
-                        triple=item,
+                        item=item,
                         method=method,
                         value=0.1 * i + j + 1 / 3,
                         correct=None if method == "aj" and i == 0 else i % 2 == 0,
@@ -532,7 +578,7 @@ def test_per_example_results_keep_every_shown_field_when_their_long_part_moves_t
                             "judges": [{"name": "ref", "verdict": "agree", "raw": "Yes."}],
                         },
                     )
-        shown = ("id", "job_id", "triple_id", "method", "value", "correct", "chosen")
+        shown = ("id", "job_id", "item_id", "method", "value", "correct", "chosen")
         before_rows = sorted(
             (*(getattr(s, f) for f in shown), s.parts, s.details) for s in Sample.objects.all()
         )
@@ -555,7 +601,7 @@ def test_per_example_results_keep_every_shown_field_when_their_long_part_moves_t
         assert not {"parts", "details"} & columns
         # New rows are numbered after the copied ones.
         extra = SampleResult.objects.create(
-            job_id=jobs[0].pk, triple_id=items[0].pk, method="paa", value=0.0, correct=None
+            job_id=jobs[0].pk, item_id=items[0].pk, method="paa", value=0.0, correct=None
         )
         assert extra.pk > max(r[0] for r in before_rows)
     finally:

@@ -1,5 +1,4 @@
-"""Publishing a release queues every registered model (aligned ones aside) for evaluation;
-deleting a job removes its per-example details file."""
+"""Publishing a release queues every registered model (aligned ones aside) for evaluation."""
 
 from typing import Any
 
@@ -7,8 +6,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.benchmark.signals import release_published
+from leaderboard.catalog.models import DatasetRelease
+from leaderboard.catalog.signals import release_published
 from leaderboard.evals import lifecycle, sample_details
 from leaderboard.evals.models import EvaluationJob, LanguageModel, ModelType
 

@@ -145,7 +145,7 @@ def _blocks(handle: BinaryIO, wanted: list[int] | None) -> list[tuple[int, int]]
 
 class HasLong(Protocol):
     job_id: int
-    triple_id: int
+    item_id: int
     method: str
 
     def keep_long(self, parts: dict[str, Any], details: dict[str, Any]) -> None: ...
@@ -157,9 +157,9 @@ def attach(samples: Iterable[HasLong]) -> None:
     for sample in samples:
         by_job[sample.job_id].append(sample)
     for job_id, of_job in by_job.items():
-        long = read_job(job_id, [s.triple_id for s in of_job])
+        long = read_job(job_id, [s.item_id for s in of_job])
         for sample in of_job:
-            sample.keep_long(*long.get((sample.triple_id, sample.method), ({}, {})))
+            sample.keep_long(*long.get((sample.item_id, sample.method), ({}, {})))
 
 
 def outcomes(job_id: int, method: str) -> dict[int, Any]:

@@ -76,7 +76,7 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
                 {"half": "pos"},
                 {"loglikelihoods": {"A": -1.0, "B": -2.0}},
                 job=job,
-                triple=triple,
+                item=triple,
                 method="mc",
                 value=float(i == 0),
                 correct=i == 0,
@@ -86,7 +86,7 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
         ],
     )
     SampleResult.objects.create(
-        job=other, triple=us[0], method="mc", value=0.0, chosen="B", correct=False
+        job=other, item=us[0], method="mc", value=0.0, chosen="B", correct=False
     )
     Score.objects.create(
         job=job,
