@@ -197,6 +197,15 @@ UNANSWERED: Final = (
     SubMetric("empty", "Empty", selector="parse", value="empty", counted=True),
     SubMetric("refused", "Refused", selector="parse", value="refused", counted=True),
     SubMetric("blocked", "Blocked", selector="parse", value="blocked", counted=True),
+    SubMetric(
+        "truncated",
+        "Cut off",
+        selector="parse",
+        value="truncated",
+        counted=True,
+        description='Answers the token limit cut off (finish_reason "length") before a '
+        "letter could be read, thinking included: raise the model's max output tokens.",
+    ),
 )
 
 MC_GEN = Method(
@@ -209,9 +218,10 @@ MC_GEN = Method(
     description=(
         "For models without log-likelihoods (chat endpoints): the MC question asked with "
         "an instruction to answer with the letter; the letter is read strictly, then by a "
-        "documented fallback (evaluation/providers/letters.py). Unparsable, ambiguous (both "
-        "letters given), empty, refused and blocked answers score 0 and are counted per cell, never guessed. Ranked apart "
-        "from the log-likelihood MC."
+        "documented fallback (evaluation/providers/letters.py), a reasoning model's thinking "
+        "removed first. Unparsable, ambiguous (both letters given), empty, refused, blocked "
+        "and cut off (by the token limit) answers score 0 and are counted per cell, never "
+        "guessed. Ranked apart from the log-likelihood MC."
     ),
 )
 
