@@ -535,7 +535,9 @@ def test_per_example_results_keep_every_shown_field_when_their_long_part_moves_t
     settings.MEDIA_ROOT = tmp_path / "media"
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [n for n in latest if n[0] != "evals"] + [("evals", "0014_sample_result_item")]
+    before = [n for n in latest if n[0] != "evals"] + [
+        ("evals", "0015_language_model_generation_settings")
+    ]
     executor.migrate(before)
     try:
         old = MigrationExecutor(connection).loader.project_state(before).apps

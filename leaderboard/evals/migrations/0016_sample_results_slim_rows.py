@@ -86,7 +86,7 @@ def _reset_ids(schema_editor: Any, model: Any) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("benchmark", "0005_items_generic_over_slices"),
-        ("evals", "0014_sample_result_item"),
+        ("evals", "0015_language_model_generation_settings"),
     ]
 
     operations = [
