@@ -254,18 +254,18 @@ def fill_samples(jobs: list, items: list[tuple[int, str]], methods: tuple[str, .
             value = _value(index, i)
             for method in methods:
                 rows.append(
-                    SampleResult(
+                    SampleResult.with_long(
+                        {} if method == "opa" else {"half": "pos" if i % 2 else "neg"},
+                        _details(method, value),
                         job=job,
                         item_id=item_id,
                         method=method,
                         value=4 * value - 2 if method == "opa" else float(value > 0.5),
                         correct=value > 0.5,
                         chosen="answer_w" if method == "opa" else "A",
-                        parts={} if method == "opa" else {"half": "pos" if i % 2 else "neg"},
-                        details=_details(method, value),
                     )
                 )
-        SampleResult.objects.bulk_create(rows, batch_size=5000)
+        SampleResult.store(job.pk, rows)
         written += len(rows)
     return written
 
@@ -275,4 +275,16 @@ def _details(method: str, value: float) -> dict[str, object]:
         margin = 4 * value - 2
         acc = {f"acc_{d:g}": float(margin > d) for d in (0, 0.2, 2, 4, 6, 8)}
         return {"outcome": {"margin": margin, **acc, "opa": sum(acc.values()) / 6}}
-    return {"loglikelihoods": {"A": -1.0 - value, "B": -1.5 + value}}
+    lls = {"loglikelihoods": {"A": -1.0 - value, "B": -1.5 + value}}
+    if method in ("aj", "aj_ref"):  # AJ also keeps the model's free answer (a short paragraph)
+        words = ANSWER.split() * 8
+        start = int(value * 30)
+        return {**lls, "answer": " ".join(words[start : start + 45 + start % 20]) + "."}
+    return lls
+
+
+ANSWER = (
+    "the policy reflects a balance between economic growth and social stability which many "
+    "citizens regard as necessary although some groups argue that individual rights deserve "
+    "more weight in public decisions"
+)

@@ -330,25 +330,25 @@ def evaluate(
             chosen = "A" if correct == statement_is_a else "B"
             outcomes[(triple, method)].append((correct, statement_is_a))
             rows.append(
-                SampleResult(
-                    job=job,
-                    item=triple,
-                    method=method,
-                    value=float(correct),
-                    correct=correct,
-                    chosen=chosen,
-                    parts={"half": "pos" if statement_is_a else "neg"},
-                    details={
+                SampleResult.with_long(
+                    {"half": "pos" if statement_is_a else "neg"},
+                    {
                         "loglikelihoods": {
                             "A": -1.0 if chosen == "A" else -2.5,
                             "B": -1.0 if chosen == "B" else -2.5,
                         },
                         **({"answer": "An answer in one sentence."} if method == AJ else {}),
                     },
+                    job=job,
+                    item=triple,
+                    method=method,
+                    value=float(correct),
+                    correct=correct,
+                    chosen=chosen,
                 )
             )
     if samples:
-        SampleResult.objects.bulk_create(rows)
+        SampleResult.store(job.pk, rows)
     by_cell: dict[tuple[str, str, str], list[tuple[bool, bool]]] = defaultdict(list)
     for (triple, method), values in outcomes.items():
         by_cell[(triple.slices["nation"], triple.slices["mode"], method)].extend(values)
@@ -498,17 +498,18 @@ def dvb_evaluate(
         value = margin[item.slices["birth_country"]] + wobble
         outcome = item_outcome(value, 1, 0.0, 1)
         rows.append(
-            SampleResult(
+            SampleResult.with_long(
+                {},
+                {"user_id": item.data["user_id"], "outcome": outcome},
                 job=job,
                 item=item,
                 method="opa",
                 value=outcome["margin"],
                 correct=value > 0,
                 chosen="answer_w" if value > 0 else "answer_l",
-                details={"user_id": item.data["user_id"], "outcome": outcome},
             )
         )
-    SampleResult.objects.bulk_create(rows)
+    SampleResult.store(job.pk, rows)
     opa = sum(r.details["outcome"]["opa"] for r in rows) / len(rows)
     Score.objects.create(
         job=job, slices={}, slice_key="", method="opa", metric="opa", value=opa, n=len(rows),

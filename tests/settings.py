@@ -18,3 +18,12 @@ from leaderboard.settings import *  # noqa: E402, F403
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     # pytest-django creates and drops it; a SQLite test database lives in memory anyway.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{RUN_ID}"}  # noqa: F405
+
+# Per-example details files are named by job id, and each run's test database numbers its jobs
+# afresh: the run's own media folder keeps one run's files from being read by another's jobs.
+# The processes a test starts import this module with the same TEST_RUN_ID, so they share it.
+if "MEDIA_ROOT" not in os.environ:
+    import tempfile
+    from pathlib import Path
+
+    MEDIA_ROOT = Path(tempfile.gettempdir()) / f"navab-test-media-{RUN_ID}"

@@ -155,8 +155,13 @@ def test_scores_and_samples_from_before_generic_results_keep_everything():
         other = new.get_model("evals", "Score").objects.get(job_id=pruned.pk)
         assert other.slices == {"nation": "fr", "mode": "official"}
         assert other.parts == {"pos": {"value": 0.5, "n": None}, "neg": {"value": None, "n": None}}
-        samples = new.get_model("evals", "SampleResult").objects.filter(job_id=job.pk)
-        by_uid = {s.item.uid: s for s in samples.select_related("item")}
+        # Their parts and details are in the job's file now: read as the site reads them.
+        from leaderboard.evals import sample_details
+        from leaderboard.evals.models import SampleResult
+
+        samples = list(SampleResult.objects.filter(job_id=job.pk).select_related("item"))
+        sample_details.attach(samples)
+        by_uid = {s.item.uid: s for s in samples}
         assert {uid: (s.value, s.correct, s.chosen, s.parts) for uid, s in by_uid.items()} == {
             "u0": (1.0, True, "A", {"half": "pos"}),
             "u1": (1.0, True, "A", {"half": "pos"}),
@@ -548,5 +553,90 @@ def test_per_item_results_keep_their_rows_when_triple_becomes_item():
         # The uniqueness of one result per job, item and method is kept through the rename.
         with pytest.raises(IntegrityError), transaction.atomic():
             Sample.objects.create(job_id=job.pk, item_id=item.pk, method="mc", value=0.0)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_per_example_results_keep_every_shown_field_when_their_long_part_moves_to_job_files(
+    settings, tmp_path
+):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] != "evals"] + [
+        ("evals", "0015_language_model_generation_settings")
+    ]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        benchmark, _ = old.get_model("benchmark", "Benchmark").objects.get_or_create(
+            slug="navab", defaults={"name": "NaVAB"}
+        )
+        release = old.get_model("benchmark", "DatasetRelease").objects.create(
+            benchmark=benchmark, version="old-samples", title="Old", status="published"
+        )
+        Item = old.get_model("benchmark", "Item")
+        items = [
+            Item.objects.create(
+                release=release, uid=f"u{i}", slices={"nation": "us", "mode": "quoted"}
+            )
+            for i in range(3)
+        ]
+        model = old.get_model("evals", "LanguageModel").objects.create(name="org/m", revision="a")
+        Job = old.get_model("evals", "EvaluationJob")
+        jobs = [
+            Job.objects.create(
+                model=model, release=release, status="finished", methods=["mc"], attempt=a
+            )
+            for a in (1, 2)
+        ]
+        Sample = old.get_model("evals", "SampleResult")
+        for j, job in enumerate(jobs):
+            for i, item in enumerate(items):
+                for method in ("mc", "aj"):
+                    Sample.objects.create(
+                        job=job,
+                        item=item,
+                        method=method,
+                        value=0.1 * i + j + 1 / 3,
+                        correct=None if method == "aj" and i == 0 else i % 2 == 0,
+                        chosen="" if i == 2 else "AB"[i],
+                        parts={"half": "pos" if i % 2 else "neg"} if method == "mc" else {},
+                        details={
+                            "loglikelihoods": {"A": -1.5 - i, "B": -0.25 * j},
+                            "answer": f"Réponse {i} « {method} » of job {j}",
+                            "judges": [{"name": "ref", "verdict": "agree", "raw": "Yes."}],
+                        },
+                    )
+        shown = ("id", "job_id", "item_id", "method", "value", "correct", "chosen")
+        before_rows = sorted(
+            (*(getattr(s, f) for f in shown), s.parts, s.details) for s in Sample.objects.all()
+        )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+
+        from leaderboard.evals import sample_details
+        from leaderboard.evals.models import SampleResult
+
+        migrated = list(SampleResult.objects.all())
+        sample_details.attach(migrated)
+        after_rows = sorted((*(getattr(s, f) for f in shown), s.parts, s.details) for s in migrated)
+        assert after_rows == before_rows
+        assert len(after_rows) == 12
+        # The long part is in one file per job, not in the rows.
+        files = sorted(p.name for p in (tmp_path / "media" / "sample-details").iterdir())
+        assert files == [f"job-{job.pk}.jsonz" for job in jobs]
+        columns = {c.name for c in SampleResult._meta.get_fields()}
+        assert not {"parts", "details"} & columns
+        # New rows are numbered after the copied ones.
+        extra = SampleResult.objects.create(
+            job_id=jobs[0].pk, item_id=items[0].pk, method="paa", value=0.0, correct=None
+        )
+        assert extra.pk > max(r[0] for r in before_rows)
     finally:
         MigrationExecutor(connection).migrate(latest)

@@ -20,6 +20,7 @@ from evaluation.benchmarks.contract import BenchmarkDefinition, ItemField, Metri
 from evaluation.benchmarks.disparity import item_metric_value
 from leaderboard.boards.paired import PairedResult, paired_bootstrap
 from leaderboard.catalog.models import DatasetRelease
+from leaderboard.evals import sample_details
 from leaderboard.evals.models import EvaluationJob, LanguageModel, SampleResult
 from leaderboard.evals.score_table import scored_methods
 from leaderboard.evals.slices import declaration
@@ -149,11 +150,19 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
     samples = SampleResult.objects.filter(job_id__in=job_ids, method__in=scored)
     # outcome[(item, method)][model index] = (chosen, correct, the item's primary value)
     outcome: dict[tuple[int, str], dict[int, tuple[str, bool | None, float]]] = defaultdict(dict)
-    for job_id, item_id, meth, chosen, correct, value, details in samples.values_list(
-        "job_id", "item_id", "method", "chosen", "correct", "value", "details__outcome"
+    # Outcomes from the jobs' details files, only for methods whose primary metric needs them.
+    long_outcomes = {
+        (job_id, meth): sample_details.outcomes(job_id, meth)
+        for job_id in job_ids
+        for meth in scored
+        if (declared := benchmark.method(meth)).primary != declared.value_metric.key
+    }
+    for job_id, item_id, meth, chosen, correct, value in samples.values_list(
+        "job_id", "item_id", "method", "chosen", "correct", "value"
     ):
         # The board's ranking metric, per item (DiverValue-Bench: OPA, not the stored margin).
         declared = benchmark.method(meth)
+        details = long_outcomes.get((job_id, meth), {}).get(item_id)
         primary = item_metric_value(declared, declared.primary, value, {"outcome": details})
         if primary is not None:
             outcome[(item_id, meth)][position[job_id]] = (chosen, correct, primary)

@@ -28,7 +28,8 @@ from leaderboard.boards.agreement import item_rows
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.params import resolve_release
 from leaderboard.catalog.models import DatasetRelease
-from leaderboard.evals.models import LanguageModel, SampleResult
+from leaderboard.evals import sample_details
+from leaderboard.evals.models import LanguageModel
 
 
 @dataclass
@@ -103,10 +104,11 @@ def judges_board(
             job_id = model.latest_job_id  # type: ignore[attr-defined]
             details: list[dict[str, Any]] = []
             clusters: list[str] = []
-            records_by_item = (
-                SampleResult.objects.filter(job_id=job_id, method=method.key)
-                .order_by("item_id")
-                .values_list("item_id", "details__judges")
+            # The judges' records are in the job's details file, in item order.
+            long = sample_details.read_job(job_id, method=method.key)
+            records_by_item = sorted(
+                ((item_id, d.get("judges")) for (item_id, _), (_, d) in long.items()),
+                key=lambda row: row[0],
             )
             for item_id, records in records_by_item:
                 if item_id in items and isinstance(records, list):

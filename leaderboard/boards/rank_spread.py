@@ -22,6 +22,7 @@ from evaluation.benchmarks.contract import BenchmarkDefinition, IntervalMethod, 
 from evaluation.benchmarks.disparity import item_metric_value
 from evaluation.stats import cell_seed, resampled_means
 from leaderboard.boards.ranking import rank_ranges
+from leaderboard.evals import sample_details
 from leaderboard.evals.disparity import cluster_path
 from leaderboard.evals.models import SampleResult
 
@@ -108,9 +109,14 @@ def _item_values(
     cluster = cluster_path(benchmark, metric) if metric.interval is IntervalMethod.CLUSTER else None
     fields = ["job_id", "value", "item_id"]
     fields += [f"item__slices__{column_key}"] if column_key else []
-    fields += ["details__outcome"] if needs_outcome else []
     fields += [cluster] if cluster else []
     found: ItemValues = {}
+    # Outcomes live in each job's details file (sample_details), read only where needed.
+    outcomes = (
+        {row.job_id: sample_details.outcomes(row.job_id, method.key) for row in rows}
+        if needs_outcome
+        else {}
+    )
     samples = SampleResult.objects.filter(
         job_id__in=[row.job_id for row in rows], method=method.key, **narrowed
     ).values_list(*fields)
@@ -118,7 +124,7 @@ def _item_values(
         job_id, value, item_id = record[0], record[1], record[2]
         rest = list(record[3:])
         code = str(rest.pop(0)) if column_key else ""
-        outcome = rest.pop(0) if needs_outcome else None
+        outcome = outcomes[job_id].get(item_id) if needs_outcome else None
         unit = str(rest.pop(0)) if cluster else str(item_id)
         item = item_metric_value(method, metric.key, value, {"outcome": outcome})
         if item is not None:

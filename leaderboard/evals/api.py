@@ -34,7 +34,7 @@ from evaluation.providers.generation import (
 )
 from evaluation.results import MEASURE_FIELDS, SCORE_FIELDS
 from leaderboard.catalog.models import DatasetRelease
-from leaderboard.evals import lifecycle
+from leaderboard.evals import lifecycle, sample_details
 from leaderboard.evals.disparity import latest_for_model
 from leaderboard.evals.models import (
     EvaluationJob,
@@ -468,3 +468,9 @@ class JobSampleViewSet(viewsets.ReadOnlyModelViewSet[SampleResult]):
     )
     serializer_class = SampleSerializer
     filterset_class = SampleFilter
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        if page is not None:  # the long part of the page's rows, one read per job
+            sample_details.attach(page)
+        return page

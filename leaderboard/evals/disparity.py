@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, Metric
 from evaluation.benchmarks.disparity import Disparity, disparities, item_metric_value
 from leaderboard.catalog.models import DatasetRelease
+from leaderboard.evals import sample_details
 from leaderboard.evals.models import (
     EvaluationJob,
     JobDisparity,
@@ -51,17 +52,18 @@ def _records(
     job: EvaluationJob, benchmark: BenchmarkDefinition, method: Method
 ) -> tuple[list[tuple[float, Mapping[str, str], str]], int]:
     """(primary value, slice values, cluster) per item of the method, and how many items hold
-    no value of the primary metric. One query: only the few JSON keys needed are read."""
+    no value of the primary metric. One query (only the few JSON keys needed are read), and
+    the outcomes from the job's details file where the primary metric needs them."""
     needs_outcome = method.primary != method.value_metric.key
+    outcomes = sample_details.outcomes(job.pk, method.key) if needs_outcome else {}
     cluster = cluster_path(benchmark, method.primary_metric)
-    columns = ["value", "item__slices", "item__uid"]
-    columns += ["details__outcome"] if needs_outcome else []
+    columns = ["value", "item__slices", "item__uid", "item_id"]
     columns += [cluster] if cluster else []
     records: list[tuple[float, Mapping[str, str], str]] = []
     missing = 0
     for row in SampleResult.objects.filter(job=job, method=method.key).values_list(*columns):
         value, slices, uid = row[0], row[1], row[2]
-        outcome = row[3] if needs_outcome else None
+        outcome = outcomes.get(row[3])
         primary = item_metric_value(
             method, method.primary, value, {"outcome": outcome} if needs_outcome else None
         )

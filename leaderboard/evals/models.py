@@ -608,28 +608,77 @@ class Score(models.Model):
 
 
 class SampleResult(models.Model):
-    """One item's outcome under one method (the item's slices are the item's own)."""
+    """One item's outcome under one method (the item's slices are the item's own).
 
-    job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="samples")
+    A row holds only what pages filter, sort and count on, in an order that packs tightly on
+    PostgreSQL (the 8-byte columns first): tens of millions of rows at 200 models. The long
+    part, `parts` and `details`, lives in the job's file (`leaderboard.evals.sample_details`);
+    pages read it for the rows they show (`sample_details.attach`)."""
+
+    # Not indexed alone: the unique constraint below starts with the job.
+    job = models.ForeignKey(
+        EvaluationJob, on_delete=models.CASCADE, related_name="samples", db_index=False
+    )
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
-    method = models.CharField(max_length=32)
     value = models.FloatField(help_text="The per-item value the method's metric averages.")
     correct = models.BooleanField(null=True, help_text="None where the metric has no right answer.")
+    method = models.CharField(max_length=32)
     chosen = models.CharField(max_length=64, blank=True)
-    parts = models.JSONField(default=dict, help_text='Sub-metric subsets, e.g. {"half": "pos"}.')
-    details = models.JSONField(
-        default=dict, help_text="What produced the outcome: log-likelihoods, answer, judge output."
-    )
 
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["job", "item", "method"], name="unique_sample_per_job")
+            models.UniqueConstraint(fields=["job", "item", "method"], name="unique_sample_result")
         ]
-        indexes = [models.Index(fields=["job", "method", "correct"], name="sample_job_method_ok")]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Given to the constructor when a result is stored, read back by `keep_long`/`attach`.
+        self._long: tuple[dict[str, Any], dict[str, Any]] | None = None
+        super().__init__(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"job {self.job_id} item {self.item_id} {self.method}: {self.chosen}"
+
+    @classmethod
+    def with_long(
+        cls, parts: dict[str, Any], details: dict[str, Any], **fields: Any
+    ) -> SampleResult:
+        """A result to store (`sample_details.store`) with its long part."""
+        sample = cls(**fields)
+        sample.keep_long(parts, details)
+        return sample
+
+    @classmethod
+    def store(cls, job_id: int, samples: list[SampleResult]) -> None:
+        """Store a job's results: the long part in its file first (a file whose rows never
+        landed is overwritten by the next run and read by nothing), then the rows."""
+        from leaderboard.evals import sample_details
+
+        sample_details.write_job(
+            job_id, ((s.item_id, s.method, s.parts, s.details) for s in samples)
+        )
+        SampleResult.objects.bulk_create(samples, batch_size=2000)
+
+    def keep_long(self, parts: dict[str, Any], details: dict[str, Any]) -> None:
+        self._long = (parts, details)
+
+    def _read_long(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        if self._long is None:
+            from leaderboard.evals import sample_details
+
+            sample_details.attach([self])
+        assert self._long is not None
+        return self._long
+
+    @property
+    def parts(self) -> dict[str, Any]:
+        """Sub-metric subsets, e.g. {"half": "pos"}."""
+        return self._read_long()[0]
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """What produced the outcome: log-likelihoods, answer, judge output."""
+        return self._read_long()[1]
 
 
 class JobDisparity(models.Model):

@@ -3,12 +3,13 @@
 from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.catalog.signals import release_published
-from leaderboard.evals import lifecycle
-from leaderboard.evals.models import LanguageModel, ModelType
+from leaderboard.evals import lifecycle, sample_details
+from leaderboard.evals.models import EvaluationJob, LanguageModel, ModelType
 
 
 @receiver(release_published, sender=DatasetRelease)
@@ -26,3 +27,11 @@ def queue_reevaluation(
                 continue
 
     transaction.on_commit(queue_all)
+
+
+@receiver(post_delete)
+def remove_sample_details(sender: type[Any], instance: Any, **kwargs: Any) -> None:
+    """A deleted job's per-example details go with its rows (proxies of the job included)."""
+    if isinstance(instance, EvaluationJob):
+        job_id = instance.pk  # the instance's pk is cleared once the delete is done
+        transaction.on_commit(lambda: sample_details.remove_job(job_id))

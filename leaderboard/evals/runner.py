@@ -218,21 +218,21 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
             )
             for row in result.scores
         )
-        SampleResult.objects.bulk_create(
-            (
-                SampleResult(
+        SampleResult.store(
+            locked.pk,
+            [
+                SampleResult.with_long(
+                    s.parts,
+                    storable_json(s.details),
                     job=locked,
                     item_id=item_ids[s.uid],
                     method=s.method,
                     value=s.value,
                     correct=s.correct,
                     chosen=s.chosen,
-                    parts=s.parts,
-                    details=storable_json(s.details),
                 )
                 for s in result.samples
-            ),
-            batch_size=2000,
+            ],
         )
         disparity.safely_compute(locked, result.card.seed)
         return "Finished; scores published"

@@ -35,6 +35,10 @@ def assert_reported(out: str) -> None:
         assert re.search(rf"^  {label}: time 8/4 models .*(pass|FAIL)$", out, re.M), label
     for figure in FIGURES:
         assert re.search(rf"^  {figure}.*(pass|FAIL)$", out, re.M), figure
+    # What per-example results of 200 models on both full releases take, rows and files.
+    for slug in ("navab", "divervalue"):
+        assert re.search(rf"^  {slug} +[\d,]+ rows a model; database \d+ B a row", out, re.M)
+    assert re.search(r"^  both +database [\d.]+ GB, job files [\d.]+ GB$", out, re.M)
     assert "load average" in out
     assert not temporary_folder(out).exists()
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from leaderboard.evals import sample_details
 from tests.factories import dvb_evaluate, dvb_release, evaluate, make_model, make_release
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +45,11 @@ def test_an_items_results_show_token_counts_as_integers(client):
     countries = release.items.values_list("slices__birth_country", flat=True)
     job = dvb_evaluate(make_model("org/counted"), release, dict.fromkeys(countries, 1.0))
     sample = job.samples.first()
-    sample.details |= {"tokens": {"answer_w": 96}, "loglikelihoods": {"answer_w": -592.28494}}
-    sample.save(update_fields=["details"])
+    details = sample.details | {
+        "tokens": {"answer_w": 96},
+        "loglikelihoods": {"answer_w": -592.28494},
+    }
+    sample_details.rewrite(job.pk, {(sample.item_id, sample.method): (sample.parts, details)})
     url = reverse("item-results", args=["divervalue", release.version, sample.item.uid])
     page = client.get(url).content.decode()
     assert "answer_w 96</span>" in page and "96.000" not in page

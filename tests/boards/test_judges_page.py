@@ -37,17 +37,18 @@ def paa_results(job: EvaluationJob, votes_of: Callable[[int], dict[str, str]]) -
         details = {"judges": [record(j, v) for j, v in votes.items()]}
         verdict = PaaPanel().verdict(details)
         rows.append(
-            SampleResult(
+            SampleResult.with_long(
+                {},
+                details,
                 job=job,
                 item=item,
                 method="paa",
                 value=float(verdict == "W"),
                 correct=verdict == "W",
                 chosen=verdict,
-                details=details,
             )
         )
-    SampleResult.objects.bulk_create(rows)
+    SampleResult.store(job.pk, rows)
 
 
 def two_models(release: DatasetRelease) -> tuple[LanguageModel, LanguageModel]:

@@ -176,17 +176,21 @@ def test_its_compare_pairs_opa_the_metric_its_board_ranks_by(client, dvb):
     for name, margin in (("org/base", 0.25), ("org/other", -0.5)):
         job = finished_job(make_model(name), dvb, methods=["opa"])
         outcome = item_outcome(margin, 1, 0.0, 1)
-        SampleResult.objects.bulk_create(
-            SampleResult(
-                job=job,
-                item=item,
-                method="opa",
-                value=margin,
-                correct=margin > 0,
-                chosen="w",
-                details={"outcome": outcome},
-            )
-            for item in dvb.items.all()
+        SampleResult.store(
+            job.pk,
+            [
+                SampleResult.with_long(
+                    {},
+                    {"outcome": outcome},
+                    job=job,
+                    item=item,
+                    method="opa",
+                    value=margin,
+                    correct=margin > 0,
+                    chosen="w",
+                )
+                for item in dvb.items.all()
+            ],
         )
         Score.objects.create(
             job=job, slices={}, slice_key="", method="opa", metric="opa", value=outcome["opa"],

@@ -69,17 +69,22 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
         model=model, release=release, status=JobStatus.FAILED, attempt=2
     )
     us = release.items.in_slice("nation", "us")
-    for i, triple in enumerate(us):
-        SampleResult.objects.create(
-            job=job,
-            item=triple,
-            method="mc",
-            value=float(i == 0),
-            correct=i == 0,
-            chosen="A",
-            parts={"half": "pos"},
-            details={"loglikelihoods": {"A": -1.0, "B": -2.0}},
-        )
+    SampleResult.store(
+        job.pk,
+        [
+            SampleResult.with_long(
+                {"half": "pos"},
+                {"loglikelihoods": {"A": -1.0, "B": -2.0}},
+                job=job,
+                item=triple,
+                method="mc",
+                value=float(i == 0),
+                correct=i == 0,
+                chosen="A",
+            )
+            for i, triple in enumerate(us)
+        ],
+    )
     SampleResult.objects.create(
         job=other, item=us[0], method="mc", value=0.0, chosen="B", correct=False
     )

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from leaderboard.evals import lifecycle
+from leaderboard.evals import lifecycle, sample_details
 from leaderboard.evals.models import (
     TERMINAL_STATUSES,
     EvaluationJob,
     FailureKind,
     JobStatus,
     Provider,
-    SampleResult,
     Score,
 )
 from tests.evals.test_worker_e2e import status_of, wait_for
@@ -86,7 +85,7 @@ def test_an_api_model_is_submitted_evaluated_over_http_and_ranked_on_the_generat
     items = release.items.count()
     assert Score.objects.filter(job=job, method="mc_gen").count() == 5 * 2
     assert not Score.objects.filter(job=job).exclude(method="mc_gen").exists()
-    statuses = list(SampleResult.objects.filter(job=job).values_list("parts__parse", flat=True))
+    statuses = [parts.get("parse") for parts, _ in sample_details.read_job(job.pk).values()]
     assert len(statuses) == items
     assert statuses.count("refused") == 1 and statuses.count("blocked") == 1
     assert statuses.count("strict") >= 1

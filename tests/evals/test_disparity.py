@@ -10,6 +10,7 @@ from evaluation.benchmarks.disparity import ItemValue, disparity
 from evaluation.benchmarks.divervalue.definition import BENCHMARK as DVB
 from evaluation.results import EvaluationResult, ReproCard, SampleRecord, ScoreRow
 from leaderboard.evals import disparity as job_disparity
+from leaderboard.evals import sample_details
 from leaderboard.evals.models import EvaluationJob, JobDisparity, JobStatus, SampleResult
 from leaderboard.evals.runner import store_results
 from tests.factories import (
@@ -110,8 +111,7 @@ def test_it_says_so_when_items_hold_no_value_of_the_primary_metric():
     job = dvb_evaluate(make_model("org/dvb"), release, MARGINS)
     first = job.samples.first()
     assert first is not None
-    first.details = {"user_id": "x"}
-    first.save()
+    sample_details.rewrite(job.pk, {(first.item_id, first.method): ({}, {"user_id": "x"})})
     found = job_disparity.for_jobs([job])[job.pk][0]
     assert found.value is None
     assert found.reason == "1 of 50 items hold no per-item value of OPA"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from leaderboard.evals import lifecycle
+from leaderboard.evals import lifecycle, sample_details
 from leaderboard.evals.models import (
     TERMINAL_STATUSES,
     EvaluationJob,
@@ -220,9 +220,7 @@ def test_answers_with_nul_bytes_are_stored_and_kept_raw_in_the_job_files(
         wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 300, "the job to end")
     assert job.status == JobStatus.FINISHED, job.log_tail
     assert job.infra_retries == 0
-    stored = list(
-        SampleResult.objects.filter(job=job, method="aj").values_list("details__answer", flat=True)
-    )
+    stored = [d.get("answer") for _, d in sample_details.read_job(job.pk, method="aj").values()]
     assert len(stored) == release.items.count()
     assert all(answer and set(answer) == {NUL_SUBSTITUTE} for answer in stored), stored
     raw_file = worker_settings.EVAL_RESULTS_DIR / f"job-{job.pk}" / "answers.jsonl"

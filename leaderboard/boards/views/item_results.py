@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from evaluation.benchmarks import get_benchmark
 from leaderboard.catalog.models import Item
 from leaderboard.catalog.visibility import visible_releases
+from leaderboard.evals import sample_details
 from leaderboard.evals.models import LanguageModel, SampleResult
 from leaderboard.evals.slices import item_values
 
@@ -29,6 +30,7 @@ def item_results(request: HttpRequest, benchmark: str, version: str, uid: str) -
         .select_related("job__model")
         .order_by("method", "-correct", "job__model__name")
     )
+    sample_details.attach(samples)  # the details shown beside each model's answer
     # method -> (models right, models that answered), in the declared order
     summary = {
         method.key: (sum(bool(s.correct) for s in of_method), len(of_method))

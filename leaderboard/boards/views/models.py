@@ -32,6 +32,7 @@ from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.facets import facet_values
 from leaderboard.catalog.filters import field_filters
 from leaderboard.catalog.models import DatasetRelease
+from leaderboard.evals import sample_details
 from leaderboard.evals.card import JobCard
 from leaderboard.evals.models import (
     EvaluationJob,
@@ -294,6 +295,7 @@ def _viewer(section: Section, params: QueryDict) -> ExampleViewer | None:
     benchmark = section.benchmark
     samples = filtered_samples(job, benchmark, params)
     page = Paginator(samples, SAMPLES_PER_PAGE).get_page(params.get("page"))
+    sample_details.attach(page.object_list)  # one read of the job's file for the page shown
     held = slice_values(job.release)
     slice_filters = [
         {
