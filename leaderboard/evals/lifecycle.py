@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from evaluation.benchmarks import get_benchmark
 from evaluation.capacity import NoCapacity
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import broker, routing
 from leaderboard.evals.models import (
     ACTIVE_STATUSES,

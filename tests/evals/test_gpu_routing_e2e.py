@@ -24,8 +24,8 @@ from rest_framework.test import APIClient
 from evaluation.benchmarks import register, unregister
 from evaluation.capacity import Capacity, memory_need_gb
 from evaluation.model_check import count_parameters
-from leaderboard.benchmark.models import Benchmark
-from leaderboard.benchmark.registry_sync import sync_benchmarks
+from leaderboard.catalog.models import Benchmark
+from leaderboard.catalog.registry_sync import sync_benchmarks
 from leaderboard.celery import app
 from leaderboard.evals import routing
 from leaderboard.evals.card import JobCard
