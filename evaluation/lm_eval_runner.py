@@ -114,7 +114,12 @@ def load_lm(spec: ModelSpec, device: str) -> Any:
                 "input_price_per_m": serving.input_price_per_m,
                 "output_price_per_m": serving.output_price_per_m,
                 "requests_per_minute": serving.requests_per_minute,
+                "provider_concurrency": serving.concurrency,
+                # The key's NAME: two accounts at one provider have a limit each.
+                "provider_account": spec.api_key_env,
             }
+            if chat and spec.generation is not None:
+                extra["generation"] = spec.generation
             if not chat:  # the chat kind's are in its stock model_args
                 extra |= {"timeout": serving.timeout_s, "max_retries": serving.max_retries}
     else:

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from evaluation.benchmarks.contract import Track
+from evaluation.providers.generation import Generation
 
 KINDS = ("hf", "openai-completions", "openai-chat", "vllm")
 SERVED = ("openai-completions", "openai-chat")
@@ -111,6 +112,9 @@ class ModelSpec:
     #: GPUs one copy of the model spans, and copies scoring side by side (evaluation.capacity)
     shards: int = 1
     replicas: int = 1
+    #: a chat model's generation settings (max tokens, temperature, system prompt, reasoning
+    #: mode); None: the benchmark's defaults
+    generation: Generation | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -146,6 +150,8 @@ class ModelSpec:
                 raise ValueError("a chat-completions model runs with batch_size 1")
             if not self.apply_chat_template:
                 raise ValueError("a chat-completions model needs apply_chat_template")
+        elif self.generation is not None:
+            raise ValueError("generation settings only apply to chat-completions models")
         # A hub id without a pinned commit would silently change under the leaderboard.
         unpinned = not self.revision or not COMMIT.match(self.revision)
         if self.kind not in SERVED and not self.is_local and unpinned:

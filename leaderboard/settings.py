@@ -174,6 +174,11 @@ BOARD_VERSION_MEMO_MS = envint("BOARD_VERSION_MEMO_MS", 1000)
 # --- Celery -----------------------------------------------------------------------------
 _broker_dir = VAR_DIR / "broker"
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.rstrip("/") == "filesystem:":
+    # kombu logs "No hostname was supplied. Reverting to default 'localhost'" at WARNING on
+    # every connection to a URL without a host; the filesystem transport ignores the host,
+    # so name the one kombu would use and the demo's log keeps its warnings for real ones.
+    CELERY_BROKER_URL = "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
 if CELERY_BROKER_URL.startswith("filesystem"):
     for sub in ("queue", "processed", "control"):
@@ -302,6 +307,17 @@ except ValueError as exc:
     raise ValueError(f"EVAL_GPU_CAPACITIES: {exc}") from exc
 EVAL_SEED = envint("EVAL_SEED", 1234)
 EVAL_MAX_GEN_TOKENS = envint("EVAL_MAX_GEN_TOKENS", 128)
+# Where every worker shares the providers' limits (requests per minute, requests in flight):
+# a Redis URL; by default the broker's, where it is Redis. Empty (the filesystem broker, or
+# "none"): each worker process keeps the limits by itself.
+EVAL_LIMITS_URL = envstr(
+    "EVAL_LIMITS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
+)
+if EVAL_LIMITS_URL == "none":
+    EVAL_LIMITS_URL = ""
+# The longest `Retry-After` a request waits out in place; a provider asking for longer makes
+# the job wait (queued again once the wait is over), never fail.
+EVAL_RETRY_AFTER_CAP_S = envint("EVAL_RETRY_AFTER_CAP_S", 30)
 EVAL_RESULTS_DIR = Path(envstr("EVAL_RESULTS_DIR", str(VAR_DIR / "results")))
 # The reference judge of judged methods (NaVAB's aj_ref): one open model, "ORG/NAME@COMMIT" or
 # a local directory, that judges every model's free answers alike. Unset: those methods are

@@ -89,6 +89,9 @@ class LogTail(logging.Handler):
     """The log records of one thread (the worker's, running the work) appended to the work's
     log tail at most once a second, so its page shows what the worker is doing meanwhile."""
 
+    #: the handler of the work running in each thread, flushed by its progress reports
+    active: dict[int, LogTail] = {}
+
     def __init__(self, model: type[TrackedWork], pk: int) -> None:
         super().__init__(logging.INFO)
         self.model, self.pk = model, pk
@@ -160,10 +163,12 @@ def log_tail(model: type[TrackedWork], pk: int) -> Iterator[None]:
         log.setLevel(logging.INFO)
     root = logging.getLogger()
     root.addHandler(handler)
+    LogTail.active[handler.thread] = handler
     try:
         with redirect_stderr(WithoutProgressBars(sys.stderr)):
             yield
     finally:
+        LogTail.active.pop(handler.thread, None)
         root.removeHandler(handler)
         for log, level in lowered:
             log.setLevel(level)
@@ -202,6 +207,11 @@ class ProgressReporter:
         if now - self.last_report < PROGRESS_EVERY_S and done < total:
             return
         self.last_report = now
+        # Lines logged just before a long stretch without any (lm-eval's "Running
+        # loglikelihood requests") would wait for the next line: the page gets them now.
+        tail = LogTail.active.get(threading.get_ident())
+        if tail is not None:
+            tail.flush()
         values: dict[str, Any] = {
             "progress_done": done,
             "progress_total": total,

@@ -25,14 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from pipeline.checkpoint import read_jsonl, write_jsonl
 from pipeline.config import ConflictParams
 from pipeline.context import StageContext
 from pipeline.embed import Vectors
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 Edge = tuple[int, int, float]
 
@@ -86,6 +89,8 @@ def similarity_edges(vectors: Vectors, params: ConflictParams) -> list[Edge]:
 def block_graph(
     statements: Sequence[Statement], vectors: Vectors, params: ConflictParams
 ) -> nx.Graph:
+    import networkx as nx  # on use: it costs every process importing the pipeline
+
     graph = nx.Graph()
     for s in statements:
         graph.add_node(s.id, stance=s.stance)
@@ -109,6 +114,8 @@ def dominant_stance(graph: nx.Graph, component: set[str]) -> int:
 
 def resolve_graph(graph: nx.Graph) -> Resolution:
     """Keep the dominant stance in each connected component of a graph (nodes carry `stance`)."""
+    import networkx as nx
+
     result = Resolution(edges=graph.number_of_edges())
     for component in nx.connected_components(graph):
         result.components += 1

@@ -20,11 +20,11 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections import defaultdict
+from functools import cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from pipeline.checkpoint import write_json, write_jsonl
 from pipeline.config import TopicParams
@@ -38,26 +38,36 @@ Labels = npt.NDArray[np.int64]
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 TOKEN = re.compile(rf"[{_CJK}]+|[^\W\d_{_CJK}]{{2,}}")
 CJK_RUN = re.compile(rf"^[{_CJK}]+$")
-# Words that carry no topic in news prose, in the corpus languages sklearn has no list for.
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | {
+# Words that carry no topic in news prose, in the corpus languages sklearn has no list for
+# (sklearn's English list is added on first use: importing sklearn costs every process that
+# imports the pipeline, the site's included, about 200 MB).
+_MORE_STOP_WORDS = frozenset({
     "said", "says", "told", "also", "would", "could", "year", "years", "new", "like",
     "le", "la", "les", "de", "des", "du", "et", "en", "un", "une", "est", "que", "qui", "dans",
     "pour", "pas", "sur", "au", "aux", "par", "il", "elle", "ont", "sont", "ce", "cette",
     "der", "die", "das", "und", "ist", "nicht", "den", "dem", "ein", "eine", "mit", "sich",
     "auf", "für", "von", "zu", "im", "es", "sie", "er", "wir", "auch", "wird", "werden",
-}  # fmt: skip
+})  # fmt: skip
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | _MORE_STOP_WORDS
 
 
 def analyze(text: str) -> list[str]:
     """Lower-cased word tokens without stop words; CJK runs become character bigrams."""
     tokens: list[str] = []
+    stop = stop_words()
     for match in TOKEN.finditer(text.lower()):
         word = match.group()
         if CJK_RUN.match(word):
             tokens.extend(
                 [word] if len(word) == 1 else [word[i : i + 2] for i in range(len(word) - 1)]
             )
-        elif word not in STOP_WORDS:
+        elif word not in stop:
             tokens.append(word)
     return tokens
 
@@ -72,6 +82,8 @@ def ctfidf_keywords(texts_by_topic: dict[str, list[str]], top_n: int) -> dict[st
     topics = sorted(texts_by_topic)
     if not topics:
         return {}
+    from sklearn.feature_extraction.text import CountVectorizer
+
     vectorizer = CountVectorizer(analyzer=analyze)
     try:
         counts = vectorizer.fit_transform([" ".join(texts_by_topic[t]) for t in topics])

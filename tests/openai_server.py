@@ -21,6 +21,7 @@ JSON answer), and every request is recorded in `requests` (its headers in `heade
 to inspect. Faults are queued with `inject(...)`, one consumed per request, in order:
 
     "429", "500"    that status (429 with `Retry-After: 0`), the model not asked
+    "429:VALUE"     429 with `Retry-After: VALUE` (seconds or an HTTP date)
     "slow"          the answer after `slow_s` seconds (past a short client timeout)
     "malformed"     200 with a body that is not JSON
     "blocked"       a chat answer withheld by a content filter (no content)
@@ -50,7 +51,12 @@ Route = Callable[[Json], Json]
 
 
 class BadRequest(Exception):
-    """The request is malformed: answered 400 with OpenAI's error shape."""
+    """The request is malformed: answered 400 with OpenAI's error shape (`param` and `code`
+    where one parameter is refused, as OpenAI names them)."""
+
+    def __init__(self, message: str, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.param, self.code = param, code
 
 
 class TinyModel:
@@ -255,6 +261,13 @@ class OpenAIServer:
                     server.requests.append((self.path, body))
                     server.headers.append(dict(self.headers))
                     fault = server.faults.popleft() if server.faults else ""
+                    if fault.startswith("429:"):
+                        self._answer(
+                            429,
+                            {"error": {"message": "rate limited", "type": "rate_limit_error"}},
+                            {"Retry-After": fault.removeprefix("429:")},
+                        )
+                        return
                     if fault in ("429", "500"):
                         self._answer(
                             int(fault),
@@ -274,7 +287,10 @@ class OpenAIServer:
                     else:
                         self._answer(200, route(body))
                 except (BadRequest, ValueError, TypeError) as exc:
-                    self._answer(400, {"error": {"message": str(exc), "type": "invalid_request"}})
+                    error = {"message": str(exc), "type": "invalid_request_error"}
+                    if isinstance(exc, BadRequest):
+                        error |= {"param": exc.param, "code": exc.code}
+                    self._answer(400, {"error": error})
 
             def _answer(
                 self, status: int, payload: Json, headers: dict[str, str] | None = None

@@ -14,3 +14,17 @@ def test_a_site_with_an_unpinned_reference_judge_does_not_start():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode != 0
     assert "EVAL_REFERENCE_JUDGE: revision for hub model 'org/judge'" in out.stderr
+
+
+def test_the_default_filesystem_broker_connects_without_a_no_hostname_warning():
+    code = (
+        "import django, os, logging; os.environ['DJANGO_SETTINGS_MODULE']='leaderboard.settings';"
+        " django.setup(); logging.basicConfig(level=logging.WARNING);"
+        " from django.conf import settings; from kombu import Connection;"
+        " Connection(settings.CELERY_BROKER_URL)._info(); print(settings.CELERY_BROKER_URL)"
+    )
+    env = {"PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("filesystem://")
+    assert "No hostname was supplied" not in out.stderr

@@ -84,3 +84,20 @@ def test_a_run_reporter_writes_through_the_same_reporter_and_stops_once_cancelle
     PipelineRun.objects.filter(pk=run.pk).update(status=RunStatus.CANCELLED)
     with pytest.raises(RunCancelled, match="stopped while extraction was running"):
         report("extraction", 8, 8)
+
+
+def test_a_progress_report_writes_the_log_lines_waiting_for_the_next_one(job):
+    import logging
+
+    from leaderboard.tracking import log_tail
+
+    report = lifecycle.progress_reporter(job, "t", threading.Event())
+    with log_tail(EvaluationJob, job.pk):
+        report("MC", 0, 4)  # the stage's first report logs a line: written at once
+        logging.getLogger("evaluation").info("Running loglikelihood requests")  # held back
+        job.refresh_from_db()
+        assert "Running loglikelihood" not in job.log_tail
+        with mock.patch("leaderboard.tracking.time.monotonic", return_value=1e9):
+            report("MC", 1, 4)
+        job.refresh_from_db()
+        assert "Running loglikelihood requests" in job.log_tail

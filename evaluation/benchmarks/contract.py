@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -210,6 +210,13 @@ class Method:
     def primary_metric(self) -> Metric:
         return self.metric(self.primary)
 
+    def part_label(self, selector: str, value: object) -> str:
+        """How a per-item record's part (`half`: `neg`) is named: its sub-metric's label."""
+        for sub in self.submetrics:
+            if sub.selector == selector and sub.value == value:
+                return sub.label
+        return f"{selector} {value}"
+
     @property
     def value_metric(self) -> Metric:
         """The metric that per-item values measure: how to label, format and resample them."""
@@ -222,6 +229,35 @@ class Prompt:
 
     label: str
     text: str
+
+
+@dataclass(frozen=True)
+class ShownPrompt:
+    """One request a method made for one item, as its lm-eval task renders it: the text the
+    model (or judge) was given and the continuations scored after it, or, for a generated
+    answer, what ended the generation and the text the model wrote."""
+
+    #: who was asked: "Model", "Judge", "Reference judge", ...
+    label: str
+    text: str
+    #: the continuations whose log-likelihoods were compared, in the task's order
+    continuations: tuple[str, ...] = ()
+    #: the system message sent with the prompt, if any
+    system: str = ""
+    #: generation stops (generated answers only)
+    until: tuple[str, ...] = ()
+    #: what the model wrote (generated answers only; empty where none was recorded)
+    generated: str = ""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word the pages use, explained in one or two sentences where it appears, with the
+    methodology section (an anchor id on that page) that tells more."""
+
+    label: str
+    text: str
+    section: str = ""
 
 
 @dataclass(frozen=True)
@@ -311,6 +347,11 @@ class BenchmarkDefinition(ABC):
     #: the slice dimensions a run's `limit` counts items per (NaVAB: nation and mode); empty
     #: where the limit keeps the first N items of the release
     limit_per: tuple[str, ...] = ()
+    #: which of a release's items are scored and why, where not all are (shown beside every
+    #: count of a release's items, so a board's n and the release's size do not disagree)
+    scored_items: str = ""
+    #: the words its pages use, by the label they appear under ("half neg", "OPA", ...)
+    glossary: tuple[Term, ...] = ()
     #: pairs of methods that score the same items by different protocols (a log-likelihood
     #: one, then a judged one: NaVAB MC and AJ), whose per-item verdicts the agreement page
     #: compares; a model whose two protocols disagree is often a template or refusal artefact
@@ -404,6 +445,41 @@ class BenchmarkDefinition(ABC):
                     "only: they are never scored or ranked."
                 )
         return ""
+
+    def terms(self) -> dict[str, Term]:
+        """Every word its pages use, by label, with its explanation: each method (by label
+        and key), metric and sub-metric that carries a description, then the declared
+        glossary (which wins), so each explanation is written once, in the declaration."""
+        found: dict[str, Term] = {}
+        for method in self.methods:
+            section = f"method-{method.key}"
+            described = [(method.label, method.description), (method.key, method.description)]
+            described += [(m.label, m.description) for m in method.metrics]
+            described += [(s.label, s.description) for s in method.submetrics]
+            for label, text in described:
+                if not text:
+                    continue
+                known = found.get(label)
+                if known is None:
+                    found[label] = Term(label, text, section)
+                elif text not in known.text:  # a metric named as its method ("OPA")
+                    found[label] = Term(label, f"{known.text} {text}", section)
+        found.update((t.label, t) for t in self.glossary)
+        return found
+
+    def terms_for(self, labels: Iterable[str]) -> list[Term]:
+        """The explained words among LABELS, in their order; words explained alike (a
+        method's label and key) share one entry ("Multiple choice (mc)")."""
+        known = self.terms()
+        merged: dict[str, Term] = {}
+        for label in dict.fromkeys(labels):
+            term = known.get(label)
+            if term is None:
+                continue
+            same = merged.get(term.text)
+            name = f"{same.label} ({label})" if same else label
+            merged[term.text] = Term(name, term.text, term.section)
+        return list(merged.values())
 
     def validate(self) -> None:
         """Fail loudly on a declaration that the site could not host."""
@@ -501,6 +577,19 @@ class BenchmarkDefinition(ABC):
         fault and the operators get the message); anything else is infrastructure and the job
         is retried. A `ValueError` is not the model's fault unless it is raised as
         `ModelError`."""
+
+    def item_prompts(
+        self,
+        item: Mapping[str, Any],
+        method: str,
+        parts: Mapping[str, Any],
+        details: Mapping[str, Any],
+    ) -> list[ShownPrompt]:
+        """The requests METHOD made for ITEM, in order, rendered by the code that writes its
+        lm-eval task (never a second copy of a template), given the per-item record stored
+        for one model (its `parts` and `details`: a position, a free answer). Empty where the
+        benchmark shows none."""
+        return []
 
     def check_configuration(self, env: Mapping[str, str]) -> list[str]:
         """What is wrong with this benchmark's settings in ENV (a process environment), one

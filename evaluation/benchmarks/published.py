@@ -19,8 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
+import ijson
+
 # Examples named in a notice about repeated records.
 REPEATS_SHOWN: Final = 5
+# Bytes read at a time from a JSON file parsed as it streams.
+STREAM_CHUNK: Final = 1 << 16
 # Characters of a value quoted in a problem.
 SHOWN_CHARS: Final = 120
 
@@ -231,29 +235,97 @@ def read_json_list(
     path: Path, name: str, read: PublishedRead, slice_: dict[str, str] | None = None
 ) -> tuple[PublishedFile, list[Any] | None]:
     """Record the file (sha256, size) and parse it as a JSON list; None (and a problem) when it
-    is not UTF-8, not JSON, or not a list."""
-    raw = path.read_bytes()
-    source = PublishedFile(
-        name=name, sha256=hashlib.sha256(raw).hexdigest(), bytes=len(raw), slice=slice_ or {}
-    )
+    is not UTF-8, not JSON, or not a list.
+
+    A list is parsed record by record as the file is read (ijson), so only the records are held,
+    not the file's bytes and text beside them (a full release's file is 60-80 MB). Anything
+    else, and a file the streaming parser refuses, is read whole, which says exactly why."""
+    source = PublishedFile(name=name, slice=slice_ or {})
     read.files.append(source)
+    data = _stream_list(path, source)
+    if data is None:
+        data = _parse_whole(path, name, read, source)
+        if data is None:
+            return source, None
+    source.records = len(data)
+    return source, data
+
+
+class _Hashing(io.RawIOBase):
+    """A binary file whose bytes are hashed and counted as they are read."""
+
+    def __init__(self, handle: io.BufferedReader, source: PublishedFile) -> None:
+        self.handle, self.source, self.digest = handle, source, hashlib.sha256()
+        self.tail = b""
+        self.surrogate_escape = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.handle.readinto(buffer)
+        chunk = bytes(memoryview(buffer)[:n])
+        self.digest.update(chunk)
+        self.source.bytes += n
+        # The streaming parser reads a surrogate escape ("\\ud800") as "?": a lone one
+        # would pass the checks as text. Such a file is parsed whole instead (the tail
+        # catches an escape split across two reads).
+        if _SURROGATE_ESCAPE.search(self.tail + chunk):
+            self.surrogate_escape = True
+        self.tail = chunk[-5:]
+        return n
+
+
+def _stream_list(path: Path, source: PublishedFile) -> list[Any] | None:
+    """The file's list, parsed as it streams; None where it is not a plain JSON list (another
+    value, a BOM, NaN, invalid text or JSON): the whole-file parse then says what it is."""
+    with path.open("rb") as handle:
+        if handle.read(1) != b"[" and not _starts_a_list(path):
+            return None
+        handle.seek(0)
+        hashing = _Hashing(handle, source)
+        try:
+            stream = io.BufferedReader(hashing, STREAM_CHUNK)
+            data = list(ijson.items(stream, "item", use_float=True))
+        except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError):
+            data = None
+        if data is None or hashing.surrogate_escape:
+            source.bytes = 0
+            return None
+        source.sha256 = hashing.digest.hexdigest()
+    return data
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+
+
+def _starts_a_list(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(STREAM_CHUNK).lstrip(b" \t\r\n")
+    return head.startswith(b"[")
+
+
+def _parse_whole(
+    path: Path, name: str, read: PublishedRead, source: PublishedFile
+) -> list[Any] | None:
+    raw = path.read_bytes()
+    source.sha256, source.bytes = hashlib.sha256(raw).hexdigest(), len(raw)
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         read.problems.append(Problem(name, None, f"not UTF-8 text (byte {exc.start})"))
-        return source, None
+        return None
     except json.JSONDecodeError as exc:
         read.problems.append(
             Problem(name, None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
         )
-        return source, None
+        return None
     if not isinstance(data, list):
         read.problems.append(
             Problem(name, None, f"expected a JSON list of records, found {type_name(data)}")
         )
-        return source, None
-    source.records = len(data)
-    return source, data
+        return None
+    return data
 
 
 def jsonl_lines(path: Path, source: PublishedFile) -> Iterator[tuple[int, bytes]]:

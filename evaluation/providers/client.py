@@ -32,13 +32,13 @@ cut, and so is a piece of one where a quoted body was cut through it.
 
 from __future__ import annotations
 
-import contextlib
 import copy
+import email.utils
 import json
-import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -48,12 +48,13 @@ from lm_eval.models.openai_completions import LocalChatCompletion, LocalCompleti
 from lm_eval.models.utils import handle_stop_sequences
 
 from evaluation.errors import ModelError
-from evaluation.providers.letters import BLOCKED
+from evaluation.providers.generation import Generation
+from evaluation.providers.letters import BLOCKED, TRUNCATED
+from evaluation.providers.limits import ProviderLimiter, local_limiter
 from evaluation.providers.secrets import redact
 from evaluation.providers.session import Prices, current_session
 
 MAX_STOP_SEQUENCES = 4
-MAX_RETRY_AFTER_S = 30.0
 # How much of a refusal's body an error quotes (it becomes the job's public failure reason).
 ERROR_BODY_CHARS = 300
 #: the answer length a request without `max_tokens` is budgeted for
@@ -65,33 +66,30 @@ class ProviderUnavailable(RuntimeError):
     later; answers already received are cached."""
 
 
-class _Spacing:
-    """Requests per minute for one provider in this worker process: start times at least
-    60/rpm seconds apart."""
+class ProviderBusy(RuntimeError):
+    """The provider asked to wait longer (`Retry-After`) than a request waits in place: the
+    job is to wait `wait_s` seconds and run again (answers already received are cached)."""
 
-    def __init__(self, per_minute: float) -> None:
-        self.interval = 60.0 / per_minute
-        self.next_at = 0.0
-        self.lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self.lock:
-            now = time.monotonic()
-            start = max(now, self.next_at)
-            self.next_at = start + self.interval
-        if start > now:
-            time.sleep(start - now)
+    def __init__(self, message: str, wait_s: float) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
 
 
-_spacings: dict[tuple[str, float], _Spacing] = {}
-_spacings_lock = threading.Lock()
-
-
-def _spacing(base_url: str, per_minute: float | None) -> _Spacing | None:
-    if not per_minute:
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A `Retry-After` header as seconds from now: delay-seconds or an HTTP date (RFC 9110);
+    None when absent or unreadable. A date in the past is 0."""
+    if not value or not value.strip():
         return None
-    with _spacings_lock:
-        return _spacings.setdefault((base_url, per_minute), _Spacing(per_minute))
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class Metered(TemplateAPI):
@@ -104,12 +102,15 @@ class Metered(TemplateAPI):
         input_price_per_m: float = 0.0,
         output_price_per_m: float = 0.0,
         requests_per_minute: float | None = None,
+        provider_concurrency: int | None = None,
+        provider_account: str | None = None,
+        generation: Generation | None = None,
         retry_backoff_s: float = 0.5,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.prices = Prices(float(input_price_per_m), float(output_price_per_m))
-        self.spacing = _spacing(str(self.base_url), requests_per_minute)
+        self.generation = generation or Generation()
         self.retry_backoff_s = float(retry_backoff_s)
         # Attempts per request, counted as lm-eval counts `max_retries`; lm-eval's own retry
         # wrappers around `model_call` get one attempt, or they would multiply ours.
@@ -117,6 +118,19 @@ class Metered(TemplateAPI):
         self.max_retries = 1
         # Picked up here, in the thread that opened it: request threads do not inherit it.
         self.session = current_session()
+        # The provider's limits, shared with every worker where the session has a Redis.
+        shared = self.session.limits
+        self.limiter: ProviderLimiter = (
+            shared.limiter(
+                str(self.base_url),
+                provider_account,
+                requests_per_minute,
+                provider_concurrency,
+                float(self.timeout),
+            )
+            if shared is not None
+            else local_limiter(str(self.base_url), provider_account, requests_per_minute)
+        )
 
     # -- the one HTTP call -------------------------------------------------------------
 
@@ -163,16 +177,15 @@ class Metered(TemplateAPI):
                 session.record_retry()
                 time.sleep(self._backoff(attempt, retry_after))
                 retry_after = None
-            if self.spacing is not None:
-                self.spacing.wait()
             try:
-                response = requests.post(
-                    str(self.base_url),
-                    json=payload,
-                    headers=self.header,
-                    timeout=self.timeout,
-                    verify=self.verify_certificate,
-                )
+                with self.limiter.slot():
+                    response = requests.post(
+                        str(self.base_url),
+                        json=payload,
+                        headers=self.header,
+                        timeout=self.timeout,
+                        verify=self.verify_certificate,
+                    )
             except requests.Timeout:
                 problem = f"no answer within {self.timeout}s"
                 continue
@@ -187,7 +200,9 @@ class Metered(TemplateAPI):
             status = response.status_code
             if status == 429 or status >= 500:
                 problem = f"HTTP {status}"
-                retry_after = response.headers.get("Retry-After") if status == 429 else None
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                if retry_after is not None:
+                    self._told_to_wait(retry_after, problem)
                 continue
             if not response.ok:
                 raise ModelError(
@@ -219,13 +234,25 @@ class Metered(TemplateAPI):
         most = int(limit) if isinstance(limit, int | float) else UNBOUNDED_MAX_TOKENS
         return self.prices.cost(sent, most * prompts)
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> float:
-        wait = self.retry_backoff_s * 2 ** (attempt - 1)
-        if retry_after:
-            # An HTTP date instead of seconds: keep our own back-off.
-            with contextlib.suppress(ValueError):
-                wait = max(wait, min(float(retry_after), MAX_RETRY_AFTER_S))
-        return wait
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        """The provider's `Retry-After` as sent, else exponential back-off."""
+        if retry_after is not None:
+            return retry_after
+        return float(self.retry_backoff_s * 2 ** (attempt - 1))
+
+    def _told_to_wait(self, seconds: float, problem: str) -> None:
+        """The provider said when to come back: every worker waits (the shared limit moves);
+        past the session's cap, this run stops and the job waits instead (`ProviderBusy`)."""
+        self.limiter.pause(seconds)
+        cap = self.session.retry_after_cap_s
+        if seconds > cap:
+            raise ProviderBusy(
+                self._redact(
+                    f"{self.base_url}: {problem} asking to wait {seconds:.0f} s "
+                    f"(more than the {cap:.0f} s waited in place)"
+                ),
+                seconds,
+            )
 
     def _bill(self, payload: dict[str, Any], answer: dict[str, Any], reserved: float) -> None:
         usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else None
@@ -268,7 +295,10 @@ class Metered(TemplateAPI):
         return context
 
     def _until_stop(self, text: str, gen_kwargs: dict[str, Any] | None) -> str:
-        """`text` up to its first stop sequence (the ones the request sent)."""
+        """`text` up to its first stop sequence (the ones the request sent; a reasoning
+        model is sent none, and its whole answer is kept)."""
+        if self.generation.reasoning:
+            return text
         stops = handle_stop_sequences(
             copy.deepcopy((gen_kwargs or {}).get("until")), self.eos_string
         )
@@ -301,7 +331,8 @@ class MeteredChatCompletion(Metered, LocalChatCompletion):
         **kwargs: Any,
     ) -> dict[str, Any]:
         stops = handle_stop_sequences(copy.deepcopy((gen_kwargs or {}).get("until")), eos)
-        if isinstance(stops, list) and len(stops) > MAX_STOP_SEQUENCES:
+        sends_stop = not self.generation.reasoning
+        if sends_stop and isinstance(stops, list) and len(stops) > MAX_STOP_SEQUENCES:
             raise ModelError(
                 f"chat endpoints receive at most {MAX_STOP_SEQUENCES} stop sequences and "
                 f"lm-eval drops the rest; this task asks for {len(stops)}: {stops!r}"
@@ -309,7 +340,7 @@ class MeteredChatCompletion(Metered, LocalChatCompletion):
         payload: dict[str, Any] = super()._create_payload(
             messages, generate=generate, gen_kwargs=gen_kwargs, seed=seed, eos=eos, **kwargs
         )
-        return payload
+        return self.generation.apply(payload)
 
     def _context(self, context: Any) -> Any:
         # A task run without a chat template still reaches the endpoint as one user turn.
@@ -329,8 +360,16 @@ class MeteredChatCompletion(Metered, LocalChatCompletion):
                 reason = choice.get("finish_reason")
                 if reason == "content_filter" or not isinstance(message, dict):
                     texts.append(BLOCKED.format(reason=reason or "no message"))
-                else:
-                    texts.append(str(message.get("content") or ""))
+                    continue
+                text = str(message.get("content") or "")
+                # Thinking sent beside the answer is kept with it, as a block that parsing
+                # strips (`letters.strip_thinking`): the raw record shows what the model did.
+                thinking = message.get("reasoning_content") or message.get("reasoning")
+                if isinstance(thinking, str) and thinking:
+                    text = f"<think>{thinking}</think>{text}"
+                if reason == "length":
+                    text += TRUNCATED  # cut off by the token limit: counted apart
+                texts.append(text)
         return texts
 
     def chat(
@@ -349,7 +388,8 @@ class MeteredChatCompletion(Metered, LocalChatCompletion):
         context = JsonChatStr(json.dumps(messages, ensure_ascii=False))
         kwargs = {"max_gen_toks": max_tokens, "temperature": temperature, "until": list(stop)}
         answer = self.model_call(messages=[context], generate=True, gen_kwargs=kwargs)
-        return self._until_stop(self.parse_generations(answer)[0], kwargs)
+        # A judge's output is read as it is; a cut-off one simply fails to parse.
+        return self._until_stop(self.parse_generations(answer)[0], kwargs).removesuffix(TRUNCATED)
 
 
 def _user_turn(prompt: str) -> Any:

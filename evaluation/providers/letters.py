@@ -18,8 +18,10 @@ Self-contained (standard library only): the lm-eval export copies this file as i
 4. Otherwise the response is `empty` (nothing but whitespace), `blocked` (the provider
    withheld it: the client's BLOCKED marker), `refused` (an apology or refusal without a
    letter), `ambiguous` (both letters given as the answer: "A or B, hard to say", "Answer: A,
-   or maybe option B") or `unparsable`. None of these is ever replaced by a guess: they score
-   0 and are counted per cell.
+   or maybe option B"), `truncated` (cut off by the token limit — the client's TRUNCATED
+   marker, from `finish_reason: "length"` — before a letter could be read, thinking
+   included) or `unparsable`. None of these is ever replaced by a guess: they score 0 and are
+   counted per cell.
 
 Letters are returned upper-case, as the gold letters are.
 
@@ -35,10 +37,13 @@ from typing import Any
 
 LETTERS = ("A", "B")
 PARSED = ("strict", "fallback")
-UNANSWERED = ("empty", "blocked", "refused", "ambiguous", "unparsable")
+UNANSWERED = ("empty", "blocked", "refused", "ambiguous", "truncated", "unparsable")
 #: what the chat client returns for a response the provider withheld (content filter, no
 #: message); lm-eval's own client turns these into "" silently
 BLOCKED = "[[blocked by the provider: {reason}]]"
+#: what the chat client appends to an answer the provider cut off at the token limit
+#: (`finish_reason: "length"`); lm-eval's own client drops that reason
+TRUNCATED = "[[cut off at the token limit]]"
 
 _BLOCKS = ("think", "thinking", "reasoning")
 _NAMES = "|".join(_BLOCKS)
@@ -71,8 +76,9 @@ _BLOCKED = re.compile(r"^\[\[blocked by the provider: .*\]\]$", re.DOTALL)
 
 
 def strip_thinking(text: str) -> tuple[str, bool]:
-    """The answer without its thinking, and whether it was cut off inside a thinking block."""
-    text = _CLOSED.sub("", text)
+    """The answer without its thinking (nor the TRUNCATED marker), and whether it was cut
+    off inside a thinking block."""
+    text = _CLOSED.sub("", text.rstrip().removesuffix(TRUNCATED))
     closes = list(_CLOSE.finditer(text))
     if closes:
         text = text[closes[-1].end() :]
@@ -88,6 +94,15 @@ def parse_letter(text: str | None) -> tuple[str | None, str]:
         return None, "empty"
     if _BLOCKED.match(text.strip()):
         return None, "blocked"
+    letter, status = _read(text)
+    # An answer the token limit cut off was never finished: not the model's unreadable one.
+    cut = text.rstrip().endswith(TRUNCATED)
+    if cut and letter is None and status in ("empty", "ambiguous", "unparsable"):
+        return None, "truncated"
+    return letter, status
+
+
+def _read(text: str) -> tuple[str | None, str]:
     answer, cut_off = strip_thinking(text)
     if not answer:
         return None, "unparsable" if cut_off else "empty"

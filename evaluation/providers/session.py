@@ -25,8 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.errors import BudgetExceeded
+from evaluation.providers.limits import SharedLimits
 
 __all__ = ["BudgetExceeded", "JobSession", "Usage", "metering"]
+
+#: the longest `Retry-After` a request waits out in place; a longer one stops the job's run
+#: (`ProviderBusy`) for the site to queue it again once the wait is over
+RETRY_AFTER_CAP_S = 30.0
 
 
 @dataclass
@@ -68,9 +73,16 @@ class JobSession:
         budget_usd: float | None = None,
         cache_dir: Path | None = None,
         usage: Usage | None = None,
+        limits: SharedLimits | None = None,
+        retry_after_cap_s: float = RETRY_AFTER_CAP_S,
     ) -> None:
         if budget_usd is not None and budget_usd < 0:
             raise ValueError("a budget cannot be negative")
+        if retry_after_cap_s < 0:
+            raise ValueError("the Retry-After cap cannot be negative")
+        #: where providers' limits are shared with other workers (None: this process alone)
+        self.limits = limits
+        self.retry_after_cap_s = retry_after_cap_s
         self.budget_usd = budget_usd
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.usage = usage if usage is not None else Usage()
@@ -173,10 +185,15 @@ def current_session() -> JobSession:
 
 @contextmanager
 def metering(
-    budget_usd: float | None = None, cache_dir: Path | None = None, usage: Usage | None = None
+    budget_usd: float | None = None,
+    cache_dir: Path | None = None,
+    usage: Usage | None = None,
+    limits: SharedLimits | None = None,
+    retry_after_cap_s: float = RETRY_AFTER_CAP_S,
 ) -> Iterator[JobSession]:
-    """A session for one job: `usage` carries what the job's earlier attempts spent."""
-    session = JobSession(budget_usd, cache_dir, usage)
+    """A session for one job: `usage` carries what the job's earlier attempts spent;
+    `limits` shares the providers' limits with other workers."""
+    session = JobSession(budget_usd, cache_dir, usage, limits, retry_after_cap_s)
     token = _current.set(session)
     try:
         yield session

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from django.http import Http404, QueryDict
 
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.benchmarks.contract import SliceDimension
-from leaderboard.boards.queries import OVERALL, SIZE_BUCKETS, SORT_KEYS, BoardQuery
+from leaderboard.boards.queries import OVERALL, SIZE_BUCKETS, SORT_KEYS, BoardQuery, BoardRow
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.catalog.visibility import release_not_found
@@ -109,11 +110,28 @@ def parse_board_query(
     )
 
 
-def parse_columns(params: QueryDict) -> list[str]:
-    """Chosen optional columns; an explicit empty `col=` means none, no `col` the defaults."""
+def parse_columns(params: QueryDict, empty: Collection[str] = ()) -> list[str]:
+    """Chosen optional columns; an explicit empty `col=` means none, no `col` the defaults
+    less the EMPTY ones (a column with nothing to show in any row is off until asked for)."""
     if "col" not in params:
-        return list(DEFAULT_COLUMNS)
+        return [c for c in DEFAULT_COLUMNS if c not in empty]
     return [c for c in ALL_COLUMNS if c in params.getlist("col")]
+
+
+def empty_columns(rows: Iterable[BoardRow]) -> set[str]:
+    """The optional columns that would read "—" in every row."""
+    rows = list(rows)
+    filled: dict[str, Callable[[BoardRow], bool]] = {
+        "params": lambda r: r.params_billions is not None,
+        "type": lambda r: bool(r.model_type),
+        "precision": lambda r: bool(r.precision),
+        "ci": lambda r: r.primary is not None,
+        "n": lambda r: r.n is not None,
+        "posneg": lambda r: any(v is not None for v in r.parts.values()),
+        "family": lambda r: bool(r.family),
+        "revision": lambda r: bool(r.revision),
+    }
+    return {key for key, has in filled.items() if not any(has(r) for r in rows)}
 
 
 def parse_model_ids(params: QueryDict) -> list[int]:

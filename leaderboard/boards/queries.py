@@ -11,9 +11,10 @@ import hashlib
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, Value
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery, Value
 
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, Metric
 from evaluation.local_models import public_name
@@ -22,7 +23,13 @@ from leaderboard.boards.judges import recorded_judges
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.models import DatasetRelease
-from leaderboard.evals.models import LanguageModel, Score, model_display_name
+from leaderboard.evals.models import (
+    EvaluationJob,
+    LanguageModel,
+    Score,
+    hub_card_url,
+    model_display_name,
+)
 from leaderboard.evals.slices import declaration, item_slice_paths, slice_order
 
 OVERALL = "overall"
@@ -122,6 +129,9 @@ class BoardRow:
     # Over the cells behind `primary`: items, and each declared sub-metric (mean over cells).
     n: int | None = None
     parts: dict[str, float | None] = field(default_factory=dict)
+    #: when its job finished, and the hub page of the model at its pinned commit ("" if none)
+    evaluated_at: datetime | None = None
+    card_url: str = ""
 
     @property
     def complete(self) -> bool:
@@ -203,6 +213,10 @@ class Board:
     selected: dict[str, str] = field(default_factory=dict)
     #: the judges (name@revision) behind a judged method's numbers: the reference judge or a panel
     judges: list[str] = field(default_factory=list)
+
+    @property
+    def part_labels(self) -> list[str]:
+        return [label for _, label in self.parts]
 
     @property
     def column_codes(self) -> list[str]:
@@ -338,9 +352,12 @@ def build_board(query: BoardQuery) -> Board:
     columns = [Column(code, averaged.label_of(code) if averaged else code) for code in codes]
     condition = filters_q(query)
     shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
+    finished_at = EvaluationJob.objects.filter(pk=OuterRef("latest_job_id")).values("finished_at")[
+        :1
+    ]
     models = list(
         LanguageModel.objects.on_release(query.release)
-        .annotate(shown=shown)
+        .annotate(shown=shown, evaluated_at=Subquery(finished_at))
         .values(
             "pk",
             "name",
@@ -351,8 +368,13 @@ def build_board(query: BoardQuery) -> Board:
             "family",
             "latest_job_id",
             "shown",
+            "provider_id",
+            "endpoint_url",
+            "weights_path",
+            "evaluated_at",
         )
     )
+
     rows = {
         m["latest_job_id"]: BoardRow(
             model_id=m["pk"],
@@ -364,6 +386,10 @@ def build_board(query: BoardQuery) -> Board:
             params_billions=m["params_billions"],
             family=m["family"],
             job_id=m["latest_job_id"],
+            evaluated_at=m["evaluated_at"],
+            card_url=""
+            if m["provider_id"] or m["endpoint_url"] or m["weights_path"]
+            else hub_card_url(m["name"], m["revision"]),
         )
         for m in models
     }

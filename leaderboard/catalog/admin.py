@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from evaluation.benchmarks import get_benchmark
 from leaderboard.catalog.facets import refresh_facets
-from leaderboard.catalog.importer import release_fingerprint
+from leaderboard.catalog.importer import SOURCE_DIGEST, release_fingerprint
 from leaderboard.catalog.models import DatasetRelease, Item, ItemSlice
 from leaderboard.catalog.search import refresh_search_documents
 from leaderboard.catalog.slices import index_slices
@@ -139,5 +139,8 @@ class ItemAdmin(admin.ModelAdmin[Item]):
         fingerprint = release_fingerprint(obj.release)
         with transaction.atomic():  # the same lock export builds take on the manifest
             release = DatasetRelease.objects.select_for_update().get(pk=obj.release_id)
-            release.manifest = {**release.manifest, "content_sha256": fingerprint}
+            # Its items are no longer those its files import: a re-import of the same files
+            # compares them again (it restores the published text).
+            manifest = {k: v for k, v in release.manifest.items() if k != SOURCE_DIGEST}
+            release.manifest = {**manifest, "content_sha256": fingerprint}
             release.save(update_fields=["manifest"])

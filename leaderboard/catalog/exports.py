@@ -24,8 +24,6 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Min, QuerySet
@@ -163,6 +161,11 @@ class _ChunkSink:
 
 
 def parquet_chunks(rows: Iterable[Row], names: tuple[str, ...]) -> Iterator[bytes]:
+    # Imported on use: pyarrow adds some 70 MB to every process that loads the URLs (an
+    # import_release, whose peak memory is counted, runs the system checks, which do).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     sink = _ChunkSink()
     rows = iter(rows)
     schema = pa.schema([pa.field(name, pa.string(), nullable=False) for name in names])

@@ -60,6 +60,21 @@ def document_vector(benchmark: BenchmarkDefinition) -> SearchVector:
     return vector
 
 
+def document_sql(benchmark: BenchmarkDefinition, data: str) -> tuple[str, list[str]]:
+    """`document_vector` as SQL over the jsonb column expression DATA, with its parameters: for
+    an INSERT that writes the document with the row (an import), where an expression over the
+    stored row is not available."""
+    parts: list[str] = []
+    params: list[str] = []
+    for f in benchmark.content_fields():
+        if f.searchable:
+            parts.append(f"setweight(to_tsvector(%s::regconfig, COALESCE({data} ->> %s, '')), %s)")
+            params += [SEARCH_CONFIG, f.name, _weight(f)]
+    if not parts:
+        raise ValueError(f"{benchmark.slug} declares no searchable field")
+    return " || ".join(parts), params
+
+
 def refresh_search_documents(queryset: QuerySet[Any], benchmark: BenchmarkDefinition) -> int:
     """Fill `search_document` for these items (all of BENCHMARK); a no-op off PostgreSQL. The
     queryset may be of a historical model (the data migration passes one)."""

@@ -25,6 +25,13 @@ from evaluation.model_check import (
     SUBMITTED_NAME_MAX_LENGTH,
     SUBMITTED_NAME_MESSAGE,
 )
+from evaluation.providers.generation import (
+    MAX_OUTPUT_TOKENS,
+    MAX_SYSTEM_PROMPT_CHARS,
+    MAX_TEMPERATURE,
+    REASONING_EFFORTS,
+    Generation,
+)
 from evaluation.results import MEASURE_FIELDS, SCORE_FIELDS
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import lifecycle
@@ -66,6 +73,7 @@ class LanguageModelSerializer(serializers.ModelSerializer[LanguageModel]):
             "params_billions",
             "family",
             "use_chat_template",
+            "generation",
             "base_model",
             "is_demo",
             "created_at",
@@ -108,6 +116,57 @@ class BenchmarkSlugsField(serializers.Field):  # type: ignore[type-arg]
         return value
 
 
+class GenerationSerializer(serializers.Serializer[dict[str, Any]]):
+    """A chat model's generation settings (`evaluation.providers.generation.Generation`)."""
+
+    max_tokens = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_OUTPUT_TOKENS,
+        help_text="Most output tokens per answer (a reasoning model's thinking included); "
+        "default: the benchmark's.",
+    )
+    temperature = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=MAX_TEMPERATURE,
+        help_text="Default: 0 (greedy). Not sent to a reasoning model.",
+    )
+    system_prompt = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=MAX_SYSTEM_PROMPT_CHARS,
+        help_text="A system turn sent before the task's own; default: none.",
+    )
+    reasoning = serializers.BooleanField(
+        required=False,
+        help_text="A reasoning model: no stop sequences and no temperature are sent, "
+        "max_completion_tokens instead of max_tokens; its thinking is stripped before parsing.",
+    )
+    reasoning_effort = serializers.ChoiceField(
+        choices=REASONING_EFFORTS, required=False, allow_null=True
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        # A misspelt setting would otherwise be dropped without a word.
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    f"unknown generation settings: {', '.join(unknown)}"
+                )
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return Generation(**attrs).to_dict()
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
 class SubmissionSerializer(serializers.Serializer[Submission]):
     # Validated exactly as the schema documents it: pattern and length, no silent trimming.
     name = serializers.CharField(
@@ -140,6 +199,11 @@ class SubmissionSerializer(serializers.Serializer[Submission]):
             "Benchmark slugs to evaluate on (see /api/benchmarks/); default: every benchmark "
             "with a published release. One job per benchmark, on its current release."
         ),
+    )
+    generation = GenerationSerializer(
+        required=False,
+        default=dict,
+        help_text="Chat models of a provider only: generation settings (default: none).",
     )
 
 

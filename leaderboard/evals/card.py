@@ -103,6 +103,30 @@ class JobCard:
         return f"the first {limit} items"
 
     @property
+    def generation(self) -> list[tuple[str, str]]:
+        """A chat model's generation settings as its run sent them, labelled ([] for models
+        that take none; cards from before the settings: every default)."""
+        model = self._section("model")
+        if model.get("kind") != "openai-chat":
+            return []
+        chosen = model.get("generation")
+        chosen = chosen if isinstance(chosen, dict) else {}
+        if chosen.get("reasoning"):
+            effort = chosen.get("reasoning_effort")
+            rows = [
+                ("Mode", "reasoning: no stop sequences, no temperature, max_completion_tokens"),
+                ("Reasoning effort", str(effort) if effort else "the API's default"),
+            ]
+        else:
+            temperature = chosen.get("temperature")
+            rows = [
+                ("Mode", "standard: stop sequences and max_tokens sent"),
+                ("Temperature", "0 (greedy)" if temperature is None else f"{temperature:g}"),
+            ]
+        rows.append(("System prompt", str(chosen.get("system_prompt") or "none")))
+        return rows
+
+    @property
     def _judge(self) -> dict[str, Any]:
         return self._section("judge")
 

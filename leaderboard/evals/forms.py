@@ -11,6 +11,13 @@ from django.conf import settings
 from evaluation.alignment.train import benchmark_settings
 from evaluation.benchmarks.contract import BenchmarkDefinition
 from evaluation.model_check import SUBMITTED_NAME, SUBMITTED_NAME_MESSAGE
+from evaluation.providers.generation import (
+    MAX_OUTPUT_TOKENS,
+    MAX_SYSTEM_PROMPT_CHARS,
+    MAX_TEMPERATURE,
+    REASONING_EFFORTS,
+    Generation,
+)
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import ModelType, Precision, Provider
 from leaderboard.evals.submission import Submission, current_releases
@@ -58,6 +65,49 @@ class SubmissionForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="One evaluation job per benchmark, on its current release (none ticked: all).",
     )
+    # A provider's chat models only (`evaluation.providers.generation`).
+    max_output_tokens = forms.IntegerField(
+        label="Max output tokens",
+        required=False,
+        min_value=1,
+        max_value=MAX_OUTPUT_TOKENS,
+        help_text="Chat models: the most tokens per answer, a reasoning model's thinking "
+        "included (empty: the benchmark's default, 128).",
+    )
+    temperature = forms.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=MAX_TEMPERATURE,
+        help_text="Chat models: empty is 0 (greedy). Not sent in reasoning mode.",
+    )
+    system_prompt = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=MAX_SYSTEM_PROMPT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Chat models: a system turn sent before each question (empty: none).",
+    )
+    reasoning = forms.BooleanField(
+        label="Reasoning model",
+        required=False,
+        help_text="o-series, DeepSeek-R1 style: no stop sequences and no temperature are sent, "
+        "max_completion_tokens instead of max_tokens; its thinking is kept in the raw answer "
+        "and removed before the letter is read.",
+    )
+    reasoning_effort = forms.ChoiceField(
+        label="Reasoning effort",
+        required=False,
+        choices=[("", "— the API's default —")] + [(e, e) for e in REASONING_EFFORTS],
+    )
+
+    #: form field -> `Generation` field
+    GENERATION_FIELDS: ClassVar[dict[str, str]] = {
+        "max_output_tokens": "max_tokens",
+        "temperature": "temperature",
+        "system_prompt": "system_prompt",
+        "reasoning": "reasoning",
+        "reasoning_effort": "reasoning_effort",
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,8 +142,25 @@ class SubmissionForm(forms.Form):
     def clean_revision(self) -> str:
         return str(self.cleaned_data["revision"]).strip()
 
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        chosen: dict[str, Any] = {
+            setting: data.get(name) for name, setting in self.GENERATION_FIELDS.items()
+        }
+        chosen["reasoning_effort"] = chosen["reasoning_effort"] or None
+        chosen["system_prompt"] = chosen["system_prompt"] or ""
+        chosen["reasoning"] = bool(chosen["reasoning"])
+        try:
+            data["generation"] = Generation(**chosen).to_dict()
+        except ValueError as exc:
+            field = "temperature" if "temperature" in str(exc) else "reasoning_effort"
+            self.add_error(field if field in data else None, str(exc))
+        return data
+
     def to_submission(self) -> Submission:
-        data: dict[str, Any] = self.cleaned_data
+        data = dict(self.cleaned_data)
+        for name in self.GENERATION_FIELDS:
+            data.pop(name, None)
         return Submission(**data)
 
 

@@ -2,7 +2,9 @@
 
 PENDING -> QUEUED -> RUNNING -> FINISHED | FAILED | CANCELLED. Infrastructure failures go
 back to QUEUED until `EVAL_MAX_INFRA_RETRIES` is spent; model failures and site set-up
-failures (logged at ERROR for the operators) are final.
+failures (logged at ERROR for the operators) are final. A provider asking for a longer wait
+than a request waits in place sends the job back to QUEUED for that long (`wait`): no retry
+is spent, and the answers it already had are cached.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import current_app
@@ -68,6 +70,14 @@ class ModelProblem(Exception):
     """The model itself cannot be evaluated or trained; retrying will not help."""
 
 
+class ProviderWait(Exception):
+    """The model's provider asked to come back in `wait_s` seconds: the job waits."""
+
+    def __init__(self, message: str, wait_s: float) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
+
+
 def record_event(job: EvaluationJob, message: str, *, ended: bool = False) -> None:
     """Add to the job's timeline; the event that ends a job also tells whoever asked for it."""
     JobEvent.objects.create(job=job, status=job.status, message=message)
@@ -120,7 +130,7 @@ def create_job(
     return job
 
 
-def enqueue(job_id: int, *, resend: bool = False) -> bool:
+def enqueue(job_id: int, *, resend: bool = False, countdown_s: float = 0.0) -> bool:
     """Send the job to its model's GPU queue (`routing.capacity_for`). False if the job is not
     waiting, no GPU worker of the site can hold its model (the job fails, a set-up problem:
     the site's capacities changed since it was accepted) or the broker is down.
@@ -152,13 +162,17 @@ def enqueue(job_id: int, *, resend: bool = False) -> bool:
             record_event(job, f"Queued for a GPU worker{where}")
     try:
         task = current_app.signature(TASK_NAMES[JobKind(job.kind)], args=[job_id, token])
-        task.apply_async(queue=routing.queue_of(capacity), task_id=token)
+        task.apply_async(
+            queue=routing.queue_of(capacity), task_id=token, countdown=countdown_s or None
+        )
     except Exception as exc:  # broker down: the reaper sends again later
         EvaluationJob.append_log(job_id, f"Could not reach the broker ({exc}); will retry.")
         return False
     # Only a delivered re-send backs off the next one; a new attempt starts again at zero.
+    # A delayed message counts as sent when it is due: the reaper leaves it alone till then.
     EvaluationJob.objects.filter(pk=job_id).update(
-        sent_at=timezone.now(), resends=F("resends") + 1 if resend else 0
+        sent_at=timezone.now() + timedelta(seconds=countdown_s),
+        resends=F("resends") + 1 if resend else 0,
     )
     return True
 
@@ -322,6 +336,29 @@ def fail(job_id: int, token: str | None, kind: FailureKind, reason: str) -> Eval
         job.save()
         record_event(job, f"Failed ({FailureKind(kind).label.lower()}): {reason}", ended=True)
         return job
+
+
+def wait(job_id: int, token: str, wait_s: float, reason: str) -> EvaluationJob | None:
+    """The provider asked this delivery's job to come back in WAIT_S seconds: back to QUEUED,
+    its stage saying until when, sent again then with a fresh token. No retry is spent."""
+    with transaction.atomic():
+        job = EvaluationJob.objects.select_for_update().get(pk=job_id)
+        if job.celery_task_id != token or job.status != JobStatus.RUNNING:
+            return None
+        until = timezone.now() + timedelta(seconds=wait_s)
+        job.status = JobStatus.QUEUED
+        job.heartbeat_at = None
+        job.progress_stage = f"waiting for the provider until {until:%H:%M:%S} UTC"
+        job.sent_at = until  # the reaper leaves it alone till then (see `enqueue`)
+        job.add_log_line(reason)
+        job.save(update_fields=["status", "heartbeat_at", "progress_stage", "sent_at", "log_tail"])
+        record_event(
+            job,
+            f"Waiting {wait_s:.0f} s for the provider (it asked to come back then); "
+            f"queued again, not failed: {storable_text(reason)}",
+        )
+        transaction.on_commit(lambda: enqueue(job_id, countdown_s=wait_s))
+    return job
 
 
 def cancel(job: EvaluationJob, by: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.utils import timezone
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import Track
 from evaluation.local_models import public_name
+from evaluation.providers.generation import Generation
 from evaluation.providers.secrets import check_secret_name
 from evaluation.spec import Kind, Serving, tracks_of
 from leaderboard.catalog.models import DatasetRelease, Item
@@ -83,9 +85,13 @@ class Provider(models.Model):
         help_text="NAME of the worker-side environment variable (or NAME_FILE) holding the API "
         "key; blank: no key is sent. Never the key itself.",
     )
-    concurrency = models.PositiveSmallIntegerField(default=1, help_text="Requests in flight.")
+    concurrency = models.PositiveSmallIntegerField(
+        default=1, help_text="Requests in flight, all workers together (EVAL_LIMITS_URL)."
+    )
     requests_per_minute = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Per worker; blank: no limit."
+        null=True,
+        blank=True,
+        help_text="All workers together (shared in EVAL_LIMITS_URL's Redis); blank: no limit.",
     )
     timeout_s = models.PositiveIntegerField("request timeout (s)", default=60)
     input_price_per_m = models.FloatField("USD per 1M input tokens", default=0.0)
@@ -146,6 +152,17 @@ class LanguageModelQuerySet(models.QuerySet["LanguageModel"]):
         return EvaluationJob.objects.filter(pk__in=latest)
 
 
+HUB_URL = "https://huggingface.co"
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+
+
+def hub_card_url(name: str, revision: str) -> str:
+    """The hub page of model NAME at commit REVISION; "" for what is no hub id."""
+    if not _HUB_ID.fullmatch(name) or not revision:
+        return ""
+    return f"{HUB_URL}/{name}/tree/{revision}"
+
+
 class LanguageModel(models.Model):
     """A model as submitted: what to load, pinned, and how to run it."""
 
@@ -170,6 +187,14 @@ class LanguageModel(models.Model):
         on_delete=models.PROTECT,
         related_name="models",
         help_text="The registered API serving this model (`name` is its model name there).",
+    )
+    # A chat model's generation settings as submitted (`Generation.to_dict()`: only what
+    # differs from the defaults; {}: every default).
+    generation = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Chat models: max_tokens, temperature, system_prompt, reasoning, "
+        "reasoning_effort (evaluation.providers.generation).",
     )
     weights_path = models.CharField(
         max_length=500,
@@ -225,6 +250,12 @@ class LanguageModel(models.Model):
         return public_name(self.name)
 
     @property
+    def card_url(self) -> str:
+        """Its model card on the hub at the pinned commit ("" unless loaded from the hub)."""
+        served = self.provider_id is not None or bool(self.endpoint_url)
+        return "" if served or self.weights_path else hub_card_url(self.name, self.revision)
+
+    @property
     def served_kind(self) -> Kind | None:
         """The spec kind of a served model (None: weights the worker loads)."""
         if self.provider is not None:
@@ -234,6 +265,23 @@ class LanguageModel(models.Model):
     @property
     def tracks(self) -> tuple[Track, ...]:
         return tracks_of(self.served_kind or "hf")
+
+    @property
+    def generation_settings(self) -> Generation | None:
+        """A chat model's settings (None for other models, which take none)."""
+        if self.served_kind != "openai-chat":
+            return None
+        return Generation.from_dict(self.generation or {})
+
+    def clean(self) -> None:
+        if self.generation and self.served_kind != "openai-chat":
+            raise ValidationError(
+                {"generation": "Generation settings apply to chat models of a provider only."}
+            )
+        try:
+            Generation.from_dict(self.generation or {})
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({"generation": str(exc)}) from exc
 
 
 class JobStatus(models.TextChoices):

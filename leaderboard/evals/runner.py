@@ -17,6 +17,8 @@ from evaluation.errors import ModelError, SetupError
 from evaluation.local_models import public_card
 from evaluation.model_check import context_length, read_config
 from evaluation.providers import BudgetExceeded, Usage, metering
+from evaluation.providers.client import ProviderBusy
+from evaluation.providers.limits import SharedLimits
 from evaluation.release import iter_items, write_benchmark_release
 from evaluation.results import SCORE_FIELDS, slice_key
 from evaluation.spec import Kind, parse_model_ref, vllm_available
@@ -47,6 +49,7 @@ def model_spec(model: LanguageModel) -> ModelSpec:
             apply_chat_template=chat or model.use_chat_template,
             api_key_env=provider.key_secret or None,
             serving=provider.serving(),
+            generation=model.generation_settings,
         )
     if model.endpoint_url:
         return ModelSpec(
@@ -84,6 +87,14 @@ def vllm_context(pretrained: str, revision: str | None) -> int | None:
     except (OSError, ValueError) as exc:
         log.warning("could not read %s's context from its config: %s", pretrained, exc)
         return None
+
+
+def shared_limits() -> SharedLimits | None:
+    """Where this site's workers share the providers' limits (None: each keeps its own)."""
+    if not settings.EVAL_LIMITS_URL:
+        return None
+    prefix = f"{settings.BROKER_NAMESPACE or 'site'}:provider-limits"
+    return SharedLimits(settings.EVAL_LIMITS_URL, prefix)
 
 
 def reference_judge() -> ModelSpec | None:
@@ -156,7 +167,15 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
     except ValueError as exc:
         # The spec is the submitted model's own description (its kind, endpoint, precision).
         raise lifecycle.ModelProblem(str(exc)) from exc
-    with metering(job.budget, cache_dir, Usage.from_dict(spent or {})) as session:
+    # A chat model's own answer length, where it chose one (the card records it).
+    max_gen_toks = (spec.generation and spec.generation.max_tokens) or settings.EVAL_MAX_GEN_TOKENS
+    with metering(
+        job.budget,
+        cache_dir,
+        Usage.from_dict(spent or {}),
+        limits=shared_limits(),
+        retry_after_cap_s=settings.EVAL_RETRY_AFTER_CAP_S,
+    ) as session:
         try:
             # What the benchmark raises says who is blamed (`evaluation.errors`): ModelError
             # the model; SetupError the site (handled by the task); anything else is retried.
@@ -167,9 +186,12 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
                 **options,
                 seed=settings.EVAL_SEED,
                 device=settings.EVAL_DEVICE,
-                max_gen_toks=settings.EVAL_MAX_GEN_TOKENS,
+                max_gen_toks=max_gen_toks,
                 progress=on_progress,
             )
+        except ProviderBusy as exc:
+            # Longer than a request waits in place: the job waits, queued again (not failed).
+            raise lifecycle.ProviderWait(str(exc), exc.wait_s) from exc
         except BudgetExceeded as exc:
             # Worded now that the requests in flight have landed: it counts what is stored.
             raise lifecycle.ModelProblem(str(session.budget_exceeded())) from exc

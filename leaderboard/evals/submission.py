@@ -20,6 +20,7 @@ from django.utils import timezone
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.capacity import NoCapacity
 from evaluation.model_check import ModelCheckError, ModelInfo, check_hub, check_local
+from evaluation.providers.generation import Generation
 from evaluation.spec import tracks_of
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import lifecycle, routing
@@ -48,6 +49,8 @@ class Submission:
     provider: str = ""
     #: benchmark slugs to evaluate on; empty: every benchmark with a published release
     benchmarks: list[str] = field(default_factory=list)
+    #: a chat model's generation settings (`Generation`'s fields; empty: the defaults)
+    generation: dict[str, Any] = field(default_factory=dict)
 
 
 def current_releases() -> dict[str, DatasetRelease]:
@@ -150,6 +153,23 @@ def chosen_provider(sub: Submission, user: AbstractBaseUser | AnonymousUser) -> 
     return provider
 
 
+def chosen_generation(sub: Submission, provider: Provider | None) -> dict[str, Any]:
+    """The settings as stored (only what differs from the defaults), checked: they apply to
+    a provider's chat models only."""
+    try:
+        settings_ = Generation.from_dict(sub.generation or {})
+    except (TypeError, ValueError) as exc:
+        raise SubmissionError(f"Generation settings: {exc}", field="generation") from exc
+    stored = settings_.to_dict()
+    if stored and (provider is None or provider.api_kind != ApiKind.CHAT):
+        raise SubmissionError(
+            "Generation settings (max output tokens, temperature, system prompt, reasoning "
+            "mode) apply to chat models served by a registered provider only.",
+            field="provider",
+        )
+    return stored
+
+
 def releases_for_tracks(
     releases: list[DatasetRelease], provider: Provider | None, chosen: list[str]
 ) -> list[DatasetRelease]:
@@ -212,6 +232,7 @@ def submit(sub: Submission, user: Any) -> list[EvaluationJob]:
     chosen benchmark (one job each)."""
     releases = chosen_releases(sub.benchmarks)
     provider = chosen_provider(sub, user)
+    generation = chosen_generation(sub, provider)
     releases = releases_for_tracks(releases, provider, sub.benchmarks)
     # Refused before the costly model check; daily_quota counts again, under the lock.
     check_rate_limit(user)
@@ -257,6 +278,7 @@ def submit(sub: Submission, user: Any) -> list[EvaluationJob]:
                 use_chat_template=sub.use_chat_template,
                 endpoint_url=sub.endpoint_url,
                 provider=provider,
+                generation=generation,
                 weights_path=sub.name if sub.name.startswith("/") else "",
                 submitter=user if getattr(user, "pk", None) else None,
             )

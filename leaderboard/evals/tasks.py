@@ -81,6 +81,9 @@ def _run_tracked(task: Task, job_id: int, token: str, runner: Callable[..., None
         except lifecycle.ModelProblem as exc:
             lifecycle.fail(job_id, token, FailureKind.MODEL, str(exc))
             return "failed: model"
+        except lifecycle.ProviderWait as exc:
+            lifecycle.wait(job_id, token, exc.wait_s, str(exc))
+            return "waiting: provider"
         except SetupError as exc:
             lifecycle.fail(job_id, token, FailureKind.SETUP, str(exc))
             return "failed: setup"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from tests.factories import dvb_evaluate, dvb_release, evaluate, make_model, make_release
 
@@ -49,3 +50,20 @@ def test_an_items_results_show_token_counts_as_integers(client):
     page = client.get(url).content.decode()
     assert "answer_w 96</span>" in page and "96.000" not in page
     assert "answer_w -592.285</span>" in page
+
+
+def test_each_result_shows_the_prompt_it_ran_with_its_options_in_the_order_they_ran(client):
+    from evaluation.benchmarks.navab.prompts import mc_prompt
+
+    release = make_release("r-prompts", per_cell=2, signal=False)
+    job = evaluate(make_model("org/prompted"), release, methods=["mc"])
+    for sample in job.samples.filter(method="mc").select_related("item"):
+        data = sample.item.data
+        s, rs = data["statement"], data["reverse_statement"]
+        a, b = (s, rs) if sample.parts["half"] == "pos" else (rs, s)
+        url = reverse("item-results", args=["navab", release.version, sample.item.uid])
+        page = client.get(url).content.decode()
+        assert escape(mc_prompt(data["question"], a, b)) in page
+        assert '<pre class="code">" A"</pre>' in page
+        model_page = client.get(job.model.get_absolute_url() + "#examples").content.decode()
+        assert escape(mc_prompt(data["question"], a, b)) in model_page

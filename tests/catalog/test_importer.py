@@ -8,6 +8,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from evaluation.benchmarks import get_benchmark
@@ -230,16 +231,20 @@ def test_invalid_json_writes_nothing(navab_dir: Path):
     assert "nothing was imported" in message
 
 
-def test_the_problem_list_is_capped(tmp_path: Path):
+def test_the_problem_list_is_capped_and_every_problem_is_in_the_report_file(tmp_path: Path):
     records = [navab_record(i, **{"generated Q": ""}) for i in range(60)]
     root = write_navab(tmp_path / "navab", {"US/human_statement_result.json": records})
 
     message = import_problems(root)
 
     assert "60 problem(s)" in message
-    assert "record 49:" in message
-    assert "record 50:" not in message
-    assert "... and 10 more" in message
+    assert "record 9:" in message
+    assert "record 10:" not in message
+    report = Path(settings.MEDIA_ROOT) / "releases" / "broken" / "import-problems.txt"
+    assert f"... and 50 more: all in {report}" in message
+    written = report.read_text(encoding="utf-8")
+    assert "record 10: empty 'generated Q'" in written
+    assert "record 59: empty 'generated Q'" in written
 
 
 def test_a_folder_of_splits_for_an_undeclared_nation_writes_nothing(navab_dir: Path):

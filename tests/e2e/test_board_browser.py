@@ -160,8 +160,8 @@ def test_the_board_fits_1366_pixels_with_every_column_and_the_model_page_stays_s
         assert page.locator("#examples-list li.example").count() == 25
         height = page.evaluate("document.documentElement.scrollHeight")
         assert height < 4000, height  # it was about 10,000 px with every example inline
-        first = page.locator("#examples-list li.example details").first
-        first.locator("summary").click()
+        first = page.locator("#examples-list li.example > details").first
+        first.locator("summary.example-head").click()
         assert first.locator("dl").is_visible()
         assert console.take() == []
     finally:

@@ -89,6 +89,9 @@ def test_it_stops_its_worker_when_signalled(worker_settings, tmp_path, sig):
         while time.monotonic() < deadline and any(alive(pid) for pid in started):
             time.sleep(0.2)
         assert [pid for pid in started if alive(pid)] == []
+        # A normal stop is no error: the worker's pool ends without a signal of its own.
+        log_text = log_path.read_text(errors="replace")
+        assert "ERROR/" not in log_text and "exited with 'signal" not in log_text
     finally:
         for pid in descendants(proc.pid) | {proc.pid}:
             if alive(pid):

@@ -121,3 +121,46 @@ def test_stock_lm_eval_with_the_cards_commands_reads_the_same_letters(
         assert bool(sample["acc"]) == record.correct
     # The key reached the server through the environment, as the command names it.
     assert {h["Authorization"] for h in server.headers} == {f"Bearer {KEY}"}
+
+
+def test_a_reasoning_model_is_scored_with_its_thinking_stripped_and_cut_off_answers_counted(
+    tiny_model, tiny_release, tmp_path
+):
+    """Through the whole harness, against an API that refuses `stop` and `temperature`: the
+    card records the settings, the raw answers keep the thinking, and answers the token limit
+    cut off are counted per cell apart from unparsable ones."""
+    from dataclasses import replace
+
+    from evaluation.providers.generation import Generation
+    from tests.evaluation.test_reasoning_chat import THINKING, o_series
+
+    cut_every_other = iter(range(10_000))
+
+    def sometimes_cut(body: dict) -> dict:
+        # Every other request gets a limit its thinking alone spends.
+        if next(cut_every_other) % 2:
+            body = body | {"max_completion_tokens": 1}
+        return o_series(body)
+
+    generation = Generation(reasoning=True, reasoning_effort="low", max_tokens=64)
+    spec = replace(chat_spec("http://unused"), api_key_env=None, generation=generation)
+    with OpenAIServer(tiny_model) as server:
+        server.routes["/v1/chat/completions"] = sometimes_cut
+        result = evaluate(
+            replace(spec, base_url=server.chat_url),
+            tiny_release,
+            seed=5,
+            max_gen_toks=64,
+            out_dir=tmp_path / "out",
+        )
+        sent = server.requests_to("/v1/chat/completions")
+    assert sent and all("stop" not in b and "temperature" not in b for b in sent)
+    statuses = [s.parts["parse"] for s in result.samples]
+    assert statuses.count("truncated") == len(statuses) // 2
+    assert statuses.count("strict") == len(statuses) - len(statuses) // 2
+    assert "unparsable" not in statuses
+    assert all(THINKING in s.details["response"] for s in result.samples)
+    counted = sum(row.parts["truncated"]["n"] for row in result.scores)
+    assert counted == len(statuses) // 2
+    assert all(row.parts["unparsable"]["n"] == 0 for row in result.scores)
+    assert result.card.model["generation"]["reasoning_effort"] == "low"

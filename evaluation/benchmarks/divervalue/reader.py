@@ -77,6 +77,8 @@ class _File:
     role: str
     source: PublishedFile
     items: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    #: (record index, user id) of each item, kept once the items are merged
+    users: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _role(name: str) -> str | None:
@@ -172,9 +174,20 @@ def read_published(path: Path, slice_of: SliceOf) -> PublishedRead:
         return read
     if downloads and not paths:
         read.layout = str(download_format(downloads[0]))
-    files = [f for p in paths if (f := _read_file(p, read)) is not None]
-    files += [_read_download(p, read) for p in downloads]
-    _merge(files, read, slice_of)
+    # The full and unnamed files first, then the split files, whose records are mostly the
+    # split membership of items read already: each file is merged as soon as it is read and a
+    # split file's records are let go then, so a full release is held once, not once for every
+    # file it is in.
+    sources = [*((p, False) for p in paths), *((p, True) for p in downloads)]
+    merge = _Merge(read)
+    for source, is_download in sorted(sources, key=lambda s: _merge_order(s[0].name)):
+        file = _read_download(source, read) if is_download else _read_file(source, read)
+        if file is not None:
+            merge.add(file)
+    merge.finish(slice_of)
+    # The manifest lists the files as the folder does.
+    order = {p.name: i for i, (p, _) in enumerate(sources)}
+    read.files.sort(key=lambda f: order.get(f.name, len(order)))
     if read.problems:
         read.records = []
     return read
@@ -273,13 +286,24 @@ def _publisher_record(row: dict[str, Any]) -> tuple[dict[str, Any], list[KeyReas
     return record, reasons
 
 
-def _merge(files: list[_File], read: PublishedRead, slice_of: SliceOf) -> None:
+def _merge_order(name: str) -> tuple[bool, str]:
+    return (_role(name) in SPLITS, name)
+
+
+class _Merge:
     """Items from the full file and the unnamed files, split membership from the split files;
     an item in a split file that the full file lacks is added from the split file. A split
     file's record that repeats the full (or an unnamed) file's is its split membership, not a
-    reject; any other repeat counts as its file's duplicate."""
-    by_uid: dict[str, tuple[_File, int, dict[str, Any]]] = {}
-    for file in sorted(files, key=lambda f: (f.role in SPLITS, f.source.name)):
+    reject; any other repeat counts as its file's duplicate. Files are added in `_merge_order`."""
+
+    def __init__(self, read: PublishedRead) -> None:
+        self.read = read
+        self.files: list[_File] = []
+        self.by_uid: dict[str, tuple[_File, int, dict[str, Any]]] = {}
+
+    def add(self, file: _File) -> None:
+        read, by_uid = self.read, self.by_uid
+        self.files.append(file)
         name = file.source.name
         for index, uid, fields in file.items:
             if uid not in by_uid:
@@ -309,29 +333,35 @@ def _merge(files: list[_File], read: PublishedRead, slice_of: SliceOf) -> None:
                     )
                     continue
                 first["split"] = file.role
-    _check_user_disjoint(files, read)
-    if files and not any(f.role == "all" for f in files):
-        read.notices.append(
-            "no DiverValue-Bench_dataset.json: the items are those of the files read"
-        )
-    unsplit = sum(1 for _, _, fields in by_uid.values() if not fields["split"])
-    if unsplit and any(f.role in SPLITS for f in files):
-        read.notices.append(f"{unsplit} item(s) are in no split file")
-    others = unmapped(fields["birth_country"] for _, _, fields in by_uid.values())
-    if others:
-        read.notices.append(
-            f"countries/regions without a region (shown as Other): {', '.join(others)}"
-        )
-    read.records = [
-        PublishedRecord(
-            uid=uid,
-            fields=fields,
-            slice=slice_of(fields),
-            source_file=file.source.name,
-            source_index=index,
-        )
-        for uid, (file, index, fields) in sorted(by_uid.items())
-    ]
+        file.users = [(index, fields["user_id"]) for index, _, fields in file.items]
+        if file.role in SPLITS:
+            file.items = []  # merged: the items that are new are held by by_uid
+
+    def finish(self, slice_of: SliceOf) -> None:
+        read, files, by_uid = self.read, self.files, self.by_uid
+        _check_user_disjoint(files, read)
+        if files and not any(f.role == "all" for f in files):
+            read.notices.append(
+                "no DiverValue-Bench_dataset.json: the items are those of the files read"
+            )
+        unsplit = sum(1 for _, _, fields in by_uid.values() if not fields["split"])
+        if unsplit and any(f.role in SPLITS for f in files):
+            read.notices.append(f"{unsplit} item(s) are in no split file")
+        others = unmapped(fields["birth_country"] for _, _, fields in by_uid.values())
+        if others:
+            read.notices.append(
+                f"countries/regions without a region (shown as Other): {', '.join(others)}"
+            )
+        read.records = [
+            PublishedRecord(
+                uid=uid,
+                fields=fields,
+                slice=slice_of(fields),
+                source_file=file.source.name,
+                source_index=index,
+            )
+            for uid, (file, index, fields) in sorted(by_uid.items())
+        ]
 
 
 def _check_user_disjoint(files: list[_File], read: PublishedRead) -> None:
@@ -340,8 +370,7 @@ def _check_user_disjoint(files: list[_File], read: PublishedRead) -> None:
         if file.role not in SPLITS:
             continue
         reported: set[str] = set()
-        for index, _, fields in file.items:
-            user = fields["user_id"]
+        for index, user in file.users:
             split, name = first.setdefault(user, (file.role, file.source.name))
             if split != file.role and user not in reported:
                 reported.add(user)

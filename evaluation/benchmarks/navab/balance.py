@@ -54,18 +54,23 @@ def balance(triples: Iterable[TripleRecord]) -> dict[tuple[str, str], list[Balan
         items = []
         ordered = sorted(cells[key], key=lambda t: t.uid)
         for index, t in enumerate(ordered):
-            pos = index % 2 == 0
-            items.append(
-                BalancedItem(
-                    uid=t.uid,
-                    nation=t.nation,
-                    mode=t.mode,
-                    question=t.question,
-                    statement=t.statement,
-                    option_a=t.statement if pos else t.reverse_statement,
-                    option_b=t.reverse_statement if pos else t.statement,
-                    half=POS if pos else NEG,
-                )
-            )
+            items.append(arrange(t, POS if index % 2 == 0 else NEG))
         balanced[key] = items
     return balanced
+
+
+def arrange(t: TripleRecord, half: str) -> BalancedItem:
+    """The triple's options on HALF: S as option A on "pos", RS as option A on "neg"."""
+    if half not in (POS, NEG):
+        raise ValueError(f"unknown half {half!r}")
+    pos = half == POS
+    return BalancedItem(
+        uid=t.uid,
+        nation=t.nation,
+        mode=t.mode,
+        question=t.question,
+        statement=t.statement,
+        option_a=t.statement if pos else t.reverse_statement,
+        option_b=t.reverse_statement if pos else t.statement,
+        half=half,
+    )

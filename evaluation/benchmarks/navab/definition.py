@@ -24,9 +24,11 @@ from evaluation.benchmarks.contract import (
     Metric,
     MetricKind,
     Prompt,
+    ShownPrompt,
     SliceDimension,
     StockCommand,
     SubMetric,
+    Term,
     Track,
 )
 from evaluation.benchmarks.navab import prompts as templates
@@ -136,8 +138,22 @@ ACCURACY = Metric(
 
 # Position balancing: half the items put S as option A ("pos"), half put RS as A ("neg").
 HALVES: Final = (
-    SubMetric("pos", "S as option A", selector="half", value="pos"),
-    SubMetric("neg", "RS as option A", selector="half", value="neg"),
+    SubMetric(
+        "pos",
+        "S as option A",
+        selector="half",
+        value="pos",
+        description="The half of the items that put the nation's statement S as option (or "
+        "reference) A and its reverse RS as B; the score over those items only.",
+    ),
+    SubMetric(
+        "neg",
+        "RS as option A",
+        selector="half",
+        value="neg",
+        description="The other half: the reverse statement RS as A and S as B. A model that "
+        "always answers A scores 1 on the first half and 0 here.",
+    ),
 )
 
 MC = Method(
@@ -197,6 +213,15 @@ UNANSWERED: Final = (
     SubMetric("empty", "Empty", selector="parse", value="empty", counted=True),
     SubMetric("refused", "Refused", selector="parse", value="refused", counted=True),
     SubMetric("blocked", "Blocked", selector="parse", value="blocked", counted=True),
+    SubMetric(
+        "truncated",
+        "Cut off",
+        selector="parse",
+        value="truncated",
+        counted=True,
+        description='Answers the token limit cut off (finish_reason "length") before a '
+        "letter could be read, thinking included: raise the model's max output tokens.",
+    ),
 )
 
 MC_GEN = Method(
@@ -209,9 +234,10 @@ MC_GEN = Method(
     description=(
         "For models without log-likelihoods (chat endpoints): the MC question asked with "
         "an instruction to answer with the letter; the letter is read strictly, then by a "
-        "documented fallback (evaluation/providers/letters.py). Unparsable, ambiguous (both "
-        "letters given), empty, refused and blocked answers score 0 and are counted per cell, never guessed. Ranked apart "
-        "from the log-likelihood MC."
+        "documented fallback (evaluation/providers/letters.py), a reasoning model's thinking "
+        "removed first. Unparsable, ambiguous (both letters given), empty, refused, blocked "
+        "and cut off (by the token limit) answers score 0 and are counted per cell, never "
+        "guessed. Ranked apart from the log-likelihood MC."
     ),
 )
 
@@ -270,6 +296,15 @@ class NaVAB(BenchmarkDefinition):
     methods = (MC, AJ, MC_GEN, AJ_REF)
     items_file = "triples.jsonl"
     limit_per = ("nation", "mode")
+    glossary = (
+        Term(
+            "S",
+            "The statement: what the nation's side said on the question (quoted, or its "
+            "official media's position). Siding with S is correct.",
+            "items",
+        ),
+        Term("RS", "The reverse statement: S turned to the opposite position.", "items"),
+    )
     # AJ and aj_ref judge the same free answers: the model's own judgement against the
     # site's reference judge (the judges page points here, aj_ref having one judge).
     method_pairs = (("mc", "aj"), ("mc", "aj_ref"), ("aj", "aj_ref"))
@@ -294,6 +329,31 @@ class NaVAB(BenchmarkDefinition):
         narrowing=("mode",),
         holds_out_share=True,
     )
+
+    def item_prompts(
+        self,
+        item: Mapping[str, Any],
+        method: str,
+        parts: Mapping[str, Any],
+        details: Mapping[str, Any],
+    ) -> list[ShownPrompt]:
+        """The item's options on the half the model's record says it ran on."""
+        from evaluation.benchmarks.navab.balance import arrange
+        from evaluation.benchmarks.navab.lm_eval_tasks import shown_prompts
+        from evaluation.benchmarks.navab.records import TripleRecord
+
+        half = parts.get("half")
+        if not isinstance(half, str):
+            return []
+        balanced = arrange(TripleRecord.from_dict(dict(item)), half)
+        answer = details.get("answer")
+        response = details.get("response")
+        return shown_prompts(
+            method,
+            balanced,
+            answer=answer if isinstance(answer, str) else "",
+            response=response if isinstance(response, str) else "",
+        )
 
     def stock_commands(
         self, release_dir: str, tasks_dir: str, *, seed: int, max_gen_toks: int

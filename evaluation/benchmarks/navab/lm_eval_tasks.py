@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from evaluation.benchmarks.contract import ShownPrompt
 from evaluation.benchmarks.navab.balance import BalancedItem
 from evaluation.benchmarks.navab.judging import JudgeItem, judge_items
 from evaluation.benchmarks.navab.prompts import (
@@ -84,6 +85,24 @@ def _base_doc(item: BalancedItem | JudgeItem) -> dict[str, Any]:
         "option_b": item.option_b,
         "gold": item.gold,
     }
+
+
+def mc_doc(item: BalancedItem) -> dict[str, Any]:
+    return _base_doc(item) | {"prompt": mc_prompt(item.question, item.option_a, item.option_b)}
+
+
+def mc_gen_doc(item: BalancedItem) -> dict[str, Any]:
+    prompt = mc_gen_prompt(item.question, item.option_a, item.option_b)
+    return _base_doc(item) | {"prompt": prompt}
+
+
+def gen_doc(item: BalancedItem) -> dict[str, Any]:
+    return _base_doc(item) | {"statement": item.statement, "prompt": answer_prompt(item.question)}
+
+
+def judge_doc(item: JudgeItem) -> dict[str, Any]:
+    prompt = judge_prompt(item.question, item.answer, item.option_a, item.option_b)
+    return _base_doc(item) | {"answer": item.answer, "prompt": prompt}
 
 
 def _write_jsonl(path: Path, docs: Iterable[dict[str, Any]]) -> None:
@@ -211,31 +230,13 @@ def export_tasks(
     shutil.rmtree(out_dir / DATA_DIR, ignore_errors=True)
     exported = ExportedTasks(directory=out_dir)
     if MC in methods:
-        mc_docs = {
-            key: [
-                _base_doc(i) | {"prompt": mc_prompt(i.question, i.option_a, i.option_b)}
-                for i in items
-            ]
-            for key, items in cells.items()
-        }
+        mc_docs = {key: [mc_doc(i) for i in items] for key, items in cells.items()}
         _write_kind(out_dir, exported, MC, mc_docs, max_gen_toks)
     if MC_GEN in methods:
-        gen_mc_docs = {
-            key: [
-                _base_doc(i) | {"prompt": mc_gen_prompt(i.question, i.option_a, i.option_b)}
-                for i in items
-            ]
-            for key, items in cells.items()
-        }
+        gen_mc_docs = {key: [mc_gen_doc(i) for i in items] for key, items in cells.items()}
         _write_kind(out_dir, exported, MC_GEN, gen_mc_docs, max_gen_toks)
     if any(kind in methods for kind in JUDGED):
-        gen_docs = {
-            key: [
-                _base_doc(i) | {"statement": i.statement, "prompt": answer_prompt(i.question)}
-                for i in items
-            ]
-            for key, items in cells.items()
-        }
+        gen_docs = {key: [gen_doc(i) for i in items] for key, items in cells.items()}
         _write_kind(out_dir, exported, GEN, gen_docs, max_gen_toks)
         if answers is not None:
             kinds = [kind for kind in JUDGED if kind in methods]
@@ -252,17 +253,7 @@ def write_judge_tasks(
 ) -> None:
     """AJ stage 2: one judge task per cell and judged method (`kinds`) over `items`, wherever
     their answers came from."""
-    judge_docs = {
-        key: [
-            _base_doc(i)
-            | {
-                "answer": i.answer,
-                "prompt": judge_prompt(i.question, i.answer, i.option_a, i.option_b),
-            }
-            for i in cell
-        ]
-        for key, cell in items.items()
-    }
+    judge_docs = {key: [judge_doc(i) for i in cell] for key, cell in items.items()}
     for kind in kinds:
         _write_kind(Path(out_dir).resolve(), exported, kind, judge_docs, max_gen_toks=0)
     write_readme(out_dir, exported)
@@ -327,3 +318,32 @@ def write_readme(out_dir: Path, exported: ExportedTasks) -> None:
         mc=group_name(MC), gen=group_name(GEN), dir=exported.directory, names=names
     )
     (Path(out_dir) / "README.md").write_text(text, encoding="utf-8")
+
+
+def _shown(label: str, kind: str, doc: Mapping[str, Any], generated: str = "") -> ShownPrompt:
+    """A document as its task presents it: the prompt, and the choices or stops its config
+    declares (read from the config itself, so the page cannot drift from the task)."""
+    config = _task_config(task_name(kind, doc["nation"], doc["mode"]), Path(DATA_DIR), kind, 1)
+    if config["output_type"] == "multiple_choice":
+        return ShownPrompt(label, doc["prompt"], continuations=tuple(config["doc_to_choice"]))
+    until = tuple(config["generation_kwargs"]["until"])
+    return ShownPrompt(label, doc["prompt"], until=until, generated=generated)
+
+
+def shown_prompts(
+    kind: str, item: BalancedItem, *, answer: str = "", response: str = ""
+) -> list[ShownPrompt]:
+    """The requests method KIND made for ITEM (arranged on the half it ran on), in order:
+    what the model was given and, for the judged methods, what the judge was given about
+    the model's free ANSWER. RESPONSE is a generated letter answer, where recorded."""
+    if kind == MC:
+        return [_shown("Model", MC, mc_doc(item))]
+    if kind == MC_GEN:
+        return [_shown("Model", MC_GEN, mc_gen_doc(item), response)]
+    if kind in JUDGED:
+        judge = "Reference judge" if kind == AJ_REF else "Judge"
+        shown = [_shown("Model", GEN, gen_doc(item), answer)]
+        for cell in judge_items({(item.nation, item.mode): [item]}, {item.uid: answer}).values():
+            shown += [_shown(judge, kind, judge_doc(judged)) for judged in cell]
+        return shown
+    return []

@@ -6,9 +6,11 @@ from typing import Any
 
 from django import template
 
-from evaluation.benchmarks.contract import MetricKind
+from evaluation.benchmarks.contract import BenchmarkDefinition, Method, MetricKind, ShownPrompt
 from leaderboard.boards.params import query_string_with
 from leaderboard.boards.queries import BoardQuery
+from leaderboard.evals.models import SampleResult
+from leaderboard.evals.prompts import shown_prompts
 
 register = template.Library()
 DASH = "\u2013"  # an en dash, between an interval's bounds
@@ -120,6 +122,51 @@ def interval_end(high: float | None, kind: str) -> str:
     if high is None:
         return ""
     return f"{DASH}{high * 100:z.0f}%" if kind == MetricKind.PROPORTION else f" {DASH} {high:z.2f}"
+
+
+@register.simple_tag
+def prompts_of(sample: SampleResult) -> list[ShownPrompt]:
+    """The requests behind one per-item result (`leaderboard.evals.prompts`)."""
+    return shown_prompts(sample)
+
+
+@register.filter
+def visible_stop(text: str) -> str:
+    """A generation stop with its newlines written as \\n, so a blank line is readable."""
+    return text.replace("\n", "\\n")
+
+
+@register.inclusion_tag("boards/partials/terms.html")
+def explain(benchmark: BenchmarkDefinition, *labels: Any) -> dict[str, Any]:
+    """A caption explaining the declaration's words among LABELS (strings, or lists of them),
+    each linked to its methodology section: always visible, so it reads on a phone too."""
+    flat = [
+        str(x)
+        for label in labels
+        for x in (label if isinstance(label, list | tuple) else [label])
+        if x
+    ]
+    return {"benchmark": benchmark, "terms": benchmark.terms_for(flat)}
+
+
+@register.simple_tag
+def part_labels(method: Method, parts: dict[str, Any]) -> list[str]:
+    """A per-item record's parts as their sub-metrics name them ("RS as option A")."""
+    return [method.part_label(key, value) for key, value in parts.items()]
+
+
+@register.filter
+def method_of(benchmark: BenchmarkDefinition, key: str) -> Method | None:
+    return next((m for m in benchmark.methods if m.key == key), None)
+
+
+@register.filter
+def fewer_than(n: int, noun: str) -> str:
+    """ "fewer than 3 items", in plain English for any N ("no items" below 2, never "fewer
+    than 1 items")."""
+    if n <= 1:
+        return f"no {noun}s"
+    return f"fewer than {n} {noun}s"
 
 
 @register.filter

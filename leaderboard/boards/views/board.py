@@ -19,6 +19,7 @@ from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.judges import missing_judge_notice
 from leaderboard.boards.params import (
     ALL_COLUMNS,
+    empty_columns,
     page_base,
     parse_board_query,
     parse_columns,
@@ -67,7 +68,13 @@ class SliceChoice:
     optional: bool
 
 
-def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], overall: bool) -> str:
+def board_rows_html(
+    query: BoardQuery,
+    result: Board,
+    page: Page[BoardRow],
+    overall: bool,
+    current: DatasetRelease | None,
+) -> str:
     """The table body, rendered once per board version and page: formatting a hundred rows of
     numbers costs far more than the rest of the request, and only changes with the results.
     Every column is rendered; the chooser hides some with a class on the table."""
@@ -81,6 +88,8 @@ def board_rows_html(query: BoardQuery, result: Board, page: Page[BoardRow], over
             "tied_ranks": result.tied_ranks,
             "kind": result.metric.kind if result.metric else "",
             "counted": result.counted,
+            # A board of an older release says so on every row.
+            "current": current,
         }
         return render_to_string("boards/partials/board_rows.html", context)
 
@@ -157,7 +166,7 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
     declared = declaration(query.release)
     assert result.method is not None and result.metric is not None
     page = Paginator(result.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    columns = parse_columns(request.GET)
+    columns = parse_columns(request.GET, empty_columns(result.rows))
     averaged = declared.averaged_dimension
     overall = averaged is not None and query.column == OVERALL
     column_name = next((c.name for c in result.columns if c.code == query.column), "")
@@ -167,6 +176,14 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         declared.slice_dimension(key).label_of(value) for key, value in result.selected.items()
     ]
     gaps = method_gaps(query.release, result.method.key)
+    # The release menu's releases; the newest is the current one (a board of an older
+    # release says so on each row).
+    releases = list(
+        DatasetRelease.objects.published()
+        .filter(benchmark__slug=benchmark)
+        .order_by("-published_at", "-id")
+    )
+    current = releases[0] if releases else None
     context = {
         "benchmark": declared,
         "board": result,
@@ -210,9 +227,9 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         .order_by("family")
         .values_list("family", flat=True)
         .distinct(),
-        "releases": DatasetRelease.objects.published().filter(benchmark__slug=benchmark),
+        "releases": releases,
         "overall": overall,
-        "rows_html": board_rows_html(query, result, page, overall),
+        "rows_html": board_rows_html(query, result, page, overall, current),
         "not_run": gaps.not_run,
         "left_out": gaps.left_out,
         # An empty board of one method is not an empty release: other methods may have

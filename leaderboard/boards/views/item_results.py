@@ -36,6 +36,17 @@ def item_results(request: HttpRequest, benchmark: str, version: str, uid: str) -
         if (of_method := [s for s in samples if s.method == method.key])
     }
     labels = {m.key: m.label for m in declared.methods}
+    methods = {m.key: m for m in declared.methods}
+    rows = [
+        (
+            s,
+            labels.get(s.method, s.method),
+            [methods[s.method].part_label(k, v) for k, v in s.parts.items()]
+            if s.method in methods
+            else [f"{k} {v}" for k, v in s.parts.items()],
+        )
+        for s in samples
+    ]
     context = {
         "item": item,
         "release": item.release,
@@ -46,7 +57,11 @@ def item_results(request: HttpRequest, benchmark: str, version: str, uid: str) -
             if f.required and f.kind == "text"
         ],
         "samples": samples,
-        "rows": [(s, labels.get(s.method, s.method)) for s in samples],
+        "rows": rows,
+        # The words the table uses, explained from the declaration under it.
+        "terms": [
+            word for s, label, parts in rows for word in [label, s.method, *parts, s.chosen or ""]
+        ],
         "summary": summary,
         "summary_rows": [(labels[key], *counts) for key, counts in summary.items()],
         # Said in plain words where the item is one evaluations never score.

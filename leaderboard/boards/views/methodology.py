@@ -56,6 +56,7 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
         held = slice_values(release)
     context = {
         "benchmark": declared,
+        "glossary": declared.terms_for(declared.terms()),
         "release": release,
         "fields": declared.item_fields,
         "dimensions": [

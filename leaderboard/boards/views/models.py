@@ -273,6 +273,19 @@ class ExampleViewer:
     def method_labels(self) -> dict[str, str]:
         return {m.key: m.label for m in self.section.benchmark.methods}
 
+    @property
+    def terms(self) -> list[str]:
+        """The words this page of results uses (methods, parts, outcomes), to explain."""
+        methods = {m.key: m for m in self.section.benchmark.methods}
+        words: list[str] = []
+        for s in self.page.object_list:
+            method = methods.get(s.method)
+            words += [method.label, s.method] if method else [s.method]
+            if method:
+                words += [method.part_label(k, v) for k, v in s.parts.items()]
+            words.append(s.chosen or "")
+        return words
+
 
 def _viewer(section: Section, params: QueryDict) -> ExampleViewer | None:
     job = section.job
