@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluation.spec import COMMIT
+from evaluation.spec import COMMIT, is_local_path
 
 # Hub repository names are ASCII: without re.ASCII, \w would take any Unicode letter.
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$", re.ASCII)
@@ -99,6 +99,42 @@ def count_parameters(config_source: str | Path, revision: str | None = None) -> 
                 f"transformers cannot build this model from its config: {exc}"
             ) from exc
     return sum(p.numel() for p in model.parameters())
+
+
+#: where configs state the context a model was trained for, most common first
+CONTEXT_KEYS = (
+    "max_position_embeddings",
+    "n_positions",
+    "max_sequence_length",
+    "seq_length",
+    "max_seq_len",
+)
+
+
+def context_length(config: dict[str, object]) -> int | None:
+    """The context, in tokens, a model's config.json states (a multimodal model's in its
+    `text_config`); None where it states none."""
+    nested = config.get("text_config")
+    for source in (config, nested if isinstance(nested, dict) else {}):
+        for key in CONTEXT_KEYS:
+            value = source.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+    return None
+
+
+def read_config(pretrained: str, revision: str | None) -> dict[str, object]:
+    """A model's config.json (a local directory's, or the hub's at REVISION), weights untouched."""
+    if is_local_path(pretrained):
+        path = Path(pretrained).expanduser() / "config.json"
+    else:
+        with _LAZY_IMPORTS:
+            from huggingface_hub import hf_hub_download
+        path = Path(hf_hub_download(pretrained, "config.json", revision=revision))
+    loaded = json.loads(path.read_text())
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path} does not hold a JSON object")
+    return loaded
 
 
 def local_fingerprint(path: Path) -> str:

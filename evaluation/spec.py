@@ -12,7 +12,14 @@ Four kinds, each mapped onto an lm-eval model backend:
   no log-likelihoods (lm-eval's ``local-chat-completions``, run through the metered client in
   `evaluation.providers.client`): scored on the generative and judged tracks only. Its
   ``serving`` holds the provider's limits and prices; the key, as above, is named, not held.
-- ``vllm``: the same weights as ``hf`` run by vLLM on a GPU worker (optional extra).
+- ``vllm``: the same weights as ``hf`` run by vLLM on a GPU worker (optional extra), with
+  prefix caching on (the prompts of one item share their start) and ``max_model_len`` the
+  model's own context (``max_length``, read from its config by the worker).
+
+``shards`` and ``replicas`` lay the model out on a worker's GPUs (`evaluation.capacity`): more
+than one shard is vLLM's ``tensor_parallel_size`` or transformers' ``parallelize=True``, more
+than one replica vLLM's ``data_parallel_size``; they are in ``model_args``, so the stock lm-eval
+command on a card runs the same layout.
 
 Remote code is never run: ``trust_remote_code`` is always False.
 """
@@ -102,6 +109,9 @@ class ModelSpec:
     api_key_env: str | None = None
     tokenizer: str | None = None
     serving: Serving | None = None
+    #: GPUs one copy of the model spans, and copies scoring side by side (evaluation.capacity)
+    shards: int = 1
+    replicas: int = 1
     #: a chat model's generation settings (max tokens, temperature, system prompt, reasoning
     #: mode); None: the benchmark's defaults
     generation: Generation | None = None
@@ -120,6 +130,14 @@ class ModelSpec:
             raise ValueError("batch_size must be a positive integer or 'auto'")
         if self.max_length is not None and self.max_length < 16:
             raise ValueError("max_length must be at least 16 tokens")
+        if self.shards < 1 or self.replicas < 1:
+            raise ValueError("shards and replicas must be at least 1")
+        if (self.shards > 1 or self.replicas > 1) and self.kind in SERVED:
+            raise ValueError("a served model runs on its server: it has no GPU layout here")
+        if self.replicas > 1 and self.kind == "hf":
+            # lm-eval's hf model runs data parallel only as one process per GPU, launched by
+            # accelerate; in one process it would silently use one GPU.
+            raise ValueError("data-parallel copies need the vllm kind")
         if self.kind in SERVED:
             if not self.base_url or not self.base_url.startswith(("http://", "https://")):
                 raise ValueError(f"an {self.kind} model needs an http(s) base_url")
@@ -180,9 +198,25 @@ class ModelSpec:
                 args["tokenizer"] = self.tokenizer
         if self.revision and not self.is_local and self.kind != "openai-chat":
             args["revision"] = self.revision
-        if self.max_length is not None:
+        if self.kind == "vllm":
+            args |= self._vllm_args()
+        elif self.max_length is not None:
             args["max_length"] = self.max_length
+        if self.kind == "hf" and self.shards > 1:
+            args["parallelize"] = True  # transformers' device_map over the visible GPUs
         args["trust_remote_code"] = False
+        return args
+
+    def _vllm_args(self) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "tensor_parallel_size": self.shards,
+            "data_parallel_size": self.replicas,
+            # MC and AJ prompts of one item share their start: computed once, reused.
+            "enable_prefix_caching": True,
+        }
+        if self.max_length is not None:
+            # vLLM sizes its KV cache for this; left unset it would take its own default.
+            args["max_model_len"] = self.max_length
         return args
 
     def model_args_string(self) -> str:

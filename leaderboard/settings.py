@@ -16,6 +16,7 @@ import dj_database_url
 import django_stubs_ext
 from kombu import Queue  # type: ignore[attr-defined]
 
+from evaluation.capacity import parse_capacities
 from leaderboard.env import envbool, envint, envlist, envstr, local_secret
 
 # Lets typed generics such as admin.ModelAdmin[Model] work at run time.
@@ -296,6 +297,14 @@ EVAL_DEVICE = envstr("EVAL_DEVICE", "auto")
 EVAL_BACKEND = envstr("EVAL_BACKEND", "hf")  # "hf" (transformers) or "vllm" on GPU workers
 if EVAL_BACKEND not in ("hf", "vllm"):
     raise ValueError(f"EVAL_BACKEND must be hf or vllm, got {EVAL_BACKEND!r}")
+# The GPU workers this site has, as GPUSxMEMORYg per worker ("1x80g,8x80g"): each has a queue
+# (`gpu.1x80g`), a job goes to the smallest that holds its model (evaluation/capacity.py) and a
+# model none holds is refused at submission. Empty: every job goes to the plain `gpu` queue.
+# Set it the same on web hosts and workers (a worker snaps its detected memory to these sizes).
+try:
+    EVAL_GPU_CAPACITIES = parse_capacities(envstr("EVAL_GPU_CAPACITIES", ""))
+except ValueError as exc:
+    raise ValueError(f"EVAL_GPU_CAPACITIES: {exc}") from exc
 EVAL_SEED = envint("EVAL_SEED", 1234)
 EVAL_MAX_GEN_TOKENS = envint("EVAL_MAX_GEN_TOKENS", 128)
 # Where every worker shares the providers' limits (requests per minute, requests in flight):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from evaluation.capacity import Layout
+
 #: the release file each benchmark's card hashes, by the key it stores the hash under
 RELEASE_FILES = {"triples_sha256": "triples.jsonl", "items_sha256": "items.jsonl"}
 
@@ -78,6 +80,16 @@ class JobCard:
         return next(
             (str(self._release[key]) for key in RELEASE_FILES if self._release.get(key)), ""
         )
+
+    @property
+    def layout(self) -> str:
+        """How the model was laid out on the worker's GPUs ("" for served models and cards
+        written before layouts were recorded)."""
+        model = self._section("model")
+        if "shards" not in model or model.get("kind") not in ("hf", "vllm"):
+            return ""
+        layout = Layout(int(model["shards"]), int(model.get("replicas") or 1))
+        return layout.describe(str(model["kind"]))
 
     @property
     def limit_text(self) -> str:

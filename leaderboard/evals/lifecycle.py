@@ -26,8 +26,9 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from evaluation.benchmarks import get_benchmark
+from evaluation.capacity import NoCapacity
 from leaderboard.catalog.models import DatasetRelease
-from leaderboard.evals import broker
+from leaderboard.evals import broker, routing
 from leaderboard.evals.models import (
     ACTIVE_STATUSES,
     EvaluationJob,
@@ -130,7 +131,9 @@ def create_job(
 
 
 def enqueue(job_id: int, *, resend: bool = False, countdown_s: float = 0.0) -> bool:
-    """Send the job to the `gpu` queue. False if the job is not waiting or the broker is down.
+    """Send the job to its model's GPU queue (`routing.capacity_for`). False if the job is not
+    waiting, no GPU worker of the site can hold its model (the job fails, a set-up problem:
+    the site's capacities changed since it was accepted) or the broker is down.
 
     A new attempt gets a fresh delivery token. A re-send (the message may have been lost in a
     broker restart) keeps the token, so the job keeps its place: whichever copy arrives first
@@ -139,6 +142,12 @@ def enqueue(job_id: int, *, resend: bool = False, countdown_s: float = 0.0) -> b
     with transaction.atomic():
         job = EvaluationJob.objects.select_for_update().get(pk=job_id)
         if job.status not in (JobStatus.PENDING, JobStatus.QUEUED):
+            return False
+        try:
+            capacity = routing.capacity_for(job.model)
+        except NoCapacity as exc:
+            why = f"No GPU worker of this site can hold this model: {exc}."
+            transaction.on_commit(lambda: fail(job_id, None, FailureKind.SETUP, why))
             return False
         first_time = job.status == JobStatus.PENDING
         if not (resend and job.celery_task_id):
@@ -149,11 +158,12 @@ def enqueue(job_id: int, *, resend: bool = False, countdown_s: float = 0.0) -> b
             job.queued_at = timezone.now()
         job.save(update_fields=["celery_task_id", "status", "queued_at"])
         if first_time:
-            record_event(job, "Queued for a GPU worker")
+            where = f" with {capacity.gpus} x {capacity.memory_gb:g} GB" if capacity else ""
+            record_event(job, f"Queued for a GPU worker{where}")
     try:
         task = current_app.signature(TASK_NAMES[JobKind(job.kind)], args=[job_id, token])
         task.apply_async(
-            queue=settings.BROKER_QUEUES["gpu"], task_id=token, countdown=countdown_s or None
+            queue=routing.queue_of(capacity), task_id=token, countdown=countdown_s or None
         )
     except Exception as exc:  # broker down: the reaper sends again later
         EvaluationJob.append_log(job_id, f"Could not reach the broker ({exc}); will retry.")
@@ -415,7 +425,7 @@ def reap_stale_jobs() -> list[int]:
     waiting = [job for job in suspects if job.status != JobStatus.RUNNING]
     # The queue first, then the workers: a message moving from one to the other meanwhile
     # is seen by the second look, never missed by both.
-    on_queue = broker.queued_task_ids(settings.BROKER_QUEUES["gpu"]) if waiting else None
+    on_queue = queued_anywhere(routing.gpu_queues()) if waiting else None
     workers = functools.cache(lambda: broker.ask_workers(with_reserved=True))
     if waiting:
         workers()
@@ -434,6 +444,17 @@ def reap_stale_jobs() -> list[int]:
         touched.append(job.pk)
     queue_pending_baselines()
     return touched
+
+
+def queued_anywhere(queues: list[str]) -> frozenset[str] | None:
+    """Task ids waiting on any of QUEUES; None when one of them cannot be read."""
+    found: set[str] = set()
+    for queue in queues:
+        ids = broker.queued_task_ids(queue)
+        if ids is None:
+            return None
+        found |= ids
+    return frozenset(found)
 
 
 def message_is_lost(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from evaluation import EvaluationResult, ModelSpec, ProgressEvent
 from evaluation.benchmarks import get_benchmark
 from evaluation.errors import ModelError, SetupError
 from evaluation.local_models import public_card
+from evaluation.model_check import context_length, read_config
 from evaluation.providers import BudgetExceeded, Usage, metering
 from evaluation.providers.client import ProviderBusy
 from evaluation.providers.limits import SharedLimits
@@ -22,7 +24,7 @@ from evaluation.results import SCORE_FIELDS, slice_key
 from evaluation.spec import Kind, parse_model_ref, vllm_available
 from leaderboard.catalog.exports import release_directory
 from leaderboard.catalog.models import Item
-from leaderboard.evals import disparity, lifecycle
+from leaderboard.evals import disparity, lifecycle, routing
 from leaderboard.evals.models import (
     EvaluationJob,
     LanguageModel,
@@ -30,6 +32,8 @@ from leaderboard.evals.models import (
     Score,
 )
 from leaderboard.tracking import storable_json
+
+log = logging.getLogger(__name__)
 
 
 def model_spec(model: LanguageModel) -> ModelSpec:
@@ -58,13 +62,31 @@ def model_spec(model: LanguageModel) -> ModelSpec:
     # GPU workers may score with vLLM (EVAL_BACKEND=vllm, the `vllm` extra); the default is
     # transformers, which every worker has. The card records which one produced the numbers.
     kind: Kind = "vllm" if settings.EVAL_BACKEND == "vllm" else "hf"
+    pretrained = model.weights_path or model.name
+    revision = None if model.revision.startswith("local-") else (model.revision or None)
+    # A model larger than one of this worker's GPUs is sharded across them; one that fits
+    # runs a copy per GPU where the backend can (evaluation.capacity.plan_layout).
+    layout = routing.worker_layout(model)
     return ModelSpec(
         kind=kind,
-        pretrained=model.weights_path or model.name,
-        revision=None if model.revision.startswith("local-") else (model.revision or None),
+        pretrained=pretrained,
+        revision=revision,
         dtype=model.precision,
         apply_chat_template=model.use_chat_template,
+        max_length=vllm_context(pretrained, revision) if kind == "vllm" else None,
+        shards=layout.shards,
+        replicas=layout.replicas,
     )
+
+
+def vllm_context(pretrained: str, revision: str | None) -> int | None:
+    """vLLM's `max_model_len`: the context the model's config states, so its KV cache is
+    sized for it and the card says it (None where the config cannot be read: vLLM's own)."""
+    try:
+        return context_length(read_config(pretrained, revision))
+    except (OSError, ValueError) as exc:
+        log.warning("could not read %s's context from its config: %s", pretrained, exc)
+        return None
 
 
 def shared_limits() -> SharedLimits | None:

@@ -18,11 +18,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
+from evaluation.capacity import NoCapacity
 from evaluation.model_check import ModelCheckError, ModelInfo, check_hub, check_local
 from evaluation.providers.generation import Generation
 from evaluation.spec import tracks_of
 from leaderboard.catalog.models import DatasetRelease
-from leaderboard.evals import lifecycle
+from leaderboard.evals import lifecycle, routing
 from leaderboard.evals.models import ApiKind, EvaluationJob, JobStatus, LanguageModel, Provider
 
 
@@ -241,17 +242,20 @@ def submit(sub: Submission, user: Any) -> list[EvaluationJob]:
         # One spelling per directory ("dir/", "a/../dir" are the same model).
         sub = replace(sub, name=str(Path(sub.name).resolve()))
     info = inspect(sub)
-    params_b = (
-        sub.params_billions
-        if sub.params_billions is not None
-        else (info.params / 1e9 if info.params else None)
-    )
+    # The count read from the model's own config wins over the one stated: jobs are routed
+    # to a GPU worker by it, and a wrong statement would send them where the model cannot fit.
+    params_b = info.params / 1e9 if info.params else sub.params_billions
     if params_b is not None and params_b > settings.SUBMISSION_MAX_PARAMS_B:
         raise SubmissionError(
             f"Models above {settings.SUBMISSION_MAX_PARAMS_B:g}B parameters are not accepted "
             f"(this one has {params_b:.1f}B).",
             field="params_billions",
         )
+    if not (provider or sub.endpoint_url):
+        try:
+            routing.check_fits(params_b * 1e9 if params_b is not None else None, sub.precision)
+        except NoCapacity as exc:
+            raise SubmissionError(str(exc), field="precision") from exc
     existing = LanguageModel.objects.filter(
         name=sub.name, revision=info.revision, precision=sub.precision, provider=provider
     ).first()

@@ -7,16 +7,24 @@ import threading
 import traceback
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
-from celery import Task, shared_task
+from celery import Task, shared_task, signals
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, connection
 
 from evaluation.errors import SetupError
-from leaderboard.evals import lifecycle
+from leaderboard.evals import lifecycle, routing
 from leaderboard.evals.models import EvaluationJob, FailureKind, JobKind
 from leaderboard.tracking import log_tail
+
+
+@signals.celeryd_after_setup.connect
+def listen_for_capacity(sender: str, instance: Any, **kwargs: Any) -> None:
+    """A GPU worker adds the queue named for its capacity (GPUs x memory) to those its `-Q`
+    named, before it forks its pool (whose processes inherit the capacity to lay models out)."""
+    routing.declare_worker(instance)
 
 
 class Heartbeat:
