@@ -56,7 +56,7 @@ def make_models(count: int, start: int = 0) -> list:
 def _release(slug: str, version: str):
     from django.utils import timezone
 
-    from leaderboard.benchmark.models import Benchmark, DatasetRelease
+    from leaderboard.catalog.models import Benchmark, DatasetRelease
 
     return DatasetRelease.objects.create(
         benchmark=Benchmark.objects.get(slug=slug),
@@ -70,9 +70,9 @@ def _release(slug: str, version: str):
 def _items(release, rows: list[tuple[str, dict[str, str], dict[str, str]]]) -> None:
     """Items (uid, slices, data) with their slice index: the board shows the slices a
     release holds, so a release without items ranks nobody."""
-    from leaderboard.benchmark.facets import refresh_facets
-    from leaderboard.benchmark.models import DatasetRelease, Item, ItemSlice
-    from leaderboard.benchmark.slices import index_slices
+    from leaderboard.catalog.facets import refresh_facets
+    from leaderboard.catalog.models import DatasetRelease, Item, ItemSlice
+    from leaderboard.catalog.slices import index_slices
 
     Item.objects.bulk_create(
         Item(release=release, uid=uid, slices=slices, data=data) for uid, slices, data in rows
@@ -89,7 +89,7 @@ def fill_navab(models: list, release=None) -> list:
     from django.utils import timezone
 
     from evaluation.benchmarks.navab import MODES
-    from leaderboard.benchmark.models import make_triple_uid
+    from evaluation.benchmarks.navab.records import triple_uid
     from leaderboard.evals.models import EvaluationJob, JobStatus, Score
 
     now = timezone.now()
@@ -101,7 +101,7 @@ def fill_navab(models: list, release=None) -> list:
             release,
             [
                 (
-                    make_triple_uid(nation, mode, f"Q {nation}", f"S {mode}"),
+                    triple_uid(nation, mode, f"Q {nation}", f"S {mode}"),
                     {"nation": nation, "mode": mode},
                     {
                         "question": f"Q {nation}",
@@ -156,7 +156,7 @@ def fill_dvb(models: list, release=None) -> list:
     from django.utils import timezone
 
     from evaluation.results import slice_key
-    from leaderboard.benchmark.counts import slice_values
+    from leaderboard.catalog.counts import slice_values
     from leaderboard.evals.models import EvaluationJob, JobStatus, Score
 
     if release is None:
@@ -256,7 +256,7 @@ def fill_samples(jobs: list, items: list[tuple[int, str]], methods: tuple[str, .
                 rows.append(
                     SampleResult(
                         job=job,
-                        triple_id=item_id,
+                        item_id=item_id,
                         method=method,
                         value=4 * value - 2 if method == "opa" else float(value > 0.5),
                         correct=value > 0.5,

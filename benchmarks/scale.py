@@ -215,7 +215,7 @@ class PageTimes:
 
 def pages() -> dict[str, str]:
     """Every page a visitor reaches, on the imported releases (call after the fill)."""
-    from leaderboard.benchmark.models import DatasetRelease
+    from leaderboard.catalog.models import DatasetRelease
     from leaderboard.evals.models import EvaluationJob
 
     dvb = DatasetRelease.objects.get(version="scale-divervalue")
@@ -332,8 +332,8 @@ def fill(count: int, start: int, sample_models: int) -> None:
     """COUNT more models with jobs and scores on both releases, and per-example results on
     DVB-test for those among the first SAMPLE_MODELS (writing 2,400 rows a model for 1,000
     models takes longer than the rest of the run; the boards read scores, not those rows)."""
-    from leaderboard.benchmark.models import DatasetRelease
     from leaderboard.boards.cache import invalidate_boards
+    from leaderboard.catalog.models import DatasetRelease
 
     dvb = DatasetRelease.objects.get(version="scale-divervalue")
     navab = DatasetRelease.objects.get(version="scale-navab")

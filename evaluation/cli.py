@@ -1,6 +1,6 @@
 """Command line: `python -m evaluation run|export-tasks|align --benchmark SLUG [--slice DIM=V]...`.
 
-Each command dispatches to the named benchmark through its contract (`Benchmark.evaluate`,
+Each command dispatches to the named benchmark through its contract (`BenchmarkDefinition.evaluate`,
 `export_tasks`, `plan_alignment` and `dpo_pairs`), so a registered benchmark works here with
 no code written for it."""
 
@@ -18,7 +18,7 @@ from evaluation.errors import ModelError, SetupError
 from evaluation.spec import KINDS
 
 if TYPE_CHECKING:
-    from evaluation.benchmarks.contract import Benchmark
+    from evaluation.benchmarks.contract import BenchmarkDefinition
 
 
 def _batch_size(value: str) -> int | str:
@@ -154,7 +154,7 @@ def _given(**options: Any) -> dict[str, Any]:
     return {key: value for key, value in options.items() if value is not None}
 
 
-def _methods(benchmark: Benchmark, asked: Sequence[str] | None) -> list[str] | None:
+def _methods(benchmark: BenchmarkDefinition, asked: Sequence[str] | None) -> list[str] | None:
     """The methods asked for, in declared order (None: the benchmark's default); ValueError
     for one the benchmark does not declare."""
     declared = [m.key for m in benchmark.methods]

@@ -19,7 +19,7 @@ from evaluation.errors import ModelError
 from evaluation.results import slice_key
 
 if TYPE_CHECKING:
-    from evaluation.benchmarks.contract import Benchmark
+    from evaluation.benchmarks.contract import BenchmarkDefinition
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +111,7 @@ def leave_out_too_long(
 
 
 def left_out_counts(
-    too_long: Mapping[str, Sequence[TooLong]], benchmark: Benchmark
+    too_long: Mapping[str, Sequence[TooLong]], benchmark: BenchmarkDefinition
 ) -> dict[str, dict[str, Any]]:
     """What the card records per method that left items out: the context they exceeded, how
     many, and how many per slice cell."""

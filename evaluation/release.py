@@ -1,8 +1,8 @@
 """The release directory: the one on-disk format shared by the site, the harness and the pipeline.
 
-A release directory holds its benchmark's items file (`Benchmark.items_file`, one JSON object
+A release directory holds its benchmark's items file (`BenchmarkDefinition.items_file`, one JSON object
 per line, keys as the benchmark declares them) and `manifest.json` (version, item counts per
-slice cell keyed like `Benchmark.count_key`, sha256 and size of every file). The site writes
+slice cell keyed like `BenchmarkDefinition.count_key`, sha256 and size of every file). The site writes
 it on export, the pipeline writes NaVAB's as its output, and each benchmark's harness reads it
 (NaVAB's records: `evaluation.benchmarks.navab.records`).
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from evaluation.benchmarks.contract import Benchmark
+    from evaluation.benchmarks.contract import BenchmarkDefinition
 
 MANIFEST_FILE = "manifest.json"
 
@@ -77,7 +77,7 @@ def write_items(
 
 def write_benchmark_release(
     release_dir: Path,
-    benchmark: Benchmark,
+    benchmark: BenchmarkDefinition,
     items: Iterable[Mapping[str, Any]],
     metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.urls import URLPattern, path, reverse
 
-from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.benchmark.scoping import LEGACY_BENCHMARK
+from leaderboard.catalog.models import DatasetRelease
+from leaderboard.catalog.scoping import LEGACY_BENCHMARK
 
 
 def _to(name: str) -> Any:
@@ -34,8 +34,8 @@ urlpatterns: list[URLPattern] = [
     path("releases/", _to("release-list")),
     path("releases/<slug:version>/", _to("release-detail")),
     path("releases/<slug:version>/files/triples.<str:fmt>", _to("download-release")),
-    path("releases/<slug:version>/triples/<str:uid>/", _to("triple-detail")),
-    path("releases/<slug:version>/triples/<str:uid>/results/", _to("triple-results")),
+    path("releases/<slug:version>/triples/<str:uid>/", _to("item-detail")),
+    path("releases/<slug:version>/triples/<str:uid>/results/", _to("item-results")),
     path("compare/", _to("compare")),
     path("methodology/", _to("methodology")),
 ]

@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "leaderboard.benchmark",
+    "leaderboard.catalog",
     "leaderboard.evals",
     "leaderboard.accounts",
     "leaderboard.boards",
@@ -254,11 +254,11 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "leaderboard.api.schema.document_errors",
-        "leaderboard.benchmark.scoping.describe_benchmarks",
+        "leaderboard.catalog.scoping.describe_benchmarks",
     ],
     # Releases and jobs both have a `status` field; name their enums apart in the schema.
     "ENUM_NAME_OVERRIDES": {
-        "ReleaseStatusEnum": "leaderboard.benchmark.models.DatasetRelease.Status",
+        "ReleaseStatusEnum": "leaderboard.catalog.models.DatasetRelease.Status",
         "JobStatusEnum": "leaderboard.evals.models.JobStatus",
     },
 }

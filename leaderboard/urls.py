@@ -2,14 +2,14 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from leaderboard import redirects
-from leaderboard.benchmark import urls as benchmark_urls
 from leaderboard.boards import urls as boards_urls
+from leaderboard.catalog import urls as benchmark_urls
 from leaderboard.converters import BenchmarkConverter
 
 register_converter(BenchmarkConverter, "benchmark")
 
 urlpatterns = [
-    path("", include("leaderboard.benchmark.urls")),
+    path("", include("leaderboard.catalog.urls")),
     path("", include("leaderboard.evals.urls")),
     path("", include("leaderboard.boards.urls")),
     path("", include(redirects.urlpatterns)),

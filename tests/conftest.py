@@ -108,8 +108,8 @@ def benchmark_rows(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("db")
     else:
         return
-    from leaderboard.benchmark.models import Benchmark
-    from leaderboard.benchmark.registry_sync import sync_benchmarks
+    from leaderboard.catalog.models import Benchmark
+    from leaderboard.catalog.registry_sync import sync_benchmarks
 
     sync_benchmarks(Benchmark)
 

@@ -21,19 +21,19 @@ from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.navab import MODES as NAVAB_MODES
 from evaluation.benchmarks.navab import NATIONS as NAVAB_NATIONS
 from evaluation.benchmarks.navab.lm_eval_tasks import AJ, GEN, MC, task_name
+from evaluation.benchmarks.navab.records import triple_uid
 from evaluation.results import ReproCard, slice_key
 from evaluation.spec import ModelSpec
 from evaluation.stats import bootstrap_ci, cell_seed, stderr
-from leaderboard.benchmark.facets import refresh_facets
-from leaderboard.benchmark.models import (
+from leaderboard.catalog.facets import refresh_facets
+from leaderboard.catalog.models import (
     Benchmark,
     DatasetRelease,
     Item,
     ItemSlice,
-    make_triple_uid,
 )
-from leaderboard.benchmark.search import refresh_search_documents
-from leaderboard.benchmark.slices import index_slices
+from leaderboard.catalog.search import refresh_search_documents
+from leaderboard.catalog.slices import index_slices
 from leaderboard.evals.models import (
     EvaluationJob,
     JobStatus,
@@ -130,7 +130,7 @@ def triple(
     }
     return Item(
         release=release,
-        uid=make_triple_uid(nation, mode, question, statement),
+        uid=triple_uid(nation, mode, question, statement),
         slices={"nation": nation, "mode": mode},
         data=data,
         **columns,
@@ -332,7 +332,7 @@ def evaluate(
             rows.append(
                 SampleResult(
                     job=job,
-                    triple=triple,
+                    item=triple,
                     method=method,
                     value=float(correct),
                     correct=correct,
@@ -500,7 +500,7 @@ def dvb_evaluate(
         rows.append(
             SampleResult(
                 job=job,
-                triple=item,
+                item=item,
                 method="opa",
                 value=outcome["margin"],
                 correct=value > 0,

@@ -144,7 +144,7 @@ def test_scores_and_samples_from_before_generic_results_keep_everything():
         assert other.slices == {"nation": "fr", "mode": "official"}
         assert other.parts == {"pos": {"value": 0.5, "n": None}, "neg": {"value": None, "n": None}}
         samples = new.get_model("evals", "SampleResult").objects.filter(job_id=job.pk)
-        by_uid = {s.triple.uid: s for s in samples.select_related("triple")}
+        by_uid = {s.item.uid: s for s in samples.select_related("item")}
         assert {uid: (s.value, s.correct, s.chosen, s.parts) for uid, s in by_uid.items()} == {
             "u0": (1.0, True, "A", {"half": "pos"}),
             "u1": (1.0, True, "A", {"half": "pos"}),
@@ -235,13 +235,13 @@ def test_triples_become_items_with_slices_and_data_and_keep_their_results():
             ("mode", "official"),
         }
         sample = new.get_model("evals", "SampleResult").objects.get(job_id=job.pk)
-        assert sample.triple_id == item.pk
+        assert sample.item_id == item.pk
 
         # The site reads the migrated rows: filtering by slice, full-text search, the card.
         from evaluation.benchmarks import get_benchmark
-        from leaderboard.benchmark.counts import count_table
-        from leaderboard.benchmark.models import DatasetRelease, Item
-        from leaderboard.benchmark.search import search_items
+        from leaderboard.catalog.counts import count_table
+        from leaderboard.catalog.models import DatasetRelease, Item
+        from leaderboard.catalog.search import search_items
 
         assert Item.objects.in_slice("nation", "fr").in_slice("mode", "official").get().uid == "u1"
         assert not Item.objects.in_slice("nation", "us").exists()
@@ -470,5 +470,51 @@ def test_nation_and_mode_tables_go_and_the_api_answers_what_they_held(client):
         assert "benchmark_nation" not in tables and "benchmark_mode" not in tables
         for url, rows in held.items():
             assert client.get(url).json()["results"] == rows
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_per_item_results_keep_their_rows_when_triple_becomes_item():
+    from django.db import IntegrityError, connection, transaction
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] != "evals"] + [("evals", "0013_cards_without_server_paths")]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        benchmark, _ = old.get_model("benchmark", "Benchmark").objects.get_or_create(
+            slug="navab", defaults={"name": "NaVAB"}
+        )
+        release = old.get_model("benchmark", "DatasetRelease").objects.create(
+            benchmark=benchmark, version="r-rename", title="Old", status="published"
+        )
+        item = old.get_model("benchmark", "Item").objects.create(
+            release=release, uid="u0", slices={"nation": "us", "mode": "quoted"}
+        )
+        model = old.get_model("evals", "LanguageModel").objects.create(name="org/m", revision="a")
+        job = old.get_model("evals", "EvaluationJob").objects.create(
+            model=model, release=release, status="finished", methods=["mc"]
+        )
+        old.get_model("evals", "SampleResult").objects.create(
+            job=job, triple=item, method="mc", value=1.0, correct=True, chosen="A"
+        )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+        new = executor.loader.project_state(latest).apps
+        Sample = new.get_model("evals", "SampleResult")
+        sample = Sample.objects.select_related("item").get(job_id=job.pk)
+        assert (sample.item.uid, sample.method, sample.value, sample.chosen) == (
+            "u0",
+            "mc",
+            1.0,
+            "A",
+        )
+        # The uniqueness of one result per job, item and method is kept through the rename.
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Sample.objects.create(job_id=job.pk, item_id=item.pk, method="mc", value=0.0)
     finally:
         MigrationExecutor(connection).migrate(latest)

@@ -40,8 +40,8 @@ def test_loading_the_wsgi_application_imports_every_view_and_compiles_every_temp
     for module in (
         "leaderboard.boards.views.models",
         "leaderboard.boards.views.disparity",
-        "leaderboard.benchmark.views.pages",
-        "leaderboard.benchmark.views.downloads",
+        "leaderboard.catalog.views.pages",
+        "leaderboard.catalog.views.downloads",
         "plotly.graph_objects",
         "pyarrow.parquet",
     ):

@@ -1,5 +1,5 @@
 """Alignment toward a population: DPO + LoRA training (trl + peft) on any benchmark's pairs
-(`Benchmark.dpo_pairs`), with the items its `plan_alignment` chooses; `python -m evaluation
+(`BenchmarkDefinition.dpo_pairs`), with the items its `plan_alignment` chooses; `python -m evaluation
 align` runs it from a release folder. Plain Python; torch, trl and peft are imported only when
 training runs. A benchmark's own tools (NaVAB's topic split and margins) live in its folder.
 """

@@ -1,5 +1,5 @@
 """`python -m evaluation align`: DPO + LoRA toward any benchmark's population, as its
-declaration says (`Benchmark.alignment`, `plan_alignment`, `dpo_pairs`): what the site's
+declaration says (`BenchmarkDefinition.alignment`, `plan_alignment`, `dpo_pairs`): what the site's
 alignment jobs do, from a release folder on a notebook or a GPU box.
 
     python -m evaluation align --benchmark divervalue RELEASE \\
@@ -24,7 +24,7 @@ from typing import Any
 
 from evaluation.alignment.train import DPOSettings, PreferencePair, benchmark_settings
 from evaluation.benchmarks import get_benchmark
-from evaluation.benchmarks.contract import Benchmark, StockCommand
+from evaluation.benchmarks.contract import BenchmarkDefinition, StockCommand
 from evaluation.cli_args import add_benchmark_arguments, csv_list, slice_values
 from evaluation.release import write_benchmark_release
 
@@ -96,7 +96,7 @@ def settings_from_args(args: argparse.Namespace, base: DPOSettings | None = None
     )
 
 
-def read_items(benchmark: Benchmark, path: Path) -> list[dict[str, Any]]:
+def read_items(benchmark: BenchmarkDefinition, path: Path) -> list[dict[str, Any]]:
     """The release's items by the benchmark's field names; ValueError listing the first
     problems where its reader found any."""
     read = benchmark.read_published(Path(path))
@@ -117,7 +117,7 @@ def read_items(benchmark: Benchmark, path: Path) -> list[dict[str, Any]]:
 
 
 def target_and_narrowing(
-    benchmark: Benchmark, slices: Mapping[str, Sequence[str]]
+    benchmark: BenchmarkDefinition, slices: Mapping[str, Sequence[str]]
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Split `--slice` values into the alignment's target (one value of a declared target
     dimension) and the values narrowing its training items; ValueError for anything else."""

@@ -22,7 +22,7 @@ from evaluation import repro
 from evaluation.spec import ModelSpec
 
 if TYPE_CHECKING:
-    from evaluation.benchmarks.contract import Benchmark
+    from evaluation.benchmarks.contract import BenchmarkDefinition
 
 Progress = Callable[[int, int], None]
 ADAPTER_DIR = "adapter"
@@ -128,7 +128,7 @@ class AlignmentResult:
         }
 
 
-def benchmark_settings(benchmark: Benchmark, overrides: Mapping[str, Any]) -> DPOSettings:
+def benchmark_settings(benchmark: BenchmarkDefinition, overrides: Mapping[str, Any]) -> DPOSettings:
     """The settings of an alignment on BENCHMARK: the site's defaults, then the benchmark's
     published ones (`AlignmentDeclaration.dpo_defaults`), then OVERRIDES (unknown keys are
     not settings and are ignored)."""

@@ -2,7 +2,7 @@
 style: listing the benchmarks imports nothing; `get_benchmark` imports only the one asked for.
 
 To add a benchmark: a folder under `evaluation/benchmarks/<slug>/` whose `__init__` exposes a
-`Benchmark` instance, and one line here (see DESIGN.md, "Adding a benchmark").
+`BenchmarkDefinition` instance, and one line here (see DESIGN.md, "Adding a benchmark").
 
 A benchmark kept outside this package (the tests' toy benchmark, an operator's private one) is
 named in the environment, so that every process (web, worker, command) finds it:
@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from evaluation.benchmarks.contract import Benchmark
+from evaluation.benchmarks.contract import BenchmarkDefinition
 
 if TYPE_CHECKING:
     from evaluation.results import EvaluationResult
@@ -68,19 +68,19 @@ def benchmark_slugs() -> list[str]:
 
 
 @cache
-def get_benchmark(slug: str) -> Benchmark:
+def get_benchmark(slug: str) -> BenchmarkDefinition:
     target = REGISTRY.get(slug) or _extra.get(slug)
     if target is None:
         raise KeyError(f"unknown benchmark {slug!r}; registered: {', '.join(benchmark_slugs())}")
     module_name, _, attr = target.partition(":")
     benchmark = getattr(importlib.import_module(module_name), attr)
-    if not isinstance(benchmark, Benchmark) or benchmark.slug != slug:
-        raise TypeError(f"{target} is not the Benchmark {slug!r}")
+    if not isinstance(benchmark, BenchmarkDefinition) or benchmark.slug != slug:
+        raise TypeError(f"{target} is not the definition of benchmark {slug!r}")
     benchmark.validate()
     return benchmark
 
 
-def all_benchmarks() -> list[Benchmark]:
+def all_benchmarks() -> list[BenchmarkDefinition]:
     return [get_benchmark(slug) for slug in benchmark_slugs()]
 
 
@@ -88,6 +88,6 @@ def evaluate(
     benchmark: str, spec: ModelSpec, release_dir: Path, **options: Any
 ) -> EvaluationResult:
     """Score SPEC on a release of the benchmark registered as BENCHMARK, by its own harness
-    (`Benchmark.evaluate`, which documents the options)."""
+    (`BenchmarkDefinition.evaluate`, which documents the options)."""
     result: EvaluationResult = get_benchmark(benchmark).evaluate(spec, Path(release_dir), **options)
     return result

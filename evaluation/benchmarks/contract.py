@@ -4,7 +4,7 @@ exporter can host it without code written for it.
 A benchmark is data (its item fields, slice dimensions, methods and metrics) plus a few
 operations (read its published layout, export lm-eval tasks, evaluate a model, build DPO
 pairs). The data lives in frozen dataclasses that every layer reads; the operations are
-methods of a `Benchmark` subclass whose heavy imports (lm-eval, torch) stay inside them, so
+methods of a `BenchmarkDefinition` subclass whose heavy imports (lm-eval, torch) stay inside them, so
 importing a benchmark's definition costs nothing.
 """
 
@@ -283,7 +283,7 @@ class AlignmentPlan:
     split: Mapping[str, Any]
 
 
-class Benchmark(ABC):
+class BenchmarkDefinition(ABC):
     """A benchmark's declaration and operations. Subclasses set the class attributes and
     implement the operations; `evaluation.benchmarks.get_benchmark` finds them by slug."""
 
@@ -311,6 +311,10 @@ class Benchmark(ABC):
     #: the slice dimensions a run's `limit` counts items per (NaVAB: nation and mode); empty
     #: where the limit keeps the first N items of the release
     limit_per: tuple[str, ...] = ()
+    #: pairs of methods that score the same items by different protocols (a log-likelihood
+    #: one, then a judged one: NaVAB MC and AJ), whose per-item verdicts the agreement page
+    #: compares; a model whose two protocols disagree is often a template or refusal artefact
+    method_pairs: tuple[tuple[str, str], ...] = ()
 
     # -- the declaration, read by every layer --------------------------------------------
 
@@ -411,6 +415,10 @@ class Benchmark(ABC):
                 raise ValueError(f"{self.slug}: slice {dimension.key} reads unknown field")
         if sum(d.averaged for d in self.slices) > 1:
             raise ValueError(f"{self.slug}: at most one slice dimension can be averaged")
+        keys = {m.key for m in self.methods}
+        for pair in self.method_pairs:
+            if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= keys:
+                raise ValueError(f"{self.slug}: method pair {pair} needs two of its methods")
         for method in self.methods:
             for metric in method.metrics:
                 if metric.cluster_field and metric.cluster_field not in names:
@@ -420,6 +428,12 @@ class Benchmark(ABC):
                     )
 
     # -- the operations --------------------------------------------------------------------
+
+    def judge_panel(self, method: str) -> Any:
+        """How a judged method's panel votes and decides, read from a per-item result's
+        details (an `evaluation.benchmarks.judge_robustness.JudgePanel`), for the judges page;
+        None where the method has no panel of several judges (the default)."""
+        return None
 
     def stock_commands(
         self, release_dir: str, tasks_dir: str, *, seed: int, max_gen_toks: int

@@ -2,7 +2,7 @@
 (field -> value, plus the slice each falls in), the files read (sha256, counts) and every
 problem found (file, index, key, reason), so the site can refuse a whole import at once.
 
-Benchmarks' readers (`Benchmark.read_published`) build these with the checks below; the site
+Benchmarks' readers (`BenchmarkDefinition.read_published`) build these with the checks below; the site
 only writes what they return. Nothing here knows a benchmark's fields.
 """
 
@@ -267,8 +267,8 @@ def jsonl_lines(path: Path, source: PublishedFile) -> Iterator[tuple[int, bytes]
     source.sha256 = digest.hexdigest()
 
 
-# The site's whole-release downloads (`leaderboard.benchmark.exports`): one row per item in
-# `Benchmark.export_columns`, every value a string (nested values as JSON text).
+# The site's whole-release downloads (`leaderboard.catalog.exports`): one row per item in
+# `BenchmarkDefinition.export_columns`, every value a string (nested values as JSON text).
 DOWNLOAD_FORMATS: Final = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from evaluation.benchmarks.contract import (
-    Benchmark,
+    BenchmarkDefinition,
     IntervalMethod,
     Method,
     Metric,
@@ -51,7 +51,7 @@ SLICES_SCHEMA = _objects(
 )
 
 
-def slices(benchmark: Benchmark) -> list[dict[str, Any]]:
+def slices(benchmark: BenchmarkDefinition) -> list[dict[str, Any]]:
     return [_dimension(d) for d in benchmark.slices]
 
 
@@ -83,7 +83,7 @@ ITEM_FIELDS_SCHEMA = _objects(
 )
 
 
-def item_fields(benchmark: Benchmark) -> list[dict[str, Any]]:
+def item_fields(benchmark: BenchmarkDefinition) -> list[dict[str, Any]]:
     return [
         {
             "name": f.name,
@@ -130,7 +130,7 @@ METHODS_SCHEMA = _objects(
 )
 
 
-def methods(benchmark: Benchmark) -> list[dict[str, Any]]:
+def methods(benchmark: BenchmarkDefinition) -> list[dict[str, Any]]:
     return [_method(m) for m in benchmark.methods]
 
 

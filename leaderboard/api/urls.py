@@ -9,10 +9,12 @@ from rest_framework.response import Response
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from evaluation.benchmarks import benchmark_slugs
-from leaderboard.benchmark import api as benchmark_api
-from leaderboard.benchmark.api import benchmark_links
-from leaderboard.benchmark.scoping import under_benchmark
 from leaderboard.boards import api as boards_api
+from leaderboard.boards.agreement_api import AgreementViewSet
+from leaderboard.boards.judges_api import JudgesViewSet
+from leaderboard.catalog import api as benchmark_api
+from leaderboard.catalog.api import benchmark_links
+from leaderboard.catalog.scoping import under_benchmark
 from leaderboard.evals import api as evals_api
 
 
@@ -55,6 +57,8 @@ router.register(
 router.register(
     under_benchmark("disparity"), boards_api.DisparityViewSet, basename="benchmark-disparity"
 )
+router.register(under_benchmark("agreement"), AgreementViewSet, basename="benchmark-agreement")
+router.register(under_benchmark("judges"), JudgesViewSet, basename="benchmark-judges")
 router.register("models", evals_api.ModelViewSet, basename="model")
 router.register("jobs", evals_api.JobViewSet, basename="job")
 router.register("scores", evals_api.ScoreViewSet, basename="score")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evaluation.benchmarks.contract import (
-    Benchmark,
+    BenchmarkDefinition,
     IntervalMethod,
     Method,
     Metric,
@@ -85,13 +85,13 @@ class AlignmentEffect:
 
 
 def _outcomes(
-    job: EvaluationJob, benchmark: Benchmark
+    job: EvaluationJob, benchmark: BenchmarkDefinition
 ) -> dict[str, dict[int, tuple[dict[str, str], Outcome]]]:
     """method -> item -> (its slice values, its outcome)."""
     fields = {f for m in benchmark.methods if (f := m.value_metric.cluster_field)}
     out: dict[str, dict[int, tuple[dict[str, str], Outcome]]] = {}
     rows = job.samples.values_list(
-        "triple_id", "triple__slices", "triple__data", "method", "value", "correct"
+        "item_id", "item__slices", "item__data", "method", "value", "correct"
     )
     for item_id, slices, data, method, value, correct in rows:
         values: Mapping[str, Any] = {**data, **slices}

@@ -14,17 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from evaluation.benchmarks import all_benchmarks, get_benchmark
-from evaluation.benchmarks.contract import Benchmark, Method, SliceDimension
+from evaluation.benchmarks.contract import BenchmarkDefinition, Method, SliceDimension
 from leaderboard.api.pagination import Pagination
-from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.benchmark.scoping import (
-    BENCHMARK_PARAMETER,
-    LEGACY_BENCHMARK,
-    NO_BENCHMARK_PARAMETER,
-    BenchmarkScoped,
-    legacy_note,
-)
-from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.cache import cached_board
 from leaderboard.boards.disparity import board_disparities, disparity_state
 from leaderboard.boards.params import parse_board_query
@@ -37,6 +28,15 @@ from leaderboard.boards.queries import (
     method_gaps,
 )
 from leaderboard.boards.responses import cached_response
+from leaderboard.catalog.models import DatasetRelease
+from leaderboard.catalog.scoping import (
+    BENCHMARK_PARAMETER,
+    LEGACY_BENCHMARK,
+    NO_BENCHMARK_PARAMETER,
+    BenchmarkScoped,
+    legacy_note,
+)
+from leaderboard.catalog.visibility import is_staff
 from leaderboard.evals.api import MeasureSerializer
 from leaderboard.evals.disparity import as_api
 from leaderboard.evals.models import ModelType, Precision
@@ -198,13 +198,13 @@ def _param(name: str, description: str, enum: list[str] | None = None, many: boo
     )
 
 
-def _per_benchmark(benchmarks: list[Benchmark], describe: Any) -> str:
+def _per_benchmark(benchmarks: list[BenchmarkDefinition], describe: Any) -> str:
     if len(benchmarks) == 1:
         return str(describe(benchmarks[0]))
     return "; ".join(f"{b.name}: {describe(b)}" for b in benchmarks)
 
 
-def _slice_text(benchmark: Benchmark, dimension: SliceDimension) -> str:
+def _slice_text(benchmark: BenchmarkDefinition, dimension: SliceDimension) -> str:
     held = f"{dimension.label}: a value the release holds"
     if dimension.averaged:
         return f"{held}, or {OVERALL!r} (the mean over them; the default)"
@@ -214,7 +214,7 @@ def _slice_text(benchmark: Benchmark, dimension: SliceDimension) -> str:
     return f"{held} (default: none, the benchmark's overall)"
 
 
-def _slice_parameters(benchmarks: list[Benchmark]) -> list[Any]:
+def _slice_parameters(benchmarks: list[BenchmarkDefinition]) -> list[Any]:
     texts: dict[str, list[str]] = {}
     for benchmark in benchmarks:
         for dimension in benchmark.slices:
@@ -225,7 +225,7 @@ def _slice_parameters(benchmarks: list[Benchmark]) -> list[Any]:
     return [_param(key, "; ".join(found) + ".") for key, found in texts.items()]
 
 
-def board_parameters(benchmarks: list[Benchmark]) -> list[Any]:
+def board_parameters(benchmarks: list[BenchmarkDefinition]) -> list[Any]:
     """The board's query parameters, described from the benchmarks' declarations (one: the
     legacy NaVAB alias; all: the generic endpoint, each parameter naming who declares it)."""
     single = benchmarks[0] if len(benchmarks) == 1 else None

@@ -16,10 +16,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from evaluation.benchmarks.contract import Benchmark, ItemField, MetricKind
+from evaluation.benchmarks.contract import BenchmarkDefinition, ItemField, MetricKind
 from evaluation.benchmarks.disparity import item_metric_value
-from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.paired import PairedResult, paired_bootstrap
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import EvaluationJob, LanguageModel, SampleResult
 from leaderboard.evals.score_table import scored_methods
 from leaderboard.evals.slices import declaration
@@ -51,7 +51,7 @@ class CompareCell:
 
 @dataclass
 class Disagreement:
-    triple_id: int
+    item_id: int
     uid: str
     slice_summary: str
     #: the item's declared text, (label, value), as the benchmark lists it
@@ -84,7 +84,9 @@ def comparable_models(release: DatasetRelease, ids: list[int]) -> QuerySet[Langu
     return LanguageModel.objects.filter(pk__in=ids).with_latest_job(release)
 
 
-def item_cells(benchmark: Benchmark, slices: dict[str, str]) -> list[tuple[tuple[str, str], ...]]:
+def item_cells(
+    benchmark: BenchmarkDefinition, slices: dict[str, str]
+) -> list[tuple[tuple[str, str], ...]]:
     """The compared cells an item with these slice values counts in (none for an unscored
     value)."""
     if any(slices.get(d.key) in d.unscored for d in benchmark.slices):
@@ -95,7 +97,7 @@ def item_cells(benchmark: Benchmark, slices: dict[str, str]) -> list[tuple[tuple
     return [(), *(((d.key, slices.get(d.key, "")),) for d in tabs)]
 
 
-def _shown_fields(benchmark: Benchmark) -> list[ItemField]:
+def _shown_fields(benchmark: BenchmarkDefinition) -> list[ItemField]:
     return [f for f in benchmark.content_fields() if f.required and f.kind == "text"]
 
 
@@ -105,7 +107,7 @@ def _seed(key: CellKey) -> int:
 
 
 def _scored(
-    benchmark: Benchmark, models: list[LanguageModel], methods: list[str]
+    benchmark: BenchmarkDefinition, models: list[LanguageModel], methods: list[str]
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """The METHODS every model's job has scores of, and (method label, why) for the others: a
     method a run left out keeps its per-item records, whose paired difference would read as
@@ -147,30 +149,30 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
     samples = SampleResult.objects.filter(job_id__in=job_ids, method__in=scored)
     # outcome[(item, method)][model index] = (chosen, correct, the item's primary value)
     outcome: dict[tuple[int, str], dict[int, tuple[str, bool | None, float]]] = defaultdict(dict)
-    for job_id, triple_id, meth, chosen, correct, value, details in samples.values_list(
-        "job_id", "triple_id", "method", "chosen", "correct", "value", "details__outcome"
+    for job_id, item_id, meth, chosen, correct, value, details in samples.values_list(
+        "job_id", "item_id", "method", "chosen", "correct", "value", "details__outcome"
     ):
         # The board's ranking metric, per item (DiverValue-Bench: OPA, not the stored margin).
         declared = benchmark.method(meth)
         primary = item_metric_value(declared, declared.primary, value, {"outcome": details})
         if primary is not None:
-            outcome[(triple_id, meth)][position[job_id]] = (chosen, correct, primary)
+            outcome[(item_id, meth)][position[job_id]] = (chosen, correct, primary)
     items: dict[int, dict[str, Any]] = {
         pk: {"uid": uid, "slices": slices, "data": data}
         for pk, uid, slices, data in release.items.values_list("pk", "uid", "slices", "data")
     }
     by_cell: dict[CellKey, list[list[float]]] = defaultdict(list)
     disagreeing: list[tuple[int, str, dict[int, tuple[str, bool | None, float]]]] = []
-    for (triple_id, meth), per_model in outcome.items():
-        if len(per_model) != len(models) or triple_id not in items:
+    for (item_id, meth), per_model in outcome.items():
+        if len(per_model) != len(models) or item_id not in items:
             continue  # only items every model answered are paired
         values = [per_model[i][2] for i in range(len(models))]
-        for cell in item_cells(benchmark, items[triple_id]["slices"]):
+        for cell in item_cells(benchmark, items[item_id]["slices"]):
             by_cell[(cell, meth)].append(values)
         choices = {per_model[i][0] for i in range(len(models))}
         outcomes = {per_model[i][1] for i in range(len(models))}
         if len(choices) > 1 or len(outcomes) > 1:
-            disagreeing.append((triple_id, meth, per_model))
+            disagreeing.append((item_id, meth, per_model))
     methods = [m.key for m in benchmark.methods]
 
     def cell_order(key: CellKey) -> tuple[Any, ...]:
@@ -214,11 +216,11 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
         )
     )
     shown = _shown_fields(benchmark)
-    for triple_id, meth, per_model in disagreeing[:MAX_DISAGREEMENTS]:
-        item = items[triple_id]
+    for item_id, meth, per_model in disagreeing[:MAX_DISAGREEMENTS]:
+        item = items[item_id]
         result.disagreements.append(
             Disagreement(
-                triple_id=triple_id,
+                item_id=item_id,
                 uid=item["uid"],
                 slice_summary=" · ".join(
                     d.label_of(str(item["slices"].get(d.key, ""))) for d in benchmark.slices

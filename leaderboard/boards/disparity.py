@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from django.http import Http404, QueryDict
 
 from evaluation.benchmarks import get_benchmark
-from evaluation.benchmarks.contract import Benchmark, Method, MetricKind, SliceDimension
+from evaluation.benchmarks.contract import BenchmarkDefinition, Method, MetricKind, SliceDimension
 from evaluation.benchmarks.disparity import Disparity, SliceGap
-from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.params import resolve_release
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import disparity as stored
 from leaderboard.evals.models import EvaluationJob, LanguageModel
 
@@ -62,7 +62,7 @@ class MethodDisparities:
         return max(found, key=lambda row: row.found.value or 0.0) if found else None
 
 
-def labelled(benchmark: Benchmark, found: Disparity) -> DisparityRow:
+def labelled(benchmark: BenchmarkDefinition, found: Disparity) -> DisparityRow:
     dimension = benchmark.slice_dimension(found.dimension)
 
     def gap(g: SliceGap | None) -> LabelledGap | None:
@@ -81,7 +81,9 @@ def labelled(benchmark: Benchmark, found: Disparity) -> DisparityRow:
     )
 
 
-def model_disparities(benchmark: Benchmark, job: EvaluationJob | None) -> list[MethodDisparities]:
+def model_disparities(
+    benchmark: BenchmarkDefinition, job: EvaluationJob | None
+) -> list[MethodDisparities]:
     """The job's disparities per method (only methods it scored), each per dimension."""
     if job is None or not benchmark.slices:
         return []
@@ -98,7 +100,7 @@ def model_disparities(benchmark: Benchmark, job: EvaluationJob | None) -> list[M
 
 def board_disparities(
     release: DatasetRelease,
-    benchmark: Benchmark,
+    benchmark: BenchmarkDefinition,
     method: Method,
     dimension: SliceDimension,
     sort: str = "disparity",
@@ -133,7 +135,7 @@ def board_disparities(
 
 def disparity_state(
     params: QueryDict, *, staff: bool, benchmark: str
-) -> tuple[DatasetRelease, Benchmark, Method, SliceDimension, str]:
+) -> tuple[DatasetRelease, BenchmarkDefinition, Method, SliceDimension, str]:
     """The release, method, dimension and sort the query string asks for (a 404 naming what
     the benchmark does not declare)."""
     release = resolve_release(params, staff=staff, benchmark=benchmark)

@@ -8,10 +8,10 @@ from django.http import Http404, QueryDict
 
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.benchmarks.contract import SliceDimension
-from leaderboard.benchmark.counts import slice_values
-from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.benchmark.visibility import release_not_found
 from leaderboard.boards.queries import OVERALL, SIZE_BUCKETS, SORT_KEYS, BoardQuery
+from leaderboard.catalog.counts import slice_values
+from leaderboard.catalog.models import DatasetRelease
+from leaderboard.catalog.visibility import release_not_found
 from leaderboard.evals.models import ModelType, Precision
 
 DEFAULT_COLUMNS = ("params", "type", "precision", "ci", "n", "posneg")

@@ -22,7 +22,7 @@ from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.utils.safestring import SafeString
 
-from evaluation.benchmarks.contract import Benchmark, Metric, MetricKind, SliceDimension
+from evaluation.benchmarks.contract import BenchmarkDefinition, Metric, MetricKind, SliceDimension
 from evaluation.benchmarks.countries import is_unstated
 from evaluation.results import MEASURE_FIELDS, Measure
 from leaderboard.boards import charts
@@ -117,7 +117,7 @@ def topojson_url() -> str:
     return static(TOPOJSON).rsplit("/", 1)[0] + "/"
 
 
-def applies(benchmark: Benchmark) -> bool:
+def applies(benchmark: BenchmarkDefinition) -> bool:
     """Benchmarks scored per one-dimension slice; NaVAB's cells cross nation and mode, and its
     model page has its radar over nations instead."""
     return benchmark.averaged_dimension is None
@@ -135,7 +135,7 @@ def score_row(slices: dict[str, str], *measured: Any) -> ScoreRow:
 
 
 def _points(
-    benchmark: Benchmark, metric: Metric, rows: Iterable[tuple[str, ScoreRow]]
+    benchmark: BenchmarkDefinition, metric: Metric, rows: Iterable[tuple[str, ScoreRow]]
 ) -> dict[str, list[Point]]:
     """Points per dimension key from (job, row) pairs; several jobs of one slice are averaged
     (the mean over models, with the interval of a mean of independent estimates)."""
@@ -361,7 +361,7 @@ MIN_SPOKES = 3
 
 
 def population(
-    benchmark: Benchmark, rows: Iterable[tuple[str, ScoreRow]], prefix: str, subject: str
+    benchmark: BenchmarkDefinition, rows: Iterable[tuple[str, ScoreRow]], prefix: str, subject: str
 ) -> Population:
     """The pictures of one metric's scores per slice: `rows` are (job, score row) pairs of
     the benchmark's first method's primary metric; `subject` names whose scores they are."""
@@ -392,7 +392,7 @@ def population(
     return Population(metric, world, radars)
 
 
-def score_rows(benchmark: Benchmark, scores: Iterable[Any]) -> list[tuple[str, ScoreRow]]:
+def score_rows(benchmark: BenchmarkDefinition, scores: Iterable[Any]) -> list[tuple[str, ScoreRow]]:
     """(job, row) pairs of Score instances of the benchmark's first method's primary metric."""
     method = benchmark.methods[0]
     return [

@@ -15,13 +15,13 @@ from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 
-from evaluation.benchmarks.contract import Benchmark, Method, Metric
+from evaluation.benchmarks.contract import BenchmarkDefinition, Method, Metric
 from evaluation.local_models import public_name
 from evaluation.results import MEASURE_FIELDS, Measure
-from leaderboard.benchmark.counts import slice_values
-from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.judges import recorded_judges
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
+from leaderboard.catalog.counts import slice_values
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import LanguageModel, Score, model_display_name
 from leaderboard.evals.slices import declaration, item_slice_paths, slice_order
 
@@ -294,7 +294,7 @@ def filters_q(query: BoardQuery) -> Q:
 
 
 def board_selection(
-    benchmark: Benchmark, release: DatasetRelease, chosen: dict[str, str]
+    benchmark: BenchmarkDefinition, release: DatasetRelease, chosen: dict[str, str]
 ) -> dict[str, str]:
     """The values of the non-averaged dimensions a board shows, defaults filled in.
 
@@ -316,7 +316,7 @@ def board_selection(
     return selected
 
 
-def resolve_method(benchmark: Benchmark, query: BoardQuery) -> tuple[Method, Metric]:
+def resolve_method(benchmark: BenchmarkDefinition, query: BoardQuery) -> tuple[Method, Metric]:
     method = benchmark.method(query.method) if query.method else benchmark.methods[0]
     metric = method.metric(query.metric) if query.metric else method.primary_metric
     return method, metric
@@ -415,11 +415,11 @@ def build_board(query: BoardQuery) -> Board:
 
 
 def release_columns(
-    release: DatasetRelease, benchmark: Benchmark, selected: dict[str, str]
+    release: DatasetRelease, benchmark: BenchmarkDefinition, selected: dict[str, str]
 ) -> list[str]:
     """The averaged dimension's values the release holds items for within the selected values
     of the other dimensions: a model is complete when it has a score for each. Read from the
-    manifest's counts (`Benchmark.count_key`), else the items."""
+    manifest's counts (`BenchmarkDefinition.count_key`), else the items."""
     averaged = benchmark.averaged_dimension
     if averaged is None:
         return []

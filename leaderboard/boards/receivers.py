@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.cache import invalidate_boards
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import EvaluationJob, LanguageModel
 from leaderboard.evals.signals import job_finished
 

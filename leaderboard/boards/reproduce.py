@@ -1,7 +1,7 @@
 """The commands that reproduce a model's numbers with stock lm-eval, as shown to readers.
 
 A finished job's card records its own exact commands; the same commands with placeholders
-come from the benchmark's declaration (`Benchmark.stock_commands`), built by the functions
+come from the benchmark's declaration (`BenchmarkDefinition.stock_commands`), built by the functions
 that write the card so their shape cannot drift.
 """
 

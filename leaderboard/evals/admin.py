@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from evaluation.results import SCORE_FIELDS
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
     AlignmentJob,

@@ -2,7 +2,7 @@
 of the result and of its base on the same items.
 
 What a target is, which items train and which are scored come from the benchmark's
-declaration (`Benchmark.alignment`, `plan_alignment`): NaVAB trains on a nation's triples
+declaration (`BenchmarkDefinition.alignment`, `plan_alignment`): NaVAB trains on a nation's triples
 outside held-out topics and scores the rest of the release; DiverValue-Bench trains on the
 train split's users of a group and scores every test-split user. The job registers the merged
 model as type "aligned" (linked to its base, never ranked) and queues both evaluations.
@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from evaluation.alignment.train import benchmark_settings, train_dpo
-from evaluation.benchmarks.contract import AlignmentPlan, Benchmark
+from evaluation.benchmarks.contract import AlignmentPlan, BenchmarkDefinition
 from evaluation.model_check import local_fingerprint
 from evaluation.release import iter_items
 from leaderboard.evals import lifecycle
@@ -37,7 +37,7 @@ def aligned_name(base: LanguageModel, target: Mapping[str, Any], job: Evaluation
     return f"{stem}+dpo-{slug.lower()}-j{job.pk}"
 
 
-def _plan(job: EvaluationJob, benchmark: Benchmark, release_dir: Path) -> AlignmentPlan:
+def _plan(job: EvaluationJob, benchmark: BenchmarkDefinition, release_dir: Path) -> AlignmentPlan:
     options = job.alignment
     evaluation = list(iter_items(release_dir, benchmark.items_file))
     training: list[dict[str, Any]] = evaluation

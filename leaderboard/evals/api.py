@@ -19,14 +19,14 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.utils import html
 
 from evaluation.benchmarks import all_benchmarks
-from evaluation.benchmarks.contract import Benchmark
+from evaluation.benchmarks.contract import BenchmarkDefinition
 from evaluation.model_check import (
     SUBMITTED_NAME,
     SUBMITTED_NAME_MAX_LENGTH,
     SUBMITTED_NAME_MESSAGE,
 )
 from evaluation.results import MEASURE_FIELDS, SCORE_FIELDS
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import lifecycle
 from leaderboard.evals.disparity import latest_for_model
 from leaderboard.evals.models import (
@@ -229,7 +229,7 @@ class SubmittedSerializer(serializers.Serializer[Any]):
 
 
 class SampleSerializer(serializers.ModelSerializer[SampleResult]):
-    uid = serializers.CharField(source="triple.uid", read_only=True)
+    uid = serializers.CharField(source="item.uid", read_only=True)
     slices = serializers.SerializerMethodField()
     item = serializers.SerializerMethodField()
     parts = serializers.DictField(child=serializers.CharField())
@@ -249,18 +249,18 @@ class SampleSerializer(serializers.ModelSerializer[SampleResult]):
             "item",
         ]
 
-    def _benchmark(self, sample: SampleResult) -> Benchmark:
-        return declaration(sample.triple.release)
+    def _benchmark(self, sample: SampleResult) -> BenchmarkDefinition:
+        return declaration(sample.item.release)
 
     @extend_schema_field(
         {"type": "object", "additionalProperties": {"type": "string"}, "example": {"nation": "us"}}
     )
     def get_slices(self, sample: SampleResult) -> dict[str, str]:
-        return item_slices(self._benchmark(sample), sample.triple)
+        return item_slices(self._benchmark(sample), sample.item)
 
     @extend_schema_field({"type": "object", "description": "The item's declared fields."})
     def get_item(self, sample: SampleResult) -> dict[str, Any]:
-        return item_values(self._benchmark(sample), sample.triple)
+        return item_values(self._benchmark(sample), sample.item)
 
 
 class SubmissionThrottle(UserRateThrottle):
@@ -351,7 +351,7 @@ class SliceFilterSet(filters.FilterSet):
                     queryset = queryset.filter(self.slice_q(benchmark, {dimension.key: value}))
         return queryset
 
-    def slice_q(self, benchmark: Benchmark, selected: dict[str, str]) -> Q:
+    def slice_q(self, benchmark: BenchmarkDefinition, selected: dict[str, str]) -> Q:
         raise NotImplementedError
 
 
@@ -366,7 +366,7 @@ class ScoreFilter(SliceFilterSet):
         model = Score
         fields = ["job", "method", "metric", "release", "benchmark", "model"]
 
-    def slice_q(self, benchmark: Benchmark, selected: dict[str, str]) -> Q:
+    def slice_q(self, benchmark: BenchmarkDefinition, selected: dict[str, str]) -> Q:
         return Q(**{f"slices__{key}": value for key, value in selected.items()})
 
 
@@ -381,8 +381,8 @@ class ScoreViewSet(viewsets.ReadOnlyModelViewSet[Score]):
 
 
 class SampleFilter(SliceFilterSet):
-    topic = filters.CharFilter(field_name="triple__data__topic", lookup_expr="iexact")
-    uid = filters.CharFilter(field_name="triple__uid")
+    topic = filters.CharFilter(field_name="item__data__topic", lookup_expr="iexact")
+    uid = filters.CharFilter(field_name="item__uid")
     model = filters.NumberFilter(field_name="job__model")
     benchmark = filters.CharFilter(
         field_name="job__release__benchmark__slug", label="Benchmark slug"
@@ -392,14 +392,14 @@ class SampleFilter(SliceFilterSet):
         model = SampleResult
         fields = ["job", "model", "method", "correct", "topic", "uid", "benchmark"]
 
-    def slice_q(self, benchmark: Benchmark, selected: dict[str, str]) -> Q:
-        return item_slice_q(benchmark, selected, prefix="triple__")
+    def slice_q(self, benchmark: BenchmarkDefinition, selected: dict[str, str]) -> Q:
+        return item_slice_q(benchmark, selected, prefix="item__")
 
 
 class JobSampleViewSet(viewsets.ReadOnlyModelViewSet[SampleResult]):
     """Per-example results: filter by `job` (or `model`), slice dimension, topic, correct."""
 
-    queryset = SampleResult.objects.select_related("triple", "triple__release__benchmark").order_by(
+    queryset = SampleResult.objects.select_related("item", "item__release__benchmark").order_by(
         "id"
     )
     serializer_class = SampleSerializer

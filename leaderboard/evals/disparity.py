@@ -16,9 +16,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from evaluation.benchmarks.contract import Benchmark, Method
+from evaluation.benchmarks.contract import BenchmarkDefinition, Method
 from evaluation.benchmarks.disparity import Disparity, disparities, item_metric_value
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import (
     EvaluationJob,
     JobDisparity,
@@ -33,27 +33,27 @@ from leaderboard.evals.slices import declaration
 logger = logging.getLogger(__name__)
 
 
-def _cluster_path(benchmark: Benchmark, method: Method) -> str | None:
+def _cluster_path(benchmark: BenchmarkDefinition, method: Method) -> str | None:
     """Where an item's cluster label is stored (None: each item is its own)."""
     field = method.primary_metric.cluster_field
     if not field:
         return None
     if field == "uid":
-        return "triple__uid"
+        return "item__uid"
     slice_fields = {d.field: d.key for d in benchmark.slices}
     if field in slice_fields:
-        return f"triple__slices__{slice_fields[field]}"
-    return f"triple__data__{field}"
+        return f"item__slices__{slice_fields[field]}"
+    return f"item__data__{field}"
 
 
 def _records(
-    job: EvaluationJob, benchmark: Benchmark, method: Method
+    job: EvaluationJob, benchmark: BenchmarkDefinition, method: Method
 ) -> tuple[list[tuple[float, Mapping[str, str], str]], int]:
     """(primary value, slice values, cluster) per item of the method, and how many items hold
     no value of the primary metric. One query: only the few JSON keys needed are read."""
     needs_outcome = method.primary != method.value_metric.key
     cluster = _cluster_path(benchmark, method)
-    columns = ["value", "triple__slices", "triple__uid"]
+    columns = ["value", "item__slices", "item__uid"]
     columns += ["details__outcome"] if needs_outcome else []
     columns += [cluster] if cluster else []
     records: list[tuple[float, Mapping[str, str], str]] = []
@@ -134,7 +134,7 @@ def for_jobs(jobs: Iterable[EvaluationJob]) -> dict[int, list[Disparity]]:
     return out
 
 
-def _ordered(benchmark: Benchmark, rows: list[JobDisparity]) -> list[Disparity]:
+def _ordered(benchmark: BenchmarkDefinition, rows: list[JobDisparity]) -> list[Disparity]:
     methods = [m.key for m in benchmark.methods]
     dims = [d.key for d in benchmark.slices]
 
@@ -149,7 +149,7 @@ def _ordered(benchmark: Benchmark, rows: list[JobDisparity]) -> list[Disparity]:
     ]
 
 
-def as_api(found: Disparity, benchmark: Benchmark) -> dict[str, Any]:
+def as_api(found: Disparity, benchmark: BenchmarkDefinition) -> dict[str, Any]:
     """A disparity for the API: the stored fields plus the slices' labels."""
     dimension = benchmark.slice_dimension(found.dimension)
     data = found.to_dict()

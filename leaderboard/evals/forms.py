@@ -9,9 +9,9 @@ from django import forms
 from django.conf import settings
 
 from evaluation.alignment.train import benchmark_settings
-from evaluation.benchmarks.contract import Benchmark
+from evaluation.benchmarks.contract import BenchmarkDefinition
 from evaluation.model_check import SUBMITTED_NAME, SUBMITTED_NAME_MESSAGE
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import ModelType, Precision, Provider
 from leaderboard.evals.submission import Submission, current_releases
 
@@ -110,7 +110,9 @@ class AlignmentTarget:
         return f"{self.dimension}={self.value}"
 
 
-def alignment_targets(release: DatasetRelease, benchmark: Benchmark) -> list[AlignmentTarget]:
+def alignment_targets(
+    release: DatasetRelease, benchmark: BenchmarkDefinition
+) -> list[AlignmentTarget]:
     """The release's values of each declared target dimension, with their trainable items
     (DiverValue-Bench: the train split's), in the declaration's order."""
     declared = benchmark.alignment
@@ -180,7 +182,7 @@ class AlignmentForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        benchmark: Benchmark,
+        benchmark: BenchmarkDefinition,
         release: DatasetRelease,
         run_dir: str = "",
         **kwargs: Any,

@@ -24,7 +24,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import broker
 from leaderboard.evals.models import (
     ACTIVE_STATUSES,

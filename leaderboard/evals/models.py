@@ -17,7 +17,7 @@ from evaluation.benchmarks.contract import Track
 from evaluation.local_models import public_name
 from evaluation.providers.secrets import check_secret_name
 from evaluation.spec import Kind, Serving, tracks_of
-from leaderboard.benchmark.models import DatasetRelease, Item
+from leaderboard.catalog.models import DatasetRelease, Item
 from leaderboard.evals.card import JobCard
 from leaderboard.tracking import NUL_SUBSTITUTE as NUL_SUBSTITUTE  # stored text's NUL
 from leaderboard.tracking import TrackedWork
@@ -317,7 +317,7 @@ class EvaluationJob(TrackedWork):
     model = models.ForeignKey(LanguageModel, on_delete=models.CASCADE, related_name="jobs")
     release = models.ForeignKey(DatasetRelease, on_delete=models.PROTECT, related_name="jobs")
     kind = models.CharField(max_length=8, choices=JobKind.choices, default=JobKind.EVALUATE)
-    # An evaluation that leaves these triples out (an aligned model's training items): its
+    # An evaluation that leaves these items out (an aligned model's training items): its
     # scores are not comparable with full-release ones, so the board never ranks it.
     exclude_uids = models.JSONField(default=list, blank=True)
     # ALIGN jobs: the target ({"target": {dimension: value}}), values narrowing the training
@@ -563,7 +563,7 @@ class SampleResult(models.Model):
     """One item's outcome under one method (the item's slices are the item's own)."""
 
     job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="samples")
-    triple = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
     method = models.CharField(max_length=32)
     value = models.FloatField(help_text="The per-item value the method's metric averages.")
     correct = models.BooleanField(null=True, help_text="None where the metric has no right answer.")
@@ -576,14 +576,12 @@ class SampleResult(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["job", "triple", "method"], name="unique_sample_per_job"
-            )
+            models.UniqueConstraint(fields=["job", "item", "method"], name="unique_sample_per_job")
         ]
         indexes = [models.Index(fields=["job", "method", "correct"], name="sample_job_method_ok")]
 
     def __str__(self) -> str:
-        return f"job {self.job_id} triple {self.triple_id} {self.method}: {self.chosen}"
+        return f"job {self.job_id} item {self.item_id} {self.method}: {self.chosen}"
 
 
 class JobDisparity(models.Model):

@@ -5,8 +5,8 @@ from typing import Any
 from django.db import transaction
 from django.dispatch import receiver
 
-from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.benchmark.signals import release_published
+from leaderboard.catalog.models import DatasetRelease
+from leaderboard.catalog.signals import release_published
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import LanguageModel, ModelType
 

@@ -18,8 +18,8 @@ from evaluation.providers import BudgetExceeded, Usage, metering
 from evaluation.release import iter_items, write_benchmark_release
 from evaluation.results import SCORE_FIELDS, slice_key
 from evaluation.spec import Kind, parse_model_ref, vllm_available
-from leaderboard.benchmark.exports import release_directory
-from leaderboard.benchmark.models import Item
+from leaderboard.catalog.exports import release_directory
+from leaderboard.catalog.models import Item
 from leaderboard.evals import disparity, lifecycle
 from leaderboard.evals.models import (
     EvaluationJob,
@@ -181,7 +181,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
     OUT_DIR/job-<pk>, so every published number can be audited against the raw output.
     """
     result.write(Path(out_dir) / f"job-{job.pk}")
-    triple_ids: dict[str, int] = dict(
+    item_ids: dict[str, int] = dict(
         Item.objects.filter(release=job.release).values_list("uid", "id")
     )
 
@@ -200,7 +200,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
             (
                 SampleResult(
                     job=locked,
-                    triple_id=triple_ids[s.uid],
+                    item_id=item_ids[s.uid],
                     method=s.method,
                     value=s.value,
                     correct=s.correct,

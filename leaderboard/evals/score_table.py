@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from evaluation.benchmarks.contract import Benchmark, SubMetric
+from evaluation.benchmarks.contract import BenchmarkDefinition, SubMetric
 from leaderboard.evals.models import EvaluationJob, Score
 
 
@@ -72,7 +72,7 @@ class ScoreTable:
     lines: list[ScoreLine]
 
 
-def score_table(benchmark: Benchmark, scores: Iterable[Score]) -> ScoreTable:
+def score_table(benchmark: BenchmarkDefinition, scores: Iterable[Score]) -> ScoreTable:
     part_labels: dict[str, str] = {}
     for method in benchmark.methods:
         for sub in method.submetrics:

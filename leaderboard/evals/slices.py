@@ -13,39 +13,41 @@ from typing import Any
 from django.db.models import Q
 
 from evaluation.benchmarks import get_benchmark
-from evaluation.benchmarks.contract import Benchmark
-from leaderboard.benchmark.models import DatasetRelease, Item
+from evaluation.benchmarks.contract import BenchmarkDefinition
+from leaderboard.catalog.models import DatasetRelease, Item
 
 
-def declaration(release: DatasetRelease) -> Benchmark:
+def declaration(release: DatasetRelease) -> BenchmarkDefinition:
     """The release's benchmark as declared in `evaluation.benchmarks`."""
     return get_benchmark(release.benchmark.slug)
 
 
-def item_slice_paths(benchmark: Benchmark, prefix: str = "") -> dict[str, str]:
+def item_slice_paths(benchmark: BenchmarkDefinition, prefix: str = "") -> dict[str, str]:
     """dimension -> the lookup path of an item's value on it, from a model whose item is at
-    `prefix` (e.g. "triple__"). Within one job's results these key lookups are cheap; listing
+    `prefix` (e.g. "item__"). Within one job's results these key lookups are cheap; listing
     items of a slice across a release goes through the indexed `Item.objects.in_slice`."""
     return {d.key: f"{prefix}slices__{d.key}" for d in benchmark.slices}
 
 
-def item_slice_q(benchmark: Benchmark, selected: Mapping[str, str], prefix: str = "") -> Q:
+def item_slice_q(
+    benchmark: BenchmarkDefinition, selected: Mapping[str, str], prefix: str = ""
+) -> Q:
     """Items (at `prefix`) in the selected values of the given dimensions."""
     paths = item_slice_paths(benchmark, prefix)
     return Q(**{paths[key]: value for key, value in selected.items() if key in paths})
 
 
-def item_slices(benchmark: Benchmark, item: Item) -> dict[str, str]:
+def item_slices(benchmark: BenchmarkDefinition, item: Item) -> dict[str, str]:
     return {d.key: str(item.slices.get(d.key, "")) for d in benchmark.slices}
 
 
-def item_values(benchmark: Benchmark, item: Item) -> dict[str, Any]:
+def item_values(benchmark: BenchmarkDefinition, item: Item) -> dict[str, Any]:
     """The item's declared fields (slice fields as their values)."""
     values: dict[str, Any] = {**item.data, **item_slices(benchmark, item), "uid": item.uid}
     return {f.name: values.get(f.name) for f in benchmark.item_fields}
 
 
-def slice_order(benchmark: Benchmark, values: Iterable[str], dimension: str) -> list[str]:
+def slice_order(benchmark: BenchmarkDefinition, values: Iterable[str], dimension: str) -> list[str]:
     """Values of a dimension in the declaration's order (labelled ones first), then the rest
     alphabetically."""
     known = list(benchmark.slice_dimension(dimension).value_labels)

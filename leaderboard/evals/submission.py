@@ -20,7 +20,7 @@ from django.utils import timezone
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.model_check import ModelCheckError, ModelInfo, check_hub, check_local
 from evaluation.spec import tracks_of
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import ApiKind, EvaluationJob, JobStatus, LanguageModel, Provider
 

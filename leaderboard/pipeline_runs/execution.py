@@ -18,8 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from evaluation.release import load_manifest
-from leaderboard.benchmark.importer import import_release
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.importer import import_release
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.pipeline_runs import approvals
 from leaderboard.pipeline_runs.models import PipelineRun, RunStatus
 from leaderboard.tracking import ProgressReporter

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.pipeline_runs import approvals
 from leaderboard.pipeline_runs.execution import execute_stage
 from leaderboard.pipeline_runs.models import ACTIVE_STATUSES, PipelineRun, RunStatus

@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.benchmark.models import Benchmark, DatasetRelease, Item
+from leaderboard.catalog.models import Benchmark, DatasetRelease, Item
 from tests.factories import add_triples, make_release, save_items
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
-from leaderboard.benchmark.importer import import_release
+from leaderboard.catalog.importer import import_release
 from tests.factories import dvb_evaluate, dvb_release, make_model, make_release
 
 pytestmark = pytest.mark.django_db

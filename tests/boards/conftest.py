@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
-from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.cache import forget_board_version
+from leaderboard.catalog.models import DatasetRelease
 from tests.factories import make_release
 
 

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.cache import invalidate_boards
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import EvaluationJob, JobStatus
 from tests.factories import dvb_evaluate, dvb_release, make_model
 

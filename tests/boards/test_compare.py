@@ -29,10 +29,10 @@ def disagreeing_items(a, b, method=None):
     samples = SampleResult.objects.filter(job__model__in=[a, b])
     if method:
         samples = samples.filter(method=method)
-    for model_id, triple_id, meth, chosen in samples.values_list(
-        "job__model_id", "triple_id", "method", "chosen"
+    for model_id, item_id, meth, chosen in samples.values_list(
+        "job__model_id", "item_id", "method", "chosen"
     ):
-        answers.setdefault((triple_id, meth), {})[model_id] = chosen
+        answers.setdefault((item_id, meth), {})[model_id] = chosen
     return {key for key, by_model in answers.items() if len(set(by_model.values())) > 1}
 
 
@@ -59,7 +59,7 @@ def test_disagreements_are_the_items_answered_differently(release, pair):
     result = compare(release, [strong.pk, weak.pk], method="mc")
     expected = disagreeing_items(strong, weak, "mc")
     assert result.disagreement_total == len(expected) > 0
-    assert {(d.triple_id, d.method) for d in result.disagreements} == expected
+    assert {(d.item_id, d.method) for d in result.disagreements} == expected
     for d in result.disagreements:
         assert d.chosen[0] != d.chosen[1]
         assert d.correct[0] != d.correct[1]  # two options: a different letter flips the outcome

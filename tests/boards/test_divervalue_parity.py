@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from leaderboard.benchmark.models import Item
+from leaderboard.catalog.models import Item
 from tests.factories import dvb_evaluate, dvb_release, make_model, make_release, save_items
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def dvb():
 def test_a_train_split_items_results_page_says_why_it_has_none(client, dvb):
     release, _, train = dvb
     train_results = client.get(
-        reverse("triple-results", args=["divervalue", release.version, train.uid])
+        reverse("item-results", args=["divervalue", release.version, train.uid])
     )
     html = train_results.content.decode()
     assert train_results.status_code == 200
@@ -58,10 +58,10 @@ def test_a_test_split_items_results_page_lists_each_models_margin(client, dvb):
     page = client.get(item.get_absolute_url())
     assert page.status_code == 200
     assert item.data["question"] in page.content.decode()
-    results = client.get(reverse("triple-results", args=["divervalue", release.version, item.uid]))
+    results = client.get(reverse("item-results", args=["divervalue", release.version, item.uid]))
     body = results.content.decode()
     assert "org/dvb" in body
-    sample = job.samples.get(triple=item)
+    sample = job.samples.get(item=item)
     assert f"{sample.value:.3f}" in body
     assert results.context["summary"]["opa"] == (int(sample.value > 0), 1)
 

@@ -28,8 +28,8 @@ def dvb():
         job = dvb_evaluate(make_model(name), release, margins)
         # What the worker stores for PAA without a verdict: per-item records, no score.
         SampleResult.objects.bulk_create(
-            SampleResult(job=job, triple=s.triple, method="paa", value=0.0, correct=None)
-            for s in job.samples.select_related("triple")
+            SampleResult(job=job, item=s.item, method="paa", value=0.0, correct=None)
+            for s in job.samples.select_related("item")
         )
         job.repro_card = {**job.repro_card, "not_run": {"paa": WHY}}
         job.save(update_fields=["repro_card"])

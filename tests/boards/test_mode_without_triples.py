@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.queries import BoardQuery, build_board
+from leaderboard.catalog.models import DatasetRelease
 from tests.factories import ranked_model
 
 pytestmark = pytest.mark.django_db

@@ -91,18 +91,18 @@ def test_the_example_viewer_filters_wrong_answers_by_nation_mode_and_method(clie
     wrong = SampleResult.objects.filter(
         job=job,
         correct=False,
-        triple__slices__nation="us",
-        triple__slices__mode="quoted",
+        item__slices__nation="us",
+        item__slices__mode="quoted",
         method="mc",
     )
-    expected = sorted(s.triple.uid for s in wrong.select_related("triple"))
+    expected = sorted(s.item.uid for s in wrong.select_related("item"))
     assert expected, "the factory's answers should include wrong ones"
     html = page(client, job, wrong="1", nation="us", mode="quoted", method="mc")
     assert sorted(example_uids(html)) == expected
     assert "chose S ✓" not in html.split('id="examples-list"')[1]
-    sample = wrong.select_related("triple").first()
-    assert htmllib.escape(sample.triple.data["question"]) in html
-    assert htmllib.escape(sample.triple.data["reverse_statement"]) in html
+    sample = wrong.select_related("item").first()
+    assert htmllib.escape(sample.item.data["question"]) in html
+    assert htmllib.escape(sample.item.data["reverse_statement"]) in html
     assert "A: -" in html and "B: -" in html  # log-likelihoods
 
 
@@ -110,8 +110,8 @@ def test_the_example_viewer_filters_by_topic(client, job):
     html = page(client, job, topic="security", method="aj")
     uids = example_uids(html)
     topics = set(
-        SampleResult.objects.filter(job=job, triple__uid__in=uids).values_list(
-            "triple__data__topic", flat=True
+        SampleResult.objects.filter(job=job, item__uid__in=uids).values_list(
+            "item__data__topic", flat=True
         )
     )
     assert uids and topics == {"security"}
@@ -170,7 +170,7 @@ def test_per_example_details_show_counts_as_integers_and_measures_to_four_places
     model = make_model("org/dvb-detailed")
     countries = release.items.values_list("slices__birth_country", flat=True)
     job = dvb_evaluate(model, release, dict.fromkeys(countries, 1.0))
-    sample = job.samples.order_by("triple_id", "method").first()
+    sample = job.samples.order_by("item_id", "method").first()
     sample.details |= {
         "tokens": {"answer_w": 96, "answer_l": 71},
         "loglikelihoods": {"answer_w": -592.28494, "answer_l": -437.3},

@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.benchmark.importer import import_release
-from leaderboard.benchmark.models import DatasetRelease, Item
 from leaderboard.boards.cache import invalidate_boards
 from leaderboard.boards.population import drawable_codes, population, score_rows
+from leaderboard.catalog.importer import import_release
+from leaderboard.catalog.models import DatasetRelease, Item
 from tests.factories import (
     evaluate,
     finished_job,

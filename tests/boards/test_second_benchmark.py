@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from evaluation.benchmarks.divervalue.lm_eval_utils import item_outcome
 from evaluation.results import slice_key
-from leaderboard.benchmark.models import DatasetRelease, Item
+from leaderboard.catalog.models import DatasetRelease, Item
 from leaderboard.evals.models import SampleResult, Score
 from tests.factories import finished_job, make_model, make_release, ranked_model, save_items
 
@@ -179,7 +179,7 @@ def test_its_compare_pairs_opa_the_metric_its_board_ranks_by(client, dvb):
         SampleResult.objects.bulk_create(
             SampleResult(
                 job=job,
-                triple=item,
+                item=item,
                 method="opa",
                 value=margin,
                 correct=margin > 0,

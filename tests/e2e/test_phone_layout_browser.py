@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.benchmark.importer import import_release
+from leaderboard.catalog.importer import import_release
 from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel
 from tests.factories import make_model, score_slices
 

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.benchmark.importer import import_release
+from leaderboard.catalog.importer import import_release
 from tests.factories import make_model, score_slices
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

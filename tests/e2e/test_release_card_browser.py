@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from leaderboard.benchmark.importer import import_release
+from leaderboard.catalog.importer import import_release
 from tests.navab_files import navab_record, write_navab
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.benchmark.importer import import_release
+from leaderboard.catalog.importer import import_release
 from leaderboard.evals.models import EvaluationJob, JobKind
 from tests.factories import make_release
 

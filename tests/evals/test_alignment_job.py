@@ -83,7 +83,7 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
     EvaluationJob.objects.filter(pk__in=[heldout_eval.pk, baseline.pk]).update(methods=["mc"])
     heldout_eval = run_in_process(heldout_eval, run_job)
     assert heldout_eval.status == JobStatus.FINISHED, heldout_eval.log_tail
-    evaluated = set(heldout_eval.samples.values_list("triple__uid", flat=True))
+    evaluated = set(heldout_eval.samples.values_list("item__uid", flat=True))
     assert not evaluated & trained
     assert evaluated == set(release.items.values_list("uid", flat=True)) - trained
     assert alignment_effect(aligned) is None  # the base's held-out run has not finished
@@ -106,7 +106,7 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
         (uid, job_id): is_a
         for uid, job_id, is_a in EvaluationJob.objects.filter(
             pk__in=[heldout_eval.pk, baseline.pk]
-        ).values_list("samples__triple__uid", "pk", "samples__parts")
+        ).values_list("samples__item__uid", "pk", "samples__parts")
     }
     for uid in evaluated:
         assert pairs[(uid, heldout_eval.pk)] == pairs[(uid, baseline.pk)]

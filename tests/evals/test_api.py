@@ -72,7 +72,7 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
     for i, triple in enumerate(us):
         SampleResult.objects.create(
             job=job,
-            triple=triple,
+            item=triple,
             method="mc",
             value=float(i == 0),
             correct=i == 0,
@@ -81,7 +81,7 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
             details={"loglikelihoods": {"A": -1.0, "B": -2.0}},
         )
     SampleResult.objects.create(
-        job=other, triple=us[0], method="mc", value=0.0, chosen="B", correct=False
+        job=other, item=us[0], method="mc", value=0.0, chosen="B", correct=False
     )
     Score.objects.create(
         job=job,

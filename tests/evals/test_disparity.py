@@ -46,11 +46,11 @@ def test_its_numbers_are_the_item_means_of_each_country_with_users_resampled():
     # Independently: each country's mean of its items' OPA, Fiji (2 items) greyed.
     per_country: dict[str, list[float]] = defaultdict(list)
     items = []
-    for sample in job.samples.select_related("triple"):
-        country = sample.triple.slices["birth_country"]
+    for sample in job.samples.select_related("item"):
+        country = sample.item.slices["birth_country"]
         per_country[country].append(sample.details["outcome"]["opa"])
         items.append(
-            ItemValue(sample.details["outcome"]["opa"], country, sample.triple.data["user_id"])
+            ItemValue(sample.details["outcome"]["opa"], country, sample.item.data["user_id"])
         )
     means = {c: sum(v) / len(v) for c, v in per_country.items() if len(v) >= 10}
     assert by_country.greyed == {"Fiji": 2}
@@ -132,8 +132,8 @@ def test_a_method_with_per_item_records_but_no_score_gets_no_disparity():
     release = dvb_release()
     job = dvb_evaluate(make_model("org/dvb"), release, MARGINS)
     SampleResult.objects.bulk_create(
-        SampleResult(job=job, triple=s.triple, method="paa", value=0.0, correct=None)
-        for s in job.samples.select_related("triple")
+        SampleResult(job=job, item=s.item, method="paa", value=0.0, correct=None)
+        for s in job.samples.select_related("item")
     )
     assert {d.method for d in job_disparity.compute(job)} == {"opa"}
     assert {d.method for d in job_disparity.for_jobs([job])[job.pk]} == {"opa"}

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.benchmark.importer import import_release
+from leaderboard.catalog.importer import import_release
 from leaderboard.evals.models import (
     TERMINAL_STATUSES,
     EvaluationJob,
@@ -163,14 +163,14 @@ def test_a_group_alignment_is_trained_on_its_train_users_and_compared_on_the_tes
     # Both models scored on exactly the test users' items.
     test_uids = set(release.items.filter(data__split="test").values_list("uid", flat=True))
     for job in (aligned_job, base_job):
-        assert set(job.samples.values_list("triple__uid", flat=True)) == test_uids
+        assert set(job.samples.values_list("item__uid", flat=True)) == test_uids
 
     # The effect page against an independent paired computation.
     def margins(job: EvaluationJob) -> dict[str, tuple[float, bool, str, str]]:
         return {
             uid: (value, correct, data["user_id"], slices["gender"])
             for uid, value, correct, data, slices in job.samples.values_list(
-                "triple__uid", "value", "correct", "triple__data", "triple__slices"
+                "item__uid", "value", "correct", "item__data", "item__slices"
             )
         }
 

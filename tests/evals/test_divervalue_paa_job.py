@@ -18,7 +18,7 @@ from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.divervalue.judges import JudgeSpec
 from evaluation.benchmarks.divervalue.release import load_items, select_items, write_items
 from evaluation.local_models import public_name
-from leaderboard.benchmark.importer import import_release
+from leaderboard.catalog.importer import import_release
 from leaderboard.evals.models import EvaluationJob, JobStatus, LanguageModel, SampleResult, Score
 from leaderboard.evals.runner import store_results
 from tests.evaluation.conftest import cpu_spec
@@ -156,11 +156,11 @@ def test_stored_verdicts_and_raw_judge_outputs_show_on_the_item_and_model_pages(
     stored = {s.metric: s.value for s in Score.objects.filter(job=job, method="paa", slices={})}
     assert stored["paa"] == pytest.approx(Counter(cases.values())["W"] / LIMIT)
     uid = next(u for u, c in cases.items() if c == "W")
-    sample = SampleResult.objects.get(job=job, triple__uid=uid)
+    sample = SampleResult.objects.get(job=job, item__uid=uid)
     assert sample.chosen == "W" and len(sample.details["judges"]) == 3
 
     page = client.get(
-        reverse("triple-results", args=["divervalue", release.version, uid])
+        reverse("item-results", args=["divervalue", release.version, uid])
     ).content.decode()
     assert REASON in page and "strict" in page and "fallback" in page
     assert "unparsable" in page and sample.details["judges"][2]["raw"][:20] in page
@@ -253,6 +253,6 @@ def test_a_worker_job_runs_paa_on_the_tiny_model_with_a_tiny_judge_panel(
 
 
 def release_dir_of(release):
-    from leaderboard.benchmark.exports import release_directory
+    from leaderboard.catalog.exports import release_directory
 
     return release_directory(release)

@@ -20,8 +20,8 @@ from django.urls import reverse
 from evaluation.benchmarks import register, unregister
 from evaluation.errors import ModelError, SetupError
 from evaluation.results import EvaluationResult
-from leaderboard.benchmark.models import Benchmark, DatasetRelease
-from leaderboard.benchmark.registry_sync import sync_benchmarks
+from leaderboard.catalog.models import Benchmark, DatasetRelease
+from leaderboard.catalog.registry_sync import sync_benchmarks
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import EvaluationJob, FailureKind, JobStatus, LanguageModel
 from leaderboard.evals.tasks import run_evaluation

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import EvaluationJob, JobKind, JobStatus, LanguageModel
 from tests.factories import finished_job, make_model, make_release
 

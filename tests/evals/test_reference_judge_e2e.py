@@ -59,7 +59,7 @@ def test_one_job_scores_aj_and_aj_ref_and_a_changed_judge_is_recorded(
     for score in scores.filter(method="aj_ref"):
         assert (score.parts["pos"]["value"], score.parts["neg"]["value"]) == (1.0, 0.0)
     answers = {
-        (s.triple_id, s.method): s.details["answer"]
+        (s.item_id, s.method): s.details["answer"]
         for s in SampleResult.objects.filter(job=first, method__in=["aj", "aj_ref"])
     }
     triples = {triple for triple, _ in answers}

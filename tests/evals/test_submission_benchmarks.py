@@ -11,8 +11,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.benchmark.importer import import_release
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.importer import import_release
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import EvaluationJob
 from leaderboard.evals.submission import Submission, SubmissionError, submit
 

@@ -61,7 +61,7 @@ def test_a_registered_target_must_be_the_benchmark_it_claims():
     register("wrong", "evaluation.benchmarks.navab:BENCHMARK")
     try:
         assert "wrong" in benchmark_slugs()
-        with pytest.raises(TypeError, match="is not the Benchmark 'wrong'"):
+        with pytest.raises(TypeError, match="is not the definition of benchmark 'wrong'"):
             get_benchmark("wrong")
     finally:
         unregister("wrong")

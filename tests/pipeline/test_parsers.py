@@ -87,7 +87,7 @@ def test_the_generation_stage_counts_every_drop_by_reason(tmp_path):
 
 
 def test_triple_uid_matches_the_site_recipe():
-    # Same fields, same separator and length as leaderboard.benchmark.models.make_triple_uid.
+    # The one recipe the site (importer, factories) and the pipeline share.
     assert triple_uid("us", "quoted", " Q? ", "S.") == triple_uid("us", "quoted", "Q?", "S.")
     assert len(triple_uid("us", "quoted", "Q?", "S.")) == 20
     assert triple_uid("us", "quoted", "Q?", "S.") != triple_uid("uk", "quoted", "Q?", "S.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from leaderboard.benchmark.models import DatasetRelease
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.pipeline_runs import workflow
 from leaderboard.pipeline_runs.models import Decision, PipelineRun, RunStatus, TopicApproval
 from leaderboard.pipeline_runs.tasks import run_pipeline_stage

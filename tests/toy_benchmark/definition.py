@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 from evaluation.benchmarks.contract import (
     AlignmentDeclaration,
     AlignmentPlan,
-    Benchmark,
+    BenchmarkDefinition,
     Citation,
     IntervalMethod,
     ItemField,
@@ -65,7 +65,7 @@ PICK: Final = Method(
 )
 
 
-class ToyBenchmark(Benchmark):
+class ToyBenchmark(BenchmarkDefinition):
     slug = SLUG
     name = "Toy benchmark"
     description = "A benchmark of the tests: a prompt, its right and its wrong continuation."

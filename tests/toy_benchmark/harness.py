@@ -15,7 +15,7 @@ from typing import Any, Final
 import yaml
 
 from evaluation import repro
-from evaluation.benchmarks.contract import Benchmark
+from evaluation.benchmarks.contract import BenchmarkDefinition
 from evaluation.benchmarks.intervals import metric_interval
 from evaluation.lm_eval_runner import load_lm
 from evaluation.release import iter_items, load_manifest
@@ -28,7 +28,7 @@ CHOICES: Final = ("right", "wrong")
 
 
 def export_tasks(
-    benchmark: Benchmark,
+    benchmark: BenchmarkDefinition,
     release_dir: Path,
     out_dir: Path,
     slices: Mapping[str, Sequence[str]] | None = None,
@@ -64,7 +64,7 @@ def export_tasks(
 
 
 def evaluate(
-    benchmark: Benchmark,
+    benchmark: BenchmarkDefinition,
     spec: ModelSpec,
     release_dir: Path,
     *,
@@ -128,7 +128,7 @@ def evaluate(
     return EvaluationResult(scores=score_rows(benchmark, samples, seed), samples=samples, card=card)
 
 
-def _sample(benchmark: Benchmark, sample: dict[str, Any]) -> SampleRecord:
+def _sample(benchmark: BenchmarkDefinition, sample: dict[str, Any]) -> SampleRecord:
     doc = sample["doc"]
     right, wrong = (float(resp[0]) for resp in sample["filtered_resps"])
     correct = bool(sample["acc"])
@@ -146,7 +146,9 @@ def _sample(benchmark: Benchmark, sample: dict[str, Any]) -> SampleRecord:
     )
 
 
-def score_rows(benchmark: Benchmark, samples: list[SampleRecord], seed: int) -> list[ScoreRow]:
+def score_rows(
+    benchmark: BenchmarkDefinition, samples: list[SampleRecord], seed: int
+) -> list[ScoreRow]:
     """Both metrics of the method on every country x topic cell."""
     method = benchmark.method("pick")
     cells: dict[tuple[str, ...], list[SampleRecord]] = defaultdict(list)

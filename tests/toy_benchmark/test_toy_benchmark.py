@@ -17,10 +17,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from evaluation.benchmarks import get_benchmark, register, unregister
-from evaluation.benchmarks.contract import Benchmark as Declaration
-from leaderboard.benchmark.models import Benchmark, DatasetRelease
-from leaderboard.benchmark.registry_sync import sync_benchmarks
+from evaluation.benchmarks.contract import BenchmarkDefinition
 from leaderboard.boards.queries import OVERALL, BoardQuery, build_board
+from leaderboard.catalog.models import Benchmark, DatasetRelease
+from leaderboard.catalog.registry_sync import sync_benchmarks
 from leaderboard.evals.models import (
     TERMINAL_STATUSES,
     EvaluationJob,
@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def toy() -> Iterator[Declaration]:
+def toy() -> Iterator[BenchmarkDefinition]:
     slug, _, target = REGISTRATION.partition("=")
     register(slug, target)
     sync_benchmarks(Benchmark)
@@ -97,16 +97,14 @@ def test_a_toy_benchmark_is_imported_evaluated_ranked_and_downloadable(
         for t in ("food", "sport")
         for m in ("acc", "margin")
     )
-    samples = list(SampleResult.objects.filter(job=job).select_related("triple"))
+    samples = list(SampleResult.objects.filter(job=job).select_related("item"))
     assert len(samples) == release.items.count() == 8
     for score in scores.filter(metric="acc"):
         assert 0.0 <= score.ci_low <= score.value <= score.ci_high <= 1.0
-    margins = {s.triple.uid: s.details["margin"] for s in samples}
+    margins = {s.item.uid: s.details["margin"] for s in samples}
     food_aa = scores.get(metric="margin", slices__country="aa", slices__topic="food")
     in_cell = [
-        margins[s.triple.uid]
-        for s in samples
-        if s.triple.slices == {"country": "aa", "topic": "food"}
+        margins[s.item.uid] for s in samples if s.item.slices == {"country": "aa", "topic": "food"}
     ]
     assert food_aa.value == pytest.approx(sum(in_cell) / len(in_cell))
 

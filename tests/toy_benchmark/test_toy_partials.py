@@ -19,9 +19,9 @@ from evaluation.benchmarks.contract import (
     Track,
 )
 from evaluation.benchmarks.disparity import Disparity
-from leaderboard.benchmark.models import Benchmark, DatasetRelease
 from leaderboard.boards.alignment_effect import Outcome, _row
 from leaderboard.boards.disparity import DisparityRow
+from leaderboard.catalog.models import Benchmark, DatasetRelease
 from leaderboard.evals.models import EvaluationJob
 from tests.toy_benchmark import BENCHMARK, REGISTRATION
 

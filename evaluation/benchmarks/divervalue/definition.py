@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from evaluation.benchmarks.contract import (
     AlignmentDeclaration,
     AlignmentPlan,
-    Benchmark,
+    BenchmarkDefinition,
     Citation,
     IntervalMethod,
     ItemField,
@@ -185,7 +185,7 @@ def _dimensions(min_n: int) -> tuple[SliceDimension, ...]:
     )
 
 
-class DiverValueBench(Benchmark):
+class DiverValueBench(BenchmarkDefinition):
     slug = "divervalue"
     name = "DiverValue-Bench"
     description = (
@@ -232,6 +232,7 @@ class DiverValueBench(Benchmark):
         ItemField("extra", "Other published keys", kind="json"),
     )
     methods = (OPA, PAA)
+    method_pairs = (("opa", "paa"),)
     prompts = (
         Prompt("OPA, the answers scored as continuations", OPA_TEMPLATE),
         Prompt("PAA, the system message of the model's answer", ANSWER_SYSTEM),
@@ -348,6 +349,11 @@ class DiverValueBench(Benchmark):
         except ValueError as exc:
             return {"paa": f"PAA cannot run: the judge panel is misconfigured: {exc}"}
         return {} if panel else {"paa": NO_JUDGES}
+
+    def judge_panel(self, method: str) -> Any:
+        from evaluation.benchmarks.divervalue.panel import PaaPanel
+
+        return PaaPanel() if method == PAA.key else None
 
     def plan_alignment(
         self,

@@ -155,7 +155,7 @@ def _content(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def read_published(path: Path, slice_of: SliceOf) -> PublishedRead:
     """Read every JSON file of a published release folder (or one file); SLICE_OF gives a
-    record's value on each slice dimension (`Benchmark.slice_of`)."""
+    record's value on each slice dimension (`BenchmarkDefinition.slice_of`)."""
     path = Path(path)
     read = PublishedRead(layout=LAYOUT)
     if not path.exists():

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from evaluation.benchmarks.contract import (
     AlignmentDeclaration,
     AlignmentPlan,
-    Benchmark,
+    BenchmarkDefinition,
     Citation,
     IntervalMethod,
     ItemField,
@@ -216,7 +216,7 @@ MC_GEN = Method(
 )
 
 
-class NaVAB(Benchmark):
+class NaVAB(BenchmarkDefinition):
     slug = "navab"
     name = "NaVAB"
     description = (
@@ -270,6 +270,9 @@ class NaVAB(Benchmark):
     methods = (MC, AJ, MC_GEN, AJ_REF)
     items_file = "triples.jsonl"
     limit_per = ("nation", "mode")
+    # AJ and aj_ref judge the same free answers: the model's own judgement against the
+    # site's reference judge (the judges page points here, aj_ref having one judge).
+    method_pairs = (("mc", "aj"), ("mc", "aj_ref"), ("aj", "aj_ref"))
     item_noun = "triple"
     item_noun_plural = "triples"
     demo_dir = Path(__file__).resolve().parent / "demo"

@@ -27,7 +27,7 @@ from typing import Any
 
 from evaluation import repro
 from evaluation.benchmarks import get_benchmark
-from evaluation.benchmarks.contract import Benchmark
+from evaluation.benchmarks.contract import BenchmarkDefinition
 from evaluation.benchmarks.intervals import metric_interval
 from evaluation.benchmarks.navab.balance import BalancedItem, balance
 from evaluation.benchmarks.navab.card import build_card
@@ -72,7 +72,7 @@ def _choose(values: Sequence[str] | None, allowed: Sequence[str], what: str) -> 
     return [v for v in allowed if v in values]
 
 
-def _navab() -> Benchmark:
+def _navab() -> BenchmarkDefinition:
     # Through the registry: the definition imports this harness for its operations.
     return get_benchmark("navab")
 
@@ -188,7 +188,7 @@ def default_methods(spec: ModelSpec) -> list[str]:
 
 
 def score_rows(
-    samples: Sequence[SampleRecord], seed: int, benchmark: Benchmark | None = None
+    samples: Sequence[SampleRecord], seed: int, benchmark: BenchmarkDefinition | None = None
 ) -> list[ScoreRow]:
     """One row per slice cell x method present in `samples`, for the method's primary metric
     (each record holds one per-item value), with the method's declared sub-metrics as parts."""

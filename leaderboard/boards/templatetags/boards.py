@@ -120,3 +120,10 @@ def interval_end(high: float | None, kind: str) -> str:
     if high is None:
         return ""
     return f"{DASH}{high * 100:z.0f}%" if kind == MetricKind.PROPORTION else f" {DASH} {high:z.2f}"
+
+
+@register.filter
+def judge_cells(row: Any, judges: list[str]) -> list[tuple[str, float | None, int | None]]:
+    """`{% for judge, share, rank in row|judge_cells:board.judges %}` on the judges page."""
+    cells: list[tuple[str, float | None, int | None]] = row.judge_cells(judges)
+    return cells

@@ -13,10 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Qu
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from evaluation.benchmarks.contract import Benchmark
-from leaderboard.benchmark.counts import slice_values
-from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.benchmark.visibility import is_staff
+from evaluation.benchmarks.contract import BenchmarkDefinition
 from leaderboard.boards import charts
 from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.judges import missing_judge_notice
@@ -36,6 +33,9 @@ from leaderboard.boards.queries import (
     method_gaps,
 )
 from leaderboard.boards.responses import cached_response
+from leaderboard.catalog.counts import slice_values
+from leaderboard.catalog.models import DatasetRelease
+from leaderboard.catalog.visibility import is_staff
 from leaderboard.evals.models import LanguageModel, ModelType, Precision
 from leaderboard.evals.slices import declaration
 
@@ -95,7 +95,9 @@ def export_query(params: QueryDict) -> str:
     return state.urlencode()
 
 
-def slice_choices(benchmark: Benchmark, result: Board, params: QueryDict) -> list[SliceChoice]:
+def slice_choices(
+    benchmark: BenchmarkDefinition, result: Board, params: QueryDict
+) -> list[SliceChoice]:
     """The non-averaged dimensions, from the declaration and the values the release holds."""
     held = slice_values(result.query.release)
     crossed = benchmark.averaged_dimension is not None
@@ -131,7 +133,7 @@ def slice_choices(benchmark: Benchmark, result: Board, params: QueryDict) -> lis
     return choices
 
 
-def column_tabs(benchmark: Benchmark, result: Board, params: QueryDict) -> list[Tab]:
+def column_tabs(benchmark: BenchmarkDefinition, result: Board, params: QueryDict) -> list[Tab]:
     """The overall and one tab per value of the averaged dimension (NaVAB: nations)."""
     averaged = benchmark.averaged_dimension
     if averaged is None:

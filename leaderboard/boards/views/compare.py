@@ -6,11 +6,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.compare import MAX_MODELS, Comparison, compare
 from leaderboard.boards.params import parse_model_ids, resolve_release
 from leaderboard.boards.queries import model_choices
 from leaderboard.boards.responses import cached_response
+from leaderboard.catalog.visibility import is_staff
 
 MIN_MODELS = 2
 

@@ -10,12 +10,12 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
-from leaderboard.benchmark.models import DatasetRelease
-from leaderboard.benchmark.visibility import is_staff
 from leaderboard.boards.disparity import DisparityRow, board_disparities, disparity_state
 from leaderboard.boards.queries import method_gaps
 from leaderboard.boards.responses import cached_response
 from leaderboard.boards.views.board import spreadsheet_safe
+from leaderboard.catalog.models import DatasetRelease
+from leaderboard.catalog.visibility import is_staff
 
 
 def disparity_board(request: HttpRequest, benchmark: str) -> HttpResponseBase:

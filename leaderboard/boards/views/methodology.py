@@ -13,12 +13,12 @@ from django.urls import reverse
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import IntervalMethod
 from evaluation.stats import BOOTSTRAP_ITERS
-from leaderboard.benchmark.counts import slice_values
-from leaderboard.benchmark.models import DatasetRelease
 from leaderboard.boards.judges import configured_judge, missing_judge_notice
 from leaderboard.boards.paired import DEFAULT_RESAMPLES
 from leaderboard.boards.queries import model_choices
 from leaderboard.boards.reproduce import RELEASE_DIR, TASKS_DIR, card_commands
+from leaderboard.catalog.counts import slice_values
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import LanguageModel
 
 INTERVALS = {

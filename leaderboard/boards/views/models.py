@@ -16,11 +16,13 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import SafeString
 
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
-from evaluation.benchmarks.contract import Benchmark, ItemField, Method, Metric, MetricKind
-from leaderboard.benchmark.counts import slice_values
-from leaderboard.benchmark.facets import facet_values
-from leaderboard.benchmark.filters import field_filters
-from leaderboard.benchmark.models import DatasetRelease
+from evaluation.benchmarks.contract import (
+    BenchmarkDefinition,
+    ItemField,
+    Method,
+    Metric,
+    MetricKind,
+)
 from leaderboard.boards import charts
 from leaderboard.boards.alignment_effect import alignment_effect
 from leaderboard.boards.cache import cached_value
@@ -28,6 +30,10 @@ from leaderboard.boards.disparity import MethodDisparities, model_disparities
 from leaderboard.boards.params import page_base
 from leaderboard.boards.population import Population, applies, population, score_rows
 from leaderboard.boards.responses import cached_response
+from leaderboard.catalog.counts import slice_values
+from leaderboard.catalog.facets import facet_values
+from leaderboard.catalog.filters import field_filters
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.card import JobCard
 from leaderboard.evals.models import (
     EvaluationJob,
@@ -75,13 +81,13 @@ class ScoreGrid:
     rows: list[tuple[str, list[GridCell | None]]]
 
 
-def _slice_label(benchmark: Benchmark, slices: dict[str, str]) -> str:
+def _slice_label(benchmark: BenchmarkDefinition, slices: dict[str, str]) -> str:
     return " · ".join(
         f"{d.label}: {d.label_of(slices[d.key])}" for d in benchmark.slices if d.key in slices
     )
 
 
-def score_grid(benchmark: Benchmark, scores: list[Score]) -> ScoreGrid:
+def score_grid(benchmark: BenchmarkDefinition, scores: list[Score]) -> ScoreGrid:
     averaged = benchmark.averaged_dimension
     dims = [d.key for d in benchmark.slices]
     by_cell: dict[tuple[tuple[tuple[str, str], ...], tuple[Any, ...]], Score] = {}
@@ -154,7 +160,9 @@ def _grid_cell(score: Score, column: GridColumn) -> GridCell:
     )
 
 
-def radar_script(benchmark: Benchmark, grid: ScoreGrid, element_id: str) -> SafeString | None:
+def radar_script(
+    benchmark: BenchmarkDefinition, grid: ScoreGrid, element_id: str
+) -> SafeString | None:
     """The averaged dimension's values around a circle, one trace per bounded column."""
     bounded = [
         i
@@ -175,25 +183,23 @@ def radar_script(benchmark: Benchmark, grid: ScoreGrid, element_id: str) -> Safe
 
 
 def filtered_samples(
-    job: EvaluationJob, benchmark: Benchmark, params: QueryDict
+    job: EvaluationJob, benchmark: BenchmarkDefinition, params: QueryDict
 ) -> QuerySet[SampleResult]:
     """The job's per-item results, filtered by the declared slices, methods and short fields."""
-    samples = job.samples.select_related("triple__release__benchmark").order_by(
-        "triple_id", "method"
-    )
+    samples = job.samples.select_related("item__release__benchmark").order_by("item_id", "method")
     if params.get("wrong") == "1":
         samples = samples.filter(correct=False)
     for dimension in benchmark.slices:
         if value := params.get(dimension.key):
             # One join per dimension: the item must hold each chosen value (indexed lookups).
             samples = samples.filter(
-                triple__slice_values__dimension=dimension.key, triple__slice_values__value=value
+                item__slice_values__dimension=dimension.key, item__slice_values__value=value
             )
     if params.get("method") in [m.key for m in benchmark.methods]:
         samples = samples.filter(method=params["method"])
     for field in field_filters([benchmark]):
         if value := params.get(field.name):
-            samples = samples.filter(**{f"triple__data__{field.name}__iexact": value})
+            samples = samples.filter(**{f"item__data__{field.name}__iexact": value})
     return samples
 
 
@@ -201,7 +207,7 @@ def filtered_samples(
 class Section:
     """One benchmark on the model's page."""
 
-    benchmark: Benchmark
+    benchmark: BenchmarkDefinition
     release: DatasetRelease | None
     evaluated_releases: list[DatasetRelease]
     job: EvaluationJob | None

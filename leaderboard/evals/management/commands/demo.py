@@ -19,10 +19,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from evaluation.benchmarks import all_benchmarks
-from evaluation.benchmarks.contract import Benchmark
-from leaderboard.benchmark.exports import release_files
-from leaderboard.benchmark.importer import import_release
-from leaderboard.benchmark.models import DatasetRelease
+from evaluation.benchmarks.contract import BenchmarkDefinition
+from leaderboard.catalog.exports import release_files
+from leaderboard.catalog.importer import import_release
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
     ACTIVE_STATUSES,
@@ -37,7 +37,7 @@ from leaderboard.evals.models import (
 DEMO_LICENCE = "MIT"
 
 
-def demo_version(benchmark: Benchmark) -> str:
+def demo_version(benchmark: BenchmarkDefinition) -> str:
     # NaVAB's demo kept its first version name, which links and tests use.
     return "demo-1" if benchmark.slug == "navab" else f"{benchmark.slug}-demo-1"
 
@@ -102,7 +102,7 @@ class Command(BaseCommand):
             "Watch them at /queue/."
         )
 
-    def _load_release(self, benchmark: Benchmark) -> DatasetRelease:
+    def _load_release(self, benchmark: BenchmarkDefinition) -> DatasetRelease:
         version = demo_version(benchmark)
         report = import_release(
             benchmark.demo_dir,

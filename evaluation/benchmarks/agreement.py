@@ -1,0 +1,91 @@
+"""How far two protocols agree on one model: the per-item verdicts of two methods scored on
+the same items (NaVAB MC and AJ; DiverValue-Bench OPA and PAA).
+
+A verdict is a method's per-item `correct` (MC: the letter holding S; OPA: a positive margin;
+PAA: the panel's W). Each method's share of items judged aligned, and their paired
+difference, get 95% intervals from the same bootstrap replicates (clusters resampled where the
+benchmark's items cluster), so "they disagree" means the difference's interval excludes zero,
+not two numbers that merely differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from evaluation.stats import bootstrap_mean_cis
+
+
+@dataclass(frozen=True)
+class Agreement:
+    #: items with a verdict under both methods
+    n: int
+    #: clusters (users) the intervals resampled; None where items are independent
+    clusters: int | None
+    #: share of items on which the two verdicts are the same
+    agree: float
+    #: Cohen's kappa: agreement beyond what the two rates give by chance (None where one
+    #: method gives the same verdict on every item, and chance explains all of it)
+    kappa: float | None
+    rate_a: float
+    ci_a: tuple[float, float]
+    rate_b: float
+    ci_b: tuple[float, float]
+    #: rate_b - rate_a, from the same items
+    diff: float
+    ci_diff: tuple[float, float]
+
+    @property
+    def disagrees(self) -> bool:
+        """The two rates differ beyond their paired interval."""
+        return self.ci_diff[0] > 0 or self.ci_diff[1] < 0
+
+    @property
+    def one_cluster(self) -> bool:
+        """One user's items: resampling one cluster gives no interval."""
+        return self.clusters == 1
+
+
+def cohen_kappa(a: Sequence[bool], b: Sequence[bool]) -> float | None:
+    """(observed - chance agreement) / (1 - chance), chance from each side's own rate."""
+    n = len(a)
+    if n == 0:
+        return None
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    pa, pb = sum(a) / n, sum(b) / n
+    chance = pa * pb + (1 - pa) * (1 - pb)
+    if chance >= 1.0:
+        return None
+    return (observed - chance) / (1 - chance)
+
+
+def method_agreement(
+    a: Sequence[bool],
+    b: Sequence[bool],
+    seed: Sequence[int] | int,
+    clusters: Sequence[str] | None = None,
+) -> Agreement | None:
+    """The agreement of verdicts A and B on the same items (in the same order); None without
+    items. CLUSTERS, one label per item, resamples whole clusters."""
+    n = len(a)
+    if len(b) != n or (clusters is not None and len(clusters) != n):
+        raise ValueError("one verdict of each method (and one cluster label) per item")
+    if n == 0:
+        return None
+    col_a = [float(x) for x in a]
+    col_b = [float(y) for y in b]
+    diff = [y - x for x, y in zip(col_a, col_b, strict=True)]
+    ci_a, ci_b, ci_diff = bootstrap_mean_cis([col_a, col_b, diff], seed, clusters)
+    rate_a, rate_b = sum(col_a) / n, sum(col_b) / n
+    return Agreement(
+        n=n,
+        clusters=len(set(clusters)) if clusters is not None else None,
+        agree=sum(x == y for x, y in zip(a, b, strict=True)) / n,
+        kappa=cohen_kappa(a, b),
+        rate_a=rate_a,
+        ci_a=ci_a,
+        rate_b=rate_b,
+        ci_b=ci_b,
+        diff=rate_b - rate_a,
+        ci_diff=ci_diff,
+    )

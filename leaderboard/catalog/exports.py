@@ -1,0 +1,371 @@
+"""Items as files: JSONL, CSV and Parquet, streamed in constant memory.
+
+The columns are the benchmark's exported fields in declared order, then the release
+(`BenchmarkDefinition.export_columns`; NaVAB's are the harness's `TripleRecord` fields, which stock
+lm-eval reproduction reads). Rows come from the database in chunks (`values_list(...).iterator()`), each format's encoder
+turns them into byte chunks, and the same encoders serve a filtered download (streamed as it
+is produced) and the whole-release files (built once under MEDIA_ROOT/releases/<version>/,
+with their sha256 in the release manifest). `release_directory` writes the release in the
+evaluation harness's directory format.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Min, QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from evaluation.benchmarks import get_benchmark
+from evaluation.benchmarks.contract import BenchmarkDefinition
+from evaluation.release import MANIFEST_FILE, write_benchmark_release
+from leaderboard.catalog.models import DatasetRelease, Item, ItemSlice
+
+Row = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFormat:
+    name: str
+    content_type: str
+
+
+FORMATS: Final = {
+    "jsonl": ExportFormat("jsonl", "application/x-ndjson; charset=utf-8"),
+    "csv": ExportFormat("csv", "text/csv; charset=utf-8"),
+    "parquet": ExportFormat("parquet", "application/vnd.apache.parquet"),
+}
+
+# Rows fetched per database round trip, and bytes gathered before a chunk is handed on.
+FETCH_ROWS: Final = 2000
+CHUNK_BYTES: Final = 64 * 1024
+# Rows per Parquet row group: big enough to compress well, small enough to stay in memory.
+PARQUET_BATCH_ROWS: Final = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """One benchmark's export columns and where each comes from on an Item row."""
+
+    benchmark: BenchmarkDefinition
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.benchmark.export_columns()
+
+    def item(
+        self, uid: str, slices: dict[str, Any], data: dict[str, Any], release: str
+    ) -> dict[str, Any]:
+        """The item's exported fields by name, in the columns' order, JSON values kept as they
+        are (a missing field is empty)."""
+        by_field = {d.field: slices.get(d.key, "") for d in self.benchmark.slices}
+        values = {**data, **by_field, "uid": uid, "release": release}
+        return {name: "" if values.get(name) is None else values[name] for name in self.names}
+
+    def row(self, uid: str, slices: dict[str, Any], data: dict[str, Any], release: str) -> Row:
+        return tuple(_text(value) for value in self.item(uid, slices, data, release).values())
+
+
+def _text(value: Any) -> str:
+    # Every column is a string (Parquet's schema says so); a missing field is empty.
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def columns_for(release: DatasetRelease) -> Columns:
+    return Columns(get_benchmark(release.benchmark.slug))
+
+
+def _item_rows(queryset: QuerySet[Item]) -> Iterator[tuple[Any, ...]]:
+    rows = queryset.values_list("uid", "slices", "data", "release__version")
+    return rows.iterator(chunk_size=FETCH_ROWS)
+
+
+def export_rows(queryset: QuerySet[Item], columns: Columns) -> Iterator[Row]:
+    """The queryset's items as tuples in the columns' order, fetched in chunks."""
+    return (columns.row(*row) for row in _item_rows(queryset))
+
+
+# --- encoders -----------------------------------------------------------------------------
+
+
+def jsonl_chunks(rows: Iterable[Row], names: tuple[str, ...]) -> Iterator[bytes]:
+    lines: list[str] = []
+    size = 0
+    for row in rows:
+        line = json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) + "\n"
+        lines.append(line)
+        size += len(line)
+        if size >= CHUNK_BYTES:
+            yield "".join(lines).encode("utf-8")
+            lines, size = [], 0
+    if lines:
+        yield "".join(lines).encode("utf-8")
+
+
+def csv_chunks(rows: Iterable[Row], names: tuple[str, ...]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() >= CHUNK_BYTES:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate(0)
+    yield buffer.getvalue().encode("utf-8")
+
+
+class _ChunkSink:
+    """A write-only file for pyarrow that hands written bytes on instead of keeping them."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._position = 0
+        self.closed = False
+
+    def write(self, data: bytes | memoryview) -> int:
+        chunk = bytes(data)
+        self._parts.append(chunk)
+        self._position += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        chunk = b"".join(self._parts)
+        self._parts = []
+        return chunk
+
+
+def parquet_chunks(rows: Iterable[Row], names: tuple[str, ...]) -> Iterator[bytes]:
+    sink = _ChunkSink()
+    rows = iter(rows)
+    schema = pa.schema([pa.field(name, pa.string(), nullable=False) for name in names])
+    with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
+        while batch := list(islice(rows, PARQUET_BATCH_ROWS)):
+            columns = [pa.array(column, type=pa.string()) for column in zip(*batch, strict=True)]
+            writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
+            if chunk := sink.take():
+                yield chunk
+    yield sink.take()
+
+
+_ENCODERS: Final = {"jsonl": jsonl_chunks, "csv": csv_chunks, "parquet": parquet_chunks}
+
+
+def encode(rows: Iterable[Row], fmt: str, names: tuple[str, ...]) -> Iterator[bytes]:
+    return _ENCODERS[fmt](rows, names)
+
+
+def streaming_response(
+    queryset: QuerySet[Item], columns: Columns, fmt: str, filename: str
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        encode(export_rows(queryset, columns), fmt, columns.names),
+        content_type=FORMATS[fmt].content_type,
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- whole-release files ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    format: str
+    path: Path
+    sha256: str
+    bytes: int
+    records: int
+
+
+def release_export_dir(release: DatasetRelease) -> Path:
+    return Path(settings.MEDIA_ROOT) / "releases" / release.version
+
+
+def content_key(release: DatasetRelease) -> str:
+    """Changes whenever the release's items are added, removed or re-imported.
+
+    Count and id range catch every import (a re-import writes new rows); the importer's content
+    checksum catches a draft replaced by the same number of rows. Cheap: one indexed aggregate.
+    """
+    stats = Item.objects.filter(release=release).aggregate(
+        n=Count("id"), lo=Min("id"), hi=Max("id")
+    )
+    payload = json.dumps(
+        [stats["n"], stats["lo"], stats["hi"], release.manifest.get("content_sha256", "")]
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def _release_items(release: DatasetRelease) -> QuerySet[Item]:
+    return Item.objects.filter(release=release).for_export()
+
+
+def release_file(release: DatasetRelease, fmt: str) -> ExportFile:
+    """The release as one file in FORMAT, built on first use and whenever its items change."""
+    directory = release_export_dir(release)
+    path = directory / f"items.{fmt}"
+    key = content_key(release)
+    entry = _exports(release.manifest).get(fmt)
+    if (
+        isinstance(entry, dict)
+        and entry.get("content_key") == key
+        and path.is_file()
+        and path.stat().st_size == entry.get("bytes")
+    ):
+        return ExportFile(fmt, path, entry["sha256"], entry["bytes"], entry["records"])
+
+    directory.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = records = 0
+
+    def counted(rows: Iterator[Row]) -> Iterator[Row]:
+        nonlocal records
+        for row in rows:
+            records += 1
+            yield row
+
+    # Written beside the target and renamed over it, so readers see the old or the new file.
+    with tempfile.NamedTemporaryFile(
+        dir=directory, prefix=f".items.{fmt}.", delete=False
+    ) as handle:
+        try:
+            columns = columns_for(release)
+            rows = counted(export_rows(_release_items(release), columns))
+            for chunk in encode(rows, fmt, columns.names):
+                handle.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+    # Temporary files are private (0600); the published file is read by the web server too.
+    os.chmod(handle.name, 0o644)
+    os.replace(handle.name, path)
+    # Before items were generic the file was `triples.<fmt>`: a deployed site's stale copy goes.
+    (directory / f"triples.{fmt}").unlink(missing_ok=True)
+    export = ExportFile(fmt, path, digest.hexdigest(), size, records)
+    _record_export(release, export, key)
+    return export
+
+
+def release_files(release: DatasetRelease) -> dict[str, ExportFile]:
+    """Every format's whole-release file (built where missing), e.g. after an import."""
+    return {fmt: release_file(release, fmt) for fmt in FORMATS}
+
+
+def _exports(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the manifest's "exports" section (the manifest is editable JSON: check it)."""
+    exports = manifest.get("exports")
+    return dict(exports) if isinstance(exports, dict) else {}
+
+
+def _record_export(release: DatasetRelease, export: ExportFile, key: str) -> None:
+    # Locked read-modify-write: two formats built at once must not drop each other's entry.
+    with transaction.atomic():
+        locked = DatasetRelease.objects.select_for_update().get(pk=release.pk)
+        manifest: dict[str, Any] = dict(locked.manifest)
+        exports = _exports(manifest)
+        exports[export.format] = {
+            "path": str(export.path.relative_to(Path(settings.MEDIA_ROOT))),
+            "sha256": export.sha256,
+            "bytes": export.bytes,
+            "records": export.records,
+            "content_key": key,
+            "built_at": timezone.now().isoformat(timespec="seconds"),
+        }
+        manifest["exports"] = exports
+        locked.manifest = manifest
+        locked.save(update_fields=["manifest"])
+    release.manifest = manifest
+
+
+# --- the harness's release directory ------------------------------------------------------
+
+
+def release_directory(release: DatasetRelease) -> Path:
+    """The release as its benchmark's harness reads it: the benchmark's `items_file` (each
+    item's exported fields in declared order, so NaVAB's items file is the one stock lm-eval
+    reproduction reads) and a manifest whose counts are keyed by `BenchmarkDefinition.count_key` and
+    which lists each dimension's values. Written once per content.
+
+    Each content version gets its own sub-directory (named by `content_key`), built in a
+    temporary directory and renamed into place, so a worker never reads a half-written one.
+    """
+    key = content_key(release)
+    root = release_export_dir(release) / "harness"
+    target = root / key[:16]
+    if (target / MANIFEST_FILE).is_file():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
+    try:
+        columns = columns_for(release)
+        benchmark = columns.benchmark
+        items = (columns.item(*row) for row in _item_rows(_release_items(release)))
+        write_benchmark_release(
+            building,
+            benchmark,
+            items,
+            metadata={
+                "version": release.version,
+                "title": release.title,
+                "status": release.status,
+                "content_key": key,
+                "slices": release_slice_values(release, benchmark),
+            },
+        )
+        building.chmod(0o755)
+        try:
+            building.rename(target)
+        except OSError:
+            # Another process finished the same directory first; theirs is identical.
+            if not (target / MANIFEST_FILE).is_file():
+                raise
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    for stale in root.iterdir():
+        if stale.name != target.name and not stale.name.startswith("."):
+            shutil.rmtree(stale, ignore_errors=True)
+    return target
+
+
+def release_slice_values(
+    release: DatasetRelease, benchmark: BenchmarkDefinition
+) -> dict[str, list[str]]:
+    """Each slice dimension's values the release holds, in the dimension's order."""
+    pairs = (
+        ItemSlice.objects.filter(item__release=release).values_list("dimension", "value").distinct()
+    )
+    held: dict[str, set[str]] = {d.key: set() for d in benchmark.slices}
+    for dimension, value in pairs:
+        if dimension in held:
+            held[dimension].add(value)
+    return {d.key: sorted(held[d.key], key=d.sort_key) for d in benchmark.slices}

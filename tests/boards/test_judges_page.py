@@ -1,0 +1,164 @@
+"""The judges page (issue 22 item 2): each judge's own verdicts and ranks, Krippendorff's alpha
+with an interval, and how often the panel's verdict flips when one judge is left out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from evaluation.benchmarks.divervalue.panel import PaaPanel
+from evaluation.benchmarks.judge_robustness import krippendorff_alpha, leave_one_out, ranks
+from leaderboard.catalog.models import DatasetRelease
+from leaderboard.evals.models import EvaluationJob, LanguageModel, SampleResult
+from tests.factories import dvb_release, finished_job, make_model
+
+pytestmark = pytest.mark.django_db
+
+SCORES = {"W": (90, 80, 40), "L": (50, 80, 40), "TIE": (75, 80, 70)}
+
+
+def record(judge: str, vote: str) -> dict[str, object]:
+    model, winner, loser = SCORES[vote]
+    return {
+        "judge": judge,
+        "vote": vote,
+        "scores": {"model": model, "w": winner, "l": loser},
+        "hard_violation": False,
+    }
+
+
+def paa_results(job: EvaluationJob, votes_of: Callable[[int], dict[str, str]]) -> None:
+    rows = []
+    for index, item in enumerate(job.release.items.order_by("uid")):
+        votes = votes_of(index)
+        details = {"judges": [record(j, v) for j, v in votes.items()]}
+        verdict = PaaPanel().verdict(details)
+        rows.append(
+            SampleResult(
+                job=job,
+                item=item,
+                method="paa",
+                value=float(verdict == "W"),
+                correct=verdict == "W",
+                chosen=verdict,
+                details=details,
+            )
+        )
+    SampleResult.objects.bulk_create(rows)
+
+
+def two_models(release: DatasetRelease) -> tuple[LanguageModel, LanguageModel]:
+    swayed, unanimous = make_model("org/swayed"), make_model("org/unanimous")
+    # j1 and j2 say W, j3 says L on every answer: the panel says W, but without j1 it cannot.
+    paa_results(
+        finished_job(swayed, release, methods=["paa"]),
+        lambda i: {"j1": "W", "j2": "W", "j3": "L"},
+    )
+    # All three agree: W on even answers, L on odd ones.
+    paa_results(
+        finished_job(unanimous, release, methods=["paa"]),
+        lambda i: dict.fromkeys(("j1", "j2", "j3"), "W" if i % 2 == 0 else "L"),
+    )
+    return swayed, unanimous
+
+
+def test_unanimous_judges_have_alpha_one_and_no_flips() -> None:
+    votes = [dict.fromkeys(("a", "b"), "W" if i % 2 else "L") for i in range(40)]
+    found = krippendorff_alpha(votes, ["a", "b"], seed=1)
+    assert found.alpha == pytest.approx(1.0) and found.n == 40
+    assert found.ci == (pytest.approx(1.0), pytest.approx(1.0))
+    assert krippendorff_alpha(votes, ["a"], seed=1).alpha is None
+    same = [dict.fromkeys(("a", "b"), "W") for _ in range(5)]
+    assert krippendorff_alpha(same, ["a", "b"], seed=1).alpha is None
+
+
+def test_one_judge_deciding_is_counted_per_judge() -> None:
+    details = [{"judges": [record("j1", "W"), record("j2", "W"), record("j3", "L")]}] * 4
+    found = leave_one_out(details, ["j1", "j2", "j3"], PaaPanel())
+    assert found is not None
+    assert found.flips == {"j1": 1.0, "j2": 1.0, "j3": 0.0}
+    assert found.any_flip == 1.0
+    assert leave_one_out(details, ["j1"], PaaPanel()) is None
+
+
+def test_ranks_share_places_on_ties() -> None:
+    assert ranks({"a": 0.5, "b": 0.9, "c": 0.5, "d": None}) == {"a": 2, "b": 1, "c": 2, "d": None}
+
+
+def test_the_page_shows_each_judge_its_ranks_alpha_and_flips(client: Client) -> None:
+    release = dvb_release()
+    swayed, unanimous = two_models(release)
+    response = client.get(reverse("judges", args=["divervalue"]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    swayed_row = html.split(f'<tr data-model="{swayed.name}" class="rank-moves">')[1].split(
+        "</tr>"
+    )[0]
+    # The panel ranks it first (100% W); j3 alone ranks it second (0% W).
+    assert "100.0% (1)" in swayed_row and "0.0% (2)" in swayed_row
+    assert swayed_row.rstrip().endswith('<td class="num">100.0%</td>')  # flips without one judge
+    # Its panel ranks it second (50% W), j3 alone first: its rank moves too.
+    unanimous_row = html.split(f'<tr data-model="{unanimous.name}" class="rank-moves">')[1]
+    unanimous_row = unanimous_row.split("</tr>")[0]
+    assert '1.00 <span class="muted">[1.00, 1.00]</span>' in unanimous_row
+    assert unanimous_row.rstrip().endswith('<td class="num">0.0%</td>')
+    summary = html.split('id="judges-summary"')[1].split("</dl>")[0]
+    assert "<code>j1</code>, <code>j2</code>, <code>j3</code>" in summary
+    assert "95% CI" in summary and "without <code>j1</code>: 50.0%" in summary
+
+
+def test_a_method_with_one_judge_says_so_and_points_to_the_agreement_page(
+    client: Client, release: DatasetRelease
+) -> None:
+    response = client.get(reverse("judges", args=["navab"]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="single-judge"' in html
+    assert "pair=aj-aj_ref" in html
+
+
+def test_a_benchmark_without_judged_methods_or_an_unknown_one_is_not_found(
+    client: Client, release: DatasetRelease
+) -> None:
+    assert client.get(reverse("judges", args=["navab"]), {"method": "mc"}).status_code == 404
+    assert client.get(reverse("judges", args=["toy"])).status_code == 404
+
+
+def test_the_api_gives_the_same_numbers(client: Client, release: DatasetRelease) -> None:
+    swayed, _ = two_models(dvb_release())
+    body = client.get("/api/benchmarks/divervalue/judges/").json()
+    assert (body["method"], body["panel"], body["judges"]) == ("paa", True, ["j1", "j2", "j3"])
+    assert body["flips"]["by_judge"] == {"j1": 0.5, "j2": 0.5, "j3": 0.0}
+    row = next(r for r in body["rows"] if r["model"] == swayed.name)
+    assert (row["panel"], row["panel_rank"]) == (1.0, 1)
+    assert row["by_judge"]["j3"] == {"aligned": 0.0, "rank": 2}
+    assert client.get("/api/benchmarks/navab/judges/").json()["panel"] is False
+    assert client.get("/api/benchmarks/navab/judges/", {"method": "mc"}).status_code == 404
+
+
+def test_the_resampled_alpha_is_krippendorffs_on_each_replicate() -> None:
+    import krippendorff
+    import numpy as np
+
+    from evaluation.benchmarks.judge_robustness import _alphas, _coincidences
+
+    rng = np.random.default_rng(7)
+    matrix = rng.integers(0, 3, size=(3, 50)).astype(float)
+    matrix[0, :5] = np.nan  # some abstentions
+    library = krippendorff.alpha(
+        reliability_data=matrix, value_domain=[0, 1, 2], level_of_measurement="nominal"
+    )
+    ours = _alphas(_coincidences(matrix, 3).sum(axis=0)[None])[0]
+    assert ours == pytest.approx(library)
+    # A resample (items drawn with replacement) is the weighted sum of their coincidences.
+    picks = rng.integers(0, 50, size=50)
+    resampled = krippendorff.alpha(
+        reliability_data=matrix[:, picks], value_domain=[0, 1, 2], level_of_measurement="nominal"
+    )
+    weights = np.bincount(picks, minlength=50).astype(float)
+    assert _alphas(np.einsum("u,uij->ij", weights, _coincidences(matrix, 3))[None])[0] == (
+        pytest.approx(resampled)
+    )

@@ -1,0 +1,103 @@
+"""The search box's websearch syntax (`climate -nuclear`, `"trade policy"`, `a or b`) finds the
+same items on PostgreSQL (websearch_to_tsquery) and on the embedded default, SQLite (the syntax
+parsed once and applied as ORM filters), run in a subprocess on a fresh SQLite database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evaluation.benchmarks import get_benchmark
+from leaderboard.catalog.search import Term, parse_websearch, search_items
+
+ROOT = Path(__file__).resolve().parents[2]
+
+QUESTIONS = {
+    "levy": "Should the climate levy fund nuclear plants?",
+    "adaptation": "Is climate adaptation a priority?",
+    "phrase": "Does trade policy protect workers?",
+    "apart": "Should policy on trade be set by parliament?",
+    "tariffs": "Are reciprocal tariffs fair?",
+}
+
+# What each advertised query finds, by the key of its question.
+EXPECTED = {
+    "climate -nuclear": ["adaptation"],
+    '"trade policy"': ["phrase"],
+    "trade policy": ["apart", "phrase"],
+    "climate or tariffs": ["adaptation", "levy", "tariffs"],
+    'policy -"trade policy"': ["apart"],
+    "-climate": ["apart", "phrase", "tariffs"],
+}
+
+
+def found_per_query() -> dict[str, list[str]]:
+    """Create the items on the current database and run every query through `search_items`."""
+    from tests.factories import add_triples, make_release
+
+    release = make_release("search", signal=False)
+    by_question = {}
+    for key, question in QUESTIONS.items():
+        (item,) = add_triples(release, question=question, statement="Yes.", reverse_statement="No.")
+        by_question[item.uid] = key
+    from leaderboard.catalog.models import Item
+
+    navab = [get_benchmark("navab")]
+    return {
+        query: sorted(by_question[i.uid] for i in search_items(Item.objects.all(), query, navab))
+        for query in EXPECTED
+    }
+
+
+def main() -> None:
+    """Run on a fresh database named by DATABASE_URL (the subprocess of the SQLite test)."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leaderboard.settings")
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    print(json.dumps({"vendor": connection.vendor, "found": found_per_query()}))
+
+
+def test_it_parses_the_websearch_syntax():
+    assert parse_websearch('climate -nuclear "trade policy" or U.S.') == [
+        [Term(("climate",)), Term(("nuclear",), negated=True), Term(("trade", "policy"))],
+        [Term(("u", "s"))],
+    ]
+    assert parse_websearch('-"open phrase') == [[Term(("open", "phrase"), negated=True)]]
+    assert parse_websearch(' - "" or ') == []
+
+
+@pytest.mark.django_db
+def test_it_finds_the_advertised_syntax_on_postgresql():
+    assert found_per_query() == EXPECTED
+
+
+@pytest.mark.slow  # a process of its own on a SQLite database
+def test_it_finds_the_same_on_sqlite(tmp_path: Path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'search.sqlite3'}",
+        "CELERY_BROKER_URL": "memory://",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "from tests.catalog.test_search import main; main()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = json.loads(result.stdout.strip().splitlines()[-1])
+    assert output["vendor"] == "sqlite"
+    assert output["found"] == EXPECTED
