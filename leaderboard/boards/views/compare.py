@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from evaluation.benchmarks import get_benchmark
 from leaderboard.boards.compare import MAX_MODELS, Comparison, compare
 from leaderboard.boards.params import parse_model_ids, resolve_release
 from leaderboard.boards.queries import model_choices
+from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.visibility import is_staff
 
 MIN_MODELS = 2
 
 
-def compare_models(request: HttpRequest, benchmark: str) -> HttpResponse:
+def compare_models(request: HttpRequest, benchmark: str) -> HttpResponseBase:
+    # Scores and per-example results change only when a job finishes (the board version):
+    # whole anonymous responses are kept per version and query (responses.py).
+    return cached_response(request, lambda: render_comparison(request, benchmark))
+
+
+def render_comparison(request: HttpRequest, benchmark: str) -> HttpResponse:
     release = resolve_release(request.GET, staff=is_staff(request.user), benchmark=benchmark)
     declared = get_benchmark(benchmark)
     ids = parse_model_ids(request.GET)

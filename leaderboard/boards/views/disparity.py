@@ -7,17 +7,24 @@ import csv
 import io
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from leaderboard.boards.disparity import DisparityRow, board_disparities, disparity_state
 from leaderboard.boards.queries import method_gaps
+from leaderboard.boards.responses import cached_response
 from leaderboard.boards.views.board import spreadsheet_safe
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.catalog.visibility import is_staff
 
 
-def disparity_board(request: HttpRequest, benchmark: str) -> HttpResponse:
+def disparity_board(request: HttpRequest, benchmark: str) -> HttpResponseBase:
+    # Whole anonymous responses per board version (responses.py): disparities are stored per
+    # job and change only when a job finishes or a model or release is edited.
+    return cached_response(request, lambda: render_disparity_board(request, benchmark))
+
+
+def render_disparity_board(request: HttpRequest, benchmark: str) -> HttpResponse:
     release, declared, method, dimension, sort = disparity_state(
         request.GET, staff=is_staff(request.user), benchmark=benchmark
     )
@@ -75,7 +82,11 @@ def _record(row: DisparityRow) -> dict[str, Any]:
     }
 
 
-def disparity_export(request: HttpRequest, benchmark: str) -> HttpResponse:
+def disparity_export(request: HttpRequest, benchmark: str) -> HttpResponseBase:
+    return cached_response(request, lambda: render_disparity_export(request, benchmark))
+
+
+def render_disparity_export(request: HttpRequest, benchmark: str) -> HttpResponse:
     release, declared, method, dimension, sort = disparity_state(
         request.GET, staff=is_staff(request.user), benchmark=benchmark
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from evaluation.benchmarks import get_benchmark
@@ -14,11 +14,17 @@ from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.params import parse_board_query
 from leaderboard.boards.population import SCORE_ROW_FIELDS, Population, population, score_row
 from leaderboard.boards.queries import OVERALL
+from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.visibility import is_staff
 from leaderboard.evals.models import Score
 
 
-def world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
+def world_map(request: HttpRequest, benchmark: str) -> HttpResponseBase:
+    # The map shows only what the board version covers: whole anonymous responses are kept.
+    return cached_response(request, lambda: render_world_map(request, benchmark))
+
+
+def render_world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
     declared = get_benchmark(benchmark)
     if declared.map_dimension is None:
         raise Http404(f"{declared.name} has no dimension of places to map")

@@ -5,12 +5,13 @@ declaration."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import SafeString
 
@@ -28,6 +29,7 @@ from leaderboard.boards.cache import cached_value
 from leaderboard.boards.disparity import MethodDisparities, model_disparities
 from leaderboard.boards.params import page_base
 from leaderboard.boards.population import Population, applies, population, score_rows
+from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.facets import facet_values
 from leaderboard.catalog.filters import field_filters
@@ -318,7 +320,27 @@ def _viewer(section: Section, params: QueryDict) -> ExampleViewer | None:
     return ExampleViewer(section, page, shown, slice_filters, fields)
 
 
-def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def jobs_stamp(pk: int) -> str:
+    """What of the model's jobs its page shows that the board version does not cover: a job
+    submitted, started, failed or retried changes no board, but the page's job history shows
+    it. One query, read on every request (the cached page is keyed on it)."""
+    states = EvaluationJob.objects.filter(model_id=pk).order_by("id")
+    # The job history's columns that change after a job is created (not its progress).
+    rows = states.values_list(
+        "id", "status", "attempt", "failure_kind", "finished_at", "produced_model_id"
+    )
+    return hashlib.sha256(repr(list(rows)).encode()).hexdigest()[:16]
+
+
+def model_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
+    # Whole anonymous responses per board version (a job finishing, a model edited) and
+    # state of the model's jobs: the sections, map and radars are built once, not per visit.
+    return cached_response(
+        request, lambda: render_model_detail(request, pk), variant=f"jobs:{jobs_stamp(pk)}"
+    )
+
+
+def render_model_detail(request: HttpRequest, pk: int) -> HttpResponse:
     model = get_object_or_404(
         LanguageModel.objects.select_related("base_model", "submitter"), pk=pk
     )
