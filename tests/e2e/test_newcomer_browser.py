@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from evaluation.benchmarks.navab.prompts import MC_TEMPLATE
-from tests.factories import evaluate, make_model, make_release
+from tests.factories import dvb_release, evaluate, make_model, make_release, score_slices
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -79,4 +79,36 @@ def test_search_as_you_type_keeps_the_url_in_step_on_the_board_and_items(
     page.locator("#f-q").fill(question.split("(")[0].split()[-1])  # one word of a question
     page.wait_for_function(f"document.querySelector('#result-count').textContent !== {before!r}")
     assert "q=" in page.url
+    assert console.take() == []
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_counts_say_which_items_are_scored_and_why_a_place_is_grey(
+    live_server, page, console, width
+):
+
+    dvb = dvb_release("dvb-newcomer")
+    score_slices(make_model("org/gamma", params_billions=None), dvb, skill=0.7)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/")
+    assert "DVB-test users" in page.locator("main").inner_text()
+    page.goto(f"{live_server.url}/divervalue/board/")
+    assert "DVB-test" in page.locator("#scored-items").inner_text()
+    # No model states its size: the column is off by default, still offered in the chooser.
+    assert "hide-params" in (page.locator("#board-table").get_attribute("class") or "")
+    page.goto(f"{live_server.url}/divervalue/map/")
+    caption = page.locator("figure figcaption").first.inner_text()
+    assert "Grey: fewer than" in caption and "scored items" in caption and "DVB-test" in caption
+    assert "fewer than 1 items" not in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    assert console.take() == []
+
+
+def test_the_job_page_shows_the_workers_recent_lines(live_server, page, console, release):
+    job = release.jobs.order_by("pk").first()
+    job.log_tail = "INFO loading org/alpha-7b\nINFO mc: 12/30 requests"
+    job.save(update_fields=["log_tail"])
+    page.goto(f"{live_server.url}{job.get_absolute_url()}")
+    log = page.locator("#job-log").inner_text()
+    assert "mc: 12/30 requests" in log and "(empty)" not in log
     assert console.take() == []
