@@ -24,7 +24,7 @@ from evaluation.results import SCORE_FIELDS, slice_key
 from evaluation.spec import Kind, parse_model_ref, vllm_available
 from leaderboard.catalog.exports import release_directory
 from leaderboard.catalog.models import Item
-from leaderboard.evals import disparity, lifecycle, routing
+from leaderboard.evals import disparity, lifecycle, routing, sample_details
 from leaderboard.evals.models import (
     EvaluationJob,
     LanguageModel,
@@ -212,7 +212,7 @@ def run_job(job: EvaluationJob, token: str, cancelled: threading.Event) -> None:
         )
     try:
         store_results(job, token, result, Path(settings.EVAL_RESULTS_DIR))
-    except DataError as exc:
+    except (DataError, sample_details.UnstorableOutput) as exc:
         # Every value stored there is the model's output or computed from it: one PostgreSQL
         # refuses is the model's problem, and another worker would only be refused again.
         raise lifecycle.ModelProblem(f"The model's output could not be stored: {exc}") from exc

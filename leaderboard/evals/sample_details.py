@@ -43,6 +43,12 @@ def details_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "sample-details"
 
 
+class UnstorableOutput(ValueError):
+    """A per-item result holds a value JSON cannot (NaN, infinity): computed from the model's
+    output (NaN weights give NaN log-likelihoods), so the model's problem, as PostgreSQL's
+    jsonb refused such details when they were kept in rows."""
+
+
 def job_path(job_id: int, base: Path | None = None) -> Path:
     return (base or details_dir()) / f"job-{job_id}.jsonz"
 
@@ -59,19 +65,30 @@ def write_job(
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.partial")
     index = []
-    with partial.open("wb") as out:
-        out.write(MAGIC)
-        for start in range(0, len(ordered), BLOCK):
-            block = ordered[start : start + BLOCK]
-            lines = "\n".join(json.dumps(list(r), ensure_ascii=False) for r in block)
-            data = zlib.compress(lines.encode(), 6)
-            index.append(ENTRY.pack(block[0][0], block[-1][0], out.tell(), len(data)))
-            out.write(data)
-        at = out.tell()
-        out.write(b"".join(index))
-        out.write(TAIL.pack(at, len(index)))
+    try:
+        with partial.open("wb") as out:
+            out.write(MAGIC)
+            for start in range(0, len(ordered), BLOCK):
+                block = ordered[start : start + BLOCK]
+                lines = "\n".join(_line(r) for r in block)
+                data = zlib.compress(lines.encode(), 6)
+                index.append(ENTRY.pack(block[0][0], block[-1][0], out.tell(), len(data)))
+                out.write(data)
+            at = out.tell()
+            out.write(b"".join(index))
+            out.write(TAIL.pack(at, len(index)))
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(path)
     return path
+
+
+def _line(row: tuple[int, str, Mapping[str, Any], Mapping[str, Any]]) -> str:
+    try:
+        return json.dumps(list(row), ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        raise UnstorableOutput(f"item {row[0]}, {row[1]}: {exc}") from exc
 
 
 def rewrite(job_id: int, changed: Long, base: Path | None = None) -> None:

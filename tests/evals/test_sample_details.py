@@ -78,3 +78,13 @@ def test_a_deleted_jobs_details_file_goes_with_it(
         job.delete()
     assert not path.exists()
     assert sample_details.read_job(job.pk or 0) == {}
+
+
+def test_a_value_json_cannot_hold_is_refused_and_leaves_no_file(tmp_path):
+    from leaderboard.evals.sample_details import UnstorableOutput, job_path, write_job
+
+    rows = [(1, "mc", {}, {"loglikelihoods": {"A": float("nan"), "B": -1.0}})]
+    with pytest.raises(UnstorableOutput, match="item 1, mc"):
+        write_job(7, rows, base=tmp_path)
+    assert not job_path(7, tmp_path).exists()
+    assert list(tmp_path.iterdir()) == []
