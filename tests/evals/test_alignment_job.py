@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from leaderboard.boards.alignment_effect import alignment_effect
-from leaderboard.evals import lifecycle
+from leaderboard.evals import lifecycle, sample_details
 from leaderboard.evals.alignment import run_alignment_job
 from leaderboard.evals.models import EvaluationJob, JobKind, JobStatus, ModelType
 from leaderboard.evals.runner import run_job
@@ -102,11 +102,11 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
         "Rest": other_n,
     }
     # Truly paired: both models saw every item with the same option order.
+    uids = dict(release.items.values_list("pk", "uid"))
     pairs = {
-        (uid, job_id): is_a
-        for uid, job_id, is_a in EvaluationJob.objects.filter(
-            pk__in=[heldout_eval.pk, baseline.pk]
-        ).values_list("samples__item__uid", "pk", "samples__parts")
+        (uids[item], job.pk): parts
+        for job in (heldout_eval, baseline)
+        for (item, _), (parts, _) in sample_details.read_job(job.pk).items()
     }
     for uid in evaluated:
         assert pairs[(uid, heldout_eval.pk)] == pairs[(uid, baseline.pk)]
