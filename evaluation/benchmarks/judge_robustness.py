@@ -130,19 +130,24 @@ class LeaveOneOut:
 def leave_one_out(
     details: Sequence[Mapping[str, Any]], judges: Sequence[str], panel: JudgePanel
 ) -> LeaveOneOut | None:
-    """How often the panel's verdict depends on a single judge (None without items or with a
-    single judge, which cannot be left out)."""
-    if not details or len(judges) < 2:
+    """How often the panel's verdict depends on a single judge, over the answers the whole
+    panel decided (an abstention has no verdict to flip). None without such answers or with a
+    single judge, which cannot be left out."""
+    if len(judges) < 2:
         return None
     changed = {judge: 0 for judge in judges}
-    any_changed = 0
+    any_changed = n = 0
     for item in details:
         full = panel.verdict(item)
+        if full == ABSTAIN:
+            continue
+        n += 1
         moved = [judge for judge in judges if panel.verdict(item, without=judge) != full]
         for judge in moved:
             changed[judge] += 1
         any_changed += bool(moved)
-    n = len(details)
+    if not n:
+        return None
     return LeaveOneOut({j: c / n for j, c in changed.items()}, any_changed / n, n)
 
 

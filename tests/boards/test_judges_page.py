@@ -21,6 +21,8 @@ SCORES = {"W": (90, 80, 40), "L": (50, 80, 40), "TIE": (75, 80, 70)}
 
 
 def record(judge: str, vote: str) -> dict[str, object]:
+    if vote == "ABSTAIN":  # the judge's output could not be read
+        return {"judge": judge, "vote": vote, "scores": None, "hard_violation": None}
     model, winner, loser = SCORES[vote]
     return {
         "judge": judge,
@@ -163,3 +165,16 @@ def test_the_resampled_alpha_is_krippendorffs_on_each_replicate() -> None:
     assert _alphas(np.einsum("u,uij->ij", weights, _coincidences(matrix, 3))[None])[0] == (
         pytest.approx(resampled)
     )
+
+
+def test_unreadable_judges_give_no_alpha_and_no_flip_share(client: Client) -> None:
+    release = dvb_release()
+    job = finished_job(make_model("org/mute"), release, methods=["paa"])
+    paa_results(job, lambda i: dict.fromkeys(("j1", "j2"), "ABSTAIN"))
+    unreadable = [{"judges": [{"judge": "j1", "vote": "ABSTAIN", "scores": None}] * 2}]
+    assert leave_one_out(unreadable, ["j1", "j2"], PaaPanel()) is None
+    html = client.get(reverse("judges", args=["divervalue"])).content.decode()
+    summary = html.split('id="judges-summary"')[1].split("</dl>")[0]
+    assert "no answer has two readable votes" in summary
+    assert "the panel decided no answer" in summary
+    assert "0.0%" not in html.split('id="judges-board"')[1]
