@@ -386,8 +386,7 @@ def sample_rows(jobs_a_benchmark: int) -> SampleRows:
     """Per-example rows as a full run stores them, for JOBS_A_BENCHMARK jobs of each release:
     NaVAB MC, AJ and aj_ref on every item; DiverValue-Bench OPA and PAA on DVB-test (those
     jobs' OPA-only rows from `fill` replaced). Then bytes a row (`bytes_per_sample`)."""
-    from leaderboard.benchmark.models import DatasetRelease
-
+    from leaderboard.catalog.models import DatasetRelease
     from leaderboard.evals import sample_details
     from leaderboard.evals.models import EvaluationJob, JobStatus, SampleResult
 
