@@ -9,14 +9,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.agreement import Agreement, method_agreement
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, SliceDimension
 from evaluation.stats import cell_seed
 from leaderboard.boards.cache import cached_value
-from leaderboard.boards.params import resolve_release
+from leaderboard.boards.params import chosen_option, resolve_release
 from leaderboard.catalog.models import DatasetRelease, Item
 from leaderboard.evals.models import LanguageModel, SampleResult
 
@@ -92,12 +92,13 @@ def agreement_state(
     release = resolve_release(params, staff=staff, benchmark=benchmark)
     declared = get_benchmark(benchmark)
     pairs = method_pairs(declared)
-    if not pairs:
-        raise Http404(f"{declared.name} declares no pair of methods scoring the same items")
-    wanted = params.get("pair") or pairs[0].key
-    pair = next((p for p in pairs if p.key == wanted), None)
-    if pair is None:
-        raise Http404(f"Unknown method pair {wanted!r}")
+    pair = chosen_option(
+        params,
+        "pair",
+        pairs,
+        none=f"{declared.name} declares no pair of methods scoring the same items",
+        unknown="Unknown method pair {key}",
+    )
     return release, declared, pairs, pair
 
 

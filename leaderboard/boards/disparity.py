@@ -11,7 +11,7 @@ from django.http import Http404, QueryDict
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, MetricKind, SliceDimension
 from evaluation.benchmarks.disparity import Disparity, SliceGap
-from leaderboard.boards.params import resolve_release
+from leaderboard.boards.params import chosen_option, resolve_release
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import disparity as stored
 from leaderboard.evals.models import EvaluationJob, LanguageModel
@@ -140,19 +140,16 @@ def disparity_state(
     the benchmark does not declare)."""
     release = resolve_release(params, staff=staff, benchmark=benchmark)
     declared = get_benchmark(benchmark)
-    if not declared.slices:
-        raise Http404(f"{declared.name} declares no slice dimensions")
-    method_key = params.get("method") or declared.methods[0].key
-    if method_key not in [m.key for m in declared.methods]:
-        raise Http404(f"Unknown method {method_key!r}")
-    dimension_key = params.get("dimension") or declared.slices[0].key
-    if dimension_key not in [d.key for d in declared.slices]:
-        raise Http404(f"Unknown slice dimension {dimension_key!r}")
+    no_slices = f"{declared.name} declares no slice dimensions"
+    if not declared.slices:  # said before a bad method, as it always was
+        raise Http404(no_slices)
+    method = chosen_option(
+        params, "method", declared.methods, none=f"{declared.name} declares no methods",
+        unknown="Unknown method {key}",
+    )  # fmt: skip
+    dimension = chosen_option(
+        params, "dimension", declared.slices, none=no_slices,
+        unknown="Unknown slice dimension {key}",
+    )  # fmt: skip
     sort = params.get("sort", "disparity")
-    return (
-        release,
-        declared,
-        declared.method(method_key),
-        declared.slice_dimension(dimension_key),
-        sort if sort in SORTS else "disparity",
-    )
+    return release, declared, method, dimension, sort if sort in SORTS else "disparity"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, Track
@@ -26,7 +26,7 @@ from evaluation.benchmarks.judge_robustness import (
 )
 from leaderboard.boards.agreement import item_rows
 from leaderboard.boards.cache import cached_value
-from leaderboard.boards.params import resolve_release
+from leaderboard.boards.params import chosen_option, resolve_release
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import sample_details
 from leaderboard.evals.models import LanguageModel
@@ -74,12 +74,13 @@ def judges_state(
     release = resolve_release(params, staff=staff, benchmark=benchmark)
     declared = get_benchmark(benchmark)
     methods = judged_methods(declared)
-    if not methods:
-        raise Http404(f"{declared.name} declares no judged method")
-    wanted = params.get("method") or methods[0].key
-    method = next((m for m in methods if m.key == wanted), None)
-    if method is None:
-        raise Http404(f"{wanted!r} is not a judged method of {declared.name}")
+    method = chosen_option(
+        params,
+        "method",
+        methods,
+        none=f"{declared.name} declares no judged method",
+        unknown=f"{{key}} is not a judged method of {declared.name}",
+    )
     return release, declared, methods, method
 
 

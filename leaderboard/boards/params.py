@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from django.http import Http404, QueryDict
 
@@ -51,6 +51,28 @@ def resolve_release(
     if release is None:
         raise Http404(f"No release {version!r}" if version else "No published release yet")
     return release
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+Keyed = TypeVar("Keyed", bound=_Keyed)
+
+
+def chosen_option(
+    params: QueryDict, name: str, options: Sequence[Keyed], *, none: str, unknown: str
+) -> Keyed:
+    """`?NAME=KEY` among a benchmark's declared OPTIONS (default: the first); a 404 saying
+    NONE where it declares none, or UNKNOWN (`{key}` filled in) for a key it does not."""
+    if not options:
+        raise Http404(none)
+    wanted = params.get(name) or options[0].key
+    found = next((option for option in options if option.key == wanted), None)
+    if found is None:
+        raise Http404(unknown.format(key=repr(wanted)))
+    return found
 
 
 def parse_board_query(
