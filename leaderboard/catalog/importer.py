@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
 from evaluation.benchmarks import get_benchmark
@@ -576,41 +576,36 @@ def _insert_postgres(
 ) -> None:
     """Each batch in one statement that writes the items with their search documents and
     their ItemSlice rows: no second pass over the release (an UPDATE of every row's document
-    rewrote every row, the slices were one more scan). The statements are pipelined, so the
-    server builds one batch's documents while this process reads the next."""
+    rewrote every row, the slices were one more scan). A batch travels as one JSON document
+    that the server unpacks (`jsonb_to_recordset`): psycopg escaped every element of the
+    arrays this used to send in Python, a third of the import's time. The statements are
+    pipelined, so the server builds one batch's documents while this process reads the next."""
     items, slices = Item._meta.db_table, ItemSlice._meta.db_table
     document, document_params = document_sql(declaration, "u.data")
     columns = ", ".join(FINGERPRINT_FIELDS)
     statement = (
         f"WITH written AS (INSERT INTO {items} (release_id, {columns}, search_document) "
         f"SELECT %s, {', '.join(f'u.{c}' for c in FINGERPRINT_FIELDS)}, {document} "
-        "FROM unnest(%s::text[], %s::jsonb[], %s::jsonb[], %s::jsonb[], %s::text[], %s::int[]) "
-        f"AS u({columns}) RETURNING id, slices) "
+        "FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS (uid text, slices jsonb, "
+        "data jsonb, extra jsonb, source_file text, source_index int)) "
+        f"WITH ORDINALITY AS u({columns}, n) "
+        # Ids in the file's order: the downloads list items by id.
+        "ORDER BY u.n RETURNING id, slices) "
         f"INSERT INTO {slices} (item_id, dimension, value) "
         "SELECT written.id, s.key, s.value FROM written, jsonb_each_text(written.slices) s"
     )
     with connection.cursor() as cursor:
-        raw = cursor.cursor
+        # A server-side binding cursor: the batch is sent as a parameter, not quoted into
+        # the statement's text (Django's cursors bind on the client).
+        raw = psycopg.Cursor(cursor.cursor.connection)
         with raw.connection.pipeline() as pipeline:
             for number, batch in enumerate(_batches(rows), start=1):
                 # The pipeline queues what the server has not read yet in this process:
                 # waiting for it now and then keeps that to a few batches, not the release.
                 if number % PIPELINE_DEPTH == 0:
                     pipeline.sync()
-                uid, sliced, data, extra, source_file, source_index = zip(*batch, strict=True)
-                raw.execute(
-                    statement,
-                    [
-                        release.pk,
-                        *document_params,
-                        list(uid),
-                        [Jsonb(v) for v in sliced],
-                        [Jsonb(v) for v in data],
-                        [Jsonb(v) for v in extra],
-                        list(source_file),
-                        list(source_index),
-                    ],
-                )
+                document_rows = [dict(zip(FINGERPRINT_FIELDS, row, strict=True)) for row in batch]
+                raw.execute(statement, [release.pk, *document_params, json.dumps(document_rows)])
                 advance(len(batch))
 
 
