@@ -136,7 +136,7 @@ class Layout:
     """How one job uses a worker's GPUs: each copy of the model spans SHARDS GPUs (vLLM's
     `tensor_parallel_size`, transformers' `device_map` sharding through lm-eval's
     `parallelize=True`), and REPLICAS copies score items side by side (vLLM's
-    `data_parallel_size`)."""
+    `data_parallel_size`; transformers: one process per GPU, `evaluation.data_parallel`)."""
 
     shards: int = 1
     replicas: int = 1
@@ -155,10 +155,11 @@ class Layout:
             return "one device"
         parts = []
         if self.shards > 1:
-            how = {"vllm": " (vLLM tensor parallel)", "hf": " (transformers device_map)"}
-            parts.append(f"sharded across {self.shards} GPUs{how.get(backend, '')}")
+            sharding = {"vllm": " (vLLM tensor parallel)", "hf": " (transformers device_map)"}
+            parts.append(f"sharded across {self.shards} GPUs{sharding.get(backend, '')}")
         if self.replicas > 1:
-            parts.append(f"{self.replicas} data-parallel copies")  # vLLM only
+            processes = " (one transformers process per GPU)" if backend == "hf" else ""
+            parts.append(f"{self.replicas} data-parallel copies{processes}")
         return ", ".join(parts)
 
 
@@ -168,15 +169,15 @@ def plan_layout(need_gb: float | None, worker: Capacity | None, backend: Backend
     vLLM spans the fewest GPUs that hold the model, rounded up to a power of two (tensor
     parallelism splits attention heads, which come in powers of two), and fills the rest of
     the node with copies. transformers shards one copy across every GPU it sees when the model
-    needs more than one, and otherwise runs on one GPU: its data parallelism needs one process
-    per GPU (`accelerate launch`), which the worker's in-process lm-eval does not start.
+    needs more than one (lm-eval's `parallelize=True` takes them all), and otherwise runs a copy
+    on each GPU, one process per GPU (`evaluation.data_parallel`), so the job uses the node.
     A model of unknown size is sharded across the whole worker, where it is likeliest to fit.
     """
     if worker is None or worker.gpus == 1:
         return Layout()
     needed = worker.gpus if need_gb is None else worker.gpus_needed(need_gb)
     if backend == "hf":
-        return Layout(shards=worker.gpus) if needed > 1 else Layout()
+        return Layout(shards=worker.gpus) if needed > 1 else Layout(replicas=worker.gpus)
     shards = 1
     while shards < needed:
         shards *= 2
