@@ -5,7 +5,7 @@ lm-eval's own data parallelism for ``hf`` is ``accelerate launch -m lm_eval``: o
 GPU, each building the requests of its share of the documents. The worker runs lm-eval inside
 its Celery process (progress, context checks, the benchmark's harness between stages), so here
 the copies sit below lm-eval instead: the job's process loads copy 0 on its first GPU and
-starts one helper process per further GPU (``python -m evaluation.data_parallel``, pinned with
+starts one helper process per further GPU (`evaluation.data_parallel_copy`, pinned with
 ``CUDA_VISIBLE_DEVICES``); every request list lm-eval hands the model is dealt out
 round-robin, scored by all copies at once, and put back in its order. A request's result does
 not depend on which copy scored it (each is the same weights scoring the same text; only the
@@ -54,7 +54,7 @@ class _Helper:
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu  # its one GPU, seen as cuda:0
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "evaluation.data_parallel"],
+            [sys.executable, "-m", "evaluation.data_parallel_copy"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -152,49 +152,3 @@ def _dealt(request_type: str, lm: Any, helpers: list[_Helper]) -> Any:
         return merged
 
     return score
-
-
-def _serve(inbox: IO[bytes], outbox: IO[bytes]) -> None:
-    """A helper's loop: load the model, then score each request list sent, until stdin ends."""
-    from lm_eval.api.instance import Instance
-
-    from evaluation.lm_eval_runner import load_lm
-
-    lm: Any = None
-    while True:
-        try:
-            message = pickle.load(inbox)
-        except EOFError:
-            return
-        try:
-            if message[0] == "load":
-                _, spec, device = message
-                lm = load_lm(spec, device)
-                reply: Any = None
-            else:
-                _, request_type, arguments = message
-                requests = [
-                    Instance(request_type=request_type, doc={}, arguments=args, idx=0)
-                    for args in arguments
-                ]
-                reply = getattr(lm, request_type)(requests, disable_tqdm=True)
-            answer: tuple[str, Any] = ("ok", reply)
-        except ModelError as exc:
-            answer = ("model-error", str(exc))
-        except SetupError as exc:
-            answer = ("setup-error", str(exc))
-        except Exception as exc:  # reported to the job's process, which decides the blame
-            answer = ("error", f"{type(exc).__name__}: {exc}")
-        pickle.dump(answer, outbox, protocol=pickle.HIGHEST_PROTOCOL)
-        outbox.flush()
-
-
-def main() -> None:
-    # Replies go on the real stdout; anything a library prints goes to stderr instead.
-    outbox = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    _serve(sys.stdin.buffer, outbox)
-
-
-if __name__ == "__main__":
-    main()
