@@ -8,6 +8,9 @@ A capacity is ``GPUS x MEMORY_GB`` per worker, named ``<gpus>x<memory>g`` ("1x80
 its Celery queue is ``gpu.<name>``. A job goes to the smallest configured capacity (by total
 memory, then fewer GPUs) that holds its need; a model no capacity holds is refused.
 
+An alignment job (DPO + LoRA training, on one GPU) needs what `evaluation.alignment.memory`
+computes instead, and is routed here with `one_gpu`.
+
 No Django here: workers, the web site and the command line read the same rules.
 """
 
@@ -113,17 +116,26 @@ class NoCapacity(ValueError):
     """No configured capacity holds the model; the message says why, for the submitter."""
 
 
-def route(need_gb: float | None, capacities: Iterable[Capacity]) -> Capacity | None:
-    """The smallest of CAPACITIES that holds NEED_GB (None: none is configured). A model of
-    unknown size goes to the largest, where it is likeliest to fit."""
+def route(
+    need_gb: float | None, capacities: Iterable[Capacity], *, one_gpu: bool = False
+) -> Capacity | None:
+    """The smallest of CAPACITIES that holds NEED_GB (None: none is configured); with ONE_GPU,
+    on one of its GPUs (work that runs on one device: DPO training, `evaluation.alignment.memory`).
+    A model of unknown size goes to the largest, where it is likeliest to fit."""
     ordered = sorted(capacities, key=_size)
     if not ordered:
         return None
     if need_gb is None:
-        return ordered[-1]
+        return max(ordered, key=lambda c: c.memory_gb) if one_gpu else ordered[-1]
     for capacity in ordered:
-        if capacity.holds(need_gb):
+        if capacity.holds(need_gb) if not one_gpu else capacity.gpus_needed(need_gb) == 1:
             return capacity
+    if one_gpu:
+        biggest = max(ordered, key=lambda c: c.memory_gb)
+        raise NoCapacity(
+            f"the largest GPU of this site's workers has {biggest.memory_gb:g} GB "
+            f"({biggest.name}), and this runs on one GPU"
+        )
     largest = ordered[-1]
     raise NoCapacity(
         f"the largest GPU workers here have {largest.gpus} x {largest.memory_gb:g} GB "
