@@ -9,7 +9,8 @@ starts one helper process per further GPU (`evaluation.data_parallel_copy`, pinn
 ``CUDA_VISIBLE_DEVICES``); every request list lm-eval hands the model is dealt out
 round-robin, scored by all copies at once, and put back in its order. A request's result does
 not depend on which copy scored it (each is the same weights scoring the same text; only the
-batch it shares differs), so the per-item results are those of one process; the stock
+batch it shares differs, which on a GPU may move a log-likelihood in its last bits, as any
+change of batch size does), so the per-item results are those of one process; the stock
 ``accelerate launch`` command on the card splits by document instead, to the same results.
 
 Helpers read pickled requests on stdin and write pickled results on stdout; they exit when
