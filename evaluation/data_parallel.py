@@ -109,6 +109,9 @@ def spread(lm: Any, spec: ModelSpec, device: str) -> Any:
     started now, one per GPU after the first (on the CPU, processes standing for GPUs), and
     LM's request methods deal each request list out among all of them. Returns LM."""
     copies = spec.replicas
+    if device.startswith("cuda:"):
+        # Copy 0 would share a GPU with another copy: the layout is the whole node's.
+        raise SetupError(f"data-parallel copies use every GPU: run on cuda, not {device}")
     gpus = gpu_ids(device)
     if gpus and len(gpus) < copies:
         raise SetupError(

@@ -72,3 +72,5 @@ def test_more_copies_than_gpus_is_the_sites_set_up(tiny_model, monkeypatch):
 
     with pytest.raises(SetupError, match="2 data-parallel copies need 2 GPUs; this worker sees 1"):
         spread(object(), replace(cpu_spec(tiny_model), replicas=2), "cuda")
+    with pytest.raises(SetupError, match="use every GPU: run on cuda, not cuda:1"):
+        spread(object(), replace(cpu_spec(tiny_model), replicas=2), "cuda:1")
