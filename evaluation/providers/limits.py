@@ -143,6 +143,12 @@ class _LocalSpacing:
             self.next_at = start + interval
         return start - now
 
+    def follow(self, start_in: float, interval: float) -> None:
+        """A start the shared bucket reserved for this process: should Redis go, this
+        process's own spacing goes on after it, not from scratch (a burst at the switch)."""
+        with self.lock:
+            self.next_at = max(self.next_at, time.monotonic() + start_in + interval)
+
     def pause(self, seconds: float) -> None:
         with self.lock:
             self.paused_until = max(self.paused_until, time.monotonic() + seconds)
@@ -165,6 +171,10 @@ class ProviderLimiter:
         self.concurrency = concurrency
         self.lease_s = lease_s
         self.local = _local_spacing(key)
+        #: this process's leases whose release Redis did not hear (it was unreachable),
+        #: released once it answers again: a lost release does not hold a place until its
+        #: lease runs out (the request's timeout plus LEASE_MARGIN_S)
+        self.unreleased = _unreleased(key)
 
     @contextmanager
     def slot(self, longest_pause_s: float = float("inf")) -> Iterator[None]:
@@ -203,9 +213,12 @@ class ProviderLimiter:
                 [self._name("rate"), self._name("paused")],
                 [int(interval * 1e6), longest_us],
             )
-        wait_s = (
-            waited / 1e6 if waited is not None else self.local.reserve(interval, longest_pause_s)
-        )
+        if waited is None:
+            wait_s = self.local.reserve(interval, longest_pause_s)
+        else:
+            wait_s = waited / 1e6
+            if wait_s >= 0:
+                self.local.follow(wait_s, interval)
         if wait_s < 0:
             raise ProviderPaused(-wait_s)
         if wait_s > 0:
@@ -217,6 +230,7 @@ class ProviderLimiter:
             return None
         holder = f"{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
         args = [self.concurrency, holder, int(self.lease_s * 1e6)]
+        self._release_lost()
         while True:
             got = self.store.run(_ACQUIRE, [self._name("in-flight")], args)
             if got is None:
@@ -227,7 +241,14 @@ class ProviderLimiter:
 
     def _release(self, holder: str) -> None:
         assert self.store is not None
-        self.store.command("zrem", self._name("in-flight"), holder)
+        if self.store.command("zrem", self._name("in-flight"), holder) is None:
+            self.unreleased.add(holder)
+
+    def _release_lost(self) -> None:
+        assert self.store is not None
+        lost = self.unreleased.take()
+        if lost and self.store.command("zrem", self._name("in-flight"), *lost) is None:
+            self.unreleased.update(lost)
 
 
 class SharedLimits:
@@ -296,9 +317,31 @@ def local_limiter(
     return ProviderLimiter(None, provider_key(base_url, account), requests_per_minute, None, 0.0)
 
 
+class _Unreleased:
+    """Leases of one provider this process could not release (a set shared by threads)."""
+
+    def __init__(self) -> None:
+        self.holders: set[str] = set()
+        self.lock = threading.Lock()
+
+    def add(self, holder: str) -> None:
+        with self.lock:
+            self.holders.add(holder)
+
+    def update(self, holders: list[str]) -> None:
+        with self.lock:
+            self.holders.update(holders)
+
+    def take(self) -> list[str]:
+        with self.lock:
+            taken, self.holders = sorted(self.holders), set()
+        return taken
+
+
 _registry_lock = threading.Lock()
 _outages: dict[str, _Outage] = {}
 _spacings: dict[str, _LocalSpacing] = {}
+_unreleased_leases: dict[str, _Unreleased] = {}
 
 
 def _outage(url: str) -> _Outage:
@@ -309,3 +352,8 @@ def _outage(url: str) -> _Outage:
 def _local_spacing(key: str) -> _LocalSpacing:
     with _registry_lock:
         return _spacings.setdefault(key, _LocalSpacing())
+
+
+def _unreleased(key: str) -> _Unreleased:
+    with _registry_lock:
+        return _unreleased_leases.setdefault(key, _Unreleased())

@@ -242,3 +242,25 @@ def test_a_pause_past_the_cap_told_to_one_request_stops_the_next_unsent(server, 
     assert len(server.requests_to(CHAT)) == 1  # the other request was never sent
     assert 50 < raised.value.wait_s <= 60
     assert "asked every worker to wait" in str(raised.value)
+
+
+@pytest.mark.timeout(60)
+def test_a_lease_whose_release_redis_missed_is_released_once_it_answers(monkeypatch):
+    """Redis unreachable as a request ends (a network cut): its place is given back when
+    Redis answers again, not held until the lease runs out (the timeout plus 30 s)."""
+    import redis
+
+    from evaluation.providers import limits
+
+    monkeypatch.setattr(limits, "RETRY_S", 0.0)
+    store = SharedLimits(redis_url(), f"test-limits-{uuid.uuid4().hex[:8]}")
+    limiter = store.limiter("http://provider.test/v1", None, None, concurrency=1, timeout_s=60)
+    reachable = store.client
+    with limiter.slot():
+        store.client = redis.Redis.from_url("redis://127.0.0.1:1/0")  # the cut
+    store.client = reachable
+    started = time.monotonic()
+    with limiter.slot():
+        assert reachable.zcard(limiter._name("in-flight")) == 1  # this request's lease only
+    assert time.monotonic() - started < 2
+    assert reachable.zcard(limiter._name("in-flight")) == 0
