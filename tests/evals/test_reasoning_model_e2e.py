@@ -123,6 +123,9 @@ def test_a_reasoning_model_is_evaluated_with_its_settings_and_its_cut_off_answer
         assert "reasoning: no stop sequences, no temperature, max_completion_tokens" in page
         assert "Reasoning effort</dt><dd data-generation>low" in page
         assert "Unparsable" in page and "Cut off" in page
+        # The site's command repeats the requests; stock lm-eval is said not to.
+        assert "--generation" in page and "reasoning&quot;: true" in page
+        assert "# Reasoning mode: stock lm-eval" in page
     # Each answer's prompt says how it was asked: not "greedily", no stop sequence.
     model_page = client.get(job.model.get_absolute_url()).content.decode()
     assert "Generated in reasoning mode (sent no stop sequence, no temperature)" in model_page
