@@ -1,0 +1,424 @@
+"""One configuration x backend of benchmarks/gpu_throughput.py, run in its own process (so GPU
+memory is returned between runs and one failure does not end the others): the shapes and their
+parameter counts, items at the published texts' lengths, the model built with random weights on
+the device, and the measured run through the harnesses, one printed line per method.
+
+    python benchmarks/gpu_measure.py JOB_JSON   (started by gpu_throughput.py, which writes JOB_JSON)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+# lm-eval's own progress bars off (tqdm reads its defaults from TQDM_*): one bar per run, ours.
+os.environ["TQDM_DISABLE"] = "1"
+
+FULL_NAVAB = 63_000  # triples, MC + AJ
+FULL_DVB = 23_763  # items, OPA
+METHODS = ("navab:mc", "navab:aj", "divervalue:opa")
+#: items of the warm-up before each measured run (kernels, caches, and the rate that sizes it)
+WARM_ITEMS = 16
+#: the fewest items a measured run scores, whatever the budget (fewer say little of a batch)
+MIN_ITEMS = 64
+#: DiverValue-Bench's published data: about 17 items per user (23,763 items, 1,396 users)
+ITEMS_PER_USER = 17
+
+# Shapes of the published models (vocab None: the offline tokenizer's own size).
+CONFIGS: dict[str, dict[str, Any]] = {
+    "tiny": {
+        "hidden_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "intermediate_size": 128,
+        "vocab_size": None,
+    },
+    "7b": {
+        "hidden_size": 4096,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 32,
+        "intermediate_size": 11008,
+        "vocab_size": 32000,
+    },
+    "70b": {
+        "hidden_size": 8192,
+        "num_hidden_layers": 80,
+        "num_attention_heads": 64,
+        "num_key_value_heads": 8,
+        "intermediate_size": 28672,
+        "vocab_size": 32000,
+    },
+}
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+# --- shapes, parameters, MFU ------------------------------------------------------------------
+
+
+def matmul_params(shape: dict[str, Any], layers: int, vocab: int) -> int:
+    """Parameters a token multiplies: attention, MLP and output head (not the input embedding)."""
+    h, inter = shape["hidden_size"], shape["intermediate_size"]
+    kv = shape["num_key_value_heads"] * h // shape["num_attention_heads"]
+    return layers * (2 * h * h + 2 * h * kv + 3 * h * inter) + h * vocab
+
+
+def total_params(shape: dict[str, Any], layers: int, vocab: int) -> int:
+    return matmul_params(shape, layers, vocab) + shape["hidden_size"] * vocab
+
+
+def billions(params: float) -> str:
+    return f"{params / 1e9:.1f}B" if params >= 1e8 else f"{params / 1e6:.2f}M"
+
+
+def mfu_text(mfu: float | None, device: str) -> str:
+    if mfu is not None:
+        return f"MFU {mfu:.1%}"
+    return "MFU n/a (CPU)" if device == "cpu" else "MFU n/a (peak unknown: --peak-tflops)"
+
+
+# --- items at published lengths -----------------------------------------------------------------
+
+
+def _shuffled(text: str, rng: random.Random, words: int | None = None) -> str:
+    pieces = text.split()
+    if words is not None:
+        pieces = [pieces[i % len(pieces)] for i in range(words)]
+    rng.shuffle(pieces)
+    return " ".join(pieces)
+
+
+def navab_release(directory: Path, n_items: int) -> Path:
+    """N triples with the demo's texts (its nations and modes), words shuffled per item."""
+    from evaluation.benchmarks import get_benchmark
+    from evaluation.benchmarks.navab.records import TripleRecord, write_release
+
+    navab = get_benchmark("navab")
+    demo = navab.read_published(navab.demo_dir).records
+    records = []
+    for i in range(n_items):
+        rng, source = random.Random(i), demo[i % len(demo)].fields
+        question = _shuffled(source["question"].rstrip("?"), rng) + "?"
+        records.append(
+            TripleRecord(
+                uid=f"{source['nation']}-{source['mode']}-{i:06d}",
+                nation=source["nation"],
+                mode=source["mode"],
+                question=question,
+                statement=_shuffled(source["statement"], rng),
+                reverse_statement=_shuffled(source["reverse_statement"], rng),
+            )
+        )
+    write_release(directory, records, {"version": f"throughput-{n_items}"})
+    return directory
+
+
+def divervalue_release(directory: Path, n_items: int) -> Path:
+    """N DVB-test items from the demo's profiles and questions, about 17 per user as published,
+    answers grown from their own words to 100-300 words."""
+    from evaluation.benchmarks import get_benchmark
+    from evaluation.benchmarks.divervalue.release import load_items, write_items
+
+    demo = sorted(load_items(get_benchmark("divervalue").demo_dir), key=lambda d: str(d["uid"]))
+    items = []
+    for i in range(n_items):
+        rng, source = random.Random(i), demo[i % len(demo)]
+        profile = demo[(i // ITEMS_PER_USER) % len(demo)]
+        keep = ("question", "answer_w", "answer_l", "uid", "user_id", "split")
+        items.append(
+            {
+                **{k: v for k, v in profile.items() if k not in keep},
+                "question": _shuffled(source["question"].rstrip("?"), rng) + "?",
+                "answer_w": _shuffled(source["answer_w"], rng, rng.randint(100, 300)),
+                "answer_l": _shuffled(source["answer_l"], rng, rng.randint(100, 300)),
+                "uid": f"tp-{i:06d}",
+                "user_id": f"tp-user{i // ITEMS_PER_USER:05d}",
+                "split": "test",
+            }
+        )
+    write_items(directory, items)
+    return directory
+
+
+RELEASES = {"navab": navab_release, "divervalue": divervalue_release}
+
+
+# --- one configuration x backend, in its own process --------------------------------------------
+
+
+@dataclass
+class Job:
+    """What one child process measures; written to it as JSON."""
+
+    config: str
+    backend: str  # hf | vllm
+    device: str
+    work: str
+    items: int
+    methods: list[str]
+    batch_size: int
+    max_gen_toks: int
+    layers: int  # of the configuration's; fewer: a slice, extrapolated
+    peak_flops: float | None
+    deadline: float | None  # time.time() by which its measurements should end
+    parity: bool = False  # load a saved model as the site does, keep per-item records
+    results: str = ""
+    label: str = field(default="")
+
+
+def tokenizer_for(job: Job, vocab: int | None) -> Any:
+    """The offline tokenizer, padded with unused tokens up to the model's vocabulary so every id
+    a random model may generate decodes (to text that encodes back to one token)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(Path(job.work) / "tokenizer")
+    if vocab and vocab > len(tokenizer):
+        tokenizer.add_tokens([f"<unused{i}>" for i in range(len(tokenizer), vocab)])
+    return tokenizer
+
+
+def model_config(job: Job, tokenizer: Any) -> Any:
+    from transformers import LlamaConfig
+
+    shape = {**CONFIGS[job.config], "num_hidden_layers": job.layers}
+    shape["vocab_size"] = shape["vocab_size"] or len(tokenizer)
+    return LlamaConfig(
+        **shape,
+        max_position_embeddings=4096,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        architectures=["LlamaForCausalLM"],
+    )
+
+
+def build_model(config: Any, device: str) -> Any:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    with torch.device(device):
+        model = AutoModelForCausalLM.from_config(config, dtype=dtype)  # type: ignore[no-untyped-call]
+    return model.eval()
+
+
+def load(job: Job, spec: Any, config: Any, tokenizer: Any) -> Any:
+    """The lm-eval LM: for parity as the site loads a saved model (`load_lm`); otherwise the
+    model built in memory (hf) or vLLM's dummy weights, no checkpoint written or read."""
+    from evaluation.lm_eval_runner import load_lm
+
+    if job.parity:
+        return load_lm(spec, job.device)
+    if job.backend == "vllm":
+        from lm_eval.api.registry import get_model
+
+        args = {**spec.to_lm_eval_args(), "load_format": "dummy", "seed": 0}
+        return get_model("vllm").create_from_arg_obj(args, {"batch_size": "auto"})
+    from lm_eval.models.huggingface import HFLM
+
+    model = build_model(config, job.device)
+    return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=job.batch_size)
+
+
+class RequestLog:
+    """Records the requests lm-eval hands the LM and the answers it generates, to count their
+    tokens after the timed run (tokenizing inside it would slow what is measured)."""
+
+    def __init__(self, lm: Any) -> None:
+        self.scored: list[str] = []
+        self.prompts: list[str] = []
+        self.answers: list[str] = []
+        loglikelihood, generate = lm.loglikelihood, lm.generate_until
+
+        def logged_loglikelihood(requests: list[Any], *args: Any, **kwargs: Any) -> Any:
+            self.scored += [context + continuation for context, continuation in _args(requests)]
+            return loglikelihood(requests, *args, **kwargs)
+
+        def logged_generate(requests: list[Any], *args: Any, **kwargs: Any) -> Any:
+            out = generate(requests, *args, **kwargs)
+            self.prompts += [context for context, _ in _args(requests)]
+            self.answers += [str(answer) for answer in out]
+            return out
+
+        lm.loglikelihood, lm.generate_until = logged_loglikelihood, logged_generate
+
+    def clear(self) -> None:
+        self.scored, self.prompts, self.answers = [], [], []
+
+    def tokens(self, tokenizer: Any) -> tuple[int, int]:
+        """(all tokens, generated tokens)."""
+
+        def count(texts: list[str]) -> int:
+            if not texts:
+                return 0
+            return sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False).input_ids)
+
+        generated = count(self.answers)
+        return count(self.scored) + count(self.prompts) + generated, generated
+
+
+def _args(requests: list[Any]) -> list[tuple[Any, Any]]:
+    return [(request.args[0], request.args[1]) for request in requests]
+
+
+def run_method(name: str, spec: Any, release: Path, job: Job, bar: bool) -> tuple[Any, float]:
+    from tqdm import tqdm
+
+    from evaluation.benchmarks import get_benchmark
+
+    slug, method = name.split(":")
+    progress = tqdm(desc=f"{job.label} {name}", file=sys.stderr, disable=not bar, mininterval=2)
+
+    def advance(event: Any) -> None:
+        progress.total = event.total
+        if event.done > progress.n:
+            progress.update(event.done - progress.n)  # drawn at most every mininterval
+
+    start = time.perf_counter()
+    result = get_benchmark(slug).evaluate(
+        spec,
+        release,
+        methods=[method],
+        device=job.device,
+        max_gen_toks=job.max_gen_toks,
+        seed=1234,
+        progress=advance,
+    )
+    elapsed = time.perf_counter() - start
+    progress.close()
+    return result, elapsed
+
+
+def measure(job: Job) -> int:
+    """Build the job's model, then per method: a warm-up (CUDA kernels, caches, and the rate
+    that sizes the measured run to the deadline), the measured run and its line."""
+    from evaluation.spec import ModelSpec
+
+    work = Path(job.work)
+    full = CONFIGS[job.config]
+    tokenizer = tokenizer_for(job, full["vocab_size"])
+    config = model_config(job, tokenizer)
+    vocab = config.vocab_size
+    model_dir = work / (f"parity-{job.config}" if job.parity else f"{job.label}-model")
+    if job.parity and job.backend == "hf":
+        build_model(config, job.device).save_pretrained(model_dir)  # random weights, once
+        tokenizer.save_pretrained(model_dir)
+    elif not job.parity:
+        config.save_pretrained(model_dir)
+        tokenizer.save_pretrained(model_dir)
+    spec = ModelSpec(
+        pretrained=str(model_dir),
+        kind=job.backend,  # type: ignore[arg-type]
+        dtype="bfloat16" if job.device.startswith("cuda") else "float32",
+        batch_size=job.batch_size,
+    )
+    start = time.perf_counter()
+    lm = load(job, spec, config, tokenizer)
+    say(f"{job.label}: model ready on {job.device} in {time.perf_counter() - start:.1f} s")
+    log = RequestLog(lm)
+    measured = matmul_params(full, job.layers, vocab)
+    scale = matmul_params(full, full["num_hidden_layers"], vocab) / measured
+    out: list[dict[str, Any]] = []
+    with _given(lm, job):
+        for done, name in enumerate(job.methods):
+            slug = name.split(":")[0]
+            warm = RELEASES[slug](work / f"{job.label}-warm-{slug}", WARM_ITEMS)
+            _, warm_s = run_method(name, spec, warm, job, bar=False)
+            n = job.items
+            if job.deadline is not None:
+                share = (job.deadline - time.time()) / (len(job.methods) - done)
+                n = min(n, max(MIN_ITEMS, int(0.8 * share * WARM_ITEMS / warm_s)))
+            release = RELEASES[slug](work / f"{job.label}-{slug}-{n}", n)
+            log.clear()
+            result, seconds = run_method(name, spec, release, job, bar=True)
+            tokens, generated = log.tokens(tokenizer)
+            row = {
+                "config": job.config,
+                "backend": job.backend,
+                "method": name,
+                "items": len({s.uid for s in result.samples}),
+                "seconds": seconds,
+                "tokens": tokens,
+                "generated": generated,
+                "scale": scale,
+                "layers": job.layers,
+                "mfu": 2 * measured * tokens / seconds / job.peak_flops if job.peak_flops else None,
+            }
+            if job.parity:
+                row["records"] = [
+                    {"uid": s.uid, "chosen": s.chosen, **s.details} for s in result.samples
+                ]
+            out.append(row)
+            Path(job.results).write_text(json.dumps(out))
+            if not job.parity:
+                for line in measurement_lines(row, job.device, full["num_hidden_layers"]):
+                    say(line)
+    return 0
+
+
+class _given:
+    """The harnesses' model loading hands them the job's LM (parity: the site's own loading)."""
+
+    def __init__(self, lm: Any, job: Job) -> None:
+        from evaluation.benchmarks.divervalue import harness as divervalue_harness
+        from evaluation.benchmarks.navab import harness as navab_harness
+
+        self.modules: tuple[Any, ...] = () if job.parity else (navab_harness, divervalue_harness)
+        self.lm = lm
+
+    def __enter__(self) -> None:
+        self.saved = [module.load_lm for module in self.modules]
+        for module in self.modules:
+            module.load_lm = lambda spec, device: self.lm
+
+    def __exit__(self, *exc: object) -> None:
+        for module, original in zip(self.modules, self.saved, strict=True):
+            module.load_lm = original
+
+
+def full_items(method: str) -> int:
+    return FULL_DVB if method.startswith("divervalue") else FULL_NAVAB
+
+
+def measurement_lines(row: dict[str, Any], device: str, full_layers: int) -> list[str]:
+    """The measured line, and for a slice the extrapolated one (same format, said so)."""
+    n, seconds, tokens = row["items"], row["seconds"], row["tokens"]
+    where = f"{row['backend']} {row['config']}"
+    sliced = row["layers"] < full_layers
+    lines = []
+    variants = [("measured", 1.0)] + [("extrapolated", row["scale"])] * sliced
+    for kind, factor in variants:
+        s = seconds * factor
+        label = where + (
+            f" ({row['layers']} of {full_layers} layers)" if kind == "measured" and sliced else ""
+        )
+        note = (
+            f" (the {row['layers']}-layer slice x {factor:.2f})" if kind == "extrapolated" else ""
+        )
+        per_answer = (
+            f"; {row['generated'] / n:.0f} generated tokens/item" if row["generated"] else ""
+        )
+        lines.append(
+            f"{kind} {label} {row['method']}: {n} items in {s:.2f} s; {n / s:.2f} items/s; "
+            f"{tokens / s:.1f} tokens/s; {mfu_text(row['mfu'], device)}; "
+            f"{full_items(row['method']):,} items: {full_items(row['method']) / (n / s) / 60:.2f} min"
+            f"{per_answer}{note}"
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    sys.exit(measure(Job(**json.loads(sys.argv[1]))))
