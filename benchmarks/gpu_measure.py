@@ -20,7 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-# lm-eval's own progress bars off (tqdm reads its defaults from TQDM_*): one bar per run, ours.
+# Fewer of lm-eval's progress bars beside ours: those it leaves to tqdm's defaults (TQDM_*).
 os.environ["TQDM_DISABLE"] = "1"
 
 FULL_NAVAB = 63_000  # triples, MC + AJ
@@ -258,16 +258,19 @@ class RequestLog:
     def clear(self) -> None:
         self.scored, self.prompts, self.answers = [], [], []
 
-    def tokens(self, tokenizer: Any) -> tuple[int, int]:
-        """(all tokens, generated tokens)."""
+    def tokens(self, tokenizer: Any, max_gen_toks: int) -> tuple[int, int]:
+        """(all tokens, generated tokens); an answer re-encoded may take a token or two more
+        than were generated, so it counts at most MAX_GEN_TOKS."""
 
-        def count(texts: list[str]) -> int:
-            if not texts:
-                return 0
-            return sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False).input_ids)
+        def lengths(texts: list[str]) -> list[int]:
+            return (
+                [len(ids) for ids in tokenizer(texts, add_special_tokens=False).input_ids]
+                if texts
+                else []
+            )
 
-        generated = count(self.answers)
-        return count(self.scored) + count(self.prompts) + generated, generated
+        generated = sum(min(n, max_gen_toks) for n in lengths(self.answers))
+        return sum(lengths(self.scored)) + sum(lengths(self.prompts)) + generated, generated
 
 
 def _args(requests: list[Any]) -> list[tuple[Any, Any]]:
@@ -344,7 +347,7 @@ def measure(job: Job) -> int:
             release = RELEASES[slug](work / f"{job.label}-{slug}-{n}", n)
             log.clear()
             result, seconds = run_method(name, spec, release, job, bar=True)
-            tokens, generated = log.tokens(tokenizer)
+            tokens, generated = log.tokens(tokenizer, job.max_gen_toks)
             row = {
                 "config": job.config,
                 "backend": job.backend,

@@ -13,7 +13,8 @@ goals for a 7B model on one H100-class GPU.
 - Items have the published texts' lengths: NaVAB's demo triples, DiverValue-Bench's demo items
   with answers grown to 100-300 words (PRISM's), each item's words shuffled by its index so no
   two prompts repeat (vLLM's prefix cache would otherwise score repeats for free). The tokenizer
-  is a BPE trained offline on those texts (whole-word tokens), padded to the model's vocabulary.
+  is a BPE trained offline on those texts, sized to split them as Llama 2's does (about 1.3
+  tokens a word, printed), padded with unused tokens to the model's vocabulary.
 - tokens: every token of every request (context + continuation of a log-likelihood, prompt +
   generated answer of a generation), counted after the timed run. MFU = 2 x parameters x tokens
   / seconds / the card's dense bf16 peak (H100 SXM and H200: 989 TFLOPS), with parameters those
@@ -21,13 +22,15 @@ goals for a 7B model on one H100-class GPU.
   counts its tokens, as a model FLOPs figure does. Not applicable on a CPU.
 - Random weights never emit AJ's stop sequences, so every answer runs to --max-gen-toks (the
   site's default, 128): AJ's figure is a worst case.
-- A model the GPU cannot hold (70B: 138 GB of bf16 weights) is measured as the largest slice of
-  its layers that fits (`evaluation/capacity.py`'s memory formula), or --slice-layers; its full
-  figures are extrapolated by parameters (time x full / slice) at the slice's MFU, printed as
-  "extrapolated", with the layout capacity.py gives the full model on a multi-GPU worker.
-- Parity (with vLLM): a small model of the 7B's shape with random weights is saved, then loaded
-  by each backend as the site loads it (`load_lm`), and the same items are scored by both: the
-  share of items with the same choice and the largest log-likelihood difference per method.
+- A model one GPU cannot hold (70B: 138 GB of bf16 weights) is measured on one GPU as the most
+  of its layers that fit (`evaluation/capacity.py`'s memory formula), or the layers --slice
+  names; its full figures are extrapolated by parameters (time x full / slice, the same MFU),
+  printed as "extrapolated" beside the measured line, with the layout capacity.py gives the
+  whole model on an 8-GPU worker (not run across GPUs here: a figure for one GPU's compute).
+- Parity (with vLLM): a model of the 7B's shape cut to 4 layers, random weights saved once, is
+  loaded by each backend as the site loads it (`load_lm`) and scores the same items: per method
+  the share with the same choice, the largest and median log-likelihood difference, and how far
+  apart the two choices were where the backends chose differently (rounding flips near-ties).
 
 Each configuration x backend runs in its own process (GPU memory is returned between them, and
 one failure does not end the run); lines are flushed as measured, so a run cut short keeps them.
@@ -80,6 +83,8 @@ LOGLIKELIHOOD_METHODS = ("navab:mc", "divervalue:opa")
 GOAL_MC_MIN, GOAL_MC_AJ_MIN, GOAL_MFU = 5.0, 30.0, 0.40
 #: dense bf16 peak, TFLOPS, by a substring of the CUDA device name (first match wins)
 PEAK_BF16_TFLOPS = (("H100 PCIe", 756.0), ("H100 NVL", 835.0), ("H100", 989.0), ("H200", 989.0))
+#: the offline BPE's vocabulary: 1.34 tokens a word on the items' text, as Llama 2 on English
+TOKENIZER_VOCAB = 2400
 #: the parity model on a GPU: the 7B's shape cut to this many layers (CPU: the tiny one)
 PARITY_LAYERS = 4
 
@@ -132,7 +137,9 @@ def header(device: str, where: str) -> str:
 
 
 def train_tokenizer(work: Path) -> int:
-    """The offline BPE, trained on items at the published lengths, saved for every run; its size."""
+    """The offline BPE, trained on items at the published lengths and saved for every run; its
+    size. Its vocabulary is sized so English words take as many tokens as Llama 2's tokenizer
+    gives them (about 1.3 a word), so the items' token counts are the real model's."""
     from evaluation.tiny_models import build_tokenizer
 
     corpus = []
@@ -141,8 +148,11 @@ def train_tokenizer(work: Path) -> int:
         for path in release.glob("*.jsonl"):
             for line in path.read_text().splitlines():
                 corpus += [str(v) for v in json.loads(line).values() if isinstance(v, str)]
-    tokenizer = build_tokenizer(vocab_size=8000, corpus=corpus)
+    tokenizer = build_tokenizer(vocab_size=TOKENIZER_VOCAB, corpus=corpus)
     tokenizer.save_pretrained(work / "tokenizer")
+    words = sum(len(text.split()) for text in corpus)
+    tokens = sum(map(len, tokenizer(corpus, add_special_tokens=False).input_ids))
+    say(f"tokenizer: {len(tokenizer):,} tokens, {tokens / words:.2f} a word on the items' text")
     return len(tokenizer)
 
 
