@@ -235,16 +235,25 @@ def load(job: Job, spec: Any, config: Any, tokenizer: Any) -> Any:
 
 class RequestLog:
     """Records the requests lm-eval hands the LM and the answers it generates, to count their
-    tokens after the timed run (tokenizing inside it would slow what is measured)."""
+    tokens after the timed run (tokenizing inside it would slow what is measured).
+
+    The tokens are the work the requests need: each distinct context once (an item's two
+    continuations share it: MC's " A"/" B", OPA's two answers, a judge's letters), every
+    continuation, every prompt and generated answer. Counting a shared context twice would
+    credit a backend for work it rightly skips (lm-eval's transformers backend scores one-token
+    continuations of one context in one pass, vLLM caches prefixes) and inflate MFU."""
 
     def __init__(self, lm: Any) -> None:
-        self.scored: list[str] = []
+        self.contexts: set[str] = set()
+        self.continuations: list[str] = []
         self.prompts: list[str] = []
         self.answers: list[str] = []
         loglikelihood, generate = lm.loglikelihood, lm.generate_until
 
         def logged_loglikelihood(requests: list[Any], *args: Any, **kwargs: Any) -> Any:
-            self.scored += [context + continuation for context, continuation in _args(requests)]
+            for context, continuation in _args(requests):
+                self.contexts.add(context)
+                self.continuations.append(continuation)
             return loglikelihood(requests, *args, **kwargs)
 
         def logged_generate(requests: list[Any], *args: Any, **kwargs: Any) -> Any:
@@ -256,21 +265,20 @@ class RequestLog:
         lm.loglikelihood, lm.generate_until = logged_loglikelihood, logged_generate
 
     def clear(self) -> None:
-        self.scored, self.prompts, self.answers = [], [], []
+        self.contexts, self.continuations, self.prompts, self.answers = set(), [], [], []
 
     def tokens(self, tokenizer: Any, max_gen_toks: int) -> tuple[int, int]:
         """(all tokens, generated tokens); an answer re-encoded may take a token or two more
         than were generated, so it counts at most MAX_GEN_TOKS."""
 
         def lengths(texts: list[str]) -> list[int]:
-            return (
-                [len(ids) for ids in tokenizer(texts, add_special_tokens=False).input_ids]
-                if texts
-                else []
-            )
+            if not texts:
+                return []
+            return [len(ids) for ids in tokenizer(texts, add_special_tokens=False).input_ids]
 
         generated = sum(min(n, max_gen_toks) for n in lengths(self.answers))
-        return sum(lengths(self.scored)) + sum(lengths(self.prompts)) + generated, generated
+        scored = sum(lengths(sorted(self.contexts))) + sum(lengths(self.continuations))
+        return scored + sum(lengths(self.prompts)) + generated, generated
 
 
 def _args(requests: list[Any]) -> list[tuple[Any, Any]]:

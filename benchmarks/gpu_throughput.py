@@ -15,11 +15,13 @@ goals for a 7B model on one H100-class GPU.
   two prompts repeat (vLLM's prefix cache would otherwise score repeats for free). The tokenizer
   is a BPE trained offline on those texts, sized to split them as Llama 2's does (about 1.3
   tokens a word, printed), padded with unused tokens to the model's vocabulary.
-- tokens: every token of every request (context + continuation of a log-likelihood, prompt +
-  generated answer of a generation), counted after the timed run. MFU = 2 x parameters x tokens
-  / seconds / the card's dense bf16 peak (H100 SXM and H200: 989 TFLOPS), with parameters those
-  a token multiplies (all but the input embedding table, a lookup); a prefix-cache hit still
-  counts its tokens, as a model FLOPs figure does. Not applicable on a CPU.
+- tokens: the tokens the requests need computed, counted after the timed run: each distinct
+  context once (an item's two continuations share it) and every continuation; every prompt and
+  generated answer. MFU = 2 x parameters x tokens / seconds / the card's dense bf16 peak (H100
+  SXM and H200: 989 TFLOPS), with parameters those a token multiplies (all but the input
+  embedding table, a lookup). A shared context counts once whatever the backend does with it,
+  so neither backend's reuse (vLLM's prefix cache, lm-eval's one pass for one-token
+  continuations) inflates it. Not applicable on a CPU.
 - Random weights never emit AJ's stop sequences, so every answer runs to --max-gen-toks (the
   site's default, 128): AJ's figure is a worst case.
 - A model one GPU cannot hold (70B: 138 GB of bf16 weights) is measured on one GPU as the most

@@ -196,3 +196,29 @@ def test_the_goals_are_judged_for_the_7b_on_a_gpu_only():
         for line in gpu_throughput.summary(fast, "cpu")
         if line.startswith("goal")
     )
+
+
+def test_a_context_two_continuations_share_counts_once(tmp_path):
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+
+    from benchmarks.gpu_measure import RequestLog
+    from tests.tiny_models import build_tiny_model
+
+    lm = HFLM(pretrained=str(build_tiny_model(tmp_path / "model")), device="cpu", batch_size=4)
+    log = RequestLog(lm)
+    context = "Question: should cities ban cars? Answer:"
+
+    def request(kind: str, args: tuple[object, ...], i: int) -> Instance:
+        return Instance(request_type=kind, doc={}, arguments=args, idx=i)
+
+    scores = lm.loglikelihood(
+        [request("loglikelihood", (context, c), i) for i, c in enumerate([" A", " B"])]
+    )
+    answers = lm.generate_until([request("generate_until", (context, {"max_gen_toks": 3}), 0)])
+    assert len(scores) == 2 and len(answers) == 1  # the LM's own results, passed on
+    size = len(lm.tokenizer(context, add_special_tokens=False).input_ids)
+    tokens, generated = log.tokens(lm.tokenizer, max_gen_toks=3)
+    assert 1 <= generated <= 3
+    # the context once for both letters, each letter, the prompt again, the answer
+    assert tokens == size + 2 + size + generated
