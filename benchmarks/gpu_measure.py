@@ -313,9 +313,26 @@ def run_method(name: str, spec: Any, release: Path, job: Job, bar: bool) -> tupl
     return result, elapsed
 
 
+def items_for(seconds: float, small_s: float, job: Job, name: str, spec: Any) -> int:
+    """How many items one run scores in SECONDS: from a second warm-up of 4x the first's items,
+    the cost of an item apart from the run's fixed cost (tasks built, batches filled), which a
+    rate from one small run would take for per-item cost and so size runs far too small."""
+    slug, larger = name.split(":")[0], 4 * WARM_ITEMS
+    _, large_s = run_method(
+        name, spec, RELEASES[slug](job_dir(job) / f"warm-{slug}-4x", larger), job, False
+    )
+    per_item = max((large_s - small_s) / (larger - WARM_ITEMS), large_s / larger / 20)
+    fixed = max(small_s - WARM_ITEMS * per_item, 0.0)
+    return max(MIN_ITEMS, int(0.8 * (seconds - fixed) / per_item))
+
+
+def job_dir(job: Job) -> Path:
+    return Path(job.work) / job.label.replace(" ", "-")
+
+
 def measure(job: Job) -> int:
-    """Build the job's model, then per method: a warm-up (CUDA kernels, caches, and the rate
-    that sizes the measured run to the deadline), the measured run and its line."""
+    """Build the job's model, then per method: a warm-up (CUDA kernels, caches; with a deadline
+    a second one, and the two size the measured run to fit), the measured run and its line."""
     from evaluation.spec import ModelSpec
 
     work = Path(job.work)
@@ -323,7 +340,8 @@ def measure(job: Job) -> int:
     tokenizer = tokenizer_for(job, full["vocab_size"])
     config = model_config(job, tokenizer)
     vocab = config.vocab_size
-    model_dir = work / (f"parity-{job.config}" if job.parity else f"{job.label}-model")
+    # Parity's saved model is shared by its two runs; a measured run's folder holds no weights.
+    model_dir = work / f"parity-{job.config}" if job.parity else job_dir(job) / "model"
     if job.parity and job.backend == "hf":
         build_model(config, job.device).save_pretrained(model_dir)  # random weights, once
         tokenizer.save_pretrained(model_dir)
@@ -346,13 +364,14 @@ def measure(job: Job) -> int:
     with _given(lm, job):
         for done, name in enumerate(job.methods):
             slug = name.split(":")[0]
-            warm = RELEASES[slug](work / f"{job.label}-warm-{slug}", WARM_ITEMS)
-            _, warm_s = run_method(name, spec, warm, job, bar=False)
+            small = run_method(
+                name, spec, RELEASES[slug](job_dir(job) / f"warm-{slug}", WARM_ITEMS), job, False
+            )
             n = job.items
             if job.deadline is not None:
                 share = (job.deadline - time.time()) / (len(job.methods) - done)
-                n = min(n, max(MIN_ITEMS, int(0.8 * share * WARM_ITEMS / warm_s)))
-            release = RELEASES[slug](work / f"{job.label}-{slug}-{n}", n)
+                n = min(n, items_for(share, small[1], job, name, spec))
+            release = RELEASES[slug](job_dir(job) / f"{slug}-{n}", n)
             log.clear()
             result, seconds = run_method(name, spec, release, job, bar=True)
             tokens, generated = log.tokens(tokenizer, job.max_gen_toks)

@@ -98,7 +98,7 @@ def test_a_wall_time_budget_sizes_the_runs_to_fit():
     )  # fmt: skip
     elapsed = time.monotonic() - start
     assert result.returncode == 0, result.stderr[-3000:]
-    assert elapsed < 60 + 20  # the budget, and the interpreter's start and end
+    assert elapsed < 60 + 30  # the budget, and the interpreter's start and end on a busy machine
     measured = [line for line in result.stdout.splitlines() if line.startswith("measured hf tiny")]
     assert measured, result.stdout
     assert all(int(re.search(r": (\d+) items in", line).group(1)) < 100000 for line in measured)
