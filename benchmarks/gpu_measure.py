@@ -216,8 +216,9 @@ def build_model(config: Any, device: str) -> Any:
 
 
 def load(job: Job, spec: Any, config: Any, tokenizer: Any) -> Any:
-    """The lm-eval LM: for parity as the site loads a saved model (`load_lm`); otherwise the
-    model built in memory (hf) or vLLM's dummy weights, no checkpoint written or read."""
+    """The lm-eval LM: for parity the saved model, loaded as the site loads it (`load_lm`, the
+    call the harnesses make); otherwise the model built in memory (hf) or vLLM's dummy weights,
+    no checkpoint written or read."""
     from evaluation.lm_eval_runner import load_lm
 
     if job.parity:
@@ -361,7 +362,7 @@ def measure(job: Job) -> int:
     measured = matmul_params(full, job.layers, vocab)
     scale = matmul_params(full, full["num_hidden_layers"], vocab) / measured
     out: list[dict[str, Any]] = []
-    with _given(lm, job):
+    with _given(lm):
         for done, name in enumerate(job.methods):
             slug = name.split(":")[0]
             small = run_method(
@@ -400,13 +401,14 @@ def measure(job: Job) -> int:
 
 
 class _given:
-    """The harnesses' model loading hands them the job's LM (parity: the site's own loading)."""
+    """The harnesses' model loading hands them the job's LM, loaded once (a harness loads its
+    model per evaluation; a second vLLM engine would not fit beside the first)."""
 
-    def __init__(self, lm: Any, job: Job) -> None:
+    def __init__(self, lm: Any) -> None:
         from evaluation.benchmarks.divervalue import harness as divervalue_harness
         from evaluation.benchmarks.navab import harness as navab_harness
 
-        self.modules: tuple[Any, ...] = () if job.parity else (navab_harness, divervalue_harness)
+        self.modules: tuple[Any, ...] = (navab_harness, divervalue_harness)
         self.lm = lm
 
     def __enter__(self) -> None:

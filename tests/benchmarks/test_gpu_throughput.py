@@ -222,3 +222,41 @@ def test_a_context_two_continuations_share_counts_once(tmp_path):
     assert 1 <= generated <= 3
     # the context once for both letters, each letter, the prompt again, the answer
     assert tokens == size + 2 + size + generated
+
+
+@pytest.mark.slow  # starts the measuring process
+def test_a_parity_run_loads_the_saved_model_as_the_site_does_and_keeps_every_choice(tmp_path):
+    """The transformers half of the parity check, on the CPU: the random model saved once,
+    loaded by `load_lm`, every method's per-item choices and log-likelihoods kept for
+    `compare` (the vLLM half needs a GPU)."""
+    import json
+    from dataclasses import asdict
+
+    from benchmarks.gpu_measure import Job
+
+    gpu_throughput.train_tokenizer(tmp_path)
+    job = Job(
+        config="tiny", backend="hf", device="cpu", work=str(tmp_path), items=8,
+        methods=list(gpu_throughput.METHODS), batch_size=8, max_gen_toks=4, layers=2,
+        peak_flops=None, deadline=None, parity=True, results=str(tmp_path / "hf.json"),
+        label="hf tiny parity",
+    )  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "benchmarks/gpu_measure.py", json.dumps(asdict(job))],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (tmp_path / "parity-tiny" / "model.safetensors").exists()
+    rows = json.loads((tmp_path / "hf.json").read_text())
+    assert [(row["method"], len(row["records"])) for row in rows] == [
+        (method, 8) for method in gpu_throughput.METHODS
+    ]
+    for row in rows:
+        for item in row["records"]:
+            assert len(item["loglikelihoods"]) == 2
+            assert item["chosen"] in {"A", "B", "answer_w", "answer_l"}
+    lines = gpu_throughput.compare(rows, rows)
+    assert [line.split(": ")[0] for line in lines] == [
+        f"parity {method}" for method in gpu_throughput.METHODS
+    ]
+    assert all("the same choice on 8 (100.0%)" in line for line in lines)
