@@ -178,3 +178,62 @@ def test_unreadable_judges_give_no_alpha_and_no_flip_share(client: Client) -> No
     assert "no answer has two readable votes" in summary
     assert "the panel decided no answer" in summary
     assert "0.0%" not in html.split('id="judges-board"')[1]
+
+
+def test_the_board_summarises_its_judges_and_links_their_page(client: Client) -> None:
+    release = dvb_release()
+    two_models(release)
+    response = client.get(reverse("board", args=["divervalue"]), {"method": "paa"})
+    html = response.content.decode()
+    line = html.split('id="judge-summary"')[1].split("</p>")[0]
+    # As the judges page: pooled alpha with its interval; j1 or j2 alone decides the swayed
+    # model's answers (half of all answers); both models rank elsewhere under j3.
+    board = client.get(reverse("judges", args=["divervalue"])).content.decode()
+    alpha = board.split("Agreement (alpha)")[1].split("<dd>")[1].split(" ")[0]
+    assert f"(Krippendorff's alpha) {alpha}" in line and "95% CI" in line
+    assert "changes the panel's verdict on 50.0% of the" in line
+    assert "2 of 2 models would rank elsewhere under some single judge" in line
+    assert "/divervalue/judges/?release=" in line and "method=paa" in line
+    body = client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "paa"}).json()
+    judging = body["judging"]
+    assert (judging["panel"], judging["judges"], judging["models"]) == (
+        True,
+        ["j1", "j2", "j3"],
+        2,
+    )
+    assert (judging["flip_share"], judging["rank_moves"], judging["note"]) == (0.5, 2, "")
+    assert judging["alpha"] == pytest.approx(float(alpha), abs=5e-4)
+    assert judging["alpha_ci"][0] <= judging["alpha"] <= judging["alpha_ci"][1]
+    # A method no judge decides has nothing to summarise.
+    opa = client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "opa"}).json()
+    assert opa["judging"] is None
+    opa_page = client.get(reverse("board", args=["divervalue"]), {"method": "opa"})
+    assert 'id="judge-summary"' not in opa_page.content.decode()
+
+
+def test_the_board_says_why_unreadable_judges_give_no_numbers(client: Client) -> None:
+    release = dvb_release()
+    model = make_model("org/unread")
+    paa_results(
+        finished_job(model, release, methods=["paa"]),
+        lambda i: dict.fromkeys(("j1", "j2", "j3"), "ABSTAIN"),
+    )
+    html = client.get(reverse("board", args=["divervalue"]), {"method": "paa"}).content.decode()
+    line = html.split('id="judge-summary"')[1].split("</p>")[0]
+    assert "Krippendorff" not in line and "changes the panel's verdict" not in line
+    assert "no alpha: no answer has two readable votes" in line
+    assert "no flip share: the panel decided no" in line
+    judging = client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "paa"}).json()[
+        "judging"
+    ]
+    assert (judging["alpha"], judging["flip_share"]) == (None, None)
+
+
+def test_a_board_judged_by_one_judge_says_there_is_no_panel(
+    client: Client, release: DatasetRelease
+) -> None:
+    html = client.get(reverse("board", args=["navab"]), {"method": "aj_ref"}).content.decode()
+    line = html.split('id="judge-summary"')[1].split("</p>")[0]
+    assert "one judge per run" in line and "pair=aj-aj_ref" in line
+    body = client.get("/api/benchmarks/navab/leaderboard/", {"method": "aj_ref"}).json()
+    assert body["judging"]["panel"] is False and body["judging"]["alpha"] is None
