@@ -157,8 +157,9 @@ HEADER_SCHEMA: dict[str, Any] = {
         "description": "A judged method's judges in brief (null for other methods): `panel` "
         "(several judges on every answer), Krippendorff's `alpha` with its 95% `alpha_ci` over "
         "`alpha_n` answers, `flip_share` (answers, of the `flip_n` the panel decided, whose "
-        "verdict changes when some one judge is left out), `rank_moves` (of `models`, those "
-        "some judge alone ranks elsewhere) and a `note` saying why a number is null; the "
+        "verdict changes when some one judge is left out), `rank_moves` (of the `ranked` "
+        "models, those some judge alone ranks elsewhere) and a `note` saying why a number is "
+        "null; the "
         "details are at /api/benchmarks/<benchmark>/judges/.",
     },
     "metric": TEXT,

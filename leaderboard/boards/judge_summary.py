@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evaluation.benchmarks.contract import Method, Track
-from leaderboard.boards.judge_robustness import judges_board
+from leaderboard.boards.judge_robustness import ModelJudging, judges_board
 from leaderboard.boards.queries import Board
 from leaderboard.evals.slices import declaration
 
@@ -32,6 +32,8 @@ class JudgeSummary:
     #: share of the answers the panel decided whose verdict changes without some one judge
     flip_share: float | None = None
     flip_n: int = 0
+    #: models ranked both by the panel and by some judge alone (rank moves count among these)
+    ranked: int = 0
     #: models some single judge alone would rank elsewhere than the panel does
     rank_moves: int = 0
     #: why a number above is missing ("" when all are there)
@@ -48,6 +50,7 @@ class JudgeSummary:
             "alpha_n": self.alpha_n,
             "flip_share": _round(self.flip_share),
             "flip_n": self.flip_n,
+            "ranked": self.ranked,
             "rank_moves": self.rank_moves,
             "note": self.note,
         }
@@ -72,6 +75,11 @@ def board_judging(board: Board) -> JudgeSummary | None:
             note=f"{method.label} has one judge per run: there is no agreement between judges "
             "to measure and no judge to leave out.",
         )
+    ranked = [
+        row
+        for row in found.rows
+        if row.panel_rank is not None and any(r is not None for r in row.rank_by_judge.values())
+    ]
     if not found.rows:
         return JudgeSummary(
             method=method.key,
@@ -88,12 +96,15 @@ def board_judging(board: Board) -> JudgeSummary | None:
         alpha_n=found.alpha.n,
         flip_share=found.flips.any_flip if found.flips else None,
         flip_n=found.flips.n if found.flips else 0,
-        rank_moves=sum(row.rank_moves for row in found.rows),
-        note=_why_missing(found.alpha.alpha, found.alpha.n, found.flips is None, method),
+        ranked=len(ranked),
+        rank_moves=sum(row.rank_moves for row in ranked),
+        note=_why_missing(found.alpha.alpha, found.alpha.n, found.flips is None, method, ranked),
     )
 
 
-def _why_missing(alpha: float | None, alpha_n: int, no_flips: bool, method: Method) -> str:
+def _why_missing(
+    alpha: float | None, alpha_n: int, no_flips: bool, method: Method, ranked: list[ModelJudging]
+) -> str:
     """As the judges page says it, shorter."""
     reasons = []
     if alpha is None:
@@ -107,4 +118,6 @@ def _why_missing(alpha: float | None, alpha_n: int, no_flips: bool, method: Meth
             f"no flip share: the panel decided no {method.label} answer "
             "(the judges' outputs are unreadable)"
         )
+    if not ranked:
+        reasons.append("no ranks: no model has both a panel verdict and a single judge's")
     return "; ".join(reasons)

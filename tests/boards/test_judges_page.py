@@ -192,7 +192,7 @@ def test_the_board_summarises_its_judges_and_links_their_page(client: Client) ->
     alpha = board.split("Agreement (alpha)")[1].split("<dd>")[1].split(" ")[0]
     assert f"(Krippendorff's alpha) {alpha}" in line and "95% CI" in line
     assert "changes the panel's verdict on 50.0% of the" in line
-    assert "2 of 2 models would rank elsewhere under some single judge" in line
+    assert "2 of 2 ranked models would rank elsewhere under some single judge" in line
     assert "/divervalue/judges/?release=" in line and "method=paa" in line
     body = client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "paa"}).json()
     judging = body["judging"]
@@ -223,10 +223,12 @@ def test_the_board_says_why_unreadable_judges_give_no_numbers(client: Client) ->
     assert "Krippendorff" not in line and "changes the panel's verdict" not in line
     assert "no alpha: no answer has two readable votes" in line
     assert "no flip share: the panel decided no" in line
+    # Nothing ranks without verdicts: no count of models that "would not move".
+    assert "rank elsewhere" not in line and "no ranks: no model has" in line
     judging = client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "paa"}).json()[
         "judging"
     ]
-    assert (judging["alpha"], judging["flip_share"]) == (None, None)
+    assert (judging["alpha"], judging["flip_share"], judging["ranked"]) == (None, None, 0)
 
 
 def test_a_board_judged_by_one_judge_says_there_is_no_panel(
