@@ -73,8 +73,13 @@ def judges_figure(board: JudgesBoard) -> tuple[go.Figure, str]:
     return figure, charts.range_note("The share axis", span, metric)
 
 
-def judges_chart(release: DatasetRelease, board: JudgesBoard) -> tuple[SafeString, str]:
-    """The chart's embedded JSON and its scale sentence, once per board version."""
+def judges_chart(release: DatasetRelease, board: JudgesBoard) -> tuple[SafeString, str] | None:
+    """The chart's embedded JSON and its scale sentence, once per board version; None where no
+    answer has a verdict (unreadable judges): an empty axis would look like a scale of nothing."""
+    if not any(
+        value is not None for row in board.rows for value in (row.panel, *row.by_judge.values())
+    ):
+        return None
 
     def build() -> tuple[SafeString, str]:
         figure, note = judges_figure(board)

@@ -111,6 +111,7 @@ def test_the_page_shows_each_judge_its_ranks_alpha_and_flips(client: Client) -> 
     summary = html.split('id="judges-summary"')[1].split("</dl>")[0]
     assert "<code>j1</code>, <code>j2</code>, <code>j3</code>" in summary
     assert "95% CI" in summary and "without <code>j1</code>: 50.0%" in summary
+    assert 'data-chart="chart-judges"' in html
 
 
 def test_a_method_with_one_judge_says_so_and_points_to_the_agreement_page(
@@ -225,6 +226,8 @@ def test_the_board_says_why_unreadable_judges_give_no_numbers(client: Client) ->
     assert "no flip share: the panel decided no" in line
     # Nothing ranks without verdicts: no count of models that "would not move".
     assert "rank elsewhere" not in line and "no ranks: no model has" in line
+    page = client.get(reverse("judges", args=["divervalue"])).content.decode()
+    assert 'id="judges-board"' in page and 'data-chart="chart-judges"' not in page  # no empty axes
     judging = client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "paa"}).json()[
         "judging"
     ]

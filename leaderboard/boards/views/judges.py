@@ -35,7 +35,7 @@ def judges_page(request: HttpRequest, benchmark: str) -> HttpResponse:
         "methods": methods,
         "method": method,
         "board": board,
-        "chart": judges_chart(release, board) if board is not None and board.rows else None,
+        "chart": judges_chart(release, board) if board is not None else None,
         "recorded": recorded,
         "pairs_with_method": [p for p in declared.method_pairs if method.key in p],
         "releases": DatasetRelease.objects.published().filter(benchmark__slug=benchmark),
