@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from leaderboard.boards.judge_summary import board_judging
 from leaderboard.boards.models import BoardSnapshot
 from leaderboard.boards.queries import Board, BoardQuery, build_board
 from leaderboard.catalog.importer import release_fingerprint
@@ -154,6 +155,8 @@ def snapshot_payload(board: Board) -> dict[str, Any]:
         "higher_is_better": board.metric.higher_is_better,
         "track": board.method.track.value,
         "judges": board.judges,
+        # How much the judged number depends on its judges, as the board said it then.
+        "judging": judging.as_dict() if (judging := board_judging(board)) else None,
         "columns": [{"code": c.code, "name": c.name} for c in board.columns],
         "parts": [{"key": key, "label": label} for key, label in board.parts],
         "rank_resamples": board.rank_resamples,

@@ -242,3 +242,17 @@ def test_a_board_judged_by_one_judge_says_there_is_no_panel(
     assert "one judge per run" in line and "pair=aj-aj_ref" in line
     body = client.get("/api/benchmarks/navab/leaderboard/", {"method": "aj_ref"}).json()
     assert body["judging"]["panel"] is False and body["judging"]["alpha"] is None
+
+
+def test_a_snapshot_of_a_judged_board_keeps_its_judges_line(staff_client: Client) -> None:
+    release = dvb_release()
+    two_models(release)
+    freeze = reverse("snapshot-freeze", args=["divervalue"])
+    response = staff_client.post(f"{freeze}?method=paa")
+    assert response.status_code == 302
+    snapshot = staff_client.get(response["Location"]).content.decode()
+    line = snapshot.split('id="snapshot-judging"')[1].split("</dd>")[0]
+    assert "Krippendorff's alpha" in line and "2 of 2 ranked models" in line
+    live = staff_client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "paa"}).json()
+    frozen = staff_client.get(response["Location"].rstrip("/") + ".json").json()
+    assert frozen["judging"] == live["judging"]
