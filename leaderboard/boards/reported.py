@@ -76,6 +76,17 @@ def import_reported(path: Path) -> tuple[int, int]:
     return created, updated
 
 
+def link_site_model(benchmark: Benchmark, model_name: str, model: LanguageModel) -> int:
+    """Set MODEL beside every reported result of MODEL_NAME on BENCHMARK (how many)."""
+    linked = 0
+    # Saved one by one, so the boards' cache hears of each (an update() sends no signal).
+    for result in ReportedResult.objects.filter(benchmark=benchmark, model_name=model_name):
+        result.site_model = model
+        result.save(update_fields=["site_model"])
+        linked += 1
+    return linked
+
+
 def _row(benchmark: Benchmark, record: dict[str, Any]) -> dict[str, Any]:
     required = [key for key in ("release", "model", "method", "values") if not record.get(key)]
     if required:
@@ -183,16 +194,22 @@ def board_reported(board: Board) -> list[ReportedRow]:
         cell[column] = board.query.column
     site = {row.model_id: row for row in board.rows}
     shown = []
-    results = ReportedResult.objects.filter(
-        benchmark__slug=board.query.release.benchmark.slug, method=board.method.key
-    ).order_by("release_name", "model_name")
+    results = (
+        ReportedResult.objects.filter(
+            benchmark__slug=board.query.release.benchmark.slug, method=board.method.key
+        )
+        .select_related("site_model")
+        .order_by("release_name", "model_name")
+    )
     for result in results:
         if result.slices != cell or metric.key not in result.values:
             continue
         row = site.get(result.site_model_id) if result.site_model_id else None
         interval = row.primary if row is not None else None
         reason = ""
-        if result.site_model_id and interval is None:
+        if result.site_model is not None and result.site_model.publisher_run:
+            reason = "the publisher's own run, imported and never ranked: see its model page"
+        elif result.site_model_id and interval is None:
             reason = (
                 "the site has no ranked score of this model on this view (or the filters hide it)"
             )

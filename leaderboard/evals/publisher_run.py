@@ -5,7 +5,8 @@ reads it too. Its model is `publisher_run`: labelled wherever its name is shown 
 ranked (`JobQuerySet.rankable`): another panel judged it, on items the site's runs do not
 score (all splits), so it is not the site's measurement.
 
-Re-importing the same file writes a new attempt; the model page shows the latest.
+Importing a changed file writes a new attempt (the model page shows the latest); the same
+file again writes nothing.
 """
 
 from __future__ import annotations
@@ -52,9 +53,13 @@ class PublisherRunError(ValueError):
 class Imported:
     job: EvaluationJob
     report: RunReport
+    #: False where the latest import of the model on the release read the same file
+    created: bool = True
 
 
-def _result(run: PublisherRun, benchmark: DiverValueBench, path: Path) -> EvaluationResult:
+def _result(
+    run: PublisherRun, benchmark: DiverValueBench, path: Path, digest: str
+) -> EvaluationResult:
     paa_run = PaaRun(items=run.items, card=run.card(path.name))
     no_verdicts = undecided(paa_run.card)
     scores = (
@@ -70,7 +75,7 @@ def _result(run: PublisherRun, benchmark: DiverValueBench, path: Path) -> Evalua
         card=ReproCard(
             model={"kind": "publisher", "pretrained": run.model, "run_by": "publisher"},
             judge={PAA: paa_run.card},
-            release={"source": path.name, "sha256": sha256_file(path)},
+            release={"source": path.name, "sha256": digest},
             methods=[PAA],
             slices={k: sorted({i.slices[k] for i in run.items}) for k in dimensions},
             dtype="",
@@ -107,7 +112,20 @@ def import_publisher_run(path: Path, release: DatasetRelease) -> Imported:
             + "; ".join(run.report.summary())
             + ")"
         )
-    result = _result(run, benchmark, path)
+    digest = sha256_file(path)
+    same = (
+        EvaluationJob.objects.filter(
+            model__name=run.model,
+            model__publisher_run=True,
+            release=release,
+            status=JobStatus.FINISHED,
+        )
+        .newest_first()
+        .first()
+    )
+    if same is not None and (same.repro_card.get("release") or {}).get("sha256") == digest:
+        return Imported(same, run.report, created=False)
+    result = _result(run, benchmark, path, digest)
     token = f"publisher-import-{secrets.token_hex(8)}"
     with transaction.atomic():
         model, _ = LanguageModel.objects.get_or_create(

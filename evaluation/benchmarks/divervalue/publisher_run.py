@@ -47,6 +47,14 @@ RECORD_KEYS: Final = frozenset(
         "final_label",
     }
 )  # fmt: skip
+#: the model of each released file as the publisher's README names it in its reported figures
+REPORTED_NAMES: Final = {
+    "claude-sonnet-4-5": "Claude-Sonnet-4.5",
+    "gpt-4o": "GPT-4o",
+    "mistral-medium": "Mistral-Medium-3",
+    "doubao-1.5-pro-32k": "Doubao-1.5-Pro",
+    "deepSeek-v3-fast": "DeepSeek-V3",
+}
 _FILE_NAME = re.compile(r"^(?P<model>.+?)_multi_value_judge_pairwise_polyjudge(_recomputed)?$")
 #: examples of each problem kept in the report (the counts are complete)
 EXAMPLES: Final = 5

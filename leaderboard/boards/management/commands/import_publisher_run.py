@@ -1,5 +1,5 @@
 """Import a benchmark publisher's per-item judge records as the publisher's run of a model
-(see `leaderboard.evals.publisher_run`)."""
+(`leaderboard.evals.publisher_run`), set beside the publisher's reported figures for it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from evaluation.benchmarks.divervalue.publisher_run import PublisherFileError
+from evaluation.benchmarks.divervalue.publisher_run import REPORTED_NAMES, PublisherFileError
+from leaderboard.boards.reported import link_site_model
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.publisher_run import PublisherRunError, import_publisher_run
 
@@ -28,6 +29,12 @@ class Command(BaseCommand):
             required=True,
             help="The version of the imported DiverValue-Bench release the records judge.",
         )
+        parser.add_argument(
+            "--reported-as",
+            default="",
+            help="The model's name in the publisher's reported figures, to set the run beside "
+            "them (default: the README's name of each released file's model; one path only).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         release = (
@@ -37,11 +44,19 @@ class Command(BaseCommand):
         )
         if release is None:
             raise CommandError(f"no release {options['release']!r}")
+        if options["reported_as"] and len(options["paths"]) > 1:
+            raise CommandError("--reported-as names the model of one file: give one path")
         for path in options["paths"]:
             try:
                 imported = import_publisher_run(path, release)
             except (PublisherFileError, PublisherRunError) as error:
                 raise CommandError(str(error)) from error
-            self.stdout.write(f"{path.name}: job {imported.job.pk} of {imported.job.model}")
+            model = imported.job.model
+            done = "imported as" if imported.created else "unchanged since"
+            self.stdout.write(f"{path.name}: {done} job {imported.job.pk} of {model}")
             for line in imported.report.summary():
                 self.stdout.write(f"  {line}")
+            reported = options["reported_as"] or REPORTED_NAMES.get(model.name, "")
+            if reported:
+                linked = link_site_model(release.benchmark, reported, model)
+                self.stdout.write(f"  beside {linked} reported result(s) of {reported}")
