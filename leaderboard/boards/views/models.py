@@ -242,6 +242,11 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
         .select_related("benchmark")
         .distinct()
     )
+    # The first method the run has scores of (a chat model's or the publisher's run: PAA).
+    pictured = next(
+        (m for m in benchmark.methods if any(s.method == m.key for s in scores)),
+        benchmark.methods[0],
+    )
     return Section(
         benchmark,
         release,
@@ -255,7 +260,11 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
             cached_value(
                 f"population|{job.pk}",
                 lambda: population(
-                    benchmark, score_rows(benchmark, scores), f"chart-{slug}", model.display_name
+                    benchmark,
+                    score_rows(benchmark, scores, pictured),
+                    f"chart-{slug}",
+                    model.display_name,
+                    pictured,
                 ),
             )
             if job is not None and applies(benchmark)
