@@ -171,3 +171,6 @@ def test_a_site_run_sits_beside_its_reported_figure_only_on_the_same_items(clien
     page = client.get(model.get_absolute_url()).content.decode()
     assert page.count('data-reported="Qwen-7B"') == 2 and LABEL not in page
     assert client.get("/api/models/999999/reported/").status_code == 404
+    effects = client.get(f"/api/models/{model.pk}/alignment-effects/").json()
+    assert effects == {"model": model.pk, "effect": None, "derived": []}
+    assert client.get("/api/models/999999/alignment-effects/").status_code == 404

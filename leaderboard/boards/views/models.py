@@ -24,7 +24,7 @@ from evaluation.benchmarks.contract import (
     MetricKind,
 )
 from leaderboard.boards import charts
-from leaderboard.boards.alignment_effect import alignment_effect
+from leaderboard.boards.alignment_effect import alignment_effect, derived_effects
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.disparity import MethodDisparities, model_disparities
 from leaderboard.boards.model_reported import model_reported
@@ -380,14 +380,9 @@ def render_model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         next((s for s in sections if s.job is not None), sections[0]),
     )
     effect = alignment_effect(model) if model.model_type == ModelType.ALIGNED else None
-    # A base model's alignments: each aligned model's effect on its held-out items.
-    derived_effects = [
-        found
-        for aligned in model.derived_models.filter(model_type=ModelType.ALIGNED).order_by("id")
-        if (found := alignment_effect(aligned)) is not None
-    ]
     context = {
-        "derived_effects": derived_effects,
+        # A base model's alignments: each aligned model's effect on its held-out items.
+        "derived_effects": derived_effects(model),
         "reported": model_reported(model, {s.benchmark.slug: s.job for s in sections}),
         "publisher_report": card_report(focus.job) if focus.job else None,
         "effect": effect,
