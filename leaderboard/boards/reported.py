@@ -29,7 +29,7 @@ from evaluation.results import slice_key
 from leaderboard.boards.models import ReportedResult, reported_problems
 from leaderboard.boards.queries import OVERALL, Board
 from leaderboard.catalog.models import Benchmark
-from leaderboard.evals.models import LanguageModel
+from leaderboard.evals.models import EvaluationJob, LanguageModel
 from leaderboard.evals.slices import declaration
 
 LABEL = "reported by the publisher, not run here"
@@ -74,6 +74,19 @@ def import_reported(path: Path) -> tuple[int, int]:
             _, made = ReportedResult.objects.update_or_create(**key, defaults=row)
             created, updated = created + made, updated + (not made)
     return created, updated
+
+
+def publisher_runs(board: Board) -> list[LanguageModel]:
+    """The publisher's runs scored on the board's release with the board's method: never
+    ranked, listed beside the reported figures so a reader finds them."""
+    if board.method is None:
+        return []
+    jobs = EvaluationJob.objects.finished_evaluations().filter(
+        model__publisher_run=True, release=board.query.release
+    )
+    # The methods list is filtered here: SQLite's JSON fields have no `contains`.
+    found = {job.model for job in jobs.select_related("model") if board.method.key in job.methods}
+    return sorted(found, key=lambda model: (model.name, model.pk))
 
 
 def link_site_model(benchmark: Benchmark, model_name: str, model: LanguageModel) -> int:

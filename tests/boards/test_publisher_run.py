@@ -146,6 +146,9 @@ def test_every_page_labels_the_run_and_sets_it_beside_the_readme_figures(client,
     assert LABEL in job and 'id="publisher-run"' in job and "Re-run" not in job
     board = client.get("/divervalue/board/?method=paa").content.decode()
     assert "data-publisher-run" in board and 'data-model="gpt-4o"' not in board
+    assert 'id="publisher-runs"' in board and model.get_absolute_url() in board
+    opa_board = client.get("/divervalue/board/?method=opa").content.decode()
+    assert 'id="publisher-runs"' not in opa_board  # it has no OPA
 
 
 def test_a_site_run_sits_beside_its_reported_figure_only_on_the_same_items(client, tmp_path):

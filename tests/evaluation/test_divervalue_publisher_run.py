@@ -138,7 +138,8 @@ def test_it_reads_the_zip_the_publisher_ships(tmp_path):
     source = write(tmp_path, records())
     archive = tmp_path / NAME.replace(".json", ".zip")
     with zipfile.ZipFile(archive, "w") as out:
-        out.write(source, NAME)
+        out.write(source, f"judge/{NAME}")
+        out.writestr(f"__MACOSX/judge/._{NAME}", b"\x00\x05\x16\x07")  # a resource fork
     zipped = read_publisher_run(archive, ITEMS, DIMENSIONS)
     plain = read_publisher_run(source, ITEMS, DIMENSIONS)
     assert [(i.uid, i.verdict) for i in zipped.items] == [(i.uid, i.verdict) for i in plain.items]

@@ -81,7 +81,14 @@ def load_records(path: Path) -> list[Any]:
     try:
         if path.suffix == ".zip":
             with zipfile.ZipFile(path) as archive:
-                members = [n for n in archive.namelist() if n.endswith(".json")]
+                # A zip made on macOS also holds "__MACOSX/._<name>.json" resource forks.
+                members = [
+                    n
+                    for n in archive.namelist()
+                    if n.endswith(".json")
+                    and not n.startswith("__MACOSX/")
+                    and not Path(n).name.startswith("._")
+                ]
                 if len(members) != 1:
                     raise PublisherFileError(f"{path.name}: expected one .json file inside")
                 data = json.loads(archive.read(members[0]).decode("utf-8"))
