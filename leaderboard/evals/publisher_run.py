@@ -127,6 +127,14 @@ def import_publisher_run(path: Path, release: DatasetRelease) -> Imported:
         return Imported(same, run.report, created=False)
     result = _result(run, benchmark, path, digest)
     token = f"publisher-import-{secrets.token_hex(8)}"
+    clash = LanguageModel.objects.filter(
+        name=run.model, revision="", precision="auto", provider=None, publisher_run=False
+    )
+    if clash.exists():
+        raise PublisherRunError(
+            f"the site already has its own model named {run.model!r} (no revision): the "
+            "publisher's run would share its name"
+        )
     with transaction.atomic():
         model, _ = LanguageModel.objects.get_or_create(
             name=run.model,

@@ -106,6 +106,9 @@ def test_a_file_matching_no_item_or_no_release_is_refused(tmp_path):
     with pytest.raises(CommandError, match="no release 'nope'"):
         call_command("import_publisher_run", str(path), release="nope")
     assert not EvaluationJob.objects.exists() and not LanguageModel.objects.exists()
+    make_model("gpt-4o", revision="", precision="auto")  # the site's own model of that name
+    with pytest.raises(CommandError, match="already has its own model named 'gpt-4o'"):
+        call_command("import_publisher_run", str(write_run(tmp_path, release)), release="dvb-1")
 
 
 def test_every_page_labels_the_run_and_sets_it_beside_the_readme_figures(client, tmp_path):
@@ -142,6 +145,9 @@ def test_every_page_labels_the_run_and_sets_it_beside_the_readme_figures(client,
 
     staff = User.objects.create_user("staff", password="pw", is_staff=True)
     client.force_login(staff)
+    align = client.post(f"/models/{model.pk}/align/", {"target": "region=Africa"})
+    assert "no weights to tune" in align.content.decode()
+    assert EvaluationJob.objects.count() == 1  # nothing queued
     job = client.get(model.jobs.get().get_absolute_url()).content.decode()
     assert LABEL in job and 'id="publisher-run"' in job and "Re-run" not in job
     board = client.get("/divervalue/board/?method=paa").content.decode()
