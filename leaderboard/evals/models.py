@@ -46,6 +46,8 @@ class ModelType(models.TextChoices):
 
 #: how a model the publisher ran and judged is labelled wherever its name is shown
 PUBLISHER_RUN_LABEL = "(run and judged by the publisher, not run here)"
+#: the same for the demo's invented records in the publisher's format
+DEMO_PUBLISHER_RUN_LABEL = "(demo: invented records in the publisher's format, not run here)"
 
 
 def model_display_name(name: str, revision: str) -> str:
@@ -263,7 +265,9 @@ class LanguageModel(models.Model):
     @property
     def run_label(self) -> str:
         """Appended to every name shown, so no page shows the publisher's run unlabelled."""
-        return f" {PUBLISHER_RUN_LABEL}" if self.publisher_run else ""
+        if not self.publisher_run:
+            return ""
+        return f" {DEMO_PUBLISHER_RUN_LABEL if self.is_demo else PUBLISHER_RUN_LABEL}"
 
     @property
     def card_url(self) -> str:

@@ -183,3 +183,15 @@ def test_a_site_run_sits_beside_its_reported_figure_only_on_the_same_items(clien
     effects = client.get(f"/api/models/{model.pk}/alignment-effects/").json()
     assert effects == {"model": model.pk, "effect": None, "derived": []}
     assert client.get("/api/models/999999/alignment-effects/").status_code == 404
+
+
+def test_the_demos_invented_records_are_labelled_as_demo_not_the_publishers(client, tmp_path):
+    release = dvb_release(is_demo=True)
+    call_command("import_publisher_run", str(write_run(tmp_path, release)), release=release.version)
+    model = LanguageModel.objects.get(publisher_run=True)
+    assert model.is_demo and model.display_name == (
+        "gpt-4o (demo: invented records in the publisher's format, not run here)"
+    )
+    page = client.get(model.get_absolute_url()).content.decode()
+    assert "Demo data: invented records in the publisher's format" in page
+    assert LABEL not in page
