@@ -150,6 +150,8 @@ def test_every_page_labels_the_run_and_sets_it_beside_the_readme_figures(client,
     assert EvaluationJob.objects.count() == 1  # nothing queued
     job = client.get(model.jobs.get().get_absolute_url()).content.decode()
     assert LABEL in job and 'id="publisher-run"' in job and "Re-run" not in job
+    # Its card says where it came from, with no command that would claim to reproduce it.
+    assert 'id="publisher-source"' in job and NAME in job and "Exact command" not in job
     board = client.get("/divervalue/board/?method=paa").content.decode()
     assert "data-publisher-run" in board and 'data-model="gpt-4o"' not in board
     assert 'id="publisher-runs"' in board and model.get_absolute_url() in board

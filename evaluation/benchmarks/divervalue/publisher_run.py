@@ -181,7 +181,9 @@ class PublisherRun:
             "run": False,
             "run_by": "publisher",
             "source": source,
-            "judges": [{"name": name, "pretrained": name} for name in PUBLISHER_JUDGES],
+            "judges": [
+                {"name": name, "model": name, "kind": "openai-chat"} for name in PUBLISHER_JUDGES
+            ],
             "rule": {**rule(), "force_l_on_hard_violation": True, "missing_judge": "abstains"},
             "n_items": len(self.items),
             "unparsable_outputs": dict(self.report.unparsable),
