@@ -89,6 +89,14 @@ def publisher_runs(board: Board) -> list[LanguageModel]:
     return sorted(found, key=lambda model: (model.name, model.pk))
 
 
+def publisher_run_dicts(board: Board) -> list[dict[str, Any]]:
+    """`publisher_runs` as the board's API and JSON export give them."""
+    return [
+        {"model_id": model.pk, "name": model.public_name, "url": model.get_absolute_url()}
+        for model in publisher_runs(board)
+    ]
+
+
 def link_site_model(benchmark: Benchmark, model_name: str, model: LanguageModel) -> int:
     """Set MODEL beside every reported result of MODEL_NAME on BENCHMARK (how many)."""
     linked = 0

@@ -155,6 +155,11 @@ def test_every_page_labels_the_run_and_sets_it_beside_the_readme_figures(client,
     board = client.get("/divervalue/board/?method=paa").content.decode()
     assert "data-publisher-run" in board and 'data-model="gpt-4o"' not in board
     assert 'id="publisher-runs"' in board and model.get_absolute_url() in board
+    api = client.get("/api/benchmarks/divervalue/leaderboard/?method=paa").json()
+    assert api["publisher_runs"] == [
+        {"model_id": model.pk, "name": f"gpt-4o {LABEL}", "url": model.get_absolute_url()}
+    ]
+    assert all(row["model_id"] != model.pk for row in api["results"])
     opa_board = client.get("/divervalue/board/?method=opa").content.decode()
     assert 'id="publisher-runs"' not in opa_board  # it has no OPA
 

@@ -33,7 +33,7 @@ from leaderboard.boards.queries import (
     BoardRow,
     method_gaps,
 )
-from leaderboard.boards.reported import board_reported, publisher_runs
+from leaderboard.boards.reported import board_reported, publisher_run_dicts, publisher_runs
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.models import DatasetRelease
@@ -308,6 +308,7 @@ def render_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpRespons
             "rows": records,
             # Never ranked: the publishers' own figures for this view, with their sources.
             "reported": [row.as_dict() for row in board_reported(result)],
+            "publisher_runs": publisher_run_dicts(result),
         }
         response = HttpResponse(json.dumps(payload, indent=2), content_type="application/json")
     else:
