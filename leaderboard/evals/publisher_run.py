@@ -27,6 +27,7 @@ from evaluation.benchmarks.divervalue.harness import score_slices
 from evaluation.benchmarks.divervalue.methods import PAA, paa_samples, undecided
 from evaluation.benchmarks.divervalue.paa_harness import PaaRun
 from evaluation.benchmarks.divervalue.publisher_run import (
+    RUN_BY,
     PublisherRun,
     RunReport,
     read_publisher_run,
@@ -68,9 +69,13 @@ def _result(
         else score_rows(score_slices(run.items, benchmark, SEED, method=PAA), run.items)
     )
     dimensions = [d.key for d in benchmark.slices]
+    samples = paa_samples(paa_run)
+    for sample in samples:
+        # Item pages say whose run it is, and show no prompt of the site's as if it was used.
+        sample.details["run_by"] = RUN_BY
     return EvaluationResult(
         scores=scores,
-        samples=paa_samples(paa_run),
+        samples=samples,
         answers={item.uid: item.answer for item in run.items},
         card=ReproCard(
             model={"kind": "publisher", "pretrained": run.model, "run_by": "publisher"},
@@ -167,7 +172,7 @@ def card_report(job: EvaluationJob) -> dict[str, Any] | None:
     """The import's report on a publisher's run's card (None for the site's own runs)."""
     judge = (job.repro_card or {}).get("judge") or {}
     paa = judge.get(PAA) if isinstance(judge, dict) else None
-    if not isinstance(paa, dict) or paa.get("run_by") != "publisher":
+    if not isinstance(paa, dict) or paa.get("run_by") != RUN_BY:
         return None
     report = paa.get("import")
     return report if isinstance(report, dict) else None

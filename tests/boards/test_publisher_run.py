@@ -130,6 +130,8 @@ def test_every_page_labels_the_run_and_sets_it_beside_the_readme_figures(client,
     assert f"<h1>gpt-4o {LABEL}</h1>" in page and 'id="publisher-run"' in page
     assert "1 id not in this release (e.g. not-in-release)" in page
     assert "Type</dt>" not in page  # no base/instruct type or precision it never had here
+    # Per item: the publisher's answer and judges, never the site's prompts as if they ran.
+    assert "No prompt is recorded for this result." in page and "</strong> was given" not in page
     assert 'id="model-reported-table"' in page and "+2.0" in page  # 52% here vs 50% reported
 
     data = client.get(f"/api/models/{model.pk}/reported/").json()

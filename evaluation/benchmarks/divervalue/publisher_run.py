@@ -37,6 +37,8 @@ from evaluation.benchmarks.divervalue.judge_output import (
 from evaluation.benchmarks.divervalue.paa import Verdict, judge_verdict, panel_verdict
 from evaluation.benchmarks.divervalue.paa_harness import ItemVerdict, outcome, rule
 
+#: `run_by` on the card and on each per-item result of a publisher's run
+RUN_BY: Final = "publisher"
 #: the publisher's panel, as its judge scripts name the judges
 PUBLISHER_JUDGES: Final = ("gpt-4o", "Doubao-1.5-pro-32k", "DeepSeek-V3-Fast")
 #: the keys the publisher's records hold (anything else is counted as an extra key)
@@ -179,7 +181,7 @@ class PublisherRun:
         """What the job's card records about the publisher's PAA run."""
         return {
             "run": False,
-            "run_by": "publisher",
+            "run_by": RUN_BY,
             "source": source,
             "judges": [
                 {"name": name, "model": name, "kind": "openai-chat"} for name in PUBLISHER_JUDGES
