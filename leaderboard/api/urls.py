@@ -12,6 +12,10 @@ from evaluation.benchmarks import benchmark_slugs
 from leaderboard.boards import api as boards_api
 from leaderboard.boards.agreement_api import AgreementViewSet
 from leaderboard.boards.judges_api import JudgesViewSet
+from leaderboard.boards.model_profile_api import (
+    model_alignment_effects_view,
+    model_reported_view,
+)
 from leaderboard.catalog import api as benchmark_api
 from leaderboard.catalog.api import benchmark_links
 from leaderboard.catalog.scoping import under_benchmark
@@ -76,6 +80,12 @@ router.register("leaderboard", boards_api.LegacyLeaderboardViewSet, basename="le
 urlpatterns = [
     # Namespaced, because the router's names (release-list, job-detail, ...) would otherwise
     # shadow the HTML pages of the same name: reverse() returns the last pattern defined.
+    path("models/<int:pk>/reported/", model_reported_view, name="api-model-reported"),
+    path(
+        "models/<int:pk>/alignment-effects/",
+        model_alignment_effects_view,
+        name="api-model-alignment-effects",
+    ),
     path("", include((router.urls, "api"))),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

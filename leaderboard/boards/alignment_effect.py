@@ -28,7 +28,7 @@ from evaluation.stats import cell_seed
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.compare import item_cells
 from leaderboard.boards.paired import PairedResult, paired_bootstrap
-from leaderboard.evals.models import EvaluationJob, JobKind, LanguageModel
+from leaderboard.evals.models import EvaluationJob, JobKind, LanguageModel, ModelType
 from leaderboard.evals.slices import declaration
 
 ALL, TARGET, REST = "all", "target", "rest"
@@ -236,3 +236,9 @@ def _effect(
             label = " · ".join(benchmark.slice_dimension(k).label_of(v) for k, v in cell)
             rows += _row(label, method, cells[cell], cell_target, seed)
     return AlignmentEffect(align_job.model, aligned, base_job, aligned_job, labels, summary, rows)
+
+
+def derived_effects(base: LanguageModel) -> list[AlignmentEffect]:
+    """The effect of each model aligned from BASE whose held-out runs have both finished."""
+    aligned = base.derived_models.filter(model_type=ModelType.ALIGNED).order_by("id")
+    return [found for model in aligned if (found := alignment_effect(model)) is not None]

@@ -34,7 +34,7 @@ from leaderboard.boards.queries import (
     BoardRow,
     method_gaps,
 )
-from leaderboard.boards.reported import board_reported
+from leaderboard.boards.reported import board_reported, publisher_run_dicts, publisher_runs
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.models import DatasetRelease
@@ -246,6 +246,7 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "view_label": ", ".join([*selected_labels, result.method.label]),
         "charts": charts.board_figures(query, result),
         "reported": cached_value(f"{query.cache_key()}|reported", lambda: board_reported(result)),
+        "publisher_runs": publisher_runs(result),
         # Staff freeze the view as a citable snapshot (filters are dropped: the whole view).
         "can_freeze": is_staff(request.user),
         "querystring": export_query(request.GET),
@@ -310,6 +311,7 @@ def render_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpRespons
             "rows": records,
             # Never ranked: the publishers' own figures for this view, with their sources.
             "reported": [row.as_dict() for row in board_reported(result)],
+            "publisher_runs": publisher_run_dicts(result),
         }
         response = HttpResponse(json.dumps(payload, indent=2), content_type="application/json")
     else:
