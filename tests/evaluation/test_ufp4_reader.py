@@ -32,7 +32,7 @@ def write(folder: Path, name: str, data: object) -> None:
 def test_it_is_divervalue_benchmarks_out_of_domain_set() -> None:
     assert [b.slug for b in out_of_domain_sets("divervalue")] == ["ufp4"]
     assert out_of_domain_sets("navab") == []
-    assert "out of domain" in BENCHMARK.name
+    assert BENCHMARK.name.endswith("out of domain (UF-P-4)")
 
 
 def test_the_demo_has_four_subsets_of_four_records() -> None:
@@ -53,7 +53,7 @@ def test_extra_keys_are_kept_and_uids_follow_the_text_not_the_position(tmp_path:
     assert kept["Question 2?"].fields["extra"] == {}
     other = BENCHMARK.read_published(tmp_path / "b")
     assert {r.uid for r in other.records} == {r.uid for r in first.records}
-    assert all(r.uid.startswith("honesty-") for r in first.records)
+    assert all(r.uid.startswith("honest-") for r in first.records)
     assert any(
         "no file for subset(s) helpfulness, instruction_following" in n for n in first.notices
     )

@@ -114,7 +114,7 @@ SUBSET_LABELS: Final = {
 
 class UFP4(BenchmarkDefinition):
     slug = "ufp4"
-    name = "UF-P-4 (DiverValue-Bench, out of domain)"
+    name = "DiverValue-Bench, out of domain (UF-P-4)"
     description = (
         "DiverValue-Bench's out-of-domain set: UltraFeedback prompts with a chosen and a "
         "rejected response under four user preference types, scored by OPA with the user's "

@@ -53,9 +53,18 @@ def subset_of(name: str) -> str | None:
     return stem if stem in SUBSETS and name.lower().endswith(".json") else None
 
 
+# A uid's prefix per subset (uids hold at most 32 characters).
+UID_PREFIX: Final = {
+    "helpfulness": "help",
+    "honesty": "honest",
+    "instruction_following": "instruct",
+    "truthfulness": "truth",
+}
+
+
 def uid_of(subset: str, fields: Mapping[str, Any]) -> str:
     text = "\x00".join(str(fields.get(k) or "") for k in ("profile", *REQUIRED))
-    return f"{subset}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}"
+    return f"{UID_PREFIX[subset]}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}"
 
 
 def check(record: Mapping[str, Any]) -> list[KeyReason]:
