@@ -24,7 +24,7 @@ from evaluation.benchmarks.contract import (
     MetricKind,
 )
 from leaderboard.boards import charts
-from leaderboard.boards.alignment_effect import alignment_effect
+from leaderboard.boards.alignment_effect import alignment_effect, reported_side_by_side
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.disparity import MethodDisparities, model_disparities
 from leaderboard.boards.params import page_base
@@ -369,8 +369,15 @@ def render_model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         next((s for s in sections if s.job is not None), sections[0]),
     )
     effect = alignment_effect(model) if model.model_type == ModelType.ALIGNED else None
+    reported_sets, reported_pairs = (
+        reported_side_by_side(get_benchmark(effect.aligned_job.release.benchmark.slug))
+        if effect
+        else ([], [])
+    )
     context = {
         "effect": effect,
+        "reported_sets": reported_sets,
+        "reported_pairs": reported_pairs,
         "effect_chart": (
             charts.as_script(charts.alignment_deltas(effect), "chart-alignment")
             if effect and effect.summary
