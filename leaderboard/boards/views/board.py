@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Qu
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from evaluation.benchmarks import get_benchmark, out_of_domain_sets
 from evaluation.benchmarks.contract import BenchmarkDefinition
 from leaderboard.boards import charts
 from leaderboard.boards.cache import cached_board, cached_value
@@ -188,6 +189,12 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
     current = releases[0] if releases else None
     context = {
         "benchmark": declared,
+        # Boards this one is never averaged with: its out-of-domain sets, or the benchmark it
+        # is the out-of-domain set of.
+        "out_of_domain": out_of_domain_sets(benchmark),
+        "in_domain": get_benchmark(declared.out_of_domain_of)
+        if declared.out_of_domain_of
+        else None,
         "board": result,
         "query": query,
         "page": page,
