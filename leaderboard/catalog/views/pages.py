@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -23,6 +22,7 @@ from leaderboard.catalog.exports import FORMATS
 from leaderboard.catalog.facets import facet_values
 from leaderboard.catalog.filters import field_filters, item_filter_class
 from leaderboard.catalog.models import Benchmark, DatasetRelease, Item, ReleaseQuerySet
+from leaderboard.catalog.result_count import CountedPaginator, ResultCount, result_count
 from leaderboard.catalog.visibility import is_staff, release_not_found, visible_releases
 
 PAGE_SIZE = 25
@@ -99,17 +99,27 @@ def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
     release_field.queryset = releases
     valid = filterset.is_valid()
     release: DatasetRelease | None = filterset.form.cleaned_data.get("release")
-    results = filterset.qs if valid and release is not None else items.none()
-
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-    selected = {key: value for key, value in params.items() if value}
     declared = get_benchmark(benchmark)
+    if valid and release is not None:
+        results = filterset.qs
+        chosen = {
+            key: str(value)
+            for key, value in filterset.form.cleaned_data.items()
+            if key != "release" and value not in ("", None)
+        }
+        count = result_count(release, declared, chosen, results)
+    else:
+        results, count = items.none(), ResultCount(0)
+
+    page = CountedPaginator(results, PAGE_SIZE, count.n).get_page(request.GET.get("page"))
+    selected = {key: value for key, value in params.items() if value}
     held = slice_values(release) if release is not None else {}
     listed = _listed(declared)
     context = {
         "filterset": filterset,
         "release": release,
         "page": page,
+        "count": count,
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
         "selected": selected,
         "querystring": urlencode(selected),
