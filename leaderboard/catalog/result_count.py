@@ -2,7 +2,7 @@
 release's stored counts already know it.
 
 Counting a filter's items is a join over every item of the release (0.5 s on a full NaVAB
-release, on every request). The counts per slice cell (`counts.release_counts`, cached under
+release, on every request). The counts per slice cell (`counts.release_cells`, cached under
 the release's content checksum) answer any choice of slice values exactly, and the facets
 (`facets.py`, stored at import) answer one field value alone; anything else (a search, a field
 with slices) is counted by an indexed query that stops past `COUNT_CAP`, and the page says
@@ -19,7 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
 from evaluation.benchmarks.contract import BenchmarkDefinition
-from leaderboard.catalog.counts import release_counts
+from leaderboard.catalog.counts import release_cells
 from leaderboard.catalog.models import DatasetRelease
 
 COUNT_CAP: Final = 10_000
@@ -43,11 +43,7 @@ def stored_count(
     chosen = {key: value for key, value in filters.items() if key in dimensions}
     others = {key: value for key, value in filters.items() if key not in dimensions}
     if not others:
-        return sum(
-            n
-            for key, n in release_counts(release).items()
-            if _holds(benchmark.count_values(key), chosen)
-        )
+        return sum(n for values, n in release_cells(release) if _holds(values, chosen))
     if chosen or len(others) != 1 or "q" in others:
         return None
     ((name, value),) = others.items()

@@ -183,7 +183,7 @@ def test_browse_filters_by_nation_mode_topic_and_language(client):
     assert _questions(client, topic="climate") == {"fr quoted?"}
     assert _questions(client, language="zh") == {"cn quoted?"}
     response = client.get(BROWSE)
-    options = {f["key"]: f["options"] for f in response.context["field_filters"]}
+    options = {f["key"]: f["values"] for f in response.context["field_filters"]}
     assert options["topic"] == ["climate", "trade"]
     assert options["language"] == ["en", "fr", "zh"]
     assert '<option value="climate">climate</option>' in _html(response)
