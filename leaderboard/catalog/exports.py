@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice, tee
+from itertools import tee
 from pathlib import Path
 from typing import Any, Final
 
@@ -54,8 +54,12 @@ FORMATS: Final = {
 # Rows fetched per database round trip, and bytes gathered before a chunk is handed on.
 FETCH_ROWS: Final = 2000
 CHUNK_BYTES: Final = 64 * 1024
-# Rows per Parquet row group: big enough to compress well, small enough to stay in memory.
-PARQUET_BATCH_ROWS: Final = 5000
+# A Parquet row group is held in memory (as Python strings, Arrow arrays and the encoded
+# pages) until it is written, so it is bounded by its text as well as its rows: 5,000
+# DiverValue-Bench items with their answers are some 20 MB of text, which a web worker's
+# allocator kept after the download (+105 MiB); 4 MiB still compresses well.
+PARQUET_GROUP_ROWS: Final = 5000
+PARQUET_GROUP_BYTES: Final = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,19 +165,37 @@ class _ChunkSink:
         return chunk
 
 
+def row_groups(rows: Iterable[Row], max_rows: int, max_bytes: int) -> Iterator[list[Row]]:
+    """ROWS in consecutive groups of at most MAX_ROWS rows and about MAX_BYTES characters
+    (a group ends with the row that reaches it)."""
+    group: list[Row] = []
+    size = 0
+    for row in rows:
+        group.append(row)
+        size += sum(len(value) for value in row)
+        if len(group) >= max_rows or size >= max_bytes:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
 def parquet_chunks(rows: Iterable[Row], names: tuple[str, ...]) -> Iterator[bytes]:
+    """A Parquet file written a row group at a time, each group's bytes handed on as soon as
+    it is written: memory holds one group, whatever the number of rows."""
     # Imported on use: pyarrow adds some 70 MB to every process that loads the URLs (an
     # import_release, whose peak memory is counted, runs the system checks, which do).
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     sink = _ChunkSink()
-    rows = iter(rows)
     schema = pa.schema([pa.field(name, pa.string(), nullable=False) for name in names])
     with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
-        while batch := list(islice(rows, PARQUET_BATCH_ROWS)):
-            columns = [pa.array(column, type=pa.string()) for column in zip(*batch, strict=True)]
+        for group in row_groups(rows, PARQUET_GROUP_ROWS, PARQUET_GROUP_BYTES):
+            columns = [pa.array(column, type=pa.string()) for column in zip(*group, strict=True)]
+            del group  # the strings go once Arrow holds their copy
             writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
+            del columns
             if chunk := sink.take():
                 yield chunk
     yield sink.take()
