@@ -183,8 +183,8 @@ def row_groups(rows: Iterable[Row], max_rows: int, max_bytes: int) -> Iterator[l
 def parquet_chunks(rows: Iterable[Row], names: tuple[str, ...]) -> Iterator[bytes]:
     """A Parquet file written a row group at a time, each group's bytes handed on as soon as
     it is written: memory holds one group, whatever the number of rows."""
-    # Imported on use: pyarrow adds some 70 MB to every process that loads the URLs (an
-    # import_release, whose peak memory is counted, runs the system checks, which do).
+    # Imported on use: pyarrow adds some 70 MB to a process (web workers load it at start-up;
+    # import_release, whose peak memory is counted, only once its items are written).
     import pyarrow as pa
     import pyarrow.parquet as pq
 
