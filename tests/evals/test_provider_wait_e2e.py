@@ -40,7 +40,7 @@ def test_a_short_retry_after_is_waited_in_place_and_a_long_one_requeues_the_job(
     with OpenAIServer(tiny_model) as server:
         # Two requests in flight at a time, and no requests-per-minute limit: a Retry-After
         # must still hold the job's other request thread, not only the one that was told.
-        register(server, concurrency=2)
+        register(server, concurrency=2, timeout_s=30)  # no timeout on a loaded machine
         server.inject(f"429:{SHORT_S}", "", "", f"429:{LONG_S}")
         env = {SECRET: KEY, "EVAL_RETRY_AFTER_CAP_S": str(CAP_S)}
         with running_worker(tmp_path / "worker.log", env):
@@ -61,7 +61,7 @@ def test_a_short_retry_after_is_waited_in_place_and_a_long_one_requeues_the_job(
     assert job.infra_retries == 0 and not job.failure_reason
     assert Score.objects.filter(job=job, method="mc_gen").exists()
     # One retry in place (the short wait); the long wait spent none.
-    assert job.usage["retries"] == 1
+    assert job.usage["retries"] == 1, job.log_tail
     events = list(job.events.values_list("message", flat=True))
     assert sum("Waiting" in e for e in events) == 1
 
