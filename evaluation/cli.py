@@ -70,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
         "(evaluation/providers/generation.py; the site's cards print them)",
     )
     run.add_argument("--max-length", type=int)
+    run.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        help="GPUs one copy of the model spans (vLLM tensor parallel; hf: parallelize=True)",
+    )
+    run.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="copies scoring side by side, one per GPU (vLLM data parallel; hf: one process each)",
+    )
     run.add_argument("--judge", help="AJ judge model (default: the model itself)")
     run.add_argument("--judge-revision")
     run.add_argument(
@@ -110,6 +122,8 @@ def _run(args: argparse.Namespace) -> int:
         max_length=args.max_length,
         base_url=args.base_url,
         api_key_env=args.api_key_env,
+        shards=args.shards,
+        replicas=args.replicas,
         generation=args.generation,
     )
     judge = None

@@ -58,6 +58,16 @@ def _filters(methods: Sequence[str], slices: Mapping[str, Sequence[str]]) -> lis
     return parts
 
 
+def _layout(spec: ModelSpec) -> list[str]:
+    """The job's layout on the worker's GPUs, as `python -m evaluation run` takes it."""
+    parts = []
+    if spec.shards > 1:
+        parts += ["--shards", str(spec.shards)]
+    if spec.replicas > 1:
+        parts += ["--replicas", str(spec.replicas)]
+    return parts
+
+
 def run_command(
     spec: ModelSpec,
     judge: ModelSpec | None,
@@ -86,6 +96,7 @@ def run_command(
     parts += ["--dtype", spec.dtype, "--batch-size", str(spec.batch_size)]
     if spec.apply_chat_template:
         parts.append("--chat-template")
+    parts += _layout(spec)
     if spec.generation is not None and spec.generation.to_dict():
         parts += ["--generation", json.dumps(spec.generation.to_dict(), sort_keys=True)]
     if judge is not None:
@@ -135,9 +146,15 @@ def lm_eval_command(
     device: str,
 ) -> str:
     """The stock `lm_eval` command that computes the same log-likelihoods (or, for a chat
-    model, sends the same requests) for `tasks`. A served model's key is named, never shown:
-    stock lm-eval reads OPENAI_API_KEY, set from the provider's secret."""
+    model, sends the same requests) for `tasks`, on the job's layout: vLLM's and a sharded
+    transformers model's are in `model_args`; transformers copies side by side are accelerate's
+    processes, one per GPU (lm-eval then splits the documents among them, to the same per-item
+    results). A served model's key is named, never shown: stock lm-eval reads OPENAI_API_KEY,
+    set from the provider's secret."""
     parts: list[str | Path] = ["lm_eval", "run", "--model", spec.lm_eval_model]
+    if spec.kind == "hf" and spec.replicas > 1:
+        launch = ["accelerate", "launch", "--multi_gpu", "--num_processes", str(spec.replicas)]
+        parts = [*launch, "-m", *parts]
     parts += ["--model_args", spec.model_args_string(), "--tasks", ",".join(tasks)]
     parts += ["--include_path", tasks_dir, "--batch_size", str(spec.batch_size)]
     if device != "endpoint":
