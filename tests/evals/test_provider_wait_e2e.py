@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from leaderboard.evals.models import TERMINAL_STATUSES, JobStatus, Score
 from tests.evals.test_api_model_e2e import KEY, SECRET, register, submit
@@ -56,6 +57,8 @@ def test_a_short_retry_after_is_waited_in_place_and_a_long_one_requeues_the_job(
             page = client.get(job.get_absolute_url()).content.decode()
             assert "waiting for the provider until" in page and "UTC" in page
             assert f"Waiting {LONG_S} s for the provider" in page
+            queue = client.get(reverse("queue")).content.decode()
+            assert "as its provider asked" in queue and "held until" in queue
             wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 300, "the job to end")
     assert job.status == JobStatus.FINISHED, f"{job.failure_reason}\n{job.log_tail}"
     assert job.infra_retries == 0 and not job.failure_reason
