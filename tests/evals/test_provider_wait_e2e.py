@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from leaderboard.evals.models import TERMINAL_STATUSES, JobStatus, Score
 from tests.evals.test_api_model_e2e import KEY, SECRET, register, submit
@@ -40,7 +41,7 @@ def test_a_short_retry_after_is_waited_in_place_and_a_long_one_requeues_the_job(
     with OpenAIServer(tiny_model) as server:
         # Two requests in flight at a time, and no requests-per-minute limit: a Retry-After
         # must still hold the job's other request thread, not only the one that was told.
-        register(server, concurrency=2)
+        register(server, concurrency=2, timeout_s=30)  # no timeout on a loaded machine
         server.inject(f"429:{SHORT_S}", "", "", f"429:{LONG_S}")
         env = {SECRET: KEY, "EVAL_RETRY_AFTER_CAP_S": str(CAP_S)}
         with running_worker(tmp_path / "worker.log", env):
@@ -56,12 +57,14 @@ def test_a_short_retry_after_is_waited_in_place_and_a_long_one_requeues_the_job(
             page = client.get(job.get_absolute_url()).content.decode()
             assert "waiting for the provider until" in page and "UTC" in page
             assert f"Waiting {LONG_S} s for the provider" in page
+            queue = client.get(reverse("queue")).content.decode()
+            assert "as its provider asked" in queue and "held until" in queue
             wait_for(lambda: status_of(job) in TERMINAL_STATUSES, 300, "the job to end")
     assert job.status == JobStatus.FINISHED, f"{job.failure_reason}\n{job.log_tail}"
     assert job.infra_retries == 0 and not job.failure_reason
     assert Score.objects.filter(job=job, method="mc_gen").exists()
     # One retry in place (the short wait); the long wait spent none.
-    assert job.usage["retries"] == 1
+    assert job.usage["retries"] == 1, job.log_tail
     events = list(job.events.values_list("message", flat=True))
     assert sum("Waiting" in e for e in events) == 1
 
