@@ -91,7 +91,7 @@ class _Helper:
         return value
 
 
-def _close_all(helpers: list[_Helper], grace_s: float = 10) -> None:
+def _close_all(helpers: list[_Helper], grace_s: float = 30) -> None:
     """End the helpers: an idle one exits on end of input; one still scoring (the job stopped
     mid-request: cancelled, timed out, failed) has no work anyone will read, so it is killed
     once GRACE_S has passed for them all."""
