@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import platform
 import shlex
 from collections.abc import Mapping, Sequence
@@ -96,6 +97,8 @@ def run_command(
     if spec.apply_chat_template:
         parts.append("--chat-template")
     parts += _layout(spec)
+    if spec.generation is not None and spec.generation.to_dict():
+        parts += ["--generation", json.dumps(spec.generation.to_dict(), sort_keys=True)]
     if judge is not None:
         parts += ["--judge", judge.pretrained]
         if judge.revision:
@@ -158,7 +161,24 @@ def lm_eval_command(
         parts += ["--device", device]
     if spec.apply_chat_template:
         parts.append("--apply_chat_template")
+    chosen = spec.generation
+    if chosen is not None and chosen.system_prompt:
+        parts += ["--system_instruction", chosen.system_prompt]
+    if chosen is not None and chosen.temperature is not None and not chosen.reasoning:
+        parts += ["--gen_kwargs", f"temperature={chosen.temperature:g}"]
     parts += ["--seed", str(seed), "--log_samples", "--output_path", output_path]
+    command = _join(parts)
     if spec.kind in SERVED and spec.api_key_env:
-        return f'OPENAI_API_KEY="${spec.api_key_env}" {_join(parts)}'
-    return _join(parts)
+        command = f'OPENAI_API_KEY="${spec.api_key_env}" {command}'
+    if chosen is not None and chosen.reasoning:
+        # Said on the card, where a reader would otherwise take the command as equivalent.
+        return f"{REASONING_NOT_STOCK}\n{command}"
+    return command
+
+
+#: lm-eval's chat client cannot send what a reasoning API takes
+REASONING_NOT_STOCK = (
+    "# Reasoning mode: stock lm-eval's local-chat-completions always sends stop, temperature "
+    "and max_tokens, which reasoning APIs refuse; this run's requests are repeated by the "
+    "`python -m evaluation run` command above, with its --generation."
+)
