@@ -24,6 +24,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 import weakref
 from dataclasses import replace
 from typing import IO, Any
@@ -89,19 +90,21 @@ class _Helper:
             raise RuntimeError(f"a data-parallel copy of the model failed: {value}")
         return value
 
-    def close(self) -> None:
-        with contextlib.suppress(OSError):  # already gone: nothing to tell it
-            self.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
-
-def _close_all(helpers: list[_Helper]) -> None:
+def _close_all(helpers: list[_Helper], grace_s: float = 30) -> None:
+    """End the helpers: an idle one exits on end of input; one still scoring (the job stopped
+    mid-request: cancelled, timed out, failed) has no work anyone will read, so it is killed
+    once GRACE_S has passed for them all."""
     for helper in helpers:
-        helper.close()
+        with contextlib.suppress(OSError):  # already gone: nothing to tell it
+            helper.stdin.close()
+    deadline = time.monotonic() + grace_s
+    for helper in helpers:
+        try:
+            helper.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            helper.process.kill()
+            helper.process.wait()
 
 
 def spread(lm: Any, spec: ModelSpec, device: str) -> Any:

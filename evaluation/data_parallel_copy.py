@@ -55,6 +55,10 @@ def main() -> None:
     outbox = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     _serve(sys.stdin.buffer, outbox)
+    # Every reply is flushed and nothing else is kept: skip the interpreter's teardown of
+    # torch and transformers (seconds), so a finished job's copies are gone at once.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

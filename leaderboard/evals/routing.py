@@ -1,8 +1,9 @@
 """Which GPU queue a job goes to, and which queues a GPU worker listens on.
 
 The site's capacities (`EVAL_GPU_CAPACITIES`, e.g. "1x80g,8x80g") each have a queue,
-`gpu.<capacity>` in the broker namespace; a job goes to the smallest that holds its model
-(`evaluation.capacity`, where the memory formula lives). A worker declares its capacity at
+`gpu.<capacity>` in the broker namespace; an evaluation goes to the smallest that holds its
+model (`evaluation.capacity`, where the memory formula lives), an alignment to the smallest
+whose one GPU holds its training (`evaluation.alignment.memory`). A worker declares its capacity at
 start-up and adds that queue to the ones it was started on; the plain `gpu` queue keeps serving
 served models, and every job where no capacity is configured.
 """
@@ -77,7 +78,7 @@ def capacity_for(model: LanguageModel) -> Capacity | None:
 
 
 def alignment_need(
-    model: LanguageModel, dpo: Mapping[str, Any], benchmark: Any
+    model: LanguageModel, dpo: Mapping[str, Any], benchmark: BenchmarkDefinition
 ) -> TrainingNeed | None:
     """What an alignment of MODEL with the DPO overrides (on BENCHMARK's published settings)
     needs on its GPU; None where the model's size or shape is not known (its config cannot be

@@ -74,3 +74,20 @@ def test_more_copies_than_gpus_is_the_sites_set_up(tiny_model, monkeypatch):
         spread(object(), replace(cpu_spec(tiny_model), replicas=2), "cuda")
     with pytest.raises(SetupError, match="use every GPU: run on cuda, not cuda:1"):
         spread(object(), replace(cpu_spec(tiny_model), replicas=2), "cuda:1")
+
+
+def test_a_copy_still_scoring_when_the_job_stops_is_killed_without_waiting_for_it(tiny_model):
+    import time
+
+    from evaluation.data_parallel import _close_all
+
+    lm = load_lm(cpu_spec(tiny_model, replicas=2), "cpu")
+    cells = [c.cell_contents for c in lm.loglikelihood.__closure__]
+    helper = next(c for c in cells if isinstance(c, list))[0]
+    # A share no one will read (the job was cancelled mid-request): minutes of work, and a
+    # reply larger than the pipe holds.
+    helper.send(("score", "loglikelihood", [("Question: yes or no?", " yes")] * 20000))
+    started = time.monotonic()
+    _close_all([helper], grace_s=1)
+    assert time.monotonic() - started < 10
+    assert helper.process.returncode == -9
