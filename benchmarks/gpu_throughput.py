@@ -219,11 +219,15 @@ def run_job(job: Job, stop_at: float | None) -> tuple[list[dict[str, Any]], bool
     if timer is not None:
         timer.start()
     assert child.stdout is not None
-    for line in child.stdout:
-        say(line.rstrip("\n"))
-    child.wait()
-    if timer is not None:
-        timer.cancel()
+    try:
+        for line in child.stdout:
+            say(line.rstrip("\n"))
+        child.wait()
+    finally:
+        if timer is not None:
+            timer.cancel()
+        if child.poll() is None:  # this run ends (Ctrl-C, SIGTERM): its GPU is freed too
+            os.killpg(child.pid, signal.SIGKILL)
     failed = False
     if stopped.is_set():
         say(f"{job.label}: stopped by the wall-time budget; the lines above stand")
@@ -385,6 +389,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    # `timeout` and the like send SIGTERM: end as on Ctrl-C, stopping the running measurement.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     start = time.time()
     stop_at = None if args.budget_min is None else start + 60 * args.budget_min
     cuda = args.device.startswith("cuda")
