@@ -246,6 +246,9 @@ class ShownPrompt:
     system: str = ""
     #: generation stops (generated answers only)
     until: tuple[str, ...] = ()
+    #: how the answer was sampled (generated answers only), as a page words it after
+    #: "Generated": the task's own greedy decoding unless the model's settings chose otherwise
+    sampling: str = "greedily"
     #: what the model wrote (generated answers only; empty where none was recorded)
     generated: str = ""
 

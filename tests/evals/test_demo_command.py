@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from leaderboard.boards.models import BoardSnapshot
 from leaderboard.catalog.models import DatasetRelease
-from leaderboard.evals.management.commands.demo import demo_judges
+from leaderboard.evals.management.commands.demo import demo_worker_env
 from leaderboard.evals.models import TERMINAL_STATUSES, EvaluationJob, JobStatus, LanguageModel
 from tests.evals.test_worker_e2e import wait_for
 from tests.worker import running_worker
@@ -21,6 +22,9 @@ def demo_settings(worker_settings, tmp_path):
     return worker_settings
 
 
+# Its own waits (the six jobs, then the beat's snapshots) outlast the 900 s every
+# process-starting test gets; on a busy machine the jobs alone took over 15 minutes.
+@pytest.mark.timeout(2400)
 def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     client, demo_settings, tmp_path
 ):
@@ -37,13 +41,24 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     assert EvaluationJob.objects.filter(release__is_demo=True).count() == 6
     assert LanguageModel.objects.count() == 3
 
-    # As `serve_demo` starts it: the demo models are DiverValue-Bench's PAA judge panel.
-    panel = {"EVAL_PAA_JUDGES": demo_judges(), "EVAL_MAX_GEN_TOKENS": "24"}
-    with running_worker(tmp_path / "worker.log", extra_env=panel):
+    # As `serve_demo` starts it (its beat included): the demo models are DiverValue-Bench's
+    # PAA judge panel, and each default board is frozen on a schedule (here every 2 s).
+    demo_env = {**demo_worker_env(), "BOARD_SNAPSHOT_SCHEDULE": "2"}
+    with running_worker(tmp_path / "worker.log", extra_env=demo_env, beat=True):
         wait_for(
             lambda: all(s in TERMINAL_STATUSES for s in jobs.values_list("status", flat=True)),
-            900,  # PAA answers and judges on DiverValue-Bench besides OPA and NaVAB
+            1800,  # PAA answers and judges on DiverValue-Bench besides OPA and NaVAB
             "the demo jobs to end",
+        )
+        # A snapshot of each benchmark's default board with all three models, once frozen.
+        wait_for(
+            lambda: all(
+                (latest := BoardSnapshot.objects.filter(benchmark__slug=slug).first())
+                and len(latest.payload["rows"]) == 3
+                for slug in ("navab", "divervalue")
+            ),
+            60,
+            "the beat to freeze the finished boards",
         )
     assert set(jobs.values_list("status", flat=True)) == {JobStatus.FINISHED}
     always_a = LanguageModel.objects.get(name="demo/tiny-gpt2-always-a")
@@ -99,3 +114,29 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
         method="opa", dimension="region"
     )
     assert region.detail["n"] == dvb.items.filter(data__split="test").count()
+
+    # Issue 22 on the demo: rank ranges on the board, in the API and its snapshot ...
+    api = client.get("/api/benchmarks/navab/leaderboard/").json()
+    assert [r["rank_best"] is not None and r["rank_worst"] is not None for r in api["results"]] == [
+        True
+    ] * 3
+    snapshot = BoardSnapshot.objects.filter(benchmark__slug="navab").first()
+    assert snapshot is not None and all(r["rank_best"] for r in snapshot.payload["rows"])
+    listing = client.get(reverse("snapshot-list", args=["navab"])).content.decode()
+    assert f'data-snapshot="{snapshot.slug}"' in listing
+    assert client.get(snapshot.get_absolute_url()).status_code == 200
+    # ... the agreement of MC and AJ for every model, the judges of PAA (their unreadable
+    # outputs said so, on the page and in the board's line) and of aj_ref (one judge) ...
+    agreement = client.get(reverse("agreement", args=["navab"])).content.decode()
+    assert "3 models scored by both" in agreement and 'id="chart-agreement-diff"' in agreement
+    judges = client.get(reverse("judges", args=["divervalue"])).content.decode()
+    assert 'id="judges-board"' in judges and judges.count("<tr data-model=") == 3
+    assert "no answer has two readable votes" in judges
+    line = paa_board.content.decode().split('id="judge-summary"')[1].split("</p>")[0]
+    assert "no alpha: no answer has two readable votes" in line
+    aj_ref = client.get(reverse("judges", args=["navab"])).content.decode()
+    assert 'id="single-judge"' in aj_ref
+    # ... the publisher's reported rows beside the board, and each model's profile.
+    assert 'id="reported-table"' in dvb_board.content.decode()
+    profile = client.get(always_a.get_absolute_url()).content.decode()
+    assert "NaVAB" in profile and "DiverValue-Bench" in profile

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from evaluation.benchmarks.contract import BenchmarkDefinition
 from leaderboard.boards import charts
 from leaderboard.boards.cache import cached_board, cached_value
+from leaderboard.boards.judge_summary import board_judging
 from leaderboard.boards.judges import missing_judge_notice
 from leaderboard.boards.params import (
     ALL_COLUMNS,
@@ -221,6 +222,8 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "kind": result.metric.kind,
         "track": result.method.track,
         "judge_notice": missing_judge_notice(result.method),
+        # Read from the judges page's computation, cached per board version.
+        "judging": board_judging(result),
         "model_types": ModelType.choices,
         "precisions": Precision.choices,
         "sizes": list(SIZE_LABELS.items()),
