@@ -369,7 +369,7 @@ def measure(job: Job) -> int:
                 name, spec, RELEASES[slug](job_dir(job) / f"warm-{slug}", WARM_ITEMS), job, False
             )
             n = job.items
-            if job.deadline is not None:
+            if job.deadline is not None and n > MIN_ITEMS:  # else no run is smaller
                 share = (job.deadline - time.time()) / (len(job.methods) - done)
                 n = min(n, items_for(share, small[1], job, name, spec))
             release = RELEASES[slug](job_dir(job) / f"{slug}-{n}", n)

@@ -433,12 +433,27 @@ def main(argv: list[str] | None = None) -> int:
                     items=args.parity_items,
                 )  # fmt: skip
                 jobs += [replace(parity, backend="hf"), replace(parity, backend="vllm")]
+        for job in jobs:
+            job.label = f"{job.backend} {job.config}" + (" parity" if job.parity else "")
+        full = {c: CONFIGS[c]["num_hidden_layers"] for c in CONFIGS}
+        say(
+            "plan: "
+            + ", ".join(
+                job.label
+                + (
+                    f" ({job.layers} of {full[job.config]} layers)"
+                    * (job.layers < full[job.config])
+                )
+                for job in jobs
+            )
+            + f"; {', '.join(args.methods)}; at most {args.items:,} items each"
+            + (f"; {args.budget_min:g} min in all" if stop_at else "")
+        )
         # vLLM's start-up (compilation, CUDA graphs) takes about as long as a measured run.
         weights = [2.0 if job.backend == "vllm" else 1.0 for job in jobs]
         rows: list[dict[str, Any]] = []
         parity_rows: dict[str, list[dict[str, Any]]] = {}
         for i, job in enumerate(jobs):
-            job.label = f"{job.backend} {job.config}" + (" parity" if job.parity else "")
             job.results = str(work / f"results-{i}.json")
             if stop_at is not None:
                 left = stop_at - time.time()

@@ -55,6 +55,10 @@ def test_it_measures_every_method_on_cpu_and_extrapolates_a_slice():
         assert "vllm: vLLM not installed; its figures are skipped" in lines
         assert "parity: skipped (vLLM not installed)" in lines
     assert any(line.startswith("tiny: measuring 1 of its 2 layers (") for line in lines)
+    assert (
+        "plan: hf tiny (1 of 2 layers); navab:mc, navab:aj, divervalue:opa; at most 8 items each"
+        in lines
+    )
     figures = [
         FIGURES.match(line) for line in lines if line.startswith(("measured", "extrapolated"))
     ]
