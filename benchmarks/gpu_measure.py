@@ -376,6 +376,9 @@ def measure(job: Job) -> int:
             log.clear()
             result, seconds = run_method(name, spec, release, job, bar=True)
             tokens, generated = log.tokens(tokenizer, job.max_gen_toks)
+            if not result.samples:  # every item too long for the context: no rate to give
+                say(f"{job.label} {name}: no item scored of {n}; no figures")
+                continue
             row = {
                 "config": job.config,
                 "backend": job.backend,
