@@ -36,8 +36,10 @@ goals for a 7B model on one H100-class GPU.
 
 Each configuration x backend runs in its own process (GPU memory is returned between them, and
 one failure does not end the run); lines are flushed as measured, so a run cut short keeps them.
---budget-min sizes each run's items from a short warm-up so the whole run fits; --quick is a
-short run for a lent GPU (about 8 minutes on an H100, model builds included).
+--budget-min shares the wall time among the runs (a vLLM run twice a transformers one, for its
+start-up), sizes each run's items from two short warm-ups to fit its share, and stops a run
+still going when the time is up; --quick is a short run for a lent GPU (7.5 minutes of budget,
+model builds included; the 70B on an 8-layer slice). Needs `pip install -e ".[ml,vllm]"`.
 
     python benchmarks/gpu_throughput.py --quick
     python benchmarks/gpu_throughput.py --configs 7b,70b --items 2000 --budget-min 30
