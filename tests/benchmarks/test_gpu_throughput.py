@@ -264,3 +264,25 @@ def test_a_parity_run_loads_the_saved_model_as_the_site_does_and_keeps_every_cho
         f"parity {method}" for method in gpu_throughput.METHODS
     ]
     assert all("the same choice on 8 (100.0%)" in line for line in lines)
+
+
+def test_a_gpu_slice_prints_its_measured_and_extrapolated_figures_with_mfu():
+    from benchmarks.gpu_measure import CONFIGS, matmul_params, measurement_lines
+
+    shape = CONFIGS["70b"]
+    scale = matmul_params(shape, 80, 32000) / matmul_params(shape, 8, 32000)
+    row = {"config": "70b", "backend": "vllm", "method": "divervalue:opa", "items": 400,
+           "seconds": 20.0, "tokens": 400_000, "generated": 0, "scale": scale, "layers": 8,
+           "mfu": 0.412}  # fmt: skip
+    measured, extrapolated = measurement_lines(row, "cuda", 80)
+    assert measured == (
+        "measured vllm 70b (8 of 80 layers) divervalue:opa: 400 items in 20.00 s; 20.00 items/s; "
+        "20000.0 tokens/s; MFU 41.2%; 23,763 items: 19.80 min"
+    )
+    # (80 x 855.6M + 262.1M) / (8 x 855.6M + 262.1M): the output head is not sliced
+    assert scale == pytest.approx(9.668, abs=0.001)
+    assert extrapolated == (
+        f"extrapolated vllm 70b divervalue:opa: 400 items in {20 * scale:.2f} s; "
+        f"{400 / (20 * scale):.2f} items/s; {400_000 / (20 * scale):.1f} tokens/s; MFU 41.2%; "
+        f"23,763 items: {23_763 * 20 * scale / 400 / 60:.2f} min (the 8-layer slice x 9.67)"
+    )
