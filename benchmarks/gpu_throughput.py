@@ -1,5 +1,7 @@
-"""GPU throughput of the site's scoring: a 7B and a 70B-class Llama with random weights, built on
-the device (no download), scored by the harnesses as a worker runs them, on both backends.
+"""GPU throughput of the site's scoring, for 7B and 70B-class models, on transformers and vLLM.
+
+Llamas with random weights, built on the device (no download), scored by the harnesses as a
+worker runs them.
 
 For each configuration (`7b`: Llama-2-7B's shape; `70b`: Llama-2-70B's; `tiny` for CPU tests)
 and backend (`hf`: lm-eval's transformers backend around the model built in memory; `vllm`, when
