@@ -94,18 +94,23 @@ def test_it_measures_every_method_on_cpu_and_extrapolates_a_slice():
 
 
 @pytest.mark.slow
-def test_a_wall_time_budget_sizes_the_runs_to_fit():
+def test_a_wall_time_budget_sizes_the_runs_and_ends_the_run_in_time():
     start = time.monotonic()
     result = gpu_throughput_run(
         "--configs", "tiny", "--device", "cpu", "--items", "100000", "--max-gen-toks", "4",
-        "--budget-min", "1",
+        "--budget-min", "1.5",
     )  # fmt: skip
     elapsed = time.monotonic() - start
     assert result.returncode == 0, result.stderr[-3000:]
-    assert elapsed < 60 + 30  # the budget, and the interpreter's start and end on a busy machine
-    measured = [line for line in result.stdout.splitlines() if line.startswith("measured hf tiny")]
-    assert measured, result.stdout
+    # The budget, and the interpreter's start and end on a busy machine (100,000 items would
+    # take hours here).
+    assert elapsed < 90 + 30
+    lines = result.stdout.splitlines()
+    measured = [line for line in lines if line.startswith("measured hf tiny")]
     assert all(int(re.search(r": (\d+) items in", line).group(1)) < 100000 for line in measured)
+    # On a loaded machine the warm-ups may use the whole minute and a half: then it says so.
+    assert measured or "hf tiny: stopped by the wall-time budget; the lines above stand" in lines
+    assert lines[-1].startswith("done in ")
 
 
 @pytest.mark.slow
