@@ -376,6 +376,9 @@ def cancel(job: EvaluationJob, by: str) -> bool:
 
 
 def rerun(job: EvaluationJob, requested_by: User | AnonymousUser | None) -> EvaluationJob:
+    if job.model.publisher_run:
+        # No weights or endpoint here: the publisher's records are all there is.
+        raise JobConflict(f"{job.model} was run by the publisher: re-import its records instead.")
     return create_job(
         job.model,
         job.release,

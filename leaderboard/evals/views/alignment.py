@@ -38,6 +38,8 @@ def align_model(request: HttpRequest, pk: int) -> HttpResponse:
     problem = ""
     if model.endpoint_url:
         problem = "A served model (endpoint) has no local weights to fine-tune."
+    elif model.publisher_run:
+        problem = "The publisher's run is its released records: there are no weights to tune."
     elif release is None:
         problem = "There is no published release to train on."
     form = None
