@@ -369,13 +369,16 @@ def measure(job: Job) -> int:
                 name, spec, RELEASES[slug](job_dir(job) / f"warm-{slug}", WARM_ITEMS), job, False
             )
             n = job.items
-            if job.deadline is not None:
+            if job.deadline is not None and n > MIN_ITEMS:  # else no run is smaller
                 share = (job.deadline - time.time()) / (len(job.methods) - done)
                 n = min(n, items_for(share, small[1], job, name, spec))
             release = RELEASES[slug](job_dir(job) / f"{slug}-{n}", n)
             log.clear()
             result, seconds = run_method(name, spec, release, job, bar=True)
             tokens, generated = log.tokens(tokenizer, job.max_gen_toks)
+            if not result.samples:  # every item too long for the context: no rate to give
+                say(f"{job.label} {name}: no item scored of {n}; no figures")
+                continue
             row = {
                 "config": job.config,
                 "backend": job.backend,

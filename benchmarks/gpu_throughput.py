@@ -1,5 +1,7 @@
-"""GPU throughput of the site's scoring: a 7B and a 70B-class Llama with random weights, built on
-the device (no download), scored by the harnesses as a worker runs them, on both backends.
+"""GPU throughput of the site's scoring, for 7B and 70B-class models, on transformers and vLLM.
+
+Llamas with random weights, built on the device (no download), scored by the harnesses as a
+worker runs them.
 
 For each configuration (`7b`: Llama-2-7B's shape; `70b`: Llama-2-70B's; `tiny` for CPU tests)
 and backend (`hf`: lm-eval's transformers backend around the model built in memory; `vllm`, when
@@ -36,8 +38,10 @@ goals for a 7B model on one H100-class GPU.
 
 Each configuration x backend runs in its own process (GPU memory is returned between them, and
 one failure does not end the run); lines are flushed as measured, so a run cut short keeps them.
---budget-min sizes each run's items from a short warm-up so the whole run fits; --quick is a
-short run for a lent GPU (about 8 minutes on an H100, model builds included).
+--budget-min shares the wall time among the runs (a vLLM run twice a transformers one, for its
+start-up), sizes each run's items from two short warm-ups to fit its share, and stops a run
+still going when the time is up; --quick is a short run for a lent GPU (7.5 minutes of budget,
+model builds included; the 70B on an 8-layer slice). Needs `pip install -e ".[ml,vllm]"`.
 
     python benchmarks/gpu_throughput.py --quick
     python benchmarks/gpu_throughput.py --configs 7b,70b --items 2000 --budget-min 30
@@ -219,11 +223,15 @@ def run_job(job: Job, stop_at: float | None) -> tuple[list[dict[str, Any]], bool
     if timer is not None:
         timer.start()
     assert child.stdout is not None
-    for line in child.stdout:
-        say(line.rstrip("\n"))
-    child.wait()
-    if timer is not None:
-        timer.cancel()
+    try:
+        for line in child.stdout:
+            say(line.rstrip("\n"))
+        child.wait()
+    finally:
+        if timer is not None:
+            timer.cancel()
+        if child.poll() is None:  # this run ends (Ctrl-C, SIGTERM): its GPU is freed too
+            os.killpg(child.pid, signal.SIGKILL)
     failed = False
     if stopped.is_set():
         say(f"{job.label}: stopped by the wall-time budget; the lines above stand")
@@ -385,6 +393,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    # `timeout` and the like send SIGTERM: end as on Ctrl-C, stopping the running measurement.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     start = time.time()
     stop_at = None if args.budget_min is None else start + 60 * args.budget_min
     cuda = args.device.startswith("cuda")
@@ -427,12 +437,27 @@ def main(argv: list[str] | None = None) -> int:
                     items=args.parity_items,
                 )  # fmt: skip
                 jobs += [replace(parity, backend="hf"), replace(parity, backend="vllm")]
+        for job in jobs:
+            job.label = f"{job.backend} {job.config}" + (" parity" if job.parity else "")
+        full = {c: CONFIGS[c]["num_hidden_layers"] for c in CONFIGS}
+        say(
+            "plan: "
+            + ", ".join(
+                job.label
+                + (
+                    f" ({job.layers} of {full[job.config]} layers)"
+                    * (job.layers < full[job.config])
+                )
+                for job in jobs
+            )
+            + f"; {', '.join(args.methods)}; at most {args.items:,} items each"
+            + (f"; {args.budget_min:g} min in all" if stop_at else "")
+        )
         # vLLM's start-up (compilation, CUDA graphs) takes about as long as a measured run.
         weights = [2.0 if job.backend == "vllm" else 1.0 for job in jobs]
         rows: list[dict[str, Any]] = []
         parity_rows: dict[str, list[dict[str, Any]]] = {}
         for i, job in enumerate(jobs):
-            job.label = f"{job.backend} {job.config}" + (" parity" if job.parity else "")
             job.results = str(work / f"results-{i}.json")
             if stop_at is not None:
                 left = stop_at - time.time()
