@@ -105,6 +105,9 @@ def test_an_alignment_is_scored_in_domain_and_out_of_domain_side_by_side(
     row = reported[reported.index('data-reported="LLaMA-2-7B"') :]
     assert "0.2673" in row[: row.index("</tr>")] and "0.1817" in row[: row.index("</tr>")]
 
+    job_page = client.get(align.get_absolute_url()).content.decode()
+    assert "its effect, in domain and out of domain</a>" in job_page
+
     body = client.get(f"/api/alignment-effects/{aligned.pk}/").json()
     assert body["in_domain"]["benchmark"] == "divervalue" and body["pending"] == ""
     (outside,) = body["out_of_domain"]

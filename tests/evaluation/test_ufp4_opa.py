@@ -4,6 +4,10 @@ publisher's pooled score over the four subsets and one score per subset."""
 
 from __future__ import annotations
 
+import json
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +65,12 @@ def test_opa_matches_a_forward_pass_and_is_scored_per_subset(tiny_model, release
         assert row.n == 4 and row.value == pytest.approx(sum(m > 0 for m in own) / 4)
     assert result.card.lm_eval_commands[0].startswith("python -m evaluation export-tasks")
     assert (tmp_path / "tasks" / "ufp4_opa.yaml").is_file()
+
+    # The card's stock lm_eval command on the exported task gives the same numbers.
+    argv = shlex.split(result.card.command)
+    assert argv[0] == "lm_eval"
+    subprocess.run([sys.executable, "-m", "lm_eval", *argv[1:]], check=True, capture_output=True)
+    [results_file] = (tmp_path / "lm_eval").glob("**/results_*.json")
+    stock = json.loads(results_file.read_text())["results"]["ufp4_opa"]
+    for metric in ("opa", "acc_0", "margin"):
+        assert stock[f"{metric},none"] == pytest.approx(result.score({}, "opa", metric).value)
