@@ -11,6 +11,7 @@ from rest_framework.routers import APIRootView, DefaultRouter
 from evaluation.benchmarks import benchmark_slugs
 from leaderboard.boards import api as boards_api
 from leaderboard.boards.agreement_api import AgreementViewSet
+from leaderboard.boards.alignment_api import AlignmentEffectViewSet
 from leaderboard.boards.judges_api import JudgesViewSet
 from leaderboard.boards.model_profile_api import (
     model_alignment_effects_view,
@@ -68,6 +69,7 @@ router.register(under_benchmark("agreement"), AgreementViewSet, basename="benchm
 router.register(under_benchmark("judges"), JudgesViewSet, basename="benchmark-judges")
 router.register("models", evals_api.ModelViewSet, basename="model")
 router.register("jobs", evals_api.JobViewSet, basename="job")
+router.register("alignment-effects", AlignmentEffectViewSet, basename="alignment-effect")
 router.register("scores", evals_api.ScoreViewSet, basename="score")
 router.register("samples", evals_api.JobSampleViewSet, basename="sample")
 # Today's addresses, NaVAB's (see benchmark.scoping).

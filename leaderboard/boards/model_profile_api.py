@@ -15,9 +15,9 @@ from rest_framework.response import Response
 
 from leaderboard.boards.alignment_effect import (
     AlignmentEffect,
-    EffectRow,
     alignment_effect,
     derived_effects,
+    effect_dict,
 )
 from leaderboard.boards.model_reported import current_jobs, model_reported
 from leaderboard.boards.models import ReportedResult
@@ -51,25 +51,10 @@ def model_reported_view(request: Request, pk: int) -> Response:
     )
 
 
-def _row(row: EffectRow) -> dict[str, Any]:
-    return {
-        "label": row.label,
-        "method": row.method,
-        "measure": row.measure,
-        "is_target": row.is_target,
-        "n": row.n,
-        "clusters": row.clusters,
-        "base": row.base,
-        "base_ci": list(row.base_ci),
-        "aligned": row.aligned,
-        "aligned_ci": list(row.aligned_ci),
-        "delta": row.paired.delta,
-        "delta_ci": [row.paired.ci_low, row.paired.ci_high],
-        "p_value": row.paired.p_value,
-    }
-
-
 def _effect(effect: AlignmentEffect) -> dict[str, Any]:
+    """The alignment API's effect (in domain and each out-of-domain set side by side), with
+    the in-domain rows at the top as the model page lists them."""
+    body = effect_dict(effect)
     return {
         "base_model": effect.base.pk,
         "aligned_model": effect.aligned.pk,
@@ -77,8 +62,10 @@ def _effect(effect: AlignmentEffect) -> dict[str, Any]:
         "release": effect.aligned_job.release.version,
         "benchmark": effect.aligned_job.release.benchmark.slug,
         "target": effect.target,
-        "summary": [_row(r) for r in effect.summary],
-        "cells": [_row(r) for r in effect.rows],
+        "summary": body["in_domain"]["summary"],
+        "cells": body["in_domain"]["cells"],
+        "out_of_domain": body["out_of_domain"],
+        "reported": body["reported"],
     }
 
 

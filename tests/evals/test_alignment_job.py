@@ -28,16 +28,6 @@ def run_in_process(job: EvaluationJob, runner) -> EvaluationJob:
     return claimed
 
 
-@pytest.fixture
-def job_settings(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    settings.LOCAL_MODELS_DIR = tmp_path / "models"
-    settings.EVAL_DEVICE = "cpu"
-    settings.EVAL_MAX_GEN_TOKENS = 4
-    return settings
-
-
 ALIGNMENT = {
     "target": {"nation": "us"},
     "narrow": {"mode": ["quoted", "official"]},

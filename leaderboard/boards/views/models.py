@@ -24,7 +24,11 @@ from evaluation.benchmarks.contract import (
     MetricKind,
 )
 from leaderboard.boards import charts
-from leaderboard.boards.alignment_effect import alignment_effect, derived_effects
+from leaderboard.boards.alignment_effect import (
+    alignment_effect,
+    derived_effects,
+    reported_side_by_side,
+)
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.disparity import MethodDisparities, model_disparities
 from leaderboard.boards.model_reported import model_reported
@@ -380,12 +384,19 @@ def render_model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         next((s for s in sections if s.job is not None), sections[0]),
     )
     effect = alignment_effect(model) if model.model_type == ModelType.ALIGNED else None
+    reported_sets, reported_pairs = (
+        reported_side_by_side(get_benchmark(effect.aligned_job.release.benchmark.slug))
+        if effect
+        else ([], [])
+    )
     context = {
         # A base model's alignments: each aligned model's effect on its held-out items.
         "derived_effects": derived_effects(model),
         "reported": model_reported(model, {s.benchmark.slug: s.job for s in sections}),
         "publisher_report": card_report(focus.job) if focus.job else None,
         "effect": effect,
+        "reported_sets": reported_sets,
+        "reported_pairs": reported_pairs,
         "effect_chart": (
             charts.as_script(charts.alignment_deltas(effect), "chart-alignment")
             if effect and effect.summary

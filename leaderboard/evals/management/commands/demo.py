@@ -80,6 +80,21 @@ def demo_judges() -> str:
     )
 
 
+def demo_worker_env() -> dict[str, str]:
+    """What `serve_demo`'s worker runs with unless the environment says otherwise."""
+    return {
+        # The tiny random models never emit an end-of-text token, so every free answer would
+        # run to the full budget; a short one keeps the demo to minutes.
+        "EVAL_MAX_GEN_TOKENS": "24",
+        # The demo models as DiverValue-Bench's PAA judge panel, so PAA shows up.
+        "EVAL_PAA_JUDGES": demo_judges(),
+        # Each benchmark's default board frozen as a citable snapshot every minute while the
+        # jobs finish (an unchanged board is not frozen again), so /<benchmark>/snapshots/
+        # lists the demo's boards.
+        "BOARD_SNAPSHOT_SCHEDULE": "60",
+    }
+
+
 def model_directory(spec: DemoModel) -> Path:
     return Path(settings.LOCAL_MODELS_DIR) / spec.name.replace("/", "--")
 
