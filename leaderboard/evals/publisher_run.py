@@ -131,7 +131,6 @@ def import_publisher_run(path: Path, release: DatasetRelease) -> Imported:
     if same is not None and (same.repro_card.get("release") or {}).get("sha256") == digest:
         return Imported(same, run.report, created=False)
     result = _result(run, benchmark, path, digest)
-    token = f"publisher-import-{secrets.token_hex(8)}"
     clash = LanguageModel.objects.filter(
         name=run.model, revision="", precision="auto", provider=None, publisher_run=False
     )
@@ -140,6 +139,17 @@ def import_publisher_run(path: Path, release: DatasetRelease) -> Imported:
             f"the site already has its own model named {run.model!r} (no revision): the "
             "publisher's run would share its name"
         )
+    try:
+        job = _store(run, release, result, path)
+    except lifecycle.ModelProblem as exc:  # a value the store refuses: nothing is written
+        raise PublisherRunError(f"{path.name}: {exc}") from exc
+    return Imported(job, run.report)
+
+
+def _store(
+    run: PublisherRun, release: DatasetRelease, result: EvaluationResult, path: Path
+) -> EvaluationJob:
+    token = f"publisher-import-{secrets.token_hex(8)}"
     with transaction.atomic():
         model, _ = LanguageModel.objects.get_or_create(
             name=run.model,
@@ -165,7 +175,7 @@ def import_publisher_run(path: Path, release: DatasetRelease) -> Imported:
         if not store_results(job, token, result, Path(settings.EVAL_RESULTS_DIR)):
             raise PublisherRunError("the imported job was taken over while it was stored")
     job.refresh_from_db()
-    return Imported(job, run.report)
+    return job
 
 
 def card_report(job: EvaluationJob) -> dict[str, Any] | None:

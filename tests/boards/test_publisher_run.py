@@ -4,6 +4,7 @@ never ranked, and set beside the publisher's reported figures on the model's pag
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -122,9 +123,20 @@ def test_every_page_labels_the_run_and_sets_it_beside_the_readme_figures(client,
              "values": {"paa": 0.7133}, "n": 23763, "comparable": False},
         ],
     )  # fmt: skip
-    call_command("import_publisher_run", str(write_run(tmp_path, release)), release=release.version)
+    out = io.StringIO()
+    call_command(
+        "import_publisher_run",
+        str(write_run(tmp_path, release)),
+        release=release.version,
+        stdout=out,
+    )
     model = LanguageModel.objects.get(publisher_run=True)
     assert set(ReportedResult.objects.values_list("site_model", flat=True)) == {model.pk}
+    # The import checks the recomputed figure against the publisher's where the counts match.
+    assert "PAA (W share): here 0.5200, reported 0.5000 (n=50): difference +0.0200" in (
+        out.getvalue()
+    )
+    assert "reported 0.7133 (n=23763): not the same items" in out.getvalue()
 
     page = client.get(model.get_absolute_url()).content.decode()
     assert f"<h1>gpt-4o {LABEL}</h1>" in page and 'id="publisher-run"' in page

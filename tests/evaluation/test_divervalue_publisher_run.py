@@ -46,7 +46,9 @@ L = (88, 30, 60)  # model <= w - 8
 TIE = (88, 70, 84)  # neither
 
 
-def record(uid: str, judges: dict[str, Any], final: str = "W", **extra: Any) -> dict[str, Any]:
+def record(
+    uid: str | int, judges: dict[str, Any], final: str = "W", **extra: Any
+) -> dict[str, Any]:
     return {"id": uid, "model_answer": f"answer {uid}", "judges": judges, "final_label": final,
             **extra}  # fmt: skip
 
@@ -158,6 +160,14 @@ def test_a_file_that_is_not_the_publishers_is_refused(tmp_path, name, content, m
     path.write_text(content if isinstance(content, str) else json.dumps(content))
     with pytest.raises(PublisherFileError, match=message):
         read_publisher_run(path, ITEMS, DIMENSIONS)
+
+
+def test_a_numeric_id_is_read_as_the_release_reader_reads_it(tmp_path):
+    items = [{**ITEMS[0], "uid": "0"}, {**ITEMS[1], "uid": "7"}]
+    data = [record(0, panel(judge(*W), judge(*W), judge(*W))), record(7, panel(*[judge(*L)] * 3))]
+    run = read_publisher_run(write(tmp_path, data), items, DIMENSIONS)
+    assert [(i.uid, i.verdict) for i in run.items] == [("0", Verdict.W), ("7", Verdict.L)]
+    assert run.report.unreadable == []
 
 
 def test_the_model_is_named_as_the_publishers_file_names_it():

@@ -256,7 +256,8 @@ def read_publisher_run(
         if not isinstance(record, Mapping):
             report.unreadable.append((index, "not an object"))
             continue
-        uid = str(record.get("id") or "")
+        # An id as the release reader keeps it (str of the JSON value: 0 is an id too).
+        uid = "" if record.get("id") in (None, "") else str(record["id"])
         judges = record.get("judges")
         if not uid or not isinstance(judges, Mapping) or not judges:
             report.unreadable.append((index, "no id" if not uid else "no judges"))

@@ -9,8 +9,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from evaluation.benchmarks.divervalue.publisher_run import REPORTED_NAMES, PublisherFileError
+from leaderboard.boards.model_reported import model_reported
 from leaderboard.boards.reported import link_site_model
 from leaderboard.catalog.models import DatasetRelease
+from leaderboard.evals.models import EvaluationJob, LanguageModel
 from leaderboard.evals.publisher_run import PublisherRunError, import_publisher_run
 
 
@@ -60,3 +62,19 @@ class Command(BaseCommand):
             if reported:
                 linked = link_site_model(release.benchmark, reported, model)
                 self.stdout.write(f"  beside {linked} reported result(s) of {reported}")
+                self._compare(model, imported.job)
+
+    def _compare(self, model: LanguageModel, job: EvaluationJob) -> None:
+        """The site's recomputed figures against the publisher's, as the model page sets them."""
+        for row in model_reported(model, {job.release.benchmark.slug: job}):
+            for metric in row.metrics:
+                site = "none" if metric.site is None else f"{metric.site.value:.4f}"
+                gap = (
+                    f"difference {metric.difference:+.4f}"
+                    if metric.difference is not None
+                    else row.not_compared
+                )
+                self.stdout.write(
+                    f"  {metric.label}: here {site}, reported {metric.reported:.4f} "
+                    f"(n={row.result.n}): {gap}"
+                )
