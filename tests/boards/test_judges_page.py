@@ -240,6 +240,7 @@ def test_a_board_judged_by_one_judge_says_there_is_no_panel(
     html = client.get(reverse("board", args=["navab"]), {"method": "aj_ref"}).content.decode()
     line = html.split('id="judge-summary"')[1].split("</p>")[0]
     assert "one judge per run" in line and "pair=aj-aj_ref" in line
+    assert "/navab/judges/" not in line  # no judges' page to see beyond the one judge
     body = client.get("/api/benchmarks/navab/leaderboard/", {"method": "aj_ref"}).json()
     assert body["judging"]["panel"] is False and body["judging"]["alpha"] is None
 
