@@ -63,10 +63,21 @@ def _compile_templates() -> int:
     return compiled
 
 
+def _write_parquet() -> None:
+    """A one-row Parquet file, thrown away: the writer's first use sets up pyarrow's memory
+    pool and touches its code (some 50 MB), which forked workers then share instead of each
+    paying for it on its first download."""
+    from leaderboard.catalog.exports import parquet_chunks
+
+    for _ in parquet_chunks([("",)], ("warm-up",)):
+        pass
+
+
 def warm_up() -> None:
     views = _import_views(get_resolver().url_patterns)
     for name in LIBRARIES:
         importlib.import_module(name)
+    _write_parquet()
     templates = _compile_templates()
     # A connection opened here would be shared by the workers gunicorn forks from this
     # process; each must open its own.

@@ -29,7 +29,7 @@ from leaderboard.boards.queries import (
     BoardRow,
     method_gaps,
 )
-from leaderboard.boards.reported import board_reported, result_dict
+from leaderboard.boards.reported import board_reported, publisher_run_dicts, result_dict
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.catalog.scoping import (
@@ -112,6 +112,7 @@ class BoardPagination(Pagination):
             "reported": [row.as_dict() for row in board_reported(board)],
             # The judges page in brief (a judged method only; null elsewhere).
             "judging": judging.as_dict() if (judging := board_judging(board)) else None,
+            "publisher_runs": publisher_run_dicts(board),
             # As the page says it: why models have no scores of the method.
             "no_scores": no_scores(board.query.release, board.method),
         }
@@ -190,6 +191,15 @@ HEADER_SCHEMA: dict[str, Any] = {
         "cell, with their sources: not run here and never ranked. `site_value` is the site's "
         "score of the same model on this view, `difference` the site's minus the publisher's "
         "where both measured the same items (`comparable`).",
+    },
+    "publisher_runs": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"model_id": {"type": "integer"}, "name": TEXT, "url": TEXT},
+        },
+        "description": "The publisher's own runs of this view's method on the release, "
+        "imported from its per-item records and scored here: never ranked.",
     },
     "no_scores": {
         "type": "array",

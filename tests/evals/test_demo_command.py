@@ -33,13 +33,19 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     assert release.is_published and release.items.count() >= 120
     dvb = DatasetRelease.objects.get(is_demo=True, benchmark__slug="divervalue")
     assert dvb.is_published and dvb.items.count() >= 150 and dvb.license == "MIT"
-    assert LanguageModel.objects.filter(is_demo=True).count() == 3
-    jobs = EvaluationJob.objects.filter(release__is_demo=True)
-    assert jobs.count() == 6  # three models on each benchmark's demo release
+    assert LanguageModel.objects.filter(is_demo=True, publisher_run=False).count() == 3
+    jobs = EvaluationJob.objects.filter(release__is_demo=True, model__publisher_run=False)
+    ufp4 = DatasetRelease.objects.get(is_demo=True, benchmark__slug="ufp4")
+    assert ufp4.is_published and ufp4.items.count() == 16
+    assert jobs.count() == 9  # three models on each benchmark's demo release
+    # The demo files in the publisher's judge-record format: two runs scored by the site.
+    runs = EvaluationJob.objects.filter(model__publisher_run=True, release=dvb)
+    assert runs.count() == 2 and set(runs.values_list("status", flat=True)) == {"finished"}
+    assert all(job.scores.filter(method="paa", slices={}).exists() for job in runs)
 
     call_command("demo")  # running it again changes nothing
-    assert EvaluationJob.objects.filter(release__is_demo=True).count() == 6
-    assert LanguageModel.objects.count() == 3
+    assert EvaluationJob.objects.filter(release__is_demo=True).count() == 11
+    assert LanguageModel.objects.count() == 5
 
     # As `serve_demo` starts it (its beat included): the demo models are DiverValue-Bench's
     # PAA judge panel, and each default board is frozen on a schedule (here every 2 s).
@@ -70,7 +76,8 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
         and score.parts["neg"]["value"] == 0.0
     )
     board = client.get(reverse("board", args=["navab"]) + "?nation=overall&mode=quoted&method=mc")
-    for model in LanguageModel.objects.all():
+    ranked = LanguageModel.objects.filter(publisher_run=False)
+    for model in ranked:
         assert model.name in board.content.decode()
     # DiverValue-Bench's OPA of each demo model, overall and per region, on its own board.
     opa = EvaluationJob.objects.get(release=dvb, model=always_a).scores
@@ -79,7 +86,7 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     assert opa.filter(slices__has_key="region", metric="margin").count() >= 6
     dvb_board = client.get(reverse("board", args=["divervalue"]))
     assert dvb_board.status_code == 200
-    for model in LanguageModel.objects.all():
+    for model in ranked:
         assert model.name in dvb_board.content.decode()
     # PAA, judged by the demo panel of random models: none of their outputs is readable, so
     # no item gets a verdict and PAA has no score (never a 0% that ranks); the board says why.
@@ -101,6 +108,14 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
         "education",
         "marital_status",
     ]
+    # UF-P-4, DiverValue-Bench's out-of-domain set: OPA per subset on a board of its own.
+    out_of_domain = EvaluationJob.objects.get(release=ufp4, model=always_a).scores
+    assert out_of_domain.filter(slices={}, metric="opa").get().n == 16
+    assert out_of_domain.filter(slices__has_key="subset", metric="opa").count() == 4
+    ufp4_board = client.get(reverse("board", args=["ufp4"])).content.decode()
+    assert 'id="out-of-domain-note"' in ufp4_board
+    for model in LanguageModel.objects.all():
+        assert model.name in ufp4_board
     world = client.get(reverse("world-map", args=["divervalue"]))
     assert world.context["models"] == 3 and world.context["picture"].script
     # Each job's disparities were stored by the worker as it published the results.
@@ -108,7 +123,7 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
         stored = job.disparities.all()
         declared = job.release.benchmark.slug
         dims = {"navab": {"nation", "mode"}, "divervalue": {"birth_country", "region", "age",
-                "gender", "education", "marital_status"}}[declared]  # fmt: skip
+                "gender", "education", "marital_status"}, "ufp4": {"subset"}}[declared]  # fmt: skip
         assert {row.dimension for row in stored} == dims, job
     region = EvaluationJob.objects.get(release=dvb, model=always_a).disparities.get(
         method="opa", dimension="region"

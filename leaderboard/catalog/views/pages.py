@@ -9,11 +9,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from evaluation.benchmarks import benchmark_slugs, get_benchmark
 from evaluation.benchmarks.contract import BenchmarkDefinition, ItemField
@@ -23,6 +24,7 @@ from leaderboard.catalog.exports import FORMATS
 from leaderboard.catalog.facets import facet_values
 from leaderboard.catalog.filters import field_filters, item_filter_class
 from leaderboard.catalog.models import Benchmark, DatasetRelease, Item, ReleaseQuerySet
+from leaderboard.catalog.result_count import CountedPaginator, ResultCount, result_count
 from leaderboard.catalog.visibility import is_staff, release_not_found, visible_releases
 
 PAGE_SIZE = 25
@@ -80,6 +82,32 @@ def _row(benchmark: BenchmarkDefinition, item: Item, fields: list[ItemField]) ->
     }
 
 
+def _options(pairs: list[tuple[str, str]], selected: str) -> SafeString:
+    """A filter's <option>s, built here: a template loop over a dropdown of 1,400 values (a
+    full DiverValue-Bench release's users) cost 0.1 s a page."""
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (
+                format_html('<option value="{}" selected>{}</option>', value, label)
+                if value == selected
+                else format_html('<option value="{}">{}</option>', value, label),
+            )
+            for value, label in pairs
+        ),
+    )
+
+
+def _of_release(items: Any, release: DatasetRelease | None) -> list[Item]:
+    """ITEMS (all of RELEASE) with their release set, for their links, instead of each
+    loading its own."""
+    listed = list(items)
+    for item in listed:
+        item.release = release
+    return listed
+
+
 def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
     releases = benchmark_releases(request, benchmark)
     params = request.GET.copy()
@@ -91,7 +119,9 @@ def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
         if current is not None:
             params["release"] = current.version
 
-    items = Item.objects.filter(release__in=releases).select_related("release__benchmark")
+    # Neither the release (its manifest and facets decoded again for every row: 80 ms a page
+    # on a full release) nor the search document is read with the items.
+    items = Item.objects.filter(release__in=releases).defer("search_document")
     filterset = item_filter_class(benchmark)(params, queryset=items, request=request)
     release_field = filterset.form.fields["release"]
     assert isinstance(release_field, forms.ModelChoiceField)
@@ -99,17 +129,27 @@ def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
     release_field.queryset = releases
     valid = filterset.is_valid()
     release: DatasetRelease | None = filterset.form.cleaned_data.get("release")
-    results = filterset.qs if valid and release is not None else items.none()
-
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-    selected = {key: value for key, value in params.items() if value}
     declared = get_benchmark(benchmark)
+    if valid and release is not None:
+        results = filterset.qs
+        chosen = {
+            key: str(value)
+            for key, value in filterset.form.cleaned_data.items()
+            if key != "release" and value not in ("", None)
+        }
+        count = result_count(release, declared, chosen, results)
+    else:
+        results, count = items.none(), ResultCount(0)
+
+    page = CountedPaginator(results, PAGE_SIZE, count.n).get_page(request.GET.get("page"))
+    selected = {key: str(value) for key, value in params.items() if value}
     held = slice_values(release) if release is not None else {}
     listed = _listed(declared)
     context = {
         "filterset": filterset,
         "release": release,
         "page": page,
+        "count": count,
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
         "selected": selected,
         "querystring": urlencode(selected),
@@ -119,8 +159,9 @@ def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
             {
                 "key": d.key,
                 "label": d.label,
-                "options": [(v, d.label_of(v)) for v in held.get(d.key, [])],
-                "selected": selected.get(d.key, ""),
+                "options": _options(
+                    [(v, d.label_of(v)) for v in held.get(d.key, [])], selected.get(d.key, "")
+                ),
             }
             for d in declared.slices
         ],
@@ -128,8 +169,8 @@ def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
             {
                 "key": f.name,
                 "label": f.label,
-                "options": facet_values(release.facets, f.name) if release else [],
-                "selected": selected.get(f.name, ""),
+                "values": (values := facet_values(release.facets, f.name) if release else []),
+                "options": _options([(v, v) for v in values], selected.get(f.name, "")),
             }
             for f in field_filters([declared])
         ],
@@ -138,7 +179,7 @@ def browse(request: HttpRequest, benchmark: str) -> HttpResponse:
         "columns": [f.label for f in listed[:1]]
         + [d.label for d in declared.slices]
         + [f.label for f in listed[1:]],
-        "rows": [_row(declared, item, listed) for item in page.object_list],
+        "rows": [_row(declared, item, listed) for item in _of_release(page.object_list, release)],
         "download_formats": list(FORMATS),
         "show_drafts": is_staff(request.user),
     }

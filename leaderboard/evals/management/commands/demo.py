@@ -106,13 +106,25 @@ class Command(BaseCommand):
         parser.add_argument("--no-models", action="store_true", help="Load the demo release only.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        releases = [self._load_release(b) for b in all_benchmarks() if b.demo_dir.is_dir()]
+        with_demo = [b for b in all_benchmarks() if b.demo_dir.is_dir()]
+        releases = [self._load_release(b) for b in with_demo]
         for benchmark in all_benchmarks():
             # The publisher's own figures, where the benchmark ships them (by name: boards,
             # which owns them, depends on this app, not the reverse).
             reported = benchmark.demo_dir.parent / "reported.json"
             if reported.is_file():
                 call_command("import_reported", str(reported), stdout=self.stdout)
+        for benchmark, release in zip(with_demo, releases, strict=True):
+            # Demo files in the publisher's per-item judge format (invented, labelled demo),
+            # imported as the publisher's runs of their invented models.
+            runs = sorted((benchmark.demo_dir.parent / "publisher_run_demo").glob("*.json"))
+            if runs:
+                call_command(
+                    "import_publisher_run",
+                    *map(str, runs),
+                    release=release.version,
+                    stdout=self.stdout,
+                )
         if options["no_models"]:
             return
         for spec in DEMO_MODELS:
