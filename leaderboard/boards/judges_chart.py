@@ -73,7 +73,9 @@ def judges_figure(board: JudgesBoard) -> tuple[go.Figure, str]:
     return figure, charts.range_note("The share axis", span, metric)
 
 
-def judges_chart(release: DatasetRelease, board: JudgesBoard) -> tuple[SafeString, str] | None:
+def judges_chart(
+    release: DatasetRelease, board: JudgesBoard, element_id: str = "chart-judges"
+) -> tuple[SafeString, str] | None:
     """The chart's embedded JSON and its scale sentence, once per board version; None where no
     answer has a verdict (unreadable judges): an empty axis would look like a scale of nothing."""
     if not any(
@@ -83,6 +85,6 @@ def judges_chart(release: DatasetRelease, board: JudgesBoard) -> tuple[SafeStrin
 
     def build() -> tuple[SafeString, str]:
         figure, note = judges_figure(board)
-        return charts.as_script(figure, "chart-judges"), note
+        return charts.as_script(figure, element_id), note
 
-    return cached_value(f"judges-chart:{release.pk}:{board.method.key}", build)
+    return cached_value(f"judges-chart:{release.pk}:{board.method.key}:{element_id}", build)

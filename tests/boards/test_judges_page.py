@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from evaluation.benchmarks.divervalue.panel import PaaPanel
 from evaluation.benchmarks.judge_robustness import krippendorff_alpha, leave_one_out, ranks
+from leaderboard.boards.cache import invalidate_boards
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import EvaluationJob, LanguageModel, SampleResult
 from tests.factories import dvb_release, finished_job, make_model
@@ -240,6 +241,7 @@ def test_a_board_judged_by_one_judge_says_there_is_no_panel(
     html = client.get(reverse("board", args=["navab"]), {"method": "aj_ref"}).content.decode()
     line = html.split('id="judge-summary"')[1].split("</p>")[0]
     assert "one judge per run" in line and "pair=aj-aj_ref" in line
+    assert "/navab/judges/" not in line  # no judges' page to see beyond the one judge
     body = client.get("/api/benchmarks/navab/leaderboard/", {"method": "aj_ref"}).json()
     assert body["judging"]["panel"] is False and body["judging"]["alpha"] is None
 
@@ -256,3 +258,39 @@ def test_a_snapshot_of_a_judged_board_keeps_its_judges_line(staff_client: Client
     live = staff_client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "paa"}).json()
     frozen = staff_client.get(response["Location"].rstrip("/") + ".json").json()
     assert frozen["judging"] == live["judging"]
+
+
+def test_the_publishers_runs_have_their_own_judges_board(client: Client) -> None:
+    release = dvb_release()
+    site = make_model("org/site")
+    paa_results(
+        finished_job(site, release, methods=["paa"]),
+        lambda i: dict.fromkeys(("j1", "j2", "j3"), "W"),
+    )
+    publisher = make_model("Claude-Sonnet-4.5")
+    LanguageModel.objects.filter(pk=publisher.pk).update(publisher_run=True)
+    # The publisher's panel: two judges agree, a third says L on every other answer.
+    paa_results(
+        finished_job(publisher, release, methods=["paa"]),
+        lambda i: {"gpt": "W", "claude": "W", "deepseek": "L" if i % 2 else "W"},
+    )
+    html = client.get(reverse("judges", args=["divervalue"])).content.decode()
+    site_part, publisher_part = html.split('id="publisher-judges"')
+    # Apart: the site's panel and rows above, the publisher's below, never mixed.
+    assert site.name in site_part and publisher.name not in site_part.split("<h1")[1]
+    assert "<code>deepseek</code>" in publisher_part and "<code>j1</code>" not in publisher_part
+    assert publisher.name in publisher_part and 'data-model="org/site"' not in publisher_part
+    assert "without <code>deepseek</code>: 0.0%" in publisher_part
+    assert 'data-chart="chart-publisher-judges"' in publisher_part
+    body = client.get("/api/benchmarks/divervalue/judges/").json()
+    assert [r["model"] for r in body["rows"]] == ["org/site"]
+    runs = body["publisher_runs"]
+    assert runs["judges"] == ["claude", "deepseek", "gpt"]
+    assert [r["model_id"] for r in runs["rows"]] == [publisher.pk]
+    assert runs["rows"][0]["by_judge"]["deepseek"]["aligned"] == 0.5
+    # Without publisher's runs there is no such section.
+    LanguageModel.objects.filter(pk=publisher.pk).delete()
+    invalidate_boards()
+    html = client.get(reverse("judges", args=["divervalue"])).content.decode()
+    assert 'id="publisher-judges"' not in html
+    assert client.get("/api/benchmarks/divervalue/judges/").json()["publisher_runs"] is None

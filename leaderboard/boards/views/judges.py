@@ -8,7 +8,11 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from leaderboard.boards.judge_robustness import judges_board, judges_state
+from leaderboard.boards.judge_robustness import (
+    judges_board,
+    judges_state,
+    publisher_judges_board,
+)
 from leaderboard.boards.judges import recorded_judges
 from leaderboard.boards.judges_chart import judges_chart
 from leaderboard.catalog.models import DatasetRelease
@@ -21,6 +25,7 @@ def judges_page(request: HttpRequest, benchmark: str) -> HttpResponse:
         request.GET, staff=is_staff(request.user), benchmark=benchmark
     )
     board = judges_board(release, declared, method)
+    publisher = publisher_judges_board(release, declared, method)
     recorded: list[str] = []
     if board is None:
         # One judge per run (the site's reference judge): say which, as the runs record it.
@@ -36,6 +41,10 @@ def judges_page(request: HttpRequest, benchmark: str) -> HttpResponse:
         "method": method,
         "board": board,
         "chart": judges_chart(release, board) if board is not None else None,
+        "publisher": publisher,
+        "publisher_chart": judges_chart(release, publisher, "chart-publisher-judges")
+        if publisher is not None
+        else None,
         "recorded": recorded,
         "pairs_with_method": [p for p in declared.method_pairs if method.key in p],
         "releases": DatasetRelease.objects.published().filter(benchmark__slug=benchmark),
