@@ -6,10 +6,18 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from leaderboard.boards.alignment_effect import alignment_effect
 from leaderboard.boards.models import BoardSnapshot
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.management.commands.demo import demo_worker_env
-from leaderboard.evals.models import TERMINAL_STATUSES, EvaluationJob, JobStatus, LanguageModel
+from leaderboard.evals.models import (
+    TERMINAL_STATUSES,
+    EvaluationJob,
+    JobKind,
+    JobStatus,
+    LanguageModel,
+    ModelType,
+)
 from tests.evals.test_worker_e2e import wait_for
 from tests.worker import running_worker
 
@@ -37,14 +45,15 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     jobs = EvaluationJob.objects.filter(release__is_demo=True, model__publisher_run=False)
     ufp4 = DatasetRelease.objects.get(is_demo=True, benchmark__slug="ufp4")
     assert ufp4.is_published and ufp4.items.count() == 16
-    assert jobs.count() == 9  # three models on each benchmark's demo release
+    assert jobs.count() == 10  # three models on each benchmark's demo release, one alignment
+    assert jobs.get(kind=JobKind.ALIGN).alignment["target"] == {"gender": "Female"}
     # The demo files in the publisher's judge-record format: two runs scored by the site.
     runs = EvaluationJob.objects.filter(model__publisher_run=True, release=dvb)
     assert runs.count() == 2 and set(runs.values_list("status", flat=True)) == {"finished"}
     assert all(job.scores.filter(method="paa", slices={}).exists() for job in runs)
 
     call_command("demo")  # running it again changes nothing
-    assert EvaluationJob.objects.filter(release__is_demo=True).count() == 11
+    assert EvaluationJob.objects.filter(release__is_demo=True).count() == 12
     assert LanguageModel.objects.count() == 5
 
     # As `serve_demo` starts it (its beat included): the demo models are DiverValue-Bench's
@@ -56,6 +65,15 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
             1800,  # PAA answers and judges on DiverValue-Bench besides OPA and NaVAB
             "the demo jobs to end",
         )
+
+        # The alignment's held-out runs (its base's baseline may wait for the reaper while
+        # the base is busy), in domain and out of domain.
+        def effect_ready() -> bool:
+            aligned = LanguageModel.objects.filter(model_type=ModelType.ALIGNED).first()
+            effect = alignment_effect(aligned) if aligned else None
+            return bool(effect and effect.out_of_domain and not effect.out_of_domain[0].pending)
+
+        wait_for(effect_ready, 900, "the demo alignment's held-out runs")
         # A snapshot of each benchmark's default board with all three models, once frozen.
         wait_for(
             lambda: all(
@@ -76,7 +94,8 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
         and score.parts["neg"]["value"] == 0.0
     )
     board = client.get(reverse("board", args=["navab"]) + "?nation=overall&mode=quoted&method=mc")
-    ranked = LanguageModel.objects.filter(publisher_run=False)
+    # Never ranked: the publisher's runs and the demo's aligned model.
+    ranked = LanguageModel.objects.filter(publisher_run=False).exclude(model_type=ModelType.ALIGNED)
     for model in ranked:
         assert model.name in board.content.decode()
     # DiverValue-Bench's OPA of each demo model, overall and per region, on its own board.
@@ -158,3 +177,13 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     assert 'id="reported-table"' in dvb_board.content.decode()
     profile = client.get(always_a.get_absolute_url()).content.decode()
     assert "NaVAB" in profile and "DiverValue-Bench" in profile
+    # The demo's alignment: its effect in domain (DVB-test) and out of domain (UF-P-4) side
+    # by side on the aligned model's page, beside the publisher's reported study.
+    aligned = LanguageModel.objects.get(model_type=ModelType.ALIGNED)
+    page = client.get(aligned.get_absolute_url()).content.decode()
+    side = page[page.index('id="alignment-side-by-side"') :]
+    side = side[: side.index("</table>")]
+    assert 'data-set="in domain"' in side and 'data-set="ufp4"' in side
+    assert 'id="alignment-reported"' in page
+    base_page = client.get(aligned.base_model.get_absolute_url()).content.decode()
+    assert f'data-aligned="{aligned.pk}"' in base_page

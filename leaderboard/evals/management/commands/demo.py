@@ -28,6 +28,7 @@ from leaderboard.evals import lifecycle
 from leaderboard.evals.models import (
     ACTIVE_STATUSES,
     EvaluationJob,
+    JobKind,
     JobStatus,
     LanguageModel,
     ModelType,
@@ -36,6 +37,14 @@ from leaderboard.evals.models import (
 
 # The demo data is written for this site (hand-written, labelled demo), under its licence.
 DEMO_LICENCE = "MIT"
+
+# One alignment, so the demo shows an effect in domain (DVB-test) and out of domain (UF-P-4)
+# side by side: the first demo model toward a group the demo users hold, two DPO steps.
+DEMO_ALIGNMENT_BENCHMARK = "divervalue"
+DEMO_ALIGNMENT: dict[str, Any] = {
+    "target": {"gender": "Female"},
+    "dpo": {"max_steps": 2, "batch_size": 2},
+}
 
 
 def demo_version(benchmark: BenchmarkDefinition) -> str:
@@ -131,6 +140,7 @@ class Command(BaseCommand):
             model = self._register(spec)
             for release in releases:
                 self._queue(model, release)
+        self._queue_alignment(self._register(DEMO_MODELS[0]), releases)
         self.stdout.write(
             "Demo jobs are queued; `manage.py serve_demo` runs them with a real worker. "
             "Watch them at /queue/."
@@ -189,6 +199,24 @@ class Command(BaseCommand):
                 return
             lifecycle.create_job(model, release, reason="Demo evaluation")
         self.stdout.write(f"Queued evaluation of {model.display_name} on {release.version}")
+
+    def _queue_alignment(self, model: LanguageModel, releases: list[DatasetRelease]) -> None:
+        release = next((r for r in releases if r.benchmark.slug == DEMO_ALIGNMENT_BENCHMARK), None)
+        if release is None:
+            return
+        with transaction.atomic():
+            if EvaluationJob.objects.filter(
+                model=model, release=release, kind=JobKind.ALIGN
+            ).exists():
+                return
+            lifecycle.create_job(
+                model,
+                release,
+                kind=JobKind.ALIGN,
+                alignment=dict(DEMO_ALIGNMENT),
+                reason="Demo alignment",
+            )
+        self.stdout.write(f"Queued an alignment of {model.display_name} on {release.version}")
 
 
 def _params_billions(directory: Path) -> float | None:
