@@ -466,6 +466,15 @@ def _database_name(url: str) -> str:
     return url.rsplit("/", 1)[-1]
 
 
+def database_exists(url: str) -> bool:
+    import psycopg
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [_database_name(url)])
+        return found.fetchone() is not None
+
+
 def _admin_execute(url: str, sql: str) -> None:
     import psycopg
 
@@ -593,6 +602,9 @@ def main() -> None:
         raise SystemExit(f"{args.reuse} holds no state kept by --keep")
 
     if args.database == "postgresql":
+        if args.keep is not None and database_exists(f"{args.db_url}_kept"):
+            raise SystemExit(f"database {_database_name(args.db_url)}_kept exists: another "
+                             "run kept it; drop it or name another --db-url")  # fmt: skip
         create_database(args.db_url)  # first: a run refused its database leaves nothing behind
     var_dir = Path(tempfile.mkdtemp(prefix="navab-scale-"))
     db_url = args.db_url if args.database == "postgresql" else f"sqlite:///{var_dir}/scale.sqlite3"
@@ -648,6 +660,7 @@ def main() -> None:
                 server, first_ms = start_server(args.port, env)
                 growth = download_growth(args.port, server)
             results[count] = measure_pages(args.port, pages(), preset.repeats)
+            print_pages(count, results[count])  # a run cut short still leaves these
         report(args, preset, imported, results, samples, first_ms, growth)
         ok = True
     except KeyboardInterrupt:
@@ -680,6 +693,14 @@ def start_server(port: int, env: dict[str, str]) -> tuple[subprocess.Popen[bytes
     )  # fmt: skip
     wait_until_up(port, "/static/css/site.css", server, timeout=120)
     return server, get(port, "/divervalue/items/") * MS
+
+
+def print_pages(models: int, times: dict[str, PageTimes]) -> None:
+    print(f"\npages at {models} models (ms), load average {os.getloadavg()}:", flush=True)
+    for label, t in times.items():
+        print(f"  {label:<22}{t.queries:>4} queries, warm p50 {t.pct(t.warm, 0.5):.0f} "
+              f"p95 {t.pct(t.warm, 0.95):.0f}, cold p50 {t.pct(t.cold, 0.5):.0f} "
+              f"p95 {t.pct(t.cold, 0.95):.0f}", flush=True)  # fmt: skip
 
 
 def report(
