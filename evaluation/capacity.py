@@ -8,6 +8,9 @@ A capacity is ``GPUS x MEMORY_GB`` per worker, named ``<gpus>x<memory>g`` ("1x80
 its Celery queue is ``gpu.<name>``. A job goes to the smallest configured capacity (by total
 memory, then fewer GPUs) that holds its need; a model no capacity holds is refused.
 
+An alignment job (DPO + LoRA training, on one GPU) needs what `evaluation.alignment.memory`
+computes instead, and is routed here with `one_gpu`.
+
 No Django here: workers, the web site and the command line read the same rules.
 """
 
@@ -113,17 +116,26 @@ class NoCapacity(ValueError):
     """No configured capacity holds the model; the message says why, for the submitter."""
 
 
-def route(need_gb: float | None, capacities: Iterable[Capacity]) -> Capacity | None:
-    """The smallest of CAPACITIES that holds NEED_GB (None: none is configured). A model of
-    unknown size goes to the largest, where it is likeliest to fit."""
+def route(
+    need_gb: float | None, capacities: Iterable[Capacity], *, one_gpu: bool = False
+) -> Capacity | None:
+    """The smallest of CAPACITIES that holds NEED_GB (None: none is configured); with ONE_GPU,
+    on one of its GPUs (work that runs on one device: DPO training, `evaluation.alignment.memory`).
+    A model of unknown size goes to the largest, where it is likeliest to fit."""
     ordered = sorted(capacities, key=_size)
     if not ordered:
         return None
     if need_gb is None:
-        return ordered[-1]
+        return max(ordered, key=lambda c: c.memory_gb) if one_gpu else ordered[-1]
     for capacity in ordered:
-        if capacity.holds(need_gb):
+        if capacity.holds(need_gb) if not one_gpu else capacity.gpus_needed(need_gb) == 1:
             return capacity
+    if one_gpu:
+        biggest = max(ordered, key=lambda c: c.memory_gb)
+        raise NoCapacity(
+            f"the largest GPU of this site's workers has {biggest.memory_gb:g} GB "
+            f"({biggest.name}), and this runs on one GPU"
+        )
     largest = ordered[-1]
     raise NoCapacity(
         f"the largest GPU workers here have {largest.gpus} x {largest.memory_gb:g} GB "
@@ -136,7 +148,7 @@ class Layout:
     """How one job uses a worker's GPUs: each copy of the model spans SHARDS GPUs (vLLM's
     `tensor_parallel_size`, transformers' `device_map` sharding through lm-eval's
     `parallelize=True`), and REPLICAS copies score items side by side (vLLM's
-    `data_parallel_size`)."""
+    `data_parallel_size`; transformers: one process per GPU, `evaluation.data_parallel`)."""
 
     shards: int = 1
     replicas: int = 1
@@ -155,10 +167,11 @@ class Layout:
             return "one device"
         parts = []
         if self.shards > 1:
-            how = {"vllm": " (vLLM tensor parallel)", "hf": " (transformers device_map)"}
-            parts.append(f"sharded across {self.shards} GPUs{how.get(backend, '')}")
+            sharding = {"vllm": " (vLLM tensor parallel)", "hf": " (transformers device_map)"}
+            parts.append(f"sharded across {self.shards} GPUs{sharding.get(backend, '')}")
         if self.replicas > 1:
-            parts.append(f"{self.replicas} data-parallel copies")  # vLLM only
+            processes = " (one transformers process per GPU)" if backend == "hf" else ""
+            parts.append(f"{self.replicas} data-parallel copies{processes}")
         return ", ".join(parts)
 
 
@@ -168,15 +181,15 @@ def plan_layout(need_gb: float | None, worker: Capacity | None, backend: Backend
     vLLM spans the fewest GPUs that hold the model, rounded up to a power of two (tensor
     parallelism splits attention heads, which come in powers of two), and fills the rest of
     the node with copies. transformers shards one copy across every GPU it sees when the model
-    needs more than one, and otherwise runs on one GPU: its data parallelism needs one process
-    per GPU (`accelerate launch`), which the worker's in-process lm-eval does not start.
+    needs more than one (lm-eval's `parallelize=True` takes them all), and otherwise runs a copy
+    on each GPU, one process per GPU (`evaluation.data_parallel`), so the job uses the node.
     A model of unknown size is sharded across the whole worker, where it is likeliest to fit.
     """
     if worker is None or worker.gpus == 1:
         return Layout()
     needed = worker.gpus if need_gb is None else worker.gpus_needed(need_gb)
     if backend == "hf":
-        return Layout(shards=worker.gpus) if needed > 1 else Layout()
+        return Layout(shards=worker.gpus) if needed > 1 else Layout(replicas=worker.gpus)
     shards = 1
     while shards < needed:
         shards *= 2

@@ -7,6 +7,7 @@ no code written for it."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from evaluation.alignment.cli import add_align_command
 from evaluation.cli_args import add_benchmark_arguments, csv_list, slice_values
 from evaluation.errors import ModelError, SetupError
+from evaluation.providers.generation import Generation
 from evaluation.spec import KINDS
 
 if TYPE_CHECKING:
@@ -39,6 +41,13 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-gen-toks", type=int, default=128, help="length of generated answers")
 
 
+def _generation(text: str) -> Generation:
+    try:
+        return Generation.from_dict(json.loads(text))
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -54,7 +63,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto")
     run.add_argument("--batch-size", type=_batch_size, default=8)
     run.add_argument("--chat-template", action="store_true", help="apply the chat template")
+    run.add_argument(
+        "--generation",
+        type=_generation,
+        help="a chat model's generation settings as JSON, e.g. '{\"reasoning\": true}' "
+        "(evaluation/providers/generation.py; the site's cards print them)",
+    )
     run.add_argument("--max-length", type=int)
+    run.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        help="GPUs one copy of the model spans (vLLM tensor parallel; hf: parallelize=True)",
+    )
+    run.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="copies scoring side by side, one per GPU (vLLM data parallel; hf: one process each)",
+    )
     run.add_argument("--judge", help="AJ judge model (default: the model itself)")
     run.add_argument("--judge-revision")
     run.add_argument(
@@ -95,6 +122,9 @@ def _run(args: argparse.Namespace) -> int:
         max_length=args.max_length,
         base_url=args.base_url,
         api_key_env=args.api_key_env,
+        shards=args.shards,
+        replicas=args.replicas,
+        generation=args.generation,
     )
     judge = None
     if args.judge:

@@ -125,9 +125,14 @@ def load_lm(spec: ModelSpec, device: str) -> Any:
     else:
         extra["device"] = device
     try:
-        return get_model(model_type).create_from_arg_obj(args, extra)
+        lm = get_model(model_type).create_from_arg_obj(args, extra)
     except (OSError, ValueError, KeyError, ImportError, RuntimeError) as exc:
         raise ModelError(f"could not load {spec.pretrained}: {exc}") from exc
+    if spec.kind == "hf" and spec.replicas > 1:
+        from evaluation.data_parallel import spread
+
+        return spread(lm, spec, device)  # a copy per GPU (vLLM does this itself)
+    return lm
 
 
 class TaskSamples(dict[str, list[dict[str, Any]]]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import platform
 import shlex
 from collections.abc import Mapping, Sequence
@@ -57,6 +58,16 @@ def _filters(methods: Sequence[str], slices: Mapping[str, Sequence[str]]) -> lis
     return parts
 
 
+def _layout(spec: ModelSpec) -> list[str]:
+    """The job's layout on the worker's GPUs, as `python -m evaluation run` takes it."""
+    parts = []
+    if spec.shards > 1:
+        parts += ["--shards", str(spec.shards)]
+    if spec.replicas > 1:
+        parts += ["--replicas", str(spec.replicas)]
+    return parts
+
+
 def run_command(
     spec: ModelSpec,
     judge: ModelSpec | None,
@@ -85,6 +96,9 @@ def run_command(
     parts += ["--dtype", spec.dtype, "--batch-size", str(spec.batch_size)]
     if spec.apply_chat_template:
         parts.append("--chat-template")
+    parts += _layout(spec)
+    if spec.generation is not None and spec.generation.to_dict():
+        parts += ["--generation", json.dumps(spec.generation.to_dict(), sort_keys=True)]
     if judge is not None:
         parts += ["--judge", judge.pretrained]
         if judge.revision:
@@ -132,16 +146,39 @@ def lm_eval_command(
     device: str,
 ) -> str:
     """The stock `lm_eval` command that computes the same log-likelihoods (or, for a chat
-    model, sends the same requests) for `tasks`. A served model's key is named, never shown:
-    stock lm-eval reads OPENAI_API_KEY, set from the provider's secret."""
+    model, sends the same requests) for `tasks`, on the job's layout: vLLM's and a sharded
+    transformers model's are in `model_args`; transformers copies side by side are accelerate's
+    processes, one per GPU (lm-eval then splits the documents among them, to the same per-item
+    results). A served model's key is named, never shown: stock lm-eval reads OPENAI_API_KEY,
+    set from the provider's secret."""
     parts: list[str | Path] = ["lm_eval", "run", "--model", spec.lm_eval_model]
+    if spec.kind == "hf" and spec.replicas > 1:
+        launch = ["accelerate", "launch", "--multi_gpu", "--num_processes", str(spec.replicas)]
+        parts = [*launch, "-m", *parts]
     parts += ["--model_args", spec.model_args_string(), "--tasks", ",".join(tasks)]
     parts += ["--include_path", tasks_dir, "--batch_size", str(spec.batch_size)]
     if device != "endpoint":
         parts += ["--device", device]
     if spec.apply_chat_template:
         parts.append("--apply_chat_template")
+    chosen = spec.generation
+    if chosen is not None and chosen.system_prompt:
+        parts += ["--system_instruction", chosen.system_prompt]
+    if chosen is not None and chosen.temperature is not None and not chosen.reasoning:
+        parts += ["--gen_kwargs", f"temperature={chosen.temperature:g}"]
     parts += ["--seed", str(seed), "--log_samples", "--output_path", output_path]
+    command = _join(parts)
     if spec.kind in SERVED and spec.api_key_env:
-        return f'OPENAI_API_KEY="${spec.api_key_env}" {_join(parts)}'
-    return _join(parts)
+        command = f'OPENAI_API_KEY="${spec.api_key_env}" {command}'
+    if chosen is not None and chosen.reasoning:
+        # Said on the card, where a reader would otherwise take the command as equivalent.
+        return f"{REASONING_NOT_STOCK}\n{command}"
+    return command
+
+
+#: lm-eval's chat client cannot send what a reasoning API takes
+REASONING_NOT_STOCK = (
+    "# Reasoning mode: stock lm-eval's local-chat-completions always sends stop, temperature "
+    "and max_tokens, which reasoning APIs refuse; this run's requests are repeated by the "
+    "`python -m evaluation run` command above, with its --generation."
+)

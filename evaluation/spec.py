@@ -18,8 +18,9 @@ Four kinds, each mapped onto an lm-eval model backend:
 
 ``shards`` and ``replicas`` lay the model out on a worker's GPUs (`evaluation.capacity`): more
 than one shard is vLLM's ``tensor_parallel_size`` or transformers' ``parallelize=True``, more
-than one replica vLLM's ``data_parallel_size``; they are in ``model_args``, so the stock lm-eval
-command on a card runs the same layout.
+than one replica vLLM's ``data_parallel_size`` or, for transformers, one process per GPU
+(`evaluation.data_parallel`; the stock command is ``accelerate launch -m lm_eval``). The stock
+lm-eval command on a card (`evaluation.repro.lm_eval_command`) runs the same layout.
 
 Remote code is never run: ``trust_remote_code`` is always False.
 """
@@ -134,10 +135,9 @@ class ModelSpec:
             raise ValueError("shards and replicas must be at least 1")
         if (self.shards > 1 or self.replicas > 1) and self.kind in SERVED:
             raise ValueError("a served model runs on its server: it has no GPU layout here")
-        if self.replicas > 1 and self.kind == "hf":
-            # lm-eval's hf model runs data parallel only as one process per GPU, launched by
-            # accelerate; in one process it would silently use one GPU.
-            raise ValueError("data-parallel copies need the vllm kind")
+        if self.replicas > 1 and self.shards > 1 and self.kind == "hf":
+            # parallelize=True spreads one copy over every GPU the process sees.
+            raise ValueError("a sharded transformers model spans the whole node: one copy")
         if self.kind in SERVED:
             if not self.base_url or not self.base_url.startswith(("http://", "https://")):
                 raise ValueError(f"an {self.kind} model needs an http(s) base_url")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
+
 
 def envstr(name: str, default: str) -> str:
     file_path = os.environ.get(f"{name}_FILE")
@@ -75,3 +77,32 @@ def local_secret(path: Path) -> str:
         finally:
             Path(scratch).unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def envschedule(name: str) -> float | crontab | None:
+    """A beat schedule: seconds between runs ("86400"), or a crontab of five fields as cron
+    reads them ("0 3 * * 1": minute, hour, day of month, month, day of week); None where unset."""
+    value = envstr(name, "").strip()
+    if not value:
+        return None
+    fields = value.split()
+    try:
+        if len(fields) == 1:
+            seconds = float(value)
+            if seconds > 0:
+                return seconds
+        elif len(fields) == 5:
+            minute, hour, day_of_month, month, day_of_week = fields
+            return crontab(
+                minute=minute,
+                hour=hour,
+                day_of_month=day_of_month,
+                month_of_year=month,
+                day_of_week=day_of_week,
+            )
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}, got {value!r}") from exc
+    raise ValueError(
+        f"{name} must be seconds between runs (a positive number) or a crontab of five fields "
+        f"(minute hour day-of-month month day-of-week), got {value!r}"
+    )

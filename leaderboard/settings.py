@@ -17,7 +17,7 @@ import django_stubs_ext
 from kombu import Queue  # type: ignore[attr-defined]
 
 from evaluation.capacity import parse_capacities
-from leaderboard.env import envbool, envint, envlist, envstr, local_secret
+from leaderboard.env import envbool, envint, envlist, envschedule, envstr, local_secret
 
 # Lets typed generics such as admin.ModelAdmin[Model] work at run time.
 django_stubs_ext.monkeypatch()
@@ -349,3 +349,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": BROKER_QUEUES["default"]},
     },
 }
+# How often each benchmark's default board is frozen as a citable snapshot (unset: never;
+# an unchanged board is not frozen again).
+BOARD_SNAPSHOT_SCHEDULE = envschedule("BOARD_SNAPSHOT_SCHEDULE")
+if BOARD_SNAPSHOT_SCHEDULE is not None:
+    CELERY_BEAT_SCHEDULE["freeze-default-boards"] = {
+        "task": "leaderboard.boards.tasks.freeze_default_boards",
+        "schedule": BOARD_SNAPSHOT_SCHEDULE,
+        "options": {"queue": BROKER_QUEUES["default"]},
+    }

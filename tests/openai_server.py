@@ -17,8 +17,8 @@ continuation, or a `reply:TEXT`, comes back whole. A `reply:TEXT` is otherwise c
 like a generated answer.
 
 Routes live in `OpenAIServer.routes` (path -> handler taking the JSON body and returning the
-JSON answer), and every request is recorded in `requests` (its headers in `headers`) for tests
-to inspect. Faults are queued with `inject(...)`, one consumed per request, in order:
+JSON answer), and every request is recorded in `requests` (its headers in `headers`, when it
+arrived, `time.monotonic()`, in `arrived`) for tests to inspect. Faults are queued with `inject(...)`, one consumed per request, in order:
 
     "429", "500"    that status (429 with `Retry-After: 0`), the model not asked
     "429:VALUE"     429 with `Retry-After: VALUE` (seconds or an HTTP date)
@@ -138,12 +138,14 @@ class OpenAIServer:
     requests: list[tuple[str, Json]] = field(default_factory=list)
     routes: dict[str, Route] = field(default_factory=dict)
     headers: list[dict[str, str]] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)
     faults: deque[str] = field(default_factory=deque)
     slow_s: float = 3.0
     honours_stop: bool = True
 
     def __post_init__(self) -> None:
         self.model = TinyModel(self.model_dir)
+        self.record_lock = threading.Lock()
         self.routes.setdefault("/v1/completions", self.completions)
         self.routes.setdefault("/v1/chat/completions", self.chat_completions)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -258,9 +260,11 @@ class OpenAIServer:
                 try:
                     length = int(self.headers.get("Content-Length", "0"))
                     body = json.loads(self.rfile.read(length) or b"{}")
-                    server.requests.append((self.path, body))
-                    server.headers.append(dict(self.headers))
-                    fault = server.faults.popleft() if server.faults else ""
+                    with server.record_lock:  # the lists' indexes name one request each
+                        server.requests.append((self.path, body))
+                        server.headers.append(dict(self.headers))
+                        server.arrived.append(time.monotonic())
+                        fault = server.faults.popleft() if server.faults else ""
                     if fault.startswith("429:"):
                         self._answer(
                             429,

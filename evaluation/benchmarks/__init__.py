@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 REGISTRY: Final[dict[str, str]] = {
     "navab": "evaluation.benchmarks.navab:BENCHMARK",
     "divervalue": "evaluation.benchmarks.divervalue:BENCHMARK",
+    "ufp4": "evaluation.benchmarks.ufp4:BENCHMARK",
 }
 
 EXTRA_ENV: Final = "EVAL_EXTRA_BENCHMARKS"
@@ -82,6 +83,11 @@ def get_benchmark(slug: str) -> BenchmarkDefinition:
 
 def all_benchmarks() -> list[BenchmarkDefinition]:
     return [get_benchmark(slug) for slug in benchmark_slugs()]
+
+
+def out_of_domain_sets(slug: str) -> list[BenchmarkDefinition]:
+    """The benchmarks declared as SLUG's out-of-domain sets (DiverValue-Bench: UF-P-4)."""
+    return [b for b in all_benchmarks() if b.out_of_domain_of == slug]
 
 
 def evaluate(

@@ -246,6 +246,9 @@ class ShownPrompt:
     system: str = ""
     #: generation stops (generated answers only)
     until: tuple[str, ...] = ()
+    #: how the answer was sampled (generated answers only), as a page words it after
+    #: "Generated": the task's own greedy decoding unless the model's settings chose otherwise
+    sampling: str = "greedily"
     #: what the model wrote (generated answers only; empty where none was recorded)
     generated: str = ""
 
@@ -356,6 +359,10 @@ class BenchmarkDefinition(ABC):
     #: one, then a judged one: NaVAB MC and AJ), whose per-item verdicts the agreement page
     #: compares; a model whose two protocols disagree is often a template or refusal artefact
     method_pairs: tuple[tuple[str, str], ...] = ()
+    #: the slug of the benchmark this one is the out-of-domain set of (UF-P-4 for
+    #: DiverValue-Bench): its own board, never averaged or ranked with that benchmark's, and
+    #: every alignment on that benchmark is scored on it too ("" where it is none's)
+    out_of_domain_of: str = ""
 
     # -- the declaration, read by every layer --------------------------------------------
 
@@ -489,6 +496,8 @@ class BenchmarkDefinition(ABC):
         for dimension in self.slices:
             if dimension.field not in names:
                 raise ValueError(f"{self.slug}: slice {dimension.key} reads unknown field")
+        if self.out_of_domain_of == self.slug:
+            raise ValueError(f"{self.slug}: a benchmark is not its own out-of-domain set")
         if sum(d.averaged for d in self.slices) > 1:
             raise ValueError(f"{self.slug}: at most one slice dimension can be averaged")
         keys = {m.key for m in self.methods}

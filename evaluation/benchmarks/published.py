@@ -14,7 +14,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -470,7 +470,10 @@ def check_strings(
         value = item.get(key)
         if value is not None and not isinstance(value, str):
             reasons.append((key, f"{key!r} must be a string, found {type_name(value)}"))
-    for key in (*required, *optional):
+    keys = (*required, *optional)
+    if all_text(v for key in keys if isinstance(v := item.get(key), str)):
+        return reasons
+    for key in keys:
         value = item.get(key)
         problem = not_text(key, value) if isinstance(value, str) else None
         if problem:
@@ -493,20 +496,30 @@ def not_text(key: str, value: str) -> str | None:
     return None
 
 
+def all_text(values: Iterable[str]) -> bool:
+    """Whether every one of VALUES can be stored as text: one scan of them all, as a clean
+    record (nearly every one) needs; `not_text` says which one cannot, and why."""
+    joined = "".join(values)
+    return "\x00" not in joined and not _SURROGATE.search(joined)
+
+
 def json_problems(key: str, value: object) -> list[str]:
     """What PostgreSQL's jsonb cannot store of a kept value (json.loads accepts both)."""
     found: set[str] = set()
+    strings: list[str] = []
     stack = [key, value]
     while stack:
         current = stack.pop()
-        if isinstance(current, str) and (problem := not_text(key, current)):
-            found.add(problem)
+        if isinstance(current, str):
+            strings.append(current)
         elif isinstance(current, float) and not math.isfinite(current):
             found.add(f"{key!r} contains NaN or Infinity")
         elif isinstance(current, dict):
             stack += [*current.keys(), *current.values()]
         elif isinstance(current, list):
             stack += current
+    if not all_text(strings):
+        found.update(problem for text in strings if (problem := not_text(key, text)))
     return sorted(found)
 
 

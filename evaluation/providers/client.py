@@ -50,7 +50,7 @@ from lm_eval.models.utils import handle_stop_sequences
 from evaluation.errors import ModelError
 from evaluation.providers.generation import Generation
 from evaluation.providers.letters import BLOCKED, TRUNCATED
-from evaluation.providers.limits import ProviderLimiter, local_limiter
+from evaluation.providers.limits import ProviderLimiter, ProviderPaused, local_limiter
 from evaluation.providers.secrets import redact
 from evaluation.providers.session import Prices, current_session
 
@@ -177,8 +177,9 @@ class Metered(TemplateAPI):
                 session.record_retry()
                 time.sleep(self._backoff(attempt, retry_after))
                 retry_after = None
+            cap = session.retry_after_cap_s
             try:
-                with self.limiter.slot():
+                with self.limiter.slot(longest_pause_s=cap):
                     response = requests.post(
                         str(self.base_url),
                         json=payload,
@@ -186,6 +187,16 @@ class Metered(TemplateAPI):
                         timeout=self.timeout,
                         verify=self.verify_certificate,
                     )
+            except ProviderPaused as exc:
+                # Another request (of this job or another worker's) was told to wait longer
+                # than a request waits in place: this job waits too, queued, not sent.
+                raise ProviderBusy(
+                    self._redact(
+                        f"{self.base_url}: the provider asked every worker to wait, "
+                        f"{exc.wait_s:.0f} s more (more than the {cap:.0f} s waited in place)"
+                    ),
+                    exc.wait_s,
+                ) from None
             except requests.Timeout:
                 problem = f"no answer within {self.timeout}s"
                 continue
@@ -285,10 +296,15 @@ class Metered(TemplateAPI):
             return self._until_stop(str(self.parse_generations(answer)[0]), gen_kwargs)
 
         texts = []
-        with ThreadPoolExecutor(max_workers=max(1, self._concurrent)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, self._concurrent))
+        try:
             for request, text in zip(requests, pool.map(ask, requests), strict=True):
                 self.cache_hook.add_partial("generate_until", request.args[:2], text)
                 texts.append(text)
+        finally:
+            # After a failure (the provider asked to wait, the budget is spent, a refusal),
+            # requests not yet started are not sent; those in flight land (and are cached).
+            pool.shutdown(wait=True, cancel_futures=True)
         return texts
 
     def _context(self, context: Any) -> Any:

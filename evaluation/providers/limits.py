@@ -6,8 +6,11 @@ server's clock (workers' clocks may differ):
 
 - requests per minute: a token bucket holding one token, refilled every 60/rpm seconds (a
   request reserves the next free start time; any window of 60 s then holds at most `rpm`
-  starts, whichever workers sent them). A provider's `Retry-After` moves the next free start
-  for every worker, not only the one that was told;
+  starts, whichever workers sent them). A provider's `Retry-After` pauses every worker's
+  requests to it, not only the one that was told, whether or not it has a rate limit; a
+  request that would wait longer than its caller waits in place (`slot(longest_pause_s)`) is
+  not sent: `ProviderPaused` says how long the pause has left (the site queues the job again
+  for then);
 - concurrency: a lease per request in flight (a sorted set of holders, each with an expiry),
   so a worker killed mid-request frees its place once its lease (the request's timeout plus a
   margin) runs out.
@@ -39,24 +42,30 @@ POLL_S = 0.02
 #: a lease outlives its request's timeout by this much (then it is the request's, not lost)
 LEASE_MARGIN_S = 30.0
 
-# KEYS[1]: the next free start (µs, server time). ARGV[1]: the interval (µs).
-# Returns how long the caller waits (µs) before its reserved start.
+# KEYS[1]: the next free start (µs, server time); KEYS[2]: the end of the provider's pause.
+# ARGV[1]: the interval (µs, 0 without a rate limit); ARGV[2]: the longest pause the caller
+# waits out (µs). Returns how long the caller waits (µs) before its reserved start, or, where
+# the pause has longer than that left, minus what it has left (nothing reserved).
 _RATE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if paused - now > tonumber(ARGV[2]) then
+  return now - paused
+end
 local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-local start = math.max(now, nxt)
+local start = math.max(now, nxt, paused)
 local after = start + tonumber(ARGV[1])
 redis.call('SET', KEYS[1], string.format('%d', after), 'PX', math.ceil((after - now) / 1000) + 1000)
 return start - now
 """
 
-# KEYS[1]: the next free start. ARGV[1]: how long the provider asked everyone to wait (µs).
+# KEYS[1]: the end of the provider's pause. ARGV[1]: how long it asked everyone to wait (µs).
 _PAUSE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-local after = math.max(nxt, now + tonumber(ARGV[1]))
+local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
+local after = math.max(paused, now + tonumber(ARGV[1]))
 redis.call('SET', KEYS[1], string.format('%d', after), 'PX', math.ceil((after - now) / 1000) + 1000)
 return after - now
 """
@@ -74,6 +83,15 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
 end
 return 0
 """
+
+
+class ProviderPaused(Exception):
+    """The provider asked every worker to wait `wait_s` seconds more than the caller waits in
+    place: the request was not sent."""
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(f"the provider asked to wait {wait_s:.0f} s more")
+        self.wait_s = wait_s
 
 
 class _Outage:
@@ -108,22 +126,32 @@ class _Outage:
 
 
 class _LocalSpacing:
-    """This process's stand-in for the shared bucket: start times 60/rpm seconds apart."""
+    """This process's stand-in for the shared bucket and pause (the scripts above, in one
+    process): start times 60/rpm seconds apart, none before the provider's pause ends."""
 
     def __init__(self) -> None:
         self.next_at = 0.0
+        self.paused_until = 0.0
         self.lock = threading.Lock()
 
-    def reserve(self, interval: float) -> float:
+    def reserve(self, interval: float, longest_pause_s: float) -> float:
         with self.lock:
             now = time.monotonic()
-            start = max(now, self.next_at)
+            if self.paused_until - now > longest_pause_s:
+                return now - self.paused_until
+            start = max(now, self.next_at, self.paused_until)
             self.next_at = start + interval
         return start - now
 
+    def follow(self, start_in: float, interval: float) -> None:
+        """A start the shared bucket reserved for this process: should Redis go, this
+        process's own spacing goes on after it, not from scratch (a burst at the switch)."""
+        with self.lock:
+            self.next_at = max(self.next_at, time.monotonic() + start_in + interval)
+
     def pause(self, seconds: float) -> None:
         with self.lock:
-            self.next_at = max(self.next_at, time.monotonic() + seconds)
+            self.paused_until = max(self.paused_until, time.monotonic() + seconds)
 
 
 class ProviderLimiter:
@@ -143,15 +171,20 @@ class ProviderLimiter:
         self.concurrency = concurrency
         self.lease_s = lease_s
         self.local = _local_spacing(key)
+        #: this process's leases whose release Redis did not hear (it was unreachable),
+        #: released once it answers again: a lost release does not hold a place until its
+        #: lease runs out (the request's timeout plus LEASE_MARGIN_S)
+        self.unreleased = _unreleased(key)
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self, longest_pause_s: float = float("inf")) -> Iterator[None]:
         """Hold a place among the provider's requests in flight, then wait for the next free
         start: the request is sent inside. (A place first: waiting for one after reserving a
-        start would move starts closer together than the rate allows.)"""
+        start would move starts closer together than the rate allows.) Where the provider's
+        pause has more than LONGEST_PAUSE_S left, `ProviderPaused` instead."""
         holder = self._acquire()
         try:
-            self._wait_for_start()
+            self._wait_for_start(longest_pause_s)
             yield
         finally:
             if holder is not None:
@@ -162,20 +195,32 @@ class ProviderLimiter:
         if seconds <= 0:
             return
         self.local.pause(seconds)
-        if self.store is not None and self.interval_s is not None:
-            self.store.run(_PAUSE, [self._name("rate")], [int(seconds * 1e6)])
+        if self.store is not None:
+            self.store.run(_PAUSE, [self._name("paused")], [int(seconds * 1e6)])
 
     def _name(self, part: str) -> str:
         assert self.store is not None
         return f"{self.store.prefix}:{self.key}:{part}"
 
-    def _wait_for_start(self) -> None:
-        if self.interval_s is None:
-            return
+    def _wait_for_start(self, longest_pause_s: float) -> None:
+        # Asked without a rate limit too: a provider's pause holds every request.
+        interval = self.interval_s or 0.0
         waited = None
         if self.store is not None:
-            waited = self.store.run(_RATE, [self._name("rate")], [int(self.interval_s * 1e6)])
-        wait_s = waited / 1e6 if waited is not None else self.local.reserve(self.interval_s)
+            longest_us = int(min(longest_pause_s, 1e9) * 1e6)  # Lua numbers: no infinity
+            waited = self.store.run(
+                _RATE,
+                [self._name("rate"), self._name("paused")],
+                [int(interval * 1e6), longest_us],
+            )
+        if waited is None:
+            wait_s = self.local.reserve(interval, longest_pause_s)
+        else:
+            wait_s = waited / 1e6
+            if wait_s >= 0:
+                self.local.follow(wait_s, interval)
+        if wait_s < 0:
+            raise ProviderPaused(-wait_s)
         if wait_s > 0:
             time.sleep(wait_s)
 
@@ -185,6 +230,7 @@ class ProviderLimiter:
             return None
         holder = f"{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
         args = [self.concurrency, holder, int(self.lease_s * 1e6)]
+        self._release_lost()
         while True:
             got = self.store.run(_ACQUIRE, [self._name("in-flight")], args)
             if got is None:
@@ -195,7 +241,14 @@ class ProviderLimiter:
 
     def _release(self, holder: str) -> None:
         assert self.store is not None
-        self.store.command("zrem", self._name("in-flight"), holder)
+        if self.store.command("zrem", self._name("in-flight"), holder) is None:
+            self.unreleased.add(holder)
+
+    def _release_lost(self) -> None:
+        assert self.store is not None
+        lost = self.unreleased.take()
+        if lost and self.store.command("zrem", self._name("in-flight"), *lost) is None:
+            self.unreleased.update(lost)
 
 
 class SharedLimits:
@@ -264,9 +317,31 @@ def local_limiter(
     return ProviderLimiter(None, provider_key(base_url, account), requests_per_minute, None, 0.0)
 
 
+class _Unreleased:
+    """Leases of one provider this process could not release (a set shared by threads)."""
+
+    def __init__(self) -> None:
+        self.holders: set[str] = set()
+        self.lock = threading.Lock()
+
+    def add(self, holder: str) -> None:
+        with self.lock:
+            self.holders.add(holder)
+
+    def update(self, holders: list[str]) -> None:
+        with self.lock:
+            self.holders.update(holders)
+
+    def take(self) -> list[str]:
+        with self.lock:
+            taken, self.holders = sorted(self.holders), set()
+        return taken
+
+
 _registry_lock = threading.Lock()
 _outages: dict[str, _Outage] = {}
 _spacings: dict[str, _LocalSpacing] = {}
+_unreleased_leases: dict[str, _Unreleased] = {}
 
 
 def _outage(url: str) -> _Outage:
@@ -277,3 +352,8 @@ def _outage(url: str) -> _Outage:
 def _local_spacing(key: str) -> _LocalSpacing:
     with _registry_lock:
         return _spacings.setdefault(key, _LocalSpacing())
+
+
+def _unreleased(key: str) -> _Unreleased:
+    with _registry_lock:
+        return _unreleased_leases.setdefault(key, _Unreleased())

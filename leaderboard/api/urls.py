@@ -11,7 +11,12 @@ from rest_framework.routers import APIRootView, DefaultRouter
 from evaluation.benchmarks import benchmark_slugs
 from leaderboard.boards import api as boards_api
 from leaderboard.boards.agreement_api import AgreementViewSet
+from leaderboard.boards.alignment_api import AlignmentEffectViewSet
 from leaderboard.boards.judges_api import JudgesViewSet
+from leaderboard.boards.model_profile_api import (
+    model_alignment_effects_view,
+    model_reported_view,
+)
 from leaderboard.catalog import api as benchmark_api
 from leaderboard.catalog.api import benchmark_links
 from leaderboard.catalog.scoping import under_benchmark
@@ -64,6 +69,7 @@ router.register(under_benchmark("agreement"), AgreementViewSet, basename="benchm
 router.register(under_benchmark("judges"), JudgesViewSet, basename="benchmark-judges")
 router.register("models", evals_api.ModelViewSet, basename="model")
 router.register("jobs", evals_api.JobViewSet, basename="job")
+router.register("alignment-effects", AlignmentEffectViewSet, basename="alignment-effect")
 router.register("scores", evals_api.ScoreViewSet, basename="score")
 router.register("samples", evals_api.JobSampleViewSet, basename="sample")
 # Today's addresses, NaVAB's (see benchmark.scoping).
@@ -76,6 +82,12 @@ router.register("leaderboard", boards_api.LegacyLeaderboardViewSet, basename="le
 urlpatterns = [
     # Namespaced, because the router's names (release-list, job-detail, ...) would otherwise
     # shadow the HTML pages of the same name: reverse() returns the last pattern defined.
+    path("models/<int:pk>/reported/", model_reported_view, name="api-model-reported"),
+    path(
+        "models/<int:pk>/alignment-effects/",
+        model_alignment_effects_view,
+        name="api-model-alignment-effects",
+    ),
     path("", include((router.urls, "api"))),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

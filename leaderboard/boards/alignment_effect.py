@@ -8,6 +8,10 @@ nation's held-out topics; DiverValue-Bench: the group's test users) and the rest
 the board's cells (NaVAB: nation x mode; DiverValue-Bench: each country and region), so a
 reader sees whether aligning toward one population moved the others. A method whose per-item
 value is not a right-or-wrong outcome (a margin) is also compared on its correct rate.
+
+Out of domain: the same comparison on the benchmark's out-of-domain sets (DiverValue-Bench:
+UF-P-4), every item and each of its cells, from the runs the alignment job queued there
+(`alignment.queue_out_of_domain`); shown beside the in-domain one, never pooled with it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from evaluation.benchmarks import get_benchmark, out_of_domain_sets
 from evaluation.benchmarks.contract import (
     BenchmarkDefinition,
     IntervalMethod,
@@ -28,10 +33,12 @@ from evaluation.stats import cell_seed
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.compare import item_cells
 from leaderboard.boards.paired import PairedResult, paired_bootstrap
-from leaderboard.evals.models import EvaluationJob, JobKind, LanguageModel
+from leaderboard.catalog.models import DatasetRelease
+from leaderboard.evals.models import EvaluationJob, JobKind, LanguageModel, ModelType
 from leaderboard.evals.slices import declaration
 
 ALL, TARGET, REST = "all", "target", "rest"
+ALL_LABEL = "All evaluated items"
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,22 @@ class EffectRow:
 
 
 @dataclass(frozen=True)
+class OutOfDomainEffect:
+    """Base vs aligned on one out-of-domain set's release: every item, then its cells."""
+
+    benchmark: BenchmarkDefinition
+    release: DatasetRelease
+    #: "" once both runs have finished; else why there is no comparison yet
+    pending: str
+    summary: list[EffectRow]
+    rows: list[EffectRow]
+
+    @property
+    def label(self) -> str:
+        return self.benchmark.name
+
+
+@dataclass(frozen=True)
 class AlignmentEffect:
     base: LanguageModel
     aligned: LanguageModel
@@ -78,6 +101,15 @@ class AlignmentEffect:
     summary: list[EffectRow]
     #: the board's cells, per method and measure
     rows: list[EffectRow]
+    #: the benchmark's out-of-domain sets the alignment was also scored on
+    out_of_domain: tuple[OutOfDomainEffect, ...] = ()
+    #: whether the benchmark declares out-of-domain sets at all (NaVAB: none)
+    out_of_domain_declared: bool = False
+
+    @property
+    def in_domain(self) -> list[EffectRow]:
+        """The summary's row of every evaluated item, per method and measure."""
+        return [r for r in self.summary if r.label == ALL_LABEL]
 
     @property
     def target_label(self) -> str:
@@ -206,6 +238,58 @@ def _effect(
         benchmark.slice_dimension(k).label: benchmark.slice_dimension(k).label_of(v)
         for k, v in target.items()
     }
+    summary, rows = _compare(benchmark, base_job, aligned_job, target, labels, seed)
+    return AlignmentEffect(
+        align_job.model,
+        aligned,
+        base_job,
+        aligned_job,
+        labels,
+        summary,
+        rows,
+        tuple(_out_of_domain(align_job, aligned, seed)),
+        bool(out_of_domain_sets(benchmark.slug)),
+    )
+
+
+def _out_of_domain(
+    align_job: EvaluationJob, aligned: LanguageModel, seed: int
+) -> list[OutOfDomainEffect]:
+    found = []
+    for entry in align_job.alignment.get("out_of_domain") or []:
+        release = (
+            DatasetRelease.objects.filter(pk=entry.get("release"))
+            .select_related("benchmark")
+            .first()
+        )
+        if release is None:
+            continue
+        benchmark = get_benchmark(release.benchmark.slug)
+        after = aligned.jobs.filter(release=release, exclude_uids=[]).latest_finished()
+        before = align_job.model.jobs.filter(release=release, exclude_uids=[]).latest_finished()
+        if after is None or before is None:
+            waiting = " and ".join(
+                name
+                for name, job in (("the aligned model's", after), ("its base model's", before))
+                if job is None
+            )
+            pending = f"Waiting for {waiting} evaluation on {release.version}."
+            found.append(OutOfDomainEffect(benchmark, release, pending, [], []))
+            continue
+        summary, rows = _compare(benchmark, before, after, {}, {}, seed)
+        found.append(OutOfDomainEffect(benchmark, release, "", summary, rows))
+    return found
+
+
+def _compare(
+    benchmark: BenchmarkDefinition,
+    base_job: EvaluationJob,
+    aligned_job: EvaluationJob,
+    target: Mapping[str, str],
+    labels: Mapping[str, str],
+    seed: int,
+) -> tuple[list[EffectRow], list[EffectRow]]:
+    """(all items, the target and the rest; each cell), paired item by item, per method."""
     base_items = _outcomes(base_job, benchmark)
     after_items = _outcomes(aligned_job, benchmark)
     summary: list[EffectRow] = []
@@ -222,11 +306,12 @@ def _effect(
         for slices, before, after in shared.values():
             in_target = bool(target) and all(slices.get(k) == v for k, v in target.items())
             groups[ALL].append((before, after))
-            groups[TARGET if in_target else REST].append((before, after))
+            if target:
+                groups[TARGET if in_target else REST].append((before, after))
             for cell in item_cells(benchmark, slices):
                 if cell:
                     cells.setdefault(cell, []).append((before, after))
-        names = {ALL: "All evaluated items", TARGET: ", ".join(labels.values()), REST: "Rest"}
+        names = {ALL: ALL_LABEL, TARGET: ", ".join(labels.values()), REST: "Rest"}
         for group, pairs in groups.items():
             summary += _row(names[group], method, pairs, group == TARGET, seed)
         for cell in sorted(
@@ -235,4 +320,110 @@ def _effect(
             cell_target = bool(target) and all(dict(cell).get(k) == v for k, v in target.items())
             label = " · ".join(benchmark.slice_dimension(k).label_of(v) for k, v in cell)
             rows += _row(label, method, cells[cell], cell_target, seed)
-    return AlignmentEffect(align_job.model, aligned, base_job, aligned_job, labels, summary, rows)
+    return summary, rows
+
+
+@dataclass(frozen=True)
+class ReportedPair:
+    """One of the publisher's models as it reports it in domain and out of domain (its
+    primary metric over all items of each set), shown beside the site's effect, not run here."""
+
+    model: str
+    #: set label (the release as the publisher names it) -> (value, spread or None)
+    values: dict[str, tuple[float, float | None]]
+
+
+def reported_side_by_side(benchmark: BenchmarkDefinition) -> tuple[list[str], list[ReportedPair]]:
+    """The publisher's models reported on BENCHMARK and on one of its out-of-domain sets (the
+    publisher's alignment study: DiverValue-Bench's base and LoRA + DPO models on DVB-test and
+    UF-P-4), with the sets' names in order: in domain first."""
+    from leaderboard.boards.models import ReportedResult
+
+    outside = [b.slug for b in out_of_domain_sets(benchmark.slug)]
+    if not outside:
+        return [], []
+    rows = ReportedResult.objects.filter(
+        benchmark__slug__in=[benchmark.slug, *outside], slices={}
+    ).select_related("benchmark")
+    by_model: dict[str, dict[str, tuple[float, float | None]]] = {}
+    sets: dict[tuple[bool, str], None] = {}
+    studied = {r.model_name for r in rows if r.benchmark.slug in outside}
+    for result in rows:
+        primary = get_benchmark(result.benchmark.slug).method(result.method).primary
+        if result.model_name not in studied or primary not in result.values:
+            continue
+        sets[(result.benchmark.slug in outside, result.release_name)] = None
+        by_model.setdefault(result.model_name, {})[result.release_name] = (
+            float(result.values[primary]),
+            result.spreads.get(primary),
+        )
+    return [name for _, name in sorted(sets)], [
+        ReportedPair(model, values) for model, values in sorted(by_model.items())
+    ]
+
+
+def row_dict(row: EffectRow) -> dict[str, Any]:
+    return {
+        "label": row.label,
+        "method": row.method,
+        "measure": row.measure,
+        "is_target": row.is_target,
+        "n": row.n,
+        "clusters": row.clusters,
+        "base": row.base,
+        "base_ci": list(row.base_ci),
+        "aligned": row.aligned,
+        "aligned_ci": list(row.aligned_ci),
+        "delta": row.paired.delta,
+        "delta_ci": [row.paired.ci_low, row.paired.ci_high],
+        "p_value": row.paired.p_value,
+    }
+
+
+def effect_dict(effect: AlignmentEffect) -> dict[str, Any]:
+    """The effect for the API: in domain and each out-of-domain set side by side, never
+    pooled, and the publisher's own figures of the same study, labelled as such."""
+    benchmark = declaration(effect.aligned_job.release)
+    sets, pairs = reported_side_by_side(benchmark)
+    return {
+        "base_model_id": effect.base.pk,
+        "aligned_model_id": effect.aligned.pk,
+        "target": effect.target,
+        "in_domain": {
+            "benchmark": benchmark.slug,
+            "release": effect.aligned_job.release.version,
+            "summary": [row_dict(r) for r in effect.summary],
+            "cells": [row_dict(r) for r in effect.rows],
+        },
+        "out_of_domain": [
+            {
+                "benchmark": ood.benchmark.slug,
+                "label": ood.label,
+                "release": ood.release.version,
+                "pending": ood.pending,
+                "summary": [row_dict(r) for r in ood.summary],
+                "cells": [row_dict(r) for r in ood.rows],
+            }
+            for ood in effect.out_of_domain
+        ],
+        "reported": {
+            "label": "reported by the publisher, not run here",
+            "sets": sets,
+            "models": [
+                {
+                    "model": pair.model,
+                    "values": {
+                        name: {"value": value, "spread": spread}
+                        for name, (value, spread) in pair.values.items()
+                    },
+                }
+                for pair in pairs
+            ],
+        },
+    }
+
+
+def derived_effects(base: LanguageModel) -> list[AlignmentEffect]:
+    """The effect of each model aligned from BASE whose held-out runs have both finished."""
+    aligned = base.derived_models.filter(model_type=ModelType.ALIGNED).order_by("id")
+    return [found for model in aligned if (found := alignment_effect(model)) is not None]

@@ -18,6 +18,7 @@ from evaluation.benchmarks.contract import BenchmarkDefinition, Method, SliceDim
 from leaderboard.api.pagination import Pagination
 from leaderboard.boards.cache import cached_board
 from leaderboard.boards.disparity import board_disparities, disparity_state
+from leaderboard.boards.judge_summary import board_judging
 from leaderboard.boards.models import ReportedResult
 from leaderboard.boards.params import parse_board_query
 from leaderboard.boards.queries import (
@@ -28,7 +29,7 @@ from leaderboard.boards.queries import (
     BoardRow,
     method_gaps,
 )
-from leaderboard.boards.reported import board_reported, result_dict
+from leaderboard.boards.reported import board_reported, publisher_run_dicts, result_dict
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.catalog.scoping import (
@@ -109,6 +110,9 @@ class BoardPagination(Pagination):
             "rank_resamples": board.rank_resamples,
             "rank_spread_note": board.rank_spread_note,
             "reported": [row.as_dict() for row in board_reported(board)],
+            # The judges page in brief (a judged method only; null elsewhere).
+            "judging": judging.as_dict() if (judging := board_judging(board)) else None,
+            "publisher_runs": publisher_run_dicts(board),
             # As the page says it: why models have no scores of the method.
             "no_scores": no_scores(board.query.release, board.method),
         }
@@ -148,6 +152,17 @@ HEADER_SCHEMA: dict[str, Any] = {
         "description": "A reference-judged method's judges (name@revision) as the ranked "
         "jobs' cards record them.",
     },
+    "judging": {
+        "type": "object",
+        "nullable": True,
+        "description": "A judged method's judges in brief (null for other methods): `panel` "
+        "(several judges on every answer), Krippendorff's `alpha` with its 95% `alpha_ci` over "
+        "`alpha_n` answers, `flip_share` (answers, of the `flip_n` the panel decided, whose "
+        "verdict changes when some one judge is left out), `rank_moves` (of the `ranked` "
+        "models, those some judge alone ranks elsewhere) and a `note` saying why a number is "
+        "null; the "
+        "details are at /api/benchmarks/<benchmark>/judges/.",
+    },
     "metric": TEXT,
     "columns": {
         "type": "array",
@@ -176,6 +191,15 @@ HEADER_SCHEMA: dict[str, Any] = {
         "cell, with their sources: not run here and never ranked. `site_value` is the site's "
         "score of the same model on this view, `difference` the site's minus the publisher's "
         "where both measured the same items (`comparable`).",
+    },
+    "publisher_runs": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"model_id": {"type": "integer"}, "name": TEXT, "url": TEXT},
+        },
+        "description": "The publisher's own runs of this view's method on the release, "
+        "imported from its per-item records and scored here: never ranked.",
     },
     "no_scores": {
         "type": "array",

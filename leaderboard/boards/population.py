@@ -22,7 +22,13 @@ from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.utils.safestring import SafeString
 
-from evaluation.benchmarks.contract import BenchmarkDefinition, Metric, MetricKind, SliceDimension
+from evaluation.benchmarks.contract import (
+    BenchmarkDefinition,
+    Method,
+    Metric,
+    MetricKind,
+    SliceDimension,
+)
 from evaluation.benchmarks.countries import is_unstated
 from evaluation.results import MEASURE_FIELDS, Measure
 from leaderboard.boards import charts
@@ -361,11 +367,16 @@ MIN_SPOKES = 3
 
 
 def population(
-    benchmark: BenchmarkDefinition, rows: Iterable[tuple[str, ScoreRow]], prefix: str, subject: str
+    benchmark: BenchmarkDefinition,
+    rows: Iterable[tuple[str, ScoreRow]],
+    prefix: str,
+    subject: str,
+    method: Method | None = None,
 ) -> Population:
     """The pictures of one metric's scores per slice: `rows` are (job, score row) pairs of
-    the benchmark's first method's primary metric; `subject` names whose scores they are."""
-    metric = benchmark.methods[0].primary_metric
+    METHOD's primary metric (default: the benchmark's first method's); `subject` names whose
+    scores they are."""
+    metric = (method or benchmark.methods[0]).primary_metric
     by_dimension = _points(benchmark, metric, rows)
     places = benchmark.map_dimension
     world = None
@@ -392,9 +403,12 @@ def population(
     return Population(metric, world, radars)
 
 
-def score_rows(benchmark: BenchmarkDefinition, scores: Iterable[Any]) -> list[tuple[str, ScoreRow]]:
-    """(job, row) pairs of Score instances of the benchmark's first method's primary metric."""
-    method = benchmark.methods[0]
+def score_rows(
+    benchmark: BenchmarkDefinition, scores: Iterable[Any], method: Method | None = None
+) -> list[tuple[str, ScoreRow]]:
+    """(job, row) pairs of Score instances of METHOD's primary metric (default: the
+    benchmark's first method's)."""
+    method = method or benchmark.methods[0]
     return [
         (str(s.job_id), score_row(*(getattr(s, name) for name in SCORE_ROW_FIELDS)))
         for s in scores

@@ -29,7 +29,7 @@ from evaluation.results import slice_key
 from leaderboard.boards.models import ReportedResult, reported_problems
 from leaderboard.boards.queries import OVERALL, Board
 from leaderboard.catalog.models import Benchmark
-from leaderboard.evals.models import LanguageModel
+from leaderboard.evals.models import EvaluationJob, LanguageModel
 from leaderboard.evals.slices import declaration
 
 LABEL = "reported by the publisher, not run here"
@@ -74,6 +74,38 @@ def import_reported(path: Path) -> tuple[int, int]:
             _, made = ReportedResult.objects.update_or_create(**key, defaults=row)
             created, updated = created + made, updated + (not made)
     return created, updated
+
+
+def publisher_runs(board: Board) -> list[LanguageModel]:
+    """The publisher's runs scored on the board's release with the board's method: never
+    ranked, listed beside the reported figures so a reader finds them."""
+    if board.method is None:
+        return []
+    jobs = EvaluationJob.objects.finished_evaluations().filter(
+        model__publisher_run=True, release=board.query.release
+    )
+    # The methods list is filtered here: SQLite's JSON fields have no `contains`.
+    found = {job.model for job in jobs.select_related("model") if board.method.key in job.methods}
+    return sorted(found, key=lambda model: (model.name, model.pk))
+
+
+def publisher_run_dicts(board: Board) -> list[dict[str, Any]]:
+    """`publisher_runs` as the board's API and JSON export give them."""
+    return [
+        {"model_id": model.pk, "name": model.public_name, "url": model.get_absolute_url()}
+        for model in publisher_runs(board)
+    ]
+
+
+def link_site_model(benchmark: Benchmark, model_name: str, model: LanguageModel) -> int:
+    """Set MODEL beside every reported result of MODEL_NAME on BENCHMARK (how many)."""
+    linked = 0
+    # Saved one by one, so the boards' cache hears of each (an update() sends no signal).
+    for result in ReportedResult.objects.filter(benchmark=benchmark, model_name=model_name):
+        result.site_model = model
+        result.save(update_fields=["site_model"])
+        linked += 1
+    return linked
 
 
 def _row(benchmark: Benchmark, record: dict[str, Any]) -> dict[str, Any]:
@@ -183,16 +215,22 @@ def board_reported(board: Board) -> list[ReportedRow]:
         cell[column] = board.query.column
     site = {row.model_id: row for row in board.rows}
     shown = []
-    results = ReportedResult.objects.filter(
-        benchmark__slug=board.query.release.benchmark.slug, method=board.method.key
-    ).order_by("release_name", "model_name")
+    results = (
+        ReportedResult.objects.filter(
+            benchmark__slug=board.query.release.benchmark.slug, method=board.method.key
+        )
+        .select_related("site_model")
+        .order_by("release_name", "model_name")
+    )
     for result in results:
         if result.slices != cell or metric.key not in result.values:
             continue
         row = site.get(result.site_model_id) if result.site_model_id else None
         interval = row.primary if row is not None else None
         reason = ""
-        if result.site_model_id and interval is None:
+        if result.site_model is not None and result.site_model.publisher_run:
+            reason = "the publisher's own run, imported and never ranked: see its model page"
+        elif result.site_model_id and interval is None:
             reason = (
                 "the site has no ranked score of this model on this view (or the filters hide it)"
             )

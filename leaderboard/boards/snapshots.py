@@ -18,25 +18,70 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from leaderboard.boards.judge_summary import board_judging
 from leaderboard.boards.models import BoardSnapshot
 from leaderboard.boards.queries import Board, BoardQuery, build_board
 from leaderboard.catalog.importer import release_fingerprint
+from leaderboard.catalog.models import Benchmark, DatasetRelease
 from leaderboard.evals.card import JobCard
 from leaderboard.evals.models import EvaluationJob
 from leaderboard.evals.slices import declaration
 
 #: the card keys a snapshot keeps of each run: what to install and what to type
 CARD_KEYS = ("versions", "command", "lm_eval_commands", "seed", "dtype", "device_name", "judge")
+#: the note of a snapshot frozen by the schedule rather than by a person
+SCHEDULED_NOTE = "Frozen on schedule (BOARD_SNAPSHOT_SCHEDULE)."
 
 
 def freeze(query: BoardQuery, user: object, note: str = "") -> BoardSnapshot:
     """Freeze QUERY's view (filters, search and sort dropped) as a new snapshot."""
-    whole = replace(
+    board = build_board(whole_view(query))
+    return _store(board, snapshot_payload(board), user, note)
+
+
+def whole_view(query: BoardQuery) -> BoardQuery:
+    return replace(
         query, model_types=(), precisions=(), sizes=(), family="", search="", sort="rank", order=""
     )
-    board = build_board(whole)
-    payload = snapshot_payload(board)
-    benchmark = declaration(query.release)
+
+
+def content_fingerprint(payload: dict[str, Any]) -> str:
+    """What a snapshot shows, less the moment it was frozen: equal for two freezes of a board
+    nothing changed on."""
+    content = {key: value for key, value in payload.items() if key != "frozen_at"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def freeze_default_boards(note: str = SCHEDULED_NOTE) -> list[BoardSnapshot]:
+    """Freeze each benchmark's default board (its newest published release, first method, no
+    slice chosen), as BOARD_SNAPSHOT_SCHEDULE asks; a board with no ranked model, or one that
+    shows exactly what its latest snapshot shows, is skipped, so a quiet site's list is not
+    flooded with copies."""
+    frozen = []
+    for benchmark in Benchmark.objects.all():
+        release = DatasetRelease.objects.filter(benchmark=benchmark).current()
+        if release is None:
+            continue
+        board = build_board(BoardQuery(release=release))
+        if not board.ranked:
+            continue
+        payload = snapshot_payload(board)
+        latest = (
+            BoardSnapshot.objects.filter(release=release, payload__view=payload["view"])
+            .only("payload")
+            .first()
+        )
+        if latest is not None and content_fingerprint(latest.payload) == content_fingerprint(
+            payload
+        ):
+            continue
+        frozen.append(_store(board, payload, None, note))
+    return frozen
+
+
+def _store(board: Board, payload: dict[str, Any], user: object, note: str) -> BoardSnapshot:
+    release = board.query.release
+    benchmark = declaration(release)
     title = f"{benchmark.name} · {view_label(board)} · {payload['frozen_at'][:10]}"
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     for length in range(8, 65, 4):
@@ -45,8 +90,8 @@ def freeze(query: BoardQuery, user: object, note: str = "") -> BoardSnapshot:
             with transaction.atomic():
                 return BoardSnapshot.objects.create(
                     slug=slug,
-                    benchmark=query.release.benchmark,
-                    release=query.release,
+                    benchmark=release.benchmark,
+                    release=release,
                     title=title[:200],
                     note=note,
                     payload=payload,
@@ -110,6 +155,8 @@ def snapshot_payload(board: Board) -> dict[str, Any]:
         "higher_is_better": board.metric.higher_is_better,
         "track": board.method.track.value,
         "judges": board.judges,
+        # How much the judged number depends on its judges, as the board said it then.
+        "judging": judging.as_dict() if (judging := board_judging(board)) else None,
         "columns": [{"code": c.code, "name": c.name} for c in board.columns],
         "parts": [{"key": key, "label": label} for key, label in board.parts],
         "rank_resamples": board.rank_resamples,

@@ -5,7 +5,9 @@ What a target is, which items train and which are scored come from the benchmark
 declaration (`BenchmarkDefinition.alignment`, `plan_alignment`): NaVAB trains on a nation's triples
 outside held-out topics and scores the rest of the release; DiverValue-Bench trains on the
 train split's users of a group and scores every test-split user. The job registers the merged
-model as type "aligned" (linked to its base, never ranked) and queues both evaluations.
+model as type "aligned" (linked to its base, never ranked) and queues both evaluations, and
+both again on the current release of each of the benchmark's out-of-domain sets
+(DiverValue-Bench: UF-P-4), so its effect is seen in domain and out of domain.
 """
 
 from __future__ import annotations
@@ -19,11 +21,19 @@ from django.conf import settings
 from django.db import transaction
 
 from evaluation.alignment.train import benchmark_settings, train_dpo
+from evaluation.benchmarks import out_of_domain_sets
 from evaluation.benchmarks.contract import AlignmentPlan, BenchmarkDefinition
 from evaluation.model_check import local_fingerprint
 from evaluation.release import iter_items
+from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import lifecycle
-from leaderboard.evals.models import EvaluationJob, LanguageModel, ModelType
+from leaderboard.evals.models import (
+    ACTIVE_STATUSES,
+    EvaluationJob,
+    JobStatus,
+    LanguageModel,
+    ModelType,
+)
 from leaderboard.evals.runner import job_release_directory
 from leaderboard.evals.slices import declaration
 from pipeline.pair_source import read_pre_cr_source
@@ -149,4 +159,29 @@ def register_aligned_model(
             lifecycle.record_event(
                 locked, "The base model is busy; its held-out baseline is queued once it is free."
             )
+        queue_out_of_domain(locked, aligned)
     return aligned
+
+
+def queue_out_of_domain(job: EvaluationJob, aligned: LanguageModel) -> None:
+    """Score the aligned model and its base on every item of the current release of each
+    out-of-domain set of the job's benchmark (never trained on), and record those releases on
+    the job, which is where the effect page finds them. A base already scored (or being
+    scored) on the whole release is not scored again: that run is the same measurement."""
+    found = []
+    for benchmark in out_of_domain_sets(job.release.benchmark.slug):
+        release = DatasetRelease.objects.filter(benchmark__slug=benchmark.slug).current()
+        if release is None:
+            lifecycle.record_event(
+                job, f"Not scored out of domain: no {benchmark.name} release is published."
+            )
+            continue
+        reason = f"Out-of-domain evaluation ({benchmark.name}) after alignment job {job.pk}"
+        lifecycle.create_job(aligned, release, reason=reason)
+        base_runs = job.model.jobs.evaluations().filter(release=release, exclude_uids=[])
+        if not base_runs.filter(status__in=[*ACTIVE_STATUSES, JobStatus.FINISHED]).exists():
+            lifecycle.create_job(job.model, release, reason=f"{reason}, its base model")
+        found.append({"benchmark": benchmark.slug, "release": release.pk})
+    if found:
+        job.alignment = {**job.alignment, "out_of_domain": found}
+        job.save(update_fields=["alignment"])

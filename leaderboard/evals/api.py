@@ -76,6 +76,7 @@ class LanguageModelSerializer(serializers.ModelSerializer[LanguageModel]):
             "generation",
             "base_model",
             "is_demo",
+            "publisher_run",
             "created_at",
             "url",
         ]

@@ -127,6 +127,14 @@ class JobCard:
         return rows
 
     @property
+    def publisher_source(self) -> dict[str, Any]:
+        """Where an imported publisher's run came from ({} for the site's own runs): the file
+        and its sha256, and the rule and import report of each judged method."""
+        if self._section("model").get("kind") != "publisher":
+            return {}
+        return {"file": self._release, "judge": self._judge}
+
+    @property
     def _judge(self) -> dict[str, Any]:
         return self._section("judge")
 

@@ -131,7 +131,7 @@ def create_job(
 
 
 def enqueue(job_id: int, *, resend: bool = False, countdown_s: float = 0.0) -> bool:
-    """Send the job to its model's GPU queue (`routing.capacity_for`). False if the job is not
+    """Send the job to its GPU queue (`routing.capacity_for_job`). False if the job is not
     waiting, no GPU worker of the site can hold its model (the job fails, a set-up problem:
     the site's capacities changed since it was accepted) or the broker is down.
 
@@ -144,7 +144,7 @@ def enqueue(job_id: int, *, resend: bool = False, countdown_s: float = 0.0) -> b
         if job.status not in (JobStatus.PENDING, JobStatus.QUEUED):
             return False
         try:
-            capacity = routing.capacity_for(job.model)
+            capacity = routing.capacity_for_job(job)
         except NoCapacity as exc:
             why = f"No GPU worker of this site can hold this model: {exc}."
             transaction.on_commit(lambda: fail(job_id, None, FailureKind.SETUP, why))
@@ -376,6 +376,9 @@ def cancel(job: EvaluationJob, by: str) -> bool:
 
 
 def rerun(job: EvaluationJob, requested_by: User | AnonymousUser | None) -> EvaluationJob:
+    if job.model.publisher_run:
+        # No weights or endpoint here: the publisher's records are all there is.
+        raise JobConflict(f"{job.model} was run by the publisher: re-import its records instead.")
     return create_job(
         job.model,
         job.release,

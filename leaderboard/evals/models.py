@@ -44,6 +44,12 @@ class ModelType(models.TextChoices):
     ALIGNED = "aligned", "Value-aligned (DPO)"
 
 
+#: how a model the publisher ran and judged is labelled wherever its name is shown
+PUBLISHER_RUN_LABEL = "(run and judged by the publisher, not run here)"
+#: the same for the demo's invented records in the publisher's format
+DEMO_PUBLISHER_RUN_LABEL = "(demo: invented records in the publisher's format, not run here)"
+
+
 def model_display_name(name: str, revision: str) -> str:
     """`name@short-revision`; local fingerprints keep their "local-" prefix plus 7 digits, and
     a model submitted as a server path is shown by its directory name, not the path."""
@@ -212,6 +218,13 @@ class LanguageModel(models.Model):
         related_name="models",
     )
     is_demo = models.BooleanField(default=False)
+    # The benchmark's publisher ran and judged it (`manage.py import_publisher_run`): its
+    # scores come from the publisher's released per-item records, judged by the publisher's
+    # panel, so it is shown labelled as such and never ranked beside the site's runs.
+    publisher_run = models.BooleanField(
+        default=False,
+        help_text="Run and judged by the benchmark's publisher (imported records); never ranked.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = LanguageModelQuerySet.as_manager()
@@ -241,13 +254,20 @@ class LanguageModel(models.Model):
 
     @property
     def display_name(self) -> str:
-        return model_display_name(self.name, self.revision)
+        return model_display_name(self.name, self.revision) + self.run_label
 
     @property
     def public_name(self) -> str:
         """The name pages and the API show: a local model by its folder's name (its revision
         is its content fingerprint), never the server path the workers load it from."""
-        return public_name(self.name)
+        return public_name(self.name) + self.run_label
+
+    @property
+    def run_label(self) -> str:
+        """Appended to every name shown, so no page shows the publisher's run unlabelled."""
+        if not self.publisher_run:
+            return ""
+        return f" {DEMO_PUBLISHER_RUN_LABEL if self.is_demo else PUBLISHER_RUN_LABEL}"
 
     @property
     def card_url(self) -> str:
@@ -326,12 +346,14 @@ class JobQuerySet(models.QuerySet["EvaluationJob"]):
     def rankable(self) -> JobQuerySet:
         """Finished evaluations on the whole release: the only ones a board may rank.
 
-        Aligned models are never ranked: they were fine-tuned on this benchmark's items.
+        Aligned models are never ranked: they were fine-tuned on this benchmark's items. Nor
+        are the publisher's runs: another panel judged them, on the publisher's items.
         """
         return (
             self.finished_evaluations()
             .filter(exclude_uids=[])
             .exclude(model__model_type=ModelType.ALIGNED)
+            .exclude(model__publisher_run=True)
         )
 
     def latest_finished(self) -> EvaluationJob | None:

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 
+from evaluation.alignment.memory import Shape, TrainingNeed, dpo_lora_need
+from evaluation.alignment.train import benchmark_settings
+from evaluation.benchmarks.contract import BenchmarkDefinition
 from evaluation.capacity import (
     GPU_ROLE,
     Backend,
@@ -27,7 +31,9 @@ from evaluation.capacity import (
     route,
     worker_capacity,
 )
-from leaderboard.evals.models import LanguageModel
+from evaluation.model_check import read_config
+from leaderboard.evals.models import EvaluationJob, JobKind, LanguageModel
+from leaderboard.evals.slices import declaration
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +74,52 @@ def capacity_for(model: LanguageModel) -> Capacity | None:
     if model.provider_id is not None or model.endpoint_url:
         return None
     return route(model_need_gb(model), settings.EVAL_GPU_CAPACITIES)
+
+
+def alignment_need(
+    model: LanguageModel, dpo: Mapping[str, Any], benchmark: Any
+) -> TrainingNeed | None:
+    """What an alignment of MODEL with the DPO overrides (on BENCHMARK's published settings)
+    needs on its GPU; None where the model's size or shape is not known (its config cannot be
+    read): it then goes where a model of unknown size goes."""
+    if model.params_billions is None:
+        return None
+    revision = None if model.revision.startswith("local-") else (model.revision or None)
+    try:
+        shape = Shape.from_config(read_config(model.weights_path or model.name, revision))
+    except (OSError, ValueError) as exc:
+        log.warning("could not read %s's config for its training memory: %s", model.name, exc)
+        return None
+    if shape is None:
+        return None
+    return dpo_lora_need(model.params_billions * 1e9, shape, benchmark_settings(benchmark, dpo))
+
+
+def check_alignment_fits(
+    model: LanguageModel, dpo: Mapping[str, Any], benchmark: BenchmarkDefinition
+) -> None:
+    """Raise NoCapacity, saying why, where no configured GPU holds MODEL's alignment."""
+    if not settings.EVAL_GPU_CAPACITIES:
+        return
+    need = alignment_need(model, dpo, benchmark)
+    try:
+        route(need.gb if need else None, settings.EVAL_GPU_CAPACITIES, one_gpu=True)
+    except NoCapacity as exc:
+        assert need is not None  # an unknown need is never refused
+        raise NoCapacity(
+            f"No GPU worker of this site can align this model ({need.explain()}): {exc}."
+        ) from exc
+
+
+def capacity_for_job(job: EvaluationJob) -> Capacity | None:
+    """The capacity JOB goes to: an evaluation by its model's need (`capacity_for`), an
+    alignment by its training's, on one GPU (NoCapacity where none holds it)."""
+    if job.kind != JobKind.ALIGN:
+        return capacity_for(job.model)
+    if not settings.EVAL_GPU_CAPACITIES:
+        return None  # one `gpu` queue: the model's shape is not needed, nor read
+    need = alignment_need(job.model, job.alignment.get("dpo", {}), declaration(job.release))
+    return route(need.gb if need else None, settings.EVAL_GPU_CAPACITIES, one_gpu=True)
 
 
 def queue_of(capacity: Capacity | None) -> str:

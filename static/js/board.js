@@ -54,7 +54,48 @@
       layout.polar = Object.assign({}, layout.polar, { angularaxis: angular });
     } else {
       layout.margin = Object.assign({}, layout.margin, { l: 48, r: 8 });
+      if (layout.yaxis && layout.yaxis.type === "category") wrapCategories(data, layout);
+      var legend = layout.legend;
+      if (legend && legend.orientation === "h" && legend.y < 0) {
+        // Below the axis title at any height: a fraction of a short phone plot reached into it.
+        var plot = (layout.height || 450) - (layout.margin.t || 40) - (layout.margin.b || 60);
+        layout.legend = Object.assign({}, legend, { y: -LEGEND_DROP / Math.max(plot, 1) });
+      }
     }
+  }
+
+  // A model's name as a y label ("an-organisation/steady-model-13b-chat@02815db") took half a
+  // phone's width, or ran off its left edge: on a phone it is broken into lines of at most
+  // LABEL_CHARS after "/", "-", "_" or "." and before "@", and each row made tall enough.
+  var LABEL_CHARS = 16;
+  // Pixels from the plot's bottom to a legend under it: tick labels and the axis title.
+  var LEGEND_DROP = 64;
+
+  function wrapLabel(text) {
+    var tokens = String(text).split(/(?<=[\/\-_.])|(?=@)/);
+    var lines = [""];
+    tokens.forEach(function (token) {
+      var last = lines[lines.length - 1];
+      if (last && last.length + token.length > LABEL_CHARS) lines.push(token);
+      else lines[lines.length - 1] = last + token;
+    });
+    return lines;
+  }
+
+  function wrapCategories(data, layout) {
+    var order = layout.yaxis.categoryarray ? layout.yaxis.categoryarray.slice() : [];
+    data.forEach(function (trace) {
+      (trace.y || []).forEach(function (y) { if (order.indexOf(y) < 0) order.push(y); });
+    });
+    var most = 1;
+    var text = order.map(function (label) {
+      var lines = wrapLabel(label);
+      most = Math.max(most, lines.length);
+      return lines.join("<br>");
+    });
+    layout.yaxis = Object.assign({}, layout.yaxis, { tickmode: "array", tickvals: order, ticktext: text });
+    var rows = order.length * (14 * most + 10);
+    layout.height = Math.max(layout.height || 0, rows + (layout.margin.t || 40) + (layout.margin.b || 60) + 60);
   }
 
   // Columns: the table hides a column with the class "hide-<key>"; the URL keeps the choice

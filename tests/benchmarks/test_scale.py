@@ -40,6 +40,15 @@ def assert_reported(out: str) -> None:
         assert re.search(rf"^  {slug} +[\d,]+ rows a model; database \d+ B a row", out, re.M)
     assert re.search(r"^  both +database [\d.]+ GB, job files [\d.]+ GB$", out, re.M)
     assert "load average" in out
+    # What each import cost in CPU, which its wall time on a busy machine does not say.
+    assert (
+        len(
+            re.findall(
+                r"^    \(CPU: the command [\d.]+ s.*; the no-op's command [\d.]+ s\)$", out, re.M
+            )
+        )
+        == 2
+    )
     assert not temporary_folder(out).exists()
 
 

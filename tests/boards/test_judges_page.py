@@ -111,6 +111,7 @@ def test_the_page_shows_each_judge_its_ranks_alpha_and_flips(client: Client) -> 
     summary = html.split('id="judges-summary"')[1].split("</dl>")[0]
     assert "<code>j1</code>, <code>j2</code>, <code>j3</code>" in summary
     assert "95% CI" in summary and "without <code>j1</code>: 50.0%" in summary
+    assert 'data-chart="chart-judges"' in html
 
 
 def test_a_method_with_one_judge_says_so_and_points_to_the_agreement_page(
@@ -178,3 +179,80 @@ def test_unreadable_judges_give_no_alpha_and_no_flip_share(client: Client) -> No
     assert "no answer has two readable votes" in summary
     assert "the panel decided no answer" in summary
     assert "0.0%" not in html.split('id="judges-board"')[1]
+
+
+def test_the_board_summarises_its_judges_and_links_their_page(client: Client) -> None:
+    release = dvb_release()
+    two_models(release)
+    response = client.get(reverse("board", args=["divervalue"]), {"method": "paa"})
+    html = response.content.decode()
+    line = html.split('id="judge-summary"')[1].split("</p>")[0]
+    # As the judges page: pooled alpha with its interval; j1 or j2 alone decides the swayed
+    # model's answers (half of all answers); both models rank elsewhere under j3.
+    board = client.get(reverse("judges", args=["divervalue"])).content.decode()
+    alpha = board.split("Agreement (alpha)")[1].split("<dd>")[1].split(" ")[0]
+    assert f"(Krippendorff's alpha) {alpha}" in line and "95% CI" in line
+    assert "changes the panel's verdict on 50.0% of the" in line
+    assert "2 of 2 ranked models would rank elsewhere under some single judge" in line
+    assert "/divervalue/judges/?release=" in line and "method=paa" in line
+    body = client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "paa"}).json()
+    judging = body["judging"]
+    assert (judging["panel"], judging["judges"], judging["models"]) == (
+        True,
+        ["j1", "j2", "j3"],
+        2,
+    )
+    assert (judging["flip_share"], judging["rank_moves"], judging["note"]) == (0.5, 2, "")
+    assert judging["alpha"] == pytest.approx(float(alpha), abs=5e-4)
+    assert judging["alpha_ci"][0] <= judging["alpha"] <= judging["alpha_ci"][1]
+    # A method no judge decides has nothing to summarise.
+    opa = client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "opa"}).json()
+    assert opa["judging"] is None
+    opa_page = client.get(reverse("board", args=["divervalue"]), {"method": "opa"})
+    assert 'id="judge-summary"' not in opa_page.content.decode()
+
+
+def test_the_board_says_why_unreadable_judges_give_no_numbers(client: Client) -> None:
+    release = dvb_release()
+    model = make_model("org/unread")
+    paa_results(
+        finished_job(model, release, methods=["paa"]),
+        lambda i: dict.fromkeys(("j1", "j2", "j3"), "ABSTAIN"),
+    )
+    html = client.get(reverse("board", args=["divervalue"]), {"method": "paa"}).content.decode()
+    line = html.split('id="judge-summary"')[1].split("</p>")[0]
+    assert "Krippendorff" not in line and "changes the panel's verdict" not in line
+    assert "no alpha: no answer has two readable votes" in line
+    assert "no flip share: the panel decided no" in line
+    # Nothing ranks without verdicts: no count of models that "would not move".
+    assert "rank elsewhere" not in line and "no ranks: no model has" in line
+    page = client.get(reverse("judges", args=["divervalue"])).content.decode()
+    assert 'id="judges-board"' in page and 'data-chart="chart-judges"' not in page  # no empty axes
+    judging = client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "paa"}).json()[
+        "judging"
+    ]
+    assert (judging["alpha"], judging["flip_share"], judging["ranked"]) == (None, None, 0)
+
+
+def test_a_board_judged_by_one_judge_says_there_is_no_panel(
+    client: Client, release: DatasetRelease
+) -> None:
+    html = client.get(reverse("board", args=["navab"]), {"method": "aj_ref"}).content.decode()
+    line = html.split('id="judge-summary"')[1].split("</p>")[0]
+    assert "one judge per run" in line and "pair=aj-aj_ref" in line
+    body = client.get("/api/benchmarks/navab/leaderboard/", {"method": "aj_ref"}).json()
+    assert body["judging"]["panel"] is False and body["judging"]["alpha"] is None
+
+
+def test_a_snapshot_of_a_judged_board_keeps_its_judges_line(staff_client: Client) -> None:
+    release = dvb_release()
+    two_models(release)
+    freeze = reverse("snapshot-freeze", args=["divervalue"])
+    response = staff_client.post(f"{freeze}?method=paa")
+    assert response.status_code == 302
+    snapshot = staff_client.get(response["Location"]).content.decode()
+    line = snapshot.split('id="snapshot-judging"')[1].split("</dd>")[0]
+    assert "Krippendorff's alpha" in line and "2 of 2 ranked models" in line
+    live = staff_client.get("/api/benchmarks/divervalue/leaderboard/", {"method": "paa"}).json()
+    frozen = staff_client.get(response["Location"].rstrip("/") + ".json").json()
+    assert frozen["judging"] == live["judging"]

@@ -166,6 +166,33 @@ def test_release_files_are_built_once(release, monkeypatch):
     assert calls == []
 
 
+def test_every_format_is_built_from_one_read_of_the_items(release, monkeypatch):
+    """After an import the three files come from one pass over the items (each pass read and
+    decoded every item), and each is the file built on its own."""
+    passes = []
+    read_items = exports.export_rows
+
+    def counted(*args):
+        passes.append(args)
+        return read_items(*args)
+
+    monkeypatch.setattr(exports, "export_rows", counted)
+    together = exports.release_files(release)
+
+    assert len(passes) == 1
+    release.refresh_from_db()
+    assert set(release.manifest["exports"]) == set(exports.FORMATS)
+    for fmt, export in together.items():
+        export.path.unlink()
+        alone = release_file(DatasetRelease.objects.get(pk=release.pk), fmt)
+        assert (alone.sha256, alone.bytes, alone.records) == (
+            export.sha256,
+            export.bytes,
+            export.records,
+        )
+        assert alone.records == release.items.count()
+
+
 def test_a_hand_edited_exports_section_is_rebuilt(release):
     release.manifest["exports"] = "edited by hand"
     release.save()

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.catalog.importer import import_release
+from leaderboard.catalog.importer import import_release, release_fingerprint
 from leaderboard.catalog.models import DatasetRelease, Item
 from tests.navab_files import navab_record, write_navab
 
@@ -38,6 +38,21 @@ def test_a_reimport_of_the_same_files_reads_no_item(tmp_path: Path):
     assert [f.name for f in again.files] == [US_QUOTED]
     assert again.files[0].imported == 5
     assert not [q["sql"] for q in captured.captured_queries if Item._meta.db_table in q["sql"]]
+
+
+def test_the_manifest_holds_the_fingerprint_of_the_items_written(tmp_path: Path):
+    """Taken as the items are written (a new release) or before (a release replaced): either
+    way the one the stored items give, which a later import compares with."""
+    root = write_navab(tmp_path / "navab", {US_QUOTED: [navab_record(i) for i in range(5)]})
+    created = import_release(root, version="v1").release
+    assert created.manifest["content_sha256"] == release_fingerprint(created)
+
+    root = write_navab(tmp_path / "other", {US_QUOTED: [navab_record(i) for i in range(1, 7)]})
+    replaced = import_release(root, version="v1")
+    assert replaced.outcome == "replaced"
+    stored = DatasetRelease.objects.get(version="v1")
+    assert stored.manifest["content_sha256"] == release_fingerprint(stored)
+    assert stored.manifest["content_sha256"] != created.manifest["content_sha256"]
 
 
 def test_a_changed_file_is_imported_again(tmp_path: Path):

@@ -7,7 +7,8 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core import checks
+from django.core.management import CommandError, ManagementUtility, call_command
 
 from evaluation.benchmarks import get_benchmark
 from evaluation.release import load_manifest
@@ -190,3 +191,23 @@ def test_it_prints_slice_values_as_written_not_percent_escaped():
 
     assert "%2F" not in output
     assert "Non-binary / third gender" in output
+
+
+def test_the_site_checks_do_not_hold_up_an_import(tmp_path, capsys):
+    """The command runs no system checks: they load every view (a no-op re-import's start-up
+    and memory) and judge a benchmark's evaluation settings, which an import does not use."""
+
+    def unconfigured(**kwargs: Any) -> list[checks.CheckMessage]:
+        return [checks.Error("a judge endpoint is not configured", id="test.E001")]
+
+    root = write_navab(tmp_path / "nv", {"UK/human_statement_result.json": [navab_record(0)]})
+    checks.register(unconfigured)
+    try:
+        # As `manage.py` runs it (call_command skips the checks).
+        ManagementUtility(
+            ["manage.py", "import_release", "--benchmark", "navab", str(root),
+             "--version", "checked", "--skip-exports"]
+        ).execute()  # fmt: skip
+    finally:
+        checks.registry.registry.registered_checks.discard(unconfigured)
+    assert "Done: release checked created." in capsys.readouterr().out

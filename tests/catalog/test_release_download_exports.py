@@ -22,7 +22,10 @@ from tests.tiny_models import build_tiny_model
 pytestmark = pytest.mark.django_db
 
 # The download formats each benchmark's release reader supports.
-DOWNLOADS = [("navab", "jsonl"), *(("divervalue", fmt) for fmt in ("jsonl", "csv", "parquet"))]
+DOWNLOADS = [
+    ("navab", "jsonl"),
+    *((slug, fmt) for slug in ("divervalue", "ufp4") for fmt in ("jsonl", "csv", "parquet")),
+]
 
 
 def _release(slug: str) -> DatasetRelease:
@@ -78,16 +81,17 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny")
 
 
-@pytest.mark.parametrize("slug", ["navab", "divervalue"])
+@pytest.mark.parametrize("slug", ["navab", "divervalue", "ufp4"])
 def test_stock_lm_eval_loads_the_tasks_exported_from_a_download(slug, tiny_model, tmp_path):
     from lm_eval.tasks import TaskManager, get_task_dict
 
     download = _download(_release(slug), "jsonl", tmp_path / "download")
     out = tmp_path / "tasks"
     _export(slug, download.parent, out)
-    # The tasks a log-likelihood run scores: NaVAB's MC cells, DiverValue-Bench's OPA.
+    # The tasks a log-likelihood run scores: NaVAB's MC cells, DiverValue-Bench's OPA (on
+    # DVB-test and on UF-P-4).
     wanted = sorted(
-        p.stem for p in out.glob("*.yaml") if re.match(r"navab_mc_|divervalue_opa", p.stem)
+        p.stem for p in out.glob("*.yaml") if re.match(r"navab_mc_|divervalue_opa|ufp4_opa", p.stem)
     )
     assert wanted
 

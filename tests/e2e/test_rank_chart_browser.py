@@ -1,5 +1,6 @@
 """The board's whisker chart in headless Chromium: every ranked model's score with its 95%
-interval, best first, its scale fitted to the intervals, readable at 1366 px and on a phone."""
+interval, best first, its scale fitted to the intervals, readable at 1366 px and on a phone
+(long names wrapped, no text off the screen)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 @pytest.fixture
 def ranked() -> list[str]:
     release = make_release(per_cell=20, signal=False)
-    names = ["org/best", "org/middle", "org/worst"]
+    # A long name, as the hub's are: a phone must still show it whole.
+    names = ["org/best", "an-organisation/middle-model-13b-chat", "org/worst"]
     for name, skill in zip(names, (0.9, 0.6, 0.2), strict=True):
         evaluate(make_model(name), release, skill=skill)
     return names
@@ -33,6 +35,14 @@ def drawn(page: Any) -> dict[str, Any]:
                 range: [...chart._fullLayout.xaxis.range],
                 bars: chart.querySelectorAll("g.errorbar").length,
                 right: chart.getBoundingClientRect().right,
+                // Text (names, ticks, titles) running off the screen's edges.
+                outside: [...chart.querySelectorAll("text")]
+                    .filter((t) => t.textContent.trim())
+                    .filter((t) => {
+                        const r = t.getBoundingClientRect();
+                        return r.left < -0.5 || r.right > document.documentElement.clientWidth + 0.5;
+                    })
+                    .map((t) => t.textContent),
             };
         }"""
     )
@@ -56,6 +66,7 @@ def test_the_whisker_chart_draws_each_ranked_model_in_rank_order(
     assert chart["range"][0] <= min(lows) and chart["range"][1] >= max(highs)
     assert chart["range"][1] - chart["range"][0] < 1.0  # fitted, not the whole 0-100% scale
     assert chart["right"] <= width
+    assert chart["outside"] == []
     caption = page.locator('[data-chart="chart-ranks"] + figcaption').inner_text()
     assert "fitted to the data" in caption
     assert console.take() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -53,3 +54,14 @@ def model_factory(db: None, owner: User, tmp_path_factory: pytest.TempPathFactor
         )
 
     return make
+
+
+@pytest.fixture
+def job_settings(settings: Any, tmp_path: Path) -> Any:
+    """Jobs run in-process on the CPU, their files under the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EVAL_RESULTS_DIR = tmp_path / "results"
+    settings.LOCAL_MODELS_DIR = tmp_path / "models"
+    settings.EVAL_DEVICE = "cpu"
+    settings.EVAL_MAX_GEN_TOKENS = 4
+    return settings

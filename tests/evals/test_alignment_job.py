@@ -28,16 +28,6 @@ def run_in_process(job: EvaluationJob, runner) -> EvaluationJob:
     return claimed
 
 
-@pytest.fixture
-def job_settings(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EVAL_RESULTS_DIR = tmp_path / "results"
-    settings.LOCAL_MODELS_DIR = tmp_path / "models"
-    settings.EVAL_DEVICE = "cpu"
-    settings.EVAL_MAX_GEN_TOKENS = 4
-    return settings
-
-
 ALIGNMENT = {
     "target": {"nation": "us"},
     "narrow": {"mode": ["quoted", "official"]},
@@ -117,6 +107,15 @@ def test_alignment_registers_an_aligned_model_evaluated_only_on_untrained_items(
     assert 'id="alignment-effect"' in page and "chart-alignment" in page
     assert base.display_name in page
     assert "held-out evaluation" in page
+    # The base model's page shows each of its alignments' effect (never an average).
+    base_page = client.get(base.get_absolute_url()).content.decode()
+    assert 'id="derived-alignments"' in base_page and f'data-aligned="{aligned.pk}"' in base_page
+    assert "toward Nation: United States" in base_page
+    api = client.get(f"/api/models/{base.pk}/alignment-effects/").json()
+    assert api["effect"] is None and [d["aligned_model"] for d in api["derived"]] == [aligned.pk]
+    assert {r["label"] for r in api["derived"][0]["summary"]} == set(groups)
+    own = client.get(f"/api/models/{aligned.pk}/alignment-effects/").json()["effect"]
+    assert own["target"] == {"Nation": "United States"} and len(own["cells"]) == len(effect.rows)
     job_page = client.get(align.get_absolute_url())
     assert job_page.status_code == 200 and aligned.display_name in job_page.content.decode()
     assert "Held-out topics" in job_page.content.decode()

@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from leaderboard.boards.models import BoardSnapshot
 from leaderboard.catalog.models import DatasetRelease
-from leaderboard.evals.management.commands.demo import demo_judges
+from leaderboard.evals.management.commands.demo import demo_worker_env
 from leaderboard.evals.models import TERMINAL_STATUSES, EvaluationJob, JobStatus, LanguageModel
 from tests.evals.test_worker_e2e import wait_for
 from tests.worker import running_worker
@@ -21,6 +22,9 @@ def demo_settings(worker_settings, tmp_path):
     return worker_settings
 
 
+# Its own waits (the six jobs, then the beat's snapshots) outlast the 900 s every
+# process-starting test gets; on a busy machine the jobs alone took over 15 minutes.
+@pytest.mark.timeout(2400)
 def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     client, demo_settings, tmp_path
 ):
@@ -29,21 +33,38 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     assert release.is_published and release.items.count() >= 120
     dvb = DatasetRelease.objects.get(is_demo=True, benchmark__slug="divervalue")
     assert dvb.is_published and dvb.items.count() >= 150 and dvb.license == "MIT"
-    assert LanguageModel.objects.filter(is_demo=True).count() == 3
-    jobs = EvaluationJob.objects.filter(release__is_demo=True)
-    assert jobs.count() == 6  # three models on each benchmark's demo release
+    assert LanguageModel.objects.filter(is_demo=True, publisher_run=False).count() == 3
+    jobs = EvaluationJob.objects.filter(release__is_demo=True, model__publisher_run=False)
+    ufp4 = DatasetRelease.objects.get(is_demo=True, benchmark__slug="ufp4")
+    assert ufp4.is_published and ufp4.items.count() == 16
+    assert jobs.count() == 9  # three models on each benchmark's demo release
+    # The demo files in the publisher's judge-record format: two runs scored by the site.
+    runs = EvaluationJob.objects.filter(model__publisher_run=True, release=dvb)
+    assert runs.count() == 2 and set(runs.values_list("status", flat=True)) == {"finished"}
+    assert all(job.scores.filter(method="paa", slices={}).exists() for job in runs)
 
     call_command("demo")  # running it again changes nothing
-    assert EvaluationJob.objects.filter(release__is_demo=True).count() == 6
-    assert LanguageModel.objects.count() == 3
+    assert EvaluationJob.objects.filter(release__is_demo=True).count() == 11
+    assert LanguageModel.objects.count() == 5
 
-    # As `serve_demo` starts it: the demo models are DiverValue-Bench's PAA judge panel.
-    panel = {"EVAL_PAA_JUDGES": demo_judges(), "EVAL_MAX_GEN_TOKENS": "24"}
-    with running_worker(tmp_path / "worker.log", extra_env=panel):
+    # As `serve_demo` starts it (its beat included): the demo models are DiverValue-Bench's
+    # PAA judge panel, and each default board is frozen on a schedule (here every 2 s).
+    demo_env = {**demo_worker_env(), "BOARD_SNAPSHOT_SCHEDULE": "2"}
+    with running_worker(tmp_path / "worker.log", extra_env=demo_env, beat=True):
         wait_for(
             lambda: all(s in TERMINAL_STATUSES for s in jobs.values_list("status", flat=True)),
-            900,  # PAA answers and judges on DiverValue-Bench besides OPA and NaVAB
+            1800,  # PAA answers and judges on DiverValue-Bench besides OPA and NaVAB
             "the demo jobs to end",
+        )
+        # A snapshot of each benchmark's default board with all three models, once frozen.
+        wait_for(
+            lambda: all(
+                (latest := BoardSnapshot.objects.filter(benchmark__slug=slug).first())
+                and len(latest.payload["rows"]) == 3
+                for slug in ("navab", "divervalue")
+            ),
+            60,
+            "the beat to freeze the finished boards",
         )
     assert set(jobs.values_list("status", flat=True)) == {JobStatus.FINISHED}
     always_a = LanguageModel.objects.get(name="demo/tiny-gpt2-always-a")
@@ -55,7 +76,8 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
         and score.parts["neg"]["value"] == 0.0
     )
     board = client.get(reverse("board", args=["navab"]) + "?nation=overall&mode=quoted&method=mc")
-    for model in LanguageModel.objects.all():
+    ranked = LanguageModel.objects.filter(publisher_run=False)
+    for model in ranked:
         assert model.name in board.content.decode()
     # DiverValue-Bench's OPA of each demo model, overall and per region, on its own board.
     opa = EvaluationJob.objects.get(release=dvb, model=always_a).scores
@@ -64,7 +86,7 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
     assert opa.filter(slices__has_key="region", metric="margin").count() >= 6
     dvb_board = client.get(reverse("board", args=["divervalue"]))
     assert dvb_board.status_code == 200
-    for model in LanguageModel.objects.all():
+    for model in ranked:
         assert model.name in dvb_board.content.decode()
     # PAA, judged by the demo panel of random models: none of their outputs is readable, so
     # no item gets a verdict and PAA has no score (never a 0% that ranks); the board says why.
@@ -86,6 +108,14 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
         "education",
         "marital_status",
     ]
+    # UF-P-4, DiverValue-Bench's out-of-domain set: OPA per subset on a board of its own.
+    out_of_domain = EvaluationJob.objects.get(release=ufp4, model=always_a).scores
+    assert out_of_domain.filter(slices={}, metric="opa").get().n == 16
+    assert out_of_domain.filter(slices__has_key="subset", metric="opa").count() == 4
+    ufp4_board = client.get(reverse("board", args=["ufp4"])).content.decode()
+    assert 'id="out-of-domain-note"' in ufp4_board
+    for model in LanguageModel.objects.all():
+        assert model.name in ufp4_board
     world = client.get(reverse("world-map", args=["divervalue"]))
     assert world.context["models"] == 3 and world.context["picture"].script
     # Each job's disparities were stored by the worker as it published the results.
@@ -93,9 +123,35 @@ def test_the_demo_is_evaluated_by_the_real_worker_and_fills_the_board(
         stored = job.disparities.all()
         declared = job.release.benchmark.slug
         dims = {"navab": {"nation", "mode"}, "divervalue": {"birth_country", "region", "age",
-                "gender", "education", "marital_status"}}[declared]  # fmt: skip
+                "gender", "education", "marital_status"}, "ufp4": {"subset"}}[declared]  # fmt: skip
         assert {row.dimension for row in stored} == dims, job
     region = EvaluationJob.objects.get(release=dvb, model=always_a).disparities.get(
         method="opa", dimension="region"
     )
     assert region.detail["n"] == dvb.items.filter(data__split="test").count()
+
+    # Issue 22 on the demo: rank ranges on the board, in the API and its snapshot ...
+    api = client.get("/api/benchmarks/navab/leaderboard/").json()
+    assert [r["rank_best"] is not None and r["rank_worst"] is not None for r in api["results"]] == [
+        True
+    ] * 3
+    snapshot = BoardSnapshot.objects.filter(benchmark__slug="navab").first()
+    assert snapshot is not None and all(r["rank_best"] for r in snapshot.payload["rows"])
+    listing = client.get(reverse("snapshot-list", args=["navab"])).content.decode()
+    assert f'data-snapshot="{snapshot.slug}"' in listing
+    assert client.get(snapshot.get_absolute_url()).status_code == 200
+    # ... the agreement of MC and AJ for every model, the judges of PAA (their unreadable
+    # outputs said so, on the page and in the board's line) and of aj_ref (one judge) ...
+    agreement = client.get(reverse("agreement", args=["navab"])).content.decode()
+    assert "3 models scored by both" in agreement and 'id="chart-agreement-diff"' in agreement
+    judges = client.get(reverse("judges", args=["divervalue"])).content.decode()
+    assert 'id="judges-board"' in judges and judges.count("<tr data-model=") == 3
+    assert "no answer has two readable votes" in judges
+    line = paa_board.content.decode().split('id="judge-summary"')[1].split("</p>")[0]
+    assert "no alpha: no answer has two readable votes" in line
+    aj_ref = client.get(reverse("judges", args=["navab"])).content.decode()
+    assert 'id="single-judge"' in aj_ref
+    # ... the publisher's reported rows beside the board, and each model's profile.
+    assert 'id="reported-table"' in dvb_board.content.decode()
+    profile = client.get(always_a.get_absolute_url()).content.decode()
+    assert "NaVAB" in profile and "DiverValue-Bench" in profile

@@ -146,3 +146,82 @@ def test_the_card_shows_how_the_model_was_laid_out():
     assert card(kind="vllm", shards=1, replicas=8) == "8 data-parallel copies"
     assert card(kind="hf") == ""  # written before layouts were recorded
     assert card(kind="openai-chat", shards=1, replicas=1) == ""
+
+
+LLAMA_7B = {
+    "model_type": "llama",
+    "hidden_size": 4096,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "vocab_size": 32000,
+    "intermediate_size": 11008,
+}
+
+
+def aligning(owner, tmp_path, params_b: float) -> LanguageModel:
+    """A model of PARAMS_B billion parameters with Llama-7B's shape (its config, no weights)."""
+    import json
+
+    (tmp_path / "config.json").write_text(json.dumps(LLAMA_7B))
+    return LanguageModel.objects.create(
+        name="llama-like",
+        revision="local-0123",
+        weights_path=str(tmp_path),
+        params_billions=params_b,
+        precision="bfloat16",
+        submitter=owner,
+    )
+
+
+ALIGN_FORM = {
+    "target": "nation=us",
+    "narrow_mode": ["quoted"],
+    "source": "release",
+    "epochs": 1,
+    "learning_rate": 5e-5,
+    "beta": 0.1,
+    "lora_r": 16,
+    "lora_alpha": 32,
+    "lora_dropout": 0.05,
+    "test_fraction": 0.2,
+}
+
+
+def test_an_alignment_job_is_routed_by_its_training_need_on_one_gpu(
+    client, owner, release, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """Scoring a 7B model (17 GB) fits a 24 GB GPU; DPO + LoRA training it (about 48 GB, on
+    one GPU) needs the 80 GB one, so its job goes there."""
+    settings.EVAL_GPU_CAPACITIES = (Capacity(2, 24), Capacity(1, 80))
+    model = aligning(owner, tmp_path, 6.74)
+    assert routing.capacity_for(model) == Capacity(2, 24)
+    client.force_login(owner)
+    with (
+        mock.patch("leaderboard.evals.tasks.run_alignment.apply_async") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(reverse("model-align", args=[model.pk]), ALIGN_FORM)
+    assert response.status_code == 302, response.context["form"].errors
+    assert send.call_args.kwargs["queue"] == routing.queue_name("gpu.1x80g")
+    job = EvaluationJob.objects.get(model=model)
+    assert job.events.last().message == "Queued for a GPU worker with 1 x 80 GB"
+
+
+def test_an_alignment_no_gpu_holds_is_refused_with_the_sum(
+    client, owner, release, settings, tmp_path
+):
+    settings.EVAL_GPU_CAPACITIES = (Capacity(1, 40), Capacity(8, 40))  # 40 GB cards only
+    model = aligning(owner, tmp_path, 6.74)
+    client.force_login(owner)
+    response = client.post(reverse("model-align", args=[model.pk]), ALIGN_FORM)
+    assert response.status_code == 200
+    error = " ".join(response.context["form"].non_field_errors())
+    assert (
+        "No GPU worker of this site can align this model (DPO + LoRA training: 13.5 GB weights"
+        in error
+    )
+    assert (
+        "the largest GPU of this site's workers has 40 GB (1x40g), and this runs on one GPU"
+        in error
+    )
+    assert not EvaluationJob.objects.filter(model=model).exists()

@@ -127,3 +127,42 @@ def test_two_workers_of_different_capacities_each_take_the_job_that_needs_them(
     card = JobCard(done[big].repro_card)
     assert card.layout == "sharded across 2 GPUs (transformers device_map)"
     assert any("parallelize=True" in command for command in card["lm_eval_commands"])
+
+
+def test_a_two_gpu_worker_runs_a_model_that_fits_one_gpu_as_a_copy_per_gpu(
+    toy, worker_settings, tmp_path: Path, owner
+):
+    """Data parallel with transformers in a real Celery worker: the job's pool process starts
+    one more copy of the model (on a GPU machine, pinned to the second GPU; here a second CPU
+    process stands for it), and the card says so and prints `accelerate launch` (the toy
+    benchmark's card has no `python -m evaluation run` command; NaVAB's is tested in
+    tests/evaluation/test_data_parallel.py)."""
+    small = build_tiny_model(tmp_path / "models" / "small")
+    memory = float(f"{memory_need_gb(count_parameters(small) or 0, 'float32') * 1.5:.2g}")
+    two = Capacity(2, memory)
+    worker_settings.EVAL_GPU_CAPACITIES = (two,)
+    worker_settings.SUBMISSION_LOCAL_ROOTS = [small.parent]
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=owner).key}")
+    response = api.post(
+        "/api/models/",
+        {"name": str(small), "precision": "float32", "benchmarks": ["toy"]},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    job = EvaluationJob.objects.get(pk=response.json()["jobs"][0]["id"])
+    try:
+        with running_worker(tmp_path / "two-gpus.log", declared(2, memory), queues=("gpu",)):
+            job = finished(job)
+    finally:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(routing.queue_name(two.queue_role))
+
+    assert job.status == JobStatus.FINISHED, (job.failure_reason, job.log_tail)
+    card = JobCard(job.repro_card)
+    assert card.layout == "2 data-parallel copies (one transformers process per GPU)"
+    stock = [c for c in card["lm_eval_commands"] if " lm_eval run " in c]
+    assert stock and all(
+        c.startswith("accelerate launch --multi_gpu --num_processes 2") for c in stock
+    )

@@ -26,7 +26,7 @@ def test_listing_benchmarks_imports_none_of_them():
         "print('evaluation.benchmarks.navab' in sys.modules, 'lm_eval' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == ["['navab', 'divervalue']", "False False"]
+    assert out.stdout.splitlines() == ["['navab', 'divervalue', 'ufp4']", "False False"]
 
 
 def test_navab_declares_its_slices_methods_and_metrics():

@@ -67,10 +67,11 @@ def test_vllm_shards_a_model_larger_than_one_gpu_and_fills_the_node_with_copies(
     assert plan_layout(None, EIGHT, "vllm") == Layout(shards=8)
 
 
-def test_transformers_shards_across_every_gpu_or_runs_on_one():
+def test_transformers_shards_across_every_gpu_or_runs_a_copy_on_each():
     assert plan_layout(memory_need_gb(70e9, "bfloat16"), EIGHT, "hf") == Layout(shards=8)
-    # A copy per GPU needs accelerate's one process per GPU: one GPU, said on the card.
-    assert plan_layout(memory_need_gb(7e9, "bfloat16"), EIGHT, "hf") == Layout()
+    # A model that fits one GPU runs a copy on each (one process per GPU): the whole node.
+    assert plan_layout(memory_need_gb(7e9, "bfloat16"), EIGHT, "hf") == Layout(replicas=8)
+    assert plan_layout(memory_need_gb(7e9, "bfloat16"), ONE, "hf") == Layout()
     assert plan_layout(memory_need_gb(70e9, "bfloat16"), None, "hf") == Layout()
 
 
@@ -79,6 +80,9 @@ def test_layouts_are_described_for_the_card():
     assert Layout(8).describe("hf") == "sharded across 8 GPUs (transformers device_map)"
     assert Layout(4, 2).describe("vllm") == (
         "sharded across 4 GPUs (vLLM tensor parallel), 2 data-parallel copies"
+    )
+    assert Layout(replicas=8).describe("hf") == (
+        "8 data-parallel copies (one transformers process per GPU)"
     )
 
 

@@ -4,10 +4,13 @@ command on a card runs the job as the worker ran it."""
 from __future__ import annotations
 
 import json
+import shlex
+from dataclasses import replace
 
 import pytest
 
 from evaluation import repro
+from evaluation.cli import build_parser
 from evaluation.model_check import context_length, read_config
 from evaluation.spec import ModelSpec
 
@@ -43,9 +46,49 @@ def test_a_transformers_model_larger_than_one_gpu_is_sharded_by_lm_eval_parallel
     assert "parallel" not in command(one)
 
 
-def test_data_parallel_copies_need_vllm_and_served_models_have_no_layout():
-    with pytest.raises(ValueError, match="need the vllm kind"):
-        ModelSpec(pretrained="org/model", revision=SHA, replicas=2)
+def test_transformers_copies_side_by_side_are_accelerates_processes_in_the_stock_command():
+    spec = ModelSpec(pretrained="org/model", revision=SHA, dtype="bfloat16", replicas=8)
+    printed = command(spec)
+    assert printed.startswith(
+        "accelerate launch --multi_gpu --num_processes 8 -m lm_eval run --model hf "
+        "--model_args pretrained=org/model,dtype=bfloat16,revision="
+    )
+    assert "parallel" not in spec.model_args_string()  # the processes are the layout
+    # vLLM's copies are its own data_parallel_size: no launcher.
+    assert command(replace(spec, kind="vllm")).startswith("lm_eval run --model vllm")
+
+
+def test_the_evaluation_run_command_carries_the_layout_and_parses_back(tmp_path):
+    def run_command(spec: ModelSpec) -> str:
+        return repro.run_command(
+            spec,
+            None,
+            tmp_path,
+            "out",
+            benchmark="navab",
+            methods=["mc"],
+            slices={},
+            seed=1,
+            device="cuda",
+            limit=None,
+            max_gen_toks=3,
+        )
+
+    for spec in (
+        ModelSpec(pretrained="org/model", revision=SHA, replicas=8),
+        ModelSpec(pretrained="org/model", revision=SHA, shards=8),
+        ModelSpec(pretrained="org/model", revision=SHA, kind="vllm", shards=4, replicas=2),
+    ):
+        printed = shlex.split(run_command(spec))
+        args = build_parser().parse_args(printed[3:])
+        assert (args.kind, args.shards, args.replicas) == (spec.kind, spec.shards, spec.replicas)
+    one = run_command(ModelSpec(pretrained="org/model", revision=SHA))
+    assert "--shards" not in one and "--replicas" not in one
+
+
+def test_a_sharded_transformers_model_has_one_copy_and_served_models_have_no_layout():
+    with pytest.raises(ValueError, match="spans the whole node"):
+        ModelSpec(pretrained="org/model", revision=SHA, shards=2, replicas=2)
     with pytest.raises(ValueError, match="no GPU layout"):
         ModelSpec(pretrained="m", kind="openai-completions", base_url="http://h/v1", shards=2)
     with pytest.raises(ValueError, match="at least 1"):

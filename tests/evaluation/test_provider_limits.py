@@ -221,3 +221,46 @@ def test_an_unreachable_redis_falls_back_to_this_processes_limit_with_one_warnin
     warnings = [r.getMessage() for r in caplog.records if "cannot be reached" in r.getMessage()]
     assert len(warnings) == 1
     assert "exceed" in warnings[0]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_pause_past_the_cap_told_to_one_request_stops_the_next_unsent(server, shared):
+    """Without a rate limit too: the pause is the provider's, not the bucket's. Shared in Redis
+    it holds another worker's client; kept by this process, this process's other clients."""
+    store = SharedLimits(redis_url(), f"test-limits-{uuid.uuid4().hex[:8]}") if shared else None
+    server.inject("429:60")
+    with metering(limits=store, retry_after_cap_s=5):
+        told = load_lm(chat_spec(server), "cpu")
+        other = load_lm(chat_spec(server), "cpu")
+        if shared:
+            other.limiter.local = type(other.limiter.local)()  # only Redis links them
+        with pytest.raises(ProviderBusy):
+            ask_one(told)
+        with pytest.raises(ProviderBusy) as raised:
+            ask_one(other)
+    assert len(server.requests_to(CHAT)) == 1  # the other request was never sent
+    assert 50 < raised.value.wait_s <= 60
+    assert "asked every worker to wait" in str(raised.value)
+
+
+@pytest.mark.timeout(60)
+def test_a_lease_whose_release_redis_missed_is_released_once_it_answers(monkeypatch):
+    """Redis unreachable as a request ends (a network cut): its place is given back when
+    Redis answers again, not held until the lease runs out (the timeout plus 30 s)."""
+    import redis
+
+    from evaluation.providers import limits
+
+    monkeypatch.setattr(limits, "RETRY_S", 0.0)
+    store = SharedLimits(redis_url(), f"test-limits-{uuid.uuid4().hex[:8]}")
+    limiter = store.limiter("http://provider.test/v1", None, None, concurrency=1, timeout_s=60)
+    reachable = store.client
+    with limiter.slot():
+        store.client = redis.Redis.from_url("redis://127.0.0.1:1/0")  # the cut
+    store.client = reachable
+    started = time.monotonic()
+    with limiter.slot():
+        assert reachable.zcard(limiter._name("in-flight")) == 1  # this request's lease only
+    assert time.monotonic() - started < 2
+    assert reachable.zcard(limiter._name("in-flight")) == 0

@@ -170,3 +170,38 @@ def test_the_default_settings_send_what_every_chat_model_was_sent_before(server)
     [body] = server.requests_to(CHAT)
     assert [m["role"] for m in body["messages"]] == ["user"]
     assert (body["max_tokens"], body["temperature"], body["stop"]) == (128, 0, ["\n\n"])
+
+
+def test_the_cards_commands_carry_the_settings_or_say_stock_lm_eval_cannot():
+    from evaluation import repro
+    from evaluation.cli import build_parser
+
+    def spec(generation: Generation) -> ModelSpec:
+        return ModelSpec(
+            kind="openai-chat",
+            pretrained="o-tiny",
+            base_url="https://api.example/v1/chat/completions",
+            batch_size=1,
+            apply_chat_template=True,
+            generation=generation,
+        )
+
+    reasoning = spec(Generation(max_tokens=64, reasoning=True, system_prompt="Be brief."))
+    command = repro.run_command(
+        reasoning, None, Path("release"), "out", benchmark="navab", methods=["mc_gen"],
+        slices={}, seed=1, device="endpoint", limit=None, max_gen_toks=64,
+    )  # fmt: skip
+    # The site's own command repeats the run's requests: its settings are on it.
+    args = build_parser().parse_args(__import__("shlex").split(command)[3:])
+    assert args.generation == reasoning.generation
+    stock = repro.lm_eval_command(reasoning, ["t"], "tasks", "out", seed=1, device="endpoint")
+    assert stock.startswith("# Reasoning mode: stock lm-eval") and "refuse" in stock
+    assert "--system_instruction 'Be brief.'" in stock
+
+    sampled = spec(Generation(temperature=0.7))
+    stock = repro.lm_eval_command(sampled, ["t"], "tasks", "out", seed=1, device="endpoint")
+    assert "--gen_kwargs temperature=0.7" in stock and not stock.startswith("#")
+    assert repro.lm_eval_command(spec(Generation()), ["t"], "tasks", "o", seed=1, device="x")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--model", "m", "--release", "r", "--out", "o",
+                                   "--generation", '{"reasoning": 1}'])  # fmt: skip

@@ -99,3 +99,13 @@ def read_judge_output(raw: str, judge: str) -> JudgeReading:
     except _Unreadable as exc:
         reason = "empty output" if not raw.strip() else str(exc)
         return JudgeReading(Parse.UNPARSABLE, None, reason)
+
+
+def read_judge_fields(obj: Any, judge: str) -> JudgeReading:
+    """A judge's scores from fields already parsed out of its output (the publisher's records
+    keep `score_w`, `score_l`, `score_model` beside the raw text), read as leniently as the
+    fallback: integral numbers or numeric strings, a missing violations list as none."""
+    try:
+        return JudgeReading(Parse.FALLBACK, _scores(obj, judge, lenient=True))
+    except _Unreadable as exc:
+        return JudgeReading(Parse.UNPARSABLE, None, str(exc))

@@ -51,9 +51,9 @@ def doc(item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def task_config(data_file: Path) -> dict[str, Any]:
+def task_config(data_file: Path, task: str = TASK) -> dict[str, Any]:
     return {
-        "task": TASK,
+        "task": task,
         "custom_dataset": Function("utils.load_docs"),
         "dataset_kwargs": {"data_files": {"test": str(data_file.resolve())}},
         "test_split": "test",
@@ -75,21 +75,30 @@ def task_config(data_file: Path) -> dict[str, Any]:
 
 def export_tasks(items: Sequence[Mapping[str, Any]], out_dir: Path) -> list[str]:
     """Write the OPA task for `items` into `out_dir` (replacing an earlier export)."""
-    if not items:
+    return [write_opa_task([doc(item) for item in items], out_dir, TASK, README)]
+
+
+def write_opa_task(docs: Sequence[Mapping[str, Any]], out_dir: Path, task: str, readme: str) -> str:
+    """Write an OPA task named TASK over DOCS (each with a uid, its prompt, answer_w and
+    answer_l): the one task shape of OPA, also written for DiverValue-Bench's out-of-domain set
+    (`evaluation.benchmarks.ufp4`). README is formatted with the directory and the task."""
+    if not docs:
         raise ValueError("no items to export")
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out_dir / DATA_DIR, ignore_errors=True)
-    data_file = out_dir / DATA_DIR / f"{TASK}.jsonl"
+    data_file = out_dir / DATA_DIR / f"{task}.jsonl"
     data_file.parent.mkdir(parents=True)
     with data_file.open("w", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json.dumps(doc(item), ensure_ascii=False) + "\n")
-    config = yaml.dump(task_config(data_file), Dumper=Dumper, sort_keys=False, allow_unicode=True)
-    (out_dir / f"{TASK}.yaml").write_text(config, encoding="utf-8")
+        for document in docs:
+            handle.write(json.dumps(dict(document), ensure_ascii=False) + "\n")
+    config = yaml.dump(
+        task_config(data_file, task), Dumper=Dumper, sort_keys=False, allow_unicode=True
+    )
+    (out_dir / f"{task}.yaml").write_text(config, encoding="utf-8")
     shutil.copyfile(lm_eval_utils.__file__, out_dir / "utils.py")
-    (out_dir / "README.md").write_text(README.format(dir=out_dir, task=TASK), encoding="utf-8")
-    return [TASK]
+    (out_dir / "README.md").write_text(readme.format(dir=out_dir, task=task), encoding="utf-8")
+    return task
 
 
 README = """\

@@ -15,6 +15,7 @@ from evaluation.benchmarks.divervalue.paa_prompts import (
     answer_prompt,
     judge_prompt,
 )
+from evaluation.benchmarks.divervalue.publisher_run import RUN_BY
 
 
 def _generated(label: str, task: str, prompt: str, system: str, generated: str) -> ShownPrompt:
@@ -35,6 +36,8 @@ def shown_prompts(
     if method == "opa":
         doc = lm_eval_tasks.doc(item)
         return [ShownPrompt("Model", doc["prompt"], tuple(lm_eval_utils.doc_to_choice(doc)))]
+    if details.get("run_by") == RUN_BY:
+        return []  # the publisher's own prompts, which its records do not keep
     if method == "paa":
         answer = details.get("answer")
         answer = answer if isinstance(answer, str) else ""

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from leaderboard.boards.agreement import agreement_board, agreement_state
+from leaderboard.boards.agreement_chart import agreement_chart
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.catalog.visibility import is_staff
 
@@ -24,6 +25,7 @@ def method_agreement(request: HttpRequest, benchmark: str) -> HttpResponse:
         "pairs": pairs,
         "pair": pair,
         "rows": rows,
+        "chart": agreement_chart(release, pair, rows) if rows else None,
         "flagged": sum(1 for row in rows if row.flagged or row.overall.disagrees),
         "releases": DatasetRelease.objects.published().filter(benchmark__slug=benchmark),
     }

@@ -13,9 +13,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Qu
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from evaluation.benchmarks import get_benchmark, out_of_domain_sets
 from evaluation.benchmarks.contract import BenchmarkDefinition
 from leaderboard.boards import charts
 from leaderboard.boards.cache import cached_board, cached_value
+from leaderboard.boards.judge_summary import board_judging
 from leaderboard.boards.judges import missing_judge_notice
 from leaderboard.boards.params import (
     ALL_COLUMNS,
@@ -33,7 +35,7 @@ from leaderboard.boards.queries import (
     BoardRow,
     method_gaps,
 )
-from leaderboard.boards.reported import board_reported
+from leaderboard.boards.reported import board_reported, publisher_run_dicts, publisher_runs
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.models import DatasetRelease
@@ -187,6 +189,12 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
     current = releases[0] if releases else None
     context = {
         "benchmark": declared,
+        # Boards this one is never averaged with: its out-of-domain sets, or the benchmark it
+        # is the out-of-domain set of.
+        "out_of_domain": out_of_domain_sets(benchmark),
+        "in_domain": get_benchmark(declared.out_of_domain_of)
+        if declared.out_of_domain_of
+        else None,
         "board": result,
         "query": query,
         "page": page,
@@ -221,6 +229,8 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "kind": result.metric.kind,
         "track": result.method.track,
         "judge_notice": missing_judge_notice(result.method),
+        # Read from the judges page's computation, cached per board version.
+        "judging": board_judging(result),
         "model_types": ModelType.choices,
         "precisions": Precision.choices,
         "sizes": list(SIZE_LABELS.items()),
@@ -243,6 +253,7 @@ def render_board(request: HttpRequest, benchmark: str) -> HttpResponse:
         "view_label": ", ".join([*selected_labels, result.method.label]),
         "charts": charts.board_figures(query, result),
         "reported": cached_value(f"{query.cache_key()}|reported", lambda: board_reported(result)),
+        "publisher_runs": publisher_runs(result),
         # Staff freeze the view as a citable snapshot (filters are dropped: the whole view).
         "can_freeze": is_staff(request.user),
         "querystring": export_query(request.GET),
@@ -307,6 +318,7 @@ def render_export(request: HttpRequest, benchmark: str, fmt: str) -> HttpRespons
             "rows": records,
             # Never ranked: the publishers' own figures for this view, with their sources.
             "reported": [row.as_dict() for row in board_reported(result)],
+            "publisher_runs": publisher_run_dicts(result),
         }
         response = HttpResponse(json.dumps(payload, indent=2), content_type="application/json")
     else:

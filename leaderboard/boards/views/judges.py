@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from leaderboard.boards.judge_robustness import judges_board, judges_state
 from leaderboard.boards.judges import recorded_judges
+from leaderboard.boards.judges_chart import judges_chart
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.catalog.visibility import is_staff
 from leaderboard.evals.models import LanguageModel
@@ -34,6 +35,7 @@ def judges_page(request: HttpRequest, benchmark: str) -> HttpResponse:
         "methods": methods,
         "method": method,
         "board": board,
+        "chart": judges_chart(release, board) if board is not None else None,
         "recorded": recorded,
         "pairs_with_method": [p for p in declared.method_pairs if method.key in p],
         "releases": DatasetRelease.objects.published().filter(benchmark__slug=benchmark),

@@ -24,9 +24,14 @@ from evaluation.benchmarks.contract import (
     MetricKind,
 )
 from leaderboard.boards import charts
-from leaderboard.boards.alignment_effect import alignment_effect
+from leaderboard.boards.alignment_effect import (
+    alignment_effect,
+    derived_effects,
+    reported_side_by_side,
+)
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.disparity import MethodDisparities, model_disparities
+from leaderboard.boards.model_reported import model_reported
 from leaderboard.boards.params import page_base
 from leaderboard.boards.population import Population, applies, population, score_rows
 from leaderboard.boards.responses import cached_response
@@ -45,6 +50,7 @@ from leaderboard.evals.models import (
     Score,
 )
 from leaderboard.evals.permissions import can_manage_model
+from leaderboard.evals.publisher_run import card_report
 from leaderboard.evals.score_table import ShownPart, shown_parts
 
 SAMPLES_PER_PAGE = 25
@@ -240,6 +246,11 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
         .select_related("benchmark")
         .distinct()
     )
+    # The first method the run has scores of (a chat model's or the publisher's run: PAA).
+    pictured = next(
+        (m for m in benchmark.methods if any(s.method == m.key for s in scores)),
+        benchmark.methods[0],
+    )
     return Section(
         benchmark,
         release,
@@ -253,7 +264,11 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
             cached_value(
                 f"population|{job.pk}",
                 lambda: population(
-                    benchmark, score_rows(benchmark, scores), f"chart-{slug}", model.display_name
+                    benchmark,
+                    score_rows(benchmark, scores, pictured),
+                    f"chart-{slug}",
+                    model.display_name,
+                    pictured,
                 ),
             )
             if job is not None and applies(benchmark)
@@ -369,8 +384,19 @@ def render_model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         next((s for s in sections if s.job is not None), sections[0]),
     )
     effect = alignment_effect(model) if model.model_type == ModelType.ALIGNED else None
+    reported_sets, reported_pairs = (
+        reported_side_by_side(get_benchmark(effect.aligned_job.release.benchmark.slug))
+        if effect
+        else ([], [])
+    )
     context = {
+        # A base model's alignments: each aligned model's effect on its held-out items.
+        "derived_effects": derived_effects(model),
+        "reported": model_reported(model, {s.benchmark.slug: s.job for s in sections}),
+        "publisher_report": card_report(focus.job) if focus.job else None,
         "effect": effect,
+        "reported_sets": reported_sets,
+        "reported_pairs": reported_pairs,
         "effect_chart": (
             charts.as_script(charts.alignment_deltas(effect), "chart-alignment")
             if effect and effect.summary
@@ -378,7 +404,10 @@ def render_model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         # The summary (all items, the target, the rest) keeps the table id pages link to.
         "effect_tables": ([("effect", effect.summary), ("cells", effect.rows)] if effect else []),
-        "can_align": can_manage_model(request.user, model) and not model.endpoint_url,
+        # The publisher's run has no weights here to align.
+        "can_align": can_manage_model(request.user, model)
+        and not model.endpoint_url
+        and not model.publisher_run,
         "model": model,
         "sections": sections,
         "viewer": _viewer(focus, request.GET),

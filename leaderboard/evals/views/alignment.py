@@ -12,7 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from leaderboard.evals import lifecycle
+from evaluation.capacity import NoCapacity
+from leaderboard.evals import lifecycle, routing
 from leaderboard.evals.forms import AlignmentForm
 from leaderboard.evals.models import JobKind, LanguageModel
 from leaderboard.evals.permissions import can_manage_model
@@ -37,6 +38,8 @@ def align_model(request: HttpRequest, pk: int) -> HttpResponse:
     problem = ""
     if model.endpoint_url:
         problem = "A served model (endpoint) has no local weights to fine-tune."
+    elif model.publisher_run:
+        problem = "The publisher's run is its released records: there are no weights to tune."
     elif release is None:
         problem = "There is no published release to train on."
     form = None
@@ -52,6 +55,10 @@ def align_model(request: HttpRequest, pk: int) -> HttpResponse:
         assert release is not None
         target = form.cleaned_data["target"]
         try:
+            # Refused here, with the sum, rather than queued to fail: training runs on one GPU.
+            routing.check_alignment_fits(
+                model, form.to_options().get("dpo", {}), declaration(release)
+            )
             with daily_quota(request.user):
                 job = lifecycle.create_job(
                     model,
@@ -61,7 +68,7 @@ def align_model(request: HttpRequest, pk: int) -> HttpResponse:
                     alignment=form.to_options(),
                     reason=f"Alignment toward {target.label} requested",
                 )
-        except (lifecycle.JobConflict, SubmissionError) as exc:
+        except (lifecycle.JobConflict, SubmissionError, NoCapacity) as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Alignment of {model.display_name} is queued.")

@@ -28,6 +28,10 @@ class Command(BaseCommand):
     )
     #: set by a benchmark's alias command (`import_navab`); otherwise --benchmark is required
     benchmark: str | None = None
+    # The system checks import every URL and view (plotly, pyarrow, the API): most of a no-op
+    # re-import's time and some 70 MB of its peak memory, for nothing an import uses. `manage.py
+    # check` and every web process run them.
+    requires_system_checks: list[str] = []
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         # Our --version names the release; it replaces Django's --version (the Django version).

@@ -80,6 +80,21 @@ def demo_judges() -> str:
     )
 
 
+def demo_worker_env() -> dict[str, str]:
+    """What `serve_demo`'s worker runs with unless the environment says otherwise."""
+    return {
+        # The tiny random models never emit an end-of-text token, so every free answer would
+        # run to the full budget; a short one keeps the demo to minutes.
+        "EVAL_MAX_GEN_TOKENS": "24",
+        # The demo models as DiverValue-Bench's PAA judge panel, so PAA shows up.
+        "EVAL_PAA_JUDGES": demo_judges(),
+        # Each benchmark's default board frozen as a citable snapshot every minute while the
+        # jobs finish (an unchanged board is not frozen again), so /<benchmark>/snapshots/
+        # lists the demo's boards.
+        "BOARD_SNAPSHOT_SCHEDULE": "60",
+    }
+
+
 def model_directory(spec: DemoModel) -> Path:
     return Path(settings.LOCAL_MODELS_DIR) / spec.name.replace("/", "--")
 
@@ -91,13 +106,25 @@ class Command(BaseCommand):
         parser.add_argument("--no-models", action="store_true", help="Load the demo release only.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        releases = [self._load_release(b) for b in all_benchmarks() if b.demo_dir.is_dir()]
+        with_demo = [b for b in all_benchmarks() if b.demo_dir.is_dir()]
+        releases = [self._load_release(b) for b in with_demo]
         for benchmark in all_benchmarks():
             # The publisher's own figures, where the benchmark ships them (by name: boards,
             # which owns them, depends on this app, not the reverse).
             reported = benchmark.demo_dir.parent / "reported.json"
             if reported.is_file():
                 call_command("import_reported", str(reported), stdout=self.stdout)
+        for benchmark, release in zip(with_demo, releases, strict=True):
+            # Demo files in the publisher's per-item judge format (invented, labelled demo),
+            # imported as the publisher's runs of their invented models.
+            runs = sorted((benchmark.demo_dir.parent / "publisher_run_demo").glob("*.json"))
+            if runs:
+                call_command(
+                    "import_publisher_run",
+                    *map(str, runs),
+                    release=release.version,
+                    stdout=self.stdout,
+                )
         if options["no_models"]:
             return
         for spec in DEMO_MODELS:

@@ -17,8 +17,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from evaluation.benchmarks.divervalue.judges import JUDGES_ENV
-from leaderboard.evals.management.commands.demo import demo_judges
+from leaderboard.evals.management.commands.demo import demo_worker_env
 
 
 class Command(BaseCommand):
@@ -40,12 +39,7 @@ class Command(BaseCommand):
         worker: subprocess.Popen[bytes] | None = None
         self._stopping = False
         if not options["no_worker"]:
-            env = dict(os.environ)
-            # The demo's tiny random models never emit an end-of-text token, so every free
-            # answer would run to the full budget; a short one keeps the demo to minutes.
-            env.setdefault("EVAL_MAX_GEN_TOKENS", "24")
-            # The demo models as DiverValue-Bench's PAA judge panel, so PAA shows up.
-            env.setdefault(JUDGES_ENV, demo_judges())
+            env = {**demo_worker_env(), **os.environ}
             worker = subprocess.Popen(
                 [
                     sys.executable,
