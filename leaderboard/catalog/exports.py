@@ -51,15 +51,17 @@ FORMATS: Final = {
     "parquet": ExportFormat("parquet", "application/vnd.apache.parquet"),
 }
 
-# Rows fetched per database round trip, and bytes gathered before a chunk is handed on.
-FETCH_ROWS: Final = 2000
+# Rows fetched per database round trip (500 items with their decoded JSON, some 10 MB on a
+# full DiverValue-Bench release: 2,000 held 30 MiB more in a worker), and bytes gathered
+# before a chunk is handed on.
+FETCH_ROWS: Final = 500
 CHUNK_BYTES: Final = 64 * 1024
 # A Parquet row group is held in memory (as Python strings, Arrow arrays and the encoded
 # pages) until it is written, so it is bounded by its text as well as its rows: 5,000
 # DiverValue-Bench items with their answers are some 20 MB of text, which a web worker's
-# allocator kept after the download (+105 MiB); 4 MiB still compresses well.
+# allocator kept after the download (+105 MiB); 2 MiB still compresses well.
 PARQUET_GROUP_ROWS: Final = 5000
-PARQUET_GROUP_BYTES: Final = 4 * 1024 * 1024
+PARQUET_GROUP_BYTES: Final = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

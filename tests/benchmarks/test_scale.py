@@ -66,3 +66,18 @@ def test_it_reports_every_figure_on_sqlite():
     result = scale("--database", "sqlite")
     assert result.returncode == 0, result.stderr[-3000:]
     assert_reported(result.stdout)
+
+
+def test_a_kept_state_times_the_pages_again_without_importing(tmp_path: Path):
+    kept = tmp_path / "kept"
+    first = scale("--database", "sqlite", "--keep", str(kept))
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert (kept / "scale.sqlite3").is_file()
+
+    again = scale("--database", "sqlite", "--reuse", str(kept))
+
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert_reported(again.stdout)
+    assert "imported divervalue" not in again.stdout  # no import this time
+    assert f"(import and per-example figures: the run that kept {kept})" in again.stdout
+    assert scale("--database", "sqlite", "--keep", str(kept)).returncode != 0  # never overwritten
