@@ -19,6 +19,7 @@ calls it with its own historical rows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -179,10 +180,32 @@ def attach(samples: Iterable[HasLong]) -> None:
             sample.keep_long(*long.get((sample.item_id, sample.method), ({}, {})))
 
 
+# How long a job's outcomes stay in the cache: a file's key changes when it is rewritten.
+OUTCOMES_TTL_S = 7 * 24 * 3600
+
+
 def outcomes(job_id: int, method: str) -> dict[int, Any]:
     """item id -> the `outcome` of the method's details (None where there is none): what
-    compare and disparity need to compute an item's primary metric."""
-    return {
-        item: details.get("outcome")
-        for (item, _), (_, details) in read_job(job_id, method=method).items()
-    }
+    compare, disparity and rank ranges need to compute an item's primary metric.
+
+    Kept in the cache under the file's size and modification time: a board rebuilt after one
+    new job reads that job's file, not every ranked job's again (a DiverValue-Bench file holds
+    the judges' outputs too, all decoded to find one method's outcomes)."""
+    from django.core.cache import cache
+
+    path = job_path(job_id)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return {}
+    # The path too: sites (and test runs) sharing a cache reuse job ids.
+    where = hashlib.sha256(str(path).encode()).hexdigest()[:16]  # a key without spaces
+    key = f"outcomes:{where}:{method}:{stat.st_mtime_ns}:{stat.st_size}"
+    found: dict[int, Any] | None = cache.get(key)
+    if found is None:
+        found = {
+            item: details.get("outcome")
+            for (item, _), (_, details) in read_job(job_id, method=method).items()
+        }
+        cache.set(key, found, OUTCOMES_TTL_S)
+    return found

@@ -88,3 +88,30 @@ def test_a_value_json_cannot_hold_is_refused_and_leaves_no_file(tmp_path):
         write_job(7, rows, base=tmp_path)
     assert not job_path(7, tmp_path).exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_jobs_outcomes_are_read_once_until_its_file_changes(settings, tmp_path, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "outcomes-once",
+        }
+    }
+    sample_details.write_job(7, [(1, "opa", {}, {"outcome": 0.5}), (2, "paa", {}, {})])
+    reads: list[int] = []
+    real = sample_details.read_job
+
+    def counted(job_id, *args, **kwargs):
+        reads.append(job_id)
+        return real(job_id, *args, **kwargs)
+
+    monkeypatch.setattr(sample_details, "read_job", counted)
+    assert sample_details.outcomes(7, "opa") == {1: 0.5}
+    assert sample_details.outcomes(7, "opa") == {1: 0.5}
+    assert reads == [7]  # the second board build reads no file
+    sample_details.rewrite(7, {(1, "opa"): ({}, {"outcome": -12.25})})
+    reads.clear()
+    assert sample_details.outcomes(7, "opa") == {1: -12.25}  # a rewritten file is read again
+    assert reads == [7]
+    assert sample_details.outcomes(8, "opa") == {}  # no file, nothing kept
