@@ -211,7 +211,11 @@ class ModelSpec:
         args: dict[str, Any] = {
             "tensor_parallel_size": self.shards,
             "data_parallel_size": self.replicas,
-            # MC and AJ prompts of one item share their start: computed once, reused.
+            # MC and AJ prompts of one item share their start: computed once and reused by
+            # generation (AJ's answers, PAA). vLLM skips the cache for requests that ask for
+            # prompt log-likelihoods (vllm PR #23399), so MC/OPA get no speed-up from it; and
+            # vllm issue #42019 reports order-dependent prompt_logprobs with it on, which the
+            # parity line of benchmarks/gpu_throughput.py would show. Only a GPU can tell.
             "enable_prefix_caching": True,
         }
         if self.max_length is not None:
