@@ -507,6 +507,13 @@ class EvaluationJob(TrackedWork):
         return {"mode": [str(m) for m in options["modes"]]} if options.get("modes") else {}
 
     @property
+    def alignment_out_of_domain(self) -> list[dict[str, Any]]:
+        """The out-of-domain releases an ALIGN job queued its held-out runs on (set when it
+        finished: `alignment.queue_out_of_domain`); [] for an evaluation or none."""
+        found = self.alignment.get("out_of_domain") if self.kind == JobKind.ALIGN else None
+        return list(found) if isinstance(found, list) else []
+
+    @property
     def alignment_label(self) -> str:
         """An ALIGN job's target and the values its training items are narrowed to, as its
         benchmark labels them, e.g. "China (Quoted statements, Official positions)"; "" for

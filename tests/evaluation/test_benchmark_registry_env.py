@@ -24,7 +24,7 @@ def test_a_process_finds_the_benchmarks_named_in_its_environment():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
 
-    assert done.stdout.strip() == "['navab', 'divervalue', 'toy'] Toy benchmark"
+    assert done.stdout.strip() == "['navab', 'divervalue', 'ufp4', 'toy'] Toy benchmark"
 
 
 def test_entries_are_slug_equals_module_colon_attribute():
