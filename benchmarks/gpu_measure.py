@@ -19,9 +19,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-# Fewer of lm-eval's progress bars beside ours: those it leaves to tqdm's defaults (TQDM_*).
-os.environ["TQDM_DISABLE"] = "1"
 
 FULL_NAVAB = 63_000  # triples, MC + AJ
 FULL_DVB = 23_763  # items, OPA
@@ -456,4 +453,9 @@ def measurement_lines(row: dict[str, Any], device: str, full_layers: int) -> lis
 
 
 if __name__ == "__main__":
+    # Set in this measuring process only, never on import: a test process that imports this
+    # module would pass TQDM_DISABLE on to every command it starts (the pipeline's bars).
+    os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    # Fewer of lm-eval's progress bars beside ours: those it leaves to tqdm's defaults (TQDM_*).
+    os.environ["TQDM_DISABLE"] = "1"
     sys.exit(measure(Job(**json.loads(sys.argv[1]))))

@@ -9,12 +9,10 @@ import json
 import os
 import pty
 import re
-import select
 import struct
 import subprocess
 import sys
 import termios
-import time
 from pathlib import Path
 
 import pytest
@@ -47,20 +45,18 @@ def run_in_terminal(command: list[str], columns: int = 100) -> str:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     proc = subprocess.Popen(command, cwd=REPO, stdin=slave, stdout=slave, stderr=slave)
-    # The slave stays open here until the command has ended and its output is drained: on
-    # Linux, once the last slave closes, a read may fail with EIO before what is still
-    # buffered has been read (seen in CI as a run with no bars at all).
-    chunks = []
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            chunks.append(os.read(master, 65536))
-        elif proc.poll() is not None:
-            break
     os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the last writer closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
     os.close(master)
-    assert proc.wait(timeout=5) == 0
+    assert proc.wait(timeout=300) == 0
     return b"".join(chunks).decode()
 
 
