@@ -19,12 +19,12 @@ import numpy as np
 from django.conf import settings
 
 from evaluation.benchmarks.contract import BenchmarkDefinition, IntervalMethod, Method, Metric
-from evaluation.benchmarks.disparity import item_metric_value
 from evaluation.stats import cell_seed, resampled_means
 from leaderboard.boards.ranking import rank_ranges
-from leaderboard.evals import sample_details
+from leaderboard.catalog.models import Item
+from leaderboard.evals import item_values
 from leaderboard.evals.disparity import cluster_path
-from leaderboard.evals.models import SampleResult
+from leaderboard.evals.models import EvaluationJob, JobItemValues
 
 #: replicates per board view: enough for the extremes of a rank to settle, few enough to
 #: build a board of dozens of models in well under a second once the items are read
@@ -85,8 +85,8 @@ def rank_spread(
     return Spread(ranges)
 
 
-# (job, column) -> [(unit label, value)]
-ItemValues = dict[tuple[int, str], list[tuple[str, float]]]
+# (job, column) -> (each item's resampling unit, as a code; its value), in stored order
+ItemValues = dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]
 
 
 def _item_values(
@@ -98,37 +98,49 @@ def _item_values(
     columns: list[str],
     rows: Sequence[RankedScore],
 ) -> ItemValues:
-    """Every ranked job's per-item values of METRIC in the board's cell(s), in one query; each
-    with its resampling unit (its cluster, or the item itself)."""
+    """Every ranked job's per-item values of METRIC in the board's cell(s), each with its
+    resampling unit (its cluster, or the item itself): two queries whatever the number of
+    models, the cell's items and every job's packed values (`JobItemValues`)."""
+    jobs = [row.job_id for row in rows]
     narrowed: dict[str, str | list[str]] = {
-        f"item__slices__{key}": value for key, value in selected.items()
+        f"slices__{key}": value for key, value in selected.items()
     }
     if column_key:
-        narrowed[f"item__slices__{column_key}__in"] = columns
-    needs_outcome = metric.key != method.value_metric.key
+        narrowed[f"slices__{column_key}__in"] = columns
     cluster = cluster_path(benchmark, metric) if metric.interval is IntervalMethod.CLUSTER else None
-    fields = ["job_id", "value", "item_id"]
-    fields += [f"item__slices__{column_key}"] if column_key else []
-    fields += [cluster] if cluster else []
+    fields = ["id"]
+    fields += [f"slices__{column_key}"] if column_key else []
+    fields += [cluster.removeprefix("item__")] if cluster else []
+    releases = EvaluationJob.objects.filter(pk__in=jobs).values("release_id")
+    ids, codes, units = [], [], []
+    column_index = {code: position for position, code in enumerate(columns)}
+    unit_index: dict[str, int] = {}
+    for record in Item.objects.filter(release__in=releases, **narrowed).values_list(*fields):
+        rest = list(record[1:])
+        column = column_index.get(str(rest.pop(0)), -1) if column_key else 0
+        # Units are told apart by their label as text, as the cluster interval tells them.
+        unit = unit_index.setdefault(str(rest.pop(0)), len(unit_index)) if cluster else record[0]
+        ids.append(record[0])
+        codes.append(column)
+        units.append(unit)
+    if not ids:
+        return {}
+    by_id = np.argsort(np.asarray(ids, dtype=np.int64))
+    sorted_ids = np.asarray(ids, dtype=np.int64)[by_id]
+    item_codes = np.asarray(codes, dtype=np.int64)[by_id]
+    item_units = np.asarray(units, dtype=np.int64)[by_id]
+    packed_metric = item_values.VALUE if metric.key == method.value_metric.key else metric.key
+    packed = JobItemValues.objects.filter(job_id__in=jobs, method=method.key, metric=packed_metric)
     found: ItemValues = {}
-    # Outcomes live in each job's details file (sample_details), read only where needed.
-    outcomes = (
-        {row.job_id: sample_details.outcomes(row.job_id, method.key) for row in rows}
-        if needs_outcome
-        else {}
-    )
-    samples = SampleResult.objects.filter(
-        job_id__in=[row.job_id for row in rows], method=method.key, **narrowed
-    ).values_list(*fields)
-    for record in samples:
-        job_id, value, item_id = record[0], record[1], record[2]
-        rest = list(record[3:])
-        code = str(rest.pop(0)) if column_key else ""
-        outcome = outcomes[job_id].get(item_id) if needs_outcome else None
-        unit = str(rest.pop(0)) if cluster else str(item_id)
-        item = item_metric_value(method, metric.key, value, {"outcome": outcome})
-        if item is not None:
-            found.setdefault((job_id, code), []).append((unit, item))
+    for job_id, packed_items, packed_values in packed.values_list("job_id", "items", "values"):
+        job_items, values = item_values.unpack(bytes(packed_items), bytes(packed_values))
+        at = np.minimum(np.searchsorted(sorted_ids, job_items), len(sorted_ids) - 1)
+        # The job's items in the cell(s) that hold a value of the metric, in stored order.
+        kept = (sorted_ids[at] == job_items) & ~np.isnan(values)
+        for position, code in enumerate(columns if column_key else [""]):
+            chosen = kept & (item_codes[at] == position)
+            if chosen.any():
+                found[(job_id, code)] = (item_units[at][chosen], values[chosen])
     return found
 
 
@@ -139,11 +151,11 @@ def _check(rows: Sequence[RankedScore], values: ItemValues, metric: Metric) -> s
     missing = mismatched = 0
     for row in rows:
         for code, (score, n) in row.cells.items():
-            items = values.get((row.job_id, code), [])
-            if not items:
+            _, items = values.get((row.job_id, code), (None, np.empty(0)))
+            if not len(items):
                 missing += 1
                 break
-            mean = sum(v for _, v in items) / len(items)
+            mean = float(items.sum()) / len(items)
             if len(items) != n or abs(mean - score) > TOLERANCE * max(1.0, abs(score)):
                 mismatched += 1
                 break
@@ -161,15 +173,21 @@ def _models(count: int) -> str:
 def _unit_table(values: ItemValues, code: str, jobs: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Per resampling unit (rows) and job (columns): the sum and the number of the job's item
     values in the unit, over the union of the jobs' units (a model that left an item out
-    simply has none there)."""
-    index: dict[str, int] = {}
-    for job in jobs:
-        for unit, _ in values.get((job, code), []):
-            index.setdefault(unit, len(index))
-    sums = np.zeros((len(index), len(jobs)))
-    counts = np.zeros((len(index), len(jobs)))
+    simply has none there). Rows in the order the jobs, in turn, first meet each unit: the
+    resampling draws rows by position."""
+    held = [values[(job, code)][0] for job in jobs if (job, code) in values]
+    met = np.concatenate(held) if held else np.empty(0, dtype=np.int64)
+    units, first = np.unique(met, return_index=True)
+    row = np.empty(len(units), dtype=np.int64)
+    row[np.argsort(first, kind="stable")] = np.arange(len(units))
+    sums = np.zeros((len(units), len(jobs)))
+    counts = np.zeros((len(units), len(jobs)))
     for position, job in enumerate(jobs):
-        for unit, value in values.get((job, code), []):
-            sums[index[unit], position] += value
-            counts[index[unit], position] += 1
+        if (job, code) not in values:
+            continue
+        job_units, job_values = values[(job, code)]
+        rows = row[np.searchsorted(units, job_units)]
+        # bincount adds in input order, as the sums were always added.
+        sums[:, position] = np.bincount(rows, weights=job_values, minlength=len(units))
+        counts[:, position] = np.bincount(rows, minlength=len(units))
     return sums, counts

@@ -680,13 +680,20 @@ class SampleResult(models.Model):
     @classmethod
     def store(cls, job_id: int, samples: list[SampleResult]) -> None:
         """Store a job's results: the long part in its file first (a file whose rows never
-        landed is overwritten by the next run and read by nothing), then the rows."""
-        from leaderboard.evals import sample_details
+        landed is overwritten by the next run and read by nothing), then the rows and their
+        values packed for rank spreads."""
+        from leaderboard.evals import item_values, sample_details
 
         sample_details.write_job(
             job_id, ((s.item_id, s.method, s.parts, s.details) for s in samples)
         )
         SampleResult.objects.bulk_create(samples, batch_size=2000)
+        packed = item_values.pack((s.item_id, s.method, s.value, s.details) for s in samples)
+        JobItemValues.objects.filter(job_id=job_id).delete()
+        JobItemValues.objects.bulk_create(
+            JobItemValues(job_id=job_id, method=method, metric=metric, items=ids, values=values)
+            for (method, metric), (ids, values) in packed.items()
+        )
 
     def keep_long(self, parts: dict[str, Any], details: dict[str, Any]) -> None:
         self._long = (parts, details)
@@ -708,6 +715,28 @@ class SampleResult(models.Model):
     def details(self) -> dict[str, Any]:
         """What produced the outcome: log-likelihoods, answer, judge output."""
         return self._read_long()[1]
+
+
+class JobItemValues(models.Model):
+    """One job's per-item values of one method's metric, packed (`leaderboard.evals.item_values`):
+    what a board's rank spread resamples, every ranked job's in one query. Written with the
+    job's results (`SampleResult.store`)."""
+
+    job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="item_values")
+    method = models.CharField(max_length=32)
+    metric = models.CharField(max_length=32, blank=True, help_text='"": the results\' own value.')
+    items = models.BinaryField(help_text="Item ids, little-endian int64, in stored order.")
+    values = models.BinaryField(help_text="Little-endian float64 beside each item; NaN: none.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "method", "metric"], name="unique_job_item_values"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} {self.method}/{self.metric or 'value'}"
 
 
 class JobDisparity(models.Model):

@@ -1,0 +1,59 @@
+"""Each job's per-item values packed into one row per (method, metric): what a board's rank
+spread resamples, fetched for every ranked job in one query.
+
+Why: the spread needs every ranked job's value of the board's metric on every item. Read from
+the `SampleResult` rows and, for a metric kept in an item's `details["outcome"]` (DiverValue-
+Bench's OPA), from each job's details file, a cold DiverValue-Bench board took 15-30 s at 200
+models (a JSON decode per result, a slice lookup per row). Packed, it is one row of two arrays
+per job: item ids (int64) and values (float64, NaN where the item holds no value of the metric),
+in the order the results were stored, which is the order the spread meets its units in.
+
+This module knows only ids and plain values: the data migration that filled the rows for jobs
+stored before calls it with its own historical rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+#: the `metric` of the row packing each result's own `value` (the method's item metric)
+VALUE = ""
+
+# (method, metric) -> (item ids, values)
+Packed = dict[tuple[str, str], tuple[bytes, bytes]]
+
+
+def pack(results: Iterable[tuple[int, str, float, Mapping[str, Any]]]) -> Packed:
+    """RESULTS (item id, method, value, details), in stored order, packed per method: the
+    values under VALUE, and each numeric `details["outcome"][metric]` under its metric (as
+    `evaluation.benchmarks.disparity.item_metric_value` reads it: NaN where not a number)."""
+    items: dict[str, list[int]] = {}
+    values: dict[tuple[str, str], dict[int, float]] = {}
+    for item, method, value, details in results:
+        position = len(items.setdefault(method, []))
+        items[method].append(item)
+        values.setdefault((method, VALUE), {})[position] = float(value)
+        outcome = details.get("outcome")
+        if not isinstance(outcome, Mapping):
+            continue
+        for metric, found in outcome.items():
+            if isinstance(found, int | float) and not isinstance(found, bool):
+                values.setdefault((method, metric), {})[position] = float(found)
+    packed: Packed = {}
+    for (method, metric), by_position in values.items():
+        column = np.full(len(items[method]), np.nan)
+        column[list(by_position)] = list(by_position.values())
+        packed[(method, metric)] = (_bytes(np.asarray(items[method], "<i8")), _bytes(column))
+    return packed
+
+
+def unpack(items: bytes, values: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(item ids, values) of one packed row."""
+    return np.frombuffer(items, "<i8"), np.frombuffer(values, "<f8")
+
+
+def _bytes(array: np.ndarray) -> bytes:
+    return array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
