@@ -1,4 +1,5 @@
 import io
+import math
 
 import pytest
 from django.core.management import call_command
@@ -638,5 +639,65 @@ def test_per_example_results_keep_every_shown_field_when_their_long_part_moves_t
             job_id=jobs[0].pk, item_id=items[0].pk, method="paa", value=0.0, correct=None
         )
         assert extra.pk > max(r[0] for r in before_rows)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_stored_before_packed_values_get_theirs_from_their_rows_and_files(settings, tmp_path):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from leaderboard.evals import sample_details
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] != "evals"] + [
+        ("evals", "0017_language_model_publisher_run")
+    ]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        benchmark, _ = old.get_model("benchmark", "Benchmark").objects.get_or_create(
+            slug="divervalue", defaults={"name": "DiverValue-Bench"}
+        )
+        release = old.get_model("benchmark", "DatasetRelease").objects.create(
+            benchmark=benchmark, version="old-values", title="Old", status="published"
+        )
+        Item = old.get_model("benchmark", "Item")
+        items = [
+            Item.objects.create(release=release, uid=f"u{i}", slices={"region": "Europe"})
+            for i in range(3)
+        ]
+        model = old.get_model("evals", "LanguageModel").objects.create(name="org/m", revision="a")
+        job = old.get_model("evals", "EvaluationJob").objects.create(
+            model=model, release=release, status="finished", methods=["opa"], attempt=1
+        )
+        Sample = old.get_model("evals", "SampleResult")
+        # Stored out of item order: the packed values keep the stored order.
+        for item, value in ((items[2], 2.5), (items[0], -1.0), (items[1], 0.5)):
+            Sample.objects.create(job=job, item=item, method="opa", value=value, correct=None)
+        outcomes = {items[2].pk: {"opa": 1.0}, items[0].pk: {"opa": 0.0}, items[1].pk: "none"}
+        sample_details.write_job(
+            job.pk, ((i, "opa", {}, {"outcome": o}) for i, o in outcomes.items())
+        )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+
+        from leaderboard.evals.item_values import unpack
+        from leaderboard.evals.models import JobItemValues
+
+        packed = {
+            row.metric: [list(a) for a in unpack(bytes(row.items), bytes(row.values))]
+            for row in JobItemValues.objects.filter(job_id=job.pk, method="opa")
+        }
+        order = [items[2].pk, items[0].pk, items[1].pk]
+        assert packed[""] == [order, [2.5, -1.0, 0.5]]
+        assert packed["opa"][0] == order
+        assert packed["opa"][1][:2] == [1.0, 0.0]
+        assert math.isnan(packed["opa"][1][2])  # an outcome that is no number holds none
+        assert set(packed) == {"", "opa"}
     finally:
         MigrationExecutor(connection).migrate(latest)

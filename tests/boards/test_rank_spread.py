@@ -8,13 +8,20 @@ import io
 import math
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from leaderboard.boards.cache import invalidate_boards
 from leaderboard.boards.charts import rank_whiskers
 from leaderboard.boards.queries import BoardQuery, build_board
 from leaderboard.boards.rank_spread import RANK_RESAMPLES
 from leaderboard.boards.ranking import rank_ranges
+from leaderboard.catalog.models import DatasetRelease
+from leaderboard.evals import sample_details
+from leaderboard.evals.models import EvaluationJob
 from tests.factories import (
+    DVB_COUNTRIES,
     dvb_evaluate,
     dvb_release,
     evaluate,
@@ -77,6 +84,59 @@ def test_a_metric_resampled_by_user_gets_its_rank_range_from_the_item_outcomes(d
     # Users (clusters) are resampled; the models sit far apart either way.
     assert board.rank_spread_note == ""
     assert spread(board) == {"org/aligned": (1, 1), "org/opposed": (2, 2)}
+
+
+COUNTRIES = [country for country, *_ in DVB_COUNTRIES] + ["Fiji"]
+CLOSE_MARGINS = {"org/a": 0.3, "org/b": 0.2, "org/c": 0.1, "org/d": -0.6}
+
+
+def close_dvb_models(release):
+    """Four DiverValue-Bench models close enough for their ranks to cross in resamples."""
+    for name, margin in CLOSE_MARGINS.items():
+        dvb_evaluate(make_model(name), release, dict.fromkeys(COUNTRIES, margin))
+
+
+def test_rank_spreads_are_those_drawn_from_the_per_item_rows_and_files(db, big_release):
+    # Pinned from the spread as it was drawn from the rows and each job's details file,
+    # before the values were packed: every figure a board shows stays the same.
+    close_dvb_models(dvb_release(users_per_country=4, items_per_user=5))
+    dvb = BoardQuery(release=DatasetRelease.objects.get(version="dvb-1"), method="opa")
+    assert spread(build_board(dvb)) == {
+        "org/a": (1, 3), "org/b": (1, 3), "org/c": (1, 4), "org/d": (3, 4)
+    }  # fmt: skip
+    for name, skill in (("org/x", 0.75), ("org/y", 0.62), ("org/z", 0.58)):
+        evaluate(make_model(name), big_release, skill=skill)
+    overall = build_board(BoardQuery(release=big_release))  # the mean over nations
+    assert spread(overall) == {"org/x": (1, 1), "org/y": (2, 3), "org/z": (2, 3)}
+    us = BoardQuery(release=big_release, column="us")
+    assert spread(build_board(us)) == {"org/x": (1, 3), "org/y": (1, 3), "org/z": (1, 3)}
+
+
+def test_a_rank_spread_needs_no_details_file(db):
+    release = dvb_release(users_per_country=4, items_per_user=5)
+    close_dvb_models(release)
+    with_files = spread(build_board(BoardQuery(release=release, method="opa")))
+    for job in EvaluationJob.objects.all():
+        sample_details.remove_job(job.pk)  # OPA is in each item's outcome, kept in the file
+    invalidate_boards()
+    board = build_board(BoardQuery(release=release, method="opa"))
+    assert board.rank_spread_note == ""
+    assert spread(board) == with_files
+
+
+def test_a_rank_spread_takes_as_many_queries_at_any_number_of_models(db):
+    release = dvb_release(users_per_country=4, items_per_user=5)
+
+    def queries(models: int) -> int:
+        for i in range(models):
+            dvb_evaluate(make_model(f"org/m{models}-{i}"), release, dict.fromkeys(COUNTRIES, 0.1 * i))
+        with CaptureQueriesContext(connection) as captured:
+            board = build_board(BoardQuery(release=release, method="opa"))
+        assert board.rank_spread_note == "" and len(board.ranked) == models
+        EvaluationJob.objects.all().delete()
+        return len(captured.captured_queries)
+
+    assert queries(2) == queries(6)
 
 
 def test_a_board_without_per_item_results_says_why_it_has_no_rank_range(client, big_release):
