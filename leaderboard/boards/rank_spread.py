@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.db.models import F
+from django.db.models.expressions import Combinable
+from django.db.models.fields.json import KT
 
 from evaluation.benchmarks.contract import BenchmarkDefinition, IntervalMethod, Method, Metric
 from evaluation.stats import cell_seed, resampled_means
@@ -108,14 +111,17 @@ def _item_values(
     if column_key:
         narrowed[f"slices__{column_key}__in"] = columns
     cluster = cluster_path(benchmark, metric) if metric.interval is IntervalMethod.CLUSTER else None
-    fields = ["id"]
-    fields += [f"slices__{column_key}"] if column_key else []
-    fields += [cluster.removeprefix("item__")] if cluster else []
+    labels: dict[str, Combinable] = {}
+    if column_key:
+        labels["column"] = _text(f"slices__{column_key}")
+    if cluster:
+        labels["unit"] = _text(cluster.removeprefix("item__"))
     releases = EvaluationJob.objects.filter(pk__in=jobs).values("release_id")
+    cell = Item.objects.filter(release__in=releases, **narrowed).annotate(**labels)
     ids, codes, units = [], [], []
     column_index = {code: position for position, code in enumerate(columns)}
     unit_index: dict[str, int] = {}
-    for record in Item.objects.filter(release__in=releases, **narrowed).values_list(*fields):
+    for record in cell.values_list("id", *labels):
         rest = list(record[1:])
         column = column_index.get(str(rest.pop(0)), -1) if column_key else 0
         # Units are told apart by their label as text, as the cluster interval tells them.
@@ -142,6 +148,12 @@ def _item_values(
             if chosen.any():
                 found[(job_id, code)] = (item_units[at][chosen], values[chosen])
     return found
+
+
+def _text(path: str) -> Combinable:
+    """An item field, or a key of one of its JSON fields, read as text: a board's cell holds
+    tens of thousands of items, too many to decode a JSON value for each."""
+    return KT(path) if "__" in path else F(path)
 
 
 def _check(rows: Sequence[RankedScore], values: ItemValues, metric: Metric) -> str:
