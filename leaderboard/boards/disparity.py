@@ -108,7 +108,11 @@ def board_disparities(
     """Every ranked model's disparity on `dimension` under `method`, from its latest rankable
     job on the release (the board's), largest disparity first unless sorted otherwise."""
     models = {m.latest_job_id: m for m in LanguageModel.objects.on_release(release)}  # type: ignore[attr-defined]
-    jobs = list(EvaluationJob.objects.filter(pk__in=models).select_related("release__benchmark"))
+    jobs = list(EvaluationJob.objects.filter(pk__in=models))
+    for job in jobs:
+        # All the release's: one instance, not its manifest (100 kB on a full release)
+        # loaded and decoded again for each of hundreds of jobs.
+        job.release = release
     rows = []
     for job_id, found_all in stored.for_jobs(jobs).items():
         for found in found_all:
