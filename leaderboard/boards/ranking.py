@@ -86,9 +86,14 @@ def rank_ranges(
     if not whole.shape[0]:
         return [None] * table.shape[1]
     oriented = whole if higher_is_better else -whole
-    # better[r, i] = models strictly above model i in replicate r.
-    better = (oriented[:, None, :] > oriented[:, :, None]).sum(axis=2)
-    ranks = 1 + better
+    # Models strictly above each model in each replicate: those past its last equal in the
+    # replicate sorted (a comparison of every pair would take replicates x models^2 memory,
+    # a gigabyte at 1,000 models).
+    ordered = np.sort(oriented, axis=1)
+    models = oriented.shape[1]
+    ranks = np.empty(oriented.shape, dtype=np.int64)
+    for replicate, (row, sorted_row) in enumerate(zip(oriented, ordered, strict=True)):
+        ranks[replicate] = 1 + models - np.searchsorted(sorted_row, row, side="right")
     return [
         (int(low), int(high))
         for low, high in zip(ranks.min(axis=0), ranks.max(axis=0), strict=True)
