@@ -10,9 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from evaluation.benchmarks import get_benchmark
+from evaluation.results import MEASURE_FIELDS, Measure
 from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.params import parse_board_query
-from leaderboard.boards.population import SCORE_ROW_FIELDS, Population, population, score_row
+from leaderboard.boards.population import Population, population
 from leaderboard.boards.queries import OVERALL
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.visibility import is_staff
@@ -37,12 +38,20 @@ def render_world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
     method = declared.methods[0]
 
     def build() -> Population:
-        rows = Score.objects.filter(
+        scores = Score.objects.filter(
             job_id__in=[r.job_id for r in ranked], method=method.key, metric=method.primary
-        ).values_list("job_id", *SCORE_ROW_FIELDS)
+        )
+        # Each cell's slices decoded once, not once per model (hundreds of thousands of rows
+        # at 1,000 models); the map's points read no sub-metric (`parts`).
+        cells = dict(scores.order_by().values_list("slice_key", "slices").distinct())
+        measured = [name for name in MEASURE_FIELDS if name != "parts"]
+        rows = scores.values_list("job_id", "slice_key", *measured)
         return population(
             declared,
-            [(str(job), score_row(*row)) for job, *row in rows],
+            [
+                (str(job), (cells[key], Measure(**dict(zip(measured, row, strict=True)))))
+                for job, key, *row in rows
+            ],
             "chart-board",
             f"Mean over {len(ranked)} ranked model{'s' if len(ranked) != 1 else ''}",
         )
