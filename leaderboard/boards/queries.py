@@ -404,18 +404,21 @@ def build_board(query: BoardQuery) -> Board:
         )
         for m in models
     }
-    scores = Score.objects.filter(
-        job_id__in=list(rows), method=method.key, metric=metric.key
-    ).values_list("job_id", "slices", *MEASURE_FIELDS)
+    scores = Score.objects.filter(job_id__in=list(rows), method=method.key, metric=metric.key)
     # A model with no score for this method at all is on another track (a chat model on a
     # log-likelihood board, or the reverse): it is left off, never listed as incomplete.
-    scored_jobs: set[int] = set()
-    for job_id, cell_slices, *measured in scores:
-        scored_jobs.add(job_id)
-        # The score of exactly the chosen slice (and one column of the averaged dimension).
-        if {k: v for k, v in cell_slices.items() if k != column_key} != selected:
-            continue
-        rows[job_id].cells[str(cell_slices.get(column_key, ""))] = Measure(
+    scored_jobs = set(scores.order_by().values_list("job_id", flat=True).distinct())
+    # The cells of exactly the chosen slice (and one column of the averaged dimension), told
+    # from the distinct cells scored: only their scores are read (a model has dozens of
+    # cells, each score's slices and parts to decode, and there are hundreds of models).
+    chosen = {
+        key: str(cell_slices.get(column_key, ""))
+        for key, cell_slices in scores.order_by().values_list("slice_key", "slices").distinct()
+        if {k: v for k, v in cell_slices.items() if k != column_key} == selected
+    }
+    cell_scores = scores.filter(slice_key__in=list(chosen))
+    for job_id, key, *measured in cell_scores.values_list("job_id", "slice_key", *MEASURE_FIELDS):
+        rows[job_id].cells[chosen[key]] = Measure(
             **dict(zip(MEASURE_FIELDS, measured, strict=True))
         )
     min_n = max(
