@@ -32,7 +32,7 @@ from evaluation.benchmarks.contract import (
 from evaluation.benchmarks.countries import is_unstated
 from evaluation.results import MEASURE_FIELDS, Measure
 from leaderboard.boards import charts
-from leaderboard.boards.ranking import mean_interval
+from leaderboard.boards.ranking import sums_interval
 
 TOPOJSON = "vendor/topojson/world_110m.json"
 SMALL_COLOUR = "#c7cbd1"
@@ -140,41 +140,73 @@ def score_row(slices: dict[str, str], *measured: Any) -> ScoreRow:
     return slices, Measure(**dict(zip(MEASURE_FIELDS, measured, strict=True)))
 
 
-def _points(
-    benchmark: BenchmarkDefinition, metric: Metric, rows: Iterable[tuple[str, ScoreRow]]
-) -> dict[str, list[Point]]:
-    """Points per dimension key from (job, row) pairs; several jobs of one slice are averaged
-    (the mean over models, with the interval of a mean of independent estimates)."""
-    grouped: dict[tuple[str, str], list[ScoreRow]] = defaultdict(list)
-    for _job, row in rows:
-        slices = row[0]
+@dataclass(frozen=True)
+class SliceScores:
+    """One slice's scores over the models pictured: what its point is drawn from."""
+
+    models: int
+    #: the sum of the models' values and of their squared stderrs
+    total: float
+    squares: float
+    #: the most items, and the fewest clusters (None: none known), of any model's score
+    n: int
+    clusters: int | None
+    #: the score and interval where one model is pictured
+    value: float
+    low: float
+    high: float
+
+
+# (dimension key, value) -> that slice's scores
+Slices = dict[tuple[str, str], SliceScores]
+
+
+def slice_scores(rows: Iterable[tuple[str, ScoreRow]]) -> Slices:
+    """Each population slice's scores from (job, row) pairs."""
+    grouped: dict[tuple[str, str], list[Measure]] = defaultdict(list)
+    for _job, (slices, measure) in rows:
         if len(slices) != 1:
             continue  # the overall, or a cell crossing dimensions: not a population slice
         ((key, value),) = slices.items()
-        grouped[(key, value)].append(row)
+        grouped[(key, value)].append(measure)
+    found = {}
+    for cell, group in grouped.items():
+        known = [m.clusters for m in group if m.clusters is not None]
+        found[cell] = SliceScores(
+            models=len(group),
+            total=sum(m.value for m in group),
+            squares=sum(m.stderr * m.stderr for m in group),
+            n=max(m.n for m in group),
+            clusters=min(known) if known else None,
+            value=group[0].value,
+            low=group[0].ci_low,
+            high=group[0].ci_high,
+        )
+    return found
+
+
+def _points(
+    benchmark: BenchmarkDefinition, metric: Metric, cells: Slices
+) -> dict[str, list[Point]]:
+    """Points per dimension key; several models' scores of one slice are averaged (the mean
+    over models, with the interval of a mean of independent estimates)."""
     points: dict[str, list[Point]] = defaultdict(list)
     for dimension in benchmark.slices:
         values = sorted(
-            (v for k, v in grouped if k == dimension.key and v not in dimension.unscored),
+            (v for k, v in cells if k == dimension.key and v not in dimension.unscored),
             key=dimension.sort_key,
         )
         for value in values:
-            group = grouped[(dimension.key, value)]
+            cell = cells[(dimension.key, value)]
             # The fewest clusters among the models' scores (they share the release's items).
-            known = [m.clusters for _, m in group if m.clusters is not None]
-            clusters = min(known) if known else None
-            if len(group) == 1:
-                only = group[0][1]
-                score, low, high, n = only.value, only.ci_low, only.ci_high, only.n
+            clusters, n = cell.clusters, cell.n
+            if cell.models == 1:
+                score, low, high = cell.value, cell.low, cell.high
             else:
-                mean = mean_interval(
-                    [m.value for _, m in group],
-                    [m.stderr for _, m in group],
-                    lower=metric.lower,
-                    upper=metric.upper,
+                mean = sums_interval(
+                    cell.total, cell.squares, cell.models, lower=metric.lower, upper=metric.upper
                 )
                 score, low, high = mean.value, mean.low, mean.high
-                n = max(m.n for _, m in group)
             points[dimension.key].append(
                 Point(
                     value=value,
@@ -184,7 +216,7 @@ def _points(
                     high=high,
                     n=n,
                     small=n < dimension.min_n or clusters == 1,
-                    models=len(group),
+                    models=cell.models,
                     code=dimension.iso3(value) if dimension.iso3 else None,
                     clusters=clusters,
                 )
@@ -368,16 +400,16 @@ MIN_SPOKES = 3
 
 def population(
     benchmark: BenchmarkDefinition,
-    rows: Iterable[tuple[str, ScoreRow]],
+    cells: Slices,
     prefix: str,
     subject: str,
     method: Method | None = None,
 ) -> Population:
-    """The pictures of one metric's scores per slice: `rows` are (job, score row) pairs of
+    """The pictures of one metric's scores per slice: `cells` are the slices' scores of
     METHOD's primary metric (default: the benchmark's first method's); `subject` names whose
     scores they are."""
     metric = (method or benchmark.methods[0]).primary_metric
-    by_dimension = _points(benchmark, metric, rows)
+    by_dimension = _points(benchmark, metric, cells)
     places = benchmark.map_dimension
     world = None
     if places is not None and by_dimension.get(places.key):
@@ -403,14 +435,14 @@ def population(
     return Population(metric, world, radars)
 
 
-def score_rows(
+def scores_by_slice(
     benchmark: BenchmarkDefinition, scores: Iterable[Any], method: Method | None = None
-) -> list[tuple[str, ScoreRow]]:
-    """(job, row) pairs of Score instances of METHOD's primary metric (default: the
-    benchmark's first method's)."""
+) -> Slices:
+    """Each population slice's scores among Score instances of METHOD's primary metric
+    (default: the benchmark's first method's)."""
     method = method or benchmark.methods[0]
-    return [
+    return slice_scores(
         (str(s.job_id), score_row(*(getattr(s, name) for name in SCORE_ROW_FIELDS)))
         for s in scores
         if s.method == method.key and s.metric == method.primary
-    ]
+    )

@@ -59,9 +59,17 @@ def mean_interval(
 ) -> Interval:
     """Mean over columns with a normal-approximation CI from independent per-column stderrs,
     kept inside the metric's declared bounds (None: unbounded, e.g. a margin)."""
-    k = len(values)
-    mean = sum(values) / k
-    se = math.sqrt(sum(s * s for s in stderrs)) / k
+    squares = sum(s * s for s in stderrs)
+    return sums_interval(sum(values), squares, len(values), lower=lower, upper=upper)
+
+
+def sums_interval(
+    total: float, squares: float, k: int, *, lower: float | None, upper: float | None
+) -> Interval:
+    """`mean_interval` of K columns from the sum of their values and of their squared stderrs
+    (as a database sums them over hundreds of models)."""
+    mean = total / k
+    se = math.sqrt(squares) / k
     low, high = mean - Z_95 * se, mean + Z_95 * se
     return Interval(
         mean,

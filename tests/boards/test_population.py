@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from evaluation.benchmarks import get_benchmark
 from leaderboard.boards.cache import invalidate_boards
-from leaderboard.boards.population import drawable_codes, population, score_rows
+from leaderboard.boards.population import drawable_codes, population, scores_by_slice
 from leaderboard.catalog.importer import import_release
 from leaderboard.catalog.models import DatasetRelease, Item
 from tests.factories import (
@@ -152,7 +152,7 @@ def test_building_the_pictures_costs_no_query(demo):
     job = score_slices(make_model("org/queries"), demo)
     scores = list(job.scores.all())
     with CaptureQueriesContext(connection) as queries:
-        result = population(DVB, score_rows(DVB, scores), "chart-x", "org/queries")
+        result = population(DVB, scores_by_slice(DVB, scores), "chart-x", "org/queries")
     assert len(queries) == 0
     assert result.map is not None and len(result.map.points) == 16
     assert [p.dimension.key for p in result.radars] == [

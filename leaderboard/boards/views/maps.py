@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from django.db.models import Count, F, Max, Min, Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from evaluation.benchmarks import get_benchmark
-from evaluation.results import MEASURE_FIELDS, Measure
 from leaderboard.boards.cache import cached_board, cached_value
 from leaderboard.boards.params import parse_board_query
-from leaderboard.boards.population import Population, population
+from leaderboard.boards.population import Population, SliceScores, population
 from leaderboard.boards.queries import OVERALL
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.visibility import is_staff
@@ -40,18 +40,39 @@ def render_world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
     def build() -> Population:
         scores = Score.objects.filter(
             job_id__in=[r.job_id for r in ranked], method=method.key, metric=method.primary
+        ).order_by()
+        # Summed per cell by the database: one row a cell, not one a model and cell (hundreds
+        # of thousands at 1,000 models). The database adds in its own order, so a mean may
+        # differ from one added in Python in its last bit, far below any digit shown.
+        sums = scores.values("slice_key").annotate(
+            models=Count("id"),
+            total=Sum("value"),
+            squares=Sum(F("stderr") * F("stderr")),
+            most=Max("n"),
+            fewest=Min("clusters"),
+            first=Min("value"),
+            low=Min("ci_low"),
+            high=Max("ci_high"),
         )
-        # Each cell's slices decoded once, not once per model (hundreds of thousands of rows
-        # at 1,000 models); the map's points read no sub-metric (`parts`).
-        cells = dict(scores.order_by().values_list("slice_key", "slices").distinct())
-        measured = [name for name in MEASURE_FIELDS if name != "parts"]
-        rows = scores.values_list("job_id", "slice_key", *measured)
+        slices = dict(scores.values_list("slice_key", "slices").distinct())
+        cells = {
+            next(iter(slices[cell["slice_key"]].items())): SliceScores(
+                models=cell["models"],
+                total=cell["total"],
+                squares=cell["squares"],
+                n=cell["most"],
+                clusters=cell["fewest"],
+                value=cell["first"],
+                low=cell["low"],
+                high=cell["high"],
+            )
+            for cell in sums
+            # The overall, or a cell crossing dimensions, is no population slice.
+            if len(slices[cell["slice_key"]]) == 1
+        }
         return population(
             declared,
-            [
-                (str(job), (cells[key], Measure(**dict(zip(measured, row, strict=True)))))
-                for job, key, *row in rows
-            ],
+            cells,
             "chart-board",
             f"Mean over {len(ranked)} ranked model{'s' if len(ranked) != 1 else ''}",
         )

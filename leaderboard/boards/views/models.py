@@ -33,7 +33,7 @@ from leaderboard.boards.cache import cached_value
 from leaderboard.boards.disparity import MethodDisparities, model_disparities
 from leaderboard.boards.model_reported import model_reported
 from leaderboard.boards.params import page_base
-from leaderboard.boards.population import Population, applies, population, score_rows
+from leaderboard.boards.population import Population, applies, population, scores_by_slice
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.facets import facet_values
@@ -265,7 +265,7 @@ def _section(model: LanguageModel, slug: str, requested: DatasetRelease | None) 
                 f"population|{job.pk}",
                 lambda: population(
                     benchmark,
-                    score_rows(benchmark, scores, pictured),
+                    scores_by_slice(benchmark, scores, pictured),
                     f"chart-{slug}",
                     model.display_name,
                     pictured,
