@@ -31,11 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
 import json, sys
 import leaderboard.wsgi
+import pyarrow
 from django.template import engines
 loader = engines["django"].engine.template_loaders[0]
 print(json.dumps({
     "modules": sorted(m for m in sys.modules if m.startswith(("leaderboard.", "plotly", "pyarrow"))),
     "templates": len(getattr(loader, "get_template_cache", {})),
+    "arrow_pool": pyarrow.default_memory_pool().backend_name,
 }))
 """
 
@@ -48,7 +50,7 @@ def unfreeze() -> Iterator[None]:
 
 
 @pytest.mark.slow
-def test_loading_the_wsgi_application_imports_every_view_and_compiles_every_template(tmp_path):
+def test_loading_the_wsgi_application_warms_it_up_even_on_a_database_not_migrated_yet(tmp_path):
     # On a database not migrated yet (an empty SQLite file): the application still loads,
     # only the releases' counts are left to the first request.
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leaderboard.settings"}
@@ -71,6 +73,8 @@ def test_loading_the_wsgi_application_imports_every_view_and_compiles_every_temp
     shipped = len(list((ROOT / "templates").rglob("*.html")))
     assert loaded["templates"] >= shipped
     assert "releases not counted" in done.stderr
+    # Arrow's buffers come from malloc, which reuses them, not from mimalloc, which kept them
+    assert loaded["arrow_pool"] == "system"
 
 
 def test_gunicorn_loads_and_warms_the_application_once_before_forking_its_workers():
