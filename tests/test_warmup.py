@@ -43,8 +43,11 @@ print(json.dumps({
 
 
 @pytest.fixture(autouse=True)
-def unfreeze() -> Iterator[None]:
-    """warm_up freezes what the test process holds by then: hand it back to the collector."""
+def undo_process_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """warm_up freezes what the test process holds by then (handed back to the collector
+    after) and sets Arrow's pool in the environment, which every process a later test
+    starts would inherit (restored after)."""
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
     yield
     gc.unfreeze()
 
