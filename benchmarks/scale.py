@@ -319,16 +319,18 @@ class PageTimes:
 def pages() -> dict[str, str]:
     """Every page a visitor reaches, on the imported releases (call after the fill)."""
     from leaderboard.catalog.models import DatasetRelease
-    from leaderboard.evals.models import EvaluationJob
+    from leaderboard.evals.models import EvaluationJob, LanguageModel
 
     dvb = DatasetRelease.objects.get(version="scale-divervalue")
     navab = DatasetRelease.objects.get(version="scale-navab")
     item = dvb.items.order_by("id").first()
     job = EvaluationJob.objects.filter(release=dvb).order_by("id").first()
     assert item is not None and job is not None
-    model = job.model_id
-    other = EvaluationJob.objects.filter(release=dvb).order_by("-id").first()
-    assert other is not None
+    # Two ranked models (an aligned one has no rankable job, and the page would compare
+    # nothing), both among those with per-example results.
+    model, other = (
+        LanguageModel.objects.on_release(dvb).order_by("pk").values_list("pk", flat=True)[:2]
+    )
     return {
         "dvb items": "/divervalue/items/",
         "dvb items filtered": "/divervalue/items/?region=East+Asia&gender=Female&split=test",
@@ -344,7 +346,8 @@ def pages() -> dict[str, str]:
         "map": "/divervalue/map/",
         "disparity": "/divervalue/disparity/",
         "model page": f"/models/{model}/",
-        "compare": f"/divervalue/compare/?models={model}&models={other.model_id}",
+        "compare": f"/divervalue/compare/?models={model}&models={other}",
+        "navab compare": f"/navab/compare/?models={model}&models={other}",
         "job page": f"/jobs/{job.pk}/",
     }
 
