@@ -348,6 +348,9 @@ def pages() -> dict[str, str]:
         "model page": f"/models/{model}/",
         "compare": f"/divervalue/compare/?models={model}&models={other}",
         "navab compare": f"/navab/compare/?models={model}&models={other}",
+        "navab agreement": "/navab/agreement/",
+        "dvb agreement": "/divervalue/agreement/",
+        "dvb judges": "/divervalue/judges/",
         "job page": f"/jobs/{job.pk}/",
     }
 
