@@ -536,7 +536,9 @@ def _write(
     else:
         # A draft re-imported with other content: its items (and any preview results on
         # them) are replaced; the manifest, and with it the cached export files, starts over.
-        release.items.all().delete()
+        # Only the ids are read (the cascade deletes the slice rows and results by them):
+        # a full release's items hold hundreds of megabytes of text.
+        release.items.only("pk").delete()
         release.title = title
         release.description = description or release.description
         release.license = licence
