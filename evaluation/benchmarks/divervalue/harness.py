@@ -23,7 +23,7 @@ from evaluation import repro
 from evaluation.benchmarks.divervalue.lm_eval_tasks import TASK, export_tasks
 from evaluation.benchmarks.divervalue.lm_eval_utils import item_outcome
 from evaluation.benchmarks.divervalue.regions import unmapped
-from evaluation.benchmarks.divervalue.release import ITEMS_FILE, select_items
+from evaluation.benchmarks.divervalue.release import release_card, select_items
 from evaluation.benchmarks.divervalue.results import (
     OVERALL,
     DiverValueResult,
@@ -34,7 +34,6 @@ from evaluation.benchmarks.intervals import metric_intervals
 from evaluation.context import left_out_counts
 from evaluation.errors import SetupError
 from evaluation.lm_eval_runner import Progress, TaskSamples, load_lm, run_tasks
-from evaluation.release import sha256_file
 from evaluation.results import ProgressEvent
 from evaluation.spec import ModelSpec
 from evaluation.stats import cell_seed
@@ -219,14 +218,10 @@ def evaluate(
         for m in run.margins
     ]
     out: Path | str = Path(out_dir).resolve() if out_dir is not None else "OUT_DIR"
-    items_file = release_dir / ITEMS_FILE
     card = {
         "benchmark": benchmark.slug,
         "model": spec.to_dict(),
-        "release": {
-            "path": str(release_dir),
-            "items_sha256": sha256_file(items_file) if items_file.exists() else None,
-        },
+        "release": release_card(release_dir),
         "splits": sorted({item.split for item in margins}),
         "n_items": len(margins),
         "seed": seed,

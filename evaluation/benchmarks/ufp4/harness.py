@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Final
 from evaluation import repro
 from evaluation.benchmarks.divervalue.harness import run_opa
 from evaluation.benchmarks.divervalue.lm_eval_tasks import write_opa_task
+from evaluation.benchmarks.divervalue.release import release_card
 from evaluation.benchmarks.intervals import metric_intervals
 from evaluation.benchmarks.ufp4.prompts import opa_prompt
 from evaluation.context import left_out_counts
 from evaluation.errors import SetupError
-from evaluation.release import sha256_file
 from evaluation.results import (
     EvaluationResult,
     ProgressEvent,
@@ -198,17 +198,13 @@ def evaluate(
     command = repro.lm_eval_command(
         spec, [TASK], f"{out}/tasks", f"{out}/lm_eval", seed=seed, device=run_device
     )
-    items_file = release_dir / benchmark.items_file
     result = EvaluationResult(
         scores=_scores(benchmark, outcomes, seed) if outcomes else [],
         samples=records,
         card=ReproCard(
             model=spec.to_dict(),
             judge=None,
-            release={
-                "path": str(release_dir),
-                "items_sha256": sha256_file(items_file) if items_file.exists() else None,
-            },
+            release=release_card(release_dir, benchmark.items_file),
             methods=[OPA],
             slices={"subset": sorted({subset for subset, _ in outcomes})},
             dtype=spec.dtype,
