@@ -472,6 +472,8 @@ class JobSampleViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[SampleResu
     )
     serializer_class = SampleSerializer
     filterset_class = SampleFilter
+    # Named: DRF's default list reads every class attribute, and a composite key's fails.
+    ordering_fields = ["method", "value", "correct", "chosen"]
 
     def paginate_queryset(self, queryset: Any) -> Any:
         page = super().paginate_queryset(queryset)

@@ -128,6 +128,9 @@ def test_samples_list_in_the_order_of_job_item_and_method_and_have_no_address_of
     ]
     # A result is found by its job, item and method (filters), not by a number.
     assert api.get("/api/samples/1/").status_code == 404
+    by_method = api.get(f"/api/samples/?job={job.pk}&ordering=-method").json()["results"]
+    assert [r["method"] for r in by_method] == ["mc", "mc", "aj", "aj"]
+    assert api.get(f"/api/samples/?job={job.pk}&ordering=pk").status_code == 200
 
 
 def test_gpu_workers_can_score_with_vllm(model, settings):
