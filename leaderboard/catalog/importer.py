@@ -37,8 +37,7 @@ from evaluation.benchmarks.published import (
     PublishedRecord,
     manifest_file_slice,
 )
-from leaderboard.catalog.facets import count_facets
-from leaderboard.catalog.filters import field_filters
+from leaderboard.catalog.facets import count_facets, field_filters
 from leaderboard.catalog.models import Benchmark, DatasetRelease, Item, ItemSlice
 from leaderboard.catalog.search import document_sql
 from leaderboard.catalog.slices import index_slices
