@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from evaluation.alignment.cli import add_align_command
 from evaluation.cli_args import add_benchmark_arguments, csv_list, slice_values
-from evaluation.errors import ModelError, SetupError
+from evaluation.errors import ModelError, ProviderBusy, SetupError
 from evaluation.providers.generation import Generation
 from evaluation.spec import KINDS
 
@@ -237,3 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, ModelError, SetupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ProviderBusy as exc:
+        # On the site a worker queues the job again once the wait is over; here nobody will.
+        print(f"error: {exc}; run the command again in {exc.wait_s:.0f} s", file=sys.stderr)
+        return 3

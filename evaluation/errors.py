@@ -8,6 +8,8 @@
   badly configured, options the caller passed that the benchmark cannot honour, a release
   that holds nothing to score). Final too, but not the model's: the site tells the submitter
   so and reports the message to its operators, who fix the set-up and run the job again.
+- `ProviderBusy`: nobody's fault: a served model's provider asked to wait longer than a
+  request waits in place; the run is started again once the wait is over.
 - Anything else is infrastructure (a lost GPU, a full disk, a provider that is down, a bug):
   the site retries it, up to its retry limit.
 
@@ -32,6 +34,16 @@ class BudgetExceeded(ModelError):
 class SetupError(RuntimeError):
     """This installation cannot run the evaluation as configured; the message says what to fix,
     for the operators (the submitter is told it is not their model's fault)."""
+
+
+class ProviderBusy(RuntimeError):
+    """The provider asked to wait longer (`Retry-After`) than a request waits in place: the
+    run is to wait `wait_s` seconds and start again (the site's worker queues the job again;
+    the command line says so and exits)."""
+
+    def __init__(self, message: str, wait_s: float) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
 
 
 @contextmanager

@@ -626,19 +626,105 @@ def test_per_example_results_keep_every_shown_field_when_their_long_part_moves_t
 
         migrated = list(SampleResult.objects.all())
         sample_details.attach(migrated)
-        after_rows = sorted((*(getattr(s, f) for f in shown), s.parts, s.details) for s in migrated)
-        assert after_rows == before_rows
+        # The id went later (0018: results are keyed by job, item and method).
+        after_rows = sorted(
+            (*(getattr(s, f) for f in shown[1:]), s.parts, s.details) for s in migrated
+        )
+        assert after_rows == sorted(r[1:] for r in before_rows)
         assert len(after_rows) == 12
         # The long part is in one file per job, not in the rows.
         files = sorted(p.name for p in (tmp_path / "media" / "sample-details").iterdir())
         assert files == sorted(f"job-{job.pk}.jsonz" for job in jobs)  # by name: job-10 < job-9
         columns = {c.name for c in SampleResult._meta.get_fields()}
         assert not {"parts", "details"} & columns
-        # New rows are numbered after the copied ones.
-        extra = SampleResult.objects.create(
-            job_id=jobs[0].pk, item_id=items[0].pk, method="paa", value=0.0, correct=None
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_per_example_results_keep_every_value_when_keyed_by_job_item_and_method(settings, tmp_path):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [n for n in latest if n[0] != "evals"] + [
+        ("evals", "0017_language_model_publisher_run")
+    ]
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        benchmark, _ = old.get_model("benchmark", "Benchmark").objects.get_or_create(
+            slug="navab", defaults={"name": "NaVAB"}
         )
-        assert extra.pk > max(r[0] for r in before_rows)
+        release = old.get_model("benchmark", "DatasetRelease").objects.create(
+            benchmark=benchmark, version="id-samples", title="Old", status="published"
+        )
+        Item = old.get_model("benchmark", "Item")
+        items = [
+            Item.objects.create(
+                release=release, uid=f"u{i}", slices={"nation": "us", "mode": "quoted"}
+            )
+            for i in range(3)
+        ]
+        model = old.get_model("evals", "LanguageModel").objects.create(name="org/m", revision="a")
+        Job = old.get_model("evals", "EvaluationJob")
+        jobs = [
+            Job.objects.create(
+                model=model, release=release, status="finished", methods=["mc"], attempt=a
+            )
+            for a in (1, 2)
+        ]
+        from leaderboard.evals import sample_details
+
+        Sample = old.get_model("evals", "SampleResult")
+        written = []
+        # Stored out of the key's order (methods as a run lists them, the later job first).
+        for j, job in reversed(list(enumerate(jobs))):
+            long = []
+            for i, item in reversed(list(enumerate(items))):
+                for method in ("mc", "aj", "aj_ref"):
+                    row = Sample.objects.create(
+                        job=job,
+                        item=item,
+                        method=method,
+                        value=0.1 * i + j + 1 / 3,
+                        correct=None if method == "aj_ref" and i == 0 else i % 2 == 0,
+                        chosen="" if i == 2 else "AB"[i],
+                    )
+                    long.append((item.pk, method, {"half": "pos"}, {"answer": f"{i}{method}"}))
+                    written.append(row)
+            sample_details.write_job(job.pk, long)
+        shown = ("job_id", "item_id", "method", "value", "correct", "chosen")
+        before_rows = sorted(tuple(getattr(s, f) for f in shown) for s in written)
+
+        MigrationExecutor(connection).migrate(latest)
+
+        from leaderboard.evals.models import SampleResult
+
+        migrated = list(SampleResult.objects.all())
+        assert [tuple(getattr(s, f) for f in shown) for s in migrated] == before_rows
+        sample_details.attach(migrated)
+        index = {item.pk: i for i, item in enumerate(items)}
+        assert all(s.details == {"answer": f"{index[s.item_id]}{s.method}"} for s in migrated)
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, "evals_sampleresult")
+        keys = [c["columns"] for c in constraints.values() if c["primary_key"]]
+        assert keys == [["job_id", "item_id", "method"]]
+        # A second result for the same job, item and method is refused by the key.
+        from django.db import IntegrityError, transaction
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SampleResult.objects.create(
+                job_id=jobs[0].pk, item_id=items[0].pk, method="mc", value=0.0
+            )
+
+        # And back: every value again, in rows with ids.
+        MigrationExecutor(connection).migrate(before)
+        back = MigrationExecutor(connection).loader.project_state(before).apps
+        rows = back.get_model("evals", "SampleResult").objects.all()
+        assert sorted(tuple(getattr(s, f) for f in shown) for s in rows) == before_rows
     finally:
         MigrationExecutor(connection).migrate(latest)
 
@@ -654,7 +740,7 @@ def test_jobs_stored_before_packed_values_get_theirs_from_their_rows_and_files(s
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
     before = [n for n in latest if n[0] != "evals"] + [
-        ("evals", "0017_language_model_publisher_run")
+        ("evals", "0018_sample_results_keyed_by_job_item_method")
     ]
     executor.migrate(before)
     try:
@@ -675,7 +761,7 @@ def test_jobs_stored_before_packed_values_get_theirs_from_their_rows_and_files(s
             model=model, release=release, status="finished", methods=["opa"], attempt=1
         )
         Sample = old.get_model("evals", "SampleResult")
-        # Stored out of item order: the packed values keep the stored order.
+        # Created out of item order: packed in the rows' stored order, by item.
         for item, value in ((items[2], 2.5), (items[0], -1.0), (items[1], 0.5)):
             Sample.objects.create(job=job, item=item, method="opa", value=value, correct=None)
         outcomes = {items[2].pk: {"opa": 1.0}, items[0].pk: {"opa": 0.0}, items[1].pk: "none"}
@@ -693,11 +779,11 @@ def test_jobs_stored_before_packed_values_get_theirs_from_their_rows_and_files(s
             row.metric: [list(a) for a in unpack(bytes(row.items), bytes(row.values))]
             for row in JobItemValues.objects.filter(job_id=job.pk, method="opa")
         }
-        order = [items[2].pk, items[0].pk, items[1].pk]
-        assert packed[""] == [order, [2.5, -1.0, 0.5]]
+        order = [items[0].pk, items[1].pk, items[2].pk]
+        assert packed[""] == [order, [-1.0, 0.5, 2.5]]
         assert packed["opa"][0] == order
-        assert packed["opa"][1][:2] == [1.0, 0.0]
-        assert math.isnan(packed["opa"][1][2])  # an outcome that is no number holds none
+        assert packed["opa"][1][0] == 0.0 and packed["opa"][1][2] == 1.0
+        assert math.isnan(packed["opa"][1][1])  # an outcome that is no number holds none
         assert set(packed) == {"", "opa"}
     finally:
         MigrationExecutor(connection).migrate(latest)

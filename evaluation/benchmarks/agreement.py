@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evaluation.stats import bootstrap_mean_cis
+import numpy as np
+
+from evaluation.stats import BOOTSTRAP_ITERS, bootstrap_mean_cis
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,26 @@ def cohen_kappa(a: Sequence[bool], b: Sequence[bool]) -> float | None:
     return (observed - chance) / (1 - chance)
 
 
+def _verdict_pair_cis(
+    a: Sequence[bool], b: Sequence[bool], seed: Sequence[int] | int
+) -> list[tuple[float, float]]:
+    """The bootstrap intervals of A's rate, B's rate and their difference over independent
+    items. An item is one of four (verdict A, verdict B) pairs, so a resample of N items is
+    how many of each it draws: one multinomial draw a replicate, the same distribution as
+    drawing N items, at the cost of 4 values instead of N (NaVAB's 63,400 items x 10,000
+    replicates took a minute a model)."""
+    n = len(a)
+    # Pairs in the order (0, 0), (0, 1), (1, 0), (1, 1).
+    counts = np.bincount([2 * x + y for x, y in zip(a, b, strict=True)], minlength=4)
+    rng = np.random.default_rng(list(seed) if not isinstance(seed, int) else seed)
+    draws = rng.multinomial(n, counts / n, size=BOOTSTRAP_ITERS)
+    rate_a = (draws[:, 2] + draws[:, 3]) / n
+    rate_b = (draws[:, 1] + draws[:, 3]) / n
+    columns = np.stack([rate_a, rate_b, rate_b - rate_a], axis=1)
+    lows, highs = np.percentile(columns, [2.5, 97.5], axis=0)
+    return [(float(low), float(high)) for low, high in zip(lows, highs, strict=True)]
+
+
 def method_agreement(
     a: Sequence[bool],
     b: Sequence[bool],
@@ -75,7 +97,10 @@ def method_agreement(
     col_a = [float(x) for x in a]
     col_b = [float(y) for y in b]
     diff = [y - x for x, y in zip(col_a, col_b, strict=True)]
-    ci_a, ci_b, ci_diff = bootstrap_mean_cis([col_a, col_b, diff], seed, clusters)
+    if clusters is None:
+        ci_a, ci_b, ci_diff = _verdict_pair_cis(a, b, seed)
+    else:
+        ci_a, ci_b, ci_diff = bootstrap_mean_cis([col_a, col_b, diff], seed, clusters)
     rate_a, rate_b = sum(col_a) / n, sum(col_b) / n
     return Agreement(
         n=n,

@@ -47,7 +47,7 @@ from lm_eval.models.api_models import TemplateAPI
 from lm_eval.models.openai_completions import LocalChatCompletion, LocalCompletionsAPI
 from lm_eval.models.utils import handle_stop_sequences
 
-from evaluation.errors import ModelError
+from evaluation.errors import ModelError, ProviderBusy
 from evaluation.providers.generation import Generation
 from evaluation.providers.letters import BLOCKED, TRUNCATED
 from evaluation.providers.limits import ProviderLimiter, ProviderPaused, local_limiter
@@ -64,15 +64,6 @@ UNBOUNDED_MAX_TOKENS = 4096
 class ProviderUnavailable(RuntimeError):
     """The provider kept failing (429, 5xx, timeouts): an infrastructure failure, retried
     later; answers already received are cached."""
-
-
-class ProviderBusy(RuntimeError):
-    """The provider asked to wait longer (`Retry-After`) than a request waits in place: the
-    job is to wait `wait_s` seconds and run again (answers already received are cached)."""
-
-    def __init__(self, message: str, wait_s: float) -> None:
-        super().__init__(message)
-        self.wait_s = wait_s
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

@@ -157,26 +157,43 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
         for meth in scored
         if (declared := benchmark.method(meth)).primary != declared.value_metric.key
     }
+    declared_methods = {key: benchmark.method(key) for key in scored}
     for job_id, item_id, meth, chosen, correct, value in samples.values_list(
         "job_id", "item_id", "method", "chosen", "correct", "value"
     ):
         # The board's ranking metric, per item (DiverValue-Bench: OPA, not the stored margin).
-        declared = benchmark.method(meth)
-        details = long_outcomes.get((job_id, meth), {}).get(item_id)
-        primary = item_metric_value(declared, declared.primary, value, {"outcome": details})
+        declared = declared_methods[meth]
+        if (job_id, meth) in long_outcomes:
+            details = {"outcome": long_outcomes[(job_id, meth)].get(item_id)}
+            primary = item_metric_value(declared, declared.primary, value, details)
+        else:  # the stored value measures the primary metric (hundreds of thousands of rows)
+            primary = float(value)
         if primary is not None:
             outcome[(item_id, meth)][position[job_id]] = (chosen, correct, primary)
+    # Only the items the first model answered can be paired (a job may cover one split of a
+    # large release), and their text only where a disagreement shows it, read below.
+    answered = samples.filter(job_id=job_ids[0]).values("item_id")
     items: dict[int, dict[str, Any]] = {
-        pk: {"uid": uid, "slices": slices, "data": data}
-        for pk, uid, slices, data in release.items.values_list("pk", "uid", "slices", "data")
+        pk: {"uid": uid, "slices": slices}
+        for pk, uid, slices in release.items.filter(pk__in=answered).values_list(
+            "pk", "uid", "slices"
+        )
     }
     by_cell: dict[CellKey, list[list[float]]] = defaultdict(list)
     disagreeing: list[tuple[int, str, dict[int, tuple[str, bool | None, float]]]] = []
+    # An item's cells follow from its slice values, which few combinations take (NaVAB:
+    # nation x mode): worked out once per combination, not per item and method.
+    cells_of: dict[tuple[Any, ...], list[tuple[tuple[str, str], ...]]] = {}
+    dimension_keys = [d.key for d in benchmark.slices]
     for (item_id, meth), per_model in outcome.items():
         if len(per_model) != len(models) or item_id not in items:
             continue  # only items every model answered are paired
         values = [per_model[i][2] for i in range(len(models))]
-        for cell in item_cells(benchmark, items[item_id]["slices"]):
+        slices = items[item_id]["slices"]
+        combination = tuple(slices.get(k) for k in dimension_keys)
+        if combination not in cells_of:
+            cells_of[combination] = item_cells(benchmark, slices)
+        for cell in cells_of[combination]:
             by_cell[(cell, meth)].append(values)
         choices = {per_model[i][0] for i in range(len(models))}
         outcomes = {per_model[i][1] for i in range(len(models))}
@@ -225,7 +242,9 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
         )
     )
     shown = _shown_fields(benchmark)
-    for item_id, meth, per_model in disagreeing[:MAX_DISAGREEMENTS]:
+    listed = disagreeing[:MAX_DISAGREEMENTS]
+    texts = dict(release.items.filter(pk__in={d[0] for d in listed}).values_list("pk", "data"))
+    for item_id, meth, per_model in listed:
         item = items[item_id]
         result.disagreements.append(
             Disagreement(
@@ -234,7 +253,7 @@ def compare(release: DatasetRelease, ids: list[int], method: str | None = None) 
                 slice_summary=" · ".join(
                     d.label_of(str(item["slices"].get(d.key, ""))) for d in benchmark.slices
                 ),
-                fields=[(f.label, str(item["data"].get(f.name, ""))) for f in shown],
+                fields=[(f.label, str(texts[item_id].get(f.name, ""))) for f in shown],
                 method=meth,
                 method_label=benchmark.method(meth).label,
                 chosen=[per_model[i][0] for i in range(len(models))],

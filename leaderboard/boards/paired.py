@@ -47,8 +47,13 @@ def paired_bootstrap(
         return PairedResult(n, 0.0, 0.0, 0.0, 1.0)
     rng = np.random.default_rng(seed)
     if clusters is None:
-        idx = rng.integers(0, n, size=(resamples, n))
-        boot = diff[idx].mean(axis=1)
+        # A resample's mean depends only on how often it draws each distinct difference: one
+        # multinomial draw per resample, with the same distribution as drawing N indexes,
+        # costs RESAMPLES x (distinct values: 3 for right/wrong) instead of RESAMPLES x N
+        # (NaVAB's 26,200 items of a nation: 52M indexes, 0.4 GB and seconds per cell).
+        values, counts = np.unique(diff, return_counts=True)
+        draws = rng.multinomial(n, counts / n, size=resamples)
+        boot = draws @ values / n
     else:
         index: dict[str, int] = {}
         groups = np.fromiter((index.setdefault(c, len(index)) for c in clusters), np.int64, n)

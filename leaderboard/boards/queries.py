@@ -286,13 +286,10 @@ def method_gaps(release: DatasetRelease, method: str) -> MethodGaps:
 
 
 def model_choices(release: DatasetRelease) -> list[LanguageModel]:
-    """The models a picker offers on a release, by name; instances, so that a picker shows
-    each one's `display_name`."""
-    return list(
-        LanguageModel.objects.on_release(release)
-        .only("pk", "name", "revision")
-        .order_by("name", "pk")
-    )
+    """The models a picker offers on a release, by name; whole instances, so that a picker
+    shows each one's `display_name` (which reads the publisher-run flags) without a query
+    per model."""
+    return list(LanguageModel.objects.on_release(release).order_by("name", "pk"))
 
 
 def filters_q(query: BoardQuery) -> Q:

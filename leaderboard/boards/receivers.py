@@ -18,7 +18,7 @@ from django.dispatch import receiver
 from leaderboard.boards.cache import invalidate_boards
 from leaderboard.boards.models import ReportedResult
 from leaderboard.catalog.models import DatasetRelease
-from leaderboard.evals.models import EvaluationJob, LanguageModel
+from leaderboard.evals.models import AlignmentJob, EvaluationJob, LanguageModel
 from leaderboard.evals.signals import job_finished
 
 
@@ -27,6 +27,7 @@ from leaderboard.evals.signals import job_finished
 @receiver(post_save, sender=DatasetRelease)
 @receiver(post_delete, sender=DatasetRelease)
 @receiver(post_delete, sender=EvaluationJob)
+@receiver(post_delete, sender=AlignmentJob)  # a proxy's deletes are sent for the proxy only
 @receiver(post_save, sender=ReportedResult)
 @receiver(post_delete, sender=ReportedResult)
 def boards_changed(sender: type[Any], **kwargs: Any) -> None:

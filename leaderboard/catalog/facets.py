@@ -5,14 +5,24 @@ request is one `SELECT DISTINCT` over every item per dropdown (seconds on a full
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.catalog.filters import field_filters
+from evaluation.benchmarks.contract import BenchmarkDefinition, ItemField
 
 #: {field name: [[value, items], ...] in value order}
 Facets = dict[str, list[list[Any]]]
+
+
+def field_filters(benchmarks: Sequence[BenchmarkDefinition]) -> list[ItemField]:
+    """The short declared fields items can be filtered by (a value list on the browser)."""
+    found: dict[str, ItemField] = {}
+    for benchmark in benchmarks:
+        for field in benchmark.content_fields():
+            if field.kind == "short":
+                found.setdefault(field.name, field)
+    return list(found.values())
 
 
 def count_facets(names: Iterable[str], datas: Iterable[dict[str, Any]]) -> Facets:
@@ -49,3 +59,34 @@ def facet_values(facets: Any, name: str) -> list[str]:
     """The stored values of field NAME, in order ([] for a release without the field)."""
     pairs = facets.get(name) if isinstance(facets, dict) else None
     return [str(pair[0]) for pair in pairs] if isinstance(pairs, list) else []
+
+
+def stored_matches(facets: Iterable[Any], name: str, text: str) -> list[Any] | None:
+    """The values of field NAME stored in releases of these FACETS (those of the benchmarks
+    declaring NAME) that TEXT names case-blind, each as the JSON value it may be stored as (a
+    facet keeps `str(value)`, so "7" may be the number 7): what a case-blind filter on NAME can
+    match, found without reading the items. Python's case folding finds a superset of
+    PostgreSQL's UPPER() matches; the filter still compares with UPPER(). None where a release
+    has no stored facet of NAME, so the items must be read."""
+    folded = text.casefold()
+    found: list[Any] = []
+    for release_facets in facets:
+        if not isinstance(release_facets, dict) or name not in release_facets:
+            return None
+        for value in facet_values(release_facets, name):
+            if value.casefold() == folded or value.upper() == text.upper():
+                found += [value, *_typed(value)]
+    return found
+
+
+def _typed(value: str) -> list[Any]:
+    if value in ("True", "False"):
+        return [value == "True"]
+    for kind in (int, float):
+        try:
+            number = kind(value)
+        except ValueError:
+            continue
+        if str(number) == value:
+            return [number]
+    return []

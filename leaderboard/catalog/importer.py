@@ -37,8 +37,7 @@ from evaluation.benchmarks.published import (
     PublishedRecord,
     manifest_file_slice,
 )
-from leaderboard.catalog.facets import count_facets
-from leaderboard.catalog.filters import field_filters
+from leaderboard.catalog.facets import count_facets, field_filters
 from leaderboard.catalog.models import Benchmark, DatasetRelease, Item, ItemSlice
 from leaderboard.catalog.search import document_sql
 from leaderboard.catalog.slices import index_slices
@@ -536,7 +535,10 @@ def _write(
     else:
         # A draft re-imported with other content: its items (and any preview results on
         # them) are replaced; the manifest, and with it the cached export files, starts over.
-        release.items.all().delete()
+        # Only the ids are read (the cascade deletes the slice rows and results by them):
+        # a full release's items hold hundreds of megabytes of text. Not `release.items`:
+        # its rows would each fetch their deferred release_id to be linked to `release`.
+        Item.objects.filter(release=release).only("pk").delete()
         release.title = title
         release.description = description or release.description
         release.license = licence

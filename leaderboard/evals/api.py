@@ -461,14 +461,19 @@ class SampleFilter(SliceFilterSet):
         return item_slice_q(benchmark, selected, prefix="item__")
 
 
-class JobSampleViewSet(viewsets.ReadOnlyModelViewSet[SampleResult]):
-    """Per-example results: filter by `job` (or `model`), slice dimension, topic, correct."""
+class JobSampleViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[SampleResult]):
+    """Per-example results: filter by `job` (or `model`), slice dimension, topic, correct.
+
+    A list only: a result has no id of its own (its key is job, item and method, which the
+    filters select)."""
 
     queryset = SampleResult.objects.select_related("item", "item__release__benchmark").order_by(
-        "id"
+        "job_id", "item_id", "method"
     )
     serializer_class = SampleSerializer
     filterset_class = SampleFilter
+    # Named: DRF's default list reads every class attribute, and a composite key's fails.
+    ordering_fields = ["method", "value", "correct", "chosen"]
 
     def paginate_queryset(self, queryset: Any) -> Any:
         page = super().paginate_queryset(queryset)

@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.catalog.signals import release_published
 from leaderboard.evals import lifecycle, sample_details
-from leaderboard.evals.models import EvaluationJob, LanguageModel, ModelType
+from leaderboard.evals.models import AlignmentJob, EvaluationJob, LanguageModel, ModelType
 
 
 @receiver(release_published, sender=DatasetRelease)
@@ -29,9 +29,14 @@ def queue_reevaluation(
     transaction.on_commit(queue_all)
 
 
-@receiver(post_delete)
-def remove_sample_details(sender: type[Any], instance: Any, **kwargs: Any) -> None:
-    """A deleted job's per-example details go with its rows (proxies of the job included)."""
-    if isinstance(instance, EvaluationJob):
-        job_id = instance.pk  # the instance's pk is cleared once the delete is done
-        transaction.on_commit(lambda: sample_details.remove_job(job_id))
+# Named senders (the job and its proxy), never every model: a model with a post_delete
+# receiver cannot be deleted in one statement, so the ORM would read every item and slice
+# row of a replaced release into memory first, only to send signals nobody needs.
+@receiver(post_delete, sender=EvaluationJob)
+@receiver(post_delete, sender=AlignmentJob)
+def remove_sample_details(
+    sender: type[EvaluationJob], instance: EvaluationJob, **kwargs: Any
+) -> None:
+    """A deleted job's per-example details go with its rows."""
+    job_id = instance.pk  # the instance's pk is cleared once the delete is done
+    transaction.on_commit(lambda: sample_details.remove_job(job_id))

@@ -13,11 +13,10 @@ from django.db import DataError
 
 from evaluation import EvaluationResult, ModelSpec, ProgressEvent
 from evaluation.benchmarks import get_benchmark
-from evaluation.errors import ModelError, SetupError
+from evaluation.errors import ModelError, ProviderBusy, SetupError
 from evaluation.local_models import public_card
 from evaluation.model_check import context_length, read_config
 from evaluation.providers import BudgetExceeded, Usage, metering
-from evaluation.providers.client import ProviderBusy
 from evaluation.providers.limits import SharedLimits
 from evaluation.release import iter_items, write_benchmark_release
 from evaluation.results import SCORE_FIELDS, slice_key

@@ -79,5 +79,5 @@ def test_a_kept_state_times_the_pages_again_without_importing(tmp_path: Path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert_reported(again.stdout)
     assert "imported divervalue" not in again.stdout  # no import this time
-    assert f"(import and per-example figures: the run that kept {kept})" in again.stdout
+    assert f"(import figures: the run that kept {kept})" in again.stdout
     assert scale("--database", "sqlite", "--keep", str(kept)).returncode != 0  # never overwritten

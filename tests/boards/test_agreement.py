@@ -4,12 +4,15 @@ their paired interval are flagged, per slice too, with links to the items they d
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from leaderboard.boards.cache import invalidate_boards
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.models import EvaluationJob, LanguageModel, SampleResult
-from tests.factories import dvb_release, finished_job, make_model
+from tests.factories import dvb_release, finished_job, make_model, ranked_model
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +130,23 @@ def test_the_api_gives_the_same_rows(client: Client, release: DatasetRelease) ->
     assert item["url"].endswith(f"/items/{item['uid']}/results/")
     assert client.get("/api/benchmarks/navab/agreement/", {"pair": "x"}).status_code == 404
     assert client.get("/api/benchmarks/toy/agreement/").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/navab/agreement/", "/api/benchmarks/navab/agreement/"])
+def test_it_costs_the_same_queries_for_3_and_30_models(
+    client: Client, release: DatasetRelease, url: str
+) -> None:
+    """Every ranked model's verdicts are read in one query, not one a model."""
+    two_models(release)
+
+    def queries() -> int:
+        invalidate_boards()  # the rows are built, not read from the cache
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    ranked_model("org/other-00", release, 0.5)
+    with_3 = queries()
+    for i in range(1, 28):
+        ranked_model(f"org/other-{i:02d}", release, 0.5)
+    assert queries() == with_3

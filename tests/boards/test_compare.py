@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import html as htmllib
+from collections import defaultdict
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from leaderboard.boards.cache import invalidate_boards
 from leaderboard.boards.compare import compare
 from leaderboard.evals.models import SampleResult
-from tests.factories import evaluate, make_model
+from tests.factories import dvb_evaluate, dvb_release, evaluate, make_model, ranked_model
 
 pytestmark = pytest.mark.django_db
 URL = reverse("compare", args=["navab"])
@@ -121,3 +125,31 @@ def test_the_model_pickers_name_each_model_by_its_display_name(client, pair):
     html = htmllib.unescape(client.get(URL).content.decode())
     for model in (strong, weak):
         assert f'<option value="{model.pk}">{model.display_name}</option>' in html
+
+
+def compare_queries(client, url: str) -> int:
+    invalidate_boards()  # the page is built, not read from the response cache
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("benchmark", ["navab", "divervalue"])
+def test_the_page_costs_the_same_queries_for_3_and_30_models(client, release, benchmark):
+    """The pickers list every model with their display names (which read the publisher-run
+    flags), the comparison reads its models' results: nothing is looked up per model."""
+    strong, weak = make_model("org/strong"), make_model("org/weak")
+    if benchmark == "divervalue":
+        release = dvb_release()
+        dvb_evaluate(strong, release, defaultdict(lambda: 0.5))
+        dvb_evaluate(weak, release, defaultdict(lambda: -0.5))
+    else:
+        evaluate(strong, release, skill=0.9)
+        evaluate(weak, release, skill=0.3)
+    url = f"{reverse('compare', args=[benchmark])}?models={strong.pk}&models={weak.pk}"
+    ranked_model("org/other-00", release, 0.5)
+    with_3 = compare_queries(client, url)
+    for i in range(1, 28):
+        ranked_model(f"org/other-{i:02d}", release, 0.5)
+    assert compare_queries(client, url) == with_3

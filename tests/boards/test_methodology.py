@@ -5,10 +5,12 @@ from __future__ import annotations
 import html as htmllib
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evaluation.benchmarks.navab import prompts
-from tests.factories import evaluate, make_model
+from tests.factories import evaluate, make_model, ranked_model
 
 pytestmark = pytest.mark.django_db
 URL = reverse("methodology", args=["navab"])
@@ -65,3 +67,19 @@ def test_the_model_chooser_names_each_model_by_its_display_name(client, release)
     evaluate(model, release, skill=0.7)
     html = page(client)
     assert f'<option value="{model.pk}">{model.display_name}</option>' in html
+
+
+def test_its_model_picker_costs_the_same_queries_for_3_and_30_models(client, release):
+    """The picker names each model by its display name without a query per model."""
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(URL).status_code == 200
+        return len(captured.captured_queries)
+
+    for i in range(3):
+        ranked_model(f"org/model-{i:02d}", release, 0.5)
+    with_3 = queries()
+    for i in range(3, 30):
+        ranked_model(f"org/model-{i:02d}", release, 0.5)
+    assert queries() == with_3

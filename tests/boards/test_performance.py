@@ -13,7 +13,7 @@ from django.urls import reverse
 from evaluation.results import EvaluationResult, ReproCard, ScoreRow
 from leaderboard.boards.cache import board_version, invalidate_boards
 from leaderboard.boards.models import BoardVersion
-from leaderboard.evals.models import EvaluationJob, JobStatus
+from leaderboard.evals.models import AlignmentJob, EvaluationJob, JobKind, JobStatus
 from leaderboard.evals.runner import store_results
 from tests.factories import MODES, NATIONS, make_model, ranked_model, repro_card
 
@@ -136,6 +136,19 @@ def test_deleting_a_job_invalidates_boards(client, release, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         model.jobs.all().delete()
     assert board_models(client) == []
+
+
+def test_deleting_an_alignment_job_through_its_proxy_invalidates_boards(
+    release, django_capture_on_commit_callbacks
+):
+    model = ranked_model("org/aligner", release, 0.5)
+    job = model.jobs.get()
+    job.kind = JobKind.ALIGN
+    job.save(update_fields=["kind"])
+    before = board_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        AlignmentJob.objects.filter(pk=job.pk).delete()
+    assert board_version() == before + 1
 
 
 def test_the_version_is_shared_through_the_database(client, release):

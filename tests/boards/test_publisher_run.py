@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from evaluation.benchmarks.divervalue import publisher_run
 from leaderboard.boards.models import ReportedResult
 from leaderboard.evals import lifecycle
 from leaderboard.evals.models import EvaluationJob, LanguageModel, Score
@@ -110,6 +113,75 @@ def test_a_file_matching_no_item_or_no_release_is_refused(tmp_path):
     make_model("gpt-4o", revision="", precision="auto")  # the site's own model of that name
     with pytest.raises(CommandError, match="already has its own model named 'gpt-4o'"):
         call_command("import_publisher_run", str(write_run(tmp_path, release)), release="dvb-1")
+
+
+def zipped(tmp_path: Path, member: bytes, method: int = zipfile.ZIP_DEFLATED) -> Path:
+    path = tmp_path / NAME.replace(".json", ".zip")
+    with zipfile.ZipFile(path, "w", method) as archive:
+        archive.writestr(NAME, member)
+    return path
+
+
+def hostile_files(tmp_path: Path) -> dict[str, Path]:
+    """Files that once ended the command in a traceback."""
+    files = {}
+    deep = tmp_path / "deep" / NAME
+    deep.parent.mkdir()
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    files["nested too deeply"] = deep
+    digits = tmp_path / "digits" / NAME
+    digits.parent.mkdir()
+    digits.write_text('[{"id": "x", "judges": {"gpt-4o": {"score_w": 1' + "0" * 5000 + "}}}]")
+    files["5001 digits"] = digits
+    stored = tmp_path / "stored"
+    stored.mkdir()
+    unknown = zipped(stored, b"[]", zipfile.ZIP_STORED)
+    data = bytearray(unknown.read_bytes())
+    for header in (b"PK\x03\x04", b"PK\x01\x02"):  # the method field of both headers: 99
+        at = data.index(header) + (8 if header == b"PK\x03\x04" else 10)
+        data[at : at + 2] = (99).to_bytes(2, "little")
+    unknown.write_bytes(bytes(data))
+    files["compression"] = unknown
+    named = tmp_path / "named"
+    named.mkdir()
+    odd = named / os.fsdecode(b"gpt-4o\xff_multi_value_judge_pairwise_polyjudge.json")
+    odd.write_text("[]")
+    files["name is not printable"] = odd
+    return files
+
+
+def test_a_hostile_file_is_refused_with_one_clear_error_and_nothing_written(tmp_path):
+    release = dvb_release()
+    for reason, path in hostile_files(tmp_path).items():
+        with pytest.raises(CommandError, match=reason):
+            call_command("import_publisher_run", str(path), release=release.version)
+    assert not EvaluationJob.objects.exists() and not LanguageModel.objects.exists()
+
+
+def test_a_zip_member_unpacking_past_the_cap_is_refused_before_it_is_read_whole(
+    tmp_path, monkeypatch
+):
+    release = dvb_release()
+    monkeypatch.setattr(publisher_run, "MAX_BYTES", 1 << 20)
+    # 4 MiB that pack into a few kilobytes: the zip's stated size is not trusted either.
+    path = zipped(tmp_path, b"[" + b" " * (4 << 20) + b"]")
+    assert path.stat().st_size < 64 << 10
+    with pytest.raises(CommandError, match="larger than 1 MiB"):
+        call_command("import_publisher_run", str(path), release=release.version)
+    assert not EvaluationJob.objects.exists()
+
+
+def test_a_record_with_a_lone_surrogate_is_counted_unreadable_not_a_crash(tmp_path):
+    release = dvb_release()
+    path = write_run(tmp_path, release)
+    text = path.read_text()
+    first = text.index('"an answer"')
+    path.write_text(text[:first] + '"bad \\ud800 answer"' + text[first + len('"an answer"') :])
+    out = io.StringIO()
+    call_command("import_publisher_run", str(path), release=release.version, stdout=out)
+    job = EvaluationJob.objects.get()
+    assert job.samples.count() == 49
+    assert "1 records unreadable, e.g. (0, 'a lone surrogate" in out.getvalue()
 
 
 def test_every_page_labels_the_run_and_sets_it_beside_the_readme_figures(client, tmp_path):

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.catalog.filters import field_filters
+from leaderboard.catalog.facets import field_filters
 from leaderboard.catalog.importer import import_release
 from leaderboard.catalog.models import DatasetRelease
 from tests.factories import DVB_COUNTRIES, dvb_evaluate, dvb_release, make_model

@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.navab.records import TripleRecord, triple_uid, write_release
 from leaderboard.catalog import importer
 from leaderboard.catalog.exports import release_directory, release_file
 from leaderboard.catalog.importer import ImportFailed, import_release
-from leaderboard.catalog.models import DatasetRelease, Item
+from leaderboard.catalog.models import DatasetRelease, Item, ItemSlice
 from leaderboard.catalog.search import search_items
 from tests.navab_files import navab_record, write_navab
 
@@ -196,6 +198,27 @@ def test_a_draft_reimported_with_other_content_is_replaced(tmp_path: Path):
     assert report.outcome == "replaced"
     assert Item.objects.count() == 2
     assert report.release.manifest["counts"] == {"us/quoted": 2}
+
+
+def test_replacing_a_draft_reads_no_item_or_slice_row_into_memory(tmp_path: Path):
+    """A full release's draft holds ~24,000 items and ~140,000 slice rows: replacing it deletes
+    them in SQL, reading the items' ids once, never their data or their slice rows."""
+    records = [navab_record(i) for i in range(3)]
+    root = write_navab(tmp_path / "navab", {"US/human_statement_result.json": records})
+    import_release(root, version="v1")
+    write_navab(root, {"US/human_statement_result.json": records[1:]})
+
+    with CaptureQueriesContext(connection) as queries:
+        import_release(root, version="v1")
+
+    item_table, slice_table = Item._meta.db_table, ItemSlice._meta.db_table
+    reads = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert not [sql for sql in reads if f'FROM "{slice_table}"' in sql]
+    item_reads = [sql for sql in reads if f'FROM "{item_table}"' in sql]
+    # One read of the ids, not one per item (as a deferred field read row by row would be).
+    assert len(item_reads) == 1
+    assert item_reads[0].startswith(f'SELECT "{item_table}"."id" FROM')
+    assert Item.objects.count() == 2
 
 
 def test_a_published_release_is_never_changed(tmp_path: Path):

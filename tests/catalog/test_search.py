@@ -54,6 +54,43 @@ def found_per_query() -> dict[str, list[str]]:
     }
 
 
+def index_kept_in_step() -> dict[str, object]:
+    """On SQLite: whether a search reads the full-text index, what it finds of an item stored
+    before the index was created (by migration), and after the item's text is edited in place
+    and after it is deleted (the index is kept by triggers)."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leaderboard.catalog.models import Item
+    from tests.factories import add_triples, make_release
+
+    navab = [get_benchmark("navab")]
+
+    release = make_release("kept", signal=False)
+
+    def found(query: str) -> list[str]:
+        items = Item.objects.filter(release=release)
+        return sorted(i.uid for i in search_items(items, query, navab))
+
+    (item,) = add_triples(release, question="Is the levy fair?")
+    # The migration indexes the items already stored.
+    call_command("migrate", "benchmark", "0007", verbosity=0)
+    call_command("migrate", verbosity=0)
+    with CaptureQueriesContext(connection) as queries:
+        before = found("levy")
+    data = {**item.data, "question": "Is the carbon tax fair?"}
+    Item.objects.filter(pk=item.pk).update(data=data)
+    edited = {"levy": found("levy"), "carbon": found("carbon")}
+    Item.objects.filter(pk=item.pk).delete()
+    return {
+        "reads_index": any("MATCH" in q["sql"] for q in queries.captured_queries),
+        "before": before == [item.uid],
+        "edited": edited == {"levy": [], "carbon": [item.uid]},
+        "deleted": found("carbon") == [],
+    }
+
+
 def main() -> None:
     """Run on a fresh database named by DATABASE_URL (the subprocess of the SQLite test)."""
     import django
@@ -64,7 +101,8 @@ def main() -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
-    print(json.dumps({"vendor": connection.vendor, "found": found_per_query()}))
+    found = found_per_query()
+    print(json.dumps({"vendor": connection.vendor, "found": found, "index": index_kept_in_step()}))
 
 
 def test_it_parses_the_websearch_syntax():
@@ -101,3 +139,6 @@ def test_it_finds_the_same_on_sqlite(tmp_path: Path):
     output = json.loads(result.stdout.strip().splitlines()[-1])
     assert output["vendor"] == "sqlite"
     assert output["found"] == EXPECTED
+    # The index narrows the search (a pattern over every item took seconds on a full release)
+    # and follows edits and deletions.
+    assert output["index"] == dict.fromkeys(["reads_index", "before", "edited", "deleted"], True)

@@ -113,6 +113,26 @@ def test_scores_and_samples_filter_by_job_nation_and_correctness(api, model, rel
     assert [j["id"] for j in jobs["results"]] == [job.pk]
 
 
+def test_samples_list_in_the_order_of_job_item_and_method_and_have_no_address_of_their_own(
+    api, model, release
+):
+    job = EvaluationJob.objects.create(model=model, release=release, status=JobStatus.FINISHED)
+    items = list(release.items.order_by("id")[:2])
+    # Created out of that order, as a run might list them.
+    for item in reversed(items):
+        for method in ("mc", "aj"):
+            SampleResult.objects.create(job=job, item=item, method=method, value=1.0)
+    listed = api.get(f"/api/samples/?job={job.pk}").json()["results"]
+    assert [(r["uid"], r["method"]) for r in listed] == [
+        (item.uid, method) for item in items for method in ("aj", "mc")
+    ]
+    # A result is found by its job, item and method (filters), not by a number.
+    assert api.get("/api/samples/1/").status_code == 404
+    by_method = api.get(f"/api/samples/?job={job.pk}&ordering=-method").json()["results"]
+    assert [r["method"] for r in by_method] == ["mc", "mc", "aj", "aj"]
+    assert api.get(f"/api/samples/?job={job.pk}&ordering=pk").status_code == 200
+
+
 def test_gpu_workers_can_score_with_vllm(model, settings):
     from leaderboard.evals.runner import model_spec
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evaluation.benchmarks.agreement import cohen_kappa, method_agreement
+from evaluation.stats import bootstrap_mean_cis
 
 
 def test_kappa_is_one_for_the_same_mixed_verdicts_and_zero_at_chance() -> None:
@@ -59,3 +60,16 @@ def test_it_refuses_verdicts_of_different_lengths() -> None:
     assert method_agreement([], [], seed=1) is None
     with pytest.raises(ValueError, match="one verdict"):
         method_agreement([True], [], seed=1)
+
+
+def test_independent_items_get_the_intervals_of_resampling_items() -> None:
+    """Drawn as counts of the four verdict pairs: the same distribution as resampling items."""
+    a = [i % 3 == 0 for i in range(600)]
+    b = [i % 5 != 0 for i in range(600)]
+    found = method_agreement(a, b, seed=7)
+    assert found is not None
+    col_a, col_b = [float(x) for x in a], [float(y) for y in b]
+    diff = [y - x for x, y in zip(col_a, col_b, strict=True)]
+    expected = bootstrap_mean_cis([col_a, col_b, diff], 7)
+    for got, want in zip((found.ci_a, found.ci_b, found.ci_diff), expected, strict=True):
+        assert got == pytest.approx(want, abs=0.01)

@@ -12,8 +12,9 @@ import dataclasses
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -22,7 +23,7 @@ from evaluation import repro
 from evaluation.benchmarks.divervalue.lm_eval_tasks import TASK, export_tasks
 from evaluation.benchmarks.divervalue.lm_eval_utils import item_outcome
 from evaluation.benchmarks.divervalue.regions import unmapped
-from evaluation.benchmarks.divervalue.release import ITEMS_FILE, select_items
+from evaluation.benchmarks.divervalue.release import release_card, select_items
 from evaluation.benchmarks.divervalue.results import (
     OVERALL,
     DiverValueResult,
@@ -32,8 +33,7 @@ from evaluation.benchmarks.divervalue.results import (
 from evaluation.benchmarks.intervals import metric_intervals
 from evaluation.context import left_out_counts
 from evaluation.errors import SetupError
-from evaluation.lm_eval_runner import Progress, load_lm, run_tasks
-from evaluation.release import sha256_file
+from evaluation.lm_eval_runner import Progress, TaskSamples, load_lm, run_tasks
 from evaluation.results import ProgressEvent
 from evaluation.spec import ModelSpec
 from evaluation.stats import cell_seed
@@ -42,28 +42,74 @@ if TYPE_CHECKING:
     from evaluation.benchmarks.divervalue.definition import DiverValueBench
 
 
-def _items_from_samples(
-    samples: Sequence[dict[str, Any]], dimensions: Sequence[str]
-) -> list[ItemMargin]:
-    items = []
-    for sample in samples:
+@dataclass(frozen=True)
+class SampleMargin:
+    """One logged OPA sample as lm-eval returns it: its document, the summed log-likelihoods
+    and token counts of answer_w and answer_l, and the item's OPA metrics."""
+
+    doc: dict[str, Any]
+    loglikelihood_w: float
+    loglikelihood_l: float
+    n_tokens_w: int
+    n_tokens_l: int
+    outcome: dict[str, float]
+
+    @classmethod
+    def of(cls, sample: Mapping[str, Any]) -> SampleMargin:
         doc = sample["doc"]
         ll_w, ll_l = (float(resp[0]) for resp in sample["filtered_resps"])
         n_w, n_l = int(doc["n_tokens_w"]), int(doc["n_tokens_l"])
-        items.append(
-            ItemMargin(
-                uid=doc["uid"],
-                user_id=doc["user_id"],
-                split=doc["split"],
-                slices={key: doc[key] for key in dimensions},
-                loglikelihood_w=ll_w,
-                loglikelihood_l=ll_l,
-                n_tokens_w=n_w,
-                n_tokens_l=n_l,
-                outcome=item_outcome(ll_w, n_w, ll_l, n_l),
-            )
-        )
-    return sorted(items, key=lambda item: item.uid)
+        return cls(doc, ll_w, ll_l, n_w, n_l, item_outcome(ll_w, n_w, ll_l, n_l))
+
+
+@dataclass(frozen=True)
+class OpaRun:
+    #: the model as scored: never with a chat template, as published
+    spec: ModelSpec
+    device: str
+    #: one per scored document, sorted by uid
+    margins: list[SampleMargin]
+    samples: TaskSamples
+    #: at the scoring stage, to be finished once the results are written
+    tracker: Progress
+
+
+def run_opa(
+    spec: ModelSpec,
+    task: str,
+    export: Callable[[Path], object],
+    n_items: int,
+    *,
+    seed: int,
+    device: str,
+    out_dir: Path | None,
+    progress: Callable[[ProgressEvent], None] | None,
+    prefix: str,
+) -> OpaRun:
+    """Score TASK's N_ITEMS documents, written by EXPORT into the tasks directory (`out_dir/
+    tasks`, else a temporary one named PREFIX...): the one OPA run of DiverValue-Bench and of
+    its out-of-domain set (`evaluation.benchmarks.ufp4`)."""
+    spec = dataclasses.replace(spec, apply_chat_template=False)
+    run_device = repro.resolve_device(device, spec)
+    tracker = Progress(total=2 * n_items, callback=progress)
+    with ExitStack() as stack:
+        if out_dir is None:
+            tasks_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+        else:
+            tasks_dir = Path(out_dir).resolve() / "tasks"
+        export(tasks_dir)
+        tracker.start("loading model")
+        lm = load_lm(spec, run_device)
+        tracker.attach(lm)
+        tracker.start("opa")
+        samples = run_tasks(lm, spec, [task], tasks_dir, seed, metadata=spec.to_lm_eval_args())
+        tracker.finish_stage(2 * n_items)
+    tracker.start("scoring")
+    margins = sorted(
+        (SampleMargin.of(sample) for sample in samples.get(task, [])),
+        key=lambda margin: str(margin.doc["uid"]),
+    )
+    return OpaRun(spec, run_device, margins, samples, tracker)
 
 
 class Scored(Protocol):
@@ -144,33 +190,38 @@ def evaluate(
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     release_dir = Path(release_dir).resolve()
     items = select_items(release_dir, splits=splits, limit=limit)
-    spec = dataclasses.replace(spec, apply_chat_template=False)
-    run_device = repro.resolve_device(device, spec)
-    tracker = Progress(total=2 * len(items), callback=progress)
-    with ExitStack() as stack:
-        if out_dir is None:
-            tasks_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dvb-")))
-        else:
-            tasks_dir = Path(out_dir).resolve() / "tasks"
-        export_tasks(items, tasks_dir)
-        tracker.start("loading model")
-        lm = load_lm(spec, run_device)
-        tracker.attach(lm)
-        tracker.start("opa")
-        samples = run_tasks(lm, spec, [TASK], tasks_dir, seed, metadata=spec.to_lm_eval_args())
-        tracker.finish_stage(2 * len(items))
+    run = run_opa(
+        spec,
+        TASK,
+        lambda tasks_dir: export_tasks(items, tasks_dir),
+        len(items),
+        seed=seed,
+        device=device,
+        out_dir=out_dir,
+        progress=progress,
+        prefix="dvb-",
+    )
+    spec, run_device = run.spec, run.device
     dimensions = [d.key for d in benchmark.slices]
-    margins = _items_from_samples(samples[TASK], dimensions)
-    tracker.start("scoring")
+    margins = [
+        ItemMargin(
+            uid=m.doc["uid"],
+            user_id=m.doc["user_id"],
+            split=m.doc["split"],
+            slices={key: m.doc[key] for key in dimensions},
+            loglikelihood_w=m.loglikelihood_w,
+            loglikelihood_l=m.loglikelihood_l,
+            n_tokens_w=m.n_tokens_w,
+            n_tokens_l=m.n_tokens_l,
+            outcome=m.outcome,
+        )
+        for m in run.margins
+    ]
     out: Path | str = Path(out_dir).resolve() if out_dir is not None else "OUT_DIR"
-    items_file = release_dir / ITEMS_FILE
     card = {
         "benchmark": benchmark.slug,
         "model": spec.to_dict(),
-        "release": {
-            "path": str(release_dir),
-            "items_sha256": sha256_file(items_file) if items_file.exists() else None,
-        },
+        "release": release_card(release_dir),
         "splits": sorted({item.split for item in margins}),
         "n_items": len(margins),
         "seed": seed,
@@ -183,7 +234,7 @@ def evaluate(
         ),
         "started_at": started_at,
         "duration_s": round(time.monotonic() - started, 3),
-        "too_long": left_out_counts({"opa": samples.too_long}, benchmark),
+        "too_long": left_out_counts({"opa": run.samples.too_long}, benchmark),
     }
     result = DiverValueResult(
         scores=score_slices(margins, benchmark, seed),
@@ -193,5 +244,5 @@ def evaluate(
     )
     if out_dir is not None:
         result.write(Path(out_dir))
-    tracker.finish()
+    run.tracker.finish()
     return result

@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from evaluation import repro
 from evaluation.benchmarks.divervalue.judges import JUDGES_ENV, JudgeSpec, configured_judges
-from evaluation.benchmarks.divervalue.release import ITEMS_FILE, select_items
+from evaluation.benchmarks.divervalue.release import release_card, select_items
 from evaluation.errors import SetupError
 from evaluation.lm_eval_runner import chained
-from evaluation.release import sha256_file
 from evaluation.results import EvaluationResult, ProgressEvent, ReproCard, SampleRecord
 from evaluation.spec import ModelSpec
 
@@ -124,7 +123,6 @@ def _paa_only_card(
     limit: int | None,
     out: Path | str,
 ) -> ReproCard:
-    items_file = release_dir / ITEMS_FILE
     dimensions = sorted({key for item in run.items for key in item.slices})
     answer_export, judges_export = paa_export_commands(
         release_dir, out, run, limit=limit, max_gen_toks=run.card["answer_max_gen_toks"]
@@ -132,10 +130,7 @@ def _paa_only_card(
     return ReproCard(
         model=spec.to_dict(),
         judge={PAA: run.card},
-        release={
-            "path": str(release_dir),
-            "items_sha256": sha256_file(items_file) if items_file.exists() else None,
-        },
+        release=release_card(release_dir),
         methods=[PAA],
         slices={key: sorted({item.slices[key] for item in run.items}) for key in dimensions},
         dtype=spec.dtype,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ REPORTED_NAMES: Final = {
 _FILE_NAME = re.compile(r"^(?P<model>.+?)_multi_value_judge_pairwise_polyjudge(_recomputed)?$")
 #: examples of each problem kept in the report (the counts are complete)
 EXAMPLES: Final = 5
+#: the largest judge file read (a zip's member unpacked): the publisher's, 23,763 records
+#: with three judges' raw outputs each, hold about 200 MB; a larger one is refused unread
+MAX_BYTES: Final = 1 << 30
 
 
 class PublisherFileError(ValueError):
@@ -75,6 +79,9 @@ def model_name(path: Path) -> str:
             f"{path.name}: not a publisher judge file "
             "(<model>_multi_value_judge_pairwise_polyjudge[_recomputed].json or .zip)"
         )
+    if not found["model"].isprintable():
+        # A name's bytes that are not UTF-8 arrive as surrogates, which no database stores.
+        raise PublisherFileError(f"{path.name!r}: the model's name is not printable UTF-8 text")
     return found["model"]
 
 
@@ -93,14 +100,50 @@ def load_records(path: Path) -> list[Any]:
                 ]
                 if len(members) != 1:
                     raise PublisherFileError(f"{path.name}: expected one .json file inside")
-                data = json.loads(archive.read(members[0]).decode("utf-8"))
+                with archive.open(members[0]) as member:
+                    # Read one byte past the cap: a zip's stated sizes may lie.
+                    raw = member.read(MAX_BYTES + 1)
+                _check_size(path.name, len(raw))
         else:
-            data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
+            _check_size(path.name, path.stat().st_size)
+            raw = path.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
+    except PublisherFileError:
+        raise
+    except RecursionError:
+        raise PublisherFileError(f"{path.name}: JSON nested too deeply to read") from None
+    # ValueError: bad JSON or UTF-8, and numbers of more digits than Python converts; the
+    # zip module's own errors for encrypted members (RuntimeError, as for an unknown
+    # compression), truncated and damaged data.
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        RuntimeError,
+        zlib.error,
+        zipfile.BadZipFile,
+    ) as exc:
         raise PublisherFileError(f"{path.name}: {exc}") from exc
     if not isinstance(data, list):
         raise PublisherFileError(f"{path.name}: expected a JSON list of records")
     return data
+
+
+def _check_size(name: str, size: int) -> None:
+    if size > MAX_BYTES:
+        raise PublisherFileError(
+            f"{name}: larger than {MAX_BYTES >> 20} MiB of JSON, more than a judge file holds"
+        )
+
+
+def _unicode(record: Mapping[str, Any]) -> bool:
+    """Whether every string of RECORD is text: json.loads accepts an unpaired \\ud800-\\udfff
+    escape, which no UTF-8 file or database can store."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass
@@ -255,6 +298,9 @@ def read_publisher_run(
         report.records += 1
         if not isinstance(record, Mapping):
             report.unreadable.append((index, "not an object"))
+            continue
+        if not _unicode(record):
+            report.unreadable.append((index, "a lone surrogate escape (\\ud800-\\udfff): not text"))
             continue
         # An id as the release reader keeps it (str of the JSON value: 0 is an id too).
         uid = "" if record.get("id") in (None, "") else str(record["id"])

@@ -16,10 +16,18 @@ from typing import Any, Final
 from evaluation.benchmarks import get_benchmark
 from evaluation.benchmarks.divervalue.reader import SPLITS
 from evaluation.errors import SetupError
+from evaluation.release import sha256_file
 
 ITEMS_FILE: Final = "items.jsonl"
 ALL: Final = "all"
 DEFAULT_SPLIT: Final = "test"
+
+
+def release_card(release_dir: Path, items_file: str = ITEMS_FILE) -> dict[str, str | None]:
+    """What a run's card records of the release it scored: its directory and its items' digest
+    (none where the release is in the published layout)."""
+    path = Path(release_dir) / items_file
+    return {"path": str(release_dir), "items_sha256": sha256_file(path) if path.exists() else None}
 
 
 def write_items(release_dir: Path, items: Iterable[Mapping[str, Any]]) -> Path:

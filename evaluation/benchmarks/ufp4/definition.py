@@ -13,6 +13,7 @@ it and how an alignment on DiverValue-Bench is also scored here.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,16 +24,20 @@ from evaluation.benchmarks.contract import (
     Citation,
     IntervalMethod,
     ItemField,
-    Method,
     Metric,
-    MetricKind,
     Prompt,
     ShownPrompt,
     SliceDimension,
     Term,
-    Track,
 )
-from evaluation.benchmarks.divervalue.definition import MIN_N_ENV, min_n_from
+from evaluation.benchmarks.divervalue.definition import (
+    ACC_0,
+    MARGIN,
+    MIN_N_ENV,
+    OPA_METRIC,
+    min_n_from,
+)
+from evaluation.benchmarks.divervalue.definition import OPA as DVB_OPA
 from evaluation.benchmarks.published import PublishedRead
 from evaluation.benchmarks.ufp4.prompts import OPA_TEMPLATE
 from evaluation.benchmarks.ufp4.reader import SUBSETS, read_published
@@ -56,47 +61,37 @@ BIBTEX: Final = """\
 }"""
 
 
-def _share(key: str, label: str, description: str) -> Metric:
-    # Records carry no user: items are resampled one by one.
-    return Metric(
-        key=key,
-        label=label,
-        kind=MetricKind.PROPORTION,
+def _per_item(metric: Metric, description: str) -> Metric:
+    """DiverValue-Bench's OPA metric over UF-P-4's items, which name no user: resampled one by
+    one, not by user."""
+    return dataclasses.replace(
+        metric,
         interval=IntervalMethod.BOOTSTRAP,
-        lower=0.0,
-        upper=1.0,
+        cluster_field=None,
+        cluster_noun=Metric.cluster_noun,
         description=description,
     )
 
 
-OPA = Method(
-    key="opa",
-    label="OPA",
-    track=Track.LOGLIKELIHOOD,
+OPA = dataclasses.replace(
+    DVB_OPA,
     metrics=(
-        _share(
-            "opa",
-            "OPA",
+        _per_item(
+            OPA_METRIC,
             "Mean over delta in {0, 0.2, 2, 4, 6, 8} of the share of items whose margin "
             "(per-token log-likelihood of the chosen response minus that of the rejected one) "
             "exceeds delta, as DiverValue-Bench scores DVB-test.",
         ),
-        _share(
-            "acc_0",
-            "Accuracy (delta 0)",
+        _per_item(
+            ACC_0,
             "Share of items where the chosen response is more likely per token than the "
             "rejected one.",
         ),
-        Metric(
-            key="margin",
-            label="Mean margin",
-            kind=MetricKind.MARGIN,
-            interval=IntervalMethod.BOOTSTRAP,
-            description="Mean per-token log-likelihood of chosen minus that of rejected (nats).",
+        _per_item(
+            MARGIN,
+            "Mean per-token log-likelihood of chosen minus that of rejected (nats).",
         ),
     ),
-    primary="opa",
-    item_metric="margin",
     description=(
         "The chosen and rejected responses scored as continuations of the user's profile, a "
         "newline and the prompt (no chat template), by mean log-probability per response "

@@ -6,24 +6,20 @@ profile-and-prompt text of DiverValue-Bench's `scripts/eval_ufp4/`. Scores over 
 
 from __future__ import annotations
 
-import dataclasses
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from evaluation import repro
+from evaluation.benchmarks.divervalue.harness import run_opa
 from evaluation.benchmarks.divervalue.lm_eval_tasks import write_opa_task
-from evaluation.benchmarks.divervalue.lm_eval_utils import item_outcome
+from evaluation.benchmarks.divervalue.release import release_card
 from evaluation.benchmarks.intervals import metric_intervals
 from evaluation.benchmarks.ufp4.prompts import opa_prompt
 from evaluation.context import left_out_counts
 from evaluation.errors import SetupError
-from evaluation.lm_eval_runner import Progress, load_lm, run_tasks
-from evaluation.release import sha256_file
 from evaluation.results import (
     EvaluationResult,
     ProgressEvent,
@@ -154,43 +150,39 @@ def evaluate(
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     release_dir = Path(release_dir).resolve()
     items = select_items(benchmark, release_dir, slices=slices, limit=limit)
-    spec = dataclasses.replace(spec, apply_chat_template=False)
-    run_device = repro.resolve_device(device, spec)
-    tracker = Progress(total=2 * len(items), callback=progress)
+    run = run_opa(
+        spec,
+        TASK,
+        lambda tasks_dir: export(items, tasks_dir),
+        len(items),
+        seed=seed,
+        device=device,
+        out_dir=out_dir,
+        progress=progress,
+        prefix="ufp4-",
+    )
+    spec, run_device = run.spec, run.device
     out: Path | str = Path(out_dir).resolve() if out_dir is not None else "OUT_DIR"
-    with ExitStack() as stack:
-        if out_dir is None:
-            tasks_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ufp4-")))
-        else:
-            tasks_dir = Path(out_dir).resolve() / "tasks"
-        export(items, tasks_dir)
-        tracker.start("loading model")
-        lm = load_lm(spec, run_device)
-        tracker.attach(lm)
-        tracker.start(OPA)
-        samples = run_tasks(lm, spec, [TASK], tasks_dir, seed, metadata=spec.to_lm_eval_args())
-        tracker.finish_stage(2 * len(items))
-    tracker.start("scoring")
     records: list[SampleRecord] = []
     outcomes: list[tuple[str, dict[str, float]]] = []
-    for sample in sorted(samples.get(TASK, []), key=lambda s: str(s["doc"]["uid"])):
-        document = sample["doc"]
-        ll_w, ll_l = (float(resp[0]) for resp in sample["filtered_resps"])
-        n_w, n_l = int(document["n_tokens_w"]), int(document["n_tokens_l"])
-        outcome = item_outcome(ll_w, n_w, ll_l, n_l)
-        outcomes.append((document["subset"], outcome))
+    for sampled in run.margins:
+        subset, outcome = sampled.doc["subset"], sampled.outcome
+        outcomes.append((subset, outcome))
         margin = outcome["margin"]
         records.append(
             SampleRecord(
-                uid=document["uid"],
+                uid=sampled.doc["uid"],
                 method=OPA,
-                slices={"subset": document["subset"]},
+                slices={"subset": subset},
                 value=margin,
                 correct=margin > 0,
                 chosen="chosen" if margin > 0 else "rejected",
                 details={
-                    "loglikelihoods": {"chosen": ll_w, "rejected": ll_l},
-                    "tokens": {"chosen": n_w, "rejected": n_l},
+                    "loglikelihoods": {
+                        "chosen": sampled.loglikelihood_w,
+                        "rejected": sampled.loglikelihood_l,
+                    },
+                    "tokens": {"chosen": sampled.n_tokens_w, "rejected": sampled.n_tokens_l},
                     "outcome": outcome,
                 },
             )
@@ -206,17 +198,13 @@ def evaluate(
     command = repro.lm_eval_command(
         spec, [TASK], f"{out}/tasks", f"{out}/lm_eval", seed=seed, device=run_device
     )
-    items_file = release_dir / benchmark.items_file
     result = EvaluationResult(
         scores=_scores(benchmark, outcomes, seed) if outcomes else [],
         samples=records,
         card=ReproCard(
             model=spec.to_dict(),
             judge=None,
-            release={
-                "path": str(release_dir),
-                "items_sha256": sha256_file(items_file) if items_file.exists() else None,
-            },
+            release=release_card(release_dir, benchmark.items_file),
             methods=[OPA],
             slices={"subset": sorted({subset for subset, _ in outcomes})},
             dtype=spec.dtype,
@@ -231,10 +219,10 @@ def evaluate(
             lm_eval_commands=[export_command, command],
             started_at=started_at,
             duration_s=round(time.monotonic() - started, 3),
-            too_long=left_out_counts({OPA: samples.too_long}, benchmark),
+            too_long=left_out_counts({OPA: run.samples.too_long}, benchmark),
         ),
     )
     if out_dir is not None:
         result.write(Path(out_dir))
-    tracker.finish()
+    run.tracker.finish()
     return result

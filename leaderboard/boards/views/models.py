@@ -36,8 +36,7 @@ from leaderboard.boards.params import page_base
 from leaderboard.boards.population import Population, applies, population, scores_by_slice
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.counts import slice_values
-from leaderboard.catalog.facets import facet_values
-from leaderboard.catalog.filters import field_filters
+from leaderboard.catalog.facets import facet_values, field_filters
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import sample_details
 from leaderboard.evals.card import JobCard

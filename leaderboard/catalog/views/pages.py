@@ -21,8 +21,8 @@ from evaluation.benchmarks.contract import BenchmarkDefinition, ItemField
 from evaluation.benchmarks.published import manifest_file_slice
 from leaderboard.catalog.counts import CountTable, count_table, slice_values
 from leaderboard.catalog.exports import FORMATS
-from leaderboard.catalog.facets import facet_values
-from leaderboard.catalog.filters import field_filters, item_filter_class
+from leaderboard.catalog.facets import facet_values, field_filters
+from leaderboard.catalog.filters import item_filter_class
 from leaderboard.catalog.models import Benchmark, DatasetRelease, Item, ReleaseQuerySet
 from leaderboard.catalog.result_count import CountedPaginator, ResultCount, result_count
 from leaderboard.catalog.visibility import is_staff, release_not_found, visible_releases

@@ -17,7 +17,7 @@ def fill(apps: Any, schema_editor: Any) -> None:
     jobs = SampleResult.objects.using(db).values_list("job_id", flat=True).order_by("job_id")
     for job_id in list(jobs.distinct()):
         long = sample_details.read_job(job_id)
-        rows = SampleResult.objects.using(db).filter(job_id=job_id).order_by("id")
+        rows = SampleResult.objects.using(db).filter(job_id=job_id).order_by("item_id", "method")
         packed = item_values.pack(
             (item, method, value, long.get((item, method), ({}, {}))[1])
             for item, method, value in rows.values_list("item_id", "method", "value").iterator()
@@ -30,7 +30,7 @@ def fill(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evals", "0017_language_model_publisher_run"),
+        ("evals", "0018_sample_results_keyed_by_job_item_method"),
     ]
 
     operations = [
