@@ -485,20 +485,23 @@ def download_growth(port: int, server: subprocess.Popen[bytes]) -> DownloadGrowt
 def bytes_per_sample() -> tuple[float, int]:
     from django.db import connection
 
-    from leaderboard.evals.models import SampleResult
+    from leaderboard.evals.models import JobItemValues, SampleResult
 
     rows = SampleResult.objects.count()
-    table = SampleResult._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_total_relation_size(%s)", [table])
-        else:
-            cursor.execute(
-                "SELECT SUM(pgsize) FROM dbstat WHERE name = %s OR name IN "
-                "(SELECT name FROM sqlite_master WHERE tbl_name = %s)",
-                [table, table],
-            )
-        size = cursor.fetchone()[0] or 0
+    size = 0
+    # The rows and the per-item values packed beside them for rank spreads: both are what the
+    # per-example results cost the database.
+    for table in (SampleResult._meta.db_table, JobItemValues._meta.db_table):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT pg_total_relation_size(%s)", [table])
+            else:
+                cursor.execute(
+                    "SELECT SUM(pgsize) FROM dbstat WHERE name = %s OR name IN "
+                    "(SELECT name FROM sqlite_master WHERE tbl_name = %s)",
+                    [table, table],
+                )
+            size += cursor.fetchone()[0] or 0
     return size / max(rows, 1), rows
 
 
