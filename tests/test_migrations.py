@@ -775,9 +775,13 @@ def test_jobs_stored_before_packed_values_get_theirs_from_their_rows_and_files(s
         from leaderboard.evals.item_values import unpack
         from leaderboard.evals.models import JobItemValues
 
-        packed = {
-            row.metric: [list(a) for a in unpack(bytes(row.items), bytes(row.values))]
+        rows = {
+            row.metric: (bytes(row.items), bytes(row.values))
             for row in JobItemValues.objects.filter(job_id=job.pk, method="opa")
+        }
+        packed = {
+            metric: [list(a) for a in unpack(rows[""], None if metric == "" else row)]
+            for metric, row in rows.items()
         }
         order = [items[0].pk, items[1].pk, items[2].pk]
         assert packed[""] == [order, [-1.0, 0.5, 2.5]]

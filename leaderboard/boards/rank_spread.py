@@ -136,10 +136,20 @@ def _item_values(
     item_codes = np.asarray(codes, dtype=np.int64)[by_id]
     item_units = np.asarray(units, dtype=np.int64)[by_id]
     packed_metric = item_values.VALUE if metric.key == method.value_metric.key else metric.key
-    packed = JobItemValues.objects.filter(job_id__in=jobs, method=method.key, metric=packed_metric)
+    packed = JobItemValues.objects.filter(
+        job_id__in=jobs, method=method.key, metric__in={item_values.VALUE, packed_metric}
+    )
+    rows_by_job: dict[int, dict[str, tuple[bytes, bytes]]] = {}
+    for job_id, row_metric, packed_items, packed_values in packed.values_list(
+        "job_id", "metric", "items", "values"
+    ):
+        rows_by_job.setdefault(job_id, {})[row_metric] = (bytes(packed_items), bytes(packed_values))
     found: ItemValues = {}
-    for job_id, packed_items, packed_values in packed.values_list("job_id", "items", "values"):
-        job_items, values = item_values.unpack(bytes(packed_items), bytes(packed_values))
+    for job_id, by_metric in rows_by_job.items():
+        if item_values.VALUE not in by_metric or packed_metric not in by_metric:
+            continue  # no per-item values of the metric: `_check` says so
+        metric_row = None if packed_metric == item_values.VALUE else by_metric[packed_metric]
+        job_items, values = item_values.unpack(by_metric[item_values.VALUE], metric_row)
         at = np.minimum(np.searchsorted(sorted_ids, job_items), len(sorted_ids) - 1)
         # The job's items in the cell(s) that hold a value of the metric, in stored order.
         kept = (sorted_ids[at] == job_items) & ~np.isnan(values)

@@ -5,8 +5,12 @@ Why: the spread needs every ranked job's value of the board's metric on every it
 the `SampleResult` rows and, for a metric kept in an item's `details["outcome"]` (DiverValue-
 Bench's OPA), from each job's details file, a cold DiverValue-Bench board took 15-30 s at 200
 models (a JSON decode per result, a slice lookup per row). Packed, it is one row of two arrays
-per job: item ids (int64) and values (float64, NaN where the item holds no value of the metric),
-in the order the results were stored, which is the order the spread meets its units in.
+per job: item ids and values (float64, NaN where the item holds no value of the metric), in the
+order the results were stored (by item), which is the order the spread meets its units in. The
+ids are kept once per method, in its VALUE row, as int64 differences from the id before (mostly
+one small number, which PostgreSQL's TOAST compresses to under a byte an item); another metric's row keeps its values only, and
+none when they equal the results' own (DiverValue-Bench's OPA margin): DiverValue-Bench's OPA
+packs nine metrics, and ids in each cost more than the rows themselves save.
 
 This module knows only ids and plain values: the data migration that filled the rows for jobs
 stored before calls it with its own historical rows.
@@ -28,8 +32,9 @@ Packed = dict[tuple[str, str], tuple[bytes, bytes]]
 
 def pack(results: Iterable[tuple[int, str, float, Mapping[str, Any]]]) -> Packed:
     """RESULTS (item id, method, value, details), in stored order, packed per method: the
-    values under VALUE, and each numeric `details["outcome"][metric]` under its metric (as
-    `evaluation.benchmarks.disparity.item_metric_value` reads it: NaN where not a number)."""
+    item ids and values under VALUE, and each numeric `details["outcome"][metric]` under its
+    metric (as `evaluation.benchmarks.disparity.item_metric_value` reads it: NaN where not a
+    number), its ids left to the VALUE row and its values too where they equal it."""
     items: dict[str, list[int]] = {}
     values: dict[tuple[str, str], dict[int, float]] = {}
     for item, method, value, details in results:
@@ -42,17 +47,31 @@ def pack(results: Iterable[tuple[int, str, float, Mapping[str, Any]]]) -> Packed
         for metric, found in outcome.items():
             if isinstance(found, int | float) and not isinstance(found, bool):
                 values.setdefault((method, metric), {})[position] = float(found)
-    packed: Packed = {}
+    columns: dict[tuple[str, str], np.ndarray] = {}
     for (method, metric), by_position in values.items():
         column = np.full(len(items[method]), np.nan)
         column[list(by_position)] = list(by_position.values())
-        packed[(method, metric)] = (_bytes(np.asarray(items[method], "<i8")), _bytes(column))
+        columns[(method, metric)] = column
+    packed: Packed = {}
+    for (method, metric), column in columns.items():
+        if metric == VALUE:
+            ids = np.diff(np.asarray(items[method], "<i8"), prepend=0)
+            packed[(method, metric)] = (_bytes(ids), _bytes(column))
+        elif np.array_equal(column, columns[(method, VALUE)], equal_nan=True):
+            packed[(method, metric)] = (b"", b"")
+        else:
+            packed[(method, metric)] = (b"", _bytes(column))
     return packed
 
 
-def unpack(items: bytes, values: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """(item ids, values) of one packed row."""
-    return np.frombuffer(items, "<i8"), np.frombuffer(values, "<f8")
+def unpack(
+    value_row: tuple[bytes, bytes], metric_row: tuple[bytes, bytes] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(item ids, values) of a method's metric from its VALUE row (ids and the results' own
+    values) and, for another metric, that metric's row (its values, or none: the same)."""
+    ids = np.cumsum(np.frombuffer(value_row[0], "<i8"))
+    own = metric_row[1] if metric_row is not None and metric_row[1] else value_row[1]
+    return ids, np.frombuffer(own, "<f8")
 
 
 def _bytes(array: np.ndarray) -> bytes:

@@ -729,7 +729,9 @@ class JobItemValues(models.Model):
     job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="item_values")
     method = models.CharField(max_length=32)
     metric = models.CharField(max_length=32, blank=True, help_text='"": the results\' own value.')
-    items = models.BinaryField(help_text="Item ids, little-endian int64, in stored order.")
+    items = models.BinaryField(
+        help_text="Item ids in stored order: little-endian int64 differences from the id before."
+    )
     values = models.BinaryField(help_text="Little-endian float64 beside each item; NaN: none.")
 
     class Meta:

@@ -31,8 +31,11 @@ def scale(*extra: str) -> subprocess.CompletedProcess[str]:
 
 def assert_reported(out: str) -> None:
     for label in PAGES:
-        assert re.search(rf"^{label} +\d+ +\d+ +\d+ +\d+ +\d+ +[\d.]+$", out, re.M), label
-        assert re.search(rf"^  {label}: time 8/4 models .*(pass|FAIL)$", out, re.M), label
+        assert re.search(rf"^{label} +\d+ +\d+ +\d+ +\d+ +\d+ +[\d.]+ +[\d.]+$", out, re.M), label
+        for kind in ("warm", "cold"):  # a cached response, and the page built: both at scale
+            assert re.search(rf"^  {label}: {kind} time 8/4 models .*(pass|FAIL)$", out, re.M)
+        for models in (4, 8):
+            assert re.search(rf"^  {label}: cold p95, {models} models .*(pass|FAIL)$", out, re.M)
     for figure in FIGURES:
         assert re.search(rf"^  {figure}.*(pass|FAIL)$", out, re.M), figure
     # What per-example results of 200 models on both full releases take, rows and files.

@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "items",
-                    models.BinaryField(help_text="Item ids, little-endian int64, in stored order."),
+                    models.BinaryField(help_text="Item ids in stored order: little-endian int64 differences from the id before."),
                 ),
                 (
                     "values",
