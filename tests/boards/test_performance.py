@@ -50,6 +50,21 @@ def test_the_board_costs_the_same_queries_for_3_and_30_models(client, release, u
     assert with_30 <= 31
 
 
+def test_a_cold_board_reads_the_scores_of_its_own_cells_only(client, release):
+    """The cells a board shows are named by the release; a cold build that learnt them from
+    every model's scores read all of them (85,000 rows at 1,000 models on DiverValue-Bench)."""
+    add_models(release, 0, 3)
+    invalidate_boards()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(PAGE, {"nation": "us"}).status_code == 200
+    scans = [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'DISTINCT "evals_score"."slice_key"' in q["sql"]
+    ]
+    assert scans == []
+
+
 def test_a_cached_board_reads_no_scores(client, release):
     add_models(release, 0, 3)
     client.get(PAGE)

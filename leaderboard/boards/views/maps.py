@@ -4,9 +4,11 @@ country/region)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
-from django.db.models import Count, F, Max, Min, Sum
+from django.db.models import Count, F, Max, Min, Sum, TextField
+from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
@@ -53,8 +55,11 @@ def render_world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
             first=Min("value"),
             low=Min("ci_low"),
             high=Max("ci_high"),
+            # A cell's slices are the same on each of its rows (its key names them): read in
+            # the same pass as text, not by a second scan comparing JSON values row by row.
+            slices=Min(Cast("slices", TextField())),
         )
-        slices = dict(scores.values_list("slice_key", "slices").distinct())
+        slices = {cell["slice_key"]: json.loads(cell["slices"]) for cell in sums}
         cells = {
             next(iter(slices[cell["slice_key"]].items())): SliceScores(
                 models=cell["models"],
