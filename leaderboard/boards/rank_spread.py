@@ -12,6 +12,7 @@ columns, as the ranked score is. The result is cached with the board (see cache.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -116,25 +117,16 @@ def _item_values(
         labels["column"] = _text(f"slices__{column_key}")
     if cluster:
         labels["unit"] = _text(cluster.removeprefix("item__"))
-    releases = EvaluationJob.objects.filter(pk__in=jobs).values("release_id")
-    cell = Item.objects.filter(release__in=releases, **narrowed).annotate(**labels)
-    ids, codes, units = [], [], []
-    column_index = {code: position for position, code in enumerate(columns)}
-    unit_index: dict[str, int] = {}
-    for record in cell.values_list("id", *labels):
-        rest = list(record[1:])
-        column = column_index.get(str(rest.pop(0)), -1) if column_key else 0
-        # Units are told apart by their label as text, as the cluster interval tells them.
-        unit = unit_index.setdefault(str(rest.pop(0)), len(unit_index)) if cluster else record[0]
-        ids.append(record[0])
-        codes.append(column)
-        units.append(unit)
-    if not ids:
+    from leaderboard.boards.cache import cached_value  # it builds boards, which call this
+
+    cell_key = (sorted(jobs), sorted(narrowed.items()), columns, column_key, cluster)
+    key = hashlib.sha1(repr(cell_key).encode())
+    sorted_ids, item_codes, item_units = cached_value(
+        f"rank-spread-items|{key.hexdigest()}",
+        lambda: _cell_items(jobs, narrowed, labels, columns, column_key, bool(cluster)),
+    )
+    if not len(sorted_ids):
         return {}
-    by_id = np.argsort(np.asarray(ids, dtype=np.int64))
-    sorted_ids = np.asarray(ids, dtype=np.int64)[by_id]
-    item_codes = np.asarray(codes, dtype=np.int64)[by_id]
-    item_units = np.asarray(units, dtype=np.int64)[by_id]
     packed_metric = item_values.VALUE if metric.key == method.value_metric.key else metric.key
     packed = JobItemValues.objects.filter(
         job_id__in=jobs, method=method.key, metric__in={item_values.VALUE, packed_metric}
@@ -158,6 +150,39 @@ def _item_values(
             if chosen.any():
                 found[(job_id, code)] = (item_units[at][chosen], values[chosen])
     return found
+
+
+def _cell_items(
+    jobs: list[int],
+    narrowed: dict[str, str | list[str]],
+    labels: dict[str, Combinable],
+    columns: list[str],
+    column_key: str,
+    clustered: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cell's items by id (sorted), each with its column's position in COLUMNS and its
+    resampling unit: one query, built once per board version and shared by the boards of
+    one cell (NaVAB's board builds its other method's too, for the agreement chart), since
+    reading tens of thousands of items is most of a cold rank spread."""
+    releases = EvaluationJob.objects.filter(pk__in=jobs).values("release_id")
+    cell = Item.objects.filter(release__in=releases, **narrowed).annotate(**labels)
+    ids, codes, units = [], [], []
+    column_index = {code: position for position, code in enumerate(columns)}
+    unit_index: dict[str, int] = {}
+    for record in cell.values_list("id", *labels):
+        rest = list(record[1:])
+        column = column_index.get(str(rest.pop(0)), -1) if column_key else 0
+        # Units are told apart by their label as text, as the cluster interval tells them.
+        unit = unit_index.setdefault(str(rest.pop(0)), len(unit_index)) if clustered else record[0]
+        ids.append(record[0])
+        codes.append(column)
+        units.append(unit)
+    by_id = np.argsort(np.asarray(ids, dtype=np.int64))
+    return (
+        np.asarray(ids, dtype=np.int64)[by_id],
+        np.asarray(codes, dtype=np.int64)[by_id],
+        np.asarray(units, dtype=np.int64)[by_id],
+    )
 
 
 def _text(path: str) -> Combinable:

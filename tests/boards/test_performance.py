@@ -65,6 +65,19 @@ def test_a_cold_board_reads_the_scores_of_its_own_cells_only(client, release):
     assert scans == []
 
 
+def test_a_cold_board_and_its_other_methods_board_read_the_cells_items_once(client, release):
+    """NaVAB's board builds its other method's board for the agreement chart: both rank
+    spreads resample the same cell's items, read once (63,400 items on the full release)."""
+    add_models(release, 0, 3)
+    invalidate_boards()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(PAGE).status_code == 200
+    reads = [
+        q for q in captured.captured_queries if q["sql"].startswith('SELECT "benchmark_item"."id"')
+    ]
+    assert len(reads) == 1
+
+
 def test_a_cached_board_reads_no_scores(client, release):
     add_models(release, 0, 3)
     client.get(PAGE)
