@@ -28,8 +28,8 @@ from leaderboard.boards.agreement import item_rows
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.params import chosen_option, resolve_release
 from leaderboard.catalog.models import DatasetRelease
-from leaderboard.evals import sample_details
-from leaderboard.evals.models import EvaluationJob, LanguageModel
+from leaderboard.evals import item_values, sample_details
+from leaderboard.evals.models import EvaluationJob, JobItemValues, LanguageModel
 
 
 @dataclass
@@ -94,9 +94,20 @@ def judges_board(
     found_panel: JudgePanel = panel
 
     def build() -> JudgesBoard:
+        models = list(LanguageModel.objects.on_release(release))
+        # Only jobs with results of the method have judges' records to read: their files
+        # are opened, not every ranked job's (a judges page read 750 files at 1,000 models).
+        judged = set(
+            JobItemValues.objects.filter(
+                job_id__in=[m.latest_job_id for m in models],  # type: ignore[attr-defined]
+                method=method.key,
+                metric=item_values.VALUE,
+            ).values_list("job_id", flat=True)
+        )
         runs = [
             (model, model.latest_job_id)  # type: ignore[attr-defined]
-            for model in LanguageModel.objects.on_release(release)
+            for model in models
+            if model.latest_job_id in judged  # type: ignore[attr-defined]
         ]
         return _panel_board(release, method, found_panel, runs)
 

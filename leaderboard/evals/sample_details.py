@@ -120,10 +120,15 @@ def read_job(
         return {}
     found: Long = {}
     keep = None if wanted is None else set(wanted)
+    # A line starts `[item, "method",` (`_line`): another method's line is passed over
+    # undecoded (a judges page reads one method of files holding several, hundreds a page).
+    named = None if method is None or "," in method else json.dumps(method, ensure_ascii=False)
     with handle:
         for offset, length in _blocks(handle, wanted):
             handle.seek(offset)
             for line in zlib.decompress(handle.read(length)).decode().split("\n"):
+                if named is not None and line.split(",", 2)[1].strip() != named:
+                    continue
                 item, meth, parts, details = json.loads(line)
                 if (keep is None or item in keep) and (method is None or meth == method):
                     found[(item, meth)] = (parts, details)

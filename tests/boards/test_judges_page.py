@@ -13,6 +13,7 @@ from evaluation.benchmarks.divervalue.panel import PaaPanel
 from evaluation.benchmarks.judge_robustness import krippendorff_alpha, leave_one_out, ranks
 from leaderboard.boards.cache import invalidate_boards
 from leaderboard.catalog.models import DatasetRelease
+from leaderboard.evals import sample_details
 from leaderboard.evals.models import EvaluationJob, LanguageModel, SampleResult
 from tests.factories import dvb_release, finished_job, make_model
 
@@ -113,6 +114,34 @@ def test_the_page_shows_each_judge_its_ranks_alpha_and_flips(client: Client) -> 
     assert "<code>j1</code>, <code>j2</code>, <code>j3</code>" in summary
     assert "95% CI" in summary and "without <code>j1</code>: 50.0%" in summary
     assert 'data-chart="chart-judges"' in html
+
+
+def test_the_page_opens_the_files_of_judged_jobs_only(client: Client, monkeypatch) -> None:
+    """A model ranked on the release without results of the judged method has no judges'
+    records: its job's file (OPA's, say) is not read (750 files a page at 1,000 models)."""
+    release = dvb_release()
+    swayed, unanimous = two_models(release)
+    other = finished_job(make_model("org/opa-only"), release, methods=["opa"])
+    SampleResult.store(
+        other.pk,
+        [
+            SampleResult.with_long(
+                {}, {"outcome": {"opa": 1.0}}, job=other, item=item, method="opa", value=1.0
+            )
+            for item in release.items.all()
+        ],
+    )
+    opened: list[int] = []
+    read_job = sample_details.read_job
+    monkeypatch.setattr(
+        sample_details,
+        "read_job",
+        lambda job_id, **kw: opened.append(job_id) or read_job(job_id, **kw),
+    )
+    invalidate_boards()
+    assert client.get(reverse("judges", args=["divervalue"])).status_code == 200
+    judged = {swayed.jobs.get().pk, unanimous.jobs.get().pk}
+    assert set(opened) == judged
 
 
 def test_a_method_with_one_judge_says_so_and_points_to_the_agreement_page(
