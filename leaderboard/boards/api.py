@@ -16,7 +16,6 @@ from rest_framework.response import Response
 from evaluation.benchmarks import all_benchmarks, get_benchmark
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, SliceDimension
 from leaderboard.api.pagination import Pagination
-from leaderboard.boards.cache import cached_board
 from leaderboard.boards.disparity import board_disparities, disparity_state
 from leaderboard.boards.judge_summary import board_judging
 from leaderboard.boards.models import ReportedResult
@@ -27,6 +26,7 @@ from leaderboard.boards.queries import (
     SORT_KEYS,
     Board,
     BoardRow,
+    cached_board,
     method_gaps,
 )
 from leaderboard.boards.reported import board_reported, publisher_run_dicts, result_dict

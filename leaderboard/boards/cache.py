@@ -16,7 +16,6 @@ from django.core.cache import cache
 from django.db.models import F
 
 from leaderboard.boards.models import BoardVersion
-from leaderboard.boards.queries import Board, BoardQuery, build_board
 
 TIMEOUT_S = 3600
 
@@ -84,7 +83,3 @@ def cached_value(key: str, build: Callable[[], T]) -> T:
         value = build()
         cache.set(versioned, value, TIMEOUT_S)
     return value
-
-
-def cached_board(query: BoardQuery) -> Board:
-    return cached_value(query.cache_key(), lambda: build_board(query))

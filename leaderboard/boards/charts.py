@@ -15,8 +15,8 @@ from plotly.utils import PlotlyJSONEncoder
 
 from evaluation.benchmarks.contract import Metric, MetricKind
 from leaderboard.boards.alignment_effect import AlignmentEffect
-from leaderboard.boards.cache import cached_board, cached_value
-from leaderboard.boards.queries import Board, BoardQuery, BoardRow
+from leaderboard.boards.cache import cached_value
+from leaderboard.boards.queries import Board, BoardQuery, BoardRow, cached_board
 from leaderboard.evals.slices import declaration
 
 _LAYOUT: dict[str, Any] = {

@@ -19,6 +19,7 @@ from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subqu
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, Metric
 from evaluation.local_models import public_name
 from evaluation.results import MEASURE_FIELDS, Measure, slice_key
+from leaderboard.boards.cache import cached_value
 from leaderboard.boards.judges import recorded_judges
 from leaderboard.boards.rank_spread import RANK_RESAMPLES, RankedScore, rank_spread
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
@@ -342,6 +343,11 @@ def resolve_method(benchmark: BenchmarkDefinition, query: BoardQuery) -> tuple[M
     method = benchmark.method(query.method) if query.method else benchmark.methods[0]
     metric = method.metric(query.metric) if query.metric else method.primary_metric
     return method, metric
+
+
+def cached_board(query: BoardQuery) -> Board:
+    """`build_board`, once per board version."""
+    return cached_value(query.cache_key(), lambda: build_board(query))
 
 
 def build_board(query: BoardQuery) -> Board:

@@ -24,6 +24,7 @@ from django.db.models.fields.json import KT
 
 from evaluation.benchmarks.contract import BenchmarkDefinition, IntervalMethod, Method, Metric
 from evaluation.stats import cell_seed, resampled_means
+from leaderboard.boards.cache import cached_value
 from leaderboard.boards.ranking import rank_ranges
 from leaderboard.catalog.models import Item
 from leaderboard.evals import item_values
@@ -117,8 +118,6 @@ def _item_values(
         labels["column"] = _text(f"slices__{column_key}")
     if cluster:
         labels["unit"] = _text(cluster.removeprefix("item__"))
-    from leaderboard.boards.cache import cached_value  # it builds boards, which call this
-
     cell_key = (sorted(jobs), sorted(narrowed.items()), columns, column_key, cluster)
     key = hashlib.sha1(repr(cell_key).encode())
     sorted_ids, item_codes, item_units = cached_value(

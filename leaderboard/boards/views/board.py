@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from evaluation.benchmarks import get_benchmark, out_of_domain_sets
 from evaluation.benchmarks.contract import BenchmarkDefinition
 from leaderboard.boards import charts
-from leaderboard.boards.cache import cached_board, cached_value
+from leaderboard.boards.cache import cached_value
 from leaderboard.boards.judge_summary import board_judging
 from leaderboard.boards.judges import missing_judge_notice
 from leaderboard.boards.params import (
@@ -33,6 +33,7 @@ from leaderboard.boards.queries import (
     Board,
     BoardQuery,
     BoardRow,
+    cached_board,
     method_gaps,
 )
 from leaderboard.boards.reported import board_reported, publisher_run_dicts, publisher_runs

@@ -13,10 +13,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from evaluation.benchmarks import get_benchmark
-from leaderboard.boards.cache import cached_board, cached_value
+from leaderboard.boards.cache import cached_value
 from leaderboard.boards.params import parse_board_query
 from leaderboard.boards.population import Population, SliceScores, population
-from leaderboard.boards.queries import OVERALL
+from leaderboard.boards.queries import OVERALL, cached_board
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.visibility import is_staff
 from leaderboard.evals.models import Score
