@@ -108,15 +108,18 @@ def board_disparities(
     """Every ranked model's disparity on `dimension` under `method`, from its latest rankable
     job on the release (the board's), largest disparity first unless sorted otherwise."""
     models = {m.latest_job_id: m for m in LanguageModel.objects.on_release(release)}  # type: ignore[attr-defined]
-    jobs = list(EvaluationJob.objects.filter(pk__in=models))
+    # What `for_jobs` reads of a job (the rest, a thousand jobs' worth, is loaded only for a
+    # job whose disparities are computed on this read).
+    fields = ("id", "model_id", "release_id", "status", "repro_card")
+    jobs = list(EvaluationJob.objects.filter(pk__in=models).only(*fields))
     for job in jobs:
         # All the release's: one instance, not its manifest (100 kB on a full release)
         # loaded and decoded again for each of hundreds of jobs.
         job.release = release
     rows = []
-    for job_id, found_all in stored.for_jobs(jobs).items():
+    for job_id, found_all in stored.for_jobs(jobs, method.key, dimension.key).items():
         for found in found_all:
-            if found.method == method.key and found.dimension == dimension.key and found.n:
+            if found.n:
                 row = labelled(benchmark, found)
                 row.model = models[job_id]
                 rows.append(row)

@@ -117,22 +117,37 @@ def compute(job: EvaluationJob, seed: int | None = None) -> list[JobDisparity]:
     return JobDisparity.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def for_jobs(jobs: Iterable[EvaluationJob]) -> dict[int, list[Disparity]]:
-    """job id -> its disparities in declared order (methods, then dimensions); one query for
-    the stored ones, a computation for each job that has none yet. Rows stored for a method
-    the job has no score for (before that was checked) are left out."""
+def for_jobs(
+    jobs: Iterable[EvaluationJob], method: str = "", dimension: str = ""
+) -> dict[int, list[Disparity]]:
+    """job id -> its disparities in declared order (methods, then dimensions), or only those of
+    METHOD on DIMENSION where named; one query for the stored ones (only the named rows'
+    details are read: a board of 1,000 models needs one of each job's dozens), a computation
+    for each job that has none yet. Rows stored for a method the job has no score for (before
+    that was checked) are left out."""
     jobs = list(jobs)
     stored: dict[int, list[JobDisparity]] = {job.pk: [] for job in jobs}
     not_run = {(job.pk, key) for job in jobs for key in job.repro_card.get("not_run") or {}}
     scored = Score.objects.filter(job=OuterRef("job_id"), method=OuterRef("method"))
-    for row in JobDisparity.objects.filter(Exists(scored), job__in=jobs):
+    rows = JobDisparity.objects.filter(Exists(scored), job__in=jobs)
+    computed: set[int] = set()
+    if method or dimension:
+        # Which jobs have any rows at all (not only the named ones), without their details.
+        computed = set(JobDisparity.objects.filter(job__in=jobs).values_list("job_id", flat=True))
+        rows = rows.filter(method=method, dimension=dimension)
+    for row in rows:
+        computed.add(row.job_id)
         if (row.job_id, row.method) not in not_run:
             stored[row.job_id].append(row)
     out: dict[int, list[Disparity]] = {}
     for job in jobs:
         benchmark = declaration(job.release)
-        if not stored[job.pk] and benchmark.slices and job.status == JobStatus.FINISHED:
-            stored[job.pk] = compute(job)
+        if job.pk not in computed and benchmark.slices and job.status == JobStatus.FINISHED:
+            stored[job.pk] = [
+                row
+                for row in compute(job)
+                if not (method or dimension) or (row.method, row.dimension) == (method, dimension)
+            ]
         out[job.pk] = _ordered(benchmark, stored[job.pk])
     return out
 

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from leaderboard.evals import disparity as stored
+from leaderboard.evals.models import JobDisparity
 from tests.factories import dvb_evaluate, dvb_release, evaluate, make_model, make_release
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,32 @@ def test_the_disparity_board_ranks_models_by_disparity_and_sorts_by_name(client,
     ]
     html = client.get(url, {"dimension": "birth_country", "sort": "model"}).content.decode()
     assert re.findall(r'<tr data-model="([^"]+)">', html) == ["org/even", "org/spread"]
+
+
+def test_the_disparity_board_shows_a_page_of_models_at_a_time_and_its_csv_all(
+    client, dvb, monkeypatch
+):
+    monkeypatch.setattr("leaderboard.boards.views.disparity.ROWS_PER_PAGE", 1)
+    url = reverse("disparity", args=["divervalue"])
+    first = client.get(url, {"dimension": "birth_country"}).content.decode()
+    assert re.findall(r'<tr data-model="([^"]+)">', first) == ["org/spread"]
+    assert 'href="?dimension=birth_country&amp;page=2"' in first
+    second = client.get(url, {"dimension": "birth_country", "page": 2}).content.decode()
+    assert re.findall(r'<tr data-model="([^"]+)">', second) == ["org/even"]
+    export = client.get(reverse("disparity-export", args=["divervalue"]), {"page": 2})
+    assert len(list(csv.DictReader(io.StringIO(export.content.decode())))) == 2
+
+
+def test_one_dimensions_disparities_are_read_without_computing_a_jobs_others_again(dvb):
+    _, spread, _ = dvb
+    stored.for_jobs([spread])
+    JobDisparity.objects.filter(job=spread, dimension="region").delete()
+    before = JobDisparity.objects.filter(job=spread).count()
+    found = stored.for_jobs([spread], "opa", "birth_country")[spread.pk]
+    assert [(d.method, d.dimension) for d in found] == [("opa", "birth_country")]
+    # A job with stored rows is not recomputed for the one it lacks.
+    assert stored.for_jobs([spread], "opa", "region")[spread.pk] == []
+    assert JobDisparity.objects.filter(job=spread).count() == before
 
 
 def test_the_disparity_csv_names_its_file_once_and_holds_each_models_numbers(client, dvb):

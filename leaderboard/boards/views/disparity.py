@@ -7,13 +7,15 @@ import csv
 import io
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from leaderboard.boards.disparity import DisparityRow, board_disparities, disparity_state
+from leaderboard.boards.params import page_base
 from leaderboard.boards.queries import method_gaps
 from leaderboard.boards.responses import cached_response
-from leaderboard.boards.views.board import spreadsheet_safe
+from leaderboard.boards.views.board import ROWS_PER_PAGE, spreadsheet_safe
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.catalog.visibility import is_staff
 
@@ -29,13 +31,18 @@ def render_disparity_board(request: HttpRequest, benchmark: str) -> HttpResponse
         request.GET, staff=is_staff(request.user), benchmark=benchmark
     )
     rows = board_disparities(release, declared, method, dimension, sort)
+    # Pages of the board's size: a thousand models' rows are a page nobody reads whole, and
+    # rendering them grew the page with every model (the CSV holds them all).
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "benchmark": declared,
         "release": release,
         "method": method,
         "dimension": dimension,
         "sort": sort,
-        "rows": rows,
+        "rows": page.object_list,
+        "page": page,
+        "page_base": page_base(request.GET),
         # Models whose runs left the method out have no disparity: say why, as the board does.
         "not_run": method_gaps(release, method.key).not_run,
         "kind": method.primary_metric.kind,
