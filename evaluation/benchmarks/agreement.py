@@ -11,7 +11,8 @@ not two numbers that merely differ.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,15 @@ class Agreement:
     def one_cluster(self) -> bool:
         """One user's items: resampling one cluster gives no interval."""
         return self.clusters == 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Agreement:
+        # JSON has no tuples: the intervals come back as lists.
+        intervals = {key: (data[key][0], data[key][1]) for key in ("ci_a", "ci_b", "ci_diff")}
+        return cls(**(data | intervals))
 
 
 def cohen_kappa(a: Sequence[bool], b: Sequence[bool]) -> float | None:

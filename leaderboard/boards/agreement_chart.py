@@ -8,9 +8,10 @@ import plotly.graph_objects as go
 from django.utils.safestring import SafeString
 
 from leaderboard.boards import charts
-from leaderboard.boards.agreement import MethodPair, ModelAgreement
+from leaderboard.boards.agreement import ModelAgreement
 from leaderboard.boards.cache import cached_value
 from leaderboard.catalog.models import DatasetRelease
+from leaderboard.evals.agreement import MethodPair
 
 MAX_MODELS = charts.MAX_HEATMAP_MODELS
 FLAGGED, AGREEING = "#c0392b", "#2c7fb8"

@@ -24,11 +24,11 @@ from evaluation.benchmarks.judge_robustness import (
     leave_one_out,
     ranks,
 )
-from leaderboard.boards.agreement import item_rows
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.params import chosen_option, resolve_release
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import item_values, sample_details
+from leaderboard.evals.agreement import item_rows
 from leaderboard.evals.models import EvaluationJob, JobItemValues, LanguageModel
 
 

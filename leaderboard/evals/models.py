@@ -771,3 +771,26 @@ class JobDisparity(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} {self.method} disparity by {self.dimension}: {self.value}"
+
+
+class JobAgreement(models.Model):
+    """How far a job's per-item verdicts under two methods of a declared pair agree, overall
+    and per slice, with the items they disagree on: computed once from the job's per-item
+    results (`leaderboard.evals.agreement`), never per page request."""
+
+    job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="agreements")
+    pair = models.CharField(max_length=64, help_text="The methods' keys, A-B (mc-aj).")
+    detail = models.JSONField(
+        default=dict,
+        help_text="leaderboard.evals.agreement.PairAgreement as a dict; empty where no item "
+        "has a verdict of both methods.",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "pair"], name="unique_agreement_per_job")
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} {self.pair} agreement"

@@ -23,7 +23,7 @@ from evaluation.results import SCORE_FIELDS, slice_key
 from evaluation.spec import Kind, parse_model_ref, vllm_available
 from leaderboard.catalog.exports import release_directory
 from leaderboard.catalog.models import Item
-from leaderboard.evals import disparity, lifecycle, routing, sample_details
+from leaderboard.evals import agreement, disparity, lifecycle, routing, sample_details
 from leaderboard.evals.models import (
     EvaluationJob,
     LanguageModel,
@@ -256,6 +256,7 @@ def store_results(job: EvaluationJob, token: str, result: EvaluationResult, out_
             ],
         )
         disparity.safely_compute(locked, result.card.seed)
+        agreement.safely_compute(locked)
         return "Finished; scores published"
 
     # The card is published (pages, API, downloads): local models and judges by name and
