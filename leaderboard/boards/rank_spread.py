@@ -13,11 +13,14 @@ columns, as the ranked score is. The result is cached with the board (see cache.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import psycopg
 from django.conf import settings
+from django.db import connection
 from django.db.models import F
 from django.db.models.expressions import Combinable
 from django.db.models.fields.json import KT
@@ -129,27 +132,56 @@ def _item_values(
     if not len(sorted_ids):
         return {}
     packed_metric = item_values.VALUE if metric.key == method.value_metric.key else metric.key
-    packed = JobItemValues.objects.filter(
-        job_id__in=jobs, method=method.key, metric__in={item_values.VALUE, packed_metric}
-    )
     rows_by_job: dict[int, dict[str, tuple[bytes, bytes]]] = {}
-    for job_id, row_metric, packed_items, packed_values in packed.values_list(
-        "job_id", "metric", "items", "values"
+    for job_id, row_metric, packed_items, packed_values in _packed_rows(
+        jobs, method.key, sorted({item_values.VALUE, packed_metric})
     ):
         rows_by_job.setdefault(job_id, {})[row_metric] = (bytes(packed_items), bytes(packed_values))
     found: ItemValues = {}
+    # Where each job's items fall in the cell, per distinct sequence of item ids: the jobs of
+    # one release mostly hold the same items in the same order, so this is worked out once
+    # rather than once a job (a searchsorted of every job's items was 30 ms at 750 models).
+    placed: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    cell_columns = columns if column_key else [""]
     for job_id, by_metric in rows_by_job.items():
         if item_values.VALUE not in by_metric or packed_metric not in by_metric:
             continue  # no per-item values of the metric: `_check` says so
         metric_row = None if packed_metric == item_values.VALUE else by_metric[packed_metric]
-        job_items, values = item_values.unpack(by_metric[item_values.VALUE], metric_row)
-        at = np.minimum(np.searchsorted(sorted_ids, job_items), len(sorted_ids) - 1)
+        values = item_values.values_of(by_metric[item_values.VALUE], metric_row)
+        ids_key = by_metric[item_values.VALUE][0]
+        if ids_key not in placed:
+            job_items = item_values.item_ids(by_metric[item_values.VALUE])
+            at = np.minimum(np.searchsorted(sorted_ids, job_items), len(sorted_ids) - 1)
+            placed[ids_key] = (sorted_ids[at] == job_items, item_codes[at], item_units[at])
+        in_cell, codes, units = placed[ids_key]
         # The job's items in the cell(s) that hold a value of the metric, in stored order.
-        kept = (sorted_ids[at] == job_items) & ~np.isnan(values)
-        for position, code in enumerate(columns if column_key else [""]):
-            chosen = kept & (item_codes[at] == position)
+        kept = in_cell & ~np.isnan(values)
+        for position, code in enumerate(cell_columns):
+            chosen = kept & (codes == position)
             if chosen.any():
-                found[(job_id, code)] = (item_units[at][chosen], values[chosen])
+                found[(job_id, code)] = (units[chosen], values[chosen])
+    return found
+
+
+def _packed_rows(
+    jobs: list[int], method: str, metrics: list[str]
+) -> Iterable[tuple[int, str, bytes, bytes]]:
+    """The jobs' `JobItemValues` rows of METHOD's METRICS as (job, metric, items, values). On
+    PostgreSQL they are read in the binary protocol: a DiverValue-Bench board at 1,000 models
+    reads 38 MB of packed values, which Django's text protocol sends as hex and decodes (140 ms,
+    a third of the cold board; 43 ms in binary). The query is logged as Django logs its own."""
+    rows = JobItemValues.objects.filter(job_id__in=jobs, method=method, metric__in=metrics)
+    columns = ("job_id", "metric", "items", "values")
+    if connection.vendor != "postgresql" or not jobs:
+        return rows.values_list(*columns)
+    sql, params = rows.values_list(*columns).query.sql_with_params()
+    connection.ensure_connection()
+    began = time.monotonic()
+    with psycopg.Cursor(connection.connection) as cursor:
+        found = cursor.execute(sql, params, binary=True).fetchall()
+    if connection.queries_logged:
+        spent = f"{time.monotonic() - began:.3f}"
+        connection.queries_log.append({"sql": f"{sql} (binary)", "time": spent})
     return found
 
 

@@ -69,9 +69,20 @@ def unpack(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(item ids, values) of a method's metric from its VALUE row (ids and the results' own
     values) and, for another metric, that metric's row (its values, or none: the same)."""
-    ids = np.cumsum(np.frombuffer(value_row[0], "<i8"))
+    return item_ids(value_row), values_of(value_row, metric_row)
+
+
+def item_ids(value_row: tuple[bytes, bytes]) -> np.ndarray:
+    """The item ids of a method's VALUE row."""
+    return np.cumsum(np.frombuffer(value_row[0], "<i8"))
+
+
+def values_of(
+    value_row: tuple[bytes, bytes], metric_row: tuple[bytes, bytes] | None = None
+) -> np.ndarray:
+    """The values `unpack` gives, without the ids (which many jobs share)."""
     own = metric_row[1] if metric_row is not None and metric_row[1] else value_row[1]
-    return ids, np.frombuffer(own, "<f8")
+    return np.frombuffer(own, "<f8")
 
 
 def _bytes(array: np.ndarray) -> bytes:
