@@ -366,7 +366,7 @@ def board_figures(query: BoardQuery, result: Board) -> dict[str, str]:
         if len(methods) >= 2 and result.method in methods[:2]:
             first, second = methods[0], methods[1]
             other = second if result.method == first else first
-            other_board = cached_board(replace(query, method=other.key, metric=""))
+            other_board = cached_board(replace(query, method=other.key, metric=""), spread=False)
             one, two = (result, other_board) if result.method == first else (other_board, result)
             if one.ranked and two.ranked:
                 agreement = method_agreement(one, two)

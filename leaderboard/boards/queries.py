@@ -21,7 +21,7 @@ from evaluation.local_models import public_name
 from evaluation.results import MEASURE_FIELDS, Measure, slice_key
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.judges import recorded_judges
-from leaderboard.boards.rank_spread import RANK_RESAMPLES, RankedScore, rank_spread
+from leaderboard.boards.rank_spread import RANK_RESAMPLES, RankedScore, Spread, rank_spread
 from leaderboard.boards.ranking import Interval, mean_interval, shared_ranks
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.models import DatasetRelease
@@ -348,12 +348,15 @@ def resolve_method(benchmark: BenchmarkDefinition, query: BoardQuery) -> tuple[M
     return method, metric
 
 
-def cached_board(query: BoardQuery) -> Board:
-    """`build_board`, once per board version."""
-    return cached_value(query.cache_key(), lambda: build_board(query))
+def cached_board(query: BoardQuery, *, spread: bool = True) -> Board:
+    """`build_board`, once per board version. Without SPREAD the rank spread is left out, for
+    pages that read only who is ranked and their scores (the map, the agreement chart): it is
+    most of a cold board, and grows with the models."""
+    key = query.cache_key() if spread else f"{query.cache_key()}|unspread"
+    return cached_value(key, lambda: build_board(query, spread=spread))
 
 
-def build_board(query: BoardQuery) -> Board:
+def build_board(query: BoardQuery, *, spread: bool = True) -> Board:
     """Rank every model on the release, then keep the rows the filters select.
 
     Filters and search hide rows but never change a model's rank: a shared link to a filtered
@@ -448,22 +451,26 @@ def build_board(query: BoardQuery) -> Board:
     for row, rank in zip(everyone, ranks, strict=True):
         row.rank = rank
     ranked = [row for row in everyone if row.primary is not None]
-    spread = rank_spread(
-        query.release,
-        benchmark,
-        method,
-        metric,
-        selected,
-        column_key,
-        [
-            RankedScore(
-                row.job_id, {code: (row.cells[code].value, row.cells[code].n) for code in scope}
-            )
-            for row in ranked
-        ],
+    found = (
+        rank_spread(
+            query.release,
+            benchmark,
+            method,
+            metric,
+            selected,
+            column_key,
+            [
+                RankedScore(
+                    row.job_id, {code: (row.cells[code].value, row.cells[code].n) for code in scope}
+                )
+                for row in ranked
+            ],
+        )
+        if spread
+        else Spread({})
     )
     for row in ranked:
-        row.rank_best, row.rank_worst = spread.ranges.get(row.job_id, (None, None))
+        row.rank_best, row.rank_worst = found.ranges.get(row.job_id, (None, None))
     counts = Counter(rank for rank in ranks if rank is not None)
     visible_jobs = {m["latest_job_id"] for m in models if m["shown"]}
     visible = [row for row in everyone if row.job_id in visible_jobs]
@@ -479,7 +486,7 @@ def build_board(query: BoardQuery) -> Board:
         metric=metric,
         selected=selected,
         judges=recorded_judges(list(rows), method),
-        rank_spread_note=spread.note,
+        rank_spread_note=found.note,
     )
 
 

@@ -197,6 +197,18 @@ def test_the_world_map_takes_a_constant_number_of_queries(client, demo):
     assert len(five) == len(one)
 
 
+def test_the_world_map_draws_no_rank_spread_it_does_not_show(client, demo, monkeypatch):
+    score_slices(make_model("org/one"), demo, skill=0.3)
+    score_slices(make_model("org/two"), demo, skill=0.7)
+
+    def resampled(*args: object) -> None:
+        raise AssertionError("the map resampled the board's ranks")
+
+    monkeypatch.setattr("leaderboard.boards.queries.rank_spread", resampled)
+    html = client.get(reverse("world-map", args=["divervalue"])).content.decode()
+    assert "the mean over 2 ranked models" in html
+
+
 def test_the_world_map_says_when_no_model_is_ranked(client, demo):
     html = client.get(reverse("world-map", args=["divervalue"])).content.decode()
     assert 'id="map-empty"' in html and "No model is ranked on release dvb-demo yet" in html
