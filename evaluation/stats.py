@@ -139,12 +139,23 @@ def resampled_means(
     rng = np.random.default_rng(list(seed) if not isinstance(seed, int) else seed)
     means = np.empty((iters, sums.shape[1]))
     chunk = max(1, min(iters, 2_000_000 // max(k, 1)))
+    # Whole-number sums and counts (a correct rate's 0s and 1s) whose products with any
+    # replicate's weights stay below 2**24 are multiplied in float32, where they are as exact
+    # as in float64 and twice as fast: the products are most of a NaVAB rank spread (26,200
+    # items x 150 models x 1,000 replicates). Other values keep float64.
+    table = np.concatenate([sums, counts], axis=1)
+    exact = (
+        bool(np.all(table == np.round(table))) and k * float(np.abs(table).max(initial=0)) < 2**24
+    )
+    table = table.astype(np.float32 if exact else np.float64)
+    width = sums.shape[1]
     for start in range(0, iters, chunk):
         size = min(chunk, iters - start)
         picks = rng.integers(0, k, size=(size, k))
         rows = np.repeat(np.arange(size), k)
         weights = np.bincount(rows * k + picks.ravel(), minlength=size * k).reshape(size, k)
-        totals = weights @ counts
+        products = (weights.astype(table.dtype) @ table).astype(np.float64)
+        found, totals = products[:, :width], products[:, width:]
         with np.errstate(invalid="ignore", divide="ignore"):
-            means[start : start + size] = np.where(totals > 0, (weights @ sums) / totals, np.nan)
+            means[start : start + size] = np.where(totals > 0, found / totals, np.nan)
     return means

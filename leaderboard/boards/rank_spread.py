@@ -255,19 +255,27 @@ def _unit_table(values: ItemValues, code: str, jobs: list[int]) -> tuple[np.ndar
     """Per resampling unit (rows) and job (columns): the sum and the number of the job's item
     values in the unit, over the union of the jobs' units (a model that left an item out
     simply has none there). Rows in the order the jobs, in turn, first meet each unit: the
-    resampling draws rows by position."""
-    held = [values[(job, code)][0] for job in jobs if (job, code) in values]
+    resampling draws rows by position. Jobs mostly hold the same units in the same order, so
+    the union and each unit's row are worked out once per distinct sequence (sorting every
+    job's units together took a third of a cold NaVAB spread at 150 models)."""
+    distinct: dict[bytes, np.ndarray] = {}
+    for job in jobs:
+        if (job, code) in values:
+            job_units = values[(job, code)][0]
+            distinct.setdefault(job_units.tobytes(), job_units)
+    held = list(distinct.values())
     met = np.concatenate(held) if held else np.empty(0, dtype=np.int64)
     units, first = np.unique(met, return_index=True)
     row = np.empty(len(units), dtype=np.int64)
     row[np.argsort(first, kind="stable")] = np.arange(len(units))
+    rows_of = {key: row[np.searchsorted(units, job_units)] for key, job_units in distinct.items()}
     sums = np.zeros((len(units), len(jobs)))
     counts = np.zeros((len(units), len(jobs)))
     for position, job in enumerate(jobs):
         if (job, code) not in values:
             continue
         job_units, job_values = values[(job, code)]
-        rows = row[np.searchsorted(units, job_units)]
+        rows = rows_of[job_units.tobytes()]
         # bincount adds in input order, as the sums were always added.
         sums[:, position] = np.bincount(rows, weights=job_values, minlength=len(units))
         counts[:, position] = np.bincount(rows, minlength=len(units))

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 
 from evaluation.stats import (
@@ -8,6 +9,7 @@ from evaluation.stats import (
     bootstrap_mean_cis,
     cell_seed,
     correct_rate,
+    resampled_means,
     stderr,
 )
 
@@ -80,3 +82,31 @@ def test_intervals_of_several_columns_equal_each_column_bootstrapped_alone():
     assert bootstrap_mean_cis([[], []], 1) == [(0.0, 0.0), (0.0, 0.0)]
     with pytest.raises(ValueError, match="one value per item"):
         bootstrap_mean_cis([[1.0], [1.0, 2.0]], 1)
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_resampled_means_are_those_of_float64_products_whether_values_are_whole_or_not(whole):
+    # Whole-number tables are multiplied in float32 (exact below 2**24): the means must be
+    # bit for bit those of the float64 products the same replicates give.
+    rng = np.random.default_rng(3)
+    k, subsets, iters = 2_000, 7, 300
+    counts = (rng.random((k, subsets)) < 0.9).astype(float)
+    values = (rng.random((k, subsets)) < 0.6) if whole else rng.normal(0.3, 1.0, (k, subsets))
+    sums = values * counts
+    found = resampled_means(sums, counts, [5, 6], iters=iters)
+
+    draws = np.random.default_rng([5, 6])
+    expected = np.empty((iters, subsets))
+    chunk = max(1, min(iters, 2_000_000 // k))
+    for start in range(0, iters, chunk):
+        size = min(chunk, iters - start)
+        picks = draws.integers(0, k, size=(size, k))
+        weights = np.zeros((size, k))
+        for row in range(size):
+            np.add.at(weights[row], picks[row], 1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            totals = weights @ counts
+            expected[start : start + size] = np.where(totals > 0, (weights @ sums) / totals, np.nan)
+    assert (
+        np.array_equal(found, expected, equal_nan=True) if whole else np.allclose(found, expected)
+    )
