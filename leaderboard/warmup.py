@@ -86,14 +86,16 @@ def _write_parquet() -> None:
 
 def _draw_chart() -> None:
     """A figure of every trace type the site draws, serialized as the charts are: plotly's
-    validator table is loaded and each trace's module imported here, not on a first chart."""
+    validator table is loaded and each trace's module imported here, not on a first chart,
+    and the template and colour scale a board's plain figures copy from plotly are taken."""
     import plotly.graph_objects as go
 
-    from leaderboard.boards.charts import to_json
+    from leaderboard.boards.figures import as_script, colorscale, figure_of
 
     figure = go.Figure([getattr(go, trace)() for trace in TRACES])
     figure.update_layout(geo={"showframe": False}, polar={"radialaxis": {"range": [0, 1]}})
-    to_json(figure)
+    as_script(figure, "warm-up")
+    as_script(figure_of([{"colorscale": colorscale("Viridis")}], {}), "warm-up")
 
 
 def _count_current_releases() -> int:

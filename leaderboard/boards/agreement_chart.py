@@ -7,7 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from django.utils.safestring import SafeString
 
-from leaderboard.boards import charts
+from leaderboard.boards import charts, figures
 from leaderboard.boards.agreement import ModelAgreement
 from leaderboard.boards.cache import cached_value
 from leaderboard.catalog.models import DatasetRelease
@@ -93,6 +93,6 @@ def agreement_chart(
 
     def build() -> tuple[SafeString, str]:
         figure, note = agreement_figure(pair, rows)
-        return charts.as_script(figure, "chart-agreement-diff"), note
+        return figures.as_script(figure, "chart-agreement-diff"), note
 
     return cached_value(f"agreement-chart:{release.pk}:{pair.key}", build)

@@ -1,21 +1,19 @@
-"""Plotly figures built on the server and drawn by the locally served plotly.js."""
+"""Plotly figures built on the server and drawn by the locally served plotly.js: a board's
+as plain dicts (figures.py), the other pages' through plotly's objects."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 import plotly.graph_objects as go
-from django.utils.html import json_script
-from django.utils.safestring import SafeString
-from plotly.utils import PlotlyJSONEncoder
 
 from evaluation.benchmarks.contract import Metric, MetricKind
 from leaderboard.boards.alignment_effect import AlignmentEffect
 from leaderboard.boards.cache import cached_value
+from leaderboard.boards.figures import Figure, as_script, colorscale, figure_of
 from leaderboard.boards.queries import Board, BoardQuery, BoardRow, cached_board
 from leaderboard.evals.slices import declaration
 
@@ -26,17 +24,6 @@ _LAYOUT: dict[str, Any] = {
     "plot_bgcolor": "rgba(0,0,0,0)",
 }
 MAX_HEATMAP_MODELS = 40
-
-
-def to_json(figure: go.Figure) -> str:
-    return json.dumps(figure.to_plotly_json(), cls=PlotlyJSONEncoder)
-
-
-def as_script(figure: go.Figure, element_id: str) -> SafeString:
-    """The figure as a `<script type="application/json">` element board.js draws from.
-
-    Rendered once and cached with the board: encoding a thousand points is not free."""
-    return json_script(json.loads(to_json(figure)), element_id)
 
 
 def _metric_label(board: Board) -> str:
@@ -86,31 +73,35 @@ def _range(span: tuple[float, float] | None) -> dict[str, Any]:
     return {"range": list(span)} if span is not None else {}
 
 
-def column_heatmap(board: Board, dimension: str) -> go.Figure:
+def _title(text: str) -> dict[str, str]:
+    return {"text": text}
+
+
+def column_heatmap(board: Board, dimension: str) -> Figure:
     rows = [r for r in board.rows if r.cells][:MAX_HEATMAP_MODELS]
     z = [[(r.cells[c].value if c in r.cells else None) for c in board.column_codes] for r in rows]
     values = [v for line in z for v in line if v is not None]
-    bounds = fitted_range(values, values, board.metric) or (None, None)
-    figure = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=[c.name for c in board.columns],
-            y=[r.display_name for r in rows],
-            zmin=bounds[0],
-            zmax=bounds[1],
-            colorscale="Viridis",
-            colorbar={"title": _metric_label(board)},
-            hovertemplate="%{y}<br>%{x}: %{z:.3f}<extra></extra>",
-        )
+    bounds = fitted_range(values, values, board.metric)
+    heatmap = {
+        "type": "heatmap",
+        "z": z,
+        "x": [c.name for c in board.columns],
+        "y": [r.display_name for r in rows],
+        **({"zmin": bounds[0], "zmax": bounds[1]} if bounds is not None else {}),
+        "colorscale": colorscale("Viridis"),
+        "colorbar": {"title": _title(_metric_label(board))},
+        "hovertemplate": "%{y}<br>%{x}: %{z:.3f}<extra></extra>",
+    }
+    return figure_of(
+        [heatmap],
+        {
+            "title": _title(f"{_metric_label(board)} by {dimension.lower()}"),
+            "height": max(260, 28 * len(rows) + 120),
+            "yaxis": {"autorange": "reversed", "automargin": True},
+            "xaxis": {"automargin": True},
+            **_LAYOUT,
+        },
     )
-    figure.update_layout(
-        title=f"{_metric_label(board)} by {dimension.lower()}",
-        height=max(260, 28 * len(rows) + 120),
-        yaxis={"autorange": "reversed", "automargin": True},
-        xaxis={"automargin": True},
-        **_LAYOUT,
-    )
-    return figure
 
 
 def _rank_label(row: BoardRow) -> str:
@@ -124,7 +115,7 @@ def _rank_label(row: BoardRow) -> str:
     return f"rank {row.rank}, range {spread}"
 
 
-def rank_whiskers(board: Board) -> go.Figure:
+def rank_whiskers(board: Board) -> Figure:
     """The ranked models' scores with their 95% intervals, best first (a whisker plot): one
     line per model, so a reader sees which intervals overlap and how far ranks could move."""
     sign = 1.0 if board.metric is None or board.metric.higher_is_better else -1.0
@@ -134,68 +125,68 @@ def rank_whiskers(board: Board) -> go.Figure:
     )[:MAX_HEATMAP_MODELS]
     intervals = [r.primary for r in rows if r.primary]
     span = fitted_range((i.low for i in intervals), (i.high for i in intervals), board.metric)
-    figure = go.Figure(
-        go.Scatter(
-            x=[i.value for i in intervals],
-            y=[r.display_name for r in rows],
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": [i.high - i.value for i in intervals],
-                "arrayminus": [i.value - i.low for i in intervals],
-            },
-            mode="markers",
-            customdata=[
-                [
-                    _rank_label(r),
-                    format_value(board.metric, i.low),
-                    format_value(board.metric, i.high),
-                ]
-                for r, i in zip(rows, intervals, strict=True)
-            ],
-            hovertemplate="%{y}<br>%{customdata[0]}<br>%{x:.3f} "
-            "(95% CI %{customdata[1]} to %{customdata[2]})<extra></extra>",
-        )
+    whiskers = {
+        "type": "scatter",
+        "x": [i.value for i in intervals],
+        "y": [r.display_name for r in rows],
+        "error_x": {
+            "type": "data",
+            "symmetric": False,
+            "array": [i.high - i.value for i in intervals],
+            "arrayminus": [i.value - i.low for i in intervals],
+        },
+        "mode": "markers",
+        "customdata": [
+            [
+                _rank_label(r),
+                format_value(board.metric, i.low),
+                format_value(board.metric, i.high),
+            ]
+            for r, i in zip(rows, intervals, strict=True)
+        ],
+        "hovertemplate": "%{y}<br>%{customdata[0]}<br>%{x:.3f} "
+        "(95% CI %{customdata[1]} to %{customdata[2]})<extra></extra>",
+    }
+    return figure_of(
+        [whiskers],
+        {
+            "title": _title(f"{_metric_label(board)} with 95% intervals, by rank"),
+            "height": max(260, 28 * len(rows) + 120),
+            "xaxis": {"title": _title(_metric_label(board)), **_range(span)},
+            # The first ranked model on top.
+            "yaxis": {"autorange": "reversed", "automargin": True, "type": "category"},
+            **_LAYOUT,
+        },
     )
-    figure.update_layout(
-        title=f"{_metric_label(board)} with 95% intervals, by rank",
-        height=max(260, 28 * len(rows) + 120),
-        xaxis={"title": _metric_label(board), **_range(span)},
-        # The first ranked model on top.
-        yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
-        **_LAYOUT,
-    )
-    return figure
 
 
 def _params_rows(board: Board) -> list[Any]:
     return [r for r in board.ranked if r.params_billions and r.primary]
 
 
-def score_vs_params(board: Board) -> go.Figure:
+def score_vs_params(board: Board) -> Figure:
     rows = _params_rows(board)
     span = fitted_range(
         (r.primary.low for r in rows if r.primary),
         (r.primary.high for r in rows if r.primary),
         board.metric,
     )
-    figure = go.Figure(
-        go.Scatter(
-            # Plotted as a raw count so the axis reads 7B, 70B (or 56k for the demo's tiny models).
-            x=[(r.params_billions or 0.0) * 1e9 for r in rows],
-            y=[r.primary.value for r in rows if r.primary],
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": [r.primary.high - r.primary.value for r in rows if r.primary],
-                "arrayminus": [r.primary.value - r.primary.low for r in rows if r.primary],
-            },
-            mode="markers",
-            text=[r.display_name for r in rows],
-            customdata=[f"{r.params_billions:g}B" for r in rows],
-            hovertemplate="%{text}<br>%{customdata} parameters: %{y:.3f}<extra></extra>",
-        )
-    )
+    points = {
+        "type": "scatter",
+        # Plotted as a raw count so the axis reads 7B, 70B (or 56k for the demo's tiny models).
+        "x": [(r.params_billions or 0.0) * 1e9 for r in rows],
+        "y": [r.primary.value for r in rows if r.primary],
+        "error_y": {
+            "type": "data",
+            "symmetric": False,
+            "array": [r.primary.high - r.primary.value for r in rows if r.primary],
+            "arrayminus": [r.primary.value - r.primary.low for r in rows if r.primary],
+        },
+        "mode": "markers",
+        "text": [r.display_name for r in rows],
+        "customdata": [f"{r.params_billions:g}B" for r in rows],
+        "hovertemplate": "%{text}<br>%{customdata} parameters: %{y:.3f}<extra></extra>",
+    }
     counts = [r.params_billions * 1e9 for r in rows if r.params_billions]
     # The ticks sit on powers of ten; models within one decade (the demo's 57K and 72K) would
     # leave the axis without a label, so the range always spans the decades around them.
@@ -203,23 +194,25 @@ def score_vs_params(board: Board) -> go.Figure:
     if counts:
         low, high = math.floor(math.log10(min(counts))), math.ceil(math.log10(max(counts)))
         decades = {"range": [low - 0.05, max(high, low + 1) + 0.05]}
-    figure.update_layout(
-        title="Score vs parameter count",
-        xaxis={
-            "type": "log",
-            "title": "parameters",
-            "tickvals": [10.0**e for e in range(3, 13)],
-            "ticktext": [f"{10 ** (e % 3)}{'KMBT'[e // 3 - 1]}" for e in range(3, 13)],
-            **decades,
+    return figure_of(
+        [points],
+        {
+            "title": _title("Score vs parameter count"),
+            "xaxis": {
+                "type": "log",
+                "title": _title("parameters"),
+                "tickvals": [10.0**e for e in range(3, 13)],
+                "ticktext": [f"{10 ** (e % 3)}{'KMBT'[e // 3 - 1]}" for e in range(3, 13)],
+                **decades,
+            },
+            "yaxis": {"title": _title(_metric_label(board)), **_range(span)},
+            "height": 380,
+            **_LAYOUT,
         },
-        yaxis={"title": _metric_label(board), **_range(span)},
-        height=380,
-        **_LAYOUT,
     )
-    return figure
 
 
-def method_agreement(first: Board, second: Board) -> go.Figure:
+def method_agreement(first: Board, second: Board) -> Figure:
     """Each model's score on one method against another's; the dotted line is agreement."""
     x_label = first.method.label if first.method else "first"
     y_label = second.method.label if second.method else "second"
@@ -228,36 +221,35 @@ def method_agreement(first: Board, second: Board) -> go.Figure:
     values = [v.value for a, b in pairs for v in (a.primary, b.primary) if v is not None]
     # One scale on both axes, fitted to the scores, so the dotted line stays the diagonal.
     low, high = fitted_range(values, values, first.metric) or (0.0, 1.0)
-    figure = go.Figure(
-        [
-            go.Scatter(
-                x=[a.primary.value for a, _ in pairs if a.primary],
-                y=[b.primary.value for _, b in pairs if b.primary],
-                mode="markers",
-                text=[a.display_name for a, _ in pairs],
-                hovertemplate=f"%{{text}}<br>{x_label} %{{x:.3f}} · {y_label} %{{y:.3f}}"
-                "<extra></extra>",
-                name="models",
-            ),
-            go.Scatter(
-                x=[low, high],
-                y=[low, high],
-                mode="lines",
-                line={"dash": "dot", "color": "#999"},
-                name=f"{x_label} = {y_label}",
-                hoverinfo="skip",
-            ),
-        ]
+    models = {
+        "type": "scatter",
+        "x": [a.primary.value for a, _ in pairs if a.primary],
+        "y": [b.primary.value for _, b in pairs if b.primary],
+        "mode": "markers",
+        "text": [a.display_name for a, _ in pairs],
+        "hovertemplate": f"%{{text}}<br>{x_label} %{{x:.3f}} · {y_label} %{{y:.3f}}<extra></extra>",
+        "name": "models",
+    }
+    diagonal = {
+        "type": "scatter",
+        "x": [low, high],
+        "y": [low, high],
+        "mode": "lines",
+        "line": {"dash": "dot", "color": "#999"},
+        "name": f"{x_label} = {y_label}",
+        "hoverinfo": "skip",
+    }
+    return figure_of(
+        [models, diagonal],
+        {
+            "title": _title(f"{x_label} vs {y_label} agreement"),
+            "xaxis": {"title": _title(f"{x_label} {_metric_label(first)}"), "range": [low, high]},
+            "yaxis": {"title": _title(f"{y_label} {_metric_label(second)}"), "range": [low, high]},
+            "height": 380,
+            "showlegend": False,
+            **_LAYOUT,
+        },
     )
-    figure.update_layout(
-        title=f"{x_label} vs {y_label} agreement",
-        xaxis={"title": f"{x_label} {_metric_label(first)}", "range": [low, high]},
-        yaxis={"title": f"{y_label} {_metric_label(second)}", "range": [low, high]},
-        height=380,
-        showlegend=False,
-        **_LAYOUT,
-    )
-    return figure
 
 
 def radar(names: list[str], series: dict[str, list[float | None]], title: str) -> go.Figure:
@@ -326,22 +318,24 @@ def alignment_deltas(effect: AlignmentEffect) -> go.Figure:
     return figure
 
 
-def scale_note(figure: go.Figure, metric: Metric | None) -> str:
+def scale_note(figure: Figure, metric: Metric | None) -> str:
     """The caption sentence stating the scale a figure was drawn with: its y axis, else its
     colour scale."""
-    axis = figure.layout.yaxis.range
-    if axis is not None and figure.layout.xaxis.type != "log" and figure.layout.xaxis.range:
-        return range_note("Both axes", tuple(axis), metric)
+    layout = figure["layout"]
+    axis = layout.get("yaxis", {}).get("range")
+    xaxis = layout.get("xaxis", {})
+    if axis is not None and xaxis.get("type") != "log" and xaxis.get("range"):
+        return range_note("Both axes", (axis[0], axis[1]), metric)
     if axis is not None:
-        return range_note("The score axis", tuple(axis), metric)
-    trace = figure.data[0] if figure.data else None
-    if trace is not None and getattr(trace, "zmin", None) is not None:
-        return range_note("The colour scale", (trace.zmin, trace.zmax), metric)
+        return range_note("The score axis", (axis[0], axis[1]), metric)
+    trace = figure["data"][0] if figure["data"] else None
+    if trace is not None and trace.get("zmin") is not None:
+        return range_note("The colour scale", (trace["zmin"], trace["zmax"]), metric)
     return ""
 
 
 def board_figures(query: BoardQuery, result: Board) -> dict[str, str]:
-    """The board's figures, ready to embed, cached with the board (plotly is slow to build)."""
+    """The board's figures, ready to embed, cached with the board."""
 
     def build() -> dict[str, str]:
         figures: dict[str, str] = {}
@@ -354,8 +348,9 @@ def board_figures(query: BoardQuery, result: Board) -> dict[str, str]:
         if result.ranked:
             whiskers = rank_whiskers(result)
             figures["ranks"] = as_script(whiskers, "chart-ranks")
+            span = whiskers["layout"]["xaxis"].get("range")
             figures["ranks_scale"] = range_note(
-                "The score axis", tuple(whiskers.layout.xaxis.range), result.metric
+                "The score axis", (span[0], span[1]) if span else None, result.metric
             )
         if _params_rows(result):
             params = score_vs_params(result)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from django.utils.safestring import SafeString
 
-from leaderboard.boards import charts
+from leaderboard.boards import charts, figures
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.judge_robustness import JudgesBoard
 from leaderboard.catalog.models import DatasetRelease
@@ -85,6 +85,6 @@ def judges_chart(
 
     def build() -> tuple[SafeString, str]:
         figure, note = judges_figure(board)
-        return charts.as_script(figure, element_id), note
+        return figures.as_script(figure, element_id), note
 
     return cached_value(f"judges-chart:{release.pk}:{board.method.key}:{element_id}", build)

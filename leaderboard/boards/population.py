@@ -31,7 +31,7 @@ from evaluation.benchmarks.contract import (
 )
 from evaluation.benchmarks.countries import is_unstated
 from evaluation.results import MEASURE_FIELDS, Measure
-from leaderboard.boards import charts
+from leaderboard.boards import charts, figures
 from leaderboard.boards.ranking import sums_interval
 
 TOPOJSON = "vendor/topojson/world_110m.json"
@@ -386,11 +386,11 @@ def _map_picture(
             by_code[point.code] = point
     picture.drawn = [p for p in points if p.code in by_code and by_code[p.code] is p]
     if picture.drawn:
-        figure = world_map_figure(
-            picture, metric, title, averaged=any(p.models > 1 for p in points)
+        plotted = figures.from_plotly(
+            world_map_figure(picture, metric, title, averaged=any(p.models > 1 for p in points))
         )
-        picture.script = charts.as_script(figure, picture.element_id)
-        picture.scale = charts.scale_note(figure, metric)
+        picture.script = figures.as_script(plotted, picture.element_id)
+        picture.scale = charts.scale_note(plotted, metric)
     return picture
 
 
@@ -428,7 +428,7 @@ def population(
         picture = Picture(dimension, points, f"{prefix}-radar-{dimension.key}")
         if len(points) >= MIN_SPOKES:
             figure = radar_figure(picture, metric, f"{metric.label} by {dimension.label.lower()}")
-            picture.script = charts.as_script(figure, picture.element_id)
+            picture.script = figures.as_script(figure, picture.element_id)
             span = figure.layout.polar.radialaxis.range
             picture.scale = charts.range_note("The radius", tuple(span) if span else None, metric)
         radars.append(picture)

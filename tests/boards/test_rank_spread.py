@@ -179,7 +179,7 @@ def test_the_whisker_chart_lists_ranked_models_best_first_with_their_intervals(c
     for name, skill in (("org/half", 0.5), ("org/always", 1.0), ("org/never", 0.0)):
         evaluate(make_model(name), big_release, skill=skill)
     board = build_board(BoardQuery(release=big_release))
-    figure = rank_whiskers(board).to_plotly_json()
+    figure = rank_whiskers(board)
     trace = figure["data"][0]
     # Named as the board names them (name@revision).
     assert [y.split("@")[0] for y in trace["y"]] == ["org/always", "org/half", "org/never"]

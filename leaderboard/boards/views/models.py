@@ -23,7 +23,7 @@ from evaluation.benchmarks.contract import (
     Metric,
     MetricKind,
 )
-from leaderboard.boards import charts
+from leaderboard.boards import charts, figures
 from leaderboard.boards.alignment_effect import (
     alignment_effect,
     derived_effects,
@@ -185,7 +185,7 @@ def radar_script(
         series[label] = [c.score.value if c is not None else None for c in cells]
     names = [label for label, _ in grid.rows]
     title = f"{grid.columns[bounded[0]].metric.label} by {grid.row_label.lower()}"
-    return charts.as_script(charts.radar(names, series, title), element_id)
+    return figures.as_script(charts.radar(names, series, title), element_id)
 
 
 def filtered_samples(
@@ -397,7 +397,7 @@ def render_model_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reported_sets": reported_sets,
         "reported_pairs": reported_pairs,
         "effect_chart": (
-            charts.as_script(charts.alignment_deltas(effect), "chart-alignment")
+            figures.as_script(charts.alignment_deltas(effect), "chart-alignment")
             if effect and effect.summary
             else None
         ),
