@@ -259,10 +259,12 @@ def _unit_table(values: ItemValues, code: str, jobs: list[int]) -> tuple[np.ndar
     the union and each unit's row are worked out once per distinct sequence (sorting every
     job's units together took a third of a cold NaVAB spread at 150 models)."""
     distinct: dict[bytes, np.ndarray] = {}
+    key_of: dict[int, bytes] = {}
     for job in jobs:
         if (job, code) in values:
             job_units = values[(job, code)][0]
-            distinct.setdefault(job_units.tobytes(), job_units)
+            key_of[job] = job_units.tobytes()
+            distinct.setdefault(key_of[job], job_units)
     held = list(distinct.values())
     met = np.concatenate(held) if held else np.empty(0, dtype=np.int64)
     units, first = np.unique(met, return_index=True)
@@ -274,8 +276,8 @@ def _unit_table(values: ItemValues, code: str, jobs: list[int]) -> tuple[np.ndar
     for position, job in enumerate(jobs):
         if (job, code) not in values:
             continue
-        job_units, job_values = values[(job, code)]
-        rows = rows_of[job_units.tobytes()]
+        rows = rows_of[key_of[job]]
+        job_values = values[(job, code)][1]
         # bincount adds in input order, as the sums were always added.
         sums[:, position] = np.bincount(rows, weights=job_values, minlength=len(units))
         counts[:, position] = np.bincount(rows, minlength=len(units))
