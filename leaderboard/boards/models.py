@@ -177,3 +177,51 @@ class BoardSnapshot(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("snapshot-detail", args=[self.benchmark.slug, self.slug])
+
+
+class RankCell(models.Model):
+    """A board cell whose rank spread has been drawn (`leaderboard.boards.rank_replicates`):
+    what its per-job replicates were drawn over, so that a job published later gets its own
+    at publish time, for every cell a board has shown."""
+
+    key = models.CharField(
+        max_length=40, unique=True, help_text="sha1 of what the replicates depend on."
+    )
+    release = models.ForeignKey(
+        "benchmark.DatasetRelease", on_delete=models.CASCADE, related_name="rank_cells"
+    )
+    method = models.CharField(max_length=32)
+    metric = models.CharField(max_length=32)
+    slices = models.JSONField(default=dict, help_text="The cell: dimension -> value.")
+
+    def __str__(self) -> str:
+        return f"rank cell {self.method}/{self.metric} {self.slices}"
+
+
+class RankReplicates(models.Model):
+    """One job's score in one board cell under each of the rank spread's bootstrap
+    replicates, drawn once from its per-item values, with the count and mean of those values
+    (checked against its stored score) and the units it holds: a cold board reads these
+    instead of every ranked job's per-item values and resampling them all again."""
+
+    cell = models.ForeignKey(
+        RankCell, to_field="key", on_delete=models.CASCADE, related_name="replicates"
+    )
+    job = models.ForeignKey(
+        "evals.EvaluationJob", on_delete=models.CASCADE, related_name="rank_replicates"
+    )
+    units = models.CharField(
+        max_length=40, help_text="sha1 of the units (every ranked job's) the draws were over."
+    )
+    held = models.BinaryField(help_text="The cell's units the job holds a value in (packbits).")
+    n = models.PositiveIntegerField(help_text="The job's per-item values in the cell.")
+    mean = models.FloatField()
+    replicates = models.BinaryField(help_text="Little-endian float64, one a replicate.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cell", "job"], name="unique_rank_replicates")
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} replicates in {self.cell_id}"

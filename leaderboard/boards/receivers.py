@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from leaderboard.boards import rank_replicates
 from leaderboard.boards.cache import invalidate_boards
 from leaderboard.boards.models import ReportedResult
 from leaderboard.catalog.models import DatasetRelease
@@ -37,4 +38,7 @@ def boards_changed(sender: type[Any], **kwargs: Any) -> None:
 @receiver(job_finished, sender=EvaluationJob)
 def job_results_published(sender: type[EvaluationJob], job: EvaluationJob, **kwargs: Any) -> None:
     # Sent after commit: the new scores are already visible to the connection that rebuilds.
+    # The job's rank replicates are drawn here, on the worker that published it, so that the
+    # next board shown reads them rather than drawing them.
+    rank_replicates.publish(job)
     invalidate_boards()

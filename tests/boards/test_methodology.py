@@ -36,6 +36,13 @@ def test_it_explains_intervals_and_shared_ranks(client, release):
     assert "incomplete" in html
 
 
+def test_it_explains_how_rank_ranges_are_drawn_and_kept(client, release):
+    text = " ".join(page(client).split())
+    assert "ranked again on 1000 bootstrap resamples of the cell's items" in text
+    assert "the items that at least one ranked model answered" in text
+    assert "drawn once, when its results are published, and kept" in text
+
+
 def test_it_gives_stock_lm_eval_commands(client, release):
     html = page(client)
     assert "python -m evaluation export-tasks --benchmark navab RELEASE_DIR OUT_DIR" in html

@@ -16,6 +16,7 @@ from evaluation.stats import BOOTSTRAP_ITERS
 from leaderboard.boards.judges import configured_judge, missing_judge_notice
 from leaderboard.boards.paired import DEFAULT_RESAMPLES
 from leaderboard.boards.queries import model_choices
+from leaderboard.boards.rank_replicates import RANK_RESAMPLES
 from leaderboard.boards.reproduce import RELEASE_DIR, TASKS_DIR, card_commands
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.models import DatasetRelease
@@ -81,6 +82,7 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
             for m in declared.methods
         ],
         "bootstrap_iters": BOOTSTRAP_ITERS,
+        "rank_resamples": RANK_RESAMPLES,
         "paired_resamples": DEFAULT_RESAMPLES,
         "stock_commands": declared.stock_commands(
             RELEASE_DIR,
