@@ -59,8 +59,10 @@ def range_note(what: str, span: tuple[float, float] | None, metric: Metric | Non
     """The sentence a caption states a fitted scale with, and the metric's own bounds."""
     if span is None:
         return ""
+    # "Both axes" are plural; every other subject ("the radius") is one.
+    verb = "run" if what == "Both axes" else "runs"
     note = (
-        f"{what} runs from {format_value(metric, span[0])} to {format_value(metric, span[1])}, "
+        f"{what} {verb} from {format_value(metric, span[0])} to {format_value(metric, span[1])}, "
         "fitted to the data"
     )
     if metric is not None and metric.lower is not None and metric.upper is not None:

@@ -75,7 +75,7 @@ def test_the_captions_read_the_scales_the_figures_are_drawn_with(boards):
         f"The colour scale runs from {low:.1%} to {high:.1%}"
     )
     assert scale_note(score_vs_params(first), first.metric).startswith("The score axis runs")
-    assert scale_note(method_agreement(first, second), first.metric).startswith("Both axes")
+    assert scale_note(method_agreement(first, second), first.metric).startswith("Both axes run ")
 
 
 def test_a_heatmap_without_values_sets_no_colour_bounds(boards):
