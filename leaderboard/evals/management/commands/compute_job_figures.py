@@ -10,7 +10,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from tqdm import tqdm
 
 from leaderboard.evals import agreement, disparity
@@ -30,24 +29,30 @@ class Command(BaseCommand):
         jobs = EvaluationJob.objects.filter(status=JobStatus.FINISHED)
         if options["release"]:
             jobs = jobs.filter(release__version=options["release"])
-        jobs = jobs.annotate(
-            has_agreement=Exists(JobAgreement.objects.filter(job=OuterRef("pk"))),
-            has_disparity=Exists(JobDisparity.objects.filter(job=OuterRef("pk"))),
-        ).filter(Q(has_agreement=False) | Q(has_disparity=False))
-        missing = list(jobs.select_related("release__benchmark").order_by("pk"))
+        finished = list(jobs.order_by("pk").values_list("pk", flat=True))
+        agreed = set(JobAgreement.objects.values_list("job_id", flat=True).distinct())
+        measured = set(JobDisparity.objects.values_list("job_id", flat=True).distinct())
+        missing = [
+            (pk, pk in agreed, pk in measured)
+            for pk in finished
+            if pk not in agreed or pk not in measured
+        ]
         if not missing:
             self.stdout.write("Every finished job has its agreement and disparity stored.")
             return
         failed = []
-        for job in tqdm(missing, desc="jobs", file=sys.stderr, disable=None):
+        for pk, has_agreement, has_disparity in tqdm(
+            missing, desc="jobs", file=sys.stderr, disable=None
+        ):
+            job = EvaluationJob.objects.select_related("release__benchmark").get(pk=pk)
             try:
                 with transaction.atomic():
-                    if not job.has_agreement:
+                    if not has_agreement:
                         agreement.compute(job)
-                    if not job.has_disparity:
+                    if not has_disparity:
                         disparity.compute(job)
             except Exception as error:  # one job's bad results must not stop the others
-                failed.append(f"job {job.pk}: {type(error).__name__}: {error}")
+                failed.append(f"job {pk}: {type(error).__name__}: {error}")
         done = len(missing) - len(failed)
         self.stdout.write(f"Computed the figures of {done} of {len(missing)} jobs.")
         for line in failed[:20]:
