@@ -5,7 +5,8 @@ users in 74 countries, long-tailed, answers of realistic length, `DiverValue-Ben
 and user-disjoint `DVB-train/val/test.json`; NaVAB: 63,000 triples in the hub's folders, China
 26,200 quoted + 26,200 official, French `officia`, German's `source` split), imports them with
 `manage.py import_release` (wall time, peak RSS, a no-op re-import), fills 200 then 1,000 models
-(benchmarks/board_data.py: jobs, scores, per-example results on DVB-test), starts gunicorn
+(benchmarks/board_data.py: jobs, scores, per-example results on DVB-test; spread_values.py:
+every ranked job's per-item values packed as the rank spread reads them), starts gunicorn
 (2 workers x 4 threads) and measures each page warm and cold, its queries, bytes per
 per-example row, a filtered Parquet download's memory and the first request after start-up.
 Prints each figure beside its goal.
@@ -41,6 +42,7 @@ from pathlib import Path
 
 import board_data  # benchmarks/, next to this script
 import psutil
+import spread_values
 from tqdm import tqdm
 from web_load import _interrupted, create_database, drop_database, wait_until_up
 
@@ -488,10 +490,13 @@ def bytes_per_sample() -> tuple[float, int]:
     from leaderboard.evals.models import JobItemValues, SampleResult
 
     rows = SampleResult.objects.count()
-    size = 0
+    size = 0.0
     # The rows and the per-item values packed beside them for rank spreads: both are what the
-    # per-example results cost the database.
-    for table in (SampleResult._meta.db_table, JobItemValues._meta.db_table):
+    # per-example results cost the database. Every ranked job has packed values here
+    # (spread_values.py), most without rows: only the rows' jobs' share of them is counted.
+    values = JobItemValues._meta.db_table
+    samples = SampleResult._meta.db_table
+    for table in (samples, values):
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SELECT pg_total_relation_size(%s)", [table])
@@ -501,7 +506,18 @@ def bytes_per_sample() -> tuple[float, int]:
                     "(SELECT name FROM sqlite_master WHERE tbl_name = %s)",
                     [table, table],
                 )
-            size += cursor.fetchone()[0] or 0
+            found = cursor.fetchone()[0] or 0
+            if table == values:
+                row = "pg_column_size(v.*)" if connection.vendor == "postgresql" else (
+                    'length(v.items) + length(v."values")'
+                )  # fmt: skip
+                cursor.execute(
+                    f"SELECT SUM(CASE WHEN v.job_id IN (SELECT DISTINCT job_id FROM {samples}) "
+                    f"THEN {row} ELSE 0 END), SUM({row}) FROM {values} v"
+                )
+                held, every = cursor.fetchone()
+                found = found * (held or 0) / every if every else 0
+            size += found
     return size / max(rows, 1), rows
 
 
@@ -553,6 +569,8 @@ def sample_rows(jobs_a_benchmark: int) -> SampleRows:
         )
         SampleResult.objects.filter(job__in=jobs).delete()
         written = board_data.fill_samples(jobs, pairs, methods)
+        # Their packed values as the boards' rank spreads need them again (see spread_values).
+        spread_values.give_values(slug, [job.pk for job in jobs], 0, len(jobs))
         files = sum(sample_details.job_path(job.pk).stat().st_size for job in jobs)
         file_bytes[slug] = files / max(written, 1)
         # The full release's rows a model: FULL's NaVAB size even on a --small run.
@@ -666,6 +684,7 @@ def rewrite_samples(sample_models: int) -> None:
     sampled = list(jobs[:sample_models])
     for chunk in tqdm(range(0, len(sampled), 50), desc="rewrite samples", file=sys.stderr):
         board_data.fill_samples(sampled[chunk : chunk + 50], test_items, ("opa",))
+    spread_values.give_all()  # the rows' packed values replaced theirs
 
 
 def start_redis(var_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -708,12 +727,16 @@ def fill(count: int, start: int, sample_models: int) -> None:
     navab = DatasetRelease.objects.get(version="scale-navab")
     test_items = list(dvb.items.filter(data__split="test").values_list("id", "uid"))
     models = board_data.make_models(count, start)
+    newest: dict[str, list[int]] = {"navab": [], "divervalue": []}
     for chunk in tqdm(range(0, len(models), 50), desc=f"fill {count} models", file=sys.stderr):
         part = models[chunk : chunk + 50]
-        board_data.fill_navab(part, navab)
+        newest["navab"] += [job.pk for job in board_data.fill_navab(part, navab)]
         jobs = board_data.fill_dvb(part, dvb)
+        newest["divervalue"] += [job.pk for job in jobs]
         sampled = max(0, min(len(jobs), sample_models - start - chunk))
         board_data.fill_samples(jobs[:sampled], test_items, ("opa",))
+    for slug, ranked in newest.items():
+        spread_values.give_values(slug, ranked, start, start + count)
     invalidate_boards()
 
 
@@ -804,6 +827,7 @@ def main() -> None:
                 ok = True
                 return
         results: dict[int, dict[str, PageTimes]] = {}
+        draws: dict[int, spread_values.Drawn] = {}
         filled = preset.models[0] if args.reuse is not None else 0
         for count in preset.models:
             if count > filled:
@@ -816,9 +840,11 @@ def main() -> None:
                 server, first_ms = start_server(args.port, env)
                 growth = download_growth(args.port, server)
             analyze()
+            draws[count] = spread_values.time_draws()
             results[count] = measure_pages(args.port, pages(), preset.repeats)
             print_pages(count, results[count])  # a run cut short still leaves these
         report(args, preset, imported, results, samples, first_ms, growth)
+        report_draws(draws)
         ok = True
     except KeyboardInterrupt:
         print("interrupted: removing what this run created", file=sys.stderr, flush=True)
@@ -932,6 +958,17 @@ def report(
           f"{growth.repeat_mib:.0f} MiB over the large one twice more)")  # fmt: skip
     line("first request after start-up", f"{first_ms:.0f} ms", "<= 1000 ms", first_ms <= 1000)
     report_sample_rows(samples, args.database)
+
+
+def report_draws(draws: dict[int, spread_values.Drawn]) -> None:
+    """What the boards' rank replicates cost to draw, which no page timed above pays: the
+    pages read them stored."""
+    print("\nrank replicates (each ranked job's scores under 1,000 bootstrap replicates):")
+    for models, drawn in draws.items():
+        for slug, every in drawn.every_s.items():
+            print(f"  {slug}, {models} models: every job's drawn on the first view after the "
+                  f"fill {every:.1f} s; one job's when it is published "
+                  f"{drawn.one_job_s[slug] * 1000:.0f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":
