@@ -31,6 +31,7 @@ def give_values(slug: str, jobs: list[int], first_index: int, total: int) -> Non
     from django.db import transaction
 
     from evaluation.results import slice_key
+    from leaderboard.boards.models import RankReplicates
     from leaderboard.catalog.models import DatasetRelease
     from leaderboard.evals import item_values
     from leaderboard.evals.models import JobItemValues, Score
@@ -58,6 +59,7 @@ def give_values(slug: str, jobs: list[int], first_index: int, total: int) -> Non
     rng = np.random.default_rng(20 + first_index)
     with transaction.atomic():
         JobItemValues.objects.filter(job_id__in=jobs).delete()
+        RankReplicates.objects.filter(job_id__in=jobs).delete()  # drawn from the old values
         for offset, job_id in enumerate(tqdm(jobs, desc=f"{slug} values", file=sys.stderr)):
             skill = 0.45 + 0.3 * (first_index + offset) / max(1, total - 1)
             rows = []

@@ -22,7 +22,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -38,7 +39,7 @@ from django.db.models.fields.json import KT
 from evaluation.benchmarks.contract import BenchmarkDefinition, IntervalMethod, Method, Metric
 from evaluation.stats import cell_seed, resampled_means
 from leaderboard.boards.cache import cached_value
-from leaderboard.boards.models import RankCell, RankReplicates
+from leaderboard.boards.models import RankCell, RankRanges, RankReplicates
 from leaderboard.catalog.importer import CONTENT_DIGEST
 from leaderboard.catalog.models import DatasetRelease, Item
 from leaderboard.evals import item_values
@@ -88,14 +89,17 @@ class Cell:
 @dataclass
 class JobCell:
     """A job's figures in one cell: its per-item values' count and mean (what `rank_spread`
-    checks against the stored score), the cell's units it holds, and its replicate scores
-    over the units named by `units`."""
+    checks against the stored score), the digest of the cell's units it holds (`holds`), and
+    of the units its replicates were drawn over (`units`), with a token naming that draw. The
+    units it holds and its replicate scores are read only where they are needed."""
 
     units: str
-    held: np.ndarray
+    holds: str
     n: int
     mean: float
-    replicates: np.ndarray
+    drawn: str = ""
+    held: np.ndarray | None = None
+    replicates: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -112,22 +116,17 @@ class _CellUnits:
 _Placed = dict[str, dict[int, tuple[np.ndarray, np.ndarray]]]
 
 
-def replicates_for(cells: list[Cell], jobs: list[int]) -> dict[str, dict[int, JobCell]]:
+def figures_for(cells: list[Cell], jobs: list[int]) -> dict[str, dict[int, JobCell]]:
     """cell key -> job -> its figures in the cell, for the JOBS with per-item values there.
-    One query reads the stored ones; jobs without them, and every job when the ranked jobs
-    hold other units than the stored draw was over, have theirs drawn and stored."""
+    One query reads the stored ones (no replicates: `with_replicates` reads those); jobs
+    without them, and every job when the ranked jobs hold other units than the stored draws
+    were over, have theirs drawn and stored."""
     found: dict[str, dict[int, JobCell]] = {cell.key: {} for cell in cells}
     stored = RankReplicates.objects.filter(cell__key__in=list(found), job_id__in=jobs)
-    for key, job, drawn_over, held, n, mean, replicates in _fetch(
-        stored.values_list("cell_id", "job_id", "units", "held", "n", "mean", "replicates")
+    for key, job, drawn_over, holds, n, mean, drawn in stored.values_list(
+        "cell_id", "job_id", "units", "holds", "n", "mean", "drawn"
     ):
-        found[key][job] = JobCell(
-            drawn_over,
-            np.unpackbits(np.frombuffer(held, np.uint8)).astype(bool),
-            n,
-            mean,
-            np.frombuffer(replicates, "<f8"),
-        )
+        found[str(key)][job] = JobCell(drawn_over, holds, n, mean, drawn)
     missing = [job for job in jobs if any(job not in found[cell.key] for cell in cells)]
     placed: _Placed = {cell.key: {} for cell in cells}
     units: dict[str, _CellUnits] = {}
@@ -138,19 +137,69 @@ def replicates_for(cells: list[Cell], jobs: list[int]) -> dict[str, dict[int, Jo
             for job, (positions, values) in placed[cell.key].items():
                 if job not in found[cell.key]:  # a job's stored figures stand where it has them
                     found[cell.key][job] = _figures(units[cell.key].count, positions, values)
-    stale: dict[str, list[int]] = {}
-    for cell in cells:
-        union = _union(found[cell.key].values())
-        digest = _digest(union)
-        stale[cell.key] = [job for job, got in found[cell.key].items() if got.units != digest]
+    unions = _unions(cells, found)
+    stale = {
+        cell.key: [job for job, got in found[cell.key].items() if got.units != unions[cell.key][0]]
+        for cell in cells
+    }
     unread = sorted({job for drawn in stale.values() for job in drawn if job not in missing})
     if unread:
         units = units or _cell_units(cells)
         _place(cells, unread, placed, units)
     for cell in cells:
         if stale[cell.key]:
-            _draw(cell, found[cell.key], stale[cell.key], placed[cell.key])
+            found_units = units[cell.key].count
+            _draw(
+                cell,
+                found[cell.key],
+                stale[cell.key],
+                placed[cell.key],
+                unions[cell.key],
+                found_units,
+            )
     return found
+
+
+def with_replicates(cells: list[Cell], found: dict[str, dict[int, JobCell]]) -> None:
+    """Every job's replicate scores in FOUND, read where not drawn just now (one query)."""
+    unread = {(key, job) for key, by_job in found.items() for job, got in by_job.items()
+              if got.replicates is None}  # fmt: skip
+    if not unread:
+        return
+    rows = RankReplicates.objects.filter(
+        cell__key__in=sorted({key for key, _ in unread}),
+        job_id__in=sorted({job for _, job in unread}),
+    )
+    for key, job, replicates in _fetch(rows.values_list("cell_id", "job_id", "replicates")):
+        if (key, job) in unread:
+            found[key][job].replicates = np.frombuffer(replicates, "<f8")
+
+
+def stored_ranges(
+    cells: list[Cell],
+    found: dict[str, dict[int, JobCell]],
+    jobs: list[int],
+    rank: Callable[[], list[tuple[int, int] | None]],
+) -> list[tuple[int, int] | None]:
+    """`rank()` (each job's best and worst rank) once per set of draws: a board built again
+    with the same ranked jobs and draws (after any change elsewhere on the site, which makes
+    every cached board stale) reads the ranges it stored instead of every job's replicates."""
+    board = hashlib.sha1(repr([cell.key for cell in cells]).encode()).hexdigest()
+    draws = [(job, found[cell.key][job].drawn) for cell in cells for job in jobs]
+    content = hashlib.sha1(repr(draws).encode()).hexdigest()
+    stored = RankRanges.objects.filter(board=board, content=content).values_list("ranges")
+    for (packed,) in stored:
+        pairs = np.frombuffer(packed, "<i4").reshape(-1, 2)
+        return [(int(b), int(w)) if b else None for b, w in pairs]
+    found_ranges = rank()
+    packed = np.asarray([r or (0, 0) for r in found_ranges], "<i4").tobytes()
+    RankRanges.objects.bulk_create(
+        [RankRanges(board=board, content=content, ranges=packed)],
+        update_conflicts=True,
+        unique_fields=["board"],
+        update_fields=["content", "ranges"],
+    )
+    return found_ranges
 
 
 def publish(job: EvaluationJob) -> None:
@@ -175,13 +224,42 @@ def publish(job: EvaluationJob) -> None:
             keys = [cell.key for cell in cells]
             others = RankReplicates.objects.filter(cell__key__in=keys)
             known = others.values_list("job_id", flat=True).distinct()
-            replicates_for(cells, sorted({job.pk, *known}))
+            figures_for(cells, sorted({job.pk, *known}))
     except Exception:
         logger.exception("rank replicates of job %s not drawn; boards draw them when shown", job.pk)
 
 
-def _union(figures: Iterable[JobCell]) -> np.ndarray:
-    held = [got.held for got in figures]
+def _unions(
+    cells: list[Cell], found: dict[str, dict[int, JobCell]]
+) -> dict[str, tuple[str, np.ndarray | None]]:
+    """cell key -> the digest of the units some job there holds, with those units where they
+    had to be worked out: where every job holds the same units (a full run's), their digest
+    is that union's and no job's units are read; else the stored jobs' are (one query)."""
+    unions: dict[str, tuple[str, np.ndarray | None]] = {}
+    mixed = []
+    for cell in cells:
+        holds = {got.holds for got in found[cell.key].values()}
+        if len(holds) <= 1:
+            unions[cell.key] = (holds.pop() if holds else _digest(np.zeros(0, bool)), None)
+        else:
+            mixed.append(cell)
+    unread = {(cell.key, job) for cell in mixed for job, got in found[cell.key].items()
+              if got.held is None}  # fmt: skip
+    if unread:
+        rows = RankReplicates.objects.filter(
+            cell__key__in=sorted({key for key, _ in unread}),
+            job_id__in=sorted({job for _, job in unread}),
+        )
+        for key, job, held in _fetch(rows.values_list("cell_id", "job_id", "held")):
+            if (key, job) in unread:
+                found[key][job].held = np.unpackbits(np.frombuffer(held, np.uint8)).astype(bool)
+    for cell in mixed:
+        union = _union([got.held for got in found[cell.key].values() if got.held is not None])
+        unions[cell.key] = (_digest(union), union)
+    return unions
+
+
+def _union(held: list[np.ndarray]) -> np.ndarray:
     if not held:
         return np.zeros(0, dtype=bool)
     width = max(len(h) for h in held)
@@ -203,7 +281,7 @@ def _figures(units: int, positions: np.ndarray, values: np.ndarray) -> JobCell:
     held = np.zeros(units, dtype=bool)
     held[positions] = True
     mean = float(values.sum()) / len(values)
-    return JobCell("", held, len(values), mean, np.empty(0))
+    return JobCell("", _digest(held), len(values), mean, held=held)
 
 
 def _draw(
@@ -211,25 +289,36 @@ def _draw(
     figures: dict[int, JobCell],
     jobs: list[int],
     placed: dict[int, tuple[np.ndarray, np.ndarray]],
+    union: tuple[str, np.ndarray | None],
+    count: int,
 ) -> None:
-    """Draw JOBS' replicates over the units some job of FIGURES holds, and store them."""
-    union = _union(figures.values())
-    digest = _digest(union)
-    row_of = np.cumsum(union) - 1  # a held unit's row in the drawn table
-    count = int(union.sum())
-    sums = np.zeros((count, len(jobs)))
-    counts = np.zeros((count, len(jobs)))
+    """Draw JOBS' replicates over UNION (the digest of the units some job of FIGURES holds,
+    and those units where not every job holds the same: else they are any job's), of the
+    cell's COUNT units, and store them."""
+    digest, over = union
+    held = {}
+    for job in jobs:
+        held[job] = np.zeros(count, dtype=bool)
+        held[job][placed[job][0]] = True
+    if over is None:
+        over = held[jobs[0]]
+    row_of = np.cumsum(over) - 1  # a held unit's row in the drawn table
+    rows_in_all = int(over.sum())
+    sums = np.zeros((rows_in_all, len(jobs)))
+    counts = np.zeros((rows_in_all, len(jobs)))
     for column, job in enumerate(jobs):
         positions, values = placed[job]
         rows = row_of[positions]
         # bincount adds in input order (the values' stored order), as the sums always were.
-        sums[:, column] = np.bincount(rows, weights=values, minlength=count)
-        counts[:, column] = np.bincount(rows, minlength=count)
+        sums[:, column] = np.bincount(rows, weights=values, minlength=rows_in_all)
+        counts[:, column] = np.bincount(rows, minlength=rows_in_all)
     seed = cell_seed(settings.EVAL_SEED, *cell.labels)
     drawn = resampled_means(sums, counts, seed, iters=RANK_RESAMPLES)
     for column, job in enumerate(jobs):
         got = figures[job]
-        got.units, got.replicates = digest, np.ascontiguousarray(drawn[:, column])
+        got.units, got.held, got.drawn = digest, held[job], uuid.uuid4().hex
+        got.holds = _digest(held[job])
+        got.replicates = np.ascontiguousarray(drawn[:, column])
     RankCell.objects.bulk_create(
         [
             RankCell(
@@ -247,17 +336,19 @@ def _draw(
             RankReplicates(
                 cell_id=cell.key,
                 job_id=job,
-                units=digest,
-                held=np.packbits(figures[job].held).tobytes(),
+                units=figures[job].units,
+                holds=figures[job].holds,
+                drawn=figures[job].drawn,
+                held=np.packbits(held[job]).tobytes(),
                 n=figures[job].n,
                 mean=figures[job].mean,
-                replicates=figures[job].replicates.astype("<f8").tobytes(),
+                replicates=drawn[:, column].astype("<f8").tobytes(),
             )
-            for job in jobs
+            for column, job in enumerate(jobs)
         ],
         update_conflicts=True,
         unique_fields=["cell", "job"],
-        update_fields=["units", "held", "n", "mean", "replicates"],
+        update_fields=["units", "holds", "drawn", "held", "n", "mean", "replicates"],
         batch_size=500,
     )
 

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, Metric
-from leaderboard.boards.rank_replicates import RANK_RESAMPLES, Cell, JobCell, replicates_for
+from leaderboard.boards.rank_replicates import (
+    RANK_RESAMPLES,
+    Cell,
+    JobCell,
+    figures_for,
+    stored_ranges,
+    with_replicates,
+)
 from leaderboard.boards.ranking import rank_ranges
 from leaderboard.catalog.models import DatasetRelease
 
@@ -72,26 +79,32 @@ def rank_spread(
         for code in columns
     }
     jobs = [row.job_id for row in rows]
-    found = replicates_for(list(cells.values()), jobs)
+    ordered = [cells[code] for code in columns]
+    found = figures_for(ordered, jobs)
     by_column = {code: found[cell.key] for code, cell in cells.items()}
     checked = _check(rows, by_column, metric)
     if checked:
         return Spread({}, checked)
-    per_column = [
-        np.stack([by_column[code][job].replicates for job in jobs], axis=1) for code in columns
-    ]
-    # The ranked score is the unweighted mean over the columns (one column: the cell itself).
-    replicates = np.mean(per_column, axis=0)
-    ranges = {
-        job: spread
-        for job, spread in zip(
-            jobs, rank_ranges(replicates, higher_is_better=metric.higher_is_better), strict=True
-        )
-        if spread
-    }
+
+    def rank() -> list[tuple[int, int] | None]:
+        with_replicates(ordered, found)
+        per_column = [
+            np.stack([_drawn(by_column[code][job]) for job in jobs], axis=1) for code in columns
+        ]
+        # The ranked score is the unweighted mean over the columns (one column: the cell).
+        replicates = np.mean(per_column, axis=0)
+        return rank_ranges(replicates, higher_is_better=metric.higher_is_better)
+
+    found_ranges = stored_ranges(ordered, found, jobs, rank)
+    ranges = {job: spread for job, spread in zip(jobs, found_ranges, strict=True) if spread}
     if len(ranges) != len(jobs):
         return Spread({}, "no resample held items of every ranked model")
     return Spread(ranges)
+
+
+def _drawn(figures: JobCell) -> np.ndarray:
+    assert figures.replicates is not None  # read by with_replicates
+    return figures.replicates
 
 
 def _check(

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leaderboard.boards.cache import invalidate_boards
-from leaderboard.boards.models import RankCell, RankReplicates
+from leaderboard.boards.models import RankCell, RankRanges, RankReplicates
 from leaderboard.boards.queries import BoardQuery, build_board
 from leaderboard.evals.models import EvaluationJob
 from leaderboard.evals.signals import job_finished
@@ -108,3 +108,22 @@ def test_replicates_are_not_redrawn_when_a_model_holding_the_same_units_joins(db
     ranges, _ = cold(query)
     assert bytes(RankReplicates.objects.get(job=first).replicates) == kept
     assert ranges == drawn_afresh(query)
+
+
+def reads_replicates(sql: list[str]) -> bool:
+    return any('"boards_rankreplicates"."replicates"' in q for q in sql)
+
+
+def test_a_board_rebuilt_with_the_same_draws_reads_its_ranges_not_the_replicates(navab):
+    for name, skill in (("org/x", 0.75), ("org/y", 0.62), ("org/z", 0.58)):
+        evaluate(make_model(name), navab, skill=skill)
+    query = BoardQuery(release=navab)
+    first, sql = cold(query)
+    assert RankRanges.objects.count() == 1
+    # Any change on the site makes every cached board stale; the ranked draws are the same.
+    again, sql = cold(query)
+    assert again == first and not reads_replicates(sql) and not reads_item_values(sql)
+    evaluate(make_model("org/w"), navab, skill=0.7)
+    ranked_again, sql = cold(query)
+    assert reads_replicates(sql) and set(ranked_again) == set(first) | {"org/w"}
+    assert ranked_again == drawn_afresh(query)

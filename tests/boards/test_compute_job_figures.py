@@ -1,5 +1,5 @@
-"""`manage.py compute_job_figures`: jobs published before agreement and disparity were stored
-get them once, off any page request."""
+"""`manage.py compute_job_figures`: jobs published before agreement, disparity and rank
+replicates were stored get them once, off any page request."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 
 from django.core.management import call_command
 
+from leaderboard.boards.models import RankReplicates
 from leaderboard.evals.models import JobAgreement, JobDisparity
 from tests.factories import evaluate, make_model, make_release
 
@@ -25,7 +26,11 @@ def test_jobs_without_stored_figures_get_them_once(db):
     for job in jobs:
         assert JobAgreement.objects.filter(job=job).exists()
         assert JobDisparity.objects.filter(job=job).exists()
-    assert "Every finished job has its agreement and disparity stored." in run()
+    # NaVAB's default boards of MC and AJ, five nation columns each (its other methods: no scores).
+    assert RankReplicates.objects.filter(job__in=jobs).count() == 2 * 2 * 5
+    again = run()
+    assert "Every finished job has its agreement and disparity stored." in again
+    assert "Rank replicates drawn where missing on 4 default boards." in again
 
 
 def test_it_can_be_limited_to_one_release(db):
