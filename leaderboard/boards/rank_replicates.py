@@ -44,7 +44,7 @@ from leaderboard.catalog.importer import CONTENT_DIGEST
 from leaderboard.catalog.models import DatasetRelease, Item
 from leaderboard.evals import item_values
 from leaderboard.evals.disparity import cluster_path
-from leaderboard.evals.models import EvaluationJob, JobItemValues
+from leaderboard.evals.models import EvaluationJob, JobItemValues, LanguageModel
 from leaderboard.evals.slices import declaration
 
 logger = logging.getLogger(__name__)
@@ -220,11 +220,12 @@ def publish(job: EvaluationJob) -> None:
                 registered.slices,
             )
             by_method.setdefault((registered.method, registered.metric), []).append(cell)
+        # The jobs a board of the release ranks now (each model's latest), as the board
+        # draws over the units those hold.
+        latest = LanguageModel.objects.latest_jobs(job.release).values_list("pk", flat=True)
+        ranked = sorted({job.pk, *latest})
         for cells in by_method.values():
-            keys = [cell.key for cell in cells]
-            others = RankReplicates.objects.filter(cell__key__in=keys)
-            known = others.values_list("job_id", flat=True).distinct()
-            figures_for(cells, sorted({job.pk, *known}))
+            figures_for(cells, ranked)
     except Exception:
         logger.exception("rank replicates of job %s not drawn; boards draw them when shown", job.pk)
 
