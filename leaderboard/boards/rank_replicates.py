@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, QuerySet
 from django.db.models.expressions import Combinable
 from django.db.models.fields.json import KT
@@ -193,13 +193,26 @@ def stored_ranges(
         return [(int(b), int(w)) if b else None for b, w in pairs]
     found_ranges = rank()
     packed = np.asarray([r or (0, 0) for r in found_ranges], "<i4").tobytes()
-    RankRanges.objects.bulk_create(
-        [RankRanges(board=board, content=content, ranges=packed)],
-        update_conflicts=True,
-        unique_fields=["board"],
-        update_fields=["content", "ranges"],
+    _store(
+        lambda: RankRanges.objects.bulk_create(
+            [RankRanges(board=board, content=content, ranges=packed)],
+            update_conflicts=True,
+            unique_fields=["board"],
+            update_fields=["content", "ranges"],
+        )
     )
     return found_ranges
+
+
+def _store(write: Callable[[], object]) -> None:
+    """WRITE in a savepoint, a failure logged: a page that draws what was missing still shows
+    it when it cannot keep it (the next view draws it again), and the request's transaction
+    stays usable."""
+    try:
+        with transaction.atomic():
+            write()
+    except DatabaseError:
+        logger.exception("rank replicates or ranges not stored; drawn again when next shown")
 
 
 def publish(job: EvaluationJob) -> None:
@@ -320,38 +333,42 @@ def _draw(
         got.units, got.held, got.drawn = digest, held[job], uuid.uuid4().hex
         got.holds = _digest(held[job])
         got.replicates = np.ascontiguousarray(drawn[:, column])
-    RankCell.objects.bulk_create(
-        [
-            RankCell(
-                key=cell.key,
-                release=cell.release,
-                method=cell.method.key,
-                metric=cell.metric.key,
-                slices=cell.slices,
-            )
-        ],
-        ignore_conflicts=True,
-    )
-    RankReplicates.objects.bulk_create(
-        [
-            RankReplicates(
-                cell_id=cell.key,
-                job_id=job,
-                units=figures[job].units,
-                holds=figures[job].holds,
-                drawn=figures[job].drawn,
-                held=np.packbits(held[job]).tobytes(),
-                n=figures[job].n,
-                mean=figures[job].mean,
-                replicates=drawn[:, column].astype("<f8").tobytes(),
-            )
-            for column, job in enumerate(jobs)
-        ],
-        update_conflicts=True,
-        unique_fields=["cell", "job"],
-        update_fields=["units", "holds", "drawn", "held", "n", "mean", "replicates"],
-        batch_size=500,
-    )
+
+    def write() -> None:
+        RankCell.objects.bulk_create(
+            [
+                RankCell(
+                    key=cell.key,
+                    release=cell.release,
+                    method=cell.method.key,
+                    metric=cell.metric.key,
+                    slices=cell.slices,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        RankReplicates.objects.bulk_create(
+            [
+                RankReplicates(
+                    cell_id=cell.key,
+                    job_id=job,
+                    units=figures[job].units,
+                    holds=figures[job].holds,
+                    drawn=figures[job].drawn,
+                    held=np.packbits(held[job]).tobytes(),
+                    n=figures[job].n,
+                    mean=figures[job].mean,
+                    replicates=drawn[:, column].astype("<f8").tobytes(),
+                )
+                for column, job in enumerate(jobs)
+            ],
+            update_conflicts=True,
+            unique_fields=["cell", "job"],
+            update_fields=["units", "holds", "drawn", "held", "n", "mean", "replicates"],
+            batch_size=500,
+        )
+
+    _store(write)
 
 
 def _place(

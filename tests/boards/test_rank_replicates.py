@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from leaderboard.boards.cache import invalidate_boards
 from leaderboard.boards.models import RankCell, RankRanges, RankReplicates
@@ -127,3 +128,22 @@ def test_a_board_rebuilt_with_the_same_draws_reads_its_ranges_not_the_replicates
     ranked_again, sql = cold(query)
     assert reads_replicates(sql) and set(ranked_again) == set(first) | {"org/w"}
     assert ranked_again == drawn_afresh(query)
+
+
+def test_a_board_that_cannot_store_its_draws_still_shows_them(client, navab):
+    for name, skill in (("org/x", 0.75), ("org/y", 0.62), ("org/z", 0.58)):
+        evaluate(make_model(name), navab, skill=skill)
+    with connection.cursor() as cursor:  # the database refuses every new draw (a full disk, say)
+        cursor.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; "
+            "END $$ LANGUAGE plpgsql; CREATE TRIGGER refuse BEFORE INSERT ON "
+            "boards_rankreplicates FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+    refused, _ = cold(BoardQuery(release=navab))
+    assert not RankReplicates.objects.exists()
+    page = client.get(reverse("board", args=["navab"]))
+    shown = '<td class="num col-ranks"><span title="Best and worst rank'
+    assert page.status_code == 200 and page.content.decode().count(shown) == 3
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER refuse ON boards_rankreplicates; DROP FUNCTION refuse()")
+    assert refused == drawn_afresh(BoardQuery(release=navab))
