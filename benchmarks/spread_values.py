@@ -24,6 +24,8 @@ from tqdm import tqdm
 
 #: the methods a board ranks per benchmark, with the metric their scores give
 METHODS = {"navab": (("mc", "acc"), ("aj", "acc")), "divervalue": (("opa", "opa"),)}
+#: the metrics whose scores are rewritten (DiverValue-Bench's margin: each OPA item's value)
+SCORED = {"navab": ("acc",), "divervalue": ("opa", "margin")}
 
 
 def give_values(slug: str, jobs: list[int], first_index: int, total: int) -> None:
@@ -81,6 +83,7 @@ def give_values(slug: str, jobs: list[int], first_index: int, total: int) -> Non
                         JobItemValues(job_id=job_id, method=m, metric=k, items=a, values=b)
                         for (m, k), (a, b) in packed.items()
                     ]
+                    means[(method, "margin")] = 4 * values - 2  # each item's own value
                 means[(method, metric)] = values
             JobItemValues.objects.bulk_create(rows)
             scores = list(
@@ -88,7 +91,7 @@ def give_values(slug: str, jobs: list[int], first_index: int, total: int) -> Non
                     job_id=job_id,
                     slice_key__in=list(cells),
                     method__in=[m for m, _ in METHODS[slug]],
-                    metric__in=[k for _, k in METHODS[slug]],
+                    metric__in=SCORED[slug],
                 )
             )
             for score in scores:
