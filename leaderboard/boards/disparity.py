@@ -111,7 +111,7 @@ def board_disparities(
     # What `for_jobs` reads of a job (the rest, a thousand jobs' worth, is loaded only for a
     # job whose disparities are computed on this read).
     fields = ("id", "model_id", "release_id", "status", "repro_card")
-    jobs = list(EvaluationJob.objects.filter(pk__in=models).only(*fields))
+    jobs = list(EvaluationJob.objects.filter(pk__any=list(models)).only(*fields))
     for job in jobs:
         # All the release's: one instance, not its manifest (100 kB on a full release)
         # loaded and decoded again for each of hundreds of jobs.

@@ -424,7 +424,7 @@ def build_board(query: BoardQuery, *, spread: bool = True) -> Board:
         )
         for m in models
     }
-    scores = Score.objects.filter(job_id__in=list(rows), method=method.key, metric=metric.key)
+    scores = Score.objects.filter(job_id__any=list(rows), method=method.key, metric=metric.key)
     # The cells of exactly the chosen slice (and one column of the averaged dimension the
     # release holds), named by their keys: only their scores are read. Told from the distinct
     # cells scored instead, a cold board read every score of every model (85,000 rows at
@@ -441,7 +441,7 @@ def build_board(query: BoardQuery, *, spread: bool = True) -> Board:
     scored_jobs = {job_id for job_id, row in rows.items() if row.cells}
     unscored = [job_id for job_id in rows if job_id not in scored_jobs]
     scored_jobs |= set(
-        scores.filter(job_id__in=unscored).order_by().values_list("job_id", flat=True).distinct()
+        scores.filter(job_id__any=unscored).order_by().values_list("job_id", flat=True).distinct()
     )
     min_n = max(
         [d.min_n for d in benchmark.slices if d.key in selected or d.key == column_key] or [1]

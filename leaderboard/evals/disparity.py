@@ -134,11 +134,14 @@ def for_jobs(
     jobs = list(jobs)
     not_run = {(job.pk, key) for job in jobs for key in job.repro_card.get("not_run") or {}}
     scored = Score.objects.filter(job=OuterRef("job_id"), method=OuterRef("method"))
-    rows = JobDisparity.objects.filter(Exists(scored), job__in=jobs)
+    ids = [job.pk for job in jobs]
+    rows = JobDisparity.objects.filter(Exists(scored), job_id__any=ids)
     computed: set[int] = set()
     if method or dimension:
         # Which jobs have any rows at all (not only the named ones), without their details.
-        computed = set(JobDisparity.objects.filter(job__in=jobs).values_list("job_id", flat=True))
+        computed = set(
+            JobDisparity.objects.filter(job_id__any=ids).values_list("job_id", flat=True)
+        )
         rows = rows.filter(method=method, dimension=dimension)
     # The details are read as JSON text and decoded in one pass over all of them: decoded row
     # by row into instances, they were most of a 1,000-model disparity board's reading.
