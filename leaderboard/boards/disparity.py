@@ -107,7 +107,12 @@ def board_disparities(
 ) -> list[DisparityRow]:
     """Every ranked model's disparity on `dimension` under `method`, from its latest rankable
     job on the release (the board's), largest disparity first unless sorted otherwise."""
-    models = {m.latest_job_id: m for m in LanguageModel.objects.on_release(release)}  # type: ignore[attr-defined]
+    # What the page, its CSV and the API show of a model (its names, revision and pk): the
+    # rest of a thousand models' rows (their generation settings' JSON) was read for nothing.
+    shown = LanguageModel.objects.on_release(release).only(
+        "name", "revision", "publisher_run", "is_demo"
+    )
+    models = {m.latest_job_id: m for m in shown}  # type: ignore[attr-defined]
     # What `for_jobs` reads of a job (the rest, a thousand jobs' worth, is loaded only for a
     # job whose disparities are computed on this read).
     fields = ("id", "model_id", "release_id", "status", "repro_card")
