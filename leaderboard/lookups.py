@@ -8,6 +8,7 @@ query for 750 ids, growing with the models, as long as the database's own work. 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -18,7 +19,8 @@ from django.db.models.sql.compiler import SQLCompiler
 
 
 class AnyOf(In):
-    """Ids of an integer field or a foreign key, given as ints (not instances)."""
+    """Ids of an integer field or a foreign key, given as ints (not instances), or a
+    subquery (sent as `__in` sends it)."""
 
     lookup_name = "any"
     # Each value is made an int once, below, not prepared one by one by the field.
@@ -26,7 +28,9 @@ class AnyOf(In):
 
     def as_postgresql(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
-    ) -> tuple[str, list[Any]]:
+    ) -> tuple[str, Sequence[Any]]:
+        if not self.rhs_is_direct_value():
+            return super().as_sql(compiler, connection)  # a subquery: as `__in`
         lhs, lhs_params = self.process_lhs(compiler, connection)
         # As `In`: None equals nothing, and no ids match no row.
         ids = [int(value) for value in self.rhs if value is not None]

@@ -52,3 +52,10 @@ def test_the_ids_are_one_parameter_on_postgresql():
         assert list(params) == [ids]
     else:
         assert " IN (" in sql
+
+
+def test_a_subquery_is_sent_as_in_sends_it():
+    models = [make_model(f"org/model-{i}") for i in range(3)]
+    chosen = LanguageModel.objects.filter(name__endswith="-1").values("pk")
+
+    assert list(LanguageModel.objects.filter(pk__any=chosen)) == [models[1]]
