@@ -5,6 +5,7 @@ on one dimension of a release (the disparity board). The numbers are stored per 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.http import Http404, QueryDict
 
@@ -34,9 +35,15 @@ class DisparityRow:
     best: LabelledGap | None
     worst: LabelledGap | None
     lowest: list[LabelledGap]
-    #: greyed slices (below min_n), as (label, n)
-    greyed: list[tuple[str, int]]
     model: LanguageModel | None = None
+
+    @cached_property
+    def greyed(self) -> list[tuple[str, int]]:
+        """The greyed slices (below min_n), as (label, n), by label: labelled when shown, not
+        for each of a thousand models' rows of which a page shows a hundred (labelling a
+        country dimension's two dozen greyed slices was most of labelling a row)."""
+        label = self.dimension.label_of
+        return sorted(((label(v), n) for v, n in self.found.greyed.items()), key=lambda p: p[0])
 
     @property
     def kind(self) -> MetricKind:
@@ -75,9 +82,6 @@ def labelled(benchmark: BenchmarkDefinition, found: Disparity) -> DisparityRow:
         best=gap(found.best),
         worst=gap(found.worst),
         lowest=[LabelledGap(g, dimension.label_of(g.value)) for g in found.lowest],
-        greyed=sorted(
-            ((dimension.label_of(v), n) for v, n in found.greyed.items()), key=lambda p: p[0]
-        ),
     )
 
 
@@ -107,11 +111,16 @@ def board_disparities(
 ) -> list[DisparityRow]:
     """Every ranked model's disparity on `dimension` under `method`, from its latest rankable
     job on the release (the board's), largest disparity first unless sorted otherwise."""
-    models = {m.latest_job_id: m for m in LanguageModel.objects.on_release(release)}  # type: ignore[attr-defined]
+    # What the page, its CSV and the API show of a model (its names, revision and pk): the
+    # rest of a thousand models' rows (their generation settings' JSON) was read for nothing.
+    shown = LanguageModel.objects.on_release(release).only(
+        "name", "revision", "publisher_run", "is_demo"
+    )
+    models = {m.latest_job_id: m for m in shown}  # type: ignore[attr-defined]
     # What `for_jobs` reads of a job (the rest, a thousand jobs' worth, is loaded only for a
     # job whose disparities are computed on this read).
     fields = ("id", "model_id", "release_id", "status", "repro_card")
-    jobs = list(EvaluationJob.objects.filter(pk__in=models).only(*fields))
+    jobs = list(EvaluationJob.objects.filter(pk__any=list(models)).only(*fields))
     for job in jobs:
         # All the release's: one instance, not its manifest (100 kB on a full release)
         # loaded and decoded again for each of hundreds of jobs.

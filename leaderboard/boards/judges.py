@@ -25,7 +25,7 @@ def recorded_judges(job_ids: list[int], method: Method) -> list[str]:
     """Who judged a judged method's numbers, as the jobs' cards record it, most used first (a
     judge changed between runs shows as two): the site's reference judge, or each judge of a
     panel (DiverValue-Bench's PAA)."""
-    jobs = EvaluationJob.objects.filter(pk__in=job_ids)
+    jobs = EvaluationJob.objects.filter(pk__any=job_ids)
     if method.reference_judge:
         judges = [
             judge

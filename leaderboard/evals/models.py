@@ -599,7 +599,12 @@ class Score(models.Model):
     """One metric of one method on one slice cell of a job's release, as the benchmark declares
     them (NaVAB: {"nation": "us", "mode": "quoted"}, method mc, metric acc)."""
 
-    job = models.ForeignKey(EvaluationJob, on_delete=models.CASCADE, related_name="scores")
+    # Indexed with the method and metric (Meta.indexes), which every page that reads many jobs'
+    # scores names: by job alone, PostgreSQL read each job's scores of every metric and left
+    # two in three (the map's sums over 750 jobs, 38 -> 24 ms).
+    job = models.ForeignKey(
+        EvaluationJob, on_delete=models.CASCADE, related_name="scores", db_index=False
+    )
     slices = models.JSONField(default=dict, help_text="The cell: dimension -> value.")
     # The cell as one canonical string, for the unique constraint and for grouping.
     slice_key = models.CharField(max_length=255)
@@ -626,6 +631,7 @@ class Score(models.Model):
                 fields=["job", "slice_key", "method", "metric"], name="unique_score_cell"
             )
         ]
+        indexes = [models.Index(fields=["job", "method", "metric"], name="score_job_method_metric")]
 
     def __str__(self) -> str:
         return f"job {self.job_id} {self.slice_key} {self.method}/{self.metric}: {self.value:.3f}"

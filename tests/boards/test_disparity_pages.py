@@ -139,3 +139,31 @@ def test_the_methodology_page_says_how_the_interval_rechooses_best_and_worst(cli
     section = html[html.index('<h2 id="disparity">') :]
     assert "chosen again" in section
     assert "cluster bootstrap" in section and "(by user_id)" in section
+
+
+def test_the_disparity_board_and_its_csv_cost_the_same_queries_for_2_and_4_models(client, dvb):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leaderboard.boards.cache import invalidate_boards
+
+    release = dvb[0]
+    urls = [reverse(name, args=["divervalue"]) for name in ("disparity", "disparity-export")]
+
+    def cold_queries() -> list[int]:
+        counts = []
+        for url in urls:
+            client.get(url)  # disparities computed on first read: not what a read costs
+            invalidate_boards()
+            cache.clear()
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            counts.append(len(queries))
+        return counts
+
+    few = cold_queries()
+    for name in ("org/third", "org/fourth"):
+        dvb_evaluate(make_model(name), release, SPREAD)
+    # A model's shown fields are read with the others, never one query a model.
+    assert cold_queries() == few
