@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 import plotly.graph_objects as go
@@ -14,7 +13,14 @@ from evaluation.benchmarks.contract import Metric, MetricKind
 from leaderboard.boards.alignment_effect import AlignmentEffect
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.figures import Figure, as_script, colorscale, figure_of
-from leaderboard.boards.queries import Board, BoardQuery, BoardRow, build_board
+from leaderboard.boards.queries import (
+    Board,
+    BoardQuery,
+    BoardRow,
+    MethodScores,
+    board_scores,
+    method_scores,
+)
 from leaderboard.evals.slices import declaration
 
 _LAYOUT: dict[str, Any] = {
@@ -214,21 +220,24 @@ def score_vs_params(board: Board) -> Figure:
     )
 
 
-def method_agreement(first: Board, second: Board) -> Figure:
-    """Each model's score on one method against another's; the dotted line is agreement."""
-    x_label = first.method.label if first.method else "first"
-    y_label = second.method.label if second.method else "second"
-    by_model = {r.model_id: r for r in second.ranked}
-    pairs = [(r, by_model[r.model_id]) for r in first.ranked if r.model_id in by_model]
-    values = [v.value for a, b in pairs for v in (a.primary, b.primary) if v is not None]
+def method_agreement(first: MethodScores, second: MethodScores, names: dict[int, str]) -> Figure:
+    """Each model's score on one method against another's; the dotted line is agreement.
+    NAMES: model id -> shown name, in the order the points are drawn."""
+    x_label, y_label = first.method.label, second.method.label
+    pairs = [
+        (model, first.values[model], second.values[model])
+        for model in names
+        if model in first.values and model in second.values
+    ]
+    values = [v for _, a, b in pairs for v in (a, b)]
     # One scale on both axes, fitted to the scores, so the dotted line stays the diagonal.
     low, high = fitted_range(values, values, first.metric) or (0.0, 1.0)
     models = {
         "type": "scatter",
-        "x": [a.primary.value for a, _ in pairs if a.primary],
-        "y": [b.primary.value for _, b in pairs if b.primary],
+        "x": [a for _, a, _ in pairs],
+        "y": [b for _, _, b in pairs],
         "mode": "markers",
-        "text": [a.display_name for a, _ in pairs],
+        "text": [names[model] for model, _, _ in pairs],
         "hovertemplate": f"%{{text}}<br>{x_label} %{{x:.3f}} · {y_label} %{{y:.3f}}<extra></extra>",
         "name": "models",
     }
@@ -245,8 +254,8 @@ def method_agreement(first: Board, second: Board) -> Figure:
         [models, diagonal],
         {
             "title": _title(f"{x_label} vs {y_label} agreement"),
-            "xaxis": {"title": _title(f"{x_label} {_metric_label(first)}"), "range": [low, high]},
-            "yaxis": {"title": _title(f"{y_label} {_metric_label(second)}"), "range": [low, high]},
+            "xaxis": {"title": _title(f"{x_label} {first.metric.label}"), "range": [low, high]},
+            "yaxis": {"title": _title(f"{y_label} {second.metric.label}"), "range": [low, high]},
             "height": 380,
             "showlegend": False,
             **_LAYOUT,
@@ -363,12 +372,11 @@ def board_figures(query: BoardQuery, result: Board) -> dict[str, str]:
         if len(methods) >= 2 and result.method in methods[:2]:
             first, second = methods[0], methods[1]
             other = second if result.method == first else first
-            # Built, not cached: the charts are cached, and nothing else reads this board
-            # without its rank spread (pickling 1,000 rows into the cache was ~8 ms).
-            other_board = build_board(replace(query, method=other.key, metric=""), spread=False)
-            one, two = (result, other_board) if result.method == first else (other_board, result)
-            if one.ranked and two.ranked:
-                agreement = method_agreement(one, two)
+            own, theirs = board_scores(result), method_scores(result, other)
+            one, two = (own, theirs) if result.method == first else (theirs, own)
+            if one.values and two.values:
+                names = {row.model_id: row.display_name for row in result.ranked}
+                agreement = method_agreement(one, two, names)
                 figures["agreement"] = as_script(agreement, "chart-agreement")
                 figures["agreement_scale"] = scale_note(agreement, one.metric)
         return figures

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -429,9 +429,7 @@ def build_board(query: BoardQuery, *, spread: bool = True) -> Board:
     # release holds), named by their keys: only their scores are read. Told from the distinct
     # cells scored instead, a cold board read every score of every model (85,000 rows at
     # 1,000 models) to learn what the release already says.
-    chosen = {slice_key(selected): ""}
-    if column_key:
-        chosen.update({slice_key({**selected, column_key: code}): code for code in codes})
+    chosen = _chosen_cells(selected, column_key, codes)
     for job_id, key, measure in cell_measures(scores.filter(slice_key__in=list(chosen))):
         rows[job_id].cells[chosen[key]] = measure
     # A model with no score for this method at all is on another track (a chat model on a
@@ -443,9 +441,7 @@ def build_board(query: BoardQuery, *, spread: bool = True) -> Board:
     scored_jobs |= set(
         scores.filter(job_id__any=unscored).order_by().values_list("job_id", flat=True).distinct()
     )
-    min_n = max(
-        [d.min_n for d in benchmark.slices if d.key in selected or d.key == column_key] or [1]
-    )
+    min_n = _min_n(benchmark, selected, column_key)
     part_keys = [sub.key for sub in method.submetrics]
     counted = {sub.key for sub in method.submetrics if sub.counted}
     everyone = [row for row in rows.values() if row.job_id in scored_jobs]
@@ -453,7 +449,7 @@ def build_board(query: BoardQuery, *, spread: bool = True) -> Board:
     column = query.column if averaged else ""
     scope = codes if column == OVERALL else [column]
     for row in everyone:
-        row.primary = _primary(row, column, codes, metric, min_n)
+        row.primary = _primary(row.cells, column, codes, metric, min_n)
         _scope_stats(row, scope, part_keys, counted)
     ranks = shared_ranks([r.primary for r in everyone], higher_is_better=metric.higher_is_better)
     for row, rank in zip(everyone, ranks, strict=True):
@@ -502,12 +498,76 @@ def build_board(query: BoardQuery, *, spread: bool = True) -> Board:
 _PARTS_AT = MEASURE_FIELDS.index("parts")
 
 
-def cell_measures(scores: QuerySet[Score]) -> list[tuple[int, str, Measure]]:
-    """(job, slice key, measure) of each of SCORES. Their parts are read as JSON text and
-    decoded in one pass over all of them: decoded one score at a time (the JSONField's
-    converter), they took a third of reading a 1,000-model board's scores. Each measure is
-    made from its row's values in field order (by keyword, through a dict a score, it took
-    half as long again)."""
+def _chosen_cells(selected: dict[str, str], column_key: str, codes: list[str]) -> dict[str, str]:
+    """slice key -> column ("" for the chosen slice itself) of the cells a board ranks on."""
+    chosen = {slice_key(selected): ""}
+    if column_key:
+        chosen.update({slice_key({**selected, column_key: code}): code for code in codes})
+    return chosen
+
+
+def _min_n(benchmark: BenchmarkDefinition, selected: dict[str, str], column_key: str) -> int:
+    return max(
+        [d.min_n for d in benchmark.slices if d.key in selected or d.key == column_key] or [1]
+    )
+
+
+@dataclass(frozen=True)
+class MethodScores:
+    """One method's ranked score of each model on a board's cells (model id -> value)."""
+
+    method: Method
+    metric: Metric
+    values: dict[int, float]
+
+
+def board_scores(board: Board) -> MethodScores:
+    """BOARD's own ranked scores (its rows the filters select)."""
+    assert board.method is not None and board.metric is not None
+    values = {r.model_id: r.primary.value for r in board.ranked if r.primary is not None}
+    return MethodScores(board.method, board.metric, values)
+
+
+def method_scores(board: Board, method: Method) -> MethodScores:
+    """Another METHOD's ranked score (its primary metric), on BOARD's cells, of the models
+    BOARD ranks, as a board of METHOD would rank them: what the board's agreement chart sets
+    against its own. One query for their jobs' scores of those cells; no board of METHOD is
+    built (its models, parts, ranks and order, a third of a cold board at 1,000 models)."""
+    benchmark = declaration(board.query.release)
+    metric = method.primary_metric
+    averaged = benchmark.averaged_dimension
+    column_key = averaged.key if averaged else ""
+    codes = [c.code for c in board.columns]
+    chosen = _chosen_cells(board.selected, column_key, codes)
+    jobs = {row.job_id: row.model_id for row in board.ranked}
+    scores = Score.objects.filter(
+        job_id__any=list(jobs), method=method.key, metric=metric.key, slice_key__in=list(chosen)
+    )
+    cells: dict[int, dict[str, Measure]] = defaultdict(dict)
+    for job_id, key, measure in cell_measures(scores, parts=False):
+        cells[job_id][chosen[key]] = measure
+    column = board.query.column if averaged else ""
+    min_n = _min_n(benchmark, board.selected, column_key)
+    values = {}
+    for job_id, found in cells.items():
+        primary = _primary(found, column, codes, metric, min_n)
+        if primary is not None:
+            values[jobs[job_id]] = primary.value
+    return MethodScores(method, metric, values)
+
+
+def cell_measures(scores: QuerySet[Score], *, parts: bool = True) -> list[tuple[int, str, Measure]]:
+    """(job, slice key, measure) of each of SCORES; without PARTS their parts are left empty
+    (not read). Parts are read as JSON text and decoded in one pass over all of them: decoded
+    one score at a time (the JSONField's converter), they took a third of reading a
+    1,000-model board's scores. Each measure is made from its row's values in field order (by
+    keyword, through a dict a score, it took half as long again)."""
+    if not parts:
+        others = [name for name in MEASURE_FIELDS if name != "parts"]
+        return [
+            (row[0], row[1], Measure(*(*row[2 : 2 + _PARTS_AT], {}, *row[2 + _PARTS_AT :])))
+            for row in scores.values_list("job_id", "slice_key", *others)
+        ]
     columns = ["parts_text" if name == "parts" else name for name in MEASURE_FIELDS]
     found = list(
         scores.annotate(parts_text=Cast("parts", TextField())).values_list(
@@ -515,10 +575,10 @@ def cell_measures(scores: QuerySet[Score]) -> list[tuple[int, str, Measure]]:
         )
     )
     cut = 2 + _PARTS_AT
-    parts = json.loads("[" + ",".join(row[cut] for row in found) + "]")
+    decoded = json.loads("[" + ",".join(row[cut] for row in found) + "]")
     return [
         (row[0], row[1], Measure(*(*row[2:cut], part, *row[cut + 1 :])))
-        for row, part in zip(found, parts, strict=True)
+        for row, part in zip(found, decoded, strict=True)
     ]
 
 
@@ -547,13 +607,14 @@ def release_columns(
 
 
 def _primary(
-    row: BoardRow, column: str, codes: list[str], metric: Metric, min_n: int
+    found: dict[str, Measure], column: str, codes: list[str], metric: Metric, min_n: int
 ) -> Interval | None:
-    """The ranked interval: one cell's, or (the overall) the mean over every column's."""
+    """The ranked interval of a model's cells FOUND (by column): one cell's, or (the overall)
+    the mean over every column's."""
     if column == OVERALL:
         if not codes:
             return None  # the slice covers no column on this release: nothing to rank on
-        cells = [row.cells.get(code) for code in codes]
+        cells = [found.get(code) for code in codes]
         if not cells or any(c is None for c in cells):
             return None  # never rank a model on an incomplete set of columns
         present = [c for c in cells if c is not None]
@@ -563,7 +624,7 @@ def _primary(
             lower=metric.lower,
             upper=metric.upper,
         )
-    cell = row.cells.get(column)
+    cell = found.get(column)
     if cell is None or cell.n < min_n or cell.clusters == 1:
         # A slice too small to rank, or of one cluster (one user: its interval is no
         # interval), is shown but never ranked.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import replace
 
 import plotly.graph_objects as go
 import pytest
@@ -19,7 +20,7 @@ from leaderboard.boards.charts import (
     score_vs_params,
 )
 from leaderboard.boards.figures import Figure, as_script, figure_of, from_plotly
-from leaderboard.boards.queries import BoardQuery, build_board
+from leaderboard.boards.queries import BoardQuery, board_scores, build_board, method_scores
 from tests.factories import evaluate, make_model
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +30,10 @@ def decoded(script: str) -> object:
     match = re.fullmatch(r'<script id="[^"]+" type="application/json">(.*)</script>', script, re.S)
     assert match
     return json.loads(match.group(1))
+
+
+def names(board):
+    return {row.model_id: row.display_name for row in board.ranked}
 
 
 @pytest.fixture
@@ -48,7 +53,7 @@ def test_each_board_figure_is_the_json_plotly_sends_for_it(boards):
         column_heatmap(first, "Nation"),
         rank_whiskers(first),
         score_vs_params(first),
-        method_agreement(first, second),
+        method_agreement(board_scores(first), board_scores(second), names(first)),
     ]
     default_template = go.Figure().to_plotly_json()["layout"]["template"]
     for figure in plotted:
@@ -75,7 +80,8 @@ def test_the_captions_read_the_scales_the_figures_are_drawn_with(boards):
         f"The colour scale runs from {low:.1%} to {high:.1%}"
     )
     assert scale_note(score_vs_params(first), first.metric).startswith("The score axis runs")
-    assert scale_note(method_agreement(first, second), first.metric).startswith("Both axes run ")
+    agreement = method_agreement(board_scores(first), board_scores(second), names(first))
+    assert scale_note(agreement, first.metric).startswith("Both axes run ")
 
 
 def test_a_heatmap_without_values_sets_no_colour_bounds(boards):
@@ -94,3 +100,14 @@ def test_a_name_cannot_end_the_script_and_a_missing_number_is_null():
     sent = decoded(script)
     assert sent["data"][0]["x"] == [None, 1.0, None]
     assert sent["data"][0]["text"] == ["</script><b>&"]
+
+
+def test_the_agreement_charts_other_method_scores_are_those_its_own_board_ranks(release):
+    for name, skill in (("org/big", 0.8), ("org/mid", 0.6), ("org/s", 0.3)):
+        evaluate(make_model(name), release, skill={"us": skill, "cn": 1 - skill})
+    first, second = get_benchmark("navab").methods[:2]
+    for column in ("overall", "us"):
+        query = BoardQuery(release=release, method=first.key, column=column)
+        read = method_scores(build_board(query), second)
+        built = board_scores(build_board(replace(query, method=second.key)))
+        assert read == built and len(read.values) == 3
