@@ -359,20 +359,21 @@ def resolve_method(benchmark: BenchmarkDefinition, query: BoardQuery) -> tuple[M
     return method, metric
 
 
-def cached_board(query: BoardQuery, *, spread: bool = True) -> Board:
-    """`build_board`, once per board version. Without SPREAD the rank spread is left out, for
-    pages that read only who is ranked and their scores (the map, the agreement chart): it is
-    most of a cold board, and grows with the models."""
-    key = query.cache_key() if spread else f"{query.cache_key()}|unspread"
-    return cached_value(key, lambda: build_board(query, spread=spread))
+def cached_board(query: BoardQuery, *, lean: bool = False) -> Board:
+    """`build_board`, once per board version. A LEAN board holds who is ranked and their
+    scores only, for pages that read nothing else (the map): no rank spread (most of a cold
+    board, growing with the models) and no score parts."""
+    key = f"{query.cache_key()}|lean" if lean else query.cache_key()
+    return cached_value(key, lambda: build_board(query, lean=lean))
 
 
-def build_board(query: BoardQuery, *, spread: bool = True) -> Board:
+def build_board(query: BoardQuery, *, lean: bool = False) -> Board:
     """Rank every model on the release, then keep the rows the filters select.
 
     Filters and search hide rows but never change a model's rank: a shared link to a filtered
     board shows the same ranks as the full board. One query reads the models (with a `shown`
     flag computed by the database from the filters), one the scores, one the slice values.
+    A LEAN board (`cached_board`) has no rank spread and no score parts.
     """
     benchmark = declaration(query.release)
     method, metric = resolve_method(benchmark, query)
@@ -430,7 +431,8 @@ def build_board(query: BoardQuery, *, spread: bool = True) -> Board:
     # cells scored instead, a cold board read every score of every model (85,000 rows at
     # 1,000 models) to learn what the release already says.
     chosen = _chosen_cells(selected, column_key, codes)
-    for job_id, key, measure in cell_measures(scores.filter(slice_key__in=list(chosen))):
+    chosen_scores = scores.filter(slice_key__in=list(chosen))
+    for job_id, key, measure in cell_measures(chosen_scores, parts=not lean):
         rows[job_id].cells[chosen[key]] = measure
     # A model with no score for this method at all is on another track (a chat model on a
     # log-likelihood board, or the reverse): it is left off, never listed as incomplete. Only
@@ -450,7 +452,8 @@ def build_board(query: BoardQuery, *, spread: bool = True) -> Board:
     scope = codes if column == OVERALL else [column]
     for row in everyone:
         row.primary = _primary(row.cells, column, codes, metric, min_n)
-        _scope_stats(row, scope, part_keys, counted)
+        if not lean:
+            _scope_stats(row, scope, part_keys, counted)
     ranks = shared_ranks([r.primary for r in everyone], higher_is_better=metric.higher_is_better)
     for row, rank in zip(everyone, ranks, strict=True):
         row.rank = rank
@@ -470,7 +473,7 @@ def build_board(query: BoardQuery, *, spread: bool = True) -> Board:
                 for row in ranked
             ],
         )
-        if spread
+        if not lean
         else Spread({})
     )
     for row in ranked:

@@ -35,7 +35,7 @@ def render_world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
     # The models ranked on the overall board of the release (its filters apply): the map is
     # their mean, so it moves with the board and is cached with it.
     overall = replace(query, column=OVERALL, slices=(), method="", metric="", sort="rank", order="")
-    board = cached_board(overall, spread=False)
+    board = cached_board(overall, lean=True)
     ranked = board.ranked
     method = declared.methods[0]
 
