@@ -78,12 +78,18 @@ class Cell:
         return ("rank-spread", self.method.key, self.metric.key, *values)
 
     @cached_property
+    def items(self) -> tuple[object, ...]:
+        """What names the cell's items and units: its release (and that release's content),
+        slice values and resampling unit, the same for every method's cell of them."""
+        content = self.release.manifest.get(CONTENT_DIGEST, "")
+        return (self.release.pk, content, sorted(self.slices.items()), self.cluster)
+
+    @cached_property
     def key(self) -> str:
         """Everything the replicates depend on but the jobs: a changed release content,
         seed or number of replicates names another cell."""
-        content = self.release.manifest.get(CONTENT_DIGEST, "")
-        named = (self.release.pk, content, self.labels, self.cluster)
-        return hashlib.sha1(repr((named, settings.EVAL_SEED, RANK_RESAMPLES)).encode()).hexdigest()
+        named = (self.items, self.labels, settings.EVAL_SEED, RANK_RESAMPLES)
+        return hashlib.sha1(repr(named).encode()).hexdigest()
 
 
 @dataclass
@@ -415,12 +421,9 @@ def _place(
 
 def _cell_units(cells: list[Cell]) -> dict[str, _CellUnits]:
     """cell key -> the cell's items and units, once per board version for these cells' items
-    (one query; a board's other method, NaVAB's agreement chart, shares it): read only when
+    (one query; another method's board of the same cells shares it): read only when
     replicates are drawn."""
-    first = cells[0]
-    content = first.release.manifest.get(CONTENT_DIGEST, "")
-    named = (first.release.pk, content, first.cluster, [sorted(c.slices.items()) for c in cells])
-    key = hashlib.sha1(repr(named).encode()).hexdigest()
+    key = hashlib.sha1(repr([cell.items for cell in cells]).encode()).hexdigest()
     read = cached_value(f"rank-cell-units|{key}", lambda: _read_cell_units(cells))
     return {cell.key: found for cell, found in zip(cells, read, strict=True)}
 
