@@ -97,6 +97,8 @@ def test_scales_fit_the_data_and_the_caption_states_them(live_server, browser, c
 
     page.goto(f"{live_server.url}/divervalue/map/")
     drawn(page, "chart-board-map")
+    # The countries are drawn after the map's outline fetches, so its svg can be there without them.
+    page.locator('[data-chart="chart-board-map"] path.choroplethlocation').first.wait_for()
     zmax = page.evaluate(
         "() => document.querySelector('[data-chart=\"chart-board-map\"]')._fullData[0].zmax"
     )
