@@ -142,6 +142,7 @@ def time_draws() -> Drawn:
     for slug in METHODS:
         release = DatasetRelease.objects.get(version=f"scale-{slug}")
         RankReplicates.objects.filter(cell__release=release).delete()
+        RankRanges.objects.all().delete()  # ranked on what was just deleted
         invalidate_boards()
         cache.clear()
         began = time.perf_counter()

@@ -52,10 +52,13 @@ class Part(TypedDict):
     n: int | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Measure:
     """What a score measured on its cell: the one definition of a score's measured fields,
-    which the stored `Score`, the boards' cells, the serializers and the admin read."""
+    which the stored `Score`, the boards' cells, the serializers and the admin read.
+
+    Not frozen: a frozen dataclass sets each field through object.__setattr__, five times as
+    long, and a cold 1,000-model board makes thousands of these."""
 
     value: float
     n: int
@@ -69,7 +72,7 @@ class Measure:
     clusters: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class ScoreRow(Measure):
     """One metric of one method on one slice cell (e.g. {"nation": "us", "mode": "quoted"})."""
 

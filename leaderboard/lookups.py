@@ -3,7 +3,7 @@
 A board reads its ranked jobs' rows by their ids. Through `__in` every id was a parameter of
 its own that Django prepared, psycopg quoted into the query and PostgreSQL parsed: 5 ms a
 query for 750 ids, growing with the models, as long as the database's own work. As one array
-(`= ANY(%s)`) the same query takes a millisecond. Elsewhere (SQLite) it is `__in`.
+(`= ANY(%s::bigint[])`) the same query takes a millisecond. Elsewhere (SQLite) it is `__in`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ class AnyOf(In):
         ids = [int(value) for value in self.rhs if value is not None]
         if not ids:
             raise EmptyResultSet
-        return f"{lhs} = ANY(%s)", [*lhs_params, ids]
+        # An array literal, cast: psycopg dumps a list of ints one element at a time in
+        # Python (2 ms for 1,000 ids), a string at once.
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + ",".join(map(str, ids)) + "}"]
 
 
 IntegerField.register_lookup(AnyOf)

@@ -1,4 +1,4 @@
-"""`__any`: the rows `__in` finds, with the ids sent as one array on PostgreSQL."""
+"""`__any`: the rows `__in` finds, with the ids sent as one array literal on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ def test_the_ids_are_one_parameter_on_postgresql():
     sql, params = LanguageModel.objects.filter(pk__any=ids).query.sql_with_params()
 
     if connection.vendor == "postgresql":
-        assert "= ANY(%s)" in sql
-        assert list(params) == [ids]
+        assert "= ANY(%s::bigint[])" in sql
+        assert list(params) == ["{" + ",".join(map(str, ids)) + "}"]
     else:
         assert " IN (" in sql
 

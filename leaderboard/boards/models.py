@@ -214,7 +214,6 @@ class RankReplicates(models.Model):
         max_length=40, help_text="sha1 of the units (every ranked job's) the draws were over."
     )
     holds = models.CharField(max_length=40, help_text="sha1 of the units the job holds.")
-    drawn = models.CharField(max_length=32, help_text="A token naming this draw.")
     held = models.BinaryField(help_text="The cell's units the job holds a value in (packbits).")
     n = models.PositiveIntegerField(help_text="The job's per-item values in the cell.")
     mean = models.FloatField()
@@ -231,12 +230,13 @@ class RankReplicates(models.Model):
 
 class RankRanges(models.Model):
     """The rank ranges a board drew last (`leaderboard.boards.rank_replicates.stored_ranges`),
-    by the draws they came from: a board rebuilt with the same ranked jobs and draws, after a
-    change anywhere on the site made every cached board stale, reads them instead of ranking
-    every job's replicates again. One row a board's cells."""
+    by the ranked jobs and scores they came from: a board rebuilt with the same ranked jobs,
+    after a change anywhere on the site made every cached board stale, reads them instead of
+    every job's replicates. Every row goes when replicates are drawn again. One row a board's
+    cells."""
 
     board = models.CharField(max_length=40, unique=True, help_text="sha1 of its cells' keys.")
-    content = models.CharField(max_length=40, help_text="sha1 of every ranked job's draws.")
+    content = models.CharField(max_length=40, help_text="sha1 of its ranked jobs and scores.")
     ranges = models.BinaryField(help_text="Little-endian int32 best and worst rank a job; 0: none.")
 
     def __str__(self) -> str:

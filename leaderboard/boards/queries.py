@@ -1,6 +1,6 @@
 """Builds a leaderboard view in a constant number of queries, whatever the number of models.
 
-One query finds each model's latest finished job on the release (a Subquery), one fetches
+One query finds each model's latest finished job on the release, one reads those models, one
 the scores of those jobs; everything else (means, CIs, ranks, sorting) happens in Python.
 The result is cached (see cache.py) and invalidated whenever results change.
 """
@@ -18,10 +18,8 @@ from typing import Any
 from django.db.models import (
     BooleanField,
     ExpressionWrapper,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     TextField,
     Value,
 )
@@ -30,6 +28,7 @@ from django.db.models.functions import Cast
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, Metric
 from evaluation.local_models import public_name
 from evaluation.results import MEASURE_FIELDS, Measure, slice_key
+from leaderboard.binary_rows import fetch_rows
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.judges import recorded_judges
 from leaderboard.boards.rank_spread import RANK_RESAMPLES, RankedScore, Spread, rank_spread
@@ -359,12 +358,9 @@ def resolve_method(benchmark: BenchmarkDefinition, query: BoardQuery) -> tuple[M
     return method, metric
 
 
-def cached_board(query: BoardQuery, *, lean: bool = False) -> Board:
-    """`build_board`, once per board version. A LEAN board holds who is ranked and their
-    scores only, for pages that read nothing else (the map): no rank spread (most of a cold
-    board, growing with the models) and no score parts."""
-    key = f"{query.cache_key()}|lean" if lean else query.cache_key()
-    return cached_value(key, lambda: build_board(query, lean=lean))
+def cached_board(query: BoardQuery) -> Board:
+    """`build_board`, once per board version."""
+    return cached_value(query.cache_key(), lambda: build_board(query))
 
 
 def build_board(query: BoardQuery, *, lean: bool = False) -> Board:
@@ -373,7 +369,9 @@ def build_board(query: BoardQuery, *, lean: bool = False) -> Board:
     Filters and search hide rows but never change a model's rank: a shared link to a filtered
     board shows the same ranks as the full board. One query reads the models (with a `shown`
     flag computed by the database from the filters), one the scores, one the slice values.
-    A LEAN board (`cached_board`) has no rank spread and no score parts.
+    A LEAN board holds who is ranked and their scores only, for pages that read nothing else
+    (the map): no rank spread (most of a cold board, growing with the models) and no score
+    parts.
     """
     benchmark = declaration(query.release)
     method, metric = resolve_method(benchmark, query)
@@ -384,28 +382,28 @@ def build_board(query: BoardQuery, *, lean: bool = False) -> Board:
     columns = [Column(code, averaged.label_of(code) if averaged else code) for code in codes]
     condition = filters_q(query)
     shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
-    finished_at = EvaluationJob.objects.filter(pk=OuterRef("latest_job_id")).values("finished_at")[
-        :1
-    ]
-    models = list(
-        LanguageModel.objects.on_release(query.release)
-        .annotate(shown=shown, evaluated_at=Subquery(finished_at))
-        .values(
-            "pk",
-            "name",
-            "revision",
-            "model_type",
-            "precision",
-            "params_billions",
-            "family",
-            "latest_job_id",
-            "shown",
-            "provider_id",
-            "endpoint_url",
-            "weights_path",
-            "evaluated_at",
-        )
+    # The models on the release (LanguageModel.objects.on_release): those with a rankable
+    # job there, each ranked on its newest.
+    newest = EvaluationJob.objects.rankable().filter(release=query.release).newest_by_model()
+    fields = (
+        "pk",
+        "name",
+        "revision",
+        "model_type",
+        "precision",
+        "params_billions",
+        "family",
+        "shown",
+        "provider_id",
+        "endpoint_url",
+        "weights_path",
     )
+    listed = LanguageModel.objects.filter(pk__any=list(newest)).annotate(shown=shown)
+    models = [
+        dict(zip(fields, row, strict=True)) for row in fetch_rows(listed.values_list(*fields))
+    ]
+    for m in models:
+        m["latest_job_id"], m["evaluated_at"] = newest[m["pk"]]
 
     rows = {
         m["latest_job_id"]: BoardRow(
@@ -565,14 +563,15 @@ def cell_measures(scores: QuerySet[Score], *, parts: bool = True) -> list[tuple[
     one score at a time (the JSONField's converter), they took a third of reading a
     1,000-model board's scores. Each measure is made from its row's values in field order (by
     keyword, through a dict a score, it took half as long again)."""
+    scores = scores.order_by()  # in any order: each is placed by its job and cell
     if not parts:
         others = [name for name in MEASURE_FIELDS if name != "parts"]
         return [
             (row[0], row[1], Measure(*(*row[2 : 2 + _PARTS_AT], {}, *row[2 + _PARTS_AT :])))
-            for row in scores.values_list("job_id", "slice_key", *others)
+            for row in fetch_rows(scores.values_list("job_id", "slice_key", *others))
         ]
     columns = ["parts_text" if name == "parts" else name for name in MEASURE_FIELDS]
-    found = list(
+    found = fetch_rows(
         scores.annotate(parts_text=Cast("parts", TextField())).values_list(
             "job_id", "slice_key", *columns
         )

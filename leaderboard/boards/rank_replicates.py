@@ -21,23 +21,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import numpy as np
-import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.db.models.expressions import Combinable
 from django.db.models.fields.json import KT
 
 from evaluation.benchmarks.contract import BenchmarkDefinition, IntervalMethod, Method, Metric
 from evaluation.stats import cell_seed, resampled_means
+from leaderboard.binary_rows import fetch_rows
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.models import RankCell, RankRanges, RankReplicates
 from leaderboard.catalog.importer import CONTENT_DIGEST
@@ -96,14 +93,13 @@ class Cell:
 class JobCell:
     """A job's figures in one cell: its per-item values' count and mean (what `rank_spread`
     checks against the stored score), the digest of the cell's units it holds (`holds`), and
-    of the units its replicates were drawn over (`units`), with a token naming that draw. The
-    units it holds and its replicate scores are read only where they are needed."""
+    of the units its replicates were drawn over (`units`). The units it holds and its
+    replicate scores are read only where they are needed."""
 
     units: str
     holds: str
     n: int
     mean: float
-    drawn: str = ""
     held: np.ndarray | None = None
     replicates: np.ndarray | None = None
 
@@ -129,10 +125,10 @@ def figures_for(cells: list[Cell], jobs: list[int]) -> dict[str, dict[int, JobCe
     were over, have theirs drawn and stored."""
     found: dict[str, dict[int, JobCell]] = {cell.key: {} for cell in cells}
     stored = RankReplicates.objects.filter(cell__key__in=list(found), job_id__in=jobs)
-    for key, job, drawn_over, holds, n, mean, drawn in stored.values_list(
-        "cell_id", "job_id", "units", "holds", "n", "mean", "drawn"
+    for key, job, drawn_over, holds, n, mean in stored.values_list(
+        "cell_id", "job_id", "units", "holds", "n", "mean"
     ):
-        found[str(key)][job] = JobCell(drawn_over, holds, n, mean, drawn)
+        found[str(key)][job] = JobCell(drawn_over, holds, n, mean)
     missing = [job for job in jobs if any(job not in found[cell.key] for cell in cells)]
     placed: _Placed = {cell.key: {} for cell in cells}
     units: dict[str, _CellUnits] = {}
@@ -176,38 +172,46 @@ def with_replicates(cells: list[Cell], found: dict[str, dict[int, JobCell]]) -> 
         cell__key__in=sorted({key for key, _ in unread}),
         job_id__in=sorted({job for _, job in unread}),
     )
-    for key, job, replicates in _fetch(rows.values_list("cell_id", "job_id", "replicates")):
+    for key, job, replicates in fetch_rows(rows.values_list("cell_id", "job_id", "replicates")):
         if (key, job) in unread:
             found[key][job].replicates = np.frombuffer(replicates, "<f8")
 
 
-def stored_ranges(
-    cells: list[Cell],
-    found: dict[str, dict[int, JobCell]],
-    jobs: list[int],
-    rank: Callable[[], list[tuple[int, int] | None]],
-) -> list[tuple[int, int] | None]:
-    """`rank()` (each job's best and worst rank) once per set of draws: a board built again
-    with the same ranked jobs and draws (after any change elsewhere on the site, which makes
-    every cached board stale) reads the ranges it stored instead of every job's replicates."""
-    board = hashlib.sha1(repr([cell.key for cell in cells]).encode()).hexdigest()
-    draws = [(job, found[cell.key][job].drawn) for cell in cells for job in jobs]
-    content = hashlib.sha1(repr(draws).encode()).hexdigest()
-    stored = RankRanges.objects.filter(board=board, content=content).values_list("ranges")
-    for (packed,) in stored:
+def stored_ranges(cells: list[Cell], ranked: str) -> list[tuple[int, int] | None] | None:
+    """The ranges (each ranked job's best and worst rank) `keep_ranges` kept of a board of
+    CELLS ranking what RANKED names (its jobs, in order, and their scores), if no replicates
+    were drawn since: a board built again with the same ranked jobs (after any change
+    elsewhere on the site, which makes every cached board stale) reads them instead of every
+    job's figures and replicates. None where there are none."""
+    stored = RankRanges.objects.filter(board=_board(cells), content=ranked).values_list("ranges")
+    for (packed,) in fetch_rows(stored):
         pairs = np.frombuffer(packed, "<i4").reshape(-1, 2)
         return [(int(b), int(w)) if b else None for b, w in pairs]
-    found_ranges = rank()
-    packed = np.asarray([r or (0, 0) for r in found_ranges], "<i4").tobytes()
+    return None
+
+
+def keep_ranges(cells: list[Cell], ranked: str, ranges: list[tuple[int, int] | None]) -> None:
+    """RANGES, ranked on the replicates stored now, for `stored_ranges`."""
+    packed = np.asarray([r or (0, 0) for r in ranges], "<i4").tobytes()
     _store(
         lambda: RankRanges.objects.bulk_create(
-            [RankRanges(board=board, content=content, ranges=packed)],
+            [RankRanges(board=_board(cells), content=ranked, ranges=packed)],
             update_conflicts=True,
             unique_fields=["board"],
             update_fields=["content", "ranges"],
         )
     )
-    return found_ranges
+
+
+def _board(cells: list[Cell]) -> str:
+    return hashlib.sha1(repr([cell.key for cell in cells]).encode()).hexdigest()
+
+
+def _forget_ranges() -> None:
+    """Every board's kept ranges: replicates are drawn again (rarely: a job published, or
+    first shown), and the ranges ranked on the old ones no longer stand. A board ranks its
+    replicates again once, when next built."""
+    RankRanges.objects.all().delete()
 
 
 def _store(write: Callable[[], object]) -> None:
@@ -226,7 +230,9 @@ def publish(job: EvaluationJob) -> None:
     time; any other job's too when this one holds units they were not drawn over. Logged, not
     raised: the board draws what is missing when it is next shown."""
     try:
-        RankReplicates.objects.filter(job=job).delete()  # results stored again
+        with transaction.atomic():
+            RankReplicates.objects.filter(job=job).delete()  # results stored again
+            _forget_ranges()
         benchmark = declaration(job.release)
         by_method: dict[tuple[str, str], list[Cell]] = {}
         for registered in RankCell.objects.filter(release=job.release):
@@ -270,7 +276,7 @@ def _unions(
             cell__key__in=sorted({key for key, _ in unread}),
             job_id__in=sorted({job for _, job in unread}),
         )
-        for key, job, held in _fetch(rows.values_list("cell_id", "job_id", "held")):
+        for key, job, held in fetch_rows(rows.values_list("cell_id", "job_id", "held")):
             if (key, job) in unread:
                 found[key][job].held = np.unpackbits(np.frombuffer(held, np.uint8)).astype(bool)
     for cell in mixed:
@@ -336,7 +342,7 @@ def _draw(
     drawn = resampled_means(sums, counts, seed, iters=RANK_RESAMPLES)
     for column, job in enumerate(jobs):
         got = figures[job]
-        got.units, got.held, got.drawn = digest, held[job], uuid.uuid4().hex
+        got.units, got.held = digest, held[job]
         got.holds = _digest(held[job])
         got.replicates = np.ascontiguousarray(drawn[:, column])
 
@@ -360,7 +366,6 @@ def _draw(
                     job_id=job,
                     units=figures[job].units,
                     holds=figures[job].holds,
-                    drawn=figures[job].drawn,
                     held=np.packbits(held[job]).tobytes(),
                     n=figures[job].n,
                     mean=figures[job].mean,
@@ -370,9 +375,10 @@ def _draw(
             ],
             update_conflicts=True,
             unique_fields=["cell", "job"],
-            update_fields=["units", "holds", "drawn", "held", "n", "mean", "replicates"],
+            update_fields=["units", "holds", "held", "n", "mean", "replicates"],
             batch_size=500,
         )
+        _forget_ranges()
 
     _store(write)
 
@@ -391,7 +397,7 @@ def _place(
     rows = JobItemValues.objects.filter(
         job_id__in=jobs, method=method.key, metric__in=sorted({item_values.VALUE, packed_metric})
     )
-    for job, row_metric, packed_items, packed_values in _fetch(
+    for job, row_metric, packed_items, packed_values in fetch_rows(
         rows.values_list("job_id", "metric", "items", "values")
     ):
         by_job.setdefault(job, {})[row_metric] = (bytes(packed_items), bytes(packed_values))
@@ -469,20 +475,3 @@ def _text(path: str) -> Combinable:
     """An item field, or a key of one of its JSON fields, read as text: a cell holds tens of
     thousands of items, too many to decode a JSON value for each."""
     return KT(path) if "__" in path else F(path)
-
-
-def _fetch(rows: QuerySet[Any, tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """ROWS (a values_list with binary columns). On PostgreSQL they are read in the binary
-    protocol: Django's text protocol sends bytea as hex and decodes it (a third of a cold
-    board once 38 MB were read). The query is logged as Django logs its own."""
-    if connection.vendor != "postgresql":
-        return list(rows)
-    sql, params = rows.query.sql_with_params()
-    connection.ensure_connection()
-    began = time.monotonic()
-    with psycopg.Cursor(connection.connection) as cursor:
-        found = cursor.execute(sql, params, binary=True).fetchall()
-    if connection.queries_logged:
-        spent = f"{time.monotonic() - began:.3f}"
-        connection.queries_log.append({"sql": f"{sql} (binary)", "time": spent})
-    return found

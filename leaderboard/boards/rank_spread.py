@@ -8,12 +8,14 @@ best and worst of those ranks are kept. Items are resampled as the metric's inte
 them (whole users where the metric declares a cluster). On an overall board (NaVAB's mean over
 nations) each column is resampled on its own seed and the replicate score is the mean over
 columns, as the ranked score is. Each job's replicate scores in a cell are drawn once and
-stored (`rank_replicates`); a board reads them and ranks. The result is cached with the board
-(see cache.py).
+stored (`rank_replicates`); a board reads them and ranks, and keeps the ranges it found for
+the same ranked jobs and scores until replicates are drawn again (`stored_ranges`). The result
+is cached with the board (see cache.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +27,7 @@ from leaderboard.boards.rank_replicates import (
     Cell,
     JobCell,
     figures_for,
+    keep_ranges,
     stored_ranges,
     with_replicates,
 )
@@ -80,26 +83,34 @@ def rank_spread(
     }
     jobs = [row.job_id for row in rows]
     ordered = [cells[code] for code in columns]
-    found = figures_for(ordered, jobs)
-    by_column = {code: found[cell.key] for code, cell in cells.items()}
-    checked = _check(rows, by_column, metric)
-    if checked:
-        return Spread({}, checked)
-
-    def rank() -> list[tuple[int, int] | None]:
+    ranked = _ranked(rows, columns)
+    found_ranges = stored_ranges(ordered, ranked)
+    if found_ranges is None:
+        found = figures_for(ordered, jobs)
+        by_column = {code: found[cell.key] for code, cell in cells.items()}
+        checked = _check(rows, by_column, metric)
+        if checked:
+            return Spread({}, checked)
         with_replicates(ordered, found)
         per_column = [
             np.stack([_drawn(by_column[code][job]) for job in jobs], axis=1) for code in columns
         ]
         # The ranked score is the unweighted mean over the columns (one column: the cell).
         replicates = np.mean(per_column, axis=0)
-        return rank_ranges(replicates, higher_is_better=metric.higher_is_better)
-
-    found_ranges = stored_ranges(ordered, found, jobs, rank)
+        found_ranges = rank_ranges(replicates, higher_is_better=metric.higher_is_better)
+        keep_ranges(ordered, ranked, found_ranges)
     ranges = {job: spread for job, spread in zip(jobs, found_ranges, strict=True) if spread}
     if len(ranges) != len(jobs):
         return Spread({}, "no resample held items of every ranked model")
     return Spread(ranges)
+
+
+def _ranked(rows: Sequence[RankedScore], columns: list[str]) -> str:
+    """What names the ranked rows for the ranges kept of them: each job, in order, with its
+    score and number of items in each column (exact: as float64 bytes). The ranges were kept
+    only where their per-item results gave back these scores (`_check`)."""
+    figures = [(row.job_id, *(x for code in columns for x in row.cells[code])) for row in rows]
+    return hashlib.sha1(np.asarray(figures, "<f8").tobytes()).hexdigest()
 
 
 def _drawn(figures: JobCell) -> np.ndarray:

@@ -34,6 +34,7 @@ def cold(query: BoardQuery) -> tuple[dict[str, tuple[int | None, int | None]], l
 
 def drawn_afresh(query: BoardQuery) -> dict[str, tuple[int | None, int | None]]:
     RankReplicates.objects.all().delete()
+    RankRanges.objects.all().delete()
     return cold(query)[0]
 
 
@@ -115,19 +116,37 @@ def reads_replicates(sql: list[str]) -> bool:
     return any('"boards_rankreplicates"."replicates"' in q for q in sql)
 
 
-def test_a_board_rebuilt_with_the_same_draws_reads_its_ranges_not_the_replicates(navab):
+def reads_figures(sql: list[str]) -> bool:
+    return any('FROM "boards_rankreplicates"' in q for q in sql)
+
+
+def test_a_board_rebuilt_with_the_same_ranked_scores_reads_its_ranges_alone(navab):
     for name, skill in (("org/x", 0.75), ("org/y", 0.62), ("org/z", 0.58)):
         evaluate(make_model(name), navab, skill=skill)
     query = BoardQuery(release=navab)
     first, sql = cold(query)
     assert RankRanges.objects.count() == 1
-    # Any change on the site makes every cached board stale; the ranked draws are the same.
+    # Any change on the site makes every cached board stale; the ranked jobs are the same.
     again, sql = cold(query)
-    assert again == first and not reads_replicates(sql) and not reads_item_values(sql)
+    assert again == first and not reads_figures(sql) and not reads_item_values(sql)
     evaluate(make_model("org/w"), navab, skill=0.7)
     ranked_again, sql = cold(query)
     assert reads_replicates(sql) and set(ranked_again) == set(first) | {"org/w"}
     assert ranked_again == drawn_afresh(query)
+
+
+def test_replicates_drawn_again_forget_the_ranges_kept_of_the_old_ones(navab):
+    jobs = [evaluate(make_model(name), navab, skill=skill)
+            for name, skill in (("org/x", 0.75), ("org/y", 0.62))]  # fmt: skip
+    query = BoardQuery(release=navab)
+    first, _ = cold(query)
+    # The job's results stored again (the same scores): its replicates are drawn again, and
+    # no board reads ranges ranked on the old ones.
+    job_finished.send(sender=EvaluationJob, job=jobs[0])
+    assert not RankRanges.objects.exists()
+    again, sql = cold(query)
+    assert reads_replicates(sql) and again == first
+    assert RankRanges.objects.count() == 1
 
 
 def test_a_board_that_cannot_store_its_draws_still_shows_them(client, navab):

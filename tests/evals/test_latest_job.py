@@ -75,6 +75,21 @@ def test_models_carry_their_latest_rankable_job_on_the_release(release):
     }
     assert [m.name for m in LanguageModel.objects.on_release(release)] == ["org/ranked"]
     assert list(LanguageModel.objects.latest_jobs(release)) == [newest]
+    by_model = EvaluationJob.objects.rankable().filter(release=release).newest_by_model()
+    assert by_model == {ranked.pk: (newest.pk, newest.finished_at)}
+
+
+def test_newest_by_model_picks_the_job_with_latest_job_picks(release):
+    models = [make_model(f"org/model-{i}") for i in range(4)]
+    now = timezone.now()
+    for i, model in enumerate(models):
+        for age in range(i + 1):  # ties in finish time too: the higher id is the newer
+            finished_job(model, release, finished_at=now - timedelta(days=age % 2))
+
+    by_model = EvaluationJob.objects.rankable().filter(release=release).newest_by_model()
+
+    latest = LanguageModel.objects.on_release(release)
+    assert {m.pk: m.latest_job_id for m in latest} == {m: job for m, (job, _) in by_model.items()}
 
 
 def test_nothing_outside_the_querysets_orders_jobs_by_when_they_finished():

@@ -15,7 +15,7 @@ from evaluation.results import slice_key
 from leaderboard.boards.cache import cached_value
 from leaderboard.boards.params import parse_board_query
 from leaderboard.boards.population import Population, SliceScores, population
-from leaderboard.boards.queries import OVERALL, cached_board
+from leaderboard.boards.queries import OVERALL, build_board
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.counts import slice_values
 from leaderboard.catalog.visibility import is_staff
@@ -33,21 +33,23 @@ def render_world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
         raise Http404(f"{declared.name} has no dimension of places to map")
     query = parse_board_query(request.GET, staff=is_staff(request.user), benchmark=benchmark)
     # The models ranked on the overall board of the release (its filters apply): the map is
-    # their mean, so it moves with the board and is cached with it.
+    # their mean, so it moves with the board and is cached with it. Only who is ranked is read
+    # of that board: a lean one, built with the map's picture and kept only as its count (kept
+    # on its own, its 1,000 rows were pickled into the cache on every cold map).
     overall = replace(query, column=OVERALL, slices=(), method="", metric="", sort="rank", order="")
-    board = cached_board(overall, lean=True)
-    ranked = board.ranked
     method = declared.methods[0]
 
-    def build() -> Population:
+    def build() -> tuple[Population, int]:
+        ranked = build_board(overall, lean=True).ranked
         scores = Score.objects.filter(
             job_id__any=[r.job_id for r in ranked], method=method.key, metric=method.primary
         ).order_by()
         # Summed per cell by the database: one row a cell, not one a model and cell (hundreds
         # of thousands at 1,000 models). The database adds in its own order, so a mean may
-        # differ from one added in Python in its last bit, far below any digit shown.
+        # differ from one added in Python in its last bit, far below any digit shown. Counted
+        # by value, not id: every field read is in the scores' index (see Score).
         sums = scores.values("slice_key").annotate(
-            models=Count("id"),
+            models=Count("value"),
             total=Sum("value"),
             squares=Sum(F("stderr") * F("stderr")),
             most=Max("n"),
@@ -80,14 +82,15 @@ def render_world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
             # The overall, or a cell crossing dimensions, is no population slice.
             if cell["slice_key"] in single
         }
-        return population(
+        found = population(
             declared,
             cells,
             "chart-board",
             f"Mean over {len(ranked)} ranked model{'s' if len(ranked) != 1 else ''}",
         )
+        return found, len(ranked)
 
-    result = cached_value(f"{overall.cache_key()}|map", build)
+    result, ranked = cached_value(f"{overall.cache_key()}|map", build)
     context = {
         "benchmark": declared,
         "release": query.release,
@@ -95,7 +98,7 @@ def render_world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
         "picture": result.map,
         "metric": result.metric,
         "kind": result.kind,
-        "models": len(ranked),
+        "models": ranked,
         "averaged": True,
         "dimension": declared.map_dimension,
     }
