@@ -4,6 +4,9 @@ A board reads its ranked jobs' rows by their ids. Through `__in` every id was a 
 its own that Django prepared, psycopg quoted into the query and PostgreSQL parsed: 5 ms a
 query for 750 ids, growing with the models, as long as the database's own work. As one array
 (`= ANY(%s::bigint[])`) the same query takes a millisecond. Elsewhere (SQLite) it is `__in`.
+
+The ids may be any iterable: a set, or a dict's keys, spares Django walking a list or tuple
+value one element at a time for expressions to resolve (2 ms for 2,000 ids).
 """
 
 from __future__ import annotations

@@ -59,3 +59,13 @@ def test_a_subquery_is_sent_as_in_sends_it():
     chosen = LanguageModel.objects.filter(name__endswith="-1").values("pk")
 
     assert list(LanguageModel.objects.filter(pk__any=chosen)) == [models[1]]
+
+
+def test_a_set_or_a_dicts_keys_find_what_a_list_finds():
+    models = [make_model(f"org/model-{i}") for i in range(4)]
+    chosen = {models[1].pk: "b", models[2].pk: "c"}
+
+    for ids in (set(chosen), chosen.keys(), list(chosen)):
+        found = LanguageModel.objects.filter(pk__any=ids).order_by("pk")
+        assert list(found) == [models[1], models[2]]
+    assert list(LanguageModel.objects.filter(pk__any=set())) == []

@@ -45,11 +45,13 @@ print(json.dumps({
 @pytest.fixture(autouse=True)
 def undo_process_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """warm_up freezes what the test process holds by then (handed back to the collector
-    after) and sets Arrow's pool in the environment, which every process a later test
-    starts would inherit (restored after)."""
+    after), sets the collector's thresholds (restored after) and sets Arrow's pool in the
+    environment, which every process a later test starts would inherit (restored after)."""
     monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    thresholds = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 @pytest.mark.slow
@@ -118,6 +120,19 @@ def test_after_warming_up_the_item_browser_does_not_count_the_current_release_ag
 def test_warming_up_freezes_what_the_process_holds_so_no_request_pays_a_full_collection():
     warm_up()
     assert gc.get_freeze_count() > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_warming_up_a_request_holding_a_large_board_runs_no_collection():
+    warm_up()
+    collections = []
+    gc.callbacks.append(lambda phase, info: collections.append(info["generation"]))
+    try:
+        # As many objects as the rows and cells of a cold 1,000-model board keep alive.
+        rows = [{"cells": [{"value": float(i)}]} for i in range(12_000)]
+    finally:
+        gc.callbacks.pop()
+    assert len(rows) == 12_000 and collections == []
 
 
 def test_the_warm_up_draws_every_plotly_trace_type_the_site_draws():

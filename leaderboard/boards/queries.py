@@ -398,7 +398,7 @@ def build_board(query: BoardQuery, *, lean: bool = False) -> Board:
         "endpoint_url",
         "weights_path",
     )
-    listed = LanguageModel.objects.filter(pk__any=list(newest)).annotate(shown=shown)
+    listed = LanguageModel.objects.filter(pk__any=newest.keys()).annotate(shown=shown)
     models = [
         dict(zip(fields, row, strict=True)) for row in fetch_rows(listed.values_list(*fields))
     ]
@@ -423,7 +423,7 @@ def build_board(query: BoardQuery, *, lean: bool = False) -> Board:
         )
         for m in models
     }
-    scores = Score.objects.filter(job_id__any=list(rows), method=method.key, metric=metric.key)
+    scores = Score.objects.filter(job_id__any=rows.keys(), method=method.key, metric=metric.key)
     # The cells of exactly the chosen slice (and one column of the averaged dimension the
     # release holds), named by their keys: only their scores are read. Told from the distinct
     # cells scored instead, a cold board read every score of every model (85,000 rows at
@@ -500,11 +500,12 @@ _PARTS_AT = MEASURE_FIELDS.index("parts")
 
 
 def _chosen_cells(selected: dict[str, str], column_key: str, codes: list[str]) -> dict[str, str]:
-    """slice key -> column ("" for the chosen slice itself) of the cells a board ranks on."""
-    chosen = {slice_key(selected): ""}
+    """slice key -> column of the cells a board ranks on: the chosen slice's own ("") or,
+    where a dimension is averaged, the slice's cell in each of its columns (the slice's
+    pooled cell is shown nowhere: read, it was a sixth of a NaVAB board's scores)."""
     if column_key:
-        chosen.update({slice_key({**selected, column_key: code}): code for code in codes})
-    return chosen
+        return {slice_key({**selected, column_key: code}): code for code in codes}
+    return {slice_key(selected): ""}
 
 
 def _min_n(benchmark: BenchmarkDefinition, selected: dict[str, str], column_key: str) -> int:
@@ -542,7 +543,7 @@ def method_scores(board: Board, method: Method) -> MethodScores:
     chosen = _chosen_cells(board.selected, column_key, codes)
     jobs = {row.job_id: row.model_id for row in board.ranked}
     scores = Score.objects.filter(
-        job_id__any=list(jobs), method=method.key, metric=metric.key, slice_key__in=list(chosen)
+        job_id__any=jobs.keys(), method=method.key, metric=metric.key, slice_key__in=list(chosen)
     )
     cells: dict[int, dict[str, Measure]] = defaultdict(dict)
     for job_id, key, measure in cell_measures(scores, parts=False):

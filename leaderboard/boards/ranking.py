@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,20 +35,9 @@ def shared_ranks(
         if interval is None:
             ranks.append(None)
             continue
-        above = len(lows) - _count_at_most(lows, interval.high)
+        above = len(lows) - bisect_right(lows, interval.high)  # lows at most its high: not above
         ranks.append(1 + above)
     return ranks
-
-
-def _count_at_most(sorted_values: list[float], bound: float) -> int:
-    lo, hi = 0, len(sorted_values)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if sorted_values[mid] <= bound:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def mean_interval(

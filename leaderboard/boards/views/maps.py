@@ -42,7 +42,7 @@ def render_world_map(request: HttpRequest, benchmark: str) -> HttpResponse:
     def build() -> tuple[Population, int]:
         ranked = build_board(overall, lean=True).ranked
         scores = Score.objects.filter(
-            job_id__any=[r.job_id for r in ranked], method=method.key, metric=method.primary
+            job_id__any={r.job_id for r in ranked}, method=method.key, metric=method.primary
         ).order_by()
         # Summed per cell by the database: one row a cell, not one a model and cell (hundreds
         # of thousands at 1,000 models). The database adds in its own order, so a mean may
