@@ -385,44 +385,31 @@ def build_board(query: BoardQuery, *, lean: bool = False) -> Board:
     # The models on the release (LanguageModel.objects.on_release): those with a rankable
     # job there, each ranked on its newest.
     newest = EvaluationJob.objects.rankable().filter(release=query.release).newest_by_model()
-    fields = (
-        "pk",
-        "name",
-        "revision",
-        "model_type",
-        "precision",
-        "params_billions",
-        "family",
-        "shown",
-        "provider_id",
-        "endpoint_url",
-        "weights_path",
-    )
     listed = LanguageModel.objects.filter(pk__any=newest.keys()).annotate(shown=shown)
-    models = [
-        dict(zip(fields, row, strict=True)) for row in fetch_rows(listed.values_list(*fields))
-    ]
-    for m in models:
-        m["latest_job_id"], m["evaluated_at"] = newest[m["pk"]]
-
-    rows = {
-        m["latest_job_id"]: BoardRow(
-            model_id=m["pk"],
-            name=public_name(m["name"]),
-            display_name=model_display_name(m["name"], m["revision"]),
-            revision=m["revision"],
-            model_type=m["model_type"],
-            precision=m["precision"],
-            params_billions=m["params_billions"],
-            family=m["family"],
-            job_id=m["latest_job_id"],
-            evaluated_at=m["evaluated_at"],
-            card_url=""
-            if m["provider_id"] or m["endpoint_url"] or m["weights_path"]
-            else hub_card_url(m["name"], m["revision"]),
+    rows: dict[int, BoardRow] = {}
+    visible_jobs: set[int] = set()
+    # Read as plain tuples: a dict a model, then a BoardRow, was a tenth of a lean board.
+    fields = ("pk", "name", "revision", "model_type", "precision", "params_billions", "family")
+    # served from elsewhere than the hub: by a provider, an endpoint or local weights
+    served = ("provider_id", "endpoint_url", "weights_path")
+    for model in fetch_rows(listed.values_list(*fields, "shown", *served)):
+        pk, name, revision, model_type, precision, params, family, shown_row = model[:8]
+        job_id, evaluated_at = newest[pk]
+        if shown_row:
+            visible_jobs.add(job_id)
+        rows[job_id] = BoardRow(
+            model_id=pk,
+            name=public_name(name),
+            display_name=model_display_name(name, revision),
+            revision=revision,
+            model_type=model_type,
+            precision=precision,
+            params_billions=params,
+            family=family,
+            job_id=job_id,
+            evaluated_at=evaluated_at,
+            card_url="" if any(model[8:]) else hub_card_url(name, revision),
         )
-        for m in models
-    }
     scores = Score.objects.filter(job_id__any=rows.keys(), method=method.key, metric=metric.key)
     # The cells of exactly the chosen slice (and one column of the averaged dimension the
     # release holds), named by their keys: only their scores are read. Told from the distinct
@@ -477,7 +464,6 @@ def build_board(query: BoardQuery, *, lean: bool = False) -> Board:
     for row in ranked:
         row.rank_best, row.rank_worst = found.ranges.get(row.job_id, (None, None))
     counts = Counter(rank for rank in ranks if rank is not None)
-    visible_jobs = {m["latest_job_id"] for m in models if m["shown"]}
     visible = [row for row in everyone if row.job_id in visible_jobs]
     return Board(
         query=query,
