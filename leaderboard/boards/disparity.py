@@ -15,6 +15,7 @@ from evaluation.benchmarks.disparity import Disparity, SliceGap
 from leaderboard.boards.params import chosen_option, resolve_release
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals import disparity as stored
+from leaderboard.evals.disparity import KeptDisparity
 from leaderboard.evals.models import EvaluationJob, LanguageModel
 
 #: what the disparity board can be sorted by
@@ -29,13 +30,36 @@ class LabelledGap:
 
 @dataclass
 class DisparityRow:
+    """A disparity as a page shows it: its slices labelled, decoded when first shown (see
+    `KeptDisparity`)."""
+
     dimension: SliceDimension
     method: Method
-    found: Disparity
-    best: LabelledGap | None
-    worst: LabelledGap | None
-    lowest: list[LabelledGap]
+    kept: KeptDisparity
     model: LanguageModel | None = None
+
+    @classmethod
+    def of(cls, benchmark: BenchmarkDefinition, kept: KeptDisparity) -> DisparityRow:
+        return cls(benchmark.slice_dimension(kept.dimension), benchmark.method(kept.method), kept)
+
+    @property
+    def found(self) -> Disparity:
+        return self.kept.found
+
+    def _labelled(self, gap: SliceGap | None) -> LabelledGap | None:
+        return LabelledGap(gap, self.dimension.label_of(gap.value)) if gap is not None else None
+
+    @cached_property
+    def best(self) -> LabelledGap | None:
+        return self._labelled(self.found.best)
+
+    @cached_property
+    def worst(self) -> LabelledGap | None:
+        return self._labelled(self.found.worst)
+
+    @cached_property
+    def lowest(self) -> list[LabelledGap]:
+        return [LabelledGap(g, self.dimension.label_of(g.value)) for g in self.found.lowest]
 
     @cached_property
     def greyed(self) -> list[tuple[str, int]]:
@@ -65,24 +89,8 @@ class MethodDisparities:
     @property
     def widest(self) -> DisparityRow | None:
         """The dimension with the largest disparity: what the collapsed section says."""
-        found = [row for row in self.rows if row.found.value is not None]
-        return max(found, key=lambda row: row.found.value or 0.0) if found else None
-
-
-def labelled(benchmark: BenchmarkDefinition, found: Disparity) -> DisparityRow:
-    dimension = benchmark.slice_dimension(found.dimension)
-
-    def gap(g: SliceGap | None) -> LabelledGap | None:
-        return LabelledGap(g, dimension.label_of(g.value)) if g is not None else None
-
-    return DisparityRow(
-        dimension=dimension,
-        method=benchmark.method(found.method),
-        found=found,
-        best=gap(found.best),
-        worst=gap(found.worst),
-        lowest=[LabelledGap(g, dimension.label_of(g.value)) for g in found.lowest],
-    )
+        found = [row for row in self.rows if row.kept.value is not None]
+        return max(found, key=lambda row: row.kept.value or 0.0) if found else None
 
 
 def model_disparities(
@@ -92,13 +100,11 @@ def model_disparities(
     if job is None or not benchmark.slices:
         return []
     by_method: dict[str, MethodDisparities] = {}
-    for found in stored.for_jobs([job])[job.pk]:
-        if found.n == 0:
+    for kept in stored.kept_for_jobs([job])[job.pk]:
+        if kept.n == 0:
             continue  # a method this job did not run
-        method = benchmark.method(found.method)
-        by_method.setdefault(method.key, MethodDisparities(method)).rows.append(
-            labelled(benchmark, found)
-        )
+        row = DisparityRow.of(benchmark, kept)
+        by_method.setdefault(row.method.key, MethodDisparities(row.method)).rows.append(row)
     return list(by_method.values())
 
 
@@ -126,10 +132,10 @@ def board_disparities(
         # loaded and decoded again for each of hundreds of jobs.
         job.release = release
     rows = []
-    for job_id, found_all in stored.for_jobs(jobs, method.key, dimension.key).items():
-        for found in found_all:
-            if found.n:
-                row = labelled(benchmark, found)
+    for job_id, kept_all in stored.kept_for_jobs(jobs, method.key, dimension.key).items():
+        for kept in kept_all:
+            if kept.n:
+                row = DisparityRow.of(benchmark, kept)
                 row.model = models[job_id]
                 rows.append(row)
 
@@ -146,7 +152,8 @@ def board_disparities(
         return sorted(
             rows, key=lambda r: (r.worst is None, sign * (r.worst.gap.mean if r.worst else 0))
         )
-    return sorted(rows, key=lambda r: (r.found.value is None, -(r.found.value or 0.0)))
+    # By the stored value: no row's detail is decoded to sort (see KeptDisparity).
+    return sorted(rows, key=lambda r: (r.kept.value is None, -(r.kept.value or 0.0)))
 
 
 def disparity_state(

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from django.db.models import (
     BooleanField,
+    Count,
     ExpressionWrapper,
     Q,
     QuerySet,
+    Sum,
     TextField,
     Value,
 )
@@ -152,6 +155,22 @@ class BoardRow:
     def complete(self) -> bool:
         return self.primary is not None
 
+    def packed(self) -> tuple[Any, ...]:
+        """Its fields in order, its cells and ranked score as plain tuples (`Board` pickles
+        its rows so)."""
+        values = list(_row_fields(self))
+        values[_CELLS_AT] = {code: _measured(cell) for code, cell in self.cells.items()}
+        values[_PRIMARY_AT] = _interval(self.primary) if self.primary is not None else None
+        return tuple(values)
+
+    @classmethod
+    def unpacked(cls, packed: tuple[Any, ...]) -> BoardRow:
+        values = list(packed)
+        values[_CELLS_AT] = {code: Measure(*cell) for code, cell in packed[_CELLS_AT].items()}
+        primary = packed[_PRIMARY_AT]
+        values[_PRIMARY_AT] = Interval(*primary) if primary is not None else None
+        return cls(*values)
+
     @staticmethod
     def part_field(key: str, counted: Collection[str]) -> str:
         """A sub-metric's export column: a rate, or a count of items (unparsable answers)."""
@@ -214,6 +233,14 @@ class BoardRow:
         return record
 
 
+_ROW_FIELDS = tuple(f.name for f in fields(BoardRow))
+_CELLS_AT = _ROW_FIELDS.index("cells")
+_PRIMARY_AT = _ROW_FIELDS.index("primary")
+_row_fields = attrgetter(*_ROW_FIELDS)
+_measured = attrgetter(*MEASURE_FIELDS)
+_interval = attrgetter(*(f.name for f in fields(Interval)))
+
+
 @dataclass
 class Board:
     query: BoardQuery
@@ -235,6 +262,18 @@ class Board:
     #: the replicates each row's rank range is drawn from, and why there is none ("" if any)
     rank_resamples: int = RANK_RESAMPLES
     rank_spread_note: str = ""
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled (into the shared cache, once a board version) with its rows as tuples:
+        # pickled as objects, a 1,000-model NaVAB board's 4,500 rows and cells were most of
+        # storing it, and as long again to read back.
+        state = dict(vars(self))
+        state["rows"] = [row.packed() for row in self.rows]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["rows"] = [BoardRow.unpacked(packed) for packed in state["rows"]]
+        vars(self).update(state)
 
     @property
     def part_labels(self) -> list[str]:
@@ -519,28 +558,42 @@ def board_scores(board: Board) -> MethodScores:
 def method_scores(board: Board, method: Method) -> MethodScores:
     """Another METHOD's ranked score (its primary metric), on BOARD's cells, of the models
     BOARD ranks, as a board of METHOD would rank them: what the board's agreement chart sets
-    against its own. One query for their jobs' scores of those cells; no board of METHOD is
-    built (its models, parts, ranks and order, a third of a cold board at 1,000 models)."""
+    against its own. One query for their jobs' scores of those cells, reduced by the database
+    to a row a job; no board of METHOD is built (its models, parts, ranks and order, a third
+    of a cold board at 1,000 models), and no measure is made of each cell (read as measures,
+    the other method's cells were a tenth of a cold NaVAB board at 1,000 models)."""
     benchmark = declaration(board.query.release)
     metric = method.primary_metric
     averaged = benchmark.averaged_dimension
     column_key = averaged.key if averaged else ""
     codes = [c.code for c in board.columns]
-    chosen = _chosen_cells(board.selected, column_key, codes)
     jobs = {row.job_id: row.model_id for row in board.ranked}
     scores = Score.objects.filter(
-        job_id__any=jobs.keys(), method=method.key, metric=metric.key, slice_key__in=list(chosen)
-    )
-    cells: dict[int, dict[str, Measure]] = defaultdict(dict)
-    for job_id, key, measure in cell_measures(scores, parts=False):
-        cells[job_id][chosen[key]] = measure
+        job_id__any=jobs.keys(), method=method.key, metric=metric.key
+    ).order_by()
     column = board.query.column if averaged else ""
+    if column == OVERALL:
+        # The mean over every column's cell, ranked only where each column has one (the
+        # cells are unique a job, method, metric and key: see Score).
+        keys = list(_chosen_cells(board.selected, column_key, codes))
+        sums = (
+            scores.filter(slice_key__in=keys)
+            .values("job_id")
+            .annotate(total=Sum("value"), cells=Count("value"))
+            .values_list("job_id", "total", "cells")
+        )
+        found = fetch_rows(sums) if codes else []
+        values = {jobs[job]: total / cells for job, total, cells in found if cells == len(codes)}
+        return MethodScores(method, metric, values)
+    # One cell, ranked as a board ranks a column's (`_primary`).
+    key = slice_key({**board.selected, column_key: column} if column_key else board.selected)
     min_n = _min_n(benchmark, board.selected, column_key)
-    values = {}
-    for job_id, found in cells.items():
-        primary = _primary(found, column, codes, metric, min_n)
-        if primary is not None:
-            values[jobs[job_id]] = primary.value
+    cells = scores.filter(slice_key=key).values_list("job_id", "value", "n", "clusters")
+    values = {
+        jobs[job]: value
+        for job, value, n, clusters in fetch_rows(cells)
+        if n >= min_n and clusters != 1
+    }
     return MethodScores(method, metric, values)
 
 

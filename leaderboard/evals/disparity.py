@@ -11,11 +11,14 @@ import dataclasses
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, TextField
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, Metric
@@ -119,13 +122,41 @@ def compute(job: EvaluationJob, seed: int | None = None) -> list[JobDisparity]:
     return JobDisparity.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-#: a stored disparity as read: its method, dimension and detail (`Disparity.to_dict()`)
-StoredDisparity = tuple[str, str, dict[str, Any]]
+@dataclass
+class KeptDisparity:
+    """A job's disparity on one method and dimension as stored: its value and items read from
+    their columns (what a board sorts and filters by), its detail decoded when first read. A
+    board of 1,000 models shows a hundred of them: decoding every detail (a kilobyte of JSON
+    each) was half of building it."""
+
+    method: str
+    dimension: str
+    value: float | None
+    n: int
+    #: the stored detail: JSON text as read, or the dict (`Disparity.to_dict`) just computed
+    detail: str | dict[str, Any]
+
+    @cached_property
+    def found(self) -> Disparity:
+        detail = json.loads(self.detail) if isinstance(self.detail, str) else self.detail
+        return Disparity.from_dict(detail)
+
+    @classmethod
+    def of(cls, found: Disparity) -> KeptDisparity:
+        return cls(found.method, found.dimension, found.value, found.n, found.to_dict())
 
 
 def for_jobs(
     jobs: Iterable[EvaluationJob], method: str = "", dimension: str = ""
 ) -> dict[int, list[Disparity]]:
+    """`kept_for_jobs`, decoded."""
+    kept = kept_for_jobs(jobs, method, dimension)
+    return {job_id: [row.found for row in rows] for job_id, rows in kept.items()}
+
+
+def kept_for_jobs(
+    jobs: Iterable[EvaluationJob], method: str = "", dimension: str = ""
+) -> dict[int, list[KeptDisparity]]:
     """job id -> its disparities in declared order (methods, then dimensions), or only those of
     METHOD on DIMENSION where named; one query for the stored ones (only the named rows'
     details are read: a board of 1,000 models needs one of each job's dozens), a computation
@@ -135,20 +166,20 @@ def for_jobs(
     not_run = {(job.pk, key) for job in jobs for key in job.repro_card.get("not_run") or {}}
     scored = Score.objects.filter(job=OuterRef("job_id"), method=OuterRef("method"))
     ids = [job.pk for job in jobs]
-    rows = JobDisparity.objects.filter(Exists(scored), job_id__any=ids)
+    rows = JobDisparity.objects.filter(Exists(scored), job_id__any=ids).order_by()
     if method or dimension:
         rows = rows.filter(method=method, dimension=dimension)
     computed: set[int] = set()
-    # The details are read as JSON text and decoded in one pass over all of them: decoded row
-    # by row into instances, they were most of a 1,000-model disparity board's reading.
-    kept: list[tuple[int, str, str]] = []
-    texts: list[str] = []
-    read = rows.annotate(detail_text=Cast("detail", TextField()))
-    for job_id, key, dim, text in read.values_list("job_id", "method", "dimension", "detail_text"):
+    stored: dict[int, list[KeptDisparity]] = {job.pk: [] for job in jobs}
+    # The details are read as JSON text, decoded only where read (`KeptDisparity.found`).
+    read = rows.annotate(
+        detail_text=Cast("detail", TextField()), items=KeyTextTransform("n", "detail")
+    )
+    fields = ("job_id", "method", "dimension", "value", "items", "detail_text")
+    for job_id, key, dim, value, items, text in read.values_list(*fields):
         computed.add(job_id)
         if (job_id, key) not in not_run:
-            kept.append((job_id, key, dim))
-            texts.append(text)
+            stored[job_id].append(KeptDisparity(key, dim, value, _count(items), text))
     if method or dimension:
         # Which of the jobs without the named row have any rows at all, not computed again
         # (looked up for them alone: a job's named row says it has some, and 4,500 rows of
@@ -157,36 +188,37 @@ def for_jobs(
         computed |= set(
             JobDisparity.objects.filter(job_id__any=unnamed).values_list("job_id", flat=True)
         )
-    stored: dict[int, list[StoredDisparity]] = {job.pk: [] for job in jobs}
-    details = json.loads("[" + ",".join(texts) + "]")
-    for (job_id, key, dim), detail in zip(kept, details, strict=True):
-        stored[job_id].append((key, dim, detail))
-    out: dict[int, list[Disparity]] = {}
+    out: dict[int, list[KeptDisparity]] = {}
     for job in jobs:
         benchmark = declaration(job.release)
         if job.pk not in computed and benchmark.slices and job.status == JobStatus.FINISHED:
             stored[job.pk] = [
-                (row.method, row.dimension, row.detail)
+                KeptDisparity(row.method, row.dimension, row.value, _count(row.detail.get("n")),
+                              row.detail)
                 for row in compute(job)
                 if not (method or dimension) or (row.method, row.dimension) == (method, dimension)
-            ]
+            ]  # fmt: skip
         out[job.pk] = _ordered(benchmark, stored[job.pk])
     return out
 
 
-def _ordered(benchmark: BenchmarkDefinition, rows: list[StoredDisparity]) -> list[Disparity]:
+def _count(items: object) -> int:
+    """A stored detail's items (`n`), as its JSON gave it (text read from the database)."""
+    try:
+        return int(float(str(items)))
+    except (ValueError, OverflowError):
+        return 0
+
+
+def _ordered(benchmark: BenchmarkDefinition, rows: list[KeptDisparity]) -> list[KeptDisparity]:
     methods = [m.key for m in benchmark.methods]
     dims = [d.key for d in benchmark.slices]
 
-    def key(row: StoredDisparity) -> tuple[int, int]:
-        known = row[0] in methods and row[1] in dims
-        return (methods.index(row[0]), dims.index(row[1])) if known else (99, 99)
+    def key(row: KeptDisparity) -> tuple[int, int]:
+        return (methods.index(row.method), dims.index(row.dimension))
 
-    return [
-        Disparity.from_dict(detail)
-        for method, dimension, detail in sorted(rows, key=key)
-        if method in methods and dimension in dims
-    ]
+    known = [row for row in rows if row.method in methods and row.dimension in dims]
+    return sorted(known, key=key)
 
 
 def as_api(found: Disparity, benchmark: BenchmarkDefinition) -> dict[str, Any]:

@@ -110,4 +110,6 @@ def test_the_agreement_charts_other_method_scores_are_those_its_own_board_ranks(
         query = BoardQuery(release=release, method=first.key, column=column)
         read = method_scores(build_board(query), second)
         built = board_scores(build_board(replace(query, method=second.key)))
-        assert read == built and len(read.values) == 3
+        # The database adds an overall's columns in its own order: equal to the last bits.
+        assert (read.method, read.metric) == (built.method, built.metric)
+        assert read.values == pytest.approx(built.values, rel=1e-12) and len(read.values) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from leaderboard.boards.queries import OVERALL, BoardQuery, build_board
 from leaderboard.evals.models import EvaluationJob, JobStatus
 from tests.factories import (
     NATIONS,
+    evaluate,
     finished_job,
     make_model,
     ranked_model,
@@ -172,3 +174,14 @@ def test_sorting_keeps_incomplete_models_last(release, sort, order, expected):
 
     board = build_board(BoardQuery(release=release, column=OVERALL, sort=sort, order=order))
     assert names(board) == [*expected, "0-partial"]
+
+
+def test_a_board_read_back_from_the_cache_is_the_board_built(release):
+    for name, skill in (("org/big", 0.8), ("org/small", 0.3)):
+        evaluate(make_model(name), release, skill={"us": skill, "cn": 1 - skill})
+    for column in (OVERALL, "us"):
+        board = build_board(BoardQuery(release=release, column=column))
+        assert board.ranked and all(row.cells for row in board.rows)
+        read = pickle.loads(pickle.dumps(board, pickle.HIGHEST_PROTOCOL))
+        assert read == board and read is not board
+        assert [type(row.primary) for row in read.rows] == [type(row.primary) for row in board.rows]

@@ -22,6 +22,7 @@ from evaluation.benchmarks.disparity import Disparity
 from leaderboard.boards.alignment_effect import Outcome, _row
 from leaderboard.boards.disparity import DisparityRow
 from leaderboard.catalog.models import Benchmark, DatasetRelease
+from leaderboard.evals.disparity import KeptDisparity
 from leaderboard.evals.models import EvaluationJob
 from tests.toy_benchmark import BENCHMARK, REGISTRATION
 
@@ -58,11 +59,11 @@ def test_it_names_what_a_disparity_interval_resamples_from_the_metric() -> None:
     found = Disparity("pick", "acc", "country", 0.5, 10, 0.2, 0.1, 0.3, None, None)
     items = render_to_string(
         "boards/partials/disparity_cells.html",
-        {"row": DisparityRow(BENCHMARK.slices[0], BENCHMARK.methods[0], found, None, None, [], [])},
+        {"row": DisparityRow(BENCHMARK.slices[0], BENCHMARK.methods[0], KeptDisparity.of(found))},
     )
     articles = render_to_string(
         "boards/partials/disparity_cells.html",
-        {"row": DisparityRow(BENCHMARK.slices[0], PER_ARTICLE, found, None, None, [], [])},
+        {"row": DisparityRow(BENCHMARK.slices[0], PER_ARTICLE, KeptDisparity.of(found))},
     )
     assert "95% interval: items resampled" in items
     assert "95% interval: articles resampled" in articles
