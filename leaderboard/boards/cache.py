@@ -7,9 +7,10 @@ process; they expire on their own. No key listing or pattern delete is needed.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -75,11 +76,42 @@ def versioned_key(key: str, *, recent: bool = False) -> str:
     return f"{key}|v{recent_board_version() if recent else board_version()}"
 
 
+class _Pending(threading.local):
+    """What a request has built for the cache, stored once its response is sent: a visitor
+    who builds a board does not wait for it to be pickled and written (a tenth of a cold
+    1,000-model NaVAB board). None outside a request (a worker, a command): stored at once."""
+
+    values: dict[str, Any] | None = None
+
+
+_pending = _Pending()
+
+
 def cached_value(key: str, build: Callable[[], T]) -> T:
     """`build()` once per board version for `key` (anything derived from boards)."""
     versioned = versioned_key(key)
+    pending = _pending.values
+    if pending is not None and versioned in pending:
+        return cast(T, pending[versioned])  # built earlier in this request, not yet stored
     value: T | None = cache.get(versioned)
     if value is None:
         value = build()
-        cache.set(versioned, value, TIMEOUT_S)
+        if pending is None:
+            cache.set(versioned, value, TIMEOUT_S)
+        else:
+            pending[versioned] = value
     return value
+
+
+def hold_stores(**_: Any) -> None:
+    """On request_started: this thread's request keeps what it builds until it is sent."""
+    store_held()
+    _pending.values = {}
+
+
+def store_held(**_: Any) -> None:
+    """On request_finished (once the response is sent), and before a thread's next request:
+    store what the request built."""
+    held, _pending.values = _pending.values, None
+    if held:
+        cache.set_many(held, TIMEOUT_S)

@@ -4,6 +4,7 @@ it, and what a board says where none is configured."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
@@ -21,10 +22,12 @@ def judge_name(judge: dict[str, Any]) -> str:
     return f"{name}@{revision}" if revision else name
 
 
-def recorded_judges(job_ids: list[int], method: Method) -> list[str]:
+def recorded_judges(job_ids: Collection[int], method: Method) -> list[str]:
     """Who judged a judged method's numbers, as the jobs' cards record it, most used first (a
     judge changed between runs shows as two): the site's reference judge, or each judge of a
-    panel (DiverValue-Bench's PAA)."""
+    panel (DiverValue-Bench's PAA). Nobody, without a query, for a method nobody judges."""
+    if not method.reference_judge and method.track != Track.JUDGED:
+        return []
     jobs = EvaluationJob.objects.filter(pk__any=job_ids)
     if method.reference_judge:
         judges = [
@@ -32,7 +35,7 @@ def recorded_judges(job_ids: list[int], method: Method) -> list[str]:
             for judge in jobs.values_list("repro_card__reference_judge", flat=True)
             if isinstance(judge, dict)
         ]
-    elif method.track == Track.JUDGED:
+    else:
         panels = jobs.values_list(f"repro_card__judge__{method.key}__judges", flat=True)
         judges = [
             {"pretrained": judge.get("model", ""), "revision": judge.get("revision")}
@@ -41,8 +44,6 @@ def recorded_judges(job_ids: list[int], method: Method) -> list[str]:
             for judge in panel
             if isinstance(judge, dict)
         ]
-    else:
-        return []
     named = Counter(judge_name(judge) for judge in judges)
     return [name for name, _ in named.most_common()]
 

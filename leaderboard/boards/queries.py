@@ -515,7 +515,7 @@ def build_board(query: BoardQuery, *, lean: bool = False) -> Board:
         method=method,
         metric=metric,
         selected=selected,
-        judges=recorded_judges(list(rows), method),
+        judges=recorded_judges(rows.keys(), method),
         rank_spread_note=found.note,
     )
 
