@@ -27,6 +27,8 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, Metric
 from evaluation.local_models import public_name
@@ -338,11 +340,35 @@ def method_gaps(release: DatasetRelease, method: str) -> MethodGaps:
     return MethodGaps(reasons.most_common(), left)
 
 
-def model_choices(release: DatasetRelease) -> list[LanguageModel]:
-    """The models a picker offers on a release, by name; whole instances, so that a picker
-    shows each one's `display_name` (which reads the publisher-run flags) without a query
-    per model."""
-    return list(LanguageModel.objects.on_release(release).order_by("name", "pk"))
+@dataclass(frozen=True)
+class ModelOptions:
+    """The models a picker offers on a release, by name, as the `<option>`s of a select,
+    rendered once a board version (a compare page has four pickers: rendered by its template,
+    a thousand models' options were most of the page, and grew it with every model)."""
+
+    html: str
+
+    def selecting(self, pk: int | None) -> SafeString:
+        """The options with model PK's selected (none where PK is not among them). Safe:
+        `html` was escaped by format_html_join, and a number is all that is added."""
+        if pk is None:
+            return mark_safe(self.html)
+        opening = f'<option value="{int(pk)}">'
+        return mark_safe(self.html.replace(opening, f'<option value="{int(pk)}" selected>', 1))
+
+
+def model_options(release: DatasetRelease) -> ModelOptions:
+    """`ModelOptions` of RELEASE: each model on it by its `display_name`."""
+
+    def render() -> ModelOptions:
+        # The models on the release (as `LanguageModel.objects.on_release`, in one plain query).
+        newest = EvaluationJob.objects.rankable().filter(release=release).newest_by_model()
+        shown = LanguageModel.objects.filter(pk__any=newest.keys()).order_by("name", "pk")
+        models = shown.only("name", "revision", "publisher_run", "is_demo")
+        rows = ((m.pk, m.display_name) for m in models)
+        return ModelOptions(str(format_html_join("", '<option value="{}">{}</option>', rows)))
+
+    return cached_value(f"model-options|{release.pk}", render)
 
 
 def filters_q(query: BoardQuery) -> Q:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as htmllib
+import re
 from collections import defaultdict
 
 import pytest
@@ -125,6 +126,21 @@ def test_the_model_pickers_name_each_model_by_its_display_name(client, pair):
     html = htmllib.unescape(client.get(URL).content.decode())
     for model in (strong, weak):
         assert f'<option value="{model.pk}">{model.display_name}</option>' in html
+
+
+def test_each_picker_selects_its_own_model_of_the_same_options(client, pair):
+    strong, weak = pair
+    html = client.get(URL, {"models": [weak.pk, strong.pk]}).content.decode()
+    pickers = re.findall(r'<select id="compare-model-\d" name="models">(.*?)</select>', html, re.S)
+    assert len(pickers) == 4
+    assert [re.findall(r'<option value="(\d+)" selected>', p) for p in pickers] == [
+        [str(weak.pk)],
+        [str(strong.pk)],
+        [],
+        [],
+    ]
+    options = [re.sub(r" selected", "", p) for p in pickers]
+    assert options.count(options[0]) == 4 and options[0].count("<option") == 3  # and "—"
 
 
 def compare_queries(client, url: str) -> int:

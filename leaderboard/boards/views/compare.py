@@ -8,7 +8,7 @@ from django.shortcuts import render
 from evaluation.benchmarks import get_benchmark
 from leaderboard.boards.compare import MAX_MODELS, Comparison, compare
 from leaderboard.boards.params import parse_model_ids, resolve_release
-from leaderboard.boards.queries import model_choices
+from leaderboard.boards.queries import model_options
 from leaderboard.boards.responses import cached_response
 from leaderboard.catalog.visibility import is_staff
 
@@ -44,12 +44,12 @@ def render_comparison(request: HttpRequest, benchmark: str) -> HttpResponse:
             comparison = None
     # Four pickers, prefilled with the current selection (empty ones pick nothing).
     picked: list[int | None] = [*ids[:MAX_MODELS], *[None] * MAX_MODELS][:MAX_MODELS]
+    options = model_options(release)
     context = {
         "release": release,
         "comparison": comparison,
         "problem": problem,
-        "candidates": model_choices(release),
-        "picked": picked,
+        "pickers": [options.selecting(pk) for pk in picked],
         "method": method,
         "benchmark": declared,
         "colspan": len(comparison.dimensions) + len(comparison.models) + 1 if comparison else 1,

@@ -15,7 +15,7 @@ from evaluation.benchmarks.contract import IntervalMethod
 from evaluation.stats import BOOTSTRAP_ITERS
 from leaderboard.boards.judges import configured_judge, missing_judge_notice
 from leaderboard.boards.paired import DEFAULT_RESAMPLES
-from leaderboard.boards.queries import model_choices
+from leaderboard.boards.queries import model_options
 from leaderboard.boards.rank_replicates import RANK_RESAMPLES
 from leaderboard.boards.reproduce import RELEASE_DIR, TASKS_DIR, card_commands
 from leaderboard.catalog.counts import slice_values
@@ -44,7 +44,7 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
         job = model.jobs.filter(release=release).latest_finished() if model and release else None
         model_commands = card_commands(job.repro_card) if job else []
     download_command = ""
-    candidates: list[LanguageModel] = []
+    options = ""
     held: dict[str, list[str]] = {}
     if release is not None:
         url = request.build_absolute_uri(
@@ -53,7 +53,7 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
         download_command = shlex.join(
             ["curl", "--create-dirs", "-o", f"{RELEASE_DIR}/{declared.items_file}", url]
         )
-        candidates = model_choices(release)
+        options = model_options(release).selecting(model.pk if model else None)
         held = slice_values(release)
     context = {
         "benchmark": declared,
@@ -91,7 +91,7 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
             max_gen_toks=settings.EVAL_MAX_GEN_TOKENS,
         ),
         "download_command": download_command,
-        "candidates": candidates,
+        "model_options": options,
         "model": model,
         "model_commands": model_commands,
         "reference_judge": configured_judge(),
