@@ -18,7 +18,7 @@ from leaderboard.boards.cache import cached_value
 from leaderboard.boards.params import chosen_option, resolve_release
 from leaderboard.catalog.models import DatasetRelease
 from leaderboard.evals.agreement import MethodPair, PairAgreement, for_jobs, method_pairs
-from leaderboard.evals.models import LanguageModel
+from leaderboard.evals.models import EvaluationJob, LanguageModel
 
 
 @dataclass
@@ -71,12 +71,23 @@ def agreement_board(
     flagged slices first; built once per board version."""
 
     def build() -> list[ModelAgreement]:
-        by_job = {m.latest_job_id: m for m in LanguageModel.objects.on_release(release)}  # type: ignore[attr-defined]
+        # The models on the release (`LanguageModel.objects.on_release`, in one plain query),
+        # and of those only the ones with an agreement, with what the page and the API show
+        # of them: a thousand whole models were read for the few with per-item results.
+        newest = EvaluationJob.objects.rankable().filter(release=release).newest_by_model()
+        model_of = {job_id: model_id for model_id, (job_id, _) in newest.items()}
+        agreements = for_jobs(model_of, pair, benchmark)
+        shown = LanguageModel.objects.filter(pk__any={model_of[job] for job in agreements})
+        models = {m.pk: m for m in shown.only("name", "revision", "publisher_run", "is_demo")}
         found = [
             ModelAgreement(
-                stored.overall, stored.slices, stored.items, model=by_job[job_id], job_id=job_id
+                stored.overall,
+                stored.slices,
+                stored.items,
+                model=models[model_of[job_id]],
+                job_id=job_id,
             )
-            for job_id, stored in for_jobs(by_job, pair, benchmark).items()
+            for job_id, stored in agreements.items()
         ]
         found.sort(key=lambda m: (-len(m.flagged), -abs(m.overall.diff), m.model.pk))
         return found

@@ -9,6 +9,7 @@ model's items per board version (a NaVAB run's 63,400 items took ~350 ms a model
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -16,10 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from evaluation.benchmarks.agreement import Agreement, method_agreement
 from evaluation.benchmarks.contract import BenchmarkDefinition, Method, SliceDimension
 from evaluation.stats import cell_seed
+from leaderboard.binary_rows import fetch_rows
 from leaderboard.catalog.models import DatasetRelease, Item
 from leaderboard.evals.models import EvaluationJob, JobAgreement, JobStatus, SampleResult
 from leaderboard.evals.slices import declaration
@@ -223,11 +227,16 @@ def for_jobs(
     """job id -> its agreement on PAIR, for the jobs with items scored by both methods: one
     query for the stored ones, a computation for each finished job that has none yet."""
     job_ids = list(job_ids)
-    stored = dict(
-        JobAgreement.objects.filter(job_id__in=job_ids, pair=pair.key).values_list(
-            "job_id", "detail"
-        )
+    # The details read as JSON text and decoded in one pass (decoded row by row, a thousand
+    # jobs' were a fifth of the agreement page).
+    read = JobAgreement.objects.filter(job_id__any=set(job_ids), pair=pair.key).order_by()
+    rows = fetch_rows(
+        read.annotate(detail_text=Cast("detail", TextField())).values_list("job_id", "detail_text")
     )
+    details = json.loads("[" + ",".join(text for _, text in rows) + "]")
+    stored: dict[int, Any] = {
+        job_id: detail for (job_id, _), detail in zip(rows, details, strict=True)
+    }
     missing = [pk for pk in job_ids if pk not in stored]
     if missing:
         jobs = EvaluationJob.objects.filter(pk__in=missing, status=JobStatus.FINISHED)
