@@ -848,6 +848,7 @@ def main() -> None:
                 growth = download_growth(args.port, server)
             analyze()
             draws[count] = spread_values.time_draws()
+            analyze()  # the draws' writes too (autovacuum's work during the timings, otherwise)
             results[count] = measure_pages(args.port, pages(), preset.repeats)
             print_pages(count, results[count])  # a run cut short still leaves these
         report(args, preset, imported, results, samples, first_ms, growth)
