@@ -71,10 +71,10 @@ def agreement_board(
     flagged slices first; built once per board version."""
 
     def build() -> list[ModelAgreement]:
-        # The models on the release (`LanguageModel.objects.on_release`, in one plain query),
-        # and of those only the ones with an agreement, with what the page and the API show
-        # of them: a thousand whole models were read for the few with per-item results.
-        newest = EvaluationJob.objects.rankable().filter(release=release).newest_by_model()
+        # Of the models on the release, only those with an agreement, and only what the page
+        # and the API show of them: a thousand whole models were read for the few with
+        # per-item results.
+        newest = EvaluationJob.objects.newest_ranked_on(release)
         model_of = {job_id: model_id for model_id, (job_id, _) in newest.items()}
         agreements = for_jobs(model_of, pair, benchmark)
         shown = LanguageModel.objects.filter(pk__any={model_of[job] for job in agreements})

@@ -361,8 +361,7 @@ def model_options(release: DatasetRelease) -> ModelOptions:
     """`ModelOptions` of RELEASE: each model on it by its `display_name`."""
 
     def render() -> ModelOptions:
-        # The models on the release (as `LanguageModel.objects.on_release`, in one plain query).
-        newest = EvaluationJob.objects.rankable().filter(release=release).newest_by_model()
+        newest = EvaluationJob.objects.newest_ranked_on(release)
         shown = LanguageModel.objects.filter(pk__any=newest.keys()).order_by("name", "pk")
         models = shown.only("name", "revision", "publisher_run", "is_demo")
         rows = ((m.pk, m.display_name) for m in models)
@@ -447,9 +446,7 @@ def build_board(query: BoardQuery, *, lean: bool = False) -> Board:
     columns = [Column(code, averaged.label_of(code) if averaged else code) for code in codes]
     condition = filters_q(query)
     shown = ExpressionWrapper(condition, output_field=BooleanField()) if condition else Value(True)
-    # The models on the release (LanguageModel.objects.on_release): those with a rankable
-    # job there, each ranked on its newest.
-    newest = EvaluationJob.objects.rankable().filter(release=query.release).newest_by_model()
+    newest = EvaluationJob.objects.newest_ranked_on(query.release)
     listed = LanguageModel.objects.filter(pk__any=newest.keys()).annotate(shown=shown)
     rows: dict[int, BoardRow] = {}
     visible_jobs: set[int] = set()

@@ -361,6 +361,11 @@ class JobQuerySet(models.QuerySet["EvaluationJob"]):
             newest.setdefault(model_id, (job_id, finished_at))
         return newest
 
+    def newest_ranked_on(self, release: DatasetRelease) -> dict[int, tuple[int, datetime | None]]:
+        """`newest_by_model` of the rankable jobs on RELEASE: the models a board of it ranks
+        (`LanguageModel.objects.on_release`), each with the job it is ranked on."""
+        return self.rankable().filter(release=release).newest_by_model()
+
     def rankable(self) -> JobQuerySet:
         """Finished evaluations on the whole release: the only ones a board may rank.
 
