@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -158,14 +159,24 @@ def empty_columns(rows: Iterable[BoardRow]) -> set[str]:
     return {key for key, has in filled.items() if not any(has(r) for r in rows)}
 
 
+#: a primary key as a query string may name one: ASCII digits that fit a 64-bit key (`isdigit`
+#: also takes "²", which int() refuses, and a longer number overflows the database's integer)
+_PK = re.compile(r"[0-9]{1,18}")
+
+
+def parse_pk(text: str) -> int | None:
+    """TEXT as a primary key, or None where it cannot be one."""
+    return int(text) if _PK.fullmatch(text) else None
+
+
 def parse_model_ids(params: QueryDict) -> list[int]:
     """`?models=1,2,3` or `?models=1&models=2`: distinct ids in the order given."""
     ids: list[int] = []
     for value in params.getlist("models"):
         for part in value.split(","):
-            part = part.strip()
-            if part.isdigit() and int(part) not in ids:
-                ids.append(int(part))
+            pk = parse_pk(part.strip())
+            if pk is not None and pk not in ids:
+                ids.append(pk)
     return ids
 
 

@@ -169,3 +169,11 @@ def test_the_page_costs_the_same_queries_for_3_and_30_models(client, release, be
     for i in range(1, 28):
         ranked_model(f"org/other-{i:02d}", release, 0.5)
     assert compare_queries(client, url) == with_3
+
+
+@pytest.mark.parametrize("odd", ["99999999999999999999", "²", "٣", "-1", "1e3"])
+def test_a_model_id_no_key_can_be_is_ignored_not_an_error(client, pair, odd):
+    strong, weak = pair
+    response = client.get(URL, {"models": f"{strong.pk},{weak.pk},{odd}"})
+    assert response.status_code == 200
+    assert f"{strong.display_name} chose" in htmllib.unescape(response.content.decode())

@@ -93,3 +93,8 @@ def test_its_model_picker_costs_the_same_queries_for_3_and_30_models(client, rel
     for i in range(3, 30):
         ranked_model(f"org/model-{i:02d}", release, 0.5)
     assert queries() == with_3
+
+
+@pytest.mark.parametrize("odd", ["99999999999999999999", "²", "٣"])
+def test_a_model_no_key_can_name_shows_the_page_without_commands(client, release, odd):
+    assert client.get(URL, {"model": odd}).status_code == 200

@@ -15,6 +15,7 @@ from evaluation.benchmarks.contract import IntervalMethod
 from evaluation.stats import BOOTSTRAP_ITERS
 from leaderboard.boards.judges import configured_judge, missing_judge_notice
 from leaderboard.boards.paired import DEFAULT_RESAMPLES
+from leaderboard.boards.params import parse_pk
 from leaderboard.boards.queries import model_options
 from leaderboard.boards.rank_replicates import RANK_RESAMPLES
 from leaderboard.boards.reproduce import RELEASE_DIR, TASKS_DIR, card_commands
@@ -38,9 +39,9 @@ def methodology(request: HttpRequest, benchmark: str) -> HttpResponse:
     )
     model = None
     model_commands: list[str] = []
-    model_id = request.GET.get("model", "")
-    if model_id.isdigit():
-        model = LanguageModel.objects.filter(pk=int(model_id)).first()
+    model_pk = parse_pk(request.GET.get("model", ""))
+    if model_pk is not None:
+        model = LanguageModel.objects.filter(pk=model_pk).first()
         job = model.jobs.filter(release=release).latest_finished() if model and release else None
         model_commands = card_commands(job.repro_card) if job else []
     download_command = ""
